@@ -1,0 +1,38 @@
+# Custodian — the two commands are `make run` and `make test`; see README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+DATA       ?= var
+LISTEN     ?= 127.0.0.1:8080
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build run test asan bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@test -d $(DATA) || $(BUILD)/custodian --data $(DATA) init
+	$(BUILD)/custodian --data $(DATA) serve --listen $(LISTEN)
+
+test: build
+	@scripts/test-all $(BUILD) $(ASAN_BUILD)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCU_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@bench/run $(BUILD)
+
+format:
+	clang-format -i include/custodian/*.h src/*.c src/*.h cli/*.c tests/unit/*.c tests/unit/*.h bench/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,86 @@
+/*
+ * custodian/access.h — the single door to a member's personal data.
+ *
+ * Nothing else in Custodian opens a member's sealed fields.  A read names an
+ * actor (who, in which role), a purpose from the policy, the member, the
+ * fields wanted, and for purposes that need one a case reference.  The door
+ * decides, audits the decision — allow, partial or deny — in the store, and
+ * only after that entry is committed opens the allowed fields.  Withheld
+ * fields are never decrypted.
+ *
+ * Rules, in order (the first that fails denies the whole read):
+ *   1. the member reading their own record (role member, actor_member ==
+ *      member) may read every field under the purpose "self";
+ *   2. the purpose must exist            -> CU_ERR_PURPOSE_UNKNOWN
+ *   3. the role must be granted it       -> CU_ERR_PURPOSE_NOT_ALLOWED
+ *      (the operator role is granted every purpose, and audited as such)
+ *   4. an aggregate-only purpose never reads one member -> CU_ERR_AGGREGATE_ONLY
+ *   5. a purpose that requires a case needs a non-empty case -> CU_ERR_CASE_REQUIRED
+ *   6. the member must exist and not be erased -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
+ * then allowed = wanted ∩ purpose.fields; each withheld field gets a reason.
+ * The decision is "allow" (nothing withheld), "partial" or "deny" (nothing
+ * allowed: CU_ERR_PURPOSE_NOT_ALLOWED).
+ */
+#ifndef CUSTODIAN_ACCESS_H
+#define CUSTODIAN_ACCESS_H
+
+#include <stddef.h>
+
+#include "custodian/ctx.h"
+#include "custodian/policy.h"
+#include "custodian/result.h"
+
+typedef struct cu_actor {
+	const char *name;          /* token name, "operator", or the member id */
+	cu_role role;
+	const char *member;        /* for CU_ROLE_MEMBER: the member they are */
+} cu_actor;
+
+typedef struct cu_access_request {
+	const cu_actor *actor;
+	const char *purpose;       /* purpose id; "self" for a member's own read */
+	const char *member;        /* member id */
+	cu_fieldset fields;        /* wanted; 0 = every field the policy defines */
+	const char *case_ref;      /* case reference or NULL */
+} cu_access_request;
+
+typedef struct cu_access_decision {
+	cu_result rc;
+	cu_fieldset wanted, allowed, withheld;
+	/* reason[i] for each withheld field index i, static strings */
+	const char *reason[CU_POLICY_FIELDS_MAX];
+	const char *decision;      /* "allow" | "partial" | "deny" */
+} cu_access_decision;
+
+/* One opened field.  value is NUL-terminated plaintext, wiped by cu_record_wipe. */
+typedef struct cu_record_value {
+	int field;                 /* policy field index */
+	char *value;
+	size_t len;
+} cu_record_value;
+
+typedef struct cu_record {
+	size_t n;
+	cu_record_value v[CU_POLICY_FIELDS_MAX];
+} cu_record;
+
+void cu_record_init(cu_record *r);
+/* Wipes and frees every value.  Safe on an initialised, empty record. */
+void cu_record_wipe(cu_record *r);
+/* The value of field index i, or NULL. */
+const char *cu_record_get(const cu_record *r, int field);
+
+/*
+ * Decides and audits, without opening anything.  Returns the decision's rc.
+ */
+CU_WARN_UNUSED cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *req,
+					  cu_access_decision *d);
+/*
+ * Decides, audits, and (when allowed) opens the allowed fields into out
+ * (cu_record_init'd by the caller; wipe it when done).  If the audit entry
+ * cannot be written nothing is opened and the read fails.
+ */
+CU_WARN_UNUSED cu_result cu_access_read(cu_ctx *ctx, const cu_access_request *req,
+					cu_access_decision *d, cu_record *out);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * custodian/config.h — the configuration file, DIR/custodian.conf (INI, inih).
+ *
+ * All settings are one declarative table in src/config.c (name, type, where
+ * it lands, default, bounds, whether SIGHUP may change it); the same table
+ * validates the file, fills the defaults and prints docs/configuration.md's
+ * reference with `custodian config --help`.  Unknown keys and out-of-range
+ * values are errors naming the file, the line and the key.
+ */
+#ifndef CUSTODIAN_CONFIG_H
+#define CUSTODIAN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "custodian/result.h"
+
+typedef struct cu_config {
+	char mode[16];              /* "development" or "production" */
+	char policy[256];           /* policy file, relative to the data dir */
+	char store[512];            /* store url; "" = sqlite:DIR/custodian.db */
+	char listen[128];           /* serve: address:port */
+	unsigned long long argon2_opslimit;
+	size_t argon2_memlimit_kib;
+	unsigned import_batch;      /* rows per import transaction */
+} cu_config;
+
+/* Fills the defaults. */
+void cu_config_defaults(cu_config *c);
+/*
+ * Reads path over the defaults.  A missing file is not an error (defaults
+ * stand).  CU_ERR_CONFIG with "FILE:LINE: key 'k': what" otherwise.
+ * Production mode refuses an Argon2id cost below the documented minimum.
+ */
+CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c,
+					char *err, size_t errlen);
+/* Writes the commented default file (used by `custodian init`). */
+void cu_config_write_default(FILE *f);
+/* Writes the reference table (key, default, meaning) as text. */
+void cu_config_describe(FILE *f);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * custodian/ctx.h — one open data directory: configuration, policy, master
+ * keys, store and audit chain together.
+ *
+ * A data directory (default ./var, or $CUSTODIAN_DATA) holds:
+ *   custodian.conf   settings (config.h)
+ *   policy.json      the machine policy in force (policy.h)
+ *   master.key       master keys, mode 0600 (vault.h)
+ *   custodian.db     the SQLite store (+ -wal, -shm)
+ *
+ * Transactions: cu_tx_begin / cu_tx_commit / cu_tx_rollback wrap the store
+ * transaction and the audit chain's pending head together, and nest: only
+ * the outermost commit commits, any rollback rolls the whole thing back.
+ * Library functions that write open their own transaction when the caller
+ * has none, so a caller can batch many registrations into one commit.
+ *
+ * A cu_ctx belongs to one thread.
+ */
+#ifndef CUSTODIAN_CTX_H
+#define CUSTODIAN_CTX_H
+
+#include "custodian/audit.h"
+#include "custodian/config.h"
+#include "custodian/policy.h"
+#include "custodian/result.h"
+#include "custodian/store.h"
+#include "custodian/vault.h"
+
+typedef struct cu_ctx {
+	char *dir;
+	cu_config config;
+	cu_policy *policy;
+	cu_vault *vault;
+	cu_store *store;
+	cu_audit *audit;
+	int tx_depth;
+	int tx_failed;           /* a nested rollback poisons the outer commit */
+} cu_ctx;
+
+/*
+ * Creates DIR (mode 0700) with a default config, the given policy file copied
+ * in (or the built-in default when policy_src is NULL), a new master key
+ * (0600) and an empty, migrated store.  CU_ERR_EXISTS if DIR exists and is
+ * not empty.  err gets one line on failure.
+ */
+CU_WARN_UNUSED cu_result cu_ctx_init_dir(const char *dir, const char *policy_src,
+					 char *err, size_t errlen);
+/* Opens an initialised DIR.  Free with cu_ctx_close(). */
+CU_WARN_UNUSED cu_result cu_ctx_open(const char *dir, cu_ctx **out,
+				     char *err, size_t errlen);
+/* NULL is a harmless no-op. */
+void cu_ctx_close(cu_ctx *ctx);
+
+CU_WARN_UNUSED cu_result cu_tx_begin(cu_ctx *ctx);
+CU_WARN_UNUSED cu_result cu_tx_commit(cu_ctx *ctx);
+void cu_tx_rollback(cu_ctx *ctx);
+
+/* Microseconds since the epoch (wall clock). */
+int64_t cu_now_us(void);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * custodian/store.h — persistence.  The only module that speaks SQL.
+ *
+ * One interface, several backends: "sqlite:PATH" (or a bare PATH) is the
+ * embedded default; a PostgreSQL backend ("postgresql://...") plugs in behind
+ * the same functions.  Nothing here names SQLite: callers see rows of opaque
+ * bytes (sealed fields, wrapped keys, blind indexes) and never plaintext.
+ *
+ * Schema changes are numbered migrations applied in order on open, each in
+ * its own transaction; the schema version lives in the meta table.
+ *
+ * Transactions are explicit: cu_store_begin / commit / rollback.  Writes
+ * outside a transaction are refused (CU_ERR_INTERNAL) — there is no
+ * autocommit door.  The SQLite backend runs in WAL mode with
+ * synchronous=FULL (a commit is durable when it returns), foreign keys on
+ * and secure_delete on (erased rows are overwritten, not just unlinked).
+ *
+ * A cu_store is used by one thread at a time; open one per thread.
+ */
+#ifndef CUSTODIAN_STORE_H
+#define CUSTODIAN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "custodian/audit.h"
+#include "custodian/policy.h"
+#include "custodian/result.h"
+#include "custodian/vault.h"
+
+typedef struct cu_store cu_store;
+
+/*
+ * A member row.  `fields` is the packed, sealed record (see src/record.h);
+ * `present` says which policy fields hold a value (metadata, no values).
+ * Rows read from the store own `fields` and `password_hash`: release with
+ * cu_member_row_release().  Rows passed in are only read.
+ */
+typedef struct cu_member_row {
+	char id[CU_ID_LEN + 1];
+	uint32_t key_id;
+	bool erased;                               /* crypto-shredded */
+	unsigned char wrapped[CU_VAULT_WRAPPEDBYTES];
+	bool has_email_bidx, has_phone_bidx;
+	unsigned char email_bidx[CU_VAULT_BIDXBYTES];
+	unsigned char phone_bidx[CU_VAULT_BIDXBYTES];
+	unsigned char *fields;
+	size_t fields_len;
+	cu_fieldset present;
+	char *password_hash;                       /* NULL when none */
+	int64_t created_us, updated_us, erased_us;
+} cu_member_row;
+
+void cu_member_row_release(cu_member_row *row);
+
+/*
+ * Opens (creating if absent) and migrates.  On failure *out is NULL and
+ * err holds one line.  Free with cu_store_close().
+ */
+CU_WARN_UNUSED cu_result cu_store_open(const char *url, cu_store **out,
+				       char *err, size_t errlen);
+/* NULL is a harmless no-op. */
+void cu_store_close(cu_store *s);
+
+/* The schema version after migration. */
+int cu_store_schema_version(cu_store *s);
+
+CU_WARN_UNUSED cu_result cu_store_begin(cu_store *s);
+CU_WARN_UNUSED cu_result cu_store_commit(cu_store *s);
+/* Always leaves the store outside a transaction. */
+void cu_store_rollback(cu_store *s);
+bool cu_store_in_transaction(const cu_store *s);
+
+/* Members.  Insert refuses an e-mail blind index already held (CU_ERR_CONFLICT). */
+CU_WARN_UNUSED cu_result cu_store_member_insert(cu_store *s, const cu_member_row *row);
+/* CU_ERR_NOT_FOUND if no such id.  An erased member is returned with erased=true. */
+CU_WARN_UNUSED cu_result cu_store_member_get(cu_store *s, const char *id, cu_member_row *out);
+/* Replaces fields, present, blind indexes, password hash and updated time. */
+CU_WARN_UNUSED cu_result cu_store_member_update(cu_store *s, const cu_member_row *row);
+/*
+ * Crypto-shreds: drops the wrapped key, the sealed fields, the blind
+ * indexes and the password hash; keeps the id and the erasure time.
+ */
+CU_WARN_UNUSED cu_result cu_store_member_erase(cu_store *s, const char *id, int64_t when_us);
+/*
+ * Finds live members by blind index.  kind is "email" or "phone".  Writes
+ * up to max ids into ids and their count to *n.  *n = 0 when none.
+ */
+CU_WARN_UNUSED cu_result cu_store_member_find(cu_store *s, const char *kind,
+					      const unsigned char bidx[CU_VAULT_BIDXBYTES],
+					      char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
+/* Number of member rows (erased included). */
+CU_WARN_UNUSED cu_result cu_store_member_count(cu_store *s, uint64_t *n);
+
+/* Audit rows.  Append writes e as given (seq, prev, hash already set). */
+CU_WARN_UNUSED cu_result cu_store_audit_append(cu_store *s, const cu_audit_entry *e);
+/* Last seq and hash; seq 0 and zero hash when empty. */
+CU_WARN_UNUSED cu_result cu_store_audit_last(cu_store *s, uint64_t *seq,
+					     unsigned char hash[CU_AUDIT_HASHBYTES]);
+CU_WARN_UNUSED cu_result cu_store_audit_count(cu_store *s, uint64_t *n);
+/*
+ * Calls fn for each entry with seq >= from (in seq order), or only those about
+ * `member` when member is non-NULL.  The entry's strings are valid during
+ * the call only.  fn returns non-zero to stop early.
+ */
+typedef int (*cu_store_audit_fn)(void *ud, const cu_audit_entry *e);
+CU_WARN_UNUSED cu_result cu_store_audit_scan(cu_store *s, uint64_t from,
+					     const char *member,
+					     cu_store_audit_fn fn, void *ud);
+
+/* Small key/value metadata (schema version, audit head, policy digest). */
+CU_WARN_UNUSED cu_result cu_store_meta_get(cu_store *s, const char *key,
+					   char *val, size_t vallen, bool *found);
+CU_WARN_UNUSED cu_result cu_store_meta_set(cu_store *s, const char *key, const char *val);
+
+/*
+ * Flushes the write-ahead log into the main file and truncates it, so that
+ * pages of erased rows do not linger in the log.  Outside a transaction.
+ */
+CU_WARN_UNUSED cu_result cu_store_checkpoint(cu_store *s);
+
+#endif

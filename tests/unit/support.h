@@ -1,0 +1,25 @@
+/*
+ * tests/unit/support.h — helpers shared by the unit tests.
+ */
+#ifndef CU_TEST_SUPPORT_H
+#define CU_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "custodian/ctx.h"
+
+/* A fresh empty directory under $TMPDIR; the caller frees the string. */
+char *cu_test_tmpdir(void);
+/* rm -rf of a directory made by cu_test_tmpdir.  NULL is a no-op. */
+void cu_test_rmdir(char *dir);
+/* Path to a file in the source tree ($CU_SOURCE_DIR/rel); static buffer. */
+const char *cu_test_source_path(const char *rel);
+/* Initialises a data directory in a new tmpdir (low Argon2id cost) and opens it. */
+cu_ctx *cu_test_ctx_new(char **dir_out);
+/* Closes and removes. */
+void cu_test_ctx_free(cu_ctx *ctx, char *dir);
+/* Whether the bytes of needle occur in file path (false if no such file). */
+bool cu_test_file_contains(const char *path, const char *needle);
+
+#endif
