@@ -5,7 +5,7 @@
  * it lands, default, bounds, whether SIGHUP may change it); the same table
  * validates the file, fills the defaults and prints docs/configuration.md's
  * reference with `custodian config --help`.  Unknown keys and out-of-range
- * values are errors naming the file, the line and the key.
+ * values are errors naming the file and the key.
  */
 #ifndef CUSTODIAN_CONFIG_H
 #define CUSTODIAN_CONFIG_H
@@ -30,7 +30,7 @@ typedef struct cu_config {
 void cu_config_defaults(cu_config *c);
 /*
  * Reads path over the defaults.  A missing file is not an error (defaults
- * stand).  CU_ERR_CONFIG with "FILE:LINE: key 'k': what" otherwise.
+ * stand).  CU_ERR_CONFIG with "FILE: key 'section.k': what" (or "FILE:LINE: syntax error").
  * Production mode refuses an Argon2id cost below the documented minimum.
  */
 CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c,

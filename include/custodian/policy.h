@@ -129,7 +129,7 @@ void cu_policy_free(cu_policy *policy);
 
 /* Lookups; NULL / -1 when absent. */
 int cu_policy_field_index(const cu_policy *p, const char *name);
-const cu_policy_field *cu_policy_field(const cu_policy *p, const char *name);
+const cu_policy_field *cu_policy_field_find(const cu_policy *p, const char *name);
 const cu_policy_purpose *cu_policy_purpose_find(const cu_policy *p, const char *id);
 const cu_policy_service *cu_policy_service_find(const cu_policy *p, const char *id);
 const cu_policy_exception *cu_policy_exception_find(const cu_policy *p, const char *id);

@@ -1,0 +1,287 @@
+/*
+ * access.c — the single door.  Decide, audit, and only then open.
+ */
+#include "custodian/access.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+
+void cu_record_init(cu_record *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void cu_record_wipe(cu_record *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].value) {
+			sodium_memzero(r->v[i].value, r->v[i].len);
+			free(r->v[i].value);
+		}
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+const char *cu_record_get(const cu_record *r, int field)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].field == field)
+			return r->v[i].value;
+	return NULL;
+}
+
+static void deny(cu_access_decision *d, cu_result rc, const char *why)
+{
+	d->rc = rc;
+	d->allowed = 0;
+	d->withheld = d->wanted;
+	d->decision = "deny";
+	for (int i = 0; i < CU_POLICY_FIELDS_MAX; i++)
+		d->reason[i] = (d->wanted >> i) & 1 ? why : NULL;
+}
+
+/*
+ * The rules of access.h, in order.  Fills d; on rules 1-5 no store access
+ * happens.  `row` receives the member row when the member exists.
+ */
+static void decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision *d,
+		   cu_member_row *row, int *have_row)
+{
+	const cu_policy *p = ctx->policy;
+	const cu_actor *a = req->actor;
+	const cu_policy_purpose *pp = NULL;
+	cu_fieldset all = cu_policy_all_fields(p), grant;
+	cu_result rc;
+
+	memset(d, 0, sizeof(*d));
+	d->wanted = req->fields ? (req->fields & all) : all;
+	*have_row = 0;
+
+	if (!a || !req->member || !req->purpose) {
+		deny(d, CU_ERR_INVALID_ARGUMENT, "incomplete request");
+		return;
+	}
+	if (a->role == CU_ROLE_MEMBER) {
+		if (!a->member || strcmp(a->member, req->member) != 0) {
+			deny(d, CU_ERR_FORBIDDEN, "a member may read only their own record");
+			return;
+		}
+		grant = all;
+	} else {
+		pp = cu_policy_purpose_find(p, req->purpose);
+		if (!pp) {
+			deny(d, CU_ERR_PURPOSE_UNKNOWN, "unknown purpose");
+			return;
+		}
+		if (a->role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, a->role)) {
+			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "role may not use this purpose");
+			return;
+		}
+		if (pp->aggregate_only) {
+			deny(d, CU_ERR_AGGREGATE_ONLY, "purpose allows aggregates only");
+			return;
+		}
+		if (pp->requires_case && (!req->case_ref || !*req->case_ref)) {
+			deny(d, CU_ERR_CASE_REQUIRED, "purpose requires a case reference");
+			return;
+		}
+		grant = pp->fields;
+	}
+
+	rc = cu_store_member_get(ctx->store, req->member, row);
+	if (rc) {
+		deny(d, rc, rc == CU_ERR_NOT_FOUND ? "no such member" : "store failed");
+		return;
+	}
+	*have_row = 1;
+	if (row->erased) {
+		deny(d, CU_ERR_ERASED, "member erased");
+		return;
+	}
+	d->allowed = d->wanted & grant;
+	d->withheld = d->wanted & ~grant;
+	for (int i = 0; i < CU_POLICY_FIELDS_MAX; i++)
+		if ((d->withheld >> i) & 1)
+			d->reason[i] = "not allowed for this purpose";
+	if (!d->allowed) {
+		d->rc = CU_ERR_PURPOSE_NOT_ALLOWED;
+		d->decision = "deny";
+	} else {
+		d->rc = CU_OK;
+		d->decision = d->withheld ? "partial" : "allow";
+	}
+}
+
+/* Writes the decision's audit entry and commits it (or joins the caller's transaction). */
+static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
+				const cu_access_decision *d)
+{
+	char fields[1024], withheld[1024], reason[1200];
+	const cu_actor *a = req->actor;
+	cu_audit_entry e = {0};
+	cu_result rc;
+
+	cu_policy_fieldset_format(ctx->policy, d->rc ? d->wanted : d->allowed, fields,
+				  sizeof(fields));
+	if (d->rc) {
+		const char *why = "denied";
+
+		for (int i = 0; i < CU_POLICY_FIELDS_MAX; i++)
+			if (d->reason[i]) {
+				why = d->reason[i];
+				break;
+			}
+		snprintf(reason, sizeof(reason), "%s: %s", cu_result_code(d->rc), why);
+	} else if (d->withheld) {
+		cu_policy_fieldset_format(ctx->policy, d->withheld, withheld, sizeof(withheld));
+		snprintf(reason, sizeof(reason), "withheld %s: not allowed for this purpose",
+			 withheld);
+	} else {
+		snprintf(reason, sizeof(reason), "allowed by purpose");
+	}
+	e.actor = a && a->name ? a->name : "";
+	e.role = a ? cu_role_name(a->role) : "";
+	e.action = "read";
+	e.member = req->member ? req->member : "";
+	e.purpose = req->purpose ? req->purpose : "";
+	e.fields = fields;
+	e.decision = d->decision;
+	e.reason = reason;
+	e.case_ref = req->case_ref ? req->case_ref : "";
+	/* Bounded values only: an oversized purpose or case from a client is refused earlier. */
+	rc = cu_tx_begin(ctx);
+	if (rc)
+		return rc;
+	rc = cu_audit_append(ctx->audit, ctx->store, &e);
+	if (rc) {
+		cu_tx_rollback(ctx);
+		return rc;
+	}
+	return cu_tx_commit(ctx);
+}
+
+static cu_result check_request(const cu_access_request *req)
+{
+	if (req->purpose && strlen(req->purpose) > CU_POLICY_ID_MAX)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (req->member && strlen(req->member) > 64)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (req->case_ref && strlen(req->case_ref) > 128)
+		return CU_ERR_INVALID_ARGUMENT;
+	return CU_OK;
+}
+
+cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision *d)
+{
+	cu_member_row row = {0};
+	int have_row;
+	cu_result rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = check_request(req);
+	if (rc) {
+		d->rc = rc;
+		d->decision = "deny";
+		return rc;
+	}
+	decide(ctx, req, d, &row, &have_row);
+	if (have_row)
+		cu_member_row_release(&row);
+	rc = audit_decision(ctx, req, d);
+	if (rc) {
+		/* Fails closed: an unaudited decision is no decision. */
+		d->rc = rc;
+		d->decision = "deny";
+		return rc;
+	}
+	return d->rc;
+}
+
+static cu_result open_fields(cu_ctx *ctx, const cu_member_row *row, cu_fieldset allowed,
+			     cu_record *out)
+{
+	cu_record_entry ents[CU_POLICY_FIELDS_MAX];
+	char name[CU_POLICY_ID_MAX + 1];
+	cu_data_key dk;
+	size_t n;
+	cu_result rc;
+
+	rc = cu_vault_unwrap(ctx->vault, row->id, row->key_id, row->wrapped, &dk);
+	if (rc)
+		return rc;
+	rc = cu_record_parse(row->fields, row->fields_len, ents, CU_POLICY_FIELDS_MAX, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		int idx;
+		char *buf;
+		size_t len;
+
+		if (ents[i].name_len > CU_POLICY_ID_MAX) {
+			rc = CU_ERR_STORE;
+			break;
+		}
+		memcpy(name, ents[i].name, ents[i].name_len);
+		name[ents[i].name_len] = '\0';
+		idx = cu_policy_field_index(ctx->policy, name);
+		/* Withheld fields are never opened; fields a newer policy dropped neither. */
+		if (idx < 0 || !((allowed >> idx) & 1))
+			continue;
+		if (ents[i].sealed_len < CU_VAULT_SEAL_OVERHEAD) {
+			rc = CU_ERR_STORE;
+			break;
+		}
+		buf = malloc(ents[i].sealed_len - CU_VAULT_SEAL_OVERHEAD + 1);
+		if (!buf) {
+			rc = CU_ERR_NOMEM;
+			break;
+		}
+		rc = cu_vault_open(&dk, row->id, name, ents[i].sealed, ents[i].sealed_len,
+				   (unsigned char *)buf, &len);
+		if (rc) {
+			free(buf);
+			break;
+		}
+		out->v[out->n].field = idx;
+		out->v[out->n].value = buf;
+		out->v[out->n].len = len;
+		out->n++;
+	}
+	cu_vault_data_key_wipe(&dk);
+	if (rc)
+		cu_record_wipe(out);
+	return rc;
+}
+
+cu_result cu_access_read(cu_ctx *ctx, const cu_access_request *req, cu_access_decision *d,
+			 cu_record *out)
+{
+	cu_member_row row = {0};
+	int have_row;
+	cu_result rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = check_request(req);
+	if (rc) {
+		d->rc = rc;
+		d->decision = "deny";
+		return rc;
+	}
+	decide(ctx, req, d, &row, &have_row);
+	rc = audit_decision(ctx, req, d);
+	if (rc) {
+		d->rc = rc;
+		d->decision = "deny";
+		goto out;
+	}
+	rc = d->rc;
+	if (rc)
+		goto out;
+	rc = open_fields(ctx, &row, d->allowed, out);
+out:
+	if (have_row)
+		cu_member_row_release(&row);
+	return rc;
+}

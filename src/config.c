@@ -1,0 +1,201 @@
+/*
+ * config.c — custodian.conf: one declarative table drives parsing,
+ * defaults, validation, the default file and the reference.
+ */
+#include "custodian/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Production refuses an Argon2id cost below these (OWASP's floor for Argon2id). */
+#define PROD_OPSLIMIT_MIN 2ULL
+#define PROD_MEMLIMIT_KIB_MIN 19456
+
+enum kind { K_STR, K_U64, K_SIZE, K_UINT };
+
+static const struct setting {
+	const char *section, *name;
+	enum kind kind;
+	size_t off, size;
+	const char *def;
+	unsigned long long min, max;
+	int reloadable;
+	const char *help;
+} settings[] = {
+#define STR(s, n, f, d, r, h) {s, #n, K_STR, offsetof(cu_config, f), sizeof(((cu_config *)0)->f), d, 0, 0, r, h}
+#define NUM(s, n, k, f, d, lo, hi, r, h) {s, #n, k, offsetof(cu_config, f), sizeof(((cu_config *)0)->f), d, lo, hi, r, h}
+	STR("custodian", mode, mode, "development", 0,
+	    "development or production; production enforces minimum costs"),
+	STR("custodian", policy, policy, "policy.json", 1,
+	    "policy file, relative to the data directory"),
+	STR("custodian", store, store, "", 0,
+	    "store url; empty means sqlite:DATA/custodian.db"),
+	STR("server", listen, listen, "127.0.0.1:8080", 0,
+	    "address:port that `custodian serve` listens on"),
+	NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 1,
+	    "Argon2id passes for member passwords"),
+	NUM("security", argon2_memlimit_kib, K_SIZE, argon2_memlimit_kib, "65536", 8,
+	    4194304, 1, "Argon2id memory in KiB"),
+	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 1,
+	    "rows per import transaction"),
+#undef STR
+#undef NUM
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static int set_value(cu_config *c, const struct setting *s, const char *val,
+		     char *why, size_t whylen)
+{
+	char *p = (char *)c + s->off;
+
+	if (s->kind == K_STR) {
+		size_t n = strlen(val);
+
+		if (n >= s->size) {
+			snprintf(why, whylen, "value longer than %zu bytes", s->size - 1);
+			return -1;
+		}
+		memcpy(p, val, n + 1);
+		return 0;
+	}
+
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*val == '-' || *val == '\0') {
+		snprintf(why, whylen, "expected a non-negative integer");
+		return -1;
+	}
+	v = strtoull(val, &end, 10);
+	if (errno || *end) {
+		snprintf(why, whylen, "expected a non-negative integer");
+		return -1;
+	}
+	if (v < s->min || v > s->max) {
+		snprintf(why, whylen, "out of range %llu..%llu", s->min, s->max);
+		return -1;
+	}
+	switch (s->kind) {
+	case K_U64:
+		*(unsigned long long *)p = v;
+		break;
+	case K_SIZE:
+		*(size_t *)p = (size_t)v;
+		break;
+	case K_UINT:
+		*(unsigned *)p = (unsigned)v;
+		break;
+	case K_STR:
+		break;
+	}
+	return 0;
+}
+
+void cu_config_defaults(cu_config *c)
+{
+	char why[128];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		int rc = set_value(c, &settings[i], settings[i].def, why, sizeof(why));
+
+		(void)rc; /* the defaults are in range by construction */
+	}
+}
+
+struct load {
+	cu_config *c;
+	const char *path;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+/* Debian's inih is built without line numbers in the handler; messages name the key. */
+static int on_item(void *ud, const char *section, const char *name, const char *value)
+{
+	struct load *l = ud;
+	char why[128];
+
+	if (l->failed)
+		return 0;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (strcmp(section, settings[i].section) || strcmp(name, settings[i].name))
+			continue;
+		if (set_value(l->c, &settings[i], value, why, sizeof(why)) == 0)
+			return 1;
+		snprintf(l->err, l->errlen, "%s: key '%s.%s': %s", l->path, section, name,
+			 why);
+		l->failed = 1;
+		return 0;
+	}
+	snprintf(l->err, l->errlen, "%s: unknown key '%s.%s'", l->path, section, name);
+	l->failed = 1;
+	return 0;
+}
+
+cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errlen)
+{
+	struct load l = {c, path, err, errlen, 0};
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f)
+		return errno == ENOENT ? CU_OK : (snprintf(err, errlen, "%s: cannot read: %s",
+							   path, strerror(errno)),
+						  CU_ERR_CONFIG);
+	rc = ini_parse_file(f, on_item, &l);
+	fclose(f);
+	if (l.failed)
+		return CU_ERR_CONFIG;
+	if (rc > 0) {
+		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+		return CU_ERR_CONFIG;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot parse", path);
+		return CU_ERR_CONFIG;
+	}
+	if (strcmp(c->mode, "development") && strcmp(c->mode, "production")) {
+		snprintf(err, errlen, "%s: key 'custodian.mode': expected development or production",
+			 path);
+		return CU_ERR_CONFIG;
+	}
+	if (!strcmp(c->mode, "production") &&
+	    (c->argon2_opslimit < PROD_OPSLIMIT_MIN ||
+	     c->argon2_memlimit_kib < PROD_MEMLIMIT_KIB_MIN)) {
+		snprintf(err, errlen,
+			 "%s: production mode needs argon2_opslimit >= %llu and "
+			 "argon2_memlimit_kib >= %d",
+			 path, PROD_OPSLIMIT_MIN, PROD_MEMLIMIT_KIB_MIN);
+		return CU_ERR_CONFIG;
+	}
+	return CU_OK;
+}
+
+void cu_config_write_default(FILE *f)
+{
+	const char *section = "";
+
+	fputs("# custodian.conf — see docs/configuration.md (or `custodian config --help`).\n", f);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (strcmp(section, settings[i].section)) {
+			section = settings[i].section;
+			fprintf(f, "\n[%s]\n", section);
+		}
+		fprintf(f, "# %s\n%s = %s\n", settings[i].help, settings[i].name, settings[i].def);
+	}
+}
+
+void cu_config_describe(FILE *f)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		fprintf(f, "  %-10s %-20s default %-14s %s%s\n", settings[i].section,
+			settings[i].name, *settings[i].def ? settings[i].def : "\"\"",
+			settings[i].help, settings[i].reloadable ? " (reloadable)" : "");
+}
