@@ -1,5 +1,11 @@
 #include "support.h"
 
+#include "custodian/access.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -69,10 +75,25 @@ void cu_test_ctx_free(cu_ctx *ctx, char *dir)
 	cu_test_rmdir(dir);
 }
 
+const cu_actor cu_test_operator = {"operator", CU_ROLE_OPERATOR, NULL};
+
+unsigned long long cu_test_audit_count(cu_ctx *ctx)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(cu_store_audit_count(ctx->store, &n), CU_OK);
+	return (unsigned long long)n;
+}
+
 bool cu_test_file_contains(const char *path, const char *needle)
 {
+	return cu_test_file_contains_bytes(path, needle, strlen(needle));
+}
+
+bool cu_test_file_contains_bytes(const char *path, const void *needle, size_t nlen)
+{
 	FILE *f = fopen(path, "rb");
-	size_t nlen = strlen(needle), cap = 1 << 20, len = 0, r;
+	size_t cap = 1 << 20, len = 0, r;
 	char *buf;
 	bool found = false;
 

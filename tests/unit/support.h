@@ -21,5 +21,11 @@ cu_ctx *cu_test_ctx_new(char **dir_out);
 void cu_test_ctx_free(cu_ctx *ctx, char *dir);
 /* Whether the bytes of needle occur in file path (false if no such file). */
 bool cu_test_file_contains(const char *path, const char *needle);
+/* As above for n arbitrary bytes. */
+bool cu_test_file_contains_bytes(const char *path, const void *needle, size_t n);
+/* Number of audit entries in the store. */
+unsigned long long cu_test_audit_count(cu_ctx *ctx);
+/* The operator, as the command line acts. */
+extern const struct cu_actor cu_test_operator;
 
 #endif
