@@ -201,8 +201,10 @@ static int member_show(int argc, char **argv)
 	cu_access_request req = {0};
 	cu_access_decision d;
 	cu_record rec;
-	json_t *out, *fields, *withheld;
+	json_t *out, *fields, *withheld, *v;
+	const char *key;
 	char *text;
+	int status;
 	cu_ctx *ctx;
 	cu_result rc;
 
@@ -257,15 +259,19 @@ static int member_show(int argc, char **argv)
 	json_object_set_new(out, "fields", fields);
 	json_object_set_new(out, "withheld", withheld);
 	text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
+	status = text ? 0 : EXIT_NO; /* text is not to be looked at once freed */
 	if (text) {
 		puts(text);
 		sodium_memzero(text, strlen(text));
 		free(text);
 	}
+	/* jansson copied the plaintext: overwrite it before it is freed. */
+	json_object_foreach(fields, key, v) if (json_is_string(v))
+		sodium_memzero((char *)json_string_value(v), json_string_length(v));
 	json_decref(out);
 	cu_record_wipe(&rec);
 	cu_ctx_close(ctx);
-	return text ? 0 : EXIT_NO;
+	return status;
 }
 
 static int member_erase(int argc, char **argv)

@@ -70,6 +70,11 @@ static void decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision
 			deny(d, CU_ERR_FORBIDDEN, "a member may read only their own record");
 			return;
 		}
+		/* A member's own read has one purpose, and the audit says so. */
+		if (strcmp(req->purpose, "self") != 0) {
+			deny(d, CU_ERR_PURPOSE_UNKNOWN, "a member reads their own record as 'self'");
+			return;
+		}
 		grant = all;
 	} else {
 		pp = cu_policy_purpose_find(p, req->purpose);

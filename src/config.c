@@ -114,7 +114,21 @@ struct load {
 	char *err;
 	size_t errlen;
 	int failed;
+	FILE *f;
+	int line;                /* lines read so far, counted as inih counts them */
+	int failed_line;         /* where on_item refused a key */
 };
+
+/* fgets for inih, counting lines so that the first error in the file wins. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load *l = stream;
+	char *s = fgets(str, num, l->f);
+
+	if (s)
+		l->line++;
+	return s;
+}
 
 /* Debian's inih is built without line numbers in the handler; messages name the key. */
 static int on_item(void *ud, const char *section, const char *name, const char *value)
@@ -132,16 +146,18 @@ static int on_item(void *ud, const char *section, const char *name, const char *
 		snprintf(l->err, l->errlen, "%s: key '%s.%s': %s", l->path, section, name,
 			 why);
 		l->failed = 1;
+		l->failed_line = l->line;
 		return 0;
 	}
 	snprintf(l->err, l->errlen, "%s: unknown key '%s.%s'", l->path, section, name);
 	l->failed = 1;
+	l->failed_line = l->line;
 	return 0;
 }
 
 cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errlen)
 {
-	struct load l = {c, path, err, errlen, 0};
+	struct load l = {c, path, err, errlen, 0, NULL, 0, 0};
 	FILE *f = fopen(path, "r");
 	int rc;
 
@@ -149,9 +165,21 @@ cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errle
 		return errno == ENOENT ? CU_OK : (snprintf(err, errlen, "%s: cannot read: %s",
 							   path, strerror(errno)),
 						  CU_ERR_CONFIG);
-	rc = ini_parse_file(f, on_item, &l);
+	l.f = f;
+	rc = ini_parse_stream(read_line, &l, on_item, &l);
+	if (ferror(f)) {
+		/* e.g. a directory: unreadable is not the same as absent. */
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		fclose(f);
+		return CU_ERR_CONFIG;
+	}
 	fclose(f);
-	if (l.failed)
+	/*
+	 * inih goes on after an error and returns the first one's line.  A key
+	 * refused after a syntax error (say, under an unclosed "[section") is a
+	 * consequence of it: report the syntax error.
+	 */
+	if (l.failed && !(rc > 0 && rc < l.failed_line))
 		return CU_ERR_CONFIG;
 	if (rc > 0) {
 		snprintf(err, errlen, "%s:%d: syntax error", path, rc);

@@ -133,12 +133,14 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 		snprintf(err, errlen, "%s", perr);
 		goto out;
 	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0) {
+		made_dir = 1;
+	} else if (errno != EEXIST || chmod(dir, 0700) != 0) {
+		/* An existing empty directory is used, but only the owner may enter it. */
 		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(errno));
 		rc = CU_ERR_IO;
 		goto out;
 	}
-	made_dir = 1;
 
 	join(path, sizeof(path), dir, "custodian.conf");
 	f = fopen(path, "wx");
@@ -196,7 +198,7 @@ out:
 	cu_store_close(store);
 	cu_policy_free(policy);
 	free(owned);
-	if (rc && made_dir) {
+	if (rc) {
 		/* Nothing half-written: take back what this call made. */
 		static const char *const made[] = {"custodian.db-wal", "custodian.db-shm",
 						   "custodian.db", "master.key", "policy.json",
@@ -206,7 +208,8 @@ out:
 			join(path, sizeof(path), dir, made[i]);
 			unlink(path);
 		}
-		rmdir(dir);
+		if (made_dir)
+			rmdir(dir);
 	}
 	return rc;
 }
@@ -267,8 +270,11 @@ void cu_ctx_close(cu_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	if (ctx->tx_depth)
+	if (ctx->tx_depth) {
+		/* Whatever was left open is undone whole, not one level. */
+		ctx->tx_depth = 1;
 		cu_tx_rollback(ctx);
+	}
 	cu_audit_free(ctx->audit);
 	cu_store_close(ctx->store);
 	cu_vault_free(ctx->vault);

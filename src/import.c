@@ -14,7 +14,8 @@
 
 #include "custodian/members.h"
 
-#define ROW_BYTES_MAX (1u << 20) /* one row's values, all fields together */
+#define ROW_BYTES_MAX (1u << 20)  /* one row's values, all fields together */
+#define LINE_BYTES_MAX (4u << 20) /* one physical line; longer stops the import */
 
 struct importer {
 	cu_ctx *ctx;
@@ -26,6 +27,8 @@ struct importer {
 	size_t errlen;
 
 	uint64_t line;           /* physical line being read */
+	uint64_t row_line;       /* line the current row began on (reported) */
+	int row_open;            /* CSV: a row has begun and not yet ended */
 	uint64_t in_batch;       /* rows registered in the open transaction */
 	int in_tx;
 	cu_result fatal;         /* stops the import */
@@ -37,6 +40,7 @@ struct importer {
 	size_t nvals;
 	int too_many;            /* row has more values than the header names */
 	int too_big;
+	size_t nul_col;          /* 1 + index of a value holding a NUL byte, or 0 */
 	char *buf;               /* values of the current row, NUL-separated */
 	size_t len, cap;
 	size_t off[CU_POLICY_FIELDS_MAX];
@@ -50,6 +54,7 @@ static void wipe_row(struct importer *im)
 	im->nvals = 0;
 	im->too_many = 0;
 	im->too_big = 0;
+	im->nul_col = 0;
 }
 
 static int append_value(struct importer *im, const char *s, size_t n)
@@ -93,7 +98,7 @@ static cu_result batch_commit(struct importer *im)
 	rc = cu_tx_commit(im->ctx);
 	if (rc) {
 		snprintf(im->err, im->errlen, "commit failed near line %llu: %s",
-			 (unsigned long long)im->line, cu_strerror(rc));
+			 (unsigned long long)im->row_line, cu_strerror(rc));
 		return rc;
 	}
 	im->report->imported += im->in_batch;
@@ -128,11 +133,11 @@ static void register_row(struct importer *im, const cu_kv *kv, size_t n)
 	if (rc == CU_ERR_INVALID_FIELD || rc == CU_ERR_CONFLICT) {
 		im->report->rejected++;
 		if (im->reject)
-			im->reject(im->ud, im->line, rc, &errs);
+			im->reject(im->ud, im->row_line, rc, &errs);
 		return;
 	}
 	im->fatal = rc;
-	snprintf(im->err, im->errlen, "line %llu: %s", (unsigned long long)im->line,
+	snprintf(im->err, im->errlen, "line %llu: %s", (unsigned long long)im->row_line,
 		 cu_strerror(rc));
 }
 
@@ -144,7 +149,7 @@ static void reject_row(struct importer *im, const char *field, const char *why)
 	cu_errors_add(&errs, field, why);
 	im->report->rejected++;
 	if (im->reject)
-		im->reject(im->ud, im->line, CU_ERR_INVALID_FIELD, &errs);
+		im->reject(im->ud, im->row_line, CU_ERR_INVALID_FIELD, &errs);
 }
 
 /* ---- CSV --------------------------------------------------------------- */
@@ -159,6 +164,9 @@ static void csv_field(void *s, size_t n, void *data)
 		im->too_many = 1;
 		return;
 	}
+	/* A NUL would silently cut the value short once it is a C string. */
+	if (s && n && memchr(s, '\0', n) && !im->nul_col)
+		im->nul_col = im->nvals + 1;
 	im->off[im->nvals] = im->len;
 	if (append_value(im, s ? s : "", s ? n : 0) == 0)
 		im->nvals++;
@@ -171,7 +179,7 @@ static void csv_header(struct importer *im)
 
 	if (im->too_many || im->too_big || im->nvals == 0) {
 		snprintf(im->err, im->errlen, "line %llu: header names too many or no columns",
-			 (unsigned long long)im->line);
+			 (unsigned long long)im->row_line);
 		im->fatal = CU_ERR_INVALID_ARGUMENT;
 		return;
 	}
@@ -179,16 +187,16 @@ static void csv_header(struct importer *im)
 		const char *name = im->buf + im->off[i];
 		int idx = cu_policy_field_index(p, name);
 
-		if (idx < 0) {
+		if (idx < 0 || im->nul_col == i + 1) {
 			snprintf(im->err, im->errlen,
 				 "line %llu: header column %zu is not a policy field",
-				 (unsigned long long)im->line, i + 1);
+				 (unsigned long long)im->row_line, i + 1);
 			im->fatal = CU_ERR_INVALID_ARGUMENT;
 			return;
 		}
 		if ((seen >> idx) & 1) {
 			snprintf(im->err, im->errlen, "line %llu: header names '%s' twice",
-				 (unsigned long long)im->line, p->fields[idx].name);
+				 (unsigned long long)im->row_line, p->fields[idx].name);
 			im->fatal = CU_ERR_INVALID_ARGUMENT;
 			return;
 		}
@@ -205,6 +213,8 @@ static void csv_row(int c, void *data)
 	cu_kv kv[CU_POLICY_FIELDS_MAX];
 
 	(void)c;
+	if (!im->row_open)
+		im->row_line = im->line; /* a second row on one line (bare CR) */
 	if (im->fatal)
 		goto out;
 	if (!im->header_done) {
@@ -219,12 +229,17 @@ static void csv_row(int c, void *data)
 		reject_row(im, "(row)", "column_count");
 		goto out;
 	}
+	if (im->nul_col) {
+		reject_row(im, im->cols[im->nul_col - 1], "malformed");
+		goto out;
+	}
 	for (size_t i = 0; i < im->nvals; i++) {
 		kv[i].name = im->cols[i];
 		kv[i].value = im->buf + im->off[i];
 	}
 	register_row(im, kv, im->nvals);
 out:
+	im->row_open = 0;
 	wipe_row(im);
 }
 
@@ -285,6 +300,15 @@ out:
 
 /* ---- driver ------------------------------------------------------------ */
 
+/* Whether a line holds only what libcsv skips between rows (blanks, line ends). */
+static int blank_line(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -328,16 +352,37 @@ cu_result cu_import_file(cu_ctx *ctx, const cu_actor *actor, const char *path,
 		return CU_ERR_NOMEM;
 	}
 	while (!im.fatal && (n = getline(&line, &cap, f)) > 0) {
+		char *text = line;
+
 		im.line++;
 		done += (uint64_t)n;
+		if ((size_t)n > LINE_BYTES_MAX) {
+			snprintf(err, errlen, "line %llu: longer than %u bytes",
+				 (unsigned long long)im.line, LINE_BYTES_MAX);
+			im.fatal = CU_ERR_INVALID_ARGUMENT;
+			break;
+		}
+		/* A UTF-8 byte-order mark (spreadsheets write one) is not part of the header. */
+		if (im.line == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+			text += 3;
+			n -= 3;
+		}
+		/*
+		 * Report a row by the line it begins on, also when a quoted value
+		 * carries it over several lines.  Blank lines begin no row.
+		 */
+		if (jsonl || (!im.row_open && !blank_line(text, (size_t)n))) {
+			im.row_line = im.line;
+			im.row_open = 1;
+		}
 		if (jsonl) {
-			jsonl_line(&im, line, (size_t)n);
-		} else if (csv_parse(&csv, line, (size_t)n, csv_field, csv_row, &im) != (size_t)n) {
+			jsonl_line(&im, text, (size_t)n);
+		} else if (csv_parse(&csv, text, (size_t)n, csv_field, csv_row, &im) != (size_t)n) {
 			snprintf(err, errlen, "line %llu: malformed CSV: %s",
 				 (unsigned long long)im.line, csv_strerror(csv_error(&csv)));
 			im.fatal = CU_ERR_INVALID_ARGUMENT;
 		}
-		sodium_memzero(line, (size_t)n);
+		sodium_memzero(text, (size_t)n);
 		if (progress && (im.line & 0x3fff) == 0)
 			progress(ud, done, total);
 	}

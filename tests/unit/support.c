@@ -1,3 +1,6 @@
+/* nftw() and FTW_* are X/Open extensions, outside _POSIX_C_SOURCE. */
+#define _XOPEN_SOURCE 700
+
 #include "support.h"
 
 #include "custodian/access.h"

@@ -1,0 +1,401 @@
+#!/bin/bash
+# tests/cli/run.sh — drives the custodian binary as an operator would.
+#
+#   tests/cli/run.sh path/to/custodian        (CU_SOURCE_DIR = the source tree)
+#
+# Prints one "ok N - ..." or "not ok N - ..." line per check, then
+# "N passed, M failed"; exits non-zero if any check failed.
+#
+# Checks are strings that check() evals later, so single quotes are meant.
+# shellcheck disable=SC2016,SC2034
+set -u
+
+BIN=${1:-}
+if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
+	echo "usage: $0 path/to/custodian" >&2
+	exit 2
+fi
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+SRC=${CU_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+T=$(mktemp -d "${TMPDIR:-/tmp}/cu-cli-XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+# The environment must not choose the data directory behind our back.
+unset CUSTODIAN_DATA
+cd "$T" || exit 2
+
+passed=0
+failed=0
+n=0
+OUT=$T/stdout
+ERR=$T/stderr
+rc=0
+
+# ---- helpers -----------------------------------------------------------
+
+ok() {
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	# Show what the command said, as TAP diagnostics.
+	if [ -s "$OUT" ]; then sed -n '1,20s/^/#   stdout: /p' "$OUT"; fi
+	if [ -s "$ERR" ]; then sed -n '1,20s/^/#   stderr: /p' "$ERR"; fi
+	echo "#   exit status: $rc"
+}
+
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# Runs the binary; keeps stdout, stderr and the exit status.
+run() {
+	"$BIN" "$@" >"$OUT" 2>"$ERR"
+	rc=$?
+}
+
+# Runs the binary with a data directory from the environment.
+run_env() {
+	local dir=$1
+	shift
+	CUSTODIAN_DATA=$dir "$BIN" "$@" >"$OUT" 2>"$ERR"
+	rc=$?
+}
+
+status_is() { [ "$rc" -eq "$1" ]; }
+status_not() { [ "$rc" -ne "$1" ]; }
+# stderr is exactly one line, "custodian: ...".
+one_error_line() {
+	[ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^custodian: ' "$ERR"
+}
+stdout_is() { [ "$(cat "$OUT")" = "$1" ]; }
+stdout_has() { grep -q -F -- "$1" "$OUT"; }
+stderr_has() { grep -q -F -- "$1" "$ERR"; }
+# None of the given values occurs in the file.
+file_lacks_all() {
+	local file=$1 v
+	shift
+	for v in "$@"; do
+		if grep -q -a -F -- "$v" "$file"; then
+			echo "#   '$file' holds a personal value" >&2
+			return 1
+		fi
+	done
+	return 0
+}
+# grep -c over a binary file: no line (no byte run) holds the value.
+bytes_absent() {
+	local file=$1 v count
+	shift
+	[ -e "$file" ] || return 0
+	for v in "$@"; do
+		count=$(grep -c -a -F -- "$v" "$file")
+		[ "$count" -eq 0 ] || return 1
+	done
+	return 0
+}
+# python3 expression over the JSON on stdout, bound to d.
+json_ok() {
+	python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if ($1) else 1)" "$OUT" 2>/dev/null
+}
+
+# ---- help and usage ----------------------------------------------------
+
+run --help
+check "--help exits 0 with usage on stdout" eval 'status_is 0 && stdout_has "usage:"'
+run --version
+check "--version exits 0" status_is 0
+
+for cmd in init import member "member find" "member show" "member erase" audit \
+	"audit verify" policy "policy check" config; do
+	# shellcheck disable=SC2086 # the subcommand is meant to split
+	run $cmd --help
+	check "'$cmd --help' exits 0 and describes it" eval 'status_is 0 && stdout_has "custodian"'
+done
+
+run frobnicate
+check "unknown command exits 2" status_is 2
+check "unknown command: one line on stderr starting 'custodian: '" one_error_line
+check "unknown command prints nothing on stdout" eval '[ ! -s "$OUT" ]'
+run member frobnicate
+check "unknown member subcommand exits 2 with one line" eval 'status_is 2 && one_error_line'
+run --bogus-option
+check "unknown option exits 2 with one line" eval 'status_is 2 && one_error_line'
+run member find --email
+check "member find without a value is a usage error" eval 'status_is 2 && one_error_line'
+
+# ---- init --------------------------------------------------------------
+
+D=$T/data
+run --data "$D" init
+check "init exits 0" status_is 0
+check "init creates DIR" test -d "$D"
+check "master.key has mode 0600" eval '[ "$(stat -c %a "$D/master.key" 2>/dev/null)" = 600 ]'
+check "DIR has mode 0700" eval '[ "$(stat -c %a "$D" 2>/dev/null)" = 700 ]'
+check "init writes custodian.conf, policy.json, custodian.db" \
+	eval '[ -f "$D/custodian.conf" ] && [ -f "$D/policy.json" ] && [ -f "$D/custodian.db" ]'
+key_sum=$(sha256sum "$D/master.key")
+run --data "$D" init
+check "second init is refused (non-zero)" status_not 0
+check "second init: one line on stderr" one_error_line
+check "second init leaves master.key untouched" eval '[ "$(sha256sum "$D/master.key")" = "$key_sum" ]'
+
+run --data "$T/nowhere" member find --email a@example.com
+check "a command on a missing DIR fails with one line pointing at init" \
+	eval 'status_is 1 && one_error_line && stderr_has init'
+
+# ---- import ------------------------------------------------------------
+
+# Distinctive values: none may reach stderr or the database files.
+GOOD_VALUES=(
+	"Zebulon Quimbyfrost" "88 Marigold Terrace" "Zebulon.Quimbyfrost@Example.ORG"
+	"zebulon.quimbyfrost@example.org" "+81 90 1234 5678" "+819012345678" "Luthiermaker"
+	"Wilhelmina Ostergaard" "3-1 Kasumigaseki" "wilhelmina.ostergaard@example.net"
+	"03-5555-0101" "Cartographerix"
+	"Ulrich Vantongeren" "9 Pewter Row" "ulrich.vantongeren@example.com" "+44 20 7946 0958"
+)
+BAD_VALUES=(
+	"Yolanda Brackenridge" "5 Quince Close" "yolanda.at.example.org" "090-2468-1357"
+	"Xavier Thistlewood" "7 Juniper Way" "xavier.thistlewood@example.com" "Falconerist"
+)
+MORE_VALUES=(
+	"Theodora Pemberwick" "4 Saffron Yard" "theodora.pemberwick@example.com" "06-6123-4567"
+	"Severin Oakenshaw" "12 Birch Parade" "severin.oakenshaw@example.com" "+1 415 555 0100"
+)
+
+# Header, then: good (2), bad e-mail (3), good with a quoted newline (4-5),
+# bad phone (6), good with an empty optional column (7).
+cat >"$T/members.csv" <<'EOF'
+name,address,phone,email,occupation
+Zebulon Quimbyfrost,"88 Marigold Terrace, Sapporo",+81 90 1234 5678,Zebulon.Quimbyfrost@Example.ORG,Luthiermaker
+Yolanda Brackenridge,5 Quince Close,090-2468-1357,yolanda.at.example.org,Falconerist
+Wilhelmina Ostergaard,"3-1 Kasumigaseki
+Chiyoda, Tokyo",03-5555-0101,wilhelmina.ostergaard@example.net,Cartographerix
+Xavier Thistlewood,7 Juniper Way,12-34,xavier.thistlewood@example.com,Falconerist
+Ulrich Vantongeren,9 Pewter Row,+44 20 7946 0958,ulrich.vantongeren@example.com,
+EOF
+
+run --data "$D" import "$T/members.csv"
+check "import with 3 good and 2 bad rows prints 'imported 3, rejected 2'" \
+	stdout_is "imported 3, rejected 2"
+check "import with rejected rows exits 1" status_is 1
+check "import names line 3 and its field 'email'" \
+	eval 'grep -q "line 3.*email" "$ERR"'
+check "import names line 6 and its field 'phone'" \
+	eval 'grep -q "line 6.*phone" "$ERR"'
+check "import reports exactly the two rejected rows" eval '[ "$(grep -c "^line " "$ERR")" -eq 2 ]'
+check "import's stderr holds none of the values" \
+	file_lacks_all "$ERR" "${GOOD_VALUES[@]}" "${BAD_VALUES[@]}" Sapporo Chiyoda
+
+cat >"$T/more.csv" <<'EOF'
+email,name,phone,address
+theodora.pemberwick@example.com,Theodora Pemberwick,06-6123-4567,4 Saffron Yard
+severin.oakenshaw@example.com,Severin Oakenshaw,+1 415 555 0100,12 Birch Parade
+EOF
+# A reader holds the database open meanwhile, so the write-ahead log the
+# import writes stays on disk to be searched.
+mkfifo "$T/hold"
+python3 - "$D/custodian.db" "$T/hold" "$T/ready" <<'PY' &
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("SELECT count(*) FROM meta").fetchone()
+open(sys.argv[3], "w").close()
+open(sys.argv[2]).read()
+db.close()
+PY
+holder=$!
+for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
+run --data "$D" import "$T/more.csv"
+check "import of an all-good file exits 0" status_is 0
+check "import of an all-good file prints 'imported 2, rejected 0'" \
+	stdout_is "imported 2, rejected 0"
+check "with a reader holding the store, the import left a write-ahead log" \
+	test -s "$D/custodian.db-wal"
+check "no personal value in custodian.db-wal (grep -c)" \
+	bytes_absent "$D/custodian.db-wal" "${MORE_VALUES[@]}" "${GOOD_VALUES[@]}" \
+	"theodora.pemberwick" "+14155550100" "+81661234567"
+check "... and that log holds the new rows (audit text found in it)" \
+	eval '! bytes_absent "$D/custodian.db-wal" registered'
+# Release the reader; never hang if it already died.
+timeout 10 sh -c ': >"$1"' sh "$T/hold"
+wait "$holder"
+
+cat >"$T/more.jsonl" <<'EOF'
+{"name": "Rosalind Fairweather", "address": "2 Elm Close", "phone": "080-9876-5432", "email": "rosalind.fairweather@example.com", "age": 41}
+{"name": "Quentin Bad", "address": "3 Elm Close", "phone": "080-9876-5433", "email": "quentin.bad@example.com", "age": "old"}
+EOF
+run --data "$D" import "$T/more.jsonl"
+check "import of JSON Lines: 'imported 1, rejected 1', exit 1, line 2 field age" \
+	eval 'stdout_is "imported 1, rejected 1" && status_is 1 && grep -q "line 2.*age" "$ERR"'
+
+run --data "$D" import "$T/no-such-file.csv"
+check "import of a missing file fails with one line" eval 'status_is 1 && one_error_line'
+
+printf 'name,address,phone,email,shoe_size\nA B,1 C St,090-1111-2222,ab@example.com,44\n' \
+	>"$T/unknown-column.csv"
+run --data "$D" import "$T/unknown-column.csv"
+check "import with an unknown column fails and imports nothing" \
+	eval 'status_is 1 && stdout_is "imported 0, rejected 0" && one_error_line'
+
+# ---- member find -------------------------------------------------------
+
+run --data "$D" member find --email zebulon.QUIMBYFROST@example.org
+ID=$(tr -d '\n' <"$OUT")
+check "find --email (mixed case) exits 0 and prints an id" \
+	eval 'status_is 0 && [ -n "$ID" ] && [ "$(wc -l <"$OUT")" -eq 1 ]'
+check "the id is not personal data" \
+	eval 'file_lacks_all "$OUT" "${GOOD_VALUES[@]}"'
+
+run --data "$D" member find --phone 090-1234-5678
+check "find --phone 090-1234-5678 finds the member registered as +81 90 1234 5678" \
+	eval 'status_is 0 && stdout_is "$ID"'
+
+run --data "$D" member find --email nobody.here@example.com
+check "find of an unknown e-mail exits 1 with one line" eval 'status_is 1 && one_error_line'
+check "find's message does not echo the e-mail" eval '! stderr_has nobody.here'
+
+run --data "$D" member find --email yolanda.at.example.org
+check "find of a malformed e-mail is refused without echoing it" \
+	eval 'status_not 0 && one_error_line && ! stderr_has yolanda'
+run --data "$D" member find --email xavier.thistlewood@example.com
+check "a rejected row was not stored (find exits 1)" status_is 1
+
+run --data "$D" member find --email ulrich.vantongeren@example.com
+ULRICH=$(tr -d '\n' <"$OUT")
+check "find the member to erase later" eval 'status_is 0 && [ -n "$ULRICH" ]'
+
+# ---- member show -------------------------------------------------------
+
+run --data "$D" member show "$ID" --purpose support
+check "show --purpose support exits 0" status_is 0
+check "show prints JSON with 'fields' and 'withheld'" \
+	json_ok '"fields" in d and "withheld" in d and d["member"] == "'"$ID"'"'
+check "support sees name, phone and e-mail as registered" \
+	json_ok 'd["fields"].get("name") == "Zebulon Quimbyfrost" and d["fields"].get("email") == "Zebulon.Quimbyfrost@Example.ORG" and d["fields"].get("phone") == "+81 90 1234 5678"'
+check "support does not see the address; it is named as withheld" \
+	json_ok '"address" not in d["fields"] and "address" in d["withheld"]'
+
+run --data "$D" member show "$ID" --purpose analysis
+check "show --purpose analysis exits 0" status_is 0
+check "analysis shows no name, e-mail, phone or address" \
+	json_ok 'not ({"name", "email", "phone", "address"} & set(d["fields"])) and {"name", "email", "phone", "address"} <= set(d["withheld"])'
+check "analysis shows the occupation" json_ok 'd["fields"].get("occupation") == "Luthiermaker"'
+check "analysis output holds no identifying value" \
+	file_lacks_all "$OUT" "Zebulon" "Quimbyfrost" "Marigold" "+81 90"
+
+run --data "$D" member show "$ID" --purpose no_such_purpose
+check "show with an unknown purpose is refused with one line" \
+	eval 'status_not 0 && one_error_line && [ ! -s "$OUT" ]'
+run --data "$D" member show "$ID"
+check "show without --purpose is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$D" member show "$ID" --purpose tos_review
+check "a purpose that needs a case is refused without --case" \
+	eval 'status_not 0 && one_error_line && [ ! -s "$OUT" ]'
+run --data "$D" member show "$ID" --purpose tos_review --case CASE-17
+check "... and allowed with --case" json_ok '"name" in d["fields"]'
+run --data "$D" member show "$ID" --purpose materials
+check "an aggregate-only purpose never shows one member" \
+	eval 'status_not 0 && one_error_line && [ ! -s "$OUT" ]'
+run --data "$D" member show no-such-member-id --purpose support
+check "show of an unknown member exits 1 with one line" eval 'status_is 1 && one_error_line'
+
+# ---- CUSTODIAN_DATA ----------------------------------------------------
+
+run_env "$D" member find --email theodora.pemberwick@example.com
+check "CUSTODIAN_DATA selects the data directory" eval 'status_is 0 && [ -s "$OUT" ]'
+run_env "$T/env-data" init
+check "init honours CUSTODIAN_DATA" eval 'status_is 0 && [ -f "$T/env-data/master.key" ]'
+run_env "$T/env-data" member find --email theodora.pemberwick@example.com
+check "... and that directory is a different store (not found there)" status_is 1
+run_env "$T/env-data" --data "$D" member find --email theodora.pemberwick@example.com
+check "--data overrides CUSTODIAN_DATA" status_is 0
+
+# ---- erase -------------------------------------------------------------
+
+run --data "$D" member erase "$ULRICH"
+check "member erase exits 0" status_is 0
+run --data "$D" member show "$ULRICH" --purpose support
+check "show of an erased member fails with one line" \
+	eval 'status_not 0 && one_error_line && [ ! -s "$OUT" ]'
+run --data "$D" member find --email ulrich.vantongeren@example.com
+check "find of an erased member exits 1" status_is 1
+run --data "$D" member find --phone "+44 20 7946 0958"
+check "find by phone of an erased member exits 1" status_is 1
+run --data "$D" member erase "$ULRICH"
+check "erasing twice fails with one line" eval 'status_not 0 && one_error_line'
+
+# ---- no plaintext on disk ----------------------------------------------
+
+check "no personal value in custodian.db" \
+	bytes_absent "$D/custodian.db" "${GOOD_VALUES[@]}" "${BAD_VALUES[@]}" "${MORE_VALUES[@]}" \
+	"Rosalind Fairweather" "rosalind.fairweather@example.com" "Quentin Bad"
+check "no personal value in custodian.db-wal (if present)" \
+	bytes_absent "$D/custodian.db-wal" "${GOOD_VALUES[@]}" "${BAD_VALUES[@]}" \
+	"${MORE_VALUES[@]}" "Rosalind Fairweather" "rosalind.fairweather@example.com"
+check "the same search does find what the store holds in clear (a member id)" \
+	eval '! bytes_absent "$D/custodian.db" "$ID"'
+
+# ---- audit -------------------------------------------------------------
+
+run --data "$D" audit verify
+check "audit verify exits 0 on an intact chain" status_is 0
+check "audit verify prints 'audit intact: N entries checked'" \
+	eval 'grep -qE "^audit intact: [0-9]+ entries checked$" "$OUT"'
+entries=$(sed -n 's/^audit intact: \([0-9]*\) entries checked$/\1/p' "$OUT")
+rows=$(python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(c.execute("select count(*) from audit").fetchone()[0])' "$D/custodian.db")
+check "audit verify checked every entry ($rows)" eval '[ "${entries:-x}" = "$rows" ]'
+
+# Tamper like an intruder with the database file: drop the guards, edit a row.
+TAMPER_SEQ=4
+python3 - "$D/custodian.db" "$TAMPER_SEQ" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+db.execute("UPDATE audit SET reason = 'nothing to see here' WHERE seq = ?", (int(sys.argv[2]),))
+db.commit()
+db.close()
+EOF
+check "tampering script ran" test $? -eq 0
+run --data "$D" audit verify
+check "audit verify exits 1 after a row was edited" status_is 1
+check "audit verify names the edited entry" eval 'one_error_line && stderr_has "entry $TAMPER_SEQ"'
+
+# ---- policy ------------------------------------------------------------
+
+run policy check "$SRC/policy/default.json"
+check "policy check of policy/default.json exits 0" eval 'status_is 0 && stdout_has ok'
+
+python3 - "$SRC/policy/default.json" "$T/broken-policy.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1], encoding="utf-8"))
+p["purposes"][1]["colour"] = "green"
+json.dump(p, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, indent=1)
+EOF
+run policy check "$T/broken-policy.json"
+check "policy check of a purpose with an unknown field exits non-zero" status_not 0
+check "the message names the file and the JSON path" \
+	eval 'one_error_line && stderr_has "broken-policy.json" && stderr_has "purposes[1]"'
+
+run policy check "$T/no-such-policy.json"
+check "policy check of a missing file fails with one line" eval 'status_not 0 && one_error_line'
+
+run --data "$T/custom" init --policy "$T/broken-policy.json"
+check "init refuses a broken policy and leaves no DIR behind" \
+	eval 'status_not 0 && one_error_line && [ ! -e "$T/custom" ]'
+
+# ---- summary -----------------------------------------------------------
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
