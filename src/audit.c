@@ -1,0 +1,462 @@
+/*
+ * audit.c — the hash-chained audit log over the store.
+ *
+ * The chain's head is kept twice: as the last row of the audit table and as
+ * meta "audit_head" ("<seq>:<hex hash>"), written in the same transaction
+ * as the entries (once, at its commit: see cu_store_meta_set_at_commit).
+ * Rows cut off the end leave the meta head pointing past the table, and
+ * rows added behind the writer's back leave the table past the head;
+ * verification reports both.
+ */
+#include "custodian/audit.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "custodian/store.h"
+#include "store_impl.h"
+
+#define DOMAIN     "cu-audit-v1"
+#define DOMAIN_LEN (sizeof(DOMAIN) - 1)
+#define HEAD_KEY   "audit_head"
+/* "<u64>:<64 hex>" and a NUL */
+#define HEAD_MAX (20 + 1 + 2 * CU_AUDIT_HASHBYTES + 1)
+/*
+ * One text of an entry may not exceed this: entries hold names and short
+ * reasons, and a bound keeps a client-fed string from bloating the log.
+ */
+#define TEXT_MAX       65535
+#define NTEXTS         9
+#define PROGRESS_EVERY 65536
+
+struct cu_audit {
+	uint64_t seq; /* committed head */
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+	uint64_t pending_seq; /* head including this transaction */
+	unsigned char pending_hash[CU_AUDIT_HASHBYTES];
+};
+
+static void texts_of(const cu_audit_entry *e, const char *t[NTEXTS])
+{
+	t[0] = e->actor;
+	t[1] = e->role;
+	t[2] = e->action;
+	t[3] = e->member;
+	t[4] = e->purpose;
+	t[5] = e->fields;
+	t[6] = e->decision;
+	t[7] = e->reason;
+	t[8] = e->case_ref;
+	for (int i = 0; i < NTEXTS; i++)
+		if (!t[i])
+			t[i] = "";
+}
+
+static unsigned char *put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return p + 4;
+}
+
+static unsigned char *put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return p + 8;
+}
+
+/*
+ * hash = BLAKE2b-256("cu-audit-v1" | prev | u64le seq | i64le time |
+ *                    for each text: u32le length | bytes)
+ * Texts are in the order of cu_audit_entry.  The encoding sits in one stack
+ * buffer and is hashed in one call, with no allocation: verification runs
+ * this once per entry.  An entry too large for the buffer is streamed
+ * (same bytes, same hash).
+ */
+static void entry_hash(const cu_audit_entry *e, unsigned char out[CU_AUDIT_HASHBYTES])
+{
+	unsigned char buf[2048], *p;
+	const char *t[NTEXTS];
+	size_t len[NTEXTS];
+	size_t total = DOMAIN_LEN + CU_AUDIT_HASHBYTES + 8 + 8;
+
+	texts_of(e, t);
+	for (int i = 0; i < NTEXTS; i++) {
+		len[i] = strlen(t[i]);
+		total += 4 + len[i];
+	}
+	p = buf;
+	memcpy(p, DOMAIN, DOMAIN_LEN);
+	p += DOMAIN_LEN;
+	memcpy(p, e->prev, CU_AUDIT_HASHBYTES);
+	p += CU_AUDIT_HASHBYTES;
+	p = put_u64(p, e->seq);
+	p = put_u64(p, (uint64_t)e->time_us);
+	if (total <= sizeof(buf)) {
+		for (int i = 0; i < NTEXTS; i++) {
+			p = put_u32(p, (uint32_t)len[i]);
+			memcpy(p, t[i], len[i]);
+			p += len[i];
+		}
+		crypto_generichash(out, CU_AUDIT_HASHBYTES, buf, total, NULL, 0);
+	} else {
+		crypto_generichash_state st;
+
+		crypto_generichash_init(&st, NULL, 0, CU_AUDIT_HASHBYTES);
+		crypto_generichash_update(&st, buf, (unsigned long long)(p - buf));
+		for (int i = 0; i < NTEXTS; i++) {
+			unsigned char l[4];
+
+			put_u32(l, (uint32_t)len[i]);
+			crypto_generichash_update(&st, l, sizeof(l));
+			crypto_generichash_update(&st, (const unsigned char *)t[i], len[i]);
+		}
+		crypto_generichash_final(&st, out, CU_AUDIT_HASHBYTES);
+	}
+}
+
+void cu_audit_hash(cu_audit_entry *e)
+{
+	entry_hash(e, e->hash);
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* "<seq>:<hex>"; by hand, as it runs once per entry. */
+static void format_head(uint64_t seq, const unsigned char hash[CU_AUDIT_HASHBYTES],
+                        char out[HEAD_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[20];
+	size_t n = 0, o = 0;
+
+	do {
+		digits[n++] = (char)('0' + seq % 10);
+		seq /= 10;
+	} while (seq);
+	while (n)
+		out[o++] = digits[--n];
+	out[o++] = ':';
+	for (int i = 0; i < CU_AUDIT_HASHBYTES; i++) {
+		out[o++] = hex[hash[i] >> 4];
+		out[o++] = hex[hash[i] & 15];
+	}
+	out[o] = '\0';
+}
+/* Strict: digits, ':', exactly 64 hex digits. */
+static bool parse_head(const char *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	uint64_t v = 0;
+	const char *p = s;
+	size_t binlen = 0;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p++ != ':' || strlen(p) != 2 * CU_AUDIT_HASHBYTES)
+		return false;
+	if (sodium_hex2bin(hash, CU_AUDIT_HASHBYTES, p, 2 * CU_AUDIT_HASHBYTES, NULL, &binlen,
+	                   NULL) != 0 ||
+	    binlen != CU_AUDIT_HASHBYTES)
+		return false;
+	*seq = v;
+	return true;
+}
+
+/* The head recorded in meta; *found false when none was ever written. */
+static cu_result read_head(cu_store *store, bool *found, bool *valid, uint64_t *seq,
+                           unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	char val[HEAD_MAX + 1];
+	cu_result rc;
+
+	*valid = false;
+	rc = cu_store_meta_get(store, HEAD_KEY, val, sizeof(val), found);
+	if (rc == CU_ERR_TOO_LARGE) {
+		/* Longer than any head this code writes: present but malformed. */
+		*found = true;
+		return CU_OK;
+	}
+	if (rc || !*found)
+		return rc;
+	*valid = parse_head(val, seq, hash);
+	return CU_OK;
+}
+
+cu_result cu_audit_open(cu_store *store, cu_audit **out)
+{
+	unsigned char head_hash[CU_AUDIT_HASHBYTES];
+	uint64_t head_seq = 0;
+	bool found, valid, agrees;
+	cu_audit *a;
+	cu_result rc;
+
+	if (!out)
+		return CU_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	if (!store)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (sodium_init() < 0)
+		return CU_ERR_CRYPTO;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return CU_ERR_NOMEM;
+	rc = cu_store_audit_last(store, &a->seq, a->hash);
+	if (!rc)
+		rc = read_head(store, &found, &valid, &head_seq, head_hash);
+	if (rc)
+		goto out;
+	/*
+	 * Fail closed: a writer that carried on from a table whose tail was cut
+	 * would overwrite the meta head and so hide the cut.  The operator
+	 * runs `audit verify` to see what happened.
+	 */
+	if (found)
+		agrees = valid && head_seq == a->seq &&
+		         memcmp(head_hash, a->hash, CU_AUDIT_HASHBYTES) == 0;
+	else
+		agrees = a->seq == 0;
+	if (!agrees) {
+		rc = CU_ERR_AUDIT_BROKEN;
+		goto out;
+	}
+	a->pending_seq = a->seq;
+	memcpy(a->pending_hash, a->hash, CU_AUDIT_HASHBYTES);
+	*out = a;
+	a = NULL;
+out:
+	free(a);
+	return rc;
+}
+
+void cu_audit_free(cu_audit *a)
+{
+	free(a);
+}
+
+cu_result cu_audit_append(cu_audit *a, cu_store *store, cu_audit_entry *e)
+{
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+	char head[HEAD_MAX];
+	const char *t[NTEXTS];
+	cu_result rc;
+
+	if (!a || !store || !e)
+		return CU_ERR_INVALID_ARGUMENT;
+	/* Outside a transaction the entry could not share the fate of its change. */
+	if (!cu_store_in_transaction(store))
+		return CU_ERR_INTERNAL;
+	if (a->pending_seq >= (uint64_t)INT64_MAX)
+		return CU_ERR_INTERNAL;
+	texts_of(e, t);
+	for (int i = 0; i < NTEXTS; i++)
+		if (strnlen(t[i], TEXT_MAX + 1) > TEXT_MAX)
+			return CU_ERR_TOO_LARGE;
+	e->seq = a->pending_seq + 1;
+	if (e->time_us == 0)
+		e->time_us = now_us();
+	memcpy(e->prev, a->pending_hash, CU_AUDIT_HASHBYTES);
+	entry_hash(e, hash);
+	memcpy(e->hash, hash, CU_AUDIT_HASHBYTES);
+	rc = cu_store_audit_append(store, e);
+	if (rc)
+		return rc;
+	format_head(e->seq, hash, head);
+	/* Written once at commit, in the same transaction as the entries. */
+	rc = cu_store_meta_set_at_commit(store, HEAD_KEY, head);
+	if (rc)
+		return rc;
+	a->pending_seq = e->seq;
+	memcpy(a->pending_hash, hash, CU_AUDIT_HASHBYTES);
+	return CU_OK;
+}
+
+void cu_audit_commit(cu_audit *a)
+{
+	if (!a)
+		return;
+	a->seq = a->pending_seq;
+	memcpy(a->hash, a->pending_hash, CU_AUDIT_HASHBYTES);
+}
+
+void cu_audit_rollback(cu_audit *a)
+{
+	if (!a)
+		return;
+	a->pending_seq = a->seq;
+	memcpy(a->pending_hash, a->hash, CU_AUDIT_HASHBYTES);
+}
+
+uint64_t cu_audit_head_seq(const cu_audit *a)
+{
+	return a ? a->seq : 0;
+}
+
+/* ---- verification -------------------------------------------------------- */
+
+struct walk {
+	uint64_t next;                          /* the seq expected next */
+	unsigned char prev[CU_AUDIT_HASHBYTES]; /* hash of entry next-1 */
+	uint64_t total;
+	bool broken;
+	cu_audit_report *report;
+	cu_audit_progress_fn progress;
+	void *ud;
+};
+
+static int broken(struct walk *w, uint64_t seq, const char *what)
+{
+	w->broken = true;
+	w->report->broken_seq = seq;
+	snprintf(w->report->what, sizeof(w->report->what), "%s", what);
+	return 1;
+}
+
+static int check_one(void *ud, const cu_audit_entry *e)
+{
+	struct walk *w = ud;
+	unsigned char h[CU_AUDIT_HASHBYTES];
+
+	if (e->seq != w->next) {
+		cu_audit_report *r = w->report;
+
+		w->broken = true;
+		r->broken_seq = w->next;
+		if (e->seq == w->next + 1)
+			snprintf(r->what, sizeof(r->what), "entry %" PRIu64 " missing", w->next);
+		else if (e->seq > w->next)
+			snprintf(r->what, sizeof(r->what),
+			         "entries %" PRIu64 "..%" PRIu64 " missing", w->next, e->seq - 1);
+		else
+			snprintf(r->what, sizeof(r->what), "entry out of sequence");
+		return 1;
+	}
+	if (memcmp(e->prev, w->prev, CU_AUDIT_HASHBYTES) != 0)
+		return broken(w, e->seq,
+		              "previous-hash link broken (entry replaced, moved "
+		              "or one before it removed)");
+	entry_hash(e, h);
+	if (memcmp(h, e->hash, CU_AUDIT_HASHBYTES) != 0)
+		return broken(w, e->seq, "hash mismatch (entry altered)");
+	memcpy(w->prev, h, CU_AUDIT_HASHBYTES);
+	w->next++;
+	w->report->checked++;
+	if (w->progress && w->report->checked % PROGRESS_EVERY == 0)
+		w->progress(w->ud, w->report->checked, w->total);
+	return 0;
+}
+
+/* After an intact walk of 1..last: does the table end where the head says? */
+static cu_result check_head(struct walk *w, cu_store *store)
+{
+	cu_audit_report *r = w->report;
+	unsigned char head_hash[CU_AUDIT_HASHBYTES];
+	uint64_t last = w->next - 1, head_seq = 0;
+	bool found = false, valid = false;
+	cu_result rc;
+
+	rc = read_head(store, &found, &valid, &head_seq, head_hash);
+	if (rc)
+		return rc;
+	if (!found) {
+		if (last != 0)
+			broken(w, last + 1,
+			       "recorded audit head missing: entries may have been "
+			       "cut from the end");
+		return CU_OK;
+	}
+	if (!valid) {
+		broken(w, last + 1, "recorded audit head malformed");
+		return CU_OK;
+	}
+	if (head_seq > last) {
+		w->broken = true;
+		r->broken_seq = last + 1;
+		if (head_seq == last + 1)
+			snprintf(r->what, sizeof(r->what),
+			         "entry %" PRIu64 " missing (cut from the end)", last + 1);
+		else
+			snprintf(r->what, sizeof(r->what),
+			         "entries %" PRIu64 "..%" PRIu64 " missing (cut from the end)",
+			         last + 1, head_seq);
+	} else if (head_seq < last) {
+		/* Entries past the head were not written by the chain's writer. */
+		w->broken = true;
+		r->broken_seq = head_seq + 1;
+		r->checked = head_seq;
+		snprintf(r->what, sizeof(r->what),
+		         "entries after the recorded head %" PRIu64 " (added behind the writer)",
+		         head_seq);
+	} else if (memcmp(head_hash, w->prev, CU_AUDIT_HASHBYTES) != 0) {
+		w->broken = true;
+		r->broken_seq = last;
+		r->checked = last - 1;
+		snprintf(r->what, sizeof(r->what),
+		         "entry %" PRIu64 " differs from the recorded head", last);
+	} else if (w->total != last) {
+		/* Seq 1..last are all there, so the extra rows sit below 1. */
+		broken(w, 1, "rows outside the chain (seq below 1)");
+		r->checked = 0;
+	}
+	return CU_OK;
+}
+
+cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_progress_fn progress,
+                          void *ud)
+{
+	cu_audit_report local;
+	struct walk w;
+	bool snapshot = false;
+	cu_result rc;
+
+	if (!report)
+		report = &local;
+	memset(report, 0, sizeof(*report));
+	if (!store)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (sodium_init() < 0)
+		return CU_ERR_CRYPTO;
+	memset(&w, 0, sizeof(w));
+	w.next = 1;
+	w.report = report;
+	w.progress = progress;
+	w.ud = ud;
+	/*
+	 * One consistent view for the count, the walk and the head: otherwise a
+	 * writer committing mid-walk would look like a cut or a forged tail.
+	 * Inside the caller's transaction that view is already given.
+	 */
+	if (!cu_store_in_transaction(store)) {
+		rc = cu_store_snapshot_begin(store);
+		if (rc)
+			return rc;
+		snapshot = true;
+	}
+	rc = cu_store_audit_count(store, &w.total);
+	if (!rc)
+		rc = cu_store_audit_scan(store, 1, NULL, check_one, &w);
+	if (!rc && !w.broken)
+		rc = check_head(&w, store);
+	if (snapshot)
+		cu_store_snapshot_end(store);
+	if (rc)
+		return rc;
+	if (progress)
+		progress(ud, report->checked, w.total);
+	return w.broken ? CU_ERR_AUDIT_BROKEN : CU_OK;
+}

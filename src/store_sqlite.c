@@ -1,0 +1,928 @@
+/*
+ * store_sqlite.c — the embedded SQLite backend of the store.
+ *
+ * One connection, no mutex of its own (a cu_store is used by one thread at
+ * a time), WAL with synchronous=FULL so a commit is durable when it
+ * returns, secure_delete so an erased member's bytes are overwritten.
+ * Every statement is prepared once at open and reused: the cost of a write
+ * is then close to SQLite's own.
+ */
+#include "store_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * Numbered migrations: entry N-1 takes the schema from version N-1 to N.
+ * Append only; never edit one that has shipped.
+ */
+static const char *const migrations[] = {
+    /* 1: meta, members, audit */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ");"
+    "CREATE TABLE members ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  key_id INTEGER,"
+    "  wrapped BLOB,"
+    "  email_bidx BLOB UNIQUE,"
+    "  phone_bidx BLOB,"
+    "  fields BLOB,"
+    "  present INTEGER NOT NULL DEFAULT 0,"
+    "  password_hash TEXT,"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL,"
+    "  erased_us INTEGER"
+    ");"
+    "CREATE INDEX members_phone_bidx ON members(phone_bidx);"
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  time_us INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  member TEXT NOT NULL,"
+    "  purpose TEXT NOT NULL,"
+    "  fields TEXT NOT NULL,"
+    "  decision TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  case_ref TEXT NOT NULL,"
+    "  prev BLOB NOT NULL,"
+    "  hash BLOB NOT NULL"
+    ");"
+    "CREATE INDEX audit_member_seq ON audit(member, seq) WHERE member <> '';"
+    /* The chain detects tampering; the triggers stop the accidental kind. */
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SNAPSHOT,
+	ST_MEMBER_INSERT,
+	ST_MEMBER_GET,
+	ST_MEMBER_UPDATE,
+	ST_MEMBER_ERASE,
+	ST_MEMBER_STATE,
+	ST_FIND_EMAIL,
+	ST_FIND_PHONE,
+	ST_MEMBER_COUNT,
+	ST_AUDIT_APPEND,
+	ST_AUDIT_LAST,
+	ST_AUDIT_COUNT,
+	ST_AUDIT_SCAN,
+	ST_AUDIT_SCAN_MEMBER,
+	ST_META_GET,
+	ST_META_SET,
+	ST_CHECKPOINT,
+	ST_COUNT_
+};
+
+#define AUDIT_COLUMNS                                                                              \
+	"seq, time_us, actor, role, action, member, purpose, fields, decision, reason, "           \
+	"case_ref, prev, hash"
+
+static const char *const sql[ST_COUNT_] = {
+    /* IMMEDIATE: take the write lock now, not at the first write, so a
+     * busy database fails (or waits) at begin, never half-way through. */
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SNAPSHOT] = "BEGIN DEFERRED",
+    [ST_MEMBER_INSERT] = "INSERT INTO members (id, key_id, wrapped, email_bidx, phone_bidx, fields,"
+                         " present, password_hash, created_us, updated_us, erased_us)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_MEMBER_GET] =
+        "SELECT id, key_id, wrapped, email_bidx, phone_bidx, fields, present,"
+        " password_hash, created_us, updated_us, erased_us FROM members WHERE id = ?1",
+    [ST_MEMBER_UPDATE] =
+        "UPDATE members SET email_bidx = ?2, phone_bidx = ?3, fields = ?4, present = ?5,"
+        " password_hash = ?6, updated_us = ?7 WHERE id = ?1 AND erased_us IS NULL",
+    [ST_MEMBER_ERASE] = "UPDATE members SET key_id = NULL, wrapped = NULL, email_bidx = NULL,"
+                        " phone_bidx = NULL, fields = NULL, password_hash = NULL, present = 0,"
+                        " erased_us = ?2, updated_us = ?2 WHERE id = ?1 AND erased_us IS NULL",
+    [ST_MEMBER_STATE] = "SELECT erased_us IS NOT NULL FROM members WHERE id = ?1",
+    [ST_FIND_EMAIL] = "SELECT id FROM members WHERE email_bidx = ?1 AND erased_us IS NULL"
+                      " ORDER BY rowid LIMIT ?2",
+    [ST_FIND_PHONE] = "SELECT id FROM members WHERE phone_bidx = ?1 AND erased_us IS NULL"
+                      " ORDER BY rowid LIMIT ?2",
+    [ST_MEMBER_COUNT] = "SELECT count(*) FROM members",
+    [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLUMNS ")"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit",
+    [ST_AUDIT_SCAN] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq >= ?1 ORDER BY seq",
+    /* member <> '' lets the planner use the partial index. */
+    [ST_AUDIT_SCAN_MEMBER] = "SELECT " AUDIT_COLUMNS " FROM audit"
+                             " WHERE member = ?2 AND member <> '' AND seq >= ?1"
+                             " ORDER BY seq",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
+};
+
+struct sqlite_store {
+	struct cu_store base;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT_];
+};
+
+static struct sqlite_store *Q(cu_store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+static cu_result map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return CU_OK;
+	case SQLITE_NOMEM:
+		return CU_ERR_NOMEM;
+	case SQLITE_TOOBIG:
+		return CU_ERR_TOO_LARGE;
+	case SQLITE_MISUSE:
+	case SQLITE_RANGE:
+		return CU_ERR_INTERNAL;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return CU_ERR_CONFLICT;
+		return CU_ERR_STORE;
+	default:
+		/* BUSY, LOCKED, IOERR, FULL, CORRUPT, READONLY, ... */
+		return CU_ERR_STORE;
+	}
+}
+
+/* Makes a statement ready for its next use and drops borrowed bindings. */
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Runs a statement that returns no rows. */
+static cu_result run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	done(st);
+	return rc == SQLITE_DONE ? CU_OK : map_rc(rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
+}
+
+/*
+ * SQLite rolls a transaction back by itself after some errors (a full disk,
+ * an I/O error).  A write that went on would then autocommit, which the
+ * store promises never to do.
+ */
+static cu_result tx_alive(struct sqlite_store *q)
+{
+	return sqlite3_get_autocommit(q->db) ? CU_ERR_STORE : CU_OK;
+}
+
+/*
+ * Binding fails only for values over SQLite's limits (or out of memory);
+ * such a value must fail the write, not be stored as NULL.  keep() holds
+ * on to the first failure of a run of binds.
+ */
+static int keep(int first, int rc)
+{
+	return first != SQLITE_OK ? first : rc;
+}
+
+/* Runs a write whose binds returned b (see keep()). */
+static cu_result run_bound(sqlite3_stmt *st, int b)
+{
+	if (b != SQLITE_OK) {
+		done(st);
+		return map_rc(b);
+	}
+	return run(st);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+	return sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
+}
+
+static int bind_opt_blob(sqlite3_stmt *st, int i, bool has, const void *p, size_t n)
+{
+	if (!has)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_blob64(st, i, p, n, SQLITE_STATIC);
+}
+
+static cu_result single_int(sqlite3_stmt *st, uint64_t *n)
+{
+	int rc = sqlite3_step(st);
+
+	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	done(st);
+	return rc == SQLITE_ROW ? CU_OK : map_rc(rc == SQLITE_DONE ? SQLITE_MISUSE : rc);
+}
+
+/* ---- open, migrate, close ------------------------------------------------ */
+
+static cu_result fail(char *err, size_t errlen, const char *what, sqlite3 *db, int rc)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return map_rc(rc) ? map_rc(rc) : CU_ERR_STORE;
+}
+
+static int exec(sqlite3 *db, const char *text)
+{
+	return sqlite3_exec(db, text, NULL, NULL, NULL);
+}
+
+/* The schema version on disk: 0 for an empty database. */
+static int read_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*version = 0;
+	rc = sqlite3_prepare_v2(db,
+	                        "SELECT (SELECT count(*) FROM sqlite_master"
+	                        " WHERE type = 'table' AND name = 'meta')",
+	                        -1, &st, NULL);
+	if (rc)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int(st, 0) == 0) {
+		rc = SQLITE_OK;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+	                        NULL);
+	if (rc)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		char *end;
+		long n;
+
+		errno = 0;
+		n = v ? strtol(v, &end, 10) : -1;
+		if (!v || errno || end == v || *end || n < 1 || n > 1000000) {
+			rc = SQLITE_CORRUPT;
+			goto out;
+		}
+		*version = (int)n;
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int write_version(sqlite3 *db, int version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db,
+	                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)"
+	                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	                        -1, &st, NULL);
+	if (rc)
+		return rc;
+	sqlite3_bind_int(st, 1, version);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Applies the next missing migration in its own transaction.  The version
+ * is read again under the write lock, so two processes opening a new
+ * database at once do not both apply it.
+ */
+static cu_result migrate_one(sqlite3 *db, int *version, char *err, size_t errlen)
+{
+	int rc, next;
+
+	rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc)
+		return fail(err, errlen, "cannot begin a migration", db, rc);
+	rc = read_version(db, version);
+	if (!rc && *version < SCHEMA_VERSION) {
+		next = *version + 1;
+		rc = exec(db, migrations[next - 1]);
+		if (!rc)
+			rc = write_version(db, next);
+		if (!rc)
+			*version = next;
+	}
+	if (!rc)
+		rc = exec(db, "COMMIT");
+	if (rc) {
+		/* Words first: the rollback resets the connection's message. */
+		cu_result r = fail(err, errlen, "cannot migrate the schema", db, rc);
+
+		exec(db, "ROLLBACK");
+		return r;
+	}
+	return CU_OK;
+}
+
+static cu_result migrate(sqlite3 *db, int *version, char *err, size_t errlen)
+{
+	cu_result r;
+	int rc;
+
+	rc = read_version(db, version);
+	if (rc)
+		return fail(err, errlen, "cannot read the schema version", db, rc);
+	while (*version < SCHEMA_VERSION) {
+		r = migrate_one(db, version, err, errlen);
+		if (r)
+			return r;
+	}
+	if (*version > SCHEMA_VERSION) {
+		if (err && errlen)
+			snprintf(err, errlen,
+			         "store schema version %d is newer than this build knows (%d)",
+			         *version, SCHEMA_VERSION);
+		return CU_ERR_STORE;
+	}
+	return CU_OK;
+}
+
+/*
+ * Creates the file with mode 0600 before SQLite does (it would honour the
+ * umask, typically 0644); the -wal and -shm files copy the mode of the
+ * database file.  An existing file is left alone.
+ */
+static void precreate(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0)
+		return;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+static cu_result pragmas(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	const char *mode;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	if (rc)
+		return fail(err, errlen, "cannot set journal_mode", db, rc);
+	rc = sqlite3_step(st);
+	mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	if (!mode || (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)) {
+		if (err && errlen)
+			snprintf(err, errlen, "cannot use write-ahead logging for '%s'", path);
+		sqlite3_finalize(st);
+		return CU_ERR_STORE;
+	}
+	sqlite3_finalize(st);
+	rc = exec(db, "PRAGMA synchronous=FULL;"
+	              "PRAGMA foreign_keys=ON;"
+	              "PRAGMA secure_delete=ON;");
+	if (rc)
+		return fail(err, errlen, "cannot set pragmas", db, rc);
+	return CU_OK;
+}
+
+static void sqlite_close(cu_store *s)
+{
+	struct sqlite_store *q = Q(s);
+
+	for (int i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(q->st[i]);
+	/* Closing rolls back an open transaction. */
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static const cu_store_ops sqlite_ops;
+
+cu_result cu_store_sqlite_open(const char *path, cu_store **out, char *err, size_t errlen)
+{
+	struct sqlite_store *q;
+	cu_result r;
+	int rc;
+
+	*out = NULL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return CU_ERR_NOMEM;
+	q->base.ops = &sqlite_ops;
+	precreate(path);
+	rc = sqlite3_open_v2(
+	    path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc) {
+		if (err && errlen)
+			snprintf(err, errlen, "cannot open store '%s': %s", path,
+			         q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+		r = map_rc(rc) ? map_rc(rc) : CU_ERR_STORE;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, 5000);
+	r = pragmas(q->db, path, err, errlen);
+	if (r)
+		goto fail;
+	r = migrate(q->db, &q->base.schema_version, err, errlen);
+	if (r)
+		goto fail;
+	for (int i = 0; i < ST_COUNT_; i++) {
+		rc = sqlite3_prepare_v3(q->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i],
+		                        NULL);
+		if (rc) {
+			r = fail(err, errlen, "cannot prepare a statement", q->db, rc);
+			goto fail;
+		}
+	}
+	*out = &q->base;
+	return CU_OK;
+fail:
+	sqlite_close(&q->base);
+	return r;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static cu_result sqlite_begin(cu_store *s)
+{
+	return run(Q(s)->st[ST_BEGIN]);
+}
+
+static void sqlite_rollback(cu_store *s)
+{
+	struct sqlite_store *q = Q(s);
+
+	if (!sqlite3_get_autocommit(q->db))
+		(void)run(q->st[ST_ROLLBACK]);
+}
+
+static cu_result sqlite_commit(cu_store *s)
+{
+	struct sqlite_store *q = Q(s);
+	cu_result rc = tx_alive(q);
+
+	if (!rc)
+		rc = run(q->st[ST_COMMIT]);
+	/* A failed COMMIT leaves the transaction open; the contract is "out". */
+	if (rc)
+		sqlite_rollback(s);
+	return rc;
+}
+
+static cu_result sqlite_snapshot_begin(cu_store *s)
+{
+	return run(Q(s)->st[ST_SNAPSHOT]);
+}
+
+static void sqlite_snapshot_end(cu_store *s)
+{
+	sqlite_rollback(s);
+}
+
+/* ---- members ------------------------------------------------------------- */
+
+static cu_result sqlite_member_insert(cu_store *s, const cu_member_row *row)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_MEMBER_INSERT];
+	bool live = !row->erased;
+	cu_result rc = tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	/* An erased row (a restore replaying an erasure) carries no key or data. */
+	b = keep(b, sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC));
+	if (live)
+		b = keep(b, sqlite3_bind_int64(st, 2, row->key_id));
+	b = keep(b, bind_opt_blob(st, 3, live, row->wrapped, sizeof(row->wrapped)));
+	b = keep(b, bind_opt_blob(st, 4, live && row->has_email_bidx, row->email_bidx,
+	                          sizeof(row->email_bidx)));
+	b = keep(b, bind_opt_blob(st, 5, live && row->has_phone_bidx, row->phone_bidx,
+	                          sizeof(row->phone_bidx)));
+	b = keep(b, bind_opt_blob(st, 6, live && row->fields, row->fields, row->fields_len));
+	b = keep(b, sqlite3_bind_int64(st, 7, live ? (sqlite3_int64)row->present : 0));
+	if (live && row->password_hash)
+		b = keep(b, sqlite3_bind_text(st, 8, row->password_hash, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 9, row->created_us));
+	b = keep(b, sqlite3_bind_int64(st, 10, row->updated_us));
+	if (!live)
+		b = keep(b, sqlite3_bind_int64(st, 11, row->erased_us));
+	return run_bound(st, b);
+}
+
+static cu_result copy_fixed(sqlite3_stmt *st, int col, unsigned char *dst, size_t n, bool *has)
+{
+	const void *p;
+
+	if (has)
+		*has = false;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return CU_OK;
+	p = sqlite3_column_blob(st, col);
+	if ((size_t)sqlite3_column_bytes(st, col) != n || !p)
+		return CU_ERR_STORE;
+	memcpy(dst, p, n);
+	if (has)
+		*has = true;
+	return CU_OK;
+}
+
+static cu_result read_member(sqlite3_stmt *st, cu_member_row *out)
+{
+	const unsigned char *t;
+	const void *p;
+	size_t n;
+	cu_result rc;
+
+	t = sqlite3_column_text(st, 0);
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	if (!t || n == 0 || n > CU_ID_LEN)
+		return CU_ERR_STORE;
+	memcpy(out->id, t, n);
+	out->id[n] = '\0';
+	out->erased = sqlite3_column_type(st, 10) != SQLITE_NULL;
+	out->erased_us = sqlite3_column_int64(st, 10);
+	out->created_us = sqlite3_column_int64(st, 8);
+	out->updated_us = sqlite3_column_int64(st, 9);
+	if (out->erased)
+		return CU_OK;
+	out->key_id = (uint32_t)sqlite3_column_int64(st, 1);
+	rc = copy_fixed(st, 2, out->wrapped, sizeof(out->wrapped), NULL);
+	if (!rc)
+		rc = copy_fixed(st, 3, out->email_bidx, sizeof(out->email_bidx),
+		                &out->has_email_bidx);
+	if (!rc)
+		rc = copy_fixed(st, 4, out->phone_bidx, sizeof(out->phone_bidx),
+		                &out->has_phone_bidx);
+	if (rc)
+		return rc;
+	out->present = (cu_fieldset)sqlite3_column_int64(st, 6);
+	p = sqlite3_column_blob(st, 5);
+	n = (size_t)sqlite3_column_bytes(st, 5);
+	if (p && n) {
+		out->fields = malloc(n);
+		if (!out->fields)
+			return CU_ERR_NOMEM;
+		memcpy(out->fields, p, n);
+		out->fields_len = n;
+	}
+	t = sqlite3_column_text(st, 7);
+	if (t) {
+		n = (size_t)sqlite3_column_bytes(st, 7);
+		out->password_hash = malloc(n + 1);
+		if (!out->password_hash)
+			return CU_ERR_NOMEM;
+		memcpy(out->password_hash, t, n + 1);
+	}
+	return CU_OK;
+}
+
+static cu_result sqlite_member_get(cu_store *s, const char *id, cu_member_row *out)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_MEMBER_GET];
+	cu_result rc;
+	int r;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		rc = read_member(st, out);
+	else
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
+	done(st);
+	if (rc) {
+		cu_member_row_release(out);
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* Why an update or erase touched no row: no such member, or erased. */
+static cu_result member_state(struct sqlite_store *q, const char *id, bool *erased)
+{
+	sqlite3_stmt *st = q->st[ST_MEMBER_STATE];
+	cu_result rc;
+	int r;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*erased = sqlite3_column_int(st, 0) != 0;
+		rc = CU_OK;
+	} else {
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
+	}
+	done(st);
+	return rc;
+}
+
+static cu_result sqlite_member_update(cu_store *s, const cu_member_row *row)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_MEMBER_UPDATE];
+	bool erased = false;
+	cu_result rc = tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	b = keep(b, sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC));
+	b = keep(
+	    b, bind_opt_blob(st, 2, row->has_email_bidx, row->email_bidx, sizeof(row->email_bidx)));
+	b = keep(
+	    b, bind_opt_blob(st, 3, row->has_phone_bidx, row->phone_bidx, sizeof(row->phone_bidx)));
+	b = keep(b, bind_opt_blob(st, 4, row->fields != NULL, row->fields, row->fields_len));
+	b = keep(b, sqlite3_bind_int64(st, 5, (sqlite3_int64)row->present));
+	if (row->password_hash)
+		b = keep(b, sqlite3_bind_text(st, 6, row->password_hash, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 7, row->updated_us));
+	rc = run_bound(st, b);
+	if (rc || sqlite3_changes(q->db) > 0)
+		return rc;
+	rc = member_state(q, row->id, &erased);
+	return rc ? rc : erased ? CU_ERR_ERASED : CU_ERR_INTERNAL;
+}
+
+static cu_result sqlite_member_erase(cu_store *s, const char *id, int64_t when_us)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_MEMBER_ERASE];
+	bool erased = false;
+	cu_result rc = tx_alive(q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, when_us);
+	rc = run(st);
+	if (rc || sqlite3_changes(q->db) > 0)
+		return rc;
+	/* Erasing twice is harmless and keeps the first erasure time. */
+	rc = member_state(q, id, &erased);
+	return rc ? rc : erased ? CU_OK : CU_ERR_INTERNAL;
+}
+
+static cu_result sqlite_member_find(cu_store *s, enum cu_store_bidx_kind kind,
+                                    const unsigned char bidx[CU_VAULT_BIDXBYTES],
+                                    char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[kind == CU_STORE_BIDX_EMAIL ? ST_FIND_EMAIL : ST_FIND_PHONE];
+	cu_result rc = CU_OK;
+	int r;
+
+	sqlite3_bind_blob(st, 1, bidx, CU_VAULT_BIDXBYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, max > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (!t || len == 0 || len > CU_ID_LEN) {
+			rc = CU_ERR_STORE;
+			break;
+		}
+		memcpy(ids[*n], t, len);
+		ids[*n][len] = '\0';
+		(*n)++;
+	}
+	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = map_rc(r);
+	done(st);
+	if (rc)
+		*n = 0;
+	return rc;
+}
+
+static cu_result sqlite_member_count(cu_store *s, uint64_t *n)
+{
+	return single_int(Q(s)->st[ST_MEMBER_COUNT], n);
+}
+
+/* ---- audit --------------------------------------------------------------- */
+
+static cu_result sqlite_audit_append(cu_store *s, const cu_audit_entry *e)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_AUDIT_APPEND];
+	cu_result rc = tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	b = keep(b, sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq));
+	b = keep(b, sqlite3_bind_int64(st, 2, e->time_us));
+	b = keep(b, bind_text(st, 3, e->actor));
+	b = keep(b, bind_text(st, 4, e->role));
+	b = keep(b, bind_text(st, 5, e->action));
+	b = keep(b, bind_text(st, 6, e->member));
+	b = keep(b, bind_text(st, 7, e->purpose));
+	b = keep(b, bind_text(st, 8, e->fields));
+	b = keep(b, bind_text(st, 9, e->decision));
+	b = keep(b, bind_text(st, 10, e->reason));
+	b = keep(b, bind_text(st, 11, e->case_ref));
+	b = keep(b, sqlite3_bind_blob(st, 12, e->prev, CU_AUDIT_HASHBYTES, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_blob(st, 13, e->hash, CU_AUDIT_HASHBYTES, SQLITE_STATIC));
+	return run_bound(st, b);
+}
+
+/*
+ * A hash column of the wrong size (only tampering makes one) is passed on
+ * zero-padded or cut to size; the chain check then fails on it.
+ */
+static void column_hash(sqlite3_stmt *st, int col, unsigned char out[CU_AUDIT_HASHBYTES])
+{
+	const void *p = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (p && n == CU_AUDIT_HASHBYTES) {
+		memcpy(out, p, CU_AUDIT_HASHBYTES);
+		return;
+	}
+	memset(out, 0, CU_AUDIT_HASHBYTES);
+	if (p)
+		memcpy(out, p, n < CU_AUDIT_HASHBYTES ? n : CU_AUDIT_HASHBYTES);
+}
+
+static cu_result sqlite_audit_last(cu_store *s, uint64_t *seq,
+                                   unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_LAST];
+	int r = sqlite3_step(st);
+
+	*seq = 0;
+	memset(hash, 0, CU_AUDIT_HASHBYTES);
+	if (r == SQLITE_ROW) {
+		*seq = (uint64_t)sqlite3_column_int64(st, 0);
+		column_hash(st, 1, hash);
+	}
+	done(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : map_rc(r);
+}
+
+static cu_result sqlite_audit_count(cu_store *s, uint64_t *n)
+{
+	return single_int(Q(s)->st[ST_AUDIT_COUNT], n);
+}
+
+static const char *column_str(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+/*
+ * The hot loop of audit verification: the entry's strings point straight
+ * into SQLite's row buffers, valid until the next step.
+ */
+static cu_result sqlite_audit_scan(cu_store *s, uint64_t from, const char *member,
+                                   cu_store_audit_fn fn, void *ud)
+{
+	sqlite3_stmt *st = Q(s)->st[member ? ST_AUDIT_SCAN_MEMBER : ST_AUDIT_SCAN];
+	cu_audit_entry e;
+	int r;
+
+	sqlite3_bind_int64(st, 1, from > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)from);
+	if (member)
+		sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		e.seq = (uint64_t)sqlite3_column_int64(st, 0);
+		e.time_us = sqlite3_column_int64(st, 1);
+		e.actor = column_str(st, 2);
+		e.role = column_str(st, 3);
+		e.action = column_str(st, 4);
+		e.member = column_str(st, 5);
+		e.purpose = column_str(st, 6);
+		e.fields = column_str(st, 7);
+		e.decision = column_str(st, 8);
+		e.reason = column_str(st, 9);
+		e.case_ref = column_str(st, 10);
+		column_hash(st, 11, e.prev);
+		column_hash(st, 12, e.hash);
+		if (fn(ud, &e)) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	done(st);
+	return r == SQLITE_DONE ? CU_OK : map_rc(r);
+}
+
+/* ---- meta ---------------------------------------------------------------- */
+
+static cu_result sqlite_meta_get(cu_store *s, const char *key, char *val, size_t vallen,
+                                 bool *found)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_META_GET];
+	cu_result rc = CU_OK;
+	int r;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (!t) {
+			rc = CU_ERR_STORE;
+		} else if (n >= vallen) {
+			rc = CU_ERR_TOO_LARGE;
+		} else {
+			memcpy(val, t, n + 1);
+			*found = true;
+		}
+	} else if (r != SQLITE_DONE) {
+		rc = map_rc(r);
+	}
+	done(st);
+	return rc;
+}
+
+static cu_result sqlite_meta_set(cu_store *s, const char *key, const char *val)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_META_SET];
+	cu_result rc = tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	b = keep(b, sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC));
+	return run_bound(st, b);
+}
+
+/*
+ * TRUNCATE copies every frame into the database file and empties the log,
+ * so old page images (an erased member's included) are gone from both.  A
+ * reader holding an old snapshot keeps frames alive: that is a failure here,
+ * since the caller relies on the log being empty.
+ */
+static cu_result sqlite_checkpoint(cu_store *s)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_CHECKPOINT];
+	cu_result rc = CU_OK;
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW) {
+		if (sqlite3_column_int(st, 0) != 0)
+			rc = CU_ERR_STORE;
+	} else {
+		rc = map_rc(r == SQLITE_DONE ? SQLITE_MISUSE : r);
+	}
+	done(st);
+	return rc;
+}
+
+static const cu_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .snapshot_begin = sqlite_snapshot_begin,
+    .snapshot_end = sqlite_snapshot_end,
+    .member_insert = sqlite_member_insert,
+    .member_get = sqlite_member_get,
+    .member_update = sqlite_member_update,
+    .member_erase = sqlite_member_erase,
+    .member_find = sqlite_member_find,
+    .member_count = sqlite_member_count,
+    .audit_append = sqlite_audit_append,
+    .audit_last = sqlite_audit_last,
+    .audit_count = sqlite_audit_count,
+    .audit_scan = sqlite_audit_scan,
+    .meta_get = sqlite_meta_get,
+    .meta_set = sqlite_meta_set,
+    .checkpoint = sqlite_checkpoint,
+};

@@ -1,0 +1,825 @@
+/*
+ * test_store.c — the store contract (store.h) against the SQLite backend.
+ *
+ * Standalone: needs only the store, result and audit sources (no cu_ctx),
+ * so the helpers below make their own temporary directories.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "custodian/store.h"
+#include "store_impl.h"
+
+struct fx {
+	char dir[256];
+	char path[300];
+	char url[320];
+	cu_store *s;
+};
+
+/* The test directories are flat: the database and its -wal and -shm. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const char *base = getenv("TMPDIR");
+	char err[256];
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "%s/cu-store-XXXXXX", base && *base ? base : "/tmp");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+	snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+	assert_int_equal(cu_store_open(f->url, &f->s, err, sizeof(err)), CU_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	cu_store_close(f->s);
+	remove_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fx *f)
+{
+	char err[256];
+
+	cu_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(cu_store_open(f->url, &f->s, err, sizeof(err)), CU_OK);
+}
+
+/* A live row whose every byte derives from n, so rows are distinguishable. */
+static void make_row(cu_member_row *r, int n, unsigned char *fields, size_t fields_len)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "member-%04d", n);
+	r->key_id = 3;
+	memset(r->wrapped, 0x10 + n, sizeof(r->wrapped));
+	r->has_email_bidx = true;
+	memset(r->email_bidx, 0x40 + n, sizeof(r->email_bidx));
+	r->has_phone_bidx = true;
+	memset(r->phone_bidx, 0x70, sizeof(r->phone_bidx)); /* shared on purpose */
+	r->fields = fields;
+	r->fields_len = fields_len;
+	r->present = ((cu_fieldset)1 << 63) | 0x5;
+	r->password_hash = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA";
+	r->created_us = 1000 + n;
+	r->updated_us = 2000 + n;
+}
+
+static void insert_committed(cu_store *s, const cu_member_row *r)
+{
+	assert_int_equal(cu_store_begin(s), CU_OK);
+	assert_int_equal(cu_store_member_insert(s, r), CU_OK);
+	assert_int_equal(cu_store_commit(s), CU_OK);
+}
+
+/* Whether the bytes of needle occur anywhere in the file (false if absent). */
+static bool file_contains(const char *path, const unsigned char *needle, size_t n)
+{
+	FILE *fp = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+	bool hit = false;
+
+	if (!fp)
+		return false;
+	for (;;) {
+		if (len == cap) {
+			unsigned char *nb;
+
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			assert_non_null(nb);
+			buf = nb;
+		}
+		got = fread(buf + len, 1, cap - len, fp);
+		if (got == 0)
+			break;
+		len += got;
+	}
+	fclose(fp);
+	for (size_t i = 0; !hit && len >= n && i <= len - n; i++)
+		hit = memcmp(buf + i, needle, n) == 0;
+	free(buf);
+	return hit;
+}
+
+static void test_open_and_migrations(void **state)
+{
+	struct fx *f = *state;
+	char val[32], err[256];
+	bool found;
+	cu_store *s2 = NULL;
+
+	assert_int_equal(cu_store_schema_version(f->s), 1);
+	assert_int_equal(cu_store_meta_get(f->s, "schema_version", val, sizeof(val), &found),
+	                 CU_OK);
+	assert_true(found);
+	assert_string_equal(val, "1");
+
+	/* Reopening must not run migration 1 again (it would fail: tables exist). */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "marker", "kept"), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	reopen(f);
+	reopen(f);
+	assert_int_equal(cu_store_schema_version(f->s), 1);
+	assert_int_equal(cu_store_meta_get(f->s, "marker", val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+	assert_string_equal(val, "kept");
+
+	/* A bare path opens the same database. */
+	assert_int_equal(cu_store_open(f->path, &s2, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_meta_get(s2, "marker", val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+	cu_store_close(s2);
+
+	/* The database file is not readable by other users. */
+	{
+		struct stat st;
+
+		assert_int_equal(stat(f->path, &st), 0);
+		assert_int_equal(st.st_mode & 077, 0);
+	}
+}
+
+/* A database from a newer build is refused, not misread. */
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	sqlite3 *db;
+
+	cu_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(cu_store_open(f->url, &f->s, err, sizeof(err)), CU_ERR_STORE);
+	assert_null(f->s);
+	assert_non_null(strstr(err, "newer"));
+}
+
+static void test_open_refusals(void **state)
+{
+	cu_store *s = (cu_store *)state; /* any non-NULL value, to see it reset */
+	char err[256];
+
+	assert_int_equal(cu_store_open("postgresql://db.example/custodian", &s, err, sizeof(err)),
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_null(s);
+	assert_non_null(strstr(err, "postgresql store not built yet"));
+	assert_int_equal(cu_store_open("postgres://db.example/custodian", &s, err, sizeof(err)),
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_open("mysql://db.example/x", &s, err, sizeof(err)),
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_open("sqlite:", &s, err, sizeof(err)), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_open("", &s, err, sizeof(err)), CU_ERR_INVALID_ARGUMENT);
+	assert_int_not_equal(cu_store_open("sqlite:/nonexistent-dir/x/y.db", &s, err, sizeof(err)),
+	                     CU_OK);
+	assert_null(s);
+	assert_true(strlen(err) > 0);
+	cu_store_close(NULL);
+}
+
+static void test_member_round_trip(void **state)
+{
+	struct fx *f = *state;
+	unsigned char fields[300];
+	cu_member_row in, out;
+	uint64_t n;
+
+	for (size_t i = 0; i < sizeof(fields); i++)
+		fields[i] = (unsigned char)i;
+	make_row(&in, 1, fields, sizeof(fields));
+	insert_committed(f->s, &in);
+
+	assert_int_equal(cu_store_member_get(f->s, in.id, &out), CU_OK);
+	assert_string_equal(out.id, in.id);
+	assert_int_equal(out.key_id, 3);
+	assert_false(out.erased);
+	assert_memory_equal(out.wrapped, in.wrapped, sizeof(in.wrapped));
+	assert_true(out.has_email_bidx);
+	assert_memory_equal(out.email_bidx, in.email_bidx, sizeof(in.email_bidx));
+	assert_true(out.has_phone_bidx);
+	assert_memory_equal(out.phone_bidx, in.phone_bidx, sizeof(in.phone_bidx));
+	assert_int_equal(out.fields_len, sizeof(fields));
+	assert_memory_equal(out.fields, fields, sizeof(fields));
+	assert_true(out.fields != fields);      /* an owned copy */
+	assert_true(out.present == in.present); /* bit 63 survives the signed column */
+	assert_string_equal(out.password_hash, in.password_hash);
+	assert_int_equal(out.created_us, 1001);
+	assert_int_equal(out.updated_us, 2001);
+	cu_member_row_release(&out);
+	assert_null(out.fields);
+	assert_null(out.password_hash);
+	cu_member_row_release(&out); /* idempotent */
+	cu_member_row_release(NULL);
+
+	/* Optional parts absent. */
+	make_row(&in, 2, NULL, 0);
+	in.has_phone_bidx = false;
+	in.password_hash = NULL;
+	insert_committed(f->s, &in);
+	assert_int_equal(cu_store_member_get(f->s, in.id, &out), CU_OK);
+	assert_false(out.has_phone_bidx);
+	assert_null(out.password_hash);
+	assert_null(out.fields);
+	assert_int_equal(out.fields_len, 0);
+	cu_member_row_release(&out);
+
+	assert_int_equal(cu_store_member_get(f->s, "nobody", &out), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_store_member_count(f->s, &n), CU_OK);
+	assert_int_equal(n, 2);
+
+	/* Survives a reopen. */
+	reopen(f);
+	assert_int_equal(cu_store_member_get(f->s, "member-0001", &out), CU_OK);
+	assert_memory_equal(out.fields, fields, sizeof(fields));
+	cu_member_row_release(&out);
+}
+
+static void test_member_update(void **state)
+{
+	struct fx *f = *state;
+	unsigned char fields[] = "sealed-v1", fields2[] = "sealed-version-two";
+	cu_member_row in, out;
+	char ids[4][CU_ID_LEN + 1];
+	size_t n;
+
+	make_row(&in, 1, fields, sizeof(fields));
+	insert_committed(f->s, &in);
+
+	in.fields = fields2;
+	in.fields_len = sizeof(fields2);
+	in.present = 0x9;
+	memset(in.email_bidx, 0xEE, sizeof(in.email_bidx));
+	in.has_phone_bidx = false;
+	in.password_hash = "$argon2id$new";
+	in.updated_us = 9999;
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_update(f->s, &in), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(cu_store_member_get(f->s, in.id, &out), CU_OK);
+	assert_int_equal(out.fields_len, sizeof(fields2));
+	assert_memory_equal(out.fields, fields2, sizeof(fields2));
+	assert_true(out.present == 0x9);
+	assert_memory_equal(out.email_bidx, in.email_bidx, sizeof(in.email_bidx));
+	assert_false(out.has_phone_bidx);
+	assert_string_equal(out.password_hash, "$argon2id$new");
+	assert_int_equal(out.updated_us, 9999);
+	assert_int_equal(out.created_us, 1001); /* not replaced */
+	assert_memory_equal(out.wrapped, in.wrapped, sizeof(in.wrapped));
+	cu_member_row_release(&out);
+
+	/* Lookups follow the new blind indexes. */
+	assert_int_equal(cu_store_member_find(f->s, "email", in.email_bidx, ids, 4, &n), CU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], in.id);
+	memset(in.phone_bidx, 0x70, sizeof(in.phone_bidx));
+	assert_int_equal(cu_store_member_find(f->s, "phone", in.phone_bidx, ids, 4, &n), CU_OK);
+	assert_int_equal(n, 0);
+
+	snprintf(in.id, sizeof(in.id), "nobody");
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_update(f->s, &in), CU_ERR_NOT_FOUND);
+	cu_store_rollback(f->s);
+}
+
+static void test_member_find(void **state)
+{
+	struct fx *f = *state;
+	cu_member_row a, b, c;
+	char ids[4][CU_ID_LEN + 1];
+	unsigned char none[CU_VAULT_BIDXBYTES] = {0};
+	size_t n;
+
+	make_row(&a, 1, NULL, 0);
+	make_row(&b, 2, NULL, 0);
+	make_row(&c, 3, NULL, 0);
+	c.has_email_bidx = false;
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_insert(f->s, &a), CU_OK);
+	assert_int_equal(cu_store_member_insert(f->s, &b), CU_OK);
+	assert_int_equal(cu_store_member_insert(f->s, &c), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(cu_store_member_find(f->s, "email", b.email_bidx, ids, 4, &n), CU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], "member-0002");
+
+	/* A telephone may be shared: every holder, in insertion order. */
+	assert_int_equal(cu_store_member_find(f->s, "phone", a.phone_bidx, ids, 4, &n), CU_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(ids[0], "member-0001");
+	assert_string_equal(ids[1], "member-0002");
+	assert_string_equal(ids[2], "member-0003");
+	assert_int_equal(cu_store_member_find(f->s, "phone", a.phone_bidx, ids, 2, &n), CU_OK);
+	assert_int_equal(n, 2);
+
+	assert_int_equal(cu_store_member_find(f->s, "email", none, ids, 4, &n), CU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cu_store_member_find(f->s, "name", none, ids, 4, &n),
+	                 CU_ERR_INVALID_ARGUMENT);
+}
+
+static void test_duplicate_email_conflict(void **state)
+{
+	struct fx *f = *state;
+	cu_member_row a, b, c;
+	uint64_t n;
+
+	make_row(&a, 1, NULL, 0);
+	make_row(&b, 2, NULL, 0);
+	make_row(&c, 3, NULL, 0);
+	memcpy(b.email_bidx, a.email_bidx, sizeof(a.email_bidx));
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_insert(f->s, &a), CU_OK);
+	assert_int_equal(cu_store_member_insert(f->s, &b), CU_ERR_CONFLICT);
+	/* Only the statement failed: the transaction goes on and commits. */
+	assert_true(cu_store_in_transaction(f->s));
+	assert_int_equal(cu_store_member_insert(f->s, &c), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(cu_store_member_count(f->s, &n), CU_OK);
+	assert_int_equal(n, 2);
+	{
+		cu_member_row out;
+
+		assert_int_equal(cu_store_member_get(f->s, "member-0003", &out), CU_OK);
+		cu_member_row_release(&out);
+		assert_int_equal(cu_store_member_get(f->s, "member-0002", &out), CU_ERR_NOT_FOUND);
+	}
+
+	/* An update onto someone else's e-mail is a conflict too. */
+	memcpy(c.email_bidx, a.email_bidx, sizeof(a.email_bidx));
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_update(f->s, &c), CU_ERR_CONFLICT);
+	cu_store_rollback(f->s);
+
+	/* Re-using a member id is refused as well. */
+	make_row(&b, 1, NULL, 0);
+	memset(b.email_bidx, 0x99, sizeof(b.email_bidx));
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_insert(f->s, &b), CU_ERR_CONFLICT);
+	cu_store_rollback(f->s);
+}
+
+static void test_writes_need_a_transaction(void **state)
+{
+	struct fx *f = *state;
+	cu_member_row r;
+	cu_audit_entry e = {.seq = 1, .actor = "a"};
+	uint64_t n;
+
+	make_row(&r, 1, NULL, 0);
+	assert_false(cu_store_in_transaction(f->s));
+	assert_int_equal(cu_store_member_insert(f->s, &r), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_member_update(f->s, &r), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_member_erase(f->s, r.id, 5), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_audit_append(f->s, &e), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_meta_set(f->s, "k", "v"), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_commit(f->s), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_member_count(f->s, &n), CU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cu_store_audit_count(f->s, &n), CU_OK);
+	assert_int_equal(n, 0);
+
+	/* No nesting, and no checkpoint in the middle of a transaction. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_begin(f->s), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_checkpoint(f->s), CU_ERR_INTERNAL);
+	cu_store_rollback(f->s);
+	assert_false(cu_store_in_transaction(f->s));
+	cu_store_rollback(f->s); /* harmless outside */
+}
+
+static void test_rollback_discards(void **state)
+{
+	struct fx *f = *state;
+	cu_member_row r, out;
+	cu_audit_entry e = {.seq = 1, .actor = "a"};
+	char val[16];
+	bool found;
+	uint64_t n;
+
+	make_row(&r, 1, NULL, 0);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_true(cu_store_in_transaction(f->s));
+	assert_int_equal(cu_store_member_insert(f->s, &r), CU_OK);
+	assert_int_equal(cu_store_audit_append(f->s, &e), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "k", "v"), CU_OK);
+	/* Reads inside the transaction see its writes. */
+	assert_int_equal(cu_store_member_get(f->s, r.id, &out), CU_OK);
+	cu_member_row_release(&out);
+	cu_store_rollback(f->s);
+	assert_false(cu_store_in_transaction(f->s));
+
+	assert_int_equal(cu_store_member_get(f->s, r.id, &out), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_store_audit_count(f->s, &n), CU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cu_store_meta_get(f->s, "k", val, sizeof(val), &found), CU_OK);
+	assert_false(found);
+
+	/* The store is usable afterwards. */
+	insert_committed(f->s, &r);
+	assert_int_equal(cu_store_member_count(f->s, &n), CU_OK);
+	assert_int_equal(n, 1);
+}
+
+static void test_erase(void **state)
+{
+	struct fx *f = *state;
+	unsigned char fields[] = "sealed";
+	cu_member_row r, out;
+	char ids[4][CU_ID_LEN + 1];
+	size_t n;
+	uint64_t count;
+
+	make_row(&r, 1, fields, sizeof(fields));
+	insert_committed(f->s, &r);
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_erase(f->s, r.id, 777), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(cu_store_member_get(f->s, r.id, &out), CU_OK);
+	assert_true(out.erased);
+	assert_int_equal(out.erased_us, 777);
+	assert_string_equal(out.id, r.id);
+	assert_null(out.fields);
+	assert_int_equal(out.fields_len, 0);
+	assert_null(out.password_hash);
+	assert_false(out.has_email_bidx);
+	assert_false(out.has_phone_bidx);
+	assert_true(out.present == 0);
+	{
+		unsigned char zero[CU_VAULT_WRAPPEDBYTES] = {0};
+
+		assert_memory_equal(out.wrapped, zero, sizeof(zero));
+	}
+	cu_member_row_release(&out);
+
+	assert_int_equal(cu_store_member_find(f->s, "email", r.email_bidx, ids, 4, &n), CU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cu_store_member_find(f->s, "phone", r.phone_bidx, ids, 4, &n), CU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cu_store_member_count(f->s, &count), CU_OK);
+	assert_int_equal(count, 1); /* the id stays, erased */
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	/* Erased stays erased: no update brings data back. */
+	assert_int_equal(cu_store_member_update(f->s, &r), CU_ERR_ERASED);
+	/* A second erasure is harmless and keeps the first time. */
+	assert_int_equal(cu_store_member_erase(f->s, r.id, 888), CU_OK);
+	assert_int_equal(cu_store_member_erase(f->s, "nobody", 888), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_member_get(f->s, r.id, &out), CU_OK);
+	assert_int_equal(out.erased_us, 777);
+	cu_member_row_release(&out);
+
+	/* The e-mail may be registered again by a new member. */
+	make_row(&r, 2, NULL, 0);
+	memset(r.email_bidx, 0x41, sizeof(r.email_bidx));
+	insert_committed(f->s, &r);
+}
+
+/* A restore may replay an erasure: the row arrives erased and stays so. */
+static void test_insert_erased_row(void **state)
+{
+	struct fx *f = *state;
+	unsigned char fields[] = "sealed";
+	cu_member_row r, out;
+	char ids[2][CU_ID_LEN + 1];
+	size_t n;
+
+	make_row(&r, 1, fields, sizeof(fields));
+	r.erased = true;
+	r.erased_us = 4242;
+	insert_committed(f->s, &r);
+	assert_int_equal(cu_store_member_get(f->s, r.id, &out), CU_OK);
+	assert_true(out.erased);
+	assert_int_equal(out.erased_us, 4242);
+	assert_null(out.fields);
+	assert_null(out.password_hash);
+	assert_false(out.has_email_bidx);
+	cu_member_row_release(&out);
+	assert_int_equal(cu_store_member_find(f->s, "email", r.email_bidx, ids, 2, &n), CU_OK);
+	assert_int_equal(n, 0);
+}
+
+/*
+ * Crypto-shredding must be physical: after erase and checkpoint the wrapped
+ * key, sealed fields and blind index bytes are in neither file.
+ */
+static void test_erase_leaves_no_bytes(void **state)
+{
+	struct fx *f = *state;
+	unsigned char wrapped[CU_VAULT_WRAPPEDBYTES], fields[500], bidx[CU_VAULT_BIDXBYTES];
+	char wal[320];
+	cu_member_row r;
+	static const char key_mark[] = "WRAPPED-KEY-SHRED-ME:";
+	static const char field_mark[] = "SEALED-FIELD-SHRED-ME:";
+	static const char bidx_mark[] = "BIDX-SHRED-ME:";
+
+	for (size_t i = 0; i < sizeof(wrapped); i++)
+		wrapped[i] = (unsigned char)key_mark[i % (sizeof(key_mark) - 1)];
+	for (size_t i = 0; i < sizeof(fields); i++)
+		fields[i] = (unsigned char)field_mark[i % (sizeof(field_mark) - 1)];
+	for (size_t i = 0; i < sizeof(bidx); i++)
+		bidx[i] = (unsigned char)bidx_mark[i % (sizeof(bidx_mark) - 1)];
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+
+	/* Neighbours, so the page is not simply dropped. */
+	for (int i = 2; i < 40; i++) {
+		cu_member_row o;
+
+		make_row(&o, i, NULL, 0);
+		insert_committed(f->s, &o);
+	}
+	make_row(&r, 1, fields, sizeof(fields));
+	memcpy(r.wrapped, wrapped, sizeof(wrapped));
+	memcpy(r.email_bidx, bidx, sizeof(bidx));
+	insert_committed(f->s, &r);
+
+	/* The test can fail: the marks are there before the erasure. */
+	assert_true(file_contains(wal, wrapped, sizeof(wrapped)));
+	assert_int_equal(cu_store_checkpoint(f->s), CU_OK);
+	assert_true(file_contains(f->path, wrapped, sizeof(wrapped)));
+	assert_true(file_contains(f->path, fields, sizeof(fields)));
+	assert_true(file_contains(f->path, bidx, sizeof(bidx)));
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_erase(f->s, r.id, 1), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_checkpoint(f->s), CU_OK);
+
+	assert_false(file_contains(f->path, wrapped, sizeof(wrapped)));
+	assert_false(file_contains(f->path, fields, sizeof(fields)));
+	assert_false(file_contains(f->path, bidx, sizeof(bidx)));
+	assert_false(file_contains(wal, wrapped, sizeof(wrapped)));
+	assert_false(file_contains(wal, fields, sizeof(fields)));
+	assert_false(file_contains(wal, bidx, sizeof(bidx)));
+}
+
+struct collect {
+	int n;
+	uint64_t seqs[16];
+	char members[16][32];
+	int stop_after;
+};
+
+static int collect(void *ud, const cu_audit_entry *e)
+{
+	struct collect *c = ud;
+
+	if (c->n < 16) {
+		c->seqs[c->n] = e->seq;
+		snprintf(c->members[c->n], sizeof(c->members[0]), "%s", e->member);
+	}
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+static void test_audit_rows(void **state)
+{
+	struct fx *f = *state;
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+	uint64_t seq, n;
+	struct collect c;
+
+	assert_int_equal(cu_store_audit_last(f->s, &seq, hash), CU_OK);
+	assert_int_equal(seq, 0);
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	for (int i = 1; i <= 10; i++) {
+		cu_audit_entry e = {.seq = (uint64_t)i,
+		                    .time_us = i,
+		                    .actor = "op",
+		                    .role = "staff",
+		                    .action = "read",
+		                    .member = i % 3 == 0 ? "m3" : (i % 2 ? "m1" : ""),
+		                    .purpose = NULL,
+		                    .decision = "allow"};
+
+		memset(e.prev, i - 1, sizeof(e.prev));
+		memset(e.hash, i, sizeof(e.hash));
+		assert_int_equal(cu_store_audit_append(f->s, &e), CU_OK);
+	}
+	/* The same seq twice is a conflict; seq 0 is not a seq. */
+	{
+		cu_audit_entry e = {.seq = 10};
+
+		assert_int_equal(cu_store_audit_append(f->s, &e), CU_ERR_CONFLICT);
+		e.seq = 0;
+		assert_int_equal(cu_store_audit_append(f->s, &e), CU_ERR_INVALID_ARGUMENT);
+	}
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(cu_store_audit_last(f->s, &seq, hash), CU_OK);
+	assert_int_equal(seq, 10);
+	{
+		unsigned char want[CU_AUDIT_HASHBYTES];
+
+		memset(want, 10, sizeof(want));
+		assert_memory_equal(hash, want, sizeof(want));
+	}
+	assert_int_equal(cu_store_audit_count(f->s, &n), CU_OK);
+	assert_int_equal(n, 10);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cu_store_audit_scan(f->s, 4, NULL, collect, &c), CU_OK);
+	assert_int_equal(c.n, 7);
+	assert_int_equal(c.seqs[0], 4);
+	assert_int_equal(c.seqs[6], 10);
+
+	/* By member: only that member's entries, in order (3, 6, 9). */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cu_store_audit_scan(f->s, 0, "m3", collect, &c), CU_OK);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.seqs[0], 3);
+	assert_int_equal(c.seqs[1], 6);
+	assert_int_equal(c.seqs[2], 9);
+	assert_string_equal(c.members[2], "m3");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cu_store_audit_scan(f->s, 0, "", collect, &c), CU_OK);
+	assert_int_equal(c.n, 0);
+
+	/* Stopping early is not an error. */
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 2;
+	assert_int_equal(cu_store_audit_scan(f->s, 1, NULL, collect, &c), CU_OK);
+	assert_int_equal(c.n, 2);
+}
+
+static void test_meta(void **state)
+{
+	struct fx *f = *state;
+	char val[8];
+	bool found = true;
+
+	assert_int_equal(cu_store_meta_get(f->s, "absent", val, sizeof(val), &found), CU_OK);
+	assert_false(found);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "k", "one"), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "k", "two"), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "long", "0123456789"), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "k", val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+	assert_string_equal(val, "two");
+	assert_int_equal(cu_store_meta_get(f->s, "long", val, sizeof(val), &found),
+	                 CU_ERR_TOO_LARGE);
+}
+
+/* The private once-at-commit meta write used for the audit head. */
+static void test_meta_at_commit(void **state)
+{
+	struct fx *f = *state;
+	char val[64];
+	bool found;
+
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "head", "1"), CU_ERR_INTERNAL);
+
+	/* Visible inside the transaction, gone with a rollback. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "head", "1"), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "head", val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+	assert_string_equal(val, "1");
+	cu_store_rollback(f->s);
+	assert_int_equal(cu_store_meta_get(f->s, "head", val, sizeof(val), &found), CU_OK);
+	assert_false(found);
+
+	/* The last value set is the one written. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "head", "1"), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "head", "2"), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	reopen(f);
+	assert_int_equal(cu_store_meta_get(f->s, "head", val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+	assert_string_equal(val, "2");
+
+	/* Another key flushes the pending one; a plain set of the same key wins. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "a", "x"), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "b", "y"), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "b", "z"), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "a", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "x");
+	assert_int_equal(cu_store_meta_get(f->s, "b", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "z");
+
+	/* A pending value does not leak into the next transaction. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "head", "3"), CU_OK);
+	cu_store_rollback(f->s);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "head", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "2");
+}
+
+/* The audit triggers hold even against a raw connection. */
+static void test_audit_triggers(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_entry e = {.seq = 1, .actor = "op"};
+	sqlite3 *db;
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_audit_append(f->s, &e), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE audit SET actor = 'x'", NULL, NULL, NULL) & 0xff,
+	                 SQLITE_CONSTRAINT);
+	assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL) & 0xff,
+	                 SQLITE_CONSTRAINT);
+	assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
+	sqlite3_close(db);
+}
+
+/* Another connection's write lock makes begin fail with a store error, not hang. */
+static void test_busy_is_store_error(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	/* 5 s of busy_timeout, then SQLITE_BUSY. */
+	assert_int_equal(cu_store_begin(f->s), CU_ERR_STORE);
+	assert_false(cu_store_in_transaction(f->s));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_open_and_migrations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+	    cmocka_unit_test(test_open_refusals),
+	    cmocka_unit_test_setup_teardown(test_member_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_update, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_find, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_email_conflict, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_writes_need_a_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_insert_erased_row, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta_at_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_triggers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_is_store_error, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
