@@ -302,6 +302,18 @@ void cu_audit_rollback(cu_audit *a)
 	memcpy(a->pending_hash, a->hash, CU_AUDIT_HASHBYTES);
 }
 
+void cu_audit_mark_get(const cu_audit *a, cu_audit_mark *m)
+{
+	m->seq = a->pending_seq;
+	memcpy(m->hash, a->pending_hash, CU_AUDIT_HASHBYTES);
+}
+
+void cu_audit_rollback_to(cu_audit *a, const cu_audit_mark *m)
+{
+	a->pending_seq = m->seq;
+	memcpy(a->pending_hash, m->hash, CU_AUDIT_HASHBYTES);
+}
+
 uint64_t cu_audit_head_seq(const cu_audit *a)
 {
 	return a ? a->seq : 0;

@@ -287,13 +287,19 @@ cu_result cu_tx_begin(cu_ctx *ctx)
 {
 	cu_result rc;
 
-	if (ctx->tx_depth++ > 0)
-		return CU_OK;
-	ctx->tx_failed = 0;
-	rc = cu_store_begin(ctx->store);
+	if (ctx->tx_depth > CU_STORE_SAVEPOINTS_MAX)
+		return CU_ERR_INTERNAL;
+	if (ctx->tx_depth == 0) {
+		ctx->tx_failed = 0;
+		rc = cu_store_begin(ctx->store);
+	} else {
+		rc = cu_store_savepoint(ctx->store);
+	}
 	if (rc)
-		ctx->tx_depth = 0;
-	return rc;
+		return rc;
+	cu_audit_mark_get(ctx->audit, &ctx->marks[ctx->tx_depth]);
+	ctx->tx_depth++;
+	return CU_OK;
 }
 
 cu_result cu_tx_commit(cu_ctx *ctx)
@@ -302,8 +308,14 @@ cu_result cu_tx_commit(cu_ctx *ctx)
 
 	if (ctx->tx_depth <= 0)
 		return CU_ERR_INTERNAL;
-	if (--ctx->tx_depth > 0)
-		return CU_OK;
+	if (--ctx->tx_depth > 0) {
+		if (ctx->tx_failed)
+			return CU_ERR_STORE;
+		rc = cu_store_savepoint_release(ctx->store);
+		if (rc)
+			ctx->tx_failed = 1;
+		return rc;
+	}
 	if (ctx->tx_failed) {
 		cu_store_rollback(ctx->store);
 		cu_audit_rollback(ctx->audit);
@@ -324,7 +336,12 @@ void cu_tx_rollback(cu_ctx *ctx)
 	if (ctx->tx_depth <= 0)
 		return;
 	if (--ctx->tx_depth > 0) {
-		ctx->tx_failed = 1;
+		/* Undo this level only: its writes and its audit entries. */
+		if (ctx->tx_failed || cu_store_savepoint_rollback(ctx->store) != CU_OK) {
+			ctx->tx_failed = 1;
+			return;
+		}
+		cu_audit_rollback_to(ctx->audit, &ctx->marks[ctx->tx_depth]);
 		return;
 	}
 	cu_store_rollback(ctx->store);

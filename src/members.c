@@ -504,15 +504,8 @@ cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv
 		rc = audit(ctx, actor, "register", row.id, "", names, "done",
 			   password ? "registered with a password" : "registered");
 	if (rc) {
-		/*
-		 * A refused duplicate failed as one statement and wrote nothing, so
-		 * it leaves the caller's batch usable: leave the nesting level
-		 * without poisoning the outer transaction.
-		 */
-		if (rc == CU_ERR_CONFLICT && ctx->tx_depth > 1)
-			ctx->tx_depth--;
-		else
-			cu_tx_rollback(ctx);
+		/* Inside a caller's batch this undoes only this registration. */
+		cu_tx_rollback(ctx);
 		if (rc == CU_ERR_CONFLICT)
 			cu_errors_add(errs, "email", "duplicate");
 		goto out;

@@ -172,11 +172,13 @@ cu_result cu_store_commit(cu_store *s)
 		if (rc) {
 			s->ops->rollback(s);
 			s->in_tx = false;
+			s->sp_depth = 0;
 			return rc;
 		}
 	}
 	rc = s->ops->commit(s);
 	s->in_tx = false;
+	s->sp_depth = 0;
 	return rc;
 }
 
@@ -185,10 +187,65 @@ void cu_store_rollback(cu_store *s)
 	if (!s)
 		return;
 	s->later = false;
+	s->sp_depth = 0;
 	if (!s->in_tx)
 		return;
 	s->ops->rollback(s);
 	s->in_tx = false;
+}
+
+cu_result cu_store_savepoint(cu_store *s)
+{
+	cu_result rc;
+
+	if (!s)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (!s->in_tx || s->sp_depth >= CU_STORE_SAVEPOINTS_MAX)
+		return CU_ERR_INTERNAL;
+	rc = s->ops->savepoint(s);
+	if (rc)
+		return rc;
+	s->sp_saved[s->sp_depth].later = s->later;
+	memcpy(s->sp_saved[s->sp_depth].later_key, s->later_key, sizeof(s->later_key));
+	memcpy(s->sp_saved[s->sp_depth].later_val, s->later_val, sizeof(s->later_val));
+	s->sp_depth++;
+	return CU_OK;
+}
+
+cu_result cu_store_savepoint_release(cu_store *s)
+{
+	cu_result rc;
+
+	if (!s)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (!s->in_tx || s->sp_depth <= 0)
+		return CU_ERR_INTERNAL;
+	rc = s->ops->savepoint_release(s);
+	if (rc)
+		return rc;
+	s->sp_depth--;
+	return CU_OK;
+}
+
+cu_result cu_store_savepoint_rollback(cu_store *s)
+{
+	cu_result rc;
+
+	if (!s)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (!s->in_tx || s->sp_depth <= 0)
+		return CU_ERR_INTERNAL;
+	rc = s->ops->savepoint_rollback(s);
+	if (rc) {
+		/* A savepoint that cannot be undone leaves nothing to trust. */
+		cu_store_rollback(s);
+		return rc;
+	}
+	s->sp_depth--;
+	s->later = s->sp_saved[s->sp_depth].later;
+	memcpy(s->later_key, s->sp_saved[s->sp_depth].later_key, sizeof(s->later_key));
+	memcpy(s->later_val, s->sp_saved[s->sp_depth].later_val, sizeof(s->later_val));
+	return CU_OK;
 }
 
 bool cu_store_in_transaction(const cu_store *s)

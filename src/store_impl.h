@@ -36,6 +36,10 @@ typedef struct cu_store_ops {
 	/* On failure the backend rolls back: the store is outside a transaction. */
 	cu_result (*commit)(cu_store *s);
 	void (*rollback)(cu_store *s);
+	/* Nested savepoints inside a transaction; rollback also releases. */
+	cu_result (*savepoint)(cu_store *s);
+	cu_result (*savepoint_release)(cu_store *s);
+	cu_result (*savepoint_rollback)(cu_store *s);
 	/* A read-only transaction: one consistent view for several reads. */
 	cu_result (*snapshot_begin)(cu_store *s);
 	void (*snapshot_end)(cu_store *s);
@@ -76,6 +80,13 @@ struct cu_store {
 	bool later;
 	char later_key[CU_STORE_LATER_KEY_MAX];
 	char later_val[CU_STORE_LATER_VAL_MAX];
+	/* Open savepoints, each with the pending meta value as it stood. */
+	int sp_depth;
+	struct {
+		bool later;
+		char later_key[CU_STORE_LATER_KEY_MAX];
+		char later_val[CU_STORE_LATER_VAL_MAX];
+	} sp_saved[CU_STORE_SAVEPOINTS_MAX];
 };
 
 /*

@@ -70,6 +70,17 @@ CU_WARN_UNUSED cu_result cu_audit_append(cu_audit *a, cu_store *store, cu_audit_
 void cu_audit_commit(cu_audit *a);
 void cu_audit_rollback(cu_audit *a);
 
+/*
+ * Marks for savepoints: the pending head at a point inside a transaction,
+ * and a return to it when the store rolls back to the matching savepoint.
+ */
+typedef struct cu_audit_mark {
+	uint64_t seq;
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+} cu_audit_mark;
+void cu_audit_mark_get(const cu_audit *a, cu_audit_mark *m);
+void cu_audit_rollback_to(cu_audit *a, const cu_audit_mark *m);
+
 /* The committed head: last seq (0 when empty) and its hash. */
 uint64_t cu_audit_head_seq(const cu_audit *a);
 

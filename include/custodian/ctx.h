@@ -9,10 +9,12 @@
  *   custodian.db     the SQLite store (+ -wal, -shm)
  *
  * Transactions: cu_tx_begin / cu_tx_commit / cu_tx_rollback wrap the store
- * transaction and the audit chain's pending head together, and nest: only
- * the outermost commit commits, any rollback rolls the whole thing back.
- * Library functions that write open their own transaction when the caller
- * has none, so a caller can batch many registrations into one commit.
+ * transaction and the audit chain's pending head together, and nest: an
+ * inner level is a savepoint, so an inner rollback undoes only its own
+ * writes and audit entries and the batch around it goes on; only the
+ * outermost commit commits.  Library functions that write open their own
+ * level, so a caller can batch many registrations — or, in the server's
+ * writer, many requests — into one durable commit.
  *
  * A cu_ctx belongs to one thread.
  */
@@ -34,7 +36,8 @@ typedef struct cu_ctx {
 	cu_store *store;
 	cu_audit *audit;
 	int tx_depth;
-	int tx_failed;           /* a nested rollback poisons the outer commit */
+	int tx_failed;           /* a savepoint could not be undone: the commit must fail */
+	cu_audit_mark marks[CU_STORE_SAVEPOINTS_MAX + 1];
 } cu_ctx;
 
 /*

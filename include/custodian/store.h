@@ -72,6 +72,20 @@ CU_WARN_UNUSED cu_result cu_store_commit(cu_store *s);
 void cu_store_rollback(cu_store *s);
 bool cu_store_in_transaction(const cu_store *s);
 
+/*
+ * Savepoints: a part of a transaction that can be undone alone, so one
+ * failed step (a duplicate registration in a batch) does not doom the
+ * others.  They nest up to CU_STORE_SAVEPOINTS_MAX deep, inside a
+ * transaction only (else CU_ERR_INTERNAL).  Rollback undoes the writes since
+ * the matching savepoint and ends it; release keeps them and ends it.
+ * Commit and rollback of the transaction end every open savepoint.
+ */
+#define CU_STORE_SAVEPOINTS_MAX 8
+CU_WARN_UNUSED cu_result cu_store_savepoint(cu_store *s);
+CU_WARN_UNUSED cu_result cu_store_savepoint_release(cu_store *s);
+/* On failure the whole transaction is rolled back (the store is then outside it). */
+CU_WARN_UNUSED cu_result cu_store_savepoint_rollback(cu_store *s);
+
 /* Members.  Insert refuses an e-mail blind index already held (CU_ERR_CONFLICT). */
 CU_WARN_UNUSED cu_result cu_store_member_insert(cu_store *s, const cu_member_row *row);
 /* CU_ERR_NOT_FOUND if no such id.  An erased member is returned with erased=true. */

@@ -441,6 +441,30 @@ static void test_batch_with_duplicate(void **state)
 	cu_test_ctx_free(ctx, dir);
 }
 
+/* An inner level is a savepoint: undone alone, with its audit entries. */
+static void test_nested_rollback(void **state)
+{
+	char *dir, id[CU_ID_LEN + 1], id2[CU_ID_LEN + 1], found[CU_ID_LEN + 1];
+	cu_ctx *ctx = cu_test_ctx_new(&dir);
+	unsigned long long audits = cu_test_audit_count(ctx);
+	cu_audit_report r;
+
+	(void)state;
+	assert_int_equal(cu_tx_begin(ctx), CU_OK);
+	register_ok(ctx, alice, N(alice), id);
+	assert_int_equal(cu_tx_begin(ctx), CU_OK);
+	register_ok(ctx, bob, N(bob), id2);
+	cu_tx_rollback(ctx);
+	assert_int_equal(cu_tx_commit(ctx), CU_OK);
+	assert_int_equal(member_count(ctx), 1);
+	assert_int_equal(cu_test_audit_count(ctx), audits + 1);
+	assert_int_equal(cu_member_find(ctx, &service, "email", bob[3].value, found), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_member_find(ctx, &service, "email", alice[3].value, found), CU_OK);
+	assert_int_equal(cu_audit_verify(ctx->store, &r, NULL, NULL), CU_OK);
+	assert_int_equal(r.checked, audits + 3);
+	cu_test_ctx_free(ctx, dir);
+}
+
 static void test_password(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1];
@@ -477,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_update_rules),
 		cmocka_unit_test(test_erase_shreds),
 		cmocka_unit_test(test_batch_with_duplicate),
+		cmocka_unit_test(test_nested_rollback),
 		cmocka_unit_test(test_password),
 	};
 
