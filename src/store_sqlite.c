@@ -72,6 +72,9 @@ enum stmt {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_SNAPSHOT,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_MEMBER_INSERT,
 	ST_MEMBER_GET,
 	ST_MEMBER_UPDATE,
@@ -102,6 +105,10 @@ static const char *const sql[ST_COUNT_] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_SNAPSHOT] = "BEGIN DEFERRED",
+    /* Savepoints nest under one name: RELEASE and ROLLBACK TO act on the innermost. */
+    [ST_SAVEPOINT] = "SAVEPOINT cu_sp",
+    [ST_RELEASE] = "RELEASE cu_sp",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO cu_sp",
     [ST_MEMBER_INSERT] = "INSERT INTO members (id, key_id, wrapped, email_bidx, phone_bidx, fields,"
                          " present, password_hash, created_us, updated_us, erased_us)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -495,6 +502,27 @@ static cu_result sqlite_commit(cu_store *s)
 	/* A failed COMMIT leaves the transaction open; the contract is "out". */
 	if (rc)
 		sqlite_rollback(s);
+	return rc;
+}
+
+static cu_result sqlite_savepoint(cu_store *s)
+{
+	return run(Q(s)->st[ST_SAVEPOINT]);
+}
+
+static cu_result sqlite_savepoint_release(cu_store *s)
+{
+	return run(Q(s)->st[ST_RELEASE]);
+}
+
+static cu_result sqlite_savepoint_rollback(cu_store *s)
+{
+	struct sqlite_store *q = Q(s);
+	cu_result rc = run(q->st[ST_ROLLBACK_TO]);
+
+	/* ROLLBACK TO keeps the savepoint on the stack; release it too. */
+	if (!rc)
+		rc = run(q->st[ST_RELEASE]);
 	return rc;
 }
 
@@ -910,6 +938,9 @@ static const cu_store_ops sqlite_ops = {
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
+    .savepoint = sqlite_savepoint,
+    .savepoint_release = sqlite_savepoint_release,
+    .savepoint_rollback = sqlite_savepoint_rollback,
     .snapshot_begin = sqlite_snapshot_begin,
     .snapshot_end = sqlite_snapshot_end,
     .member_insert = sqlite_member_insert,
