@@ -48,10 +48,9 @@ static void deny(cu_access_decision *d, cu_result rc, const char *why)
  * The rules of access.h, in order.  Fills d; on rules 1-5 no store access
  * happens.  `row` receives the member row when the member exists.
  */
-static void decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision *d,
-		   cu_member_row *row, int *have_row)
+static void decide(const cu_policy *p, cu_store *store, const cu_access_request *req,
+		   cu_access_decision *d, cu_member_row *row, bool *have_row)
 {
-	const cu_policy *p = ctx->policy;
 	const cu_actor *a = req->actor;
 	const cu_policy_purpose *pp = NULL;
 	cu_fieldset all = cu_policy_all_fields(p), grant;
@@ -59,7 +58,7 @@ static void decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision
 
 	memset(d, 0, sizeof(*d));
 	d->wanted = req->fields ? (req->fields & all) : all;
-	*have_row = 0;
+	*have_row = false;
 
 	if (!a || !req->member || !req->purpose) {
 		deny(d, CU_ERR_INVALID_ARGUMENT, "incomplete request");
@@ -97,12 +96,12 @@ static void decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision
 		grant = pp->fields;
 	}
 
-	rc = cu_store_member_get(ctx->store, req->member, row);
+	rc = cu_store_member_get(store, req->member, row);
 	if (rc) {
 		deny(d, rc, rc == CU_ERR_NOT_FOUND ? "no such member" : "store failed");
 		return;
 	}
-	*have_row = 1;
+	*have_row = true;
 	if (row->erased) {
 		deny(d, CU_ERR_ERASED, "member erased");
 		return;
@@ -121,17 +120,16 @@ static void decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision
 	}
 }
 
-/* Writes the decision's audit entry and commits it (or joins the caller's transaction). */
-static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
-				const cu_access_decision *d)
+void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
+			  const cu_access_decision *d, cu_access_audit *out)
 {
-	char fields[1024], withheld[1024], reason[1200];
 	const cu_actor *a = req->actor;
-	cu_audit_entry e = {0};
-	cu_result rc;
+	char withheld[1024];
+	cu_audit_entry *e = &out->entry;
 
-	cu_policy_fieldset_format(ctx->policy, d->rc ? d->wanted : d->allowed, fields,
-				  sizeof(fields));
+	memset(e, 0, sizeof(*e));
+	cu_policy_fieldset_format(p, d->rc ? d->wanted : d->allowed, out->fields,
+				  sizeof(out->fields));
 	if (d->rc) {
 		const char *why = "denied";
 
@@ -140,28 +138,43 @@ static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
 				why = d->reason[i];
 				break;
 			}
-		snprintf(reason, sizeof(reason), "%s: %s", cu_result_code(d->rc), why);
+		snprintf(out->reason, sizeof(out->reason), "%s: %s", cu_result_code(d->rc), why);
 	} else if (d->withheld) {
-		cu_policy_fieldset_format(ctx->policy, d->withheld, withheld, sizeof(withheld));
-		snprintf(reason, sizeof(reason), "withheld %s: not allowed for this purpose",
+		cu_policy_fieldset_format(p, d->withheld, withheld, sizeof(withheld));
+		snprintf(out->reason, sizeof(out->reason), "withheld %s: not allowed for this purpose",
 			 withheld);
 	} else {
-		snprintf(reason, sizeof(reason), "allowed by purpose");
+		snprintf(out->reason, sizeof(out->reason), "allowed by purpose");
 	}
-	e.actor = a && a->name ? a->name : "";
-	e.role = a ? cu_role_name(a->role) : "";
-	e.action = "read";
-	e.member = req->member ? req->member : "";
-	e.purpose = req->purpose ? req->purpose : "";
-	e.fields = fields;
-	e.decision = d->decision;
-	e.reason = reason;
-	e.case_ref = req->case_ref ? req->case_ref : "";
-	/* Bounded values only: an oversized purpose or case from a client is refused earlier. */
+	/* The request's texts were bounded by check_request; these copies cannot truncate. */
+	snprintf(out->actor, sizeof(out->actor), "%s", a && a->name ? a->name : "");
+	snprintf(out->role, sizeof(out->role), "%s", a ? cu_role_name(a->role) : "");
+	snprintf(out->member, sizeof(out->member), "%s", req->member ? req->member : "");
+	snprintf(out->purpose, sizeof(out->purpose), "%s", req->purpose ? req->purpose : "");
+	snprintf(out->case_ref, sizeof(out->case_ref), "%s", req->case_ref ? req->case_ref : "");
+	e->actor = out->actor;
+	e->role = out->role;
+	e->action = "read";
+	e->member = out->member;
+	e->purpose = out->purpose;
+	e->fields = out->fields;
+	e->decision = d->decision ? d->decision : "deny";
+	e->reason = out->reason;
+	e->case_ref = out->case_ref;
+}
+
+/* Writes the decision's audit entry and commits it (or joins the caller's transaction). */
+static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
+				const cu_access_decision *d)
+{
+	cu_access_audit au;
+	cu_result rc;
+
+	cu_access_audit_fill(ctx->policy, req, d, &au);
 	rc = cu_tx_begin(ctx);
 	if (rc)
 		return rc;
-	rc = cu_audit_append(ctx->audit, ctx->store, &e);
+	rc = cu_audit_append(ctx->audit, ctx->store, &au.entry);
 	if (rc) {
 		cu_tx_rollback(ctx);
 		return rc;
@@ -171,6 +184,8 @@ static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
 
 static cu_result check_request(const cu_access_request *req)
 {
+	if (req->actor && req->actor->name && strlen(req->actor->name) > 127)
+		return CU_ERR_INVALID_ARGUMENT;
 	if (req->purpose && strlen(req->purpose) > CU_POLICY_ID_MAX)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (req->member && strlen(req->member) > 64)
@@ -183,17 +198,12 @@ static cu_result check_request(const cu_access_request *req)
 cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *req, cu_access_decision *d)
 {
 	cu_member_row row = {0};
-	int have_row;
+	bool have_row;
 	cu_result rc;
 
-	memset(d, 0, sizeof(*d));
-	rc = check_request(req);
-	if (rc) {
-		d->rc = rc;
-		d->decision = "deny";
-		return rc;
-	}
-	decide(ctx, req, d, &row, &have_row);
+	/* Its answer is d->rc; allowed or not, the decision is audited next. */
+	if (cu_access_prepare(ctx->policy, ctx->store, req, d, &row, &have_row) != d->rc)
+		return CU_ERR_INTERNAL;
 	if (have_row)
 		cu_member_row_release(&row);
 	rc = audit_decision(ctx, req, d);
@@ -206,8 +216,26 @@ cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *req, cu_access_
 	return d->rc;
 }
 
-static cu_result open_fields(cu_ctx *ctx, const cu_member_row *row, cu_fieldset allowed,
-			     cu_record *out)
+cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_access_request *req,
+			    cu_access_decision *d, cu_member_row *row, bool *have_row)
+{
+	cu_result rc;
+
+	memset(d, 0, sizeof(*d));
+	*have_row = false;
+	rc = check_request(req);
+	if (rc) {
+		/* Refused before the door, and audited (the texts truncated) like any denial. */
+		d->wanted = req->fields ? (req->fields & cu_policy_all_fields(p)) : cu_policy_all_fields(p);
+		deny(d, rc, "request value too long");
+		return rc;
+	}
+	decide(p, reader, req, d, row, have_row);
+	return d->rc;
+}
+
+cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_row *row,
+			 cu_fieldset allowed, cu_record *out)
 {
 	cu_record_entry ents[CU_POLICY_FIELDS_MAX];
 	char name[CU_POLICY_ID_MAX + 1];
@@ -215,7 +243,7 @@ static cu_result open_fields(cu_ctx *ctx, const cu_member_row *row, cu_fieldset 
 	size_t n;
 	cu_result rc;
 
-	rc = cu_vault_unwrap(ctx->vault, row->id, row->key_id, row->wrapped, &dk);
+	rc = cu_vault_unwrap(v, row->id, row->key_id, row->wrapped, &dk);
 	if (rc)
 		return rc;
 	rc = cu_record_parse(row->fields, row->fields_len, ents, CU_POLICY_FIELDS_MAX, &n);
@@ -230,7 +258,7 @@ static cu_result open_fields(cu_ctx *ctx, const cu_member_row *row, cu_fieldset 
 		}
 		memcpy(name, ents[i].name, ents[i].name_len);
 		name[ents[i].name_len] = '\0';
-		idx = cu_policy_field_index(ctx->policy, name);
+		idx = cu_policy_field_index(p, name);
 		/* Withheld fields are never opened; fields a newer policy dropped neither. */
 		if (idx < 0 || !((allowed >> idx) & 1))
 			continue;
@@ -264,27 +292,22 @@ cu_result cu_access_read(cu_ctx *ctx, const cu_access_request *req, cu_access_de
 			 cu_record *out)
 {
 	cu_member_row row = {0};
-	int have_row;
+	bool have_row;
 	cu_result rc;
 
-	memset(d, 0, sizeof(*d));
-	rc = check_request(req);
-	if (rc) {
-		d->rc = rc;
-		d->decision = "deny";
-		return rc;
-	}
-	decide(ctx, req, d, &row, &have_row);
+	/* Its answer is d->rc; allowed or not, the decision is audited next. */
+	if (cu_access_prepare(ctx->policy, ctx->store, req, d, &row, &have_row) != d->rc)
+		return CU_ERR_INTERNAL;
 	rc = audit_decision(ctx, req, d);
 	if (rc) {
+		/* Fails closed: an unaudited decision is no decision. */
 		d->rc = rc;
 		d->decision = "deny";
 		goto out;
 	}
 	rc = d->rc;
-	if (rc)
-		goto out;
-	rc = open_fields(ctx, &row, d->allowed, out);
+	if (!rc)
+		rc = cu_access_open(ctx->policy, ctx->vault, &row, d->allowed, out);
 out:
 	if (have_row)
 		cu_member_row_release(&row);

@@ -340,7 +340,7 @@ static cu_result pack(const struct sealed *s, cu_member_row *row)
 	return CU_OK;
 }
 
-static cu_result blind(cu_ctx *ctx, uint32_t key_id, const char *kind, const char *value,
+static cu_result blind(const cu_vault *v, uint32_t key_id, const char *kind, const char *value,
 		       unsigned char out[CU_VAULT_BIDXBYTES])
 {
 	char norm[CU_EMAIL_MAX + 1];
@@ -349,24 +349,24 @@ static cu_result blind(cu_ctx *ctx, uint32_t key_id, const char *kind, const cha
 	rc = !strcmp(kind, "email") ? cu_member_normalise_email(value, norm, sizeof(norm))
 				    : cu_member_normalise_phone(value, norm, sizeof(norm));
 	if (!rc)
-		rc = cu_vault_blind_index(ctx->vault, key_id, kind, norm, out);
+		rc = cu_vault_blind_index(v, key_id, kind, norm, out);
 	sodium_memzero(norm, sizeof(norm));
 	return rc;
 }
 
 /* Finds live members by blind index under every loaded key (rotation). */
-static cu_result find_any_key(cu_ctx *ctx, const char *kind, const char *value,
-			      char id[CU_ID_LEN + 1])
+static cu_result find_any_key(const cu_vault *v, cu_store *store, const char *kind,
+			      const char *value, char id[CU_ID_LEN + 1])
 {
 	unsigned char bidx[CU_VAULT_BIDXBYTES];
 	char ids[1][CU_ID_LEN + 1];
 	size_t n = 0;
 	cu_result rc = CU_OK;
 
-	for (size_t k = cu_vault_key_count(ctx->vault); k-- > 0 && !rc;) {
-		rc = blind(ctx, cu_vault_key_id_at(ctx->vault, k), kind, value, bidx);
+	for (size_t k = cu_vault_key_count(v); k-- > 0 && !rc;) {
+		rc = blind(v, cu_vault_key_id_at(v, k), kind, value, bidx);
 		if (!rc)
-			rc = cu_store_member_find(ctx->store, kind, bidx, ids, 1, &n);
+			rc = cu_store_member_find(store, kind, bidx, ids, 1, &n);
 		if (!rc && n) {
 			memcpy(id, ids[0], CU_ID_LEN + 1);
 			return CU_OK;
@@ -418,18 +418,17 @@ static int may_register(cu_role r)
 	       r == CU_ROLE_ADMIN || r == CU_ROLE_OPERATOR || r == CU_ROLE_MEMBER;
 }
 
-cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv, size_t n,
-			     const char *password, char id[CU_ID_LEN + 1], cu_errors *errs)
+cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v, const cu_config *c,
+			    const cu_actor *actor, const cu_kv *kv, size_t n, const char *password,
+			    cu_registration *reg, cu_errors *errs)
 {
-	const cu_policy *p = ctx->policy;
-	cu_member_row row = {0};
+	cu_member_row *row = &reg->row;
 	struct sealed s = {0};
 	cu_data_key dk;
-	char names[1024];
 	const char *email = NULL, *phone = NULL;
 	cu_result rc;
 
-	id[0] = '\0';
+	memset(reg, 0, sizeof(*reg));
 	if (!actor || !may_register(actor->role))
 		return CU_ERR_FORBIDDEN;
 	rc = cu_member_validate(p, kv, n, true, errs);
@@ -448,13 +447,73 @@ cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv
 			email = kv[i].value;
 		else if (f->kind == CU_FIELD_PHONE && !phone)
 			phone = kv[i].value;
-		row.present |= (cu_fieldset)1 << cu_policy_field_index(p, kv[i].name);
+		row->present |= (cu_fieldset)1 << cu_policy_field_index(p, kv[i].name);
 	}
-	if (email && cu_vault_key_count(ctx->vault) > 1) {
+	if (email) {
+		rc = cu_member_normalise_email(email, reg->email, sizeof(reg->email));
+		if (rc)
+			goto out;
+	}
+	if (password) {
+		row->password_hash = malloc(CU_VAULT_PWHASH_MAX);
+		if (!row->password_hash) {
+			rc = CU_ERR_NOMEM;
+			goto out;
+		}
+		rc = cu_vault_password_hash(password, c->argon2_opslimit,
+					    c->argon2_memlimit_kib * 1024, row->password_hash);
+		if (rc)
+			goto out;
+	}
+
+	cu_vault_random_id(row->id);
+	cu_vault_data_key_new(&dk);
+	rc = cu_vault_wrap(v, row->id, &dk, row->wrapped, &row->key_id);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (kv[i].value && !blank(kv[i].value))
+			rc = seal_into(&s, &dk, row->id, cu_policy_field_find(p, kv[i].name)->name,
+				       kv[i].value);
+	cu_vault_data_key_wipe(&dk);
+	if (!rc)
+		rc = pack(&s, row);
+	if (!rc && email) {
+		row->has_email_bidx = true;
+		rc = blind(v, row->key_id, "email", email, row->email_bidx);
+	}
+	if (!rc && phone) {
+		row->has_phone_bidx = true;
+		rc = blind(v, row->key_id, "phone", phone, row->phone_bidx);
+	}
+	if (rc)
+		goto out;
+	row->created_us = row->updated_us = cu_now_us();
+	cu_policy_fieldset_format(p, row->present, reg->names, sizeof(reg->names));
+	snprintf(reg->actor, sizeof(reg->actor), "%s", actor->name ? actor->name : "");
+	snprintf(reg->role, sizeof(reg->role), "%s", cu_role_name(actor->role));
+	reg->with_password = password != NULL;
+out:
+	sealed_release(&s);
+	if (rc)
+		cu_registration_release(reg);
+	return rc;
+}
+
+void cu_registration_release(cu_registration *reg)
+{
+	cu_member_row_release(&reg->row);
+	sodium_memzero(reg->email, sizeof(reg->email));
+}
+
+cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs)
+{
+	cu_audit_entry e = {0};
+	cu_result rc;
+
+	if (reg->email[0] && cu_vault_key_count(ctx->vault) > 1) {
 		/* The unique index sees only the current key's blind index. */
 		char other[CU_ID_LEN + 1];
 
-		rc = find_any_key(ctx, "email", email, other);
+		rc = find_any_key(ctx->vault, ctx->store, "email", reg->email, other);
 		if (rc == CU_OK) {
 			cu_errors_add(errs, "email", "duplicate");
 			return CU_ERR_CONFLICT;
@@ -462,60 +521,45 @@ cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv
 		if (rc != CU_ERR_NOT_FOUND)
 			return rc;
 	}
-	if (password) {
-		row.password_hash = malloc(CU_VAULT_PWHASH_MAX);
-		if (!row.password_hash)
-			return CU_ERR_NOMEM;
-		rc = cu_vault_password_hash(password, ctx->config.argon2_opslimit,
-					    ctx->config.argon2_memlimit_kib * 1024,
-					    row.password_hash);
-		if (rc)
-			goto out;
-	}
-
-	cu_vault_random_id(row.id);
-	cu_vault_data_key_new(&dk);
-	rc = cu_vault_wrap(ctx->vault, row.id, &dk, row.wrapped, &row.key_id);
-	for (size_t i = 0; !rc && i < n; i++)
-		if (kv[i].value && !blank(kv[i].value))
-			rc = seal_into(&s, &dk, row.id, cu_policy_field_find(p, kv[i].name)->name,
-				       kv[i].value);
-	cu_vault_data_key_wipe(&dk);
-	if (!rc)
-		rc = pack(&s, &row);
-	if (!rc && email) {
-		row.has_email_bidx = true;
-		rc = blind(ctx, row.key_id, "email", email, row.email_bidx);
-	}
-	if (!rc && phone) {
-		row.has_phone_bidx = true;
-		rc = blind(ctx, row.key_id, "phone", phone, row.phone_bidx);
-	}
-	if (rc)
-		goto out;
-	row.created_us = row.updated_us = cu_now_us();
-	cu_policy_fieldset_format(p, row.present, names, sizeof(names));
-
 	rc = cu_tx_begin(ctx);
 	if (rc)
-		goto out;
-	rc = cu_store_member_insert(ctx->store, &row);
-	if (!rc)
-		rc = audit(ctx, actor, "register", row.id, "", names, "done",
-			   password ? "registered with a password" : "registered");
+		return rc;
+	rc = cu_store_member_insert(ctx->store, &reg->row);
+	if (!rc) {
+		e.actor = reg->actor;
+		e.role = reg->role;
+		e.action = "register";
+		e.member = reg->row.id;
+		e.fields = reg->names;
+		e.decision = "done";
+		e.reason = reg->with_password ? "registered with a password" : "registered";
+		rc = cu_audit_append(ctx->audit, ctx->store, &e);
+	}
 	if (rc) {
 		/* Inside a caller's batch this undoes only this registration. */
 		cu_tx_rollback(ctx);
 		if (rc == CU_ERR_CONFLICT)
 			cu_errors_add(errs, "email", "duplicate");
-		goto out;
+		return rc;
 	}
-	rc = cu_tx_commit(ctx);
+	return cu_tx_commit(ctx);
+}
+
+cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv, size_t n,
+			     const char *password, char id[CU_ID_LEN + 1], cu_errors *errs)
+{
+	cu_registration reg;
+	cu_result rc;
+
+	id[0] = '\0';
+	rc = cu_member_prepare(ctx->policy, ctx->vault, &ctx->config, actor, kv, n, password, &reg,
+			       errs);
+	if (rc)
+		return rc;
+	rc = cu_member_apply(ctx, &reg, errs);
 	if (!rc)
-		memcpy(id, row.id, CU_ID_LEN + 1);
-out:
-	sealed_release(&s);
-	cu_member_row_release(&row);
+		memcpy(id, reg.row.id, CU_ID_LEN + 1);
+	cu_registration_release(&reg);
 	return rc;
 }
 
@@ -611,10 +655,10 @@ cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpo
 		rc = seal_into(&s, &dk, row.id, f->name, kv[i].value);
 		if (!rc && f->kind == CU_FIELD_EMAIL) {
 			row.has_email_bidx = true;
-			rc = blind(ctx, row.key_id, "email", kv[i].value, row.email_bidx);
+			rc = blind(ctx->vault, row.key_id, "email", kv[i].value, row.email_bidx);
 		} else if (!rc && f->kind == CU_FIELD_PHONE) {
 			row.has_phone_bidx = true;
-			rc = blind(ctx, row.key_id, "phone", kv[i].value, row.phone_bidx);
+			rc = blind(ctx->vault, row.key_id, "phone", kv[i].value, row.phone_bidx);
 		}
 	}
 	cu_vault_data_key_wipe(&dk);
@@ -675,7 +719,7 @@ cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind,
 				    : cu_member_normalise_phone(value, norm, sizeof(norm))))
 		return CU_ERR_INVALID_FIELD;
 	sodium_memzero(norm, sizeof(norm));
-	rc = find_any_key(ctx, kind, value, id);
+	rc = find_any_key(ctx->vault, ctx->store, kind, value, id);
 	if (rc && rc != CU_ERR_NOT_FOUND)
 		return rc;
 	{

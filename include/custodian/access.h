@@ -24,6 +24,7 @@
 #ifndef CUSTODIAN_ACCESS_H
 #define CUSTODIAN_ACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "custodian/ctx.h"
@@ -82,5 +83,37 @@ CU_WARN_UNUSED cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *
  */
 CU_WARN_UNUSED cu_result cu_access_read(cu_ctx *ctx, const cu_access_request *req,
 					cu_access_decision *d, cu_record *out);
+
+/*
+ * The same door in three steps, for a server whose audit entries are
+ * committed by a separate writer (group commit).  cu_access_read is exactly
+ * prepare -> commit the audit entry -> open; a caller of these must do the
+ * same, in that order, and open nothing unless the entry was committed.
+ *
+ * cu_access_prepare applies the rules with a reader's store handle and
+ * fills d; when the member exists *row receives it (release it with
+ * cu_member_row_release) and *have_row is true.
+ */
+CU_WARN_UNUSED cu_result cu_access_prepare(const cu_policy *p, cu_store *reader,
+					   const cu_access_request *req, cu_access_decision *d,
+					   cu_member_row *row, bool *have_row);
+
+/*
+ * The audit entry of a decision, with copies of every text it needs, so it
+ * can travel to another thread.  entry points into the struct itself: do
+ * not move it after cu_access_audit_fill.
+ */
+typedef struct cu_access_audit {
+	cu_audit_entry entry;
+	char actor[128], role[16], member[72], purpose[CU_POLICY_ID_MAX + 1];
+	char case_ref[136], fields[1024], reason[1200];
+} cu_access_audit;
+void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
+			  const cu_access_decision *d, cu_access_audit *out);
+
+/* Opens the allowed fields of row into out (cu_record_init'd); nothing else. */
+CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
+					const cu_member_row *row, cu_fieldset allowed,
+					cu_record *out);
 
 #endif

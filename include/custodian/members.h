@@ -67,6 +67,32 @@ CU_WARN_UNUSED cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor,
 					    char id[CU_ID_LEN + 1], cu_errors *errs);
 
 /*
+ * Registration in two steps, for a server that seals on its request threads
+ * and writes on one writer thread (group commit).  cu_member_register is
+ * exactly prepare then apply.
+ *
+ * cu_member_prepare validates, hashes the password, creates and wraps the
+ * data key and seals every field: all the slow work, touching no store.
+ * cu_member_apply refuses a duplicate e-mail and writes the row and its
+ * audit entry in one transaction level of ctx (joining the caller's batch
+ * when one is open).  Release the registration in every case.
+ */
+typedef struct cu_registration {
+	cu_member_row row;
+	char email[CU_EMAIL_MAX + 1];     /* normalised; wiped on release */
+	char names[1024];                 /* the field names registered */
+	char actor[128], role[16];
+	bool with_password;
+} cu_registration;
+
+CU_WARN_UNUSED cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v,
+					   const cu_config *c, const cu_actor *actor,
+					   const cu_kv *kv, size_t n, const char *password,
+					   cu_registration *reg, cu_errors *errs);
+CU_WARN_UNUSED cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs);
+void cu_registration_release(cu_registration *reg);
+
+/*
  * Changes fields (set, or clear optional ones with NULL/"").  The member
  * changing their own record, or an actor with a purpose that allows every
  * changed field (e.g. an applied amendment).  Audited with field names.
