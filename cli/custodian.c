@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "custodian/access.h"
@@ -21,6 +22,8 @@
 #include "custodian/import.h"
 #include "custodian/members.h"
 #include "custodian/policy.h"
+#include "server.h"
+#include "custodian/tokens.h"
 
 #define EXIT_NO 1
 #define EXIT_USAGE 2
@@ -45,6 +48,11 @@ struct command {
 	int (*run)(int argc, char **argv);
 	const char *usage;
 	const char *help;
+	/*
+	 * A group's subcommands: "token create --help" is create's help, so a
+	 * group hands on to its subcommand before looking for --help.
+	 */
+	const struct command *sub;
 };
 
 static int want_help(int argc, char **argv)
@@ -370,33 +378,274 @@ static int config_help(int argc, char **argv)
 	return 0;
 }
 
+/* ---- token ------------------------------------------------------------- */
+
+#define ROLES_FOR_TOKENS "staff, analyst, service, subcontractor, officer, admin"
+
+static int leap_year(long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(long y, long m, long d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int64_t)era * 146097 + doe - 719468;
+}
+
+/*
+ * YYYY-MM-DD, a real date, to 00:00:00 UTC of that day in microseconds.
+ * Returns -1 for anything else.
+ */
+static int64_t parse_date_us(const char *s)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	long y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = strtol(s, NULL, 10);
+	m = strtol(s + 5, NULL, 10);
+	d = strtol(s + 8, NULL, 10);
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap_year(y)))
+		return -1;
+	return days_from_civil(y, m, d) * 86400 * 1000000;
+}
+
+/* "2026-04-01T09:30:00Z", or "never" for 0. */
+static const char *format_time(int64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (us == 0)
+		return "never";
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld", (long long)us);
+	return buf;
+}
+
+static const char *name_problem_words(const char *reason)
+{
+	if (!strcmp(reason, "required"))
+		return "empty --name";
+	if (!strcmp(reason, "too_long"))
+		return "--name longer than 64 characters";
+	if (!strcmp(reason, "invalid_utf8"))
+		return "--name is not valid UTF-8";
+	return "--name holds a control character or an invisible mark";
+}
+
+static int token_create(int argc, char **argv)
+{
+	static const char usage_line[] =
+	    "usage: custodian token create --role R --name N [--expires YYYY-MM-DD]";
+	const char *role_arg = NULL, *name = NULL, *expires_arg = NULL, *problem;
+	char secret[CU_TOKEN_SECRET_LEN + 1], id[CU_ID_LEN + 1], when[40];
+	int64_t expires_us = 0;
+	cu_role role;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--role") && i + 1 < argc) {
+			role_arg = argv[++i];
+		} else if (!strcmp(argv[i], "--name") && i + 1 < argc) {
+			name = argv[++i];
+		} else if (!strcmp(argv[i], "--expires") && i + 1 < argc) {
+			expires_arg = argv[++i];
+		} else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!role_arg || !name) {
+		die_line("expected --role R and --name N (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	if (cu_role_parse(role_arg, &role) != CU_OK) {
+		die_line("unknown role '%s' (one of " ROLES_FOR_TOKENS ")", role_arg);
+		return EXIT_USAGE;
+	}
+	if (!cu_token_role_allowed(role)) {
+		die_line("role '%s' cannot hold a token (one of " ROLES_FOR_TOKENS ")", role_arg);
+		return EXIT_USAGE;
+	}
+	problem = cu_token_name_problem(name);
+	if (problem) {
+		/* The name is not echoed: it may hold the very characters refused. */
+		die_line("%s (%s)", name_problem_words(problem), usage_line);
+		return EXIT_USAGE;
+	}
+	if (expires_arg) {
+		expires_us = parse_date_us(expires_arg);
+		if (expires_us < 0) {
+			die_line("malformed --expires '%s': expected YYYY-MM-DD", expires_arg);
+			return EXIT_USAGE;
+		}
+		if (expires_us <= cu_now_us()) {
+			die_line("--expires '%s' is not in the future", expires_arg);
+			return EXIT_USAGE;
+		}
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	rc = cu_token_create(ctx, NULL, role, name, expires_us, secret, id);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("token create failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	printf("created token %s: role %s, expires %s\n", id, cu_role_name(role),
+	       format_time(expires_us, when, sizeof(when)));
+	printf("secret: %s\n", secret);
+	printf("this secret is shown only now and is not stored (only its hash is kept): "
+	       "keep it safe\n");
+	fflush(stdout);
+	sodium_memzero(secret, sizeof(secret));
+	return 0;
+}
+
+static int print_token(void *ud, const cu_token_info *t)
+{
+	const int64_t *now = ud;
+	char created[40], expires[40];
+
+	printf("%s\t%s\t%s\t%s\t%s\t%s\n", t->id, cu_role_name(t->role), t->name,
+	       format_time(t->created_us, created, sizeof(created)),
+	       format_time(t->expires_us, expires, sizeof(expires)),
+	       cu_token_status_name(cu_token_status_at(t, *now)));
+	return 0;
+}
+
+static int count_token(void *ud, const cu_token_info *t)
+{
+	(void)t;
+	++*(size_t *)ud;
+	return 0;
+}
+
+static int token_list(int argc, char **argv)
+{
+	int64_t now = cu_now_us();
+	size_t n = 0;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	(void)argv;
+	if (argc != 1) {
+		die_line("unexpected argument (usage: custodian token list)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	rc = cu_token_list(ctx->store, count_token, &n);
+	if (!rc && n == 0)
+		printf("no tokens\n");
+	else if (!rc) {
+		printf("ID\tROLE\tNAME\tCREATED\tEXPIRES\tSTATUS\n");
+		rc = cu_token_list(ctx->store, print_token, &now);
+	}
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("token list failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	return 0;
+}
+
+static int token_revoke(int argc, char **argv)
+{
+	cu_token_info t;
+	char when[40];
+	cu_ctx *ctx;
+	cu_result rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		die_line("expected one ID (usage: custodian token revoke ID)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	rc = cu_token_get(ctx->store, argv[1], &t);
+	if (!rc && !t.revoked_us)
+		rc = cu_token_revoke(ctx, NULL, argv[1]);
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT) {
+		die_line("no token '%s'", argv[1]);
+		return EXIT_NO;
+	}
+	if (rc) {
+		die_line("token revoke failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	if (t.revoked_us)
+		printf("token %s was already revoked at %s\n", t.id,
+		       format_time(t.revoked_us, when, sizeof(when)));
+	else
+		printf("revoked token %s (role %s): it no longer authenticates\n", t.id,
+		       cu_role_name(t.role));
+	return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static const struct command member_commands[] = {
 	{"find", member_find, "custodian member find (--email E | --phone P)",
 	 "Prints the id of the live member with that e-mail or telephone (through the\n"
-	 "blind index); exit 1 when there is none.  Audited as the operator."},
+	 "blind index); exit 1 when there is none.  Audited as the operator.", NULL},
 	{"show", member_show, "custodian member show ID --purpose P [--case C]",
 	 "Reads member ID through the access door as the operator, for purpose P:\n"
 	 "prints the fields P allows as JSON and names the withheld ones.  An unknown\n"
-	 "purpose is refused.  Every read is audited."},
+	 "purpose is refused.  Every read is audited.", NULL},
 	{"erase", member_erase, "custodian member erase ID",
 	 "Crypto-shreds member ID: destroys its data key, sealed fields, blind\n"
-	 "indexes and password.  Afterwards show and find fail.  Audited."},
-	{NULL, NULL, NULL, NULL},
+	 "indexes and password.  Afterwards show and find fail.  Audited.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static const struct command audit_commands[] = {
 	{"verify", audit_verify, "custodian audit verify",
 	 "Walks the hash chain; exit 0 with the number of entries when intact, exit 1\n"
-	 "naming the first broken entry otherwise."},
-	{NULL, NULL, NULL, NULL},
+	 "naming the first broken entry otherwise.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static const struct command policy_commands[] = {
 	{"check", policy_check, "custodian policy check FILE",
-	 "Validates a policy file; prints one line naming what is wrong, or a summary."},
-	{NULL, NULL, NULL, NULL},
+	 "Validates a policy file; prints one line naming what is wrong, or a summary.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct command token_commands[] = {
+	{"create", token_create,
+	 "custodian token create --role R --name N [--expires YYYY-MM-DD]",
+	 "Issues a bearer token for the API.  R is one of staff, analyst, service,\n"
+	 "subcontractor, officer or admin; N (1..64 characters) says who or what holds\n"
+	 "it.  With --expires the token stops working at 00:00 UTC on that date.\n"
+	 "Prints the token's id and its secret.  The secret is shown only this once:\n"
+	 "only its hash is stored, so it cannot be shown again; revoke and create a\n"
+	 "new one if it is lost.  Audited.", NULL},
+	{"list", token_list, "custodian token list",
+	 "Lists every token, one per line, tab-separated: id, role, name, created,\n"
+	 "expires, status (active, expired or revoked).  Never a secret or a hash.", NULL},
+	{"revoke", token_revoke, "custodian token revoke ID",
+	 "Revokes token ID from now on; it authenticates no more.  Revoking a revoked\n"
+	 "token changes nothing.  Exit 1 when there is no such token.  Audited.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static int dispatch(const char *group, const struct command *cmds, int argc, char **argv);
@@ -416,22 +665,58 @@ static int cmd_policy(int argc, char **argv)
 	return dispatch("policy", policy_commands, argc, argv);
 }
 
+static int cmd_token(int argc, char **argv)
+{
+	return dispatch("token", token_commands, argc, argv);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	const char *listen = NULL;
+	bool quiet = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+			listen = argv[++i];
+		} else if (!strcmp(argv[i], "--quiet")) {
+			quiet = true;
+		} else {
+			die_line("unexpected argument '%s' (usage: custodian serve [--listen ADDR:PORT])",
+				 argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	return cu_server_run(data_dir, listen, quiet) == 0 ? 0 : EXIT_NO;
+}
+
 static const struct command commands[] = {
 	{"init", cmd_init, "custodian [--data DIR] init [--policy FILE]",
 	 "Creates DIR with custodian.conf, the policy (the built-in default unless\n"
 	 "--policy), a new master key (mode 0600) and an empty store.  Refuses to\n"
-	 "touch a DIR that exists and is not empty."},
+	 "touch a DIR that exists and is not empty.", NULL},
 	{"import", cmd_import, "custodian [--data DIR] import FILE",
 	 "Registers members from a CSV file with a header row naming policy fields,\n"
 	 "or JSON Lines when FILE ends in .jsonl.  Invalid rows are refused whole and\n"
 	 "reported by line and field; prints 'imported N, rejected M'; exit 0 only\n"
-	 "when M is 0."},
+	 "when M is 0.", NULL},
 	{"member", cmd_member, "custodian [--data DIR] member (find|show|erase) ...",
-	 "Find, read through the access door, or erase a member."},
-	{"audit", cmd_audit, "custodian [--data DIR] audit verify", "Checks the audit chain."},
-	{"policy", cmd_policy, "custodian policy check FILE", "Validates a policy file."},
-	{"config", config_help, "custodian config --help", "Lists the configuration settings."},
-	{NULL, NULL, NULL, NULL},
+	 "Find, read through the access door, or erase a member.",
+	 member_commands},
+	{"token", cmd_token, "custodian [--data DIR] token (create|list|revoke) ...",
+	 "Issue, list or revoke the API tokens of staff, services and the rest.",
+	 token_commands},
+	{"audit", cmd_audit, "custodian [--data DIR] audit verify", "Checks the audit chain.",
+	 audit_commands},
+	{"policy", cmd_policy, "custodian policy check FILE", "Validates a policy file.",
+	 policy_commands},
+	{"serve", cmd_serve, "custodian [--data DIR] serve [--listen ADDR:PORT] [--quiet]",
+	 "Serves the API on ADDR:PORT (default from custodian.conf, 127.0.0.1:8080).\n"
+	 "Writes a JSON access log line per request on standard output (not with\n"
+	 "--quiet).  SIGTERM or SIGINT stops after requests in flight finish; SIGHUP\n"
+	 "reloads the policy file.", NULL},
+	{"config", config_help, "custodian config --help", "Lists the configuration settings.",
+	 NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static void print_help(FILE *f, const struct command *cmds)
@@ -454,6 +739,8 @@ static int dispatch(const char *group, const struct command *cmds, int argc, cha
 	for (const struct command *c = cmds; c->name; c++) {
 		if (strcmp(c->name, argv[1]))
 			continue;
+		if (c->sub && argc > 2 && argv[2][0] != '-')
+			return c->run(argc - 1, argv + 1);
 		if (want_help(argc - 1, argv + 1)) {
 			printf("usage: %s\n\n%s\n", c->usage, c->help);
 			return 0;
@@ -470,6 +757,8 @@ static void usage(FILE *f)
 		   "DIR defaults to $CUSTODIAN_DATA, else ./var.  Commands:\n");
 	print_help(f, commands);
 	for (const struct command *c = member_commands; c->name; c++)
+		fprintf(f, "  %s\n", c->usage);
+	for (const struct command *c = token_commands; c->name; c++)
 		fprintf(f, "  %s\n", c->usage);
 	fprintf(f, "\n'custodian <command> --help' describes one command.\n");
 }

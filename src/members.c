@@ -741,6 +741,25 @@ cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind,
 	return rc;
 }
 
+cu_result cu_member_lookup(const cu_vault *v, cu_store *store, const char *kind,
+			   const char *value, char id[CU_ID_LEN + 1])
+{
+	char norm[CU_EMAIL_MAX + 1];
+	cu_result rc;
+
+	id[0] = '\0';
+	if (!kind || (strcmp(kind, "email") && strcmp(kind, "phone")))
+		return CU_ERR_INVALID_ARGUMENT;
+	if (!value || strlen(value) > CU_EMAIL_MAX)
+		return CU_ERR_INVALID_FIELD;
+	rc = !strcmp(kind, "email") ? cu_member_normalise_email(value, norm, sizeof(norm))
+				    : cu_member_normalise_phone(value, norm, sizeof(norm));
+	sodium_memzero(norm, sizeof(norm));
+	if (rc)
+		return rc;
+	return find_any_key(v, store, kind, value, id);
+}
+
 cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor, const char *service,
 				const char *id, cu_fieldset *missing)
 {

@@ -385,6 +385,145 @@ cu_result cu_store_audit_scan(cu_store *s, uint64_t from, const char *member, cu
 	return rc;
 }
 
+/* ---- tokens and sessions ---- */
+
+static bool terminated(const char *buf, size_t size)
+{
+	return memchr(buf, '\0', size) != NULL;
+}
+
+static cu_result check_token_row(const cu_token_row *row)
+{
+	if (!row || !valid_id(row->id) || !terminated(row->name, sizeof(row->name)) ||
+	    !row->name[0])
+		return CU_ERR_INVALID_ARGUMENT;
+	if ((int)row->role < 0 || row->role >= CU_ROLE_COUNT_)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (row->expires_us < 0 || row->revoked_us < 0)
+		return CU_ERR_INVALID_ARGUMENT;
+	return CU_OK;
+}
+
+cu_result cu_store_token_insert(cu_store *s, const cu_token_row *row)
+{
+	cu_result rc = writable(s);
+
+	if (!rc)
+		rc = check_token_row(row);
+	return rc ? rc : s->ops->token_insert(s, row);
+}
+
+cu_result cu_store_token_get_by_hash(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
+                                     cu_token_row *out)
+{
+	if (!out)
+		return CU_ERR_INVALID_ARGUMENT;
+	memset(out, 0, sizeof(*out));
+	if (!s || !hash)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->token_get_by_hash(s, hash, out);
+}
+
+cu_result cu_store_token_get(cu_store *s, const char *id, cu_token_row *out)
+{
+	if (!out)
+		return CU_ERR_INVALID_ARGUMENT;
+	memset(out, 0, sizeof(*out));
+	if (!s || !valid_id(id))
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->token_get(s, id, out);
+}
+
+cu_result cu_store_token_list(cu_store *s, cu_store_token_fn fn, void *ud)
+{
+	cu_result rc;
+
+	if (!s || !fn)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->scanning)
+		return CU_ERR_INTERNAL;
+	s->scanning = true;
+	rc = s->ops->token_list(s, fn, ud);
+	s->scanning = false;
+	return rc;
+}
+
+cu_result cu_store_token_revoke(cu_store *s, const char *id, int64_t when_us)
+{
+	cu_result rc = writable(s);
+
+	if (rc)
+		return rc;
+	if (!valid_id(id) || when_us < 0)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->token_revoke(s, id, when_us);
+}
+
+cu_result cu_store_session_insert(cu_store *s, const cu_session_row *row)
+{
+	cu_result rc = writable(s);
+
+	if (rc)
+		return rc;
+	if (!row || !valid_id(row->member) || row->expires_us < row->created_us)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->session_insert(s, row);
+}
+
+cu_result cu_store_session_get(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
+                               cu_session_row *out)
+{
+	if (!out)
+		return CU_ERR_INVALID_ARGUMENT;
+	memset(out, 0, sizeof(*out));
+	if (!s || !hash)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->session_get(s, hash, out);
+}
+
+cu_result cu_store_session_delete(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES])
+{
+	cu_result rc = writable(s);
+
+	if (rc)
+		return rc;
+	if (!hash)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->session_delete(s, hash);
+}
+
+cu_result cu_store_session_delete_member(cu_store *s, const char *member, uint64_t *n)
+{
+	uint64_t count = 0;
+	cu_result rc = writable(s);
+
+	if (n)
+		*n = 0;
+	if (rc)
+		return rc;
+	if (!valid_id(member))
+		return CU_ERR_INVALID_ARGUMENT;
+	rc = s->ops->session_delete_member(s, member, &count);
+	if (!rc && n)
+		*n = count;
+	return rc;
+}
+
+cu_result cu_store_session_purge_expired(cu_store *s, int64_t now_us, uint64_t *n)
+{
+	uint64_t count = 0;
+	cu_result rc = writable(s);
+
+	if (n)
+		*n = 0;
+	if (rc)
+		return rc;
+	rc = s->ops->session_purge_expired(s, now_us, &count);
+	if (!rc && n)
+		*n = count;
+	return rc;
+}
+
 cu_result cu_store_meta_get(cu_store *s, const char *key, char *val, size_t vallen, bool *found)
 {
 	if (found)

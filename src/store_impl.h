@@ -59,6 +59,21 @@ typedef struct cu_store_ops {
 	cu_result (*audit_scan)(cu_store *s, uint64_t from, const char *member,
 	                        cu_store_audit_fn fn, void *ud);
 
+	cu_result (*token_insert)(cu_store *s, const cu_token_row *row);
+	cu_result (*token_get_by_hash)(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
+	                               cu_token_row *out);
+	cu_result (*token_get)(cu_store *s, const char *id, cu_token_row *out);
+	cu_result (*token_list)(cu_store *s, cu_store_token_fn fn, void *ud);
+	cu_result (*token_revoke)(cu_store *s, const char *id, int64_t when_us);
+
+	cu_result (*session_insert)(cu_store *s, const cu_session_row *row);
+	cu_result (*session_get)(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
+	                         cu_session_row *out);
+	cu_result (*session_delete)(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES]);
+	/* *n is never NULL here: the dispatcher passes its own counter. */
+	cu_result (*session_delete_member)(cu_store *s, const char *member, uint64_t *n);
+	cu_result (*session_purge_expired)(cu_store *s, int64_t now_us, uint64_t *n);
+
 	/* meta_get: CU_ERR_TOO_LARGE if the value does not fit in vallen. */
 	cu_result (*meta_get)(cu_store *s, const char *key, char *val, size_t vallen, bool *found);
 	cu_result (*meta_set)(cu_store *s, const char *key, const char *val);
@@ -75,7 +90,7 @@ struct cu_store {
 	int schema_version; /* set by the backend's open */
 	bool in_tx;         /* inside cu_store_begin .. commit/rollback */
 	bool in_snapshot;   /* inside cu_store_snapshot_begin .. end */
-	bool scanning;      /* an audit scan is running (no nesting) */
+	bool scanning;      /* an audit or token scan is running (no nesting) */
 	/* A meta value to write just before COMMIT (cu_store_meta_set_at_commit). */
 	bool later;
 	char later_key[CU_STORE_LATER_KEY_MAX];

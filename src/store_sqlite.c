@@ -63,6 +63,33 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+
+    /*
+     * 2: tokens and sessions.  Only hashes of secrets are kept, so a copy
+     * of the database lets no one in.  Sessions name a member row (ids are
+     * never deleted: erasure keeps them), and are found by expiry for the
+     * purge.
+     */
+    "CREATE TABLE tokens ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  expires_us INTEGER,"
+    "  revoked_us INTEGER"
+    ");"
+    "CREATE TABLE sessions ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  member TEXT NOT NULL REFERENCES members(id),"
+    "  csrf_hash BLOB NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  expires_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX sessions_member ON sessions(member);"
+    "CREATE INDEX sessions_expires ON sessions(expires_us);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -91,12 +118,24 @@ enum stmt {
 	ST_META_GET,
 	ST_META_SET,
 	ST_CHECKPOINT,
+	ST_TOKEN_INSERT,
+	ST_TOKEN_BY_HASH,
+	ST_TOKEN_GET,
+	ST_TOKEN_LIST,
+	ST_TOKEN_REVOKE,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_DELETE,
+	ST_SESSION_DELETE_MEMBER,
+	ST_SESSION_PURGE,
 	ST_COUNT_
 };
 
 #define AUDIT_COLUMNS                                                                              \
 	"seq, time_us, actor, role, action, member, purpose, fields, decision, reason, "           \
 	"case_ref, prev, hash"
+
+#define TOKEN_COLUMNS "id, hash, role, name, created_us, expires_us, revoked_us"
 
 static const char *const sql[ST_COUNT_] = {
     /* IMMEDIATE: take the write lock now, not at the first write, so a
@@ -140,6 +179,20 @@ static const char *const sql[ST_COUNT_] = {
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [ST_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLUMNS ")"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_TOKEN_BY_HASH] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE hash = ?1",
+    [ST_TOKEN_GET] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE id = ?1",
+    [ST_TOKEN_LIST] = "SELECT " TOKEN_COLUMNS " FROM tokens ORDER BY rowid",
+    /* COALESCE keeps the first revocation time. */
+    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_us = COALESCE(revoked_us, ?2) WHERE id = ?1",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (hash, member, csrf_hash, created_us, expires_us)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_SESSION_GET] = "SELECT hash, member, csrf_hash, created_us, expires_us"
+                       " FROM sessions WHERE hash = ?1",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
+    [ST_SESSION_DELETE_MEMBER] = "DELETE FROM sessions WHERE member = ?1",
+    [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_us <= ?1",
 };
 
 struct sqlite_store {
@@ -932,6 +985,244 @@ static cu_result sqlite_checkpoint(cu_store *s)
 	return rc;
 }
 
+/* ---- tokens -------------------------------------------------------------- */
+
+static int bind_opt_int64(sqlite3_stmt *st, int i, int64_t v)
+{
+	/* 0 means "none" in the row structs: NULL in the table. */
+	return v ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
+}
+
+/* Copies a text column of 1..max bytes into dst (max + 1 bytes). */
+static cu_result copy_text(sqlite3_stmt *st, int col, char *dst, size_t max)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (!t || n == 0 || n > max || memchr(t, '\0', n))
+		return CU_ERR_STORE;
+	memcpy(dst, t, n);
+	dst[n] = '\0';
+	return CU_OK;
+}
+
+static cu_result read_token(sqlite3_stmt *st, cu_token_row *out)
+{
+	bool has = false;
+	cu_result rc;
+
+	rc = copy_text(st, 0, out->id, CU_ID_LEN);
+	if (!rc)
+		rc = copy_fixed(st, 1, out->hash, sizeof(out->hash), &has);
+	if (!rc && !has)
+		rc = CU_ERR_STORE;
+	/* A role this build does not know is a damaged row, not a guess. */
+	if (!rc && cu_role_parse(column_str(st, 2), &out->role) != CU_OK)
+		rc = CU_ERR_STORE;
+	if (!rc)
+		rc = copy_text(st, 3, out->name, CU_STORE_TOKEN_NAME_BYTES);
+	if (rc)
+		return rc;
+	out->created_us = sqlite3_column_int64(st, 4);
+	out->expires_us = sqlite3_column_int64(st, 5);
+	out->revoked_us = sqlite3_column_int64(st, 6);
+	return CU_OK;
+}
+
+/* Runs a one-row lookup whose key is already bound. */
+static cu_result token_lookup(sqlite3_stmt *st, cu_token_row *out)
+{
+	cu_result rc;
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW)
+		rc = read_token(st, out);
+	else
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
+	done(st);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+static cu_result sqlite_token_insert(cu_store *s, const cu_token_row *row)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_TOKEN_INSERT];
+	cu_result rc = tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	b = keep(b, sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_blob(st, 2, row->hash, sizeof(row->hash), SQLITE_STATIC));
+	b = keep(b, bind_text(st, 3, cu_role_name(row->role)));
+	b = keep(b, sqlite3_bind_text(st, 4, row->name, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 5, row->created_us));
+	b = keep(b, bind_opt_int64(st, 6, row->expires_us));
+	b = keep(b, bind_opt_int64(st, 7, row->revoked_us));
+	return run_bound(st, b);
+}
+
+static cu_result sqlite_token_get_by_hash(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
+                                          cu_token_row *out)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_TOKEN_BY_HASH];
+
+	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
+	return token_lookup(st, out);
+}
+
+static cu_result sqlite_token_get(cu_store *s, const char *id, cu_token_row *out)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_TOKEN_GET];
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return token_lookup(st, out);
+}
+
+static cu_result sqlite_token_list(cu_store *s, cu_store_token_fn fn, void *ud)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_TOKEN_LIST];
+	cu_token_row row;
+	cu_result rc = CU_OK;
+	int r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		rc = read_token(st, &row);
+		if (rc || fn(ud, &row)) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	done(st);
+	return rc ? rc : r == SQLITE_DONE ? CU_OK : map_rc(r);
+}
+
+static cu_result sqlite_token_revoke(cu_store *s, const char *id, int64_t when_us)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_TOKEN_REVOKE];
+	cu_result rc = tx_alive(q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, when_us);
+	rc = run(st);
+	if (rc)
+		return rc;
+	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static cu_result sqlite_session_insert(cu_store *s, const cu_session_row *row)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_SESSION_INSERT];
+	cu_result rc = tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	b = keep(b, sqlite3_bind_blob(st, 1, row->hash, sizeof(row->hash), SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_text(st, 2, row->member, -1, SQLITE_STATIC));
+	b = keep(b,
+	         sqlite3_bind_blob(st, 3, row->csrf_hash, sizeof(row->csrf_hash), SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 4, row->created_us));
+	b = keep(b, sqlite3_bind_int64(st, 5, row->expires_us));
+	return run_bound(st, b);
+}
+
+static cu_result read_session(sqlite3_stmt *st, cu_session_row *out)
+{
+	bool has_hash = false, has_csrf = false;
+	cu_result rc;
+
+	rc = copy_fixed(st, 0, out->hash, sizeof(out->hash), &has_hash);
+	if (!rc)
+		rc = copy_text(st, 1, out->member, CU_ID_LEN);
+	if (!rc)
+		rc = copy_fixed(st, 2, out->csrf_hash, sizeof(out->csrf_hash), &has_csrf);
+	if (!rc && !(has_hash && has_csrf))
+		rc = CU_ERR_STORE;
+	if (rc)
+		return rc;
+	out->created_us = sqlite3_column_int64(st, 3);
+	out->expires_us = sqlite3_column_int64(st, 4);
+	return CU_OK;
+}
+
+static cu_result sqlite_session_get(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
+                                    cu_session_row *out)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_SESSION_GET];
+	cu_result rc;
+	int r;
+
+	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		rc = read_session(st, out);
+	else
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
+	done(st);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+static cu_result sqlite_session_delete(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES])
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_SESSION_DELETE];
+	cu_result rc = tx_alive(q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
+	rc = run(st);
+	if (rc)
+		return rc;
+	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
+}
+
+/* Runs a bound DELETE and counts the rows it removed. */
+static cu_result run_counted(struct sqlite_store *q, sqlite3_stmt *st, uint64_t *n)
+{
+	cu_result rc = run(st);
+
+	if (!rc)
+		*n = (uint64_t)sqlite3_changes(q->db);
+	return rc;
+}
+
+static cu_result sqlite_session_delete_member(cu_store *s, const char *member, uint64_t *n)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_SESSION_DELETE_MEMBER];
+	cu_result rc = tx_alive(q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	return run_counted(q, st, n);
+}
+
+static cu_result sqlite_session_purge_expired(cu_store *s, int64_t now_us, uint64_t *n)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_SESSION_PURGE];
+	cu_result rc = tx_alive(q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now_us);
+	return run_counted(q, st, n);
+}
+
 static const cu_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -956,4 +1247,14 @@ static const cu_store_ops sqlite_ops = {
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
     .checkpoint = sqlite_checkpoint,
+    .token_insert = sqlite_token_insert,
+    .token_get_by_hash = sqlite_token_get_by_hash,
+    .token_get = sqlite_token_get,
+    .token_list = sqlite_token_list,
+    .token_revoke = sqlite_token_revoke,
+    .session_insert = sqlite_session_insert,
+    .session_get = sqlite_session_get,
+    .session_delete = sqlite_session_delete,
+    .session_delete_member = sqlite_session_delete_member,
+    .session_purge_expired = sqlite_session_purge_expired,
 };

@@ -21,6 +21,9 @@ typedef struct cu_config {
 	char policy[256];           /* policy file, relative to the data dir */
 	char store[512];            /* store url; "" = sqlite:DIR/custodian.db */
 	char listen[128];           /* serve: address:port */
+	unsigned threads;           /* serve: network threads */
+	unsigned session_ttl_min;   /* serve: member session lifetime, minutes */
+	unsigned hash_threads;      /* serve: Argon2id threads */
 	unsigned long long argon2_opslimit;
 	size_t argon2_memlimit_kib;
 	unsigned import_batch;      /* rows per import transaction */

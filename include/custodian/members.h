@@ -111,6 +111,14 @@ CU_WARN_UNUSED cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor,
 					char id[CU_ID_LEN + 1]);
 
 /*
+ * The member a login names, through the blind index, without an audit
+ * entry: this is a person identifying themselves, not a read of anyone's
+ * data (the login itself is audited when it succeeds).  Live members only.
+ */
+CU_WARN_UNUSED cu_result cu_member_lookup(const cu_vault *v, cu_store *store, const char *kind,
+					  const char *value, char id[CU_ID_LEN + 1]);
+
+/*
  * Whether member `id` may use service `service`: *missing receives exactly
  * the survey fields the service requires that the member has not answered
  * (0 = eligible).  CU_ERR_NOT_FOUND for an unknown service or member.

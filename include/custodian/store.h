@@ -123,6 +123,81 @@ CU_WARN_UNUSED cu_result cu_store_audit_scan(cu_store *s, uint64_t from,
 					     const char *member,
 					     cu_store_audit_fn fn, void *ud);
 
+/*
+ * Tokens: the credentials of staff, analysts, services, subcontractors,
+ * officers and admins (see tokens.h).  A row holds the BLAKE2b-256 hash of
+ * the secret, never the secret.  Everything is inline: a row owns no
+ * memory and needs no release.
+ */
+#define CU_STORE_HASHBYTES 32
+#define CU_STORE_TOKEN_NAME_BYTES 256 /* 64 code points of UTF-8, at most 4 bytes each */
+
+typedef struct cu_token_row {
+	char id[CU_ID_LEN + 1];                    /* random, public: names the token */
+	unsigned char hash[CU_STORE_HASHBYTES];    /* BLAKE2b-256 of the secret */
+	cu_role role;
+	char name[CU_STORE_TOKEN_NAME_BYTES + 1];  /* who or what holds it */
+	int64_t created_us;
+	int64_t expires_us;                        /* 0 = never */
+	int64_t revoked_us;                        /* 0 = not revoked */
+} cu_token_row;
+
+/* Refuses an id or hash already held (CU_ERR_CONFLICT). */
+CU_WARN_UNUSED cu_result cu_store_token_insert(cu_store *s, const cu_token_row *row);
+/*
+ * The token whose secret hashes to `hash`, revoked and expired ones
+ * included (the caller decides).  CU_ERR_NOT_FOUND if none.
+ */
+CU_WARN_UNUSED cu_result cu_store_token_get_by_hash(cu_store *s,
+						    const unsigned char hash[CU_STORE_HASHBYTES],
+						    cu_token_row *out);
+/* The token with this id; CU_ERR_NOT_FOUND if none. */
+CU_WARN_UNUSED cu_result cu_store_token_get(cu_store *s, const char *id, cu_token_row *out);
+/*
+ * Calls fn for each token in creation order.  The row is valid during the
+ * call only.  fn returns non-zero to stop early.  Like the audit scan, a
+ * callback may not start another scan (CU_ERR_INTERNAL).
+ */
+typedef int (*cu_store_token_fn)(void *ud, const cu_token_row *row);
+CU_WARN_UNUSED cu_result cu_store_token_list(cu_store *s, cu_store_token_fn fn, void *ud);
+/*
+ * Marks a token revoked at when_us.  CU_ERR_NOT_FOUND if no such id.
+ * Revoking twice is harmless and keeps the first time.
+ */
+CU_WARN_UNUSED cu_result cu_store_token_revoke(cu_store *s, const char *id, int64_t when_us);
+
+/*
+ * Sessions: a member logged in (see sessions.h).  The row holds hashes of
+ * the session secret and of its CSRF token, never either secret.  Inline,
+ * like a token row: nothing to release.  `member` must name a member row.
+ */
+typedef struct cu_session_row {
+	unsigned char hash[CU_STORE_HASHBYTES];      /* BLAKE2b-256 of the session secret */
+	char member[CU_ID_LEN + 1];
+	unsigned char csrf_hash[CU_STORE_HASHBYTES]; /* BLAKE2b-256 of the CSRF token */
+	int64_t created_us;
+	int64_t expires_us;
+} cu_session_row;
+
+/* Refuses a hash already held (CU_ERR_CONFLICT). */
+CU_WARN_UNUSED cu_result cu_store_session_insert(cu_store *s, const cu_session_row *row);
+/* Expired sessions included (the caller decides); CU_ERR_NOT_FOUND if none. */
+CU_WARN_UNUSED cu_result cu_store_session_get(cu_store *s,
+					      const unsigned char hash[CU_STORE_HASHBYTES],
+					      cu_session_row *out);
+/* CU_ERR_NOT_FOUND if no session has this hash. */
+CU_WARN_UNUSED cu_result cu_store_session_delete(cu_store *s,
+						 const unsigned char hash[CU_STORE_HASHBYTES]);
+/*
+ * Deletes every session of `member` (erasure, "log out everywhere").
+ * *n (may be NULL) receives how many; none is not an error.
+ */
+CU_WARN_UNUSED cu_result cu_store_session_delete_member(cu_store *s, const char *member,
+							uint64_t *n);
+/* Deletes every session with expires_us <= now_us; *n (may be NULL) as above. */
+CU_WARN_UNUSED cu_result cu_store_session_purge_expired(cu_store *s, int64_t now_us,
+							uint64_t *n);
+
 /* Small key/value metadata (schema version, audit head, policy digest). */
 CU_WARN_UNUSED cu_result cu_store_meta_get(cu_store *s, const char *key,
 					   char *val, size_t vallen, bool *found);

@@ -116,7 +116,8 @@ run --version
 check "--version exits 0" status_is 0
 
 for cmd in init import member "member find" "member show" "member erase" audit \
-	"audit verify" policy "policy check" config; do
+	"audit verify" policy "policy check" config token "token create" "token list" \
+	"token revoke"; do
 	# shellcheck disable=SC2086 # the subcommand is meant to split
 	run $cmd --help
 	check "'$cmd --help' exits 0 and describes it" eval 'status_is 0 && stdout_has "custodian"'
@@ -343,6 +344,82 @@ check "no personal value in custodian.db-wal (if present)" \
 	"${MORE_VALUES[@]}" "Rosalind Fairweather" "rosalind.fairweather@example.com"
 check "the same search does find what the store holds in clear (a member id)" \
 	eval '! bytes_absent "$D/custodian.db" "$ID"'
+
+# ---- tokens ------------------------------------------------------------
+
+run token create --help
+check "'token create --help' describes create, not the group" \
+	eval 'status_is 0 && stdout_has "--role R --name N"'
+
+run --data "$D" token list
+check "token list with no tokens: 'no tokens', exit 0" eval 'status_is 0 && stdout_is "no tokens"'
+
+run --data "$D" token create --role staff --name "Support desk"
+check "token create exits 0" status_is 0
+SECRET=$(sed -n 's/^secret: //p' "$OUT")
+TOKEN_ID=$(sed -n 's/^created token \([A-Za-z0-9_-]*\):.*/\1/p' "$OUT")
+check "token create prints a secret 'cu_' + 43 base64url characters" \
+	eval '[[ "$SECRET" =~ ^cu_[A-Za-z0-9_-]{43}$ ]]'
+check "token create prints the token's id" eval '[[ "$TOKEN_ID" =~ ^[A-Za-z0-9_-]{22}$ ]]'
+check "the secret is printed exactly once" \
+	eval '[ "$(grep -o -F -- "$SECRET" "$OUT" | wc -l)" -eq 1 ]'
+check "token create says the secret is not stored" stdout_has "not stored"
+check "token create prints nothing on stderr" eval '[ ! -s "$ERR" ]'
+
+run --data "$D" token create --role subcontractor --name "Mailing house" --expires 2999-01-01
+SECRET2=$(sed -n 's/^secret: //p' "$OUT")
+TOKEN2=$(sed -n 's/^created token \([A-Za-z0-9_-]*\):.*/\1/p' "$OUT")
+check "token create --expires exits 0 and names the expiry" \
+	eval 'status_is 0 && stdout_has "2999-01-01T00:00:00Z" && [ -n "$SECRET2" ]'
+
+run --data "$D" token list
+check "token list exits 0 with a header and one line per token" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 3 ] && head -n 1 "$OUT" | grep -q "^ID	ROLE	NAME	CREATED	EXPIRES	STATUS$"'
+check "token list shows id, role, name, expiry never and status active" \
+	eval 'grep -q "^$TOKEN_ID	staff	Support desk	[0-9T:Z-]*	never	active$" "$OUT"'
+check "token list shows the expiry date" \
+	eval 'grep -q "^$TOKEN2	subcontractor	Mailing house	.*	2999-01-01T00:00:00Z	active$" "$OUT"'
+check "token list never shows a secret" \
+	eval '! stdout_has "$SECRET" && ! stdout_has "${SECRET#cu_}" && ! stdout_has "$SECRET2" && ! stdout_has "cu_"'
+check "no token secret in custodian.db or its log" \
+	bytes_absent "$D/custodian.db" "${SECRET#cu_}" "${SECRET2#cu_}"
+check "... nor in custodian.db-wal" \
+	bytes_absent "$D/custodian.db-wal" "${SECRET#cu_}" "${SECRET2#cu_}"
+check "the same search finds the token's id (the row is there)" \
+	eval '! bytes_absent "$D/custodian.db" "$TOKEN_ID" || ! bytes_absent "$D/custodian.db-wal" "$TOKEN_ID"'
+
+for bad in member operator boss; do
+	run --data "$D" token create --role "$bad" --name "Someone"
+	check "token create --role $bad is a usage error with one line" \
+		eval 'status_is 2 && one_error_line && [ ! -s "$OUT" ]'
+done
+run --data "$D" token create --role staff
+check "token create without --name is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$D" token create --role staff --name "$(printf 'Tab\there')"
+check "a name with a control character is refused without echoing it" \
+	eval 'status_is 2 && one_error_line && ! stderr_has "Tab"'
+run --data "$D" token create --role staff --name "$(printf 'x%.0s' $(seq 65))"
+check "a name of 65 characters is refused" eval 'status_is 2 && one_error_line'
+run --data "$D" token create --role staff --name "Late" --expires 2001-01-01
+check "an expiry in the past is refused" eval 'status_is 2 && one_error_line'
+run --data "$D" token create --role staff --name "Late" --expires 2030-02-30
+check "an expiry that is no date is refused" eval 'status_is 2 && one_error_line'
+run --data "$D" token list
+check "refused creations stored nothing" eval '[ "$(wc -l <"$OUT")" -eq 3 ]'
+
+run --data "$D" token revoke "$TOKEN_ID"
+check "token revoke exits 0" eval 'status_is 0 && stdout_has "$TOKEN_ID"'
+run --data "$D" token list
+check "a revoked token is listed as revoked" \
+	eval 'grep -q "^$TOKEN_ID	.*	revoked$" "$OUT" && grep -q "^$TOKEN2	.*	active$" "$OUT"'
+run --data "$D" token revoke "$TOKEN_ID"
+check "revoking twice exits 0 and says so" eval 'status_is 0 && stdout_has "already revoked"'
+run --data "$D" token revoke no-such-token
+check "revoking an unknown token exits 1 with one line" eval 'status_is 1 && one_error_line'
+run --data "$D" token revoke
+check "token revoke without an id is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$D" token frobnicate
+check "an unknown token subcommand exits 2" eval 'status_is 2 && one_error_line'
 
 # ---- audit -------------------------------------------------------------
 

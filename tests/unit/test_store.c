@@ -145,19 +145,19 @@ static void test_open_and_migrations(void **state)
 	bool found;
 	cu_store *s2 = NULL;
 
-	assert_int_equal(cu_store_schema_version(f->s), 1);
+	assert_int_equal(cu_store_schema_version(f->s), 2);
 	assert_int_equal(cu_store_meta_get(f->s, "schema_version", val, sizeof(val), &found),
 	                 CU_OK);
 	assert_true(found);
-	assert_string_equal(val, "1");
+	assert_string_equal(val, "2");
 
-	/* Reopening must not run migration 1 again (it would fail: tables exist). */
+	/* Reopening must not run a migration again (it would fail: tables exist). */
 	assert_int_equal(cu_store_begin(f->s), CU_OK);
 	assert_int_equal(cu_store_meta_set(f->s, "marker", "kept"), CU_OK);
 	assert_int_equal(cu_store_commit(f->s), CU_OK);
 	reopen(f);
 	reopen(f);
-	assert_int_equal(cu_store_schema_version(f->s), 1);
+	assert_int_equal(cu_store_schema_version(f->s), 2);
 	assert_int_equal(cu_store_meta_get(f->s, "marker", val, sizeof(val), &found), CU_OK);
 	assert_true(found);
 	assert_string_equal(val, "kept");
@@ -799,6 +799,275 @@ static void test_busy_is_store_error(void **state)
 	assert_int_equal(cu_store_commit(f->s), CU_OK);
 }
 
+/* ---- migration 2: tokens and sessions ---------------------------------- */
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static void make_token(cu_token_row *t, int n)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "token-%04d", n);
+	memset(t->hash, 0x20 + n, sizeof(t->hash));
+	t->role = CU_ROLE_STAFF;
+	snprintf(t->name, sizeof(t->name), "Support desk %d", n);
+	t->created_us = 100 + n;
+}
+
+static void make_session(cu_session_row *r, int n, const char *member, int64_t expires_us)
+{
+	memset(r, 0, sizeof(*r));
+	memset(r->hash, 0x50 + n, sizeof(r->hash));
+	snprintf(r->member, sizeof(r->member), "%s", member);
+	memset(r->csrf_hash, 0x90 + n, sizeof(r->csrf_hash));
+	r->created_us = 10;
+	r->expires_us = expires_us;
+}
+
+/*
+ * A store made by a build that knew only migration 1 gains the tables of
+ * migration 2 on open, keeps its rows, and is not migrated twice.  The v1
+ * store is this build's with migration 2 taken back out by hand.
+ */
+static void test_migration_2_on_v1_store(void **state)
+{
+	struct fx *f = *state;
+	cu_member_row m, out;
+	cu_token_row t, tout;
+	char val[16];
+	bool found;
+
+	make_row(&m, 1, NULL, 0);
+	insert_committed(f->s, &m);
+	cu_store_close(f->s);
+	f->s = NULL;
+	raw_exec(f->path, "DROP TABLE sessions; DROP TABLE tokens;"
+	                  "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+
+	reopen(f);
+	assert_int_equal(cu_store_schema_version(f->s), 2);
+	assert_int_equal(cu_store_meta_get(f->s, "schema_version", val, sizeof(val), &found),
+	                 CU_OK);
+	assert_string_equal(val, "2");
+	assert_int_equal(cu_store_member_get(f->s, m.id, &out), CU_OK);
+	cu_member_row_release(&out);
+
+	make_token(&t, 1);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_token_insert(f->s, &t), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	reopen(f);
+	reopen(f);
+	assert_int_equal(cu_store_schema_version(f->s), 2);
+	assert_int_equal(cu_store_token_get(f->s, t.id, &tout), CU_OK);
+	assert_string_equal(tout.name, t.name);
+}
+
+static void test_token_rows(void **state)
+{
+	struct fx *f = *state;
+	cu_token_row a, b, out;
+
+	make_token(&a, 1);
+	a.expires_us = 5000;
+	make_token(&b, 2);
+	b.role = CU_ROLE_SUBCONTRACTOR;
+	snprintf(b.name, sizeof(b.name), "委託先 株式会社"); /* UTF-8 round-trips */
+
+	assert_int_equal(cu_store_token_insert(f->s, &a), CU_ERR_INTERNAL); /* no transaction */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_token_insert(f->s, &a), CU_OK);
+	assert_int_equal(cu_store_token_insert(f->s, &b), CU_OK);
+	/* Neither the id nor the hash may be held twice. */
+	{
+		cu_token_row c = a;
+
+		memset(c.hash, 0x7f, sizeof(c.hash));
+		assert_int_equal(cu_store_token_insert(f->s, &c), CU_ERR_CONFLICT);
+		c = b;
+		snprintf(c.id, sizeof(c.id), "token-other");
+		assert_int_equal(cu_store_token_insert(f->s, &c), CU_ERR_CONFLICT);
+		c.role = CU_ROLE_COUNT_;
+		assert_int_equal(cu_store_token_insert(f->s, &c), CU_ERR_INVALID_ARGUMENT);
+		c.role = CU_ROLE_STAFF;
+		c.name[0] = '\0';
+		assert_int_equal(cu_store_token_insert(f->s, &c), CU_ERR_INVALID_ARGUMENT);
+	}
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(cu_store_token_get_by_hash(f->s, a.hash, &out), CU_OK);
+	assert_string_equal(out.id, a.id);
+	assert_memory_equal(out.hash, a.hash, sizeof(a.hash));
+	assert_int_equal(out.role, CU_ROLE_STAFF);
+	assert_string_equal(out.name, a.name);
+	assert_int_equal(out.created_us, 101);
+	assert_int_equal(out.expires_us, 5000);
+	assert_int_equal(out.revoked_us, 0);
+	assert_int_equal(cu_store_token_get(f->s, b.id, &out), CU_OK);
+	assert_int_equal(out.role, CU_ROLE_SUBCONTRACTOR);
+	assert_string_equal(out.name, b.name);
+	assert_int_equal(out.expires_us, 0); /* NULL in the table */
+	{
+		unsigned char other[CU_STORE_HASHBYTES];
+
+		memset(other, 0x01, sizeof(other));
+		assert_int_equal(cu_store_token_get_by_hash(f->s, other, &out), CU_ERR_NOT_FOUND);
+		assert_int_equal(cu_store_token_get(f->s, "nobody", &out), CU_ERR_NOT_FOUND);
+	}
+
+	/* Revocation: no such id, then the first time is kept. */
+	assert_int_equal(cu_store_token_revoke(f->s, a.id, 7000), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_token_revoke(f->s, "nobody", 7000), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_store_token_revoke(f->s, a.id, 7000), CU_OK);
+	assert_int_equal(cu_store_token_revoke(f->s, a.id, 8000), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_token_get(f->s, a.id, &out), CU_OK);
+	assert_int_equal(out.revoked_us, 7000);
+	assert_int_equal(cu_store_token_get(f->s, b.id, &out), CU_OK);
+	assert_int_equal(out.revoked_us, 0);
+}
+
+struct token_names {
+	int n, stop_after;
+	char ids[8][CU_ID_LEN + 1];
+};
+
+static int collect_token(void *ud, const cu_token_row *row)
+{
+	struct token_names *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->ids[c->n], sizeof(c->ids[0]), "%s", row->id);
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after;
+}
+
+/* A callback may not start another scan: it would reset the running one. */
+static int nested_scan(void *ud, const cu_token_row *row)
+{
+	cu_store *s = ud;
+	struct token_names c = {0};
+
+	(void)row;
+	assert_int_equal(cu_store_token_list(s, collect_token, &c), CU_ERR_INTERNAL);
+	return 1;
+}
+
+static void test_token_list(void **state)
+{
+	struct fx *f = *state;
+	struct token_names c = {0};
+	cu_token_row t;
+
+	assert_int_equal(cu_store_token_list(f->s, collect_token, &c), CU_OK);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	for (int i = 3; i >= 1; i--) {
+		make_token(&t, i);
+		assert_int_equal(cu_store_token_insert(f->s, &t), CU_OK);
+	}
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	/* Creation order, not id order. */
+	assert_int_equal(cu_store_token_list(f->s, collect_token, &c), CU_OK);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.ids[0], "token-0003");
+	assert_string_equal(c.ids[2], "token-0001");
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	assert_int_equal(cu_store_token_list(f->s, collect_token, &c), CU_OK);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(cu_store_token_list(f->s, nested_scan, f->s), CU_OK);
+
+	/* A role this build does not know is a damaged row, not a guess. */
+	raw_exec(f->path, "UPDATE tokens SET role = 'overlord' WHERE id = 'token-0002'");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cu_store_token_list(f->s, collect_token, &c), CU_ERR_STORE);
+	assert_int_equal(cu_store_token_get(f->s, "token-0002", &t), CU_ERR_STORE);
+	assert_int_equal(cu_store_token_get(f->s, "token-0001", &t), CU_OK);
+}
+
+static void test_session_rows(void **state)
+{
+	struct fx *f = *state;
+	cu_member_row m1, m2;
+	cu_session_row r, out;
+	uint64_t n = 99;
+
+	make_row(&m1, 1, NULL, 0);
+	make_row(&m2, 2, NULL, 0);
+	insert_committed(f->s, &m1);
+	insert_committed(f->s, &m2);
+
+	make_session(&r, 1, m1.id, 1000);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_ERR_INTERNAL); /* no transaction */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_OK);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_ERR_CONFLICT);
+	/* A session names a member row. */
+	make_session(&r, 2, "nobody", 1000);
+	assert_int_not_equal(cu_store_session_insert(f->s, &r), CU_OK);
+	make_session(&r, 2, m1.id, 2000);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_OK);
+	make_session(&r, 3, m2.id, 3000);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_OK);
+	make_session(&r, 4, m2.id, 9000);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_OK);
+	/* It cannot expire before it began. */
+	make_session(&r, 5, m2.id, 5);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	make_session(&r, 1, m1.id, 1000);
+	assert_int_equal(cu_store_session_get(f->s, r.hash, &out), CU_OK);
+	assert_memory_equal(out.hash, r.hash, sizeof(r.hash));
+	assert_string_equal(out.member, m1.id);
+	assert_memory_equal(out.csrf_hash, r.csrf_hash, sizeof(r.csrf_hash));
+	assert_int_equal(out.created_us, 10);
+	assert_int_equal(out.expires_us, 1000);
+
+	/* Delete one; then it is gone. */
+	assert_int_equal(cu_store_session_delete(f->s, r.hash), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_session_delete(f->s, r.hash), CU_OK);
+	assert_int_equal(cu_store_session_delete(f->s, r.hash), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_session_get(f->s, r.hash, &out), CU_ERR_NOT_FOUND);
+
+	/* Purge: expires_us <= now goes (3000 included), the rest stays. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_session_purge_expired(f->s, 3000, &n), CU_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(cu_store_session_purge_expired(f->s, 3000, NULL), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	make_session(&r, 4, m2.id, 9000);
+	assert_int_equal(cu_store_session_get(f->s, r.hash, &out), CU_OK);
+
+	/* Every session of one member, and only theirs. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	make_session(&r, 6, m1.id, 9000);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_OK);
+	make_session(&r, 7, m2.id, 9000);
+	assert_int_equal(cu_store_session_insert(f->s, &r), CU_OK);
+	assert_int_equal(cu_store_session_delete_member(f->s, m2.id, &n), CU_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(cu_store_session_delete_member(f->s, m2.id, &n), CU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	make_session(&r, 6, m1.id, 9000);
+	assert_int_equal(cu_store_session_get(f->s, r.hash, &out), CU_OK);
+	make_session(&r, 7, m2.id, 9000);
+	assert_int_equal(cu_store_session_get(f->s, r.hash, &out), CU_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -819,6 +1088,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_meta_at_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_triggers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_is_store_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migration_2_on_v1_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_token_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_token_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_rows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,808 @@
+/*
+ * http.c — the server's plumbing: libmicrohttpd setup, the request
+ * lifecycle (arena, bounded body, JSON with a depth limit), routing, the one
+ * error model, authentication, the access log, suspension while a job
+ * runs, signals (SIGTERM stops gracefully, SIGHUP reloads the policy).
+ *
+ * Route handlers live in routes.c.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "custodian/sessions.h"
+#include "custodian/tokens.h"
+
+/* ---- arena --------------------------------------------------------------- */
+
+struct cu_arena_chunk {
+	struct cu_arena_chunk *next;
+	size_t size, used;
+	max_align_t data[];
+};
+
+void *cu_arena_alloc(cu_arena *a, size_t n)
+{
+	struct cu_arena_chunk *c = a->head;
+	size_t need = (n + 15) & ~(size_t)15;
+
+	if (need < n || a->used + need > CU_ARENA_MAX)
+		return NULL;
+	if (!c || c->size - c->used < need) {
+		size_t size = need > 4096 ? need : 4096;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	void *p = (char *)c->data + c->used;
+
+	c->used += need;
+	a->used += need;
+	return p;
+}
+
+char *cu_arena_strdup(cu_arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *p = cu_arena_alloc(a, n + 1);
+
+	if (p)
+		memcpy(p, s, n + 1);
+	return p;
+}
+
+void cu_arena_release(cu_arena *a)
+{
+	struct cu_arena_chunk *c = a->head, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		sodium_memzero(c->data, c->used);
+		free(c);
+	}
+	a->head = NULL;
+	a->used = 0;
+}
+
+/* ---- time, ids ----------------------------------------------------------- */
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* ---- responses ----------------------------------------------------------- */
+
+static void free_wiped(void *p)
+{
+	if (p) {
+		sodium_memzero(p, strlen(p));
+		free(p);
+	}
+}
+
+static void common_headers(cu_request *r, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	for (int i = 0; i < r->nextra; i++)
+		MHD_add_response_header(resp, r->extra[i].name, r->extra[i].value);
+}
+
+void cu_http_header(cu_request *r, const char *name, const char *value)
+{
+	if (r->nextra >= (int)(sizeof(r->extra) / sizeof(r->extra[0])))
+		return;
+	r->extra[r->nextra].name = cu_arena_strdup(&r->arena, name);
+	r->extra[r->nextra].value = cu_arena_strdup(&r->arena, value);
+	if (r->extra[r->nextra].name && r->extra[r->nextra].value)
+		r->nextra++;
+}
+
+enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!text)
+		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	/* The body may hold personal data: wipe it when libmicrohttpd lets it go. */
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
+	if (!resp) {
+		free_wiped(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	common_headers(r, resp);
+	r->status = status;
+	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	return cu_http_reply_text(r, status, "application/json", text);
+}
+
+enum MHD_Result cu_http_reply_empty(cu_request *r, int status)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	common_headers(r, resp);
+	r->status = status;
+	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *message,
+				    const cu_errors *errs)
+{
+	json_t *err = json_object(), *body = json_object();
+	int status = cu_result_http(rc);
+
+	/* A client never causes a 5xx; these are the server's own failures. */
+	json_object_set_new(err, "code", json_string(cu_result_code(rc)));
+	json_object_set_new(err, "message", json_string(message ? message : cu_strerror(rc)));
+	if (errs && (errs->n || errs->dropped)) {
+		json_t *fields = json_object();
+
+		for (size_t i = 0; i < errs->n; i++)
+			json_object_set_new(fields, errs->e[i].field, json_string(errs->e[i].reason));
+		json_object_set_new(err, "fields", fields);
+	}
+	json_object_set_new(body, "error", err);
+	return cu_http_reply_json(r, status, body);
+}
+
+enum MHD_Result cu_http_reply_code(cu_request *r, int status, const char *code,
+				   const char *message)
+{
+	json_t *err = json_object(), *body = json_object();
+
+	json_object_set_new(err, "code", json_string(code));
+	json_object_set_new(err, "message", json_string(message));
+	json_object_set_new(body, "error", err);
+	return cu_http_reply_json(r, status, body);
+}
+
+/* ---- input --------------------------------------------------------------- */
+
+const char *cu_http_header_value(cu_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *cu_http_query(cu_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct query_check {
+	const char *const *allowed;
+	const char *bad;
+	int count;
+};
+
+static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct query_check *q = cls;
+
+	(void)kind;
+	(void)value;
+	q->count++;
+	for (const char *const *a = q->allowed; a && *a; a++)
+		if (!strcmp(*a, key))
+			return MHD_YES;
+	q->bad = key;
+	return MHD_NO;
+}
+
+int cu_http_query_only(cu_request *r, const char *const *allowed)
+{
+	struct query_check q = {allowed, NULL, 0};
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_one, &q);
+	return q.bad ? -1 : 0;
+}
+
+/* Nesting depth of a JSON text, counting brackets outside strings. */
+static int json_depth(const char *s, size_t n)
+{
+	int depth = 0, max = 0, in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return max;
+}
+
+json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
+{
+	const char *type = cu_http_header_value(r, "Content-Type");
+	json_error_t jerr;
+	json_t *j;
+
+	*reply = MHD_YES;
+	if (r->body_too_large) {
+		*reply = cu_http_reply_error(r, CU_ERR_TOO_LARGE, "request body over 64 KiB", NULL);
+		return NULL;
+	}
+	if (!type || strncasecmp(type, "application/json", 16) != 0 ||
+	    (type[16] && type[16] != ';' && type[16] != ' ')) {
+		*reply = cu_http_reply_error(r, CU_ERR_UNSUPPORTED_MEDIA,
+					     "the body must be application/json", NULL);
+		return NULL;
+	}
+	if (!r->body || r->body_len == 0) {
+		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body is empty");
+		return NULL;
+	}
+	if (json_depth(r->body, r->body_len) > CU_JSON_DEPTH_MAX) {
+		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body nests too deeply");
+		return NULL;
+	}
+	/* jansson refuses invalid UTF-8 and \u0000 by default; duplicates are refused too. */
+	j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		char msg[200];
+
+		/* jansson's words name a position and a problem, never the input itself. */
+		snprintf(msg, sizeof(msg), "invalid JSON at line %d, column %d", jerr.line,
+			 jerr.column);
+		*reply = cu_http_reply_code(r, 400, "invalid_json", msg);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+void cu_http_json_wipe(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j)) {
+		sodium_memzero((char *)json_string_value(j), json_string_length(j));
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, key, v) cu_http_json_wipe(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) cu_http_json_wipe(v);
+	}
+}
+
+/* ---- readers: one read-only store handle per network thread -------------- */
+
+static void close_reader(void *p)
+{
+	cu_store_close(p);
+}
+
+cu_store *cu_http_reader(cu_server *srv)
+{
+	cu_store *s = pthread_getspecific(srv->reader_key);
+	char err[256];
+
+	if (s)
+		return s;
+	if (cu_store_open(srv->store_url, &s, err, sizeof(err)) != CU_OK)
+		return NULL;
+	pthread_setspecific(srv->reader_key, s);
+	return s;
+}
+
+cu_policy *cu_http_policy(cu_server *srv)
+{
+	return atomic_load(&srv->policy);
+}
+
+/* ---- jobs: suspend the connection until the job is done ------------------ */
+
+static void job_done(cu_job *job)
+{
+	cu_request *r = job->arg;
+
+	/* Resuming calls the handler again; it finds r->phase advanced. */
+	MHD_resume_connection(r->conn);
+}
+
+enum MHD_Result cu_http_wait_writer(cu_request *r, cu_result (*run)(cu_ctx *, cu_job *))
+{
+	r->job.run = run;
+	r->job.hash = NULL;
+	r->job.done = job_done;
+	r->job.arg = r;
+	r->job.rc = CU_OK;
+	r->phase++;
+	MHD_suspend_connection(r->conn);
+	if (cu_writer_submit(r->srv->writer, &r->job) != CU_OK) {
+		MHD_resume_connection(r->conn);
+		r->job.rc = CU_ERR_STORE;
+	}
+	return MHD_YES;
+}
+
+enum MHD_Result cu_http_wait_hasher(cu_request *r, cu_result (*hash)(cu_job *))
+{
+	r->job.run = NULL;
+	r->job.hash = hash;
+	r->job.done = job_done;
+	r->job.arg = r;
+	r->job.rc = CU_OK;
+	r->phase++;
+	MHD_suspend_connection(r->conn);
+	if (cu_hasher_submit(r->srv->hasher, &r->job) != CU_OK) {
+		MHD_resume_connection(r->conn);
+		r->job.rc = CU_ERR_INTERNAL;
+	}
+	return MHD_YES;
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+/* The value of cookie `name`, or NULL. */
+static const char *cookie(cu_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+static int is_unsafe(const char *method)
+{
+	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
+
+/*
+ * Fills r->actor from a bearer token or a session cookie.  Returns 0, or an
+ * error already replied (-1 with *reply set).
+ */
+static int authenticate(cu_request *r, enum MHD_Result *reply)
+{
+	const char *auth = cu_http_header_value(r, "Authorization");
+	const char *sid = cookie(r, CU_SESSION_COOKIE);
+	cu_store *reader = cu_http_reader(r->srv);
+
+	if (!reader) {
+		*reply = cu_http_reply_error(r, CU_ERR_STORE, "the store is not available", NULL);
+		return -1;
+	}
+	if (auth) {
+		const char *secret;
+
+		if (strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth) > 200) {
+			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+						     "expected 'Authorization: Bearer TOKEN'", NULL);
+			return -1;
+		}
+		secret = auth + 7;
+		if (cu_token_authenticate(reader, secret, cu_now_us(), &r->token) != CU_OK) {
+			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+						     "the token is not valid", NULL);
+			return -1;
+		}
+		r->actor.name = r->token.name;
+		r->actor.role = r->token.role;
+		r->actor.member = NULL;
+		r->auth = CU_AUTH_TOKEN;
+		return 0;
+	}
+	if (sid) {
+		cu_session_info info;
+
+		if (strlen(sid) > 128 || cu_session_check(reader, sid, cu_now_us(), &info) != CU_OK) {
+			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+						     "the session has ended; log in again", NULL);
+			return -1;
+		}
+		memcpy(r->member, info.member, sizeof(r->member));
+		r->session = info;
+		r->actor.name = r->member;
+		r->actor.role = CU_ROLE_MEMBER;
+		r->actor.member = r->member;
+		r->auth = CU_AUTH_SESSION;
+		if (is_unsafe(r->method)) {
+			const char *csrf = cu_http_header_value(r, "X-CSRF-Token");
+
+			if (!csrf || cu_session_csrf_ok(&r->session, csrf) != CU_OK) {
+				*reply = cu_http_reply_code(r, 403, "csrf_required",
+							    "a cookie-authenticated change needs "
+							    "the X-CSRF-Token header");
+				return -1;
+			}
+		}
+		return 0;
+	}
+	r->auth = CU_AUTH_NONE;
+	return 0;
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+/* Matches path against pattern ("/v1/members/{}"); captures {} segments. */
+static int match(const char *pattern, const char *path, cu_request *r)
+{
+	int np = 0;
+
+	while (*pattern && *path) {
+		if (*pattern != '/' || *path != '/')
+			return 0;
+		pattern++;
+		path++;
+		if (!strncmp(pattern, "{}", 2)) {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= sizeof(r->params[0]) || np >= 2)
+				return 0;
+			memcpy(r->params[np], path, n);
+			r->params[np][n] = '\0';
+			np++;
+			pattern += 2;
+			path += n;
+		} else {
+			size_t n = strcspn(pattern, "/");
+
+			if (strncmp(pattern, path, n) || (path[n] && path[n] != '/'))
+				return 0;
+			pattern += n;
+			path += n;
+		}
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static enum MHD_Result route(cu_request *r)
+{
+	char allow[128] = "";
+	enum MHD_Result reply;
+	int path_matched = 0;
+
+	for (size_t i = 0; i < cu_routes_count; i++) {
+		const cu_route *rt = &cu_routes[i];
+
+		if (!match(rt->pattern, r->url, r))
+			continue;
+		path_matched = 1;
+		if (strcmp(rt->method, r->method)) {
+			size_t n = strlen(allow);
+
+			snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "", rt->method);
+			continue;
+		}
+		r->route = (int)i;
+		if (!rt->anon && authenticate(r, &reply))
+			return reply;
+		if (rt->who) {
+			int ok = 0;
+
+			if (r->auth == CU_AUTH_TOKEN)
+				ok = (rt->who >> r->actor.role) & 1;
+			else if (r->auth == CU_AUTH_SESSION)
+				ok = (rt->who >> CU_ROLE_MEMBER) & 1;
+			else
+				ok = rt->public_ok;
+			if (!ok)
+				return r->auth == CU_AUTH_NONE
+					       ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+								     "authentication required", NULL)
+					       : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
+								     "this role may not use this route",
+								     NULL);
+		}
+		return rt->handler(r);
+	}
+	r->route = -1;
+	if (path_matched) {
+		cu_http_header(r, "Allow", allow);
+		return cu_http_reply_error(r, CU_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
+	}
+	return cu_http_reply_code(r, 404, "not_found", "no such route");
+}
+
+/* ---- libmicrohttpd callbacks --------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	cu_server *srv = cls;
+	cu_request *r = *con_cls;
+	unsigned char rid[8];
+
+	(void)version;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->srv = srv;
+		r->conn = conn;
+		r->url = url;
+		r->method = method;
+		r->route = -1;
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		randombytes_buf(rid, sizeof(rid));
+		sodium_bin2hex(r->request_id, sizeof(r->request_id), rid, sizeof(rid));
+		atomic_fetch_add(&srv->inflight, 1);
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* Bounded: past the limit the rest is read and dropped, then refused. */
+		if (!r->body_too_large && r->body_len + *upload_size <= CU_BODY_MAX) {
+			if (!r->body) {
+				r->body = cu_arena_alloc(&r->arena, CU_BODY_MAX + 1);
+				if (!r->body)
+					return MHD_NO;
+			}
+			memcpy(r->body + r->body_len, upload, *upload_size);
+			r->body_len += *upload_size;
+			r->body[r->body_len] = '\0';
+		} else {
+			r->body_too_large = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->phase == 0 && r->route < 0)
+		return route(r);
+	/* Resumed after a job: back into the handler that suspended. */
+	return cu_routes[r->route].handler(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	cu_server *srv = cls;
+	cu_request *r = *con_cls;
+	double secs;
+
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	secs = since(&r->start);
+	cu_metrics_request(r->route, r->status, secs);
+	if (srv->access_log) {
+		char line[512];
+		time_t now = time(NULL);
+		struct tm tm;
+		char ts[32];
+
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		/* Route templates only: no ids, no query values, nothing a client typed. */
+		snprintf(line, sizeof(line),
+			 "{\"time\":\"%s\",\"request_id\":\"%s\",\"method\":\"%s\",\"route\":\"%s\","
+			 "\"status\":%d,\"duration_ms\":%.3f}\n",
+			 ts, r->request_id, r->route >= 0 ? cu_routes[r->route].method : "-",
+			 r->route >= 0 ? cu_routes[r->route].name : "unmatched", r->status,
+			 secs * 1000.0);
+		fputs(line, srv->access_log);
+		fflush(srv->access_log);
+	}
+	if (r->cleanup)
+		r->cleanup(r);
+	cu_arena_release(&r->arena);
+	atomic_fetch_sub(&srv->inflight, 1);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)socket_ctx;
+	cu_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("custodian: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+/* ---- serve --------------------------------------------------------------- */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	struct addrinfo hints = {0}, *res = NULL;
+	size_t hl;
+
+	if (!colon || colon == listen || !colon[1])
+		return -1;
+	hl = (size_t)(colon - listen);
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res)
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static volatile sig_atomic_t got_signal;
+
+int cu_server_run(const char *data_dir, const char *listen, bool quiet)
+{
+	cu_server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char err[512] = "";
+	sigset_t sigs;
+	int status = 1, sig;
+	cu_result rc;
+
+	if (!srv)
+		return 1;
+	rc = cu_ctx_open(data_dir, &srv->ctx, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
+		goto out;
+	}
+	if (!listen || !*listen)
+		listen = srv->ctx->config.listen;
+	if (parse_listen(listen, &ss, &sslen)) {
+		fprintf(stderr, "custodian: cannot listen on '%s': expected ADDRESS:PORT\n", listen);
+		goto out;
+	}
+	if (srv->ctx->config.store[0])
+		snprintf(srv->store_url, sizeof(srv->store_url), "%s", srv->ctx->config.store);
+	else
+		snprintf(srv->store_url, sizeof(srv->store_url), "sqlite:%s/custodian.db", data_dir);
+	snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", data_dir);
+	srv->policies[srv->npolicies++] = srv->ctx->policy;
+	atomic_init(&srv->policy, srv->ctx->policy);
+	atomic_init(&srv->inflight, 0);
+	srv->access_log = quiet ? NULL : stdout;
+	pthread_key_create(&srv->reader_key, close_reader);
+	if (cu_ratelimit_init(&srv->limits) != 0)
+		goto out;
+	/* A hash to verify against when a login names no account: the same cost either way. */
+	rc = cu_vault_password_hash("no account has this password", srv->ctx->config.argon2_opslimit,
+				    srv->ctx->config.argon2_memlimit_kib * 1024, srv->dummy_hash);
+	if (rc) {
+		fprintf(stderr, "custodian: cannot prepare password hashing: %s\n", cu_strerror(rc));
+		goto out;
+	}
+
+	/* Only the main thread takes signals; every thread started below inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cu_writer_start(srv->ctx, &srv->writer) || cu_hasher_start((int)srv->ctx->config.hash_threads,
+									  &srv->hasher)) {
+		fprintf(stderr, "custodian: cannot start worker threads\n");
+		goto out;
+	}
+	srv->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->ctx->config.threads,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CU_HEADER_MEMORY,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)1024, MHD_OPTION_END);
+	if (!srv->daemon) {
+		fprintf(stderr, "custodian: cannot listen on '%s': %s\n", listen,
+			errno ? strerror(errno) : "libmicrohttpd refused");
+		goto out;
+	}
+	srv->ready = true;
+	fprintf(stderr, "custodian: serving %s on http://%s (policy %s)\n", data_dir, listen,
+		srv->ctx->policy->version);
+	fflush(stderr);
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			cu_policy *p = NULL;
+			char path[4200];
+
+			snprintf(path, sizeof(path), "%s/%s", data_dir, srv->ctx->config.policy);
+			rc = cu_policy_load_file(path, &p, err, sizeof(err));
+			if (rc) {
+				fprintf(stderr, "custodian: policy not reloaded: %s\n", err);
+			} else if (srv->npolicies >= CU_SERVER_POLICIES_MAX) {
+				fprintf(stderr, "custodian: policy not reloaded: too many reloads\n");
+				cu_policy_free(p);
+			} else {
+				/* Old policies stay alive: requests in flight may still hold them. */
+				srv->policies[srv->npolicies++] = p;
+				atomic_store(&srv->policy, p);
+				cu_writer_set_policy(srv->writer, p);
+				fprintf(stderr, "custodian: policy %s loaded\n", p->version);
+			}
+			continue;
+		}
+		break;
+	}
+	/* Graceful stop: take no new connections, let requests in flight finish. */
+	srv->ready = false;
+	fprintf(stderr, "custodian: stopping\n");
+	MHD_quiesce_daemon(srv->daemon);
+	for (int i = 0; i < 1000 && atomic_load(&srv->inflight) > 0; i++)
+		usleep(10000);
+	status = 0;
+out:
+	if (srv->daemon)
+		MHD_stop_daemon(srv->daemon);
+	cu_writer_stop(srv->writer);
+	cu_hasher_stop(srv->hasher);
+	if (srv->ctx) {
+		/* The server owns every policy it loaded, the first included. */
+		srv->ctx->policy = NULL;
+		cu_ctx_close(srv->ctx);
+	}
+	for (int i = 0; i < srv->npolicies; i++)
+		cu_policy_free(srv->policies[i]);
+	cu_ratelimit_release(&srv->limits);
+	sodium_memzero(srv->dummy_hash, sizeof(srv->dummy_hash));
+	free(srv);
+	return status;
+}

@@ -1,0 +1,947 @@
+/*
+ * routes.c — the API's handlers and the one route table.
+ *
+ * A handler that must wait (for its audit entry or write to be durable, or
+ * for Argon2id) suspends with cu_http_wait_writer / cu_http_wait_hasher and
+ * is called again with r->phase advanced; its state lives in r->state and is
+ * released by r->cleanup when the request ends, however it ends.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "custodian/members.h"
+
+extern const char cu_openapi_json[];
+extern const size_t cu_openapi_json_len;
+
+#define R(role) (1u << CU_ROLE_##role)
+#define STAFFISH (R(STAFF) | R(ANALYST) | R(SERVICE) | R(SUBCONTRACTOR) | R(OFFICER) | R(ADMIN))
+
+static void iso_time(int64_t us, char out[32])
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static enum MHD_Result store_unavailable(cu_request *r)
+{
+	return cu_http_reply_error(r, CU_ERR_STORE, "the store is not available", NULL);
+}
+
+/* ---- operator routes ----------------------------------------------------- */
+
+static enum MHD_Result h_healthz(cu_request *r)
+{
+	return cu_http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static enum MHD_Result h_readyz(cu_request *r)
+{
+	if (r->srv->ready && cu_writer_healthy(r->srv->writer) && cu_http_reader(r->srv))
+		return cu_http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+	return cu_http_reply_code(r, 503, "not_ready", "the server is starting, stopping or "
+						      "cannot write");
+}
+
+static enum MHD_Result h_metrics(cu_request *r)
+{
+	const char *names[64], *methods[64];
+	size_t n = cu_routes_count < 64 ? cu_routes_count : 64;
+
+	for (size_t i = 0; i < n; i++) {
+		names[i] = cu_routes[i].name;
+		methods[i] = cu_routes[i].method;
+	}
+	/* The head is read without the writer's lock: a gauge may lag by a batch. */
+	return cu_http_reply_text(
+		r, 200, "text/plain; version=0.0.4",
+		cu_metrics_render(methods, names, n, cu_audit_head_seq(r->srv->ctx->audit)));
+}
+
+static enum MHD_Result h_openapi(cu_request *r)
+{
+	char *text = malloc(cu_openapi_json_len + 1);
+
+	if (text) {
+		memcpy(text, cu_openapi_json, cu_openapi_json_len);
+		text[cu_openapi_json_len] = '\0';
+	}
+	return cu_http_reply_text(r, 200, "application/json", text);
+}
+
+/* ---- field input --------------------------------------------------------- */
+
+/*
+ * Turns a JSON object into name/value pairs, skipping `skip` keys.  Strings
+ * are borrowed from j; integers are formatted into the arena; null clears.
+ * Anything else is a field error.
+ */
+static int kv_from_json(cu_request *r, json_t *j, const char *const *skip, cu_kv *kv, size_t *n,
+			cu_errors *errs)
+{
+	const char *key;
+	json_t *v;
+	int bad = 0;
+
+	*n = 0;
+	json_object_foreach(j, key, v) {
+		int skipped = 0;
+
+		for (const char *const *s = skip; s && *s; s++)
+			skipped |= !strcmp(*s, key);
+		if (skipped)
+			continue;
+		if (*n >= CU_POLICY_FIELDS_MAX) {
+			cu_errors_add(errs, "(body)", "too_many_fields");
+			return -1;
+		}
+		kv[*n].name = key;
+		if (json_is_string(v)) {
+			kv[*n].value = json_string_value(v);
+		} else if (json_is_integer(v)) {
+			char *num = cu_arena_alloc(&r->arena, 32);
+
+			if (!num)
+				return -1;
+			snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			kv[*n].value = num;
+		} else if (json_is_null(v)) {
+			kv[*n].value = NULL;
+		} else {
+			cu_errors_add(errs, strlen(key) < 40 ? key : "(field)", "malformed");
+			bad = 1;
+		}
+		(*n)++;
+	}
+	return bad ? -1 : 0;
+}
+
+static json_t *fieldset_json(const cu_policy *p, cu_fieldset set)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < p->nfields; i++)
+		if ((set >> i) & 1)
+			json_array_append_new(a, json_string(p->fields[i].name));
+	return a;
+}
+
+/* ---- POST /v1/members ---------------------------------------------------- */
+
+struct reg_state {
+	json_t *body;
+	cu_kv kv[CU_POLICY_FIELDS_MAX];
+	size_t n;
+	const char *password;
+	cu_actor actor;
+	cu_policy *policy;
+	cu_registration reg;
+	cu_errors errs;
+	cu_result prep_rc;
+};
+
+static void reg_cleanup(cu_request *r)
+{
+	struct reg_state *st = r->state;
+
+	cu_registration_release(&st->reg);
+	cu_http_json_wipe(st->body);
+	json_decref(st->body);
+}
+
+static cu_result reg_prepare(cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct reg_state *st = r->state;
+	cu_ctx *ctx = r->srv->ctx;
+
+	/* The vault and the configuration are read-only once the server runs. */
+	st->prep_rc = cu_member_prepare(st->policy, ctx->vault, &ctx->config, &st->actor, st->kv,
+					st->n, st->password, &st->reg, &st->errs);
+	return st->prep_rc;
+}
+
+static cu_result reg_apply(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct reg_state *st = r->state;
+
+	return cu_member_apply(ctx, &st->reg, &st->errs);
+}
+
+static enum MHD_Result h_members_create(cu_request *r)
+{
+	static const char *const skip[] = {"password", NULL};
+	struct reg_state *st = r->state;
+	enum MHD_Result reply;
+	json_t *pw;
+
+	switch (r->phase) {
+	case 0:
+		st = cu_arena_alloc(&r->arena, sizeof(*st));
+		if (!st)
+			return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+		memset(st, 0, sizeof(*st));
+		cu_errors_init(&st->errs);
+		st->body = cu_http_body_json(r, &reply);
+		if (!st->body)
+			return reply;
+		r->state = st;
+		r->cleanup = reg_cleanup;
+		st->policy = cu_http_policy(r->srv);
+		pw = json_object_get(st->body, "password");
+		if (pw && !json_is_string(pw)) {
+			cu_errors_add(&st->errs, "password", "malformed");
+			return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+		}
+		st->password = pw ? json_string_value(pw) : NULL;
+		if (r->auth == CU_AUTH_NONE) {
+			/* Public sign-up: the member sets a password to log in with. */
+			if (!st->password) {
+				cu_errors_add(&st->errs, "password", "required");
+				return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+			}
+			st->actor = (cu_actor){"signup", CU_ROLE_MEMBER, NULL};
+		} else {
+			st->actor = r->actor;
+		}
+		if (kv_from_json(r, st->body, skip, st->kv, &st->n, &st->errs))
+			return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+		if (st->password)
+			return cu_http_wait_hasher(r, reg_prepare);
+		/* Without a password sealing takes microseconds: no need to leave the thread. */
+		reg_prepare(&(cu_job){.arg = r});
+		r->phase = 1;
+		/* fall through */
+	case 1:
+		if (st->prep_rc)
+			return cu_http_reply_error(r, st->prep_rc, NULL, &st->errs);
+		return cu_http_wait_writer(r, reg_apply);
+	default:
+		if (r->job.rc)
+			return cu_http_reply_error(r, r->job.rc,
+						   r->job.rc == CU_ERR_CONFLICT
+							   ? "that e-mail address is already registered"
+							   : NULL,
+						   &st->errs);
+		return cu_http_reply_json(r, 201, json_pack("{s:s}", "id", st->reg.row.id));
+	}
+}
+
+/* ---- reads through the door ---------------------------------------------- */
+
+struct read_state {
+	cu_access_request req;
+	cu_access_decision d;
+	cu_access_audit au;
+	cu_member_row row;
+	bool have_row;
+	cu_record rec;
+	cu_policy *policy;
+	char member[72], purpose[CU_POLICY_ID_MAX + 1], case_ref[136];
+};
+
+static void read_cleanup(cu_request *r)
+{
+	struct read_state *st = r->state;
+
+	if (st->have_row)
+		cu_member_row_release(&st->row);
+	cu_record_wipe(&st->rec);
+}
+
+static cu_result append_audit(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct read_state *st = r->state;
+
+	return cu_audit_append(ctx->audit, ctx->store, &st->au.entry);
+}
+
+static enum MHD_Result start_read(cu_request *r, const char *member, const char *purpose,
+				  const char *case_ref, cu_fieldset fields)
+{
+	struct read_state *st = cu_arena_alloc(&r->arena, sizeof(*st));
+	cu_store *reader = cu_http_reader(r->srv);
+
+	if (!st)
+		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	if (!reader)
+		return store_unavailable(r);
+	memset(st, 0, sizeof(*st));
+	cu_record_init(&st->rec);
+	r->state = st;
+	r->cleanup = read_cleanup;
+	st->policy = cu_http_policy(r->srv);
+	st->req.actor = &r->actor;
+	st->req.member = member;
+	st->req.purpose = purpose;
+	st->req.case_ref = case_ref;
+	st->req.fields = fields;
+	/* The rules run here, on a reader; only the audit entry goes to the writer. */
+	/* Allowed or not, the decision (st->d) is audited before anything else. */
+	st->d.rc = cu_access_prepare(st->policy, reader, &st->req, &st->d, &st->row, &st->have_row);
+	cu_access_audit_fill(st->policy, &st->req, &st->d, &st->au);
+	return cu_http_wait_writer(r, append_audit);
+}
+
+static enum MHD_Result finish_read(cu_request *r)
+{
+	struct read_state *st = r->state;
+	json_t *body, *fields, *withheld;
+	const cu_policy *p = st->policy;
+	cu_result rc;
+
+	/* Fail closed: no committed audit entry, no data. */
+	if (r->job.rc)
+		return cu_http_reply_error(r, CU_ERR_STORE, "the read could not be audited", NULL);
+	if (st->d.rc)
+		return cu_http_reply_error(r, st->d.rc, NULL, NULL);
+	rc = cu_access_open(p, r->srv->ctx->vault, &st->row, st->d.allowed, &st->rec);
+	if (rc)
+		return cu_http_reply_error(r, rc, NULL, NULL);
+	body = json_object();
+	fields = json_object();
+	withheld = json_object();
+	for (size_t i = 0; i < st->rec.n; i++)
+		json_object_set_new(fields, p->fields[st->rec.v[i].field].name,
+				    json_stringn(st->rec.v[i].value, st->rec.v[i].len));
+	for (size_t i = 0; i < p->nfields; i++)
+		if (st->d.reason[i])
+			json_object_set_new(withheld, p->fields[i].name, json_string(st->d.reason[i]));
+	json_object_set_new(body, "id", json_string(st->row.id));
+	json_object_set_new(body, "purpose", json_string(st->req.purpose));
+	json_object_set_new(body, "fields", fields);
+	json_object_set_new(body, "withheld", withheld);
+	/* The plaintext copies inside jansson are wiped with the response text. */
+	{
+		char *text = json_dumps(body, JSON_COMPACT);
+
+		cu_http_json_wipe(body);
+		json_decref(body);
+		return cu_http_reply_text(r, 200, "application/json", text);
+	}
+}
+
+/* Parses ?fields=a,b into a set; -1 if a name is unknown. */
+static int parse_fields(const cu_policy *p, const char *list, cu_fieldset *out)
+{
+	char name[CU_POLICY_ID_MAX + 1];
+
+	*out = 0;
+	if (!list)
+		return 0;
+	while (*list) {
+		size_t n = strcspn(list, ",");
+		int idx;
+
+		if (n == 0 || n > CU_POLICY_ID_MAX)
+			return -1;
+		memcpy(name, list, n);
+		name[n] = '\0';
+		idx = cu_policy_field_index(p, name);
+		if (idx < 0)
+			return -1;
+		*out |= (cu_fieldset)1 << idx;
+		list += n;
+		if (*list == ',')
+			list++;
+	}
+	return *out ? 0 : -1;
+}
+
+static enum MHD_Result h_member_get(cu_request *r)
+{
+	static const char *const allowed[] = {"purpose", "case", "fields", NULL};
+	const char *purpose, *case_ref;
+	cu_fieldset fields;
+
+	if (r->phase > 0)
+		return finish_read(r);
+	if (cu_http_query_only(r, allowed))
+		return cu_http_reply_code(r, 400, "invalid_argument",
+					  "unknown query parameter; expected purpose, case, fields");
+	purpose = cu_http_query(r, "purpose");
+	case_ref = cu_http_query(r, "case");
+	if (!purpose || !*purpose)
+		return cu_http_reply_code(r, 400, "purpose_required",
+					  "every read names its purpose: ?purpose=...");
+	if (parse_fields(cu_http_policy(r->srv), cu_http_query(r, "fields"), &fields))
+		return cu_http_reply_code(r, 400, "invalid_argument",
+					  "fields must be a comma-separated list of policy fields");
+	return start_read(r, r->params[0], purpose, case_ref && *case_ref ? case_ref : NULL, fields);
+}
+
+static enum MHD_Result h_me_get(cu_request *r)
+{
+	if (r->phase > 0)
+		return finish_read(r);
+	if (cu_http_query_only(r, (const char *const[]){NULL}))
+		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+	return start_read(r, r->member, "self", NULL, 0);
+}
+
+/* ---- PATCH /v1/me -------------------------------------------------------- */
+
+struct update_state {
+	json_t *body;
+	cu_kv kv[CU_POLICY_FIELDS_MAX];
+	size_t n;
+	cu_errors errs;
+	cu_policy *policy;
+};
+
+static void update_cleanup(cu_request *r)
+{
+	struct update_state *st = r->state;
+
+	cu_http_json_wipe(st->body);
+	json_decref(st->body);
+}
+
+static cu_result run_update(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct update_state *st = r->state;
+
+	return cu_member_update(ctx, &r->actor, NULL, r->member, st->kv, st->n, &st->errs);
+}
+
+static enum MHD_Result h_me_patch(cu_request *r)
+{
+	struct update_state *st = r->state;
+	enum MHD_Result reply;
+	cu_fieldset changed = 0;
+
+	if (r->phase > 0) {
+		if (r->job.rc)
+			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
+		for (size_t i = 0; i < st->n; i++)
+			changed |= (cu_fieldset)1 << cu_policy_field_index(st->policy, st->kv[i].name);
+		return cu_http_reply_json(r, 200, json_pack("{s:o}", "updated",
+							    fieldset_json(st->policy, changed)));
+	}
+	st = cu_arena_alloc(&r->arena, sizeof(*st));
+	if (!st)
+		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	memset(st, 0, sizeof(*st));
+	cu_errors_init(&st->errs);
+	st->body = cu_http_body_json(r, &reply);
+	if (!st->body)
+		return reply;
+	r->state = st;
+	r->cleanup = update_cleanup;
+	st->policy = cu_http_policy(r->srv);
+	if (kv_from_json(r, st->body, NULL, st->kv, &st->n, &st->errs))
+		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+	if (st->n == 0)
+		return cu_http_reply_code(r, 400, "invalid_argument", "nothing to change");
+	/* Validate here so a bad body never reaches the writer. */
+	if (cu_member_validate(st->policy, st->kv, st->n, false, &st->errs))
+		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+	return cu_http_wait_writer(r, run_update);
+}
+
+/* ---- GET /v1/me/access-log ----------------------------------------------- */
+
+struct log_collect {
+	const char *member;
+	json_t **ring;
+	size_t cap, n, next;
+};
+
+static json_t *entry_json(const cu_audit_entry *e, bool full)
+{
+	char ts[32], hash[CU_AUDIT_HASHBYTES * 2 + 1];
+	json_t *o;
+
+	iso_time(e->time_us, ts);
+	o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "time",
+		      ts, "actor", e->actor, "role", e->role, "action", e->action, "purpose",
+		      e->purpose, "fields", e->fields, "decision", e->decision, "case",
+		      e->case_ref);
+	if (o && full) {
+		sodium_bin2hex(hash, sizeof(hash), e->hash, CU_AUDIT_HASHBYTES);
+		json_object_set_new(o, "member", json_string(e->member));
+		json_object_set_new(o, "reason", json_string(e->reason));
+		json_object_set_new(o, "hash", json_string(hash));
+	}
+	return o;
+}
+
+static int collect_others(void *ud, const cu_audit_entry *e)
+{
+	struct log_collect *c = ud;
+
+	/* What others did with my data; my own acts I know. */
+	if (!strcmp(e->actor, c->member) && !strcmp(e->role, "member"))
+		return 0;
+	json_decref(c->ring[c->next]);
+	c->ring[c->next] = entry_json(e, false);
+	c->next = (c->next + 1) % c->cap;
+	if (c->n < c->cap)
+		c->n++;
+	return 0;
+}
+
+static int parse_limit(const char *s, size_t def, size_t max, size_t *out)
+{
+	char *end;
+	long v;
+
+	*out = def;
+	if (!s)
+		return 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || v < 1 || (size_t)v > max)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static enum MHD_Result h_me_access_log(cu_request *r)
+{
+	static const char *const allowed[] = {"limit", NULL};
+	struct log_collect c = {r->member, NULL, 0, 0, 0};
+	cu_store *reader = cu_http_reader(r->srv);
+	json_t *arr;
+	cu_result rc;
+
+	if (cu_http_query_only(r, allowed) || parse_limit(cu_http_query(r, "limit"), 100, 1000, &c.cap))
+		return cu_http_reply_code(r, 400, "invalid_argument", "limit must be 1..1000");
+	if (!reader)
+		return store_unavailable(r);
+	c.ring = calloc(c.cap, sizeof(*c.ring));
+	if (!c.ring)
+		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	rc = cu_store_audit_scan(reader, 1, r->member, collect_others, &c);
+	arr = json_array();
+	/* Newest first. */
+	for (size_t i = 0; i < c.n; i++) {
+		size_t at = (c.next + c.cap - 1 - i) % c.cap;
+
+		json_array_append_new(arr, c.ring[at]);
+		c.ring[at] = NULL;
+	}
+	for (size_t i = 0; i < c.cap; i++)
+		json_decref(c.ring[i]);
+	free(c.ring);
+	if (rc) {
+		json_decref(arr);
+		return store_unavailable(r);
+	}
+	return cu_http_reply_json(r, 200, json_pack("{s:o}", "entries", arr));
+}
+
+/* ---- lookup -------------------------------------------------------------- */
+
+struct find_state {
+	json_t *body;
+	const char *kind, *value;
+	char id[CU_ID_LEN + 1];
+};
+
+static void find_cleanup(cu_request *r)
+{
+	struct find_state *st = r->state;
+
+	cu_http_json_wipe(st->body);
+	json_decref(st->body);
+}
+
+static cu_result run_find(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct find_state *st = r->state;
+	cu_result rc = cu_member_find(ctx, &r->actor, st->kind, st->value, st->id);
+
+	/* Not found is an answer, and its audit entry must be kept. */
+	return rc == CU_ERR_NOT_FOUND ? CU_OK : rc;
+}
+
+static enum MHD_Result h_members_search(cu_request *r)
+{
+	struct find_state *st = r->state;
+	enum MHD_Result reply;
+	json_t *email, *phone;
+
+	if (r->phase > 0) {
+		if (r->job.rc)
+			return cu_http_reply_error(r, r->job.rc,
+						   r->job.rc == CU_ERR_INVALID_FIELD
+							   ? "the value is malformed"
+							   : NULL,
+						   NULL);
+		if (!st->id[0])
+			return cu_http_reply_code(r, 404, "not_found", "no member matches");
+		return cu_http_reply_json(r, 200, json_pack("{s:s}", "id", st->id));
+	}
+	st = cu_arena_alloc(&r->arena, sizeof(*st));
+	if (!st)
+		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	memset(st, 0, sizeof(*st));
+	st->body = cu_http_body_json(r, &reply);
+	if (!st->body)
+		return reply;
+	r->state = st;
+	r->cleanup = find_cleanup;
+	email = json_object_get(st->body, "email");
+	phone = json_object_get(st->body, "phone");
+	if (json_object_size(st->body) != 1 || !(email || phone) ||
+	    !json_is_string(email ? email : phone))
+		return cu_http_reply_code(r, 400, "invalid_argument",
+					  "expected exactly one of {\"email\": ...} or {\"phone\": ...}");
+	st->kind = email ? "email" : "phone";
+	st->value = json_string_value(email ? email : phone);
+	return cu_http_wait_writer(r, run_find);
+}
+
+static enum MHD_Result h_members_list(cu_request *r)
+{
+	if (cu_http_query(r, "email") || cu_http_query(r, "phone"))
+		return cu_http_reply_code(r, 400, "personal_data_in_url",
+					  "personal data never goes in a URL; "
+					  "use POST /v1/members/search with a JSON body");
+	return cu_http_reply_code(r, 400, "invalid_argument",
+				  "members are not listed; find one with POST /v1/members/search");
+}
+
+/* ---- eligibility --------------------------------------------------------- */
+
+struct elig_state {
+	cu_fieldset missing;
+	cu_policy *policy;
+};
+
+static cu_result run_eligibility(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct elig_state *st = r->state;
+
+	return cu_member_eligibility(ctx, &r->actor, r->params[0], r->params[1], &st->missing);
+}
+
+static enum MHD_Result h_eligibility(cu_request *r)
+{
+	struct elig_state *st = r->state;
+
+	if (r->phase > 0) {
+		if (r->job.rc)
+			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
+		return cu_http_reply_json(r, 200,
+					  json_pack("{s:s,s:s,s:b,s:o}", "service", r->params[0],
+						    "member", r->params[1], "eligible", !st->missing,
+						    "missing", fieldset_json(st->policy, st->missing)));
+	}
+	if (cu_http_query_only(r, (const char *const[]){NULL}))
+		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+	st = cu_arena_alloc(&r->arena, sizeof(*st));
+	if (!st)
+		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	memset(st, 0, sizeof(*st));
+	st->policy = cu_http_policy(r->srv);
+	r->state = st;
+	if (!cu_policy_service_find(st->policy, r->params[0]))
+		return cu_http_reply_code(r, 404, "not_found", "no such service");
+	return cu_http_wait_writer(r, run_eligibility);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+struct login_state {
+	json_t *body;
+	const char *email, *password;
+	char member[CU_ID_LEN + 1];
+	char hash[CU_VAULT_PWHASH_MAX];
+	bool have_account;
+	unsigned char account_key[32], address_key[32];
+	char secret[CU_SESSION_SECRET_LEN + 1], csrf[CU_SESSION_CSRF_LEN + 1];
+	char old[CU_SESSION_SECRET_LEN + 8];
+	int64_t ttl_us;
+};
+
+static void login_cleanup(cu_request *r)
+{
+	struct login_state *st = r->state;
+
+	cu_http_json_wipe(st->body);
+	json_decref(st->body);
+	sodium_memzero(st, sizeof(*st));
+}
+
+static cu_result login_verify(cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct login_state *st = r->state;
+	/* Unknown accounts cost the same hash, so timing tells nothing. */
+	cu_result rc = cu_vault_password_verify(st->have_account ? st->hash : r->srv->dummy_hash,
+						st->password);
+
+	return st->have_account ? rc : CU_ERR_UNAUTHENTICATED;
+}
+
+static cu_result login_create(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct login_state *st = r->state;
+	cu_result rc;
+
+	/* A new session id at every login; the one presented, if any, ends. */
+	if (st->old[0]) {
+		rc = cu_session_delete(ctx, st->old);
+		if (rc && rc != CU_ERR_NOT_FOUND && rc != CU_ERR_UNAUTHENTICATED)
+			return rc;
+	}
+	return cu_session_create(ctx, st->member, st->ttl_us, st->secret, st->csrf);
+}
+
+static void address_key(cu_request *r, unsigned char out[32])
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char host[64] = "unknown";
+
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host,
+				  sizeof(host));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
+				  sizeof(host));
+	}
+	crypto_generichash(out, 32, (const unsigned char *)host, strlen(host),
+			   (const unsigned char *)"cu-ratelimit-address", 20);
+}
+
+static enum MHD_Result login_refused(cu_request *r)
+{
+	return cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED, "wrong e-mail address or password",
+				   NULL);
+}
+
+static enum MHD_Result h_session_create(cu_request *r)
+{
+	struct login_state *st = r->state;
+	const cu_vault *v = r->srv->ctx->vault;
+	cu_store *reader;
+	enum MHD_Result reply;
+	json_t *email, *password;
+	char norm[CU_EMAIL_MAX + 1];
+	int64_t now = cu_now_us();
+
+	switch (r->phase) {
+	case 0:
+		st = cu_arena_alloc(&r->arena, sizeof(*st));
+		if (!st)
+			return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+		memset(st, 0, sizeof(*st));
+		st->body = cu_http_body_json(r, &reply);
+		if (!st->body)
+			return reply;
+		r->state = st;
+		r->cleanup = login_cleanup;
+		email = json_object_get(st->body, "email");
+		password = json_object_get(st->body, "password");
+		if (json_object_size(st->body) != 2 || !json_is_string(email) ||
+		    !json_is_string(password))
+			return cu_http_reply_code(r, 400, "invalid_argument",
+						  "expected {\"email\": ..., \"password\": ...}");
+		st->email = json_string_value(email);
+		st->password = json_string_value(password);
+		if (strlen(st->password) > 1024)
+			return login_refused(r);
+		/* The account key exists whether or not the account does. */
+		if (cu_member_normalise_email(st->email, norm, sizeof(norm)) ||
+		    cu_vault_blind_index(v, cu_vault_current_key_id(v), "email", norm,
+					 st->account_key)) {
+			sodium_memzero(norm, sizeof(norm));
+			return login_refused(r);
+		}
+		sodium_memzero(norm, sizeof(norm));
+		address_key(r, st->address_key);
+		if (cu_ratelimit_locked(&r->srv->limits, st->account_key, now) ||
+		    cu_ratelimit_locked(&r->srv->limits, st->address_key, now))
+			return cu_http_reply_error(r, CU_ERR_RATE_LIMITED,
+						   "too many failed logins; try again later", NULL);
+		reader = cu_http_reader(r->srv);
+		if (!reader)
+			return store_unavailable(r);
+		if (cu_member_lookup(v, reader, "email", st->email, st->member) == CU_OK) {
+			cu_member_row row = {0};
+
+			if (cu_store_member_get(reader, st->member, &row) == CU_OK && !row.erased &&
+			    row.password_hash && strlen(row.password_hash) < sizeof(st->hash)) {
+				memcpy(st->hash, row.password_hash, strlen(row.password_hash) + 1);
+				st->have_account = true;
+			}
+			cu_member_row_release(&row);
+		}
+		return cu_http_wait_hasher(r, login_verify);
+	case 1:
+		if (r->job.rc) {
+			cu_ratelimit_fail(&r->srv->limits, st->account_key, CU_LOGIN_ACCOUNT_LIMIT, now);
+			cu_ratelimit_fail(&r->srv->limits, st->address_key, CU_LOGIN_ADDRESS_LIMIT, now);
+			return login_refused(r);
+		}
+		cu_ratelimit_clear(&r->srv->limits, st->account_key);
+		{
+			const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+								      CU_SESSION_COOKIE);
+
+			if (old && strlen(old) < sizeof(st->old))
+				memcpy(st->old, old, strlen(old) + 1);
+		}
+		st->ttl_us = (int64_t)r->srv->ctx->config.session_ttl_min * 60 * 1000000;
+		return cu_http_wait_writer(r, login_create);
+	default: {
+		char cookie[160], ts[32];
+
+		if (r->job.rc)
+			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
+		/* The cookie carries a random id only; Secure is added when served over TLS. */
+		snprintf(cookie, sizeof(cookie),
+			 "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld", CU_SESSION_COOKIE,
+			 st->secret, (long long)(st->ttl_us / 1000000));
+		cu_http_header(r, "Set-Cookie", cookie);
+		sodium_memzero(cookie, sizeof(cookie));
+		iso_time(now + st->ttl_us, ts);
+		return cu_http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "member", st->member,
+							    "csrf", st->csrf, "expires", ts));
+	}
+	}
+}
+
+static cu_result logout_run(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+
+	return cu_session_delete(ctx, MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+								  CU_SESSION_COOKIE));
+}
+
+static enum MHD_Result h_session_delete(cu_request *r)
+{
+	if (r->phase == 0)
+		return cu_http_wait_writer(r, logout_run);
+	if (r->job.rc && r->job.rc != CU_ERR_NOT_FOUND)
+		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
+	cu_http_header(r, "Set-Cookie",
+		       CU_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+	return cu_http_reply_empty(r, 204);
+}
+
+/* ---- the officer's audit view -------------------------------------------- */
+
+struct audit_collect {
+	json_t *arr;
+	size_t limit, n;
+	uint64_t last;
+};
+
+static int collect_audit(void *ud, const cu_audit_entry *e)
+{
+	struct audit_collect *c = ud;
+
+	if (c->n >= c->limit)
+		return 1;
+	json_array_append_new(c->arr, entry_json(e, true));
+	c->n++;
+	c->last = e->seq;
+	return 0;
+}
+
+static enum MHD_Result h_audit_list(cu_request *r)
+{
+	static const char *const allowed[] = {"member", "after", "limit", NULL};
+	struct audit_collect c = {NULL, 0, 0, 0};
+	const char *member = cu_http_query(r, "member"), *after = cu_http_query(r, "after");
+	cu_store *reader = cu_http_reader(r->srv);
+	unsigned long long from = 0;
+	json_t *body;
+	cu_result rc;
+
+	if (cu_http_query_only(r, allowed) ||
+	    parse_limit(cu_http_query(r, "limit"), 100, 1000, &c.limit))
+		return cu_http_reply_code(r, 400, "invalid_argument",
+					  "expected member, after (a seq) and limit (1..1000)");
+	if (after) {
+		char *end;
+
+		from = strtoull(after, &end, 10);
+		if (end == after || *end || after[0] == '-')
+			return cu_http_reply_code(r, 400, "invalid_argument", "after must be a seq");
+	}
+	if (member && (!*member || strlen(member) > CU_ID_LEN))
+		return cu_http_reply_code(r, 400, "invalid_argument", "member must be a member id");
+	if (!reader)
+		return store_unavailable(r);
+	c.arr = json_array();
+	rc = cu_store_audit_scan(reader, from + 1, member, collect_audit, &c);
+	if (rc) {
+		json_decref(c.arr);
+		return store_unavailable(r);
+	}
+	body = json_pack("{s:o}", "entries", c.arr);
+	if (c.n == c.limit)
+		json_object_set_new(body, "next_after", json_integer((json_int_t)c.last));
+	return cu_http_reply_json(r, 200, body);
+}
+
+static enum MHD_Result h_audit_verify(cu_request *r)
+{
+	cu_store *reader = cu_http_reader(r->srv);
+	cu_audit_report rep;
+	cu_result rc;
+
+	if (cu_http_query_only(r, (const char *const[]){NULL}))
+		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+	if (!reader)
+		return store_unavailable(r);
+	rc = cu_audit_verify(reader, &rep, NULL, NULL);
+	if (rc == CU_OK)
+		return cu_http_reply_json(r, 200, json_pack("{s:b,s:I}", "intact", 1, "checked",
+							    (json_int_t)rep.checked));
+	if (rc == CU_ERR_AUDIT_BROKEN)
+		return cu_http_reply_json(r, 200,
+					  json_pack("{s:b,s:I,s:I,s:s}", "intact", 0, "checked",
+						    (json_int_t)rep.checked, "broken_seq",
+						    (json_int_t)rep.broken_seq, "what", rep.what));
+	return store_unavailable(r);
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+const cu_route cu_routes[] = {
+	{"GET", "/healthz", "/healthz", h_healthz, 0, true, true},
+	{"GET", "/readyz", "/readyz", h_readyz, 0, true, true},
+	{"GET", "/metrics", "/metrics", h_metrics, 0, true, true},
+	{"GET", "/openapi.json", "/openapi.json", h_openapi, 0, true, true},
+	{"POST", "/v1/members", "/v1/members", h_members_create,
+	 R(SERVICE) | R(STAFF) | R(OFFICER) | R(ADMIN), true, false},
+	{"GET", "/v1/members", "/v1/members", h_members_list, STAFFISH, false, false},
+	{"POST", "/v1/members/search", "/v1/members/search", h_members_search, STAFFISH, false, false},
+	{"GET", "/v1/members/{}", "/v1/members/{id}", h_member_get, STAFFISH, false, false},
+	{"GET", "/v1/me", "/v1/me", h_me_get, R(MEMBER), false, false},
+	{"PATCH", "/v1/me", "/v1/me", h_me_patch, R(MEMBER), false, false},
+	{"GET", "/v1/me/access-log", "/v1/me/access-log", h_me_access_log, R(MEMBER), false, false},
+	{"GET", "/v1/services/{}/eligibility/{}", "/v1/services/{service}/eligibility/{id}",
+	 h_eligibility, R(SERVICE) | R(STAFF) | R(OFFICER) | R(MEMBER), false, false},
+	{"POST", "/v1/session", "/v1/session", h_session_create, 0, true, true},
+	{"DELETE", "/v1/session", "/v1/session", h_session_delete, R(MEMBER), false, false},
+	{"GET", "/v1/audit", "/v1/audit", h_audit_list, R(OFFICER), false, false},
+	{"GET", "/v1/audit/verify", "/v1/audit/verify", h_audit_verify, R(OFFICER), false, false},
+};
+
+const size_t cu_routes_count = sizeof(cu_routes) / sizeof(cu_routes[0]);

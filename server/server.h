@@ -1,0 +1,94 @@
+/*
+ * server/server.h — `custodian serve`: the HTTP front end (private).
+ *
+ * Threads:
+ *   - libmicrohttpd's pool (epoll, CU_HTTP_THREADS threads) parses requests,
+ *     authenticates, validates and seals, and reads through a per-thread
+ *     read-only store handle (SQLite WAL readers never wait for the writer);
+ *   - one writer thread owns the only writing store handle and the audit
+ *     chain, and drains a queue of jobs into one transaction per batch
+ *     (group commit): one fsync serves every request in the batch, and the
+ *     chain's order is the commit order;
+ *   - a small pool runs Argon2id, so a burst of logins does not hold the
+ *     network threads.
+ * A request that waits (for its audit entry to be durable, or for a hash)
+ * is suspended, not blocking its thread, and resumed when the job is done.
+ */
+#ifndef CU_SERVER_H
+#define CU_SERVER_H
+
+#include <microhttpd.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "custodian/access.h"
+#include "custodian/ctx.h"
+#include "custodian/members.h"
+
+#define CU_BODY_MAX (64u * 1024)      /* request body limit */
+#define CU_JSON_DEPTH_MAX 8
+#define CU_HEADER_MEMORY (32u * 1024) /* per-connection memory: headers and all */
+#define CU_ARENA_MAX (256u * 1024)    /* per-request arena cap */
+
+/* ---- per-request arena (freed whole when the request ends) ---- */
+
+typedef struct cu_arena {
+	struct cu_arena_chunk *head;
+	size_t used;
+} cu_arena;
+
+void *cu_arena_alloc(cu_arena *a, size_t n);
+char *cu_arena_strdup(cu_arena *a, const char *s);
+/* Wipes (requests may carry personal data) and frees every chunk. */
+void cu_arena_release(cu_arena *a);
+
+/* ---- jobs: work for the writer or the hashing pool ---- */
+
+typedef struct cu_job cu_job;
+struct cu_job {
+	/* Runs on the writer inside the batch's transaction (its own savepoint). */
+	cu_result (*run)(cu_ctx *ctx, cu_job *job);
+	/* Runs on the hashing pool (no store). */
+	cu_result (*hash)(cu_job *job);
+	/* Called once the job's batch is durable (or failed); must be quick. */
+	void (*done)(cu_job *job);
+	void *arg;
+	cu_result rc;
+	cu_job *next;
+};
+
+typedef struct cu_writer cu_writer;
+CU_WARN_UNUSED cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out);
+/* Queues a job; CU_ERR_STORE when the writer is stopping. */
+CU_WARN_UNUSED cu_result cu_writer_submit(cu_writer *w, cu_job *job);
+/* Drains what is queued, then stops and joins. */
+void cu_writer_stop(cu_writer *w);
+bool cu_writer_healthy(const cu_writer *w);
+/* Hands the writer a new policy, used from its next batch on (SIGHUP). */
+void cu_writer_set_policy(cu_writer *w, cu_policy *p);
+
+typedef struct cu_hasher cu_hasher;
+CU_WARN_UNUSED cu_result cu_hasher_start(int threads, cu_hasher **out);
+CU_WARN_UNUSED cu_result cu_hasher_submit(cu_hasher *h, cu_job *job);
+void cu_hasher_stop(cu_hasher *h);
+
+/* ---- metrics (Prometheus text) ---- */
+
+void cu_metrics_request(int route, int status, double seconds);
+void cu_metrics_batch(size_t jobs, size_t audit_entries);
+void cu_metrics_connection(int delta);
+/* Appends the exposition to buf; returns a malloc'd string. */
+char *cu_metrics_render(const char *const *methods, const char *const *route_names, size_t nroutes,
+			uint64_t audit_head);
+
+/* ---- the server ---- */
+
+typedef struct cu_server cu_server;
+
+/* Runs until SIGTERM/SIGINT; SIGHUP reloads the policy. */
+int cu_server_run(const char *data_dir, const char *listen, bool quiet);
+
+#endif
