@@ -103,6 +103,24 @@ static int cmd_init(int argc, char **argv)
 	}
 	printf("initialised '%s': custodian.conf, policy.json, master.key (0600), custodian.db\n",
 	       data_dir);
+	/* The privacy officer needs a way in; everyone else is issued a token by them or the operator. */
+	{
+		char secret[CU_TOKEN_SECRET_LEN + 1], id[CU_ID_LEN + 1];
+		cu_ctx *ctx = open_ctx();
+
+		if (!ctx)
+			return EXIT_NO;
+		rc = cu_token_create(ctx, &operator_actor, CU_ROLE_OFFICER, "first officer", 0, secret,
+				     id);
+		cu_ctx_close(ctx);
+		if (rc) {
+			die_line("cannot create the first officer token: %s", cu_strerror(rc));
+			return EXIT_NO;
+		}
+		printf("first officer token (id %s), shown only now and not stored:\n  %s\n", id,
+		       secret);
+		sodium_memzero(secret, sizeof(secret));
+	}
 	return 0;
 }
 

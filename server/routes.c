@@ -62,10 +62,9 @@ static enum MHD_Result h_metrics(cu_request *r)
 		names[i] = cu_routes[i].name;
 		methods[i] = cu_routes[i].method;
 	}
-	/* The head is read without the writer's lock: a gauge may lag by a batch. */
 	return cu_http_reply_text(
 		r, 200, "text/plain; version=0.0.4",
-		cu_metrics_render(methods, names, n, cu_audit_head_seq(r->srv->ctx->audit)));
+		cu_metrics_render(methods, names, n, cu_writer_audit_head(r->srv->writer)));
 }
 
 static enum MHD_Result h_openapi(cu_request *r)

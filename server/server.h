@@ -67,6 +67,8 @@ CU_WARN_UNUSED cu_result cu_writer_submit(cu_writer *w, cu_job *job);
 /* Drains what is queued, then stops and joins. */
 void cu_writer_stop(cu_writer *w);
 bool cu_writer_healthy(const cu_writer *w);
+/* The audit chain's committed head, as of the last batch (safe from any thread). */
+uint64_t cu_writer_audit_head(const cu_writer *w);
 /* Hands the writer a new policy, used from its next batch on (SIGHUP). */
 void cu_writer_set_policy(cu_writer *w, cu_policy *p);
 

@@ -23,6 +23,7 @@ struct cu_writer {
 	cu_job *head, *tail;
 	bool stopping;
 	atomic_bool healthy;
+	_Atomic uint64_t audit_head;     /* the audit chain's committed head, for /metrics */
 	cu_policy *_Atomic next_policy;
 };
 
@@ -60,6 +61,7 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 		}
 	}
 	atomic_store(&w->healthy, rc == CU_OK);
+	atomic_store(&w->audit_head, cu_audit_head_seq(ctx->audit));
 	cu_metrics_batch(n, rc ? 0 : (size_t)(cu_audit_head_seq(ctx->audit) - before));
 	for (j = jobs; j; j = next) {
 		next = j->next;
@@ -111,6 +113,7 @@ cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out)
 		return CU_ERR_NOMEM;
 	w->ctx = ctx;
 	atomic_init(&w->healthy, true);
+	atomic_init(&w->audit_head, cu_audit_head_seq(ctx->audit));
 	atomic_init(&w->next_policy, NULL);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
@@ -159,6 +162,11 @@ void cu_writer_stop(cu_writer *w)
 bool cu_writer_healthy(const cu_writer *w)
 {
 	return atomic_load(&((cu_writer *)w)->healthy);
+}
+
+uint64_t cu_writer_audit_head(const cu_writer *w)
+{
+	return atomic_load(&((cu_writer *)w)->audit_head);
 }
 
 void cu_writer_set_policy(cu_writer *w, cu_policy *p)
