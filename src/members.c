@@ -870,6 +870,9 @@ cu_result cu_member_erase(cu_ctx *ctx, const cu_actor *actor, const char *id)
 	if (rc)
 		return rc;
 	rc = cu_store_member_erase(ctx->store, id, cu_now_us());
+	/* An erased member is logged out everywhere, in the same transaction. */
+	if (!rc)
+		rc = cu_store_session_delete_member(ctx->store, id, NULL);
 	if (!rc)
 		rc = audit(ctx, actor, "erase", id, "", "", "done", "crypto-shredded");
 	if (rc) {

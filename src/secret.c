@@ -17,7 +17,7 @@ void cu_secret_new(char out[CU_SECRET_B64LEN + 1])
 	 */
 	randombytes_buf(b, sizeof(b));
 	sodium_bin2base64(out, CU_SECRET_B64LEN + 1, b, sizeof(b),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(b, sizeof(b));
 }
 
@@ -40,7 +40,7 @@ bool cu_secret_well_formed(const char *s)
 }
 
 void cu_secret_hash(const char *kind, const char *text, size_t len,
-		    unsigned char out[CU_STORE_HASHBYTES])
+                    unsigned char out[CU_STORE_HASHBYTES])
 {
 	crypto_generichash_state st;
 

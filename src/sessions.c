@@ -17,10 +17,10 @@ static void derive_csrf(const char *secret, char csrf[CU_SESSION_CSRF_LEN + 1])
 	unsigned char b[CU_SECRET_BYTES];
 
 	crypto_generichash(b, sizeof(b), (const unsigned char *)csrf_context,
-			   sizeof(csrf_context) - 1, (const unsigned char *)secret,
-			   CU_SESSION_SECRET_LEN);
+	                   sizeof(csrf_context) - 1, (const unsigned char *)secret,
+	                   CU_SESSION_SECRET_LEN);
 	sodium_bin2base64(csrf, CU_SESSION_CSRF_LEN + 1, b, sizeof(b),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(b, sizeof(b));
 }
 
@@ -37,8 +37,8 @@ static cu_result audit(cu_ctx *ctx, const char *member, const char *action)
 }
 
 cu_result cu_session_create(cu_ctx *ctx, const char *member_id, int64_t ttl_us,
-			    char secret[CU_SESSION_SECRET_LEN + 1],
-			    char csrf[CU_SESSION_CSRF_LEN + 1])
+                            char secret[CU_SESSION_SECRET_LEN + 1],
+                            char csrf[CU_SESSION_CSRF_LEN + 1])
 {
 	cu_session_row row;
 	cu_member_row member = {0};
@@ -86,7 +86,7 @@ out:
 }
 
 cu_result cu_session_check(cu_store *store, const char *secret, int64_t now_us,
-			   cu_session_info *out)
+                           cu_session_info *out)
 {
 	unsigned char hash[CU_STORE_HASHBYTES];
 	cu_session_row row;
@@ -149,8 +149,8 @@ cu_result cu_session_delete(cu_ctx *ctx, const char *secret)
 		return CU_ERR_UNAUTHENTICATED;
 	cu_secret_hash("session", secret, CU_SESSION_SECRET_LEN, hash);
 	/*
-	 * Read before the transaction: an unknown session writes nothing, so
-	 * it must not fail a caller's enclosing transaction.
+	 * Read first: an unknown session writes nothing, so it opens no
+	 * transaction; the row also names the member for the audit entry.
 	 */
 	rc = cu_store_session_get(ctx->store, hash, &row);
 	if (rc)

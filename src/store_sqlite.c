@@ -465,9 +465,19 @@ static cu_result pragmas(sqlite3 *db, const char *path, char *err, size_t errlen
 		return CU_ERR_STORE;
 	}
 	sqlite3_finalize(st);
+	/*
+	 * temp_store=MEMORY keeps savepoint sub-journals in memory.  Each nested
+	 * level (one per registration in an import batch) copies the pages it
+	 * changes there; once that journal outgrew 64 KiB SQLite moved it to a
+	 * file in /var/tmp for good, and the import spent most of its time in
+	 * pwrite to it (bench/bench_import, docs/performance.md) — and old page
+	 * images landed on disk outside the database, past secure_delete's reach.
+	 * The journal is emptied at each outermost release, so it stays small.
+	 */
 	rc = exec(db, "PRAGMA synchronous=FULL;"
 	              "PRAGMA foreign_keys=ON;"
-	              "PRAGMA secure_delete=ON;");
+	              "PRAGMA secure_delete=ON;"
+	              "PRAGMA temp_store=MEMORY;");
 	if (rc)
 		return fail(err, errlen, "cannot set pragmas", db, rc);
 	return CU_OK;

@@ -143,15 +143,15 @@ static void describe(const cu_token_row *row, char *buf, size_t len)
 	if (row->expires_us) {
 		format_time(row->expires_us, when, sizeof(when));
 		snprintf(buf, len, "token %s: role %s, name '%s', expires %s", row->id,
-			 cu_role_name(row->role), row->name, when);
+		         cu_role_name(row->role), row->name, when);
 	} else {
-		snprintf(buf, len, "token %s: role %s, name '%s'", row->id,
-			 cu_role_name(row->role), row->name);
+		snprintf(buf, len, "token %s: role %s, name '%s'", row->id, cu_role_name(row->role),
+		         row->name);
 	}
 }
 
-static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action,
-		       const char *decision, const char *reason)
+static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *decision,
+                       const char *reason)
 {
 	cu_audit_entry e = {0};
 
@@ -190,7 +190,7 @@ static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, 
 
 /* Writes a change and its audit entry in one transaction, or neither. */
 static cu_result write_audited(cu_ctx *ctx, const cu_actor *actor, const char *action,
-			       const cu_token_row *row, bool insert, int64_t now)
+                               const cu_token_row *row, bool insert, int64_t now)
 {
 	char reason[CU_STORE_TOKEN_NAME_BYTES + 160];
 	cu_result rc;
@@ -213,8 +213,8 @@ static cu_result write_audited(cu_ctx *ctx, const cu_actor *actor, const char *a
 }
 
 cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role, const char *name,
-			  int64_t expires_us, char secret[CU_TOKEN_SECRET_LEN + 1],
-			  char id[CU_ID_LEN + 1])
+                          int64_t expires_us, char secret[CU_TOKEN_SECRET_LEN + 1],
+                          char id[CU_ID_LEN + 1])
 {
 	cu_token_row row;
 	int64_t now = cu_now_us();
@@ -230,8 +230,8 @@ cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role, cons
 		actor = &operator_actor;
 	if (!may_manage(actor))
 		return refuse(ctx, actor, "token_create", CU_ERR_FORBIDDEN);
-	if (!cu_token_role_allowed(role) || cu_token_name_problem(name) ||
-	    expires_us < 0 || (expires_us && expires_us <= now))
+	if (!cu_token_role_allowed(role) || cu_token_name_problem(name) || expires_us < 0 ||
+	    (expires_us && expires_us <= now))
 		return CU_ERR_INVALID_ARGUMENT;
 
 	memset(&row, 0, sizeof(row));
@@ -254,7 +254,7 @@ cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role, cons
 }
 
 cu_result cu_token_authenticate(cu_store *store, const char *secret, int64_t now_us,
-				cu_token_info *out)
+                                cu_token_info *out)
 {
 	unsigned char hash[CU_STORE_HASHBYTES];
 	cu_token_row row;
@@ -332,8 +332,8 @@ cu_result cu_token_revoke(cu_ctx *ctx, const cu_actor *actor, const char *id)
 	if (!may_manage(actor))
 		return refuse(ctx, actor, "token_revoke", CU_ERR_FORBIDDEN);
 	/*
-	 * Read before the transaction: a missing or already revoked token
-	 * writes nothing, so it must not fail a caller's enclosing transaction.
+	 * Read first: a missing or already revoked token writes nothing, so it
+	 * opens no transaction (and leaves no savepoint in a caller's batch).
 	 */
 	rc = cu_store_token_get(ctx->store, id, &row);
 	if (rc == CU_ERR_INVALID_ARGUMENT)

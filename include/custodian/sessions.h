@@ -37,7 +37,7 @@
 #include "custodian/store.h"
 
 #define CU_SESSION_SECRET_LEN 43
-#define CU_SESSION_CSRF_LEN 43
+#define CU_SESSION_CSRF_LEN   43
 /* The longest session cu_session_create will start: 400 days. */
 #define CU_SESSION_TTL_MAX_US ((int64_t)400 * 24 * 3600 * 1000000)
 
@@ -57,8 +57,8 @@ typedef struct cu_session_info {
  * CU_ERR_NOT_FOUND / CU_ERR_ERASED for no such or an erased member.
  */
 CU_WARN_UNUSED cu_result cu_session_create(cu_ctx *ctx, const char *member_id, int64_t ttl_us,
-					   char secret[CU_SESSION_SECRET_LEN + 1],
-					   char csrf[CU_SESSION_CSRF_LEN + 1]);
+                                           char secret[CU_SESSION_SECRET_LEN + 1],
+                                           char csrf[CU_SESSION_CSRF_LEN + 1]);
 
 /*
  * The session whose cookie value is `secret`, at now_us.  CU_OK with *out
@@ -67,7 +67,7 @@ CU_WARN_UNUSED cu_result cu_session_create(cu_ctx *ctx, const char *member_id, i
  * Reads only.  Store failures are passed on as they are.
  */
 CU_WARN_UNUSED cu_result cu_session_check(cu_store *store, const char *secret, int64_t now_us,
-					  cu_session_info *out);
+                                          cu_session_info *out);
 
 /*
  * Whether `presented` (the X-CSRF-Token header; NULL when absent) is the
@@ -83,7 +83,7 @@ CU_WARN_UNUSED cu_result cu_session_csrf_ok(const cu_session_info *s, const char
  * empty).  Check the session first: this does not look at the store.
  */
 CU_WARN_UNUSED cu_result cu_session_csrf_token(const char *secret,
-					       char csrf[CU_SESSION_CSRF_LEN + 1]);
+                                               char csrf[CU_SESSION_CSRF_LEN + 1]);
 
 /*
  * Ends the session (log out), expired or not.  CU_ERR_UNAUTHENTICATED if

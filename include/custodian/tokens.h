@@ -38,9 +38,9 @@
 #include "custodian/result.h"
 #include "custodian/store.h"
 
-#define CU_TOKEN_PREFIX "cu_"
+#define CU_TOKEN_PREFIX     "cu_"
 #define CU_TOKEN_SECRET_LEN 46 /* "cu_" + 43 base64url characters */
-#define CU_TOKEN_NAME_MAX 64   /* code points */
+#define CU_TOKEN_NAME_MAX   64 /* code points */
 #define CU_TOKEN_NAME_BYTES CU_STORE_TOKEN_NAME_BYTES
 
 /* What a caller may know about a token: everything but its hash. */
@@ -94,9 +94,9 @@ const char *cu_token_name_problem(const char *name);
  * name cu_token_name_problem() refuses, or an expiry not in the future.
  */
 CU_WARN_UNUSED cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role,
-					 const char *name, int64_t expires_us,
-					 char secret[CU_TOKEN_SECRET_LEN + 1],
-					 char id[CU_ID_LEN + 1]);
+                                         const char *name, int64_t expires_us,
+                                         char secret[CU_TOKEN_SECRET_LEN + 1],
+                                         char id[CU_ID_LEN + 1]);
 
 /*
  * Who presents `secret` at now_us.  CU_OK with *out filled for an active
@@ -104,8 +104,8 @@ CU_WARN_UNUSED cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_
  * whatever the reason.  Reads only: a store of the caller's thread will do.
  * Store failures are passed on as they are (they are not the caller's fault).
  */
-CU_WARN_UNUSED cu_result cu_token_authenticate(cu_store *store, const char *secret,
-					       int64_t now_us, cu_token_info *out);
+CU_WARN_UNUSED cu_result cu_token_authenticate(cu_store *store, const char *secret, int64_t now_us,
+                                               cu_token_info *out);
 
 /* The token with this id, whatever its status.  CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_token_get(cu_store *store, const char *id, cu_token_info *out);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "custodian/members.h"
+#include "custodian/sessions.h"
 #include "record.h"
 #include "support.h"
 
@@ -372,9 +373,17 @@ static void test_erase_shreds(void **state)
 	snprintf(path, sizeof(path), "%s/var/custodian.db", dir);
 	assert_true(cu_test_file_contains_bytes(path, before.wrapped, sizeof(before.wrapped)));
 
+	char secret[CU_SESSION_SECRET_LEN + 1], csrf[CU_SESSION_CSRF_LEN + 1];
+	cu_session_info si;
+	assert_int_equal(cu_session_create(ctx, id, 3600000000LL, secret, csrf), CU_OK);
+	assert_int_equal(cu_session_check(ctx->store, secret, cu_now_us(), &si), CU_OK);
+
 	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL};
 	assert_int_equal(cu_member_erase(ctx, &staff, id), CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_member_erase(ctx, &cu_test_operator, id), CU_OK);
+	/* Logged out everywhere. */
+	assert_int_equal(cu_session_check(ctx->store, secret, cu_now_us(), &si),
+			 CU_ERR_UNAUTHENTICATED);
 	assert_int_equal(cu_member_erase(ctx, &cu_test_operator, id), CU_ERR_ERASED);
 
 	req.member = id;

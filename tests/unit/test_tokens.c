@@ -486,7 +486,7 @@ static void test_caller_transaction(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(cu_test_audit_count(f->ctx), entries);
 
-	/* Revoking an unknown id writes nothing, so it does not spoil the caller's commit. */
+	/* Revoking an unknown id writes nothing and does not spoil the caller's commit. */
 	assert_int_equal(cu_tx_begin(f->ctx), CU_OK);
 	create_ok(f->ctx, CU_ROLE_STAFF, "Kept", 0, secret, id);
 	assert_int_equal(cu_token_revoke(f->ctx, NULL, "no-such-token"), CU_ERR_NOT_FOUND);
