@@ -402,7 +402,7 @@ static int is_unsafe(const char *method)
  * Fills r->actor from a bearer token or a session cookie.  Returns 0, or an
  * error already replied (-1 with *reply set).
  */
-static int authenticate(cu_request *r, enum MHD_Result *reply)
+static int authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 {
 	const char *auth = cu_http_header_value(r, "Authorization");
 	const char *sid = cookie(r, CU_SESSION_COOKIE);
@@ -436,6 +436,11 @@ static int authenticate(cu_request *r, enum MHD_Result *reply)
 		cu_session_info info;
 
 		if (strlen(sid) > 128 || cu_session_check(reader, sid, cu_now_us(), &info) != CU_OK) {
+			/* A stale cookie does not stop what anyone may do (sign up, say). */
+			if (public_ok) {
+				r->auth = CU_AUTH_NONE;
+				return 0;
+			}
 			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
 						     "the session has ended; log in again", NULL);
 			return -1;
@@ -515,7 +520,7 @@ static enum MHD_Result route(cu_request *r)
 			continue;
 		}
 		r->route = (int)i;
-		if (!rt->anon && authenticate(r, &reply))
+		if (!rt->anon && authenticate(r, rt->public_ok, &reply))
 			return reply;
 		if (rt->who) {
 			int ok = 0;

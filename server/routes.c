@@ -38,6 +38,26 @@ static enum MHD_Result store_unavailable(cu_request *r)
 	return cu_http_reply_error(r, CU_ERR_STORE, "the store is not available", NULL);
 }
 
+/*
+ * A writer job's answer: refusals (and "not found") are answers whose audit
+ * entries must be kept; only failures of the server itself undo the job.
+ */
+static cu_result answer(cu_job *job, cu_result rc)
+{
+	job->rc = rc;
+	switch (rc) {
+	case CU_ERR_INTERNAL:
+	case CU_ERR_NOMEM:
+	case CU_ERR_IO:
+	case CU_ERR_STORE:
+	case CU_ERR_CRYPTO:
+	case CU_ERR_AUDIT_BROKEN:
+		return rc;
+	default:
+		return CU_OK;
+	}
+}
+
 /* ---- operator routes ----------------------------------------------------- */
 
 static enum MHD_Result h_healthz(cu_request *r)
@@ -413,7 +433,8 @@ static cu_result run_update(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct update_state *st = r->state;
 
-	return cu_member_update(ctx, &r->actor, NULL, r->member, st->kv, st->n, &st->errs);
+	return answer(job, cu_member_update(ctx, &r->actor, NULL, r->member, st->kv, st->n,
+					    &st->errs));
 }
 
 static enum MHD_Result h_me_patch(cu_request *r)
@@ -564,8 +585,8 @@ static cu_result run_find(cu_ctx *ctx, cu_job *job)
 	struct find_state *st = r->state;
 	cu_result rc = cu_member_find(ctx, &r->actor, st->kind, st->value, st->id);
 
-	/* Not found is an answer, and its audit entry must be kept. */
-	return rc == CU_ERR_NOT_FOUND ? CU_OK : rc;
+	/* Not found is an answer like a match, and its audit entry is kept. */
+	return answer(job, rc == CU_ERR_NOT_FOUND ? CU_OK : rc);
 }
 
 static enum MHD_Result h_members_search(cu_request *r)
@@ -627,7 +648,8 @@ static cu_result run_eligibility(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct elig_state *st = r->state;
 
-	return cu_member_eligibility(ctx, &r->actor, r->params[0], r->params[1], &st->missing);
+	return answer(job, cu_member_eligibility(ctx, &r->actor, r->params[0], r->params[1],
+						 &st->missing));
 }
 
 static enum MHD_Result h_eligibility(cu_request *r)
@@ -930,7 +952,8 @@ const cu_route cu_routes[] = {
 	{"POST", "/v1/members", "/v1/members", h_members_create,
 	 R(SERVICE) | R(STAFF) | R(OFFICER) | R(ADMIN), true, false},
 	{"GET", "/v1/members", "/v1/members", h_members_list, STAFFISH, false, false},
-	{"POST", "/v1/members/search", "/v1/members/search", h_members_search, STAFFISH, false, false},
+	{"POST", "/v1/members/search", "/v1/members/search", h_members_search,
+	 R(STAFF) | R(SERVICE) | R(OFFICER) | R(ADMIN), false, false},
 	{"GET", "/v1/members/{}", "/v1/members/{id}", h_member_get, STAFFISH, false, false},
 	{"GET", "/v1/me", "/v1/me", h_me_get, R(MEMBER), false, false},
 	{"PATCH", "/v1/me", "/v1/me", h_me_patch, R(MEMBER), false, false},

@@ -49,7 +49,13 @@ void cu_arena_release(cu_arena *a);
 
 typedef struct cu_job cu_job;
 struct cu_job {
-	/* Runs on the writer inside the batch's transaction (its own savepoint). */
+	/*
+	 * Runs on the writer inside the batch's transaction, in its own
+	 * savepoint.  Returning an error undoes the job's writes and makes the
+	 * error its answer.  Returning CU_OK keeps them; the answer is then
+	 * job->rc as the job left it (CU_OK when untouched), so a refusal whose
+	 * audit entry must stand is answered with CU_OK returned and rc set.
+	 */
 	cu_result (*run)(cu_ctx *ctx, cu_job *job);
 	/* Runs on the hashing pool (no store). */
 	cu_result (*hash)(cu_job *job);
@@ -62,7 +68,7 @@ struct cu_job {
 
 typedef struct cu_writer cu_writer;
 CU_WARN_UNUSED cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out);
-/* Queues a job; CU_ERR_STORE when the writer is stopping. */
+/* Queues a job (its rc is reset); CU_ERR_STORE when the writer is stopping. */
 CU_WARN_UNUSED cu_result cu_writer_submit(cu_writer *w, cu_job *job);
 /* Drains what is queued, then stops and joins. */
 void cu_writer_stop(cu_writer *w);

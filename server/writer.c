@@ -32,7 +32,7 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 	cu_ctx *ctx = w->ctx;
 	uint64_t before = cu_audit_head_seq(ctx->audit);
 	size_t n = 0;
-	cu_result rc;
+	cu_result rc, st;
 	cu_job *j, *next;
 
 	rc = cu_tx_begin(ctx);
@@ -45,11 +45,16 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 		j->rc = cu_tx_begin(ctx);
 		if (j->rc)
 			continue;
-		j->rc = j->run(ctx, j);
-		if (j->rc)
+		/* A job may answer "refused" and still keep what it wrote (the refusal's audit entry). */
+		st = j->run(ctx, j);
+		if (st) {
 			cu_tx_rollback(ctx);
-		else
-			j->rc = cu_tx_commit(ctx);
+			j->rc = st;
+		} else {
+			st = cu_tx_commit(ctx);
+			if (st)
+				j->rc = st;
+		}
 	}
 	if (!rc) {
 		rc = cu_tx_commit(ctx);
@@ -130,6 +135,7 @@ cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out)
 cu_result cu_writer_submit(cu_writer *w, cu_job *job)
 {
 	job->next = NULL;
+	job->rc = CU_OK;
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->mu);

@@ -11,6 +11,7 @@
 #include "custodian/audit.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,42 +74,66 @@ static unsigned char *put_u64(unsigned char *p, uint64_t v)
 /*
  * hash = BLAKE2b-256("cu-audit-v1" | prev | u64le seq | i64le time |
  *                    for each text: u32le length | bytes)
- * Texts are in the order of cu_audit_entry.  The encoding sits in one stack
- * buffer and is hashed in one call, with no allocation: verification runs
- * this once per entry.  An entry too large for the buffer is streamed
- * (same bytes, same hash).
+ * Texts are in the order of cu_audit_entry.
  */
-static void entry_hash(const cu_audit_entry *e, unsigned char out[CU_AUDIT_HASHBYTES])
+#define FIXED_LEN (DOMAIN_LEN + CU_AUDIT_HASHBYTES + 8 + 8)
+
+/* The texts of e and their lengths; returns the length of the whole encoding. */
+static size_t measure(const cu_audit_entry *e, const char *t[NTEXTS], size_t len[NTEXTS])
 {
-	unsigned char buf[2048], *p;
-	const char *t[NTEXTS];
-	size_t len[NTEXTS];
-	size_t total = DOMAIN_LEN + CU_AUDIT_HASHBYTES + 8 + 8;
+	size_t total = FIXED_LEN;
 
 	texts_of(e, t);
 	for (int i = 0; i < NTEXTS; i++) {
 		len[i] = strlen(t[i]);
 		total += 4 + len[i];
 	}
-	p = buf;
+	return total;
+}
+
+/* Writes the encoding's fixed part (domain, prev, seq, time) at p; returns its end. */
+static unsigned char *encode_fixed(const cu_audit_entry *e, unsigned char *p)
+{
 	memcpy(p, DOMAIN, DOMAIN_LEN);
 	p += DOMAIN_LEN;
 	memcpy(p, e->prev, CU_AUDIT_HASHBYTES);
 	p += CU_AUDIT_HASHBYTES;
 	p = put_u64(p, e->seq);
-	p = put_u64(p, (uint64_t)e->time_us);
+	return put_u64(p, (uint64_t)e->time_us);
+}
+
+/* Writes the whole encoding (measure()'s length) at p. */
+static void encode(const cu_audit_entry *e, const char *const t[NTEXTS],
+                   const size_t len[NTEXTS], unsigned char *p)
+{
+	p = encode_fixed(e, p);
+	for (int i = 0; i < NTEXTS; i++) {
+		p = put_u32(p, (uint32_t)len[i]);
+		memcpy(p, t[i], len[i]);
+		p += len[i];
+	}
+}
+
+/*
+ * The encoding sits in one stack buffer and is hashed in one call, with no
+ * allocation.  An entry too large for the buffer is streamed (same bytes,
+ * same hash).
+ */
+static void entry_hash(const cu_audit_entry *e, unsigned char out[CU_AUDIT_HASHBYTES])
+{
+	unsigned char buf[2048];
+	const char *t[NTEXTS];
+	size_t len[NTEXTS];
+	size_t total = measure(e, t, len);
+
 	if (total <= sizeof(buf)) {
-		for (int i = 0; i < NTEXTS; i++) {
-			p = put_u32(p, (uint32_t)len[i]);
-			memcpy(p, t[i], len[i]);
-			p += len[i];
-		}
+		encode(e, t, len, buf);
 		crypto_generichash(out, CU_AUDIT_HASHBYTES, buf, total, NULL, 0);
 	} else {
 		crypto_generichash_state st;
 
 		crypto_generichash_init(&st, NULL, 0, CU_AUDIT_HASHBYTES);
-		crypto_generichash_update(&st, buf, (unsigned long long)(p - buf));
+		crypto_generichash_update(&st, buf, (unsigned long long)(encode_fixed(e, buf) - buf));
 		for (int i = 0; i < NTEXTS; i++) {
 			unsigned char l[4];
 
@@ -198,11 +223,53 @@ static cu_result read_head(cu_store *store, bool *found, bool *valid, uint64_t *
 	return CU_OK;
 }
 
-cu_result cu_audit_open(cu_store *store, cu_audit **out)
+/* Reads the chain's head from the store into (seq, hash); fails closed as open does. */
+static cu_result load_head(cu_store *store, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])
 {
 	unsigned char head_hash[CU_AUDIT_HASHBYTES];
 	uint64_t head_seq = 0;
 	bool found, valid, agrees;
+	cu_result rc;
+
+	rc = cu_store_audit_last(store, seq, hash);
+	if (!rc)
+		rc = read_head(store, &found, &valid, &head_seq, head_hash);
+	if (rc)
+		return rc;
+	if (found)
+		agrees = valid && head_seq == *seq && memcmp(head_hash, hash, CU_AUDIT_HASHBYTES) == 0;
+	else
+		agrees = *seq == 0;
+	return agrees ? CU_OK : CU_ERR_AUDIT_BROKEN;
+}
+
+cu_result cu_audit_sync(cu_audit *a, cu_store *store)
+{
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+	uint64_t seq;
+	cu_result rc;
+
+	if (!a || !store)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (a->pending_seq != a->seq)
+		return CU_ERR_INTERNAL; /* only between transactions */
+	rc = cu_store_audit_last(store, &seq, hash);
+	if (rc)
+		return rc;
+	if (seq == a->seq && !memcmp(hash, a->hash, CU_AUDIT_HASHBYTES))
+		return CU_OK;
+	/* Another process appended: carry on from its head, checked like at open. */
+	rc = load_head(store, &seq, hash);
+	if (rc)
+		return rc;
+	a->seq = a->pending_seq = seq;
+	memcpy(a->hash, hash, CU_AUDIT_HASHBYTES);
+	memcpy(a->pending_hash, hash, CU_AUDIT_HASHBYTES);
+	return CU_OK;
+}
+
+cu_result cu_audit_open(cu_store *store, cu_audit **out)
+{
 	cu_audit *a;
 	cu_result rc;
 
@@ -216,32 +283,20 @@ cu_result cu_audit_open(cu_store *store, cu_audit **out)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return CU_ERR_NOMEM;
-	rc = cu_store_audit_last(store, &a->seq, a->hash);
-	if (!rc)
-		rc = read_head(store, &found, &valid, &head_seq, head_hash);
-	if (rc)
-		goto out;
 	/*
 	 * Fail closed: a writer that carried on from a table whose tail was cut
 	 * would overwrite the meta head and so hide the cut.  The operator
 	 * runs `audit verify` to see what happened.
 	 */
-	if (found)
-		agrees = valid && head_seq == a->seq &&
-		         memcmp(head_hash, a->hash, CU_AUDIT_HASHBYTES) == 0;
-	else
-		agrees = a->seq == 0;
-	if (!agrees) {
-		rc = CU_ERR_AUDIT_BROKEN;
-		goto out;
+	rc = load_head(store, &a->seq, a->hash);
+	if (rc) {
+		free(a);
+		return rc;
 	}
 	a->pending_seq = a->seq;
 	memcpy(a->pending_hash, a->hash, CU_AUDIT_HASHBYTES);
 	*out = a;
-	a = NULL;
-out:
-	free(a);
-	return rc;
+	return CU_OK;
 }
 
 void cu_audit_free(cu_audit *a)
@@ -321,14 +376,66 @@ uint64_t cu_audit_head_seq(const cu_audit *a)
 
 /* ---- verification -------------------------------------------------------- */
 
+/*
+ * A walk runs as two halves in a pipeline.  The caller's thread steps through
+ * the rows in seq order (SQLite's share, about two thirds of the work) and
+ * lays each entry out in a block: its stored seq, prev and hash, then the
+ * encoding entry_hash would hash.  A checker thread takes the blocks in
+ * order and hashes and checks every entry with the same tests in the same
+ * order as a one-thread walk, so the first broken entry and the reason are
+ * the same; when it finds one, the reading stops at the next block.  With
+ * two cores the hashing no longer waits for the reading (see
+ * docs/performance.md).  If the thread cannot be started, the caller's
+ * thread checks each block itself.  Memory is NBLOCKS * BLOCK_BYTES whatever
+ * the chain's length, and only the caller's thread touches the store.
+ */
+#define BLOCK_BYTES (256u * 1024)
+#define NBLOCKS     4
+
+/* One laid-out entry: this header, then `len` bytes of encoding padded to 8. */
+struct item {
+	uint64_t seq;
+	uint32_t len;                           /* 0: too big for a block, hashed already */
+	unsigned char prev[CU_AUDIT_HASHBYTES]; /* as stored */
+	unsigned char hash[CU_AUDIT_HASHBYTES]; /* as stored */
+	unsigned char own[CU_AUDIT_HASHBYTES];  /* when len is 0: the hash computed */
+};
+
+#define ITEM_BYTES (((sizeof(struct item) + 7) / 8) * 8)
+
+static size_t pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+struct block {
+	unsigned char *buf;
+	size_t used;
+};
+
 struct walk {
+	/* The checker's side (the caller's thread reads it only after the join). */
 	uint64_t next;                          /* the seq expected next */
 	unsigned char prev[CU_AUDIT_HASHBYTES]; /* hash of entry next-1 */
-	uint64_t total;
 	bool broken;
 	cu_audit_report *report;
+
+	/* The reader's side. */
+	uint64_t total;
+	uint64_t laid;
 	cu_audit_progress_fn progress;
 	void *ud;
+	struct block *fill;                     /* the block being filled */
+
+	/* The hand-over, under lock: blocks[tail..head) wait for the checker. */
+	bool threaded;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t ready_cv, free_cv;
+	struct block blocks[NBLOCKS];
+	unsigned head, tail, nready;
+	bool done, stop;
+	uint64_t checked;                       /* report->checked as of the last block */
 };
 
 static int broken(struct walk *w, uint64_t seq, const char *what)
@@ -339,38 +446,210 @@ static int broken(struct walk *w, uint64_t seq, const char *what)
 	return 1;
 }
 
-static int check_one(void *ud, const cu_audit_entry *e)
+/* Checks one laid-out entry against the chain so far; non-zero when broken. */
+static int check_item(struct walk *w, const struct item *it, const unsigned char *in)
 {
-	struct walk *w = ud;
 	unsigned char h[CU_AUDIT_HASHBYTES];
 
-	if (e->seq != w->next) {
+	if (it->seq != w->next) {
 		cu_audit_report *r = w->report;
 
 		w->broken = true;
 		r->broken_seq = w->next;
-		if (e->seq == w->next + 1)
+		if (it->seq == w->next + 1)
 			snprintf(r->what, sizeof(r->what), "entry %" PRIu64 " missing", w->next);
-		else if (e->seq > w->next)
+		else if (it->seq > w->next)
 			snprintf(r->what, sizeof(r->what),
-			         "entries %" PRIu64 "..%" PRIu64 " missing", w->next, e->seq - 1);
+			         "entries %" PRIu64 "..%" PRIu64 " missing", w->next, it->seq - 1);
 		else
 			snprintf(r->what, sizeof(r->what), "entry out of sequence");
 		return 1;
 	}
-	if (memcmp(e->prev, w->prev, CU_AUDIT_HASHBYTES) != 0)
-		return broken(w, e->seq,
+	if (memcmp(it->prev, w->prev, CU_AUDIT_HASHBYTES) != 0)
+		return broken(w, it->seq,
 		              "previous-hash link broken (entry replaced, moved "
 		              "or one before it removed)");
-	entry_hash(e, h);
-	if (memcmp(h, e->hash, CU_AUDIT_HASHBYTES) != 0)
-		return broken(w, e->seq, "hash mismatch (entry altered)");
+	if (it->len)
+		crypto_generichash(h, CU_AUDIT_HASHBYTES, in, it->len, NULL, 0);
+	else
+		memcpy(h, it->own, CU_AUDIT_HASHBYTES);
+	if (memcmp(h, it->hash, CU_AUDIT_HASHBYTES) != 0)
+		return broken(w, it->seq, "hash mismatch (entry altered)");
 	memcpy(w->prev, h, CU_AUDIT_HASHBYTES);
 	w->next++;
 	w->report->checked++;
-	if (w->progress && w->report->checked % PROGRESS_EVERY == 0)
-		w->progress(w->ud, w->report->checked, w->total);
 	return 0;
+}
+
+static void check_block(struct walk *w, const struct block *b)
+{
+	size_t off = 0;
+
+	while (off < b->used) {
+		const struct item *it = (const struct item *)(const void *)(b->buf + off);
+
+		if (check_item(w, it, b->buf + off + ITEM_BYTES))
+			return;
+		off += ITEM_BYTES + pad8(it->len);
+	}
+}
+
+static void *checker(void *arg)
+{
+	struct walk *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct block *b;
+
+		while (!w->nready && !w->done)
+			pthread_cond_wait(&w->ready_cv, &w->lock);
+		if (!w->nready)
+			break;
+		b = &w->blocks[w->tail % NBLOCKS];
+		pthread_mutex_unlock(&w->lock);
+		check_block(w, b);
+		pthread_mutex_lock(&w->lock);
+		w->tail++;
+		w->nready--;
+		w->checked = w->report->checked;
+		w->stop = w->broken;
+		pthread_cond_signal(&w->free_cv);
+		if (w->stop)
+			break;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static cu_result walk_start(struct walk *w)
+{
+	for (int i = 0; i < NBLOCKS; i++) {
+		w->blocks[i].buf = malloc(BLOCK_BYTES);
+		if (!w->blocks[i].buf)
+			return CU_ERR_NOMEM;
+	}
+	w->fill = &w->blocks[0];
+	if (pthread_mutex_init(&w->lock, NULL))
+		return CU_OK;
+	if (pthread_cond_init(&w->ready_cv, NULL)) {
+		pthread_mutex_destroy(&w->lock);
+		return CU_OK;
+	}
+	if (pthread_cond_init(&w->free_cv, NULL)) {
+		pthread_cond_destroy(&w->ready_cv);
+		pthread_mutex_destroy(&w->lock);
+		return CU_OK;
+	}
+	w->threaded = pthread_create(&w->thread, NULL, checker, w) == 0;
+	if (!w->threaded) {
+		pthread_cond_destroy(&w->free_cv);
+		pthread_cond_destroy(&w->ready_cv);
+		pthread_mutex_destroy(&w->lock);
+	}
+	return CU_OK;
+}
+
+/*
+ * Hands the filled block to the checker and takes a free one (or, without a
+ * thread, checks it here).  Returns non-zero once the chain is known broken.
+ */
+static int publish(struct walk *w)
+{
+	int stop;
+
+	if (!w->threaded) {
+		check_block(w, w->fill);
+		w->fill->used = 0;
+		w->checked = w->report->checked;
+		return w->broken;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->head++;
+	w->nready++;
+	pthread_cond_signal(&w->ready_cv);
+	while (w->nready == NBLOCKS && !w->stop)
+		pthread_cond_wait(&w->free_cv, &w->lock);
+	stop = w->stop;
+	if (!stop) {
+		w->fill = &w->blocks[w->head % NBLOCKS];
+		w->fill->used = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return stop;
+}
+
+/* The count checked so far, for progress. */
+static uint64_t checked_so_far(struct walk *w)
+{
+	uint64_t n;
+
+	if (!w->threaded)
+		return w->checked;
+	pthread_mutex_lock(&w->lock);
+	n = w->checked;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+/* The scan's callback: lays e out in the block being filled. */
+static int lay_out(void *ud, const cu_audit_entry *e)
+{
+	struct walk *w = ud;
+	const char *t[NTEXTS];
+	size_t len[NTEXTS];
+	size_t total = measure(e, t, len);
+	size_t need = ITEM_BYTES + (total <= BLOCK_BYTES - ITEM_BYTES ? pad8(total) : 0);
+	struct item *it;
+
+	if (w->fill->used + need > BLOCK_BYTES && publish(w))
+		return 1;
+	it = (struct item *)(void *)(w->fill->buf + w->fill->used);
+	it->seq = e->seq;
+	memcpy(it->prev, e->prev, CU_AUDIT_HASHBYTES);
+	memcpy(it->hash, e->hash, CU_AUDIT_HASHBYTES);
+	if (need == ITEM_BYTES) {
+		it->len = 0;
+		entry_hash(e, it->own);
+	} else {
+		it->len = (uint32_t)total;
+		encode(e, t, len, w->fill->buf + w->fill->used + ITEM_BYTES);
+	}
+	w->fill->used += need;
+	if (w->progress && ++w->laid % PROGRESS_EVERY == 0)
+		w->progress(w->ud, checked_so_far(w), w->total);
+	return 0;
+}
+
+/* After the scan: the last block to the checker, and the checker done. */
+static void walk_finish(struct walk *w)
+{
+	if (!w->threaded) {
+		if (w->fill->used && !w->broken)
+			check_block(w, w->fill);
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (w->fill->used && !w->stop) {
+		w->head++;
+		w->nready++;
+	}
+	w->done = true;
+	pthread_cond_signal(&w->ready_cv);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->free_cv);
+	pthread_cond_destroy(&w->ready_cv);
+	pthread_mutex_destroy(&w->lock);
+	w->threaded = false;
+}
+
+static void walk_release(struct walk *w)
+{
+	for (int i = 0; i < NBLOCKS; i++) {
+		free(w->blocks[i].buf);
+		w->blocks[i].buf = NULL;
+	}
 }
 
 /* After an intact walk of 1..last: does the table end where the head says? */
@@ -461,9 +740,14 @@ cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_pro
 	}
 	rc = cu_store_audit_count(store, &w.total);
 	if (!rc)
-		rc = cu_store_audit_scan(store, 1, NULL, check_one, &w);
+		rc = walk_start(&w);
+	if (!rc) {
+		rc = cu_store_audit_scan(store, 1, NULL, lay_out, &w);
+		walk_finish(&w);
+	}
 	if (!rc && !w.broken)
 		rc = check_head(&w, store);
+	walk_release(&w);
 	if (snapshot)
 		cu_store_snapshot_end(store);
 	if (rc)

@@ -292,6 +292,12 @@ cu_result cu_tx_begin(cu_ctx *ctx)
 	if (ctx->tx_depth == 0) {
 		ctx->tx_failed = 0;
 		rc = cu_store_begin(ctx->store);
+		/* Holding the write lock now: catch up with any other writer's entries. */
+		if (!rc) {
+			rc = cu_audit_sync(ctx->audit, ctx->store);
+			if (rc)
+				cu_store_rollback(ctx->store);
+		}
 	} else {
 		rc = cu_store_savepoint(ctx->store);
 	}

@@ -61,6 +61,15 @@ CU_WARN_UNUSED cu_result cu_audit_open(cu_store *store, cu_audit **out);
 void cu_audit_free(cu_audit *a);
 
 /*
+ * Catches up with entries another process appended since (the command line
+ * writing while a server runs).  Call it inside a write transaction, before
+ * the first append: the store's write lock then guarantees nobody appends
+ * between the check and the entries that follow.  CU_ERR_AUDIT_BROKEN if
+ * the store's head does not agree with its last entry.
+ */
+CU_WARN_UNUSED cu_result cu_audit_sync(cu_audit *a, cu_store *store);
+
+/*
  * Appends `e` inside the caller's open store transaction: assigns seq, time
  * (if 0), prev and hash, and writes the row.  The new head is pending until
  * cu_audit_commit() (after the store committed) or cu_audit_rollback().

@@ -474,6 +474,27 @@ static void test_nested_rollback(void **state)
 	cu_test_ctx_free(ctx, dir);
 }
 
+/* Two writers on one directory (the command line while a server runs) keep one chain. */
+static void test_two_writers(void **state)
+{
+	char *dir, id[CU_ID_LEN + 1], path[600], err[256];
+	cu_ctx *a = cu_test_ctx_new(&dir), *b = NULL;
+	cu_audit_report r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/var", dir);
+	assert_int_equal(cu_ctx_open(path, &b, err, sizeof(err)), CU_OK);
+	register_ok(a, alice, N(alice), id);
+	register_ok(b, bob, N(bob), id);
+	register_ok(a, (cu_kv[]){{"name", "C"}, {"address", "c"}, {"phone", "0312345679"},
+				 {"email", "c@example.com"}},
+		    4, id);
+	assert_int_equal(cu_audit_verify(a->store, &r, NULL, NULL), CU_OK);
+	assert_int_equal(r.checked, cu_audit_head_seq(a->audit));
+	cu_ctx_close(b);
+	cu_test_ctx_free(a, dir);
+}
+
 static void test_password(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1];
@@ -511,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_erase_shreds),
 		cmocka_unit_test(test_batch_with_duplicate),
 		cmocka_unit_test(test_nested_rollback),
+		cmocka_unit_test(test_two_writers),
 		cmocka_unit_test(test_password),
 	};
 
