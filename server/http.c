@@ -572,7 +572,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		randombytes_buf(rid, sizeof(rid));
 		sodium_bin2hex(r->request_id, sizeof(r->request_id), rid, sizeof(rid));
-		atomic_fetch_add(&srv->inflight, 1);
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -593,8 +592,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->phase == 0 && r->route < 0)
+	if (r->phase == 0 && r->route < 0) {
+		/*
+		 * In flight from here on: a graceful stop waits for requests being
+		 * handled, not for a body a client stopped sending (libmicrohttpd may
+		 * not notice such a client has gone until the connection times out).
+		 */
+		if (!r->counted) {
+			r->counted = true;
+			atomic_fetch_add(&srv->inflight, 1);
+		}
 		return route(r);
+	}
 	/* Resumed after a job: back into the handler that suspended. */
 	return cu_routes[r->route].handler(r);
 }
@@ -633,7 +642,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r->cleanup)
 		r->cleanup(r);
 	cu_arena_release(&r->arena);
-	atomic_fetch_sub(&srv->inflight, 1);
+	if (r->counted)
+		atomic_fetch_sub(&srv->inflight, 1);
 	free(r);
 	*con_cls = NULL;
 }
@@ -649,9 +659,34 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
+	char msg[512], out[512];
+	size_t o = 0;
+
 	(void)cls;
-	fputs("custodian: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/*
+	 * libmicrohttpd quotes the URL `like this': a path holds member ids or
+	 * whatever a client typed (an e-mail address, say).  Keep quoted words
+	 * such as `Host'; replace anything else with `(url)'.
+	 */
+	for (const char *p = msg; *p && o + 8 < sizeof(out);) {
+		const char *end = *p == '`' ? strchr(p + 1, '\'') : NULL;
+
+		if (*p == '`' && !end) {
+			/* Cut off (a long URL): nothing after the quote is kept. */
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "`(url)'");
+			break;
+		}
+		if (end && strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") !=
+				   (size_t)(end - p - 1)) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "`(url)'");
+			p = end + 1;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	fprintf(stderr, "custodian: http: %s%s", out, o && out[o - 1] == '\n' ? "" : "\n");
 }
 
 /* ---- serve --------------------------------------------------------------- */

@@ -68,6 +68,7 @@ struct cu_request {
 	char *body;
 	size_t body_len;
 	bool body_too_large;
+	bool counted;            /* in srv->inflight: from routing on (graceful stop waits for it) */
 	int status;
 	struct {
 		const char *name, *value;

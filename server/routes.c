@@ -9,6 +9,8 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -900,8 +902,11 @@ static enum MHD_Result h_audit_list(cu_request *r)
 	if (after) {
 		char *end;
 
+		/* Digits only, and no wrap-around: "after" past the end is not "from the start". */
+		errno = 0;
 		from = strtoull(after, &end, 10);
-		if (end == after || *end || after[0] == '-')
+		if (end == after || *end || !isdigit((unsigned char)after[0]) || errno == ERANGE ||
+		    from >= (unsigned long long)INT64_MAX)
 			return cu_http_reply_code(r, 400, "invalid_argument", "after must be a seq");
 	}
 	if (member && (!*member || strlen(member) > CU_ID_LEN))

@@ -1,0 +1,197 @@
+"""
+Every route in the table (server/routes.c) × every kind of caller: the six
+token roles, a logged-in member, and no credentials at all.  Each request is a
+well-formed one, so the status says only whether this caller may use it.
+"""
+import os
+import re
+
+import pytest
+
+from conftest import ROLES, SOURCE, assert_error_body, assert_no_personal
+
+PRINCIPALS = ROLES + ["member", "anon"]
+OK = "ok"
+
+
+def everyone(status):
+    return {p: status for p in PRINCIPALS}
+
+
+def only(allowed, ok_status, others=(403, "forbidden")):
+    """allowed principals get ok_status; other token roles and members `others`; anon 401."""
+    out = {}
+    for p in PRINCIPALS:
+        if p in allowed:
+            out[p] = ok_status
+        elif p == "anon":
+            out[p] = (401, "unauthenticated")
+        else:
+            out[p] = others
+    return out
+
+
+READ_OK = only(["staff", "officer", "subcontractor"], 200)
+READ_OK.update({"service": (403, "purpose_not_allowed"), "analyst": (403, "purpose_not_allowed"),
+                "admin": (403, "purpose_not_allowed")})
+
+# (method, route template) -> {principal: status or (status, error code)}
+EXPECT = {
+    ("GET", "/healthz"): everyone(200),
+    ("GET", "/readyz"): everyone(200),
+    ("GET", "/metrics"): everyone(200),
+    ("GET", "/openapi.json"): everyone(200),
+    ("POST", "/v1/members"): dict(only(["service", "staff", "officer", "admin"], 201),
+                                  anon=201),
+    ("GET", "/v1/members"): only(ROLES, (400, "invalid_argument")),
+    ("POST", "/v1/members/search"): dict(only(["staff", "service", "officer", "admin"], 200),
+                                         analyst=(403, "forbidden"),
+                                         subcontractor=(403, "forbidden")),
+    ("GET", "/v1/members/{id}"): READ_OK,
+    ("GET", "/v1/me"): only(["member"], 200),
+    ("PATCH", "/v1/me"): only(["member"], 200),
+    ("GET", "/v1/me/access-log"): only(["member"], 200),
+    ("GET", "/v1/services/{service}/eligibility/{id}"):
+        only(["service", "staff", "officer", "member"], 200),
+    ("POST", "/v1/session"): everyone(200),
+    ("DELETE", "/v1/session"): only(["member"], 204),
+    ("GET", "/v1/audit"): only(["officer"], 200),
+    ("GET", "/v1/audit/verify"): only(["officer"], 200),
+}
+
+
+def table_in_source():
+    """(method, name) of every route in server/routes.c's table."""
+    with open(os.path.join(SOURCE, "server", "routes.c"), encoding="utf-8") as f:
+        text = f.read()
+    table = text[text.index("const cu_route cu_routes[]"):]
+    return set(re.findall(r'\{"([A-Z]+)",\s*"[^"]*",\s*"([^"]*)"', table))
+
+
+def test_every_route_in_the_table_is_covered():
+    assert table_in_source() == set(EXPECT)
+
+
+CELLS = [pytest.param(m, path, p, id=f"{m} {path} as {p}")
+         for (m, path), who in EXPECT.items() for p in PRINCIPALS]
+
+
+@pytest.fixture(scope="module")
+def login_member(srv):
+    return srv.register(srv.new_values(), role=None, password="route matrix password")
+
+
+def fresh_session(srv, m):
+    from conftest import Member
+    s = Member(m.id, m.values, m.password)
+    srv.login(s)
+    return s
+
+
+@pytest.mark.parametrize("method,route,principal", CELLS)
+def test_route_access(srv, full_member, portal_member, login_member, method, route, principal):
+    want = EXPECT[(method, route)][principal]
+    status, code = want if isinstance(want, tuple) else (want, None)
+    kw = {}
+    member = None
+    if principal == "member":
+        member = portal_member
+        if (method, route) in (("DELETE", "/v1/session"), ("POST", "/v1/session")):
+            member = fresh_session(srv, login_member)   # this request ends it
+        kw["member"] = member
+    elif principal != "anon":
+        kw["role"] = principal
+
+    path = route.replace("{service}", "newsletter")
+    target = portal_member if principal == "member" else full_member
+    path = path.replace("{id}", target.id)
+    if route == "/v1/members/{id}":
+        kw["params"] = {"purpose": "support"}
+    elif route == "/v1/audit":
+        kw["params"] = {"member": full_member.id, "limit": 5}
+    if method == "POST" and route == "/v1/members":
+        values = srv.new_values()
+        srv.remember(values)
+        kw["json"] = dict(values, password="sign-up password") if principal == "anon" else values
+    elif route == "/v1/members/search":
+        kw["json"] = {"email": full_member.email}
+    elif method == "PATCH":
+        kw["json"] = {"hobbies": portal_member.values["hobbies"]}
+    elif route == "/v1/session" and method == "POST":
+        kw["json"] = {"email": login_member.email, "password": login_member.password}
+
+    r = srv.request(method, path, **kw)
+
+    assert r.status_code == status, r.text
+    if status >= 400:
+        assert_error_body(r, code)
+        assert_no_personal(srv, r.text)
+    if route == "/v1/members/search" and status == 200:
+        assert r.json() == {"id": full_member.id}
+    if route == "/v1/members/{id}" and status == 200:
+        assert set(r.json()["fields"]) == {"name", "phone", "email"}
+    if route == "/v1/me" and method == "GET" and status == 200:
+        assert r.json()["id"] == portal_member.id
+    if route == "/v1/audit" and status == 200:
+        assert all(e["member"] == full_member.id for e in r.json()["entries"])
+    if route == "/v1/audit/verify" and status == 200:
+        body = r.json()
+        assert body["intact"] is True and body["checked"] >= 1
+    if method == "POST" and route == "/v1/members" and status == 201:
+        srv.member_ids.add(r.json()["id"])
+
+
+def test_audit_list_paging(srv, full_member):
+    first = srv.get("/v1/audit", role="officer", params={"limit": 2})
+    assert first.status_code == 200
+    body = first.json()
+    assert len(body["entries"]) == 2 and body["next_after"] == body["entries"][-1]["seq"]
+    nxt = srv.get("/v1/audit", role="officer", params={"limit": 2, "after": body["next_after"]})
+    assert nxt.json()["entries"][0]["seq"] == body["next_after"] + 1
+    # Full entries for the officer: member, reason and the chain hash.
+    e = body["entries"][0]
+    assert {"seq", "time", "actor", "role", "action", "member", "purpose", "fields", "decision",
+            "case", "reason", "hash"} <= set(e)
+    assert re.fullmatch(r"[0-9a-f]{64}", e["hash"])
+
+
+def test_audit_for_a_member(srv, full_member):
+    entries = srv.audit(member=full_member.id, limit=1000)
+    assert entries and all(e["member"] == full_member.id for e in entries)
+    assert entries[0]["action"] == "register"
+    # Entries carry names of fields, never values.
+    assert_no_personal(srv, str(entries))
+
+
+def test_audit_verify_after_everything(srv):
+    r = srv.get("/v1/audit/verify", role="officer")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["intact"] is True
+    assert body["checked"] == srv.audit_head()
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "1001"}, {"after": "-1"},
+                                    {"after": "x"}, {"after": "+1"}, {"after": " 1"},
+                                    {"after": "18446744073709551615"},
+                                    {"after": "99999999999999999999"},
+                                    {"member": ""}, {"member": "A" * 65}, {"who": "x"}])
+def test_audit_bad_params(srv, params):
+    r = srv.get("/v1/audit", role="officer", params=params)
+    assert r.status_code == 400
+    assert_error_body(r, "invalid_argument")
+
+
+def test_audit_verify_takes_no_params(srv):
+    r = srv.get("/v1/audit/verify", role="officer", params={"deep": "1"})
+    assert r.status_code == 400
+    assert_error_body(r, "invalid_argument")
+
+
+def test_audit_after_the_head_is_empty(srv):
+    """Paging past the end gives nothing (it does not wrap around to the start)."""
+    head = srv.audit_head()
+    for after in (head, head + 1, 2**62):
+        r = srv.get("/v1/audit", role="officer", params={"after": after})
+        assert r.status_code == 200
+        assert r.json()["entries"] == []
