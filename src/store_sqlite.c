@@ -7,11 +7,10 @@
  * Every statement is prepared once at open and reused: the cost of a write
  * is then close to SQLite's own.
  */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,18 +194,12 @@ static const char *const sql[ST_COUNT_] = {
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_us <= ?1",
 };
 
-struct sqlite_store {
-	struct cu_store base;
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT_];
-};
-
 static struct sqlite_store *Q(cu_store *s)
 {
 	return (struct sqlite_store *)s;
 }
 
-static cu_result map_rc(int rc)
+cu_result cu_sqlite_map_rc(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -231,19 +224,19 @@ static cu_result map_rc(int rc)
 }
 
 /* Makes a statement ready for its next use and drops borrowed bindings. */
-static void done(sqlite3_stmt *st)
+void cu_sqlite_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
 /* Runs a statement that returns no rows. */
-static cu_result run(sqlite3_stmt *st)
+cu_result cu_sqlite_run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	done(st);
-	return rc == SQLITE_DONE ? CU_OK : map_rc(rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
+	cu_sqlite_done(st);
+	return rc == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
 }
 
 /*
@@ -251,7 +244,7 @@ static cu_result run(sqlite3_stmt *st)
  * an I/O error).  A write that went on would then autocommit, which the
  * store promises never to do.
  */
-static cu_result tx_alive(struct sqlite_store *q)
+cu_result cu_sqlite_tx_alive(struct sqlite_store *q)
 {
 	return sqlite3_get_autocommit(q->db) ? CU_ERR_STORE : CU_OK;
 }
@@ -267,16 +260,16 @@ static int keep(int first, int rc)
 }
 
 /* Runs a write whose binds returned b (see keep()). */
-static cu_result run_bound(sqlite3_stmt *st, int b)
+cu_result cu_sqlite_run_bound(sqlite3_stmt *st, int b)
 {
 	if (b != SQLITE_OK) {
-		done(st);
-		return map_rc(b);
+		cu_sqlite_done(st);
+		return cu_sqlite_map_rc(b);
 	}
-	return run(st);
+	return cu_sqlite_run(st);
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *t)
+int cu_sqlite_bind_text(sqlite3_stmt *st, int i, const char *t)
 {
 	return sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
 }
@@ -293,8 +286,8 @@ static cu_result single_int(sqlite3_stmt *st, uint64_t *n)
 	int rc = sqlite3_step(st);
 
 	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	done(st);
-	return rc == SQLITE_ROW ? CU_OK : map_rc(rc == SQLITE_DONE ? SQLITE_MISUSE : rc);
+	cu_sqlite_done(st);
+	return rc == SQLITE_ROW ? CU_OK : cu_sqlite_map_rc(rc == SQLITE_DONE ? SQLITE_MISUSE : rc);
 }
 
 /* ---- open, migrate, close ------------------------------------------------ */
@@ -303,7 +296,7 @@ static cu_result fail(char *err, size_t errlen, const char *what, sqlite3 *db, i
 {
 	if (err && errlen)
 		snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	return map_rc(rc) ? map_rc(rc) : CU_ERR_STORE;
+	return cu_sqlite_map_rc(rc) ? cu_sqlite_map_rc(rc) : CU_ERR_STORE;
 }
 
 static int exec(sqlite3 *db, const char *text)
@@ -489,6 +482,8 @@ static void sqlite_close(cu_store *s)
 
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(q->st[i]);
+	for (int i = 0; i < CU_SQLITE_LAZY_MAX; i++)
+		sqlite3_finalize(q->lazy[i]);
 	/* Closing rolls back an open transaction. */
 	sqlite3_close(q->db);
 	free(q);
@@ -503,7 +498,7 @@ cu_result cu_store_sqlite_open(const char *path, cu_store **out, char *err, size
 	int rc;
 
 	*out = NULL;
-	q = calloc(1, sizeof(*q));
+	q = calloc(1, sizeof(*q) + ST_COUNT_ * sizeof(q->st[0]));
 	if (!q)
 		return CU_ERR_NOMEM;
 	q->base.ops = &sqlite_ops;
@@ -514,7 +509,7 @@ cu_result cu_store_sqlite_open(const char *path, cu_store **out, char *err, size
 		if (err && errlen)
 			snprintf(err, errlen, "cannot open store '%s': %s", path,
 			         q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
-		r = map_rc(rc) ? map_rc(rc) : CU_ERR_STORE;
+		r = cu_sqlite_map_rc(rc) ? cu_sqlite_map_rc(rc) : CU_ERR_STORE;
 		goto fail;
 	}
 	sqlite3_extended_result_codes(q->db, 1);
@@ -540,11 +535,27 @@ fail:
 	return r;
 }
 
+cu_result cu_sqlite_stmt(struct sqlite_store *q, int slot, const char *text, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (slot < 0 || slot >= CU_SQLITE_LAZY_MAX)
+		return CU_ERR_INTERNAL;
+	if (!q->lazy[slot]) {
+		rc = sqlite3_prepare_v3(q->db, text, -1, SQLITE_PREPARE_PERSISTENT, &q->lazy[slot],
+		                        NULL);
+		if (rc)
+			return cu_sqlite_map_rc(rc) ? cu_sqlite_map_rc(rc) : CU_ERR_STORE;
+	}
+	*out = q->lazy[slot];
+	return CU_OK;
+}
+
 /* ---- transactions -------------------------------------------------------- */
 
 static cu_result sqlite_begin(cu_store *s)
 {
-	return run(Q(s)->st[ST_BEGIN]);
+	return cu_sqlite_run(Q(s)->st[ST_BEGIN]);
 }
 
 static void sqlite_rollback(cu_store *s)
@@ -552,16 +563,16 @@ static void sqlite_rollback(cu_store *s)
 	struct sqlite_store *q = Q(s);
 
 	if (!sqlite3_get_autocommit(q->db))
-		(void)run(q->st[ST_ROLLBACK]);
+		(void)cu_sqlite_run(q->st[ST_ROLLBACK]);
 }
 
 static cu_result sqlite_commit(cu_store *s)
 {
 	struct sqlite_store *q = Q(s);
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 
 	if (!rc)
-		rc = run(q->st[ST_COMMIT]);
+		rc = cu_sqlite_run(q->st[ST_COMMIT]);
 	/* A failed COMMIT leaves the transaction open; the contract is "out". */
 	if (rc)
 		sqlite_rollback(s);
@@ -570,28 +581,28 @@ static cu_result sqlite_commit(cu_store *s)
 
 static cu_result sqlite_savepoint(cu_store *s)
 {
-	return run(Q(s)->st[ST_SAVEPOINT]);
+	return cu_sqlite_run(Q(s)->st[ST_SAVEPOINT]);
 }
 
 static cu_result sqlite_savepoint_release(cu_store *s)
 {
-	return run(Q(s)->st[ST_RELEASE]);
+	return cu_sqlite_run(Q(s)->st[ST_RELEASE]);
 }
 
 static cu_result sqlite_savepoint_rollback(cu_store *s)
 {
 	struct sqlite_store *q = Q(s);
-	cu_result rc = run(q->st[ST_ROLLBACK_TO]);
+	cu_result rc = cu_sqlite_run(q->st[ST_ROLLBACK_TO]);
 
 	/* ROLLBACK TO keeps the savepoint on the stack; release it too. */
 	if (!rc)
-		rc = run(q->st[ST_RELEASE]);
+		rc = cu_sqlite_run(q->st[ST_RELEASE]);
 	return rc;
 }
 
 static cu_result sqlite_snapshot_begin(cu_store *s)
 {
-	return run(Q(s)->st[ST_SNAPSHOT]);
+	return cu_sqlite_run(Q(s)->st[ST_SNAPSHOT]);
 }
 
 static void sqlite_snapshot_end(cu_store *s)
@@ -606,7 +617,7 @@ static cu_result sqlite_member_insert(cu_store *s, const cu_member_row *row)
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_MEMBER_INSERT];
 	bool live = !row->erased;
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 	int b = SQLITE_OK;
 
 	if (rc)
@@ -628,7 +639,7 @@ static cu_result sqlite_member_insert(cu_store *s, const cu_member_row *row)
 	b = keep(b, sqlite3_bind_int64(st, 10, row->updated_us));
 	if (!live)
 		b = keep(b, sqlite3_bind_int64(st, 11, row->erased_us));
-	return run_bound(st, b);
+	return cu_sqlite_run_bound(st, b);
 }
 
 static cu_result copy_fixed(sqlite3_stmt *st, int col, unsigned char *dst, size_t n, bool *has)
@@ -709,8 +720,8 @@ static cu_result sqlite_member_get(cu_store *s, const char *id, cu_member_row *o
 	if (r == SQLITE_ROW)
 		rc = read_member(st, out);
 	else
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
-	done(st);
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
 	if (rc) {
 		cu_member_row_release(out);
 		memset(out, 0, sizeof(*out));
@@ -731,9 +742,9 @@ static cu_result member_state(struct sqlite_store *q, const char *id, bool *eras
 		*erased = sqlite3_column_int(st, 0) != 0;
 		rc = CU_OK;
 	} else {
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
 	}
-	done(st);
+	cu_sqlite_done(st);
 	return rc;
 }
 
@@ -742,7 +753,7 @@ static cu_result sqlite_member_update(cu_store *s, const cu_member_row *row)
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_MEMBER_UPDATE];
 	bool erased = false;
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 	int b = SQLITE_OK;
 
 	if (rc)
@@ -757,7 +768,7 @@ static cu_result sqlite_member_update(cu_store *s, const cu_member_row *row)
 	if (row->password_hash)
 		b = keep(b, sqlite3_bind_text(st, 6, row->password_hash, -1, SQLITE_STATIC));
 	b = keep(b, sqlite3_bind_int64(st, 7, row->updated_us));
-	rc = run_bound(st, b);
+	rc = cu_sqlite_run_bound(st, b);
 	if (rc || sqlite3_changes(q->db) > 0)
 		return rc;
 	rc = member_state(q, row->id, &erased);
@@ -769,13 +780,13 @@ static cu_result sqlite_member_erase(cu_store *s, const char *id, int64_t when_u
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_MEMBER_ERASE];
 	bool erased = false;
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, when_us);
-	rc = run(st);
+	rc = cu_sqlite_run(st);
 	if (rc || sqlite3_changes(q->db) > 0)
 		return rc;
 	/* Erasing twice is harmless and keeps the first erasure time. */
@@ -807,8 +818,8 @@ static cu_result sqlite_member_find(cu_store *s, enum cu_store_bidx_kind kind,
 		(*n)++;
 	}
 	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = map_rc(r);
-	done(st);
+		rc = cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
 	if (rc)
 		*n = 0;
 	return rc;
@@ -825,25 +836,25 @@ static cu_result sqlite_audit_append(cu_store *s, const cu_audit_entry *e)
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_AUDIT_APPEND];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 	int b = SQLITE_OK;
 
 	if (rc)
 		return rc;
 	b = keep(b, sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq));
 	b = keep(b, sqlite3_bind_int64(st, 2, e->time_us));
-	b = keep(b, bind_text(st, 3, e->actor));
-	b = keep(b, bind_text(st, 4, e->role));
-	b = keep(b, bind_text(st, 5, e->action));
-	b = keep(b, bind_text(st, 6, e->member));
-	b = keep(b, bind_text(st, 7, e->purpose));
-	b = keep(b, bind_text(st, 8, e->fields));
-	b = keep(b, bind_text(st, 9, e->decision));
-	b = keep(b, bind_text(st, 10, e->reason));
-	b = keep(b, bind_text(st, 11, e->case_ref));
+	b = keep(b, cu_sqlite_bind_text(st, 3, e->actor));
+	b = keep(b, cu_sqlite_bind_text(st, 4, e->role));
+	b = keep(b, cu_sqlite_bind_text(st, 5, e->action));
+	b = keep(b, cu_sqlite_bind_text(st, 6, e->member));
+	b = keep(b, cu_sqlite_bind_text(st, 7, e->purpose));
+	b = keep(b, cu_sqlite_bind_text(st, 8, e->fields));
+	b = keep(b, cu_sqlite_bind_text(st, 9, e->decision));
+	b = keep(b, cu_sqlite_bind_text(st, 10, e->reason));
+	b = keep(b, cu_sqlite_bind_text(st, 11, e->case_ref));
 	b = keep(b, sqlite3_bind_blob(st, 12, e->prev, CU_AUDIT_HASHBYTES, SQLITE_STATIC));
 	b = keep(b, sqlite3_bind_blob(st, 13, e->hash, CU_AUDIT_HASHBYTES, SQLITE_STATIC));
-	return run_bound(st, b);
+	return cu_sqlite_run_bound(st, b);
 }
 
 /*
@@ -876,8 +887,8 @@ static cu_result sqlite_audit_last(cu_store *s, uint64_t *seq,
 		*seq = (uint64_t)sqlite3_column_int64(st, 0);
 		column_hash(st, 1, hash);
 	}
-	done(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : map_rc(r);
+	cu_sqlite_done(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
 }
 
 static cu_result sqlite_audit_count(cu_store *s, uint64_t *n)
@@ -925,8 +936,8 @@ static cu_result sqlite_audit_scan(cu_store *s, uint64_t from, const char *membe
 			break;
 		}
 	}
-	done(st);
-	return r == SQLITE_DONE ? CU_OK : map_rc(r);
+	cu_sqlite_done(st);
+	return r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
 }
 
 /* ---- meta ---------------------------------------------------------------- */
@@ -953,9 +964,9 @@ static cu_result sqlite_meta_get(cu_store *s, const char *key, char *val, size_t
 			*found = true;
 		}
 	} else if (r != SQLITE_DONE) {
-		rc = map_rc(r);
+		rc = cu_sqlite_map_rc(r);
 	}
-	done(st);
+	cu_sqlite_done(st);
 	return rc;
 }
 
@@ -963,14 +974,14 @@ static cu_result sqlite_meta_set(cu_store *s, const char *key, const char *val)
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_META_SET];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 	int b = SQLITE_OK;
 
 	if (rc)
 		return rc;
 	b = keep(b, sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC));
 	b = keep(b, sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC));
-	return run_bound(st, b);
+	return cu_sqlite_run_bound(st, b);
 }
 
 /*
@@ -989,9 +1000,9 @@ static cu_result sqlite_checkpoint(cu_store *s)
 		if (sqlite3_column_int(st, 0) != 0)
 			rc = CU_ERR_STORE;
 	} else {
-		rc = map_rc(r == SQLITE_DONE ? SQLITE_MISUSE : r);
+		rc = cu_sqlite_map_rc(r == SQLITE_DONE ? SQLITE_MISUSE : r);
 	}
-	done(st);
+	cu_sqlite_done(st);
 	return rc;
 }
 
@@ -1004,7 +1015,7 @@ static int bind_opt_int64(sqlite3_stmt *st, int i, int64_t v)
 }
 
 /* Copies a text column of 1..max bytes into dst (max + 1 bytes). */
-static cu_result copy_text(sqlite3_stmt *st, int col, char *dst, size_t max)
+cu_result cu_sqlite_copy_text(sqlite3_stmt *st, int col, char *dst, size_t max)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 	size_t n = (size_t)sqlite3_column_bytes(st, col);
@@ -1021,7 +1032,7 @@ static cu_result read_token(sqlite3_stmt *st, cu_token_row *out)
 	bool has = false;
 	cu_result rc;
 
-	rc = copy_text(st, 0, out->id, CU_ID_LEN);
+	rc = cu_sqlite_copy_text(st, 0, out->id, CU_ID_LEN);
 	if (!rc)
 		rc = copy_fixed(st, 1, out->hash, sizeof(out->hash), &has);
 	if (!rc && !has)
@@ -1030,7 +1041,7 @@ static cu_result read_token(sqlite3_stmt *st, cu_token_row *out)
 	if (!rc && cu_role_parse(column_str(st, 2), &out->role) != CU_OK)
 		rc = CU_ERR_STORE;
 	if (!rc)
-		rc = copy_text(st, 3, out->name, CU_STORE_TOKEN_NAME_BYTES);
+		rc = cu_sqlite_copy_text(st, 3, out->name, CU_STORE_TOKEN_NAME_BYTES);
 	if (rc)
 		return rc;
 	out->created_us = sqlite3_column_int64(st, 4);
@@ -1048,8 +1059,8 @@ static cu_result token_lookup(sqlite3_stmt *st, cu_token_row *out)
 	if (r == SQLITE_ROW)
 		rc = read_token(st, out);
 	else
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
-	done(st);
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
 	if (rc)
 		memset(out, 0, sizeof(*out));
 	return rc;
@@ -1059,19 +1070,19 @@ static cu_result sqlite_token_insert(cu_store *s, const cu_token_row *row)
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_TOKEN_INSERT];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 	int b = SQLITE_OK;
 
 	if (rc)
 		return rc;
 	b = keep(b, sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC));
 	b = keep(b, sqlite3_bind_blob(st, 2, row->hash, sizeof(row->hash), SQLITE_STATIC));
-	b = keep(b, bind_text(st, 3, cu_role_name(row->role)));
+	b = keep(b, cu_sqlite_bind_text(st, 3, cu_role_name(row->role)));
 	b = keep(b, sqlite3_bind_text(st, 4, row->name, -1, SQLITE_STATIC));
 	b = keep(b, sqlite3_bind_int64(st, 5, row->created_us));
 	b = keep(b, bind_opt_int64(st, 6, row->expires_us));
 	b = keep(b, bind_opt_int64(st, 7, row->revoked_us));
-	return run_bound(st, b);
+	return cu_sqlite_run_bound(st, b);
 }
 
 static cu_result sqlite_token_get_by_hash(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
@@ -1106,21 +1117,21 @@ static cu_result sqlite_token_list(cu_store *s, cu_store_token_fn fn, void *ud)
 			break;
 		}
 	}
-	done(st);
-	return rc ? rc : r == SQLITE_DONE ? CU_OK : map_rc(r);
+	cu_sqlite_done(st);
+	return rc ? rc : r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
 }
 
 static cu_result sqlite_token_revoke(cu_store *s, const char *id, int64_t when_us)
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_TOKEN_REVOKE];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, when_us);
-	rc = run(st);
+	rc = cu_sqlite_run(st);
 	if (rc)
 		return rc;
 	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
@@ -1132,7 +1143,7 @@ static cu_result sqlite_session_insert(cu_store *s, const cu_session_row *row)
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_SESSION_INSERT];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 	int b = SQLITE_OK;
 
 	if (rc)
@@ -1143,7 +1154,7 @@ static cu_result sqlite_session_insert(cu_store *s, const cu_session_row *row)
 	         sqlite3_bind_blob(st, 3, row->csrf_hash, sizeof(row->csrf_hash), SQLITE_STATIC));
 	b = keep(b, sqlite3_bind_int64(st, 4, row->created_us));
 	b = keep(b, sqlite3_bind_int64(st, 5, row->expires_us));
-	return run_bound(st, b);
+	return cu_sqlite_run_bound(st, b);
 }
 
 static cu_result read_session(sqlite3_stmt *st, cu_session_row *out)
@@ -1153,7 +1164,7 @@ static cu_result read_session(sqlite3_stmt *st, cu_session_row *out)
 
 	rc = copy_fixed(st, 0, out->hash, sizeof(out->hash), &has_hash);
 	if (!rc)
-		rc = copy_text(st, 1, out->member, CU_ID_LEN);
+		rc = cu_sqlite_copy_text(st, 1, out->member, CU_ID_LEN);
 	if (!rc)
 		rc = copy_fixed(st, 2, out->csrf_hash, sizeof(out->csrf_hash), &has_csrf);
 	if (!rc && !(has_hash && has_csrf))
@@ -1177,8 +1188,8 @@ static cu_result sqlite_session_get(cu_store *s, const unsigned char hash[CU_STO
 	if (r == SQLITE_ROW)
 		rc = read_session(st, out);
 	else
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : map_rc(r);
-	done(st);
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
 	if (rc)
 		memset(out, 0, sizeof(*out));
 	return rc;
@@ -1188,12 +1199,12 @@ static cu_result sqlite_session_delete(cu_store *s, const unsigned char hash[CU_
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_SESSION_DELETE];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 
 	if (rc)
 		return rc;
 	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
-	rc = run(st);
+	rc = cu_sqlite_run(st);
 	if (rc)
 		return rc;
 	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
@@ -1202,7 +1213,7 @@ static cu_result sqlite_session_delete(cu_store *s, const unsigned char hash[CU_
 /* Runs a bound DELETE and counts the rows it removed. */
 static cu_result run_counted(struct sqlite_store *q, sqlite3_stmt *st, uint64_t *n)
 {
-	cu_result rc = run(st);
+	cu_result rc = cu_sqlite_run(st);
 
 	if (!rc)
 		*n = (uint64_t)sqlite3_changes(q->db);
@@ -1213,7 +1224,7 @@ static cu_result sqlite_session_delete_member(cu_store *s, const char *member, u
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_SESSION_DELETE_MEMBER];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 
 	if (rc)
 		return rc;
@@ -1225,7 +1236,7 @@ static cu_result sqlite_session_purge_expired(cu_store *s, int64_t now_us, uint6
 {
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_SESSION_PURGE];
-	cu_result rc = tx_alive(q);
+	cu_result rc = cu_sqlite_tx_alive(q);
 
 	if (rc)
 		return rc;
