@@ -99,8 +99,11 @@ typedef struct cu_route {
 	bool anon;               /* never authenticates (login must work with a stale cookie) */
 } cu_route;
 
-extern const cu_route cu_routes[];
-extern const size_t cu_routes_count;
+/* Every route of every area (route_tables.c), flattened; an index names a route. */
+const cu_route *cu_route_list(void);
+size_t cu_route_count(void);
+#define cu_routes (cu_route_list())
+#define cu_routes_count (cu_route_count())
 
 /* Replies.  Each queues a response and returns what the handler returns. */
 enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body);

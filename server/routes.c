@@ -20,8 +20,7 @@
 
 #include "custodian/members.h"
 
-extern const char cu_openapi_json[];
-extern const size_t cu_openapi_json_len;
+#include "openapi.h"
 
 #define R(role) (1u << CU_ROLE_##role)
 #define STAFFISH (R(STAFF) | R(ANALYST) | R(SERVICE) | R(SUBCONTRACTOR) | R(OFFICER) | R(ADMIN))
@@ -91,13 +90,7 @@ static enum MHD_Result h_metrics(cu_request *r)
 
 static enum MHD_Result h_openapi(cu_request *r)
 {
-	char *text = malloc(cu_openapi_json_len + 1);
-
-	if (text) {
-		memcpy(text, cu_openapi_json, cu_openapi_json_len);
-		text[cu_openapi_json_len] = '\0';
-	}
-	return cu_http_reply_text(r, 200, "application/json", text);
+	return cu_http_reply_text(r, 200, "application/json", cu_openapi_document(NULL, 0));
 }
 
 /* ---- field input --------------------------------------------------------- */
@@ -949,7 +942,7 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 
 /* ---- the table ----------------------------------------------------------- */
 
-const cu_route cu_routes[] = {
+const cu_route cu_routes_core[] = {
 	{"GET", "/healthz", "/healthz", h_healthz, 0, true, true},
 	{"GET", "/readyz", "/readyz", h_readyz, 0, true, true},
 	{"GET", "/metrics", "/metrics", h_metrics, 0, true, true},
@@ -971,4 +964,4 @@ const cu_route cu_routes[] = {
 	{"GET", "/v1/audit/verify", "/v1/audit/verify", h_audit_verify, R(OFFICER), false, false},
 };
 
-const size_t cu_routes_count = sizeof(cu_routes) / sizeof(cu_routes[0]);
+const size_t cu_routes_core_count = sizeof(cu_routes_core) / sizeof(cu_routes_core[0]);

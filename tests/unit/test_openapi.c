@@ -19,8 +19,7 @@
 
 #include "http.h"
 
-extern const char cu_openapi_json[];
-extern const size_t cu_openapi_json_len;
+#include "openapi.h"
 
 #define ERROR_SCHEMA "#/components/schemas/Error"
 
@@ -66,15 +65,17 @@ static int problems;
 		problems++;                                                                        \
 	} while (0)
 
+/* The document as served: the frame merged with every area's fragment. */
 static int load(void **state)
 {
+	char why[256] = "";
+	char *text = cu_openapi_document(why, sizeof(why));
 	json_error_t err;
-	json_t *doc =
-	    json_loadb(cu_openapi_json, cu_openapi_json_len, JSON_REJECT_DUPLICATES, &err);
+	json_t *doc = text ? json_loads(text, JSON_REJECT_DUPLICATES, &err) : NULL;
 
+	free(text);
 	if (!doc) {
-		print_error("openapi.json does not parse: line %d, column %d: %s\n", err.line,
-		            err.column, err.text);
+		print_error("the OpenAPI document cannot be assembled: %s\n", why);
 		return -1;
 	}
 	*state = doc;
