@@ -647,7 +647,8 @@ static cu_result list_field(struct loader *l, const json_t *arr, const char *pat
 }
 
 static const char *const purpose_keys[] = {
-	"id", "number", "text", "roles", "fields", "requires_case", "aggregate_only", NULL
+	"id", "number", "text", "roles", "fields", "requires_case",
+	"aggregate_only", "consent_required", "diaries", NULL
 };
 
 static cu_result load_purpose(struct loader *l, const json_t *obj, const char *path,
@@ -719,8 +720,15 @@ static cu_result load_purpose(struct loader *l, const json_t *obj, const char *p
 	rc = take_bool(l, obj, path, "requires_case", &pp->requires_case);
 	if (!rc)
 		rc = take_bool(l, obj, path, "aggregate_only", &pp->aggregate_only);
+	if (!rc)
+		rc = take_bool(l, obj, path, "consent_required", &pp->consent_required);
+	if (!rc)
+		rc = take_bool(l, obj, path, "diaries", &pp->diaries);
 	if (rc)
 		return rc;
+	/* Diaries are one member's own writing: only a case review may open them. */
+	if (pp->diaries && !pp->requires_case)
+		return fail(l, path, "a purpose that reads diaries must require a case");
 	/* A case review reads one member; an aggregate never does. */
 	if (pp->requires_case && pp->aggregate_only)
 		return fail(l, path, "a purpose cannot both require a case and be aggregate-only");

@@ -79,6 +79,18 @@ typedef struct cu_store_ops {
 	cu_result (*meta_set)(cu_store *s, const char *key, const char *val);
 
 	cu_result (*checkpoint)(cu_store *s);
+
+	/*
+	 * Later areas of the store, each an ops table of its own declared in
+	 * src/store_<area>.h, so adding one does not grow this table.  NULL
+	 * until a backend implements the area (the dispatcher then answers
+	 * CU_ERR_INTERNAL).
+	 */
+	const struct cu_store_consent_ops *consent;
+	const struct cu_store_notify_ops *notify;
+	const struct cu_store_diary_ops *diary;
+	const struct cu_store_partner_ops *partner;
+	const struct cu_store_request_ops *request;
 } cu_store_ops;
 
 #define CU_STORE_LATER_KEY_MAX 32

@@ -89,6 +89,13 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX sessions_member ON sessions(member);"
     "CREATE INDEX sessions_expires ON sessions(expires_us);",
+
+    /* 3: consents, accepted policy versions, legal exceptions (store_sqlite_consent.c) */
+    cu_sqlite_migration_consent,
+    /* 4: notifications: outbox and notices (store_sqlite_notify.c) */
+    /* 5: diaries (store_sqlite_diary.c) */
+    /* 6: third parties, provisions, subcontractors (store_sqlite_partner.c) */
+    /* 7: requests and complaints (store_sqlite_request.c) */
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1268,6 +1275,7 @@ static const cu_store_ops sqlite_ops = {
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
     .checkpoint = sqlite_checkpoint,
+    .consent = &cu_sqlite_consent_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,

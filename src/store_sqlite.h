@@ -56,4 +56,8 @@ cu_result cu_sqlite_copy_text(sqlite3_stmt *st, int col, char *dst, size_t max);
 /* The statement of `slot`, prepared from `text` on first use. */
 cu_result cu_sqlite_stmt(struct sqlite_store *q, int slot, const char *text, sqlite3_stmt **out);
 
+/* Each area's migration (appended in store_sqlite.c's list) and ops table. */
+extern const char cu_sqlite_migration_consent[];
+extern const struct cu_store_consent_ops cu_sqlite_consent_ops;
+
 #endif

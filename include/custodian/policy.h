@@ -75,6 +75,9 @@ typedef struct cu_policy_purpose {
 	cu_fieldset fields;      /* fields it allows */
 	bool requires_case;      /* needs a case reference (tos_review) */
 	bool aggregate_only;     /* sees aggregates only, never one member */
+	bool consent_required;   /* a use outside the published purposes of use:
+				    only with the member's consent (or a legal exception) */
+	bool diaries;            /* may read members' diaries (needs requires_case) */
 } cu_policy_purpose;
 
 typedef struct cu_policy_service {

@@ -480,8 +480,11 @@ static void default_policy_encodes_the_seed(void **state)
 	assert_int_equal(cu_policy_field_find(p, "age")->max, 150);
 	assert_int_equal(cu_policy_field_find(p, "hobbies")->kind, CU_FIELD_LIST);
 
-	assert_int_equal(p->npurposes, 9);
+	/* The nine purposes of use, then uses outside them that need consent. */
+	assert_int_equal(p->npurposes, 10);
+	assert_true(cu_policy_purpose_find(p, "testimonials")->consent_required);
 	for (size_t i = 0; i < 9; i++) {
+		assert_false(p->purposes[i].consent_required);
 		assert_string_equal(p->purposes[i].id, ids[i]);
 		assert_int_equal(p->purposes[i].number, (int)i + 1);
 		assert_true(strlen(p->purposes[i].text) > 0);
