@@ -28,6 +28,10 @@ _Static_assert(CU_VAULT_SEAL_OVERHEAD == 1 + crypto_aead_xchacha20poly1305_ietf_
 _Static_assert(CU_VAULT_WRAPPEDBYTES == CU_VAULT_SEAL_OVERHEAD + CU_VAULT_KEYBYTES,
 	       "wrapped key size");
 _Static_assert(CU_VAULT_BIDXBYTES == crypto_generichash_BYTES, "blind index size");
+_Static_assert(CU_VAULT_NOTE_OVERHEAD == 1 + 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+		crypto_aead_xchacha20poly1305_ietf_ABYTES, "sealed note overhead");
+_Static_assert(CU_VAULT_SIGBYTES == crypto_sign_BYTES, "signature size");
+_Static_assert(CU_VAULT_SIGN_PKBYTES == crypto_sign_PUBLICKEYBYTES, "signing key size");
 _Static_assert(CU_VAULT_PWHASH_MAX >= crypto_pwhash_STRBYTES, "password hash size");
 _Static_assert(CU_ID_LEN + 1 == sodium_base64_ENCODED_LEN(16,
 		sodium_base64_VARIANT_URLSAFE_NO_PADDING), "random id size");
@@ -43,8 +47,12 @@ _Static_assert(CU_ID_LEN + 1 == sodium_base64_ENCODED_LEN(16,
 /* Subkey ids and contexts (exactly crypto_kdf_CONTEXTBYTES = 8 bytes each). */
 #define SUBKEY_WRAP 1
 #define SUBKEY_BIDX 2
+#define SUBKEY_NOTE 3
+#define SUBKEY_SIGN 4
 static const char ctx_wrap[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'w', 'r', 'a', 'p', '_'};
 static const char ctx_bidx[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'b', 'i', 'd', 'x', '_'};
+static const char ctx_note[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'n', 'o', 't', 'e', '_'};
+static const char ctx_sign[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 's', 'i', 'g', 'n', '_'};
 
 static const char ad_wrap_prefix[] = "cu-wrap:";
 static const char ad_field_prefix[] = "cu-field:";
@@ -58,6 +66,9 @@ static const char ad_field_prefix[] = "cu-field:";
 struct master {
 	unsigned char wrap[CU_VAULT_KEYBYTES];
 	unsigned char bidx[CU_VAULT_KEYBYTES];
+	unsigned char note[CU_VAULT_KEYBYTES];              /* seals staff-written notes */
+	unsigned char sign_sk[crypto_sign_SECRETKEYBYTES];  /* signs receipts, certificates */
+	unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
 	uint32_t id;
 };
 
@@ -140,8 +151,19 @@ static const char *parse_line(const char *s, const char *e, unsigned char *mk,
 	if (hex_end != e)
 		return "unexpected text after the key";
 	if (crypto_kdf_derive_from_key(k->wrap, sizeof(k->wrap), SUBKEY_WRAP, ctx_wrap, mk) ||
-	    crypto_kdf_derive_from_key(k->bidx, sizeof(k->bidx), SUBKEY_BIDX, ctx_bidx, mk))
+	    crypto_kdf_derive_from_key(k->bidx, sizeof(k->bidx), SUBKEY_BIDX, ctx_bidx, mk) ||
+	    crypto_kdf_derive_from_key(k->note, sizeof(k->note), SUBKEY_NOTE, ctx_note, mk))
 		return "key derivation failed";
+	{
+		/* The signing key pair grows from a derived seed: no second secret to keep. */
+		unsigned char seed[crypto_sign_SEEDBYTES];
+		int bad = crypto_kdf_derive_from_key(seed, sizeof(seed), SUBKEY_SIGN, ctx_sign, mk) ||
+			  crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed);
+
+		sodium_memzero(seed, sizeof(seed));
+		if (bad)
+			return "key derivation failed";
+	}
 	return NULL;
 }
 
@@ -724,4 +746,99 @@ void cu_vault_random_id(char out[CU_ID_LEN + 1])
 	public_random(b, sizeof(b));
 	sodium_bin2base64(out, CU_ID_LEN + 1, b, sizeof(b),
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* ---- notes and signatures ---------------------------------------------- */
+
+static const char ad_note_prefix[] = "cu-note:";
+
+cu_result cu_vault_seal_note(const cu_vault *v, const char *context, const unsigned char *pt,
+			     size_t len, unsigned char *out)
+{
+	const struct master *k = v && v->n ? &v->keys[v->n - 1] : NULL;
+	unsigned char ad[sizeof(ad_note_prefix) + 64];
+	size_t clen = strlen(context ? context : "");
+	unsigned long long ctlen;
+
+	if (!k || !context || clen == 0 || clen > 64 || (!pt && len) || !out)
+		return CU_ERR_INVALID_ARGUMENT;
+	memcpy(ad, ad_note_prefix, sizeof(ad_note_prefix) - 1);
+	memcpy(ad + sizeof(ad_note_prefix) - 1, context, clen);
+	out[0] = VERSION;
+	out[1] = (unsigned char)(k->id >> 24);
+	out[2] = (unsigned char)(k->id >> 16);
+	out[3] = (unsigned char)(k->id >> 8);
+	out[4] = (unsigned char)k->id;
+	randombytes_buf(out + 5, NONCEBYTES);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + 5 + NONCEBYTES, &ctlen, pt, len, ad,
+						       sizeof(ad_note_prefix) - 1 + clen, NULL,
+						       out + 5, k->note))
+		return CU_ERR_CRYPTO;
+	return CU_OK;
+}
+
+cu_result cu_vault_open_note(const cu_vault *v, const char *context, const unsigned char *sealed,
+			     size_t sealed_len, unsigned char *out, size_t *outlen)
+{
+	unsigned char ad[sizeof(ad_note_prefix) + 64];
+	size_t clen = strlen(context ? context : "");
+	const struct master *k;
+	unsigned long long ptlen;
+	uint32_t id;
+
+	if (!v || !context || clen == 0 || clen > 64 || !sealed || !out || !outlen)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (sealed_len < CU_VAULT_NOTE_OVERHEAD || sealed[0] != VERSION)
+		return CU_ERR_CRYPTO;
+	id = (uint32_t)sealed[1] << 24 | (uint32_t)sealed[2] << 16 | (uint32_t)sealed[3] << 8 |
+	     sealed[4];
+	k = find_key(v, id);
+	if (!k)
+		return CU_ERR_CRYPTO;
+	memcpy(ad, ad_note_prefix, sizeof(ad_note_prefix) - 1);
+	memcpy(ad + sizeof(ad_note_prefix) - 1, context, clen);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &ptlen, NULL, sealed + 5 + NONCEBYTES,
+						       sealed_len - 5 - NONCEBYTES, ad,
+						       sizeof(ad_note_prefix) - 1 + clen,
+						       sealed + 5, k->note))
+		return CU_ERR_CRYPTO;
+	out[ptlen] = '\0';
+	*outlen = (size_t)ptlen;
+	return CU_OK;
+}
+
+cu_result cu_vault_sign(const cu_vault *v, const unsigned char *msg, size_t len,
+			unsigned char sig[CU_VAULT_SIGBYTES], uint32_t *key_id)
+{
+	const struct master *k = v && v->n ? &v->keys[v->n - 1] : NULL;
+
+	if (!k || (!msg && len) || !sig)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (crypto_sign_detached(sig, NULL, msg, len, k->sign_sk))
+		return CU_ERR_CRYPTO;
+	if (key_id)
+		*key_id = k->id;
+	return CU_OK;
+}
+
+cu_result cu_vault_sign_public_key(const cu_vault *v, uint32_t key_id,
+				   unsigned char pk[CU_VAULT_SIGN_PKBYTES])
+{
+	const struct master *k = find_key(v, key_id);
+
+	if (!pk)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (!k)
+		return CU_ERR_NOT_FOUND;
+	memcpy(pk, k->sign_pk, CU_VAULT_SIGN_PKBYTES);
+	return CU_OK;
+}
+
+cu_result cu_vault_verify_signature(const unsigned char pk[CU_VAULT_SIGN_PKBYTES],
+				    const unsigned char *msg, size_t len,
+				    const unsigned char sig[CU_VAULT_SIGBYTES])
+{
+	if (!pk || (!msg && len) || !sig)
+		return CU_ERR_INVALID_ARGUMENT;
+	return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? CU_OK : CU_ERR_CRYPTO;
 }

@@ -130,6 +130,41 @@ CU_WARN_UNUSED cu_result cu_vault_password_hash(const char *password,
 CU_WARN_UNUSED cu_result cu_vault_password_verify(const char *hash,
 						  const char *password);
 
+/*
+ * Notes: text written by staff about a member (an officer's justification
+ * for a legal exception, a review finding) is not a member's field, yet may
+ * name personal matters, so it is sealed at rest too — under a subkey of the
+ * current master key ("cu-note_", id 3), with `context` (1..64 bytes, e.g.
+ * "exception:ID") as associated data.
+ *   sealed note = version(1)=1 | key id(4, big-endian) | nonce(24) | ct(n) | tag(16)
+ * open appends a NUL (out holds sealed_len - CU_VAULT_NOTE_OVERHEAD + 1).
+ */
+#define CU_VAULT_NOTE_OVERHEAD 45
+CU_WARN_UNUSED cu_result cu_vault_seal_note(const cu_vault *v, const char *context,
+					    const unsigned char *pt, size_t len,
+					    unsigned char *out);
+CU_WARN_UNUSED cu_result cu_vault_open_note(const cu_vault *v, const char *context,
+					    const unsigned char *sealed, size_t sealed_len,
+					    unsigned char *out, size_t *outlen);
+
+/*
+ * Signatures (Ed25519) on what Custodian hands out — consent receipts,
+ * erasure certificates.  The key pair grows from a seed derived from each
+ * master key ("cu-sign_", id 4), so it rotates with the master key and needs
+ * no file of its own; a signature names the key id that made it.
+ */
+#define CU_VAULT_SIGBYTES 64
+#define CU_VAULT_SIGN_PKBYTES 32
+CU_WARN_UNUSED cu_result cu_vault_sign(const cu_vault *v, const unsigned char *msg, size_t len,
+				       unsigned char sig[CU_VAULT_SIGBYTES], uint32_t *key_id);
+/* The public key of master key `key_id`; CU_ERR_NOT_FOUND if not loaded. */
+CU_WARN_UNUSED cu_result cu_vault_sign_public_key(const cu_vault *v, uint32_t key_id,
+						  unsigned char pk[CU_VAULT_SIGN_PKBYTES]);
+/* CU_OK if sig is pk's signature of msg, CU_ERR_CRYPTO if not. */
+CU_WARN_UNUSED cu_result cu_vault_verify_signature(const unsigned char pk[CU_VAULT_SIGN_PKBYTES],
+						   const unsigned char *msg, size_t len,
+						   const unsigned char sig[CU_VAULT_SIGBYTES]);
+
 /* Random URL-safe ids: 16 random bytes as 22 base64url characters + NUL. */
 #define CU_ID_LEN 22
 void cu_vault_random_id(char out[CU_ID_LEN + 1]);

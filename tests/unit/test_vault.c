@@ -810,9 +810,80 @@ static void test_random_id(void **state)
 				       "0123456789-_", a[i], 64));
 }
 
+/* Notes: sealed under the current key, bound to their context, opened by any loaded key. */
+static void test_notes(void **state)
+{
+	static const char keys1[] =
+		"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+	static const char keys12[] =
+		"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+		"2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+	cu_vault *v1 = open_ok(keys1), *v12 = open_ok(keys12);
+	const char *text = "court order 2026-17 under the law exception";
+	unsigned char sealed[200], out[200];
+	size_t n = strlen(text), len;
+
+	(void)state;
+	assert_int_equal(cu_vault_seal_note(v1, "exception:abc", (const unsigned char *)text, n,
+					    sealed),
+			 CU_OK);
+	for (size_t i = 0; i + 10 <= n + CU_VAULT_NOTE_OVERHEAD; i++)
+		assert_true(memcmp(sealed + i, text, 10) != 0);
+	/* Key 1 is still loaded after rotation: the note opens. */
+	assert_int_equal(cu_vault_open_note(v12, "exception:abc", sealed, n + CU_VAULT_NOTE_OVERHEAD,
+					    out, &len),
+			 CU_OK);
+	assert_int_equal(len, n);
+	assert_memory_equal(out, text, n);
+	/* Another context, a flipped byte, a short note: refused. */
+	assert_int_equal(cu_vault_open_note(v1, "exception:abd", sealed, n + CU_VAULT_NOTE_OVERHEAD,
+					    out, &len),
+			 CU_ERR_CRYPTO);
+	sealed[20] ^= 1;
+	assert_int_equal(cu_vault_open_note(v1, "exception:abc", sealed, n + CU_VAULT_NOTE_OVERHEAD,
+					    out, &len),
+			 CU_ERR_CRYPTO);
+	assert_int_equal(cu_vault_open_note(v1, "exception:abc", sealed, 10, out, &len),
+			 CU_ERR_CRYPTO);
+	/* New notes use the current key (2), which v1 does not hold. */
+	assert_int_equal(cu_vault_seal_note(v12, "x", (const unsigned char *)"y", 1, sealed), CU_OK);
+	assert_int_equal(sealed[4], 2);
+	assert_int_equal(cu_vault_open_note(v1, "x", sealed, 1 + CU_VAULT_NOTE_OVERHEAD, out, &len),
+			 CU_ERR_CRYPTO);
+	cu_vault_free(v1);
+	cu_vault_free(v12);
+}
+
+static void test_signatures(void **state)
+{
+	static const char keys12[] =
+		"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+		"2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+	cu_vault *v = open_ok(keys12);
+	unsigned char sig[CU_VAULT_SIGBYTES], pk1[32], pk2[32], again[CU_VAULT_SIGBYTES];
+	const unsigned char msg[] = "{\"granted\":true}";
+	uint32_t kid = 0;
+
+	(void)state;
+	assert_int_equal(cu_vault_sign(v, msg, sizeof(msg) - 1, sig, &kid), CU_OK);
+	assert_int_equal(kid, 2);
+	assert_int_equal(cu_vault_sign_public_key(v, 1, pk1), CU_OK);
+	assert_int_equal(cu_vault_sign_public_key(v, 2, pk2), CU_OK);
+	assert_int_equal(cu_vault_sign_public_key(v, 3, pk2), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_vault_verify_signature(pk2, msg, sizeof(msg) - 1, sig), CU_OK);
+	assert_int_equal(cu_vault_verify_signature(pk1, msg, sizeof(msg) - 1, sig), CU_ERR_CRYPTO);
+	assert_int_equal(cu_vault_verify_signature(pk2, msg, sizeof(msg) - 2, sig), CU_ERR_CRYPTO);
+	/* Ed25519 is deterministic: a receipt can be re-issued identically. */
+	assert_int_equal(cu_vault_sign(v, msg, sizeof(msg) - 1, again, NULL), CU_OK);
+	assert_memory_equal(sig, again, sizeof(sig));
+	cu_vault_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_global_init_is_idempotent),
 		cmocka_unit_test(test_kat_blind_index),
 		cmocka_unit_test(test_blind_index_separates_kinds),
