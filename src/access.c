@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "record.h"
+#include "custodian/consent.h"
+#include "custodian/versions.h"
 
 void cu_record_init(cu_record *r)
 {
@@ -48,12 +50,79 @@ static void deny(cu_access_decision *d, cu_result rc, const char *why)
  * The rules of access.h, in order.  Fills d; on rules 1-5 no store access
  * happens.  `row` receives the member row when the member exists.
  */
+/* A justification: 20..2000 bytes of text, newlines allowed, no other control characters. */
+static bool justification_ok(const char *j)
+{
+	size_t n = j ? strlen(j) : 0;
+
+	if (n < 20 || n > 2000)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)j[i] < 0x20 && j[i] != '\n') || j[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Rule 7: what the member agreed to.  Narrows *grant, or denies with
+ * CU_ERR_CONSENT_REQUIRED (returned), or fails on the store.
+ */
+static cu_result consent_rule(const cu_policy *p, cu_store *store, const cu_policy_purpose *pp,
+			      const cu_member_row *row, cu_fieldset *grant, const char **why,
+			      const char **basis)
+{
+	char version[CU_VERSION_MAX + 1];
+	const cu_policy *accepted = NULL;
+	const cu_policy_purpose *then;
+	bool consented = false;
+	cu_result rc;
+
+	*basis = "purpose";
+	rc = cu_consent_granted(store, p, row->id, CU_CONSENT_PURPOSE, pp->id, &consented);
+	if (rc)
+		return rc;
+	if (consented) {
+		*basis = "consent";
+		return CU_OK;
+	}
+	if (pp->consent_required) {
+		*why = "a use outside the purposes of use needs the member's consent";
+		return CU_ERR_CONSENT_REQUIRED;
+	}
+	rc = cu_versions_accepted(store, row->id, row->created_us, version);
+	if (rc == CU_ERR_NOT_FOUND || (!rc && !strcmp(version, p->version)))
+		return CU_OK;
+	if (!rc)
+		rc = cu_versions_get(store, version, &accepted);
+	if (rc)
+		return rc;
+	then = cu_policy_purpose_find(accepted, pp->id);
+	if (!then) {
+		*why = "the policy version the member accepted lacked this purpose";
+		return CU_ERR_CONSENT_REQUIRED;
+	}
+	/* Only what was promised then: the fields that version granted, by name. */
+	for (size_t i = 0; i < p->nfields; i++) {
+		int j = cu_policy_field_index(accepted, p->fields[i].name);
+
+		if (j < 0 || !((then->fields >> j) & 1))
+			*grant &= ~((cu_fieldset)1 << i);
+	}
+	return CU_OK;
+}
+
+/*
+ * The rules of access.h, in order.  Fills d; on rules 1-5 no store access
+ * happens.  `row` receives the member row when the member exists.
+ */
 static void decide(const cu_policy *p, cu_store *store, const cu_access_request *req,
 		   cu_access_decision *d, cu_member_row *row, bool *have_row)
 {
 	const cu_actor *a = req->actor;
 	const cu_policy_purpose *pp = NULL;
-	cu_fieldset all = cu_policy_all_fields(p), grant;
+	cu_fieldset all = cu_policy_all_fields(p), grant, before;
+	bool exception = req->exception && *req->exception;
+	const char *why = NULL, *basis = "purpose";
 	cu_result rc;
 
 	memset(d, 0, sizeof(*d));
@@ -70,18 +139,33 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 			return;
 		}
 		/* A member's own read has one purpose, and the audit says so. */
-		if (strcmp(req->purpose, "self") != 0) {
+		if (strcmp(req->purpose, "self") != 0 || exception) {
 			deny(d, CU_ERR_PURPOSE_UNKNOWN, "a member reads their own record as 'self'");
 			return;
 		}
 		grant = all;
+		basis = "self";
 	} else {
 		pp = cu_policy_purpose_find(p, req->purpose);
 		if (!pp) {
 			deny(d, CU_ERR_PURPOSE_UNKNOWN, "unknown purpose");
 			return;
 		}
-		if (a->role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, a->role)) {
+		if (exception) {
+			if (a->role != CU_ROLE_OFFICER) {
+				deny(d, CU_ERR_FORBIDDEN, "only an officer may invoke a legal exception");
+				return;
+			}
+			if (!cu_policy_exception_find(p, req->exception)) {
+				deny(d, CU_ERR_INVALID_ARGUMENT, "unknown legal exception");
+				return;
+			}
+			if (!justification_ok(req->justification)) {
+				deny(d, CU_ERR_INVALID_ARGUMENT,
+				     "a legal exception needs a written justification (20-2000 bytes)");
+				return;
+			}
+		} else if (a->role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, a->role)) {
 			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "role may not use this purpose");
 			return;
 		}
@@ -106,17 +190,30 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 		deny(d, CU_ERR_ERASED, "member erased");
 		return;
 	}
+	before = grant;
+	if (pp && exception) {
+		basis = "exception";
+	} else if (pp) {
+		rc = consent_rule(p, store, pp, row, &grant, &why, &basis);
+		if (rc) {
+			deny(d, rc, rc == CU_ERR_CONSENT_REQUIRED ? why : "store failed");
+			return;
+		}
+	}
 	d->allowed = d->wanted & grant;
 	d->withheld = d->wanted & ~grant;
 	for (int i = 0; i < CU_POLICY_FIELDS_MAX; i++)
 		if ((d->withheld >> i) & 1)
-			d->reason[i] = "not allowed for this purpose";
+			d->reason[i] = (before >> i) & 1
+					       ? "not in the policy version the member accepted"
+					       : "not allowed for this purpose";
 	if (!d->allowed) {
 		d->rc = CU_ERR_PURPOSE_NOT_ALLOWED;
 		d->decision = "deny";
 	} else {
 		d->rc = CU_OK;
 		d->decision = d->withheld ? "partial" : "allow";
+		d->basis = basis;
 	}
 }
 
@@ -141,10 +238,19 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 		snprintf(out->reason, sizeof(out->reason), "%s: %s", cu_result_code(d->rc), why);
 	} else if (d->withheld) {
 		cu_policy_fieldset_format(p, d->withheld, withheld, sizeof(withheld));
-		snprintf(out->reason, sizeof(out->reason), "withheld %s: not allowed for this purpose",
-			 withheld);
+		snprintf(out->reason, sizeof(out->reason), "by %s; withheld %s", d->basis, withheld);
 	} else {
-		snprintf(out->reason, sizeof(out->reason), "allowed by purpose");
+		snprintf(out->reason, sizeof(out->reason), "by %s", d->basis);
+	}
+	out->exception = false;
+	if (!d->rc && d->basis && !strcmp(d->basis, "exception")) {
+		/* The review this read opens: its id goes in the entry, its text is sealed. */
+		out->exception = true;
+		cu_vault_random_id(out->exception_id);
+		snprintf(out->exception_kind, sizeof(out->exception_kind), "%s", req->exception);
+		snprintf(out->justification, sizeof(out->justification), "%s", req->justification);
+		snprintf(out->reason + strlen(out->reason), sizeof(out->reason) - strlen(out->reason),
+			 "; exception %s, review %s", out->exception_kind, out->exception_id);
 	}
 	/* The request's texts were bounded by check_request; these copies cannot truncate. */
 	snprintf(out->actor, sizeof(out->actor), "%s", a && a->name ? a->name : "");
@@ -163,6 +269,52 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 	e->case_ref = out->case_ref;
 }
 
+void cu_access_audit_wipe(cu_access_audit *au)
+{
+	sodium_memzero(au->justification, sizeof(au->justification));
+}
+
+cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au)
+{
+	cu_exception_row ex = {0};
+	char context[64];
+	size_t n;
+	cu_result rc = cu_tx_begin(ctx);
+
+	if (rc)
+		return rc;
+	rc = cu_audit_append(ctx->audit, ctx->store, &au->entry);
+	if (!rc && au->exception) {
+		n = strlen(au->justification);
+		ex.justification = malloc(n + CU_VAULT_NOTE_OVERHEAD);
+		if (!ex.justification) {
+			rc = CU_ERR_NOMEM;
+		} else {
+			snprintf(context, sizeof(context), "exception:%s", au->exception_id);
+			rc = cu_vault_seal_note(ctx->vault, context,
+						(const unsigned char *)au->justification, n,
+						ex.justification);
+			ex.justification_len = n + CU_VAULT_NOTE_OVERHEAD;
+		}
+		if (!rc) {
+			memcpy(ex.id, au->exception_id, sizeof(ex.id));
+			/* A member that exists has an id of CU_ID_LEN at most. */
+			memcpy(ex.member, au->member, strnlen(au->member, CU_ID_LEN));
+			snprintf(ex.officer, sizeof(ex.officer), "%s", au->actor);
+			memcpy(ex.exception, au->exception_kind, sizeof(ex.exception));
+			snprintf(ex.purpose, sizeof(ex.purpose), "%s", au->purpose);
+			ex.created_us = au->entry.time_us ? au->entry.time_us : cu_now_us();
+			rc = cu_store_exception_insert(ctx->store, &ex);
+		}
+		free(ex.justification);
+	}
+	if (rc) {
+		cu_tx_rollback(ctx);
+		return rc;
+	}
+	return cu_tx_commit(ctx);
+}
+
 /* Writes the decision's audit entry and commits it (or joins the caller's transaction). */
 static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
 				const cu_access_decision *d)
@@ -171,15 +323,9 @@ static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
 	cu_result rc;
 
 	cu_access_audit_fill(ctx->policy, req, d, &au);
-	rc = cu_tx_begin(ctx);
-	if (rc)
-		return rc;
-	rc = cu_audit_append(ctx->audit, ctx->store, &au.entry);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		return rc;
-	}
-	return cu_tx_commit(ctx);
+	rc = cu_access_record(ctx, &au);
+	cu_access_audit_wipe(&au);
+	return rc;
 }
 
 static cu_result check_request(const cu_access_request *req)

@@ -3,6 +3,7 @@
  * the store and the audit chain's head in step.
  */
 #include "custodian/ctx.h"
+#include "custodian/versions.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -216,7 +217,8 @@ out:
 
 cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 {
-	char path[4096], url[4200];
+	char path[4096], url[4200], *policy_doc = NULL;
+	size_t policy_len = 0;
 	cu_ctx *ctx;
 	cu_result rc;
 	struct stat st;
@@ -240,7 +242,13 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 	if (rc)
 		goto fail;
 	join(path, sizeof(path), dir, ctx->config.policy);
-	rc = cu_policy_load_file(path, &ctx->policy, err, errlen);
+	policy_doc = read_whole(path, POLICY_MAX, &policy_len);
+	if (!policy_doc) {
+		snprintf(err, errlen, "cannot read policy '%s'", path);
+		rc = CU_ERR_IO;
+		goto fail;
+	}
+	rc = cu_policy_load_buffer(path, policy_doc, policy_len, &ctx->policy, err, errlen);
 	if (rc)
 		goto fail;
 	join(path, sizeof(path), dir, "master.key");
@@ -259,9 +267,24 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the audit head: %s", cu_strerror(rc));
 		goto fail;
 	}
+	/* The policy in force is a published version from now on (versions.h). */
+	rc = cu_versions_record(ctx, ctx->policy, policy_doc, policy_len);
+	if (rc) {
+		if (rc == CU_ERR_CONFLICT)
+			snprintf(err, errlen,
+				 "policy version '%s' was published before with other content; "
+				 "a changed policy needs a new version",
+				 ctx->policy->version);
+		else
+			snprintf(err, errlen, "cannot record the policy version: %s",
+				 cu_strerror(rc));
+		goto fail;
+	}
+	free(policy_doc);
 	*out = ctx;
 	return CU_OK;
 fail:
+	free(policy_doc);
 	cu_ctx_close(ctx);
 	return rc;
 }

@@ -120,6 +120,13 @@ cu_result cu_store_policy_get(cu_store *s, const char *version, char **doc, size
 	return OPS(s)->policy_get(s, version, doc, len, published_us);
 }
 
+cu_result cu_store_policy_at(cu_store *s, int64_t when_us, char version[CU_VERSION_MAX + 1])
+{
+	cu_result rc = readable(s);
+
+	return rc ? rc : !version ? CU_ERR_INVALID_ARGUMENT : OPS(s)->policy_at(s, when_us, version);
+}
+
 cu_result cu_store_policy_list(cu_store *s, cu_store_policy_fn fn, void *ud)
 {
 	cu_result rc = readable(s);

@@ -21,6 +21,7 @@ struct cu_store_consent_ops {
 	cu_result (*policy_get)(cu_store *s, const char *version, char **doc, size_t *len,
 				int64_t *published_us);
 	cu_result (*policy_list)(cu_store *s, cu_store_policy_fn fn, void *ud);
+	cu_result (*policy_at)(cu_store *s, int64_t when_us, char version[CU_VERSION_MAX + 1]);
 	cu_result (*exception_insert)(cu_store *s, const cu_exception_row *row);
 	cu_result (*exception_get)(cu_store *s, const char *id, cu_exception_row *out);
 	cu_result (*exception_close)(cu_store *s, const char *id, const char *by,

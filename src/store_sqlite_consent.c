@@ -59,6 +59,7 @@ enum {
 	S_POLICY_DIGEST,
 	S_POLICY_GET,
 	S_POLICY_LIST,
+	S_POLICY_AT,
 	S_EXC_INSERT,
 	S_EXC_GET,
 	S_EXC_CLOSE,
@@ -358,6 +359,28 @@ static cu_result policy_list(cu_store *s, cu_store_policy_fn fn, void *ud)
 	return rc;
 }
 
+static cu_result read_version(sqlite3_stmt *st, void *out)
+{
+	return cu_sqlite_copy_text(st, 0, out, CU_VERSION_MAX);
+}
+
+static cu_result policy_at(cu_store *s, int64_t when_us, char version[CU_VERSION_MAX + 1])
+{
+	sqlite3_stmt *st;
+	cu_result rc = stmt(s, S_POLICY_AT,
+			    "SELECT version FROM policy_versions WHERE published_us <= ?1"
+			    " ORDER BY published_us DESC, rowid DESC LIMIT 1",
+			    &st);
+
+	if (rc)
+		return rc;
+	if (sqlite3_bind_int64(st, 1, when_us)) {
+		cu_sqlite_done(st);
+		return CU_ERR_STORE;
+	}
+	return one_row(st, read_version, version);
+}
+
 static cu_result copy_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len)
 {
 	const void *p = sqlite3_column_blob(st, col);
@@ -515,6 +538,7 @@ const struct cu_store_consent_ops cu_sqlite_consent_ops = {
 	.policy_put = policy_put,
 	.policy_get = policy_get,
 	.policy_list = policy_list,
+	.policy_at = policy_at,
 	.exception_insert = exception_insert,
 	.exception_get = exception_get,
 	.exception_close = exception_close,

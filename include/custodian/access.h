@@ -17,7 +17,15 @@
  *   4. an aggregate-only purpose never reads one member -> CU_ERR_AGGREGATE_ONLY
  *   5. a purpose that requires a case needs a non-empty case -> CU_ERR_CASE_REQUIRED
  *   6. the member must exist and not be erased -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
- * then allowed = wanted ∩ purpose.fields; each withheld field gets a reason.
+ *   7. consent (consent.h, versions.h): a purpose marked consent_required,
+ *      or one missing from the policy version the member accepted, needs
+ *      the member's consent in force -> CU_ERR_CONSENT_REQUIRED; a purpose
+ *      the accepted version had reads only the fields it granted there,
+ *      unless the member consented to the purpose since
+ * then allowed = wanted ∩ grant; each withheld field gets a reason.
+ *
+ * A legal exception (see cu_access_request) replaces rule 3 and rule 7,
+ * only for an officer, and is recorded for review with the audit entry.
  * The decision is "allow" (nothing withheld), "partial" or "deny" (nothing
  * allowed: CU_ERR_PURPOSE_NOT_ALLOWED).
  */
@@ -43,6 +51,15 @@ typedef struct cu_access_request {
 	const char *member;        /* member id */
 	cu_fieldset fields;        /* wanted; 0 = every field the policy defines */
 	const char *case_ref;      /* case reference or NULL */
+	/*
+	 * A legal exception (policy exceptions: "law", "life_body_assets",
+	 * "government") invoked by an officer, with a written justification
+	 * (20..2000 bytes).  It stands in for the role's grant and the member's
+	 * consent — never for a case reference or an aggregate-only purpose —
+	 * and opens a review that an officer must close.  NULL: none.
+	 */
+	const char *exception;
+	const char *justification;
 } cu_access_request;
 
 typedef struct cu_access_decision {
@@ -51,6 +68,7 @@ typedef struct cu_access_decision {
 	/* reason[i] for each withheld field index i, static strings */
 	const char *reason[CU_POLICY_FIELDS_MAX];
 	const char *decision;      /* "allow" | "partial" | "deny" */
+	const char *basis;         /* "purpose", "consent", "exception", "self" (when allowed) */
 } cu_access_decision;
 
 /* One opened field.  value is NUL-terminated plaintext, wiped by cu_record_wipe. */
@@ -107,13 +125,91 @@ typedef struct cu_access_audit {
 	cu_audit_entry entry;
 	char actor[128], role[16], member[72], purpose[CU_POLICY_ID_MAX + 1];
 	char case_ref[136], fields[1024], reason[1200];
+	/* an allowed legal exception: its review, written with the entry */
+	bool exception;
+	char exception_id[CU_ID_LEN + 1], exception_kind[CU_POLICY_ID_MAX + 1];
+	char justification[2048];           /* wiped by cu_access_audit_wipe */
 } cu_access_audit;
 void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 			  const cu_access_decision *d, cu_access_audit *out);
+/*
+ * Writes the entry (and an exception's review, its justification sealed)
+ * in one transaction level of ctx: what the writer runs for a read.
+ */
+CU_WARN_UNUSED cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au);
+void cu_access_audit_wipe(cu_access_audit *au);
 
 /* Opens the allowed fields of row into out (cu_record_init'd); nothing else. */
 CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
 					const cu_member_row *row, cu_fieldset allowed,
 					cu_record *out);
+
+/* ---- diaries ------------------------------------------------------------
+ *
+ * Members' diary entries (diaries.h) are not profile fields: a purpose's
+ * `fields` never reach them.  They are opened here, and only here, for two
+ * readers (src/access_diary.c).  Rules, in order (the first that fails
+ * denies the read):
+ *   1. the author (role member, actor_member == member) reads their own
+ *      entries under the purpose "self"; another member -> CU_ERR_FORBIDDEN,
+ *      another purpose -> CU_ERR_PURPOSE_UNKNOWN; then rule 6;
+ *   2. the purpose must exist                   -> CU_ERR_PURPOSE_UNKNOWN
+ *   3. the role must be granted it              -> CU_ERR_PURPOSE_NOT_ALLOWED
+ *      (the operator role is granted every purpose, and audited as such)
+ *   4. the purpose must be marked `diaries`      -> CU_ERR_PURPOSE_NOT_ALLOWED
+ *   5. a case reference that is not blank, whatever the purpose says
+ *      (no case reference, no diary)            -> CU_ERR_CASE_REQUIRED;
+ *      one that is not clean one-line UTF-8      -> CU_ERR_INVALID_ARGUMENT
+ *   6. the member must exist and not be erased  -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
+ *   7. a purpose that needs consent needs the member's current consent to
+ *      it (store_consent.h)                     -> CU_ERR_CONSENT_REQUIRED
+ * Every decision, allow or deny, is audited: action "read_diaries", the
+ * actor, role, member, purpose and case, fields "diaries", the decision and
+ * its reason — never an entry's content.
+ */
+typedef struct cu_diary_list cu_diary_list;  /* diaries.h */
+
+typedef struct cu_diary_request {
+	const cu_actor *actor;
+	const char *purpose;       /* "self" for the author; else a purpose marked diaries */
+	const char *member;        /* whose diary */
+	const char *case_ref;      /* required for every reader but the author */
+	const char *before;        /* the page after this entry id; NULL = the newest */
+	size_t limit;              /* entries per page; 0 = CU_DIARY_PAGE_DEFAULT, <= _MAX */
+} cu_diary_request;
+
+typedef struct cu_diary_decision {
+	cu_result rc;
+	const char *decision;      /* "allow" | "deny" */
+	const char *reason;        /* why, in a few static words (for the audit entry) */
+} cu_diary_decision;
+
+/*
+ * Decides, audits, and (when allowed) opens a page of the member's entries
+ * into out (cu_diary_list_init'd by the caller; wipe it when done).  If the
+ * audit entry cannot be written nothing is opened and the read fails.
+ * Returns the decision's rc, or the failure that came after it (a `before`
+ * that is not one of the member's entries: CU_ERR_NOT_FOUND).
+ */
+CU_WARN_UNUSED cu_result cu_access_read_diaries(cu_ctx *ctx, const cu_diary_request *req,
+						cu_diary_decision *d, cu_diary_list *out);
+
+/*
+ * The same in three steps, like cu_access_prepare / _audit_fill / _open: a
+ * caller of these must commit the audit entry between prepare and open,
+ * and open nothing unless the decision allowed and the entry was committed.
+ * prepare applies the rules with a reader's store handle; when the member
+ * exists *row receives it (release it with cu_member_row_release) and
+ * *have_row is true.  open lists and opens one page with the reader.
+ */
+CU_WARN_UNUSED cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store *reader,
+						   const cu_diary_request *req,
+						   cu_diary_decision *d, cu_member_row *row,
+						   bool *have_row);
+void cu_access_diaries_audit_fill(const cu_diary_request *req, const cu_diary_decision *d,
+				  cu_access_audit *out);
+CU_WARN_UNUSED cu_result cu_access_diaries_open(const cu_vault *v, cu_store *reader,
+						const cu_member_row *row,
+						const cu_diary_request *req, cu_diary_list *out);
 
 #endif

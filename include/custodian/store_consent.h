@@ -54,6 +54,9 @@ CU_WARN_UNUSED cu_result cu_store_policy_put(cu_store *s, const char *version,
 					     size_t len, const char *by, int64_t when_us);
 CU_WARN_UNUSED cu_result cu_store_policy_get(cu_store *s, const char *version, char **doc,
 					     size_t *len, int64_t *published_us);
+/* The version in force at `when_us` (the latest published at or before it). */
+CU_WARN_UNUSED cu_result cu_store_policy_at(cu_store *s, int64_t when_us,
+					    char version[CU_VERSION_MAX + 1]);
 typedef int (*cu_store_policy_fn)(void *ud, const char *version, int64_t published_us,
 				  const char *by);
 CU_WARN_UNUSED cu_result cu_store_policy_list(cu_store *s, cu_store_policy_fn fn, void *ud);

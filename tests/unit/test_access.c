@@ -96,7 +96,7 @@ static void test_matrix(void **state)
 
 			for (int with_case = 0; with_case < 2; with_case++) {
 				cu_actor a = {"tester", (cu_role)role, NULL};
-				cu_access_request req = {&a, pp->id, id, 0, with_case ? "CASE-42" : NULL};
+				cu_access_request req = {.actor = &a, .purpose = pp->id, .member = id, .fields = 0, .case_ref = with_case ? "CASE-42" : NULL};
 				cu_access_decision d;
 				cu_record rec;
 				unsigned long long before = cu_test_audit_count(ctx);
@@ -110,6 +110,8 @@ static void test_matrix(void **state)
 					want = CU_ERR_AGGREGATE_ONLY;
 				else if (pp->requires_case && !with_case)
 					want = CU_ERR_CASE_REQUIRED;
+				else if (pp->consent_required)
+					want = CU_ERR_CONSENT_REQUIRED; /* no one consented */
 				else
 					want = CU_OK;
 
@@ -158,7 +160,7 @@ static void test_requested_subset(void **state)
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	const cu_policy *p = ctx->policy;
 	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL};
-	cu_access_request req = {&staff, "support", NULL, 0, NULL};
+	cu_access_request req = {.actor = &staff, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 	cu_errors errs;
@@ -203,30 +205,30 @@ static void test_denials(void **state)
 	assert_int_equal(cu_member_register(ctx, &service, other, N(other), NULL, id2, &errs), CU_OK);
 	cu_record_init(&rec);
 
-	cu_access_request unknown = {&cu_test_operator, "marketing_resale", id, 0, NULL};
+	cu_access_request unknown = {.actor = &cu_test_operator, .purpose = "marketing_resale", .member = id, .fields = 0, .case_ref = NULL};
 	before = cu_test_audit_count(ctx);
 	assert_int_equal(cu_access_read(ctx, &unknown, &d, &rec), CU_ERR_PURPOSE_UNKNOWN);
 	assert_int_equal(cu_test_audit_count(ctx), before + 1);
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
-	cu_access_request nobody = {&cu_test_operator, "support", "AAAAAAAAAAAAAAAAAAAAAA", 0, NULL};
+	cu_access_request nobody = {.actor = &cu_test_operator, .purpose = "support", .member = "AAAAAAAAAAAAAAAAAAAAAA", .fields = 0, .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &nobody, &d, &rec), CU_ERR_NOT_FOUND);
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
 	/* A member reads all of their own record, and nothing of anyone else's. */
 	cu_actor self = {id, CU_ROLE_MEMBER, id};
-	cu_access_request mine = {&self, "self", id, 0, NULL};
+	cu_access_request mine = {.actor = &self, .purpose = "self", .member = id, .fields = 0, .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &mine, &d, &rec), CU_OK);
 	assert_int_equal(rec.n, N(everything));
 	cu_record_wipe(&rec);
-	cu_access_request theirs = {&self, "self", id2, 0, NULL};
+	cu_access_request theirs = {.actor = &self, .purpose = "self", .member = id2, .fields = 0, .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &theirs, &d, &rec), CU_ERR_FORBIDDEN);
 	assert_int_equal(rec.n, 0);
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
 	/* decide() audits too, and opens nothing. */
 	cu_actor analyst = {"lab", CU_ROLE_ANALYST, NULL};
-	cu_access_request analysis = {&analyst, "analysis", id, 0, NULL};
+	cu_access_request analysis = {.actor = &analyst, .purpose = "analysis", .member = id, .fields = 0, .case_ref = NULL};
 	before = cu_test_audit_count(ctx);
 	assert_int_equal(cu_access_decide(ctx, &analysis, &d), CU_OK);
 	assert_string_equal(d.decision, "partial");
@@ -236,7 +238,7 @@ static void test_denials(void **state)
 	char huge[300];
 	memset(huge, 'p', sizeof(huge) - 1);
 	huge[sizeof(huge) - 1] = '\0';
-	cu_access_request big = {&cu_test_operator, huge, id, 0, NULL};
+	cu_access_request big = {.actor = &cu_test_operator, .purpose = huge, .member = id, .fields = 0, .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &big, &d, &rec), CU_ERR_INVALID_ARGUMENT);
 	cu_test_ctx_free(ctx, dir);
 }
@@ -279,7 +281,7 @@ static void test_audit_holds_no_values(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1], found[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
-	cu_access_request req = {&cu_test_operator, "support", NULL, 0, NULL};
+	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 	cu_errors errs;

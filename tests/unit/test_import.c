@@ -220,7 +220,7 @@ static void expect_not_found(cu_ctx *ctx, const char *kind, const char *value)
 static void read_self(cu_ctx *ctx, const char *id, cu_record *rec)
 {
 	cu_actor self = {id, CU_ROLE_MEMBER, id};
-	cu_access_request req = {&self, "self", id, 0, NULL};
+	cu_access_request req = {.actor = &self, .purpose = "self", .member = id};
 	cu_access_decision d;
 
 	cu_record_init(rec);

@@ -225,7 +225,7 @@ static void test_no_plaintext_on_disk(void **state)
 	char *dir, id[CU_ID_LEN + 1], path[600];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	static const char *const files[] = {"custodian.db", "custodian.db-wal"};
-	cu_access_request req = {&cu_test_operator, "support", NULL, 0, NULL};
+	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 
@@ -302,7 +302,7 @@ static void test_update_rules(void **state)
 	char *dir, id[CU_ID_LEN + 1], id2[CU_ID_LEN + 1], found[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	cu_errors errs;
-	cu_access_request req = {&cu_test_operator, "support", NULL, 0, NULL};
+	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 
@@ -355,7 +355,7 @@ static void test_erase_shreds(void **state)
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	cu_member_row before = {0}, after = {0}, other = {0};
 	cu_record_entry ents[CU_POLICY_FIELDS_MAX];
-	cu_access_request req = {&cu_test_operator, "support", NULL, 0, NULL};
+	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 	cu_data_key dk;
