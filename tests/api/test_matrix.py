@@ -8,6 +8,8 @@ through GET /v1/members/{id}?purpose=P[&fields=F][&case=C].  A field comes
 back iff the role is in purpose.roles, the purpose is not aggregate_only, it
 needs no case or one is given, and the field is in purpose.fields; otherwise
 it is absent (withheld with a reason, or the whole read is refused with 403).
+A purpose marked consent_required is refused (consent_required) for a member
+who never consented; tests/api/test_consent.py covers the consented side.
 Every read — allowed, partial or denied — adds exactly one audit entry.
 """
 import pytest
@@ -27,6 +29,8 @@ def expected(role, purpose, field, case):
         return 403, "aggregate_only", [], []
     if p.get("requires_case") and not case:
         return 403, "case_required", [], []
+    if p.get("consent_required"):
+        return 403, "consent_required", [], []   # a use outside the purposes: nobody consented
     allowed = [f for f in wanted if f in p["fields"]]
     withheld = [f for f in wanted if f not in p["fields"]]
     if not allowed:
