@@ -21,7 +21,10 @@
 #include "custodian/ctx.h"
 #include "custodian/import.h"
 #include "custodian/members.h"
+#include "custodian/notify.h"
 #include "custodian/policy.h"
+#include "custodian/versions.h"
+#include "custodian/consent.h"
 #include "server.h"
 #include "custodian/tokens.h"
 
@@ -619,6 +622,99 @@ static int token_revoke(int argc, char **argv)
 	return 0;
 }
 
+/* ---- notify ------------------------------------------------------------ */
+
+static int notify_deliver(int argc, char **argv)
+{
+	cu_notify_config cfg;
+	cu_notify_report rep;
+	bool ignore_backoff = false;
+	unsigned long max = 1000;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ignore-backoff")) {
+			ignore_backoff = true;
+		} else if (!strcmp(argv[i], "--max") && i + 1 < argc) {
+			const char *v = argv[++i];
+			char *end;
+
+			errno = 0;
+			max = strtoul(v, &end, 10);
+			if (v[0] < '0' || v[0] > '9' || *end || errno || max < 1 || max > 10000) {
+				die_line("--max must be 1..10000");
+				return EXIT_USAGE;
+			}
+		} else {
+			die_line("unexpected argument '%s' (usage: custodian notify deliver "
+				 "[--ignore-backoff] [--max N])",
+				 argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	cu_notify_config_from_ctx(ctx, &cfg);
+	cfg.ignore_backoff = ignore_backoff;
+	rc = cu_notify_deliver(ctx, &cfg, cu_now_us(), max, &rep);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("delivery failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	printf("sent %zu, failed %zu, pending %llu\n", rep.sent, rep.failed,
+	       (unsigned long long)rep.pending);
+	if (rep.dropped)
+		printf("dropped %zu (their members were erased)\n", rep.dropped);
+	if (rep.gave_up)
+		printf("gave up on %zu after %u attempts (status failed)\n", rep.gave_up,
+		       cfg.max_attempts);
+	if (cfg.mode == CU_NOTIFY_OFF)
+		printf("notify.mode is off: nothing is sent\n");
+	return rep.failed ? EXIT_NO : 0;
+}
+
+static int notify_test(int argc, char **argv)
+{
+	const char *member = NULL;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--member") && i + 1 < argc && !member) {
+			member = argv[++i];
+		} else {
+			die_line("unexpected argument '%s' (usage: custodian notify test --member ID)",
+				 argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!member) {
+		die_line("expected --member ID (usage: custodian notify test --member ID)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	/* A template like every notice: nothing personal in it. */
+	rc = cu_notify_member(ctx, member, "test", "Test notice from Custodian",
+			      "This is a test notice: the operator is checking that notices reach "
+			      "you.\nNo action is needed.");
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT || rc == CU_ERR_ERASED) {
+		die_line("no member '%s'%s", member, rc == CU_ERR_ERASED ? " (erased)" : "");
+		return EXIT_NO;
+	}
+	if (rc) {
+		die_line("cannot queue the notice: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	printf("queued a test notice for member %s\n", member);
+	return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static const struct command member_commands[] = {
@@ -642,9 +738,163 @@ static const struct command audit_commands[] = {
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = f ? malloc(max + 1) : NULL;
+
+	if (buf) {
+		*len = fread(buf, 1, max + 1, f);
+		if (ferror(f) || *len > max) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[*len] = '\0';
+		}
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+static int policy_publish(int argc, char **argv)
+{
+	char err[512] = "", *doc;
+	cu_policy *p = NULL;
+	size_t len;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		die_line("expected one FILE (usage: custodian policy publish FILE)");
+		return EXIT_USAGE;
+	}
+	doc = read_file(argv[1], 4u << 20, &len);
+	if (!doc) {
+		die_line("cannot read '%s'", argv[1]);
+		return EXIT_NO;
+	}
+	ctx = open_ctx();
+	if (!ctx) {
+		free(doc);
+		return EXIT_NO;
+	}
+	rc = cu_versions_publish(ctx, &operator_actor, doc, len, &p, err, sizeof(err));
+	free(doc);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("%s", err[0] ? err : cu_strerror(rc));
+		return EXIT_NO;
+	}
+	printf("published policy %s; a running server puts it in force on SIGHUP\n", p->version);
+	cu_policy_free(p);
+	return 0;
+}
+
+static int print_version(void *ud, const char *version, int64_t published_us, const char *by)
+{
+	char ts[32];
+	time_t t = (time_t)(published_us / 1000000);
+	struct tm tm;
+
+	(void)ud;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s\t%s\t%s\n", version, ts, by);
+	return 0;
+}
+
+static int policy_versions(int argc, char **argv)
+{
+	cu_ctx *ctx;
+	cu_result rc;
+
+	(void)argv;
+	if (argc != 1) {
+		die_line("unexpected argument (usage: custodian policy versions)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	printf("VERSION\tPUBLISHED\tBY\n");
+	rc = cu_store_policy_list(ctx->store, print_version, NULL);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("cannot list policy versions: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	return 0;
+}
+
 static const struct command policy_commands[] = {
 	{"check", policy_check, "custodian policy check FILE",
 	 "Validates a policy file; prints one line naming what is wrong, or a summary.", NULL},
+	{"publish", policy_publish, "custodian [--data DIR] policy publish FILE",
+	 "Publishes FILE as a new policy version: validates it, refuses a version\n"
+	 "already published, keeps it in the store and replaces DIR's policy file.\n"
+	 "Members are held to the version they accepted until they accept this one\n"
+	 "or consent to its new purposes.  Audited.", NULL},
+	{"versions", policy_versions, "custodian [--data DIR] policy versions",
+	 "Lists every published policy version, when and by whom.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+/* ---- receipt ----------------------------------------------------------- */
+
+static int receipt_verify(int argc, char **argv)
+{
+	char what[256] = "", summary[300] = "", *doc, err[512] = "";
+	cu_ctx *ctx = NULL;
+	size_t len;
+	cu_result rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		die_line("expected one FILE (usage: custodian receipt verify FILE)");
+		return EXIT_USAGE;
+	}
+	doc = read_file(argv[1], 1u << 20, &len);
+	if (!doc) {
+		die_line("cannot read '%s'", argv[1]);
+		return EXIT_NO;
+	}
+	/* With a data directory, the key must also be this custodian's; without, only the signature. */
+	if (cu_ctx_open(data_dir, &ctx, err, sizeof(err)) != CU_OK)
+		ctx = NULL;
+	{
+		/* A receipt as the API returns it may be wrapped: {"consent":..., "receipt":{...}}. */
+		json_t *j = json_loadb(doc, len, 0, NULL), *inner = json_object_get(j, "receipt");
+		char *text = NULL;
+
+		if (json_is_object(inner) && json_object_get(inner, "signature"))
+			text = json_dumps(inner, 0);
+		json_decref(j);
+		if (text) {
+			free(doc);
+			doc = text;
+			len = strlen(text);
+		}
+	}
+	rc = cu_consent_receipt_verify(doc, len, ctx ? ctx->vault : NULL, what, sizeof(what),
+				       summary, sizeof(summary));
+	free(doc);
+	if (rc) {
+		die_line("receipt not valid: %s", what);
+		cu_ctx_close(ctx);
+		return EXIT_NO;
+	}
+	printf("receipt valid: consent %s%s\n", summary,
+	       ctx ? "; signed by this custodian" : "; signature checked (no data directory to "
+						     "check the key against)");
+	cu_ctx_close(ctx);
+	return 0;
+}
+
+static const struct command receipt_commands[] = {
+	{"verify", receipt_verify, "custodian [--data DIR] receipt verify FILE",
+	 "Checks a consent receipt: its Ed25519 signature over the receipt, and —\n"
+	 "when DIR is a data directory — that the key is this custodian's.  Exit 0\n"
+	 "and a summary when valid; exit 1 naming the problem otherwise.", NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -683,9 +933,35 @@ static int cmd_policy(int argc, char **argv)
 	return dispatch("policy", policy_commands, argc, argv);
 }
 
+static int cmd_receipt(int argc, char **argv)
+{
+	return dispatch("receipt", receipt_commands, argc, argv);
+}
+
 static int cmd_token(int argc, char **argv)
 {
 	return dispatch("token", token_commands, argc, argv);
+}
+
+static const struct command notify_commands[] = {
+	{"deliver", notify_deliver, "custodian notify deliver [--ignore-backoff] [--max N]",
+	 "One delivery pass over the outbox, as the server's notifier does every\n"
+	 "interval: sends (or, in files mode, writes DATA/outbox/ID.eml) each due\n"
+	 "notification, at most N (default 1000).  Prints 'sent N, failed M, pending P';\n"
+	 "exit 1 when an attempt failed (it is retried later, with back-off).\n"
+	 "--ignore-backoff tries every pending notification now, whatever its\n"
+	 "schedule (after an SMTP outage is over).  Safe while the server runs: a\n"
+	 "notification is never sent by both.  Each e-mail address is read through\n"
+	 "the access door and audited.", NULL},
+	{"test", notify_test, "custodian notify test --member ID",
+	 "Queues a test notice for member ID (shown in their account and e-mailed\n"
+	 "by the next delivery): the operator's check that delivery works.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static int cmd_notify(int argc, char **argv)
+{
+	return dispatch("notify", notify_commands, argc, argv);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -725,8 +1001,12 @@ static const struct command commands[] = {
 	 token_commands},
 	{"audit", cmd_audit, "custodian [--data DIR] audit verify", "Checks the audit chain.",
 	 audit_commands},
-	{"policy", cmd_policy, "custodian policy check FILE", "Validates a policy file.",
-	 policy_commands},
+	{"notify", cmd_notify, "custodian [--data DIR] notify (deliver|test) ...",
+	 "Deliver due notifications, or queue a test notice.", notify_commands},
+	{"policy", cmd_policy, "custodian [--data DIR] policy (check|publish|versions) ...",
+	 "Validates, publishes or lists policy versions.", policy_commands},
+	{"receipt", cmd_receipt, "custodian [--data DIR] receipt verify FILE",
+	 "Checks a signed consent receipt.", receipt_commands},
 	{"serve", cmd_serve, "custodian [--data DIR] serve [--listen ADDR:PORT] [--quiet]",
 	 "Serves the API on ADDR:PORT (default from custodian.conf, 127.0.0.1:8080).\n"
 	 "Writes a JSON access log line per request on standard output (not with\n"

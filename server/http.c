@@ -22,7 +22,10 @@
 #include <unistd.h>
 
 #include "custodian/sessions.h"
+#include "custodian/versions.h"
 #include "custodian/tokens.h"
+
+#include "notifier.h"
 
 /* ---- arena --------------------------------------------------------------- */
 
@@ -551,13 +554,36 @@ static enum MHD_Result route(cu_request *r)
 
 /* ---- libmicrohttpd callbacks --------------------------------------------- */
 
+/*
+ * A request id: 64 bits, unique and unguessable, without a system call per
+ * request (randombytes_buf asks the kernel every time): SipHash-2-4
+ * (crypto_shorthash) of a per-thread counter under a per-thread random key.
+ */
+static void new_request_id(char out[17])
+{
+	static _Thread_local struct {
+		unsigned char key[crypto_shorthash_KEYBYTES];
+		uint64_t n;
+		bool keyed;
+	} t;
+	unsigned char in[8], id[crypto_shorthash_BYTES];
+
+	if (!t.keyed) {
+		randombytes_buf(t.key, sizeof(t.key));
+		t.keyed = true;
+	}
+	t.n++;
+	memcpy(in, &t.n, sizeof(in));
+	crypto_shorthash(id, in, sizeof(in), t.key);
+	sodium_bin2hex(out, 17, id, sizeof(id));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
 	cu_server *srv = cls;
 	cu_request *r = *con_cls;
-	unsigned char rid[8];
 
 	(void)version;
 	if (!r) {
@@ -570,8 +596,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->method = method;
 		r->route = -1;
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
-		randombytes_buf(rid, sizeof(rid));
-		sodium_bin2hex(r->request_id, sizeof(r->request_id), rid, sizeof(rid));
+		new_request_id(r->request_id);
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -719,11 +744,102 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 	return 0;
 }
 
-static volatile sig_atomic_t got_signal;
+void cu_server_install_policy(cu_server *srv, cu_policy *p)
+{
+	pthread_mutex_lock(&srv->policies_mu);
+	/* Old policies stay alive: requests in flight may still hold them. */
+	if (srv->npolicies < CU_SERVER_POLICIES_MAX)
+		srv->policies[srv->npolicies++] = p;
+	atomic_store(&srv->policy, p);
+	pthread_mutex_unlock(&srv->policies_mu);
+	cu_writer_set_policy(srv->writer, p);
+}
+
+/* SIGHUP: the file's policy is recorded as a published version (by the writer), then in force. */
+struct reload {
+	cu_job job;
+	cu_server *srv;
+	cu_policy *p;
+	char *doc;
+	size_t len;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+
+static cu_result reload_run(cu_ctx *ctx, cu_job *job)
+{
+	struct reload *rl = job->arg;
+
+	return cu_versions_record(ctx, rl->p, rl->doc, rl->len);
+}
+
+static void reload_done(cu_job *job)
+{
+	struct reload *rl = job->arg;
+
+	pthread_mutex_lock(&rl->mu);
+	rl->done = true;
+	pthread_cond_signal(&rl->cv);
+	pthread_mutex_unlock(&rl->mu);
+}
+
+static void reload_policy(cu_server *srv, const char *data_dir)
+{
+	struct reload rl = {.srv = srv};
+	char path[4200], err[512];
+	FILE *f;
+	cu_result rc;
+
+	snprintf(path, sizeof(path), "%s/%s", data_dir, srv->ctx->config.policy);
+	if (srv->npolicies >= CU_SERVER_POLICIES_MAX) {
+		fprintf(stderr, "custodian: policy not reloaded: too many reloads; restart\n");
+		return;
+	}
+	f = fopen(path, "rb");
+	rl.doc = malloc(4u << 20);
+	rl.len = f && rl.doc ? fread(rl.doc, 1, 4u << 20, f) : 0;
+	if (f)
+		fclose(f);
+	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
+		    : CU_ERR_IO;
+	if (rc) {
+		fprintf(stderr, "custodian: policy not reloaded: %s\n",
+			rc == CU_ERR_IO ? "cannot read the policy file" : err);
+		free(rl.doc);
+		return;
+	}
+	pthread_mutex_init(&rl.mu, NULL);
+	pthread_cond_init(&rl.cv, NULL);
+	rl.job = (cu_job){.run = reload_run, .done = reload_done, .arg = &rl};
+	rc = cu_writer_submit(srv->writer, &rl.job);
+	if (!rc) {
+		pthread_mutex_lock(&rl.mu);
+		while (!rl.done)
+			pthread_cond_wait(&rl.cv, &rl.mu);
+		pthread_mutex_unlock(&rl.mu);
+		rc = rl.job.rc;
+	}
+	pthread_mutex_destroy(&rl.mu);
+	pthread_cond_destroy(&rl.cv);
+	free(rl.doc);
+	if (rc) {
+		fprintf(stderr, "custodian: policy not reloaded: %s\n",
+			rc == CU_ERR_CONFLICT ? "its version was published before with other "
+						"content; give it a new version"
+					      : cu_strerror(rc));
+		cu_policy_free(rl.p);
+		return;
+	}
+	cu_server_install_policy(srv, rl.p);
+	fprintf(stderr, "custodian: policy %s in force\n", rl.p->version);
+}
+
 
 int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 {
 	cu_server *srv = calloc(1, sizeof(*srv));
+	cu_notifier *notifier = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char err[512] = "";
@@ -749,6 +865,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	else
 		snprintf(srv->store_url, sizeof(srv->store_url), "sqlite:%s/custodian.db", data_dir);
 	snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", data_dir);
+	pthread_mutex_init(&srv->policies_mu, NULL);
 	srv->policies[srv->npolicies++] = srv->ctx->policy;
 	atomic_init(&srv->policy, srv->ctx->policy);
 	atomic_init(&srv->inflight, 0);
@@ -777,6 +894,13 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		fprintf(stderr, "custodian: cannot start worker threads\n");
 		goto out;
 	}
+	/* After the writer, with a cu_ctx of its own: it delivers what the writer commits. */
+	rc = cu_notifier_start(data_dir, &notifier, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custodian: cannot start the notifier: %s\n",
+			err[0] ? err : cu_strerror(rc));
+		goto out;
+	}
 	srv->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -801,23 +925,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			cu_policy *p = NULL;
-			char path[4200];
-
-			snprintf(path, sizeof(path), "%s/%s", data_dir, srv->ctx->config.policy);
-			rc = cu_policy_load_file(path, &p, err, sizeof(err));
-			if (rc) {
-				fprintf(stderr, "custodian: policy not reloaded: %s\n", err);
-			} else if (srv->npolicies >= CU_SERVER_POLICIES_MAX) {
-				fprintf(stderr, "custodian: policy not reloaded: too many reloads\n");
-				cu_policy_free(p);
-			} else {
-				/* Old policies stay alive: requests in flight may still hold them. */
-				srv->policies[srv->npolicies++] = p;
-				atomic_store(&srv->policy, p);
-				cu_writer_set_policy(srv->writer, p);
-				fprintf(stderr, "custodian: policy %s loaded\n", p->version);
-			}
+			reload_policy(srv, data_dir);
 			continue;
 		}
 		break;
@@ -832,6 +940,8 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 out:
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	/* Before the writer: a send in flight is abandoned and stays due. */
+	cu_notifier_stop(notifier);
 	cu_writer_stop(srv->writer);
 	cu_hasher_stop(srv->hasher);
 	if (srv->ctx) {

@@ -43,6 +43,7 @@ struct cu_server {
 	cu_policy *_Atomic policy;      /* the policy in force for new requests */
 	cu_policy *policies[CU_SERVER_POLICIES_MAX];
 	int npolicies;
+	pthread_mutex_t policies_mu;
 	char store_url[4200];
 	char data_dir[4096];
 	pthread_key_t reader_key;
@@ -125,7 +126,27 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply);
 /* Overwrites every string in j (plaintext from a client) before it is freed. */
 void cu_http_json_wipe(json_t *j);
 
+/* Shared by the handlers of every area (routes.c). */
+void cu_http_iso_time(int64_t us, char out[32]);
+enum MHD_Result cu_http_store_unavailable(cu_request *r);
+/* A writer job's answer: refusals keep their audit entries; server failures undo the job. */
+cu_result cu_http_answer(cu_job *job, cu_result rc);
+/*
+ * A read through the door: the rules on this thread's reader, the audit
+ * entry (and an exception's review) through the writer, then — once
+ * durable — the allowed fields.  Strings must live as long as the request
+ * (the arena, the query, a parsed body kept in r->state is not available:
+ * copy them into the arena).  The handler calls cu_http_finish_read when
+ * resumed (r->phase > 0).
+ */
+enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char *purpose,
+				   const char *case_ref, cu_fieldset fields, const char *exception,
+				   const char *justification);
+enum MHD_Result cu_http_finish_read(cu_request *r);
+
 cu_store *cu_http_reader(cu_server *srv);
+/* Puts a newly published or reloaded policy in force for new requests and the writer. */
+void cu_server_install_policy(cu_server *srv, cu_policy *p);
 cu_policy *cu_http_policy(cu_server *srv);
 
 /* Suspend until the job has run; the handler is called again with phase + 1. */

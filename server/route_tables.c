@@ -13,6 +13,12 @@
 
 extern const cu_route cu_routes_core[];
 extern const size_t cu_routes_core_count;
+extern const cu_route cu_routes_consent[];
+extern const size_t cu_routes_consent_count;
+extern const cu_route cu_routes_notify[];
+extern const size_t cu_routes_notify_count;
+extern const cu_route cu_routes_diary[];
+extern const size_t cu_routes_diary_count;
 
 static const struct {
 	const cu_route *table;
@@ -20,6 +26,9 @@ static const struct {
 } tables[] = {
 	{cu_routes_core, &cu_routes_core_count},
 	/* areas: one line each */
+	{cu_routes_consent, &cu_routes_consent_count},
+	{cu_routes_notify, &cu_routes_notify_count},
+	{cu_routes_diary, &cu_routes_diary_count},
 };
 
 static cu_route all[ROUTES_MAX];

@@ -47,6 +47,18 @@ static const struct setting {
 	    4194304, 1, "Argon2id memory in KiB"),
 	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 1,
 	    "rows per import transaction"),
+	STR("notify", mode, notify_mode, "files", 0,
+	    "files (development: DATA/outbox/*.eml), smtp, or off (keep pending)"),
+	STR("notify", smtp_url, notify_smtp_url, "smtp://127.0.0.1:25", 0,
+	    "the SMTP server, smtp://HOST:PORT or smtps://HOST:PORT"),
+	STR("notify", from, notify_from, "custodian@localhost", 0,
+	    "the From address of notification e-mails"),
+	STR("notify", purpose, notify_purpose, "support", 0,
+	    "the purpose under which a member's e-mail address is read to send"),
+	NUM("notify", max_attempts, K_UINT, notify_max_attempts, "8", 1, 100, 0,
+	    "delivery attempts before a notification is marked failed"),
+	NUM("notify", interval_ms, K_UINT, notify_interval_ms, "1000", 10, 3600000, 0,
+	    "how often the server's notifier looks for due notifications"),
 #undef STR
 #undef NUM
 };
@@ -161,6 +173,47 @@ static int on_item(void *ud, const char *section, const char *name, const char *
 	return 0;
 }
 
+/* Whether s holds a byte of set, or a control or non-ASCII byte. */
+static int has_any(const char *s, const char *set)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || strchr(set, *s))
+			return 1;
+	return 0;
+}
+
+/*
+ * [notify]: these values go into SMTP commands and mail headers, so a
+ * stray space or line break must be refused here, not sent.
+ */
+static int check_notify(const cu_config *c, const char *path, char *err, size_t errlen)
+{
+	const char *at = strchr(c->notify_from, '@');
+
+	if (strcmp(c->notify_mode, "files") && strcmp(c->notify_mode, "smtp") &&
+	    strcmp(c->notify_mode, "off")) {
+		snprintf(err, errlen, "%s: key 'notify.mode': expected files, smtp or off", path);
+		return -1;
+	}
+	if ((strncmp(c->notify_smtp_url, "smtp://", 7) && strncmp(c->notify_smtp_url, "smtps://", 8)) ||
+	    has_any(c->notify_smtp_url, "")) {
+		snprintf(err, errlen, "%s: key 'notify.smtp_url': expected smtp://HOST:PORT or "
+			 "smtps://HOST:PORT", path);
+		return -1;
+	}
+	if (!at || at == c->notify_from || !at[1] || strchr(at + 1, '@') ||
+	    has_any(c->notify_from, "<>()[]\\,;:\"")) {
+		snprintf(err, errlen, "%s: key 'notify.from': expected a plain address, "
+			 "like custodian@example.org", path);
+		return -1;
+	}
+	if (!c->notify_purpose[0] || has_any(c->notify_purpose, "")) {
+		snprintf(err, errlen, "%s: key 'notify.purpose': expected a purpose id", path);
+		return -1;
+	}
+	return 0;
+}
+
 cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errlen)
 {
 	struct load l = {c, path, err, errlen, 0, NULL, 0, 0};
@@ -200,6 +253,8 @@ cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errle
 			 path);
 		return CU_ERR_CONFIG;
 	}
+	if (check_notify(c, path, err, errlen))
+		return CU_ERR_CONFIG;
 	if (!strcmp(c->mode, "production") &&
 	    (c->argon2_opslimit < PROD_OPSLIMIT_MIN ||
 	     c->argon2_memlimit_kib < PROD_MEMLIMIT_KIB_MIN)) {

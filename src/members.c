@@ -8,6 +8,7 @@
  * the sealed bytes without opening them.
  */
 #include "custodian/members.h"
+#include "custodian/notify.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custodian/store_diary.h"
 #include "record.h"
 
 /* ---- validation ------------------------------------------------------ */
@@ -873,6 +875,12 @@ cu_result cu_member_erase(cu_ctx *ctx, const cu_actor *actor, const char *id)
 	/* An erased member is logged out everywhere, in the same transaction. */
 	if (!rc)
 		rc = cu_store_session_delete_member(ctx->store, id, NULL);
+	/* Diary entries are sealed under the shredded key; the rows go too. */
+	if (!rc)
+		rc = cu_store_diary_delete_member(ctx->store, id, NULL);
+	/* Nothing is sent to someone who no longer has an address here. */
+	if (!rc)
+		rc = cu_notify_forget_member(ctx, id);
 	if (!rc)
 		rc = audit(ctx, actor, "erase", id, "", "", "done", "crypto-shredded");
 	if (rc) {

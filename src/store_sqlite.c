@@ -93,7 +93,9 @@ static const char *const migrations[] = {
     /* 3: consents, accepted policy versions, legal exceptions (store_sqlite_consent.c) */
     cu_sqlite_migration_consent,
     /* 4: notifications: outbox and notices (store_sqlite_notify.c) */
+    cu_sqlite_migration_notify,
     /* 5: diaries (store_sqlite_diary.c) */
+    cu_sqlite_migration_diary,
     /* 6: third parties, provisions, subcontractors (store_sqlite_partner.c) */
     /* 7: requests and complaints (store_sqlite_request.c) */
 };
@@ -200,6 +202,11 @@ static const char *const sql[ST_COUNT_] = {
     [ST_SESSION_DELETE_MEMBER] = "DELETE FROM sessions WHERE member = ?1",
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_us <= ?1",
 };
+
+int cu_sqlite_schema_latest(void)
+{
+	return SCHEMA_VERSION;
+}
 
 static struct sqlite_store *Q(cu_store *s)
 {
@@ -1276,6 +1283,8 @@ static const cu_store_ops sqlite_ops = {
     .meta_set = sqlite_meta_set,
     .checkpoint = sqlite_checkpoint,
     .consent = &cu_sqlite_consent_ops,
+    .notify = &cu_sqlite_notify_ops,
+    .diary = &cu_sqlite_diary_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,

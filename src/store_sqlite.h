@@ -56,8 +56,15 @@ cu_result cu_sqlite_copy_text(sqlite3_stmt *st, int col, char *dst, size_t max);
 /* The statement of `slot`, prepared from `text` on first use. */
 cu_result cu_sqlite_stmt(struct sqlite_store *q, int slot, const char *text, sqlite3_stmt **out);
 
+/* The schema version this build migrates to. */
+int cu_sqlite_schema_latest(void);
+
 /* Each area's migration (appended in store_sqlite.c's list) and ops table. */
 extern const char cu_sqlite_migration_consent[];
 extern const struct cu_store_consent_ops cu_sqlite_consent_ops;
+extern const char cu_sqlite_migration_notify[];
+extern const struct cu_store_notify_ops cu_sqlite_notify_ops;
+extern const char cu_sqlite_migration_diary[];
+extern const struct cu_store_diary_ops cu_sqlite_diary_ops;
 
 #endif

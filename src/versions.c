@@ -189,6 +189,14 @@ fail:
 	return rc;
 }
 
+static int take_first(void *ud, const char *version, int64_t published_us, const char *by)
+{
+	(void)published_us;
+	(void)by;
+	snprintf(ud, CU_VERSION_MAX + 1, "%s", version);
+	return 1;
+}
+
 cu_result cu_versions_accepted(cu_store *s, const char *member, int64_t registered_us,
 			       char version[CU_VERSION_MAX + 1])
 {
@@ -196,7 +204,17 @@ cu_result cu_versions_accepted(cu_store *s, const char *member, int64_t register
 
 	if (rc != CU_ERR_NOT_FOUND)
 		return rc;
-	return cu_store_policy_at(s, registered_us, version);
+	rc = cu_store_policy_at(s, registered_us, version);
+	if (rc != CU_ERR_NOT_FOUND)
+		return rc;
+	/*
+	 * Registered before any version was recorded (a store older than versions,
+	 * or a clock set back): held to the earliest version known, never to
+	 * whatever is in force now, which may have added purposes since.
+	 */
+	version[0] = '\0';
+	rc = cu_store_policy_list(s, take_first, version);
+	return rc ? rc : version[0] ? CU_OK : CU_ERR_NOT_FOUND;
 }
 
 /* ---- diff ---------------------------------------------------------------- */

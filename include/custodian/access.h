@@ -38,6 +38,7 @@
 #include "custodian/ctx.h"
 #include "custodian/policy.h"
 #include "custodian/result.h"
+#include "custodian/store_consent.h"
 
 typedef struct cu_actor {
 	const char *name;          /* token name, "operator", or the member id */
@@ -139,6 +140,24 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 CU_WARN_UNUSED cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au);
 void cu_access_audit_wipe(cu_access_audit *au);
 
+/*
+ * The review queue of legal exceptions.  Each exceptional read opened one;
+ * an officer reads the justification and closes it with a written review
+ * (sealed like the justification, 1..2000 bytes).  Closing is audited
+ * ("exception_review").  CU_ERR_CONFLICT if already closed.
+ */
+typedef struct cu_exception_view {
+	const cu_exception_row *row;
+	const char *justification;   /* opened; valid during the callback */
+	const char *review;          /* opened, or NULL while open */
+} cu_exception_view;
+typedef int (*cu_exception_fn)(void *ud, const cu_exception_view *view);
+CU_WARN_UNUSED cu_result cu_access_exception_list(cu_store *s, const cu_vault *v,
+						  const cu_actor *actor, bool open_only,
+						  cu_exception_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *actor,
+						   const char *id, const char *review);
+
 /* Opens the allowed fields of row into out (cu_record_init'd); nothing else. */
 CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
 					const cu_member_row *row, cu_fieldset allowed,
@@ -161,8 +180,10 @@ CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
  *      (no case reference, no diary)            -> CU_ERR_CASE_REQUIRED;
  *      one that is not clean one-line UTF-8      -> CU_ERR_INVALID_ARGUMENT
  *   6. the member must exist and not be erased  -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
- *   7. a purpose that needs consent needs the member's current consent to
- *      it (store_consent.h)                     -> CU_ERR_CONSENT_REQUIRED
+ *   7. what the member agreed to, as for field reads: their consent to the
+ *      purpose (consent.h) allows; without it, a purpose marked
+ *      consent_required, or one the policy version they accepted did not
+ *      mark `diaries` (or lacked)               -> CU_ERR_CONSENT_REQUIRED
  * Every decision, allow or deny, is audited: action "read_diaries", the
  * actor, role, member, purpose and case, fields "diaries", the decision and
  * its reason — never an entry's content.

@@ -27,6 +27,12 @@ typedef struct cu_config {
 	unsigned long long argon2_opslimit;
 	size_t argon2_memlimit_kib;
 	unsigned import_batch;      /* rows per import transaction */
+	char notify_mode[8];        /* notify: "files", "smtp" or "off" */
+	char notify_smtp_url[512];   /* notify: smtp://host:port or smtps://host:port */
+	char notify_from[256];       /* notify: the From address */
+	char notify_purpose[48];     /* notify: the purpose an address is read under */
+	unsigned notify_max_attempts;/* notify: attempts before a message is given up */
+	unsigned notify_interval_ms; /* notify: the server's delivery poll interval */
 } cu_config;
 
 /* Fills the defaults. */

@@ -52,7 +52,9 @@ CU_WARN_UNUSED cu_result cu_versions_get(cu_store *s, const char *version,
 
 /*
  * The version a member accepted: their explicit acceptance, else the one in
- * force when they registered.  CU_ERR_NOT_FOUND if neither is known.
+ * force when they registered, else (registered before any version was
+ * recorded) the earliest version published.  CU_ERR_NOT_FOUND only if no
+ * version was ever published.
  */
 CU_WARN_UNUSED cu_result cu_versions_accepted(cu_store *s, const char *member,
 					      int64_t registered_us,

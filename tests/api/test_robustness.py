@@ -245,7 +245,7 @@ def test_policy_reload_on_sighup(srv, full_member):
         good = f.read()
     try:
         srv.proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: "loaded" in srv.stderr())
+        wait_for(lambda: "in force" in srv.stderr())
         with open(path, "wb") as f:
             f.write(b'{"version": "broken", "fields": [')
         srv.proc.send_signal(signal.SIGHUP)

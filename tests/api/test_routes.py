@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import ROLES, SOURCE, assert_error_body, assert_no_personal
+from conftest import POLICY, ROLES, SOURCE, assert_error_body, assert_no_personal
 
 PRINCIPALS = ROLES + ["member", "anon"]
 OK = "ok"
@@ -34,6 +34,10 @@ def only(allowed, ok_status, others=(403, "forbidden")):
 READ_OK = only(["staff", "officer", "subcontractor"], 200)
 READ_OK.update({"service": (403, "purpose_not_allowed"), "analyst": (403, "purpose_not_allowed"),
                 "admin": (403, "purpose_not_allowed")})
+# Diaries: only under a purpose marked `diaries` (tos_review: staff, officer), with a case.
+DIARY_READ = only(["staff", "officer"], 200)
+DIARY_READ.update({p: (403, "purpose_not_allowed")
+                   for p in ("analyst", "service", "subcontractor", "admin")})
 
 # (method, route template) -> {principal: status or (status, error code)}
 EXPECT = {
@@ -57,6 +61,29 @@ EXPECT = {
     ("DELETE", "/v1/session"): only(["member"], 204),
     ("GET", "/v1/audit"): only(["officer"], 200),
     ("GET", "/v1/audit/verify"): only(["officer"], 200),
+    ("GET", "/v1/me/notices"): only(["member"], 200),
+    ("POST", "/v1/me/notices/{id}/read"): only(["member"], 200),
+    ("GET", "/v1/notify/outbox"): only(["officer"], 200),
+    ("POST", "/v1/me/diaries"): only(["member"], 201),
+    ("GET", "/v1/me/diaries"): only(["member"], 200),
+    ("PATCH", "/v1/me/diaries/{id}"): only(["member"], 200),
+    ("DELETE", "/v1/me/diaries/{id}"): only(["member"], 204),
+    ("GET", "/v1/members/{id}/diaries"): DIARY_READ,
+    ("GET", "/v1/me/consents"): only(["member"], 200),
+    ("PUT", "/v1/me/consents"): only(["member"], 200),
+    ("GET", "/v1/me/consents/{id}/receipt"): only(["member"], 200),
+    ("POST", "/v1/me/policy/accept"): only(["member"], 200),
+    ("GET", "/v1/me/policy/changes"): only(["member"], 200),
+    ("GET", "/v1/policy"): everyone(200),
+    ("GET", "/v1/policy/versions"): everyone(200),
+    ("GET", "/v1/policy/versions/{version}"): everyone(200),
+    # Republishing the version in force: admitted, then refused as a conflict (publishing a
+    # new version here would change the suite's policy; test_consent.py does that on a
+    # server of its own).
+    ("POST", "/v1/policy/versions"): only(["officer", "admin"], (409, "conflict")),
+    ("POST", "/v1/exceptions"): only(["officer"], 200),
+    ("GET", "/v1/exceptions"): only(["officer"], 200),
+    ("POST", "/v1/exceptions/{id}/close"): only(["officer"], 200),
 }
 
 
@@ -93,6 +120,36 @@ def fresh_session(srv, m):
     return s
 
 
+def notice_of(srv, member):
+    """The id of one of member's notices, queued by the operator's test command if need be."""
+    notices = srv.get("/v1/me/notices", member=member).json()["notices"]
+    if not notices:
+        r = srv.cli("notify", "test", "--member", member.id)
+        assert r.returncode == 0, r.stderr
+        notices = srv.get("/v1/me/notices", member=member).json()["notices"]
+    return notices[0]["id"]
+
+
+def consent_of(srv, member):
+    """The id of one of member's recorded choices (a cookie choice, made if need be)."""
+    r = srv.request("PUT", "/v1/me/consents", member=member,
+                    json={"kind": "cookie", "target": "preferences", "granted": True})
+    assert r.status_code == 200, r.text
+    return r.json()["consent"]["id"]
+
+
+EXCEPTION_BODY = {"purpose": "support", "exception": "law",
+                  "justification": "Route matrix: a court order requires the contact details."}
+
+
+def open_review(srv, member_id):
+    """Opens a review with an exceptional read of member_id; returns the review's id."""
+    r = srv.post("/v1/exceptions", role="officer", json=dict(EXCEPTION_BODY, member=member_id))
+    assert r.status_code == 200, r.text
+    return next(x["id"] for x in reversed(srv.get("/v1/exceptions", role="officer").json()
+                                          ["exceptions"]) if x["member"] == member_id)
+
+
 @pytest.mark.parametrize("method,route,principal", CELLS)
 def test_route_access(srv, full_member, portal_member, login_member, method, route, principal):
     want = EXPECT[(method, route)][principal]
@@ -110,8 +167,17 @@ def test_route_access(srv, full_member, portal_member, login_member, method, rou
     path = route.replace("{service}", "newsletter")
     target = portal_member if principal == "member" else full_member
     path = path.replace("{id}", target.id)
+    if route == "/v1/me/notices/{id}/read" and principal == "member":
+        path = route.replace("{id}", notice_of(srv, member))
+    if route == "/v1/me/consents/{id}/receipt" and principal == "member":
+        path = route.replace("{id}", consent_of(srv, member))
+    if route == "/v1/exceptions/{id}/close" and principal == "officer":
+        path = route.replace("{id}", open_review(srv, full_member.id))
+    path = path.replace("{version}", POLICY["version"])
     if route == "/v1/members/{id}":
         kw["params"] = {"purpose": "support"}
+    elif route == "/v1/members/{id}/diaries":
+        kw["params"] = {"purpose": "tos_review", "case": "TOS-ROUTES-1"}
     elif route == "/v1/audit":
         kw["params"] = {"member": full_member.id, "limit": 5}
     if method == "POST" and route == "/v1/members":
@@ -120,8 +186,23 @@ def test_route_access(srv, full_member, portal_member, login_member, method, rou
         kw["json"] = dict(values, password="sign-up password") if principal == "anon" else values
     elif route == "/v1/members/search":
         kw["json"] = {"email": full_member.email}
+    elif route.startswith("/v1/me/diaries"):
+        if method in ("POST", "PATCH"):
+            kw["json"] = {"title": "route matrix", "body": "an entry"}
+        if route.endswith("{id}") and principal == "member":
+            made = srv.post("/v1/me/diaries", member=member, json={"title": "to change", "body": ""})
+            assert made.status_code == 201, made.text
+            path = route.replace("{id}", made.json()["id"])
     elif method == "PATCH":
         kw["json"] = {"hobbies": portal_member.values["hobbies"]}
+    elif route == "/v1/me/consents" and method == "PUT":
+        kw["json"] = {"kind": "cookie", "target": "statistics", "granted": False}
+    elif route == "/v1/policy/versions" and method == "POST":
+        kw["json"] = srv.get(f"/v1/policy/versions/{POLICY['version']}").json()
+    elif route == "/v1/exceptions" and method == "POST":
+        kw["json"] = dict(EXCEPTION_BODY, member=full_member.id)
+    elif route == "/v1/exceptions/{id}/close":
+        kw["json"] = {"review": "Route matrix: checked, lawful."}
     elif route == "/v1/session" and method == "POST":
         kw["json"] = {"email": login_member.email, "password": login_member.password}
 

@@ -117,7 +117,7 @@ check "--version exits 0" status_is 0
 
 for cmd in init import member "member find" "member show" "member erase" audit \
 	"audit verify" policy "policy check" config token "token create" "token list" \
-	"token revoke"; do
+	"token revoke" notify "notify deliver" "notify test"; do
 	# shellcheck disable=SC2086 # the subcommand is meant to split
 	run $cmd --help
 	check "'$cmd --help' exits 0 and describes it" eval 'status_is 0 && stdout_has "custodian"'

@@ -734,6 +734,60 @@ static void test_progress(void **state)
 	assert_int_equal(p.last_done, 70000);
 }
 
+/*
+ * Verification checks a long chain in blocks, on a second thread: a break far
+ * into the chain is found, and with two breaks the first is the one named.
+ */
+static void test_tamper_long_chain(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_report r;
+
+	append_range(f, 1, 20000);
+	tamper(f, "UPDATE audit SET actor = 'someone-else' WHERE seq = 17001");
+	assert_broken_at(f, 17001);
+	assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(r.checked, 17000);
+	tamper(f, "UPDATE audit SET reason = 'changed' WHERE seq = 3");
+	assert_broken_at(f, 3);
+	assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(r.checked, 2);
+}
+
+/* Entries larger than a verification block are checked too (hashed whole). */
+static void test_large_entries(void **state)
+{
+	struct fx *f = *state;
+	enum { BIG = 65535 };
+	char *big = malloc(BIG + 1);
+	cu_audit_report r;
+
+	assert_non_null(big);
+	memset(big, 'x', BIG);
+	big[BIG] = '\0';
+	append_range(f, 1, 10);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	for (int i = 11; i <= 13; i++) {
+		/* Five texts at the bound: over 300 KiB to hash. */
+		cu_audit_entry e = {.actor = big, .role = "staff", .action = big, .member = "",
+		                    .purpose = big, .fields = big, .decision = "allow",
+		                    .reason = big, .case_ref = "", .time_us = 1};
+
+		assert_int_equal(cu_audit_append(f->a, f->s, &e), CU_OK);
+		assert_int_equal(e.seq, (uint64_t)i);
+	}
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	cu_audit_commit(f->a);
+	free(big);
+	append_range(f, 14, 20);
+	assert_int_equal(verify(f, &r), CU_OK);
+	assert_int_equal(r.checked, 20);
+	tamper(f, "UPDATE audit SET reason = 'short' WHERE seq = 12");
+	assert_broken_at(f, 12);
+	assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(r.checked, 11);
+}
+
 /* By-member reads of the log (a member's access history) use the same rows. */
 struct seqs {
 	uint64_t seq[8];
@@ -794,6 +848,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tamper_rehashed_last, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_triggers_refuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tamper_long_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_by_member, setup, teardown),
 	};
 

@@ -235,6 +235,12 @@ static void test_new_version_needs_acceptance(void **state)
 		/* Asked about a moment after publication, the new version is in force. */
 		assert_int_equal(cu_versions_accepted(ctx->store, id, cu_now_us(), version), CU_OK);
 		assert_string_equal(version, "2027-01-01.1");
+		/*
+		 * Registered before any version was recorded (a store older than versions):
+		 * held to the earliest version, not to the newest one in force.
+		 */
+		assert_int_equal(cu_versions_accepted(ctx->store, id, 1, version), CU_OK);
+		assert_string_equal(version, old_version);
 		cu_member_row_release(&mrow);
 	}
 	/* The new purpose: not before the member agrees. */

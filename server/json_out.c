@@ -1,0 +1,143 @@
+/*
+ * json_out.c — compact JSON text without a tree (see json_out.h).
+ */
+#include "json_out.h"
+
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cu_jw_init(cu_jw *w, size_t cap)
+{
+	w->len = 0;
+	w->cap = cap;
+	w->failed = false;
+	w->buf = cap < SIZE_MAX ? malloc(cap + 1) : NULL;
+	if (!w->buf)
+		w->failed = true;
+}
+
+static void put(cu_jw *w, const char *s, size_t n)
+{
+	if (w->failed)
+		return;
+	if (n > w->cap - w->len) {
+		w->failed = true;
+		return;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+void cu_jw_raw(cu_jw *w, const char *text)
+{
+	put(w, text, strlen(text));
+}
+
+/* jansson's utf8_check_first / utf8_check_full, over a whole string. */
+bool cu_jw_utf8_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i];
+		uint32_t v;
+		size_t k;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c < 0xc2 || c > 0xf4)
+			return false;
+		k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (n - i < k)
+			return false;
+		v = c & (k == 2 ? 0x1f : k == 3 ? 0x0f : 0x07);
+		for (size_t j = 1; j < k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return false;
+			v = v << 6 | (p[i + j] & 0x3f);
+		}
+		if ((k == 3 && v < 0x800) || (k == 4 && v < 0x10000) || v > 0x10ffff ||
+		    (v >= 0xd800 && v <= 0xdfff))
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+int cu_jw_str(cu_jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+
+	if (!cu_jw_utf8_ok(s, n))
+		return -1;
+	put(w, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		size_t el = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, s + run, i - run);
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			el = 6;
+		}
+		put(w, esc, el);
+	}
+	put(w, s + run, n - run);
+	put(w, "\"", 1);
+	return 0;
+}
+
+void cu_jw_member(cu_jw *w, bool *first, const char *key, const char *value, size_t n)
+{
+	size_t kl = strlen(key);
+
+	if (!cu_jw_utf8_ok(key, kl) || !cu_jw_utf8_ok(value, n))
+		return;
+	if (!*first)
+		put(w, ",", 1);
+	*first = false;
+	cu_jw_str(w, key, kl);
+	put(w, ":", 1);
+	cu_jw_str(w, value, n);
+}
+
+char *cu_jw_finish(cu_jw *w)
+{
+	char *out;
+
+	if (w->failed) {
+		if (w->buf) {
+			sodium_memzero(w->buf, w->len);
+			free(w->buf);
+		}
+		w->buf = NULL;
+		return NULL;
+	}
+	w->buf[w->len] = '\0';
+	out = w->buf;
+	w->buf = NULL;
+	return out;
+}
