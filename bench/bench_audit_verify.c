@@ -27,7 +27,7 @@
 #include "bench_util.h"
 
 #define GOAL_RATIO 0.25
-#define GOAL_RATE 1000000.0
+#define GOAL_RATE  1000000.0
 #define ROUNDS_MAX 5
 /* entry_hash's fixed part: domain, prev, seq, time, nine u32 lengths */
 #define FIXED_BYTES (11 + 32 + 8 + 8 + 9 * 4)
@@ -38,11 +38,11 @@ static unsigned timeout_s;
 static int chain_size(unsigned long long *n, unsigned long long *bytes)
 {
 	static const char q[] =
-		"SELECT count(*), total(length(CAST(actor AS BLOB)) + length(CAST(role AS BLOB))"
-		" + length(CAST(action AS BLOB)) + length(CAST(member AS BLOB))"
-		" + length(CAST(purpose AS BLOB)) + length(CAST(fields AS BLOB))"
-		" + length(CAST(decision AS BLOB)) + length(CAST(reason AS BLOB))"
-		" + length(CAST(case_ref AS BLOB))) FROM audit";
+	    "SELECT count(*), total(length(CAST(actor AS BLOB)) + length(CAST(role AS BLOB))"
+	    " + length(CAST(action AS BLOB)) + length(CAST(member AS BLOB))"
+	    " + length(CAST(purpose AS BLOB)) + length(CAST(fields AS BLOB))"
+	    " + length(CAST(decision AS BLOB)) + length(CAST(reason AS BLOB))"
+	    " + length(CAST(case_ref AS BLOB))) FROM audit";
 	char path[2200];
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -58,7 +58,7 @@ static int chain_size(unsigned long long *n, unsigned long long *bytes)
 	}
 	if (!ok)
 		fprintf(stderr, "bench: cannot read the audit table of '%s': %s\n", path,
-			db ? sqlite3_errmsg(db) : "open failed");
+		        db ? sqlite3_errmsg(db) : "open failed");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return ok ? 0 : -1;
@@ -95,7 +95,7 @@ static int run_verify(unsigned long long n, bench_run *r)
 	snprintf(want, sizeof(want), "audit intact: %llu entries checked", n);
 	if (bench_first_line(out, line, sizeof(line)) || strcmp(line, want) != 0) {
 		fprintf(stderr, "bench: custodian audit verify said '%s', expected '%s'\n", line,
-			want);
+		        want);
 		return -1;
 	}
 	return 0;
@@ -124,8 +124,9 @@ int main(int argc, char **argv)
 	printf("== audit verify: %llu entries, %.1f bytes hashed per entry, %u round(s)\n", n,
 	       (double)bytes / (double)n, rounds);
 	for (unsigned r = 0; r < rounds; r++) {
-		int failed = r % 2 == 0 ? run_baseline(n, bytes, &base[r]) || run_verify(n, &ours[r])
-					: run_verify(n, &ours[r]) || run_baseline(n, bytes, &base[r]);
+		int failed = r % 2 == 0
+		                 ? run_baseline(n, bytes, &base[r]) || run_verify(n, &ours[r])
+		                 : run_verify(n, &ours[r]) || run_baseline(n, bytes, &base[r]);
 
 		if (failed)
 			return 1;
@@ -149,13 +150,14 @@ int main(int argc, char **argv)
 	printf("  verify peak RSS ratio (custodian / BLAKE2b)   = %.2f\n",
 	       (double)rss_ours / (double)rss_base);
 	if (n < 1000000)
-		printf("  (the goals are set for 1000000+ entries; a smaller chain is a smoke test:\n"
-		       "   opening the data directory weighs more than the walk)\n");
+		printf(
+		    "  (the goals are set for 1000000+ entries; a smaller chain is a smoke test:\n"
+		    "   opening the data directory weighs more than the walk)\n");
 	printf("result: audit_verify entries=%llu baseline_entries_per_s=%.0f"
 	       " custodian_entries_per_s=%.0f ratio=%.3f goal=%.2f %s rate_goal=%.0f %s"
 	       " rss_custodian_mib=%.1f rss_baseline_mib=%.1f\n",
-	       n, (double)n / bb->secs, rate, ratio, GOAL_RATIO,
-	       bench_verdict(ratio >= GOAL_RATIO), GOAL_RATE, bench_verdict(rate > GOAL_RATE),
-	       (double)rss_ours / 1024.0, (double)rss_base / 1024.0);
+	       n, (double)n / bb->secs, rate, ratio, GOAL_RATIO, bench_verdict(ratio >= GOAL_RATIO),
+	       GOAL_RATE, bench_verdict(rate > GOAL_RATE), (double)rss_ours / 1024.0,
+	       (double)rss_base / 1024.0);
 	return 0;
 }

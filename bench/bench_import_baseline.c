@@ -22,8 +22,8 @@
  *     "operator", action "register", the member id, the field names,
  *     "done", "registered", and 32-byte prev and hash;
  *
- * N = the number of records in SIZES.  BATCH rows per transaction (BEGIN IMMEDIATE ... COMMIT), with the audit
- * head written to meta once per commit, as the store does.  No parsing, no
+ * N = the number of records in SIZES.  BATCH rows per transaction (BEGIN IMMEDIATE ... COMMIT),
+ * with the audit head written to meta once per commit, as the store does.  No parsing, no
  * validation, no crypto, no hashing.
  */
 #include <sqlite3.h>
@@ -38,22 +38,22 @@
 
 /* The store's statements, verbatim (src/store_sqlite.c). */
 static const char sql_member_insert[] =
-	"INSERT INTO members (id, key_id, wrapped, email_bidx, phone_bidx, fields,"
-	" present, password_hash, created_us, updated_us, erased_us)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "INSERT INTO members (id, key_id, wrapped, email_bidx, phone_bidx, fields,"
+    " present, password_hash, created_us, updated_us, erased_us)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char sql_audit_append[] =
-	"INSERT INTO audit (seq, time_us, actor, role, action, member, purpose, fields, "
-	"decision, reason, case_ref, prev, hash)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "INSERT INTO audit (seq, time_us, actor, role, action, member, purpose, fields, "
+    "decision, reason, case_ref, prev, hash)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 static const char sql_meta_set[] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-				   " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+                                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 #define WRAPPED_BYTES 73
-#define BIDX_BYTES 32
-#define HASH_BYTES 32
-#define ID_LEN 22
+#define BIDX_BYTES    32
+#define HASH_BYTES    32
+#define ID_LEN        22
 #define SEAL_OVERHEAD 41
-#define RECORD_MAX (6 + SYNTH_NFIELDS * (1 + 40 + 4 + SYNTH_VALUE_MAX + SEAL_OVERHEAD))
+#define RECORD_MAX    (6 + SYNTH_NFIELDS * (1 + 40 + 4 + SYNTH_VALUE_MAX + SEAL_OVERHEAD))
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 
@@ -86,7 +86,7 @@ static void fill(unsigned char *p, size_t n)
 static void random_id(char out[ID_LEN + 1])
 {
 	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	uint64_t a = fast_rand(), b = fast_rand();
 
 	for (int i = 0; i < ID_LEN; i++) {
@@ -176,16 +176,16 @@ int main(int argc, char **argv)
 	sqlite3_busy_timeout(db, 5000);
 	exec(db, "PRAGMA journal_mode=WAL");
 	exec(db, "PRAGMA synchronous=FULL;"
-		 "PRAGMA foreign_keys=ON;"
-		 "PRAGMA secure_delete=ON;"
-		 "PRAGMA temp_store=MEMORY;");
+	         "PRAGMA foreign_keys=ON;"
+	         "PRAGMA secure_delete=ON;"
+	         "PRAGMA temp_store=MEMORY;");
 	if (sqlite3_prepare_v3(db, sql_member_insert, -1, SQLITE_PREPARE_PERSISTENT, &ins_member,
-			       NULL) ||
+	                       NULL) ||
 	    sqlite3_prepare_v3(db, sql_audit_append, -1, SQLITE_PREPARE_PERSISTENT, &ins_audit,
-			       NULL) ||
+	                       NULL) ||
 	    sqlite3_prepare_v3(db, sql_meta_set, -1, SQLITE_PREPARE_PERSISTENT, &meta, NULL) ||
 	    sqlite3_prepare_v3(db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT, &begin,
-			       NULL) ||
+	                       NULL) ||
 	    sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL))
 		die(db, "prepare");
 
@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 		sqlite3_stmt *last;
 
 		if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-				       -1, &last, NULL))
+		                       -1, &last, NULL))
 			die(db, "prepare");
 		if (sqlite3_step(last) == SQLITE_ROW) {
 			seq = (uint64_t)sqlite3_column_int64(last, 0);
@@ -222,7 +222,8 @@ int main(int argc, char **argv)
 			rlen = sizes[at++];
 			present = sizes[at++];
 			if (rlen > sizeof(record)) {
-				fprintf(stderr, "bench_import_baseline: record of %zu bytes\n", rlen);
+				fprintf(stderr, "bench_import_baseline: record of %zu bytes\n",
+				        rlen);
 				return 1;
 			}
 			field_names(present, names);
@@ -236,9 +237,9 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(ins_member, 2, 1);
 			sqlite3_bind_blob64(ins_member, 3, wrapped, sizeof(wrapped), SQLITE_STATIC);
 			sqlite3_bind_blob64(ins_member, 4, email_bidx, sizeof(email_bidx),
-					    SQLITE_STATIC);
+			                    SQLITE_STATIC);
 			sqlite3_bind_blob64(ins_member, 5, phone_bidx, sizeof(phone_bidx),
-					    SQLITE_STATIC);
+			                    SQLITE_STATIC);
 			sqlite3_bind_blob64(ins_member, 6, record, rlen, SQLITE_STATIC);
 			sqlite3_bind_int64(ins_member, 7, (sqlite3_int64)present);
 			sqlite3_bind_int64(ins_member, 9, t);
@@ -265,8 +266,8 @@ int main(int argc, char **argv)
 		}
 		/* The audit head, once per commit ("<seq>:<64 hex>"). */
 		{
-			size_t o = (size_t)snprintf(head, sizeof(head), "%llu:",
-						    (unsigned long long)seq);
+			size_t o =
+			    (size_t)snprintf(head, sizeof(head), "%llu:", (unsigned long long)seq);
 
 			for (int k = 0; k < HASH_BYTES; k++)
 				o += (size_t)snprintf(head + o, sizeof(head) - o, "%02x", hash[k]);

@@ -40,7 +40,7 @@ static inline double bench_now(void)
  * a typo must not silently run the default size.
  */
 static inline unsigned long bench_env(const char *name, unsigned long def, unsigned long min,
-				      unsigned long max)
+                                      unsigned long max)
 {
 	const char *s = getenv(name);
 	unsigned long v;
@@ -52,15 +52,15 @@ static inline unsigned long bench_env(const char *name, unsigned long def, unsig
 	v = strtoul(s, &end, 10);
 	if (errno || *end || s[0] == '-' || v < min || v > max) {
 		fprintf(stderr, "bench: %s='%s' is not a number from %lu to %lu\n", name, s, min,
-			max);
+		        max);
 		exit(2);
 	}
 	return v;
 }
 
 /* Parses a decimal argument; exit(2) when it is not one in [min, max]. */
-static inline unsigned long long bench_arg(const char *what, const char *s,
-					   unsigned long long min, unsigned long long max)
+static inline unsigned long long bench_arg(const char *what, const char *s, unsigned long long min,
+                                           unsigned long long max)
 {
 	unsigned long long v;
 	char *end;
@@ -69,19 +69,19 @@ static inline unsigned long long bench_arg(const char *what, const char *s,
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
 		fprintf(stderr, "bench: %s '%s' is not a number from %llu to %llu\n", what, s, min,
-			max);
+		        max);
 		exit(2);
 	}
 	return v;
 }
 
 typedef struct bench_run {
-	double secs;          /* wall time, fork to reaped */
-	double cpu_secs;      /* user + system time of the child, all its threads */
-	double written_mib;   /* what it made the kernel write to storage (ru_oublock) */
-	long maxrss_kib;      /* peak resident set of the child (ru_maxrss) */
-	int exit_code;        /* exit status, or -1 when killed by a signal */
-	int signal;           /* the signal that killed it, or 0 */
+	double secs;        /* wall time, fork to reaped */
+	double cpu_secs;    /* user + system time of the child, all its threads */
+	double written_mib; /* what it made the kernel write to storage (ru_oublock) */
+	long maxrss_kib;    /* peak resident set of the child (ru_maxrss) */
+	int exit_code;      /* exit status, or -1 when killed by a signal */
+	int signal;         /* the signal that killed it, or 0 */
 } bench_run;
 
 /*
@@ -92,7 +92,7 @@ typedef struct bench_run {
  * (look at r->exit_code), -1 when it could not be started.
  */
 static inline int bench_spawn(char *const argv[], const char *out_path, const char *err_path,
-			      unsigned timeout_s, bench_run *r)
+                              unsigned timeout_s, bench_run *r)
 {
 	struct rusage ru;
 	double t0;
@@ -107,7 +107,7 @@ static inline int bench_spawn(char *const argv[], const char *out_path, const ch
 		return -1;
 	if (pid == 0) {
 		const char *paths[2] = {out_path ? out_path : "/dev/null",
-					err_path ? err_path : "/dev/null"};
+		                        err_path ? err_path : "/dev/null"};
 
 		for (int i = 0; i < 2; i++) {
 			int fd = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -126,7 +126,7 @@ static inline int bench_spawn(char *const argv[], const char *out_path, const ch
 	}
 	r->secs = bench_now() - t0;
 	r->cpu_secs = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	              (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	/* ru_oublock counts 512-byte units of the task's write_bytes. */
 	r->written_mib = (double)ru.ru_oublock * 512.0 / 1048576.0;
 	r->maxrss_kib = ru.ru_maxrss;
@@ -168,15 +168,14 @@ static inline void bench_table_head(const char *what, const char *per_second)
 }
 
 static inline void bench_table_row(const char *name, const bench_run *r, uint64_t count,
-				   long maxrss_kib)
+                                   long maxrss_kib)
 {
 	printf("  %-36s %9.3f %9.2f %12.0f %6.1f MiB %8.0f MiB\n", name, r->secs, r->cpu_secs,
 	       (double)count / r->secs, (double)maxrss_kib / 1024.0, r->written_mib);
 }
 
 /* Prints why a child failed, and the end of what it wrote to err_path. */
-static inline void bench_report_failure(const char *what, const bench_run *r,
-					const char *err_path)
+static inline void bench_report_failure(const char *what, const bench_run *r, const char *err_path)
 {
 	char buf[2048];
 	FILE *f;
@@ -185,7 +184,7 @@ static inline void bench_report_failure(const char *what, const bench_run *r,
 
 	if (r->signal == SIGALRM)
 		fprintf(stderr, "bench: %s: killed after the time limit (CU_BENCH_TIMEOUT)\n",
-			what);
+		        what);
 	else if (r->signal)
 		fprintf(stderr, "bench: %s: killed by signal %d\n", what, r->signal);
 	else

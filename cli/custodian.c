@@ -22,9 +22,11 @@
 #include "custodian/import.h"
 #include "custodian/members.h"
 #include "custodian/notify.h"
+#include "custodian/partners.h"
 #include "custodian/policy.h"
 #include "custodian/versions.h"
 #include "custodian/consent.h"
+#include "custodian/requests.h"
 #include "server.h"
 #include "custodian/tokens.h"
 
@@ -32,7 +34,7 @@
 #define EXIT_USAGE 2
 
 static const char *data_dir;
-static const cu_actor operator_actor = {"operator", CU_ROLE_OPERATOR, NULL};
+static const cu_actor operator_actor = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
 
 static void die_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void die_line(const char *fmt, ...)
@@ -242,8 +244,8 @@ static int member_show(int argc, char **argv)
 			purpose = argv[++i];
 		else if (!strcmp(argv[i], "--case") && i + 1 < argc)
 			case_ref = argv[++i];
-		else if (!id && argv[i][0] != '-')
-			id = argv[i];
+		else if (!id && strcmp(argv[i], "--purpose") && strcmp(argv[i], "--case"))
+			id = argv[i]; /* base64url ids may begin with '-' */
 		else {
 			die_line("unexpected argument '%s' (usage: custodian member show ID --purpose P)",
 				 argv[i]);
@@ -308,7 +310,8 @@ static int member_erase(int argc, char **argv)
 	cu_ctx *ctx;
 	cu_result rc;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	/* Not "starts with '-'": base64url ids may. */
+	if (argc != 2) {
 		die_line("expected one ID (usage: custodian member erase ID)");
 		return EXIT_USAGE;
 	}
@@ -469,9 +472,9 @@ static const char *name_problem_words(const char *reason)
 
 static int token_create(int argc, char **argv)
 {
-	static const char usage_line[] =
-	    "usage: custodian token create --role R --name N [--expires YYYY-MM-DD]";
-	const char *role_arg = NULL, *name = NULL, *expires_arg = NULL, *problem;
+	static const char usage_line[] = "usage: custodian token create --role R --name N "
+					 "[--expires YYYY-MM-DD] [--contract ID]";
+	const char *role_arg = NULL, *name = NULL, *expires_arg = NULL, *contract = NULL, *problem;
 	char secret[CU_TOKEN_SECRET_LEN + 1], id[CU_ID_LEN + 1], when[40];
 	int64_t expires_us = 0;
 	cu_role role;
@@ -485,6 +488,8 @@ static int token_create(int argc, char **argv)
 			name = argv[++i];
 		} else if (!strcmp(argv[i], "--expires") && i + 1 < argc) {
 			expires_arg = argv[++i];
+		} else if (!strcmp(argv[i], "--contract") && i + 1 < argc) {
+			contract = argv[++i];
 		} else {
 			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
 			return EXIT_USAGE;
@@ -508,6 +513,10 @@ static int token_create(int argc, char **argv)
 		die_line("%s (%s)", name_problem_words(problem), usage_line);
 		return EXIT_USAGE;
 	}
+	if (contract && role != CU_ROLE_SUBCONTRACTOR) {
+		die_line("--contract binds a subcontractor's token only (%s)", usage_line);
+		return EXIT_USAGE;
+	}
 	if (expires_arg) {
 		expires_us = parse_date_us(expires_arg);
 		if (expires_us < 0) {
@@ -522,14 +531,24 @@ static int token_create(int argc, char **argv)
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
-	rc = cu_token_create(ctx, NULL, role, name, expires_us, secret, id);
+	rc = cu_token_create_bound(ctx, NULL, role, name, expires_us, contract, secret, id);
 	cu_ctx_close(ctx);
+	if (rc == CU_ERR_NOT_FOUND && contract) {
+		die_line("no subcontractor '%s' (register it with 'subcontractor add')", contract);
+		return EXIT_NO;
+	}
 	if (rc) {
 		die_line("token create failed: %s", cu_strerror(rc));
 		return EXIT_NO;
 	}
-	printf("created token %s: role %s, expires %s\n", id, cu_role_name(role),
+	printf("created token %s: role %s, expires %s", id, cu_role_name(role),
 	       format_time(expires_us, when, sizeof(when)));
+	if (contract)
+		printf(", contract %s", contract);
+	printf("\n");
+	if (role == CU_ROLE_SUBCONTRACTOR && !contract)
+		printf("note: bound to no contract, this token reads nothing "
+		       "(use --contract ID)\n");
 	printf("secret: %s\n", secret);
 	printf("this secret is shown only now and is not stored (only its hash is kept): "
 	       "keep it safe\n");
@@ -594,7 +613,8 @@ static int token_revoke(int argc, char **argv)
 	cu_ctx *ctx;
 	cu_result rc;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	/* Not "starts with '-'": base64url ids may. */
+	if (argc != 2) {
 		die_line("expected one ID (usage: custodian token revoke ID)");
 		return EXIT_USAGE;
 	}
@@ -875,6 +895,29 @@ static int receipt_verify(int argc, char **argv)
 			len = strlen(text);
 		}
 	}
+	{
+		/* An erasure certificate (requests.h) is signed the same way: checked here too. */
+		json_t *j = json_loadb(doc, len, 0, NULL);
+		bool certificate = json_is_object(json_object_get(j, "certificate"));
+
+		json_decref(j);
+		if (certificate) {
+			rc = cu_request_certificate_verify(doc, len, ctx ? ctx->vault : NULL, what,
+							   sizeof(what));
+			free(doc);
+			if (rc) {
+				die_line("certificate not valid: %s", what);
+				cu_ctx_close(ctx);
+				return EXIT_NO;
+			}
+			printf("certificate valid: erasure%s\n",
+			       ctx ? "; signed by this custodian"
+				   : "; signature checked (no data directory to check the key "
+				     "against)");
+			cu_ctx_close(ctx);
+			return 0;
+		}
+	}
 	rc = cu_consent_receipt_verify(doc, len, ctx ? ctx->vault : NULL, what, sizeof(what),
 				       summary, sizeof(summary));
 	free(doc);
@@ -894,16 +937,20 @@ static const struct command receipt_commands[] = {
 	{"verify", receipt_verify, "custodian [--data DIR] receipt verify FILE",
 	 "Checks a consent receipt: its Ed25519 signature over the receipt, and —\n"
 	 "when DIR is a data directory — that the key is this custodian's.  Exit 0\n"
-	 "and a summary when valid; exit 1 naming the problem otherwise.", NULL},
+	 "and a summary when valid; exit 1 naming the problem otherwise.  An erasure\n"
+	 "certificate ({\"certificate\": ..., \"signature\": ...}) is checked the same way.",
+	 NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static const struct command token_commands[] = {
 	{"create", token_create,
-	 "custodian token create --role R --name N [--expires YYYY-MM-DD]",
+	 "custodian token create --role R --name N [--expires YYYY-MM-DD] [--contract ID]",
 	 "Issues a bearer token for the API.  R is one of staff, analyst, service,\n"
 	 "subcontractor, officer or admin; N (1..64 characters) says who or what holds\n"
 	 "it.  With --expires the token stops working at 00:00 UTC on that date.\n"
+	 "A subcontractor's token is bound with --contract to a subcontractor's\n"
+	 "contract (see 'subcontractor add'): it reads only within that contract.\n"
 	 "Prints the token's id and its secret.  The secret is shown only this once:\n"
 	 "only its hash is stored, so it cannot be shown again; revoke and create a\n"
 	 "new one if it is lost.  Audited.", NULL},
@@ -941,6 +988,360 @@ static int cmd_receipt(int argc, char **argv)
 static int cmd_token(int argc, char **argv)
 {
 	return dispatch("token", token_commands, argc, argv);
+}
+
+/* ---- third parties, subcontractors, provisions (partners.h) ------------ */
+
+#define LIST_MAX 64
+
+/*
+ * Splits a comma-separated argument into at most LIST_MAX names, in a copy
+ * (*buf, the caller frees).  Returns the count, or -1 when there are more.
+ */
+static int split_list(const char *arg, char **buf, const char **out)
+{
+	int n = 0;
+	char *p;
+
+	*buf = strdup(arg);
+	if (!*buf)
+		return -1;
+	for (p = *buf; *p;) {
+		size_t k = strcspn(p, ",");
+
+		if (n == LIST_MAX)
+			return -1;
+		out[n++] = p;
+		p += k;
+		if (*p == ',')
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* One line naming each bad input of a registration. */
+static void field_errors(const char *what, const cu_errors *errs)
+{
+	char line[512] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < errs->n && o < sizeof(line); i++)
+		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s--%s %s", i ? ", " : "",
+				      errs->e[i].field, errs->e[i].reason);
+	die_line("%s refused: %s", what, line[0] ? line : "invalid input");
+}
+
+static int third_party_add(int argc, char **argv)
+{
+	static const char usage_line[] = "usage: custodian third-party add --id ID --name N "
+					 "--contact C --purpose TEXT --fields F1,F2";
+	const char *fields_arg = NULL, *fields[LIST_MAX];
+	cu_third_party_input in = {0};
+	char *buf = NULL;
+	cu_errors errs;
+	cu_ctx *ctx;
+	cu_result rc;
+	int n;
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--id"))
+			in.id = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--name"))
+			in.name = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--contact"))
+			in.contact = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--purpose"))
+			in.purpose = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--fields"))
+			fields_arg = argv[++i];
+		else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!in.id || !in.name || !in.contact || !in.purpose || !fields_arg) {
+		die_line("expected --id, --name, --contact, --purpose and --fields (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	n = split_list(fields_arg, &buf, fields);
+	if (n < 0) {
+		free(buf);
+		die_line("too many --fields");
+		return EXIT_USAGE;
+	}
+	in.fields = fields;
+	in.nfields = (size_t)n;
+	ctx = open_ctx();
+	if (!ctx) {
+		free(buf);
+		return EXIT_NO;
+	}
+	cu_errors_init(&errs);
+	rc = cu_third_party_register(ctx, &operator_actor, &in, NULL, &errs);
+	cu_ctx_close(ctx);
+	free(buf);
+	if (rc == CU_ERR_INVALID_FIELD) {
+		field_errors("third party", &errs);
+		return EXIT_USAGE;
+	}
+	if (rc) {
+		die_line("third-party add failed: %s", rc == CU_ERR_CONFLICT
+							    ? "a third party with this id exists"
+							    : cu_strerror(rc));
+		return EXIT_NO;
+	}
+	printf("registered third party %s\n", in.id);
+	return 0;
+}
+
+static int print_third_party(void *ud, const cu_third_party_row *row)
+{
+	char when[40];
+
+	(void)ud;
+	printf("%s\t%s\t%s\t%s\n", row->id, row->name, row->fields_text,
+	       format_time(row->created_us, when, sizeof(when)));
+	return 0;
+}
+
+static int third_party_list(int argc, char **argv)
+{
+	cu_ctx *ctx;
+	cu_result rc;
+
+	(void)argv;
+	if (argc != 1) {
+		die_line("unexpected argument (usage: custodian third-party list)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	printf("ID\tNAME\tFIELDS\tREGISTERED\n");
+	rc = cu_store_third_party_list(ctx->store, print_third_party, NULL);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("third-party list failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	return 0;
+}
+
+static int subcontractor_add(int argc, char **argv)
+{
+	static const char usage_line[] =
+	    "usage: custodian subcontractor add --id ID --name N --contact C --fields F1,F2 "
+	    "--purposes P1,P2 --measure TEXT [--measure TEXT ...] --start YYYY-MM-DD "
+	    "--end YYYY-MM-DD";
+	const char *fields_arg = NULL, *purposes_arg = NULL, *fields[LIST_MAX],
+		   *purposes[LIST_MAX], *measures[CU_PARTNER_MEASURES_N];
+	cu_subcontractor_input in = {0};
+	char *fbuf = NULL, *pbuf = NULL;
+	int nf = 0, np = 0, status = 0;
+	cu_errors errs;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--id"))
+			in.id = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--name"))
+			in.name = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--contact"))
+			in.contact = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--fields"))
+			fields_arg = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--purposes"))
+			purposes_arg = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--measure") &&
+			 in.nmeasures < CU_PARTNER_MEASURES_N)
+			measures[in.nmeasures++] = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--start"))
+			in.start = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--end"))
+			in.end = argv[++i];
+		else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!in.id || !in.name || !in.contact || !fields_arg || !purposes_arg || !in.start ||
+	    !in.end || !in.nmeasures) {
+		die_line("expected --id, --name, --contact, --fields, --purposes, --measure, "
+			 "--start and --end (%s)",
+			 usage_line);
+		return EXIT_USAGE;
+	}
+	nf = split_list(fields_arg, &fbuf, fields);
+	np = split_list(purposes_arg, &pbuf, purposes);
+	if (nf < 0 || np < 0) {
+		die_line("too many --fields or --purposes");
+		status = EXIT_USAGE;
+		goto out;
+	}
+	in.fields = fields;
+	in.nfields = (size_t)nf;
+	in.purposes = purposes;
+	in.npurposes = (size_t)np;
+	in.measures = measures;
+	ctx = open_ctx();
+	if (!ctx) {
+		status = EXIT_NO;
+		goto out;
+	}
+	cu_errors_init(&errs);
+	rc = cu_subcontractor_register(ctx, &operator_actor, &in, NULL, &errs);
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_INVALID_FIELD) {
+		field_errors("subcontractor", &errs);
+		status = EXIT_USAGE;
+	} else if (rc) {
+		die_line("subcontractor add failed: %s", rc == CU_ERR_CONFLICT
+							     ? "a subcontractor with this id exists"
+							     : cu_strerror(rc));
+		status = EXIT_NO;
+	} else {
+		printf("registered subcontractor %s: in force %s through %s\n", in.id, in.start,
+		       in.end);
+	}
+out:
+	free(fbuf);
+	free(pbuf);
+	return status;
+}
+
+static int print_subcontractor(void *ud, const cu_subcontractor_row *row)
+{
+	const int64_t *now = ud;
+	char start[11], end[11];
+
+	cu_partner_date_format(row->start_us, start);
+	cu_partner_date_format(row->end_us - CU_DAY_US, end);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row->id, row->name, start, end,
+	       cu_subcontract_in_force(row, *now) ? "in force" : "not in force",
+	       row->purposes_text, row->fields_text);
+	return 0;
+}
+
+static int subcontractor_list(int argc, char **argv)
+{
+	int64_t now = cu_now_us();
+	cu_ctx *ctx;
+	cu_result rc;
+
+	(void)argv;
+	if (argc != 1) {
+		die_line("unexpected argument (usage: custodian subcontractor list)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	printf("ID\tNAME\tSTART\tEND\tSTATUS\tPURPOSES\tFIELDS\n");
+	rc = cu_store_subcontractor_list(ctx->store, print_subcontractor, &now);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("subcontractor list failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	return 0;
+}
+
+static int provisions_purge(int argc, char **argv)
+{
+	static const char usage_line[] = "usage: custodian provisions purge --before YYYY-MM-DD";
+	const char *before_arg = NULL;
+	int64_t before;
+	uint64_t n = 0;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--before")) {
+			before_arg = argv[++i];
+		} else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!before_arg) {
+		die_line("expected --before YYYY-MM-DD (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	if (cu_partner_date_parse(before_arg, &before)) {
+		die_line("malformed --before '%s': expected YYYY-MM-DD", before_arg);
+		return EXIT_USAGE;
+	}
+	/* Records of provision are kept three years: a younger cut-off is refused here too. */
+	if (before > cu_now_us() - CU_PROVISION_KEEP_US) {
+		die_line("--before %s is within the last three years: records of provisions are "
+			 "kept at least three years",
+			 before_arg);
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	rc = cu_provision_purge(ctx, &operator_actor, before, &n);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("provisions purge failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	printf("deleted %llu records of provisions made before %s\n", (unsigned long long)n,
+	       before_arg);
+	return 0;
+}
+
+static const struct command third_party_commands[] = {
+	{"add", third_party_add,
+	 "custodian third-party add --id ID --name N --contact C --purpose TEXT --fields F1,F2",
+	 "Registers a third party members' data may be provided to: ID (a-z, 0-9, _ and\n"
+	 "-, at most 40; what members consent to), its name, contact, the purpose of\n"
+	 "provision shown to members, and the policy fields that may be provided to\n"
+	 "it.  Exit 2 naming each bad input.  Audited.", NULL},
+	{"list", third_party_list, "custodian third-party list",
+	 "Lists the registered third parties, tab-separated: id, name, fields,\n"
+	 "registered.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct command subcontractor_commands[] = {
+	{"add", subcontractor_add,
+	 "custodian subcontractor add --id ID --name N --contact C --fields F1,F2 --purposes "
+	 "P1,P2 --measure TEXT ... --start YYYY-MM-DD --end YYYY-MM-DD",
+	 "Registers a subcontractor with its contract: the policy fields and purposes\n"
+	 "in scope, the safety measures required (one --measure each, 1..32) and the\n"
+	 "term, in force from 00:00 UTC on --start through the whole of --end.  Bind\n"
+	 "tokens to it with 'token create --role subcontractor --contract ID'.  Audited.",
+	 NULL},
+	{"list", subcontractor_list, "custodian subcontractor list",
+	 "Lists subcontractors, tab-separated: id, name, start, end, status (in force\n"
+	 "or not in force), purposes, fields.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct command provisions_commands[] = {
+	{"purge", provisions_purge, "custodian provisions purge --before YYYY-MM-DD",
+	 "Deletes the records of provisions to third parties made before the date.\n"
+	 "Records are kept at least three years: a date within the last three years\n"
+	 "is refused (exit 2).  Prints how many were deleted.  Audited.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static int cmd_third_party(int argc, char **argv)
+{
+	return dispatch("third-party", third_party_commands, argc, argv);
+}
+
+static int cmd_subcontractor(int argc, char **argv)
+{
+	return dispatch("subcontractor", subcontractor_commands, argc, argv);
+}
+
+static int cmd_provisions(int argc, char **argv)
+{
+	return dispatch("provisions", provisions_commands, argc, argv);
 }
 
 static const struct command notify_commands[] = {
@@ -999,6 +1400,12 @@ static const struct command commands[] = {
 	{"token", cmd_token, "custodian [--data DIR] token (create|list|revoke) ...",
 	 "Issue, list or revoke the API tokens of staff, services and the rest.",
 	 token_commands},
+	{"third-party", cmd_third_party, "custodian [--data DIR] third-party (add|list) ...",
+	 "Register or list the third parties data may be provided to.", third_party_commands},
+	{"subcontractor", cmd_subcontractor, "custodian [--data DIR] subcontractor (add|list) ...",
+	 "Register or list subcontractors and their contracts.", subcontractor_commands},
+	{"provisions", cmd_provisions, "custodian [--data DIR] provisions purge --before DATE",
+	 "Delete records of provisions older than three years.", provisions_commands},
 	{"audit", cmd_audit, "custodian [--data DIR] audit verify", "Checks the audit chain.",
 	 audit_commands},
 	{"notify", cmd_notify, "custodian [--data DIR] notify (deliver|test) ...",

@@ -432,6 +432,18 @@ static int authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 		r->actor.name = r->token.name;
 		r->actor.role = r->token.role;
 		r->actor.member = NULL;
+		r->actor.contract = NULL;
+		/* A subcontractor acts under its contract; without one the door refuses it. */
+		if (r->token.role == CU_ROLE_SUBCONTRACTOR) {
+			cu_result rc = cu_token_contract(reader, r->token.id, r->contract);
+
+			if (rc == CU_OK)
+				r->actor.contract = r->contract;
+			else if (rc != CU_ERR_NOT_FOUND) {
+				*reply = cu_http_reply_error(r, rc, NULL, NULL);
+				return -1;
+			}
+		}
 		r->auth = CU_AUTH_TOKEN;
 		return 0;
 	}

@@ -82,6 +82,7 @@ struct cu_request {
 	cu_token_info token;
 	cu_session_info session;
 	char member[CU_ID_LEN + 1];
+	char contract[CU_PARTNER_ID_MAX + 1]; /* a subcontractor token's contract, or "" */
 
 	/* a handler that waits keeps its state here; phase counts its steps */
 	int phase;

@@ -19,6 +19,10 @@ extern const cu_route cu_routes_notify[];
 extern const size_t cu_routes_notify_count;
 extern const cu_route cu_routes_diary[];
 extern const size_t cu_routes_diary_count;
+extern const cu_route cu_routes_partner[];
+extern const size_t cu_routes_partner_count;
+extern const cu_route cu_routes_request[];
+extern const size_t cu_routes_request_count;
 
 static const struct {
 	const cu_route *table;
@@ -29,6 +33,8 @@ static const struct {
 	{cu_routes_consent, &cu_routes_consent_count},
 	{cu_routes_notify, &cu_routes_notify_count},
 	{cu_routes_diary, &cu_routes_diary_count},
+	{cu_routes_partner, &cu_routes_partner_count},
+	{cu_routes_request, &cu_routes_request_count},
 };
 
 static cu_route all[ROUTES_MAX];

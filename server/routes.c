@@ -78,8 +78,8 @@ static enum MHD_Result h_readyz(cu_request *r)
 
 static enum MHD_Result h_metrics(cu_request *r)
 {
-	const char *names[64], *methods[64];
-	size_t n = cu_routes_count < 64 ? cu_routes_count : 64;
+	const char *names[128], *methods[128];
+	size_t n = cu_routes_count < 128 ? cu_routes_count : 128;
 
 	for (size_t i = 0; i < n; i++) {
 		names[i] = cu_routes[i].name;
@@ -227,7 +227,7 @@ static enum MHD_Result h_members_create(cu_request *r)
 				cu_errors_add(&st->errs, "password", "required");
 				return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
 			}
-			st->actor = (cu_actor){"signup", CU_ROLE_MEMBER, NULL};
+			st->actor = (cu_actor){"signup", CU_ROLE_MEMBER, NULL, NULL};
 		} else {
 			st->actor = r->actor;
 		}
@@ -517,8 +517,9 @@ static int collect_others(void *ud, const cu_audit_entry *e)
 {
 	struct log_collect *c = ud;
 
-	/* What others did with my data; my own acts I know. */
-	if (!strcmp(e->actor, c->member) && !strcmp(e->role, "member"))
+	/* What others did with my data; my own acts I know (but not who opened my links). */
+	if (!strcmp(e->actor, c->member) && !strcmp(e->role, "member") &&
+	    strcmp(e->action, "share_read"))
 		return 0;
 	json_decref(c->ring[c->next]);
 	c->ring[c->next] = entry_json(e, false);

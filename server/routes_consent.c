@@ -99,14 +99,15 @@ static enum MHD_Result h_consents_get(cu_request *r)
 	 */
 	for (size_t i = 0; i < p->npurposes; i++) {
 		const cu_policy_purpose *pp = &p->purposes[i];
-		bool added = then && !cu_policy_purpose_find(then, pp->id);
+		const cu_policy_purpose *was = then ? cu_policy_purpose_find(then, pp->id) : NULL;
+		bool only_with_consent = pp->consent_required || (was && was->consent_required);
 
-		if (pp->consent_required || added)
+		if (only_with_consent || (then && !was))
 			json_array_append_new(
 				purposes,
 				json_pack("{s:s,s:s,s:s}", "id", pp->id, "text", pp->text, "reason",
-					  pp->consent_required ? "outside_purposes_of_use"
-							       : "added_since_accepted"));
+					  only_with_consent ? "outside_purposes_of_use"
+							    : "added_since_accepted"));
 	}
 	for (size_t i = 0; i < p->ncookies; i++)
 		json_array_append_new(cookies, json_pack("{s:s,s:s,s:b}", "id", p->cookies[i].id,
@@ -175,6 +176,8 @@ static enum MHD_Result h_consents_put(cu_request *r)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return receipt_reply(r, 200, &st->row);
 	}
+	if (has_query(r))
+		return no_query(r);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -389,6 +392,8 @@ static enum MHD_Result h_publish(cu_request *r)
 		return cu_http_reply_json(r, 201, json_pack("{s:s}", "version",
 							    st->published->version));
 	}
+	if (has_query(r))
+		return no_query(r);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -418,6 +423,8 @@ static enum MHD_Result h_exception_read(cu_request *r)
 
 	if (r->phase > 0)
 		return cu_http_finish_read(r);
+	if (has_query(r))
+		return no_query(r);
 	body = cu_http_body_json(r, &reply);
 	if (!body)
 		return reply;
@@ -525,6 +532,8 @@ static enum MHD_Result h_exception_close(cu_request *r)
 		return cu_http_reply_json(r, 200, json_pack("{s:s,s:b}", "id", r->params[0],
 							    "closed", 1));
 	}
+	if (has_query(r))
+		return no_query(r);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);

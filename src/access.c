@@ -10,6 +10,7 @@
 
 #include "record.h"
 #include "custodian/consent.h"
+#include "custodian/partners.h"
 #include "custodian/versions.h"
 
 void cu_record_init(cu_record *r)
@@ -101,6 +102,11 @@ static cu_result consent_rule(const cu_policy *p, cu_store *store, const cu_poli
 		*why = "the policy version the member accepted lacked this purpose";
 		return CU_ERR_CONSENT_REQUIRED;
 	}
+	/* Promised "only with consent" then: a later version dropping the mark does not lift it. */
+	if (then->consent_required) {
+		*why = "a use outside the purposes of use needs the member's consent";
+		return CU_ERR_CONSENT_REQUIRED;
+	}
 	/* Only what was promised then: the fields that version granted, by name. */
 	for (size_t i = 0; i < p->nfields; i++) {
 		int j = cu_policy_field_index(accepted, p->fields[i].name);
@@ -113,16 +119,18 @@ static cu_result consent_rule(const cu_policy *p, cu_store *store, const cu_poli
 
 /*
  * The rules of access.h, in order.  Fills d; on rules 1-5 no store access
- * happens.  `row` receives the member row when the member exists.
+ * happens but a subcontractor's contract.  `row` receives the member row
+ * when the member exists.
  */
 static void decide(const cu_policy *p, cu_store *store, const cu_access_request *req,
 		   cu_access_decision *d, cu_member_row *row, bool *have_row)
 {
 	const cu_actor *a = req->actor;
 	const cu_policy_purpose *pp = NULL;
-	cu_fieldset all = cu_policy_all_fields(p), grant, before;
+	cu_fieldset all = cu_policy_all_fields(p), grant, before, scope;
 	bool exception = req->exception && *req->exception;
 	const char *why = NULL, *basis = "purpose";
+	cu_subcontractor_row contract;
 	cu_result rc;
 
 	memset(d, 0, sizeof(*d));
@@ -146,6 +154,14 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 		grant = all;
 		basis = "self";
 	} else {
+		/* Rule 1a: outside its contract's term, nothing (not even which purposes exist). */
+		if (a->role == CU_ROLE_SUBCONTRACTOR) {
+			rc = cu_subcontract_load(store, a, cu_now_us(), &contract, &why);
+			if (rc) {
+				deny(d, rc, why);
+				return;
+			}
+		}
 		pp = cu_policy_purpose_find(p, req->purpose);
 		if (!pp) {
 			deny(d, CU_ERR_PURPOSE_UNKNOWN, "unknown purpose");
@@ -167,6 +183,11 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 			}
 		} else if (a->role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, a->role)) {
 			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "role may not use this purpose");
+			return;
+		}
+		if (a->role == CU_ROLE_SUBCONTRACTOR &&
+		    !cu_partner_list_has(contract.purposes_text, pp->id)) {
+			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "purpose outside the subcontract");
 			return;
 		}
 		if (pp->aggregate_only) {
@@ -200,13 +221,22 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 			return;
 		}
 	}
-	d->allowed = d->wanted & grant;
-	d->withheld = d->wanted & ~grant;
-	for (int i = 0; i < CU_POLICY_FIELDS_MAX; i++)
-		if ((d->withheld >> i) & 1)
-			d->reason[i] = (before >> i) & 1
-					       ? "not in the policy version the member accepted"
-					       : "not allowed for this purpose";
+	/* Rule 3a's fields: a subcontractor sees only what its contract names. */
+	scope = all;
+	if (a->role == CU_ROLE_SUBCONTRACTOR)
+		scope = cu_partner_fieldset(p, contract.fields_text);
+	d->allowed = d->wanted & grant & scope;
+	d->withheld = d->wanted & ~(grant & scope);
+	for (int i = 0; i < CU_POLICY_FIELDS_MAX; i++) {
+		if (!((d->withheld >> i) & 1))
+			continue;
+		if (((grant & ~scope) >> i) & 1)
+			d->reason[i] = "outside the subcontract";
+		else if ((before >> i) & 1)
+			d->reason[i] = "not in the policy version the member accepted";
+		else
+			d->reason[i] = "not allowed for this purpose";
+	}
 	if (!d->allowed) {
 		d->rc = CU_ERR_PURPOSE_NOT_ALLOWED;
 		d->decision = "deny";
@@ -242,6 +272,10 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 	} else {
 		snprintf(out->reason, sizeof(out->reason), "by %s", d->basis);
 	}
+	/* Which contract a subcontractor acted under: the officer supervises by contract. */
+	if (a && a->role == CU_ROLE_SUBCONTRACTOR && a->contract)
+		snprintf(out->reason + strlen(out->reason), sizeof(out->reason) - strlen(out->reason),
+			 "; contract %.40s", a->contract);
 	out->exception = false;
 	if (!d->rc && d->basis && !strcmp(d->basis, "exception")) {
 		/* The review this read opens: its id goes in the entry, its text is sealed. */

@@ -13,6 +13,7 @@
 
 #include "custodian/consent.h"
 #include "custodian/diaries.h"
+#include "custodian/partners.h"
 #include "custodian/store_diary.h"
 #include "custodian/versions.h"
 
@@ -120,6 +121,16 @@ static void decide(const cu_policy *p, cu_store *store, const cu_diary_request *
 		}
 		why = "the author's own diary";
 	} else {
+		cu_subcontractor_row contract;
+
+		/* As for field reads (access.h rules 1a, 3a): a subcontractor within its contract. */
+		if (a->role == CU_ROLE_SUBCONTRACTOR) {
+			rc = cu_subcontract_load(store, a, cu_now_us(), &contract, &why);
+			if (rc) {
+				deny(d, rc, why);
+				return;
+			}
+		}
 		pp = cu_policy_purpose_find(p, req->purpose);
 		if (!pp) {
 			deny(d, CU_ERR_PURPOSE_UNKNOWN, "unknown purpose");
@@ -127,6 +138,11 @@ static void decide(const cu_policy *p, cu_store *store, const cu_diary_request *
 		}
 		if (a->role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, a->role)) {
 			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "role may not use this purpose");
+			return;
+		}
+		if (a->role == CU_ROLE_SUBCONTRACTOR &&
+		    !cu_partner_list_has(contract.purposes_text, pp->id)) {
+			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "purpose outside the subcontract");
 			return;
 		}
 		if (!pp->diaries) {

@@ -59,6 +59,12 @@ static const struct setting {
 	    "delivery attempts before a notification is marked failed"),
 	NUM("notify", interval_ms, K_UINT, notify_interval_ms, "1000", 10, 3600000, 0,
 	    "how often the server's notifier looks for due notifications"),
+	NUM("requests", target_days, K_UINT, request_target_days, "14", 1, 365, 0,
+	    "days within which a request is answered (the policy's \"without delay\")"),
+	NUM("requests", hard_days, K_UINT, request_hard_days, "30", 1, 365, 0,
+	    "days after which an unanswered request is past the outer limit"),
+	NUM("complaints", due_days, K_UINT, complaint_due_days, "30", 1, 365, 0,
+	    "days within which a complaint is answered and closed"),
 #undef STR
 #undef NUM
 };
@@ -255,6 +261,12 @@ cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errle
 	}
 	if (check_notify(c, path, err, errlen))
 		return CU_ERR_CONFIG;
+	/* A target past the outer limit would make every late request look on time. */
+	if (c->request_target_days > c->request_hard_days) {
+		snprintf(err, errlen, "%s: key 'requests.target_days': more than requests.hard_days",
+			 path);
+		return CU_ERR_CONFIG;
+	}
 	if (!strcmp(c->mode, "production") &&
 	    (c->argon2_opslimit < PROD_OPSLIMIT_MIN ||
 	     c->argon2_memlimit_kib < PROD_MEMLIMIT_KIB_MIN)) {

@@ -62,8 +62,12 @@ static cu_result purpose_choosable(cu_ctx *ctx, const cu_member_row *row, const 
 		rc = cu_versions_get(ctx->store, version, &accepted);
 	else
 		return rc;
-	if (!rc)
-		*ok = cu_policy_purpose_find(accepted, target) == NULL;
+	if (!rc) {
+		const cu_policy_purpose *then = cu_policy_purpose_find(accepted, target);
+
+		/* New since, or consent-only in the version the member accepted. */
+		*ok = !then || then->consent_required;
+	}
 	return rc == CU_ERR_NOT_FOUND ? CU_OK : rc;
 }
 

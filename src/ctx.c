@@ -357,6 +357,14 @@ cu_result cu_tx_commit(cu_ctx *ctx)
 		return rc;
 	}
 	cu_audit_commit(ctx->audit);
+	if (ctx->checkpoint_due) {
+		/*
+		 * The erasure is committed either way; if a reader holds the log
+		 * now, the next checkpoint overwrites those pages instead.
+		 */
+		ctx->checkpoint_due = false;
+		(void)!cu_store_checkpoint(ctx->store);
+	}
 	return CU_OK;
 }
 
@@ -375,4 +383,5 @@ void cu_tx_rollback(cu_ctx *ctx)
 	}
 	cu_store_rollback(ctx->store);
 	cu_audit_rollback(ctx->audit);
+	ctx->checkpoint_due = false;
 }

@@ -589,17 +589,29 @@ static cu_result may_change(const cu_ctx *ctx, const cu_actor *actor, const char
 	return CU_OK;
 }
 
+/*
+ * How a change is recorded: an update names its purpose ("self" for the
+ * member); an amendment names the request it carries out and which of the
+ * fields held a value before and after (names only), so the audit tells
+ * an amendment from an addition or a deletion without any value.
+ */
+struct change_audit {
+	const char *action;        /* "update" | "amend" */
+	const char *purpose;
+	const char *request;       /* an amendment's request id, or NULL */
+};
+
+static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, const cu_kv *kv,
+			size_t n, cu_fieldset changed, const char *names,
+			const struct change_audit *how, cu_errors *errs);
+
 cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpose,
 			   const char *id, const cu_kv *kv, size_t n, cu_errors *errs)
 {
 	const cu_policy *p = ctx->policy;
-	cu_member_row row = {0};
-	cu_record_entry old[CU_POLICY_FIELDS_MAX];
-	struct sealed s = {0};
+	struct change_audit how = {"update", NULL, NULL};
 	cu_fieldset changed = 0;
-	cu_data_key dk;
-	char names[1024], name[CU_POLICY_ID_MAX + 1];
-	size_t nold = 0;
+	char names[1024];
 	cu_result rc;
 
 	rc = cu_member_validate(p, kv, n, false, errs);
@@ -611,6 +623,46 @@ cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpo
 	rc = may_change(ctx, actor, purpose, id, changed);
 	if (rc)
 		return audit_refusal(ctx, actor, "update", id, purpose, names, rc);
+	how.purpose = actor->role == CU_ROLE_MEMBER ? "self" : purpose;
+	return change(ctx, actor, id, kv, n, changed, names, &how, errs);
+}
+
+cu_result cu_member_amend(cu_ctx *ctx, const cu_actor *actor, const char *id,
+			  const char *request, const cu_kv *kv, size_t n, cu_errors *errs)
+{
+	const cu_policy *p = ctx->policy;
+	struct change_audit how = {"amend", "amendment", request};
+	cu_fieldset changed = 0;
+	char names[1024];
+	cu_result rc;
+
+	if (!request || !*request || strlen(request) > CU_ID_LEN || n == 0)
+		return CU_ERR_INVALID_ARGUMENT;
+	rc = cu_member_validate(p, kv, n, false, errs);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		changed |= (cu_fieldset)1 << cu_policy_field_index(p, kv[i].name);
+	cu_policy_fieldset_format(p, changed, names, sizeof(names));
+	/* The member's request is the basis, not a purpose of use: only an officer carries it out. */
+	if (!actor || !(actor->role == CU_ROLE_OFFICER || actor->role == CU_ROLE_OPERATOR))
+		return audit_refusal(ctx, actor, "amend", id, "amendment", names, CU_ERR_FORBIDDEN);
+	return change(ctx, actor, id, kv, n, changed, names, &how, errs);
+}
+
+static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, const cu_kv *kv,
+			size_t n, cu_fieldset changed, const char *names,
+			const struct change_audit *how, cu_errors *errs)
+{
+	const cu_policy *p = ctx->policy;
+	cu_member_row row = {0};
+	cu_record_entry old[CU_POLICY_FIELDS_MAX];
+	struct sealed s = {0};
+	cu_fieldset before;
+	cu_data_key dk;
+	char name[CU_POLICY_ID_MAX + 1], reason[5400];
+	size_t nold = 0;
+	cu_result rc;
 
 	rc = cu_store_member_get(ctx->store, id, &row);
 	if (rc)
@@ -619,6 +671,7 @@ cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpo
 		rc = CU_ERR_ERASED;
 		goto out;
 	}
+	before = row.present;
 	rc = cu_record_parse(row.fields, row.fields_len, old, CU_POLICY_FIELDS_MAX, &nold);
 	if (rc)
 		goto out;
@@ -677,13 +730,26 @@ cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpo
 		}
 	}
 	row.updated_us = cu_now_us();
+	if (how->request) {
+		char b[1024], a[1024], am[1024], ad[1024], de[1024];
+
+		cu_policy_fieldset_format(p, before & changed, b, sizeof(b));
+		cu_policy_fieldset_format(p, row.present & changed, a, sizeof(a));
+		cu_policy_fieldset_format(p, before & row.present & changed, am, sizeof(am));
+		cu_policy_fieldset_format(p, ~before & row.present & changed, ad, sizeof(ad));
+		cu_policy_fieldset_format(p, before & ~row.present & changed, de, sizeof(de));
+		snprintf(reason, sizeof(reason),
+			 "request=%s; before=%s; after=%s; amended=%s; added=%s; deleted=%s",
+			 how->request, b, a, am, ad, de);
+	} else {
+		snprintf(reason, sizeof(reason), "fields changed");
+	}
 	rc = cu_tx_begin(ctx);
 	if (rc)
 		goto out;
 	rc = cu_store_member_update(ctx->store, &row);
 	if (!rc)
-		rc = audit(ctx, actor, "update", id, actor->role == CU_ROLE_MEMBER ? "self" : purpose,
-			   names, "done", "fields changed");
+		rc = audit(ctx, actor, how->action, id, how->purpose, names, "done", reason);
 	if (rc) {
 		cu_tx_rollback(ctx);
 		if (rc == CU_ERR_CONFLICT)
@@ -887,14 +953,11 @@ cu_result cu_member_erase(cu_ctx *ctx, const cu_actor *actor, const char *id)
 		cu_tx_rollback(ctx);
 		return rc;
 	}
-	rc = cu_tx_commit(ctx);
-	if (rc || ctx->tx_depth)
-		return rc;
 	/*
-	 * Old pages of the row must not linger in the write-ahead log.  The
-	 * erasure is committed either way; if a reader holds the log now, the
-	 * next checkpoint overwrites those pages instead.
+	 * Old pages of the row must not linger in the write-ahead log: the
+	 * outermost commit (this one, or the batch or request around it)
+	 * checkpoints.
 	 */
-	(void)!cu_store_checkpoint(ctx->store);
-	return CU_OK;
+	ctx->checkpoint_due = true;
+	return cu_tx_commit(ctx);
 }

@@ -658,7 +658,7 @@ static enum outcome attempt(cu_ctx *ctx, const cu_notify_config *cfg, const cu_o
 		}
 		out = SENT;
 	} else {
-		cu_actor notifier = {"notifier", CU_ROLE_OPERATOR, NULL};
+		cu_actor notifier = {"notifier", CU_ROLE_OPERATOR, NULL, NULL};
 		cu_access_request req = {0};
 		cu_access_decision d;
 		cu_record rec;

@@ -97,7 +97,9 @@ static const char *const migrations[] = {
     /* 5: diaries (store_sqlite_diary.c) */
     cu_sqlite_migration_diary,
     /* 6: third parties, provisions, subcontractors (store_sqlite_partner.c) */
+    cu_sqlite_migration_partner,
     /* 7: requests and complaints (store_sqlite_request.c) */
+    cu_sqlite_migration_request,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1285,6 +1287,8 @@ static const cu_store_ops sqlite_ops = {
     .consent = &cu_sqlite_consent_ops,
     .notify = &cu_sqlite_notify_ops,
     .diary = &cu_sqlite_diary_ops,
+    .request = &cu_sqlite_request_ops,
+    .partner = &cu_sqlite_partner_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,

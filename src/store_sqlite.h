@@ -66,5 +66,9 @@ extern const char cu_sqlite_migration_notify[];
 extern const struct cu_store_notify_ops cu_sqlite_notify_ops;
 extern const char cu_sqlite_migration_diary[];
 extern const struct cu_store_diary_ops cu_sqlite_diary_ops;
+extern const char cu_sqlite_migration_request[];
+extern const struct cu_store_request_ops cu_sqlite_request_ops;
+extern const char cu_sqlite_migration_partner[];
+extern const struct cu_store_partner_ops cu_sqlite_partner_ops;
 
 #endif

@@ -411,7 +411,7 @@ static cu_result read_exception(sqlite3_stmt *st, cu_exception_row *out)
 	if (!rc)
 		rc = cu_sqlite_copy_text(st, 3, out->exception, CU_POLICY_ID_MAX);
 	if (!rc)
-		rc = cu_sqlite_copy_text(st, 4, out->purpose, CU_POLICY_ID_MAX);
+		rc = cu_sqlite_copy_text(st, 4, out->purpose, sizeof(out->purpose) - 1);
 	if (!rc)
 		rc = copy_blob(st, 5, &out->justification, &out->justification_len);
 	out->created_us = sqlite3_column_int64(st, 6);

@@ -13,7 +13,7 @@
 
 #define PREFIX_LEN (sizeof(CU_TOKEN_PREFIX) - 1)
 
-static const cu_actor operator_actor = {"operator", CU_ROLE_OPERATOR, NULL};
+static const cu_actor operator_actor = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
 
 cu_token_status cu_token_status_at(const cu_token_info *t, int64_t now_us)
 {
@@ -188,14 +188,23 @@ static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, 
 	return rc ? rc : why;
 }
 
-/* Writes a change and its audit entry in one transaction, or neither. */
+/*
+ * Writes a change and its audit entry in one transaction, or neither.
+ * `contract`: the contract an inserted token is bound to, or NULL.
+ */
 static cu_result write_audited(cu_ctx *ctx, const cu_actor *actor, const char *action,
-                               const cu_token_row *row, bool insert, int64_t now)
+                               const cu_token_row *row, bool insert, int64_t now,
+                               const char *contract)
 {
-	char reason[CU_STORE_TOKEN_NAME_BYTES + 160];
+	char reason[CU_STORE_TOKEN_NAME_BYTES + 220];
 	cu_result rc;
 
 	describe(row, reason, sizeof(reason));
+	if (contract) {
+		size_t n = strlen(reason);
+
+		snprintf(reason + n, sizeof(reason) - n, ", contract %s", contract);
+	}
 	rc = cu_tx_begin(ctx);
 	if (rc)
 		return rc;
@@ -203,6 +212,8 @@ static cu_result write_audited(cu_ctx *ctx, const cu_actor *actor, const char *a
 		rc = cu_store_token_insert(ctx->store, row);
 	else
 		rc = cu_store_token_revoke(ctx->store, row->id, now);
+	if (!rc && contract)
+		rc = cu_store_token_contract_set(ctx->store, row->id, contract);
 	if (!rc)
 		rc = audit(ctx, actor, action, "done", reason);
 	if (rc) {
@@ -216,6 +227,14 @@ cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role, cons
                           int64_t expires_us, char secret[CU_TOKEN_SECRET_LEN + 1],
                           char id[CU_ID_LEN + 1])
 {
+	return cu_token_create_bound(ctx, actor, role, name, expires_us, NULL, secret, id);
+}
+
+cu_result cu_token_create_bound(cu_ctx *ctx, const cu_actor *actor, cu_role role,
+                                const char *name, int64_t expires_us, const char *contract,
+                                char secret[CU_TOKEN_SECRET_LEN + 1], char id[CU_ID_LEN + 1])
+{
+	cu_subcontractor_row sub;
 	cu_token_row row;
 	int64_t now = cu_now_us();
 	cu_result rc;
@@ -233,6 +252,14 @@ cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role, cons
 	if (!cu_token_role_allowed(role) || cu_token_name_problem(name) || expires_us < 0 ||
 	    (expires_us && expires_us <= now))
 		return CU_ERR_INVALID_ARGUMENT;
+	if (contract) {
+		/* Only a subcontractor has a contract; one that names nothing binds nothing. */
+		if (role != CU_ROLE_SUBCONTRACTOR)
+			return CU_ERR_INVALID_ARGUMENT;
+		rc = cu_store_subcontractor_get(ctx->store, contract, &sub);
+		if (rc)
+			return rc;
+	}
 
 	memset(&row, 0, sizeof(row));
 	cu_vault_random_id(row.id);
@@ -244,7 +271,7 @@ cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role, cons
 	cu_secret_new(secret + PREFIX_LEN);
 	cu_secret_hash("token", secret, CU_TOKEN_SECRET_LEN, row.hash);
 
-	rc = write_audited(ctx, actor, "token_create", &row, true, now);
+	rc = write_audited(ctx, actor, "token_create", &row, true, now, contract ? sub.id : NULL);
 	if (rc) {
 		sodium_memzero(secret, CU_TOKEN_SECRET_LEN + 1);
 		return rc;
@@ -281,6 +308,13 @@ cu_result cu_token_authenticate(cu_store *store, const char *secret, int64_t now
 		return CU_ERR_UNAUTHENTICATED;
 	}
 	return CU_OK;
+}
+
+cu_result cu_token_contract(cu_store *store, const char *id, char contract[CU_PARTNER_ID_MAX + 1])
+{
+	if (!contract)
+		return CU_ERR_INVALID_ARGUMENT;
+	return cu_store_token_contract_get(store, id, contract);
 }
 
 cu_result cu_token_get(cu_store *store, const char *id, cu_token_info *out)
@@ -340,5 +374,5 @@ cu_result cu_token_revoke(cu_ctx *ctx, const cu_actor *actor, const char *id)
 		return CU_ERR_NOT_FOUND; /* an id of the wrong shape names no token */
 	if (rc || row.revoked_us)
 		return rc;
-	return write_audited(ctx, actor, "token_revoke", &row, false, cu_now_us());
+	return write_audited(ctx, actor, "token_revoke", &row, false, cu_now_us(), NULL);
 }

@@ -276,10 +276,12 @@ json_t *cu_versions_diff(const cu_policy *from, const cu_policy *to)
 		    o->consent_required != n->consent_required || o->diaries != n->diaries)
 			json_array_append_new(
 				changed,
-				json_pack("{s:s,s:{s:s,s:o,s:o},s:{s:s,s:o,s:o},s:o,s:o}", "id", n->id,
-					  "before", "text", o->text, "fields", names(from, o->fields),
-					  "roles", roles(o->roles), "after", "text", n->text, "fields",
-					  names(to, n->fields), "roles", roles(n->roles),
+				json_pack("{s:s,s:{s:s,s:o,s:o,s:b},s:{s:s,s:o,s:o,s:b},s:o,s:o}",
+					  "id", n->id, "before", "text", o->text, "fields",
+					  names(from, o->fields), "roles", roles(o->roles),
+					  "consent_required", o->consent_required, "after", "text",
+					  n->text, "fields", names(to, n->fields), "roles",
+					  roles(n->roles), "consent_required", n->consent_required,
 					  "fields_added", names(to, n->fields & ~of), "fields_removed",
 					  names(to, of & ~n->fields)));
 	}

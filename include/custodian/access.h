@@ -11,9 +11,13 @@
  * Rules, in order (the first that fails denies the whole read):
  *   1. the member reading their own record (role member, actor_member ==
  *      member) may read every field under the purpose "self";
+ *   1a. a subcontractor acts only under a contract in force (its token's,
+ *      partners.h): none, or outside [start, end] -> CU_ERR_FORBIDDEN
  *   2. the purpose must exist            -> CU_ERR_PURPOSE_UNKNOWN
  *   3. the role must be granted it       -> CU_ERR_PURPOSE_NOT_ALLOWED
  *      (the operator role is granted every purpose, and audited as such)
+ *   3a. a subcontractor's purpose must be one its contract names
+ *      -> CU_ERR_PURPOSE_NOT_ALLOWED
  *   4. an aggregate-only purpose never reads one member -> CU_ERR_AGGREGATE_ONLY
  *   5. a purpose that requires a case needs a non-empty case -> CU_ERR_CASE_REQUIRED
  *   6. the member must exist and not be erased -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
@@ -22,7 +26,9 @@
  *      the member's consent in force -> CU_ERR_CONSENT_REQUIRED; a purpose
  *      the accepted version had reads only the fields it granted there,
  *      unless the member consented to the purpose since
- * then allowed = wanted ∩ grant; each withheld field gets a reason.
+ * then allowed = wanted ∩ grant (∩ the contract's fields, for a
+ * subcontractor: the rest withheld as "outside the subcontract"); each
+ * withheld field gets a reason.
  *
  * A legal exception (see cu_access_request) replaces rule 3 and rule 7,
  * only for an officer, and is recorded for review with the audit entry.
@@ -39,11 +45,18 @@
 #include "custodian/policy.h"
 #include "custodian/result.h"
 #include "custodian/store_consent.h"
+#include "custodian/store_partner.h"
 
 typedef struct cu_actor {
 	const char *name;          /* token name, "operator", or the member id */
 	cu_role role;
 	const char *member;        /* for CU_ROLE_MEMBER: the member they are */
+	/*
+	 * For CU_ROLE_SUBCONTRACTOR: the id of the contract its token is bound
+	 * to (store_partner.h), NULL for every other role.  A subcontractor
+	 * without one reads nothing.
+	 */
+	const char *contract;
 } cu_actor;
 
 typedef struct cu_access_request {
@@ -124,7 +137,8 @@ CU_WARN_UNUSED cu_result cu_access_prepare(const cu_policy *p, cu_store *reader,
  */
 typedef struct cu_access_audit {
 	cu_audit_entry entry;
-	char actor[128], role[16], member[72], purpose[CU_POLICY_ID_MAX + 1];
+	/* purpose: a policy purpose, or "provision:" and a third party id */
+	char actor[128], role[16], member[72], purpose[64];
 	char case_ref[136], fields[1024], reason[1200];
 	/* an allowed legal exception: its review, written with the entry */
 	bool exception;
@@ -174,7 +188,9 @@ CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
  *      another purpose -> CU_ERR_PURPOSE_UNKNOWN; then rule 6;
  *   2. the purpose must exist                   -> CU_ERR_PURPOSE_UNKNOWN
  *   3. the role must be granted it              -> CU_ERR_PURPOSE_NOT_ALLOWED
- *      (the operator role is granted every purpose, and audited as such)
+ *      (the operator role is granted every purpose, and audited as such);
+ *      a subcontractor, as for field reads (rules 1a and 3a), only under a
+ *      contract in force that names the purpose
  *   4. the purpose must be marked `diaries`      -> CU_ERR_PURPOSE_NOT_ALLOWED
  *   5. a case reference that is not blank, whatever the purpose says
  *      (no case reference, no diary)            -> CU_ERR_CASE_REQUIRED;
@@ -232,5 +248,64 @@ void cu_access_diaries_audit_fill(const cu_diary_request *req, const cu_diary_de
 CU_WARN_UNUSED cu_result cu_access_diaries_open(const cu_vault *v, cu_store *reader,
 						const cu_member_row *row,
 						const cu_diary_request *req, cu_diary_list *out);
+
+/* ---- provisions to third parties ----------------------------------------
+ *
+ * A provision hands fields of a member's record to a registered third
+ * party (partners.h): the plaintext it opens is what is handed over.  It
+ * goes through the door with rules of its own, in order (the first that
+ * fails denies the whole provision; src/access_provision.c):
+ *   1. the actor is an officer, a service or the operator -> CU_ERR_FORBIDDEN
+ *   2. the third party is registered                   -> CU_ERR_NOT_FOUND
+ *      (an id not of the registry's form               -> CU_ERR_INVALID_ARGUMENT)
+ *   3. fields are named, and every one is among the third party's
+ *      registered fields: nothing is provided in part -> CU_ERR_PURPOSE_NOT_ALLOWED
+ *   4. a legal exception, when invoked, as for reads: an officer, a known
+ *      exception, a justification of 20..2000 bytes  -> CU_ERR_FORBIDDEN /
+ *                                                        CU_ERR_INVALID_ARGUMENT
+ *   5. the member exists and is not erased             -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
+ *   6. without an exception, the member's consent to this third party is
+ *      in force (consent.h, kind "third_party")       -> CU_ERR_CONSENT_REQUIRED
+ * Every decision is audited: action "provide", purpose
+ * "provision:<third party>", the fields, the decision and its basis.  An
+ * allowed one is recorded (store_partner.h) in the same transaction as its
+ * audit entry; a refused one records nothing.  An exception opens a review
+ * that an officer must close, as for reads.
+ */
+typedef struct cu_provision_request {
+	const cu_actor *actor;
+	const char *third_party;   /* registry id */
+	const char *member;        /* member id */
+	cu_fieldset fields;        /* wanted: at least one */
+	const char *exception;     /* NULL: by the member's consent */
+	const char *justification;
+} cu_provision_request;
+
+/*
+ * Decides, audits, records and (when allowed) opens the fields into out
+ * (cu_record_init'd by the caller; wipe it when done).  *prov (may be NULL)
+ * receives the record of the provision; its id is "" when refused.  If the
+ * audit entry or the record cannot be written nothing is opened.
+ */
+CU_WARN_UNUSED cu_result cu_access_provide(cu_ctx *ctx, const cu_provision_request *req,
+					   cu_access_decision *d, cu_record *out,
+					   cu_provision_row *prov);
+
+/*
+ * The same in three steps, like the reads': prepare applies the rules with a
+ * reader's store handle (when the member exists *row receives it: release
+ * it); audit_fill prepares the entry and, when allowed, the record of the
+ * provision (prov->id "" otherwise); record writes both in one transaction
+ * level of ctx; only then may cu_access_open run, with d->allowed.
+ */
+CU_WARN_UNUSED cu_result cu_access_provide_prepare(const cu_policy *p, cu_store *reader,
+						   const cu_provision_request *req,
+						   cu_access_decision *d, cu_member_row *row,
+						   bool *have_row);
+void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request *req,
+				  const cu_access_decision *d, cu_access_audit *au,
+				  cu_provision_row *prov);
+CU_WARN_UNUSED cu_result cu_access_provide_record(cu_ctx *ctx, cu_access_audit *au,
+						  const cu_provision_row *prov);
 
 #endif

@@ -105,7 +105,10 @@ typedef struct cu_audit_report {
 /*
  * Walks the whole chain in seq order.  CU_OK when intact (report->checked
  * entries), CU_ERR_AUDIT_BROKEN with broken_seq/what otherwise.  `progress`
- * (may be NULL) is called now and then with the count so far.
+ * (may be NULL) is called now and then with the count so far.  The hashing
+ * runs on a helper thread that the call starts and joins; the store and the
+ * callback are used on the caller's thread only, and memory stays about
+ * 1 MiB whatever the chain's length.
  */
 typedef void (*cu_audit_progress_fn)(void *ud, uint64_t done, uint64_t total);
 CU_WARN_UNUSED cu_result cu_audit_verify(cu_store *store, cu_audit_report *report,

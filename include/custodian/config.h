@@ -33,6 +33,9 @@ typedef struct cu_config {
 	char notify_purpose[48];     /* notify: the purpose an address is read under */
 	unsigned notify_max_attempts;/* notify: attempts before a message is given up */
 	unsigned notify_interval_ms; /* notify: the server's delivery poll interval */
+	unsigned request_target_days;/* requests: the "without delay" target, in days */
+	unsigned request_hard_days;  /* requests: the outer limit (one month), in days */
+	unsigned complaint_due_days; /* complaints: days to answer and close */
 } cu_config;
 
 /* Fills the defaults. */

@@ -37,6 +37,11 @@ typedef struct cu_ctx {
 	cu_audit *audit;
 	int tx_depth;
 	int tx_failed;           /* a savepoint could not be undone: the commit must fail */
+	/*
+	 * An erasure was written: the outermost commit checkpoints the log so
+	 * the erased row's old pages do not linger in it (members.h).
+	 */
+	bool checkpoint_due;
 	cu_audit_mark marks[CU_STORE_SAVEPOINTS_MAX + 1];
 } cu_ctx;
 

@@ -12,6 +12,13 @@
  * A header naming a column the policy does not know, an unreadable file or a
  * store failure stops the import: CU_ERR_INVALID_ARGUMENT / CU_ERR_IO /
  * CU_ERR_STORE with a one-line message; batches already committed stay.
+ *
+ * Rows are parsed, validated and sealed (cu_member_prepare) on a helper
+ * thread that the call starts and joins, while the caller's thread writes
+ * them (cu_member_apply); the store and both callbacks are used on the
+ * caller's thread only, in file order.  The helper reads ctx's policy, vault
+ * and configuration, which must not change during the call.  At most a few
+ * hundred sealed rows wait between the two, whatever the file's size.
  */
 #ifndef CUSTODIAN_IMPORT_H
 #define CUSTODIAN_IMPORT_H

@@ -102,6 +102,20 @@ CU_WARN_UNUSED cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor,
 					  const cu_kv *kv, size_t n, cu_errors *errs);
 
 /*
+ * Carries out an applied amendment request (requests.h): the change the
+ * member asked for, made by an officer (or the operator) on the member's
+ * behalf.  The basis is the member's request, not a purpose of use, so no
+ * purpose's field list limits it; any other role is refused (audited).
+ * Validated like an update.  Audited as action "amend", purpose
+ * "amendment", fields the names changed, reason "request=ID; before=...;
+ * after=...; amended=...; added=...; deleted=..." — which of those fields
+ * held a value before and after, names only, never a value.
+ */
+CU_WARN_UNUSED cu_result cu_member_amend(cu_ctx *ctx, const cu_actor *actor, const char *id,
+					 const char *request, const cu_kv *kv, size_t n,
+					 cu_errors *errs);
+
+/*
  * Finds a live member by e-mail ("email") or telephone ("phone") through the
  * blind index.  CU_ERR_NOT_FOUND when none; CU_ERR_INVALID_FIELD if the value
  * is malformed.  Audited ("find", decision allow/deny, no value recorded).

@@ -67,7 +67,7 @@ typedef struct cu_exception_row {
 	char member[CU_ID_LEN + 1];
 	char officer[128];
 	char exception[CU_POLICY_ID_MAX + 1];
-	char purpose[CU_POLICY_ID_MAX + 1];
+	char purpose[64];               /* a purpose, or "provision:" and a third party */
 	unsigned char *justification;   /* sealed (vault notes); owned when read */
 	size_t justification_len;
 	int64_t created_us;

@@ -37,6 +37,7 @@
 #include "custodian/policy.h"
 #include "custodian/result.h"
 #include "custodian/store.h"
+#include "custodian/store_partner.h"
 
 #define CU_TOKEN_PREFIX     "cu_"
 #define CU_TOKEN_SECRET_LEN 46 /* "cu_" + 43 base64url characters */
@@ -97,6 +98,28 @@ CU_WARN_UNUSED cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_
                                          const char *name, int64_t expires_us,
                                          char secret[CU_TOKEN_SECRET_LEN + 1],
                                          char id[CU_ID_LEN + 1]);
+
+/*
+ * As cu_token_create, for a subcontractor: the token is bound to contract
+ * `contract` (a subcontractor's id, partners.h) in the same transaction,
+ * and the access door keeps it inside that contract.  role must be
+ * CU_ROLE_SUBCONTRACTOR (else CU_ERR_INVALID_ARGUMENT); CU_ERR_NOT_FOUND if
+ * no subcontractor has that id.  A subcontractor token made without a
+ * contract authenticates but reads nothing.  The audit reason names the
+ * contract.
+ */
+CU_WARN_UNUSED cu_result cu_token_create_bound(cu_ctx *ctx, const cu_actor *actor, cu_role role,
+                                               const char *name, int64_t expires_us,
+                                               const char *contract,
+                                               char secret[CU_TOKEN_SECRET_LEN + 1],
+                                               char id[CU_ID_LEN + 1]);
+
+/*
+ * The contract a token is bound to; CU_ERR_NOT_FOUND if it is bound to none.
+ * Reads only.
+ */
+CU_WARN_UNUSED cu_result cu_token_contract(cu_store *store, const char *id,
+                                           char contract[CU_PARTNER_ID_MAX + 1]);
 
 /*
  * Who presents `secret` at now_us.  CU_OK with *out filled for an active

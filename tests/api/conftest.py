@@ -5,7 +5,8 @@ The session fixture `srv`:
   - makes a temporary data directory (`custodian --data D init`),
   - lowers the Argon2id cost (opslimit 1, 8 KiB) and sets [server] threads = 4,
   - issues one bearer token per role with the command line (plus one that is
-    made to expire and one that is revoked, for the 401 cases),
+    made to expire and one that is revoked, for the 401 cases); the subcontractor's
+    is bound to a contract covering the whole policy,
   - starts `custodian serve` on a free loopback port with its stdout (the JSON
     access log) going to a file, waits for /readyz,
   - at the end stops it with SIGTERM and asserts a graceful exit (status 0
@@ -41,6 +42,7 @@ PURPOSES = {p["id"]: p for p in POLICY["purposes"]}
 SERVICES = {s["id"]: s for s in POLICY["services"]}
 ROLES = ["staff", "analyst", "service", "subcontractor", "officer", "admin"]
 SESSION_COOKIE = "cu_session"
+SUBCONTRACT = "api-test-contract"   # the suite's subcontractor token is bound to it
 
 
 def pytest_addoption(parser):
@@ -134,9 +136,17 @@ class Server:
         set_conf(conf, "security", "argon2_opslimit", "1")
         set_conf(conf, "security", "argon2_memlimit_kib", "8")
         set_conf(conf, "server", "threads", "4")
+        # The subcontractor acts under a contract naming the whole policy, in force for
+        # centuries: its reads are then the policy's (test_partners.py narrows contracts).
+        r = self.cli("subcontractor", "add", "--id", SUBCONTRACT, "--name", "API test trustee",
+                     "--contact", "security@trustee.example", "--fields", ",".join(FIELDS),
+                     "--purposes", ",".join(PURPOSES), "--measure", "encryption at rest",
+                     "--start", "2000-01-01", "--end", "2999-12-31")
+        assert r.returncode == 0, r.stderr
         for role in ROLES:
             name = f"api-test {role}"
-            self.tokens[role] = self.issue(role, name)
+            extra = ("--contract", SUBCONTRACT) if role == "subcontractor" else ()
+            self.tokens[role] = self.issue(role, name, *extra)
             self.token_names[role] = name
         # One token that expires: issued for tomorrow (the CLI refuses a past date),
         # then moved into the past in the store before the server starts.

@@ -596,6 +596,16 @@ C("consents: no credentials", "PUT", CONSENTS, 401, "unauthenticated",
   json_body={"kind": "cookie", "target": "advertising", "granted": False})
 C("consents: a query parameter", "GET", CONSENTS + "?member=AAAAAAAAAAAAAAAAAAAAAA", 400,
   "invalid_argument", auth="member")
+C("consents PUT: a query parameter", "PUT", CONSENTS + "?granted=true", 400, "invalid_argument",
+  auth="member", json_body={"kind": "cookie", "target": "advertising", "granted": False})
+C("receipt: a query parameter", "GET", CONSENTS + "/AAAAAAAAAAAAAAAAAAAAAA/receipt?format=pdf",
+  400, "invalid_argument", auth="member")
+C("publish: a query parameter", "POST", "/v1/policy/versions?force=1", 400, "invalid_argument",
+  auth="officer", json_body={"version": "2099-01-01.1"})
+C("exception: a query parameter", "POST", "/v1/exceptions?purpose=support", 400,
+  "invalid_argument", auth="officer", json_body={"member": "AAAAAAAAAAAAAAAAAAAAAA"})
+C("close: a query parameter", "POST", "/v1/exceptions/AAAAAAAAAAAAAAAAAAAAAA/close?x=1", 400,
+  "invalid_argument", auth="officer", json_body={"review": "ok"})
 C("receipt: unknown id", "GET", CONSENTS + "/AAAAAAAAAAAAAAAAAAAAAA/receipt", 404, "not_found",
   auth="member")
 C("receipt: sql id", "GET", CONSENTS + "/" + Q(SQL, safe="") + "/receipt", 404, "not_found",

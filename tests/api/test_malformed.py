@@ -374,7 +374,7 @@ C("method: HEAD /healthz", "HEAD", "/healthz", 405, None, allow="GET")
 # ---- unknown routes (404) ------------------------------------------------------------------
 for path in ["/v1/nope", "/v1/members/", "/v1/members/{ID}/extra", "/V1/members", "/v1//members",
              "/", "/v2/members", "/v1/me/", "/v1/services/newsletter/eligibility",
-             "/healthz/", "/v1/audit/verify/x", "/openapi.yaml", "/%00", "/v1/me/export",
+             "/healthz/", "/v1/audit/verify/x", "/openapi.yaml", "/%00", "/v1/me/exports",
              "/.env"]:
     C(f"route: {path}", "GET", path, 404, "not_found", auth="officer")
 C("route: traversal to the audit", "GET", "/v1/members/../audit", 404, "not_found",

@@ -84,6 +84,36 @@ EXPECT = {
     ("POST", "/v1/exceptions"): only(["officer"], 200),
     ("GET", "/v1/exceptions"): only(["officer"], 200),
     ("POST", "/v1/exceptions/{id}/close"): only(["officer"], 200),
+    ("POST", "/v1/third-parties"): only(["officer"], 201),
+    ("GET", "/v1/third-parties"): only(["officer"], 200),
+    ("GET", "/v1/third-parties/{id}"): only(["officer"], 200),
+    ("POST", "/v1/provisions"): only(["officer", "service"], 201),
+    ("GET", "/v1/me/provisions"): only(["member"], 200),
+    ("POST", "/v1/me/shares"): only(["member"], 201),
+    ("GET", "/v1/me/shares"): only(["member"], 200),
+    ("DELETE", "/v1/me/shares/{id}"): only(["member"], 204),
+    # A member's link opens for whoever holds it, credentials or none.
+    ("GET", "/v1/shares/{token}"): everyone(200),
+    ("POST", "/v1/subcontractors"): only(["officer"], 201),
+    ("GET", "/v1/subcontractors"): only(["officer"], 200),
+    ("GET", "/v1/subcontractors/{id}"): only(["officer"], 200),
+    ("POST", "/v1/subcontractors/{id}/reviews"): only(["officer"], 201),
+    ("PATCH", "/v1/subcontractors/{id}/reviews/{review}"): only(["officer"], 200),
+    ("GET", "/v1/subcontractors/reviews/overdue"): only(["officer"], 200),
+    ("GET", "/v1/me/export"): only(["member"], 200),
+    ("POST", "/v1/requests"): only(["member"], 201),
+    ("GET", "/v1/requests"): only(["officer"], 200),
+    ("GET", "/v1/requests/{id}"): only(["member", "officer"], 200),
+    ("POST", "/v1/requests/{id}/decision"): only(["officer"], 200),
+    # The erased member's token fetches the certificate without credentials; a member
+    # (still here) has none of their own.
+    ("GET", "/v1/requests/{id}/certificate"): dict(only(["officer"], 200), anon=200,
+                                                   member=(404, "not_found")),
+    ("POST", "/v1/complaints"): only(["member"], 201),
+    ("GET", "/v1/complaints"): only(["officer"], 200),
+    ("GET", "/v1/complaints/{id}"): only(["member", "officer"], 200),
+    ("POST", "/v1/complaints/{id}/assign"): only(["officer"], 200),
+    ("POST", "/v1/complaints/{id}/responses"): only(["officer"], 201),
 }
 
 
@@ -150,8 +180,120 @@ def open_review(srv, member_id):
                                           ["exceptions"]) if x["member"] == member_id)
 
 
+ROUTE_TP = "route-matrix-tp"
+
+
+@pytest.fixture(scope="module")
+def route_tp(srv, portal_member):
+    """A third party the portal member consented to (provisions to it are allowed)."""
+    r = srv.post("/v1/third-parties", role="officer",
+                 json={"id": ROUTE_TP, "name": "Route Matrix KK", "contact": "dpo@route.example",
+                       "purpose": "Route matrix deliveries.", "fields": ["name", "email"]})
+    assert r.status_code in (201, 409), r.text
+    r = srv.request("PUT", "/v1/me/consents", member=portal_member,
+                    json={"kind": "third_party", "target": ROUTE_TP, "granted": True})
+    assert r.status_code == 200, r.text
+    return ROUTE_TP
+
+
+def share_of(srv, member):
+    """A new link of member's to their e-mail address: (id, token)."""
+    r = srv.post("/v1/me/shares", member=member,
+                 json={"fields": ["email"], "expires_in_minutes": 10})
+    assert r.status_code == 201, r.text
+    return r.json()["share"]["id"], r.json()["token"]
+
+
+def review_of(srv, sub):
+    r = srv.post(f"/v1/subcontractors/{sub}/reviews", role="officer", json={"due": "2999-01-01"})
+    assert r.status_code == 201, r.text
+    return r.json()["review"]["id"]
+
+
+def partner_request(srv, method, route, principal, member, portal_member, kw):
+    """The path and body of a well-formed request to one of the partner routes."""
+    from conftest import SUBCONTRACT
+    path = route.replace("{id}", SUBCONTRACT if "subcontractors" in route else ROUTE_TP)
+    if route == "/v1/third-parties" and method == "POST":
+        kw["json"] = {"id": srv.unique("rm-tp-"), "name": "Route Matrix Two",
+                      "contact": "dpo@two.example", "purpose": "Nothing, really.",
+                      "fields": ["email"]}
+    elif route == "/v1/provisions":
+        kw["json"] = {"third_party": ROUTE_TP, "member": portal_member.id,
+                      "fields": ["email"]}
+    elif route == "/v1/me/shares" and method == "POST":
+        kw["json"] = {"fields": ["name"], "expires_in_minutes": 5}
+    elif route == "/v1/me/shares/{id}":
+        path = route.replace("{id}", share_of(srv, member)[0] if member else "A" * 22)
+    elif route == "/v1/shares/{token}":
+        path = route.replace("{token}", share_of(srv, portal_member)[1])
+    elif route == "/v1/subcontractors" and method == "POST":
+        kw["json"] = {"id": srv.unique("rm-sub-"), "name": "Route Matrix Trustee",
+                      "contact": "sec@trustee.example", "fields": ["email"],
+                      "purposes": ["troubleshooting"], "measures": ["locked room"],
+                      "start": "2020-01-01", "end": "2999-12-31"}
+    elif route == "/v1/subcontractors/{id}/reviews":
+        kw["json"] = {"due": "2999-06-30", "findings": "scheduled"}
+    elif route == "/v1/subcontractors/{id}/reviews/{review}":
+        review = review_of(srv, SUBCONTRACT) if principal == "officer" else "A" * 22
+        path = path.replace("{review}", review)
+        kw["json"] = {"done": True, "findings": "Route matrix: all measures in place."}
+    return path
+
+
+@pytest.fixture(scope="module")
+def erased_request(srv):
+    """An applied erasure of a member of its own: (request id, certificate token)."""
+    m = srv.register(srv.new_values(), role=None, password="route matrix erasure")
+    srv.login(m)
+    r = srv.post("/v1/requests", member=m, json={"type": "erasure"})
+    assert r.status_code == 201, r.text
+    rid, token = r.json()["request"]["id"], r.json()["certificate_token"]
+    r = srv.post(f"/v1/requests/{rid}/decision", role="officer", json={"action": "apply"})
+    assert r.status_code == 200, r.text
+    return rid, token
+
+
+def request_route(srv, method, route, principal, portal_member, erased_request, kw):
+    """The path and body of a well-formed request to one of the request/complaint routes."""
+    def own(kind, body):
+        r = srv.post(f"/v1/{kind}", member=portal_member, json=body)
+        assert r.status_code == 201, r.text
+        return r.json()["request" if kind == "requests" else "complaint"]["id"]
+
+    path = route
+    if route.startswith("/v1/requests/{id}/certificate"):
+        rid, token = erased_request
+        path = route.replace("{id}", rid)
+        if principal == "anon":
+            kw["headers"] = {"X-Certificate-Token": token}
+    elif route.startswith("/v1/requests/{id}"):
+        path = route.replace("{id}", own("requests", {"type": "disclosure"}))
+    elif route.startswith("/v1/complaints/{id}"):
+        path = route.replace("{id}", own("complaints", {"about": "other", "text": "route matrix"}))
+    if route == "/v1/requests" and method == "POST":
+        kw["json"] = {"type": "disclosure", "details": {"note": "route matrix"}}
+    elif route.endswith("/decision"):
+        kw["json"] = {"action": "investigate"}
+    elif route == "/v1/complaints" and method == "POST":
+        kw["json"] = {"about": "other", "text": "route matrix complaint"}
+    elif route.endswith("/assign"):
+        kw["json"] = {"officer": srv.token_names["officer"]}
+    elif route.endswith("/responses"):
+        kw["json"] = {"text": "route matrix response"}
+    return path
+
+
+REQUEST_ROUTES = ("/v1/me/export", "/v1/requests", "/v1/complaints")
+
+
+PARTNER_ROUTES = ("/v1/third-parties", "/v1/provisions", "/v1/me/provisions", "/v1/me/shares",
+                  "/v1/shares/", "/v1/subcontractors")
+
+
 @pytest.mark.parametrize("method,route,principal", CELLS)
-def test_route_access(srv, full_member, portal_member, login_member, method, route, principal):
+def test_route_access(srv, full_member, portal_member, login_member, route_tp, erased_request,
+                      method, route, principal):
     want = EXPECT[(method, route)][principal]
     status, code = want if isinstance(want, tuple) else (want, None)
     kw = {}
@@ -205,6 +347,11 @@ def test_route_access(srv, full_member, portal_member, login_member, method, rou
         kw["json"] = {"review": "Route matrix: checked, lawful."}
     elif route == "/v1/session" and method == "POST":
         kw["json"] = {"email": login_member.email, "password": login_member.password}
+
+    if route.startswith(PARTNER_ROUTES):
+        path = partner_request(srv, method, route, principal, member, portal_member, kw)
+    if route.startswith(REQUEST_ROUTES):
+        path = request_route(srv, method, route, principal, portal_member, erased_request, kw)
 
     r = srv.request(method, path, **kw)
 

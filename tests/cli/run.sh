@@ -117,7 +117,9 @@ check "--version exits 0" status_is 0
 
 for cmd in init import member "member find" "member show" "member erase" audit \
 	"audit verify" policy "policy check" config token "token create" "token list" \
-	"token revoke" notify "notify deliver" "notify test"; do
+	"token revoke" notify "notify deliver" "notify test" third-party "third-party add" \
+	"third-party list" subcontractor "subcontractor add" "subcontractor list" provisions \
+	"provisions purge"; do
 	# shellcheck disable=SC2086 # the subcommand is meant to split
 	run $cmd --help
 	check "'$cmd --help' exits 0 and describes it" eval 'status_is 0 && stdout_has "custodian"'
@@ -472,6 +474,60 @@ check "policy check of a missing file fails with one line" eval 'status_not 0 &&
 run --data "$T/custom" init --policy "$T/broken-policy.json"
 check "init refuses a broken policy and leaves no DIR behind" \
 	eval 'status_not 0 && one_error_line && [ ! -e "$T/custom" ]'
+
+# ---- third parties, subcontractors, provisions -------------------------
+
+P="$T/partners"
+run --data "$P" init
+check "init of a directory for the partner commands" status_is 0
+
+run --data "$P" subcontractor add --id mailhouse --name "Mail House KK" --contact sec@mh.example \
+	--fields name,email --purposes product_news --measure "encryption at rest" \
+	--measure "named staff only" --start 2020-01-01 --end 2999-12-31
+check "subcontractor add exits 0 and names the term" \
+	eval 'status_is 0 && stdout_has "mailhouse" && stdout_has "2999-12-31"'
+run --data "$P" subcontractor add --id mailhouse --name "Again" --contact c --fields name \
+	--purposes support --measure m --start 2020-01-01 --end 2999-12-31
+check "subcontractor add of a taken id exits 1 with one line" eval 'status_is 1 && one_error_line'
+run --data "$P" subcontractor add --id other --name "Bad" --contact c --fields shoe_size \
+	--purposes resale --measure m --start 2020-01-01 --end 2019-01-01
+check "subcontractor add names each bad input (exit 2)" \
+	eval 'status_is 2 && one_error_line && stderr_has "--fields unknown_field" && stderr_has "--purposes unknown_purpose"'
+run --data "$P" subcontractor list
+check "subcontractor list shows the contract in force" \
+	eval 'status_is 0 && grep -q "^mailhouse	Mail House KK	2020-01-01	2999-12-31	in force	product_news	name,email$" "$OUT"'
+
+run --data "$P" token create --role subcontractor --name "Mail House batch" --contract mailhouse
+check "token create --contract binds a subcontractor's token" \
+	eval 'status_is 0 && stdout_has "contract mailhouse" && [ ! -s "$ERR" ]'
+run --data "$P" token create --role staff --name "Desk" --contract mailhouse
+check "token create --contract for another role is a usage error" \
+	eval 'status_is 2 && one_error_line'
+run --data "$P" token create --role subcontractor --name "Nobody's" --contract nonesuch
+check "token create --contract of an unknown contract exits 1" eval 'status_is 1 && one_error_line'
+run --data "$P" token create --role subcontractor --name "Loose"
+check "a subcontractor token without a contract is made, with a note" \
+	eval 'status_is 0 && stdout_has "reads nothing"'
+
+run --data "$P" third-party add --id acme-printing --name "Acme Printing" --contact dpo@acme.example \
+	--purpose "Printing certificates" --fields name,address
+check "third-party add exits 0" eval 'status_is 0 && stdout_has "acme-printing"'
+run --data "$P" third-party add --id "Bad Id" --name "" --contact c --purpose p --fields name
+check "third-party add names each bad input (exit 2)" \
+	eval 'status_is 2 && one_error_line && stderr_has "--id malformed" && stderr_has "--name required"'
+run --data "$P" third-party list
+check "third-party list shows it" eval 'status_is 0 && grep -q "^acme-printing	Acme Printing	name,address	" "$OUT"'
+
+run --data "$P" provisions purge --before "$(date -u -d '-1 year' +%Y-%m-%d)"
+check "provisions purge refuses a date within three years (exit 2)" \
+	eval 'status_is 2 && one_error_line && stderr_has "three years"'
+run --data "$P" provisions purge --before 2001-01-01
+check "provisions purge of old records exits 0 and counts them" \
+	eval 'status_is 0 && stdout_has "deleted 0 records"'
+run --data "$P" provisions purge --before yesterday
+check "provisions purge --before a non-date is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$P" audit verify
+check "the partner commands left an intact audit chain" status_is 0
 
 # ---- summary -----------------------------------------------------------
 

@@ -78,7 +78,7 @@ void cu_test_ctx_free(cu_ctx *ctx, char *dir)
 	cu_test_rmdir(dir);
 }
 
-const cu_actor cu_test_operator = {"operator", CU_ROLE_OPERATOR, NULL};
+const cu_actor cu_test_operator = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
 
 unsigned long long cu_test_audit_count(cu_ctx *ctx)
 {

@@ -13,11 +13,12 @@
 #include <string.h>
 
 #include "custodian/members.h"
+#include "custodian/partners.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL};
+static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 
 /* Every field of the default policy answered, with values that stand out. */
 static const cu_kv everything[] = {
@@ -78,6 +79,26 @@ static cu_fieldset record_set(const cu_record *r)
  * policy file itself.  An expected outcome computed from the policy, not
  * written down by hand, so a changed policy is still checked.
  */
+/* A subcontract "whole" naming every field and purpose, in force for centuries. */
+static void whole_contract(cu_ctx *ctx)
+{
+	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[64];
+	const char *measures[] = {"encryption at rest"};
+	cu_subcontractor_input in = {.id = "whole", .name = "Everything Ltd", .contact = "po@x",
+				     .measures = measures, .nmeasures = 1, .start = "2000-01-01",
+				     .end = "2999-12-31"};
+	cu_errors errs;
+
+	cu_errors_init(&errs);
+	for (size_t i = 0; i < ctx->policy->nfields; i++)
+		fields[in.nfields++] = ctx->policy->fields[i].name;
+	for (size_t i = 0; i < ctx->policy->npurposes && i < 64; i++)
+		purposes[in.npurposes++] = ctx->policy->purposes[i].id;
+	in.fields = fields;
+	in.purposes = purposes;
+	assert_int_equal(cu_subcontractor_register(ctx, &cu_test_operator, &in, NULL, &errs), CU_OK);
+}
+
 static void test_matrix(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1];
@@ -90,12 +111,15 @@ static void test_matrix(void **state)
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs),
 			 CU_OK);
+	whole_contract(ctx);
 	for (int role = CU_ROLE_STAFF; role < CU_ROLE_COUNT_; role++) {
 		for (size_t pi = 0; pi < p->npurposes; pi++) {
 			const cu_policy_purpose *pp = &p->purposes[pi];
 
 			for (int with_case = 0; with_case < 2; with_case++) {
-				cu_actor a = {"tester", (cu_role)role, NULL};
+				/* A subcontractor under a contract of the whole policy: the policy decides. */
+				cu_actor a = {"tester", (cu_role)role, NULL,
+					      role == CU_ROLE_SUBCONTRACTOR ? "whole" : NULL};
 				cu_access_request req = {.actor = &a, .purpose = pp->id, .member = id, .fields = 0, .case_ref = with_case ? "CASE-42" : NULL};
 				cu_access_decision d;
 				cu_record rec;
@@ -159,7 +183,7 @@ static void test_requested_subset(void **state)
 	char *dir, id[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	const cu_policy *p = ctx->policy;
-	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL};
+	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
 	cu_access_request req = {.actor = &staff, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
@@ -216,7 +240,7 @@ static void test_denials(void **state)
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
 	/* A member reads all of their own record, and nothing of anyone else's. */
-	cu_actor self = {id, CU_ROLE_MEMBER, id};
+	cu_actor self = {id, CU_ROLE_MEMBER, id, NULL};
 	cu_access_request mine = {.actor = &self, .purpose = "self", .member = id, .fields = 0, .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &mine, &d, &rec), CU_OK);
 	assert_int_equal(rec.n, N(everything));
@@ -227,7 +251,7 @@ static void test_denials(void **state)
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
 	/* decide() audits too, and opens nothing. */
-	cu_actor analyst = {"lab", CU_ROLE_ANALYST, NULL};
+	cu_actor analyst = {"lab", CU_ROLE_ANALYST, NULL, NULL};
 	cu_access_request analysis = {.actor = &analyst, .purpose = "analysis", .member = id, .fields = 0, .case_ref = NULL};
 	before = cu_test_audit_count(ctx);
 	assert_int_equal(cu_access_decide(ctx, &analysis, &d), CU_OK);

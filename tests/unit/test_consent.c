@@ -22,9 +22,9 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL};
-static const cu_actor staff = {"desk", CU_ROLE_STAFF, NULL};
-static const cu_actor officer = {"po", CU_ROLE_OFFICER, NULL};
+static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
+static const cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
+static const cu_actor officer = {"po", CU_ROLE_OFFICER, NULL, NULL};
 
 static const cu_kv member[] = {
 	{"name", "Consenta Member"}, {"address", "1 Choice Rd"}, {"phone", "0312345670"},
@@ -64,7 +64,7 @@ static void test_out_of_scope_needs_consent(void **state)
 
 	(void)state;
 	register_one(ctx, id);
-	self = (cu_actor){id, CU_ROLE_MEMBER, id};
+	self = (cu_actor){id, CU_ROLE_MEMBER, id, NULL};
 	cu_errors_init(&errs);
 	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_ERR_CONSENT_REQUIRED);
 	/* Nobody but the member (or the operator, recording paper) decides. */
@@ -124,7 +124,7 @@ static void test_receipts(void **state)
 
 	(void)state;
 	register_one(ctx, id);
-	self = (cu_actor){id, CU_ROLE_MEMBER, id};
+	self = (cu_actor){id, CU_ROLE_MEMBER, id, NULL};
 	cu_errors_init(&errs);
 	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true,
 					&row, &errs),
@@ -217,7 +217,7 @@ static void test_new_version_needs_acceptance(void **state)
 
 	(void)state;
 	register_one(ctx, id);
-	self = (cu_actor){id, CU_ROLE_MEMBER, id};
+	self = (cu_actor){id, CU_ROLE_MEMBER, id, NULL};
 	snprintf(old_version, sizeof(old_version), "%s", ctx->policy->version);
 	v2 = publish_changed(ctx, "2027-01-01.1", add_purpose_and_field);
 	/* Publishing does not change what this process enforces until it loads the new one. */
@@ -305,6 +305,66 @@ static void test_new_version_needs_acceptance(void **state)
 		assert_int_equal(cu_versions_publish(ctx, &staff, "{}", 2, &p, err, sizeof(err)),
 				 CU_ERR_FORBIDDEN);
 	}
+	ctx->policy = v1;
+	cu_policy_free(v2);
+	cu_test_ctx_free(ctx, dir);
+}
+
+/* Version 2 drops the consent mark from testimonials. */
+static void drop_consent_mark(json_t *doc)
+{
+	json_t *purposes = json_object_get(doc, "purposes"), *pu;
+	size_t i;
+
+	json_array_foreach(purposes, i, pu) {
+		if (!strcmp(json_string_value(json_object_get(pu, "id")), "testimonials"))
+			json_object_del(pu, "consent_required");
+	}
+}
+
+/* "Only with consent" under the accepted version stays so when a later version drops the mark. */
+static void test_consent_mark_outlives_its_version(void **state)
+{
+	char *dir, id[CU_ID_LEN + 1], id2[CU_ID_LEN + 1];
+	cu_ctx *ctx = cu_test_ctx_new(&dir);
+	cu_kv late[] = {{"name", "Late"}, {"address", "2 Rd"}, {"phone", "0312345671"},
+			{"email", "late@example.com"}, {"occupation", "Baker"}};
+	cu_policy *v2, *v1;
+	cu_access_decision d;
+	cu_consent_row row;
+	cu_errors errs;
+	cu_actor self;
+	json_t *diff, *changed;
+
+	(void)state;
+	register_one(ctx, id);
+	self = (cu_actor){id, CU_ROLE_MEMBER, id, NULL};
+	v2 = publish_changed(ctx, "2027-02-01.1", drop_consent_mark);
+	v1 = ctx->policy;
+	ctx->policy = v2;
+	assert_false(cu_policy_purpose_find(v2, "testimonials")->consent_required);
+
+	/* Held to version 1: still only with consent, and the member can still give it. */
+	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_ERR_CONSENT_REQUIRED);
+	cu_errors_init(&errs);
+	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true,
+					&row, &errs),
+			 CU_OK);
+	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_OK);
+	/* A member under version 2 agreed to it as a purpose of use. */
+	assert_int_equal(cu_member_register(ctx, &service, late, N(late), NULL, id2, &errs), CU_OK);
+	assert_int_equal(read_as(ctx, &staff, "testimonials", id2, &d), CU_OK);
+
+	/* The diff says so. */
+	diff = cu_versions_diff(v1, v2);
+	changed = json_array_get(json_object_get(diff, "purposes_changed"), 0);
+	assert_string_equal(json_string_value(json_object_get(changed, "id")), "testimonials");
+	assert_true(json_is_true(json_object_get(json_object_get(changed, "before"),
+						 "consent_required")));
+	assert_true(json_is_false(json_object_get(json_object_get(changed, "after"),
+						  "consent_required")));
+	json_decref(diff);
+
 	ctx->policy = v1;
 	cu_policy_free(v2);
 	cu_test_ctx_free(ctx, dir);
@@ -400,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_scope_needs_consent),
 		cmocka_unit_test(test_receipts),
 		cmocka_unit_test(test_new_version_needs_acceptance),
+		cmocka_unit_test(test_consent_mark_outlives_its_version),
 		cmocka_unit_test(test_exceptions),
 	};
 

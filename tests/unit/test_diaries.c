@@ -25,10 +25,10 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL};
-static const cu_actor desk = {"support desk", CU_ROLE_STAFF, NULL};
-static const cu_actor officer = {"privacy officer", CU_ROLE_OFFICER, NULL};
-static const cu_actor analyst = {"analyst", CU_ROLE_ANALYST, NULL};
+static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
+static const cu_actor desk = {"support desk", CU_ROLE_STAFF, NULL, NULL};
+static const cu_actor officer = {"privacy officer", CU_ROLE_OFFICER, NULL, NULL};
+static const cu_actor analyst = {"analyst", CU_ROLE_ANALYST, NULL, NULL};
 
 /* Distinctive text: if these bytes show up on disk or in the audit, plaintext leaked. */
 #define SECRET_TITLE "Quillwhistle confession"
@@ -64,8 +64,8 @@ static int setup(void **state)
 	f->ctx = cu_test_ctx_new(&f->dir);
 	register_one(f->ctx, "Alice Diarist", "alice@diary.example", f->alice);
 	register_one(f->ctx, "Bob Diarist", "bob@diary.example", f->bob);
-	f->a = (cu_actor){f->alice, CU_ROLE_MEMBER, f->alice};
-	f->b = (cu_actor){f->bob, CU_ROLE_MEMBER, f->bob};
+	f->a = (cu_actor){f->alice, CU_ROLE_MEMBER, f->alice, NULL};
+	f->b = (cu_actor){f->bob, CU_ROLE_MEMBER, f->bob, NULL};
 	*state = f;
 	return 0;
 }
@@ -512,7 +512,7 @@ static void test_accepted_version_lacked_diaries(void **state)
 
 	policy_in_force(f, "diary-promise-1", false, false, true);
 	register_one(f->ctx, "Carol Diarist", "carol@diary.example", carol);
-	c = (cu_actor){carol, CU_ROLE_MEMBER, carol};
+	c = (cu_actor){carol, CU_ROLE_MEMBER, carol, NULL};
 	/* Under that version no purpose reads diaries at all. */
 	write_ok(f, &c, carol, "Carol's", "words", id);
 	assert_int_equal(staff_read(f, &desk, "tos_review", carol, "TOS-8", &l),

@@ -21,7 +21,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define REJECTS_MAX 32
 
-static const cu_actor op = {"operator", CU_ROLE_OPERATOR, NULL};
+static const cu_actor op = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
 
 struct reject {
 	uint64_t line;
@@ -219,7 +219,7 @@ static void expect_not_found(cu_ctx *ctx, const char *kind, const char *value)
 /* Reads every field of member id as the member themselves; wipe `rec` after. */
 static void read_self(cu_ctx *ctx, const char *id, cu_record *rec)
 {
-	cu_actor self = {id, CU_ROLE_MEMBER, id};
+	cu_actor self = {id, CU_ROLE_MEMBER, id, NULL};
 	cu_access_request req = {.actor = &self, .purpose = "self", .member = id};
 	cu_access_decision d;
 
@@ -719,7 +719,7 @@ static void test_unterminated_quote_at_end(void **state)
 static void test_actor_without_right_imports_nothing(void **state)
 {
 	struct fixture *fx = *state;
-	cu_actor analyst = {"analyst-token", CU_ROLE_ANALYST, NULL};
+	cu_actor analyst = {"analyst-token", CU_ROLE_ANALYST, NULL, NULL};
 	const char *path = put_file(fx, "one.csv",
 				    "name,address,phone,email\n"
 				    "Xia Analyst,1 Yak Yard,090-9100-0001,xia.analyst@example.com\n",

@@ -18,7 +18,7 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL};
+static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 
 /* Distinctive values: if any of these bytes shows up on disk, plaintext leaked. */
 static const cu_kv alice[] = {
@@ -276,7 +276,7 @@ static void test_eligibility(void **state)
 				(cu_fieldset)1 << cu_policy_field_index(p, "income")));
 
 	/* The member answers one more; exactly that one drops out. */
-	cu_actor self = {id, CU_ROLE_MEMBER, id};
+	cu_actor self = {id, CU_ROLE_MEMBER, id, NULL};
 	cu_kv answer[] = {{"income", "5-7M JPY"}};
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_update(ctx, &self, NULL, id, answer, 1, &errs), CU_OK);
@@ -309,8 +309,8 @@ static void test_update_rules(void **state)
 	(void)state;
 	register_ok(ctx, alice, N(alice), id);
 	register_ok(ctx, bob, N(bob), id2);
-	cu_actor self = {id, CU_ROLE_MEMBER, id};
-	cu_actor other = {id2, CU_ROLE_MEMBER, id2};
+	cu_actor self = {id, CU_ROLE_MEMBER, id, NULL};
+	cu_actor other = {id2, CU_ROLE_MEMBER, id2, NULL};
 	cu_kv newmail[] = {{"email", "alice@new.example"}};
 
 	cu_errors_init(&errs);
@@ -328,7 +328,7 @@ static void test_update_rules(void **state)
 	cu_kv steal[] = {{"email", "BOB@example.net"}};
 	assert_int_equal(cu_member_update(ctx, &self, NULL, id, steal, 1, &errs), CU_ERR_CONFLICT);
 	/* Staff may change only what the named purpose allows. */
-	cu_actor staff = {"support-desk", CU_ROLE_STAFF, NULL};
+	cu_actor staff = {"support-desk", CU_ROLE_STAFF, NULL, NULL};
 	cu_kv phone[] = {{"phone", "+81 3 1234 5678"}};
 	cu_kv income[] = {{"income", "high"}};
 	assert_int_equal(cu_member_update(ctx, &staff, "support", id, phone, 1, &errs), CU_OK);
@@ -378,7 +378,7 @@ static void test_erase_shreds(void **state)
 	assert_int_equal(cu_session_create(ctx, id, 3600000000LL, secret, csrf), CU_OK);
 	assert_int_equal(cu_session_check(ctx->store, secret, cu_now_us(), &si), CU_OK);
 
-	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL};
+	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
 	assert_int_equal(cu_member_erase(ctx, &staff, id), CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_member_erase(ctx, &cu_test_operator, id), CU_OK);
 	/* Logged out everywhere. */

@@ -340,8 +340,8 @@ static void test_invalid_name_refused(void **state)
 static void test_who_may_manage(void **state)
 {
 	struct fx *f = *state;
-	static const cu_actor staff = {"Support desk", CU_ROLE_STAFF, NULL};
-	static const cu_actor admin = {"Site admin", CU_ROLE_ADMIN, NULL};
+	static const cu_actor staff = {"Support desk", CU_ROLE_STAFF, NULL, NULL};
+	static const cu_actor admin = {"Site admin", CU_ROLE_ADMIN, NULL, NULL};
 	char secret[CU_TOKEN_SECRET_LEN + 1], id[CU_ID_LEN + 1], id2[CU_ID_LEN + 1];
 	unsigned long long entries = cu_test_audit_count(f->ctx);
 	int n = 0;
@@ -391,7 +391,7 @@ static int keep_entry(void *ud, const cu_audit_entry *e)
 static void test_audit_entries(void **state)
 {
 	struct fx *f = *state;
-	static const cu_actor admin = {"Site admin", CU_ROLE_ADMIN, NULL};
+	static const cu_actor admin = {"Site admin", CU_ROLE_ADMIN, NULL, NULL};
 	char secret[CU_TOKEN_SECRET_LEN + 1], id[CU_ID_LEN + 1];
 	uint64_t from = cu_test_audit_count(f->ctx) + 1;
 	struct entries l = {0};
