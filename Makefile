@@ -30,6 +30,7 @@ asan: deps
 
 bench: build
 	@bench/run $(BUILD)
+	@bench/run-http $(BUILD)
 
 format:
 	clang-format -i include/custodian/*.h src/*.c src/*.h cli/*.c tests/unit/*.c tests/unit/*.h bench/*.c
