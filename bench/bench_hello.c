@@ -2,7 +2,8 @@
  * bench_hello — the HTTP benchmark's yardstick: the least a libmicrohttpd
  * server can do per request, in the same threading mode as `custodian
  * serve` (server/http.c: MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
- * a pool of THREADS threads, the same connection memory, timeout and limit).
+ * a pool of THREADS threads, the same connection memory, timeout and limit;
+ * not MHD_ALLOW_SUSPEND_RESUME, which a server that never waits does not need).
  *
  *     bench_hello PORT [THREADS]        (127.0.0.1 only; THREADS default 4)
  *
@@ -24,20 +25,20 @@
 
 #include "bench_util.h"
 
-/* 587 bytes, the size of a typical read of a synthetic member for `support`. */
+/* 546 bytes; our answer to a read of a benchmark member for `support` is 549. */
 static const char body[] =
-	"{\"id\":\"ZGg8BMQbY4G6-hg_Rusf4w\",\"purpose\":\"support\",\"fields\":{\"name\":"
-	"\"Hanako Yamada\",\"phone\":\"090-1234-5678\",\"email\":\"hanako.yamada@example.com\"},"
-	"\"withheld\":{\"address\":\"not allowed for this purpose\",\"date_of_birth\":"
-	"\"not allowed for this purpose\",\"age\":\"not allowed for this purpose\","
-	"\"occupation\":\"not allowed for this purpose\",\"income\":\"not allowed for this "
-	"purpose\",\"newspapers_magazines\":\"not allowed for this purpose\",\"products\":"
-	"\"not allowed for this purpose\",\"services\":\"not allowed for this purpose\","
-	"\"hobbies\":\"not allowed for this purpose\"}}";
+    "{\"id\":\"ZGg8BMQbY4G6-hg_Rusf4w\",\"purpose\":\"support\",\"fields\":{\"name\":"
+    "\"Hanako Yamada\",\"phone\":\"090-1234-5678\",\"email\":\"hanako.yamada@example.com\"},"
+    "\"withheld\":{\"address\":\"not allowed for this purpose\",\"date_of_birth\":"
+    "\"not allowed for this purpose\",\"age\":\"not allowed for this purpose\","
+    "\"occupation\":\"not allowed for this purpose\",\"income\":\"not allowed for this "
+    "purpose\",\"newspapers_magazines\":\"not allowed for this purpose\",\"products\":"
+    "\"not allowed for this purpose\",\"services\":\"not allowed for this purpose\","
+    "\"hobbies\":\"not allowed for this purpose\"}}";
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	static int first_call;
 	struct MHD_Response *resp;
@@ -57,8 +58,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0; /* a body is read and dropped */
 		return MHD_YES;
 	}
-	resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-					       MHD_RESPMEM_PERSISTENT);
+	resp =
+	    MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", "application/json");
@@ -97,17 +98,17 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
-			     NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-			     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u * 1024),
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
+	                     NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+	                     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32u * 1024),
+	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "bench_hello: cannot listen on 127.0.0.1:%s\n", argv[1]);
 		return 1;
 	}
 	fprintf(stderr, "bench_hello: serving on http://127.0.0.1:%s with %u threads\n", argv[1],
-		threads);
+	        threads);
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	MHD_stop_daemon(d);

@@ -186,7 +186,7 @@ static int cmd_ports(unsigned n)
 static int cmd_wait(unsigned port, unsigned secs)
 {
 	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-				  "Connection: close\r\n\r\n";
+	                          "Connection: close\r\n\r\n";
 	double deadline = bench_now() + secs;
 
 	while (bench_now() < deadline) {
@@ -202,7 +202,7 @@ static int cmd_wait(unsigned port, unsigned secs)
 		usleep(50000);
 	}
 	fprintf(stderr, "bench_http_client: nothing answered on 127.0.0.1:%u within %u s\n", port,
-		secs);
+	        secs);
 	return 1;
 }
 
@@ -212,7 +212,7 @@ static int cmd_get(unsigned port, const char *path)
 	int fd, len, st = -1;
 
 	len = snprintf(req, sizeof(req),
-		       "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+	               "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
 	if (len < 0 || (size_t)len >= sizeof(req))
 		return 2;
 	fd = connect_loopback(port);
@@ -238,11 +238,12 @@ static int cmd_hold(unsigned port, long pid, unsigned n, const char *path)
 
 	if (token && *token)
 		len = snprintf(req, sizeof(req),
-			       "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-			       "Authorization: Bearer %s\r\n\r\n",
-			       path, token);
+		               "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		               "Authorization: Bearer %s\r\n\r\n",
+		               path, token);
 	else
-		len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+		len =
+		    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
 	if (len < 0 || (size_t)len >= sizeof(req)) {
 		fprintf(stderr, "bench_http_client: path too long\n");
 		return 2;
@@ -279,14 +280,14 @@ int main(int argc, char **argv)
 		return cmd_ports((unsigned)bench_arg("count", argv[2], 1, 16));
 	if (argc == 4 && !strcmp(argv[1], "wait"))
 		return cmd_wait((unsigned)bench_arg("port", argv[2], 1, 65535),
-				(unsigned)bench_arg("seconds", argv[3], 1, 600));
+		                (unsigned)bench_arg("seconds", argv[3], 1, 600));
 	if (argc == 4 && !strcmp(argv[1], "get"))
 		return cmd_get((unsigned)bench_arg("port", argv[2], 1, 65535), argv[3]);
 	if (argc == 6 && !strcmp(argv[1], "hold"))
 		return cmd_hold((unsigned)bench_arg("port", argv[2], 1, 65535),
-				(long)bench_arg("pid", argv[3], 1, 1u << 30),
-				(unsigned)bench_arg("connections", argv[4], 1, HOLD_MAX), argv[5]);
+		                (long)bench_arg("pid", argv[3], 1, 1u << 30),
+		                (unsigned)bench_arg("connections", argv[4], 1, HOLD_MAX), argv[5]);
 	fprintf(stderr, "usage: bench_http_client ports N | wait PORT SECONDS |"
-			" get PORT PATH | hold PORT PID N PATH\n");
+	                " get PORT PATH | hold PORT PID N PATH\n");
 	return 2;
 }

@@ -61,10 +61,10 @@ int main(int argc, char **argv)
 	}
 	if (exec(db, "PRAGMA journal_mode=WAL") || exec(db, "PRAGMA synchronous=FULL") ||
 	    exec(db, "CREATE TABLE t (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
-		     " k BLOB UNIQUE, data BLOB)"))
+	             " k BLOB UNIQUE, data BLOB)"))
 		goto out;
 	if (sqlite3_prepare_v2(db, "INSERT INTO t (id, k, data) VALUES (?1, ?2, ?3)", -1, &st,
-			       NULL)) {
+	                       NULL)) {
 		fprintf(stderr, "bench_sqlite_commits: %s\n", sqlite3_errmsg(db));
 		goto out;
 	}

@@ -16,8 +16,8 @@
 #include "json_out.h"
 
 /* The same object both ways; values[i] may hold any bytes (lens[i] of them). */
-static void same_as_jansson(const char *const *keys, const char *const *values,
-			    const size_t *lens, size_t n)
+static void same_as_jansson(const char *const *keys, const char *const *values, const size_t *lens,
+                            size_t n)
 {
 	json_t *o = json_object();
 	char *want, *got;
@@ -49,13 +49,13 @@ static void test_plain_and_escapes(void **state)
 {
 	static const char *const keys[] = {"id", "name", "quote", "ctl", "utf8", "empty", "slash"};
 	static const char *const values[] = {
-		"ZGg8BMQbY4G6-hg_Rusf4w",
-		"Hanako Yamada 山田花子",
-		"say \"hi\" \\ back",
-		"\x01\x1f\b\f\n\r\t\x7f end",
-		"\xe2\x80\xa8 \xf0\x9f\x98\x80 é",
-		"",
-		"a/b</script>",
+	    "ZGg8BMQbY4G6-hg_Rusf4w",
+	    "Hanako Yamada 山田花子",
+	    "say \"hi\" \\ back",
+	    "\x01\x1f\b\f\n\r\t\x7f end",
+	    "\xe2\x80\xa8 \xf0\x9f\x98\x80 é",
+	    "",
+	    "a/b</script>",
 	};
 	size_t lens[7];
 
@@ -79,13 +79,13 @@ static void test_invalid_utf8_left_out(void **state)
 {
 	static const char *const keys[] = {"ok", "bad1", "bad2", "bad3", "bad4", "bad5", "tail"};
 	static const char *const values[] = {
-		"fine",
-		"\xc0\xaf",         /* overlong */
-		"\xed\xa0\x80",     /* a surrogate */
-		"\xf4\x90\x80\x80", /* past U+10FFFF */
-		"abc\xe2\x82",      /* cut short */
-		"\x80",             /* a lone continuation byte */
-		"still here",
+	    "fine",
+	    "\xc0\xaf",         /* overlong */
+	    "\xed\xa0\x80",     /* a surrogate */
+	    "\xf4\x90\x80\x80", /* past U+10FFFF */
+	    "abc\xe2\x82",      /* cut short */
+	    "\x80",             /* a lone continuation byte */
+	    "still here",
 	};
 	size_t lens[7];
 
@@ -110,8 +110,10 @@ static void test_random_bytes(void **state)
 		lens[0] = (size_t)(round % 40);
 		for (size_t i = 0; i < lens[0]; i++) {
 			x = x * 1103515245u + 12345u;
-			/* Mostly ASCII and controls, sometimes UTF-8 lead and continuation bytes. */
-			buf[i] = (char)((x >> 16) % 7 == 0 ? 0x80 + (x >> 8) % 0x80 : (x >> 8) % 0x80);
+			/* Mostly ASCII and controls, sometimes UTF-8 lead and continuation bytes.
+			 */
+			buf[i] =
+			    (char)((x >> 16) % 7 == 0 ? 0x80 + (x >> 8) % 0x80 : (x >> 8) % 0x80);
 		}
 		same_as_jansson(keys, values, lens, 1);
 	}
@@ -130,11 +132,9 @@ static void test_overflow_fails(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_and_escapes),
-		cmocka_unit_test(test_nul_inside),
-		cmocka_unit_test(test_invalid_utf8_left_out),
-		cmocka_unit_test(test_random_bytes),
-		cmocka_unit_test(test_overflow_fails),
+	    cmocka_unit_test(test_plain_and_escapes),     cmocka_unit_test(test_nul_inside),
+	    cmocka_unit_test(test_invalid_utf8_left_out), cmocka_unit_test(test_random_bytes),
+	    cmocka_unit_test(test_overflow_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
