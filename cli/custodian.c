@@ -406,44 +406,15 @@ static int config_help(int argc, char **argv)
 
 #define ROLES_FOR_TOKENS "staff, analyst, service, subcontractor, officer, admin"
 
-static int leap_year(long y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(long y, long m, long d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (int64_t)era * 146097 + doe - 719468;
-}
-
 /*
  * YYYY-MM-DD, a real date, to 00:00:00 UTC of that day in microseconds.
  * Returns -1 for anything else.
  */
 static int64_t parse_date_us(const char *s)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	long y, m, d;
+	int64_t us;
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return -1;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	y = strtol(s, NULL, 10);
-	m = strtol(s + 5, NULL, 10);
-	d = strtol(s + 8, NULL, 10);
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap_year(y)))
-		return -1;
-	return days_from_civil(y, m, d) * 86400 * 1000000;
+	return cu_partner_date_parse(s, &us) ? -1 : us;
 }
 
 /* "2026-04-01T09:30:00Z", or "never" for 0. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "text.h"
 #include "custodian/consent.h"
 #include "custodian/partners.h"
 #include "custodian/versions.h"
@@ -51,19 +52,6 @@ static void deny(cu_access_decision *d, cu_result rc, const char *why)
  * The rules of access.h, in order.  Fills d; on rules 1-5 no store access
  * happens.  `row` receives the member row when the member exists.
  */
-/* A justification: 20..2000 bytes of text, newlines allowed, no other control characters. */
-static bool justification_ok(const char *j)
-{
-	size_t n = j ? strlen(j) : 0;
-
-	if (n < 20 || n > 2000)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)j[i] < 0x20 && j[i] != '\n') || j[i] == 0x7f)
-			return false;
-	return true;
-}
-
 /*
  * Rule 7: what the member agreed to.  Narrows *grant, or denies with
  * CU_ERR_CONSENT_REQUIRED (returned), or fails on the store.
@@ -176,7 +164,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 				deny(d, CU_ERR_INVALID_ARGUMENT, "unknown legal exception");
 				return;
 			}
-			if (!justification_ok(req->justification)) {
+			if (!cu_text_justification_ok(req->justification)) {
 				deny(d, CU_ERR_INVALID_ARGUMENT,
 				     "a legal exception needs a written justification (20-2000 bytes)");
 				return;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sealed_text.h"
+
 #define NOTE_MAX 2000
 
 static bool is_officer(const cu_actor *a)
@@ -36,14 +38,6 @@ static char *open_note(const cu_vault *v, const char *id, const unsigned char *s
 	return out;
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
-}
-
 struct list_ctx {
 	const cu_vault *v;
 	cu_exception_fn fn;
@@ -62,13 +56,13 @@ static int each(void *ud, const cu_exception_row *row)
 	if (!why || (row->review && !review)) {
 		/* A note no loaded key opens: the master key it was sealed under is gone. */
 		c->rc = CU_ERR_CRYPTO;
-		wipe_free(why);
-		wipe_free(review);
+		cu_wipe_free(why);
+		cu_wipe_free(review);
 		return 1;
 	}
 	stop = c->fn(c->ud, &view);
-	wipe_free(why);
-	wipe_free(review);
+	cu_wipe_free(why);
+	cu_wipe_free(review);
 	return stop;
 }
 

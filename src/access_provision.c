@@ -13,6 +13,7 @@
 
 #include "custodian/consent.h"
 #include "custodian/partners.h"
+#include "text.h"
 
 static void deny(cu_access_decision *d, cu_result rc, const char *why)
 {
@@ -36,19 +37,6 @@ static bool id_form(const char *s)
 
 	return n > 0 && n <= CU_PARTNER_ID_MAX &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-/* As access.c's: 20..2000 bytes of text, newlines allowed, no other control characters. */
-static bool justification_ok(const char *j)
-{
-	size_t n = j ? strlen(j) : 0;
-
-	if (n < 20 || n > 2000)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)j[i] < 0x20 && j[i] != '\n') || j[i] == 0x7f)
-			return false;
-	return true;
 }
 
 /* The rules of access.h's provision section, in order; fills d. */
@@ -95,7 +83,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_provision_reque
 			deny(d, CU_ERR_INVALID_ARGUMENT, "unknown legal exception");
 			return;
 		}
-		if (!justification_ok(req->justification)) {
+		if (!cu_text_justification_ok(req->justification)) {
 			deny(d, CU_ERR_INVALID_ARGUMENT,
 			     "a legal exception needs a written justification (20-2000 bytes)");
 			return;

@@ -18,6 +18,8 @@
 #include "custodian/diaries.h"
 #include "custodian/notify.h"
 #include "custodian/requests.h"
+#include "sealed_text.h"
+#include "text.h"
 
 static const char *const abouts[] = {"use", "provision", "disclosure", "amendment", "other", NULL};
 
@@ -46,18 +48,6 @@ static void day(int64_t us, char out[16])
 
 	gmtime_r(&t, &tm);
 	strftime(out, 16, "%Y-%m-%d", &tm);
-}
-
-/* Free text from a person: 1..max bytes of clean UTF-8 (newlines allowed), not blank. */
-static const char *text_problem(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || strspn(s, " \t\r\n") == n)
-		return "required";
-	if (n > max)
-		return "too_long";
-	return cu_diary_text_problem(s, n, true);
 }
 
 static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
@@ -89,33 +79,6 @@ static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, 
 	return rc ? rc : why;
 }
 
-static cu_result seal_text(const cu_vault *v, const cu_member_row *m, const char *field,
-                           const char *text, unsigned char **out, size_t *outlen)
-{
-	size_t len = strlen(text);
-	cu_data_key dk;
-	cu_result rc;
-
-	*out = NULL;
-	*outlen = 0;
-	if (m->erased)
-		return CU_ERR_ERASED;
-	*out = malloc(len + CU_VAULT_SEAL_OVERHEAD);
-	if (!*out)
-		return CU_ERR_NOMEM;
-	rc = cu_vault_unwrap(v, m->id, m->key_id, m->wrapped, &dk);
-	if (!rc)
-		rc = cu_vault_seal(&dk, m->id, field, (const unsigned char *)text, len, *out);
-	cu_vault_data_key_wipe(&dk);
-	if (rc) {
-		free(*out);
-		*out = NULL;
-		return rc;
-	}
-	*outlen = len + CU_VAULT_SEAL_OVERHEAD;
-	return CU_OK;
-}
-
 static cu_result open_text(const cu_data_key *dk, const char *member, const char *field,
                            const unsigned char *sealed, size_t len, char **out)
 {
@@ -134,14 +97,6 @@ static cu_result open_text(const cu_data_key *dk, const char *member, const char
 		*out = NULL;
 	}
 	return rc;
-}
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
 }
 
 /* The notice of a response: it names the complaint and the date, never its words. */
@@ -193,7 +148,7 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 		cu_errors_add(errs, "about", about && *about ? "unknown" : "required");
 		bad = 1;
 	}
-	why = text_problem(text, CU_COMPLAINT_TEXT_MAX);
+	why = cu_text_free_problem(text, CU_COMPLAINT_TEXT_MAX, true);
 	if (why) {
 		cu_errors_add(errs, "text", why);
 		bad = 1;
@@ -214,7 +169,7 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 	row.received_us = row.updated_us = now_us;
 	row.due_us = now_us + (int64_t)ctx->config.complaint_due_days * CU_REQUEST_DAY_US;
 	snprintf(field, sizeof(field), "complaint-text.%s", row.id);
-	rc = seal_text(ctx->vault, &m, field, text, &row.text, &row.text_len);
+	rc = cu_sealed_text_seal(ctx->vault, &m, field, text, &row.text, &row.text_len);
 	if (rc)
 		goto out;
 	snprintf(reason, sizeof(reason), "complaint=%s about=%s", row.id, row.about);
@@ -344,7 +299,7 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 	if (!is_officer(actor))
 		return refuse(ctx, actor, "complaint_respond", CU_ERR_FORBIDDEN);
 	if (text || !close) {
-		why = text_problem(text, CU_COMPLAINT_TEXT_MAX);
+		why = cu_text_free_problem(text, CU_COMPLAINT_TEXT_MAX, true);
 		if (why) {
 			cu_errors_add(errs, "text", why);
 			return CU_ERR_INVALID_FIELD;
@@ -379,7 +334,7 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 		rsp.time_us = now_us;
 		rsp.closing = close;
 		snprintf(field, sizeof(field), "complaint-reply.%s", rsp.id);
-		rc = seal_text(ctx->vault, &m, field, text, &rsp.text, &rsp.text_len);
+		rc = cu_sealed_text_seal(ctx->vault, &m, field, text, &rsp.text, &rsp.text_len);
 		if (rc)
 			goto out;
 	}
@@ -491,9 +446,9 @@ void cu_complaint_view_wipe(cu_complaint_view *v)
 {
 	if (!v)
 		return;
-	wipe_free(v->text);
+	cu_wipe_free(v->text);
 	for (size_t i = 0; i < v->nresponses; i++)
-		wipe_free(v->responses[i].text);
+		cu_wipe_free(v->responses[i].text);
 	free(v->responses);
 	cu_complaint_row_release(&v->row);
 	cu_complaint_view_init(v);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "custodian/store_diary.h"
+#include "text.h"
 
 /* ---- lists ----------------------------------------------------------------- */
 
@@ -45,46 +46,7 @@ void cu_diary_list_wipe(cu_diary_list *l)
 
 const char *cu_diary_text_problem(const char *s, size_t len, bool multiline)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end) {
-		unsigned c = *p, cp;
-		int extra;
-
-		if (c < 0x80) {
-			if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) ||
-			    c == 0x7f)
-				return "malformed";
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			extra = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			extra = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			extra = 3;
-			cp = c & 0x07;
-		} else {
-			return "invalid_utf8";
-		}
-		if (end - p <= extra)
-			return "invalid_utf8";
-		for (int i = 1; i <= extra; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return "invalid_utf8";
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return "invalid_utf8";
-		if (cp >= 0x80 && cp <= 0x9f)
-			return "malformed";
-		p += extra + 1;
-	}
-	return NULL;
+	return cu_text_check(s, len, multiline ? "\n\r\t" : "");
 }
 
 static bool blank(const char *s)

@@ -19,55 +19,9 @@
 
 #include "custodian/store_diary.h"
 #include "record.h"
+#include "text.h"
 
 /* ---- validation ------------------------------------------------------ */
-
-/*
- * Checks UTF-8 (no overlongs, no surrogates, at most U+10FFFF) and control
- * characters: C0, DEL and C1 are refused, except newline where allowed.
- * Returns NULL or the reason code.
- */
-static const char *check_text(const char *s, int newline_ok)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p;
-		unsigned cp;
-		int extra;
-
-		if (c < 0x80) {
-			if ((c < 0x20 && !(c == '\n' && newline_ok)) || c == 0x7f)
-				return "malformed";
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			extra = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			extra = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			extra = 3;
-			cp = c & 0x07;
-		} else {
-			return "invalid_utf8";
-		}
-		for (int i = 1; i <= extra; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return "invalid_utf8";
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return "invalid_utf8";
-		if (cp >= 0x80 && cp <= 0x9f)
-			return "malformed";
-		p += extra + 1;
-	}
-	return NULL;
-}
 
 static int blank(const char *s)
 {
@@ -223,7 +177,8 @@ static const char *check_value(const cu_policy_field *f, const char *v)
 
 	if (strlen(v) > f->max_length)
 		return "too_long";
-	why = check_text(v, f->kind == CU_FIELD_ADDRESS || f->kind == CU_FIELD_TEXT);
+	why = cu_text_check(v, strlen(v),
+	                    f->kind == CU_FIELD_ADDRESS || f->kind == CU_FIELD_TEXT ? "\n" : "");
 	if (why)
 		return why;
 	switch (f->kind) {
@@ -254,9 +209,12 @@ cu_result cu_member_validate(const cu_policy *p, const cu_kv *kv, size_t n,
 
 		if (idx < 0) {
 			/* An unknown name may itself be garbage: report a fixed label. */
-			cu_errors_add(errs, strlen(name) < CU_FIELD_NAME_MAX && !check_text(name, 0)
-						    ? name : "(field name)",
-				      "unknown_field");
+			cu_errors_add(errs,
+			              strlen(name) < CU_FIELD_NAME_MAX &&
+			                      !cu_text_check(name, strlen(name), "")
+			                  ? name
+			                  : "(field name)",
+			              "unknown_field");
 			bad = 1;
 			continue;
 		}

@@ -13,6 +13,7 @@
 
 #include "custodian/diaries.h"
 #include "secret.h"
+#include "text.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -143,28 +144,10 @@ static bool id_form(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-/* A reason code for a text input, or NULL: present, within max bytes, clean UTF-8. */
-static const char *text_problem(const char *s, size_t max, bool multiline)
-{
-	size_t n;
-	bool blank = true;
-
-	if (!s)
-		return "required";
-	n = strlen(s);
-	for (size_t i = 0; i < n && blank; i++)
-		blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r';
-	if (blank)
-		return "required";
-	if (n > max)
-		return "too_long";
-	return cu_diary_text_problem(s, n, multiline);
-}
-
 static void check_text(cu_errors *errs, const char *field, const char *s, size_t max,
 		       bool multiline, bool *bad)
 {
-	const char *why = text_problem(s, max, multiline);
+	const char *why = cu_text_free_problem(s, max, multiline);
 
 	if (why) {
 		cu_errors_add(errs, field, why);
@@ -330,7 +313,7 @@ static const char *join_measures(const char *const *m, size_t n, char *buf, size
 	if (n > CU_PARTNER_MEASURES_N)
 		return "too_many";
 	for (size_t i = 0; i < n; i++) {
-		const char *why = text_problem(m[i], CU_PARTNER_MEASURE_MAX, false);
+		const char *why = cu_text_free_problem(m[i], CU_PARTNER_MEASURE_MAX, false);
 		int w;
 
 		if (why)

@@ -22,6 +22,8 @@
 #include "custodian/notify.h"
 #include "custodian/store_diary.h"
 #include "json_wipe.h"
+#include "sealed_text.h"
+#include "text.h"
 
 const cu_refusal_ground cu_refusal_grounds[CU_REFUSAL_GROUNDS] = {
     {"harm_to_life_or_rights", 1,
@@ -118,20 +120,6 @@ static const char *actor_name(const cu_actor *a)
 	return a && a->name ? a->name : "";
 }
 
-/* Free text from a person: 1..max bytes of clean UTF-8 (newlines allowed), not blank. */
-static const char *text_problem(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-	const char *why;
-
-	if (n == 0 || strspn(s, " \t\r\n") == n)
-		return "required";
-	if (n > max)
-		return "too_long";
-	why = cu_diary_text_problem(s, n, true);
-	return why;
-}
-
 static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
                        const char *fields, const char *decision, const char *reason)
 {
@@ -168,32 +156,6 @@ static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, 
 
 /* ---- sealing under the member's key --------------------------------------- */
 
-static cu_result seal_text(const cu_vault *v, const cu_member_row *m, const char *field,
-                           const char *text, size_t len, unsigned char **out, size_t *outlen)
-{
-	cu_data_key dk;
-	cu_result rc;
-
-	*out = NULL;
-	*outlen = 0;
-	if (m->erased)
-		return CU_ERR_ERASED;
-	*out = malloc(len + CU_VAULT_SEAL_OVERHEAD);
-	if (!*out)
-		return CU_ERR_NOMEM;
-	rc = cu_vault_unwrap(v, m->id, m->key_id, m->wrapped, &dk);
-	if (!rc)
-		rc = cu_vault_seal(&dk, m->id, field, (const unsigned char *)text, len, *out);
-	cu_vault_data_key_wipe(&dk);
-	if (rc) {
-		free(*out);
-		*out = NULL;
-		return rc;
-	}
-	*outlen = len + CU_VAULT_SEAL_OVERHEAD;
-	return CU_OK;
-}
-
 /* Opens with an unwrapped key into a new NUL-terminated string. */
 static cu_result open_text(const cu_data_key *dk, const char *member, const char *field,
                            const unsigned char *sealed, size_t len, char **out)
@@ -214,14 +176,6 @@ static cu_result open_text(const cu_data_key *dk, const char *member, const char
 		*out = NULL;
 	}
 	return rc;
-}
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
 }
 
 /*
@@ -281,7 +235,7 @@ static cu_result validate_input(const cu_policy *p, const cu_request_input *in, 
 		} else if (cu_member_validate(p, in->changes, in->nchanges, false, errs)) {
 			bad = 1;
 		}
-		why = text_problem(in->text, CU_REQUEST_TEXT_MAX);
+		why = cu_text_free_problem(in->text, CU_REQUEST_TEXT_MAX, true);
 		if (why) {
 			cu_errors_add(errs, "reason", why);
 			bad = 1;
@@ -291,7 +245,7 @@ static cu_result validate_input(const cu_policy *p, const cu_request_input *in, 
 			cu_errors_add(errs, "changes", "not_allowed");
 			bad = 1;
 		}
-		why = in->text ? text_problem(in->text, CU_REQUEST_TEXT_MAX) : NULL;
+		why = in->text ? cu_text_free_problem(in->text, CU_REQUEST_TEXT_MAX, true) : NULL;
 		if (why) {
 			cu_errors_add(errs, "note", why);
 			bad = 1;
@@ -370,8 +324,8 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 	details = details_json(in);
 	if (details) {
 		field_of(field, sizeof(field), "details", row.id, NULL);
-		rc = seal_text(ctx->vault, &m, field, details, strlen(details), &row.details,
-		               &row.details_len);
+		rc = cu_sealed_text_seal(ctx->vault, &m, field, details, &row.details,
+		                         &row.details_len);
 		if (rc)
 			goto out;
 	} else if (in->type == CU_REQUEST_AMENDMENT) {
@@ -420,7 +374,7 @@ out:
 	if (rc && token)
 		sodium_memzero(token, CU_REQUEST_TOKEN_LEN + 1);
 	cu_request_row_release(&row);
-	wipe_free(details);
+	cu_wipe_free(details);
 	cu_member_row_release(&m);
 	return rc;
 }
@@ -453,7 +407,7 @@ static cu_result check_decision(const cu_request_row *row, const cu_request_deci
 		bad = 1;
 	}
 	if (dec->reasons || dec->action == CU_REQUEST_REFUSE || dec->action == CU_REQUEST_REJECT) {
-		why = text_problem(dec->reasons, CU_REQUEST_TEXT_MAX);
+		why = cu_text_free_problem(dec->reasons, CU_REQUEST_TEXT_MAX, true);
 		if (why) {
 			cu_errors_add(errs, "reasons", why);
 			bad = 1;
@@ -512,7 +466,7 @@ static cu_result amendment_changes(const cu_vault *v, const cu_member_row *m,
 	if (rc)
 		return rc;
 	*doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-	wipe_free(text);
+	cu_wipe_free(text);
 	changes = json_object_get(*doc, "changes");
 	if (!json_is_object(changes) || json_object_size(changes) == 0 ||
 	    json_object_size(changes) > CU_POLICY_FIELDS_MAX)
@@ -799,8 +753,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 		snprintf(ev.ground, sizeof(ev.ground), "%s", dec->ground);
 	if (dec->reasons) {
 		field_of(field, sizeof(field), "why", row.id, ev.state);
-		rc = seal_text(ctx->vault, &m, field, dec->reasons, strlen(dec->reasons),
-		               &ev.reasons, &ev.reasons_len);
+		rc = cu_sealed_text_seal(ctx->vault, &m, field, dec->reasons, &ev.reasons,
+		                         &ev.reasons_len);
 		if (rc)
 			goto out;
 	}
@@ -878,9 +832,9 @@ void cu_request_view_wipe(cu_request_view *v)
 {
 	if (!v)
 		return;
-	wipe_free(v->details);
+	cu_wipe_free(v->details);
 	for (size_t i = 0; i < v->nevents; i++)
-		wipe_free(v->events[i].reasons);
+		cu_wipe_free(v->events[i].reasons);
 	free(v->events);
 	cu_request_row_release(&v->row);
 	cu_request_view_init(v);

@@ -11,22 +11,6 @@
 
 #define OPS(s) ((s) && (s)->ops->consent ? (s)->ops->consent : NULL)
 
-static cu_result writable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	if (!s->in_tx || s->in_snapshot)
-		return CU_ERR_INTERNAL;
-	return CU_OK;
-}
-
-static cu_result readable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	return CU_OK;
-}
-
 void cu_exception_row_release(cu_exception_row *row)
 {
 	if (!row)
@@ -39,7 +23,7 @@ void cu_exception_row_release(cu_exception_row *row)
 
 cu_result cu_store_consent_insert(cu_store *s, const cu_consent_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->consent_insert(s, row);
 }
@@ -47,7 +31,7 @@ cu_result cu_store_consent_insert(cu_store *s, const cu_consent_row *row)
 cu_result cu_store_consent_current(cu_store *s, const char *member, const char *kind,
 				   const char *target, cu_consent_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -58,14 +42,14 @@ cu_result cu_store_consent_current(cu_store *s, const char *member, const char *
 
 cu_result cu_store_consent_get(cu_store *s, const char *id, cu_consent_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc ? rc : (!id || !out) ? CU_ERR_INVALID_ARGUMENT : OPS(s)->consent_get(s, id, out);
 }
 
 cu_result cu_store_consent_list(cu_store *s, const char *member, cu_store_consent_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -75,7 +59,7 @@ cu_result cu_store_consent_list(cu_store *s, const char *member, cu_store_consen
 cu_result cu_store_accepted_set(cu_store *s, const char *member, const char *version,
 				int64_t when_us)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -87,7 +71,7 @@ cu_result cu_store_accepted_set(cu_store *s, const char *member, const char *ver
 cu_result cu_store_accepted_get(cu_store *s, const char *member, char version[CU_VERSION_MAX + 1],
 				int64_t *when_us)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -98,7 +82,7 @@ cu_result cu_store_accepted_get(cu_store *s, const char *member, char version[CU
 cu_result cu_store_policy_put(cu_store *s, const char *version, const unsigned char digest[32],
 			      const char *doc, size_t len, const char *by, int64_t when_us)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -110,7 +94,7 @@ cu_result cu_store_policy_put(cu_store *s, const char *version, const unsigned c
 cu_result cu_store_policy_get(cu_store *s, const char *version, char **doc, size_t *len,
 			      int64_t *published_us)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -122,28 +106,28 @@ cu_result cu_store_policy_get(cu_store *s, const char *version, char **doc, size
 
 cu_result cu_store_policy_at(cu_store *s, int64_t when_us, char version[CU_VERSION_MAX + 1])
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc ? rc : !version ? CU_ERR_INVALID_ARGUMENT : OPS(s)->policy_at(s, when_us, version);
 }
 
 cu_result cu_store_policy_list(cu_store *s, cu_store_policy_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc ? rc : !fn ? CU_ERR_INVALID_ARGUMENT : OPS(s)->policy_list(s, fn, ud);
 }
 
 cu_result cu_store_exception_insert(cu_store *s, const cu_exception_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->exception_insert(s, row);
 }
 
 cu_result cu_store_exception_get(cu_store *s, const char *id, cu_exception_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -156,7 +140,7 @@ cu_result cu_store_exception_get(cu_store *s, const char *id, cu_exception_row *
 cu_result cu_store_exception_close(cu_store *s, const char *id, const char *by,
 				   const unsigned char *review, size_t review_len, int64_t when_us)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -167,7 +151,7 @@ cu_result cu_store_exception_close(cu_store *s, const char *id, const char *by,
 
 cu_result cu_store_exception_list(cu_store *s, bool open_only, cu_store_exception_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc ? rc : !fn ? CU_ERR_INVALID_ARGUMENT : OPS(s)->exception_list(s, open_only, fn, ud);
 }

@@ -11,37 +11,10 @@
 
 #define OPS(s) ((s) && (s)->ops->diary ? (s)->ops->diary : NULL)
 
-static cu_result writable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	if (!s->in_tx || s->in_snapshot)
-		return CU_ERR_INTERNAL;
-	return CU_OK;
-}
-
-static cu_result readable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	return CU_OK;
-}
-
-/* 1..CU_ID_LEN bytes: a longer id cannot name anything, so it is an argument error. */
-static bool valid_id(const char *id)
-{
-	size_t n;
-
-	if (!id)
-		return false;
-	n = strnlen(id, CU_ID_LEN + 1);
-	return n > 0 && n <= CU_ID_LEN;
-}
-
 /* Both parts sealed: never an empty or truncated blob, which no seal produces. */
 static cu_result check_row(const cu_diary_row *row)
 {
-	if (!row || !valid_id(row->id) || !valid_id(row->member))
+	if (!row || !cu_store_valid_id(row->id) || !cu_store_valid_id(row->member))
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!row->title || row->title_len < CU_VAULT_SEAL_OVERHEAD || !row->body ||
 	    row->body_len < CU_VAULT_SEAL_OVERHEAD)
@@ -61,7 +34,7 @@ void cu_diary_row_release(cu_diary_row *row)
 
 cu_result cu_store_diary_insert(cu_store *s, const cu_diary_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (!rc)
 		rc = check_row(row);
@@ -70,21 +43,21 @@ cu_result cu_store_diary_insert(cu_store *s, const cu_diary_row *row)
 
 cu_result cu_store_diary_get(cu_store *s, const char *member, const char *id, cu_diary_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (!out)
 		return CU_ERR_INVALID_ARGUMENT;
 	memset(out, 0, sizeof(*out));
 	if (rc)
 		return rc;
-	if (!valid_id(member) || !valid_id(id))
+	if (!cu_store_valid_id(member) || !cu_store_valid_id(id))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->get(s, member, id, out);
 }
 
 cu_result cu_store_diary_update(cu_store *s, const cu_diary_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (!rc)
 		rc = check_row(row);
@@ -93,11 +66,11 @@ cu_result cu_store_diary_update(cu_store *s, const cu_diary_row *row)
 
 cu_result cu_store_diary_delete(cu_store *s, const char *member, const char *id)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member) || !valid_id(id))
+	if (!cu_store_valid_id(member) || !cu_store_valid_id(id))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->remove(s, member, id);
 }
@@ -105,11 +78,11 @@ cu_result cu_store_diary_delete(cu_store *s, const char *member, const char *id)
 cu_result cu_store_diary_delete_member(cu_store *s, const char *member, uint64_t *n)
 {
 	uint64_t count = 0;
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member))
+	if (!cu_store_valid_id(member))
 		return CU_ERR_INVALID_ARGUMENT;
 	rc = OPS(s)->remove_member(s, member, &count);
 	if (n)
@@ -120,11 +93,11 @@ cu_result cu_store_diary_delete_member(cu_store *s, const char *member, uint64_t
 cu_result cu_store_diary_list(cu_store *s, const char *member, const char *before, size_t limit,
 			      cu_store_diary_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member) || (before && !valid_id(before)) || !limit || !fn)
+	if (!cu_store_valid_id(member) || (before && !cu_store_valid_id(before)) || !limit || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
 	/* The list owns a prepared statement; a callback may not start another scan. */
 	if (s->scanning)
@@ -137,11 +110,11 @@ cu_result cu_store_diary_list(cu_store *s, const char *member, const char *befor
 
 cu_result cu_store_diary_count(cu_store *s, const char *member, uint64_t *n)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member) || !n)
+	if (!cu_store_valid_id(member) || !n)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->count(s, member, n);
 }

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "custodian/store.h"
 
@@ -115,6 +116,39 @@ struct cu_store {
 		char later_val[CU_STORE_LATER_VAL_MAX];
 	} sp_saved[CU_STORE_SAVEPOINTS_MAX];
 };
+
+/*
+ * The preambles of the area dispatchers (store_<area>.c), given the area's
+ * ops table (NULL when the backend has none): a NULL store is an argument
+ * error, a backend without the area an internal one.  Writes also need an
+ * open transaction that is not a snapshot.
+ */
+/* An id of 1..CU_ID_LEN bytes: a longer one cannot name anything (an argument error). */
+static inline bool cu_store_valid_id(const char *id)
+{
+	size_t n;
+
+	if (!id)
+		return false;
+	n = strnlen(id, CU_ID_LEN + 1);
+	return n > 0 && n <= CU_ID_LEN;
+}
+
+static inline cu_result cu_store_area_readable(const cu_store *s, const void *ops)
+{
+	if (!ops)
+		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
+	return CU_OK;
+}
+
+static inline cu_result cu_store_area_writable(const cu_store *s, const void *ops)
+{
+	if (!ops)
+		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
+	if (!s->in_tx || s->in_snapshot)
+		return CU_ERR_INTERNAL;
+	return CU_OK;
+}
 
 /*
  * A backend's open.  `target` is what follows the scheme ("sqlite:") or the

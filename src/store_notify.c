@@ -33,58 +33,37 @@ cu_result cu_outbox_status_parse(const char *name, cu_outbox_status *out)
 	return CU_ERR_INVALID_ARGUMENT;
 }
 
-static cu_result writable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	if (!s->in_tx || s->in_snapshot)
-		return CU_ERR_INTERNAL;
-	return CU_OK;
-}
-
-static cu_result readable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	return CU_OK;
-}
-
-/* An id: 1..CU_ID_LEN bytes. */
-static bool valid_id(const char *id)
-{
-	return id && id[0] && memchr(id, '\0', CU_ID_LEN + 1);
-}
-
 /* Every text of a row NUL-terminated within its array (rows come from callers). */
 #define TERMINATED(a) (memchr((a), '\0', sizeof(a)) != NULL)
 
 static bool notice_ok(const cu_notice_row *row)
 {
-	return row && valid_id(row->id) && valid_id(row->member) && row->kind[0] &&
-	       TERMINATED(row->kind) && TERMINATED(row->subject) && TERMINATED(row->body);
+	return row && cu_store_valid_id(row->id) && cu_store_valid_id(row->member) &&
+	       row->kind[0] && TERMINATED(row->kind) && TERMINATED(row->subject) &&
+	       TERMINATED(row->body);
 }
 
 static bool outbox_ok(const cu_outbox_row *row)
 {
-	return row && valid_id(row->id) && valid_id(row->member) && valid_id(row->notice) &&
-	       row->kind[0] && TERMINATED(row->kind) && TERMINATED(row->last_error) &&
-	       (unsigned)row->status < CU_OUTBOX_STATUS_COUNT_;
+	return row && cu_store_valid_id(row->id) && cu_store_valid_id(row->member) &&
+	       cu_store_valid_id(row->notice) && row->kind[0] && TERMINATED(row->kind) &&
+	       TERMINATED(row->last_error) && (unsigned)row->status < CU_OUTBOX_STATUS_COUNT_;
 }
 
 cu_result cu_store_notice_insert(cu_store *s, const cu_notice_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !notice_ok(row) ? CU_ERR_INVALID_ARGUMENT : OPS(s)->notice_insert(s, row);
 }
 
 cu_result cu_store_notice_get(cu_store *s, const char *id, cu_notice_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(id) || !out)
+	if (!cu_store_valid_id(id) || !out)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->notice_get(s, id, out);
 }
@@ -92,11 +71,11 @@ cu_result cu_store_notice_get(cu_store *s, const char *id, cu_notice_row *out)
 cu_result cu_store_notice_list(cu_store *s, const char *member, size_t limit, cu_store_notice_fn fn,
                                void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member) || !fn)
+	if (!cu_store_valid_id(member) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
 	return limit ? OPS(s)->notice_list(s, member, limit, fn, ud) : CU_OK;
 }
@@ -104,29 +83,29 @@ cu_result cu_store_notice_list(cu_store *s, const char *member, size_t limit, cu
 cu_result cu_store_notice_mark_read(cu_store *s, const char *member, const char *id,
                                     int64_t when_us)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member) || !valid_id(id))
+	if (!cu_store_valid_id(member) || !cu_store_valid_id(id))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->notice_mark_read(s, member, id, when_us);
 }
 
 cu_result cu_store_outbox_insert(cu_store *s, const cu_outbox_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !outbox_ok(row) ? CU_ERR_INVALID_ARGUMENT : OPS(s)->outbox_insert(s, row);
 }
 
 cu_result cu_store_outbox_get(cu_store *s, const char *id, cu_outbox_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(id) || !out)
+	if (!cu_store_valid_id(id) || !out)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->outbox_get(s, id, out);
 }
@@ -134,7 +113,7 @@ cu_result cu_store_outbox_get(cu_store *s, const char *id, cu_outbox_row *out)
 cu_result cu_store_outbox_due(cu_store *s, int64_t now_us, bool ignore_backoff, size_t max,
                               cu_store_outbox_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -146,25 +125,25 @@ cu_result cu_store_outbox_due(cu_store *s, int64_t now_us, bool ignore_backoff, 
 cu_result cu_store_outbox_claim(cu_store *s, const char *id, int64_t now_us, int64_t until_us,
                                 bool ignore_backoff)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(id) || until_us <= now_us)
+	if (!cu_store_valid_id(id) || until_us <= now_us)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->outbox_claim(s, id, now_us, until_us, ignore_backoff);
 }
 
 cu_result cu_store_outbox_settle(cu_store *s, const cu_outbox_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !outbox_ok(row) ? CU_ERR_INVALID_ARGUMENT : OPS(s)->outbox_settle(s, row);
 }
 
 cu_result cu_store_outbox_counts(cu_store *s, uint64_t counts[CU_OUTBOX_STATUS_COUNT_])
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -177,7 +156,7 @@ cu_result cu_store_outbox_counts(cu_store *s, uint64_t counts[CU_OUTBOX_STATUS_C
 cu_result cu_store_outbox_list(cu_store *s, bool all, cu_outbox_status status, size_t limit,
                                cu_store_outbox_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -189,11 +168,11 @@ cu_result cu_store_outbox_list(cu_store *s, bool all, cu_outbox_status status, s
 cu_result cu_store_outbox_drop_member(cu_store *s, const char *member, uint64_t *n)
 {
 	uint64_t dropped = 0;
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member))
+	if (!cu_store_valid_id(member))
 		return CU_ERR_INVALID_ARGUMENT;
 	rc = OPS(s)->outbox_drop_member(s, member, &dropped);
 	if (n)

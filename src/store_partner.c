@@ -10,22 +10,6 @@
 
 #define OPS(s) ((s) && (s)->ops->partner ? (s)->ops->partner : NULL)
 
-static cu_result writable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	if (!s->in_tx || s->in_snapshot)
-		return CU_ERR_INTERNAL;
-	return CU_OK;
-}
-
-static cu_result readable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	return CU_OK;
-}
-
 /* A registry id or a row id that could never have been stored names nothing. */
 static bool fits(const char *id, size_t max)
 {
@@ -34,14 +18,14 @@ static bool fits(const char *id, size_t max)
 
 cu_result cu_store_third_party_insert(cu_store *s, const cu_third_party_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->third_party_insert(s, row);
 }
 
 cu_result cu_store_third_party_get(cu_store *s, const char *id, cu_third_party_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -54,14 +38,14 @@ cu_result cu_store_third_party_get(cu_store *s, const char *id, cu_third_party_r
 
 cu_result cu_store_third_party_list(cu_store *s, cu_store_third_party_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc ? rc : !fn ? CU_ERR_INVALID_ARGUMENT : OPS(s)->third_party_list(s, fn, ud);
 }
 
 cu_result cu_store_provision_insert(cu_store *s, const cu_provision_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -73,7 +57,7 @@ cu_result cu_store_provision_insert(cu_store *s, const cu_provision_row *row)
 cu_result cu_store_provision_list(cu_store *s, const char *member, cu_store_provision_fn fn,
 				  void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -87,7 +71,7 @@ cu_result cu_store_provision_list(cu_store *s, const char *member, cu_store_prov
 cu_result cu_store_provision_purge(cu_store *s, int64_t before_us, int64_t now_us, uint64_t *n)
 {
 	uint64_t dummy;
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -99,7 +83,7 @@ cu_result cu_store_provision_purge(cu_store *s, int64_t before_us, int64_t now_u
 
 cu_result cu_store_share_insert(cu_store *s, const cu_share_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->share_insert(s, row);
 }
@@ -107,7 +91,7 @@ cu_result cu_store_share_insert(cu_store *s, const cu_share_row *row)
 cu_result cu_store_share_get_by_hash(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
 				     cu_share_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc ? rc
 		  : (!hash || !out) ? CU_ERR_INVALID_ARGUMENT
@@ -116,7 +100,7 @@ cu_result cu_store_share_get_by_hash(cu_store *s, const unsigned char hash[CU_ST
 
 cu_result cu_store_share_revoke(cu_store *s, const char *member, const char *id, int64_t when_us)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -129,7 +113,7 @@ cu_result cu_store_share_revoke(cu_store *s, const char *member, const char *id,
 
 cu_result cu_store_share_list(cu_store *s, const char *member, cu_store_share_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -142,14 +126,14 @@ cu_result cu_store_share_list(cu_store *s, const char *member, cu_store_share_fn
 
 cu_result cu_store_subcontractor_insert(cu_store *s, const cu_subcontractor_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->subcontractor_insert(s, row);
 }
 
 cu_result cu_store_subcontractor_get(cu_store *s, const char *id, cu_subcontractor_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -162,21 +146,21 @@ cu_result cu_store_subcontractor_get(cu_store *s, const char *id, cu_subcontract
 
 cu_result cu_store_subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc ? rc : !fn ? CU_ERR_INVALID_ARGUMENT : OPS(s)->subcontractor_list(s, fn, ud);
 }
 
 cu_result cu_store_review_insert(cu_store *s, const cu_review_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->review_insert(s, row);
 }
 
 cu_result cu_store_review_get(cu_store *s, const char *id, cu_review_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -190,7 +174,7 @@ cu_result cu_store_review_get(cu_store *s, const char *id, cu_review_row *out)
 cu_result cu_store_review_update(cu_store *s, const char *id, const char *findings,
 				 int64_t done_us)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -204,7 +188,7 @@ cu_result cu_store_review_update(cu_store *s, const char *id, const char *findin
 cu_result cu_store_review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn,
 			       void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -216,7 +200,7 @@ cu_result cu_store_review_list(cu_store *s, const char *subcontractor, cu_store_
 cu_result cu_store_review_overdue(cu_store *s, int64_t due_before_us, cu_store_review_fn fn,
 				  void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -225,7 +209,7 @@ cu_result cu_store_review_overdue(cu_store *s, int64_t due_before_us, cu_store_r
 
 cu_result cu_store_token_contract_set(cu_store *s, const char *token_id, const char *contract)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
@@ -237,7 +221,7 @@ cu_result cu_store_token_contract_set(cu_store *s, const char *token_id, const c
 cu_result cu_store_token_contract_get(cu_store *s, const char *token_id,
 				      char contract[CU_PARTNER_ID_MAX + 1])
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;

@@ -11,33 +11,6 @@
 
 #define OPS(s) ((s) && (s)->ops->request ? (s)->ops->request : NULL)
 
-static cu_result writable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	if (!s->in_tx || s->in_snapshot)
-		return CU_ERR_INTERNAL;
-	return CU_OK;
-}
-
-static cu_result readable(cu_store *s)
-{
-	if (!OPS(s))
-		return s ? CU_ERR_INTERNAL : CU_ERR_INVALID_ARGUMENT;
-	return CU_OK;
-}
-
-/* 1..CU_ID_LEN bytes: a longer id cannot name anything, so it is an argument error. */
-static bool valid_id(const char *id)
-{
-	size_t n;
-
-	if (!id)
-		return false;
-	n = strnlen(id, CU_ID_LEN + 1);
-	return n > 0 && n <= CU_ID_LEN;
-}
-
 /* A sealed text is never shorter than a seal's overhead: no seal produces that. */
 static bool sealed_ok(const unsigned char *p, size_t n)
 {
@@ -84,37 +57,37 @@ void cu_complaint_response_row_release(cu_complaint_response_row *row)
 
 cu_result cu_store_request_insert(cu_store *s, const cu_request_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!row || !valid_id(row->id) || !valid_id(row->member) || !row->type[0] ||
-	    !row->state[0] || !sealed_ok(row->details, row->details_len))
+	if (!row || !cu_store_valid_id(row->id) || !cu_store_valid_id(row->member) ||
+	    !row->type[0] || !row->state[0] || !sealed_ok(row->details, row->details_len))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->request_insert(s, row);
 }
 
 cu_result cu_store_request_get(cu_store *s, const char *id, cu_request_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
 	if (!out)
 		return CU_ERR_INVALID_ARGUMENT;
 	memset(out, 0, sizeof(*out));
-	if (!valid_id(id))
+	if (!cu_store_valid_id(id))
 		return CU_ERR_NOT_FOUND;
 	return OPS(s)->request_get(s, id, out);
 }
 
 cu_result cu_store_request_update(cu_store *s, const cu_request_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!row || !valid_id(row->id) || !row->state[0])
+	if (!row || !cu_store_valid_id(row->id) || !row->state[0])
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->request_update(s, row);
 }
@@ -122,7 +95,7 @@ cu_result cu_store_request_update(cu_store *s, const cu_request_row *row)
 cu_result cu_store_request_list_open(cu_store *s, int64_t due_before_us, cu_store_request_fn fn,
                                      void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc    ? rc
 	       : !fn ? CU_ERR_INVALID_ARGUMENT
@@ -132,22 +105,22 @@ cu_result cu_store_request_list_open(cu_store *s, int64_t due_before_us, cu_stor
 cu_result cu_store_request_list_member(cu_store *s, const char *member, cu_store_request_fn fn,
                                        void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member) || !fn)
+	if (!cu_store_valid_id(member) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->request_list_member(s, member, fn, ud);
 }
 
 cu_result cu_store_request_event_insert(cu_store *s, const cu_request_event_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!row || !valid_id(row->request) || !row->state[0] ||
+	if (!row || !cu_store_valid_id(row->request) || !row->state[0] ||
 	    !sealed_ok(row->reasons, row->reasons_len))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->event_insert(s, row);
@@ -156,48 +129,48 @@ cu_result cu_store_request_event_insert(cu_store *s, const cu_request_event_row 
 cu_result cu_store_request_event_list(cu_store *s, const char *request,
                                       cu_store_request_event_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(request) || !fn)
+	if (!cu_store_valid_id(request) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->event_list(s, request, fn, ud);
 }
 
 cu_result cu_store_complaint_insert(cu_store *s, const cu_complaint_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!row || !valid_id(row->id) || !valid_id(row->member) || !row->about[0] ||
-	    !row->state[0] || !row->text || !sealed_ok(row->text, row->text_len))
+	if (!row || !cu_store_valid_id(row->id) || !cu_store_valid_id(row->member) ||
+	    !row->about[0] || !row->state[0] || !row->text || !sealed_ok(row->text, row->text_len))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->complaint_insert(s, row);
 }
 
 cu_result cu_store_complaint_get(cu_store *s, const char *id, cu_complaint_row *out)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
 	if (!out)
 		return CU_ERR_INVALID_ARGUMENT;
 	memset(out, 0, sizeof(*out));
-	if (!valid_id(id))
+	if (!cu_store_valid_id(id))
 		return CU_ERR_NOT_FOUND;
 	return OPS(s)->complaint_get(s, id, out);
 }
 
 cu_result cu_store_complaint_update(cu_store *s, const cu_complaint_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!row || !valid_id(row->id) || !row->state[0])
+	if (!row || !cu_store_valid_id(row->id) || !row->state[0])
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->complaint_update(s, row);
 }
@@ -205,7 +178,7 @@ cu_result cu_store_complaint_update(cu_store *s, const cu_complaint_row *row)
 cu_result cu_store_complaint_list_open(cu_store *s, int64_t due_before_us, cu_store_complaint_fn fn,
                                        void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	return rc    ? rc
 	       : !fn ? CU_ERR_INVALID_ARGUMENT
@@ -215,23 +188,23 @@ cu_result cu_store_complaint_list_open(cu_store *s, int64_t due_before_us, cu_st
 cu_result cu_store_complaint_list_member(cu_store *s, const char *member, cu_store_complaint_fn fn,
                                          void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member) || !fn)
+	if (!cu_store_valid_id(member) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->complaint_list_member(s, member, fn, ud);
 }
 
 cu_result cu_store_complaint_response_insert(cu_store *s, const cu_complaint_response_row *row)
 {
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!row || !valid_id(row->id) || !valid_id(row->complaint) || !row->officer[0] ||
-	    !row->text || !sealed_ok(row->text, row->text_len))
+	if (!row || !cu_store_valid_id(row->id) || !cu_store_valid_id(row->complaint) ||
+	    !row->officer[0] || !row->text || !sealed_ok(row->text, row->text_len))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->response_insert(s, row);
 }
@@ -239,22 +212,22 @@ cu_result cu_store_complaint_response_insert(cu_store *s, const cu_complaint_res
 cu_result cu_store_complaint_response_list(cu_store *s, const char *complaint,
                                            cu_store_complaint_response_fn fn, void *ud)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(complaint) || !fn)
+	if (!cu_store_valid_id(complaint) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->response_list(s, complaint, fn, ud);
 }
 
 cu_result cu_store_complaint_response_count(cu_store *s, const char *complaint, uint64_t *n)
 {
-	cu_result rc = readable(s);
+	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(complaint) || !n)
+	if (!cu_store_valid_id(complaint) || !n)
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->response_count(s, complaint, n);
 }
@@ -262,11 +235,11 @@ cu_result cu_store_complaint_response_count(cu_store *s, const char *complaint, 
 cu_result cu_store_request_forget_member(cu_store *s, const char *member, uint64_t *n)
 {
 	uint64_t count = 0;
-	cu_result rc = writable(s);
+	cu_result rc = cu_store_area_writable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!valid_id(member))
+	if (!cu_store_valid_id(member))
 		return CU_ERR_INVALID_ARGUMENT;
 	rc = OPS(s)->forget_member(s, member, &count);
 	if (n)

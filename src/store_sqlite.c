@@ -567,6 +567,88 @@ cu_result cu_sqlite_stmt(struct sqlite_store *q, int slot, const char *text, sql
 	return CU_OK;
 }
 
+cu_result cu_sqlite_area_stmt(cu_store *s, int slot, const char *text, sqlite3_stmt **out)
+{
+	return cu_sqlite_stmt(cu_sqlite(s), slot, text, out);
+}
+
+/* Steps a one-row query; reads the row with fn or answers CU_ERR_NOT_FOUND. */
+cu_result cu_sqlite_one_row(sqlite3_stmt *st, cu_result (*fn)(sqlite3_stmt *, void *), void *out)
+{
+	int r = sqlite3_step(st);
+	cu_result rc;
+
+	if (r == SQLITE_ROW)
+		rc = fn(st, out);
+	else
+		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
+	return rc;
+}
+
+/* Like cu_sqlite_copy_text, but "" (and NULL) is a value here. */
+cu_result cu_sqlite_copy_opt_text(sqlite3_stmt *st, int col, char *dst, size_t max)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	dst[0] = '\0';
+	if (!t || n == 0)
+		return CU_OK;
+	if (n > max || memchr(t, '\0', n))
+		return CU_ERR_STORE;
+	memcpy(dst, t, n);
+	dst[n] = '\0';
+	return CU_OK;
+}
+
+int64_t cu_sqlite_column_time(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
+}
+
+int cu_sqlite_bind_time(sqlite3_stmt *st, int i, int64_t us)
+{
+	return us ? sqlite3_bind_int64(st, i, us) : sqlite3_bind_null(st, i);
+}
+
+/* Ends a walk over rows: the step's failure, unless reading a row failed first. */
+cu_result cu_sqlite_walked(sqlite3_stmt *st, cu_result rc, int r)
+{
+	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
+	return rc;
+}
+
+/* A write that must touch exactly one row: none is `none` (e.g. CU_ERR_NOT_FOUND). */
+cu_result cu_sqlite_run_one(cu_store *s, sqlite3_stmt *st, int b, cu_result none)
+{
+	cu_result rc = cu_sqlite_run_bound(st, b);
+
+	if (rc)
+		return rc;
+	return sqlite3_changes(cu_sqlite(s)->db) > 0 ? CU_OK : none;
+}
+
+/* A copy of a blob column; a NULL or empty one is a damaged row. */
+cu_result cu_sqlite_copy_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	*out = NULL;
+	*len = 0;
+	if (!p || !n)
+		return CU_ERR_STORE;
+	*out = malloc(n);
+	if (!*out)
+		return CU_ERR_NOMEM;
+	memcpy(*out, p, n);
+	*len = n;
+	return CU_OK;
+}
+
 /* ---- transactions -------------------------------------------------------- */
 
 static cu_result sqlite_begin(cu_store *s)

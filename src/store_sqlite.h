@@ -56,6 +56,74 @@ cu_result cu_sqlite_copy_text(sqlite3_stmt *st, int col, char *dst, size_t max);
 /* The statement of `slot`, prepared from `text` on first use. */
 cu_result cu_sqlite_stmt(struct sqlite_store *q, int slot, const char *text, sqlite3_stmt **out);
 
+/* cu_sqlite_stmt for an area's function, which holds the cu_store. */
+cu_result cu_sqlite_area_stmt(cu_store *s, int slot, const char *text, sqlite3_stmt **out);
+/*
+ * Steps a one-row query, reads the row with fn (st, out) or answers
+ * CU_ERR_NOT_FOUND when there is none; resets st either way.
+ */
+cu_result cu_sqlite_one_row(sqlite3_stmt *st, cu_result (*fn)(sqlite3_stmt *, void *), void *out);
+/* Like cu_sqlite_copy_text, but an empty or NULL column is "" rather than an error. */
+cu_result cu_sqlite_copy_opt_text(sqlite3_stmt *st, int col, char *dst, size_t max);
+/* An integer column holding a time, NULL ("not yet") read as 0. */
+int64_t cu_sqlite_column_time(sqlite3_stmt *st, int col);
+/* Binds a time, 0 as NULL ("not yet"); answers the bind's SQLite code. */
+int cu_sqlite_bind_time(sqlite3_stmt *st, int i, int64_t us);
+
+/*
+ * Runs a write whose binds returned b that must touch exactly one row:
+ * answers `none` (CU_ERR_NOT_FOUND, CU_ERR_CONFLICT, ...) when it touched none.
+ */
+cu_result cu_sqlite_run_one(cu_store *s, sqlite3_stmt *st, int b, cu_result none);
+/*
+ * A malloc'd copy of a blob column into *out, *len; a NULL or empty column
+ * is a damaged row (CU_ERR_STORE, *out NULL).
+ */
+cu_result cu_sqlite_copy_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len);
+/* Ends a walk over rows: the step's failure r, unless reading a row failed first (rc). */
+cu_result cu_sqlite_walked(sqlite3_stmt *st, cu_result rc, int r);
+
+/*
+ * Walks st's rows into rc: reads each into row with read (st, &row) and
+ * hands it to fn (ud, &row), which returns non-zero to stop; resets st.
+ * A macro because each area's callback has its own row type.
+ */
+#define CU_SQLITE_WALK(st, read, row, fn, ud, rc)                                                  \
+	do {                                                                                       \
+		int wr_;                                                                           \
+		(rc) = CU_OK;                                                                      \
+		while ((wr_ = sqlite3_step(st)) == SQLITE_ROW) {                                   \
+			(rc) = read(st, &(row));                                                   \
+			if ((rc) || (fn)(ud, &(row)))                                              \
+				break;                                                             \
+		}                                                                                  \
+		(rc) = cu_sqlite_walked(st, rc, wr_);                                              \
+	} while (0)
+
+/*
+ * Like CU_SQLITE_WALK for rows that own memory: each row (a local of
+ * rowtype) is read with readfn, handed to fn, then freed with releasefn.
+ * rc must be CU_OK on entry; answers into it.
+ */
+#define CU_SQLITE_LIST_LOOP(rc, st, rowtype, readfn, releasefn, fn, ud)                            \
+	do {                                                                                       \
+		rowtype row_;                                                                      \
+		int r_;                                                                            \
+                                                                                                   \
+		while ((r_ = sqlite3_step(st)) == SQLITE_ROW) {                                    \
+			int stop_;                                                                 \
+                                                                                                   \
+			(rc) = readfn(st, &row_);                                                  \
+			if (rc)                                                                    \
+				break;                                                             \
+			stop_ = fn(ud, &row_);                                                     \
+			releasefn(&row_);                                                          \
+			if (stop_)                                                                 \
+				break;                                                             \
+		}                                                                                  \
+		(rc) = cu_sqlite_walked(st, rc, r_);                                               \
+	} while (0)
+
 /* The schema version this build migrates to. */
 int cu_sqlite_schema_latest(void);
 

@@ -72,11 +72,6 @@ enum {
 	"id, member, officer, exception, purpose, justification, created_us, closed_us, "         \
 	"closed_by, review"
 
-static cu_result stmt(cu_store *s, int slot, const char *sql, sqlite3_stmt **st)
-{
-	return cu_sqlite_stmt(cu_sqlite(s), slot, sql, st);
-}
-
 static cu_result read_consent(sqlite3_stmt *st, cu_consent_row *out)
 {
 	cu_result rc;
@@ -96,20 +91,6 @@ static cu_result read_consent(sqlite3_stmt *st, cu_consent_row *out)
 	return rc;
 }
 
-/* Steps a one-row query; reads the row with fn or answers CU_ERR_NOT_FOUND. */
-static cu_result one_row(sqlite3_stmt *st, cu_result (*fn)(sqlite3_stmt *, void *), void *out)
-{
-	int r = sqlite3_step(st);
-	cu_result rc;
-
-	if (r == SQLITE_ROW)
-		rc = fn(st, out);
-	else
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
-	return rc;
-}
-
 static cu_result read_consent_v(sqlite3_stmt *st, void *out)
 {
 	return read_consent(st, out);
@@ -118,9 +99,9 @@ static cu_result read_consent_v(sqlite3_stmt *st, void *out)
 static cu_result consent_insert(cu_store *s, const cu_consent_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_CONSENT_INSERT,
-			    "INSERT INTO consents (" CONSENT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_CONSENT_INSERT,
+	    "INSERT INTO consents (" CONSENT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)", &st);
 	int b;
 
 	if (rc)
@@ -141,10 +122,11 @@ static cu_result consent_current(cu_store *s, const char *member, const char *ki
 				 const char *target, cu_consent_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_CONSENT_CURRENT,
-			    "SELECT " CONSENT_COLS " FROM consents WHERE member = ?1 AND kind = ?2"
-			    " AND target = ?3 ORDER BY rowid DESC LIMIT 1",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_CONSENT_CURRENT,
+	                                   "SELECT " CONSENT_COLS
+	                                   " FROM consents WHERE member = ?1 AND kind = ?2"
+	                                   " AND target = ?3 ORDER BY rowid DESC LIMIT 1",
+	                                   &st);
 
 	if (rc)
 		return rc;
@@ -153,14 +135,14 @@ static cu_result consent_current(cu_store *s, const char *member, const char *ki
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_consent_v, out);
+	return cu_sqlite_one_row(st, read_consent_v, out);
 }
 
 static cu_result consent_get(cu_store *s, const char *id, cu_consent_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_CONSENT_GET,
-			    "SELECT " CONSENT_COLS " FROM consents WHERE id = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_CONSENT_GET, "SELECT " CONSENT_COLS " FROM consents WHERE id = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -168,17 +150,16 @@ static cu_result consent_get(cu_store *s, const char *id, cu_consent_row *out)
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_consent_v, out);
+	return cu_sqlite_one_row(st, read_consent_v, out);
 }
 
 static cu_result consent_list(cu_store *s, const char *member, cu_store_consent_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
 	cu_consent_row row;
-	cu_result rc = stmt(s, S_CONSENT_LIST,
-			    "SELECT " CONSENT_COLS " FROM consents WHERE member = ?1 ORDER BY rowid",
-			    &st);
-	int r;
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_CONSENT_LIST,
+	    "SELECT " CONSENT_COLS " FROM consents WHERE member = ?1 ORDER BY rowid", &st);
 
 	if (rc)
 		return rc;
@@ -186,14 +167,7 @@ static cu_result consent_list(cu_store *s, const char *member, cu_store_consent_
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = read_consent(st, &row);
-		if (rc || fn(ud, &row))
-			break;
-	}
-	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
+	CU_SQLITE_WALK(st, read_consent, row, fn, ud, rc);
 	return rc;
 }
 
@@ -201,11 +175,12 @@ static cu_result accepted_set(cu_store *s, const char *member, const char *versi
 			      int64_t when_us)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_ACCEPTED_SET,
-			    "INSERT INTO accepted (member, version, accepted_us) VALUES (?1,?2,?3)"
-			    " ON CONFLICT(member) DO UPDATE SET version = excluded.version,"
-			    " accepted_us = excluded.accepted_us",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_ACCEPTED_SET,
+	    "INSERT INTO accepted (member, version, accepted_us) VALUES (?1,?2,?3)"
+	    " ON CONFLICT(member) DO UPDATE SET version = excluded.version,"
+	    " accepted_us = excluded.accepted_us",
+	    &st);
 	int b;
 
 	if (rc)
@@ -237,8 +212,8 @@ static cu_result accepted_get(cu_store *s, const char *member, char version[CU_V
 {
 	struct accepted_out o = {version, when_us};
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_ACCEPTED_GET,
-			    "SELECT version, accepted_us FROM accepted WHERE member = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_ACCEPTED_GET, "SELECT version, accepted_us FROM accepted WHERE member = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -246,7 +221,7 @@ static cu_result accepted_get(cu_store *s, const char *member, char version[CU_V
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_accepted, &o);
+	return cu_sqlite_one_row(st, read_accepted, &o);
 }
 
 static cu_result same_digest(sqlite3_stmt *st, void *p)
@@ -263,8 +238,8 @@ static cu_result policy_put(cu_store *s, const char *version, const unsigned cha
 			    const char *doc, size_t len, const char *by, int64_t when_us)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_POLICY_DIGEST,
-			    "SELECT digest FROM policy_versions WHERE version = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_POLICY_DIGEST, "SELECT digest FROM policy_versions WHERE version = ?1", &st);
 	int b;
 
 	if (rc)
@@ -274,13 +249,14 @@ static cu_result policy_put(cu_store *s, const char *version, const unsigned cha
 		return CU_ERR_STORE;
 	}
 	/* A version is published once: the same document again is no change, another is refused. */
-	rc = one_row(st, same_digest, (void *)digest);
+	rc = cu_sqlite_one_row(st, same_digest, (void *)digest);
 	if (rc != CU_ERR_NOT_FOUND)
 		return rc;
-	rc = stmt(s, S_POLICY_PUT,
-		  "INSERT INTO policy_versions (version, digest, document, published_us,"
-		  " published_by) VALUES (?1,?2,?3,?4,?5)",
-		  &st);
+	rc = cu_sqlite_area_stmt(
+	    s, S_POLICY_PUT,
+	    "INSERT INTO policy_versions (version, digest, document, published_us,"
+	    " published_by) VALUES (?1,?2,?3,?4,?5)",
+	    &st);
 	if (rc)
 		return rc;
 	if ((rc = cu_sqlite_tx_alive(cu_sqlite(s))))
@@ -323,9 +299,9 @@ static cu_result policy_get(cu_store *s, const char *version, char **doc, size_t
 {
 	struct doc_out o = {doc, len, published_us};
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_POLICY_GET,
-			    "SELECT document, published_us FROM policy_versions WHERE version = ?1",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_POLICY_GET,
+	    "SELECT document, published_us FROM policy_versions WHERE version = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -333,16 +309,17 @@ static cu_result policy_get(cu_store *s, const char *version, char **doc, size_t
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_doc, &o);
+	return cu_sqlite_one_row(st, read_doc, &o);
 }
 
 static cu_result policy_list(cu_store *s, cu_store_policy_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_POLICY_LIST,
-			    "SELECT version, published_us, published_by FROM policy_versions"
-			    " ORDER BY published_us, version",
-			    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_POLICY_LIST,
+	                        "SELECT version, published_us, published_by FROM policy_versions"
+	                        " ORDER BY published_us, version",
+	                        &st);
 	int r;
 
 	if (rc)
@@ -367,10 +344,11 @@ static cu_result read_version(sqlite3_stmt *st, void *out)
 static cu_result policy_at(cu_store *s, int64_t when_us, char version[CU_VERSION_MAX + 1])
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_POLICY_AT,
-			    "SELECT version FROM policy_versions WHERE published_us <= ?1"
-			    " ORDER BY published_us DESC, rowid DESC LIMIT 1",
-			    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_POLICY_AT,
+	                        "SELECT version FROM policy_versions WHERE published_us <= ?1"
+	                        " ORDER BY published_us DESC, rowid DESC LIMIT 1",
+	                        &st);
 
 	if (rc)
 		return rc;
@@ -378,7 +356,7 @@ static cu_result policy_at(cu_store *s, int64_t when_us, char version[CU_VERSION
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_version, version);
+	return cu_sqlite_one_row(st, read_version, version);
 }
 
 static cu_result copy_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len)
@@ -433,10 +411,11 @@ static cu_result read_exception_v(sqlite3_stmt *st, void *out)
 static cu_result exception_insert(cu_store *s, const cu_exception_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_EXC_INSERT,
-			    "INSERT INTO exceptions (id, member, officer, exception, purpose,"
-			    " justification, created_us) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-			    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_EXC_INSERT,
+	                        "INSERT INTO exceptions (id, member, officer, exception, purpose,"
+	                        " justification, created_us) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	                        &st);
 	int b;
 
 	if (rc)
@@ -457,7 +436,8 @@ static cu_result exception_insert(cu_store *s, const cu_exception_row *row)
 static cu_result exception_get(cu_store *s, const char *id, cu_exception_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_EXC_GET, "SELECT " EXC_COLS " FROM exceptions WHERE id = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_EXC_GET, "SELECT " EXC_COLS " FROM exceptions WHERE id = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -465,7 +445,7 @@ static cu_result exception_get(cu_store *s, const char *id, cu_exception_row *ou
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_exception_v, out);
+	return cu_sqlite_one_row(st, read_exception_v, out);
 }
 
 static cu_result exception_close(cu_store *s, const char *id, const char *by,
@@ -482,10 +462,10 @@ static cu_result exception_close(cu_store *s, const char *id, const char *by,
 	cu_exception_row_release(&row);
 	if (b)
 		return CU_ERR_CONFLICT;
-	rc = stmt(s, S_EXC_CLOSE,
-		  "UPDATE exceptions SET closed_us = ?2, closed_by = ?3, review = ?4"
-		  " WHERE id = ?1 AND closed_us IS NULL",
-		  &st);
+	rc = cu_sqlite_area_stmt(s, S_EXC_CLOSE,
+	                         "UPDATE exceptions SET closed_us = ?2, closed_by = ?3, review = ?4"
+	                         " WHERE id = ?1 AND closed_us IS NULL",
+	                         &st);
 	if (rc)
 		return rc;
 	if ((rc = cu_sqlite_tx_alive(cu_sqlite(s))))
@@ -500,31 +480,19 @@ static cu_result exception_close(cu_store *s, const char *id, const char *by,
 static cu_result exception_list(cu_store *s, bool open_only, cu_store_exception_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	cu_exception_row row;
-	cu_result rc = open_only ? stmt(s, S_EXC_LIST_OPEN,
-					"SELECT " EXC_COLS " FROM exceptions WHERE closed_us IS NULL"
-					" ORDER BY rowid",
-					&st)
-				 : stmt(s, S_EXC_LIST_ALL,
-					"SELECT " EXC_COLS " FROM exceptions ORDER BY rowid", &st);
-	int r;
+	cu_result rc =
+	    open_only
+	        ? cu_sqlite_area_stmt(s, S_EXC_LIST_OPEN,
+	                              "SELECT " EXC_COLS " FROM exceptions WHERE closed_us IS NULL"
+	                              " ORDER BY rowid",
+	                              &st)
+	        : cu_sqlite_area_stmt(s, S_EXC_LIST_ALL,
+	                              "SELECT " EXC_COLS " FROM exceptions ORDER BY rowid", &st);
 
 	if (rc)
 		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		int stop;
-
-		rc = read_exception(st, &row);
-		if (rc)
-			break;
-		stop = fn(ud, &row);
-		cu_exception_row_release(&row);
-		if (stop)
-			break;
-	}
-	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_exception_row, read_exception, cu_exception_row_release, fn,
+	                    ud);
 	return rc;
 }
 

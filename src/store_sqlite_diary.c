@@ -39,29 +39,6 @@ enum {
 
 #define DIARY_COLS "id, member, title, body, created_us, updated_us"
 
-static cu_result stmt(cu_store *s, int slot, const char *sql, sqlite3_stmt **st)
-{
-	return cu_sqlite_stmt(cu_sqlite(s), slot, sql, st);
-}
-
-/* A copy of a blob column; a NULL or empty one is a damaged row (every part is sealed). */
-static cu_result copy_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len)
-{
-	const void *p = sqlite3_column_blob(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
-
-	*out = NULL;
-	*len = 0;
-	if (!p || !n)
-		return CU_ERR_STORE;
-	*out = malloc(n);
-	if (!*out)
-		return CU_ERR_NOMEM;
-	memcpy(*out, p, n);
-	*len = n;
-	return CU_OK;
-}
-
 static cu_result read_row(sqlite3_stmt *st, cu_diary_row *out)
 {
 	cu_result rc;
@@ -71,9 +48,9 @@ static cu_result read_row(sqlite3_stmt *st, cu_diary_row *out)
 	if (!rc)
 		rc = cu_sqlite_copy_text(st, 1, out->member, CU_ID_LEN);
 	if (!rc)
-		rc = copy_blob(st, 2, &out->title, &out->title_len);
+		rc = cu_sqlite_copy_blob(st, 2, &out->title, &out->title_len);
 	if (!rc)
-		rc = copy_blob(st, 3, &out->body, &out->body_len);
+		rc = cu_sqlite_copy_blob(st, 3, &out->body, &out->body_len);
 	out->created_us = sqlite3_column_int64(st, 4);
 	out->updated_us = sqlite3_column_int64(st, 5);
 	if (rc)
@@ -91,21 +68,11 @@ static cu_result bind_member_id(sqlite3_stmt *st, const char *member, const char
 	return CU_OK;
 }
 
-/* Runs a write on one entry: CU_ERR_NOT_FOUND when it touched no row. */
-static cu_result run_one(cu_store *s, sqlite3_stmt *st, int b)
-{
-	cu_result rc = cu_sqlite_run_bound(st, b);
-
-	if (rc)
-		return rc;
-	return sqlite3_changes(cu_sqlite(s)->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
-}
-
 static cu_result diary_insert(cu_store *s, const cu_diary_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_INSERT,
-			    "INSERT INTO diaries (" DIARY_COLS ") VALUES (?1,?2,?3,?4,?5,?6)", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_INSERT, "INSERT INTO diaries (" DIARY_COLS ") VALUES (?1,?2,?3,?4,?5,?6)", &st);
 	int b;
 
 	if (rc)
@@ -124,8 +91,8 @@ static cu_result diary_insert(cu_store *s, const cu_diary_row *row)
 static cu_result diary_get(cu_store *s, const char *member, const char *id, cu_diary_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_GET,
-			    "SELECT " DIARY_COLS " FROM diaries WHERE member = ?1 AND id = ?2", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_GET, "SELECT " DIARY_COLS " FROM diaries WHERE member = ?1 AND id = ?2", &st);
 	int r;
 
 	if (rc)
@@ -144,10 +111,11 @@ static cu_result diary_get(cu_store *s, const char *member, const char *id, cu_d
 static cu_result diary_update(cu_store *s, const cu_diary_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_UPDATE,
-			    "UPDATE diaries SET title = ?3, body = ?4, updated_us = ?5"
-			    " WHERE member = ?1 AND id = ?2",
-			    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_UPDATE,
+	                        "UPDATE diaries SET title = ?3, body = ?4, updated_us = ?5"
+	                        " WHERE member = ?1 AND id = ?2",
+	                        &st);
 	int b;
 
 	if (rc)
@@ -159,13 +127,14 @@ static cu_result diary_update(cu_store *s, const cu_diary_row *row)
 	b = b ? b : sqlite3_bind_blob64(st, 3, row->title, row->title_len, SQLITE_STATIC);
 	b = b ? b : sqlite3_bind_blob64(st, 4, row->body, row->body_len, SQLITE_STATIC);
 	b = b ? b : sqlite3_bind_int64(st, 5, row->updated_us);
-	return run_one(s, st, b);
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
 
 static cu_result diary_remove(cu_store *s, const char *member, const char *id)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_DELETE, "DELETE FROM diaries WHERE member = ?1 AND id = ?2", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_DELETE, "DELETE FROM diaries WHERE member = ?1 AND id = ?2", &st);
 	int b;
 
 	if (rc)
@@ -174,13 +143,14 @@ static cu_result diary_remove(cu_store *s, const char *member, const char *id)
 		return rc;
 	b = cu_sqlite_bind_text(st, 1, member);
 	b = b ? b : cu_sqlite_bind_text(st, 2, id);
-	return run_one(s, st, b);
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
 
 static cu_result diary_remove_member(cu_store *s, const char *member, uint64_t *n)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_DELETE_MEMBER, "DELETE FROM diaries WHERE member = ?1", &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_DELETE_MEMBER, "DELETE FROM diaries WHERE member = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -196,8 +166,8 @@ static cu_result diary_remove_member(cu_store *s, const char *member, uint64_t *
 static cu_result entry_rowid(cu_store *s, const char *member, const char *id, int64_t *rowid)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_ROWID, "SELECT rowid FROM diaries WHERE member = ?1 AND id = ?2",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_ROWID, "SELECT rowid FROM diaries WHERE member = ?1 AND id = ?2", &st);
 	int r;
 
 	if (rc)
@@ -216,24 +186,24 @@ static cu_result diary_list(cu_store *s, const char *member, const char *before,
 			    cu_store_diary_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	cu_diary_row row;
 	int64_t from = 0;
 	cu_result rc;
-	int r, b;
+	int b;
 
 	if (before) {
 		rc = entry_rowid(s, member, before, &from);
 		if (rc)
 			return rc;
-		rc = stmt(s, S_LIST_BEFORE,
-			  "SELECT " DIARY_COLS " FROM diaries WHERE member = ?1 AND rowid < ?3"
-			  " ORDER BY rowid DESC LIMIT ?2",
-			  &st);
+		rc = cu_sqlite_area_stmt(s, S_LIST_BEFORE,
+		                         "SELECT " DIARY_COLS
+		                         " FROM diaries WHERE member = ?1 AND rowid < ?3"
+		                         " ORDER BY rowid DESC LIMIT ?2",
+		                         &st);
 	} else {
-		rc = stmt(s, S_LIST_NEWEST,
-			  "SELECT " DIARY_COLS " FROM diaries WHERE member = ?1"
-			  " ORDER BY rowid DESC LIMIT ?2",
-			  &st);
+		rc = cu_sqlite_area_stmt(s, S_LIST_NEWEST,
+		                         "SELECT " DIARY_COLS " FROM diaries WHERE member = ?1"
+		                         " ORDER BY rowid DESC LIMIT ?2",
+		                         &st);
 	}
 	if (rc)
 		return rc;
@@ -247,27 +217,15 @@ static cu_result diary_list(cu_store *s, const char *member, const char *before,
 		cu_sqlite_done(st);
 		return cu_sqlite_map_rc(b);
 	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		int stop;
-
-		rc = read_row(st, &row);
-		if (rc)
-			break;
-		stop = fn(ud, &row);
-		cu_diary_row_release(&row);
-		if (stop)
-			break;
-	}
-	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_diary_row, read_row, cu_diary_row_release, fn, ud);
 	return rc;
 }
 
 static cu_result diary_count(cu_store *s, const char *member, uint64_t *n)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_COUNT, "SELECT count(*) FROM diaries WHERE member = ?1", &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_COUNT, "SELECT count(*) FROM diaries WHERE member = ?1", &st);
 	int r;
 
 	if (rc)

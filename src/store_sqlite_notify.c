@@ -58,32 +58,6 @@ enum {
 	"id, member, notice, kind, status, attempts, created_us, next_attempt_us, "                \
 	"claimed_until_us, sent_us, last_error"
 
-static cu_result stmt(cu_store *s, int slot, const char *sql, sqlite3_stmt **st)
-{
-	return cu_sqlite_stmt(cu_sqlite(s), slot, sql, st);
-}
-
-/* Like cu_sqlite_copy_text, but "" (and NULL) is a value here. */
-static cu_result copy_text0(sqlite3_stmt *st, int col, char *dst, size_t max)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
-
-	dst[0] = '\0';
-	if (!t || n == 0)
-		return CU_OK;
-	if (n > max || memchr(t, '\0', n))
-		return CU_ERR_STORE;
-	memcpy(dst, t, n);
-	dst[n] = '\0';
-	return CU_OK;
-}
-
-static int64_t column_time(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
-}
-
 static cu_result read_notice(sqlite3_stmt *st, cu_notice_row *out)
 {
 	cu_result rc;
@@ -95,11 +69,11 @@ static cu_result read_notice(sqlite3_stmt *st, cu_notice_row *out)
 	if (!rc)
 		rc = cu_sqlite_copy_text(st, 2, out->kind, CU_NOTIFY_KIND_MAX);
 	if (!rc)
-		rc = copy_text0(st, 3, out->subject, CU_NOTIFY_SUBJECT_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 3, out->subject, CU_NOTIFY_SUBJECT_MAX);
 	if (!rc)
-		rc = copy_text0(st, 4, out->body, CU_NOTIFY_BODY_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 4, out->body, CU_NOTIFY_BODY_MAX);
 	out->created_us = sqlite3_column_int64(st, 5);
-	out->read_us = column_time(st, 6);
+	out->read_us = cu_sqlite_column_time(st, 6);
 	return rc;
 }
 
@@ -121,26 +95,12 @@ static cu_result read_outbox(sqlite3_stmt *st, cu_outbox_row *out)
 	if (!rc && cu_outbox_status_parse(status, &out->status))
 		rc = CU_ERR_STORE;
 	if (!rc)
-		rc = copy_text0(st, 10, out->last_error, CU_NOTIFY_ERROR_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 10, out->last_error, CU_NOTIFY_ERROR_MAX);
 	out->attempts = (unsigned)sqlite3_column_int64(st, 5);
 	out->created_us = sqlite3_column_int64(st, 6);
 	out->next_attempt_us = sqlite3_column_int64(st, 7);
 	out->claimed_until_us = sqlite3_column_int64(st, 8);
-	out->sent_us = column_time(st, 9);
-	return rc;
-}
-
-/* Steps a one-row query; reads the row with fn or answers CU_ERR_NOT_FOUND. */
-static cu_result one_row(sqlite3_stmt *st, cu_result (*fn)(sqlite3_stmt *, void *), void *out)
-{
-	int r = sqlite3_step(st);
-	cu_result rc;
-
-	if (r == SQLITE_ROW)
-		rc = fn(st, out);
-	else
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
+	out->sent_us = cu_sqlite_column_time(st, 9);
 	return rc;
 }
 
@@ -154,22 +114,12 @@ static cu_result read_outbox_v(sqlite3_stmt *st, void *out)
 	return read_outbox(st, out);
 }
 
-/* A write that must touch exactly one row: none is CU_ERR_NOT_FOUND (or `none`). */
-static cu_result run_one(cu_store *s, sqlite3_stmt *st, int b, cu_result none)
-{
-	cu_result rc = cu_sqlite_run_bound(st, b);
-
-	if (rc)
-		return rc;
-	return sqlite3_changes(cu_sqlite(s)->db) > 0 ? CU_OK : none;
-}
-
 static cu_result notice_insert(cu_store *s, const cu_notice_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_NOTICE_INSERT,
-	         "INSERT INTO notices (" NOTICE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_NOTICE_INSERT,
+	    "INSERT INTO notices (" NOTICE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)", &st);
 	int b;
 
 	if (rc)
@@ -190,8 +140,8 @@ static cu_result notice_insert(cu_store *s, const cu_notice_row *row)
 static cu_result notice_get(cu_store *s, const char *id, cu_notice_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_NOTICE_GET, "SELECT " NOTICE_COLS " FROM notices WHERE id = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_NOTICE_GET, "SELECT " NOTICE_COLS " FROM notices WHERE id = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -199,7 +149,7 @@ static cu_result notice_get(cu_store *s, const char *id, cu_notice_row *out)
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_notice_v, out);
+	return cu_sqlite_one_row(st, read_notice_v, out);
 }
 
 static cu_result notice_list(cu_store *s, const char *member, size_t limit, cu_store_notice_fn fn,
@@ -207,11 +157,10 @@ static cu_result notice_list(cu_store *s, const char *member, size_t limit, cu_s
 {
 	sqlite3_stmt *st;
 	cu_notice_row row;
-	cu_result rc = stmt(s, S_NOTICE_LIST,
-	                    "SELECT " NOTICE_COLS " FROM notices WHERE member = ?1"
-	                    " ORDER BY rowid DESC LIMIT ?2",
-	                    &st);
-	int r;
+	cu_result rc = cu_sqlite_area_stmt(s, S_NOTICE_LIST,
+	                                   "SELECT " NOTICE_COLS " FROM notices WHERE member = ?1"
+	                                   " ORDER BY rowid DESC LIMIT ?2",
+	                                   &st);
 
 	if (rc)
 		return rc;
@@ -220,14 +169,7 @@ static cu_result notice_list(cu_store *s, const char *member, size_t limit, cu_s
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = read_notice(st, &row);
-		if (rc || fn(ud, &row))
-			break;
-	}
-	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
+	CU_SQLITE_WALK(st, read_notice, row, fn, ud, rc);
 	return rc;
 }
 
@@ -235,10 +177,10 @@ static cu_result notice_mark_read(cu_store *s, const char *member, const char *i
 {
 	sqlite3_stmt *st;
 	/* The first reading counts; marking again changes nothing but is no error. */
-	cu_result rc = stmt(s, S_NOTICE_READ,
-	                    "UPDATE notices SET read_us = coalesce(read_us, ?3)"
-	                    " WHERE id = ?1 AND member = ?2",
-	                    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_NOTICE_READ,
+	                                   "UPDATE notices SET read_us = coalesce(read_us, ?3)"
+	                                   " WHERE id = ?1 AND member = ?2",
+	                                   &st);
 	int b;
 
 	if (rc)
@@ -248,16 +190,16 @@ static cu_result notice_mark_read(cu_store *s, const char *member, const char *i
 	b = cu_sqlite_bind_text(st, 1, id);
 	b = b ? b : cu_sqlite_bind_text(st, 2, member);
 	b = b ? b : sqlite3_bind_int64(st, 3, when_us);
-	return run_one(s, st, b, CU_ERR_NOT_FOUND);
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
 
 static cu_result outbox_insert(cu_store *s, const cu_outbox_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_OUTBOX_INSERT,
-	                    "INSERT INTO outbox (" OUTBOX_COLS ") VALUES"
-	                    " (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-	                    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_OUTBOX_INSERT,
+	                                   "INSERT INTO outbox (" OUTBOX_COLS ") VALUES"
+	                                   " (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	                                   &st);
 	int b;
 
 	if (rc)
@@ -283,8 +225,8 @@ static cu_result outbox_insert(cu_store *s, const cu_outbox_row *row)
 static cu_result outbox_get(cu_store *s, const char *id, cu_outbox_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_OUTBOX_GET, "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_OUTBOX_GET,
+	                                   "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -292,7 +234,7 @@ static cu_result outbox_get(cu_store *s, const char *id, cu_outbox_row *out)
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_outbox_v, out);
+	return cu_sqlite_one_row(st, read_outbox_v, out);
 }
 
 /* Steps a query of outbox rows into fn. */
@@ -300,16 +242,8 @@ static cu_result each_outbox(sqlite3_stmt *st, cu_store_outbox_fn fn, void *ud)
 {
 	cu_outbox_row row;
 	cu_result rc = CU_OK;
-	int r;
 
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = read_outbox(st, &row);
-		if (rc || fn(ud, &row))
-			break;
-	}
-	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
+	CU_SQLITE_WALK(st, read_outbox, row, fn, ud, rc);
 	return rc;
 }
 
@@ -322,11 +256,12 @@ static cu_result outbox_due(cu_store *s, int64_t now_us, bool ignore_backoff, si
                             cu_store_outbox_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_OUTBOX_DUE,
-	                    "SELECT " OUTBOX_COLS " FROM outbox WHERE status = 'pending'"
-	                    " AND claimed_until_us <= ?1 AND (?2 OR next_attempt_us <= ?1)"
-	                    " ORDER BY next_attempt_us, rowid LIMIT ?3",
-	                    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_OUTBOX_DUE,
+	                        "SELECT " OUTBOX_COLS " FROM outbox WHERE status = 'pending'"
+	                        " AND claimed_until_us <= ?1 AND (?2 OR next_attempt_us <= ?1)"
+	                        " ORDER BY next_attempt_us, rowid LIMIT ?3",
+	                        &st);
 
 	if (rc)
 		return rc;
@@ -343,11 +278,11 @@ static cu_result outbox_claim(cu_store *s, const char *id, int64_t now_us, int64
 {
 	sqlite3_stmt *st;
 	/* The same conditions as outbox_due: whoever updates the row first owns the attempt. */
-	cu_result rc = stmt(s, S_OUTBOX_CLAIM,
-	                    "UPDATE outbox SET claimed_until_us = ?3 WHERE id = ?1"
-	                    " AND status = 'pending' AND claimed_until_us <= ?2"
-	                    " AND (?4 OR next_attempt_us <= ?2)",
-	                    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_OUTBOX_CLAIM,
+	                                   "UPDATE outbox SET claimed_until_us = ?3 WHERE id = ?1"
+	                                   " AND status = 'pending' AND claimed_until_us <= ?2"
+	                                   " AND (?4 OR next_attempt_us <= ?2)",
+	                                   &st);
 	int b;
 
 	if (rc)
@@ -358,16 +293,17 @@ static cu_result outbox_claim(cu_store *s, const char *id, int64_t now_us, int64
 	b = b ? b : sqlite3_bind_int64(st, 2, now_us);
 	b = b ? b : sqlite3_bind_int64(st, 3, until_us);
 	b = b ? b : sqlite3_bind_int(st, 4, ignore_backoff ? 1 : 0);
-	return run_one(s, st, b, CU_ERR_CONFLICT);
+	return cu_sqlite_run_one(s, st, b, CU_ERR_CONFLICT);
 }
 
 static cu_result outbox_settle(cu_store *s, const cu_outbox_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_OUTBOX_SETTLE,
-	                    "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_us = ?4,"
-	                    " claimed_until_us = ?5, sent_us = ?6, last_error = ?7 WHERE id = ?1",
-	                    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_OUTBOX_SETTLE,
+	    "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_us = ?4,"
+	    " claimed_until_us = ?5, sent_us = ?6, last_error = ?7 WHERE id = ?1",
+	    &st);
 	int b;
 
 	if (rc)
@@ -382,14 +318,14 @@ static cu_result outbox_settle(cu_store *s, const cu_outbox_row *row)
 	b = b ? b
 	      : (row->sent_us ? sqlite3_bind_int64(st, 6, row->sent_us) : sqlite3_bind_null(st, 6));
 	b = b ? b : cu_sqlite_bind_text(st, 7, row->last_error);
-	return run_one(s, st, b, CU_ERR_NOT_FOUND);
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
 
 static cu_result outbox_counts(cu_store *s, uint64_t counts[CU_OUTBOX_STATUS_COUNT_])
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_OUTBOX_COUNTS, "SELECT status, count(*) FROM outbox GROUP BY status", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_OUTBOX_COUNTS, "SELECT status, count(*) FROM outbox GROUP BY status", &st);
 	int r;
 
 	if (rc)
@@ -403,10 +339,7 @@ static cu_result outbox_counts(cu_store *s, uint64_t counts[CU_OUTBOX_STATUS_COU
 		}
 		counts[status] = (uint64_t)sqlite3_column_int64(st, 1);
 	}
-	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
-	return rc;
+	return cu_sqlite_walked(st, rc, r);
 }
 
 static cu_result outbox_list(cu_store *s, bool all, cu_outbox_status status, size_t limit,
@@ -414,12 +347,13 @@ static cu_result outbox_list(cu_store *s, bool all, cu_outbox_status status, siz
 {
 	sqlite3_stmt *st;
 	cu_result rc =
-	    all ? stmt(s, S_OUTBOX_LIST_ALL,
-	               "SELECT " OUTBOX_COLS " FROM outbox ORDER BY rowid DESC LIMIT ?1", &st)
-	        : stmt(s, S_OUTBOX_LIST_STATUS,
-	               "SELECT " OUTBOX_COLS " FROM outbox WHERE status = ?2"
-	               " ORDER BY rowid DESC LIMIT ?1",
-	               &st);
+	    all ? cu_sqlite_area_stmt(
+	              s, S_OUTBOX_LIST_ALL,
+	              "SELECT " OUTBOX_COLS " FROM outbox ORDER BY rowid DESC LIMIT ?1", &st)
+	        : cu_sqlite_area_stmt(s, S_OUTBOX_LIST_STATUS,
+	                              "SELECT " OUTBOX_COLS " FROM outbox WHERE status = ?2"
+	                              " ORDER BY rowid DESC LIMIT ?1",
+	                              &st);
 
 	if (rc)
 		return rc;
@@ -434,10 +368,11 @@ static cu_result outbox_list(cu_store *s, bool all, cu_outbox_status status, siz
 static cu_result outbox_drop_member(cu_store *s, const char *member, uint64_t *n)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_OUTBOX_DROP_MEMBER,
-	                    "UPDATE outbox SET status = 'dropped', last_error = 'erased',"
-	                    " claimed_until_us = 0 WHERE member = ?1 AND status = 'pending'",
-	                    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_OUTBOX_DROP_MEMBER,
+	                        "UPDATE outbox SET status = 'dropped', last_error = 'erased',"
+	                        " claimed_until_us = 0 WHERE member = ?1 AND status = 'pending'",
+	                        &st);
 	int b;
 
 	if (rc)

@@ -123,38 +123,6 @@ _Static_assert((int)S_END_ <= (int)CU_SQLITE_SLOTS_REQUESTS,
 	"id, name, contact, fields, purposes, measures, start_us, end_us, created_by, created_us"
 #define REV_COLS "id, subcontractor, due_us, findings, done_us, created_by, created_us"
 
-static cu_result stmt(cu_store *s, int slot, const char *sql, sqlite3_stmt **st)
-{
-	return cu_sqlite_stmt(cu_sqlite(s), slot, sql, st);
-}
-
-/* A text column that may be empty or NULL (cu_sqlite_copy_text refuses both). */
-static cu_result copy_opt(sqlite3_stmt *st, int col, char *dst, size_t max)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
-
-	dst[0] = '\0';
-	if (!t || n == 0)
-		return CU_OK;
-	if (n > max || memchr(t, '\0', n))
-		return CU_ERR_STORE;
-	memcpy(dst, t, n);
-	dst[n] = '\0';
-	return CU_OK;
-}
-
-static int64_t int_or_zero(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
-}
-
-/* Binds 0 as NULL: "not yet" in the tables. */
-static int bind_time(sqlite3_stmt *st, int i, int64_t us)
-{
-	return us ? sqlite3_bind_int64(st, i, us) : sqlite3_bind_null(st, i);
-}
-
 /* Binds text of a run of rows; on failure resets and answers CU_ERR_STORE. */
 static cu_result bind_key(sqlite3_stmt *st, const char *a, const char *b)
 {
@@ -164,46 +132,6 @@ static cu_result bind_key(sqlite3_stmt *st, const char *a, const char *b)
 	}
 	return CU_OK;
 }
-
-/* Steps a one-row query; reads the row with fn or answers CU_ERR_NOT_FOUND. */
-static cu_result one_row(sqlite3_stmt *st, cu_result (*fn)(sqlite3_stmt *, void *), void *out)
-{
-	int r = sqlite3_step(st);
-	cu_result rc;
-
-	if (r == SQLITE_ROW)
-		rc = fn(st, out);
-	else
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
-	return rc;
-}
-
-/* Ends a walk over rows: the step's failure, unless reading a row failed first. */
-static cu_result walked(sqlite3_stmt *st, cu_result rc, int r)
-{
-	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
-	return rc;
-}
-
-/*
- * Walks st's rows into rc: reads each into row and hands it to fn (which
- * returns non-zero to stop).  A macro because each area's callback has
- * its own row type.
- */
-#define WALK(st, read, row, fn, ud, rc)                                                            \
-	do {                                                                                       \
-		int wr_;                                                                           \
-		(rc) = CU_OK;                                                                      \
-		while ((wr_ = sqlite3_step(st)) == SQLITE_ROW) {                                   \
-			(rc) = read(st, &(row));                                                   \
-			if ((rc) || (fn)(ud, &(row)))                                              \
-				break;                                                             \
-		}                                                                                  \
-		(rc) = walked(st, rc, wr_);                                                        \
-	} while (0)
 
 /* ---- third parties ------------------------------------------------------ */
 
@@ -231,9 +159,9 @@ static cu_result read_tp(sqlite3_stmt *st, void *p)
 static cu_result third_party_insert(cu_store *s, const cu_third_party_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_TP_INSERT,
-			    "INSERT INTO third_parties (" TP_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_TP_INSERT, "INSERT INTO third_parties (" TP_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	    &st);
 	int b;
 
 	if (rc)
@@ -253,23 +181,24 @@ static cu_result third_party_insert(cu_store *s, const cu_third_party_row *row)
 static cu_result third_party_get(cu_store *s, const char *id, cu_third_party_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_TP_GET, "SELECT " TP_COLS " FROM third_parties WHERE id = ?1",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_TP_GET, "SELECT " TP_COLS " FROM third_parties WHERE id = ?1", &st);
 
 	if (rc || (rc = bind_key(st, id, NULL)))
 		return rc;
-	return one_row(st, read_tp, out);
+	return cu_sqlite_one_row(st, read_tp, out);
 }
 
 static cu_result third_party_list(cu_store *s, cu_store_third_party_fn fn, void *ud)
 {
 	cu_third_party_row row;
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_TP_LIST, "SELECT " TP_COLS " FROM third_parties ORDER BY id", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_TP_LIST, "SELECT " TP_COLS " FROM third_parties ORDER BY id", &st);
 
 	if (rc)
 		return rc;
-	WALK(st, read_tp, row, fn, ud, rc);
+	CU_SQLITE_WALK(st, read_tp, row, fn, ud, rc);
 	return rc;
 }
 
@@ -329,9 +258,9 @@ static cu_result read_prov(sqlite3_stmt *st, void *p)
 	if (!rc)
 		rc = cu_sqlite_copy_text(st, 4, out->basis, sizeof(out->basis) - 1);
 	if (!rc)
-		rc = copy_opt(st, 5, out->exception, CU_POLICY_ID_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 5, out->exception, CU_POLICY_ID_MAX);
 	if (!rc)
-		rc = copy_opt(st, 6, out->exception_record, CU_ID_LEN);
+		rc = cu_sqlite_copy_opt_text(st, 6, out->exception_record, CU_ID_LEN);
 	if (!rc)
 		rc = cu_sqlite_copy_text(st, 7, out->actor, CU_PARTNER_ACTOR_MAX);
 	if (!rc)
@@ -349,9 +278,9 @@ static cu_result provision_insert(cu_store *s, const cu_provision_row *row)
 
 	if (rc)
 		return rc;
-	rc = stmt(s, S_PROV_INSERT,
-		  "INSERT INTO provisions (" PROV_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-		  &st);
+	rc = cu_sqlite_area_stmt(
+	    s, S_PROV_INSERT,
+	    "INSERT INTO provisions (" PROV_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", &st);
 	if (rc)
 		return rc;
 	if ((rc = cu_sqlite_tx_alive(cu_sqlite(s))))
@@ -374,20 +303,21 @@ static cu_result provision_list(cu_store *s, const char *member, cu_store_provis
 {
 	cu_provision_row row;
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_PROV_LIST,
-			    "SELECT " PROV_COLS " FROM provisions WHERE member = ?1 ORDER BY rowid",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_PROV_LIST, "SELECT " PROV_COLS " FROM provisions WHERE member = ?1 ORDER BY rowid",
+	    &st);
 
 	if (rc || (rc = bind_key(st, member, NULL)))
 		return rc;
-	WALK(st, read_prov, row, fn, ud, rc);
+	CU_SQLITE_WALK(st, read_prov, row, fn, ud, rc);
 	return rc;
 }
 
 static cu_result provision_purge(cu_store *s, int64_t before_us, uint64_t *n)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_PROV_PURGE, "DELETE FROM provisions WHERE time_us < ?1", &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_PROV_PURGE, "DELETE FROM provisions WHERE time_us < ?1", &st);
 
 	if (rc)
 		return rc;
@@ -419,16 +349,16 @@ static cu_result read_share(sqlite3_stmt *st, void *p)
 		rc = cu_sqlite_copy_text(st, 3, out->fields_text, CU_PARTNER_LIST_MAX);
 	out->created_us = sqlite3_column_int64(st, 4);
 	out->expires_us = sqlite3_column_int64(st, 5);
-	out->revoked_us = int_or_zero(st, 6);
+	out->revoked_us = cu_sqlite_column_time(st, 6);
 	return rc;
 }
 
 static cu_result share_insert(cu_store *s, const cu_share_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_SHARE_INSERT,
-			    "INSERT INTO shares (" SHARE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_SHARE_INSERT, "INSERT INTO shares (" SHARE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	    &st);
 	int b;
 
 	if (rc)
@@ -441,7 +371,7 @@ static cu_result share_insert(cu_store *s, const cu_share_row *row)
 	b = b ? b : cu_sqlite_bind_text(st, 4, row->fields_text);
 	b = b ? b : sqlite3_bind_int64(st, 5, row->created_us);
 	b = b ? b : sqlite3_bind_int64(st, 6, row->expires_us);
-	b = b ? b : bind_time(st, 7, row->revoked_us);
+	b = b ? b : cu_sqlite_bind_time(st, 7, row->revoked_us);
 	return cu_sqlite_run_bound(st, b);
 }
 
@@ -449,8 +379,8 @@ static cu_result share_get_by_hash(cu_store *s, const unsigned char hash[CU_STOR
 				   cu_share_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_SHARE_GET, "SELECT " SHARE_COLS " FROM shares WHERE hash = ?1",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_SHARE_GET, "SELECT " SHARE_COLS " FROM shares WHERE hash = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -458,17 +388,17 @@ static cu_result share_get_by_hash(cu_store *s, const unsigned char hash[CU_STOR
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_share, out);
+	return cu_sqlite_one_row(st, read_share, out);
 }
 
 static cu_result share_revoke(cu_store *s, const char *member, const char *id, int64_t when_us)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_SHARE_REVOKE,
-			    /* Revoking twice keeps the first time. */
-			    "UPDATE shares SET revoked_us = COALESCE(revoked_us, ?3)"
-			    " WHERE member = ?1 AND id = ?2",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_SHARE_REVOKE,
+	                                   /* Revoking twice keeps the first time. */
+	                                   "UPDATE shares SET revoked_us = COALESCE(revoked_us, ?3)"
+	                                   " WHERE member = ?1 AND id = ?2",
+	                                   &st);
 	int b;
 
 	if (rc)
@@ -478,24 +408,21 @@ static cu_result share_revoke(cu_store *s, const char *member, const char *id, i
 	b = cu_sqlite_bind_text(st, 1, member);
 	b = b ? b : cu_sqlite_bind_text(st, 2, id);
 	b = b ? b : sqlite3_bind_int64(st, 3, when_us);
-	rc = cu_sqlite_run_bound(st, b);
-	if (!rc && sqlite3_changes(cu_sqlite(s)->db) == 0)
-		rc = CU_ERR_NOT_FOUND;
-	return rc;
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
 
 static cu_result share_list(cu_store *s, const char *member, cu_store_share_fn fn, void *ud)
 {
 	cu_share_row row;
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_SHARE_LIST,
-			    "SELECT " SHARE_COLS " FROM shares WHERE member = ?1"
-			    " ORDER BY rowid DESC",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_SHARE_LIST,
+	                                   "SELECT " SHARE_COLS " FROM shares WHERE member = ?1"
+	                                   " ORDER BY rowid DESC",
+	                                   &st);
 
 	if (rc || (rc = bind_key(st, member, NULL)))
 		return rc;
-	WALK(st, read_share, row, fn, ud, rc);
+	CU_SQLITE_WALK(st, read_share, row, fn, ud, rc);
 	return rc;
 }
 
@@ -529,10 +456,10 @@ static cu_result read_sub(sqlite3_stmt *st, void *p)
 static cu_result subcontractor_insert(cu_store *s, const cu_subcontractor_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_SUB_INSERT,
-			    "INSERT INTO subcontractors (" SUB_COLS ")"
-			    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_SUB_INSERT,
+	                                   "INSERT INTO subcontractors (" SUB_COLS ")"
+	                                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	                                   &st);
 	int b;
 
 	if (rc)
@@ -555,24 +482,24 @@ static cu_result subcontractor_insert(cu_store *s, const cu_subcontractor_row *r
 static cu_result subcontractor_get(cu_store *s, const char *id, cu_subcontractor_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_SUB_GET, "SELECT " SUB_COLS " FROM subcontractors WHERE id = ?1",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_SUB_GET, "SELECT " SUB_COLS " FROM subcontractors WHERE id = ?1", &st);
 
 	if (rc || (rc = bind_key(st, id, NULL)))
 		return rc;
-	return one_row(st, read_sub, out);
+	return cu_sqlite_one_row(st, read_sub, out);
 }
 
 static cu_result subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn, void *ud)
 {
 	cu_subcontractor_row row;
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_SUB_LIST, "SELECT " SUB_COLS " FROM subcontractors ORDER BY id",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_SUB_LIST, "SELECT " SUB_COLS " FROM subcontractors ORDER BY id", &st);
 
 	if (rc)
 		return rc;
-	WALK(st, read_sub, row, fn, ud, rc);
+	CU_SQLITE_WALK(st, read_sub, row, fn, ud, rc);
 	return rc;
 }
 
@@ -589,8 +516,8 @@ static cu_result read_rev(sqlite3_stmt *st, void *p)
 		rc = cu_sqlite_copy_text(st, 1, out->subcontractor, CU_PARTNER_ID_MAX);
 	out->due_us = sqlite3_column_int64(st, 2);
 	if (!rc)
-		rc = copy_opt(st, 3, out->findings, CU_PARTNER_TEXT_MAX);
-	out->done_us = int_or_zero(st, 4);
+		rc = cu_sqlite_copy_opt_text(st, 3, out->findings, CU_PARTNER_TEXT_MAX);
+	out->done_us = cu_sqlite_column_time(st, 4);
 	if (!rc)
 		rc = cu_sqlite_copy_text(st, 5, out->created_by, CU_PARTNER_ACTOR_MAX);
 	out->created_us = sqlite3_column_int64(st, 6);
@@ -600,10 +527,10 @@ static cu_result read_rev(sqlite3_stmt *st, void *p)
 static cu_result review_insert(cu_store *s, const cu_review_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_REV_INSERT,
-			    "INSERT INTO subcontractor_reviews (" REV_COLS ")"
-			    " VALUES (?1,?2,?3,?4,?5,?6,?7)",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_REV_INSERT,
+	                                   "INSERT INTO subcontractor_reviews (" REV_COLS ")"
+	                                   " VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	                                   &st);
 	int b;
 
 	if (rc)
@@ -614,7 +541,7 @@ static cu_result review_insert(cu_store *s, const cu_review_row *row)
 	b = b ? b : cu_sqlite_bind_text(st, 2, row->subcontractor);
 	b = b ? b : sqlite3_bind_int64(st, 3, row->due_us);
 	b = b ? b : cu_sqlite_bind_text(st, 4, row->findings);
-	b = b ? b : bind_time(st, 5, row->done_us);
+	b = b ? b : cu_sqlite_bind_time(st, 5, row->done_us);
 	b = b ? b : cu_sqlite_bind_text(st, 6, row->created_by);
 	b = b ? b : sqlite3_bind_int64(st, 7, row->created_us);
 	return cu_sqlite_run_bound(st, b);
@@ -623,21 +550,22 @@ static cu_result review_insert(cu_store *s, const cu_review_row *row)
 static cu_result review_get(cu_store *s, const char *id, cu_review_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_REV_GET,
-			    "SELECT " REV_COLS " FROM subcontractor_reviews WHERE id = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_REV_GET, "SELECT " REV_COLS " FROM subcontractor_reviews WHERE id = ?1", &st);
 
 	if (rc || (rc = bind_key(st, id, NULL)))
 		return rc;
-	return one_row(st, read_rev, out);
+	return cu_sqlite_one_row(st, read_rev, out);
 }
 
 static cu_result review_update(cu_store *s, const char *id, const char *findings, int64_t done_us)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_REV_UPDATE,
-			    "UPDATE subcontractor_reviews SET findings = ?2, done_us = ?3"
-			    " WHERE id = ?1",
-			    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_REV_UPDATE,
+	                        "UPDATE subcontractor_reviews SET findings = ?2, done_us = ?3"
+	                        " WHERE id = ?1",
+	                        &st);
 	int b;
 
 	if (rc)
@@ -646,11 +574,8 @@ static cu_result review_update(cu_store *s, const char *id, const char *findings
 		return rc;
 	b = cu_sqlite_bind_text(st, 1, id);
 	b = b ? b : cu_sqlite_bind_text(st, 2, findings);
-	b = b ? b : bind_time(st, 3, done_us);
-	rc = cu_sqlite_run_bound(st, b);
-	if (!rc && sqlite3_changes(cu_sqlite(s)->db) == 0)
-		rc = CU_ERR_NOT_FOUND;
-	return rc;
+	b = b ? b : cu_sqlite_bind_time(st, 3, done_us);
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
 
 static cu_result review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn,
@@ -658,15 +583,15 @@ static cu_result review_list(cu_store *s, const char *subcontractor, cu_store_re
 {
 	cu_review_row row;
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_REV_LIST,
-			    "SELECT " REV_COLS " FROM subcontractor_reviews"
-			    " WHERE subcontractor = ?1"
-			    " ORDER BY due_us, rowid",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(s, S_REV_LIST,
+	                                   "SELECT " REV_COLS " FROM subcontractor_reviews"
+	                                   " WHERE subcontractor = ?1"
+	                                   " ORDER BY due_us, rowid",
+	                                   &st);
 
 	if (rc || (rc = bind_key(st, subcontractor, NULL)))
 		return rc;
-	WALK(st, read_rev, row, fn, ud, rc);
+	CU_SQLITE_WALK(st, read_rev, row, fn, ud, rc);
 	return rc;
 }
 
@@ -675,10 +600,11 @@ static cu_result review_overdue(cu_store *s, int64_t due_before_us, cu_store_rev
 {
 	cu_review_row row;
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_REV_OVERDUE,
-			    "SELECT " REV_COLS " FROM subcontractor_reviews"
-			    " WHERE done_us IS NULL AND due_us < ?1 ORDER BY due_us, rowid",
-			    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_REV_OVERDUE,
+	                        "SELECT " REV_COLS " FROM subcontractor_reviews"
+	                        " WHERE done_us IS NULL AND due_us < ?1 ORDER BY due_us, rowid",
+	                        &st);
 
 	if (rc)
 		return rc;
@@ -686,7 +612,7 @@ static cu_result review_overdue(cu_store *s, int64_t due_before_us, cu_store_rev
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	WALK(st, read_rev, row, fn, ud, rc);
+	CU_SQLITE_WALK(st, read_rev, row, fn, ud, rc);
 	return rc;
 }
 
@@ -695,8 +621,8 @@ static cu_result review_overdue(cu_store *s, int64_t due_before_us, cu_store_rev
 static cu_result token_contract_set(cu_store *s, const char *token_id, const char *contract)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_TC_SET,
-			    "INSERT INTO token_contracts (token, contract) VALUES (?1, ?2)", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_TC_SET, "INSERT INTO token_contracts (token, contract) VALUES (?1, ?2)", &st);
 	int b;
 
 	if (rc)
@@ -717,12 +643,12 @@ static cu_result token_contract_get(cu_store *s, const char *token_id,
 				    char contract[CU_PARTNER_ID_MAX + 1])
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_TC_GET, "SELECT contract FROM token_contracts WHERE token = ?1",
-			    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_TC_GET, "SELECT contract FROM token_contracts WHERE token = ?1", &st);
 
 	if (rc || (rc = bind_key(st, token_id, NULL)))
 		return rc;
-	return one_row(st, read_contract, contract);
+	return cu_sqlite_one_row(st, read_contract, contract);
 }
 
 const struct cu_store_partner_ops cu_sqlite_partner_ops = {

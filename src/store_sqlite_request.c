@@ -112,76 +112,20 @@ _Static_assert(S_SLOTS_END_ <= CU_SQLITE_SLOTS_REQUESTS + 32, "request area: too
 	" c.closed_us, c.closed_by, c.note, c.text"
 #define RSP_COLS "id, complaint, officer, time_us, closing, text"
 
-static cu_result stmt(cu_store *s, int slot, const char *sql, sqlite3_stmt **st)
-{
-	return cu_sqlite_stmt(cu_sqlite(s), slot, sql, st);
-}
-
-/* A text column that may be empty or NULL, into dst (max bytes + NUL). */
-static cu_result opt_text(sqlite3_stmt *st, int col, char *dst, size_t max)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
-
-	dst[0] = '\0';
-	if (!t || n == 0)
-		return CU_OK;
-	if (n > max || memchr(t, '\0', n))
-		return CU_ERR_STORE;
-	memcpy(dst, t, n);
-	dst[n] = '\0';
-	return CU_OK;
-}
-
 /* A copy of a blob column; NULL stays NULL (a forgotten text). */
 static cu_result opt_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len)
 {
-	const void *p;
-	size_t n;
-
-	*out = NULL;
-	*len = 0;
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		*out = NULL;
+		*len = 0;
 		return CU_OK;
-	p = sqlite3_column_blob(st, col);
-	n = (size_t)sqlite3_column_bytes(st, col);
-	if (!p || !n)
-		return CU_ERR_STORE;
-	*out = malloc(n);
-	if (!*out)
-		return CU_ERR_NOMEM;
-	memcpy(*out, p, n);
-	*len = n;
-	return CU_OK;
+	}
+	return cu_sqlite_copy_blob(st, col, out, len);
 }
 
 static int bind_opt_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
 {
 	return p ? sqlite3_bind_blob64(st, i, p, n, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
-
-static int bind_opt_time(sqlite3_stmt *st, int i, int64_t us)
-{
-	return us ? sqlite3_bind_int64(st, i, us) : sqlite3_bind_null(st, i);
-}
-
-static int64_t opt_time(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
-}
-
-/* Steps a one-row query; reads the row with fn or answers CU_ERR_NOT_FOUND. */
-static cu_result one_row(sqlite3_stmt *st, cu_result (*fn)(sqlite3_stmt *, void *), void *out)
-{
-	int r = sqlite3_step(st);
-	cu_result rc;
-
-	if (r == SQLITE_ROW)
-		rc = fn(st, out);
-	else
-		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
-	cu_sqlite_done(st);
-	return rc;
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -203,13 +147,13 @@ static cu_result read_request(sqlite3_stmt *st, cu_request_row *out)
 	out->due_us = sqlite3_column_int64(st, 5);
 	out->hard_due_us = sqlite3_column_int64(st, 6);
 	out->updated_us = sqlite3_column_int64(st, 7);
-	out->decided_us = opt_time(st, 8);
+	out->decided_us = cu_sqlite_column_time(st, 8);
 	if (!rc)
-		rc = opt_text(st, 9, out->decided_by, CU_REQUEST_ACTOR_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 9, out->decided_by, CU_REQUEST_ACTOR_MAX);
 	if (!rc)
-		rc = opt_text(st, 10, out->ground, CU_POLICY_ID_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 10, out->ground, CU_POLICY_ID_MAX);
 	if (!rc)
-		rc = opt_text(st, 11, out->fields, CU_REQUEST_FIELDS_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 11, out->fields, CU_REQUEST_FIELDS_MAX);
 	if (!rc)
 		rc = opt_blob(st, 12, &out->details, &out->details_len);
 	if (!rc && sqlite3_column_type(st, 13) != SQLITE_NULL) {
@@ -246,13 +190,13 @@ static cu_result read_request_v(sqlite3_stmt *st, void *out)
 static cu_result request_insert(cu_store *s, const cu_request_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_REQ_INSERT,
-	         "INSERT INTO requests (id, member, type, state, received_us, due_us,"
-	         " hard_due_us, updated_us, decided_us, decided_by, ground, fields, details,"
-	         " token_hash, certificate)"
-	         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
-	         &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_REQ_INSERT,
+	    "INSERT INTO requests (id, member, type, state, received_us, due_us,"
+	    " hard_due_us, updated_us, decided_us, decided_by, ground, fields, details,"
+	    " token_hash, certificate)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+	    &st);
 	int b;
 
 	if (rc)
@@ -267,7 +211,7 @@ static cu_result request_insert(cu_store *s, const cu_request_row *row)
 	b = b ? b : sqlite3_bind_int64(st, 6, row->due_us);
 	b = b ? b : sqlite3_bind_int64(st, 7, row->hard_due_us);
 	b = b ? b : sqlite3_bind_int64(st, 8, row->updated_us);
-	b = b ? b : bind_opt_time(st, 9, row->decided_us);
+	b = b ? b : cu_sqlite_bind_time(st, 9, row->decided_us);
 	b = b ? b : cu_sqlite_bind_text(st, 10, row->decided_by);
 	b = b ? b : cu_sqlite_bind_text(st, 11, row->ground);
 	b = b ? b : cu_sqlite_bind_text(st, 12, row->fields);
@@ -283,8 +227,8 @@ static cu_result request_insert(cu_store *s, const cu_request_row *row)
 static cu_result request_get(cu_store *s, const char *id, cu_request_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_REQ_GET, "SELECT " REQ_COLS " FROM requests r WHERE r.id = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_REQ_GET, "SELECT " REQ_COLS " FROM requests r WHERE r.id = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -292,16 +236,17 @@ static cu_result request_get(cu_store *s, const char *id, cu_request_row *out)
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_request_v, out);
+	return cu_sqlite_one_row(st, read_request_v, out);
 }
 
 static cu_result request_update(cu_store *s, const cu_request_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_REQ_UPDATE,
-	                    "UPDATE requests SET state = ?2, updated_us = ?3, decided_us = ?4,"
-	                    " decided_by = ?5, ground = ?6, certificate = ?7 WHERE id = ?1",
-	                    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_REQ_UPDATE,
+	                        "UPDATE requests SET state = ?2, updated_us = ?3, decided_us = ?4,"
+	                        " decided_by = ?5, ground = ?6, certificate = ?7 WHERE id = ?1",
+	                        &st);
 	int b;
 
 	if (rc)
@@ -311,49 +256,25 @@ static cu_result request_update(cu_store *s, const cu_request_row *row)
 	b = cu_sqlite_bind_text(st, 1, row->id);
 	b = b ? b : cu_sqlite_bind_text(st, 2, row->state);
 	b = b ? b : sqlite3_bind_int64(st, 3, row->updated_us);
-	b = b ? b : bind_opt_time(st, 4, row->decided_us);
+	b = b ? b : cu_sqlite_bind_time(st, 4, row->decided_us);
 	b = b ? b : cu_sqlite_bind_text(st, 5, row->decided_by);
 	b = b ? b : cu_sqlite_bind_text(st, 6, row->ground);
 	b = b ? b
 	      : (row->certificate ? cu_sqlite_bind_text(st, 7, row->certificate)
 	                          : sqlite3_bind_null(st, 7));
-	rc = cu_sqlite_run_bound(st, b);
-	if (!rc && sqlite3_changes(cu_sqlite(s)->db) == 0)
-		rc = CU_ERR_NOT_FOUND;
-	return rc;
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
-
-/* Runs a listing statement already bound, one row at a time, through read and fn. */
-#define LIST_LOOP(st, rowtype, readfn, releasefn, fn, ud)                                          \
-	do {                                                                                       \
-		rowtype row_;                                                                      \
-		int r_;                                                                            \
-                                                                                                   \
-		while ((r_ = sqlite3_step(st)) == SQLITE_ROW) {                                    \
-			int stop_;                                                                 \
-                                                                                                   \
-			rc = readfn(st, &row_);                                                    \
-			if (rc)                                                                    \
-				break;                                                             \
-			stop_ = fn(ud, &row_);                                                     \
-			releasefn(&row_);                                                          \
-			if (stop_)                                                                 \
-				break;                                                             \
-		}                                                                                  \
-		if (!rc && r_ != SQLITE_ROW && r_ != SQLITE_DONE)                                  \
-			rc = cu_sqlite_map_rc(r_);                                                 \
-		cu_sqlite_done(st);                                                                \
-	} while (0)
 
 static cu_result request_list_open(cu_store *s, int64_t due_before_us, cu_store_request_fn fn,
                                    void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_REQ_LIST_OPEN,
-	                    "SELECT " REQ_COLS " FROM requests r JOIN members m ON m.id = r.member"
-	                    " WHERE r.decided_us IS NULL AND m.erased_us IS NULL"
-	                    " AND (?1 <= 0 OR r.due_us < ?1) ORDER BY r.due_us, r.rowid",
-	                    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_REQ_LIST_OPEN,
+	    "SELECT " REQ_COLS " FROM requests r JOIN members m ON m.id = r.member"
+	    " WHERE r.decided_us IS NULL AND m.erased_us IS NULL"
+	    " AND (?1 <= 0 OR r.due_us < ?1) ORDER BY r.due_us, r.rowid",
+	    &st);
 
 	if (rc)
 		return rc;
@@ -361,7 +282,7 @@ static cu_result request_list_open(cu_store *s, int64_t due_before_us, cu_store_
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	LIST_LOOP(st, cu_request_row, read_request, cu_request_row_release, fn, ud);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_request_row, read_request, cu_request_row_release, fn, ud);
 	return rc;
 }
 
@@ -369,9 +290,9 @@ static cu_result request_list_member(cu_store *s, const char *member, cu_store_r
                                      void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_REQ_LIST_MEMBER,
-	         "SELECT " REQ_COLS " FROM requests r WHERE r.member = ?1 ORDER BY r.rowid", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_REQ_LIST_MEMBER,
+	    "SELECT " REQ_COLS " FROM requests r WHERE r.member = ?1 ORDER BY r.rowid", &st);
 
 	if (rc)
 		return rc;
@@ -379,7 +300,7 @@ static cu_result request_list_member(cu_store *s, const char *member, cu_store_r
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	LIST_LOOP(st, cu_request_row, read_request, cu_request_row_release, fn, ud);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_request_row, read_request, cu_request_row_release, fn, ud);
 	return rc;
 }
 
@@ -397,9 +318,9 @@ static cu_result read_event(sqlite3_stmt *st, cu_request_event_row *out)
 		rc = cu_sqlite_copy_text(st, 3, out->role, sizeof(out->role) - 1);
 	out->time_us = sqlite3_column_int64(st, 4);
 	if (!rc)
-		rc = opt_text(st, 5, out->ground, CU_POLICY_ID_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 5, out->ground, CU_POLICY_ID_MAX);
 	if (!rc)
-		rc = opt_text(st, 6, out->note, CU_REQUEST_WORD_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 6, out->note, CU_REQUEST_WORD_MAX);
 	if (!rc)
 		rc = opt_blob(st, 7, &out->reasons, &out->reasons_len);
 	if (rc)
@@ -410,9 +331,9 @@ static cu_result read_event(sqlite3_stmt *st, cu_request_event_row *out)
 static cu_result event_insert(cu_store *s, const cu_request_event_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_EV_INSERT,
-	         "INSERT INTO request_events (" EV_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_EV_INSERT,
+	    "INSERT INTO request_events (" EV_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", &st);
 	int b;
 
 	if (rc)
@@ -434,9 +355,9 @@ static cu_result event_list(cu_store *s, const char *request, cu_store_request_e
                             void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_EV_LIST,
-	         "SELECT " EV_COLS " FROM request_events WHERE request = ?1 ORDER BY rowid", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_EV_LIST,
+	    "SELECT " EV_COLS " FROM request_events WHERE request = ?1 ORDER BY rowid", &st);
 
 	if (rc)
 		return rc;
@@ -444,7 +365,8 @@ static cu_result event_list(cu_store *s, const char *request, cu_store_request_e
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	LIST_LOOP(st, cu_request_event_row, read_event, cu_request_event_row_release, fn, ud);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_request_event_row, read_event, cu_request_event_row_release,
+	                    fn, ud);
 	return rc;
 }
 
@@ -466,12 +388,12 @@ static cu_result read_complaint(sqlite3_stmt *st, cu_complaint_row *out)
 	out->due_us = sqlite3_column_int64(st, 5);
 	out->updated_us = sqlite3_column_int64(st, 6);
 	if (!rc)
-		rc = opt_text(st, 7, out->assigned, CU_REQUEST_ACTOR_MAX);
-	out->closed_us = opt_time(st, 8);
+		rc = cu_sqlite_copy_opt_text(st, 7, out->assigned, CU_REQUEST_ACTOR_MAX);
+	out->closed_us = cu_sqlite_column_time(st, 8);
 	if (!rc)
-		rc = opt_text(st, 9, out->closed_by, CU_REQUEST_ACTOR_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 9, out->closed_by, CU_REQUEST_ACTOR_MAX);
 	if (!rc)
-		rc = opt_text(st, 10, out->note, CU_REQUEST_WORD_MAX);
+		rc = cu_sqlite_copy_opt_text(st, 10, out->note, CU_REQUEST_WORD_MAX);
 	if (!rc)
 		rc = opt_blob(st, 11, &out->text, &out->text_len);
 	if (rc)
@@ -487,11 +409,12 @@ static cu_result read_complaint_v(sqlite3_stmt *st, void *out)
 static cu_result complaint_insert(cu_store *s, const cu_complaint_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_CMP_INSERT,
-	                    "INSERT INTO complaints (id, member, about, state, received_us, due_us,"
-	                    " updated_us, assigned, closed_us, closed_by, note, text)"
-	                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-	                    &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_CMP_INSERT,
+	    "INSERT INTO complaints (id, member, about, state, received_us, due_us,"
+	    " updated_us, assigned, closed_us, closed_by, note, text)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+	    &st);
 	int b;
 
 	if (rc)
@@ -506,7 +429,7 @@ static cu_result complaint_insert(cu_store *s, const cu_complaint_row *row)
 	b = b ? b : sqlite3_bind_int64(st, 6, row->due_us);
 	b = b ? b : sqlite3_bind_int64(st, 7, row->updated_us);
 	b = b ? b : cu_sqlite_bind_text(st, 8, row->assigned);
-	b = b ? b : bind_opt_time(st, 9, row->closed_us);
+	b = b ? b : cu_sqlite_bind_time(st, 9, row->closed_us);
 	b = b ? b : cu_sqlite_bind_text(st, 10, row->closed_by);
 	b = b ? b : cu_sqlite_bind_text(st, 11, row->note);
 	b = b ? b : bind_opt_blob(st, 12, row->text, row->text_len);
@@ -516,8 +439,8 @@ static cu_result complaint_insert(cu_store *s, const cu_complaint_row *row)
 static cu_result complaint_get(cu_store *s, const char *id, cu_complaint_row *out)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_CMP_GET, "SELECT " CMP_COLS " FROM complaints c WHERE c.id = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_CMP_GET, "SELECT " CMP_COLS " FROM complaints c WHERE c.id = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -525,16 +448,17 @@ static cu_result complaint_get(cu_store *s, const char *id, cu_complaint_row *ou
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_complaint_v, out);
+	return cu_sqlite_one_row(st, read_complaint_v, out);
 }
 
 static cu_result complaint_update(cu_store *s, const cu_complaint_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_CMP_UPDATE,
-	                    "UPDATE complaints SET state = ?2, updated_us = ?3, assigned = ?4,"
-	                    " closed_us = ?5, closed_by = ?6, note = ?7 WHERE id = ?1",
-	                    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_CMP_UPDATE,
+	                        "UPDATE complaints SET state = ?2, updated_us = ?3, assigned = ?4,"
+	                        " closed_us = ?5, closed_by = ?6, note = ?7 WHERE id = ?1",
+	                        &st);
 	int b;
 
 	if (rc)
@@ -545,25 +469,22 @@ static cu_result complaint_update(cu_store *s, const cu_complaint_row *row)
 	b = b ? b : cu_sqlite_bind_text(st, 2, row->state);
 	b = b ? b : sqlite3_bind_int64(st, 3, row->updated_us);
 	b = b ? b : cu_sqlite_bind_text(st, 4, row->assigned);
-	b = b ? b : bind_opt_time(st, 5, row->closed_us);
+	b = b ? b : cu_sqlite_bind_time(st, 5, row->closed_us);
 	b = b ? b : cu_sqlite_bind_text(st, 6, row->closed_by);
 	b = b ? b : cu_sqlite_bind_text(st, 7, row->note);
-	rc = cu_sqlite_run_bound(st, b);
-	if (!rc && sqlite3_changes(cu_sqlite(s)->db) == 0)
-		rc = CU_ERR_NOT_FOUND;
-	return rc;
+	return cu_sqlite_run_one(s, st, b, CU_ERR_NOT_FOUND);
 }
 
 static cu_result complaint_list_open(cu_store *s, int64_t due_before_us, cu_store_complaint_fn fn,
                                      void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_CMP_LIST_OPEN,
-	         "SELECT " CMP_COLS " FROM complaints c JOIN members m ON m.id = c.member"
-	         " WHERE c.closed_us IS NULL AND m.erased_us IS NULL"
-	         " AND (?1 <= 0 OR c.due_us < ?1) ORDER BY c.due_us, c.rowid",
-	         &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_CMP_LIST_OPEN,
+	    "SELECT " CMP_COLS " FROM complaints c JOIN members m ON m.id = c.member"
+	    " WHERE c.closed_us IS NULL AND m.erased_us IS NULL"
+	    " AND (?1 <= 0 OR c.due_us < ?1) ORDER BY c.due_us, c.rowid",
+	    &st);
 
 	if (rc)
 		return rc;
@@ -571,7 +492,8 @@ static cu_result complaint_list_open(cu_store *s, int64_t due_before_us, cu_stor
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	LIST_LOOP(st, cu_complaint_row, read_complaint, cu_complaint_row_release, fn, ud);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_complaint_row, read_complaint, cu_complaint_row_release, fn,
+	                    ud);
 	return rc;
 }
 
@@ -579,10 +501,11 @@ static cu_result complaint_list_member(cu_store *s, const char *member, cu_store
                                        void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_CMP_LIST_MEMBER,
-	                    "SELECT " CMP_COLS " FROM complaints c WHERE c.member = ?1"
-	                    " ORDER BY c.rowid",
-	                    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_CMP_LIST_MEMBER,
+	                        "SELECT " CMP_COLS " FROM complaints c WHERE c.member = ?1"
+	                        " ORDER BY c.rowid",
+	                        &st);
 
 	if (rc)
 		return rc;
@@ -590,7 +513,8 @@ static cu_result complaint_list_member(cu_store *s, const char *member, cu_store
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	LIST_LOOP(st, cu_complaint_row, read_complaint, cu_complaint_row_release, fn, ud);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_complaint_row, read_complaint, cu_complaint_row_release, fn,
+	                    ud);
 	return rc;
 }
 
@@ -616,9 +540,9 @@ static cu_result read_response(sqlite3_stmt *st, cu_complaint_response_row *out)
 static cu_result response_insert(cu_store *s, const cu_complaint_response_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    stmt(s, S_RSP_INSERT,
-	         "INSERT INTO complaint_responses (" RSP_COLS ") VALUES (?1,?2,?3,?4,?5,?6)", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_RSP_INSERT,
+	    "INSERT INTO complaint_responses (" RSP_COLS ") VALUES (?1,?2,?3,?4,?5,?6)", &st);
 	int b;
 
 	if (rc)
@@ -638,10 +562,11 @@ static cu_result response_list(cu_store *s, const char *complaint,
                                cu_store_complaint_response_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_RSP_LIST,
-	                    "SELECT " RSP_COLS " FROM complaint_responses WHERE complaint = ?1"
-	                    " ORDER BY rowid",
-	                    &st);
+	cu_result rc =
+	    cu_sqlite_area_stmt(s, S_RSP_LIST,
+	                        "SELECT " RSP_COLS " FROM complaint_responses WHERE complaint = ?1"
+	                        " ORDER BY rowid",
+	                        &st);
 
 	if (rc)
 		return rc;
@@ -649,8 +574,8 @@ static cu_result response_list(cu_store *s, const char *complaint,
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	LIST_LOOP(st, cu_complaint_response_row, read_response, cu_complaint_response_row_release,
-	          fn, ud);
+	CU_SQLITE_LIST_LOOP(rc, st, cu_complaint_response_row, read_response,
+	                    cu_complaint_response_row_release, fn, ud);
 	return rc;
 }
 
@@ -663,8 +588,8 @@ static cu_result read_count(sqlite3_stmt *st, void *out)
 static cu_result response_count(cu_store *s, const char *complaint, uint64_t *n)
 {
 	sqlite3_stmt *st;
-	cu_result rc = stmt(s, S_RSP_COUNT,
-	                    "SELECT count(*) FROM complaint_responses WHERE complaint = ?1", &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_RSP_COUNT, "SELECT count(*) FROM complaint_responses WHERE complaint = ?1", &st);
 
 	if (rc)
 		return rc;
@@ -672,7 +597,7 @@ static cu_result response_count(cu_store *s, const char *complaint, uint64_t *n)
 		cu_sqlite_done(st);
 		return CU_ERR_STORE;
 	}
-	return one_row(st, read_count, n);
+	return cu_sqlite_one_row(st, read_count, n);
 }
 
 /* ---- erasure ------------------------------------------------------------- */
@@ -698,7 +623,7 @@ static cu_result forget_member(cu_store *s, const char *member, uint64_t *n)
 
 	*n = 0;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		rc = stmt(s, steps[i].slot, steps[i].sql, &st);
+		rc = cu_sqlite_area_stmt(s, steps[i].slot, steps[i].sql, &st);
 		if (rc)
 			return rc;
 		if ((rc = cu_sqlite_tx_alive(q)))
