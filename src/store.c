@@ -337,6 +337,15 @@ cu_result cu_store_member_find(cu_store *s, const char *kind,
 	return s->ops->member_find(s, k, bidx, ids, max, n);
 }
 
+cu_result cu_store_member_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
+			      size_t max, size_t *n)
+{
+	if (!s || !after || !ids || !n || strlen(after) > CU_ID_LEN)
+		return CU_ERR_INVALID_ARGUMENT;
+	*n = 0;
+	return s->ops->member_ids(s, after, ids, max, n);
+}
+
 cu_result cu_store_member_count(cu_store *s, uint64_t *n)
 {
 	if (!s || !n)

@@ -53,6 +53,8 @@ typedef struct cu_store_ops {
 	                         const unsigned char bidx[CU_VAULT_BIDXBYTES],
 	                         char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
 	cu_result (*member_count)(cu_store *s, uint64_t *n);
+	cu_result (*member_ids)(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
+				size_t max, size_t *n);
 
 	cu_result (*audit_append)(cu_store *s, const cu_audit_entry *e);
 	cu_result (*audit_last)(cu_store *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES]);

@@ -120,6 +120,7 @@ enum stmt {
 	ST_FIND_EMAIL,
 	ST_FIND_PHONE,
 	ST_MEMBER_COUNT,
+	ST_MEMBER_IDS,
 	ST_AUDIT_APPEND,
 	ST_AUDIT_LAST,
 	ST_AUDIT_COUNT,
@@ -176,6 +177,8 @@ static const char *const sql[ST_COUNT_] = {
     [ST_FIND_PHONE] = "SELECT id FROM members WHERE phone_bidx = ?1 AND erased_us IS NULL"
                       " ORDER BY rowid LIMIT ?2",
     [ST_MEMBER_COUNT] = "SELECT count(*) FROM members",
+    [ST_MEMBER_IDS] = "SELECT id FROM members WHERE id > ?1 AND erased_us IS NULL ORDER BY id"
+                      " LIMIT ?2",
     [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLUMNS ")"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -928,6 +931,29 @@ static cu_result sqlite_member_count(cu_store *s, uint64_t *n)
 	return single_int(Q(s)->st[ST_MEMBER_COUNT], n);
 }
 
+static cu_result sqlite_member_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
+				   size_t max, size_t *n)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_MEMBER_IDS];
+	cu_result rc = CU_OK;
+	int r;
+
+	if (cu_sqlite_bind_text(st, 1, after) || sqlite3_bind_int64(st, 2, (sqlite3_int64)max)) {
+		cu_sqlite_done(st);
+		return CU_ERR_STORE;
+	}
+	while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = cu_sqlite_copy_text(st, 0, ids[*n], CU_ID_LEN);
+		if (rc)
+			break;
+		(*n)++;
+	}
+	if (!rc && *n < max && r != SQLITE_DONE)
+		rc = cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
+	return rc;
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 static cu_result sqlite_audit_append(cu_store *s, const cu_audit_entry *e)
@@ -1359,6 +1385,7 @@ static const cu_store_ops sqlite_ops = {
     .member_erase = sqlite_member_erase,
     .member_find = sqlite_member_find,
     .member_count = sqlite_member_count,
+    .member_ids = sqlite_member_ids,
     .audit_append = sqlite_audit_append,
     .audit_last = sqlite_audit_last,
     .audit_count = sqlite_audit_count,

@@ -2,6 +2,7 @@
  * versions.c — published policy versions, their cache, and what changed.
  */
 #include "custodian/versions.h"
+#include "custodian/notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +136,40 @@ static cu_result replace_file(const char *dir, const char *name, const char *doc
 	return CU_OK;
 }
 
+/*
+ * A notice (and its e-mail) to every live member.  The text names the
+ * version and where to see the changes — no personal value (notify.h).
+ * One notice per member: with a million members this is a million rows in
+ * one transaction, the price of "members are notified" being atomic with
+ * the publication.
+ */
+static cu_result notify_members(cu_ctx *ctx, const char *version)
+{
+	char subject[160], body[900], after[CU_ID_LEN + 1] = "";
+	char (*ids)[CU_ID_LEN + 1] = malloc(512 * sizeof(*ids));
+	size_t n;
+	cu_result rc = ids ? CU_OK : CU_ERR_NOMEM;
+
+	snprintf(subject, sizeof(subject), "Our privacy policy has changed (version %s)", version);
+	snprintf(body, sizeof(body),
+		 "We have published version %s of our privacy policy.\n\n"
+		 "You can see what changed, side by side with the version you accepted, in your\n"
+		 "account (Privacy policy > What changed).  Your information is not used for a\n"
+		 "purpose the version you accepted did not name until you accept the new version\n"
+		 "or consent to that purpose.\n",
+		 version);
+	while (!rc) {
+		rc = cu_store_member_ids(ctx->store, after, ids, 512, &n);
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = cu_notify_member(ctx, ids[i], "policy", subject, body);
+		if (rc || n < 512)
+			break;
+		memcpy(after, ids[n - 1], sizeof(after));
+	}
+	free(ids);
+	return rc;
+}
+
 cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor, const char *doc, size_t len,
 			      cu_policy **out, char *err, size_t errlen)
 {
@@ -169,6 +204,9 @@ cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor, const char *do
 		e.reason = p->version;
 		rc = cu_audit_append(ctx->audit, ctx->store, &e);
 	}
+	/* Every member is told, in the same transaction as the publication. */
+	if (!rc)
+		rc = notify_members(ctx, p->version);
 	/* The file changes last, inside the transaction: if it cannot, nothing is published. */
 	if (!rc)
 		rc = replace_file(ctx->dir, ctx->config.policy, doc, len);

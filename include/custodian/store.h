@@ -106,6 +106,13 @@ CU_WARN_UNUSED cu_result cu_store_member_find(cu_store *s, const char *kind,
 					      char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
 /* Number of member rows (erased included). */
 CU_WARN_UNUSED cu_result cu_store_member_count(cu_store *s, uint64_t *n);
+/*
+ * Live (not erased) member ids in id order, from after `after` ("" = from
+ * the start), at most max into ids; *n gets how many.  Paging lets a caller
+ * write between pages on the same connection.
+ */
+CU_WARN_UNUSED cu_result cu_store_member_ids(cu_store *s, const char *after,
+					     char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
 
 /* Audit rows.  Append writes e as given (seq, prev, hash already set). */
 CU_WARN_UNUSED cu_result cu_store_audit_append(cu_store *s, const cu_audit_entry *e);

@@ -33,8 +33,10 @@ CU_WARN_UNUSED cu_result cu_versions_record(cu_ctx *ctx, const cu_policy *p, con
 
 /*
  * Publishes a new version (the officer's act): validates doc, refuses a
- * version already published, records it, replaces DATA/policy.json
- * atomically and audits ("policy_publish").  *out receives the loaded
+ * version already published, records it, notifies every live member
+ * (notify.h: a notice in their account and an e-mail), replaces
+ * DATA/policy.json atomically and audits ("policy_publish") — all in one
+ * transaction.  *out receives the loaded
  * policy; the caller puts it in force (the server swaps it in; the command
  * line's next open reads the file).  Officer, admin or operator only.
  */

@@ -17,6 +17,7 @@
 
 #include "custodian/consent.h"
 #include "custodian/members.h"
+#include "custodian/store_notify.h"
 #include "custodian/versions.h"
 #include "support.h"
 
@@ -187,6 +188,15 @@ static cu_policy *publish_changed(cu_ctx *ctx, const char *version, void (*fn)(j
 	return p;
 }
 
+static int find_policy_notice(void *ud, const cu_notice_row *row)
+{
+	int *found = ud;
+
+	if (!strcmp(row->kind, "policy") && strstr(row->subject, "2027-01-01.1"))
+		*found = 1;
+	return 0;
+}
+
 /* Version 2 adds a purpose and gives support one more field. */
 static void add_purpose_and_field(json_t *doc)
 {
@@ -220,6 +230,14 @@ static void test_new_version_needs_acceptance(void **state)
 	self = (cu_actor){id, CU_ROLE_MEMBER, id, NULL};
 	snprintf(old_version, sizeof(old_version), "%s", ctx->policy->version);
 	v2 = publish_changed(ctx, "2027-01-01.1", add_purpose_and_field);
+	/* Members are told, with the publication. */
+	{
+		int found = 0;
+
+		assert_int_equal(cu_store_notice_list(ctx->store, id, 10, find_policy_notice, &found),
+				 CU_OK);
+		assert_true(found);
+	}
 	/* Publishing does not change what this process enforces until it loads the new one. */
 	v1 = ctx->policy;
 	ctx->policy = v2;
