@@ -29,6 +29,8 @@
 #include "custodian/requests.h"
 #include "server.h"
 #include "custodian/tokens.h"
+#include "custodian/complaints.h"
+#include "json_wipe.h"
 
 #define EXIT_NO 1
 #define EXIT_USAGE 2
@@ -1336,6 +1338,780 @@ static int cmd_notify(int argc, char **argv)
 	return dispatch("notify", notify_commands, argc, argv);
 }
 
+/* ---- officer workflows: requests, complaints, exceptions, consent ------- */
+
+/* "field reason, field reason": names and codes only, never a value. */
+static void errs_words(const cu_errors *errs, char *line, size_t len)
+{
+	size_t o = 0;
+
+	line[0] = '\0';
+	for (size_t i = 0; i < errs->n && o < len; i++)
+		o += (size_t)snprintf(line + o, len - o, "%s%s %s", i ? ", " : "",
+				      errs->e[i].field, errs->e[i].reason);
+	if (!line[0])
+		snprintf(line, len, "invalid input");
+}
+
+/* Prints a JSON document indented, then overwrites every string in it. */
+static int print_json_wiped(json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	int status = text ? 0 : EXIT_NO;
+
+	if (text) {
+		puts(text);
+		sodium_memzero(text, strlen(text));
+		free(text);
+	} else {
+		die_line("out of memory");
+	}
+	cu_json_wipe(j);
+	json_decref(j);
+	return status;
+}
+
+/* A free text on one line: tab, newline and backslash escaped. */
+static void print_escaped(const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (*s == '\t')
+			fputs("\\t", stdout);
+		else if (*s == '\r')
+			fputs("\\r", stdout);
+		else if (*s == '\\')
+			fputs("\\\\", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+static int print_request_row(void *ud, const cu_request_row *row)
+{
+	const int64_t *now = ud;
+	char due[40];
+
+	printf("%s\t%s\t%s\t%s\t%s\t%ld\n", row->id, row->member, row->type, row->state,
+	       format_time(row->due_us, due, sizeof(due)), cu_request_days_left(row->due_us, *now));
+	return 0;
+}
+
+static int requests_list(int argc, char **argv)
+{
+	int64_t now = cu_now_us();
+	bool overdue = false;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--overdue")) {
+			overdue = true;
+		} else {
+			die_line("unexpected argument '%s' (usage: custodian requests list [--overdue])",
+				 argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	printf("ID\tMEMBER\tTYPE\tSTATE\tDUE\tDAYS_LEFT\n");
+	rc = cu_request_list(ctx->store, &operator_actor, overdue, now, print_request_row, &now);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("requests list failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	return 0;
+}
+
+static int requests_show(int argc, char **argv)
+{
+	cu_request_view v;
+	cu_ctx *ctx;
+	cu_result rc;
+	int status;
+
+	if (argc != 2) {
+		die_line("expected one ID (usage: custodian requests show ID)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	cu_request_view_init(&v);
+	rc = cu_request_get(ctx, &operator_actor, argv[1], &v);
+	if (rc) {
+		if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT)
+			die_line("no request '%s'", argv[1]);
+		else
+			die_line("requests show failed: %s", cu_strerror(rc));
+		cu_request_view_wipe(&v);
+		cu_ctx_close(ctx);
+		return EXIT_NO;
+	}
+	status = print_json_wiped(cu_request_view_json(&v, cu_now_us()));
+	cu_request_view_wipe(&v);
+	cu_ctx_close(ctx);
+	return status;
+}
+
+/* Whether a decision's input errors are the operator's (ground, action, reasons). */
+static bool decision_input_error(const cu_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		if (strcmp(errs->e[i].field, "ground") && strcmp(errs->e[i].field, "action") &&
+		    strcmp(errs->e[i].field, "reasons"))
+			return false;
+	return errs->n > 0;
+}
+
+static int requests_decide(int argc, char **argv)
+{
+	static const char usage_line[] =
+	    "usage: custodian requests decide ID --action investigate|apply|reject|refuse "
+	    "[--ground G] --reasons TEXT";
+	const char *id = NULL, *action_arg = NULL;
+	cu_request_decision dec = {0};
+	cu_request_row row = {0};
+	char *certificate = NULL, words[512];
+	cu_errors errs;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--action") && i + 1 < argc)
+			action_arg = argv[++i];
+		else if (!strcmp(argv[i], "--ground") && i + 1 < argc)
+			dec.ground = argv[++i];
+		else if (!strcmp(argv[i], "--reasons") && i + 1 < argc)
+			dec.reasons = argv[++i];
+		else if (!id && strcmp(argv[i], "--action") && strcmp(argv[i], "--ground") &&
+			 strcmp(argv[i], "--reasons"))
+			id = argv[i]; /* base64url ids may begin with '-' */
+		else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!id || !action_arg) {
+		die_line("expected ID and --action A (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	if (cu_request_action_parse(action_arg, &dec.action) != CU_OK) {
+		die_line("unknown --action '%s' (one of investigate, apply, reject, refuse)",
+			 action_arg);
+		return EXIT_USAGE;
+	}
+	if (dec.action == CU_REQUEST_REFUSE && !dec.ground) {
+		die_line("a refusal needs --ground (one of %s, %s, %s)", cu_refusal_grounds[0].id,
+			 cu_refusal_grounds[1].id, cu_refusal_grounds[2].id);
+		return EXIT_USAGE;
+	}
+	if (dec.ground && dec.action != CU_REQUEST_REFUSE) {
+		die_line("--ground is for --action refuse only (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	if (dec.ground && !cu_refusal_ground_find(dec.ground)) {
+		die_line("unknown --ground '%s' (one of %s, %s, %s)", dec.ground,
+			 cu_refusal_grounds[0].id, cu_refusal_grounds[1].id,
+			 cu_refusal_grounds[2].id);
+		return EXIT_USAGE;
+	}
+	if ((dec.action == CU_REQUEST_REJECT || dec.action == CU_REQUEST_REFUSE) &&
+	    (!dec.reasons || !*dec.reasons)) {
+		die_line("a %s needs --reasons TEXT (%s)",
+			 dec.action == CU_REQUEST_REJECT ? "rejection" : "refusal", usage_line);
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	cu_errors_init(&errs);
+	rc = cu_request_decide(ctx, &operator_actor, id, &dec, cu_now_us(), &row, &certificate,
+			       &errs);
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_INVALID_FIELD) {
+		errs_words(&errs, words, sizeof(words));
+		die_line("decision refused: %s", words);
+		cu_request_row_release(&row);
+		return decision_input_error(&errs) ? EXIT_USAGE : EXIT_NO;
+	}
+	if (rc) {
+		if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT)
+			die_line("no request '%s'", id);
+		else if (rc == CU_ERR_CONFLICT)
+			die_line("request '%s' cannot be decided so: it is already decided (or under "
+				 "investigation), or the amendment's e-mail is now taken",
+				 id);
+		else
+			die_line("decision failed: %s", cu_strerror(rc));
+		free(certificate);
+		cu_request_row_release(&row);
+		return EXIT_NO;
+	}
+	printf("request %s (%s): %s\n", row.id, row.type, row.state);
+	if (certificate) {
+		printf("erasure certificate follows (kept with the request: 'custodian requests "
+		       "show %s'; check it with 'custodian receipt verify FILE'):\n%s\n",
+		       row.id, certificate);
+		free(certificate);
+	}
+	cu_request_row_release(&row);
+	return 0;
+}
+
+static int requests_file(int argc, char **argv)
+{
+	static const char usage_line[] =
+	    "usage: custodian requests file MEMBER --type disclosure|amendment|erasure "
+	    "[--change FIELD=VALUE ...] [--text TEXT]";
+	const char *member = NULL, *type_arg = NULL;
+	cu_kv changes[LIST_MAX];
+	char *copies[LIST_MAX], token[CU_REQUEST_TOKEN_LEN + 1], words[512];
+	cu_request_input in = {0};
+	cu_request_row row = {0};
+	size_t nc = 0;
+	int status = 0;
+	cu_errors errs;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--type") && i + 1 < argc) {
+			type_arg = argv[++i];
+		} else if (!strcmp(argv[i], "--text") && i + 1 < argc) {
+			in.text = argv[++i];
+		} else if (!strcmp(argv[i], "--change") && i + 1 < argc && nc < LIST_MAX) {
+			char *eq, *c = strdup(argv[++i]);
+
+			if (!c || !(eq = strchr(c, '=')) || eq == c) {
+				free(c);
+				die_line("--change expects FIELD=VALUE (%s)", usage_line);
+				status = EXIT_USAGE;
+				goto out;
+			}
+			*eq = '\0';
+			copies[nc] = c;
+			changes[nc].name = c;
+			changes[nc].value = eq + 1;
+			nc++;
+		} else if (!member && strcmp(argv[i], "--type") && strcmp(argv[i], "--text") &&
+			   strcmp(argv[i], "--change")) {
+			member = argv[i];
+		} else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (!member || !type_arg) {
+		die_line("expected MEMBER and --type T (%s)", usage_line);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (cu_request_type_parse(type_arg, &in.type) != CU_OK) {
+		die_line("unknown --type '%s' (one of disclosure, amendment, erasure)", type_arg);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	in.changes = changes;
+	in.nchanges = nc;
+	ctx = open_ctx();
+	if (!ctx) {
+		status = EXIT_NO;
+		goto out;
+	}
+	cu_errors_init(&errs);
+	rc = cu_request_file(ctx, &operator_actor, member, &in, cu_now_us(), &row, token, &errs);
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_INVALID_FIELD) {
+		errs_words(&errs, words, sizeof(words));
+		die_line("request refused: %s", words);
+		status = EXIT_USAGE;
+	} else if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_ERASED || rc == CU_ERR_INVALID_ARGUMENT) {
+		die_line("no member '%s'%s", member, rc == CU_ERR_ERASED ? " (erased)" : "");
+		status = EXIT_NO;
+	} else if (rc) {
+		die_line("request file failed: %s", cu_strerror(rc));
+		status = EXIT_NO;
+	} else {
+		char due[40];
+
+		printf("filed request %s (%s) for member %s, due %s\n", row.id, row.type, row.member,
+		       format_time(row.due_us, due, sizeof(due)));
+		if (token[0])
+			printf("certificate token (give it to the member; shown only now): %s\n",
+			       token);
+	}
+	sodium_memzero(token, sizeof(token));
+	cu_request_row_release(&row);
+out:
+	for (size_t k = 0; k < nc; k++) {
+		sodium_memzero(copies[k], strlen(copies[k]) + 1 + strlen(changes[k].value));
+		free(copies[k]);
+	}
+	return status;
+}
+
+static int print_complaint_row(void *ud, const cu_complaint_row *row)
+{
+	const int64_t *now = ud;
+	char due[40];
+
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%ld\n", row->id, row->member, row->about, row->state,
+	       row->assigned[0] ? row->assigned : "-", format_time(row->due_us, due, sizeof(due)),
+	       cu_request_days_left(row->due_us, *now));
+	return 0;
+}
+
+static int complaints_list(int argc, char **argv)
+{
+	int64_t now = cu_now_us();
+	bool overdue = false;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--overdue")) {
+			overdue = true;
+		} else {
+			die_line("unexpected argument '%s' (usage: custodian complaints list "
+				 "[--overdue])",
+				 argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	printf("ID\tMEMBER\tABOUT\tSTATE\tASSIGNED\tDUE\tDAYS_LEFT\n");
+	rc = cu_complaint_list(ctx->store, &operator_actor, overdue, now, print_complaint_row, &now);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("complaints list failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	return 0;
+}
+
+static int complaints_show(int argc, char **argv)
+{
+	cu_complaint_view v;
+	cu_ctx *ctx;
+	cu_result rc;
+	int status;
+
+	if (argc != 2) {
+		die_line("expected one ID (usage: custodian complaints show ID)");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	cu_complaint_view_init(&v);
+	rc = cu_complaint_get(ctx, &operator_actor, argv[1], &v);
+	if (rc) {
+		if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT)
+			die_line("no complaint '%s'", argv[1]);
+		else
+			die_line("complaints show failed: %s", cu_strerror(rc));
+		cu_complaint_view_wipe(&v);
+		cu_ctx_close(ctx);
+		return EXIT_NO;
+	}
+	status = print_json_wiped(cu_complaint_view_json(&v, cu_now_us()));
+	cu_complaint_view_wipe(&v);
+	cu_ctx_close(ctx);
+	return status;
+}
+
+static int complaints_respond(int argc, char **argv)
+{
+	static const char usage_line[] =
+	    "usage: custodian complaints respond ID --text TEXT [--close]";
+	const char *id = NULL, *text = NULL;
+	cu_complaint_row row = {0};
+	bool close = false;
+	char words[512];
+	cu_errors errs;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--text") && i + 1 < argc)
+			text = argv[++i];
+		else if (!strcmp(argv[i], "--close"))
+			close = true;
+		else if (!id && strcmp(argv[i], "--text"))
+			id = argv[i];
+		else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!id || (!text && !close)) {
+		die_line("expected ID and --text TEXT (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	cu_errors_init(&errs);
+	rc = cu_complaint_respond(ctx, &operator_actor, id, text, close, cu_now_us(), &row, &errs);
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_INVALID_FIELD && !text && errs.n == 1 &&
+	    !strcmp(errs.e[0].reason, "response_required")) {
+		die_line("complaint '%s' has no response yet: close it with --text TEXT", id);
+		cu_complaint_row_release(&row);
+		return EXIT_USAGE;
+	}
+	if (rc == CU_ERR_INVALID_FIELD) {
+		errs_words(&errs, words, sizeof(words));
+		die_line("response refused: %s", words);
+		cu_complaint_row_release(&row);
+		return EXIT_USAGE;
+	}
+	if (rc) {
+		if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT)
+			die_line("no complaint '%s'", id);
+		else if (rc == CU_ERR_CONFLICT)
+			die_line("complaint '%s' is closed", id);
+		else if (rc == CU_ERR_ERASED)
+			die_line("complaint '%s': its member was erased, nobody is left to answer", id);
+		else
+			die_line("response failed: %s", cu_strerror(rc));
+		cu_complaint_row_release(&row);
+		return EXIT_NO;
+	}
+	printf("complaint %s: %s\n", row.id, row.state);
+	cu_complaint_row_release(&row);
+	return 0;
+}
+
+static int complaints_file(int argc, char **argv)
+{
+	static const char usage_line[] =
+	    "usage: custodian complaints file MEMBER --about A --text TEXT";
+	const char *member = NULL, *about = NULL, *text = NULL;
+	cu_complaint_row row = {0};
+	char words[512];
+	cu_errors errs;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--about") && i + 1 < argc)
+			about = argv[++i];
+		else if (!strcmp(argv[i], "--text") && i + 1 < argc)
+			text = argv[++i];
+		else if (!member && strcmp(argv[i], "--about") && strcmp(argv[i], "--text"))
+			member = argv[i];
+		else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!member || !about || !text) {
+		die_line("expected MEMBER, --about A and --text TEXT (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	cu_errors_init(&errs);
+	rc = cu_complaint_file(ctx, &operator_actor, member, about, text, cu_now_us(), &row, &errs);
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_INVALID_FIELD) {
+		errs_words(&errs, words, sizeof(words));
+		die_line("complaint refused: %s", words);
+		cu_complaint_row_release(&row);
+		return EXIT_USAGE;
+	}
+	if (rc) {
+		if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_ERASED || rc == CU_ERR_INVALID_ARGUMENT)
+			die_line("no member '%s'%s", member, rc == CU_ERR_ERASED ? " (erased)" : "");
+		else
+			die_line("complaint file failed: %s", cu_strerror(rc));
+		cu_complaint_row_release(&row);
+		return EXIT_NO;
+	}
+	printf("filed complaint %s (%s) for member %s\n", row.id, row.about, row.member);
+	cu_complaint_row_release(&row);
+	return 0;
+}
+
+static int print_exception(void *ud, const cu_exception_view *v)
+{
+	char created[40], closed[40];
+
+	(void)ud;
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t", v->row->id, v->row->member, v->row->officer,
+	       v->row->exception, v->row->purpose,
+	       format_time(v->row->created_us, created, sizeof(created)),
+	       v->row->closed_us ? format_time(v->row->closed_us, closed, sizeof(closed)) : "open");
+	print_escaped(v->justification);
+	putchar('\t');
+	if (v->review)
+		print_escaped(v->review);
+	else
+		putchar('-');
+	putchar('\n');
+	return 0;
+}
+
+static int exceptions_list(int argc, char **argv)
+{
+	bool all = false;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all")) {
+			all = true;
+		} else {
+			die_line("unexpected argument '%s' (usage: custodian exceptions list [--all])",
+				 argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	printf("ID\tMEMBER\tOFFICER\tEXCEPTION\tPURPOSE\tCREATED\tCLOSED\tJUSTIFICATION\tREVIEW\n");
+	rc = cu_access_exception_list(ctx->store, ctx->vault, &operator_actor, !all,
+				      print_exception, NULL);
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("exceptions list failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	return 0;
+}
+
+static int exceptions_close(int argc, char **argv)
+{
+	static const char usage_line[] = "usage: custodian exceptions close ID --review TEXT";
+	const char *id = NULL, *review = NULL;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--review") && i + 1 < argc)
+			review = argv[++i];
+		else if (!id && strcmp(argv[i], "--review"))
+			id = argv[i];
+		else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!id || !review) {
+		die_line("expected ID and --review TEXT (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	if (!*review || strlen(review) > 2000) {
+		die_line("--review must be 1..2000 bytes");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	rc = cu_access_exception_close(ctx, &operator_actor, id, review);
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT) {
+		die_line("no exception '%s'", id);
+		return EXIT_NO;
+	}
+	if (rc == CU_ERR_CONFLICT) {
+		die_line("exception '%s' is already closed", id);
+		return EXIT_NO;
+	}
+	if (rc == CU_ERR_INVALID_FIELD) {
+		die_line("--review must be 1..2000 bytes");
+		return EXIT_USAGE;
+	}
+	if (rc) {
+		die_line("exceptions close failed: %s", cu_strerror(rc));
+		return EXIT_NO;
+	}
+	printf("closed the review of exception %s\n", id);
+	return 0;
+}
+
+static int consent_set(int argc, char **argv)
+{
+	static const char usage_line[] = "usage: custodian consent set MEMBER --kind "
+					 "purpose|third_party|cookie --target T --granted yes|no";
+	const char *member = NULL, *kind_arg = NULL, *target = NULL, *granted_arg = NULL;
+	cu_consent_kind kind;
+	cu_consent_row row = {0};
+	char *receipt = NULL, words[512];
+	bool granted;
+	cu_errors errs;
+	cu_ctx *ctx;
+	cu_result rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--kind") && i + 1 < argc)
+			kind_arg = argv[++i];
+		else if (!strcmp(argv[i], "--target") && i + 1 < argc)
+			target = argv[++i];
+		else if (!strcmp(argv[i], "--granted") && i + 1 < argc)
+			granted_arg = argv[++i];
+		else if (!member && strcmp(argv[i], "--kind") && strcmp(argv[i], "--target") &&
+			 strcmp(argv[i], "--granted"))
+			member = argv[i];
+		else {
+			die_line("unexpected argument '%s' (%s)", argv[i], usage_line);
+			return EXIT_USAGE;
+		}
+	}
+	if (!member || !kind_arg || !target || !granted_arg) {
+		die_line("expected MEMBER, --kind, --target and --granted (%s)", usage_line);
+		return EXIT_USAGE;
+	}
+	if (cu_consent_kind_parse(kind_arg, &kind) != CU_OK) {
+		die_line("unknown --kind '%s' (one of purpose, third_party, cookie)", kind_arg);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(granted_arg, "yes")) {
+		granted = true;
+	} else if (!strcmp(granted_arg, "no")) {
+		granted = false;
+	} else {
+		die_line("--granted must be yes or no");
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	cu_errors_init(&errs);
+	rc = cu_consent_set(ctx, &operator_actor, member, kind, target, granted, &row, &errs);
+	if (!rc) {
+		rc = cu_consent_receipt(ctx->store, ctx->vault, &row, &receipt);
+		cu_ctx_close(ctx);
+		if (rc) {
+			die_line("consent %s recorded, but its receipt could not be made: %s", row.id,
+				 cu_strerror(rc));
+			return EXIT_NO;
+		}
+		puts(receipt);
+		free(receipt);
+		return 0;
+	}
+	cu_ctx_close(ctx);
+	if (rc == CU_ERR_INVALID_FIELD) {
+		errs_words(&errs, words, sizeof(words));
+		die_line("consent refused: %s", words);
+		return EXIT_USAGE;
+	}
+	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_ERASED || rc == CU_ERR_INVALID_ARGUMENT) {
+		die_line("no member '%s'%s", member, rc == CU_ERR_ERASED ? " (erased)" : "");
+		return EXIT_NO;
+	}
+	die_line("consent set failed: %s", cu_strerror(rc));
+	return EXIT_NO;
+}
+
+static const struct command requests_commands[] = {
+	{"list", requests_list, "custodian requests list [--overdue]",
+	 "Lists the open requests (received, investigating), earliest target first,\n"
+	 "tab-separated: id, member, type, state, due (the \"without delay\" target),\n"
+	 "days left (negative: overdue).  --overdue: only those past their target.\n"
+	 "Metadata only: no member's words, no officer's reasons.", NULL},
+	{"show", requests_show, "custodian requests show ID",
+	 "Prints request ID as the officer sees it, as JSON: its dates, state, the\n"
+	 "member's details, its history with each step's reasons and, for an applied\n"
+	 "erasure, the signed certificate.  Opening the texts is audited\n"
+	 "(read_request).  Exit 1 when there is no such request.", NULL},
+	{"decide", requests_decide,
+	 "custodian requests decide ID --action investigate|apply|reject|refuse [--ground G] "
+	 "--reasons TEXT",
+	 "Decides request ID as the operator: investigate (mark it under\n"
+	 "investigation), apply (disclosure: the member is told it is ready; amendment:\n"
+	 "the changes are made; erasure: the member is erased and a signed erasure\n"
+	 "certificate issued), reject, or refuse (a disclosure only, on one ground:\n"
+	 "harm_to_life_or_rights, business_interference or breach_of_law).  Reject and\n"
+	 "refuse need --reasons (sealed, shown to the member in their account).\n"
+	 "Prints the new state; for an applied erasure the certificate JSON follows\n"
+	 "(also in 'requests show ID').  Exit 1 when the request is already decided.\n"
+	 "Audited.", NULL},
+	{"file", requests_file,
+	 "custodian requests file MEMBER --type disclosure|amendment|erasure "
+	 "[--change FIELD=VALUE ...] [--text TEXT]",
+	 "Records a request MEMBER made on paper.  An amendment names each change\n"
+	 "(--change FIELD=VALUE; an empty VALUE deletes an optional field) and why\n"
+	 "(--text, required); for the others --text is an optional note.  An erasure\n"
+	 "prints its certificate token once: give it to the member.  Audited.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct command complaints_commands[] = {
+	{"list", complaints_list, "custodian complaints list [--overdue]",
+	 "Lists the open complaints by due date, tab-separated: id, member, about,\n"
+	 "state, assigned officer (or -), due, days left.  --overdue: only those past\n"
+	 "their due date.  Metadata only.", NULL},
+	{"show", complaints_show, "custodian complaints show ID",
+	 "Prints complaint ID with its text and every response, as JSON.  Audited\n"
+	 "(read_complaint).", NULL},
+	{"respond", complaints_respond, "custodian complaints respond ID --text TEXT [--close]",
+	 "Answers complaint ID (1..4000 bytes, sealed; the member reads it in their\n"
+	 "account and is notified).  --close closes it with this response; --close\n"
+	 "without --text closes a complaint already answered.  Exit 1 when it is\n"
+	 "closed.  Audited.", NULL},
+	{"file", complaints_file, "custodian complaints file MEMBER --about A --text TEXT",
+	 "Records a complaint MEMBER made on paper, about one of use, provision,\n"
+	 "disclosure, amendment or other.  Audited.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct command exceptions_commands[] = {
+	{"list", exceptions_list, "custodian exceptions list [--all]",
+	 "The review queue of legal exceptions: each read made under an exception,\n"
+	 "oldest first, tab-separated: id, member, officer, exception, purpose,\n"
+	 "created, closed (or open), the justification and the review (or -); tabs,\n"
+	 "newlines and backslashes in the texts are escaped.  --all includes the\n"
+	 "closed ones.", NULL},
+	{"close", exceptions_close, "custodian exceptions close ID --review TEXT",
+	 "Closes the review of exception ID with a written review (1..2000 bytes,\n"
+	 "sealed).  Exit 1 when there is none or it is already closed.  Audited.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct command consent_commands[] = {
+	{"set", consent_set,
+	 "custodian consent set MEMBER --kind purpose|third_party|cookie --target T "
+	 "--granted yes|no",
+	 "Records a consent choice MEMBER made on paper (granted or withdrawn) for a\n"
+	 "purpose needing consent, a registered third party or a cookie category.\n"
+	 "Prints the signed receipt as JSON: give it to the member ('receipt verify'\n"
+	 "checks it).  Audited.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static int cmd_requests(int argc, char **argv)
+{
+	return dispatch("requests", requests_commands, argc, argv);
+}
+
+static int cmd_complaints(int argc, char **argv)
+{
+	return dispatch("complaints", complaints_commands, argc, argv);
+}
+
+static int cmd_exceptions(int argc, char **argv)
+{
+	return dispatch("exceptions", exceptions_commands, argc, argv);
+}
+
+static int cmd_consent(int argc, char **argv)
+{
+	return dispatch("consent", consent_commands, argc, argv);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	const char *listen = NULL;
@@ -1377,6 +2153,16 @@ static const struct command commands[] = {
 	 "Register or list subcontractors and their contracts.", subcontractor_commands},
 	{"provisions", cmd_provisions, "custodian [--data DIR] provisions purge --before DATE",
 	 "Delete records of provisions older than three years.", provisions_commands},
+	{"requests", cmd_requests, "custodian [--data DIR] requests (list|show|decide|file) ...",
+	 "The officer's side of members' disclosure, amendment and erasure requests.",
+	 requests_commands},
+	{"complaints", cmd_complaints,
+	 "custodian [--data DIR] complaints (list|show|respond|file) ...",
+	 "The officer's side of members' complaints.", complaints_commands},
+	{"exceptions", cmd_exceptions, "custodian [--data DIR] exceptions (list|close) ...",
+	 "The review queue of reads made under a legal exception.", exceptions_commands},
+	{"consent", cmd_consent, "custodian [--data DIR] consent set MEMBER ...",
+	 "Record a consent choice made on paper.", consent_commands},
 	{"audit", cmd_audit, "custodian [--data DIR] audit verify", "Checks the audit chain.",
 	 audit_commands},
 	{"notify", cmd_notify, "custodian [--data DIR] notify (deliver|test) ...",

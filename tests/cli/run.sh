@@ -119,7 +119,10 @@ for cmd in init import member "member find" "member show" "member erase" audit \
 	"audit verify" policy "policy check" config token "token create" "token list" \
 	"token revoke" notify "notify deliver" "notify test" third-party "third-party add" \
 	"third-party list" subcontractor "subcontractor add" "subcontractor list" provisions \
-	"provisions purge"; do
+	"provisions purge" requests "requests list" "requests show" "requests decide" \
+	"requests file" complaints "complaints list" "complaints show" "complaints respond" \
+	"complaints file" exceptions "exceptions list" "exceptions close" consent \
+	"consent set"; do
 	# shellcheck disable=SC2086 # the subcommand is meant to split
 	run $cmd --help
 	check "'$cmd --help' exits 0 and describes it" eval 'status_is 0 && stdout_has "custodian"'
@@ -528,6 +531,170 @@ run --data "$P" provisions purge --before yesterday
 check "provisions purge --before a non-date is a usage error" eval 'status_is 2 && one_error_line'
 run --data "$P" audit verify
 check "the partner commands left an intact audit chain" status_is 0
+
+# ---- the officer's workflows: requests, complaints, exceptions, consent --
+
+W="$T/workflows"
+run --data "$W" init
+check "init of a directory for the officer's workflows" status_is 0
+cat >"$T/wf.csv" <<'EOF'
+name,address,phone,email,occupation
+Quentin Marlowefinch,21 Lantern Street,+81 90 2222 3333,quentin.marlowefinch@example.org,Glassblower
+Rosalind Peppercorne,5 Amber Lane,+81 90 4444 5555,rosalind.peppercorne@example.org,Bookbinder
+EOF
+run --data "$W" import "$T/wf.csv"
+check "import of the workflow members" status_is 0
+run --data "$W" member find --email quentin.marlowefinch@example.org
+M1=$(cat "$OUT")
+run --data "$W" member find --email rosalind.peppercorne@example.org
+M2=$(cat "$OUT")
+# What members and the officer write: none of it may reach stderr or a list.
+WF_VALUES=("Quentin Marlowefinch" "Glassblower" "Rosalind Peppercorne" "Lanternwright"
+	"Marlowefinch-note" "Marlowefinch-reasons" "Marlowefinch-complaint" "Marlowefinch-answer")
+: >"$T/wf-stderr"
+
+run --data "$W" requests list
+check "requests list with none open prints only its header" \
+	eval 'status_is 0 && stdout_is "$(printf "ID\tMEMBER\tTYPE\tSTATE\tDUE\tDAYS_LEFT")"'
+run --data "$W" requests file "$M1" --type disclosure --text "Marlowefinch-note"
+check "requests file records a disclosure made on paper" \
+	eval 'status_is 0 && stdout_has "(disclosure) for member $M1"'
+run --data "$W" requests file "$M1" --type amendment --change "name=Quentin Lanternwright" \
+	--text "Marlowefinch-reasons for the change"
+check "requests file records an amendment" eval 'status_is 0 && stdout_has "(amendment)"'
+run --data "$W" requests file "$M2" --type erasure
+check "requests file of an erasure prints the certificate token once" \
+	eval 'status_is 0 && stdout_has "certificate token"'
+run --data "$W" requests file "$M1" --type amendment --change shoe_size=Lanternwright --text "why"
+check "requests file names a bad change (exit 2), not its value" \
+	eval 'status_is 2 && one_error_line && ! stderr_has "Lanternwright"'
+run --data "$W" requests file "$M1" --type wish
+check "requests file of an unknown type is a usage error" eval 'status_is 2 && one_error_line'
+
+run --data "$W" requests list
+REQ_D=$(awk -F'\t' '$3 == "disclosure" {print $1}' "$OUT")
+REQ_A=$(awk -F'\t' '$3 == "amendment" {print $1}' "$OUT")
+REQ_E=$(awk -F'\t' '$3 == "erasure" {print $1}' "$OUT")
+check "requests list shows the three open, tab-separated, 13 days left" \
+	eval 'status_is 0 && [ "$(grep -c "	received	.*	13$" "$OUT")" -eq 3 ] && [ -n "$REQ_D" ] && [ -n "$REQ_A" ] && [ -n "$REQ_E" ]'
+check "requests list shows no personal text" file_lacks_all "$OUT" "${WF_VALUES[@]}"
+run --data "$W" requests list --overdue
+check "requests list --overdue: none is past its target" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 1 ]'
+run --data "$W" requests list --late
+check "requests list with an unknown option is a usage error" eval 'status_is 2 && one_error_line'
+
+run --data "$W" requests decide "$REQ_D" --action refuse --reasons "Marlowefinch-reasons"
+cat "$ERR" >>"$T/wf-stderr"
+check "requests decide refuse without --ground is a usage error" \
+	eval 'status_is 2 && one_error_line && stderr_has "--ground"'
+run --data "$W" requests decide "$REQ_D" --action refuse --ground whim --reasons "r"
+check "requests decide with an unknown ground is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$W" requests decide "$REQ_D" --action reject
+check "requests decide reject without --reasons is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$W" requests decide "$REQ_D" --action ponder --reasons r
+check "requests decide with an unknown action is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$W" requests decide "$REQ_A" --action refuse --ground breach_of_law \
+	--reasons "Marlowefinch-reasons"
+cat "$ERR" >>"$T/wf-stderr"
+check "requests decide refuse of an amendment exits 2 naming the rule" \
+	eval 'status_is 2 && one_error_line && stderr_has "refuse_is_for_disclosure"'
+run --data "$W" requests decide "$REQ_D" --action investigate
+check "requests decide investigate exits 0" eval 'status_is 0 && stdout_has "investigating"'
+run --data "$W" requests decide "$REQ_D" --action investigate
+check "requests decide investigate twice exits 1 with one line" eval 'status_is 1 && one_error_line'
+run --data "$W" requests decide "$REQ_D" --action refuse --ground breach_of_law \
+	--reasons "Marlowefinch-reasons under the law"
+check "requests decide refuse with a ground exits 0" eval 'status_is 0 && stdout_has "refused"'
+run --data "$W" requests decide "$REQ_D" --action apply
+check "requests decide of a decided request exits 1 with one line" \
+	eval 'status_is 1 && one_error_line'
+run --data "$W" requests decide nonesuch --action apply
+check "requests decide of an unknown id exits 1" eval 'status_is 1 && one_error_line'
+run --data "$W" requests show "$REQ_D"
+check "requests show prints the workflow with the member's note and the reasons" \
+	eval 'status_is 0 && json_ok "d[\"state\"] == \"refused\" and d[\"ground\"] == \"breach_of_law\" and d[\"details\"][\"note\"] == \"Marlowefinch-note\" and d[\"history\"][-1][\"reasons\"] == \"Marlowefinch-reasons under the law\""'
+run --data "$W" requests show nonesuch
+check "requests show of an unknown id exits 1 with one line" eval 'status_is 1 && one_error_line'
+run --data "$W" requests decide "$REQ_A" --action apply
+check "requests decide apply of an amendment exits 0" eval 'status_is 0 && stdout_has "applied"'
+run --data "$W" member show "$M1" --purpose membership
+check "the applied amendment changed the field" eval 'status_is 0 && stdout_has "Lanternwright"'
+run --data "$W" requests decide "$REQ_E" --action apply
+check "requests decide apply of an erasure prints the certificate" \
+	eval 'status_is 0 && stdout_has "(erasure): applied" && stdout_has "\"certificate\""'
+tail -n +3 "$OUT" >"$T/certificate.json"
+run --data "$W" receipt verify "$T/certificate.json"
+check "the printed erasure certificate verifies" eval 'status_is 0 && stdout_has "certificate valid"'
+run --data "$W" requests show "$REQ_E"
+check "requests show of the erasure holds the certificate" \
+	eval 'status_is 0 && json_ok "\"certificate\" in d and d[\"state\"] == \"applied\""'
+run --data "$W" member show "$M2" --purpose membership
+check "the applied erasure erased the member" eval 'status_is 1 && one_error_line'
+
+run --data "$W" complaints file "$M1" --about use --text "Marlowefinch-complaint text"
+check "complaints file records a complaint made on paper" eval 'status_is 0 && stdout_has "(use)"'
+run --data "$W" complaints file "$M1" --about shoes --text "Marlowefinch-complaint"
+cat "$ERR" >>"$T/wf-stderr"
+check "complaints file with an unknown subject is a usage error" \
+	eval 'status_is 2 && one_error_line && stderr_has "about"'
+run --data "$W" complaints list
+CMP=$(awk -F'\t' 'NR == 2 {print $1}' "$OUT")
+check "complaints list shows it, tab-separated, with no text" \
+	eval 'status_is 0 && grep -q "	$M1	use	received	-	.*	29$" "$OUT" && file_lacks_all "$OUT" "${WF_VALUES[@]}"'
+run --data "$W" complaints list --overdue
+check "complaints list --overdue: none is past due" eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 1 ]'
+run --data "$W" complaints respond "$CMP" --close
+check "complaints respond --close with no response yet is refused (exit 2)" \
+	eval 'status_is 2 && one_error_line'
+run --data "$W" complaints respond "$CMP"
+check "complaints respond without --text is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$W" complaints respond "$CMP" --text "Marlowefinch-answer: we are on it"
+check "complaints respond answers it" eval 'status_is 0 && stdout_has "answered"'
+run --data "$W" complaints respond "$CMP" --close
+check "complaints respond --close closes an answered complaint" \
+	eval 'status_is 0 && stdout_has "closed"'
+run --data "$W" complaints respond "$CMP" --text "Marlowefinch-answer again"
+cat "$ERR" >>"$T/wf-stderr"
+check "complaints respond to a closed complaint exits 1 with one line" \
+	eval 'status_is 1 && one_error_line'
+run --data "$W" complaints respond nonesuch --text "Marlowefinch-answer"
+cat "$ERR" >>"$T/wf-stderr"
+check "complaints respond to an unknown id exits 1" eval 'status_is 1 && one_error_line'
+run --data "$W" complaints show "$CMP"
+check "complaints show prints the complaint and its response" \
+	eval 'status_is 0 && json_ok "d[\"state\"] == \"closed\" and d[\"text\"] == \"Marlowefinch-complaint text\" and len(d[\"responses\"]) == 1"'
+
+run --data "$W" exceptions list
+check "exceptions list with an empty queue prints only its header" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 1 ] && stdout_has "JUSTIFICATION"'
+run --data "$W" exceptions list --all
+check "exceptions list --all exits 0" status_is 0
+run --data "$W" exceptions close nonesuch --review "Reviewed: lawful"
+check "exceptions close of an unknown id exits 1 with one line" eval 'status_is 1 && one_error_line'
+run --data "$W" exceptions close nonesuch
+check "exceptions close without --review is a usage error" eval 'status_is 2 && one_error_line'
+
+run --data "$W" consent set "$M1" --kind cookie --target statistics --granted no
+check "consent set prints a signed receipt" \
+	eval 'status_is 0 && json_ok "d[\"receipt\"][\"choice\"] == \"withdrawn\" and d[\"receipt\"][\"target\"] == \"statistics\" and d[\"receipt\"][\"member\"] == \"$M1\""'
+cp "$OUT" "$T/consent-receipt.json"
+run --data "$W" receipt verify "$T/consent-receipt.json"
+check "the consent receipt verifies" eval 'status_is 0 && stdout_has "receipt valid"'
+run --data "$W" consent set "$M1" --kind cookie --target necessary --granted no
+check "consent set of a target that cannot be chosen exits 2 naming it" \
+	eval 'status_is 2 && one_error_line && stderr_has "target"'
+run --data "$W" consent set "$M1" --kind cookie --target statistics --granted maybe
+check "consent set --granted other than yes|no is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$W" consent set "$M1" --kind mood --target statistics --granted yes
+check "consent set of an unknown kind is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$W" consent set nobody --kind cookie --target statistics --granted yes
+check "consent set for an unknown member exits 1" eval 'status_is 1 && one_error_line'
+
+check "the workflow errors hold no member's or officer's words" \
+	file_lacks_all "$T/wf-stderr" "${WF_VALUES[@]}"
+run --data "$W" audit verify
+check "the workflow commands left an intact audit chain" status_is 0
 
 # ---- summary -----------------------------------------------------------
 
