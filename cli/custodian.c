@@ -1398,6 +1398,21 @@ static int print_request_row(void *ud, const cu_request_row *row)
 	return 0;
 }
 
+/* The one option of `requests list` and `complaints list`; -1 after a usage error line. */
+static int parse_overdue(int argc, char **argv, const char *group, bool *overdue)
+{
+	*overdue = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--overdue")) {
+			die_line("unexpected argument '%s' (usage: custodian %s list [--overdue])",
+				 argv[i], group);
+			return -1;
+		}
+		*overdue = true;
+	}
+	return 0;
+}
+
 static int requests_list(int argc, char **argv)
 {
 	int64_t now = cu_now_us();
@@ -1405,15 +1420,8 @@ static int requests_list(int argc, char **argv)
 	cu_ctx *ctx;
 	cu_result rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--overdue")) {
-			overdue = true;
-		} else {
-			die_line("unexpected argument '%s' (usage: custodian requests list [--overdue])",
-				 argv[i]);
-			return EXIT_USAGE;
-		}
-	}
+	if (parse_overdue(argc, argv, "requests", &overdue))
+		return EXIT_USAGE;
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
@@ -1674,16 +1682,8 @@ static int complaints_list(int argc, char **argv)
 	cu_ctx *ctx;
 	cu_result rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--overdue")) {
-			overdue = true;
-		} else {
-			die_line("unexpected argument '%s' (usage: custodian complaints list "
-				 "[--overdue])",
-				 argv[i]);
-			return EXIT_USAGE;
-		}
-	}
+	if (parse_overdue(argc, argv, "complaints", &overdue))
+		return EXIT_USAGE;
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
