@@ -25,6 +25,7 @@
 #include "custodian/versions.h"
 #include "custodian/tokens.h"
 
+#include "checkpointer.h"
 #include "notifier.h"
 
 /* ---- arena --------------------------------------------------------------- */
@@ -852,6 +853,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 {
 	cu_server *srv = calloc(1, sizeof(*srv));
 	cu_notifier *notifier = NULL;
+	cu_checkpointer *checkpointer = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char err[512] = "";
@@ -901,9 +903,28 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * The writer's commits checkpoint only past CU_WAL_BOUND_PAGES, not at
+	 * SQLite's 1000 (inside the COMMIT, with the whole batch waiting): the
+	 * checkpointer started below does it.  Set before the writer's thread
+	 * exists, since the connection is then the writer's alone.
+	 */
+	rc = cu_store_set_autocheckpoint_pages(srv->ctx->store, CU_WAL_BOUND_PAGES);
+	if (rc) {
+		fprintf(stderr, "custodian: cannot set the checkpoint threshold: %s\n",
+			cu_strerror(rc));
+		goto out;
+	}
 	if (cu_writer_start(srv->ctx, &srv->writer) || cu_hasher_start((int)srv->ctx->config.hash_threads,
 									  &srv->hasher)) {
 		fprintf(stderr, "custodian: cannot start worker threads\n");
+		goto out;
+	}
+	/* After the writer, on a store handle of its own: it copies what the writer commits. */
+	rc = cu_checkpointer_start(srv->store_url, &checkpointer, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custodian: cannot start the checkpointer: %s\n",
+			err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
 	/* After the writer, with a cu_ctx of its own: it delivers what the writer commits. */
@@ -954,6 +975,8 @@ out:
 		MHD_stop_daemon(srv->daemon);
 	/* Before the writer: a send in flight is abandoned and stays due. */
 	cu_notifier_stop(notifier);
+	/* Before the writer: the writer's last batch is durable in the log either way. */
+	cu_checkpointer_stop(checkpointer);
 	cu_writer_stop(srv->writer);
 	cu_hasher_stop(srv->hasher);
 	if (srv->ctx) {

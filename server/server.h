@@ -66,6 +66,14 @@ struct cu_job {
 	cu_job *next;
 };
 
+/*
+ * The log size past which the writer's own COMMIT checkpoints (64 MiB of
+ * 4 KiB pages).  Below it the checkpointer (server/checkpointer.c) does;
+ * past it, the writer's checkpoint copies what the checkpointer has not and
+ * the log starts over, so it cannot grow without bound.
+ */
+#define CU_WAL_BOUND_PAGES (64u * 1024u * 1024u / 4096u)
+
 typedef struct cu_writer cu_writer;
 CU_WARN_UNUSED cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out);
 /* Queues a job (its rc is reset); CU_ERR_STORE when the writer is stopping. */

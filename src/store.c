@@ -598,3 +598,38 @@ cu_result cu_store_checkpoint(cu_store *s)
 		return CU_ERR_INTERNAL;
 	return s->ops->checkpoint(s);
 }
+
+cu_result cu_store_set_autocheckpoint_pages(cu_store *s, unsigned pages)
+{
+	if (!s)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->in_tx || s->in_snapshot)
+		return CU_ERR_INTERNAL;
+	if (!s->ops->set_autocheckpoint)
+		return CU_ERR_INTERNAL;
+	return s->ops->set_autocheckpoint(s, pages);
+}
+
+cu_result cu_store_set_autocheckpoint(cu_store *s, bool on)
+{
+	return cu_store_set_autocheckpoint_pages(s, on ? CU_STORE_AUTOCHECKPOINT_DEFAULT : 0);
+}
+
+cu_result cu_store_checkpoint_passive(cu_store *s, int *log_frames, int *checkpointed)
+{
+	int lf = 0, ck = 0;
+	cu_result rc;
+
+	if (!s)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->in_tx || s->in_snapshot)
+		return CU_ERR_INTERNAL;
+	if (!s->ops->checkpoint_passive)
+		return CU_ERR_INTERNAL;
+	rc = s->ops->checkpoint_passive(s, &lf, &ck);
+	if (log_frames)
+		*log_frames = lf;
+	if (checkpointed)
+		*checkpointed = ck;
+	return rc;
+}

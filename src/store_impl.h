@@ -82,6 +82,10 @@ typedef struct cu_store_ops {
 	cu_result (*meta_set)(cu_store *s, const char *key, const char *val);
 
 	cu_result (*checkpoint)(cu_store *s);
+	/* pages: 0 = never. */
+	cu_result (*set_autocheckpoint)(cu_store *s, unsigned pages);
+	/* *log_frames and *checkpointed are never NULL here: the dispatcher passes its own. */
+	cu_result (*checkpoint_passive)(cu_store *s, int *log_frames, int *checkpointed);
 
 	/*
 	 * Later areas of the store, each an ops table of its own declared in

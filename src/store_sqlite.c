@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1130,6 +1131,33 @@ static cu_result sqlite_checkpoint(cu_store *s)
 	return rc;
 }
 
+/*
+ * SQLite's own checkpoint at the commit that takes the log past pages (0:
+ * never); a connection opened here starts with SQLite's default, 1000.
+ */
+static cu_result sqlite_set_autocheckpoint(cu_store *s, unsigned pages)
+{
+	int r = sqlite3_wal_autocheckpoint(Q(s)->db, pages > INT_MAX ? INT_MAX : (int)pages);
+
+	return r == SQLITE_OK ? CU_OK : cu_sqlite_map_rc(r);
+}
+
+/*
+ * PASSIVE copies what no reader still needs and takes no lock that waits:
+ * SQLITE_BUSY (another checkpoint is running, or the database is being
+ * recovered) is not an error, only a pass with nothing done.  Without a WAL
+ * (journal_mode=memory, for :memory: stores) SQLite reports -1 frames.
+ */
+static cu_result sqlite_checkpoint_passive(cu_store *s, int *log_frames, int *checkpointed)
+{
+	int r = sqlite3_wal_checkpoint_v2(Q(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log_frames,
+					  checkpointed);
+
+	if (r == SQLITE_BUSY || r == SQLITE_LOCKED)
+		return CU_OK;
+	return r == SQLITE_OK ? CU_OK : cu_sqlite_map_rc(r);
+}
+
 /* ---- tokens -------------------------------------------------------------- */
 
 static int bind_opt_int64(sqlite3_stmt *st, int i, int64_t v)
@@ -1393,6 +1421,8 @@ static const cu_store_ops sqlite_ops = {
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
     .checkpoint = sqlite_checkpoint,
+    .set_autocheckpoint = sqlite_set_autocheckpoint,
+    .checkpoint_passive = sqlite_checkpoint_passive,
     .consent = &cu_sqlite_consent_ops,
     .notify = &cu_sqlite_notify_ops,
     .diary = &cu_sqlite_diary_ops,

@@ -216,4 +216,53 @@ CU_WARN_UNUSED cu_result cu_store_meta_set(cu_store *s, const char *key, const c
  */
 CU_WARN_UNUSED cu_result cu_store_checkpoint(cu_store *s);
 
+/*
+ * Checkpoints off the committing connection.  In WAL mode SQLite by
+ * default checkpoints inside the COMMIT that takes the log past 1000
+ * pages, so one writer's commit now and then also copies every page of the
+ * log into the main file: a long pause for every job of that batch.  A
+ * server raises that threshold on its writing connection to a backstop and
+ * runs cu_store_checkpoint_passive from another connection of its own.
+ *
+ * Durability is unchanged: with WAL and synchronous=FULL a commit is
+ * durable when its frames in the log are synced, which COMMIT still does;
+ * a checkpoint only moves pages that are already durable into the main
+ * file (and is itself synced before the log is reused).  What changes is
+ * only who pays for that copy.  If nobody checkpoints the log grows; it is
+ * never lost.
+ */
+
+/* SQLite's default threshold, in log pages (4 KiB each here). */
+#define CU_STORE_AUTOCHECKPOINT_DEFAULT 1000u
+/*
+ * on = false: this handle never checkpoints by itself (wal_autocheckpoint
+ * = 0); on = true: SQLite's default.  Concerns this handle only, not the
+ * others open on the same database.  Outside a transaction.
+ */
+CU_WARN_UNUSED cu_result cu_store_set_autocheckpoint(cu_store *s, bool on);
+/*
+ * The same with a threshold: this handle checkpoints (PASSIVE, inside the
+ * COMMIT) only when that commit takes the log past pages; 0 = never.  A
+ * high threshold is a backstop for a handle whose checkpoints another
+ * handle normally does: PASSIVE passes from elsewhere copy the log but,
+ * under a steady stream of commits, none begins just when all of it is
+ * copied, so the log is never started over and only grows.  The writer's
+ * own checkpoint then copies only what the other passes have not, and its
+ * next transaction starts the log from the beginning.
+ */
+CU_WARN_UNUSED cu_result cu_store_set_autocheckpoint_pages(cu_store *s, unsigned pages);
+/*
+ * One PASSIVE checkpoint: copies as many log frames into the main file as no
+ * reader's snapshot still needs, without waiting for (or blocking) readers
+ * or the writer; a later pass copies the rest.  Another checkpoint running
+ * at the same moment is not an error (nothing is done).  If the log has
+ * been copied entirely when a commit begins, that commit starts it again
+ * from the beginning and the log file stops growing; under a steady stream
+ * of commits that moment may never come (see above).  *log_frames receives
+ * the frames in the log, *checkpointed the frames now in the main file
+ * (either may be NULL; both -1 when the store keeps no log).  Outside a transaction.
+ */
+CU_WARN_UNUSED cu_result cu_store_checkpoint_passive(cu_store *s, int *log_frames,
+						     int *checkpointed);
+
 #endif

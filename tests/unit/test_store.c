@@ -617,6 +617,104 @@ static void test_erase_leaves_no_bytes(void **state)
 	assert_false(file_contains(wal, bidx, sizeof(bidx)));
 }
 
+/* Rows of their own: make_row's blind indexes repeat every 256 rows. */
+static void make_many(cu_member_row *r, int n)
+{
+	make_row(r, n, NULL, 0);
+	r->email_bidx[0] = (unsigned char)(n & 0xff);
+	r->email_bidx[1] = (unsigned char)((n >> 8) & 0xff);
+	r->email_bidx[2] = (unsigned char)((n >> 16) & 0xff);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/*
+ * The server's arrangement: the writing handle never checkpoints, another
+ * handle runs PASSIVE checkpoints.  Without them the log only grows (past
+ * the 1000 pages where SQLite would have checkpointed); with them it is
+ * started again from the beginning and its file stops growing; every row
+ * stays readable from both handles.
+ */
+static void test_passive_checkpoint_off_the_writer(void **state)
+{
+	struct fx *f = *state;
+	cu_store *c = NULL;
+	char err[256], wal[400];
+	int frames = -2, done = -2, n = 0, max_frames = 0;
+	off_t grown, after;
+	uint64_t count = 0;
+	cu_member_row r, out;
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(cu_store_open(f->url, &c, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_set_autocheckpoint(f->s, false), CU_OK);
+
+	/* Outside a transaction only, like the TRUNCATE checkpoint. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_checkpoint_passive(f->s, NULL, NULL), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_set_autocheckpoint(f->s, true), CU_ERR_INTERNAL);
+	cu_store_rollback(f->s);
+	assert_int_equal(cu_store_checkpoint_passive(NULL, NULL, NULL), CU_ERR_INVALID_ARGUMENT);
+
+	/* No checkpoint anywhere: the log passes 1000 pages. */
+	for (int b = 0; b < 150; b++) {
+		assert_int_equal(cu_store_begin(f->s), CU_OK);
+		for (int i = 0; i < 20; i++) {
+			make_many(&r, ++n);
+			assert_int_equal(cu_store_member_insert(f->s, &r), CU_OK);
+		}
+		assert_int_equal(cu_store_commit(f->s), CU_OK);
+	}
+	assert_int_equal(cu_store_checkpoint_passive(c, &frames, &done), CU_OK);
+	assert_true(frames > 1000);
+	/* Nobody reads: all of it is copied at once. */
+	assert_int_equal(done, frames);
+	grown = file_size(wal);
+	assert_true(grown > 1000 * 4096);
+
+	/* A pass every few commits: the log starts over and its file stays put. */
+	for (int b = 0; b < 300; b++) {
+		assert_int_equal(cu_store_begin(f->s), CU_OK);
+		for (int i = 0; i < 20; i++) {
+			make_many(&r, ++n);
+			assert_int_equal(cu_store_member_insert(f->s, &r), CU_OK);
+		}
+		assert_int_equal(cu_store_commit(f->s), CU_OK);
+		if (b % 5 == 4) {
+			assert_int_equal(cu_store_checkpoint_passive(c, &frames, &done), CU_OK);
+			assert_int_equal(done, frames);
+			if (frames > max_frames)
+				max_frames = frames;
+		}
+	}
+	assert_true(max_frames > 0);
+	assert_true(max_frames < 1000);
+	after = file_size(wal);
+	assert_true(after <= grown);
+
+	/* Readable from both handles, the first row and the last. */
+	assert_int_equal(cu_store_member_count(c, &count), CU_OK);
+	assert_int_equal(count, (uint64_t)n);
+	assert_int_equal(cu_store_member_count(f->s, &count), CU_OK);
+	assert_int_equal(count, (uint64_t)n);
+	assert_int_equal(cu_store_member_get(c, "member-0001", &out), CU_OK);
+	cu_member_row_release(&out);
+	snprintf(err, sizeof(err), "member-%04d", n);
+	assert_int_equal(cu_store_member_get(c, err, &out), CU_OK);
+	cu_member_row_release(&out);
+
+	/* A backstop threshold, as the server's writer has, and back to SQLite's default. */
+	assert_int_equal(cu_store_set_autocheckpoint_pages(f->s, 16384), CU_OK);
+	assert_int_equal(cu_store_set_autocheckpoint(f->s, true), CU_OK);
+	assert_int_equal(cu_store_set_autocheckpoint_pages(NULL, 1), CU_ERR_INVALID_ARGUMENT);
+	cu_store_close(c);
+}
+
 struct collect {
 	int n;
 	uint64_t seqs[16];
@@ -1125,6 +1223,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_writes_need_a_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_insert_erased_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),

@@ -1,0 +1,33 @@
+/*
+ * server/checkpointer.h — the server's WAL checkpointer (private).
+ *
+ * The writer's connection checkpoints only past CU_WAL_BOUND_PAGES
+ * (cu_store_set_autocheckpoint_pages), not at SQLite's 1000 pages, so its
+ * COMMITs seldom also copy the log into the main file; this thread does
+ * that instead, on a store handle of its own, with PASSIVE checkpoints that
+ * never wait for or block the writer or the readers.  Durability does not
+ * depend on it: a commit is durable once its log frames are synced.
+ * Erasure's TRUNCATE checkpoint (cu_member_erase) is separate and stays on
+ * the writer.
+ */
+#ifndef CU_CHECKPOINTER_H
+#define CU_CHECKPOINTER_H
+
+#include <stddef.h>
+
+#include "custodian/result.h"
+
+typedef struct cu_checkpointer cu_checkpointer;
+
+/*
+ * Opens store_url again and starts the thread: a PASSIVE checkpoint every
+ * 100 ms.  err gets one line on failure (no personal data).
+ */
+CU_WARN_UNUSED cu_result cu_checkpointer_start(const char *store_url, cu_checkpointer **out,
+					       char *err, size_t errlen);
+/* Asks for a pass now rather than at the end of the interval.  NULL: no-op. */
+void cu_checkpointer_wake(cu_checkpointer *c);
+/* Stops (a pass in progress finishes), joins and closes.  NULL: no-op. */
+void cu_checkpointer_stop(cu_checkpointer *c);
+
+#endif
