@@ -79,26 +79,6 @@ static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, 
 	return rc ? rc : why;
 }
 
-static cu_result open_text(const cu_data_key *dk, const char *member, const char *field,
-                           const unsigned char *sealed, size_t len, char **out)
-{
-	size_t n = 0;
-	cu_result rc;
-
-	*out = NULL;
-	if (len < CU_VAULT_SEAL_OVERHEAD)
-		return CU_ERR_CRYPTO;
-	*out = malloc(len - CU_VAULT_SEAL_OVERHEAD + 1);
-	if (!*out)
-		return CU_ERR_NOMEM;
-	rc = cu_vault_open(dk, member, field, sealed, len, (unsigned char *)*out, &n);
-	if (rc) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
 /* The notice of a response: it names the complaint and the date, never its words. */
 static cu_result notify_response(cu_ctx *ctx, const cu_complaint_row *row, bool closed)
 {
@@ -485,7 +465,7 @@ static int open_response(void *ud, const cu_complaint_response_row *row)
 	r->closing = row->closing;
 	if (o->dk && row->text) {
 		snprintf(field, sizeof(field), "complaint-reply.%s", row->id);
-		o->rc = open_text(o->dk, o->member, field, row->text, row->text_len, &r->text);
+		o->rc = cu_sealed_text_open(o->dk, o->member, field, row->text, row->text_len, &r->text);
 	}
 	return o->rc != CU_OK;
 }
@@ -513,7 +493,7 @@ cu_result cu_complaint_open(const cu_vault *v, cu_store *s, const cu_member_row 
 	}
 	if (have_key && row->text) {
 		snprintf(field, sizeof(field), "complaint-text.%s", row->id);
-		rc = open_text(&dk, member->id, field, row->text, row->text_len, &out->text);
+		rc = cu_sealed_text_open(&dk, member->id, field, row->text, row->text_len, &out->text);
 		if (rc)
 			goto out;
 	}

@@ -157,27 +157,6 @@ static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, 
 /* ---- sealing under the member's key --------------------------------------- */
 
 /* Opens with an unwrapped key into a new NUL-terminated string. */
-static cu_result open_text(const cu_data_key *dk, const char *member, const char *field,
-                           const unsigned char *sealed, size_t len, char **out)
-{
-	size_t n = 0;
-	cu_result rc;
-
-	*out = NULL;
-	if (len < CU_VAULT_SEAL_OVERHEAD)
-		return CU_ERR_CRYPTO;
-	*out = malloc(len - CU_VAULT_SEAL_OVERHEAD + 1);
-	if (!*out)
-		return CU_ERR_NOMEM;
-	rc = cu_vault_open(dk, member, field, sealed, len, (unsigned char *)*out, &n);
-	if (rc) {
-		sodium_memzero(*out, len - CU_VAULT_SEAL_OVERHEAD + 1);
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
 /*
  * The associated data of a sealed text names its request (and, for reasons,
  * the state they explain by its first three letters, unique among the
@@ -461,7 +440,7 @@ static cu_result amendment_changes(const cu_vault *v, const cu_member_row *m,
 	field_of(field, sizeof(field), "details", row->id, NULL);
 	rc = cu_vault_unwrap(v, m->id, m->key_id, m->wrapped, &dk);
 	if (!rc)
-		rc = open_text(&dk, m->id, field, row->details, row->details_len, &text);
+		rc = cu_sealed_text_open(&dk, m->id, field, row->details, row->details_len, &text);
 	cu_vault_data_key_wipe(&dk);
 	if (rc)
 		return rc;
@@ -874,7 +853,7 @@ static int open_event(void *ud, const cu_request_event_row *row)
 	if (o->dk && row->reasons) {
 		field_of(field, sizeof(field), "why", row->request, row->state);
 		o->rc =
-		    open_text(o->dk, o->member, field, row->reasons, row->reasons_len, &e->reasons);
+		    cu_sealed_text_open(o->dk, o->member, field, row->reasons, row->reasons_len, &e->reasons);
 	}
 	return o->rc != CU_OK;
 }
@@ -905,7 +884,7 @@ cu_result cu_request_open(const cu_vault *v, cu_store *s, const cu_member_row *m
 	}
 	if (have_key && row->details) {
 		field_of(field, sizeof(field), "details", row->id, NULL);
-		rc = open_text(&dk, member->id, field, row->details, row->details_len,
+		rc = cu_sealed_text_open(&dk, member->id, field, row->details, row->details_len,
 		               &out->details);
 		if (rc)
 			goto out;

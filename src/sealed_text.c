@@ -42,3 +42,24 @@ void cu_wipe_free(char *s)
 		free(s);
 	}
 }
+
+cu_result cu_sealed_text_open(const cu_data_key *dk, const char *member, const char *field,
+                              const unsigned char *sealed, size_t len, char **out)
+{
+	size_t n = 0;
+	cu_result rc;
+
+	*out = NULL;
+	if (len < CU_VAULT_SEAL_OVERHEAD)
+		return CU_ERR_CRYPTO;
+	*out = malloc(len - CU_VAULT_SEAL_OVERHEAD + 1);
+	if (!*out)
+		return CU_ERR_NOMEM;
+	rc = cu_vault_open(dk, member, field, sealed, len, (unsigned char *)*out, &n);
+	if (rc) {
+		sodium_memzero(*out, len - CU_VAULT_SEAL_OVERHEAD + 1);
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}

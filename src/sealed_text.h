@@ -16,6 +16,14 @@
 cu_result cu_sealed_text_seal(const cu_vault *v, const cu_member_row *m, const char *field,
                               const char *text, unsigned char **out, size_t *outlen);
 
+/*
+ * Opens a text sealed by cu_sealed_text_seal into a new NUL-terminated
+ * buffer *out (the caller wipes and frees it: cu_wipe_free).  On failure
+ * *out is NULL and nothing opened is left in memory.
+ */
+cu_result cu_sealed_text_open(const cu_data_key *dk, const char *member, const char *field,
+                              const unsigned char *sealed, size_t len, char **out);
+
 /* Wipes a NUL-terminated string, then frees it; NULL is fine. */
 void cu_wipe_free(char *s);
 
