@@ -1,21 +1,28 @@
 /*
- * ratelimit.c — failed logins, counted per account and per address.
+ * ratelimit.c — attempts counted per key (an account's blind index, a hash
+ * of a client address), reserved before the work they limit is done.
  *
- * A fixed table keyed by a 32-byte hash (the account's blind index, or a
- * hash of the address): bounded memory whatever a client sends.  A lockout
- * applies to a key whether or not an account stands behind it, so the
- * answer never tells whether an e-mail address is registered.
+ * A fixed table keyed by a 32-byte hash: bounded memory whatever a client
+ * sends.  A limit applies to a key whether or not an account stands behind
+ * it, so the answer never tells whether an e-mail address is registered.
+ * The rules are in http.h; one mutex guards the whole table (a reservation
+ * is a few comparisons, next to the Argon2id hash it guards).
  */
 #include "http.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SLOTS 8192
+#define PROBES 8 /* slots a key may occupy: its own and the next seven */
+
+_Static_assert(PROBES <= SLOTS, "a probe sequence fits in the table");
 
 struct cu_rl_slot {
-	unsigned char key[32];
-	unsigned failures;
+	unsigned char key[CU_RATELIMIT_KEY_LEN];
+	uint64_t gen; /* 0: free; new whenever a key takes the slot */
+	unsigned count, inflight;
 	int64_t window_start, locked_until;
 };
 
@@ -24,6 +31,7 @@ int cu_ratelimit_init(cu_ratelimit *rl)
 	rl->slots = calloc(SLOTS, sizeof(*rl->slots));
 	if (!rl->slots)
 		return -1;
+	rl->gen = 0;
 	pthread_mutex_init(&rl->mu, NULL);
 	return 0;
 }
@@ -37,52 +45,173 @@ void cu_ratelimit_release(cu_ratelimit *rl)
 	rl->slots = NULL;
 }
 
-static struct cu_rl_slot *slot(cu_ratelimit *rl, const unsigned char key[32])
+static size_t home(const unsigned char key[CU_RATELIMIT_KEY_LEN])
 {
-	size_t i;
+	uint64_t h;
 
-	memcpy(&i, key, sizeof(i));
-	return &rl->slots[i % SLOTS];
+	memcpy(&h, key, sizeof(h));
+	return (size_t)(h % SLOTS);
 }
 
-bool cu_ratelimit_locked(cu_ratelimit *rl, const unsigned char key[32], int64_t now_us)
+static bool evictable(const struct cu_rl_slot *s, int64_t now_us)
 {
-	struct cu_rl_slot *s;
-	bool locked;
-
-	pthread_mutex_lock(&rl->mu);
-	s = slot(rl, key);
-	locked = !memcmp(s->key, key, 32) && s->locked_until > now_us;
-	pthread_mutex_unlock(&rl->mu);
-	return locked;
+	return s->inflight == 0 && s->locked_until <= now_us;
 }
 
-void cu_ratelimit_fail(cu_ratelimit *rl, const unsigned char key[32], unsigned limit,
-		       int64_t now_us)
+/*
+ * The key's slot, or a slot taken over for it, or NULL when every probed slot
+ * has attempts in flight or a lockout in force (rule 5: never forget those).
+ * Among the others the one whose window opened first goes (free slots have
+ * never opened one).  Called with the mutex held.
+ */
+static struct cu_rl_slot *find(cu_ratelimit *rl, const unsigned char key[CU_RATELIMIT_KEY_LEN],
+			       int64_t now_us, size_t *index)
 {
-	struct cu_rl_slot *s;
+	struct cu_rl_slot *victim = NULL;
+	size_t h = home(key), vi = 0;
 
-	pthread_mutex_lock(&rl->mu);
-	s = slot(rl, key);
-	/* A colliding key takes the slot over: the table forgets, it never blocks wrongly long. */
-	if (memcmp(s->key, key, 32) || now_us - s->window_start > CU_LOGIN_WINDOW_US) {
-		memcpy(s->key, key, 32);
-		s->failures = 0;
+	for (size_t p = 0; p < PROBES; p++) {
+		size_t i = (h + p) % SLOTS;
+		struct cu_rl_slot *s = &rl->slots[i];
+
+		if (s->gen && !memcmp(s->key, key, CU_RATELIMIT_KEY_LEN)) {
+			*index = i;
+			return s;
+		}
+		if (evictable(s, now_us) && (!victim || s->window_start < victim->window_start)) {
+			victim = s;
+			vi = i;
+		}
+	}
+	if (!victim)
+		return NULL;
+	memcpy(victim->key, key, CU_RATELIMIT_KEY_LEN);
+	victim->gen = ++rl->gen;
+	victim->count = victim->inflight = 0;
+	victim->window_start = now_us;
+	victim->locked_until = 0;
+	*index = vi;
+	return victim;
+}
+
+/* A window that has passed starts over, unless a lockout still runs. */
+static void roll_window(struct cu_rl_slot *s, int64_t window_us, int64_t now_us)
+{
+	if (now_us - s->window_start >= window_us && s->locked_until <= now_us) {
+		s->count = 0;
 		s->window_start = now_us;
 		s->locked_until = 0;
 	}
-	if (++s->failures >= limit)
-		s->locked_until = now_us + CU_LOGIN_WINDOW_US;
-	pthread_mutex_unlock(&rl->mu);
 }
 
-void cu_ratelimit_clear(cu_ratelimit *rl, const unsigned char key[32])
+/* Whether s admits one more attempt; if not, *retry_us says when to ask again. */
+static bool admits(const struct cu_rl_slot *s, const cu_ratelimit_key *k, int64_t now_us,
+		   int64_t *retry_us)
+{
+	if (s->locked_until > now_us) {
+		*retry_us = s->locked_until - now_us;
+		return false;
+	}
+	if (s->count + s->inflight < k->limit)
+		return true;
+	/* Full of attempts in flight: one of them may yet free its place. */
+	*retry_us = s->inflight ? CU_RATELIMIT_BUSY_RETRY_US
+				: s->window_start + k->window_us - now_us;
+	return false;
+}
+
+static void undo(cu_ratelimit *rl, cu_ratelimit_hold *hold)
+{
+	for (size_t j = 0; j < hold->n; j++)
+		rl->slots[hold->held[j].slot].inflight--;
+	hold->n = 0;
+}
+
+cu_result cu_ratelimit_reserve(cu_ratelimit *rl, const cu_ratelimit_key *keys, size_t n,
+			       int64_t now_us, cu_ratelimit_hold *hold, int64_t *retry_after_us)
+{
+	cu_result rc = CU_OK;
+	int64_t retry = 0;
+
+	assert(n >= 1 && n <= CU_RATELIMIT_HOLD_MAX);
+	memset(hold, 0, sizeof(*hold));
+	pthread_mutex_lock(&rl->mu);
+	for (size_t i = 0; i < n; i++) {
+		const cu_ratelimit_key *k = &keys[i];
+		struct cu_rl_slot *s;
+		size_t idx;
+
+		assert(k->limit >= 1 && k->window_us > 0);
+		s = find(rl, k->id, now_us, &idx);
+		if (!s) {
+			retry = CU_RATELIMIT_BUSY_RETRY_US;
+			rc = CU_ERR_RATE_LIMITED;
+			break;
+		}
+		roll_window(s, k->window_us, now_us);
+		if (!admits(s, k, now_us, &retry)) {
+			rc = CU_ERR_RATE_LIMITED;
+			break;
+		}
+		/* Counted as in flight at once, so a later key of this call sees it. */
+		s->inflight++;
+		hold->held[hold->n].slot = idx;
+		hold->held[hold->n].gen = s->gen;
+		hold->held[hold->n].limit = k->limit;
+		hold->held[hold->n].window_us = k->window_us;
+		hold->n++;
+	}
+	if (rc)
+		undo(rl, hold); /* all keys or none */
+	pthread_mutex_unlock(&rl->mu);
+	if (retry_after_us)
+		*retry_after_us = rc ? (retry > 0 ? retry : 1) : 0;
+	return rc;
+}
+
+void cu_ratelimit_finish(cu_ratelimit *rl, cu_ratelimit_hold *hold, size_t i,
+			 enum cu_ratelimit_outcome outcome, int64_t now_us)
 {
 	struct cu_rl_slot *s;
 
+	if (i >= hold->n || !hold->held[i].gen)
+		return;
 	pthread_mutex_lock(&rl->mu);
-	s = slot(rl, key);
-	if (!memcmp(s->key, key, 32))
-		memset(s, 0, sizeof(*s));
+	s = &rl->slots[hold->held[i].slot];
+	/* A slot another key took over no longer holds this attempt. */
+	if (s->gen == hold->held[i].gen) {
+		assert(s->inflight > 0);
+		s->inflight--;
+		switch (outcome) {
+		case CU_RATELIMIT_COUNT:
+			roll_window(s, hold->held[i].window_us, now_us);
+			if (++s->count >= hold->held[i].limit)
+				s->locked_until = now_us + hold->held[i].window_us;
+			break;
+		case CU_RATELIMIT_CLEAR:
+			s->count = 0;
+			s->window_start = now_us;
+			s->locked_until = 0;
+			break;
+		case CU_RATELIMIT_RELEASE:
+			break;
+		}
+	}
 	pthread_mutex_unlock(&rl->mu);
+	hold->held[i].gen = 0;
+}
+
+void cu_ratelimit_finish_all(cu_ratelimit *rl, cu_ratelimit_hold *hold,
+			     enum cu_ratelimit_outcome outcome, int64_t now_us)
+{
+	for (size_t i = 0; i < hold->n; i++)
+		cu_ratelimit_finish(rl, hold, i, outcome, now_us);
+}
+
+bool cu_ratelimit_held(const cu_ratelimit_hold *hold)
+{
+	for (size_t i = 0; i < hold->n; i++)
+		if (hold->held[i].gen)
+			return true;
+	return false;
 }

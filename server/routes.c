@@ -152,6 +152,63 @@ static json_t *fieldset_json(const cu_policy *p, cu_fieldset set)
 	return a;
 }
 
+/* ---- attempt limits: the client's address, the answer ---------------- */
+
+/* Keys of crypto_generichash: one per use, so each use counts apart. */
+#define LOGIN_ADDRESS_USE "cu-ratelimit-login-address"
+#define SIGNUP_ADDRESS_USE "cu-ratelimit-signup-address"
+_Static_assert(sizeof(LOGIN_ADDRESS_USE) - 1 >= crypto_generichash_KEYBYTES_MIN &&
+		       sizeof(SIGNUP_ADDRESS_USE) - 1 >= crypto_generichash_KEYBYTES_MIN,
+	       "a use is a valid BLAKE2b key");
+
+/*
+ * The rate-limit key of the client's address for one use: a hash, so the
+ * table holds no address.  An IPv6 client counts by its /64, the block one
+ * customer is given (else each of its 2^64 addresses would get a limit of
+ * its own); an IPv4-mapped IPv6 address counts as the IPv4 address.
+ */
+static void address_key(cu_request *r, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN])
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	unsigned char who[1 + 8] = {0}; /* family (0: unknown, 4, 6), then the bytes that count */
+	size_t len = 1;
+
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET) {
+			who[0] = 4;
+			memcpy(who + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+			len += 4;
+		} else if (sa->sa_family == AF_INET6) {
+			const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+			if (IN6_IS_ADDR_V4MAPPED(a)) {
+				who[0] = 4;
+				memcpy(who + 1, a->s6_addr + 12, 4);
+				len += 4;
+			} else {
+				who[0] = 6;
+				memcpy(who + 1, a->s6_addr, 8);
+				len += 8;
+			}
+		}
+	}
+	crypto_generichash(out, CU_RATELIMIT_KEY_LEN, who, len, (const unsigned char *)use,
+			   strlen(use));
+}
+
+/* 429 rate_limited with Retry-After: whole seconds, rounded up. */
+static enum MHD_Result reply_rate_limited(cu_request *r, int64_t retry_us, const char *message)
+{
+	char secs[24];
+
+	snprintf(secs, sizeof(secs), "%lld", (long long)((retry_us + 999999) / 1000000));
+	cu_http_header(r, "Retry-After", secs);
+	return cu_http_reply_error(r, CU_ERR_RATE_LIMITED, message, NULL);
+}
+
 /* ---- POST /v1/members ---------------------------------------------------- */
 
 struct reg_state {
@@ -164,12 +221,14 @@ struct reg_state {
 	cu_registration reg;
 	cu_errors errs;
 	cu_result prep_rc;
+	cu_ratelimit_hold hold; /* a public sign-up's place under its address's limit */
 };
 
 static void reg_cleanup(cu_request *r)
 {
 	struct reg_state *st = r->state;
 
+	cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
 	cu_registration_release(&st->reg);
 	cu_http_json_wipe(st->body);
 	json_decref(st->body);
@@ -233,6 +292,22 @@ static enum MHD_Result h_members_create(cu_request *r)
 		}
 		if (kv_from_json(r, st->body, skip, st->kv, &st->n, &st->errs))
 			return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+		if (r->auth == CU_AUTH_NONE) {
+			/*
+			 * A 409 tells whether an address is registered, which the
+			 * uniform login answer hides: public sign-ups are limited per
+			 * client address (docs/auth.md), reserved before the hash.
+			 */
+			cu_ratelimit_key key = {.limit = r->srv->ctx->config.signups_per_hour,
+						.window_us = CU_SIGNUP_WINDOW_US};
+			int64_t retry_us;
+
+			address_key(r, SIGNUP_ADDRESS_USE, key.id);
+			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, cu_now_us(), &st->hold,
+						 &retry_us))
+				return reply_rate_limited(
+					r, retry_us, "too many sign-ups from this address; try again later");
+		}
 		if (st->password)
 			return cu_http_wait_hasher(r, reg_prepare);
 		/* Without a password sealing takes microseconds: no need to leave the thread. */
@@ -240,10 +315,16 @@ static enum MHD_Result h_members_create(cu_request *r)
 		r->phase = 1;
 		/* fall through */
 	case 1:
-		if (st->prep_rc)
+		if (st->prep_rc) {
+			/* Refused before the store was asked: nothing learned, nothing counted. */
+			if (st->prep_rc == CU_ERR_INVALID_FIELD)
+				cu_ratelimit_finish_all(&r->srv->limits, &st->hold,
+							CU_RATELIMIT_RELEASE, cu_now_us());
 			return cu_http_reply_error(r, st->prep_rc, NULL, &st->errs);
+		}
 		return cu_http_wait_writer(r, reg_apply);
 	default:
+		cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc,
 						   r->job.rc == CU_ERR_CONFLICT
@@ -700,16 +781,22 @@ struct login_state {
 	char member[CU_ID_LEN + 1];
 	char hash[CU_VAULT_PWHASH_MAX];
 	bool have_account;
-	unsigned char account_key[32], address_key[32];
+	cu_ratelimit_key keys[2]; /* LOGIN_ACCOUNT, LOGIN_ADDRESS */
+	cu_ratelimit_hold hold;
 	char secret[CU_SESSION_SECRET_LEN + 1], csrf[CU_SESSION_CSRF_LEN + 1];
 	char old[CU_SESSION_SECRET_LEN + 8];
 	int64_t ttl_us;
 };
 
+enum { LOGIN_ACCOUNT, LOGIN_ADDRESS };
+_Static_assert(CU_VAULT_BIDXBYTES == CU_RATELIMIT_KEY_LEN, "a blind index is a rate-limit key");
+
 static void login_cleanup(cu_request *r)
 {
 	struct login_state *st = r->state;
 
+	/* Ended while its hash ran (the client went away): it counts, as a failure would. */
+	cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
 	cu_http_json_wipe(st->body);
 	json_decref(st->body);
 	sodium_memzero(st, sizeof(*st));
@@ -741,26 +828,6 @@ static cu_result login_create(cu_ctx *ctx, cu_job *job)
 	return cu_session_create(ctx, st->member, st->ttl_us, st->secret, st->csrf);
 }
 
-static void address_key(cu_request *r, unsigned char out[32])
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char host[64] = "unknown";
-
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host,
-				  sizeof(host));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
-				  sizeof(host));
-	}
-	crypto_generichash(out, 32, (const unsigned char *)host, strlen(host),
-			   (const unsigned char *)"cu-ratelimit-address", 20);
-}
-
 static enum MHD_Result login_refused(cu_request *r)
 {
 	return cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED, "wrong e-mail address or password",
@@ -775,7 +842,7 @@ static enum MHD_Result h_session_create(cu_request *r)
 	enum MHD_Result reply;
 	json_t *email, *password;
 	char norm[CU_EMAIL_MAX + 1];
-	int64_t now = cu_now_us();
+	int64_t now = cu_now_us(), retry_us;
 
 	switch (r->phase) {
 	case 0:
@@ -801,19 +868,29 @@ static enum MHD_Result h_session_create(cu_request *r)
 		/* The account key exists whether or not the account does. */
 		if (cu_member_normalise_email(st->email, norm, sizeof(norm)) ||
 		    cu_vault_blind_index(v, cu_vault_current_key_id(v), "email", norm,
-					 st->account_key)) {
+					 st->keys[LOGIN_ACCOUNT].id)) {
 			sodium_memzero(norm, sizeof(norm));
 			return login_refused(r);
 		}
 		sodium_memzero(norm, sizeof(norm));
-		address_key(r, st->address_key);
-		if (cu_ratelimit_locked(&r->srv->limits, st->account_key, now) ||
-		    cu_ratelimit_locked(&r->srv->limits, st->address_key, now))
-			return cu_http_reply_error(r, CU_ERR_RATE_LIMITED,
-						   "too many failed logins; try again later", NULL);
+		st->keys[LOGIN_ACCOUNT].limit = CU_LOGIN_ACCOUNT_LIMIT;
+		st->keys[LOGIN_ACCOUNT].window_us = CU_LOGIN_WINDOW_US;
+		address_key(r, LOGIN_ADDRESS_USE, st->keys[LOGIN_ADDRESS].id);
+		st->keys[LOGIN_ADDRESS].limit = CU_LOGIN_ADDRESS_LIMIT;
+		st->keys[LOGIN_ADDRESS].window_us = CU_LOGIN_WINDOW_US;
+		/*
+		 * The attempt is reserved before its hash is computed, so attempts
+		 * sent at once are held to the limits as if sent one by one.
+		 */
+		if (cu_ratelimit_reserve(&r->srv->limits, st->keys, 2, now, &st->hold, &retry_us))
+			return reply_rate_limited(r, retry_us,
+						  "too many failed logins; try again later");
 		reader = cu_http_reader(r->srv);
-		if (!reader)
+		if (!reader) {
+			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_RELEASE,
+						now);
 			return cu_http_store_unavailable(r);
+		}
 		if (cu_member_lookup(v, reader, "email", st->email, st->member) == CU_OK) {
 			cu_member_row row = {0};
 
@@ -827,11 +904,14 @@ static enum MHD_Result h_session_create(cu_request *r)
 		return cu_http_wait_hasher(r, login_verify);
 	case 1:
 		if (r->job.rc) {
-			cu_ratelimit_fail(&r->srv->limits, st->account_key, CU_LOGIN_ACCOUNT_LIMIT, now);
-			cu_ratelimit_fail(&r->srv->limits, st->address_key, CU_LOGIN_ADDRESS_LIMIT, now);
+			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, now);
 			return login_refused(r);
 		}
-		cu_ratelimit_clear(&r->srv->limits, st->account_key);
+		/* The account's failures are forgiven; the address's stand. */
+		cu_ratelimit_finish(&r->srv->limits, &st->hold, LOGIN_ACCOUNT, CU_RATELIMIT_CLEAR,
+				    now);
+		cu_ratelimit_finish(&r->srv->limits, &st->hold, LOGIN_ADDRESS, CU_RATELIMIT_RELEASE,
+				    now);
 		{
 			const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
 								      CU_SESSION_COOKIE);

@@ -26,6 +26,7 @@ typedef struct cu_config {
 	unsigned hash_threads;      /* serve: Argon2id threads */
 	unsigned long long argon2_opslimit;
 	size_t argon2_memlimit_kib;
+	unsigned signups_per_hour;  /* serve: public sign-ups per client address per hour */
 	unsigned import_batch;      /* rows per import transaction */
 	char notify_mode[8];        /* notify: "files", "smtp" or "off" */
 	char notify_smtp_url[512];   /* notify: smtp://host:port or smtps://host:port */
