@@ -199,6 +199,8 @@ static void address_key(cu_request *r, const char *use, unsigned char out[CU_RAT
 			   strlen(use));
 }
 
+#define EMAIL_CHANGES_LIMITED "too many e-mail address changes from this address; try again later"
+
 /* 429 rate_limited with Retry-After: whole seconds, rounded up. */
 static enum MHD_Result reply_rate_limited(cu_request *r, int64_t retry_us, const char *message)
 {
@@ -564,6 +566,19 @@ static enum MHD_Result h_me_patch(cu_request *r)
 	/* Validate here so a bad body never reaches the writer. */
 	if (cu_member_validate(st->policy, st->kv, st->n, false, &st->errs))
 		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->kv[i].name, "email")) {
+			/* Its 409 tells whether an address is registered: the sign-up limit. */
+			cu_ratelimit_key key = {.limit = r->srv->ctx->config.signups_per_hour,
+						.window_us = CU_SIGNUP_WINDOW_US};
+			cu_ratelimit_hold hold;
+			int64_t retry_us, now = cu_now_us();
+
+			address_key(r, SIGNUP_ADDRESS_USE, key.id);
+			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, now, &hold, &retry_us))
+				return reply_rate_limited(r, retry_us, EMAIL_CHANGES_LIMITED);
+			cu_ratelimit_finish_all(&r->srv->limits, &hold, CU_RATELIMIT_COUNT, now);
+		}
 	return cu_http_wait_writer(r, run_update);
 }
 

@@ -46,7 +46,7 @@ static const struct setting {
 	NUM("security", argon2_memlimit_kib, K_SIZE, argon2_memlimit_kib, "65536", 8,
 	    4194304, 1, "Argon2id memory in KiB"),
 	NUM("security", signups_per_hour, K_UINT, signups_per_hour, "10", 1, 1000000, 0,
-	    "public sign-ups (POST /v1/members without a token) from one client address per hour"),
+	    "public sign-ups and e-mail changes (each can answer 409) from one client address per hour"),
 	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 1,
 	    "rows per import transaction"),
 	STR("notify", mode, notify_mode, "files", 0,

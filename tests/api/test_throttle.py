@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from conftest import SESSION_COOKIE, NoCookies, Server, assert_error_body, \
-    assert_no_personal, check_access_log, set_conf
+    assert_no_personal, check_access_log, cookie_from, set_conf
 
 ACCOUNT_LIMIT = 5     # CU_LOGIN_ACCOUNT_LIMIT
 ADDRESS_LIMIT = 20    # CU_LOGIN_ADDRESS_LIMIT
@@ -223,3 +223,26 @@ def test_public_sign_ups_at_once_are_held_to_the_limit(own):
             own.member_ids.add(r.json()["id"])
         elif r is not None:
             assert_throttled(r, SIGNUP_WORDS)
+
+
+def test_email_changes_share_the_sign_up_limit(own):
+    """PATCH /v1/me answers 409 for a registered address too: one session could otherwise
+    probe without end what sign-up is limited to."""
+    src = "127.0.0.9"
+    taken = own.register(own.new_values())
+    m = own.register(own.new_values(), password=PASSWORD)
+    c = client(src)
+    r = c.post(own.base + "/v1/session", json={"email": m.email, "password": PASSWORD},
+               timeout=30)
+    assert r.status_code == 200, r.text
+    h = {"Cookie": f"{SESSION_COOKIE}={cookie_from(r)}", "X-CSRF-Token": r.json()["csrf"]}
+    for _ in range(SIGNUP_LIMIT):
+        r = c.patch(own.base + "/v1/me", json={"email": taken.email}, headers=h, timeout=30)
+        assert r.status_code == 409, r.text
+    r = c.patch(own.base + "/v1/me", json={"email": taken.email}, headers=h, timeout=30)
+    assert_throttled(r, "too many e-mail address changes from this address; try again later")
+    assert_no_personal(own, r.text)
+    # Other changes are not limited; sign-ups from the address share the spent limit.
+    r = c.patch(own.base + "/v1/me", json={"hobbies": "origami"}, headers=h, timeout=30)
+    assert r.status_code == 200, r.text
+    assert_throttled(signup(own, src, own.new_values()), SIGNUP_WORDS)
