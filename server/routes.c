@@ -199,6 +199,7 @@ static void address_key(cu_request *r, const char *use, unsigned char out[CU_RAT
 			   strlen(use));
 }
 
+#define SIGNUPS_LIMITED "too many sign-ups from this address; try again later"
 #define EMAIL_CHANGES_LIMITED "too many e-mail address changes from this address; try again later"
 
 /* 429 rate_limited with Retry-After: whole seconds, rounded up. */
@@ -307,8 +308,7 @@ static enum MHD_Result h_members_create(cu_request *r)
 			address_key(r, SIGNUP_ADDRESS_USE, key.id);
 			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, cu_now_us(), &st->hold,
 						 &retry_us))
-				return reply_rate_limited(
-					r, retry_us, "too many sign-ups from this address; try again later");
+				return reply_rate_limited(r, retry_us, SIGNUPS_LIMITED);
 		}
 		if (st->password)
 			return cu_http_wait_hasher(r, reg_prepare);

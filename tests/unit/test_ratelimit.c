@@ -208,7 +208,8 @@ static void test_all_keys_or_none(void **state)
 
 static void test_success_clears_the_account_not_the_address(void **state)
 {
-	cu_ratelimit_key k[2] = {key(1, 1, CU_LOGIN_ACCOUNT_LIMIT), key(2, 1, CU_LOGIN_ADDRESS_LIMIT)};
+	cu_ratelimit_key k[2] = {key(1, 1, CU_LOGIN_ACCOUNT_LIMIT),
+				 key(2, 1, CU_LOGIN_ADDRESS_LIMIT)};
 	cu_ratelimit_hold h;
 
 	(void)state;
