@@ -3,7 +3,8 @@ tests/api/conftest.py — one custodian server for the whole API suite.
 
 The session fixture `srv`:
   - makes a temporary data directory (`custodian --data D init`),
-  - lowers the Argon2id cost (opslimit 1, 8 KiB) and sets [server] threads = 4,
+  - lowers the Argon2id cost (opslimit 1, 8 KiB), sets [server] threads = 4 and lifts the
+    public sign-up limit per address (test_throttle.py tests it on a server of its own),
   - issues one bearer token per role with the command line (plus one that is
     made to expire and one that is revoked, for the 401 cases); the subcontractor's
     is bound to a contract covering the whole policy,
