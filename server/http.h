@@ -88,6 +88,20 @@ void cu_ratelimit_finish_all(cu_ratelimit *rl, cu_ratelimit_hold *hold,
 /* Whether any key of the hold is still unfinished. */
 bool cu_ratelimit_held(const cu_ratelimit_hold *hold);
 
+/*
+ * The key of a client address for one use (a BLAKE2b key of at least 16
+ * bytes: CU_RATELIMIT_LOGIN_ADDRESS, CU_RATELIMIT_SIGNUP_ADDRESS), so each
+ * use counts apart and the table holds no address.  An IPv4 address counts
+ * whole; an IPv4-mapped IPv6 address as that IPv4 address; any other IPv6
+ * address by its /64, the block one customer is given (else each of its
+ * 2^64 addresses would get limits of its own).  sa NULL or of another
+ * family: one key for all such clients.
+ */
+void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,
+			      unsigned char out[CU_RATELIMIT_KEY_LEN]);
+#define CU_RATELIMIT_LOGIN_ADDRESS "cu-ratelimit-login-address"
+#define CU_RATELIMIT_SIGNUP_ADDRESS "cu-ratelimit-signup-address" /* and e-mail changes */
+
 #define CU_LOGIN_ACCOUNT_LIMIT 5      /* failures per account per window */
 #define CU_LOGIN_ADDRESS_LIMIT 20     /* failures per address per window */
 #define CU_LOGIN_WINDOW_US (15LL * 60 * 1000000)

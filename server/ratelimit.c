@@ -10,7 +10,10 @@
  */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
+#include <netinet/in.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +21,12 @@
 #define PROBES 8 /* slots a key may occupy: its own and the next seven */
 
 _Static_assert(PROBES <= SLOTS, "a probe sequence fits in the table");
+_Static_assert(sizeof(CU_RATELIMIT_LOGIN_ADDRESS) - 1 >= crypto_generichash_KEYBYTES_MIN &&
+		       sizeof(CU_RATELIMIT_SIGNUP_ADDRESS) - 1 >= crypto_generichash_KEYBYTES_MIN,
+	       "a use is a valid BLAKE2b key");
+_Static_assert(CU_RATELIMIT_KEY_LEN >= crypto_generichash_BYTES_MIN &&
+		       CU_RATELIMIT_KEY_LEN <= crypto_generichash_BYTES_MAX,
+	       "a key is a BLAKE2b digest");
 
 struct cu_rl_slot {
 	unsigned char key[CU_RATELIMIT_KEY_LEN];
@@ -214,4 +223,31 @@ bool cu_ratelimit_held(const cu_ratelimit_hold *hold)
 		if (hold->held[i].gen)
 			return true;
 	return false;
+}
+
+void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,
+			      unsigned char out[CU_RATELIMIT_KEY_LEN])
+{
+	unsigned char who[1 + 8] = {0}; /* family (0: unknown, 4, 6), then the bytes that count */
+	size_t len = 1;
+
+	if (sa && sa->sa_family == AF_INET) {
+		who[0] = 4;
+		memcpy(who + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		len += 4;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			who[0] = 4;
+			memcpy(who + 1, a->s6_addr + 12, 4);
+			len += 4;
+		} else {
+			who[0] = 6;
+			memcpy(who + 1, a->s6_addr, 8);
+			len += 8;
+		}
+	}
+	crypto_generichash(out, CU_RATELIMIT_KEY_LEN, who, len, (const unsigned char *)use,
+			   strlen(use));
 }

@@ -154,49 +154,13 @@ static json_t *fieldset_json(const cu_policy *p, cu_fieldset set)
 
 /* ---- attempt limits: the client's address, the answer ---------------- */
 
-/* Keys of crypto_generichash: one per use, so each use counts apart. */
-#define LOGIN_ADDRESS_USE "cu-ratelimit-login-address"
-#define SIGNUP_ADDRESS_USE "cu-ratelimit-signup-address"
-_Static_assert(sizeof(LOGIN_ADDRESS_USE) - 1 >= crypto_generichash_KEYBYTES_MIN &&
-		       sizeof(SIGNUP_ADDRESS_USE) - 1 >= crypto_generichash_KEYBYTES_MIN,
-	       "a use is a valid BLAKE2b key");
-
-/*
- * The rate-limit key of the client's address for one use: a hash, so the
- * table holds no address.  An IPv6 client counts by its /64, the block one
- * customer is given (else each of its 2^64 addresses would get a limit of
- * its own); an IPv4-mapped IPv6 address counts as the IPv4 address.
- */
+/* The client's address as a rate-limit key for one use (rules in http.h). */
 static void address_key(cu_request *r, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN])
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	unsigned char who[1 + 8] = {0}; /* family (0: unknown, 4, 6), then the bytes that count */
-	size_t len = 1;
 
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET) {
-			who[0] = 4;
-			memcpy(who + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-			len += 4;
-		} else if (sa->sa_family == AF_INET6) {
-			const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-			if (IN6_IS_ADDR_V4MAPPED(a)) {
-				who[0] = 4;
-				memcpy(who + 1, a->s6_addr + 12, 4);
-				len += 4;
-			} else {
-				who[0] = 6;
-				memcpy(who + 1, a->s6_addr, 8);
-				len += 8;
-			}
-		}
-	}
-	crypto_generichash(out, CU_RATELIMIT_KEY_LEN, who, len, (const unsigned char *)use,
-			   strlen(use));
+	cu_ratelimit_address_key(ci ? ci->client_addr : NULL, use, out);
 }
 
 #define SIGNUPS_LIMITED "too many sign-ups from this address; try again later"
@@ -305,7 +269,7 @@ static enum MHD_Result h_members_create(cu_request *r)
 						.window_us = CU_SIGNUP_WINDOW_US};
 			int64_t retry_us;
 
-			address_key(r, SIGNUP_ADDRESS_USE, key.id);
+			address_key(r, CU_RATELIMIT_SIGNUP_ADDRESS, key.id);
 			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, cu_now_us(), &st->hold,
 						 &retry_us))
 				return reply_rate_limited(r, retry_us, SIGNUPS_LIMITED);
@@ -574,7 +538,7 @@ static enum MHD_Result h_me_patch(cu_request *r)
 			cu_ratelimit_hold hold;
 			int64_t retry_us, now = cu_now_us();
 
-			address_key(r, SIGNUP_ADDRESS_USE, key.id);
+			address_key(r, CU_RATELIMIT_SIGNUP_ADDRESS, key.id);
 			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, now, &hold, &retry_us))
 				return reply_rate_limited(r, retry_us, EMAIL_CHANGES_LIMITED);
 			cu_ratelimit_finish_all(&r->srv->limits, &hold, CU_RATELIMIT_COUNT, now);
@@ -890,7 +854,7 @@ static enum MHD_Result h_session_create(cu_request *r)
 		sodium_memzero(norm, sizeof(norm));
 		st->keys[LOGIN_ACCOUNT].limit = CU_LOGIN_ACCOUNT_LIMIT;
 		st->keys[LOGIN_ACCOUNT].window_us = CU_LOGIN_WINDOW_US;
-		address_key(r, LOGIN_ADDRESS_USE, st->keys[LOGIN_ADDRESS].id);
+		address_key(r, CU_RATELIMIT_LOGIN_ADDRESS, st->keys[LOGIN_ADDRESS].id);
 		st->keys[LOGIN_ADDRESS].limit = CU_LOGIN_ADDRESS_LIMIT;
 		st->keys[LOGIN_ADDRESS].window_us = CU_LOGIN_WINDOW_US;
 		/*

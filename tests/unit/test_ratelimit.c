@@ -2,7 +2,8 @@
  * test_ratelimit.c — the attempt limits of server/ratelimit.c (rules in
  * server/http.h): reservations hold a limit under any concurrency, are all or
  * nothing across keys, and are finished by counting, releasing or clearing;
- * windows, lockouts and the fixed table's collisions.
+ * windows, lockouts and the fixed table's collisions; client addresses as keys
+ * (an IPv6 /64 is one client).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -347,6 +350,53 @@ static void test_keys_in_different_regions_do_not_meet(void **state)
 	assert_int_equal(fail_times(&a, 1, 1, T0), 0);
 }
 
+/* ---- client addresses ---------------------------------------------------- */
+
+static void addr_key(const char *text, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN])
+{
+	struct sockaddr_in v4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+
+	if (inet_pton(AF_INET, text, &v4.sin_addr) == 1) {
+		v4.sin_port = htons(40000);
+		cu_ratelimit_address_key((const struct sockaddr *)&v4, use, out);
+		return;
+	}
+	assert_int_equal(inet_pton(AF_INET6, text, &v6.sin6_addr), 1);
+	v6.sin6_port = htons(40001);
+	cu_ratelimit_address_key((const struct sockaddr *)&v6, use, out);
+}
+
+static bool same(const char *a, const char *b, const char *use_a, const char *use_b)
+{
+	unsigned char ka[CU_RATELIMIT_KEY_LEN], kb[CU_RATELIMIT_KEY_LEN];
+
+	addr_key(a, use_a, ka);
+	addr_key(b, use_b, kb);
+	return !memcmp(ka, kb, sizeof(ka));
+}
+
+static void test_address_keys(void **state)
+{
+	const char *login = CU_RATELIMIT_LOGIN_ADDRESS, *signup = CU_RATELIMIT_SIGNUP_ADDRESS;
+	unsigned char none[CU_RATELIMIT_KEY_LEN], v4[CU_RATELIMIT_KEY_LEN];
+
+	(void)state;
+	assert_true(same("192.0.2.7", "192.0.2.7", login, login));
+	assert_false(same("192.0.2.7", "192.0.2.8", login, login));
+	/* The same client over IPv4 or through an IPv4-mapped socket. */
+	assert_true(same("192.0.2.7", "::ffff:192.0.2.7", login, login));
+	/* One /64 is one client, whatever its lower 64 bits; the next /64 another. */
+	assert_true(same("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", login, login));
+	assert_false(same("2001:db8:1:2::1", "2001:db8:1:3::1", login, login));
+	/* Logins and sign-ups count apart. */
+	assert_false(same("192.0.2.7", "192.0.2.7", login, signup));
+	/* No address: one key, not an IPv4 address of zeros. */
+	cu_ratelimit_address_key(NULL, login, none);
+	addr_key("0.0.0.0", login, v4);
+	assert_memory_not_equal(none, v4, sizeof(v4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +422,7 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_in_different_regions_do_not_meet, setup,
 					    teardown),
+	    cmocka_unit_test(test_address_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
