@@ -136,6 +136,9 @@ class Server:
         set_conf(conf, "security", "argon2_opslimit", "1")
         set_conf(conf, "security", "argon2_memlimit_kib", "8")
         set_conf(conf, "server", "threads", "4")
+        # The suite's concurrency tests all come from 127.0.0.1; the per-address limit has a
+        # server of its own (test_connections.py).
+        set_conf(conf, "server", "connections_per_address", "0")
         # The subcontractor acts under a contract naming the whole policy, in force for
         # centuries: its reads are then the policy's (test_partners.py narrows contracts).
         r = self.cli("subcontractor", "add", "--id", SUBCONTRACT, "--name", "API test trustee",
@@ -173,14 +176,15 @@ class Server:
         assert m, r.stdout
         return m.group(1)
 
-    def start(self):
+    def start(self, env=None):
+        """env: the server's whole environment (None: this process's)."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logf = open(self.log_path, "wb")
         self.errf = open(self.err_path, "wb")
         self.proc = subprocess.Popen(
             [self.binary, "--data", self.data, "serve", "--listen", f"127.0.0.1:{self.port}"],
-            stdout=self.logf, stderr=self.errf, stdin=subprocess.DEVNULL)
+            stdout=self.logf, stderr=self.errf, stdin=subprocess.DEVNULL, env=env)
         deadline = time.time() + 30
         while time.time() < deadline:
             assert self.proc.poll() is None, "the server exited: " + self.stderr()
