@@ -798,12 +798,53 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	}
 }
 
+/*
+ * Whether a libmicrohttpd message may be printed now: at most
+ * CU_MHD_LOG_PER_SECOND a second.  It logs a line for every connection it
+ * refuses (one per connection over connections_per_address, say), so a
+ * client opening connections in a loop would otherwise fill the operator's
+ * log.  *suppressed gets how many were dropped since the last one printed.
+ */
+#define CU_MHD_LOG_PER_SECOND 10
+static bool mhd_log_allowed(unsigned long *suppressed)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static time_t second;
+	static unsigned printed;
+	static unsigned long dropped;
+	struct timespec now;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&mu);
+	if (now.tv_sec != second) {
+		second = now.tv_sec;
+		printed = 0;
+	}
+	ok = printed < CU_MHD_LOG_PER_SECOND;
+	if (ok) {
+		printed++;
+		*suppressed = dropped;
+		dropped = 0;
+	} else {
+		dropped++;
+	}
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
+
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512], out[512];
 	size_t o = 0;
+	unsigned long suppressed = 0;
 
 	(void)cls;
+	if (!mhd_log_allowed(&suppressed))
+		return;
+	if (suppressed)
+		fprintf(stderr, "custodian: http: (%lu more messages not shown: over %d a second)\n",
+			suppressed, CU_MHD_LOG_PER_SECOND);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/*
 	 * libmicrohttpd quotes the URL `like this': a path holds member ids or

@@ -171,6 +171,27 @@ def test_a_body_sent_slowly_is_cut_at_the_deadline(lim):
     assert served_in(lim.base) < 1.0
 
 
+def test_refused_connections_do_not_flood_the_log(lim):
+    """libmicrohttpd logs every connection it refuses; the server prints at most 10 a second."""
+    before = lim.stderr(limit=None).count("connection limit")
+    t = time.time()
+    socks = []
+    try:
+        for _ in range(150):
+            c = socket.socket()
+            c.bind(("127.0.0.4", 0))
+            c.settimeout(2)
+            c.connect(("127.0.0.1", lim.port))
+            socks.append(c)
+        time.sleep(0.3)
+    finally:
+        for c in socks:
+            c.close()
+    took = time.time() - t
+    logged = lim.stderr(limit=None).count("connection limit") - before
+    assert 1 <= logged <= 10 * (int(took) + 2), (logged, took)
+
+
 def test_a_request_in_time_is_answered(lim):
     """The deadline bounds arrival, not work: a request sent whole is answered, and a
     kept-alive connection serves several."""
@@ -214,6 +235,28 @@ FRAMING = {
     "chunked twice": b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
     "an encoding other than chunked": b"Transfer-Encoding: gzip, chunked\r\n",
 }
+
+
+def test_a_refused_body_is_not_read_as_a_request(srv):
+    """The 400 closes the connection: a request hidden in the body is never answered."""
+    hidden = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    c = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    out = b""
+    try:
+        c.sendall(b"POST /v1/members/search HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+                  b"Content-Length: 0\r\n\r\n" % len(hidden) + hidden)
+        while True:       # until the server closes (a timeout here fails the test)
+            b = c.recv(65536)
+            if not b:
+                break
+            out += b
+    except ConnectionResetError:
+        pass
+    finally:
+        c.close()
+    assert out.startswith(b"HTTP/1.1 400 "), out[:100]
+    assert out.count(b"HTTP/1.1 ") == 1 and b'"status":"ok"' not in out, out
 
 
 @pytest.mark.parametrize("name", list(FRAMING))
