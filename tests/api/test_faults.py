@@ -122,3 +122,65 @@ def test_readyz_is_cheap(faulty):
     for _ in range(50):
         assert s.get("/readyz").status_code == 200
     assert batches() - n <= 2 + int(time.time() - t), "more than one probe a second"
+
+
+def test_every_kind_of_write_is_refused_cleanly_on_a_full_disk(faulty):
+    """One of each kind of write (and of audited read): a 503 in the error shape while the
+    disk is full, nothing of any of them afterwards, and each works once the disk is back."""
+    s = faulty
+    assert wait_for(lambda: ready(s), 5)
+    pw = "fault sweep password"
+    m = s.register(s.new_values(survey=True), role=None, password=pw)
+    s.login(m)
+    other = s.new_values()
+    s.remember(other)
+    signup = s.new_values()
+    s.remember(signup)
+    calls = [
+        ("register", lambda: s.post("/v1/members", role="service", json=other)),
+        ("sign up", lambda: s.post("/v1/members", json=dict(signup, password=pw))),
+        ("find", lambda: s.search("email", m.email)),
+        ("read", lambda: s.get(f"/v1/members/{m.id}", role="staff",
+                               params={"purpose": "support"})),
+        ("log in", lambda: s.post("/v1/session", json={"email": m.email, "password": pw})),
+        ("own data", lambda: s.get("/v1/me", member=m)),
+        ("change own data", lambda: s.request("PATCH", "/v1/me", member=m,
+                                              json={"hobbies": "fault-sweep-hobby"})),
+        ("consent", lambda: s.request("PUT", "/v1/me/consents", member=m,
+                                      json={"kind": "cookie", "target": "statistics",
+                                            "granted": False})),
+        ("request", lambda: s.post("/v1/requests", member=m, json={"type": "disclosure"})),
+        ("complaint", lambda: s.post("/v1/complaints", member=m,
+                                     json={"about": "use", "text": "fault-sweep complaint"})),
+    ]
+    head = s.audit_head()
+    with open(s.control, "w") as f:
+        f.write("ENOSPC")
+    got = {}
+    try:
+        assert wait_for(lambda: not ready(s), 5)
+        for name, call in calls:
+            r = call()
+            got[name] = r.status_code
+            if r.status_code == 503:
+                assert_error_body(r)
+                assert_no_personal(s, r.text)
+        assert s.audit_head() == head
+    finally:
+        os.unlink(s.control)
+    assert got == {name: 503 for name, _ in calls}, got
+    assert wait_for(lambda: ready(s), 5)
+    assert s.audit_head() == head
+    # Nothing of them was kept, and each works now.
+    assert s.search("email", other["email"]).status_code == 404
+    assert s.search("email", signup["email"]).status_code == 404
+    r = s.get("/v1/me", member=m)
+    assert r.status_code == 200 and "fault-sweep-hobby" not in r.text
+    expect = {"register": 201, "sign up": 201, "find": 200, "read": 200, "log in": 200,
+              "own data": 200, "change own data": 200, "consent": 200, "request": 201,
+              "complaint": 201}
+    for name, call in calls:
+        r = call()
+        assert r.status_code == expect[name], (name, r.status_code, r.text[:200])
+        if r.status_code == 201 and name in ("register", "sign up"):
+            s.member_ids.add(r.json()["id"])
