@@ -302,7 +302,7 @@ void cu_config_write_default(FILE *f)
 void cu_config_describe(FILE *f)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
-		fprintf(f, "  %-10s %-20s default %-14s %s%s\n", settings[i].section,
+		fprintf(f, "  %-10s %-23s default %-14s %s%s\n", settings[i].section,
 			settings[i].name, *settings[i].def ? settings[i].def : "\"\"",
 			settings[i].help, settings[i].reloadable ? " (reloadable)" : "");
 }
