@@ -591,6 +591,84 @@ static void new_request_id(char out[17])
 	sodium_bin2hex(out, 17, id, sizeof(id));
 }
 
+/*
+ * Marks a request whose query string on_uri refused (too many parameters);
+ * on_request turns it into a request that answers 414.
+ */
+static char too_many_parameters;
+
+/*
+ * The request line has arrived; libmicrohttpd is about to split the query
+ * string into parameters, one record each from the connection's fixed
+ * memory (CU_HEADER_MEMORY).  Some 465 short parameters exhaust it, and
+ * libmicrohttpd 0.9.75 then fails to send even its own error and leaves the
+ * client waiting for the idle timeout.  Count them first: past
+ * CU_QUERY_PARAMS_MAX, cut the query string off where it starts (uri is
+ * libmicrohttpd's own writable buffer, split after this callback returns),
+ * so nothing is parsed, and answer 414 when the headers are in.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	char *query = strchr(uri, '?');
+	size_t n = 1;
+
+	(void)cls;
+	(void)conn;
+	if (!query)
+		return NULL;
+	for (const char *p = query; (p = strchr(p + 1, '&')) != NULL;)
+		if (++n > CU_QUERY_PARAMS_MAX) {
+			query[1] = '\0';
+			return &too_many_parameters;
+		}
+	return NULL;
+}
+
+struct framing {
+	int content_length, transfer_encoding;
+	bool chunked_only;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (!strcasecmp(key, "Content-Length")) {
+		f->content_length++;
+	} else if (!strcasecmp(key, "Transfer-Encoding")) {
+		f->transfer_encoding++;
+		if (!value || strcasecmp(value, "chunked"))
+			f->chunked_only = false;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Whether the headers say one thing about where the body ends: at most one
+ * Content-Length, or one "Transfer-Encoding: chunked" and no Content-Length.
+ * libmicrohttpd 0.9.75 takes the first of two Content-Lengths, and a proxy
+ * in front may take the other: a request smuggled past it (RFC 9112, 6.3).
+ */
+static bool framing_ok(struct MHD_Connection *conn)
+{
+	struct framing f = {0, 0, true};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.transfer_encoding)
+		return f.transfer_encoding == 1 && f.chunked_only && !f.content_length;
+	return f.content_length <= 1;
+}
+
+static cu_conn_deadline *conn_deadline(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -599,7 +677,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	cu_request *r = *con_cls;
 
 	(void)version;
-	if (!r) {
+	if (!r || r == (void *)&too_many_parameters) {
+		bool refused_query = r != NULL;
+
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
@@ -611,6 +691,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		new_request_id(r->request_id);
 		*con_cls = r;
+		/* Refused before the body is read: libmicrohttpd then closes the connection. */
+		if (!framing_ok(conn))
+			return cu_http_reply_code(r, 400, "invalid_framing",
+						  "conflicting Content-Length or Transfer-Encoding "
+						  "headers");
+		if (refused_query)
+			return cu_http_reply_code(r, 414, "too_many_parameters",
+						  "the query string has too many parameters");
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -640,6 +728,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			r->counted = true;
 			atomic_fetch_add(&srv->inflight, 1);
 		}
+		/* Arrived whole: from here on the wait is the server's, not the client's. */
+		cu_deadlines_stop_clock(conn_deadline(conn));
 		return route(r);
 	}
 	/* Resumed after a job: back into the handler that suspended. */
@@ -653,10 +743,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	cu_request *r = *con_cls;
 	double secs;
 
-	(void)conn;
 	(void)toe;
-	if (!r)
+	/* The connection may carry another request: its clock starts now. */
+	cu_deadlines_restart(srv->deadlines, conn_deadline(conn));
+	if (!r || r == (void *)&too_many_parameters) {
+		*con_cls = NULL;
 		return;
+	}
 	secs = since(&r->start);
 	cu_metrics_request(r->route, r->status, secs);
 	if (srv->access_log) {
@@ -689,18 +782,69 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
-	(void)conn;
-	(void)socket_ctx;
-	cu_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+	cu_server *srv = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*socket_ctx = ci ? cu_deadlines_add(srv->deadlines, ci->connect_fd) : NULL;
+		cu_metrics_connection(1);
+	} else {
+		/* Before libmicrohttpd closes the socket: the reaper never sees a reused fd. */
+		cu_deadlines_remove(srv->deadlines, *socket_ctx);
+		*socket_ctx = NULL;
+		cu_metrics_connection(-1);
+	}
+}
+
+/*
+ * Whether a libmicrohttpd message may be printed now: at most
+ * CU_MHD_LOG_PER_SECOND a second.  It logs a line for every connection it
+ * refuses (one per connection over connections_per_address, say), so a
+ * client opening connections in a loop would otherwise fill the operator's
+ * log.  *suppressed gets how many were dropped since the last one printed.
+ */
+#define CU_MHD_LOG_PER_SECOND 10
+static bool mhd_log_allowed(unsigned long *suppressed)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static time_t second;
+	static unsigned printed;
+	static unsigned long dropped;
+	struct timespec now;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&mu);
+	if (now.tv_sec != second) {
+		second = now.tv_sec;
+		printed = 0;
+	}
+	ok = printed < CU_MHD_LOG_PER_SECOND;
+	if (ok) {
+		printed++;
+		*suppressed = dropped;
+		dropped = 0;
+	} else {
+		dropped++;
+	}
+	pthread_mutex_unlock(&mu);
+	return ok;
 }
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512], out[512];
 	size_t o = 0;
+	unsigned long suppressed = 0;
 
 	(void)cls;
+	if (!mhd_log_allowed(&suppressed))
+		return;
+	if (suppressed)
+		fprintf(stderr, "custodian: http: (%lu more messages not shown: over %d a second)\n",
+			suppressed, CU_MHD_LOG_PER_SECOND);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/*
 	 * libmicrohttpd quotes the URL `like this': a path holds member ids or
@@ -934,16 +1078,31 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 			err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
+	rc = cu_deadlines_start(srv->ctx->config.request_timeout_s * 1000u, &srv->deadlines);
+	if (rc) {
+		fprintf(stderr, "custodian: cannot start the request deadline: %s\n",
+			cu_strerror(rc));
+		goto out;
+	}
+	/*
+	 * Connections: at most max_connections, connections_per_address from
+	 * one address (libmicrohttpd closes the one over at once), each with
+	 * request_timeout_seconds to deliver a whole request (deadline.h) and
+	 * CU_IDLE_TIMEOUT_S of silence while its answer is sent.
+	 */
 	srv->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->ctx->config.threads,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CU_HEADER_MEMORY,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)1024, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CU_IDLE_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, srv->ctx->config.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->ctx->config.connections_per_address,
+		MHD_OPTION_END);
 	if (!srv->daemon) {
 		fprintf(stderr, "custodian: cannot listen on '%s': %s\n", listen,
 			errno ? strerror(errno) : "libmicrohttpd refused");
@@ -973,6 +1132,8 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 out:
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	/* After the daemon: no connection is registered or reported closed any more. */
+	cu_deadlines_stop(srv->deadlines);
 	/* Before the writer: a send in flight is abandoned and stays due. */
 	cu_notifier_stop(notifier);
 	/* Before the writer: the writer's last batch is durable in the log either way. */

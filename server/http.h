@@ -6,6 +6,7 @@
 #define CU_HTTP_H
 
 #include "server.h"
+#include "deadline.h"
 
 #include "custodian/sessions.h"
 #include "custodian/tokens.h"
@@ -126,6 +127,7 @@ struct cu_server {
 	volatile bool ready;
 	FILE *access_log;
 	cu_ratelimit limits;
+	cu_deadlines *deadlines;        /* the request-arrival deadline (deadline.h) */
 	char dummy_hash[CU_VAULT_PWHASH_MAX];
 };
 

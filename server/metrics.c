@@ -31,6 +31,7 @@ static _Atomic uint64_t latency_sum_us;
 static _Atomic uint64_t batches[NBATCH + 1];
 static _Atomic uint64_t batch_count, batch_jobs, audit_entries;
 static _Atomic int64_t connections;
+static _Atomic uint64_t deadlines_missed;
 
 void cu_metrics_request(int route, int status, double seconds)
 {
@@ -70,6 +71,11 @@ void cu_metrics_batch(size_t jobs, size_t entries)
 void cu_metrics_connection(int delta)
 {
 	atomic_fetch_add(&connections, delta);
+}
+
+void cu_metrics_deadline_missed(void)
+{
+	atomic_fetch_add(&deadlines_missed, 1);
 }
 
 struct out {
@@ -170,9 +176,14 @@ char *cu_metrics_render(const char *const *methods, const char *const *route_nam
 		"custodian_audit_head_seq %llu\n"
 		"# HELP custodian_open_connections Open HTTP connections.\n"
 		"# TYPE custodian_open_connections gauge\n"
-		"custodian_open_connections %lld\n",
+		"custodian_open_connections %lld\n"
+		"# HELP custodian_request_deadline_missed_total Connections closed because a "
+		"request did not arrive whole within request_timeout_seconds.\n"
+		"# TYPE custodian_request_deadline_missed_total counter\n"
+		"custodian_request_deadline_missed_total %llu\n",
 	    (unsigned long long)atomic_load(&audit_entries), (unsigned long long)audit_head,
-	    (long long)atomic_load(&connections));
+	    (long long)atomic_load(&connections),
+	    (unsigned long long)atomic_load(&deadlines_missed));
 	if (o.failed) {
 		free(o.buf);
 		return NULL;

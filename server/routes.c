@@ -68,10 +68,15 @@ static enum MHD_Result h_healthz(cu_request *r)
 
 static enum MHD_Result h_readyz(cu_request *r)
 {
-	if (r->srv->ready && cu_writer_healthy(r->srv->writer) && cu_http_reader(r->srv))
+	/* A real write through the writer, at most once per CU_WRITER_PROBE_MS (server.h). */
+	if (r->phase == 0 && r->srv->ready && cu_http_reader(r->srv) &&
+	    cu_writer_probe_due(r->srv->writer))
+		return cu_http_wait_writer(r, cu_writer_probe);
+	if (r->srv->ready && cu_writer_ready(r->srv->writer) && cu_http_reader(r->srv))
 		return cu_http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
-	return cu_http_reply_code(r, 503, "not_ready", "the server is starting, stopping or "
-						      "cannot write");
+	return cu_http_reply_code(r, 503, "not_ready",
+				  r->srv->ready ? "the store cannot be written or read"
+						: "the server is starting or stopping");
 }
 
 static enum MHD_Result h_metrics(cu_request *r)

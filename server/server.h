@@ -31,7 +31,13 @@
 #define CU_BODY_MAX (64u * 1024)      /* request body limit */
 #define CU_JSON_DEPTH_MAX 8
 #define CU_HEADER_MEMORY (32u * 1024) /* per-connection memory: headers and all */
+#define CU_IDLE_TIMEOUT_S 30u         /* libmicrohttpd's idle timeout, reset by any byte */
 #define CU_ARENA_MAX (256u * 1024)    /* per-request arena cap */
+/*
+ * Query parameters a request may carry (no route takes more than four);
+ * more is 414, refused before libmicrohttpd spends CU_HEADER_MEMORY on them.
+ */
+#define CU_QUERY_PARAMS_MAX 32
 
 /* ---- per-request arena (freed whole when the request ends) ---- */
 
@@ -80,7 +86,22 @@ CU_WARN_UNUSED cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out);
 CU_WARN_UNUSED cu_result cu_writer_submit(cu_writer *w, cu_job *job);
 /* Drains what is queued, then stops and joins. */
 void cu_writer_stop(cu_writer *w);
+/* Whether the last batch committed (a batch that wrote nothing commits anyway). */
 bool cu_writer_healthy(const cu_writer *w);
+/*
+ * /readyz's probe of the store: a job whose run writes one meta row
+ * (CU_WRITER_PROBE_KEY: the time), so its batch's COMMIT really writes and
+ * syncs the log.  cu_writer_probe_due claims the next probe (true at most
+ * once per CU_WRITER_PROBE_MS, for one caller, who submits the job);
+ * cu_writer_ready is true when the last probe's batch was durable and so
+ * was the last batch of all: a full or read-only disk shows within an
+ * interval, and so does its end, with no client write needed.
+ */
+#define CU_WRITER_PROBE_MS 1000
+#define CU_WRITER_PROBE_KEY "readyz_probe"
+cu_result cu_writer_probe(cu_ctx *ctx, cu_job *job);
+bool cu_writer_probe_due(cu_writer *w);
+bool cu_writer_ready(const cu_writer *w);
 /* The audit chain's committed head, as of the last batch (safe from any thread). */
 uint64_t cu_writer_audit_head(const cu_writer *w);
 /* Hands the writer a new policy, used from its next batch on (SIGHUP). */
@@ -96,6 +117,8 @@ void cu_hasher_stop(cu_hasher *h);
 void cu_metrics_request(int route, int status, double seconds);
 void cu_metrics_batch(size_t jobs, size_t audit_entries);
 void cu_metrics_connection(int delta);
+/* A connection was closed for missing its request deadline (deadline.h). */
+void cu_metrics_deadline_missed(void);
 /* Appends the exposition to buf; returns a malloc'd string. */
 char *cu_metrics_render(const char *const *methods, const char *const *route_names, size_t nroutes,
 			uint64_t audit_head);

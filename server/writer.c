@@ -10,8 +10,11 @@
  */
 #include "server.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BATCH_MAX 4096
 
@@ -25,7 +28,44 @@ struct cu_writer {
 	atomic_bool healthy;
 	_Atomic uint64_t audit_head;     /* the audit chain's committed head, for /metrics */
 	cu_policy *_Atomic next_policy;
+	_Atomic int64_t probe_claimed_ms; /* monotonic; when the last probe was claimed */
+	atomic_bool probe_ok;            /* whether the last probe's batch was durable */
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+cu_result cu_writer_probe(cu_ctx *ctx, cu_job *job)
+{
+	char now[24];
+
+	(void)job;
+	/* A time, not a counter: nothing about members or requests. */
+	snprintf(now, sizeof(now), "%" PRId64, cu_now_us());
+	return cu_store_meta_set(ctx->store, CU_WRITER_PROBE_KEY, now);
+}
+
+bool cu_writer_probe_due(cu_writer *w)
+{
+	int64_t now = now_ms(), last = atomic_load(&w->probe_claimed_ms);
+
+	if (last && now - last < CU_WRITER_PROBE_MS)
+		return false;
+	/* One claimant per interval: the others answer from the last result. */
+	return atomic_compare_exchange_strong(&w->probe_claimed_ms, &last, now);
+}
+
+bool cu_writer_ready(const cu_writer *w)
+{
+	cu_writer *m = (cu_writer *)w;
+
+	return atomic_load(&m->probe_ok) && atomic_load(&m->healthy);
+}
 
 static void run_batch(cu_writer *w, cu_job *jobs)
 {
@@ -66,6 +106,9 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 		}
 	}
 	atomic_store(&w->healthy, rc == CU_OK);
+	for (j = jobs; j; j = j->next)
+		if (j->run == cu_writer_probe)
+			atomic_store(&w->probe_ok, j->rc == CU_OK);
 	atomic_store(&w->audit_head, cu_audit_head_seq(ctx->audit));
 	cu_metrics_batch(n, rc ? 0 : (size_t)(cu_audit_head_seq(ctx->audit) - before));
 	for (j = jobs; j; j = next) {
@@ -120,6 +163,8 @@ cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out)
 	atomic_init(&w->healthy, true);
 	atomic_init(&w->audit_head, cu_audit_head_seq(ctx->audit));
 	atomic_init(&w->next_policy, NULL);
+	atomic_init(&w->probe_claimed_ms, 0);
+	atomic_init(&w->probe_ok, false);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {

@@ -41,6 +41,12 @@ static const struct setting {
 	    "threads that run Argon2id for logins, off the network threads"),
 	NUM("server", session_ttl_minutes, K_UINT, session_ttl_min, "720", 5, 525600, 1,
 	    "lifetime of a member's login session, in minutes"),
+	NUM("server", max_connections, K_UINT, max_connections, "1024", 16, 65536, 0,
+	    "open connections `custodian serve` accepts at once"),
+	NUM("server", connections_per_address, K_UINT, connections_per_address, "64", 0, 65536, 0,
+	    "open connections from one client address at once; 0: no limit (behind a proxy)"),
+	NUM("server", request_timeout_seconds, K_UINT, request_timeout_s, "10", 1, 3600, 0,
+	    "seconds a connection has to deliver a whole request; activity does not extend it"),
 	NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 1,
 	    "Argon2id passes for member passwords"),
 	NUM("security", argon2_memlimit_kib, K_SIZE, argon2_memlimit_kib, "65536", 8,
@@ -298,7 +304,7 @@ void cu_config_write_default(FILE *f)
 void cu_config_describe(FILE *f)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
-		fprintf(f, "  %-10s %-20s default %-14s %s%s\n", settings[i].section,
+		fprintf(f, "  %-10s %-23s default %-14s %s%s\n", settings[i].section,
 			settings[i].name, *settings[i].def ? settings[i].def : "\"\"",
 			settings[i].help, settings[i].reloadable ? " (reloadable)" : "");
 }

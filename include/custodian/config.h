@@ -24,6 +24,9 @@ typedef struct cu_config {
 	unsigned threads;           /* serve: network threads */
 	unsigned session_ttl_min;   /* serve: member session lifetime, minutes */
 	unsigned hash_threads;      /* serve: Argon2id threads */
+	unsigned max_connections;   /* serve: open connections at once */
+	unsigned connections_per_address; /* serve: from one address at once; 0 = no limit */
+	unsigned request_timeout_s; /* serve: seconds to deliver a whole request */
 	unsigned long long argon2_opslimit;
 	size_t argon2_memlimit_kib;
 	unsigned signups_per_hour;  /* serve: public sign-ups per client address per hour */

@@ -140,6 +140,9 @@ class Server:
         # The suite signs up ~70 members on the public form from one address; the
         # sign-up limit itself is tested on a server of its own (test_throttle.py).
         set_conf(conf, "security", "signups_per_hour", "1000000")
+        # The suite's concurrency tests all come from 127.0.0.1; the per-address limit has a
+        # server of its own (test_connections.py).
+        set_conf(conf, "server", "connections_per_address", "0")
         # The subcontractor acts under a contract naming the whole policy, in force for
         # centuries: its reads are then the policy's (test_partners.py narrows contracts).
         r = self.cli("subcontractor", "add", "--id", SUBCONTRACT, "--name", "API test trustee",
@@ -177,14 +180,15 @@ class Server:
         assert m, r.stdout
         return m.group(1)
 
-    def start(self):
+    def start(self, env=None):
+        """env: the server's whole environment (None: this process's)."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logf = open(self.log_path, "wb")
         self.errf = open(self.err_path, "wb")
         self.proc = subprocess.Popen(
             [self.binary, "--data", self.data, "serve", "--listen", f"127.0.0.1:{self.port}"],
-            stdout=self.logf, stderr=self.errf, stdin=subprocess.DEVNULL)
+            stdout=self.logf, stderr=self.errf, stdin=subprocess.DEVNULL, env=env)
         deadline = time.time() + 30
         while time.time() < deadline:
             assert self.proc.poll() is None, "the server exited: " + self.stderr()

@@ -450,6 +450,20 @@ C("http: chunked body over 64 KiB", "POST", "/v1/members", 413, "too_large",
       b"Transfer-Encoding: chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" +
       b"".join(b"4000\r\n" + b" " * 0x4000 + b"\r\n" for _ in range(5)) + b"0\r\n\r\n")
 
+_SMUGGLE = b'{"name":"Smuggle Person","email":"smuggle-cl@leak-example.org","phone":"+818011119999"}'
+C("http: two different Content-Lengths", "POST", "/v1/members", 400, "invalid_framing",
+  email="smuggle-cl@leak-example.org",
+  raw=b"POST /v1/members HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+      b"Content-Type: application/json\r\nContent-Length: %d\r\nContent-Length: 1\r\n"
+      b"Connection: close\r\n\r\n" % len(_SMUGGLE) + _SMUGGLE)
+C("http: Content-Length and chunked", "POST", "/v1/members", 400, "invalid_framing",
+  email="smuggle-cl@leak-example.org",
+  raw=b"POST /v1/members HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+      b"Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n"
+      b"Connection: close\r\n\r\n%x\r\n" % len(_SMUGGLE) + _SMUGGLE + b"\r\n0\r\n\r\n")
+C("query: 465 parameters", "GET", READ + "?purpose=support&" + "&".join(
+  f"q{i}=1" for i in range(464)), 414, "too_many_parameters", auth="staff")
+
 
 @pytest.fixture(scope="module")
 def victim(srv):
