@@ -130,6 +130,8 @@ void cu_http_json_wipe(json_t *j);
 /* Shared by the handlers of every area (routes.c). */
 void cu_http_iso_time(int64_t us, char out[32]);
 enum MHD_Result cu_http_store_unavailable(cu_request *r);
+/* 400 case_invalid: a case reference given that cu_access_case_problem refuses. */
+enum MHD_Result cu_http_reply_case_invalid(cu_request *r);
 /* A writer job's answer: refusals keep their audit entries; server failures undo the job. */
 cu_result cu_http_answer(cu_job *job, cu_result rc);
 /*

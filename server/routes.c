@@ -61,6 +61,17 @@ cu_result cu_http_answer(cu_job *job, cu_result rc)
 	}
 }
 
+enum MHD_Result cu_http_reply_case_invalid(cu_request *r)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg),
+		 "a case reference is 1-%d bytes of one line of text, not blank, without "
+		 "control characters",
+		 CU_CASE_REF_MAX);
+	return cu_http_reply_error(r, CU_ERR_CASE_INVALID, msg, NULL);
+}
+
 /* ---- operator routes ----------------------------------------------------- */
 
 static enum MHD_Result h_healthz(cu_request *r)
@@ -295,6 +306,9 @@ enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char
 
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	/* Refused before the door: nothing is written for a case no one could cite. */
+	if (case_ref && *case_ref && cu_access_case_problem(case_ref))
+		return cu_http_reply_case_invalid(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	memset(st, 0, sizeof(*st));
