@@ -591,6 +591,22 @@ static void new_request_id(char out[17])
 	sodium_bin2hex(out, 17, id, sizeof(id));
 }
 
+/*
+ * libmicrohttpd decodes %00 in the path and the query into a NUL, which
+ * cuts an id or a value short without a trace.  The raw URI is seen here,
+ * once, before it is decoded: one holding %00 (only an encoded NUL spells
+ * that; "%2500" does not) marks the request, whose first context this is,
+ * and on_request refuses it before routing.
+ */
+static char nul_in_uri_mark;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	return uri && strstr(uri, "%00") ? &nul_in_uri_mark : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -599,10 +615,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	cu_request *r = *con_cls;
 
 	(void)version;
-	if (!r) {
+	if (!r || r == (void *)&nul_in_uri_mark) {
+		bool nul = r != NULL;
+
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
+		r->nul_in_uri = nul;
 		r->srv = srv;
 		r->conn = conn;
 		r->url = url;
@@ -640,6 +659,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			r->counted = true;
 			atomic_fetch_add(&srv->inflight, 1);
 		}
+		if (r->nul_in_uri)
+			return cu_http_reply_code(r, 400, "invalid_argument",
+						  "a NUL byte (%00) is not allowed in the path or the "
+						  "query");
 		return route(r);
 	}
 	/* Resumed after a job: back into the handler that suspended. */
@@ -655,8 +678,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	(void)conn;
 	(void)toe;
-	if (!r)
+	if (!r || r == (void *)&nul_in_uri_mark) {
+		*con_cls = NULL;
 		return;
+	}
 	secs = since(&r->start);
 	cu_metrics_request(r->route, r->status, secs);
 	if (srv->access_log) {
@@ -940,6 +965,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->ctx->config.threads,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CU_HEADER_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,

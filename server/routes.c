@@ -108,10 +108,35 @@ static enum MHD_Result h_openapi(cu_request *r)
 
 /* ---- field input --------------------------------------------------------- */
 
+int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json_t *v,
+			const char **out, cu_errors *errs)
+{
+	const cu_policy_field *f = cu_policy_field_find(p, key);
+
+	*out = NULL;
+	if (json_is_string(v)) {
+		*out = json_string_value(v);
+		return 0;
+	}
+	if (json_is_null(v))
+		return 0;
+	/* A number is a value only for a field that holds a number: {"name": 1} is no name. */
+	if (json_is_integer(v) && f && f->kind == CU_FIELD_INTEGER) {
+		char *num = cu_arena_alloc(&r->arena, 32);
+
+		if (!num)
+			return -2;
+		snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		*out = num;
+		return 0;
+	}
+	cu_errors_add(errs, strlen(key) < 40 ? key : "(field)", "malformed");
+	return -1;
+}
+
 /*
- * Turns a JSON object into name/value pairs, skipping `skip` keys.  Strings
- * are borrowed from j; integers are formatted into the arena; null clears.
- * Anything else is a field error.
+ * Turns a JSON object into name/value pairs, skipping `skip` keys, with
+ * cu_http_field_value: a text field takes a string only.
  */
 static int kv_from_json(cu_request *r, json_t *j, const char *const *skip, cu_kv *kv, size_t *n,
 			cu_errors *errs)
@@ -133,20 +158,14 @@ static int kv_from_json(cu_request *r, json_t *j, const char *const *skip, cu_kv
 			return -1;
 		}
 		kv[*n].name = key;
-		if (json_is_string(v)) {
-			kv[*n].value = json_string_value(v);
-		} else if (json_is_integer(v)) {
-			char *num = cu_arena_alloc(&r->arena, 32);
-
-			if (!num)
-				return -1;
-			snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-			kv[*n].value = num;
-		} else if (json_is_null(v)) {
-			kv[*n].value = NULL;
-		} else {
-			cu_errors_add(errs, strlen(key) < 40 ? key : "(field)", "malformed");
+		switch (cu_http_field_value(r, cu_http_policy(r->srv), key, v, &kv[*n].value, errs)) {
+		case 0:
+			break;
+		case -1:
 			bad = 1;
+			break;
+		default:
+			return -1;
 		}
 		(*n)++;
 	}

@@ -375,9 +375,11 @@ C("method: HEAD /healthz", "HEAD", "/healthz", 405, None, allow="GET")
 # ---- unknown routes (404) ------------------------------------------------------------------
 for path in ["/v1/nope", "/v1/members/", "/v1/members/{ID}/extra", "/V1/members", "/v1//members",
              "/", "/v2/members", "/v1/me/", "/v1/services/newsletter/eligibility",
-             "/healthz/", "/v1/audit/verify/x", "/openapi.yaml", "/%00", "/v1/me/exports",
+             "/healthz/", "/v1/audit/verify/x", "/openapi.yaml", "/v1/me/exports",
              "/.env"]:
     C(f"route: {path}", "GET", path, 404, "not_found", auth="officer")
+# An encoded NUL cuts nothing short: refused before routing (test_ids.py covers every position).
+C("route: /%00", "GET", "/%00", 400, "invalid_argument", auth="officer")
 C("route: traversal to the audit", "GET", "/v1/members/../audit", 404, "not_found",
   raw=b"GET /v1/members/../audit HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
       b"Connection: close\r\n\r\n")
