@@ -258,6 +258,13 @@ static int member_show(int argc, char **argv)
 		die_line("expected ID and --purpose P (usage: custodian member show ID --purpose P)");
 		return EXIT_USAGE;
 	}
+	/* The door refuses it too (and audits that); here it is refused before anything is written. */
+	if (case_ref && cu_access_case_problem(case_ref)) {
+		die_line("--case: a case reference is 1-%d bytes of one line of text, not blank, "
+			 "without control characters (%s)",
+			 CU_CASE_REF_MAX, cu_access_case_problem(case_ref));
+		return EXIT_USAGE;
+	}
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
@@ -268,10 +275,15 @@ static int member_show(int argc, char **argv)
 	cu_record_init(&rec);
 	rc = cu_access_read(ctx, &req, &d, &rec);
 	if (rc) {
+		/* What was typed is repeated only if it is of an id's (a name's) form. */
 		if (rc == CU_ERR_PURPOSE_UNKNOWN)
-			die_line("unknown purpose '%s'", purpose);
+			die_line("unknown purpose '%s'",
+				 strspn(purpose, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+						 strlen(purpose)
+					 ? purpose
+					 : CU_AUDIT_MALFORMED);
 		else if (rc == CU_ERR_NOT_FOUND)
-			die_line("no member '%s'", id);
+			die_line("no member '%s'", cu_vault_id_well_formed(id) ? id : CU_AUDIT_MALFORMED);
 		else
 			die_line("refused: %s", cu_strerror(rc));
 		cu_ctx_close(ctx);

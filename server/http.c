@@ -598,6 +598,14 @@ static void new_request_id(char out[17])
 static char too_many_parameters;
 
 /*
+ * Marks a request whose raw URI holds %00.  libmicrohttpd decodes %00 in the
+ * path and the query into a NUL, which cuts an id or a value short without a
+ * trace; only an encoded NUL spells "%00" ("%2500" does not).  on_request
+ * refuses such a request before routing.
+ */
+static char nul_in_uri_mark;
+
+/*
  * The request line has arrived; libmicrohttpd is about to split the query
  * string into parameters, one record each from the connection's fixed
  * memory (CU_HEADER_MEMORY).  Some 465 short parameters exhaust it, and
@@ -614,6 +622,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	(void)cls;
 	(void)conn;
+	if (strstr(uri, "%00"))
+		return &nul_in_uri_mark;
 	if (!query)
 		return NULL;
 	for (const char *p = query; (p = strchr(p + 1, '&')) != NULL;)
@@ -677,12 +687,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	cu_request *r = *con_cls;
 
 	(void)version;
-	if (!r || r == (void *)&too_many_parameters) {
-		bool refused_query = r != NULL;
+	if (!r || r == (void *)&too_many_parameters || r == (void *)&nul_in_uri_mark) {
+		bool refused_query = r == (void *)&too_many_parameters;
+		bool nul = r == (void *)&nul_in_uri_mark;
 
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
+		r->nul_in_uri = nul;
 		r->srv = srv;
 		r->conn = conn;
 		r->url = url;
@@ -730,6 +742,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		/* Arrived whole: from here on the wait is the server's, not the client's. */
 		cu_deadlines_stop_clock(conn_deadline(conn));
+		if (r->nul_in_uri)
+			return cu_http_reply_code(r, 400, "invalid_argument",
+						  "a NUL byte (%00) is not allowed in the path or the "
+						  "query");
 		return route(r);
 	}
 	/* Resumed after a job: back into the handler that suspended. */
@@ -746,7 +762,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	/* The connection may carry another request: its clock starts now. */
 	cu_deadlines_restart(srv->deadlines, conn_deadline(conn));
-	if (!r || r == (void *)&too_many_parameters) {
+	if (!r || r == (void *)&too_many_parameters || r == (void *)&nul_in_uri_mark) {
 		*con_cls = NULL;
 		return;
 	}

@@ -146,6 +146,7 @@ struct cu_request {
 	char *body;
 	size_t body_len;
 	bool body_too_large;
+	bool nul_in_uri;         /* the raw URI held %00: refused before routing */
 	bool counted;            /* in srv->inflight: from routing on (graceful stop waits for it) */
 	int status;
 	struct {
@@ -207,6 +208,17 @@ void cu_http_json_wipe(json_t *j);
 /* Shared by the handlers of every area (routes.c). */
 void cu_http_iso_time(int64_t us, char out[32]);
 enum MHD_Result cu_http_store_unavailable(cu_request *r);
+/*
+ * The value of policy field `key` from JSON v, for the member routes'
+ * bodies: a string (borrowed from v); null (*out NULL: clears); an integer
+ * only for a field of kind integer (formatted into the arena).  Anything
+ * else -- {"name": 1}, an array, an object, a boolean -- adds the field
+ * error "malformed" and returns -1; -2 when the arena is exhausted.
+ */
+int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json_t *v,
+			const char **out, cu_errors *errs);
+/* 400 case_invalid: a case reference given that cu_access_case_problem refuses. */
+enum MHD_Result cu_http_reply_case_invalid(cu_request *r);
 /* A writer job's answer: refusals keep their audit entries; server failures undo the job. */
 cu_result cu_http_answer(cu_job *job, cu_result rc);
 /*

@@ -59,6 +59,17 @@ cu_result cu_http_answer(cu_job *job, cu_result rc)
 	}
 }
 
+enum MHD_Result cu_http_reply_case_invalid(cu_request *r)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg),
+		 "a case reference is 1-%d bytes of one line of text, not blank, without "
+		 "control characters",
+		 CU_CASE_REF_MAX);
+	return cu_http_reply_error(r, CU_ERR_CASE_INVALID, msg, NULL);
+}
+
 /* ---- operator routes ----------------------------------------------------- */
 
 static enum MHD_Result h_healthz(cu_request *r)
@@ -100,10 +111,35 @@ static enum MHD_Result h_openapi(cu_request *r)
 
 /* ---- field input --------------------------------------------------------- */
 
+int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json_t *v,
+			const char **out, cu_errors *errs)
+{
+	const cu_policy_field *f = cu_policy_field_find(p, key);
+
+	*out = NULL;
+	if (json_is_string(v)) {
+		*out = json_string_value(v);
+		return 0;
+	}
+	if (json_is_null(v))
+		return 0;
+	/* A number is a value only for a field that holds a number: {"name": 1} is no name. */
+	if (json_is_integer(v) && f && f->kind == CU_FIELD_INTEGER) {
+		char *num = cu_arena_alloc(&r->arena, 32);
+
+		if (!num)
+			return -2;
+		snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		*out = num;
+		return 0;
+	}
+	cu_errors_add(errs, strlen(key) < 40 ? key : "(field)", "malformed");
+	return -1;
+}
+
 /*
- * Turns a JSON object into name/value pairs, skipping `skip` keys.  Strings
- * are borrowed from j; integers are formatted into the arena; null clears.
- * Anything else is a field error.
+ * Turns a JSON object into name/value pairs, skipping `skip` keys, with
+ * cu_http_field_value: a text field takes a string only.
  */
 static int kv_from_json(cu_request *r, json_t *j, const char *const *skip, cu_kv *kv, size_t *n,
 			cu_errors *errs)
@@ -125,20 +161,14 @@ static int kv_from_json(cu_request *r, json_t *j, const char *const *skip, cu_kv
 			return -1;
 		}
 		kv[*n].name = key;
-		if (json_is_string(v)) {
-			kv[*n].value = json_string_value(v);
-		} else if (json_is_integer(v)) {
-			char *num = cu_arena_alloc(&r->arena, 32);
-
-			if (!num)
-				return -1;
-			snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-			kv[*n].value = num;
-		} else if (json_is_null(v)) {
-			kv[*n].value = NULL;
-		} else {
-			cu_errors_add(errs, strlen(key) < 40 ? key : "(field)", "malformed");
+		switch (cu_http_field_value(r, cu_http_policy(r->srv), key, v, &kv[*n].value, errs)) {
+		case 0:
+			break;
+		case -1:
 			bad = 1;
+			break;
+		default:
+			return -1;
 		}
 		(*n)++;
 	}
@@ -345,6 +375,9 @@ enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char
 
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	/* Refused before the door: nothing is written for a case no one could cite. */
+	if (case_ref && *case_ref && cu_access_case_problem(case_ref))
+		return cu_http_reply_case_invalid(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	memset(st, 0, sizeof(*st));

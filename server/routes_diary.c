@@ -148,7 +148,7 @@ static enum MHD_Result start_read(cu_request *r, const char *member, const char 
 	/* The rules run here, on a reader; allowed or not, the decision is audited first. */
 	st->d.rc = cu_access_diaries_prepare(cu_http_policy(r->srv), reader, &st->req, &st->d,
 					     &st->row, &st->have_row);
-	cu_access_diaries_audit_fill(&st->req, &st->d, &st->au);
+	cu_access_diaries_audit_fill(cu_http_policy(r->srv), &st->req, &st->d, &st->au);
 	return cu_http_wait_writer(r, append_audit);
 }
 
@@ -231,6 +231,9 @@ static enum MHD_Result h_member_diaries(cu_request *r)
 	if (!purpose || !*purpose)
 		return cu_http_reply_code(r, 400, "purpose_required",
 					  "every read names its purpose: ?purpose=...");
+	/* A malformed case is refused here, unwritten (access.h rule 0); none, by the door. */
+	if (case_ref && *case_ref && cu_access_case_problem(case_ref))
+		return cu_http_reply_case_invalid(r);
 	/* No case is refused by the door itself, so that the refusal is audited. */
 	return start_read(r, r->params[0], purpose, case_ref && *case_ref ? case_ref : NULL, true);
 }

@@ -221,24 +221,16 @@ static int read_details(cu_request *r, struct file_state *st, json_t *details,
 				return -1;
 			}
 			st->kv[st->in.nchanges].name = key;
-			if (json_is_string(v)) {
-				st->kv[st->in.nchanges].value = json_string_value(v);
-			} else if (json_is_integer(v)) {
-				char *num = cu_arena_alloc(&r->arena, 32);
-
-				if (!num) {
-					*reply = cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
-					return -1;
-				}
-				snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-				st->kv[st->in.nchanges].value = num;
-			} else if (json_is_null(v)) {
-				st->kv[st->in.nchanges].value = NULL;
-			} else {
-				cu_errors_add(&st->errs, strlen(key) < 40 ? key : "(field)",
-				              "malformed");
+			switch (cu_http_field_value(r, cu_http_policy(r->srv), key, v,
+			                            &st->kv[st->in.nchanges].value, &st->errs)) {
+			case 0:
+				break;
+			case -1:
 				*reply =
 				    cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+				return -1;
+			default:
+				*reply = cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
 				return -1;
 			}
 			st->in.nchanges++;

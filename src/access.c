@@ -10,6 +10,7 @@
 
 #include "record.h"
 #include "text.h"
+#include "custodian/audit.h"
 #include "custodian/consent.h"
 #include "custodian/partners.h"
 #include "custodian/versions.h"
@@ -36,6 +37,77 @@ const char *cu_record_get(const cu_record *r, int field)
 		if (r->v[i].field == field)
 			return r->v[i].value;
 	return NULL;
+}
+
+/* The audit entry's copy of a case reference holds a well-formed one whole. */
+_Static_assert(sizeof(((cu_access_audit *)0)->case_ref) > CU_CASE_REF_MAX,
+	       "a case reference fits its audit copy");
+_Static_assert(sizeof(CU_AUDIT_MALFORMED) <= sizeof(((cu_access_audit *)0)->purpose),
+	       "the marker fits every copy");
+
+/* The code point at p (valid UTF-8, checked before), and its length in *n. */
+static unsigned code_point(const unsigned char *p, int *n)
+{
+	if (p[0] < 0x80) {
+		*n = 1;
+		return p[0];
+	}
+	if (p[0] < 0xe0) {
+		*n = 2;
+		return (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu);
+	}
+	if (p[0] < 0xf0) {
+		*n = 3;
+		return (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+	}
+	*n = 4;
+	return (p[0] & 0x07u) << 18 | (p[1] & 0x3fu) << 12 | (p[2] & 0x3fu) << 6 | (p[3] & 0x3fu);
+}
+
+/* Unicode's space separators (general category Zs). */
+static bool space_cp(unsigned c)
+{
+	return c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	       c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* Characters that end a line or change how the rest reads without being seen. */
+static bool hidden_cp(unsigned c)
+{
+	return (c >= 0x200b && c <= 0x200f) || c == 0x2028 || c == 0x2029 ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+}
+
+const char *cu_access_case_problem(const char *case_ref)
+{
+	const unsigned char *p = (const unsigned char *)case_ref;
+	size_t n = case_ref ? strnlen(case_ref, CU_CASE_REF_MAX + 1) : 0;
+	bool blank = true;
+	const char *why;
+
+	if (n == 0)
+		return "required";
+	if (n > CU_CASE_REF_MAX)
+		return "too_long";
+	why = cu_text_check(case_ref, n, "");
+	if (why)
+		return why;
+	for (size_t i = 0; i < n;) {
+		int len;
+		unsigned c = code_point(p + i, &len);
+
+		if (hidden_cp(c))
+			return "malformed";
+		blank &= space_cp(c);
+		i += (size_t)len;
+	}
+	return blank ? "blank" : NULL;
+}
+
+/* Whether the audit may name this purpose: "self" or one the policy knows. */
+static bool known_purpose(const cu_policy *p, const char *purpose)
+{
+	return purpose && (!strcmp(purpose, "self") || cu_policy_purpose_find(p, purpose));
 }
 
 static void deny(cu_access_decision *d, cu_result rc, const char *why)
@@ -182,6 +254,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 			deny(d, CU_ERR_AGGREGATE_ONLY, "purpose allows aggregates only");
 			return;
 		}
+		/* Rule 5; a case given was checked by rule 0 (check_request). */
 		if (pp->requires_case && (!req->case_ref || !*req->case_ref)) {
 			deny(d, CU_ERR_CASE_REQUIRED, "purpose requires a case reference");
 			return;
@@ -277,9 +350,7 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 	/* The request's texts were bounded by check_request; these copies cannot truncate. */
 	snprintf(out->actor, sizeof(out->actor), "%s", a && a->name ? a->name : "");
 	snprintf(out->role, sizeof(out->role), "%s", a ? cu_role_name(a->role) : "");
-	snprintf(out->member, sizeof(out->member), "%s", req->member ? req->member : "");
-	snprintf(out->purpose, sizeof(out->purpose), "%s", req->purpose ? req->purpose : "");
-	snprintf(out->case_ref, sizeof(out->case_ref), "%s", req->case_ref ? req->case_ref : "");
+	cu_access_audit_names(p, req->member, req->purpose, req->case_ref, out);
 	e->actor = out->actor;
 	e->role = out->role;
 	e->action = "read";
@@ -289,6 +360,26 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 	e->decision = d->decision ? d->decision : "deny";
 	e->reason = out->reason;
 	e->case_ref = out->case_ref;
+}
+
+void cu_access_audit_names(const cu_policy *p, const char *member, const char *purpose,
+			   const char *case_ref, cu_access_audit *out)
+{
+	if (!member || !*member)
+		out->member[0] = '\0';
+	else
+		snprintf(out->member, sizeof(out->member), "%s",
+			 cu_vault_id_well_formed(member) ? member : CU_AUDIT_MALFORMED);
+	if (!purpose || !*purpose)
+		out->purpose[0] = '\0';
+	else
+		snprintf(out->purpose, sizeof(out->purpose), "%s",
+			 known_purpose(p, purpose) ? purpose : CU_AUDIT_MALFORMED);
+	if (!case_ref || !*case_ref)
+		out->case_ref[0] = '\0';
+	else
+		snprintf(out->case_ref, sizeof(out->case_ref), "%s",
+			 cu_access_case_problem(case_ref) ? CU_AUDIT_MALFORMED : case_ref);
 }
 
 void cu_access_audit_wipe(cu_access_audit *au)
@@ -358,8 +449,9 @@ static cu_result check_request(const cu_access_request *req)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (req->member && strlen(req->member) > 64)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (req->case_ref && strlen(req->case_ref) > 128)
-		return CU_ERR_INVALID_ARGUMENT;
+	/* Rule 0: a case reference given is one a person can cite, whatever the purpose. */
+	if (req->case_ref && *req->case_ref && cu_access_case_problem(req->case_ref))
+		return CU_ERR_CASE_INVALID;
 	return CU_OK;
 }
 
@@ -393,9 +485,10 @@ cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_acces
 	*have_row = false;
 	rc = check_request(req);
 	if (rc) {
-		/* Refused before the door, and audited (the texts truncated) like any denial. */
+		/* Refused before the door, and audited (the bad texts as malformed) like any denial. */
 		d->wanted = req->fields ? (req->fields & cu_policy_all_fields(p)) : cu_policy_all_fields(p);
-		deny(d, rc, "request value too long");
+		deny(d, rc, rc == CU_ERR_CASE_INVALID ? "case reference not well-formed"
+						       : "request value too long");
 		return rc;
 	}
 	decide(p, reader, req, d, row, have_row);

@@ -33,24 +33,11 @@ static cu_result check_request(const cu_diary_request *req)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (req->member && strlen(req->member) > 64)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (req->case_ref && strlen(req->case_ref) > 128)
-		return CU_ERR_INVALID_ARGUMENT;
 	if (req->before && (!*req->before || strlen(req->before) > CU_ID_LEN))
 		return CU_ERR_INVALID_ARGUMENT;
 	if (req->limit > CU_DIARY_PAGE_MAX)
 		return CU_ERR_INVALID_ARGUMENT;
 	return CU_OK;
-}
-
-/* A case reference is something a person can cite: not blank. */
-static bool blank(const char *s)
-{
-	if (!s)
-		return true;
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t')
-			return false;
-	return true;
 }
 
 /*
@@ -150,12 +137,8 @@ static void decide(const cu_policy *p, cu_store *store, const cu_diary_request *
 			return;
 		}
 		/* Whatever the policy file says of the purpose: no case reference, no diary. */
-		if (blank(req->case_ref)) {
+		if (!req->case_ref || !*req->case_ref) {
 			deny(d, CU_ERR_CASE_REQUIRED, "diaries are read only with a case reference");
-			return;
-		}
-		if (cu_diary_text_problem(req->case_ref, strlen(req->case_ref), false)) {
-			deny(d, CU_ERR_INVALID_ARGUMENT, "case reference is not one line of text");
 			return;
 		}
 		why = "allowed by purpose, with a case";
@@ -194,17 +177,21 @@ cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store *reader,
 		return d->rc;
 	}
 	rc = check_request(req);
+	/* Rule 0, as for field reads: a case given is one a person can cite, whoever reads. */
+	if (!rc && req->case_ref && *req->case_ref && cu_access_case_problem(req->case_ref))
+		rc = CU_ERR_CASE_INVALID;
 	if (rc) {
-		/* Refused before the door, and audited (the texts truncated) like any denial. */
-		deny(d, rc, "request value out of range");
+		/* Refused before the door, and audited (the bad texts as malformed) like any denial. */
+		deny(d, rc, rc == CU_ERR_CASE_INVALID ? "case reference not well-formed"
+						       : "request value out of range");
 		return rc;
 	}
 	decide(p, reader, req, d, row, have_row);
 	return d->rc;
 }
 
-void cu_access_diaries_audit_fill(const cu_diary_request *req, const cu_diary_decision *d,
-				  cu_access_audit *out)
+void cu_access_diaries_audit_fill(const cu_policy *p, const cu_diary_request *req,
+				  const cu_diary_decision *d, cu_access_audit *out)
 {
 	const cu_actor *a = req->actor;
 	const char *why = d->reason ? d->reason : "denied";
@@ -219,9 +206,7 @@ void cu_access_diaries_audit_fill(const cu_diary_request *req, const cu_diary_de
 	/* An over-long text was refused by check_request; its copy here is only truncated. */
 	snprintf(out->actor, sizeof(out->actor), "%s", a && a->name ? a->name : "");
 	snprintf(out->role, sizeof(out->role), "%s", a ? cu_role_name(a->role) : "");
-	snprintf(out->member, sizeof(out->member), "%s", req->member ? req->member : "");
-	snprintf(out->purpose, sizeof(out->purpose), "%s", req->purpose ? req->purpose : "");
-	snprintf(out->case_ref, sizeof(out->case_ref), "%s", req->case_ref ? req->case_ref : "");
+	cu_access_audit_names(p, req->member, req->purpose, req->case_ref, out);
 	e->actor = out->actor;
 	e->role = out->role;
 	e->action = "read_diaries";
@@ -327,7 +312,7 @@ static cu_result audit_decision(cu_ctx *ctx, const cu_diary_request *req,
 	cu_access_audit au;
 	cu_result rc;
 
-	cu_access_diaries_audit_fill(req, d, &au);
+	cu_access_diaries_audit_fill(ctx->policy, req, d, &au);
 	rc = cu_tx_begin(ctx);
 	if (rc)
 		return rc;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "custodian/audit.h"
 #include "custodian/consent.h"
 #include "custodian/partners.h"
 #include "text.h"
@@ -54,6 +55,10 @@ static void decide(const cu_policy *p, cu_store *store, const cu_provision_reque
 		deny(d, CU_ERR_INVALID_ARGUMENT, "incomplete request");
 		return;
 	}
+	/* Looked up first, so the audit names a registered third party whatever is refused. */
+	rc = id_form(req->third_party) ? cu_store_third_party_get(store, req->third_party, &tp)
+				       : CU_ERR_INVALID_ARGUMENT;
+	d->registered = rc == CU_OK;
 	if (a->role != CU_ROLE_OFFICER && a->role != CU_ROLE_SERVICE &&
 	    a->role != CU_ROLE_OPERATOR) {
 		deny(d, CU_ERR_FORBIDDEN, "only an officer or a service provides to third parties");
@@ -63,7 +68,6 @@ static void decide(const cu_policy *p, cu_store *store, const cu_provision_reque
 		deny(d, CU_ERR_INVALID_ARGUMENT, "not a third party id");
 		return;
 	}
-	rc = cu_store_third_party_get(store, req->third_party, &tp);
 	if (rc) {
 		deny(d, rc, rc == CU_ERR_NOT_FOUND ? "no such third party" : "store failed");
 		return;
@@ -162,17 +166,17 @@ void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request
 	cu_access_request as_read = {0};
 	size_t n;
 
-	/* The third party names the use; an id not of the registry's form is not repeated. */
+	/* The third party names the use; one not in the registry is not repeated (access.h). */
 	snprintf(purpose, sizeof(purpose), "provision:%s",
-		 id_form(req->third_party) ? req->third_party : "?");
+		 d->registered ? req->third_party : CU_AUDIT_MALFORMED);
 	as_read.actor = req->actor;
-	as_read.purpose = purpose;
 	as_read.member = req->member;
 	as_read.fields = d->wanted;
 	as_read.exception = req->exception;
 	as_read.justification = req->justification;
 	/* The fill copies every text: nothing points into this frame afterwards. */
 	cu_access_audit_fill(p, &as_read, d, au);
+	snprintf(au->purpose, sizeof(au->purpose), "%s", purpose);
 	au->entry.action = "provide";
 
 	memset(prov, 0, sizeof(*prov));

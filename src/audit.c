@@ -18,7 +18,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "custodian/access.h"
 #include "custodian/store.h"
+#include "custodian/store_partner.h"
+#include "custodian/vault.h"
 #include "store_impl.h"
 
 #define DOMAIN     "cu-audit-v1"
@@ -304,6 +307,46 @@ void cu_audit_free(cu_audit *a)
 	free(a);
 }
 
+#define PROVISION_PREFIX "provision:"
+
+/* A policy id: [a-z][a-z0-9_]*, at most CU_POLICY_ID_MAX (policy.c's STR_ID). */
+static bool policy_id_form(const char *s)
+{
+	size_t n = strnlen(s, CU_POLICY_ID_MAX + 1);
+
+	return n > 0 && n <= CU_POLICY_ID_MAX && s[0] >= 'a' && s[0] <= 'z' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/* A registry id (store_partner.h): [a-z0-9_-], 1..CU_PARTNER_ID_MAX. */
+static bool registry_id_form(const char *s)
+{
+	size_t n = strnlen(s, CU_PARTNER_ID_MAX + 1);
+
+	return n > 0 && n <= CU_PARTNER_ID_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+static bool purpose_form(const char *s)
+{
+	const size_t plen = sizeof(PROVISION_PREFIX) - 1;
+
+	if (!strncmp(s, PROVISION_PREFIX, plen))
+		return registry_id_form(s + plen) || !strcmp(s + plen, CU_AUDIT_MALFORMED);
+	return policy_id_form(s);
+}
+
+/* The rule of audit.h: no client-typed text in an id position that is not of an id's form. */
+static void scrub(cu_audit_entry *e)
+{
+	if (e->member && *e->member && !cu_vault_id_well_formed(e->member))
+		e->member = CU_AUDIT_MALFORMED;
+	if (e->purpose && *e->purpose && !purpose_form(e->purpose))
+		e->purpose = CU_AUDIT_MALFORMED;
+	if (e->case_ref && *e->case_ref && cu_access_case_problem(e->case_ref))
+		e->case_ref = CU_AUDIT_MALFORMED;
+}
+
 cu_result cu_audit_append(cu_audit *a, cu_store *store, cu_audit_entry *e)
 {
 	unsigned char hash[CU_AUDIT_HASHBYTES];
@@ -318,6 +361,7 @@ cu_result cu_audit_append(cu_audit *a, cu_store *store, cu_audit_entry *e)
 		return CU_ERR_INTERNAL;
 	if (a->pending_seq >= (uint64_t)INT64_MAX)
 		return CU_ERR_INTERNAL;
+	scrub(e);
 	texts_of(e, t);
 	for (int i = 0; i < NTEXTS; i++)
 		if (strnlen(t[i], TEXT_MAX + 1) > TEXT_MAX)

@@ -151,26 +151,6 @@ static const char *own_member(const cu_actor *actor)
 	return actor && actor->role == CU_ROLE_MEMBER && actor->member ? actor->member : "";
 }
 
-/* An entry id as cu_vault_random_id makes them: CU_ID_LEN base64url characters. */
-static bool well_formed_id(const char *id)
-{
-	size_t n;
-
-	if (!id)
-		return false;
-	n = strnlen(id, CU_ID_LEN + 1);
-	if (n != CU_ID_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return false;
-	}
-	return true;
-}
-
 /* ---- sealing --------------------------------------------------------------- */
 
 /* The sealed parts' field names; each is at most 40 bytes, as the vault requires. */
@@ -286,7 +266,7 @@ cu_result cu_diary_edit(cu_ctx *ctx, const cu_actor *actor, const char *member, 
 	if (rc)
 		return rc;
 	/* No entry has a malformed id: nothing to refuse or to audit. */
-	if (!well_formed_id(id))
+	if (!cu_vault_id_well_formed(id))
 		return CU_ERR_NOT_FOUND;
 	rc = member_key(ctx, member, &dk);
 	if (rc)
@@ -344,7 +324,7 @@ cu_result cu_diary_delete(cu_ctx *ctx, const cu_actor *actor, const char *member
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!is_author(actor, member))
 		return refuse(ctx, actor, "diary_delete", own_member(actor), NULL, CU_ERR_FORBIDDEN);
-	if (!well_formed_id(id))
+	if (!cu_vault_id_well_formed(id))
 		return CU_ERR_NOT_FOUND;
 	snprintf(reason, sizeof(reason), "entry=%s", id);
 	rc = cu_tx_begin(ctx);

@@ -112,7 +112,7 @@ cu_result cu_export_prepare(const cu_policy *p, cu_store *reader, const cu_actor
 		plan->dreq.limit = CU_DIARY_PAGE_MAX;
 		plan->dd.rc = cu_access_diaries_prepare(p, reader, &plan->dreq, &plan->dd,
 		                                        &plan->drow, &plan->have_drow);
-		cu_access_diaries_audit_fill(&plan->dreq, &plan->dd, &plan->dau);
+		cu_access_diaries_audit_fill(p, &plan->dreq, &plan->dd, &plan->dau);
 		plan->rc = plan->d.rc ? plan->d.rc : plan->dd.rc;
 	}
 	snprintf(plan->reason, sizeof(plan->reason), "format=%s%s%s", cu_export_format_name(format),

@@ -8,6 +8,7 @@
  * the sealed bytes without opening them.
  */
 #include "custodian/members.h"
+#include "custodian/audit.h"
 #include "custodian/notify.h"
 
 #include <ctype.h>
@@ -579,8 +580,13 @@ cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpo
 		changed |= (cu_fieldset)1 << cu_policy_field_index(p, kv[i].name);
 	cu_policy_fieldset_format(p, changed, names, sizeof(names));
 	rc = may_change(ctx, actor, purpose, id, changed);
+	/* A purpose the policy does not know is not repeated in the audit (audit.h). */
 	if (rc)
-		return audit_refusal(ctx, actor, "update", id, purpose, names, rc);
+		return audit_refusal(ctx, actor, "update", id,
+				     purpose && *purpose && !cu_policy_purpose_find(p, purpose)
+					     ? CU_AUDIT_MALFORMED
+					     : purpose,
+				     names, rc);
 	how.purpose = actor->role == CU_ROLE_MEMBER ? "self" : purpose;
 	return change(ctx, actor, id, kv, n, changed, names, &how, errs);
 }

@@ -41,6 +41,8 @@ static const struct {
 	[CU_ERR_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405, "method not allowed"},
 	[CU_ERR_RATE_LIMITED] = {"rate_limited", 429, "too many attempts; try again later"},
 	[CU_ERR_CONFIG] = {"config_invalid", 500, "invalid configuration"},
+	[CU_ERR_CASE_INVALID] = {"case_invalid", 400,
+				 "the case reference is blank, too long or not one line of text"},
 };
 
 static int valid(cu_result rc)

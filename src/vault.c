@@ -748,6 +748,21 @@ void cu_vault_random_id(char out[CU_ID_LEN + 1])
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+/* 16 bytes are 128 bits: 21 characters of six, the 22nd of two and four zero bits. */
+_Static_assert(CU_ID_LEN == (16 * 8 + 5) / 6, "an id is 16 bytes in base64url");
+
+bool cu_vault_id_well_formed(const char *s)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789-_";
+
+	if (!s || strnlen(s, CU_ID_LEN + 1) != CU_ID_LEN)
+		return false;
+	if (strspn(s, alphabet) != CU_ID_LEN)
+		return false;
+	return strchr("AQgw", s[CU_ID_LEN - 1]) != NULL;
+}
+
 /* ---- notes and signatures ---------------------------------------------- */
 
 static const char ad_note_prefix[] = "cu-note:";

@@ -19,7 +19,11 @@
  *   3a. a subcontractor's purpose must be one its contract names
  *      -> CU_ERR_PURPOSE_NOT_ALLOWED
  *   4. an aggregate-only purpose never reads one member -> CU_ERR_AGGREGATE_ONLY
- *   5. a purpose that requires a case needs a non-empty case -> CU_ERR_CASE_REQUIRED
+ *   0. (before the rules, whatever the purpose) a case reference given
+ *      that is not well-formed (cu_access_case_problem) -> CU_ERR_CASE_INVALID;
+ *      ids and texts over their sizes -> CU_ERR_INVALID_ARGUMENT
+ *   5. a purpose that requires a case needs a case (NULL or "": none)
+ *      -> CU_ERR_CASE_REQUIRED
  *   6. the member must exist and not be erased -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
  *   7. consent (consent.h, versions.h): a purpose marked consent_required,
  *      or one missing from the policy version the member accepted, needs
@@ -46,6 +50,27 @@
 #include "custodian/result.h"
 #include "custodian/store_consent.h"
 #include "custodian/store_partner.h"
+
+/*
+ * A case reference: what a reader under a purpose that requires a case
+ * (tos_review) cites, e.g. "TOS-2024-0012".  It is recorded in the audit
+ * entry and shown to the member in their access log, so it must be
+ * something a person can read and cite on one line.  Well-formed means:
+ *   - 1..CU_CASE_REF_MAX bytes of valid UTF-8 (no overlongs, surrogates);
+ *   - not blank: something besides spaces (ASCII, no-break, ideographic and
+ *     the other Unicode space separators);
+ *   - no control character (C0 including tab and newline, DEL, C1), no
+ *     line or paragraph separator (U+2028, U+2029), no bidirectional
+ *     control (U+202A..U+202E, U+2066..U+2069) and no zero-width or BOM
+ *     character (U+200B..U+200F, U+FEFF), which would let an entry read
+ *     as something it is not.
+ * Returns NULL when well-formed, else why not: "required" (NULL or ""),
+ * "blank", "too_long", "invalid_utf8" or "malformed".  This is the one
+ * check; every place a case reference enters (the door, the HTTP routes,
+ * the command line, the audit writer) calls it.
+ */
+#define CU_CASE_REF_MAX 128
+const char *cu_access_case_problem(const char *case_ref);
 
 typedef struct cu_actor {
 	const char *name;          /* token name, "operator", or the member id */
@@ -83,6 +108,7 @@ typedef struct cu_access_decision {
 	const char *reason[CU_POLICY_FIELDS_MAX];
 	const char *decision;      /* "allow" | "partial" | "deny" */
 	const char *basis;         /* "purpose", "consent", "exception", "self" (when allowed) */
+	bool registered;           /* a provision's: the third party is in the registry */
 } cu_access_decision;
 
 /* One opened field.  value is NUL-terminated plaintext, wiped by cu_record_wipe. */
@@ -139,14 +165,31 @@ typedef struct cu_access_audit {
 	cu_audit_entry entry;
 	/* purpose: a policy purpose, or "provision:" and a third party id */
 	char actor[128], role[16], member[72], purpose[64];
-	char case_ref[136], fields[1024], reason[1200];
+	char case_ref[CU_CASE_REF_MAX + 1], fields[1024], reason[1200];
 	/* an allowed legal exception: its review, written with the entry */
 	bool exception;
 	char exception_id[CU_ID_LEN + 1], exception_kind[CU_POLICY_ID_MAX + 1];
 	char justification[2048];           /* wiped by cu_access_audit_wipe */
 } cu_access_audit;
+/*
+ * Fills the entry from the request and the decision.  The entry holds no
+ * text a client typed that is not an id or a name the policy knows: a
+ * member that is not a well-formed id (cu_vault_id_well_formed), a purpose
+ * that is neither "self" nor one of p's, and a case reference that is not
+ * well-formed (cu_access_case_problem) are each recorded as
+ * CU_AUDIT_MALFORMED (audit.h), never as typed.  The same holds for the
+ * diary and provision fills below (a third party not in the registry: the
+ * purpose reads "provision:" CU_AUDIT_MALFORMED).
+ */
 void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 			  const cu_access_decision *d, cu_access_audit *out);
+/*
+ * The member, purpose and case of an entry under that rule, into out's
+ * copies: what every fill of the door uses, and what a front end that
+ * audits a refusal before the door should use too.  NULL or "": "".
+ */
+void cu_access_audit_names(const cu_policy *p, const char *member, const char *purpose,
+			   const char *case_ref, cu_access_audit *out);
 /*
  * Writes the entry (and an exception's review, its justification sealed)
  * in one transaction level of ctx: what the writer runs for a read.
@@ -192,9 +235,10 @@ CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
  *      a subcontractor, as for field reads (rules 1a and 3a), only under a
  *      contract in force that names the purpose
  *   4. the purpose must be marked `diaries`      -> CU_ERR_PURPOSE_NOT_ALLOWED
- *   5. a case reference that is not blank, whatever the purpose says
- *      (no case reference, no diary)            -> CU_ERR_CASE_REQUIRED;
- *      one that is not clean one-line UTF-8      -> CU_ERR_INVALID_ARGUMENT
+ *   0. (before the rules, whoever reads) a case reference given that is
+ *      not well-formed (cu_access_case_problem) -> CU_ERR_CASE_INVALID
+ *   5. a case reference, whatever the purpose says
+ *      (no case reference, no diary)            -> CU_ERR_CASE_REQUIRED
  *   6. the member must exist and not be erased  -> CU_ERR_NOT_FOUND / CU_ERR_ERASED
  *   7. what the member agreed to, as for field reads: their consent to the
  *      purpose (consent.h) allows; without it, a purpose marked
@@ -243,8 +287,8 @@ CU_WARN_UNUSED cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store 
 						   const cu_diary_request *req,
 						   cu_diary_decision *d, cu_member_row *row,
 						   bool *have_row);
-void cu_access_diaries_audit_fill(const cu_diary_request *req, const cu_diary_decision *d,
-				  cu_access_audit *out);
+void cu_access_diaries_audit_fill(const cu_policy *p, const cu_diary_request *req,
+				  const cu_diary_decision *d, cu_access_audit *out);
 CU_WARN_UNUSED cu_result cu_access_diaries_open(const cu_vault *v, cu_store *reader,
 						const cu_member_row *row,
 						const cu_diary_request *req, cu_diary_list *out);

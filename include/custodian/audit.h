@@ -55,6 +55,15 @@ typedef struct cu_audit_entry {
 	unsigned char hash[CU_AUDIT_HASHBYTES];
 } cu_audit_entry;
 
+/*
+ * What an entry records in place of a value a client typed into an id
+ * position (a member id, a purpose, a case reference) that is not a
+ * well-formed id or name: that it was malformed, never the value.  Audit
+ * entries cannot be erased, so a refused request must not leave an e-mail
+ * address typed where an id belongs in them.
+ */
+#define CU_AUDIT_MALFORMED "(malformed)"
+
 /* Loads the chain head from the store.  Free with cu_audit_free(). */
 CU_WARN_UNUSED cu_result cu_audit_open(cu_store *store, cu_audit **out);
 /* NULL is a harmless no-op. */
@@ -71,7 +80,16 @@ CU_WARN_UNUSED cu_result cu_audit_sync(cu_audit *a, cu_store *store);
 
 /*
  * Appends `e` inside the caller's open store transaction: assigns seq, time
- * (if 0), prev and hash, and writes the row.  The new head is pending until
+ * (if 0), prev and hash, and writes the row.  Before anything is hashed,
+ * the writer of every entry, whoever built it, replaces with
+ * CU_AUDIT_MALFORMED (and points e's member / purpose / case_ref at it):
+ *   - a member that is neither "" nor a well-formed id (cu_vault_id_well_formed);
+ *   - a purpose that is neither "" nor of a policy id's form ([a-z][a-z0-9_]*,
+ *     at most CU_POLICY_ID_MAX) nor "provision:" and a registry id
+ *     ([a-z0-9_-], at most CU_PARTNER_ID_MAX);
+ *   - a case reference that is neither "" nor well-formed (cu_access_case_problem).
+ * (Whether a purpose of that form is one the policy knows is the door's
+ * check, access.h: the writer does not know the policy.)  The new head is pending until
  * cu_audit_commit() (after the store committed) or cu_audit_rollback().
  * Fails closed: if this fails, the caller must roll back its change.
  */

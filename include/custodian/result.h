@@ -52,6 +52,7 @@ typedef enum cu_result {
 	CU_ERR_METHOD_NOT_ALLOWED = 23,
 	CU_ERR_RATE_LIMITED = 24,     /* too many attempts; try later */
 	CU_ERR_CONFIG = 25,           /* a configuration file failed validation */
+	CU_ERR_CASE_INVALID = 26,     /* a case reference given, not well-formed (access.h) */
 	CU_RESULT_COUNT_              /* not a code: the size of the table */
 } cu_result;
 

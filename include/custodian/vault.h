@@ -31,6 +31,7 @@
 #ifndef CUSTODIAN_VAULT_H
 #define CUSTODIAN_VAULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -168,5 +169,13 @@ CU_WARN_UNUSED cu_result cu_vault_verify_signature(const unsigned char pk[CU_VAU
 /* Random URL-safe ids: 16 random bytes as 22 base64url characters + NUL. */
 #define CU_ID_LEN 22
 void cu_vault_random_id(char out[CU_ID_LEN + 1]);
+/*
+ * Whether s has exactly the form cu_vault_random_id gives: CU_ID_LEN
+ * base64url characters, the last one carrying the 128th bit and four zero
+ * bits (one of "AQgw").  Member, request, complaint, entry and review ids
+ * are of this form; anything else a client types into an id position is
+ * not an id (and is never written to the audit log, audit.h).  NULL: false.
+ */
+bool cu_vault_id_well_formed(const char *s);
 
 #endif

@@ -274,10 +274,11 @@ C("long: purpose 41", "GET", READ + "?purpose=" + "p" * 41, 400, "invalid_argume
   auth="staff", audited=1)
 C("long: purpose 5000", "GET", READ + "?purpose=" + "p" * 5000, 400, "invalid_argument",
   auth="staff", audited=1)
+# A case reference given that is not well-formed is refused before the door: nothing written.
 C("long: case 129", "GET", READ + "?purpose=tos_review&case=" + "c" * 129, 400,
-  "invalid_argument", auth="officer", audited=1)
+  "case_invalid", auth="officer")
 C("long: case 10000", "GET", READ + "?purpose=tos_review&case=" + "c" * 10000, 400,
-  "invalid_argument", auth="officer", audited=1)
+  "case_invalid", auth="officer")
 C("long: id 65", "GET", "/v1/members/" + "A" * 65 + "?purpose=support", 400,
   "invalid_argument", auth="staff", audited=1)
 C("long: id 72", "GET", "/v1/members/" + "A" * 72 + "?purpose=support", 404, "not_found",
@@ -374,9 +375,11 @@ C("method: HEAD /healthz", "HEAD", "/healthz", 405, None, allow="GET")
 # ---- unknown routes (404) ------------------------------------------------------------------
 for path in ["/v1/nope", "/v1/members/", "/v1/members/{ID}/extra", "/V1/members", "/v1//members",
              "/", "/v2/members", "/v1/me/", "/v1/services/newsletter/eligibility",
-             "/healthz/", "/v1/audit/verify/x", "/openapi.yaml", "/%00", "/v1/me/exports",
+             "/healthz/", "/v1/audit/verify/x", "/openapi.yaml", "/v1/me/exports",
              "/.env"]:
     C(f"route: {path}", "GET", path, 404, "not_found", auth="officer")
+# An encoded NUL cuts nothing short: refused before routing (test_ids.py covers every position).
+C("route: /%00", "GET", "/%00", 400, "invalid_argument", auth="officer")
 C("route: traversal to the audit", "GET", "/v1/members/../audit", 404, "not_found",
   raw=b"GET /v1/members/../audit HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
       b"Connection: close\r\n\r\n")

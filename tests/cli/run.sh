@@ -314,6 +314,34 @@ check "an aggregate-only purpose never shows one member" \
 run --data "$D" member show no-such-member-id --purpose support
 check "show of an unknown member exits 1 with one line" eval 'status_is 1 && one_error_line'
 
+# A case reference that is blank or not one line is refused before anything is written.
+audit_rows() {
+	python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(c.execute("select count(*) from audit").fetchone()[0])' "$D/custodian.db"
+}
+before=$(audit_rows)
+for bad_case in " " "$(printf '\t')" "$(printf 'CASE-17\nX')" "$(printf '\343\200\200')"; do
+	run --data "$D" member show "$ID" --purpose tos_review --case "$bad_case"
+	check "--case '$(printf '%s' "$bad_case" | od -An -c | tr -s ' ')' is a usage error, one line" \
+		eval 'status_is 2 && one_error_line && stderr_has "--case" && [ ! -s "$OUT" ]'
+done
+check "... and none of them wrote an audit entry" eval '[ "$(audit_rows)" = "$before" ]'
+
+# What is typed where an id or a purpose goes is neither echoed nor audited as typed.
+run --data "$D" member show someone.idleak@example.com --purpose support
+check "show of an e-mail for an id: exit 1, one line, not echoed" \
+	eval 'status_is 1 && one_error_line && ! stderr_has idleak'
+run --data "$D" member show "$ID" --purpose someone.idleak@example.com
+check "show with an e-mail for a purpose: refused, not echoed" \
+	eval 'status_not 0 && one_error_line && ! stderr_has idleak'
+check "the audit holds no typed e-mail (recorded as malformed)" \
+	python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("select * from audit").fetchall()
+assert not any("idleak" in str(v) for r in rows for v in r)
+assert any("(malformed)" in r for r in rows)' "$D/custodian.db"
+
 # ---- CUSTODIAN_DATA ----------------------------------------------------
 
 run_env "$D" member find --email theodora.pemberwick@example.com

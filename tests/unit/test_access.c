@@ -38,7 +38,7 @@ static const cu_kv everything[] = {
 
 struct last {
 	char decision[16], purpose[48], fields[1024], reason[1200], case_ref[64], action[32];
-	char role[32];
+	char role[32], member[48];
 	uint64_t seq;
 };
 
@@ -54,6 +54,7 @@ static int keep_last(void *ud, const cu_audit_entry *e)
 	snprintf(l->case_ref, sizeof(l->case_ref), "%s", e->case_ref);
 	snprintf(l->action, sizeof(l->action), "%s", e->action);
 	snprintf(l->role, sizeof(l->role), "%s", e->role);
+	snprintf(l->member, sizeof(l->member), "%s", e->member);
 	return 0;
 }
 
@@ -323,6 +324,202 @@ static void test_audit_holds_no_values(void **state)
 	cu_test_ctx_free(ctx, dir);
 }
 
+/* The one check of a case reference (access.h). */
+static void test_case_problem(void **state)
+{
+	static const struct {
+		const char *in, *why;
+	} cases[] = {
+		{"TOS-2026-0042", NULL},
+		{"事件 42", NULL},
+		{"a  b", NULL},
+		{" TOS-1 ", NULL},
+		{NULL, "required"},
+		{"", "required"},
+		{" ", "blank"},
+		{"   ", "blank"},
+		{"\xc2\xa0", "blank"},                  /* no-break space */
+		{"\xe3\x80\x80 ", "blank"},             /* ideographic space */
+		{"\t", "malformed"},
+		{"\n", "malformed"},
+		{"TOS-1\nX", "malformed"},
+		{"TOS-1\r", "malformed"},
+		{"TOS\x7f", "malformed"},
+		{"TOS\xc2\x85", "malformed"},           /* NEL, a C1 control */
+		{"TOS\xe2\x80\xa8" "1", "malformed"},   /* line separator */
+		{"TOS\xe2\x80\xae" "1", "malformed"},   /* right-to-left override */
+		{"TOS\xe2\x80\x8b" "1", "malformed"},   /* zero-width space */
+		{"\xef\xbb\xbfTOS", "malformed"},       /* BOM */
+		{"TOS\xff", "invalid_utf8"},
+		{"TOS\xc0\xaf", "invalid_utf8"},        /* overlong */
+		{"TOS\xed\xa0\x80", "invalid_utf8"},    /* surrogate */
+	};
+	char at_max[CU_CASE_REF_MAX + 2];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		const char *why = cu_access_case_problem(cases[i].in);
+
+		if (!cases[i].why)
+			assert_null(why);
+		else
+			assert_string_equal(why ? why : "(ok)", cases[i].why);
+	}
+	memset(at_max, 'C', CU_CASE_REF_MAX);
+	at_max[CU_CASE_REF_MAX] = '\0';
+	assert_null(cu_access_case_problem(at_max));
+	at_max[CU_CASE_REF_MAX] = 'C';
+	at_max[CU_CASE_REF_MAX + 1] = '\0';
+	assert_string_equal(cu_access_case_problem(at_max), "too_long");
+}
+
+/* An id is what cu_vault_random_id gives, and nothing else. */
+static void test_id_well_formed(void **state)
+{
+	static const char *const not_ids[] = {
+		NULL, "", "someone@example.com", "AAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAA",
+		"tanaka_hanako_1980x_ab",   /* 22 of the alphabet; its last one carries nonzero bits */
+		"AAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAA A", "AAAAAAAAAAAAAAAAAAAA+A",
+	};
+	char id[CU_ID_LEN + 1];
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		cu_vault_random_id(id);
+		assert_true(cu_vault_id_well_formed(id));
+	}
+	assert_true(cu_vault_id_well_formed("AAAAAAAAAAAAAAAAAAAAAA"));
+	assert_true(cu_vault_id_well_formed("-_-_-_-_-_-_-_-_-_-_-w"));
+	for (size_t i = 0; i < N(not_ids); i++)
+		assert_false(cu_vault_id_well_formed(not_ids[i]));
+}
+
+/*
+ * At the door: a malformed case is refused whatever the purpose (rule 0),
+ * audited, and recorded as malformed; so are a member that is no id and a
+ * purpose the policy does not know.  A front end cannot get around it.
+ */
+static void test_door_keeps_typed_text_out(void **state)
+{
+	static const char *const bad_cases[] = {" ", "\t", "TOS-1\nX", "\xe3\x80\x80", "TOS\xff"};
+	static const char *const purposes[] = {"tos_review", "support"};
+	char *dir, id[CU_ID_LEN + 1];
+	cu_ctx *ctx = cu_test_ctx_new(&dir);
+	cu_actor desk = {"desk", CU_ROLE_STAFF, NULL, NULL};
+	cu_access_decision d;
+	unsigned long long before;
+	cu_record rec;
+	cu_errors errs;
+	struct last l;
+
+	(void)state;
+	cu_errors_init(&errs);
+	assert_int_equal(cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs),
+			 CU_OK);
+	cu_record_init(&rec);
+	for (size_t i = 0; i < N(bad_cases); i++) {
+		for (size_t j = 0; j < N(purposes); j++) {
+			cu_access_request req = {.actor = &desk, .purpose = purposes[j], .member = id,
+						 .case_ref = bad_cases[i]};
+
+			before = cu_test_audit_count(ctx);
+			assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_CASE_INVALID);
+			assert_int_equal(rec.n, 0);
+			assert_int_equal(cu_test_audit_count(ctx), before + 1);
+			l = last_entry(ctx);
+			assert_string_equal(l.decision, "deny");
+			assert_string_equal(l.case_ref, CU_AUDIT_MALFORMED);
+			assert_string_equal(l.purpose, purposes[j]);
+			assert_string_equal(l.member, id);
+			assert_int_equal(strncmp(l.reason, "case_invalid", 12), 0);
+		}
+	}
+	/* A well-formed case is read with, and recorded as given. */
+	{
+		cu_access_request req = {.actor = &desk, .purpose = "tos_review", .member = id,
+					 .case_ref = "TOS-2026-7"};
+
+		assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_OK);
+		cu_record_wipe(&rec);
+		assert_string_equal(last_entry(ctx).case_ref, "TOS-2026-7");
+	}
+	/* An e-mail address where the member id goes; a name where the purpose goes. */
+	{
+		cu_access_request req = {.actor = &desk, .purpose = "support",
+					 .member = "someone@example.com"};
+
+		assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_NOT_FOUND);
+		l = last_entry(ctx);
+		assert_string_equal(l.member, CU_AUDIT_MALFORMED);
+		assert_string_equal(l.purpose, "support");
+		req.member = id;
+		req.purpose = "someone@example.com";
+		assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_PURPOSE_UNKNOWN);
+		l = last_entry(ctx);
+		assert_string_equal(l.member, id);
+		assert_string_equal(l.purpose, CU_AUDIT_MALFORMED);
+		req.purpose = "hanako_tanaka";   /* a policy id's form, in no policy */
+		assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_PURPOSE_UNKNOWN);
+		assert_string_equal(last_entry(ctx).purpose, CU_AUDIT_MALFORMED);
+	}
+	/* Through the three steps a server uses, the fill says the same. */
+	{
+		cu_access_request req = {.actor = &desk, .purpose = "tos_review",
+					 .member = "someone@example.com", .case_ref = "a\nb"};
+		cu_access_audit au;
+		cu_member_row row;
+		bool have_row;
+
+		assert_int_equal(cu_access_prepare(ctx->policy, ctx->store, &req, &d, &row, &have_row),
+				 CU_ERR_CASE_INVALID);
+		assert_false(have_row);
+		cu_access_audit_fill(ctx->policy, &req, &d, &au);
+		assert_string_equal(au.entry.member, CU_AUDIT_MALFORMED);
+		assert_string_equal(au.entry.case_ref, CU_AUDIT_MALFORMED);
+		cu_access_audit_wipe(&au);
+	}
+	cu_test_ctx_free(ctx, dir);
+}
+
+/* Whoever builds an entry, the writer keeps no typed text in an id position (audit.h). */
+static void test_audit_writer_scrubs(void **state)
+{
+	char *dir, id[CU_ID_LEN + 1];
+	cu_ctx *ctx = cu_test_ctx_new(&dir);
+	cu_audit_entry e = {.actor = "desk", .role = "staff", .action = "update",
+			    .member = "someone@example.com", .purpose = "Some One",
+			    .case_ref = "line\nbreak", .decision = "deny", .reason = "forbidden"};
+	struct last l;
+
+	(void)state;
+	assert_int_equal(cu_tx_begin(ctx), CU_OK);
+	assert_int_equal(cu_audit_append(ctx->audit, ctx->store, &e), CU_OK);
+	assert_int_equal(cu_tx_commit(ctx), CU_OK);
+	l = last_entry(ctx);
+	assert_string_equal(l.member, CU_AUDIT_MALFORMED);
+	assert_string_equal(l.purpose, CU_AUDIT_MALFORMED);
+	assert_string_equal(l.case_ref, CU_AUDIT_MALFORMED);
+	/* Ids, purposes and provisions of the right form, and a case one can cite, stay. */
+	cu_vault_random_id(id);
+	e = (cu_audit_entry){.actor = "desk", .role = "staff", .action = "provide", .member = id,
+			     .purpose = "provision:acme-printing", .case_ref = "TOS 7",
+			     .decision = "deny", .reason = "x"};
+	assert_int_equal(cu_tx_begin(ctx), CU_OK);
+	assert_int_equal(cu_audit_append(ctx->audit, ctx->store, &e), CU_OK);
+	assert_int_equal(cu_tx_commit(ctx), CU_OK);
+	l = last_entry(ctx);
+	assert_string_equal(l.member, id);
+	assert_string_equal(l.purpose, "provision:acme-printing");
+	assert_string_equal(l.case_ref, "TOS 7");
+	/* The chain still verifies over what was written. */
+	{
+		cu_audit_report r;
+
+		assert_int_equal(cu_audit_verify(ctx->store, &r, NULL, NULL), CU_OK);
+	}
+	cu_test_ctx_free(ctx, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +528,10 @@ int main(void)
 		cmocka_unit_test(test_denials),
 		cmocka_unit_test(test_no_identifiers_for_research),
 		cmocka_unit_test(test_audit_holds_no_values),
+		cmocka_unit_test(test_case_problem),
+		cmocka_unit_test(test_id_well_formed),
+		cmocka_unit_test(test_door_keeps_typed_text_out),
+		cmocka_unit_test(test_audit_writer_scrubs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,7 +314,8 @@ static void test_other_members_entry_refused(void **state)
 static void test_staff_read_without_case(void **state)
 {
 	struct fx *f = *state;
-	static const char *const no_case[] = {NULL, "", "   ", "\t"};
+	static const char *const no_case[] = {NULL, ""};
+	static const char *const bad_case[] = {"   ", "\t", "TOS\n1", "\xe3\x80\x80", "TOS\xe2\x80\xa8" "1"};
 	char id[CU_ID_LEN + 1];
 	struct last_entry e;
 	cu_diary_list l;
@@ -340,9 +341,18 @@ static void test_staff_read_without_case(void **state)
 			 CU_ERR_CASE_REQUIRED);
 	assert_int_equal(staff_read(f, &cu_test_operator, "tos_review", f->alice, NULL, &l),
 			 CU_ERR_CASE_REQUIRED);
-	/* A case that is not one line of text is not a case. */
-	assert_int_equal(staff_read(f, &desk, "tos_review", f->alice, "TOS\n1", &l),
-			 CU_ERR_INVALID_ARGUMENT);
+	/* A case given that is blank or not one line of text is not a case, nor repeated. */
+	for (size_t i = 0; i < N(bad_case); i++) {
+		unsigned long long before = cu_test_audit_count(f->ctx);
+
+		assert_int_equal(staff_read(f, &desk, "tos_review", f->alice, bad_case[i], &l),
+				 CU_ERR_CASE_INVALID);
+		assert_int_equal(cu_test_audit_count(f->ctx), before + 1);
+		e = last_audit(f->ctx, f->alice);
+		assert_string_equal(e.decision, "deny");
+		assert_string_equal(e.case_ref, CU_AUDIT_MALFORMED);
+		assert_int_equal(strncmp(e.reason, "case_invalid", 12), 0);
+	}
 }
 
 static void test_staff_read_with_case(void **state)
@@ -739,7 +749,7 @@ static void test_prepare_writes_nothing(void **state)
 			 CU_OK);
 	assert_true(have_row);
 	assert_int_equal(cu_test_audit_count(f->ctx), before);
-	cu_access_diaries_audit_fill(&req, &d, &au);
+	cu_access_diaries_audit_fill(f->ctx->policy, &req, &d, &au);
 	assert_string_equal(au.entry.action, "read_diaries");
 	assert_string_equal(au.entry.case_ref, "TOS-6");
 	assert_string_equal(au.entry.decision, "allow");

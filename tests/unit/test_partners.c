@@ -230,11 +230,14 @@ static void test_provision_rules(void **state)
 	/* Staff do not provide; nor does anyone to an unregistered third party. */
 	assert_int_equal(provide(ctx, &staff, "acme-printing", f->id, name, NULL, &rec, &prov),
 			 CU_ERR_FORBIDDEN);
+	assert_string_equal(last_entry(ctx).purpose, "provision:acme-printing");
+	/* A third party not in the registry is not repeated in the audit, whatever its form. */
 	assert_int_equal(provide(ctx, &service, "nobody-kk", f->id, name, NULL, &rec, &prov),
 			 CU_ERR_NOT_FOUND);
+	assert_string_equal(last_entry(ctx).purpose, "provision:" CU_AUDIT_MALFORMED);
 	assert_int_equal(provide(ctx, &service, "Not An Id", f->id, name, NULL, &rec, &prov),
 			 CU_ERR_INVALID_ARGUMENT);
-	assert_string_equal(last_entry(ctx).purpose, "provision:?");
+	assert_string_equal(last_entry(ctx).purpose, "provision:" CU_AUDIT_MALFORMED);
 	/* A field outside the registration refuses the whole provision; none refuses too. */
 	assert_int_equal(provide(ctx, &service, "acme-printing", f->id,
 				 fields_of(ctx, "name", "phone"), NULL, &rec, &prov),
