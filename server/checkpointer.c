@@ -38,6 +38,13 @@ struct cu_checkpointer {
 	const cu_vault *vault;
 	char audit_file[4096];
 	bool audit_failed_last; /* as failed_last, for the audit checkpoints */
+	/*
+	 * The last checkpoint this thread signed: whatever the store and the
+	 * file say later, the chain must still hold it (a cut while the
+	 * server runs, with the store's checkpoints and the file removed too).
+	 */
+	bool have_last;
+	cu_audit_checkpoint last;
 };
 
 /* Sleeps up to ms, or until woken or stopped. */
@@ -73,9 +80,29 @@ static bool is_stopping(cu_checkpointer *c)
 /* Signs the audit head if it moved; a failure is said once (seqs and times only). */
 static void audit_checkpoint(cu_checkpointer *c)
 {
+	unsigned char hash[CU_AUDIT_HASHBYTES];
 	char err[600] = "";
-	cu_result rc = cu_audit_checkpoint_save(c->store, c->vault, c->audit_file, false, NULL,
-						NULL, err, sizeof(err));
+	cu_audit_checkpoint cp;
+	bool found = false, written = false;
+	cu_result rc = CU_OK;
+
+	if (c->have_last && c->last.seq > 0) {
+		rc = cu_store_audit_hash_at(c->store, c->last.seq, hash, &found);
+		if (!rc && (!found || memcmp(hash, c->last.head, CU_AUDIT_HASHBYTES) != 0)) {
+			snprintf(err, sizeof(err),
+				 "entry %llu, signed by this server, is %s: the log was cut or "
+				 "rewritten while it ran; run 'custodian audit verify'",
+				 (unsigned long long)c->last.seq, found ? "another one now" : "gone");
+			rc = CU_ERR_AUDIT_BROKEN;
+		}
+	}
+	if (!rc)
+		rc = cu_audit_checkpoint_save(c->store, c->vault, c->audit_file, false, &cp,
+					      &written, err, sizeof(err));
+	if (written) {
+		c->last = cp;
+		c->have_last = true;
+	}
 
 	if (rc && !c->audit_failed_last)
 		fprintf(stderr, "custodian: audit checkpoint not written: %s\n",

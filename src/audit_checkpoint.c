@@ -500,7 +500,8 @@ static int save_check_line(void *ud, unsigned lineno, const char *line)
  * newer, or disagrees with the chain (then it is evidence, and stays).
  */
 static cu_result save_file(cu_store *s, const cu_vault *v, const char *file,
-                           const cu_audit_checkpoint *cp, char *err, size_t errlen)
+                           const cu_audit_checkpoint *cp, bool recreate, char *err,
+                           size_t errlen)
 {
 	char dir[PATH_MAX_], why[200] = "";
 	struct file_check c = {.s = s, .v = v, .err = why, .errlen = sizeof(why)};
@@ -520,6 +521,20 @@ static cu_result save_file(cu_store *s, const cu_vault *v, const char *file,
 	buf = read_file(file);
 	if (!buf && errno != ENOENT) {
 		snprintf(err, errlen, "cannot read '%s' (%s): kept as it is", file, strerror(errno));
+		rc = CU_ERR_AUDIT_BROKEN;
+		goto out;
+	}
+	if (!buf && !recreate) {
+		/*
+		 * Checkpoints were signed before, so the file was written before:
+		 * deleting it is how a cut is hidden.  Its absence stays visible
+		 * until the operator starts it again (`custodian audit checkpoint`).
+		 */
+		snprintf(err, errlen,
+		         "'%s' is missing although checkpoints were signed before (deleted?): not "
+		         "recreated; run 'custodian audit verify', then 'custodian audit checkpoint' "
+		         "to start it again",
+		         file);
 		rc = CU_ERR_AUDIT_BROKEN;
 		goto out;
 	}
@@ -628,7 +643,7 @@ cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, const char *f
 		*out = cp;
 	if (written)
 		*written = true;
-	return file ? save_file(s, v, file, &cp, err, errlen) : CU_OK;
+	return file ? save_file(s, v, file, &cp, force || !found, err, errlen) : CU_OK;
 }
 
 /* ---- verification -------------------------------------------------------------- */

@@ -108,7 +108,10 @@ CU_WARN_UNUSED cu_result cu_audit_checkpoint_write_file(const char *path,
  * and then replaces `file` (may be NULL: store only) — unless the file
  * holds a checkpoint the chain disagrees with (cut or replaced entries, a
  * bad signature, not a checkpoint at all), which is kept as evidence:
- * CU_ERR_AUDIT_BROKEN with one line in err.  A file holding a newer good
+ * CU_ERR_AUDIT_BROKEN with one line in err.  A missing file is written
+ * only for the first checkpoint of the store or with `force` (the
+ * operator's `custodian audit checkpoint`): once checkpoints were signed,
+ * its absence is evidence too (CU_ERR_AUDIT_BROKEN).  A file holding a newer good
  * checkpoint than this one (another process wrote it) is left as it is.
  * Processes writing the same file take turns (a lock on its directory).
  * *out (may be NULL) receives the checkpoint; *written (may be NULL)

@@ -1285,6 +1285,22 @@ static void test_checkpoint_save_rules(void **state)
 	                                          sizeof(err)),
 	                 CU_OK);
 	assert_true(cu_test_file_has(f->ckfile, "seq=20 "));
+	/*
+	 * The file deleted after checkpoints were signed: not quietly started
+	 * over for whatever the log now holds (a cut would vanish with it) —
+	 * only the operator's forced checkpoint starts it again.
+	 */
+	assert_int_equal(unlink(f->ckfile), 0);
+	append_range(f, 21, 25);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, &written, err,
+	                                          sizeof(err)),
+	                 CU_ERR_AUDIT_BROKEN);
+	assert_non_null(strstr(err, "missing although checkpoints were signed before"));
+	assert_int_equal(access(f->ckfile, F_OK), -1);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err,
+	                                          sizeof(err)),
+	                 CU_OK);
+	assert_true(cu_test_file_has(f->ckfile, "seq=25 "));
 	/* Outside a transaction only. */
 	assert_int_equal(cu_store_begin(f->s), CU_OK);
 	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, NULL, true, NULL, NULL, err,
