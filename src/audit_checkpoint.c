@@ -760,7 +760,8 @@ static cu_result check_loaded(cu_store *s, cu_audit_verify_request *req, const s
 		report(req, &f);
 		return CU_OK;
 	}
-	if (l->n == 0 && required) {
+	/* An emptied file hides a cut as well as a deleted one. */
+	if (l->n == 0 && (required || req->last_seq > 0)) {
 		memset(&f, 0, sizeof(f));
 		f.source = l->path;
 		f.status = CU_AUDIT_CHECKPOINT_MALFORMED;
@@ -832,7 +833,7 @@ cu_result cu_audit_verify_checkpoints(cu_store *s, cu_audit_verify_request *req)
 		memset(&given, 0, sizeof(given));
 	if (rc)
 		goto out;
-	if (!cu_store_in_transaction(s)) {
+	if (!cu_store_in_transaction(s) && !s->in_snapshot) {
 		rc = cu_store_snapshot_begin(s);
 		if (rc)
 			goto out;
