@@ -18,6 +18,7 @@
 
 #include "custodian/access.h"
 #include "custodian/audit.h"
+#include "custodian/audit_checkpoint.h"
 #include "custodian/ctx.h"
 #include "custodian/import.h"
 #include "custodian/members.h"
@@ -73,6 +74,12 @@ static int want_help(int argc, char **argv)
 	return 0;
 }
 
+static void warn_line(const char *line)
+{
+	die_line("%s", line);
+}
+
+/* Every command that appends audit entries leaves a signed checkpoint of them at close. */
 static cu_ctx *open_ctx(void)
 {
 	char err[512] = "";
@@ -83,6 +90,8 @@ static cu_ctx *open_ctx(void)
 		die_line("%s", err[0] ? err : cu_strerror(rc));
 		return NULL;
 	}
+	ctx->audit_checkpoint_at_close = true;
+	ctx->warn = warn_line;
 	return ctx;
 }
 
@@ -354,35 +363,174 @@ static void on_verify_progress(void *ud, uint64_t done, uint64_t total)
 	on_progress(ud, done, total);
 }
 
+/* Bad checkpoint findings in files printed before "... and N more". */
+#define VERIFY_FINDINGS_SHOWN 10
+
+/*
+ * Files' findings are printed as they come; the database's are summed up
+ * as the one that covers most (the longest missing range) and a count, as
+ * it holds one checkpoint every few seconds of writing.
+ */
+struct verify_out {
+	unsigned shown, more;
+	uint64_t store_bad;
+	cu_audit_checkpoint_finding store_worst;
+};
+
+static void on_checkpoint_finding(void *ud, const cu_audit_checkpoint_finding *f)
+{
+	struct verify_out *o = ud;
+
+	if (f->status == CU_AUDIT_CHECKPOINT_GOOD)
+		return;
+	if (!strcmp(f->source, "store")) {
+		if (o->store_bad++ == 0 || f->cp.seq > o->store_worst.cp.seq)
+			o->store_worst = *f;
+		return;
+	}
+	if (o->shown >= VERIFY_FINDINGS_SHOWN) {
+		o->more++;
+		return;
+	}
+	o->shown++;
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	if (f->line)
+		die_line("audit checkpoint in '%s' line %u: %s", f->source, f->line, f->what);
+	else
+		die_line("audit checkpoint file '%s': %s", f->source, f->what);
+}
+
 static int audit_verify(int argc, char **argv)
 {
-	cu_audit_report report;
+	static const struct option opts[] = {{"checkpoint", required_argument, NULL, 'c'},
+					     {NULL, 0, NULL, 0}};
+	cu_audit_verify_request req;
+	struct verify_out out = {0};
+	char own[4096];
 	cu_ctx *ctx;
 	cu_result rc;
+	int c;
 
-	(void)argv;
-	if (argc != 1) {
-		die_line("unexpected argument (usage: custodian audit verify)");
+	memset(&req, 0, sizeof(req));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'c') {
+			req.given_file = optarg;
+			continue;
+		}
+		die_line("unexpected argument '%s' (usage: custodian audit verify "
+			 "[--checkpoint FILE])", argv[optind - 1]);
+		return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		die_line("unexpected argument '%s' (usage: custodian audit verify "
+			 "[--checkpoint FILE])", argv[optind]);
 		return EXIT_USAGE;
 	}
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
-	rc = cu_audit_verify(ctx->store, &report, on_verify_progress, (void *)"verifying");
+	/* Looking writes nothing, not even a checkpoint. */
+	ctx->audit_checkpoint_at_close = false;
+	cu_ctx_audit_checkpoint_path(ctx, own, sizeof(own));
+	req.vault = ctx->vault;
+	req.own_file = own;
+	req.on_finding = on_checkpoint_finding;
+	req.ud = &out;
+	req.progress = on_verify_progress;
+	req.progress_ud = (void *)"verifying";
+	rc = cu_audit_verify_checkpoints(ctx->store, &req);
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	cu_ctx_close(ctx);
-	if (rc == CU_ERR_AUDIT_BROKEN) {
-		die_line("audit chain broken at entry %llu: %s (%llu entries verified before it)",
-			 (unsigned long long)report.broken_seq, report.what,
-			 (unsigned long long)report.checked);
-		return EXIT_NO;
-	}
-	if (rc) {
+	if (rc && rc != CU_ERR_AUDIT_BROKEN) {
 		die_line("audit verify failed: %s", cu_strerror(rc));
 		return EXIT_NO;
 	}
-	printf("audit intact: %llu entries checked\n", (unsigned long long)report.checked);
+	if (req.chain.broken_seq)
+		die_line("audit chain broken at entry %llu: %s (%llu entries verified before it)",
+			 (unsigned long long)req.chain.broken_seq, req.chain.what,
+			 (unsigned long long)req.chain.checked);
+	if (out.more)
+		die_line("... and %u more bad checkpoints in files", out.more);
+	if (out.store_bad == 1)
+		die_line("audit checkpoint in the database: %s", out.store_worst.what);
+	else if (out.store_bad > 1)
+		die_line("audit checkpoints in the database: %llu bad, the furthest: %s",
+			 (unsigned long long)out.store_bad, out.store_worst.what);
+	if (rc)
+		return EXIT_NO;
+	printf("audit intact: %llu entries checked\n", (unsigned long long)req.chain.checked);
+	if (req.covered_seq) {
+		cu_audit_checkpoint cp = {.time_us = req.covered_time_us};
+		char line[CU_AUDIT_CHECKPOINT_LINE_MAX], *t;
+
+		/* The time as the line format writes it. */
+		cu_audit_checkpoint_format(&cp, line);
+		t = strstr(line, " time=");
+		printf("checkpoints: %llu checked, all good; the newest covers entry %llu "
+		       "(signed %.27s)\n",
+		       (unsigned long long)req.checkpoints, (unsigned long long)req.covered_seq,
+		       t ? t + 6 : "?");
+	} else {
+		printf("checkpoints: %llu checked, all good\n", (unsigned long long)req.checkpoints);
+	}
+	return 0;
+}
+
+static int audit_checkpoint(int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+					     {NULL, 0, NULL, 0}};
+	const char *outfile = NULL;
+	cu_audit_checkpoint cp;
+	char own[4096], err[600] = "", line[CU_AUDIT_CHECKPOINT_LINE_MAX];
+	cu_ctx *ctx;
+	cu_result rc;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'o') {
+			outfile = optarg;
+			continue;
+		}
+		die_line("unexpected argument '%s' (usage: custodian audit checkpoint [--out FILE])",
+			 argv[optind - 1]);
+		return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		die_line("unexpected argument '%s' (usage: custodian audit checkpoint [--out FILE])",
+			 argv[optind]);
+		return EXIT_USAGE;
+	}
+	ctx = open_ctx();
+	if (!ctx)
+		return EXIT_NO;
+	ctx->audit_checkpoint_at_close = false; /* this command signs its own */
+	cu_ctx_audit_checkpoint_path(ctx, own, sizeof(own));
+	rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, own, true, &cp, NULL, err,
+				      sizeof(err));
+	cu_ctx_close(ctx);
+	if (rc) {
+		die_line("%s", err[0] ? err : cu_strerror(rc));
+		return EXIT_NO;
+	}
+	if (outfile) {
+		rc = cu_audit_checkpoint_write_file(outfile, &cp);
+		if (rc) {
+			die_line("cannot write '%s': %s", outfile, strerror(errno));
+			return EXIT_NO;
+		}
+		printf("checkpoint of entry %llu written to '%s'\n", (unsigned long long)cp.seq,
+		       outfile);
+		return 0;
+	}
+	cu_audit_checkpoint_format(&cp, line);
+	printf("%s\n", line);
 	return 0;
 }
 
@@ -737,9 +885,17 @@ static const struct command member_commands[] = {
 };
 
 static const struct command audit_commands[] = {
-	{"verify", audit_verify, "custodian audit verify",
-	 "Walks the hash chain; exit 0 with the number of entries when intact, exit 1\n"
-	 "naming the first broken entry otherwise.", NULL},
+	{"verify", audit_verify, "custodian audit verify [--checkpoint FILE]",
+	 "Walks the hash chain and checks it against every signed checkpoint: the file\n"
+	 "audit.checkpoint next to the database, those in the database, and FILE (one\n"
+	 "you kept elsewhere).  Exit 0 with the number of entries when all hold; exit 1\n"
+	 "naming the first broken entry, the missing range of a cut log, or a forged\n"
+	 "checkpoint otherwise.", NULL},
+	{"checkpoint", audit_checkpoint, "custodian audit checkpoint [--out FILE]",
+	 "Signs the audit head now (Ed25519, from the master key), keeps it in the\n"
+	 "database and in audit.checkpoint, and prints it (or writes it to FILE) to be\n"
+	 "kept elsewhere: a log cut later is then named by 'audit verify --checkpoint'.",
+	 NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -2175,7 +2331,8 @@ static const struct command commands[] = {
 	 "The review queue of reads made under a legal exception.", exceptions_commands},
 	{"consent", cmd_consent, "custodian [--data DIR] consent set MEMBER ...",
 	 "Record a consent choice made on paper.", consent_commands},
-	{"audit", cmd_audit, "custodian [--data DIR] audit verify", "Checks the audit chain.",
+	{"audit", cmd_audit, "custodian [--data DIR] audit verify|checkpoint",
+	 "Checks the audit chain against its signed checkpoints; signs one.",
 	 audit_commands},
 	{"notify", cmd_notify, "custodian [--data DIR] notify (deliver|test) ...",
 	 "Deliver due notifications, or queue a test notice.", notify_commands},

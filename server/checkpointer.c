@@ -17,11 +17,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "custodian/audit_checkpoint.h"
 #include "custodian/store.h"
 
 #define INTERVAL_MS 100
+/* Audit checkpoints are signed every this many passes (when the chain moved). */
+#define AUDIT_EVERY_PASSES (CU_AUDIT_CHECKPOINT_INTERVAL_MS / INTERVAL_MS)
+_Static_assert(AUDIT_EVERY_PASSES >= 1, "audit checkpoint interval");
 
 struct cu_checkpointer {
 	cu_store *store;
@@ -30,6 +35,16 @@ struct cu_checkpointer {
 	pthread_cond_t cv;
 	bool stopping, woken;
 	bool failed_last; /* the last pass failed: say so once, not every interval */
+	const cu_vault *vault;
+	char audit_file[4096];
+	bool audit_failed_last; /* as failed_last, for the audit checkpoints */
+	/*
+	 * The last checkpoint this thread signed: whatever the store and the
+	 * file say later, the chain must still hold it (a cut while the
+	 * server runs, with the store's checkpoints and the file removed too).
+	 */
+	bool have_last;
+	cu_audit_checkpoint last;
 };
 
 /* Sleeps up to ms, or until woken or stopped. */
@@ -62,11 +77,49 @@ static bool is_stopping(cu_checkpointer *c)
 	return s;
 }
 
+/* Signs the audit head if it moved; a failure is said once (seqs and times only). */
+static void audit_checkpoint(cu_checkpointer *c)
+{
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+	char err[600] = "";
+	cu_audit_checkpoint cp;
+	bool found = false, written = false;
+	cu_result rc = CU_OK;
+
+	if (c->have_last && c->last.seq > 0) {
+		rc = cu_store_audit_hash_at(c->store, c->last.seq, hash, &found);
+		if (!rc && (!found || memcmp(hash, c->last.head, CU_AUDIT_HASHBYTES) != 0)) {
+			snprintf(err, sizeof(err),
+				 "entry %llu, signed by this server, is %s: the log was cut or "
+				 "rewritten while it ran; run 'custodian audit verify'",
+				 (unsigned long long)c->last.seq, found ? "another one now" : "gone");
+			rc = CU_ERR_AUDIT_BROKEN;
+		}
+	}
+	if (!rc)
+		rc = cu_audit_checkpoint_save(c->store, c->vault, c->audit_file, false, &cp,
+					      &written, err, sizeof(err));
+	if (written) {
+		c->last = cp;
+		c->have_last = true;
+	}
+
+	if (rc && !c->audit_failed_last)
+		fprintf(stderr, "custodian: audit checkpoint not written: %s\n",
+			err[0] ? err : cu_strerror(rc));
+	else if (!rc && c->audit_failed_last)
+		fprintf(stderr, "custodian: audit checkpoints are written again\n");
+	c->audit_failed_last = rc != CU_OK;
+}
+
 static void *checkpointer_main(void *arg)
 {
 	cu_checkpointer *c = arg;
+	unsigned passes = 0;
 
 	while (!is_stopping(c)) {
+		if (++passes % AUDIT_EVERY_PASSES == 0)
+			audit_checkpoint(c);
 		int frames = 0, done = 0;
 		cu_result rc = cu_store_checkpoint_passive(c->store, &frames, &done);
 
@@ -81,16 +134,21 @@ static void *checkpointer_main(void *arg)
 	return NULL;
 }
 
-cu_result cu_checkpointer_start(const char *store_url, cu_checkpointer **out, char *err,
+cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
+				const char *audit_file, cu_checkpointer **out, char *err,
 				size_t errlen)
 {
 	cu_checkpointer *c;
 	cu_result rc;
 
 	*out = NULL;
+	if (!vault || !audit_file || strlen(audit_file) >= sizeof(c->audit_file))
+		return CU_ERR_INVALID_ARGUMENT;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return CU_ERR_NOMEM;
+	c->vault = vault;
+	snprintf(c->audit_file, sizeof(c->audit_file), "%s", audit_file);
 	rc = cu_store_open(store_url, &c->store, err, errlen);
 	if (rc) {
 		free(c);

@@ -16,14 +16,23 @@
 #include <stddef.h>
 
 #include "custodian/result.h"
+#include "custodian/vault.h"
 
 typedef struct cu_checkpointer cu_checkpointer;
 
 /*
  * Opens store_url again and starts the thread: a PASSIVE checkpoint every
- * 100 ms.  err gets one line on failure (no personal data).
+ * 100 ms and, every CU_AUDIT_CHECKPOINT_INTERVAL_MS when the audit chain
+ * moved, a signed checkpoint of its head (audit_checkpoint.h) into the
+ * store and audit_file, signed with `vault` (borrowed; it must outlive the
+ * thread).  Both run here, off the writer and every request: a signature,
+ * one small transaction and a file replaced — a few milliseconds every few
+ * seconds.  The server's last checkpoint, after the writer's last commit,
+ * is cu_ctx_close's (ctx.h).  err gets one line on failure (no personal
+ * data).
  */
-CU_WARN_UNUSED cu_result cu_checkpointer_start(const char *store_url, cu_checkpointer **out,
+CU_WARN_UNUSED cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
+					       const char *audit_file, cu_checkpointer **out,
 					       char *err, size_t errlen);
 /* Asks for a pass now rather than at the end of the interval.  NULL: no-op. */
 void cu_checkpointer_wake(cu_checkpointer *c);

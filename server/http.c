@@ -1009,6 +1009,11 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 }
 
 
+static void warn_line(const char *line)
+{
+	fprintf(stderr, "custodian: %s\n", line);
+}
+
 int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 {
 	cu_server *srv = calloc(1, sizeof(*srv));
@@ -1028,6 +1033,9 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
+	/* The last audit checkpoint: at close, after the writer's last commit. */
+	srv->ctx->audit_checkpoint_at_close = true;
+	srv->ctx->warn = warn_line;
 	if (!listen || !*listen)
 		listen = srv->ctx->config.listen;
 	if (parse_listen(listen, &ss, &sslen)) {
@@ -1081,7 +1089,13 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		goto out;
 	}
 	/* After the writer, on a store handle of its own: it copies what the writer commits. */
-	rc = cu_checkpointer_start(srv->store_url, &checkpointer, err, sizeof(err));
+	{
+		char audit_file[4096];
+
+		cu_ctx_audit_checkpoint_path(srv->ctx, audit_file, sizeof(audit_file));
+		rc = cu_checkpointer_start(srv->store_url, srv->ctx->vault, audit_file,
+					   &checkpointer, err, sizeof(err));
+	}
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the checkpointer: %s\n",
 			err[0] ? err : cu_strerror(rc));

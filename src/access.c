@@ -500,6 +500,7 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 {
 	cu_record_entry ents[CU_POLICY_FIELDS_MAX];
 	char name[CU_POLICY_ID_MAX + 1];
+	cu_fieldset opened = 0;
 	cu_data_key dk;
 	size_t n;
 	cu_result rc;
@@ -523,6 +524,11 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 		/* Withheld fields are never opened; fields a newer policy dropped neither. */
 		if (idx < 0 || !((allowed >> idx) & 1))
 			continue;
+		/* Two entries for one field: only tampering makes that. */
+		if ((opened >> idx) & 1) {
+			rc = CU_ERR_STORE;
+			break;
+		}
 		if (ents[i].sealed_len < CU_VAULT_SEAL_OVERHEAD) {
 			rc = CU_ERR_STORE;
 			break;
@@ -542,7 +548,15 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 		out->v[out->n].value = buf;
 		out->v[out->n].len = len;
 		out->n++;
+		opened |= (cu_fieldset)1 << idx;
 	}
+	/*
+	 * A field the row says holds a value but whose entry was not found: its
+	 * name in the record was altered (names are framing, outside the seal),
+	 * which would otherwise read as "no value".
+	 */
+	if (!rc && (row->present & allowed & ~opened))
+		rc = CU_ERR_STORE;
 	cu_vault_data_key_wipe(&dk);
 	if (rc)
 		cu_record_wipe(out);

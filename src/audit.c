@@ -774,9 +774,9 @@ cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_pro
 	/*
 	 * One consistent view for the count, the walk and the head: otherwise a
 	 * writer committing mid-walk would look like a cut or a forged tail.
-	 * Inside the caller's transaction that view is already given.
+	 * Inside the caller's transaction or snapshot that view is already given.
 	 */
-	if (!cu_store_in_transaction(store)) {
+	if (!cu_store_in_transaction(store) && !store->in_snapshot) {
 		rc = cu_store_snapshot_begin(store);
 		if (rc)
 			return rc;

@@ -3,6 +3,7 @@
  * the store and the audit chain's head in step.
  */
 #include "custodian/ctx.h"
+#include "custodian/audit_checkpoint.h"
 #include "custodian/versions.h"
 
 #include <dirent.h>
@@ -289,6 +290,11 @@ fail:
 	return rc;
 }
 
+void cu_ctx_audit_checkpoint_path(const cu_ctx *ctx, char *out, size_t outlen)
+{
+	join(out, outlen, ctx->dir, CU_AUDIT_CHECKPOINT_FILE);
+}
+
 void cu_ctx_close(cu_ctx *ctx)
 {
 	if (!ctx)
@@ -297,6 +303,21 @@ void cu_ctx_close(cu_ctx *ctx)
 		/* Whatever was left open is undone whole, not one level. */
 		ctx->tx_depth = 1;
 		cu_tx_rollback(ctx);
+	}
+	if (ctx->audit_checkpoint_at_close && ctx->store && ctx->vault) {
+		char path[4096], err[512] = "";
+		cu_result rc;
+
+		cu_ctx_audit_checkpoint_path(ctx, path, sizeof(path));
+		rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, path, false, NULL, NULL, err,
+					      sizeof(err));
+		if (rc && ctx->warn) {
+			char line[600];
+
+			snprintf(line, sizeof(line), "audit checkpoint not written: %s",
+				 err[0] ? err : cu_strerror(rc));
+			ctx->warn(line);
+		}
 	}
 	cu_audit_free(ctx->audit);
 	cu_store_close(ctx->store);

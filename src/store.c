@@ -394,6 +394,52 @@ cu_result cu_store_audit_scan(cu_store *s, uint64_t from, const char *member, cu
 	return rc;
 }
 
+cu_result cu_store_audit_hash_at(cu_store *s, uint64_t seq, unsigned char hash[CU_AUDIT_HASHBYTES],
+                                 bool *found)
+{
+	if (!s || !hash || !found)
+		return CU_ERR_INVALID_ARGUMENT;
+	*found = false;
+	memset(hash, 0, CU_AUDIT_HASHBYTES);
+	if (seq == 0 || seq > (uint64_t)INT64_MAX)
+		return CU_OK;
+	return s->ops->audit_hash_at(s, seq, hash, found);
+}
+
+cu_result cu_store_audit_checkpoint_insert(cu_store *s, const cu_audit_checkpoint *cp)
+{
+	cu_result rc = writable(s);
+
+	if (rc)
+		return rc;
+	if (!cp || cp->seq > (uint64_t)INT64_MAX)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->audit_checkpoint_insert(s, cp);
+}
+
+cu_result cu_store_audit_checkpoint_last(cu_store *s, cu_audit_checkpoint *out, bool *found)
+{
+	if (!s || !out || !found)
+		return CU_ERR_INVALID_ARGUMENT;
+	*found = false;
+	memset(out, 0, sizeof(*out));
+	return s->ops->audit_checkpoint_last(s, out, found);
+}
+
+cu_result cu_store_audit_checkpoint_scan(cu_store *s, cu_store_audit_checkpoint_fn fn, void *ud)
+{
+	cu_result rc;
+
+	if (!s || !fn)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->scanning)
+		return CU_ERR_INTERNAL;
+	s->scanning = true;
+	rc = s->ops->audit_checkpoint_scan(s, fn, ud);
+	s->scanning = false;
+	return rc;
+}
+
 /* ---- tokens and sessions ---- */
 
 static bool terminated(const char *buf, size_t size)

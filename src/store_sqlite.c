@@ -101,6 +101,25 @@ static const char *const migrations[] = {
     cu_sqlite_migration_partner,
     /* 7: requests and complaints (store_sqlite_request.c) */
     cu_sqlite_migration_request,
+
+    /*
+     * 8: signed checkpoints of the audit head (audit_checkpoint.h).  Like
+     * the audit rows, append-only: the triggers stop the accidental kind of
+     * change, the signatures and the copies outside the database the other.
+     */
+    "CREATE TABLE audit_checkpoints ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  seq INTEGER NOT NULL,"
+    "  head BLOB NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  key_id INTEGER NOT NULL,"
+    "  sig BLOB NOT NULL"
+    ");"
+    "CREATE INDEX audit_checkpoints_seq ON audit_checkpoints(seq);"
+    "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints"
+    " BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;"
+    "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
+    " BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -127,6 +146,10 @@ enum stmt {
 	ST_AUDIT_COUNT,
 	ST_AUDIT_SCAN,
 	ST_AUDIT_SCAN_MEMBER,
+	ST_AUDIT_HASH_AT,
+	ST_AUDIT_CKPT_INSERT,
+	ST_AUDIT_CKPT_LAST,
+	ST_AUDIT_CKPT_SCAN,
 	ST_META_GET,
 	ST_META_SET,
 	ST_CHECKPOINT,
@@ -189,6 +212,13 @@ static const char *const sql[ST_COUNT_] = {
     [ST_AUDIT_SCAN_MEMBER] = "SELECT " AUDIT_COLUMNS " FROM audit"
                              " WHERE member = ?2 AND member <> '' AND seq >= ?1"
                              " ORDER BY seq",
+    [ST_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = ?1",
+    [ST_AUDIT_CKPT_INSERT] = "INSERT INTO audit_checkpoints (seq, head, time_us, key_id, sig)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_AUDIT_CKPT_LAST] = "SELECT seq, head, time_us, key_id, sig FROM audit_checkpoints"
+                           " ORDER BY seq DESC, rowid DESC LIMIT 1",
+    [ST_AUDIT_CKPT_SCAN] = "SELECT seq, head, time_us, key_id, sig FROM audit_checkpoints"
+                           " ORDER BY rowid",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -1065,6 +1095,88 @@ static cu_result sqlite_audit_scan(cu_store *s, uint64_t from, const char *membe
 	return r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
 }
 
+static cu_result sqlite_audit_hash_at(cu_store *s, uint64_t seq,
+                                      unsigned char hash[CU_AUDIT_HASHBYTES], bool *found)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_HASH_AT];
+	int r;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		column_hash(st, 0, hash);
+		*found = true;
+	}
+	cu_sqlite_done(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
+static cu_result sqlite_audit_checkpoint_insert(cu_store *s, const cu_audit_checkpoint *cp)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_AUDIT_CKPT_INSERT];
+	cu_result rc = cu_sqlite_tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	b = keep(b, sqlite3_bind_int64(st, 1, (sqlite3_int64)cp->seq));
+	b = keep(b, sqlite3_bind_blob(st, 2, cp->head, CU_AUDIT_HASHBYTES, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 3, cp->time_us));
+	b = keep(b, sqlite3_bind_int64(st, 4, (sqlite3_int64)cp->key_id));
+	b = keep(b, sqlite3_bind_blob(st, 5, cp->sig, CU_VAULT_SIGBYTES, SQLITE_STATIC));
+	return cu_sqlite_run_bound(st, b);
+}
+
+/*
+ * A row as stored.  A blob of the wrong size (only tampering makes one) is
+ * zero-padded or cut, so its signature then fails to verify.
+ */
+static void column_checkpoint(sqlite3_stmt *st, cu_audit_checkpoint *cp)
+{
+	const void *p = sqlite3_column_blob(st, 4);
+	size_t n = (size_t)sqlite3_column_bytes(st, 4);
+
+	memset(cp, 0, sizeof(*cp));
+	cp->seq = (uint64_t)sqlite3_column_int64(st, 0);
+	column_hash(st, 1, cp->head);
+	cp->time_us = sqlite3_column_int64(st, 2);
+	cp->key_id = (uint32_t)sqlite3_column_int64(st, 3);
+	if (p)
+		memcpy(cp->sig, p, n < CU_VAULT_SIGBYTES ? n : CU_VAULT_SIGBYTES);
+}
+
+static cu_result sqlite_audit_checkpoint_last(cu_store *s, cu_audit_checkpoint *out, bool *found)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_CKPT_LAST];
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW) {
+		column_checkpoint(st, out);
+		*found = true;
+	}
+	cu_sqlite_done(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
+static cu_result sqlite_audit_checkpoint_scan(cu_store *s, cu_store_audit_checkpoint_fn fn,
+                                              void *ud)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_CKPT_SCAN];
+	cu_audit_checkpoint cp;
+	int r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		column_checkpoint(st, &cp);
+		if (fn(ud, &cp)) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	cu_sqlite_done(st);
+	return r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
 /* ---- meta ---------------------------------------------------------------- */
 
 static cu_result sqlite_meta_get(cu_store *s, const char *key, char *val, size_t vallen,
@@ -1418,6 +1530,10 @@ static const cu_store_ops sqlite_ops = {
     .audit_last = sqlite_audit_last,
     .audit_count = sqlite_audit_count,
     .audit_scan = sqlite_audit_scan,
+    .audit_hash_at = sqlite_audit_hash_at,
+    .audit_checkpoint_insert = sqlite_audit_checkpoint_insert,
+    .audit_checkpoint_last = sqlite_audit_checkpoint_last,
+    .audit_checkpoint_scan = sqlite_audit_checkpoint_scan,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
     .checkpoint = sqlite_checkpoint,

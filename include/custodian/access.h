@@ -215,7 +215,13 @@ CU_WARN_UNUSED cu_result cu_access_exception_list(cu_store *s, const cu_vault *v
 CU_WARN_UNUSED cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *actor,
 						   const char *id, const char *review);
 
-/* Opens the allowed fields of row into out (cu_record_init'd); nothing else. */
+/*
+ * Opens the allowed fields of row into out (cu_record_init'd); nothing else.
+ * CU_ERR_CRYPTO when the wrapped key or a sealed value does not
+ * authenticate; CU_ERR_STORE for a damaged record — malformed, a field twice,
+ * or a field the row marks present whose entry is not there (its name, which
+ * is framing outside the seal, was altered).  On failure out is empty.
+ */
 CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
 					const cu_member_row *row, cu_fieldset allowed,
 					cu_record *out);

@@ -14,9 +14,10 @@
  * deleting, inserting or reordering any entry breaks the chain at that
  * entry; cu_audit_verify() names the first broken one.  The head (last seq
  * and hash) is also kept in the store's meta table, so cutting entries off
- * the end is caught too.  (Someone who can rewrite the whole database can
- * rewrite the whole chain; anchoring the head outside the database is the
- * operator's job — see docs/architecture.md.)
+ * the end is caught too — unless the meta head is rewritten with them.
+ * Someone who can rewrite the whole database can rewrite the whole chain:
+ * signed checkpoints of the head, kept in and outside the database,
+ * catch both (audit_checkpoint.h).
  *
  * One chain per writer.  A cu_audit is not thread-safe: the process's one
  * writer owns it, and the order of the chain is the commit order.
@@ -126,7 +127,12 @@ typedef struct cu_audit_report {
  * (may be NULL) is called now and then with the count so far.  The hashing
  * runs on a helper thread that the call starts and joins; the store and the
  * callback are used on the caller's thread only, and memory stays about
- * 1 MiB whatever the chain's length.
+ * 1 MiB whatever the chain's length.  Inside the caller's transaction or
+ * read snapshot it checks that view.
+ *
+ * This cannot see entries cut off the end when the head in meta was
+ * rewritten to match: cu_audit_verify_checkpoints (audit_checkpoint.h)
+ * checks the chain against signed checkpoints kept outside the database.
  */
 typedef void (*cu_audit_progress_fn)(void *ud, uint64_t done, uint64_t total);
 CU_WARN_UNUSED cu_result cu_audit_verify(cu_store *store, cu_audit_report *report,

@@ -7,6 +7,8 @@
  *   policy.json      the machine policy in force (policy.h)
  *   master.key       master keys, mode 0600 (vault.h)
  *   custodian.db     the SQLite store (+ -wal, -shm)
+ *   audit.checkpoint the newest signed checkpoint of the audit head
+ *                    (audit_checkpoint.h)
  *
  * Transactions: cu_tx_begin / cu_tx_commit / cu_tx_rollback wrap the store
  * transaction and the audit chain's pending head together, and nest: an
@@ -42,6 +44,15 @@ typedef struct cu_ctx {
 	 * the erased row's old pages do not linger in it (members.h).
 	 */
 	bool checkpoint_due;
+	/*
+	 * Set by a front end that appends entries (the command line, the
+	 * server): cu_ctx_close then signs a checkpoint of the audit head if
+	 * the chain moved since the newest one, into the store and into
+	 * CU_AUDIT_CHECKPOINT_FILE in dir (audit_checkpoint.h).  A failure is
+	 * handed to `warn` (may be NULL) as one line without personal data.
+	 */
+	bool audit_checkpoint_at_close;
+	void (*warn)(const char *line);
 	cu_audit_mark marks[CU_STORE_SAVEPOINTS_MAX + 1];
 } cu_ctx;
 
@@ -58,6 +69,8 @@ CU_WARN_UNUSED cu_result cu_ctx_open(const char *dir, cu_ctx **out,
 				     char *err, size_t errlen);
 /* NULL is a harmless no-op. */
 void cu_ctx_close(cu_ctx *ctx);
+/* The path of DIR's audit checkpoint file into out. */
+void cu_ctx_audit_checkpoint_path(const cu_ctx *ctx, char *out, size_t outlen);
 
 CU_WARN_UNUSED cu_result cu_tx_begin(cu_ctx *ctx);
 CU_WARN_UNUSED cu_result cu_tx_commit(cu_ctx *ctx);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "custodian/audit.h"
+#include "custodian/audit_checkpoint.h"
 #include "custodian/policy.h"
 #include "custodian/result.h"
 #include "custodian/vault.h"
@@ -129,6 +130,26 @@ typedef int (*cu_store_audit_fn)(void *ud, const cu_audit_entry *e);
 CU_WARN_UNUSED cu_result cu_store_audit_scan(cu_store *s, uint64_t from,
 					     const char *member,
 					     cu_store_audit_fn fn, void *ud);
+/* The stored hash of entry seq; *found false (and hash zeros) when there is no such entry. */
+CU_WARN_UNUSED cu_result cu_store_audit_hash_at(cu_store *s, uint64_t seq,
+						unsigned char hash[CU_AUDIT_HASHBYTES],
+						bool *found);
+
+/*
+ * Signed checkpoints of the audit head (audit_checkpoint.h), a table of
+ * their own: insert writes cp as given (inside a transaction); last reads
+ * the one with the highest seq (*found false when none); scan calls fn for
+ * each in the order written (fn returns non-zero to stop; no nesting, as
+ * for the audit scan).  Rows are never updated or deleted.
+ */
+CU_WARN_UNUSED cu_result cu_store_audit_checkpoint_insert(cu_store *s,
+							  const cu_audit_checkpoint *cp);
+CU_WARN_UNUSED cu_result cu_store_audit_checkpoint_last(cu_store *s, cu_audit_checkpoint *out,
+							bool *found);
+typedef int (*cu_store_audit_checkpoint_fn)(void *ud, const cu_audit_checkpoint *cp);
+CU_WARN_UNUSED cu_result cu_store_audit_checkpoint_scan(cu_store *s,
+							cu_store_audit_checkpoint_fn fn,
+							void *ud);
 
 /*
  * Tokens: the credentials of staff, analysts, services, subcontractors,

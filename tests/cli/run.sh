@@ -116,7 +116,7 @@ run --version
 check "--version exits 0" status_is 0
 
 for cmd in init import member "member find" "member show" "member erase" audit \
-	"audit verify" policy "policy check" config token "token create" "token list" \
+	"audit verify" "audit checkpoint" policy "policy check" config token "token create" "token list" \
 	"token revoke" notify "notify deliver" "notify test" third-party "third-party add" \
 	"third-party list" subcontractor "subcontractor add" "subcontractor list" provisions \
 	"provisions purge" requests "requests list" "requests show" "requests decide" \
@@ -482,6 +482,88 @@ check "tampering script ran" test $? -eq 0
 run --data "$D" audit verify
 check "audit verify exits 1 after a row was edited" status_is 1
 check "audit verify names the edited entry" eval 'one_error_line && stderr_has "entry $TAMPER_SEQ"'
+
+# ---- audit checkpoints: a cut log with its head rewritten ----------------
+
+K=$T/ckpt
+CKLINE='^cu-audit-checkpoint-v1 seq=[0-9]+ head=[0-9a-f]{64} time=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z key=[0-9]+ sig=[0-9a-f]{128}$'
+ckseq() { sed -n 's/^cu-audit-checkpoint-v1 seq=\([0-9]*\) .*/\1/p' "$1"; }
+dbmax() {
+	python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("select coalesce(max(seq), 0) from audit").fetchone()[0])' "$K/custodian.db"
+}
+run --data "$K" init
+check "init leaves a signed checkpoint file next to the database" \
+	eval 'status_is 0 && grep -qE "$CKLINE" "$K/audit.checkpoint" && [ "$(wc -l <"$K/audit.checkpoint")" -eq 1 ]'
+check "... covering the whole log" eval '[ "$(ckseq "$K/audit.checkpoint")" = "$(dbmax)" ]'
+check "... mode 0600" eval '[ "$(stat -c %a "$K/audit.checkpoint")" = 600 ]'
+run --data "$K" import "$T/members.csv"
+for _ in 1 2 3; do run --data "$K" member find --email ulrich.vantongeren@example.com; done
+check "a command that appended entries moves the checkpoint to the new head" \
+	eval '[ "$(ckseq "$K/audit.checkpoint")" = "$(dbmax)" ]'
+run --data "$K" audit verify
+check "audit verify reports the checkpoints" \
+	eval 'status_is 0 && grep -qE "^checkpoints: [0-9]+ checked, all good; the newest covers entry $(dbmax) " "$OUT"'
+run --data "$K" audit checkpoint
+check "audit checkpoint prints a signed checkpoint line" \
+	eval 'status_is 0 && grep -qE "$CKLINE" "$OUT" && [ "$(wc -l <"$OUT")" -eq 1 ]'
+run --data "$K" audit checkpoint --out "$T/shipped.ck"
+SHIPPED=$(dbmax)
+check "audit checkpoint --out FILE writes it there" \
+	eval 'status_is 0 && stdout_has "checkpoint of entry $SHIPPED written" && grep -qE "$CKLINE" "$T/shipped.ck"'
+run --data "$K" audit checkpoint --out
+check "audit checkpoint --out without a file is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$K" audit verify --checkpoint "$T/no-such.ck"
+check "audit verify --checkpoint of a missing file fails, naming it" \
+	eval 'status_is 1 && stderr_has "no-such.ck" && stderr_has "cannot read"'
+for _ in 1 2 3 4; do run --data "$K" member find --email ulrich.vantongeren@example.com; done
+SIGNED=$(ckseq "$K/audit.checkpoint")
+CUT=$((SHIPPED - 2))
+cp -a "$K" "$T/ckpt-before"
+# The intruder: drop the guards, cut the last rows, rewrite the head in meta to match.
+python3 - "$K/custodian.db" "$CUT" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+keep = int(sys.argv[2])
+db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+db.execute("DELETE FROM audit WHERE seq > ?", (keep,))
+h = db.execute("SELECT hash FROM audit WHERE seq = ?", (keep,)).fetchone()[0]
+db.execute("UPDATE meta SET value = ? WHERE key = 'audit_head'", (f"{keep}:{h.hex()}",))
+db.commit()
+PY
+check "cutting script ran" test $? -eq 0
+run --data "$K" audit verify
+check "audit verify fails on a cut log whose head was rewritten" status_is 1
+check "... naming the missing range from the checkpoint file" \
+	eval 'stderr_has "entries $((CUT + 1))-$SIGNED missing: the log ends at $CUT but the checkpoint signed at" && stderr_has "audit.checkpoint"'
+check "... and from the checkpoints in the database" \
+	eval 'stderr_has "audit checkpoints in the database:"'
+check "... without a word of personal data" \
+	file_lacks_all "$ERR" "Ulrich" "ulrich.vantongeren@example.com" "Vantongeren"
+# The intruder also cleans the checkpoint table and deletes the file.
+python3 - "$K/custodian.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TRIGGER IF EXISTS audit_checkpoints_no_delete")
+db.execute("DELETE FROM audit_checkpoints WHERE seq > (SELECT max(seq) FROM audit)")
+db.commit()
+PY
+rm -f "$K/audit.checkpoint"
+run --data "$K" audit verify
+check "a deleted checkpoint file is named" \
+	eval 'status_is 1 && stderr_has "no checkpoint file next to the database"'
+run --data "$K" audit verify --checkpoint "$T/shipped.ck"
+check "the shipped checkpoint still names the missing range" \
+	eval 'status_is 1 && stderr_has "entries $((CUT + 1))-$SHIPPED missing: the log ends at $CUT"'
+# A checkpoint file made up without the master key: its signature gives it away.
+sed "s/ seq=[0-9]* / seq=$((CUT + 40)) /" "$T/shipped.ck" >"$T/forged.ck"
+run --data "$K" audit verify --checkpoint "$T/forged.ck"
+check "a checkpoint with a bad signature is reported as forged" \
+	eval 'status_is 1 && stderr_has "forged.ck" && stderr_has "bad signature: forged or altered"'
+# The untouched copy verifies, the shipped checkpoint included.
+run --data "$T/ckpt-before" audit verify --checkpoint "$T/shipped.ck"
+check "the untouched log verifies against the shipped checkpoint" \
+	eval 'status_is 0 && stdout_has "all good"'
 
 # ---- policy ------------------------------------------------------------
 

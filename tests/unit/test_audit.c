@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "custodian/audit.h"
+#include "custodian/audit_checkpoint.h"
 #include "custodian/store.h"
 
 #define N 1000
@@ -31,6 +32,8 @@ struct fx {
 	char path[300];
 	cu_store *s;
 	cu_audit *a;
+	cu_vault *v;            /* checkpoint tests only */
+	char ckfile[300];       /* the checkpoint file "next to the database" */
 };
 
 /* The test directories are flat: the database and its -wal and -shm. */
@@ -51,6 +54,21 @@ static void remove_dir(const char *dir)
 	closedir(d);
 	rmdir(dir);
 }
+/* Whether the file at path holds needle. */
+static bool cu_test_file_has(const char *path, const char *needle)
+{
+	char buf[4096];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (!fp)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
 static void open_store(struct fx *f)
 {
 	char url[320], err[256];
@@ -80,6 +98,7 @@ static int teardown(void **state)
 
 	cu_audit_free(f->a);
 	cu_store_close(f->s);
+	cu_vault_free(f->v);
 	remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -828,6 +847,471 @@ static void test_scan_by_member(void **state)
 	assert_int_equal(c.n, 2);
 }
 
+
+/* ---- signed checkpoints (audit_checkpoint.h) ------------------------------------ */
+
+#define KEY1 "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+
+static int setup_ck(void **state)
+{
+	struct fx *f;
+	char err[128];
+
+	setup(state);
+	f = *state;
+	assert_int_equal(cu_vault_open_text(KEY1, &f->v, err, sizeof(err)), CU_OK);
+	snprintf(f->ckfile, sizeof(f->ckfile), "%s/audit.checkpoint", f->dir);
+	return 0;
+}
+
+/* Signs the head into the store and the file; asserts it was signed. */
+static void save(struct fx *f)
+{
+	char err[512] = "";
+	bool written = false;
+
+	if (cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, &written, err,
+	                             sizeof(err)) != CU_OK)
+		fail_msg("save: %s", err);
+	assert_true(written);
+}
+
+struct findings {
+	int n, bad;
+	cu_audit_checkpoint_finding first_bad_file, first_bad_store;
+	bool file_bad, store_bad;
+};
+
+static void on_finding(void *ud, const cu_audit_checkpoint_finding *fd)
+{
+	struct findings *c = ud;
+
+	c->n++;
+	if (fd->status == CU_AUDIT_CHECKPOINT_GOOD)
+		return;
+	c->bad++;
+	if (strcmp(fd->source, "store") == 0) {
+		if (!c->store_bad)
+			c->first_bad_store = *fd;
+		c->store_bad = true;
+	} else if (!c->file_bad) {
+		c->first_bad_file = *fd;
+		c->file_bad = true;
+	}
+}
+
+static cu_result verify_ck(struct fx *f, const char *given, cu_audit_verify_request *req,
+                           struct findings *c)
+{
+	memset(req, 0, sizeof(*req));
+	memset(c, 0, sizeof(*c));
+	req->vault = f->v;
+	req->own_file = f->ckfile;
+	req->given_file = given;
+	req->on_finding = on_finding;
+	req->ud = c;
+	return cu_audit_verify_checkpoints(f->s, req);
+}
+
+/* Cuts the chain after `keep` and rewrites the meta head to the new last entry. */
+static void cut_and_rewrite_head(struct fx *f, int keep, bool checkpoints_too)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM audit WHERE seq > %d;"
+	         "UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit"
+	         " WHERE seq = %d) WHERE key = 'audit_head';"
+	         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
+	         "%s",
+	         keep, keep,
+	         checkpoints_too ? "DELETE FROM audit_checkpoints WHERE seq > (SELECT max(seq)"
+	                           " FROM audit);"
+	                         : "");
+	tamper(f, sql);
+}
+
+static void test_checkpoint_line_roundtrip_and_strict(void **state)
+{
+	struct fx *f = *state;
+	static const char *const bad[] = {
+	    "",
+	    "cu-audit-checkpoint-v2 seq=1",
+	    /* Each below is the good line with one change, built in the loop. */
+	};
+	cu_audit_checkpoint cp = {.seq = 1234, .time_us = 1796516085511493}, back;
+	char line[CU_AUDIT_CHECKPOINT_LINE_MAX], copy[CU_AUDIT_CHECKPOINT_LINE_MAX + 8];
+	size_t len;
+
+	for (int i = 0; i < CU_AUDIT_HASHBYTES; i++)
+		cp.head[i] = (unsigned char)(i * 7);
+	assert_int_equal(cu_audit_checkpoint_sign(f->v, &cp), CU_OK);
+	assert_int_equal(cp.key_id, 1);
+	cu_audit_checkpoint_format(&cp, line);
+	assert_non_null(strstr(line, " time=2026-12-06T00:14:45.511493Z "));
+	assert_int_equal(cu_audit_checkpoint_parse(line, &back), CU_OK);
+	assert_memory_equal(&back, &cp, sizeof(cp));
+	assert_int_equal(cu_audit_checkpoint_check_signature(f->v, &back), CU_OK);
+	/* A newline (or CRLF) at the end is fine; anything else is not a checkpoint. */
+	snprintf(copy, sizeof(copy), "%s\r\n", line);
+	assert_int_equal(cu_audit_checkpoint_parse(copy, &back), CU_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cu_audit_checkpoint_parse(bad[i], &back), CU_ERR_INVALID_ARGUMENT);
+	snprintf(copy, sizeof(copy), "%s x", line);
+	assert_int_equal(cu_audit_checkpoint_parse(copy, &back), CU_ERR_INVALID_ARGUMENT);
+	snprintf(copy, sizeof(copy), " %s", line);
+	assert_int_equal(cu_audit_checkpoint_parse(copy, &back), CU_ERR_INVALID_ARGUMENT);
+	/*
+	 * Every byte flipped: either no longer a checkpoint, or one whose
+	 * signature fails — never one that verifies.
+	 */
+	len = strlen(line);
+	for (size_t i = 0; i < len; i++) {
+		memcpy(copy, line, len + 1);
+		copy[i] ^= 0x01;
+		if (cu_audit_checkpoint_parse(copy, &back) == CU_OK &&
+		    cu_audit_checkpoint_check_signature(f->v, &back) == CU_OK)
+			fail_msg("byte %zu flipped ('%c' -> '%c'): still a good checkpoint", i,
+			         line[i], copy[i]);
+	}
+	/* A key the vault does not hold: unknown, not good. */
+	back = cp;
+	back.key_id = 7;
+	assert_int_equal(cu_audit_checkpoint_check_signature(f->v, &back), CU_ERR_NOT_FOUND);
+}
+
+/* The defect: rows cut off the end and the head in meta rewritten to match. */
+static void test_checkpoint_names_cut_with_head_rewritten(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_verify_request req;
+	struct findings c;
+	cu_audit_report r;
+	char want[160], shipped[400];
+
+	append_range(f, 1, 1000);
+	save(f);
+	append_range(f, 1001, 1100);
+	save(f);
+	/* The operator ships one away: `custodian audit checkpoint --out`. */
+	snprintf(shipped, sizeof(shipped), "%s/shipped.checkpoint", f->dir);
+	{
+		cu_audit_checkpoint cp;
+
+		assert_int_equal(cu_audit_checkpoint_make(f->s, f->v, &cp), CU_OK);
+		assert_int_equal(cu_audit_checkpoint_write_file(shipped, &cp), CU_OK);
+	}
+	assert_int_equal(verify_ck(f, shipped, &req, &c), CU_OK);
+	assert_int_equal(req.covered_seq, 1100);
+	assert_int_equal(req.bad, 0);
+	assert_int_equal(req.checkpoints, 4); /* the file, the shipped one, two in the store */
+
+	cut_and_rewrite_head(f, 1042, false);
+	/* The chain alone cannot see it: this was the hole. */
+	assert_int_equal(verify(f, &r), CU_OK);
+	assert_int_equal(r.checked, 1042);
+	/* The checkpoints do, and name the missing range. */
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(req.chain.broken_seq, 0);
+	assert_int_equal(req.last_seq, 1042);
+	assert_true(c.file_bad && c.store_bad);
+	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_MISSING);
+	assert_int_equal(c.first_bad_file.cp.seq, 1100);
+	snprintf(want, sizeof(want), "entries 1043-1100 missing: the log ends at 1042 but the "
+	                             "checkpoint signed at ");
+	if (strncmp(c.first_bad_file.what, want, strlen(want)) != 0)
+		fail_msg("what: %s", c.first_bad_file.what);
+	assert_non_null(strstr(c.first_bad_file.what, " covers 1100"));
+	assert_int_equal(c.first_bad_store.status, CU_AUDIT_CHECKPOINT_MISSING);
+	assert_int_equal(req.covered_seq, 1000); /* the one before the cut still holds */
+
+	/* Rewriting the checkpoint table too: the file still names it. */
+	cut_and_rewrite_head(f, 1042, true);
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_false(c.store_bad);
+	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_MISSING);
+
+	/* And deleting the file: its absence is named; a shipped copy names the range. */
+	assert_int_equal(unlink(f->ckfile), 0);
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_ABSENT);
+	assert_int_equal(verify_ck(f, shipped, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(req.bad, 2);
+	assert_int_equal(req.first_bad.status, CU_AUDIT_CHECKPOINT_ABSENT);
+	{
+		/* The shipped file's finding follows the absent one. */
+		struct findings c2;
+
+		memset(&req, 0, sizeof(req));
+		memset(&c2, 0, sizeof(c2));
+		req.vault = f->v;
+		req.given_file = shipped;
+		req.on_finding = on_finding;
+		req.ud = &c2;
+		assert_int_equal(cu_audit_verify_checkpoints(f->s, &req), CU_ERR_AUDIT_BROKEN);
+		assert_int_equal(c2.first_bad_file.status, CU_AUDIT_CHECKPOINT_MISSING);
+		assert_non_null(strstr(c2.first_bad_file.what, "entries 1043-1100 missing"));
+	}
+}
+
+/* A cut chain written on again: the entry at the checkpoint's seq is another one. */
+static void test_checkpoint_cut_and_regrown_differs(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_verify_request req;
+	struct findings c;
+	char err[512] = "", before[CU_AUDIT_CHECKPOINT_LINE_MAX + 2] = "", after[sizeof(before)] = "";
+	FILE *fp;
+
+	append_range(f, 1, 100);
+	save(f);
+	cut_and_rewrite_head(f, 50, true);
+	assert_int_equal(cu_audit_open(f->s, &f->a), CU_OK); /* meta agrees: it opens */
+	{
+		/* Entry 51 other than it was, so every entry after it differs too. */
+		cu_audit_entry e = {.actor = "someone", .role = "staff", .action = "read",
+		                    .decision = "allow", .time_us = 42};
+
+		assert_int_equal(cu_store_begin(f->s), CU_OK);
+		assert_int_equal(cu_audit_append(f->a, f->s, &e), CU_OK);
+		assert_int_equal(e.seq, 51);
+		assert_int_equal(cu_store_commit(f->s), CU_OK);
+		cu_audit_commit(f->a);
+	}
+	append_range(f, 52, 120);
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_DIFFERS);
+	assert_non_null(strstr(c.first_bad_file.what, "entry 100 differs from the checkpoint"));
+	/* Saving keeps the file as evidence: not replaced by the regrown chain's head. */
+	fp = fopen(f->ckfile, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(before, sizeof(before), fp));
+	fclose(fp);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, NULL, err,
+	                                          sizeof(err)),
+	                 CU_ERR_AUDIT_BROKEN);
+	assert_non_null(strstr(err, "kept as evidence"));
+	fp = fopen(f->ckfile, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(after, sizeof(after), fp));
+	fclose(fp);
+	assert_string_equal(before, after);
+}
+
+/* Checkpoints altered in the store or the file are named forged (or of an unknown key). */
+static void test_checkpoint_forged(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_verify_request req;
+	struct findings c;
+	cu_audit_checkpoint cp;
+	cu_vault *other;
+	char err[128], line[CU_AUDIT_CHECKPOINT_LINE_MAX];
+	FILE *fp;
+
+	append_range(f, 1, 100);
+	save(f);
+	/* Each column of the stored row changed: the signature no longer matches. */
+	static const char *const edits[] = {
+	    "UPDATE audit_checkpoints SET seq = seq + 1",
+	    "UPDATE audit_checkpoints SET time_us = time_us + 1",
+	    "UPDATE audit_checkpoints SET head = zeroblob(32)",
+	    "UPDATE audit_checkpoints SET sig = zeroblob(64)",
+	    "UPDATE audit_checkpoints SET sig = x'00'",
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		char sql[256];
+
+		/* Fresh row each time: insert a copy, edit it, check, remove it. */
+		snprintf(sql, sizeof(sql),
+		         "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
+		         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
+		         "CREATE TABLE keep_ck AS SELECT * FROM audit_checkpoints;"
+		         "%s;",
+		         edits[i]);
+		tamper(f, sql);
+		assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+		assert_true(c.store_bad);
+		assert_int_equal(c.first_bad_store.status, CU_AUDIT_CHECKPOINT_FORGED);
+		assert_non_null(strstr(c.first_bad_store.what, "bad signature"));
+		assert_false(c.file_bad);
+		tamper(f, "DELETE FROM audit_checkpoints;"
+		          "INSERT INTO audit_checkpoints SELECT * FROM keep_ck; DROP TABLE keep_ck;");
+	}
+	tamper(f, "UPDATE audit_checkpoints SET key_id = 9");
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(c.first_bad_store.status, CU_AUDIT_CHECKPOINT_UNKNOWN_KEY);
+	tamper(f, "UPDATE audit_checkpoints SET key_id = 1");
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_OK);
+
+	/* A file signed by somebody else's key (id 1 too): forged. */
+	assert_int_equal(cu_vault_open_text("1 2f1e1d1c1b1a191817161514131211100f0e0d0c0b0a"
+	                                    "09080706050403020100\n",
+	                                    &other, err, sizeof(err)),
+	                 CU_OK);
+	assert_int_equal(cu_audit_checkpoint_make(f->s, other, &cp), CU_OK);
+	cp.seq = 500; /* "the log had 500 entries" */
+	assert_int_equal(cu_audit_checkpoint_sign(other, &cp), CU_OK);
+	cu_vault_free(other);
+	assert_int_equal(cu_audit_checkpoint_write_file(f->ckfile, &cp), CU_OK);
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_FORGED);
+	/* Not a checkpoint at all: malformed, with its line. */
+	fp = fopen(f->ckfile, "w");
+	assert_non_null(fp);
+	fputs("# kept by the operator\n\nnot a checkpoint\n", fp);
+	fclose(fp);
+	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_MALFORMED);
+	assert_int_equal(c.first_bad_file.line, 3);
+	/* ... and kept: saving does not write over it. */
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, line,
+	                                          sizeof(line)),
+	                 CU_ERR_AUDIT_BROKEN);
+	assert_true(cu_test_file_has(f->ckfile, "not a checkpoint"));
+}
+
+/*
+ * The tampering table: each kind of change to the audit rows, with and without
+ * the head in meta and the checkpoint table rewritten, on a chain of 200
+ * entries checkpointed at 100 and 200.  Each is caught, at the entry named.
+ */
+struct tamper_case {
+	const char *name;
+	const char *sql;
+	uint64_t chain_broken_at;       /* 0: the chain alone holds */
+	cu_audit_checkpoint_status file; /* the file's finding (GOOD: none) */
+	const char *what;               /* in the chain's or the file's finding */
+};
+
+#define REHEAD                                                                              \
+	"UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit ORDER BY"   \
+	" seq DESC LIMIT 1) WHERE key = 'audit_head';"
+#define DROP_CKPTS                                                                          \
+	"DELETE FROM audit_checkpoints WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit);"
+
+static const struct tamper_case tamper_cases[] = {
+    {"edit an entry", "UPDATE audit SET reason = 'nothing here' WHERE seq = 77", 77,
+     CU_AUDIT_CHECKPOINT_GOOD, "hash mismatch"},
+    {"edit the entry a checkpoint covers",
+     "UPDATE audit SET hash = zeroblob(32) WHERE seq = 200", 200, CU_AUDIT_CHECKPOINT_DIFFERS,
+     "hash mismatch"},
+    {"delete an entry", "DELETE FROM audit WHERE seq = 150", 150, CU_AUDIT_CHECKPOINT_GOOD,
+     "entry 150 missing"},
+    {"delete a range", "DELETE FROM audit WHERE seq BETWEEN 120 AND 130", 120,
+     CU_AUDIT_CHECKPOINT_GOOD, "entries 120..130 missing"},
+    {"reorder two entries",
+     "UPDATE audit SET seq = -1 WHERE seq = 60; UPDATE audit SET seq = 60 WHERE seq = 61;"
+     " UPDATE audit SET seq = 61 WHERE seq = -1;",
+     60, CU_AUDIT_CHECKPOINT_GOOD, "link broken"},
+    {"insert an entry",
+     "UPDATE audit SET seq = seq + 1000 WHERE seq > 90;"
+     "UPDATE audit SET seq = seq - 999 WHERE seq > 1000;"
+     "INSERT INTO audit SELECT 91, time_us, 'attacker', role, action, member, purpose,"
+     " fields, decision, reason, case_ref, prev, hash FROM audit WHERE seq = 90;",
+     91, CU_AUDIT_CHECKPOINT_DIFFERS, "link broken"},
+    {"truncate, head kept", "DELETE FROM audit WHERE seq > 180", 181,
+     CU_AUDIT_CHECKPOINT_MISSING, "missing (cut from the end)"},
+    {"truncate, head rewritten", "DELETE FROM audit WHERE seq > 180;" REHEAD, 0,
+     CU_AUDIT_CHECKPOINT_MISSING, "entries 181-200 missing: the log ends at 180"},
+    {"truncate, head and checkpoint table rewritten",
+     "DELETE FROM audit WHERE seq > 180;" REHEAD DROP_CKPTS, 0, CU_AUDIT_CHECKPOINT_MISSING,
+     "entries 181-200 missing: the log ends at 180"},
+    {"truncate everything, head rewritten",
+     "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head';" DROP_CKPTS, 0,
+     CU_AUDIT_CHECKPOINT_MISSING, "entries 1-200 missing: the log ends at 0"},
+};
+
+static void test_tampering_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++) {
+		const struct tamper_case *t = &tamper_cases[i];
+		struct fx *f;
+		cu_audit_verify_request req;
+		struct findings c;
+		char sql[1024];
+		setup_ck((void **)&f);
+		append_range(f, 1, 100);
+		save(f);
+		append_range(f, 101, 200);
+		save(f);
+		snprintf(sql, sizeof(sql),
+		         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; %s", t->sql);
+		tamper(f, sql);
+		if (verify_ck(f, NULL, &req, &c) != CU_ERR_AUDIT_BROKEN)
+			fail_msg("%s: not caught", t->name);
+		if (req.chain.broken_seq != t->chain_broken_at)
+			fail_msg("%s: chain broken at %" PRIu64 " (%s), expected %" PRIu64, t->name,
+			         req.chain.broken_seq, req.chain.what, t->chain_broken_at);
+		if (t->file == CU_AUDIT_CHECKPOINT_GOOD ? c.file_bad
+		                                        : c.first_bad_file.status != t->file)
+			fail_msg("%s: file finding %s (%s)", t->name,
+			         c.file_bad ? cu_audit_checkpoint_status_name(c.first_bad_file.status)
+			                    : "none",
+			         c.first_bad_file.what);
+		if (!strstr(req.chain.what, t->what) && !strstr(c.first_bad_file.what, t->what))
+			fail_msg("%s: '%s' / '%s' does not say '%s'", t->name, req.chain.what,
+			         c.first_bad_file.what, t->what);
+		teardown((void **)&f);
+	}
+}
+
+/* Saving signs only when the chain moved, and never goes back over a newer file. */
+static void test_checkpoint_save_rules(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_checkpoint first, second;
+	char err[256] = "";
+	bool written = true;
+
+	/* An empty chain: a checkpoint of nothing, harmless. */
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, &first, &written,
+	                                          err, sizeof(err)),
+	                 CU_OK);
+	assert_true(written);
+	assert_int_equal(first.seq, 0);
+	append_range(f, 1, 10);
+	save(f);
+	/* Nothing new: nothing signed. */
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, &first, &written,
+	                                          err, sizeof(err)),
+	                 CU_OK);
+	assert_false(written);
+	assert_int_equal(first.seq, 10);
+	/* Another process wrote a newer one: ours (older) does not replace it. */
+	append_range(f, 11, 20);
+	assert_int_equal(cu_audit_checkpoint_make(f->s, f->v, &second), CU_OK);
+	assert_int_equal(cu_audit_checkpoint_write_file(f->ckfile, &second), CU_OK);
+	assert_int_equal(cu_audit_checkpoint_write_file(f->ckfile, &second), CU_OK);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err,
+	                                          sizeof(err)),
+	                 CU_OK);
+	assert_true(cu_test_file_has(f->ckfile, "seq=20 "));
+	/*
+	 * The file deleted after checkpoints were signed: not quietly started
+	 * over for whatever the log now holds (a cut would vanish with it) —
+	 * only the operator's forced checkpoint starts it again.
+	 */
+	assert_int_equal(unlink(f->ckfile), 0);
+	append_range(f, 21, 25);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, &written, err,
+	                                          sizeof(err)),
+	                 CU_ERR_AUDIT_BROKEN);
+	assert_non_null(strstr(err, "missing although checkpoints were signed before"));
+	assert_int_equal(access(f->ckfile, F_OK), -1);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err,
+	                                          sizeof(err)),
+	                 CU_OK);
+	assert_true(cu_test_file_has(f->ckfile, "seq=25 "));
+	/* Outside a transaction only. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, NULL, true, NULL, NULL, err,
+	                                          sizeof(err)),
+	                 CU_ERR_INTERNAL);
+	cu_store_rollback(f->s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -854,6 +1338,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tamper_long_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_by_member, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_line_roundtrip_and_strict, setup_ck,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_names_cut_with_head_rewritten, setup_ck,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_cut_and_regrown_differs, setup_ck,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_forged, setup_ck, teardown),
+	    cmocka_unit_test(test_tampering_table),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_save_rules, setup_ck, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
