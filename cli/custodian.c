@@ -19,6 +19,7 @@
 #include "custodian/access.h"
 #include "custodian/audit.h"
 #include "custodian/ctx.h"
+#include "custodian/erasure.h"
 #include "custodian/import.h"
 #include "custodian/members.h"
 #include "custodian/notify.h"
@@ -309,18 +310,25 @@ static int member_show(int argc, char **argv)
 
 static int member_erase(int argc, char **argv)
 {
+	const char *certpath = NULL;
+	char *cert = NULL;
 	cu_ctx *ctx;
 	cu_result rc;
+	int status = 0;
 
 	/* Not "starts with '-'": base64url ids may. */
-	if (argc != 2) {
-		die_line("expected one ID (usage: custodian member erase ID)");
+	if (argc == 4 && !strcmp(argv[2], "--certificate"))
+		certpath = argv[3];
+	else if (argc != 2) {
+		die_line("expected one ID (usage: custodian member erase ID [--certificate FILE])");
 		return EXIT_USAGE;
 	}
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
-	rc = cu_member_erase(ctx, &operator_actor, argv[1]);
+	/* The one erasure operation (erasure.h), as an erasure request would run it. */
+	rc = cu_erasure_carry_out(ctx, &operator_actor, argv[1], NULL, cu_now_us(),
+	                          certpath ? &cert : NULL);
 	cu_ctx_close(ctx);
 	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_ERASED) {
 		die_line("no member '%s'%s", argv[1], rc == CU_ERR_ERASED ? " (already erased)" : "");
@@ -330,9 +338,26 @@ static int member_erase(int argc, char **argv)
 		die_line("erase failed: %s", cu_strerror(rc));
 		return EXIT_NO;
 	}
-	printf("erased %s: its data key is destroyed and its fields can no longer be opened\n",
+	printf("erased %s: its data key is destroyed and its fields can no longer be opened; "
+	       "its open requests and complaints are closed (member_erased)\n",
 	       argv[1]);
-	return 0;
+	if (certpath) {
+		FILE *fp = fopen(certpath, "wx");
+
+		if (!fp || fputs(cert, fp) == EOF || fputc('\n', fp) == EOF) {
+			die_line("could not write the certificate to '%s' (it must not exist yet); the "
+			         "member is erased",
+			         certpath);
+			status = EXIT_NO;
+		}
+		if (fp && fclose(fp) && !status) {
+			die_line("could not write the certificate to '%s'; the member is erased",
+			         certpath);
+			status = EXIT_NO;
+		}
+	}
+	free(cert);
+	return status;
 }
 
 /* ---- audit, policy ----------------------------------------------------- */
@@ -718,9 +743,12 @@ static const struct command member_commands[] = {
 	 "Reads member ID through the access door as the operator, for purpose P:\n"
 	 "prints the fields P allows as JSON and names the withheld ones.  An unknown\n"
 	 "purpose is refused.  Every read is audited.", NULL},
-	{"erase", member_erase, "custodian member erase ID",
-	 "Crypto-shreds member ID: destroys its data key, sealed fields, blind\n"
-	 "indexes and password.  Afterwards show and find fail.  Audited.", NULL},
+	{"erase", member_erase, "custodian member erase ID [--certificate FILE]",
+	 "Erases member ID as an applied erasure request would: destroys its data\n"
+	 "key, sealed fields, blind indexes and password; closes its open requests\n"
+	 "and complaints (note member_erased); ends its sessions; drops its pending\n"
+	 "mail.  --certificate writes the signed erasure certificate to FILE (which\n"
+	 "must not exist).  Afterwards show and find fail.  Audited.", NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

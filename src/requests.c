@@ -5,8 +5,8 @@
  *
  * What the member and the officer write is sealed here under the member's
  * data key and opened here for the two of them (requests.h); the member's
- * profile fields are changed only through members.c (cu_member_amend,
- * cu_member_erase), never written from this file.
+ * profile fields are changed only through members.c (cu_member_amend) and
+ * erasure.c (cu_erasure_carry_out), never written from this file.
  */
 #include "custodian/requests.h"
 
@@ -19,6 +19,7 @@
 
 #include "custodian/complaints.h"
 #include "custodian/diaries.h"
+#include "custodian/erasure.h"
 #include "custodian/notify.h"
 #include "custodian/store_diary.h"
 #include "json_wipe.h"
@@ -525,159 +526,15 @@ static cu_result notify_decided(cu_ctx *ctx, const cu_request_row *row,
 	return cu_notify_member(ctx, row->member, notice_kind(row), subject, body);
 }
 
-/* The ids of the member's other open requests (closed when the member is erased). */
-struct open_ids {
-	const char *except;
-	char (*ids)[CU_ID_LEN + 1];
-	size_t n, cap;
-	cu_result rc;
-};
-
-static int collect_open(void *ud, const cu_request_row *row)
-{
-	struct open_ids *o = ud;
-
-	if (!cu_request_state_open(row->state) || !strcmp(row->id, o->except))
-		return 0;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 8;
-		void *p = realloc(o->ids, cap * sizeof(*o->ids));
-
-		if (!p) {
-			o->rc = CU_ERR_NOMEM;
-			return 1;
-		}
-		o->ids = p;
-		o->cap = cap;
-	}
-	memcpy(o->ids[o->n++], row->id, CU_ID_LEN + 1);
-	return 0;
-}
-
-static cu_result close_others(cu_ctx *ctx, const cu_actor *actor, const cu_request_row *erasure,
-                              int64_t now_us)
-{
-	struct open_ids o = {erasure->id, NULL, 0, 0, CU_OK};
-	cu_result rc = cu_store_request_list_member(ctx->store, erasure->member, collect_open, &o);
-
-	if (!rc)
-		rc = o.rc;
-	for (size_t i = 0; !rc && i < o.n; i++) {
-		cu_request_row row;
-		cu_request_event_row ev = {0};
-
-		rc = cu_store_request_get(ctx->store, o.ids[i], &row);
-		if (rc)
-			break;
-		snprintf(row.state, sizeof(row.state), "closed");
-		row.updated_us = row.decided_us = now_us;
-		snprintf(row.decided_by, sizeof(row.decided_by), "%s", actor_name(actor));
-		rc = cu_store_request_update(ctx->store, &row);
-		memcpy(ev.request, row.id, sizeof(ev.request));
-		snprintf(ev.state, sizeof(ev.state), "closed");
-		snprintf(ev.actor, sizeof(ev.actor), "%s", actor_name(actor));
-		snprintf(ev.role, sizeof(ev.role), "%s", cu_role_name(actor->role));
-		ev.time_us = now_us;
-		snprintf(ev.note, sizeof(ev.note), "member_erased");
-		if (!rc)
-			rc = cu_store_request_event_insert(ctx->store, &ev);
-		cu_request_row_release(&row);
-	}
-	free(o.ids);
-	return rc;
-}
-
 /*
- * The certificate: what was destroyed, when, for which request — ids,
- * times, field names and counts, nothing of the person — signed like a
- * consent receipt (Ed25519 over the canonical JSON of the certificate).
+ * Carries out an applied erasure inside the decision's transaction (the
+ * notice is already written): the one erasure operation (erasure.h), its
+ * certificate kept on the request row.
  */
-static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_actor *actor,
-                             const cu_request_row *row, const cu_member_row *before,
-                             int64_t erased_us, uint64_t diaries, uint64_t texts, char **out)
+static cu_result erase(cu_ctx *ctx, const cu_actor *actor, cu_request_row *row, int64_t now_us)
 {
-	unsigned char sig[CU_VAULT_SIGBYTES], pk[CU_VAULT_SIGN_PKBYTES];
-	char sighex[2 * CU_VAULT_SIGBYTES + 1], pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1];
-	char requested[32], erased[32], *canon = NULL;
-	json_t *cert = NULL, *doc = NULL, *fields = json_array(), *bidx = json_array();
-	uint32_t key_id = 0;
-	cu_result rc;
+	cu_result rc = cu_erasure_carry_out(ctx, actor, row->member, row, now_us, &row->certificate);
 
-	*out = NULL;
-	for (size_t i = 0; fields && i < p->nfields; i++)
-		if ((before->present >> i) & 1)
-			json_array_append_new(fields, json_string(p->fields[i].name));
-	if (bidx && before->has_email_bidx)
-		json_array_append_new(bidx, json_string("email"));
-	if (bidx && before->has_phone_bidx)
-		json_array_append_new(bidx, json_string("phone"));
-	iso(row->received_us, requested);
-	iso(erased_us, erased);
-	/* Sign once to learn the key id: the id and key are part of what is signed. */
-	rc = cu_vault_sign(v, (const unsigned char *)"", 0, sig, &key_id);
-	if (!rc)
-		rc = cu_vault_sign_public_key(v, key_id, pk);
-	if (rc)
-		goto out;
-	sodium_bin2hex(pkhex, sizeof(pkhex), pk, sizeof(pk));
-	cert = json_pack(
-	    "{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:{s:b,s:O,s:O,s:b,s:I,s:I,s:b},"
-	    "s:[s,s,s],s:I,s:s}",
-	    "type", "erasure", "request", row->id, "member", row->member, "requested", requested,
-	    "requested_us", (json_int_t)row->received_us, "erased", erased, "erased_us",
-	    (json_int_t)erased_us, "decided_by", actor_name(actor), "destroyed", "data_key", 1,
-	    "fields", fields, "blind_indexes", bidx, "password_hash", before->password_hash != NULL,
-	    "diary_entries", (json_int_t)diaries, "request_and_complaint_texts", (json_int_t)texts,
-	    "sessions", 1, "kept", "the member id and the time of erasure: the erasure record",
-	    "the audit log: who did what, when, with field names, never values",
-	    "requests and complaints without their texts: types, states, times", "key_id",
-	    (json_int_t)key_id, "public_key", pkhex);
-	canon = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!canon) {
-		rc = CU_ERR_NOMEM;
-		goto out;
-	}
-	rc = cu_vault_sign(v, (const unsigned char *)canon, strlen(canon), sig, NULL);
-	if (rc)
-		goto out;
-	sodium_bin2hex(sighex, sizeof(sighex), sig, sizeof(sig));
-	doc = json_pack("{s:O,s:s}", "certificate", cert, "signature", sighex);
-	*out = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	rc = *out ? CU_OK : CU_ERR_NOMEM;
-out:
-	free(canon);
-	json_decref(fields);
-	json_decref(bidx);
-	json_decref(cert);
-	json_decref(doc);
-	return rc;
-}
-
-/* Runs an applied erasure inside the decision's transaction; the notice is already written. */
-static cu_result erase(cu_ctx *ctx, const cu_actor *actor, cu_request_row *row,
-                       const cu_member_row *before, int64_t now_us)
-{
-	cu_member_row after = {0};
-	uint64_t diaries = 0, texts = 0;
-	cu_result rc;
-
-	rc = close_others(ctx, actor, row, now_us);
-	if (!rc)
-		rc = cu_complaint_close_erased(ctx, actor, row->member, now_us);
-	if (!rc)
-		rc = cu_store_diary_count(ctx->store, row->member, &diaries);
-	/* Shredded with the key anyway; deleting the bytes leaves nothing to find. */
-	if (!rc)
-		rc = cu_store_request_forget_member(ctx->store, row->member, &texts);
-	if (!rc)
-		rc = cu_member_erase(ctx, actor, row->member);
-	if (!rc)
-		rc = cu_store_member_get(ctx->store, row->member, &after);
-	if (!rc)
-		rc = certificate(ctx->vault, ctx->policy, actor, row, before,
-		                 after.erased_us ? after.erased_us : now_us, diaries, texts,
-		                 &row->certificate);
-	cu_member_row_release(&after);
 	if (!rc)
 		rc = cu_store_request_update(ctx->store, row);
 	return rc;
@@ -772,7 +629,7 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 		rc = audit(ctx, actor, "request_decide", row.member, row.fields, "done", reason);
 	/* The member is told before the erasure: afterwards there is nobody to tell. */
 	if (!rc && dec->action == CU_REQUEST_APPLY && !strcmp(row.type, "erasure"))
-		rc = erase(ctx, actor, &row, &m, now_us);
+		rc = erase(ctx, actor, &row, now_us);
 	if (rc) {
 		cu_tx_rollback(ctx);
 		goto out;

@@ -12,7 +12,7 @@
  * characters.  Each is sealed under the member's own data key, with the
  * entry id in the associated data (fields "diary-title.<id>" and
  * "diary-body.<id>"), so a sealed part cannot be moved to another entry or
- * member; erasing the member crypto-shreds them, and cu_member_erase also
+ * member; erasing the member crypto-shreds them, and the erasure (erasure.h) also
  * deletes the rows.
  *
  * Reading goes through the access door (access.h, "diaries"): the author

@@ -18,12 +18,12 @@
  *   amendment   the changes the member asked for are made with
  *               cu_member_amend (audited "amend": field names before and
  *               after, never values);
- *   erasure     the member is told, then erased (cu_member_erase), every
- *               text of their requests and complaints deleted with the key
- *               that sealed it, and a signed erasure certificate issued.
- * When an erasure is applied, the member's other open requests close
- * (state "closed", note "member_erased") and so do their open complaints
- * (complaints.h): nobody is left to answer.
+ *   erasure     the member is told, then erased by the one erasure
+ *               operation (erasure.h: every text of their requests and
+ *               complaints deleted with the key that sealed it, their other
+ *               open requests and complaints closed with note
+ *               "member_erased", a signed erasure certificate issued and
+ *               kept on the request).
  *
  * Clock.  Each request gets, when filed, a target date (config
  * [requests] target_days, default 14: "without delay") and an outer limit
