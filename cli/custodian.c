@@ -1876,8 +1876,8 @@ static int print_exception(void *ud, const cu_exception_view *v)
 	char created[40], closed[40];
 
 	(void)ud;
-	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t", v->row->id, v->row->member, v->row->officer,
-	       v->row->exception, v->row->purpose,
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", v->row->id, v->row->member, v->row->officer,
+	       v->row->exception, v->row->purpose, v->row->fields[0] ? v->row->fields : "-",
 	       format_time(v->row->created_us, created, sizeof(created)),
 	       v->row->closed_us ? format_time(v->row->closed_us, closed, sizeof(closed)) : "open");
 	print_escaped(v->justification);
@@ -1908,7 +1908,7 @@ static int exceptions_list(int argc, char **argv)
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
-	printf("ID\tMEMBER\tOFFICER\tEXCEPTION\tPURPOSE\tCREATED\tCLOSED\tJUSTIFICATION\tREVIEW\n");
+	printf("ID\tMEMBER\tOFFICER\tEXCEPTION\tPURPOSE\tFIELDS\tCREATED\tCLOSED\tJUSTIFICATION\tREVIEW\n");
 	rc = cu_access_exception_list(ctx->store, ctx->vault, &operator_actor, !all,
 				      print_exception, NULL);
 	cu_ctx_close(ctx);
@@ -2099,8 +2099,9 @@ static const struct command complaints_commands[] = {
 static const struct command exceptions_commands[] = {
 	{"list", exceptions_list, "custodian exceptions list [--all]",
 	 "The review queue of legal exceptions: each read made under an exception,\n"
-	 "oldest first, tab-separated: id, member, officer, exception, purpose,\n"
-	 "created, closed (or open), the justification and the review (or -); tabs,\n"
+	 "oldest first, tab-separated: id, member, officer, exception, purpose, the\n"
+	 "fields it opened (comma-separated; - when not kept), created, closed (or\n"
+	 "open), the justification and the review (or -); tabs,\n"
 	 "newlines and backslashes in the texts are escaped.  --all includes the\n"
 	 "closed ones.", NULL},
 	{"close", exceptions_close, "custodian exceptions close ID --review TEXT",

@@ -101,6 +101,11 @@ static const char *const migrations[] = {
     cu_sqlite_migration_partner,
     /* 7: requests and complaints (store_sqlite_request.c) */
     cu_sqlite_migration_request,
+    /*
+     * 8: the fields an officer names for a legal exception (access.h); a
+     * review opened before this has none on record ('').
+     */
+    "ALTER TABLE exceptions ADD COLUMN fields TEXT NOT NULL DEFAULT '';",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -38,8 +38,8 @@
  * nothing of the person: type "erasure", member, request and requested
  * (null for an erasure ordered directly), erased, decided_by, destroyed
  * {data_key, fields, blind_indexes, password_hash, diary_entries,
- * request_and_complaint_texts, sessions, requests_closed, complaints_closed},
- * kept [...], key_id, public_key.  For a request the caller keeps it on the
+ * request_and_complaint_texts, sessions}, closed {requests, complaints,
+ * note "member_erased"}, kept [...], key_id, public_key.  For a request the caller keeps it on the
  * request row (GET /v1/requests/{id}/certificate); the command line writes
  * it where the operator asks (`member erase ID --certificate FILE`).
  */
