@@ -1507,7 +1507,7 @@ static bool decision_input_error(const cu_errors *errs)
 static int requests_decide(int argc, char **argv)
 {
 	static const char usage_line[] =
-	    "usage: custodian requests decide ID --action investigate|apply|reject|refuse "
+	    "usage: custodian requests decide ID --action investigate|apply|reject|refuse|lift "
 	    "[--ground G] --reasons TEXT";
 	const char *id = NULL, *action_arg = NULL;
 	cu_request_decision dec = {0};
@@ -1537,7 +1537,7 @@ static int requests_decide(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cu_request_action_parse(action_arg, &dec.action) != CU_OK) {
-		die_line("unknown --action '%s' (one of investigate, apply, reject, refuse)",
+		die_line("unknown --action '%s' (one of investigate, apply, reject, refuse, lift)",
 			 action_arg);
 		return EXIT_USAGE;
 	}
@@ -2056,14 +2056,16 @@ static const struct command requests_commands[] = {
 	 "erasure, the signed certificate.  Opening the texts is audited\n"
 	 "(read_request).  Exit 1 when there is no such request.", NULL},
 	{"decide", requests_decide,
-	 "custodian requests decide ID --action investigate|apply|reject|refuse [--ground G] "
+	 "custodian requests decide ID --action investigate|apply|reject|refuse|lift [--ground G] "
 	 "--reasons TEXT",
 	 "Decides request ID as the operator: investigate (mark it under\n"
 	 "investigation), apply (disclosure: the member is told it is ready; amendment:\n"
 	 "the changes are made; erasure: the member is erased and a signed erasure\n"
 	 "certificate issued), reject, or refuse (a disclosure only, on one ground:\n"
-	 "harm_to_life_or_rights, business_interference or breach_of_law).  Reject and\n"
-	 "refuse need --reasons (sealed, shown to the member in their account).\n"
+	 "harm_to_life_or_rights, business_interference or breach_of_law; the first and\n"
+	 "the last suspend the member's self-service export while they stand), or lift\n"
+	 "(ends such a refusal: the export works again).  Reject and refuse need\n"
+	 "--reasons (sealed, shown to the member in their account).\n"
 	 "Prints the new state; for an applied erasure the certificate JSON follows\n"
 	 "(also in 'requests show ID').  Exit 1 when the request is already decided.\n"
 	 "Audited.", NULL},

@@ -21,6 +21,7 @@
 #include "custodian/store_notify.h"
 #include "custodian/store_partner.h"
 #include "custodian/store_request.h"
+#include "custodian/versions.h"
 #include "json_wipe.h"
 #include "store_impl.h"
 
@@ -99,6 +100,20 @@ cu_result cu_export_prepare(const cu_policy *p, cu_store *reader, const cu_actor
 	                   !strcmp(actor->member, member) && strlen(member) <= CU_ID_LEN
 	               ? CU_OK
 	               : CU_ERR_FORBIDDEN;
+	/* A standing refusal on a ground about the data itself suspends the export (requests.h). */
+	if (!plan->rc) {
+		cu_request_row refusal;
+		cu_result r = cu_request_refusal_standing(reader, member, &refusal);
+
+		if (!r) {
+			memcpy(plan->refusal, refusal.id, sizeof(plan->refusal));
+			memcpy(plan->refusal_ground, refusal.ground, sizeof(plan->refusal_ground));
+			plan->rc = CU_ERR_DISCLOSURE_REFUSED;
+			cu_request_row_release(&refusal);
+		} else if (r != CU_ERR_NOT_FOUND) {
+			plan->rc = r;
+		}
+	}
 	if (!plan->rc) {
 		plan->req.actor = &plan->actor;
 		plan->req.purpose = "self";
@@ -115,8 +130,10 @@ cu_result cu_export_prepare(const cu_policy *p, cu_store *reader, const cu_actor
 		cu_access_diaries_audit_fill(&plan->dreq, &plan->dd, &plan->dau);
 		plan->rc = plan->d.rc ? plan->d.rc : plan->dd.rc;
 	}
-	snprintf(plan->reason, sizeof(plan->reason), "format=%s%s%s", cu_export_format_name(format),
-	         plan->rc ? "; " : "", plan->rc ? cu_result_code(plan->rc) : "");
+	snprintf(plan->reason, sizeof(plan->reason), "format=%s%s%s%s%s%s%s",
+	         cu_export_format_name(format), plan->rc ? "; " : "",
+	         plan->rc ? cu_result_code(plan->rc) : "", plan->refusal[0] ? " request=" : "",
+	         plan->refusal, plan->refusal[0] ? " ground=" : "", plan->refusal_ground);
 	plan->entry.actor = plan->actor_name;
 	plan->entry.role = actor ? cu_role_name(actor->role) : "";
 	plan->entry.action = "export";
@@ -178,6 +195,16 @@ static int add_notice(void *ud, const cu_notice_row *row)
 	return 0;
 }
 
+const char *cu_export_actor_label(const cu_audit_entry *e, const char *member)
+{
+	if (strcmp(e->role, "member"))
+		return e->actor;
+	if (!strcmp(e->actor, member) ||
+	    (!strcmp(e->actor, "signup") && !strcmp(e->action, "register")))
+		return "self";
+	return "another member";
+}
+
 static int add_access(void *ud, const cu_audit_entry *e)
 {
 	struct part *pt = ud;
@@ -185,13 +212,12 @@ static int add_access(void *ud, const cu_audit_entry *e)
 	/* What others did with the member's data, as their access log shows it. */
 	if (!strcmp(e->actor, pt->member) && !strcmp(e->role, "member"))
 		return 0;
-	/* Another member who tried is named by role only: their id is theirs, not this member's. */
 	json_array_append_new(
 	    pt->list, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
 	                        "time", time_json(e->time_us), "actor",
-	                        strcmp(e->role, "member") ? e->actor : "another member", "role",
-	                        e->role, "action", e->action, "purpose", e->purpose, "fields",
-	                        e->fields, "decision", e->decision, "case", e->case_ref));
+	                        cu_export_actor_label(e, pt->member), "role", e->role, "action",
+	                        e->action, "purpose", e->purpose, "fields", e->fields, "decision",
+	                        e->decision, "case", e->case_ref));
 	return 0;
 }
 
@@ -416,15 +442,23 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 		json_object_set_new(f->survey ? survey : fields, f->name,
 		                    json_stringn(rec.v[i].value, rec.v[i].len));
 	}
+	/* The version GET /v1/me/consents names: the acceptance, else the one registered under. */
 	if (!rc) {
+		const char *basis = "accepted";
+
 		rc = cu_store_accepted_get(reader, plan->member, version, &accepted_us);
+		if (rc == CU_ERR_NOT_FOUND) {
+			basis = "registration";
+			accepted_us = plan->row.created_us;
+			rc = cu_versions_accepted(reader, plan->member, plan->row.created_us, version);
+		}
 		if (rc == CU_ERR_NOT_FOUND) {
 			rc = CU_OK;
 			json_object_set_new(o, "accepted_policy", json_null());
 		} else if (!rc) {
 			json_object_set_new(o, "accepted_policy",
-			                    json_pack("{s:s,s:o}", "version", version, "time",
-			                              time_json(accepted_us)));
+			                    json_pack("{s:s,s:o,s:s}", "version", version, "time",
+			                              time_json(accepted_us), "basis", basis));
 		}
 	}
 	if (!rc) {

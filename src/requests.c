@@ -29,15 +29,18 @@
 const cu_refusal_ground cu_refusal_grounds[CU_REFUSAL_GROUNDS] = {
     {"harm_to_life_or_rights", 1,
      "the disclosure could damage the life, body, or assets of a user or a third party, or "
-     "prejudice other rights or interests of a user or a third party"},
+     "prejudice other rights or interests of a user or a third party",
+     true},
     {"business_interference", 2,
      "the disclosure could significantly interfere with proper performance of Cerego's "
-     "business"},
-    {"breach_of_law", 3, "the disclosure breaches any law or ordinance"},
+     "business",
+     false},
+    {"breach_of_law", 3, "the disclosure breaches any law or ordinance", true},
 };
 
 static const char *const type_names[] = {"disclosure", "amendment", "erasure"};
-static const char *const action_names[] = {"investigate", "apply", "reject", "refuse"};
+static const char *const action_names[CU_REQUEST_ACTIONS] = {"investigate", "apply", "reject",
+                                                             "refuse", "lift"};
 
 const char *cu_request_type_name(cu_request_type t)
 {
@@ -56,12 +59,12 @@ cu_result cu_request_type_parse(const char *name, cu_request_type *out)
 
 const char *cu_request_action_name(cu_request_action a)
 {
-	return (unsigned)a < 4 ? action_names[a] : NULL;
+	return (unsigned)a < CU_REQUEST_ACTIONS ? action_names[a] : NULL;
 }
 
 cu_result cu_request_action_parse(const char *name, cu_request_action *out)
 {
-	for (unsigned i = 0; name && i < 4; i++)
+	for (unsigned i = 0; name && i < CU_REQUEST_ACTIONS; i++)
 		if (!strcmp(name, action_names[i])) {
 			*out = (cu_request_action)i;
 			return CU_OK;
@@ -386,6 +389,10 @@ static cu_result check_decision(const cu_request_row *row, const cu_request_deci
 		cu_errors_add(errs, "ground", "not_allowed");
 		bad = 1;
 	}
+	if (dec->action == CU_REQUEST_LIFT && strcmp(row->type, "disclosure")) {
+		cu_errors_add(errs, "action", "lift_is_for_disclosure");
+		bad = 1;
+	}
 	if (dec->reasons || dec->action == CU_REQUEST_REFUSE || dec->action == CU_REQUEST_REJECT) {
 		why = cu_text_free_problem(dec->reasons, CU_REQUEST_TEXT_MAX, true);
 		if (why) {
@@ -519,8 +526,20 @@ static cu_result notify_decided(cu_ctx *ctx, const cu_request_row *row,
 		snprintf(body, sizeof(body),
 		         "Your disclosure request %s was refused on %s, on ground %d of the "
 		         "privacy policy: %s.\n"
-		         "The officer's reasons are in your account.",
-		         row->id, when, g ? g->number : 0, g ? g->text : "");
+		         "The officer's reasons are in your account.%s",
+		         row->id, when, g ? g->number : 0, g ? g->text : "",
+		         g && g->suspends_export
+		             ? "\nWhile this refusal stands, the download of your data from your "
+		               "account is suspended."
+		             : "");
+		break;
+	case CU_REQUEST_LIFT:
+		snprintf(subject, sizeof(subject), "The refusal of your disclosure request %s was lifted",
+		         row->id);
+		snprintf(body, sizeof(body),
+		         "The refusal of your disclosure request %s was lifted on %s.\n"
+		         "You can download your data from your account again.",
+		         row->id, when);
 		break;
 	}
 	return cu_notify_member(ctx, row->member, notice_kind(row), subject, body);
@@ -544,7 +563,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
                             const cu_request_decision *dec, int64_t now_us, cu_request_row *out,
                             char **cert, cu_errors *errs)
 {
-	static const char *const states[] = {"investigating", "applied", "rejected", "refused"};
+	static const char *const states[CU_REQUEST_ACTIONS] = {"investigating", "applied", "rejected",
+	                                                       "refused", "lifted"};
 	cu_request_row row = {0};
 	cu_request_event_row ev = {0};
 	cu_member_row m = {0};
@@ -566,8 +586,16 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	rc = cu_store_request_get(ctx->store, id, &row);
 	if (rc)
 		return rc;
-	if (!cu_request_state_open(row.state) ||
-	    (dec->action == CU_REQUEST_INVESTIGATE && !strcmp(row.state, "investigating"))) {
+	if (dec->action == CU_REQUEST_LIFT) {
+		const cu_refusal_ground *g = cu_refusal_ground_find(row.ground);
+
+		/* Only a standing refusal that suspends the export is lifted. */
+		if (strcmp(row.state, "refused") || !g || !g->suspends_export) {
+			rc = CU_ERR_CONFLICT;
+			goto out;
+		}
+	} else if (!cu_request_state_open(row.state) ||
+	           (dec->action == CU_REQUEST_INVESTIGATE && !strcmp(row.state, "investigating"))) {
 		rc = CU_ERR_CONFLICT;
 		goto out;
 	}
@@ -603,7 +631,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 
 	snprintf(row.state, sizeof(row.state), "%s", states[dec->action]);
 	row.updated_us = now_us;
-	if (dec->action != CU_REQUEST_INVESTIGATE) {
+	/* A lift keeps who refused and when; the history says who lifted it. */
+	if (dec->action != CU_REQUEST_INVESTIGATE && dec->action != CU_REQUEST_LIFT) {
 		row.decided_us = now_us;
 		snprintf(row.decided_by, sizeof(row.decided_by), "%s", actor_name(actor));
 	}
@@ -807,6 +836,43 @@ cu_result cu_request_list(cu_store *s, const cu_actor *actor, bool overdue, int6
 }
 
 /* ---- certificates -------------------------------------------------------- */
+
+/* ---- refusals and the export -------------------------------------------- */
+
+struct standing {
+	char id[CU_ID_LEN + 1];
+	int64_t decided_us;
+};
+
+static int find_standing(void *ud, const cu_request_row *row)
+{
+	struct standing *st = ud;
+	const cu_refusal_ground *g = cu_refusal_ground_find(row->ground);
+
+	if (!strcmp(row->type, "disclosure") && !strcmp(row->state, "refused") && g &&
+	    g->suspends_export && (!st->id[0] || row->decided_us >= st->decided_us)) {
+		memcpy(st->id, row->id, sizeof(st->id));
+		st->decided_us = row->decided_us;
+	}
+	return 0;
+}
+
+cu_result cu_request_refusal_standing(cu_store *s, const char *member, cu_request_row *out)
+{
+	struct standing st = {"", 0};
+	cu_result rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!s || !member)
+		return CU_ERR_INVALID_ARGUMENT;
+	rc = cu_store_request_list_member(s, member, find_standing, &st);
+	if (rc)
+		return rc;
+	if (!st.id[0])
+		return CU_ERR_NOT_FOUND;
+	return out ? cu_store_request_get(s, st.id, out) : CU_OK;
+}
 
 cu_result cu_request_certificate(cu_store *s, const cu_actor *actor, const char *id,
                                  const char *token, char **json)

@@ -41,6 +41,9 @@ static const struct {
 	[CU_ERR_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405, "method not allowed"},
 	[CU_ERR_RATE_LIMITED] = {"rate_limited", 429, "too many attempts; try again later"},
 	[CU_ERR_CONFIG] = {"config_invalid", 500, "invalid configuration"},
+	[CU_ERR_DISCLOSURE_REFUSED] = {"disclosure_refused", 403,
+				       "disclosure was refused: the self-service export is suspended "
+				       "while the refusal stands"},
 };
 
 static int valid(cu_result rc)

@@ -676,6 +676,49 @@ static void test_erasure_applied(void **state)
 	cu_complaint_row_release(&complaint);
 }
 
+/* A refusal on a ground about the data suspends the export until it is lifted (requests.h). */
+static void test_refusal_suspends_export(void **state)
+{
+	struct fx *f = *state;
+	cu_request_input dis = {CU_REQUEST_DISCLOSURE, NULL, 0, NULL};
+	cu_request_row a, b, standing;
+	cu_errors errs;
+	json_t *doc = NULL;
+
+	file_ok(f, &f->a, f->alice, &dis, T0, &a, NULL);
+	file_ok(f, &f->a, f->alice, &dis, T0, &b, NULL);
+	/* business_interference: the export goes on. */
+	assert_int_equal(decide(f, a.id, CU_REQUEST_REFUSE, "business_interference", "busy",
+	                        T0 + DAY, &errs, NULL),
+	                 CU_OK);
+	assert_int_equal(cu_request_refusal_standing(f->ctx->store, f->alice, NULL),
+	                 CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	cu_export_free(doc);
+	assert_int_equal(decide(f, a.id, CU_REQUEST_LIFT, NULL, NULL, T0 + DAY, &errs, NULL),
+	                 CU_ERR_CONFLICT);
+	/* breach_of_law: suspended, for this member only; lifted, it works again. */
+	assert_int_equal(decide(f, b.id, CU_REQUEST_REFUSE, "breach_of_law", "a court order",
+	                        T0 + DAY, &errs, NULL),
+	                 CU_OK);
+	assert_int_equal(cu_request_refusal_standing(f->ctx->store, f->alice, &standing), CU_OK);
+	assert_string_equal(standing.id, b.id);
+	cu_request_row_release(&standing);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc),
+	                 CU_ERR_DISCLOSURE_REFUSED);
+	assert_null(doc);
+	assert_int_equal(cu_export_member(f->ctx, &f->b, f->bob, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	cu_export_free(doc);
+	assert_int_equal(decide(f, b.id, CU_REQUEST_LIFT, NULL, NULL, T0 + 2 * DAY, &errs, NULL),
+	                 CU_OK);
+	assert_int_equal(decide(f, b.id, CU_REQUEST_LIFT, NULL, NULL, T0 + 2 * DAY, &errs, NULL),
+	                 CU_ERR_CONFLICT);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	cu_export_free(doc);
+	cu_request_row_release(&a);
+	cu_request_row_release(&b);
+}
+
 /*
  * Erasure has one operation (erasure.h) and two ways in: the officer
  * applying an erasure request, the operator's `member erase`.  Both leave
@@ -1083,6 +1126,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_amendment_that_no_longer_fits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erasure_applied, setup, teardown),
     cmocka_unit_test_setup_teardown(test_erasure_same_state_every_way, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_refusal_suspends_export, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_texts_sealed_on_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_is_exactly_this_member, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock_settings, setup, teardown),
