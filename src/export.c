@@ -351,8 +351,13 @@ static cu_result add_complaints(const cu_vault *v, cu_store *s, const cu_member_
 	return rc;
 }
 
-/* Every diary entry, a page at a time, through the door the plan's entry was audited for. */
-static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *plan, json_t *list)
+/*
+ * Every diary entry, a page at a time, through the door the plan's entry was
+ * audited for.  A damaged entry is listed as unreadable and reported in
+ * `errors`; the rest are served.
+ */
+static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *plan, json_t *list,
+                             json_t *errors)
 {
 	cu_diary_request req = plan->dreq;
 	char before[CU_ID_LEN + 1];
@@ -371,6 +376,19 @@ static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *pla
 
 			iso(e->created_us, created);
 			iso(e->updated_us, updated);
+			if (e->unreadable) {
+				json_array_append_new(
+				    list, json_pack("{s:s,s:n,s:n,s:b,s:s,s:s}", "id", e->id, "title",
+				                    "body", "unreadable", 1, "created", created,
+				                    "updated", updated));
+				json_array_append_new(
+				    errors,
+				    json_pack("{s:s,s:s,s:s,s:s}", "section", "diaries", "id", e->id,
+				              "error", "unreadable", "message",
+				              "this entry's sealed text is damaged and could not be "
+				              "opened; the rest of the export is complete"));
+				continue;
+			}
 			json_array_append_new(
 			    list, json_pack("{s:s,s:s%,s:s%,s:s,s:s}", "id", e->id, "title",
 			                    e->title, e->title_len, "body", e->body, e->body_len,
@@ -390,7 +408,8 @@ static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *pla
 cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *reader,
                             cu_export_plan *plan, int64_t now_us, json_t **doc)
 {
-	json_t *o, *fields, *survey, *consents, *diaries, *requests, *complaints, *notices, *access;
+	json_t *o, *fields, *survey, *consents, *diaries, *requests, *complaints, *notices, *access,
+	    *errors;
 	struct part pt;
 	char version[CU_VERSION_MAX + 1];
 	int64_t accepted_us = 0;
@@ -418,6 +437,7 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 	complaints = json_array();
 	notices = json_array();
 	access = json_array();
+	errors = json_array();
 	json_object_set_new(o, "export",
 	                    json_pack("{s:s,s:o,s:s,s:i}", "member", plan->member, "generated",
 	                              time_json(now_us), "policy_version", p->version,
@@ -434,6 +454,8 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 	json_object_set_new(o, "complaints", complaints);
 	json_object_set_new(o, "notices", notices);
 	json_object_set_new(o, "access_history", access);
+	/* What could not be served, one item each (a damaged entry): never the whole export. */
+	json_object_set_new(o, "errors", errors);
 
 	rc = cu_access_open(p, v, &plan->row, plan->d.allowed, &rec);
 	for (size_t i = 0; !rc && i < rec.n; i++) {
@@ -468,7 +490,7 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 	if (!rc)
 		rc = add_partner_records(reader, plan->member, o);
 	if (!rc)
-		rc = add_diaries(v, reader, plan, diaries);
+		rc = add_diaries(v, reader, plan, diaries, errors);
 	if (!rc)
 		rc = add_requests(v, reader, &plan->row, now_us, requests);
 	if (!rc)

@@ -56,6 +56,12 @@ typedef struct cu_diary_entry {
 	char *body;
 	size_t body_len;
 	int64_t created_us, updated_us;
+	/*
+	 * Its sealed title or body did not open (the stored bytes are damaged):
+	 * title and body are NULL, the rest of the page is opened as usual.
+	 * One damaged entry never hides the others (an export reports it).
+	 */
+	bool unreadable;
 } cu_diary_entry;
 
 /*

@@ -27,6 +27,10 @@
  *                   details, history and the officer's reasons (requests.h)
  *   complaints      their complaints with every response (complaints.h)
  *   notices         what they were told
+ *   errors          what could not be served, one item each, the rest being
+ *                   complete: {section, id, error, message}, e.g. a diary
+ *                   entry whose sealed text is damaged ("unreadable"; the
+ *                   entry is listed with title and body null); [] normally
  *   access_history  every audit entry about them made by someone else, as
  *                   GET /v1/me/access-log shows it, and their own sign-up
  *                   (actor "self"): actors labelled by cu_export_actor_label

@@ -138,6 +138,53 @@ def test_export_holds_exactly_this_member(srv):
     assert b.id not in r.text and b.values["name"] not in r.text
 
 
+def test_export_reports_a_damaged_diary_entry_and_serves_the_rest(srv):
+    """Issue 8, defect 11d: one corrupt sealed diary title made the whole export a 500."""
+    m = member(srv)
+    ids = []
+    for i in range(3):
+        r = srv.post("/v1/me/diaries", member=m,
+                     json={"title": f"damage-title-{i}-{m.id[:6]}", "body": f"damage-body-{i}"})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    bad = ids[1]
+    db = sqlite3.connect(os.path.join(srv.data, "custodian.db"), timeout=10)
+    with db:
+        (title,) = db.execute("SELECT title FROM diaries WHERE id = ?", (bad,)).fetchone()
+        flipped = bytearray(title)
+        flipped[len(flipped) // 2] ^= 0x01
+        assert db.execute("UPDATE diaries SET title = ? WHERE id = ?",
+                          (bytes(flipped), bad)).rowcount == 1
+    db.close()
+
+    r = srv.get("/v1/me/export", member=m)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    by_id = {d["id"]: d for d in doc["diaries"]}
+    assert set(by_id) == set(ids)
+    for i, did in enumerate(ids):
+        if did == bad:
+            assert by_id[did]["unreadable"] is True
+            assert by_id[did]["title"] is None and by_id[did]["body"] is None
+        else:
+            assert by_id[did]["title"] == f"damage-title-{i}-{m.id[:6]}"
+            assert by_id[did]["body"] == f"damage-body-{i}"
+    assert doc["errors"] == [{"section": "diaries", "id": bad, "error": "unreadable",
+                              "message": doc["errors"][0]["message"]}]
+    # The rest of the export is whole: fields, and the CSV form too.
+    assert doc["fields"]["name"] == m.values["name"]
+    r = srv.get("/v1/me/export", member=m, params={"format": "csv"})
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8"), newline="")))
+    assert ["errors", bad, "error", "unreadable"] in rows
+    # The diary list itself names the damaged entry and shows the others.
+    r = srv.get("/v1/me/diaries", member=m)
+    assert r.status_code == 200, r.text
+    listed = {d["id"]: d for d in r.json()["entries"]}
+    assert listed[bad]["unreadable"] is True and listed[bad]["title"] is None
+    assert listed[ids[0]]["title"] == f"damage-title-0-{m.id[:6]}"
+
+
 @pytest.mark.parametrize("params,status,code", [
     ({"format": "xml"}, 400, "invalid_argument"),
     ({"format": ""}, 400, "invalid_argument"),
