@@ -20,6 +20,7 @@
 #include "custodian/audit.h"
 #include "custodian/audit_checkpoint.h"
 #include "custodian/ctx.h"
+#include "custodian/erasure.h"
 #include "custodian/import.h"
 #include "custodian/members.h"
 #include "custodian/notify.h"
@@ -330,18 +331,25 @@ static int member_show(int argc, char **argv)
 
 static int member_erase(int argc, char **argv)
 {
+	const char *certpath = NULL;
+	char *cert = NULL;
 	cu_ctx *ctx;
 	cu_result rc;
+	int status = 0;
 
 	/* Not "starts with '-'": base64url ids may. */
-	if (argc != 2) {
-		die_line("expected one ID (usage: custodian member erase ID)");
+	if (argc == 4 && !strcmp(argv[2], "--certificate"))
+		certpath = argv[3];
+	else if (argc != 2) {
+		die_line("expected one ID (usage: custodian member erase ID [--certificate FILE])");
 		return EXIT_USAGE;
 	}
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
-	rc = cu_member_erase(ctx, &operator_actor, argv[1]);
+	/* The one erasure operation (erasure.h), as an erasure request would run it. */
+	rc = cu_erasure_carry_out(ctx, &operator_actor, argv[1], NULL, cu_now_us(),
+	                          certpath ? &cert : NULL);
 	cu_ctx_close(ctx);
 	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_ERASED) {
 		die_line("no member '%s'%s", argv[1], rc == CU_ERR_ERASED ? " (already erased)" : "");
@@ -351,9 +359,26 @@ static int member_erase(int argc, char **argv)
 		die_line("erase failed: %s", cu_strerror(rc));
 		return EXIT_NO;
 	}
-	printf("erased %s: its data key is destroyed and its fields can no longer be opened\n",
+	printf("erased %s: its data key is destroyed and its fields can no longer be opened; "
+	       "its open requests and complaints are closed (member_erased)\n",
 	       argv[1]);
-	return 0;
+	if (certpath) {
+		FILE *fp = fopen(certpath, "wx");
+
+		if (!fp || fputs(cert, fp) == EOF || fputc('\n', fp) == EOF) {
+			die_line("could not write the certificate to '%s' (it must not exist yet); the "
+			         "member is erased",
+			         certpath);
+			status = EXIT_NO;
+		}
+		if (fp && fclose(fp) && !status) {
+			die_line("could not write the certificate to '%s'; the member is erased",
+			         certpath);
+			status = EXIT_NO;
+		}
+	}
+	free(cert);
+	return status;
 }
 
 /* ---- audit, policy ----------------------------------------------------- */
@@ -878,9 +903,12 @@ static const struct command member_commands[] = {
 	 "Reads member ID through the access door as the operator, for purpose P:\n"
 	 "prints the fields P allows as JSON and names the withheld ones.  An unknown\n"
 	 "purpose is refused.  Every read is audited.", NULL},
-	{"erase", member_erase, "custodian member erase ID",
-	 "Crypto-shreds member ID: destroys its data key, sealed fields, blind\n"
-	 "indexes and password.  Afterwards show and find fail.  Audited.", NULL},
+	{"erase", member_erase, "custodian member erase ID [--certificate FILE]",
+	 "Erases member ID as an applied erasure request would: destroys its data\n"
+	 "key, sealed fields, blind indexes and password; closes its open requests\n"
+	 "and complaints (note member_erased); ends its sessions; drops its pending\n"
+	 "mail.  --certificate writes the signed erasure certificate to FILE (which\n"
+	 "must not exist).  Afterwards show and find fail.  Audited.", NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -1647,7 +1675,7 @@ static bool decision_input_error(const cu_errors *errs)
 static int requests_decide(int argc, char **argv)
 {
 	static const char usage_line[] =
-	    "usage: custodian requests decide ID --action investigate|apply|reject|refuse "
+	    "usage: custodian requests decide ID --action investigate|apply|reject|refuse|lift "
 	    "[--ground G] --reasons TEXT";
 	const char *id = NULL, *action_arg = NULL;
 	cu_request_decision dec = {0};
@@ -1677,7 +1705,7 @@ static int requests_decide(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cu_request_action_parse(action_arg, &dec.action) != CU_OK) {
-		die_line("unknown --action '%s' (one of investigate, apply, reject, refuse)",
+		die_line("unknown --action '%s' (one of investigate, apply, reject, refuse, lift)",
 			 action_arg);
 		return EXIT_USAGE;
 	}
@@ -2016,8 +2044,8 @@ static int print_exception(void *ud, const cu_exception_view *v)
 	char created[40], closed[40];
 
 	(void)ud;
-	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t", v->row->id, v->row->member, v->row->officer,
-	       v->row->exception, v->row->purpose,
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", v->row->id, v->row->member, v->row->officer,
+	       v->row->exception, v->row->purpose, v->row->fields[0] ? v->row->fields : "-",
 	       format_time(v->row->created_us, created, sizeof(created)),
 	       v->row->closed_us ? format_time(v->row->closed_us, closed, sizeof(closed)) : "open");
 	print_escaped(v->justification);
@@ -2048,7 +2076,7 @@ static int exceptions_list(int argc, char **argv)
 	ctx = open_ctx();
 	if (!ctx)
 		return EXIT_NO;
-	printf("ID\tMEMBER\tOFFICER\tEXCEPTION\tPURPOSE\tCREATED\tCLOSED\tJUSTIFICATION\tREVIEW\n");
+	printf("ID\tMEMBER\tOFFICER\tEXCEPTION\tPURPOSE\tFIELDS\tCREATED\tCLOSED\tJUSTIFICATION\tREVIEW\n");
 	rc = cu_access_exception_list(ctx->store, ctx->vault, &operator_actor, !all,
 				      print_exception, NULL);
 	cu_ctx_close(ctx);
@@ -2196,14 +2224,16 @@ static const struct command requests_commands[] = {
 	 "erasure, the signed certificate.  Opening the texts is audited\n"
 	 "(read_request).  Exit 1 when there is no such request.", NULL},
 	{"decide", requests_decide,
-	 "custodian requests decide ID --action investigate|apply|reject|refuse [--ground G] "
+	 "custodian requests decide ID --action investigate|apply|reject|refuse|lift [--ground G] "
 	 "--reasons TEXT",
 	 "Decides request ID as the operator: investigate (mark it under\n"
 	 "investigation), apply (disclosure: the member is told it is ready; amendment:\n"
 	 "the changes are made; erasure: the member is erased and a signed erasure\n"
 	 "certificate issued), reject, or refuse (a disclosure only, on one ground:\n"
-	 "harm_to_life_or_rights, business_interference or breach_of_law).  Reject and\n"
-	 "refuse need --reasons (sealed, shown to the member in their account).\n"
+	 "harm_to_life_or_rights, business_interference or breach_of_law; the first and\n"
+	 "the last suspend the member's self-service export while they stand), or lift\n"
+	 "(ends such a refusal: the export works again).  Reject and refuse need\n"
+	 "--reasons (sealed, shown to the member in their account).\n"
 	 "Prints the new state; for an applied erasure the certificate JSON follows\n"
 	 "(also in 'requests show ID').  Exit 1 when the request is already decided.\n"
 	 "Audited.", NULL},
@@ -2239,8 +2269,9 @@ static const struct command complaints_commands[] = {
 static const struct command exceptions_commands[] = {
 	{"list", exceptions_list, "custodian exceptions list [--all]",
 	 "The review queue of legal exceptions: each read made under an exception,\n"
-	 "oldest first, tab-separated: id, member, officer, exception, purpose,\n"
-	 "created, closed (or open), the justification and the review (or -); tabs,\n"
+	 "oldest first, tab-separated: id, member, officer, exception, purpose, the\n"
+	 "fields it opened (comma-separated; - when not kept), created, closed (or\n"
+	 "open), the justification and the review (or -); tabs,\n"
 	 "newlines and backslashes in the texts are escaped.  --all includes the\n"
 	 "closed ones.", NULL},
 	{"close", exceptions_close, "custodian exceptions close ID --review TEXT",

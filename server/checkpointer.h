@@ -7,7 +7,7 @@
  * that instead, on a store handle of its own, with PASSIVE checkpoints that
  * never wait for or block the writer or the readers.  Durability does not
  * depend on it: a commit is durable once its log frames are synced.
- * Erasure's TRUNCATE checkpoint (cu_member_erase) is separate and stays on
+ * Erasure's TRUNCATE checkpoint (cu_erasure_carry_out) is separate and stays on
  * the writer.
  */
 #ifndef CU_CHECKPOINTER_H

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "custodian/audit_checkpoint.h"
+#include "custodian/export.h"
 #include "custodian/members.h"
 
 #include "json_out.h"
@@ -620,6 +621,10 @@ static int collect_others(void *ud, const cu_audit_entry *e)
 		return 0;
 	json_decref(c->ring[c->next]);
 	c->ring[c->next] = entry_json(e, false);
+	/* Named as the export names them: "self" for the sign-up, never another member's id. */
+	if (c->ring[c->next])
+		json_object_set_new(c->ring[c->next], "actor",
+				    json_string(cu_export_actor_label(e, c->member)));
 	c->next = (c->next + 1) % c->cap;
 	if (c->n < c->cap)
 		c->n++;

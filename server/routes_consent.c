@@ -413,11 +413,35 @@ static const char *arena_copy(cu_request *r, json_t *v)
 	return json_is_string(v) ? cu_arena_strdup(&r->arena, json_string_value(v)) : NULL;
 }
 
+/*
+ * The fields an exception needs, named by the officer: a non-empty array of
+ * the policy's field names.  0 when it is not one (nothing is echoed: a
+ * client string in a field's place may be anything).
+ */
+static cu_fieldset exception_fields(const cu_policy *p, json_t *a)
+{
+	cu_fieldset set = 0;
+	json_t *v;
+	size_t i;
+	int idx;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return 0;
+	json_array_foreach(a, i, v) {
+		idx = json_is_string(v) ? cu_policy_field_index(p, json_string_value(v)) : -1;
+		if (idx < 0)
+			return 0;
+		set |= (cu_fieldset)1 << idx;
+	}
+	return set;
+}
+
 static enum MHD_Result h_exception_read(cu_request *r)
 {
 	static const char *const keys[] = {"member", "purpose", "exception", "justification",
-					   "case", NULL};
+					   "case", "fields", NULL};
 	const char *member, *purpose, *exception, *justification, *case_ref = NULL, *key;
+	cu_fieldset fields;
 	enum MHD_Result reply;
 	json_t *body, *v;
 
@@ -433,12 +457,20 @@ static enum MHD_Result h_exception_read(cu_request *r)
 
 		for (const char *const *k = keys; *k; k++)
 			known |= !strcmp(*k, key);
-		if (!known || !json_is_string(v)) {
+		if (!known || (strcmp(key, "fields") && !json_is_string(v))) {
 			json_decref(body);
 			return cu_http_reply_code(r, 400, "invalid_argument",
 						  "expected member, purpose, exception, "
-						  "justification (and case) as strings");
+						  "justification (and case) as strings, and fields");
 		}
+	}
+	fields = exception_fields(cu_http_policy(r->srv), json_object_get(body, "fields"));
+	if (!fields) {
+		cu_http_json_wipe(body);
+		json_decref(body);
+		return cu_http_reply_code(r, 400, "invalid_argument",
+					  "fields: a non-empty list of the policy's field names the "
+					  "exception needs");
 	}
 	member = arena_copy(r, json_object_get(body, "member"));
 	purpose = arena_copy(r, json_object_get(body, "purpose"));
@@ -451,7 +483,22 @@ static enum MHD_Result h_exception_read(cu_request *r)
 	if (!member || !purpose || !exception || !justification)
 		return cu_http_reply_code(r, 400, "invalid_argument",
 					  "member, purpose, exception and justification are required");
-	return cu_http_start_read(r, member, purpose, case_ref, 0, exception, justification);
+	return cu_http_start_read(r, member, purpose, case_ref, fields, exception, justification);
+}
+
+/* "a,b" -> ["a","b"]; "" -> [] (a review opened before fields were kept). */
+static json_t *names_json(const char *list)
+{
+	json_t *a = json_array();
+	const char *p = list;
+
+	while (a && p && *p) {
+		size_t n = strcspn(p, ",");
+
+		json_array_append_new(a, json_stringn(p, n));
+		p += n + (p[n] == ',');
+	}
+	return a;
 }
 
 static int view_json(void *ud, const cu_exception_view *x)
@@ -460,9 +507,10 @@ static int view_json(void *ud, const cu_exception_view *x)
 	json_t *o;
 
 	cu_http_iso_time(x->row->created_us, created);
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", x->row->id, "member", x->row->member,
-		      "officer", x->row->officer, "exception", x->row->exception, "purpose",
-		      x->row->purpose, "justification", x->justification, "opened", created);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s}", "id", x->row->id, "member",
+		      x->row->member, "officer", x->row->officer, "exception", x->row->exception,
+		      "purpose", x->row->purpose, "fields", names_json(x->row->fields),
+		      "justification", x->justification, "opened", created);
 	if (x->row->closed_us) {
 		cu_http_iso_time(x->row->closed_us, closed);
 		json_object_set_new(o, "closed", json_string(closed));

@@ -158,6 +158,10 @@ static json_t *entry_json(const cu_diary_entry *e)
 
 	iso_time(e->created_us, created);
 	iso_time(e->updated_us, updated);
+	/* A damaged entry is named, not opened: the others still show. */
+	if (e->unreadable)
+		return json_pack("{s:s,s:n,s:n,s:b,s:s,s:s}", "id", e->id, "title", "body",
+				 "unreadable", 1, "created", created, "updated", updated);
 	return json_pack("{s:s,s:s%,s:s%,s:s,s:s}", "id", e->id, "title", e->title, e->title_len,
 			 "body", e->body, e->body_len, "created", created, "updated", updated);
 }

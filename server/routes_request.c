@@ -136,6 +136,16 @@ static enum MHD_Result h_export(cu_request *r)
 	if (r->job.rc)
 		return cu_http_reply_error(r, CU_ERR_STORE, "the export could not be audited",
 		                           NULL);
+	if (st->plan.rc == CU_ERR_DISCLOSURE_REFUSED) {
+		char why[200];
+
+		/* Names the refusal (ids and the ground's id only): the member can ask about it. */
+		snprintf(why, sizeof(why),
+		         "the export is suspended while the refusal of disclosure request %s "
+		         "(ground %s) stands",
+		         st->plan.refusal, st->plan.refusal_ground);
+		return cu_http_reply_error(r, st->plan.rc, why, NULL);
+	}
 	if (st->plan.rc)
 		return cu_http_reply_error(r, st->plan.rc, NULL, NULL);
 	if (!reader)
@@ -460,7 +470,7 @@ static enum MHD_Result h_request_decide(cu_request *r)
 		return cu_http_reply_code(
 		    r, 400, "invalid_argument",
 		    "expected {\"action\": \"investigate\"|\"apply\"|\"reject\"|"
-		    "\"refuse\", \"ground\": ..., \"reasons\": ...}");
+		    "\"refuse\"|\"lift\", \"ground\": ..., \"reasons\": ...}");
 	st->dec.ground = ground ? json_string_value(ground) : NULL;
 	st->dec.reasons = reasons ? json_string_value(reasons) : NULL;
 	return cu_http_wait_writer(r, run_decide);

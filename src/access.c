@@ -241,6 +241,11 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 				     "a legal exception needs a written justification (20-2000 bytes)");
 				return;
 			}
+			if (!(req->fields & all)) {
+				deny(d, CU_ERR_INVALID_ARGUMENT,
+				     "a legal exception names the fields it needs");
+				return;
+			}
 		} else if (a->role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, a->role)) {
 			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "role may not use this purpose");
 			return;
@@ -259,7 +264,8 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 			deny(d, CU_ERR_CASE_REQUIRED, "purpose requires a case reference");
 			return;
 		}
-		grant = pp->fields;
+		/* An exception opens exactly the fields the officer named, whatever the purpose grants. */
+		grant = exception ? d->wanted : pp->fields;
 	}
 
 	rc = cu_store_member_get(store, req->member, row);
@@ -416,6 +422,8 @@ cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au)
 			snprintf(ex.officer, sizeof(ex.officer), "%s", au->actor);
 			memcpy(ex.exception, au->exception_kind, sizeof(ex.exception));
 			snprintf(ex.purpose, sizeof(ex.purpose), "%s", au->purpose);
+			/* The fields it opened, for the review (the entry names them too). */
+			snprintf(ex.fields, sizeof(ex.fields), "%s", au->fields);
 			ex.created_us = au->entry.time_us ? au->entry.time_us : cu_now_us();
 			rc = cu_store_exception_insert(ctx->store, &ex);
 		}

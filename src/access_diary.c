@@ -272,6 +272,20 @@ static int open_entry(void *ud, const cu_diary_row *row)
 	if (!o->rc)
 		o->rc = open_part(o, row->id, "body", row->body, row->body_len, &e->body,
 				  &e->body_len);
+	/*
+	 * A part that does not authenticate (or is too short to) is damage to
+	 * this entry alone: it is marked, nothing of it is shown, the page goes on.
+	 */
+	if (o->rc == CU_ERR_CRYPTO || o->rc == CU_ERR_STORE) {
+		if (e->title) {
+			sodium_memzero(e->title, e->title_len);
+			free(e->title);
+		}
+		e->title = NULL;
+		e->title_len = 0;
+		e->unreadable = true;
+		o->rc = CU_OK;
+	}
 	/* Counted either way, so the list's wipe frees what was opened. */
 	o->out->n++;
 	return o->rc != CU_OK;

@@ -355,66 +355,6 @@ out:
 	return rc;
 }
 
-/* The ids of a member's open complaints (closed by their erasure). */
-struct open_ids {
-	char (*ids)[CU_ID_LEN + 1];
-	size_t n, cap;
-	cu_result rc;
-};
-
-static int collect_open(void *ud, const cu_complaint_row *row)
-{
-	struct open_ids *o = ud;
-
-	if (row->closed_us)
-		return 0;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 8;
-		void *p = realloc(o->ids, cap * sizeof(*o->ids));
-
-		if (!p) {
-			o->rc = CU_ERR_NOMEM;
-			return 1;
-		}
-		o->ids = p;
-		o->cap = cap;
-	}
-	memcpy(o->ids[o->n++], row->id, CU_ID_LEN + 1);
-	return 0;
-}
-
-cu_result cu_complaint_close_erased(cu_ctx *ctx, const cu_actor *actor, const char *member,
-                                    int64_t now_us)
-{
-	struct open_ids o = {NULL, 0, 0, CU_OK};
-	char reason[80];
-	cu_result rc;
-
-	if (!is_officer(actor))
-		return CU_ERR_FORBIDDEN;
-	rc = cu_store_complaint_list_member(ctx->store, member, collect_open, &o);
-	if (!rc)
-		rc = o.rc;
-	for (size_t i = 0; !rc && i < o.n; i++) {
-		cu_complaint_row row;
-
-		rc = cu_store_complaint_get(ctx->store, o.ids[i], &row);
-		if (rc)
-			break;
-		snprintf(row.state, sizeof(row.state), "closed");
-		row.updated_us = row.closed_us = now_us;
-		snprintf(row.closed_by, sizeof(row.closed_by), "%s", actor_name(actor));
-		snprintf(row.note, sizeof(row.note), "member_erased");
-		snprintf(reason, sizeof(reason), "complaint=%s closed member_erased", row.id);
-		rc = cu_store_complaint_update(ctx->store, &row);
-		if (!rc)
-			rc = audit(ctx, actor, "complaint_close", row.member, "done", reason);
-		cu_complaint_row_release(&row);
-	}
-	free(o.ids);
-	return rc;
-}
-
 /* ---- reading ------------------------------------------------------------- */
 
 void cu_complaint_view_init(cu_complaint_view *v)

@@ -21,6 +21,7 @@
 #include "custodian/store_notify.h"
 #include "custodian/store_partner.h"
 #include "custodian/store_request.h"
+#include "custodian/versions.h"
 #include "json_wipe.h"
 #include "store_impl.h"
 
@@ -99,6 +100,20 @@ cu_result cu_export_prepare(const cu_policy *p, cu_store *reader, const cu_actor
 	                   !strcmp(actor->member, member) && strlen(member) <= CU_ID_LEN
 	               ? CU_OK
 	               : CU_ERR_FORBIDDEN;
+	/* A standing refusal on a ground about the data itself suspends the export (requests.h). */
+	if (!plan->rc) {
+		cu_request_row refusal;
+		cu_result r = cu_request_refusal_standing(reader, member, &refusal);
+
+		if (!r) {
+			memcpy(plan->refusal, refusal.id, sizeof(plan->refusal));
+			memcpy(plan->refusal_ground, refusal.ground, sizeof(plan->refusal_ground));
+			plan->rc = CU_ERR_DISCLOSURE_REFUSED;
+			cu_request_row_release(&refusal);
+		} else if (r != CU_ERR_NOT_FOUND) {
+			plan->rc = r;
+		}
+	}
 	if (!plan->rc) {
 		plan->req.actor = &plan->actor;
 		plan->req.purpose = "self";
@@ -115,8 +130,10 @@ cu_result cu_export_prepare(const cu_policy *p, cu_store *reader, const cu_actor
 		cu_access_diaries_audit_fill(p, &plan->dreq, &plan->dd, &plan->dau);
 		plan->rc = plan->d.rc ? plan->d.rc : plan->dd.rc;
 	}
-	snprintf(plan->reason, sizeof(plan->reason), "format=%s%s%s", cu_export_format_name(format),
-	         plan->rc ? "; " : "", plan->rc ? cu_result_code(plan->rc) : "");
+	snprintf(plan->reason, sizeof(plan->reason), "format=%s%s%s%s%s%s%s",
+	         cu_export_format_name(format), plan->rc ? "; " : "",
+	         plan->rc ? cu_result_code(plan->rc) : "", plan->refusal[0] ? " request=" : "",
+	         plan->refusal, plan->refusal[0] ? " ground=" : "", plan->refusal_ground);
 	plan->entry.actor = plan->actor_name;
 	plan->entry.role = actor ? cu_role_name(actor->role) : "";
 	plan->entry.action = "export";
@@ -178,6 +195,16 @@ static int add_notice(void *ud, const cu_notice_row *row)
 	return 0;
 }
 
+const char *cu_export_actor_label(const cu_audit_entry *e, const char *member)
+{
+	if (strcmp(e->role, "member"))
+		return e->actor;
+	if (!strcmp(e->actor, member) ||
+	    (!strcmp(e->actor, "signup") && !strcmp(e->action, "register")))
+		return "self";
+	return "another member";
+}
+
 static int add_access(void *ud, const cu_audit_entry *e)
 {
 	struct part *pt = ud;
@@ -185,13 +212,12 @@ static int add_access(void *ud, const cu_audit_entry *e)
 	/* What others did with the member's data, as their access log shows it. */
 	if (!strcmp(e->actor, pt->member) && !strcmp(e->role, "member"))
 		return 0;
-	/* Another member who tried is named by role only: their id is theirs, not this member's. */
 	json_array_append_new(
 	    pt->list, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
 	                        "time", time_json(e->time_us), "actor",
-	                        strcmp(e->role, "member") ? e->actor : "another member", "role",
-	                        e->role, "action", e->action, "purpose", e->purpose, "fields",
-	                        e->fields, "decision", e->decision, "case", e->case_ref));
+	                        cu_export_actor_label(e, pt->member), "role", e->role, "action",
+	                        e->action, "purpose", e->purpose, "fields", e->fields, "decision",
+	                        e->decision, "case", e->case_ref));
 	return 0;
 }
 
@@ -325,8 +351,13 @@ static cu_result add_complaints(const cu_vault *v, cu_store *s, const cu_member_
 	return rc;
 }
 
-/* Every diary entry, a page at a time, through the door the plan's entry was audited for. */
-static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *plan, json_t *list)
+/*
+ * Every diary entry, a page at a time, through the door the plan's entry was
+ * audited for.  A damaged entry is listed as unreadable and reported in
+ * `errors`; the rest are served.
+ */
+static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *plan, json_t *list,
+                             json_t *errors)
 {
 	cu_diary_request req = plan->dreq;
 	char before[CU_ID_LEN + 1];
@@ -345,6 +376,19 @@ static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *pla
 
 			iso(e->created_us, created);
 			iso(e->updated_us, updated);
+			if (e->unreadable) {
+				json_array_append_new(
+				    list, json_pack("{s:s,s:n,s:n,s:b,s:s,s:s}", "id", e->id, "title",
+				                    "body", "unreadable", 1, "created", created,
+				                    "updated", updated));
+				json_array_append_new(
+				    errors,
+				    json_pack("{s:s,s:s,s:s,s:s}", "section", "diaries", "id", e->id,
+				              "error", "unreadable", "message",
+				              "this entry's sealed text is damaged and could not be "
+				              "opened; the rest of the export is complete"));
+				continue;
+			}
 			json_array_append_new(
 			    list, json_pack("{s:s,s:s%,s:s%,s:s,s:s}", "id", e->id, "title",
 			                    e->title, e->title_len, "body", e->body, e->body_len,
@@ -364,7 +408,8 @@ static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *pla
 cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *reader,
                             cu_export_plan *plan, int64_t now_us, json_t **doc)
 {
-	json_t *o, *fields, *survey, *consents, *diaries, *requests, *complaints, *notices, *access;
+	json_t *o, *fields, *survey, *consents, *diaries, *requests, *complaints, *notices, *access,
+	    *errors;
 	struct part pt;
 	char version[CU_VERSION_MAX + 1];
 	int64_t accepted_us = 0;
@@ -392,6 +437,7 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 	complaints = json_array();
 	notices = json_array();
 	access = json_array();
+	errors = json_array();
 	json_object_set_new(o, "export",
 	                    json_pack("{s:s,s:o,s:s,s:i}", "member", plan->member, "generated",
 	                              time_json(now_us), "policy_version", p->version,
@@ -408,6 +454,8 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 	json_object_set_new(o, "complaints", complaints);
 	json_object_set_new(o, "notices", notices);
 	json_object_set_new(o, "access_history", access);
+	/* What could not be served, one item each (a damaged entry): never the whole export. */
+	json_object_set_new(o, "errors", errors);
 
 	rc = cu_access_open(p, v, &plan->row, plan->d.allowed, &rec);
 	for (size_t i = 0; !rc && i < rec.n; i++) {
@@ -416,15 +464,23 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 		json_object_set_new(f->survey ? survey : fields, f->name,
 		                    json_stringn(rec.v[i].value, rec.v[i].len));
 	}
+	/* The version GET /v1/me/consents names: the acceptance, else the one registered under. */
 	if (!rc) {
+		const char *basis = "accepted";
+
 		rc = cu_store_accepted_get(reader, plan->member, version, &accepted_us);
+		if (rc == CU_ERR_NOT_FOUND) {
+			basis = "registration";
+			accepted_us = plan->row.created_us;
+			rc = cu_versions_accepted(reader, plan->member, plan->row.created_us, version);
+		}
 		if (rc == CU_ERR_NOT_FOUND) {
 			rc = CU_OK;
 			json_object_set_new(o, "accepted_policy", json_null());
 		} else if (!rc) {
 			json_object_set_new(o, "accepted_policy",
-			                    json_pack("{s:s,s:o}", "version", version, "time",
-			                              time_json(accepted_us)));
+			                    json_pack("{s:s,s:o,s:s}", "version", version, "time",
+			                              time_json(accepted_us), "basis", basis));
 		}
 	}
 	if (!rc) {
@@ -434,7 +490,7 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 	if (!rc)
 		rc = add_partner_records(reader, plan->member, o);
 	if (!rc)
-		rc = add_diaries(v, reader, plan, diaries);
+		rc = add_diaries(v, reader, plan, diaries, errors);
 	if (!rc)
 		rc = add_requests(v, reader, &plan->row, now_us, requests);
 	if (!rc)

@@ -837,7 +837,7 @@ cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor, const char *
 	return arc;
 }
 
-/* ---- password, erase ------------------------------------------------- */
+/* ---- password ------------------------------------------------- */
 
 cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *actor, const char *id,
 				 const char *password)
@@ -882,46 +882,4 @@ cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *actor, const char 
 out:
 	cu_member_row_release(&row);
 	return rc;
-}
-
-cu_result cu_member_erase(cu_ctx *ctx, const cu_actor *actor, const char *id)
-{
-	cu_member_row row = {0};
-	cu_result rc;
-
-	if (!actor || !(actor->role == CU_ROLE_OFFICER || actor->role == CU_ROLE_OPERATOR))
-		return audit_refusal(ctx, actor, "erase", id, "", "", CU_ERR_FORBIDDEN);
-	rc = cu_store_member_get(ctx->store, id, &row);
-	if (rc)
-		return rc;
-	rc = row.erased ? CU_ERR_ERASED : CU_OK;
-	cu_member_row_release(&row);
-	if (rc)
-		return rc;
-	rc = cu_tx_begin(ctx);
-	if (rc)
-		return rc;
-	rc = cu_store_member_erase(ctx->store, id, cu_now_us());
-	/* An erased member is logged out everywhere, in the same transaction. */
-	if (!rc)
-		rc = cu_store_session_delete_member(ctx->store, id, NULL);
-	/* Diary entries are sealed under the shredded key; the rows go too. */
-	if (!rc)
-		rc = cu_store_diary_delete_member(ctx->store, id, NULL);
-	/* Nothing is sent to someone who no longer has an address here. */
-	if (!rc)
-		rc = cu_notify_forget_member(ctx, id);
-	if (!rc)
-		rc = audit(ctx, actor, "erase", id, "", "", "done", "crypto-shredded");
-	if (rc) {
-		cu_tx_rollback(ctx);
-		return rc;
-	}
-	/*
-	 * Old pages of the row must not linger in the write-ahead log: the
-	 * outermost commit (this one, or the batch or request around it)
-	 * checkpoints.
-	 */
-	ctx->checkpoint_due = true;
-	return cu_tx_commit(ctx);
 }

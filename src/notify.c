@@ -187,23 +187,6 @@ cu_result cu_notify_mark_read(cu_ctx *ctx, const char *member, const char *id)
 	return cu_tx_commit(ctx);
 }
 
-cu_result cu_notify_forget_member(cu_ctx *ctx, const char *member)
-{
-	cu_result rc;
-
-	if (!ctx || !valid_id(member))
-		return CU_ERR_INVALID_ARGUMENT;
-	rc = cu_tx_begin(ctx);
-	if (rc)
-		return rc;
-	rc = cu_store_outbox_drop_member(ctx->store, member, NULL);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		return rc;
-	}
-	return cu_tx_commit(ctx);
-}
-
 /* ---- configuration ------------------------------------------------------- */
 
 void cu_notify_config_from_ctx(const cu_ctx *ctx, cu_notify_config *cfg)

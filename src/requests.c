@@ -5,8 +5,8 @@
  *
  * What the member and the officer write is sealed here under the member's
  * data key and opened here for the two of them (requests.h); the member's
- * profile fields are changed only through members.c (cu_member_amend,
- * cu_member_erase), never written from this file.
+ * profile fields are changed only through members.c (cu_member_amend) and
+ * erasure.c (cu_erasure_carry_out), never written from this file.
  */
 #include "custodian/requests.h"
 
@@ -19,6 +19,7 @@
 
 #include "custodian/complaints.h"
 #include "custodian/diaries.h"
+#include "custodian/erasure.h"
 #include "custodian/notify.h"
 #include "custodian/store_diary.h"
 #include "json_wipe.h"
@@ -28,15 +29,18 @@
 const cu_refusal_ground cu_refusal_grounds[CU_REFUSAL_GROUNDS] = {
     {"harm_to_life_or_rights", 1,
      "the disclosure could damage the life, body, or assets of a user or a third party, or "
-     "prejudice other rights or interests of a user or a third party"},
+     "prejudice other rights or interests of a user or a third party",
+     true},
     {"business_interference", 2,
      "the disclosure could significantly interfere with proper performance of Cerego's "
-     "business"},
-    {"breach_of_law", 3, "the disclosure breaches any law or ordinance"},
+     "business",
+     false},
+    {"breach_of_law", 3, "the disclosure breaches any law or ordinance", true},
 };
 
 static const char *const type_names[] = {"disclosure", "amendment", "erasure"};
-static const char *const action_names[] = {"investigate", "apply", "reject", "refuse"};
+static const char *const action_names[CU_REQUEST_ACTIONS] = {"investigate", "apply", "reject",
+                                                             "refuse", "lift"};
 
 const char *cu_request_type_name(cu_request_type t)
 {
@@ -55,12 +59,12 @@ cu_result cu_request_type_parse(const char *name, cu_request_type *out)
 
 const char *cu_request_action_name(cu_request_action a)
 {
-	return (unsigned)a < 4 ? action_names[a] : NULL;
+	return (unsigned)a < CU_REQUEST_ACTIONS ? action_names[a] : NULL;
 }
 
 cu_result cu_request_action_parse(const char *name, cu_request_action *out)
 {
-	for (unsigned i = 0; name && i < 4; i++)
+	for (unsigned i = 0; name && i < CU_REQUEST_ACTIONS; i++)
 		if (!strcmp(name, action_names[i])) {
 			*out = (cu_request_action)i;
 			return CU_OK;
@@ -385,6 +389,10 @@ static cu_result check_decision(const cu_request_row *row, const cu_request_deci
 		cu_errors_add(errs, "ground", "not_allowed");
 		bad = 1;
 	}
+	if (dec->action == CU_REQUEST_LIFT && strcmp(row->type, "disclosure")) {
+		cu_errors_add(errs, "action", "lift_is_for_disclosure");
+		bad = 1;
+	}
 	if (dec->reasons || dec->action == CU_REQUEST_REFUSE || dec->action == CU_REQUEST_REJECT) {
 		why = cu_text_free_problem(dec->reasons, CU_REQUEST_TEXT_MAX, true);
 		if (why) {
@@ -518,166 +526,34 @@ static cu_result notify_decided(cu_ctx *ctx, const cu_request_row *row,
 		snprintf(body, sizeof(body),
 		         "Your disclosure request %s was refused on %s, on ground %d of the "
 		         "privacy policy: %s.\n"
-		         "The officer's reasons are in your account.",
-		         row->id, when, g ? g->number : 0, g ? g->text : "");
+		         "The officer's reasons are in your account.%s",
+		         row->id, when, g ? g->number : 0, g ? g->text : "",
+		         g && g->suspends_export
+		             ? "\nWhile this refusal stands, the download of your data from your "
+		               "account is suspended."
+		             : "");
+		break;
+	case CU_REQUEST_LIFT:
+		snprintf(subject, sizeof(subject), "The refusal of your disclosure request %s was lifted",
+		         row->id);
+		snprintf(body, sizeof(body),
+		         "The refusal of your disclosure request %s was lifted on %s.\n"
+		         "You can download your data from your account again.",
+		         row->id, when);
 		break;
 	}
 	return cu_notify_member(ctx, row->member, notice_kind(row), subject, body);
 }
 
-/* The ids of the member's other open requests (closed when the member is erased). */
-struct open_ids {
-	const char *except;
-	char (*ids)[CU_ID_LEN + 1];
-	size_t n, cap;
-	cu_result rc;
-};
-
-static int collect_open(void *ud, const cu_request_row *row)
-{
-	struct open_ids *o = ud;
-
-	if (!cu_request_state_open(row->state) || !strcmp(row->id, o->except))
-		return 0;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 8;
-		void *p = realloc(o->ids, cap * sizeof(*o->ids));
-
-		if (!p) {
-			o->rc = CU_ERR_NOMEM;
-			return 1;
-		}
-		o->ids = p;
-		o->cap = cap;
-	}
-	memcpy(o->ids[o->n++], row->id, CU_ID_LEN + 1);
-	return 0;
-}
-
-static cu_result close_others(cu_ctx *ctx, const cu_actor *actor, const cu_request_row *erasure,
-                              int64_t now_us)
-{
-	struct open_ids o = {erasure->id, NULL, 0, 0, CU_OK};
-	cu_result rc = cu_store_request_list_member(ctx->store, erasure->member, collect_open, &o);
-
-	if (!rc)
-		rc = o.rc;
-	for (size_t i = 0; !rc && i < o.n; i++) {
-		cu_request_row row;
-		cu_request_event_row ev = {0};
-
-		rc = cu_store_request_get(ctx->store, o.ids[i], &row);
-		if (rc)
-			break;
-		snprintf(row.state, sizeof(row.state), "closed");
-		row.updated_us = row.decided_us = now_us;
-		snprintf(row.decided_by, sizeof(row.decided_by), "%s", actor_name(actor));
-		rc = cu_store_request_update(ctx->store, &row);
-		memcpy(ev.request, row.id, sizeof(ev.request));
-		snprintf(ev.state, sizeof(ev.state), "closed");
-		snprintf(ev.actor, sizeof(ev.actor), "%s", actor_name(actor));
-		snprintf(ev.role, sizeof(ev.role), "%s", cu_role_name(actor->role));
-		ev.time_us = now_us;
-		snprintf(ev.note, sizeof(ev.note), "member_erased");
-		if (!rc)
-			rc = cu_store_request_event_insert(ctx->store, &ev);
-		cu_request_row_release(&row);
-	}
-	free(o.ids);
-	return rc;
-}
-
 /*
- * The certificate: what was destroyed, when, for which request — ids,
- * times, field names and counts, nothing of the person — signed like a
- * consent receipt (Ed25519 over the canonical JSON of the certificate).
+ * Carries out an applied erasure inside the decision's transaction (the
+ * notice is already written): the one erasure operation (erasure.h), its
+ * certificate kept on the request row.
  */
-static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_actor *actor,
-                             const cu_request_row *row, const cu_member_row *before,
-                             int64_t erased_us, uint64_t diaries, uint64_t texts, char **out)
+static cu_result erase(cu_ctx *ctx, const cu_actor *actor, cu_request_row *row, int64_t now_us)
 {
-	unsigned char sig[CU_VAULT_SIGBYTES], pk[CU_VAULT_SIGN_PKBYTES];
-	char sighex[2 * CU_VAULT_SIGBYTES + 1], pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1];
-	char requested[32], erased[32], *canon = NULL;
-	json_t *cert = NULL, *doc = NULL, *fields = json_array(), *bidx = json_array();
-	uint32_t key_id = 0;
-	cu_result rc;
+	cu_result rc = cu_erasure_carry_out(ctx, actor, row->member, row, now_us, &row->certificate);
 
-	*out = NULL;
-	for (size_t i = 0; fields && i < p->nfields; i++)
-		if ((before->present >> i) & 1)
-			json_array_append_new(fields, json_string(p->fields[i].name));
-	if (bidx && before->has_email_bidx)
-		json_array_append_new(bidx, json_string("email"));
-	if (bidx && before->has_phone_bidx)
-		json_array_append_new(bidx, json_string("phone"));
-	iso(row->received_us, requested);
-	iso(erased_us, erased);
-	/* Sign once to learn the key id: the id and key are part of what is signed. */
-	rc = cu_vault_sign(v, (const unsigned char *)"", 0, sig, &key_id);
-	if (!rc)
-		rc = cu_vault_sign_public_key(v, key_id, pk);
-	if (rc)
-		goto out;
-	sodium_bin2hex(pkhex, sizeof(pkhex), pk, sizeof(pk));
-	cert = json_pack(
-	    "{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:{s:b,s:O,s:O,s:b,s:I,s:I,s:b},"
-	    "s:[s,s,s],s:I,s:s}",
-	    "type", "erasure", "request", row->id, "member", row->member, "requested", requested,
-	    "requested_us", (json_int_t)row->received_us, "erased", erased, "erased_us",
-	    (json_int_t)erased_us, "decided_by", actor_name(actor), "destroyed", "data_key", 1,
-	    "fields", fields, "blind_indexes", bidx, "password_hash", before->password_hash != NULL,
-	    "diary_entries", (json_int_t)diaries, "request_and_complaint_texts", (json_int_t)texts,
-	    "sessions", 1, "kept", "the member id and the time of erasure: the erasure record",
-	    "the audit log: who did what, when, with field names, never values",
-	    "requests and complaints without their texts: types, states, times", "key_id",
-	    (json_int_t)key_id, "public_key", pkhex);
-	canon = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!canon) {
-		rc = CU_ERR_NOMEM;
-		goto out;
-	}
-	rc = cu_vault_sign(v, (const unsigned char *)canon, strlen(canon), sig, NULL);
-	if (rc)
-		goto out;
-	sodium_bin2hex(sighex, sizeof(sighex), sig, sizeof(sig));
-	doc = json_pack("{s:O,s:s}", "certificate", cert, "signature", sighex);
-	*out = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	rc = *out ? CU_OK : CU_ERR_NOMEM;
-out:
-	free(canon);
-	json_decref(fields);
-	json_decref(bidx);
-	json_decref(cert);
-	json_decref(doc);
-	return rc;
-}
-
-/* Runs an applied erasure inside the decision's transaction; the notice is already written. */
-static cu_result erase(cu_ctx *ctx, const cu_actor *actor, cu_request_row *row,
-                       const cu_member_row *before, int64_t now_us)
-{
-	cu_member_row after = {0};
-	uint64_t diaries = 0, texts = 0;
-	cu_result rc;
-
-	rc = close_others(ctx, actor, row, now_us);
-	if (!rc)
-		rc = cu_complaint_close_erased(ctx, actor, row->member, now_us);
-	if (!rc)
-		rc = cu_store_diary_count(ctx->store, row->member, &diaries);
-	/* Shredded with the key anyway; deleting the bytes leaves nothing to find. */
-	if (!rc)
-		rc = cu_store_request_forget_member(ctx->store, row->member, &texts);
-	if (!rc)
-		rc = cu_member_erase(ctx, actor, row->member);
-	if (!rc)
-		rc = cu_store_member_get(ctx->store, row->member, &after);
-	if (!rc)
-		rc = certificate(ctx->vault, ctx->policy, actor, row, before,
-		                 after.erased_us ? after.erased_us : now_us, diaries, texts,
-		                 &row->certificate);
-	cu_member_row_release(&after);
 	if (!rc)
 		rc = cu_store_request_update(ctx->store, row);
 	return rc;
@@ -687,7 +563,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
                             const cu_request_decision *dec, int64_t now_us, cu_request_row *out,
                             char **cert, cu_errors *errs)
 {
-	static const char *const states[] = {"investigating", "applied", "rejected", "refused"};
+	static const char *const states[CU_REQUEST_ACTIONS] = {"investigating", "applied", "rejected",
+	                                                       "refused", "lifted"};
 	cu_request_row row = {0};
 	cu_request_event_row ev = {0};
 	cu_member_row m = {0};
@@ -709,8 +586,16 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	rc = cu_store_request_get(ctx->store, id, &row);
 	if (rc)
 		return rc;
-	if (!cu_request_state_open(row.state) ||
-	    (dec->action == CU_REQUEST_INVESTIGATE && !strcmp(row.state, "investigating"))) {
+	if (dec->action == CU_REQUEST_LIFT) {
+		const cu_refusal_ground *g = cu_refusal_ground_find(row.ground);
+
+		/* Only a standing refusal that suspends the export is lifted. */
+		if (strcmp(row.state, "refused") || !g || !g->suspends_export) {
+			rc = CU_ERR_CONFLICT;
+			goto out;
+		}
+	} else if (!cu_request_state_open(row.state) ||
+	           (dec->action == CU_REQUEST_INVESTIGATE && !strcmp(row.state, "investigating"))) {
 		rc = CU_ERR_CONFLICT;
 		goto out;
 	}
@@ -746,7 +631,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 
 	snprintf(row.state, sizeof(row.state), "%s", states[dec->action]);
 	row.updated_us = now_us;
-	if (dec->action != CU_REQUEST_INVESTIGATE) {
+	/* A lift keeps who refused and when; the history says who lifted it. */
+	if (dec->action != CU_REQUEST_INVESTIGATE && dec->action != CU_REQUEST_LIFT) {
 		row.decided_us = now_us;
 		snprintf(row.decided_by, sizeof(row.decided_by), "%s", actor_name(actor));
 	}
@@ -772,7 +658,7 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 		rc = audit(ctx, actor, "request_decide", row.member, row.fields, "done", reason);
 	/* The member is told before the erasure: afterwards there is nobody to tell. */
 	if (!rc && dec->action == CU_REQUEST_APPLY && !strcmp(row.type, "erasure"))
-		rc = erase(ctx, actor, &row, &m, now_us);
+		rc = erase(ctx, actor, &row, now_us);
 	if (rc) {
 		cu_tx_rollback(ctx);
 		goto out;
@@ -950,6 +836,43 @@ cu_result cu_request_list(cu_store *s, const cu_actor *actor, bool overdue, int6
 }
 
 /* ---- certificates -------------------------------------------------------- */
+
+/* ---- refusals and the export -------------------------------------------- */
+
+struct standing {
+	char id[CU_ID_LEN + 1];
+	int64_t decided_us;
+};
+
+static int find_standing(void *ud, const cu_request_row *row)
+{
+	struct standing *st = ud;
+	const cu_refusal_ground *g = cu_refusal_ground_find(row->ground);
+
+	if (!strcmp(row->type, "disclosure") && !strcmp(row->state, "refused") && g &&
+	    g->suspends_export && (!st->id[0] || row->decided_us >= st->decided_us)) {
+		memcpy(st->id, row->id, sizeof(st->id));
+		st->decided_us = row->decided_us;
+	}
+	return 0;
+}
+
+cu_result cu_request_refusal_standing(cu_store *s, const char *member, cu_request_row *out)
+{
+	struct standing st = {"", 0};
+	cu_result rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!s || !member)
+		return CU_ERR_INVALID_ARGUMENT;
+	rc = cu_store_request_list_member(s, member, find_standing, &st);
+	if (rc)
+		return rc;
+	if (!st.id[0])
+		return CU_ERR_NOT_FOUND;
+	return out ? cu_store_request_get(s, st.id, out) : CU_OK;
+}
 
 cu_result cu_request_certificate(cu_store *s, const cu_actor *actor, const char *id,
                                  const char *token, char **json)

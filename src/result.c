@@ -43,6 +43,9 @@ static const struct {
 	[CU_ERR_CONFIG] = {"config_invalid", 500, "invalid configuration"},
 	[CU_ERR_CASE_INVALID] = {"case_invalid", 400,
 				 "the case reference is blank, too long or not one line of text"},
+	[CU_ERR_DISCLOSURE_REFUSED] = {"disclosure_refused", 403,
+				       "disclosure was refused: the self-service export is suspended "
+				       "while the refusal stands"},
 };
 
 static int valid(cu_result rc)

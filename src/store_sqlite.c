@@ -120,6 +120,11 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;"
     "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
     " BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;",
+    /*
+     * 9: the fields an officer names for a legal exception (access.h); a
+     * review opened before this has none on record ('').
+     */
+    "ALTER TABLE exceptions ADD COLUMN fields TEXT NOT NULL DEFAULT '';",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

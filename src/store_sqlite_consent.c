@@ -70,7 +70,7 @@ enum {
 #define CONSENT_COLS "id, member, kind, target, granted, policy_version, time_us"
 #define EXC_COLS                                                                                   \
 	"id, member, officer, exception, purpose, justification, created_us, closed_us, "         \
-	"closed_by, review"
+	"closed_by, review, fields"
 
 static cu_result read_consent(sqlite3_stmt *st, cu_consent_row *out)
 {
@@ -398,6 +398,8 @@ static cu_result read_exception(sqlite3_stmt *st, cu_exception_row *out)
 		rc = cu_sqlite_copy_text(st, 8, out->closed_by, sizeof(out->closed_by) - 1);
 	if (!rc)
 		rc = copy_blob(st, 9, &out->review, &out->review_len);
+	if (!rc)
+		rc = cu_sqlite_copy_opt_text(st, 10, out->fields, CU_EXCEPTION_FIELDS_MAX);
 	if (rc)
 		cu_exception_row_release(out);
 	return rc;
@@ -414,7 +416,7 @@ static cu_result exception_insert(cu_store *s, const cu_exception_row *row)
 	cu_result rc =
 	    cu_sqlite_area_stmt(s, S_EXC_INSERT,
 	                        "INSERT INTO exceptions (id, member, officer, exception, purpose,"
-	                        " justification, created_us) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	                        " justification, created_us, fields) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
 	                        &st);
 	int b;
 
@@ -430,6 +432,7 @@ static cu_result exception_insert(cu_store *s, const cu_exception_row *row)
 	b = b ? b : sqlite3_bind_blob64(st, 6, row->justification, row->justification_len,
 					SQLITE_STATIC);
 	b = b ? b : sqlite3_bind_int64(st, 7, row->created_us);
+	b = b ? b : cu_sqlite_bind_text(st, 8, row->fields);
 	return cu_sqlite_run_bound(st, b);
 }
 

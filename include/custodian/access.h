@@ -36,6 +36,10 @@
  *
  * A legal exception (see cu_access_request) replaces rule 3 and rule 7,
  * only for an officer, and is recorded for review with the audit entry.
+ * Its fields are the ones the officer names (req->fields, at least one:
+ * CU_ERR_INVALID_ARGUMENT otherwise), not the purpose's grant: a statute
+ * may need an address the purpose never reads.  Exactly those are opened;
+ * the entry and the review name them.
  * The decision is "allow" (nothing withheld), "partial" or "deny" (nothing
  * allowed: CU_ERR_PURPOSE_NOT_ALLOWED).
  */
@@ -95,7 +99,9 @@ typedef struct cu_access_request {
 	 * "government") invoked by an officer, with a written justification
 	 * (20..2000 bytes).  It stands in for the role's grant and the member's
 	 * consent — never for a case reference or an aggregate-only purpose —
-	 * and opens a review that an officer must close.  NULL: none.
+	 * and opens a review that an officer must close.  With an exception,
+	 * `fields` must name the fields the exception needs (0 is refused):
+	 * they replace the purpose's grant.  NULL: none.
 	 */
 	const char *exception;
 	const char *justification;

@@ -17,8 +17,8 @@
  * response was already given, a close without new text.  A close with no
  * response at all is refused (CU_ERR_INVALID_FIELD, "text":
  * "response_required").  Closed is final (CU_ERR_CONFLICT).  When a member
- * is erased at their request their open complaints close with the erasure
- * (note "member_erased"): nobody is left to answer.
+ * is erased, however it happens, their open complaints close with the
+ * erasure (note "member_erased", erasure.h): nobody is left to answer.
  *
  * The due date is fixed at filing: [complaints] due_days after it (default
  * 30).  The officer's lists show open complaints, or the overdue ones.
@@ -29,7 +29,7 @@
  * member is notified at filing, at each response and at closing; notices
  * name the complaint, never its words.  Audited: "complaint_file",
  * "complaint_assign", "complaint_respond" (reason "complaint=ID[ closed]"),
- * "complaint_close" (closed by an erasure).
+ * "complaint_close" (closed by an erasure, erasure.h).
  * Every function that reads or sets a time takes now_us.
  */
 #ifndef CUSTODIAN_COMPLAINTS_H
@@ -123,13 +123,5 @@ CU_WARN_UNUSED cu_result cu_complaint_list(cu_store *s, const cu_actor *actor, b
  */
 json_t *cu_complaint_row_json(const cu_complaint_row *row, int64_t now_us);
 json_t *cu_complaint_view_json(const cu_complaint_view *v, int64_t now_us);
-
-/*
- * Closes every open complaint of `member` for their erasure (requests.c
- * calls it in the erasure's transaction, before the key goes): state
- * closed, note "member_erased".  Officer or operator only.
- */
-CU_WARN_UNUSED cu_result cu_complaint_close_erased(cu_ctx *ctx, const cu_actor *actor,
-                                                   const char *member, int64_t now_us);
 
 #endif

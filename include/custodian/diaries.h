@@ -12,7 +12,7 @@
  * characters.  Each is sealed under the member's own data key, with the
  * entry id in the associated data (fields "diary-title.<id>" and
  * "diary-body.<id>"), so a sealed part cannot be moved to another entry or
- * member; erasing the member crypto-shreds them, and cu_member_erase also
+ * member; erasing the member crypto-shreds them, and the erasure (erasure.h) also
  * deletes the rows.
  *
  * Reading goes through the access door (access.h, "diaries"): the author
@@ -56,6 +56,12 @@ typedef struct cu_diary_entry {
 	char *body;
 	size_t body_len;
 	int64_t created_us, updated_us;
+	/*
+	 * Its sealed title or body did not open (the stored bytes are damaged):
+	 * title and body are NULL, the rest of the page is opened as usual.
+	 * One damaged entry never hides the others (an export reports it).
+	 */
+	bool unreadable;
 } cu_diary_entry;
 
 /*

@@ -10,7 +10,13 @@
  *   fields          the profile fields, opened through the access door as
  *                   "self" (audited "read")
  *   survey          the survey answers, likewise
- *   accepted_policy the policy version the member accepted, and when
+ *   accepted_policy the policy version the member is held to, as
+ *                   GET /v1/me/consents names it (versions.h:
+ *                   cu_versions_accepted): {version, time, basis}, basis
+ *                   "accepted" (their explicit acceptance, and when) or
+ *                   "registration" (the version in force when they
+ *                   registered; time: the registration); null only when no
+ *                   policy version was ever recorded
  *   consents        every choice (kind, target, granted, policy version, time)
  *   provisions      every provision of their data to a third party (partner
  *                   area: who, which field names, on what basis, when)
@@ -21,8 +27,13 @@
  *                   details, history and the officer's reasons (requests.h)
  *   complaints      their complaints with every response (complaints.h)
  *   notices         what they were told
+ *   errors          what could not be served, one item each, the rest being
+ *                   complete: {section, id, error, message}, e.g. a diary
+ *                   entry whose sealed text is damaged ("unreadable"; the
+ *                   entry is listed with title and body null); [] normally
  *   access_history  every audit entry about them made by someone else, as
- *                   GET /v1/me/access-log shows it
+ *                   GET /v1/me/access-log shows it, and their own sign-up
+ *                   (actor "self"): actors labelled by cu_export_actor_label
  * and nothing about anyone else: every list is read by the member's id.
  *
  * Steps, like the door's (access.h): prepare decides on a reader; record
@@ -30,7 +41,10 @@
  * "export" entry (purpose "self", reason "format=json|csv") — in one
  * transaction level; collect opens and builds, only after those entries
  * are committed.  cu_export_member does the three in order.  Only the
- * member themself exports (CU_ERR_FORBIDDEN otherwise, audited).
+ * member themself exports (CU_ERR_FORBIDDEN otherwise, audited), and not
+ * while a refusal of their disclosure request that suspends the export
+ * stands (CU_ERR_DISCLOSURE_REFUSED, audited; requests.h, "Refusals and
+ * the export": plan->refusal and plan->refusal_ground name it).
  *
  * The document holds plaintext personal data: wipe it with
  * cu_export_free when done.
@@ -79,9 +93,12 @@ typedef struct cu_export_plan {
 	cu_access_audit dau;
 	cu_member_row drow;
 	bool have_drow;
+	/* a standing refusal that suspends the export: its request id and ground, or "" */
+	char refusal[CU_ID_LEN + 1];
+	char refusal_ground[CU_POLICY_ID_MAX + 1];
 	/* the export itself */
 	cu_audit_entry entry;
-	char reason[32];
+	char reason[96];
 } cu_export_plan;
 
 /* Decides (on a reader); plan->rc is the answer, and is also returned. */
@@ -113,6 +130,17 @@ CU_WARN_UNUSED cu_result cu_export_member(cu_ctx *ctx, const cu_actor *actor, co
  * string.  *out is malloc'd (wipe it when done), *len its length.
  */
 CU_WARN_UNUSED cu_result cu_export_csv(const json_t *doc, char **out, size_t *len);
+
+/*
+ * How the member's own access history names the actor of entry e about
+ * `member`, the same in the export and GET /v1/me/access-log: "self" for
+ * the member's own acts, including their public sign-up (actor "signup",
+ * role member, action "register": the member themself, before they had an
+ * id); "another member" for any other member (their id is theirs, not this
+ * member's to see); otherwise the actor as recorded (a token's name,
+ * "operator").  The returned pointer is static or e->actor.
+ */
+const char *cu_export_actor_label(const cu_audit_entry *e, const char *member);
 
 /* Overwrites every string of doc, then frees it.  NULL is a harmless no-op. */
 void cu_export_free(json_t *doc);

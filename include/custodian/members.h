@@ -149,11 +149,8 @@ CU_WARN_UNUSED cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *act
 						const char *id, const char *password);
 
 /*
- * Erases a member: crypto-shreds (drops the wrapped data key, sealed fields,
- * blind indexes and password), audits, commits, then checkpoints the store
- * so old pages do not linger in the log.  Afterwards reads fail with
- * CU_ERR_ERASED and lookups find nothing.
+ * Erasure is not here: erasure.h (cu_erasure_carry_out) is the one erasure
+ * operation, for the command line and the erasure request alike.
  */
-CU_WARN_UNUSED cu_result cu_member_erase(cu_ctx *ctx, const cu_actor *actor, const char *id);
 
 #endif

@@ -73,11 +73,9 @@ CU_WARN_UNUSED cu_result cu_notify_member(cu_ctx *ctx, const char *member, const
 CU_WARN_UNUSED cu_result cu_notify_mark_read(cu_ctx *ctx, const char *member, const char *id);
 
 /*
- * Drops the member's pending outbox rows, for erasure: call it in the
- * erasure's transaction.  (Delivery drops them anyway when it finds the
- * member erased; this only does it at once.)
+ * An erasure (erasure.h) drops the member's pending outbox rows in its own
+ * transaction; delivery drops any it finds for an erased member anyway.
  */
-CU_WARN_UNUSED cu_result cu_notify_forget_member(cu_ctx *ctx, const char *member);
 
 typedef enum cu_notify_mode {
 	CU_NOTIFY_OFF = 0,

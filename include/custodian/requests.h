@@ -18,12 +18,12 @@
  *   amendment   the changes the member asked for are made with
  *               cu_member_amend (audited "amend": field names before and
  *               after, never values);
- *   erasure     the member is told, then erased (cu_member_erase), every
- *               text of their requests and complaints deleted with the key
- *               that sealed it, and a signed erasure certificate issued.
- * When an erasure is applied, the member's other open requests close
- * (state "closed", note "member_erased") and so do their open complaints
- * (complaints.h): nobody is left to answer.
+ *   erasure     the member is told, then erased by the one erasure
+ *               operation (erasure.h: every text of their requests and
+ *               complaints deleted with the key that sealed it, their other
+ *               open requests and complaints closed with note
+ *               "member_erased", a signed erasure certificate issued and
+ *               kept on the request).
  *
  * Clock.  Each request gets, when filed, a target date (config
  * [requests] target_days, default 14: "without delay") and an outer limit
@@ -80,12 +80,15 @@ typedef enum cu_request_action {
 	CU_REQUEST_APPLY = 1,
 	CU_REQUEST_REJECT = 2,
 	CU_REQUEST_REFUSE = 3,
+	/* lifts a refusal that suspends the self-service export (below): state "lifted" */
+	CU_REQUEST_LIFT = 4,
 } cu_request_action;
+#define CU_REQUEST_ACTIONS 5
 
 /* "disclosure", ...; NULL out of range.  Parse: CU_ERR_INVALID_ARGUMENT if unknown. */
 const char *cu_request_type_name(cu_request_type t);
 CU_WARN_UNUSED cu_result cu_request_type_parse(const char *name, cu_request_type *out);
-/* "investigate", "apply", "reject", "refuse". */
+/* "investigate", "apply", "reject", "refuse", "lift". */
 const char *cu_request_action_name(cu_request_action a);
 CU_WARN_UNUSED cu_result cu_request_action_parse(const char *name, cu_request_action *out);
 /* Whether a state is one of received, investigating (the open ones). */
@@ -106,12 +109,47 @@ typedef struct cu_refusal_ground {
 	const char *id;
 	int number;
 	const char *text;
+	/*
+	 * Whether a refusal on this ground suspends the member's self-service
+	 * export while it stands (see "Refusals and the export" below).
+	 */
+	bool suspends_export;
 } cu_refusal_ground;
 
 #define CU_REFUSAL_GROUNDS 3
 extern const cu_refusal_ground cu_refusal_grounds[CU_REFUSAL_GROUNDS];
 /* The ground with this id, or NULL. */
 const cu_refusal_ground *cu_refusal_ground_find(const char *id);
+
+/*
+ * Refusals and the export.  The self-service export (export.h) is the
+ * policy's disclosure "without delay"; a refused disclosure request must
+ * not be answered by it anyway.  What a refusal does to it depends on the
+ * ground, because the grounds are about different things:
+ *   harm_to_life_or_rights  suspends the whole export: the harm comes from
+ *                           handing the data to whoever asks, and the export
+ *                           hands the same data to the same person.
+ *   breach_of_law           suspends the whole export: if disclosing breaches
+ *                           a law (an order not to tell the subject), the
+ *                           export breaches it the same way.
+ *   business_interference   does not: the ground is the burden of answering
+ *                           that request (its scope, its repetition), and the
+ *                           export costs the business nothing; suspending it
+ *                           would deny a right on a ground that does not apply.
+ * A suspending refusal stands until an officer lifts it (action "lift":
+ * state "refused" -> "lifted", the member notified); the export of a member
+ * with a standing one is CU_ERR_DISCLOSURE_REFUSED (HTTP 403
+ * "disclosure_refused", naming the request and the ground), audited.
+ * Custodian cannot tell which part of the data a refusal is about, so it
+ * suspends all of the export rather than guess; the member's own profile
+ * page (what they entered and keep up to date) is not suspended.
+ *
+ * cu_request_refusal_standing: the member's newest disclosure request in
+ * state "refused" on a ground that suspends the export, into *out (may be
+ * NULL; release it); CU_ERR_NOT_FOUND when there is none.
+ */
+CU_WARN_UNUSED cu_result cu_request_refusal_standing(cu_store *s, const char *member,
+                                                     cu_request_row *out);
 
 /* What a member asks. */
 typedef struct cu_request_input {
@@ -151,7 +189,8 @@ typedef struct cu_request_decision {
 /*
  * Decides request `id` (officer or operator; CU_ERR_FORBIDDEN otherwise,
  * audited).  CU_ERR_NOT_FOUND, CU_ERR_CONFLICT when already decided (or
- * "investigate" twice), CU_ERR_INVALID_FIELD with errs for a refusal
+ * "investigate" twice; "lift" of anything but a standing refusal that
+ * suspends the export), CU_ERR_INVALID_FIELD with errs for a refusal
  * without a ground ("ground": "required"/"unknown"), a refusal of anything
  * but a disclosure ("action": "refuse_is_for_disclosure"), missing or
  * malformed reasons ("reasons").  An amendment whose values no longer

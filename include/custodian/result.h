@@ -53,6 +53,8 @@ typedef enum cu_result {
 	CU_ERR_RATE_LIMITED = 24,     /* too many attempts; try later */
 	CU_ERR_CONFIG = 25,           /* a configuration file failed validation */
 	CU_ERR_CASE_INVALID = 26,     /* a case reference given, not well-formed (access.h) */
+	/* a standing refusal of a disclosure suspends the member's self-service export (requests.h) */
+	CU_ERR_DISCLOSURE_REFUSED = 27,
 	CU_RESULT_COUNT_              /* not a code: the size of the table */
 } cu_result;
 

@@ -62,12 +62,16 @@ typedef int (*cu_store_policy_fn)(void *ud, const char *version, int64_t publish
 CU_WARN_UNUSED cu_result cu_store_policy_list(cu_store *s, cu_store_policy_fn fn, void *ud);
 
 /* A legal exception invoked by an officer: open until an officer closes its review. */
+#define CU_EXCEPTION_FIELDS_MAX 1023 /* as the audit entry's fields (access.h) */
+
 typedef struct cu_exception_row {
 	char id[CU_ID_LEN + 1];
 	char member[CU_ID_LEN + 1];
 	char officer[128];
 	char exception[CU_POLICY_ID_MAX + 1];
 	char purpose[64];               /* a purpose, or "provision:" and a third party */
+	/* the fields the exception opened, by name, comma-separated ("" before they were kept) */
+	char fields[CU_EXCEPTION_FIELDS_MAX + 1];
 	unsigned char *justification;   /* sealed (vault notes); owned when read */
 	size_t justification_len;
 	int64_t created_us;

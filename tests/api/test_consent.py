@@ -247,7 +247,7 @@ def test_receipts_verify_and_altered_ones_do_not(srv, tmp_path):
 
 def exception_read(srv, m, role="officer", **over):
     body = {"member": m.id, "purpose": "testimonials", "exception": "law",
-            "justification": JUSTIFICATION}
+            "justification": JUSTIFICATION, "fields": ["name", "occupation"]}
     body.update(over)
     return srv.post("/v1/exceptions", role=role,
                     json={k: v for k, v in body.items() if v is not None})
@@ -288,11 +288,13 @@ def test_legal_exception_opens_the_read_and_a_review(srv):
     assert r.json()["fields"] == {"name": m.values["name"], "occupation": m.values["occupation"]}
     # The other two exceptions of the policy work the same way, for other purposes.
     r = exception_read(srv, m, exception="life_body_assets", purpose="support",
-                       justification="A member reported a threat to another member's life.")
+                       justification="A member reported a threat to another member's life.",
+                       fields=["name", "phone", "email"])
     assert r.status_code == 200, r.text
     assert set(r.json()["fields"]) == {"name", "phone", "email"}
     r = exception_read(srv, m, exception="government", purpose="tos_review", case="GOV-2026-7",
-                       justification="Request from the Personal Information Protection Commission.")
+                       justification="Request from the Personal Information Protection Commission.",
+                       fields=["name"])
     assert r.status_code == 200, r.text
     # ... and it opened nothing for anybody else: staff are still refused.
     refused(read(srv, m, "testimonials"), 403, "consent_required")
@@ -301,8 +303,9 @@ def test_legal_exception_opens_the_read_and_a_review(srv):
     mine = [x for x in reviews(srv) if x["member"] == m.id]
     assert [x["exception"] for x in mine] == ["law", "life_body_assets", "government"]
     law = mine[0]
-    assert set(law) == {"id", "member", "officer", "exception", "purpose", "justification",
-                        "opened"}
+    assert set(law) == {"id", "member", "officer", "exception", "purpose", "fields",
+                        "justification", "opened"}
+    assert law["fields"] == ["name", "occupation"]
     assert law["justification"] == JUSTIFICATION and law["purpose"] == "testimonials"
     assert law["officer"] == srv.token_names["officer"]
     assert mine == [x for x in reviews(srv, "open") if x["member"] == m.id]
@@ -331,8 +334,8 @@ def test_legal_exception_opens_the_read_and_a_review(srv):
     entries = srv.audit(member=m.id, after=head, limit=1000)
     by_exc = [e for e in entries if e["action"] == "read" and "by exception" in e["reason"]]
     assert [(e["purpose"], e["role"], e["decision"]) for e in by_exc] == \
-        [("testimonials", "officer", "partial"), ("support", "officer", "partial"),
-         ("tos_review", "officer", "partial")]
+        [("testimonials", "officer", "allow"), ("support", "officer", "allow"),
+         ("tos_review", "officer", "allow")]
     assert f"exception law, review {law['id']}" in by_exc[0]["reason"]
     assert by_exc[2]["case"] == "GOV-2026-7"
     denied = [e["reason"] for e in entries if e["action"] == "read" and e["role"] == "officer"
@@ -351,6 +354,39 @@ def test_legal_exception_opens_the_read_and_a_review(srv):
     log = srv.get("/v1/me/access-log", member=m).json()["entries"]
     assert [e["purpose"] for e in log if e["action"] == "read" and e["role"] == "officer"
             and e["decision"] != "deny"] == ["tos_review", "support", "testimonials"]
+
+
+def test_legal_exception_reads_exactly_the_fields_the_officer_names(srv):
+    """Issue 8, defect 6: a statute may need fields no purpose grants (an address, a date of
+    birth). The officer names them; exactly those are read, audited and put up for review."""
+    m = member(srv)
+    head = srv.audit_head()
+    # No purpose of the policy grants address or date_of_birth to anybody.
+    r = exception_read(srv, m, purpose="support", fields=["address", "date_of_birth"])
+    assert r.status_code == 200, r.text
+    # Exactly the named fields: not even what the purpose grants (name, phone, email).
+    assert r.json()["fields"] == {"address": m.values["address"],
+                                  "date_of_birth": m.values["date_of_birth"]}
+    # A name that is not the policy's: 400, nothing read, nothing audited, no review.
+    n_reviews = len(reviews(srv, "all"))
+    refused(exception_read(srv, m, purpose="support", fields=["address", "passport"]),
+            400, "invalid_argument")
+    refused(exception_read(srv, m, purpose="support", fields=[]), 400, "invalid_argument")
+    refused(exception_read(srv, m, purpose="support", fields=None), 400, "invalid_argument")
+    assert len(reviews(srv, "all")) == n_reviews
+    # The review shows the field list with the justification.
+    mine = [x for x in reviews(srv) if x["member"] == m.id]
+    assert len(mine) == 1
+    assert mine[0]["fields"] == ["address", "date_of_birth"]
+    assert mine[0]["justification"] == JUSTIFICATION
+    # The audit entry names the fields and the review, never a value or the justification.
+    entries = srv.audit(member=m.id, after=head, limit=1000)
+    reads = [e for e in entries if e["action"] == "read" and e["role"] == "officer"]
+    assert [(e["fields"], e["decision"]) for e in reads] == [("address,date_of_birth", "allow")]
+    assert f"review {mine[0]['id']}" in reads[0]["reason"]
+    text = json.dumps(entries)
+    assert "Court order" not in text
+    assert_no_personal(srv, text)
 
 
 # ---- policy versions: a server of this module's own ------------------------------------------
@@ -647,7 +683,8 @@ C("publish: member", "POST", PUB, 403, "forbidden", auth="member", json_body={})
 # POST /v1/exceptions (refused before the door: not audited; at the door: one denial each)
 EXC = "/v1/exceptions"
 GOOD = {"member": "{ID}", "purpose": "support", "exception": "law",
-        "justification": "Court order 2026-W-118 requires the contact details."}
+        "justification": "Court order 2026-W-118 requires the contact details.",
+        "fields": ["name", "address"]}
 for label, b in [("truncated", b'{"member":'), ("array", b"[]"), ("empty", b""),
                  ("deep", b'{"member":' + b"[" * 9 + b"]" * 9 + b"}")]:
     C(f"exception bad json: {label}", "POST", EXC, 400, "invalid_json", auth="officer", body=b)
@@ -662,7 +699,14 @@ for label, j in [("member a number", dict(GOOD, member=5)),
                  ("no justification", without(GOOD, "justification")),
                  ("no exception", without(GOOD, "exception")),
                  ("no member", without(GOOD, "member")),
-                 ("no purpose", without(GOOD, "purpose"))]:
+                 ("no purpose", without(GOOD, "purpose")),
+                 # The fields the exception needs: named, and only the policy's names.
+                 ("no fields", without(GOOD, "fields")),
+                 ("fields empty", dict(GOOD, fields=[])),
+                 ("fields a string", dict(GOOD, fields="address")),
+                 ("fields an unknown name", dict(GOOD, fields=["address", "shoe_size"])),
+                 ("fields a number", dict(GOOD, fields=["address", 3])),
+                 ("fields an e-mail", dict(GOOD, fields=["someone@example.com"]))]:
     C(f"exception wrong shape: {label}", "POST", EXC, 400, "invalid_argument", auth="officer",
       json_body=j)
 for label, over in [("unknown exception", {"exception": "curiosity"}),

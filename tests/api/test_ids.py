@@ -92,6 +92,7 @@ def test_exception_with_a_malformed_case(srv, target, case):
     r = srv.post("/v1/exceptions", role="officer",
                  json={"member": target.id, "purpose": "tos_review", "exception": "law",
                        "justification": "Court order 2026-17 names this member's account.",
+                   "fields": ["name"],
                        "case": case})
     assert r.status_code == 400, r.text
     assert_error_body(r, "case_invalid")
@@ -151,7 +152,8 @@ def test_nothing_typed_into_an_id_reaches_the_audit(srv, target):
                            "basis": "consent"})
         srv.post("/v1/exceptions", role="officer",
                  json={"member": bad, "purpose": "support", "exception": "law",
-                       "justification": "Court order 2026-17 names this member's account."})
+                       "justification": "Court order 2026-17 names this member's account.",
+                   "fields": ["name"]})
         # (A consent's third party is only checked for the registry's form, consent.c: a
         # name of that form, NAME_ID, would be recorded -- see the note on consents.)
         if bad == EMAIL:
@@ -169,10 +171,12 @@ def test_nothing_typed_into_an_id_reaches_the_audit(srv, target):
                 params={"purpose": PURPOSE, "case": "TOS-1"})
     srv.post("/v1/exceptions", role="officer",
              json={"member": target.id, "purpose": PURPOSE, "exception": "law",
-                   "justification": "Court order 2026-17 names this member's account."})
+                   "justification": "Court order 2026-17 names this member's account.",
+                   "fields": ["name"]})
     srv.post("/v1/exceptions", role="officer",
              json={"member": target.id, "purpose": "support", "exception": PURPOSE,
-                   "justification": "Court order 2026-17 names this member's account."})
+                   "justification": "Court order 2026-17 names this member's account.",
+                   "fields": ["name"]})
     for who in ("officer", "service", "staff"):
         srv.post("/v1/provisions", role=who,
                  json={"third_party": THIRD, "member": target.id, "fields": ["name"],

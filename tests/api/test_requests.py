@@ -113,7 +113,8 @@ def test_export_holds_exactly_this_member(srv):
     assert len(doc["notices"]) >= 2
     assert any(e["actor"] == srv.token_names["staff"] and e["purpose"] == "support"
                for e in doc["access_history"])
-    assert all(e["role"] != "member" or e["actor"] == "another member"
+    # Another member is named by role only; the member's own sign-up is "self".
+    assert all(e["role"] != "member" or e["actor"] in ("another member", "self")
                for e in doc["access_history"])
     # Audited before it left: the field read, the diary read and the export itself.
     assert srv.audit_head() == head + 3
@@ -135,6 +136,53 @@ def test_export_holds_exactly_this_member(srv):
     assert {"export", "member", "fields", "survey", "consents", "diaries", "requests",
             "complaints", "notices", "access_history"} <= sections
     assert b.id not in r.text and b.values["name"] not in r.text
+
+
+def test_export_reports_a_damaged_diary_entry_and_serves_the_rest(srv):
+    """Issue 8, defect 11d: one corrupt sealed diary title made the whole export a 500."""
+    m = member(srv)
+    ids = []
+    for i in range(3):
+        r = srv.post("/v1/me/diaries", member=m,
+                     json={"title": f"damage-title-{i}-{m.id[:6]}", "body": f"damage-body-{i}"})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    bad = ids[1]
+    db = sqlite3.connect(os.path.join(srv.data, "custodian.db"), timeout=10)
+    with db:
+        (title,) = db.execute("SELECT title FROM diaries WHERE id = ?", (bad,)).fetchone()
+        flipped = bytearray(title)
+        flipped[len(flipped) // 2] ^= 0x01
+        assert db.execute("UPDATE diaries SET title = ? WHERE id = ?",
+                          (bytes(flipped), bad)).rowcount == 1
+    db.close()
+
+    r = srv.get("/v1/me/export", member=m)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    by_id = {d["id"]: d for d in doc["diaries"]}
+    assert set(by_id) == set(ids)
+    for i, did in enumerate(ids):
+        if did == bad:
+            assert by_id[did]["unreadable"] is True
+            assert by_id[did]["title"] is None and by_id[did]["body"] is None
+        else:
+            assert by_id[did]["title"] == f"damage-title-{i}-{m.id[:6]}"
+            assert by_id[did]["body"] == f"damage-body-{i}"
+    assert doc["errors"] == [{"section": "diaries", "id": bad, "error": "unreadable",
+                              "message": doc["errors"][0]["message"]}]
+    # The rest of the export is whole: fields, and the CSV form too.
+    assert doc["fields"]["name"] == m.values["name"]
+    r = srv.get("/v1/me/export", member=m, params={"format": "csv"})
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8"), newline="")))
+    assert ["errors", bad, "error", "unreadable"] in rows
+    # The diary list itself names the damaged entry and shows the others.
+    r = srv.get("/v1/me/diaries", member=m)
+    assert r.status_code == 200, r.text
+    listed = {d["id"]: d for d in r.json()["entries"]}
+    assert listed[bad]["unreadable"] is True and listed[bad]["title"] is None
+    assert listed[ids[0]]["title"] == f"damage-title-0-{m.id[:6]}"
 
 
 @pytest.mark.parametrize("params,status,code", [
@@ -202,6 +250,89 @@ def test_refusal_needs_one_of_the_three_grounds(srv):
     assert any(e["action"] == "request_decide" and "ground=business_interference" in e["reason"]
                for e in entries)
     assert "Ratatosk" not in json.dumps(entries)
+
+
+# ---- refusals and the self-service export (issue 8, defect 7) -------------------------------
+
+def refuse_disclosure(srv, m, ground):
+    rid = file_request(srv, m, {"type": "disclosure"})["request"]["id"]
+    out = decide(srv, rid, action="refuse", ground=ground,
+                 reasons="Refusal reasons for the export test")
+    assert out["request"]["state"] == "refused"
+    return rid
+
+
+@pytest.mark.parametrize("ground", ["harm_to_life_or_rights", "breach_of_law"])
+def test_refusal_on_a_ground_about_the_data_suspends_the_export(srv, ground):
+    m = member(srv)
+    assert srv.get("/v1/me/export", member=m).status_code == 200
+    rid = refuse_disclosure(srv, m, ground)
+    head = srv.audit_head()
+    # JSON and CSV alike: 403 naming the refusal (its id and ground), nothing of the data.
+    for params in (None, {"format": "csv"}):
+        r = srv.get("/v1/me/export", member=m, params=params)
+        err = refused(r, 403, "disclosure_refused")
+        assert rid in err["message"] and ground in err["message"]
+        assert m.values["name"] not in r.text
+    # Audited: one denied export entry each, naming the refusal; no field was read.
+    entries = srv.audit(member=m.id, after=head, limit=100)
+    assert [(e["action"], e["decision"]) for e in entries] == [("export", "deny")] * 2
+    assert all(f"disclosure_refused request={rid} ground={ground}" in e["reason"]
+               for e in entries)
+    # The member was told the export is suspended.
+    assert "suspended" in notices(srv, m)[0]["body"]
+    # Only a standing refusal is lifted, by an officer; then the export works again.
+    refused(srv.post(f"/v1/requests/{rid}/decision", role="staff", json={"action": "lift"}),
+            403, "forbidden")
+    out = decide(srv, rid, action="lift", reasons="The order was withdrawn.")
+    assert out["request"]["state"] == "lifted" and out["request"]["ground"] == ground
+    refused(srv.post(f"/v1/requests/{rid}/decision", role="officer", json={"action": "lift"}),
+            409, "conflict")
+    assert "lifted" in notices(srv, m)[0]["subject"]
+    view = srv.get(f"/v1/requests/{rid}", member=m).json()
+    assert [h["state"] for h in view["history"]] == ["received", "refused", "lifted"]
+    r = srv.get("/v1/me/export", member=m)
+    assert r.status_code == 200, r.text
+    assert r.json()["fields"]["name"] == m.values["name"]
+
+
+def test_refusal_for_business_interference_leaves_the_export(srv):
+    m = member(srv)
+    rid = refuse_disclosure(srv, m, "business_interference")
+    assert srv.get("/v1/me/export", member=m).status_code == 200
+    # Nothing to lift; and an open request cannot be "lifted" either.
+    refused(srv.post(f"/v1/requests/{rid}/decision", role="officer", json={"action": "lift"}),
+            409, "conflict")
+    open_rid = file_request(srv, m, {"type": "disclosure"})["request"]["id"]
+    refused(srv.post(f"/v1/requests/{open_rid}/decision", role="officer",
+                     json={"action": "lift"}), 409, "conflict")
+
+
+def test_export_agrees_with_consents_and_names_the_sign_up_self(srv):
+    m = member(srv)
+    r = srv.get("/v1/me/consents", member=m)
+    assert r.status_code == 200, r.text
+    version = r.json()["policy"]["accepted"]
+    assert version
+    doc = srv.get("/v1/me/export", member=m).json()
+    # The version /v1/me/consents names, and on what basis (registered under it).
+    assert doc["accepted_policy"] is not None
+    assert doc["accepted_policy"]["version"] == version
+    assert doc["accepted_policy"]["basis"] == "registration"
+    # The member's own sign-up is theirs: "self", never "another member".
+    signup = [e for e in doc["access_history"] if e["action"] == "register"]
+    assert [(e["actor"], e["role"]) for e in signup] == [("self", "member")]
+    assert all(e["actor"] != "another member" for e in doc["access_history"])
+    # The access log names it the same way.
+    log = srv.get("/v1/me/access-log", member=m).json()["entries"]
+    assert [e["actor"] for e in log if e["action"] == "register"] == ["self"]
+    # After an explicit acceptance the export says so, as the consents do.
+    r = srv.post("/v1/me/policy/accept", member=m)
+    assert r.status_code == 200, r.text
+    doc = srv.get("/v1/me/export", member=m).json()
+    assert doc["accepted_policy"]["version"] == srv.get(
+        "/v1/me/consents", member=m).json()["policy"]["accepted"]
+    assert doc["accepted_policy"]["basis"] == "accepted"
 
 
 def test_amendment_applied_changes_data_and_notifies(srv):

@@ -169,7 +169,8 @@ def consent_of(srv, member):
 
 
 EXCEPTION_BODY = {"purpose": "support", "exception": "law",
-                  "justification": "Route matrix: a court order requires the contact details."}
+                  "justification": "Route matrix: a court order requires the contact details.",
+                  "fields": ["name", "phone", "email"]}
 
 
 def open_review(srv, member_id):

@@ -801,6 +801,33 @@ check "consent set of an unknown kind is a usage error" eval 'status_is 2 && one
 run --data "$W" consent set nobody --kind cookie --target statistics --granted yes
 check "consent set for an unknown member exits 1" eval 'status_is 1 && one_error_line'
 
+# `member erase` is the same erasure as an applied erasure request (erasure.h): the
+# member's open requests and complaints close with it.
+run --data "$W" requests file "$M1" --type disclosure --text "Marlowefinch-note again"
+run --data "$W" requests list
+REQ_OPEN=$(awk -F'\t' -v m="$M1" '$2 == m && $4 == "received" {print $1}' "$OUT")
+run --data "$W" complaints file "$M1" --about other --text "Marlowefinch-complaint again"
+run --data "$W" complaints list
+CMP_OPEN=$(awk -F'\t' -v m="$M1" '$2 == m && $4 == "received" {print $1}' "$OUT")
+check "an open request and an open complaint before the erasure" \
+	eval '[ -n "$REQ_OPEN" ] && [ -n "$CMP_OPEN" ]'
+run --data "$W" member erase "$M1" --certificate "$T/direct-certificate.json"
+check "member erase --certificate erases and says the open ones closed" \
+	eval 'status_is 0 && stdout_has "closed (member_erased)"'
+run --data "$W" requests show "$REQ_OPEN"
+check "member erase closed the open request (member_erased)" \
+	eval 'status_is 0 && json_ok "d[\"state\"] == \"closed\" and d[\"history\"][-1][\"note\"] == \"member_erased\""'
+run --data "$W" complaints show "$CMP_OPEN"
+check "member erase closed the open complaint (member_erased)" \
+	eval 'status_is 0 && json_ok "d[\"state\"] == \"closed\" and d[\"note\"] == \"member_erased\""'
+run --data "$W" requests list
+check "no request of the erased member is left open" eval 'status_is 0 && ! grep -q "$M1" "$OUT"'
+run --data "$W" receipt verify "$T/direct-certificate.json"
+check "the certificate of a direct erasure verifies" eval 'status_is 0 && stdout_has "certificate valid"'
+run --data "$W" member erase "$M2" --certificate
+check "member erase --certificate without a file is a usage error" \
+	eval 'status_is 2 && one_error_line'
+
 check "the workflow errors hold no member's or officer's words" \
 	file_lacks_all "$T/wf-stderr" "${WF_VALUES[@]}"
 run --data "$W" audit verify

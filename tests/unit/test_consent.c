@@ -415,15 +415,28 @@ static void test_exceptions(void **state)
 	struct open_count c = {0};
 	cu_record rec;
 	size_t n;
+	int address = cu_policy_field_index(ctx->policy, "address");
+	int name = cu_policy_field_index(ctx->policy, "name");
 
 	(void)state;
 	register_one(ctx, id);
 	req.member = id;
 	cu_record_init(&rec);
-	/* Without consent, the officer's exception opens the read ... */
+	/* An exception names the fields it needs: none named, nothing read (and no review). */
+	assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(rec.n, 0);
+	/*
+	 * Without consent, the officer's exception opens the read: exactly the
+	 * fields named, even one no purpose grants (testimonials: name, occupation).
+	 */
+	req.fields = (cu_fieldset)1 << address;
 	assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_OK);
 	assert_string_equal(d.basis, "exception");
-	assert_true(rec.n > 0);
+	assert_string_equal(d.decision, "allow");
+	assert_int_equal(d.allowed, (cu_fieldset)1 << address);
+	assert_int_equal(rec.n, 1);
+	assert_string_equal(cu_record_get(&rec, address), "1 Choice Rd");
+	assert_null(cu_record_get(&rec, name));
 	cu_record_wipe(&rec);
 	/* ... and flags it for review, its justification sealed. */
 	assert_int_equal(cu_store_exception_list(ctx->store, true, count_open, &c), CU_OK);
@@ -431,6 +444,8 @@ static void test_exceptions(void **state)
 	assert_int_equal(cu_store_exception_get(ctx->store, c.id, &ex), CU_OK);
 	assert_string_equal(ex.exception, "law");
 	assert_string_equal(ex.member, id);
+	/* The review names the fields it opened. */
+	assert_string_equal(ex.fields, "address");
 	snprintf(text, sizeof(text), "exception:%s", ex.id);
 	{
 		unsigned char plain[2100];

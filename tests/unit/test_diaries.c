@@ -17,6 +17,7 @@
 
 #include "custodian/consent.h"
 #include "custodian/diaries.h"
+#include "custodian/erasure.h"
 #include "custodian/members.h"
 #include "custodian/store_consent.h"
 #include "custodian/store_diary.h"
@@ -701,7 +702,7 @@ static void test_erased_member(void **state)
 	snprintf(path, sizeof(path), "%s/var/custodian.db", f->dir);
 	assert_true(cu_test_file_contains_bytes(path, row.body, row.body_len));
 
-	assert_int_equal(cu_member_erase(f->ctx, &cu_test_operator, f->alice), CU_OK);
+	assert_int_equal(cu_erasure_carry_out(f->ctx, &cu_test_operator, f->alice, NULL, cu_now_us(), NULL), CU_OK);
 	assert_int_equal(cu_store_diary_count(f->ctx->store, f->alice, &n), CU_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(cu_store_diary_count(f->ctx->store, f->bob, &n), CU_OK);

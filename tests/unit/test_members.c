@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "custodian/erasure.h"
 #include "custodian/members.h"
 #include "custodian/sessions.h"
 #include "record.h"
@@ -379,12 +380,12 @@ static void test_erase_shreds(void **state)
 	assert_int_equal(cu_session_check(ctx->store, secret, cu_now_us(), &si), CU_OK);
 
 	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
-	assert_int_equal(cu_member_erase(ctx, &staff, id), CU_ERR_FORBIDDEN);
-	assert_int_equal(cu_member_erase(ctx, &cu_test_operator, id), CU_OK);
+	assert_int_equal(cu_erasure_carry_out(ctx, &staff, id, NULL, cu_now_us(), NULL), CU_ERR_FORBIDDEN);
+	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL), CU_OK);
 	/* Logged out everywhere. */
 	assert_int_equal(cu_session_check(ctx->store, secret, cu_now_us(), &si),
 			 CU_ERR_UNAUTHENTICATED);
-	assert_int_equal(cu_member_erase(ctx, &cu_test_operator, id), CU_ERR_ERASED);
+	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL), CU_ERR_ERASED);
 
 	req.member = id;
 	cu_record_init(&rec);

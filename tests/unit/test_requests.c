@@ -19,10 +19,13 @@
 
 #include "custodian/complaints.h"
 #include "custodian/diaries.h"
+#include "custodian/erasure.h"
 #include "custodian/export.h"
 #include "custodian/members.h"
 #include "custodian/notify.h"
 #include "custodian/requests.h"
+#include "custodian/sessions.h"
+#include "custodian/store_diary.h"
 #include "custodian/store_notify.h"
 #include "support.h"
 
@@ -673,6 +676,239 @@ static void test_erasure_applied(void **state)
 	cu_complaint_row_release(&complaint);
 }
 
+/* A refusal on a ground about the data suspends the export until it is lifted (requests.h). */
+static void test_refusal_suspends_export(void **state)
+{
+	struct fx *f = *state;
+	cu_request_input dis = {CU_REQUEST_DISCLOSURE, NULL, 0, NULL};
+	cu_request_row a, b, standing;
+	cu_errors errs;
+	json_t *doc = NULL;
+
+	file_ok(f, &f->a, f->alice, &dis, T0, &a, NULL);
+	file_ok(f, &f->a, f->alice, &dis, T0, &b, NULL);
+	/* business_interference: the export goes on. */
+	assert_int_equal(decide(f, a.id, CU_REQUEST_REFUSE, "business_interference", "busy",
+	                        T0 + DAY, &errs, NULL),
+	                 CU_OK);
+	assert_int_equal(cu_request_refusal_standing(f->ctx->store, f->alice, NULL),
+	                 CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	cu_export_free(doc);
+	assert_int_equal(decide(f, a.id, CU_REQUEST_LIFT, NULL, NULL, T0 + DAY, &errs, NULL),
+	                 CU_ERR_CONFLICT);
+	/* breach_of_law: suspended, for this member only; lifted, it works again. */
+	assert_int_equal(decide(f, b.id, CU_REQUEST_REFUSE, "breach_of_law", "a court order",
+	                        T0 + DAY, &errs, NULL),
+	                 CU_OK);
+	assert_int_equal(cu_request_refusal_standing(f->ctx->store, f->alice, &standing), CU_OK);
+	assert_string_equal(standing.id, b.id);
+	cu_request_row_release(&standing);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc),
+	                 CU_ERR_DISCLOSURE_REFUSED);
+	assert_null(doc);
+	assert_int_equal(cu_export_member(f->ctx, &f->b, f->bob, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	cu_export_free(doc);
+	assert_int_equal(decide(f, b.id, CU_REQUEST_LIFT, NULL, NULL, T0 + 2 * DAY, &errs, NULL),
+	                 CU_OK);
+	assert_int_equal(decide(f, b.id, CU_REQUEST_LIFT, NULL, NULL, T0 + 2 * DAY, &errs, NULL),
+	                 CU_ERR_CONFLICT);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	cu_export_free(doc);
+	cu_request_row_release(&a);
+	cu_request_row_release(&b);
+}
+
+/*
+ * Erasure has one operation (erasure.h) and two ways in: the officer
+ * applying an erasure request, the operator's `member erase`.  Both leave
+ * the same state behind; before erasure.c, the direct way left the
+ * member's open requests and complaints "received".
+ */
+struct erased_state {
+	bool erased, has_password, has_fields;
+	char request_state[CU_REQUEST_WORD_MAX + 1], request_note[CU_REQUEST_WORD_MAX + 1];
+	char complaint_state[CU_REQUEST_WORD_MAX + 1], complaint_note[CU_REQUEST_WORD_MAX + 1];
+	bool complaint_text, request_text, session_live;
+	uint64_t diaries, pending_mail;
+	int erase_audits;
+	char erase_reason[400];
+};
+
+struct pending {
+	const char *member;
+	uint64_t n;
+};
+
+static int count_pending(void *ud, const cu_outbox_row *row)
+{
+	struct pending *p = ud;
+
+	if (!strcmp(row->member, p->member) && row->status == CU_OUTBOX_PENDING)
+		p->n++;
+	return 0;
+}
+
+/* What a member has open before erasure: a request, a complaint, a diary, a session, mail. */
+struct open_things {
+	cu_request_row request;
+	cu_complaint_row complaint;
+	char session[CU_SESSION_SECRET_LEN + 1];
+};
+
+static void open_everything(struct fx *f, const cu_actor *who, const char *member,
+                            struct open_things *o)
+{
+	const cu_kv change[] = {{"occupation", "Glassblower"}};
+	cu_request_input am = {CU_REQUEST_AMENDMENT, change, 1, "new trade"};
+	char csrf[CU_SESSION_CSRF_LEN + 1], diary[CU_ID_LEN + 1];
+	struct pending p = {member, 0};
+	cu_errors errs;
+
+	cu_errors_init(&errs);
+	assert_int_equal(cu_diary_write(f->ctx, who, member, "Opal diary", "a secret", diary, &errs),
+	                 CU_OK);
+	assert_int_equal(cu_complaint_file(f->ctx, who, member, "use", "Opal complaint text", T0,
+	                                   &o->complaint, &errs),
+	                 CU_OK);
+	file_ok(f, who, member, &am, T0, &o->request, NULL);
+	assert_int_equal(cu_session_create(f->ctx, member, DAY, o->session, csrf), CU_OK);
+	/* Filing wrote notices: there is mail waiting to go. */
+	assert_int_equal(
+	    cu_store_outbox_list(f->ctx->store, false, CU_OUTBOX_PENDING, 1000, count_pending, &p),
+	    CU_OK);
+	assert_true(p.n > 0);
+}
+
+static void erased_state_of(struct fx *f, const char *member, struct open_things *o,
+                            struct erased_state *e)
+{
+	cu_member_row m = {0};
+	cu_request_row r;
+	cu_complaint_row c;
+	cu_request_view v;
+	cu_session_info si;
+	struct pending p = {member, 0};
+	struct found x;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(cu_store_member_get(f->ctx->store, member, &m), CU_OK);
+	e->erased = m.erased;
+	e->has_password = m.password_hash != NULL;
+	e->has_fields = m.present != 0;
+	cu_member_row_release(&m);
+	assert_int_equal(cu_store_request_get(f->ctx->store, o->request.id, &r), CU_OK);
+	memcpy(e->request_state, r.state, sizeof(e->request_state));
+	e->request_text = r.details != NULL;
+	cu_request_row_release(&r);
+	cu_request_view_init(&v);
+	assert_int_equal(cu_request_get(f->ctx, &officer, o->request.id, &v), CU_OK);
+	assert_true(v.nevents > 0);
+	memcpy(e->request_note, v.events[v.nevents - 1].note, sizeof(e->request_note));
+	cu_request_view_wipe(&v);
+	assert_int_equal(cu_store_complaint_get(f->ctx->store, o->complaint.id, &c), CU_OK);
+	memcpy(e->complaint_state, c.state, sizeof(e->complaint_state));
+	memcpy(e->complaint_note, c.note, sizeof(e->complaint_note));
+	e->complaint_text = c.text != NULL;
+	cu_complaint_row_release(&c);
+	assert_int_equal(cu_store_diary_count(f->ctx->store, member, &e->diaries), CU_OK);
+	e->session_live = cu_session_check(f->ctx->store, o->session, T0, &si) == CU_OK;
+	assert_int_equal(
+	    cu_store_outbox_list(f->ctx->store, false, CU_OUTBOX_PENDING, 1000, count_pending, &p),
+	    CU_OK);
+	e->pending_mail = p.n;
+	x = audit_find(f->ctx, member, "erase");
+	e->erase_audits = x.n;
+	/* The reason up to the request id (which only the request path has). */
+	{
+		const char *rq = strstr(x.reason, " request=");
+
+		snprintf(e->erase_reason, sizeof(e->erase_reason), "%.*s",
+		         (int)(rq ? (size_t)(rq - x.reason) : strlen(x.reason)), x.reason);
+	}
+}
+
+static void test_erasure_same_state_every_way(void **state)
+{
+	struct fx *f = *state;
+	cu_request_input er = {CU_REQUEST_ERASURE, NULL, 0, NULL};
+	struct open_things oa, ob;
+	struct erased_state ea, eb;
+	cu_request_row erasure;
+	char token[CU_REQUEST_TOKEN_LEN + 1], *cert = NULL, what[200];
+	cu_errors errs;
+	json_t *doc;
+
+	open_everything(f, &f->a, f->alice, &oa);
+	open_everything(f, &f->b, f->bob, &ob);
+	/* Alice: at her request, applied by the officer. */
+	file_ok(f, &f->a, f->alice, &er, T0, &erasure, token);
+	assert_int_equal(decide(f, erasure.id, CU_REQUEST_APPLY, NULL, NULL, T0 + DAY, &errs, NULL),
+	                 CU_OK);
+	/* Bob: directly, as the command line's `member erase` does. */
+	assert_int_equal(cu_erasure_carry_out(f->ctx, &cu_test_operator, f->bob, NULL, T0 + DAY, &cert),
+	                 CU_OK);
+
+	erased_state_of(f, f->alice, &oa, &ea);
+	erased_state_of(f, f->bob, &ob, &eb);
+	assert_true(ea.erased);
+	assert_false(ea.has_password);
+	assert_false(ea.has_fields);
+	assert_string_equal(ea.request_state, "closed");
+	assert_string_equal(ea.request_note, "member_erased");
+	assert_string_equal(ea.complaint_state, "closed");
+	assert_string_equal(ea.complaint_note, "member_erased");
+	assert_false(ea.request_text);
+	assert_false(ea.complaint_text);
+	assert_false(ea.session_live);
+	assert_int_equal(ea.diaries, 0);
+	assert_int_equal(ea.pending_mail, 0);
+	assert_int_equal(ea.erase_audits, 1);
+	assert_string_equal(ea.erase_reason, "crypto-shredded requests_closed=1 complaints_closed=1");
+	/* And the direct way leaves exactly the same. */
+	assert_int_equal(ea.erased, eb.erased);
+	assert_int_equal(ea.has_password, eb.has_password);
+	assert_int_equal(ea.has_fields, eb.has_fields);
+	assert_string_equal(ea.request_state, eb.request_state);
+	assert_string_equal(ea.request_note, eb.request_note);
+	assert_string_equal(ea.complaint_state, eb.complaint_state);
+	assert_string_equal(ea.complaint_note, eb.complaint_note);
+	assert_int_equal(ea.request_text, eb.request_text);
+	assert_int_equal(ea.complaint_text, eb.complaint_text);
+	assert_int_equal(ea.session_live, eb.session_live);
+	assert_int_equal(ea.diaries, eb.diaries);
+	assert_int_equal(ea.pending_mail, eb.pending_mail);
+	assert_int_equal(ea.erase_audits, eb.erase_audits);
+	assert_string_equal(ea.erase_reason, eb.erase_reason);
+
+	/* The direct way's certificate verifies and names no request. */
+	assert_non_null(cert);
+	assert_int_equal(
+	    cu_request_certificate_verify(cert, strlen(cert), f->ctx->vault, what, sizeof(what)),
+	    CU_OK);
+	doc = json_loads(cert, 0, NULL);
+	assert_non_null(doc);
+	assert_true(json_is_null(json_object_get(json_object_get(doc, "certificate"), "request")));
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(doc, "certificate"), "member")), f->bob);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_object_get(json_object_get(doc, "certificate"), "closed"),
+	                     "complaints")),
+	                 1);
+	json_decref(doc);
+	free(cert);
+	/* A second erasure finds nothing to erase, whichever way; staff may not erase. */
+	assert_int_equal(cu_erasure_carry_out(f->ctx, &cu_test_operator, f->alice, NULL, T0, NULL),
+	                 CU_ERR_ERASED);
+	assert_int_equal(cu_erasure_carry_out(f->ctx, &desk, f->bob, NULL, T0, NULL),
+	                 CU_ERR_FORBIDDEN);
+	cu_request_row_release(&erasure);
+	cu_request_row_release(&oa.request);
+	cu_request_row_release(&ob.request);
+	cu_complaint_row_release(&oa.complaint);
+	cu_complaint_row_release(&ob.complaint);
+}
+
 /* ---- texts sealed ---------------------------------------------------------- */
 
 static void test_texts_sealed_on_disk(void **state)
@@ -889,6 +1125,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_amendment_applied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_amendment_that_no_longer_fits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erasure_applied, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_erasure_same_state_every_way, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_refusal_suspends_export, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_texts_sealed_on_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_is_exactly_this_member, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock_settings, setup, teardown),

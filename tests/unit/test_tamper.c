@@ -236,10 +236,18 @@ static cu_result read_diary(struct fx *f)
 	cu_diary_list_init(&l);
 	rc = cu_diary_list_own(f->ctx, &f->self, f->member, NULL, 0, &l);
 	for (size_t i = 0; i < l.n; i++) {
-		assert_clean(rc ? l.v[i].title : NULL);
-		assert_clean(rc ? l.v[i].body : NULL);
+		/*
+		 * A damaged entry is listed as unreadable, with neither of its
+		 * texts: the rest of the page is still served (export.h).
+		 */
+		if (rc || l.v[i].unreadable) {
+			assert_null(l.v[i].title);
+			assert_null(l.v[i].body);
+			if (rc == CU_OK)
+				rc = CU_ERR_CRYPTO;
+		}
 	}
-	if (rc == CU_OK)
+	if (rc == CU_OK || rc == CU_ERR_CRYPTO)
 		assert_int_equal(l.n, 1);
 	cu_diary_list_wipe(&l);
 	return rc;
@@ -433,6 +441,7 @@ static void test_exception_justification_and_review(void **state)
 	cu_record rec;
 	char where[64];
 
+	req.fields = (cu_fieldset)1 << cu_policy_field_index(f->ctx->policy, "name");
 	cu_record_init(&rec);
 	assert_int_equal(cu_access_read(f->ctx, &req, &d, &rec), CU_OK);
 	cu_record_wipe(&rec);
