@@ -1,11 +1,12 @@
 # Custodian — the two commands are `make run` and `make test`; see README.md.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 DATA       ?= var
 LISTEN     ?= 127.0.0.1:8080
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test asan bench clean format
+.PHONY: all deps build run test asan bench clean format fuzz reliability
 
 all: build
 
@@ -28,12 +29,20 @@ asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (tests/fuzz/), 60 s each; `make test` replays their corpus without clang.
+fuzz: deps
+	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz --time 60
+
+# The long form of the reliability suite (docs/reliability.md).
+reliability: build
+	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/reliability
+
 bench: build
 	@bench/run $(BUILD)
 	@bench/run-http $(BUILD)
 
 format:
-	clang-format -i include/custodian/*.h src/*.c src/*.h cli/*.c tests/unit/*.c tests/unit/*.h bench/*.c
+	clang-format -i include/custodian/*.h src/*.c src/*.h cli/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

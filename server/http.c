@@ -238,8 +238,7 @@ int cu_http_query_only(cu_request *r, const char *const *allowed)
 	return q.bad ? -1 : 0;
 }
 
-/* Nesting depth of a JSON text, counting brackets outside strings. */
-static int json_depth(const char *s, size_t n)
+int cu_http_json_depth(const char *s, size_t n)
 {
 	int depth = 0, max = 0, in_str = 0;
 
@@ -284,7 +283,7 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body is empty");
 		return NULL;
 	}
-	if (json_depth(r->body, r->body_len) > CU_JSON_DEPTH_MAX) {
+	if (cu_http_json_depth(r->body, r->body_len) > CU_JSON_DEPTH_MAX) {
 		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body nests too deeply");
 		return NULL;
 	}
@@ -485,8 +484,7 @@ static int authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 
 /* ---- routing ------------------------------------------------------------- */
 
-/* Matches path against pattern ("/v1/members/{}"); captures {} segments. */
-static int match(const char *pattern, const char *path, cu_request *r)
+int cu_http_match(const char *pattern, const char *path, char params[2][CU_HTTP_PARAM_MAX])
 {
 	int np = 0;
 
@@ -498,10 +496,10 @@ static int match(const char *pattern, const char *path, cu_request *r)
 		if (!strncmp(pattern, "{}", 2)) {
 			size_t n = strcspn(path, "/");
 
-			if (n == 0 || n >= sizeof(r->params[0]) || np >= 2)
+			if (n == 0 || n >= CU_HTTP_PARAM_MAX || np >= 2)
 				return 0;
-			memcpy(r->params[np], path, n);
-			r->params[np][n] = '\0';
+			memcpy(params[np], path, n);
+			params[np][n] = '\0';
 			np++;
 			pattern += 2;
 			path += n;
@@ -526,7 +524,7 @@ static enum MHD_Result route(cu_request *r)
 	for (size_t i = 0; i < cu_routes_count; i++) {
 		const cu_route *rt = &cu_routes[i];
 
-		if (!match(rt->pattern, r->url, r))
+		if (!cu_http_match(rt->pattern, r->url, r->params))
 			continue;
 		path_matched = 1;
 		if (strcmp(rt->method, r->method)) {
@@ -849,6 +847,7 @@ static bool mhd_log_allowed(unsigned long *suppressed)
 	return ok;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512], out[512];

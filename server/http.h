@@ -12,6 +12,7 @@
 #include "custodian/tokens.h"
 
 #define CU_SESSION_COOKIE "cu_session"
+#define CU_HTTP_PARAM_MAX 72    /* a {} path segment, with its NUL */
 #define CU_SERVER_POLICIES_MAX 64
 
 /* ---- attempt limits: logins and public sign-ups (ratelimit.c) ---- */
@@ -139,7 +140,7 @@ struct cu_request {
 	struct MHD_Connection *conn;
 	const char *url, *method;
 	int route;
-	char params[2][72];
+	char params[2][CU_HTTP_PARAM_MAX];
 	char request_id[17];
 	struct timespec start;
 	cu_arena arena;
@@ -178,6 +179,18 @@ typedef struct cu_route {
 	bool public_ok;          /* also without credentials */
 	bool anon;               /* never authenticates (login must work with a stale cookie) */
 } cu_route;
+
+/*
+ * The pure parsers of the plumbing (http.c), exposed for the fuzz targets
+ * (tests/fuzz/).  cu_http_match matches path against a route pattern
+ * ("/v1/members/{}"): 1 if it matches, with each {} segment (1 ..
+ * CU_HTTP_PARAM_MAX - 1 bytes, at most two) copied into params; 0 if not.
+ * cu_http_json_depth is the nesting depth of n bytes of JSON text, counting
+ * brackets outside strings (the body is refused past CU_JSON_DEPTH_MAX
+ * before jansson sees it).
+ */
+int cu_http_match(const char *pattern, const char *path, char params[2][CU_HTTP_PARAM_MAX]);
+int cu_http_json_depth(const char *s, size_t n);
 
 /* Every route of every area (route_tables.c), flattened; an index names a route. */
 const cu_route *cu_route_list(void);
