@@ -29,7 +29,7 @@ asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The long forms of the crash, soak and privacy tests (about 12 minutes); docs/reliability-suite.md.
+# The long forms of the crash, soak and privacy tests (about 17 minutes); docs/reliability-suite.md.
 reliability-suite: build
 	@scripts/reliability-suite $(BUILD)
 
