@@ -36,8 +36,6 @@ import sys
 import time
 import urllib.parse
 
-import requests
-
 from harness import Failures, make_server
 
 FAKE_ID = "AAAAAAAAAAAAAAAAAAAAAA"   # well formed, names nothing
@@ -121,7 +119,7 @@ class Run:
     # ---- 1. personal data through the routes made for it ---------------------
 
     def load(self):
-        srv, v = self.srv, self.v
+        v = self.v
         # Members: two sign-ups on the public form, one registration by the service.
         members = []
         for who in ("member A", "member B"):
