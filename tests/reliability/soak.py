@@ -21,11 +21,13 @@ there must be none.
 Why a warm-up: every SQLite connection of the server (the writer, one reader
 per network thread, the checkpointer, the notifier) keeps a page cache of up to
 2000 KiB that fills as the store grows and is read, so the resident size climbs
-for several minutes before it levels off (about 15 -> 23 MiB).  A build with
-`PRAGMA cache_size=-100` stays flat from the first minute — the climb is the
-caches, not a leak.  So PRELOAD members are imported before the start, the reads
-pick among all of them, and the warm-up runs without pauses, to fill the caches
-before the measurement starts.
+for minutes before it levels off (about 14.4 -> 17 MiB in four minutes of this
+mix).  A build with `PRAGMA cache_size=-100` stays flat from the first minute —
+the climb is the caches, not a leak.  So PRELOAD members are imported before the
+start, the reads pick among all of them, and the warm-up runs without pauses, to
+fill the caches before the measurement starts.  The mix keeps what it reads
+level: diary entries are deleted after writing and searches go to preloaded
+members, so an export does not grow through the run.
 
 The server's resident size (VmRSS from /proc/PID/status) is sampled every
 second.  The baseline is the mean of the samples in the first WINDOW_SHARE of
