@@ -2,11 +2,12 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+COV_BUILD  ?= build-cov
 DATA       ?= var
 LISTEN     ?= 127.0.0.1:8080
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test asan bench clean format fuzz reliability
+.PHONY: all deps build run test asan bench clean format fuzz reliability reliability-suite coverage
 
 all: build
 
@@ -33,9 +34,28 @@ asan: deps
 fuzz: deps
 	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz --time 60
 
-# The long form of the reliability suite (docs/reliability.md).
+# The long form of the reliability suite (docs/reliability.md): every fuzzer to 10 M runs,
+# then crash, soak and privacy (scripts/reliability-suite).
 reliability: build
 	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/reliability
+	@scripts/reliability-suite $(BUILD)
+
+# The long forms of the crash, soak and privacy tests (about 17 minutes); docs/reliability-suite.md.
+reliability-suite: build
+	@scripts/reliability-suite $(BUILD)
+
+# gcc --coverage build in $(COV_BUILD), the whole ctest suite, then gcovr over src/, server/, cli/:
+# lines and branches on the terminal, the HTML report in $(COV_BUILD)/coverage/index.html.
+coverage: deps
+	@cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCU_COVERAGE=ON >/dev/null
+	@cmake --build $(COV_BUILD) -j $(JOBS)
+	@find $(COV_BUILD) -name '*.gcda' -delete
+	@cd $(COV_BUILD) && ctest --output-on-failure -j $(JOBS) || echo "coverage: some tests failed (figures below still count)"
+	@mkdir -p $(COV_BUILD)/coverage
+	@gcovr -r . --object-directory $(COV_BUILD) -f 'src/' -f 'server/' -f 'cli/' \
+		--exclude-unreachable-branches --exclude-throw-branches \
+		--html-details $(COV_BUILD)/coverage/index.html --print-summary -o $(COV_BUILD)/coverage/summary.txt
+	@echo "coverage: HTML report in $(COV_BUILD)/coverage/index.html"
 
 bench: build
 	@bench/run $(BUILD)
@@ -45,4 +65,4 @@ format:
 	clang-format -i include/custodian/*.h src/*.c src/*.h cli/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(COV_BUILD)
