@@ -309,15 +309,6 @@ void cu_audit_free(cu_audit *a)
 
 #define PROVISION_PREFIX "provision:"
 
-/* A policy id: [a-z][a-z0-9_]*, at most CU_POLICY_ID_MAX (policy.c's STR_ID). */
-static bool policy_id_form(const char *s)
-{
-	size_t n = strnlen(s, CU_POLICY_ID_MAX + 1);
-
-	return n > 0 && n <= CU_POLICY_ID_MAX && s[0] >= 'a' && s[0] <= 'z' &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
-}
-
 /* A registry id (store_partner.h): [a-z0-9_-], 1..CU_PARTNER_ID_MAX. */
 static bool registry_id_form(const char *s)
 {
@@ -333,7 +324,7 @@ static bool purpose_form(const char *s)
 
 	if (!strncmp(s, PROVISION_PREFIX, plen))
 		return registry_id_form(s + plen) || !strcmp(s + plen, CU_AUDIT_MALFORMED);
-	return policy_id_form(s);
+	return cu_policy_id_form(s);
 }
 
 /* The rule of audit.h: no client-typed text in an id position that is not of an id's form. */

@@ -209,12 +209,12 @@ cu_result cu_member_validate(const cu_policy *p, const cu_kv *kv, size_t n,
 		const char *why;
 
 		if (idx < 0) {
-			/* An unknown name may itself be garbage: report a fixed label. */
-			cu_errors_add(errs,
-			              strlen(name) < CU_FIELD_NAME_MAX &&
-			                      !cu_text_check(name, strlen(name), "")
-			                  ? name
-			                  : "(field name)",
+			/*
+			 * An unknown name may be anything a client typed, an e-mail
+			 * address among them: repeat it only if it has a field name's
+			 * form, else report a fixed label.
+			 */
+			cu_errors_add(errs, cu_policy_id_form(name) ? name : "(field name)",
 			              "unknown_field");
 			bad = 1;
 			continue;

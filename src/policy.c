@@ -303,6 +303,8 @@ static void index_path(char *out, size_t outlen, const char *path, size_t i)
 
 static bool valid_id(const char *s, size_t len)
 {
+	if (!s)
+		return false;
 	if (len == 0 || len > CU_POLICY_ID_MAX || s[0] < 'a' || s[0] > 'z')
 		return false;
 	for (size_t i = 1; i < len; i++) {
@@ -312,6 +314,11 @@ static bool valid_id(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+bool cu_policy_id_form(const char *s)
+{
+	return s && valid_id(s, strnlen(s, CU_POLICY_ID_MAX + 1));
 }
 
 static bool valid_version(const char *s, size_t len)

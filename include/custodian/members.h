@@ -6,7 +6,10 @@
  * is whole before anything is written: a registration with one bad field
  * stores nothing, and the cu_errors list names every bad field with a reason
  * code (never the value).  The checks:
- *   - every field name is one the policy defines        ("unknown_field")
+ *   - every field name is one the policy defines        ("unknown_field";
+ *     an unknown name is repeated only when it has a field name's form,
+ *     cu_policy_id_form, else as "(field name)": a typed key may be an
+ *     e-mail address)
  *   - each field at most once                           ("duplicate")
  *   - required fields present and non-blank             ("required")
  *   - valid UTF-8, no NUL/control characters except

@@ -130,6 +130,15 @@ CU_WARN_UNUSED cu_result cu_policy_load_buffer(const char *name, const char *buf
 /* Frees a policy.  NULL is a harmless no-op. */
 void cu_policy_free(cu_policy *policy);
 
+/*
+ * Whether s has the form of a policy id (a field, purpose, service or
+ * exception): a lowercase letter, then lowercase letters, digits or '_', at
+ * most CU_POLICY_ID_MAX bytes.  Whether the policy has such an id is the
+ * lookups' business; this is what may be repeated back or recorded of a
+ * name a client typed (NULL is not of the form).
+ */
+bool cu_policy_id_form(const char *s);
+
 /* Lookups; NULL / -1 when absent. */
 int cu_policy_field_index(const cu_policy *p, const char *name);
 const cu_policy_field *cu_policy_field_find(const cu_policy *p, const char *name);

@@ -202,6 +202,40 @@ static void test_invalid_registration_stores_nothing(void **state)
 	cu_test_ctx_free(ctx, dir);
 }
 
+/*
+ * An unknown field's name is repeated in the error only when it has a field
+ * name's form: a key a client typed may be an e-mail address (issue 8).
+ */
+static void test_unknown_field_name_not_echoed(void **state)
+{
+	static const struct {
+		const char *name, *shown;
+	} cases[] = {
+		{"shoe_size", "shoe_size"},
+		{"hanako@example.org", "(field name)"},
+		{"Hanako Tanaka", "(field name)"},
+		{"+81 90 1234 5678", "(field name)"},
+		{"", "(field name)"},
+		{"a_name_longer_than_any_field_name_could_ever_be", "(field name)"},
+	};
+	char *dir;
+	cu_ctx *ctx = cu_test_ctx_new(&dir);
+
+	(void)state;
+	for (size_t c = 0; c < N(cases); c++) {
+		cu_kv kv[] = {{cases[c].name, "x"}};
+		cu_errors errs;
+
+		cu_errors_init(&errs);
+		assert_int_equal(cu_member_validate(ctx->policy, kv, 1, false, &errs),
+		                 CU_ERR_INVALID_FIELD);
+		assert_int_equal(errs.n, 1);
+		assert_string_equal(errs.e[0].field, cases[c].shown);
+		assert_string_equal(errs.e[0].reason, "unknown_field");
+	}
+	cu_test_ctx_free(ctx, dir);
+}
+
 static void test_duplicate_email_refused(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1];
@@ -526,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_register_and_find),
 		cmocka_unit_test(test_invalid_registration_stores_nothing),
+		cmocka_unit_test(test_unknown_field_name_not_echoed),
 		cmocka_unit_test(test_duplicate_email_refused),
 		cmocka_unit_test(test_no_plaintext_on_disk),
 		cmocka_unit_test(test_eligibility),
