@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "custodian/store.h"
+#include "file_atomic.h"
 #include "store_impl.h"
 
 #define DOMAIN     "cu-audit-checkpoint-v1"
@@ -26,7 +27,6 @@
 /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" and a NUL */
 #define TIME_LEN 27
 #define TIME_MAX (TIME_LEN + 1)
-#define PATH_MAX_ 4096
 
 /* The longest line: every number at its widest. */
 _Static_assert(DOMAIN_LEN + sizeof(" seq=") - 1 + 20 + sizeof(" head=") - 1 +
@@ -258,73 +258,15 @@ cu_result cu_audit_checkpoint_make(cu_store *s, const cu_vault *v, cu_audit_chec
 	return rc ? rc : cu_audit_checkpoint_sign(v, out);
 }
 
-/* The directory part of path ("." when there is none). */
-static void dir_of(const char *path, char out[PATH_MAX_])
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(out, PATH_MAX_, ".");
-	else if (slash == path)
-		snprintf(out, PATH_MAX_, "/");
-	else
-		snprintf(out, PATH_MAX_, "%.*s", (int)(slash - path), path);
-}
-
-static cu_result write_all(int fd, const char *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t w = write(fd, buf + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return CU_ERR_IO;
-		off += (size_t)w;
-	}
-	return CU_OK;
-}
-
 cu_result cu_audit_checkpoint_write_file(const char *path, const cu_audit_checkpoint *cp)
 {
-	char line[CU_AUDIT_CHECKPOINT_LINE_MAX + 1], tmp[PATH_MAX_ + 64], dir[PATH_MAX_];
-	unsigned char rnd[8];
-	char rndhex[2 * sizeof(rnd) + 1];
-	cu_result rc = CU_OK;
-	int fd, dfd;
+	char line[CU_AUDIT_CHECKPOINT_LINE_MAX + 1];
 
-	if (!path || !cp || strlen(path) >= PATH_MAX_)
+	if (!path || !cp)
 		return CU_ERR_INVALID_ARGUMENT;
 	cu_audit_checkpoint_format(cp, line);
 	strcat(line, "\n");
-	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2hex(rndhex, sizeof(rndhex), rnd, sizeof(rnd));
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%s", path, rndhex);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return CU_ERR_IO;
-	rc = write_all(fd, line, strlen(line));
-	if (!rc && fsync(fd) != 0)
-		rc = CU_ERR_IO;
-	if (close(fd) != 0 && !rc)
-		rc = CU_ERR_IO;
-	if (!rc && rename(tmp, path) != 0)
-		rc = CU_ERR_IO;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	/* The rename itself is durable only once the directory is. */
-	dir_of(path, dir);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return CU_ERR_IO;
-	if (fsync(dfd) != 0)
-		rc = CU_ERR_IO;
-	close(dfd);
-	return rc;
+	return cu_file_write_atomic(path, line, strlen(line));
 }
 
 /*
@@ -503,14 +445,14 @@ static cu_result save_file(cu_store *s, const cu_vault *v, const char *file,
                            const cu_audit_checkpoint *cp, bool recreate, char *err,
                            size_t errlen)
 {
-	char dir[PATH_MAX_], why[200] = "";
+	char dir[CU_FILE_PATH_MAX + 1], why[200] = "";
 	struct file_check c = {.s = s, .v = v, .err = why, .errlen = sizeof(why)};
 	unsigned char hash[CU_AUDIT_HASHBYTES];
 	char *buf = NULL;
 	cu_result rc;
 	int dfd;
 
-	dir_of(file, dir);
+	cu_file_dir_of(file, dir);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		snprintf(err, errlen, "cannot open the directory of '%s': %s", file, strerror(errno));

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "custodian/versions.h"
+#include "signed_json.h"
 
 static const char *const kinds[] = {"purpose", "third_party", "cookie"};
 
@@ -228,11 +229,9 @@ static void iso(int64_t us, char out[32])
 cu_result cu_consent_receipt(cu_store *s, const cu_vault *v, const cu_consent_row *row,
 			     char **json)
 {
-	unsigned char sig[CU_VAULT_SIGBYTES], pk[CU_VAULT_SIGN_PKBYTES];
-	char sighex[2 * CU_VAULT_SIGBYTES + 1], pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1];
-	char digest[2 * 32 + 1], when[32], *canon = NULL;
+	char pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1], digest[2 * 32 + 1], when[32];
 	const cu_policy *version;
-	json_t *receipt = NULL, *doc = NULL;
+	json_t *receipt;
 	uint32_t key_id = 0;
 	cu_result rc;
 
@@ -242,35 +241,17 @@ cu_result cu_consent_receipt(cu_store *s, const cu_vault *v, const cu_consent_ro
 		return rc;
 	sodium_bin2hex(digest, sizeof(digest), version->digest, 32);
 	iso(row->time_us, when);
-	/* Sign first to learn the key id, then name it: the id and key are part of what is signed. */
-	rc = cu_vault_sign(v, (const unsigned char *)"", 0, sig, &key_id);
-	if (!rc)
-		rc = cu_vault_sign_public_key(v, key_id, pk);
+	rc = cu_signed_json_key(v, &key_id, pkhex);
 	if (rc)
 		return rc;
-	sodium_bin2hex(pkhex, sizeof(pkhex), pk, sizeof(pk));
 	receipt = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "type", "consent",
 			    "id", row->id, "member", row->member, "kind", row->kind, "target",
 			    row->target, "choice", row->granted ? "granted" : "withdrawn", "time",
 			    when, "time_us", (json_int_t)row->time_us, "policy_version",
 			    row->policy_version, "policy_digest", digest, "key_id",
 			    (json_int_t)key_id, "public_key", pkhex);
-	canon = receipt ? json_dumps(receipt, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!canon) {
-		rc = CU_ERR_NOMEM;
-		goto out;
-	}
-	rc = cu_vault_sign(v, (const unsigned char *)canon, strlen(canon), sig, NULL);
-	if (rc)
-		goto out;
-	sodium_bin2hex(sighex, sizeof(sighex), sig, sizeof(sig));
-	doc = json_pack("{s:O,s:s}", "receipt", receipt, "signature", sighex);
-	*json = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	rc = *json ? CU_OK : CU_ERR_NOMEM;
-out:
-	free(canon);
+	rc = cu_signed_json_seal(v, "receipt", receipt, json);
 	json_decref(receipt);
-	json_decref(doc);
 	return rc;
 }
 

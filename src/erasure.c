@@ -20,6 +20,7 @@
 #include "custodian/store_diary.h"
 #include "custodian/store_notify.h"
 #include "custodian/store_request.h"
+#include "signed_json.h"
 
 #define NOTE_ERASED "member_erased"
 #define ISO_LEN     32 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL, with room */
@@ -197,10 +198,8 @@ static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_act
                              const cu_member_row *before, const cu_request_row *request,
                              int64_t erased_us, const struct counts *n, char **out)
 {
-	unsigned char sig[CU_VAULT_SIGBYTES], pk[CU_VAULT_SIGN_PKBYTES];
-	char sighex[2 * CU_VAULT_SIGBYTES + 1], pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1];
-	char requested[ISO_LEN], erased[ISO_LEN], *canon = NULL;
-	json_t *cert = NULL, *doc = NULL, *fields = json_array(), *bidx = json_array();
+	char pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1], requested[ISO_LEN], erased[ISO_LEN];
+	json_t *cert = NULL, *fields = json_array(), *bidx = json_array();
 	uint32_t key_id = 0;
 	cu_result rc;
 
@@ -215,13 +214,9 @@ static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_act
 	if (request)
 		iso(request->received_us, requested);
 	iso(erased_us, erased);
-	/* Sign once to learn the key id: the id and key are part of what is signed. */
-	rc = cu_vault_sign(v, (const unsigned char *)"", 0, sig, &key_id);
-	if (!rc)
-		rc = cu_vault_sign_public_key(v, key_id, pk);
+	rc = cu_signed_json_key(v, &key_id, pkhex);
 	if (rc)
 		goto out;
-	sodium_bin2hex(pkhex, sizeof(pkhex), pk, sizeof(pk));
 	cert = json_pack(
 	    "{s:s,s:s?,s:s,s:s?,s:o,s:s,s:I,s:s,s:{s:b,s:O,s:O,s:b,s:I,s:I,s:I},"
 	    "s:{s:I,s:I,s:s},s:[s,s,s],s:I,s:s}",
@@ -238,24 +233,11 @@ static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_act
 	    "the audit log: who did what, when, with field names, never values",
 	    "requests and complaints without their texts: types, states, times", "key_id",
 	    (json_int_t)key_id, "public_key", pkhex);
-	canon = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!canon) {
-		rc = CU_ERR_NOMEM;
-		goto out;
-	}
-	rc = cu_vault_sign(v, (const unsigned char *)canon, strlen(canon), sig, NULL);
-	if (rc)
-		goto out;
-	sodium_bin2hex(sighex, sizeof(sighex), sig, sizeof(sig));
-	doc = json_pack("{s:O,s:s}", "certificate", cert, "signature", sighex);
-	*out = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	rc = *out ? CU_OK : CU_ERR_NOMEM;
+	rc = cu_signed_json_seal(v, "certificate", cert, out);
 out:
-	free(canon);
 	json_decref(fields);
 	json_decref(bidx);
 	json_decref(cert);
-	json_decref(doc);
 	return rc;
 }
 

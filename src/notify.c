@@ -19,6 +19,7 @@
 #include "custodian/access.h"
 #include "custodian/members.h"
 #include "custodian/store_notify.h"
+#include "file_atomic.h"
 
 #define LINE_MAX_BYTES 998 /* RFC 5322 2.1.1 */
 #define MESSAGE_MAX    (32u * 1024)
@@ -334,56 +335,16 @@ static cu_result build(struct msg *m, const cu_notify_config *cfg, const cu_outb
 
 /* ---- files mode ---------------------------------------------------------- */
 
-static cu_result write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return CU_ERR_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return CU_OK;
-}
-
 /* DIR/ID.eml, atomically: a reader sees the whole message or none. */
 static cu_result write_eml(const char *dir, const char *id, const char *text, size_t len)
 {
-	char tmp[4300], path[4300];
-	int fd, dfd;
-	cu_result rc;
+	char path[CU_FILE_PATH_MAX + 1];
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return CU_ERR_IO;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, id) >= sizeof(tmp) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/%s.eml", dir, id) >= sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.eml", dir, id) >= sizeof(path))
 		return CU_ERR_IO;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return CU_ERR_IO;
-	/* A temp file left by a crash may have been made with other rights. */
-	rc = fchmod(fd, 0600) == 0 ? write_all(fd, text, len) : CU_ERR_IO;
-	if (!rc && fsync(fd) != 0)
-		rc = CU_ERR_IO;
-	if (close(fd) != 0 && !rc)
-		rc = CU_ERR_IO;
-	if (!rc && rename(tmp, path) != 0)
-		rc = CU_ERR_IO;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	/* The rename itself is durable only once the directory is. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) != 0)
-			rc = CU_ERR_IO;
-		close(dfd);
-	}
-	return rc;
+	return cu_file_write_atomic(path, text, len);
 }
 
 /* ---- smtp mode ----------------------------------------------------------- */
