@@ -166,3 +166,19 @@ def test_connection_refused_is_retried_then_given_up(binary, root):
     assert rc == 1 and out == ["sent 0, failed 1, pending 0",
                                "gave up on 1 after 2 attempts (status failed)"], out
     assert d.outbox()[oid]["status"] == "failed"
+
+
+def test_unresolvable_host_is_named_resolve_failed(binary, root):
+    """A host name that cannot resolve (".invalid" never does, RFC 2606): "resolve_failed",
+    never the host or the address, and the row stays pending."""
+    d = Dir(binary, root, free_port())
+    set_conf(os.path.join(d.data, "custodian.conf"), "notify", "smtp_url",
+             "smtp://custodian-mail.invalid:25")
+    (mid,) = d.add_members(1)
+    assert d.cli("notify", "test", "--member", mid).returncode == 0
+    rc, out = deliver(d)
+    assert rc == 1 and out == ["sent 0, failed 1, pending 1"], out
+    (row,) = d.outbox().values()
+    assert row == {"member": mid, "status": "pending", "attempts": 1,
+                   "last_error": "resolve_failed"}
+    assert not d.leaked()
