@@ -847,6 +847,13 @@ static bool mhd_log_allowed(unsigned long *suppressed)
 	return ok;
 }
 
+/*
+ * Set once libmicrohttpd runs.  Before, what it says ("Failed to bind to port
+ * 0" for an address in use, say) is said in one line by cu_server_run from
+ * errno, so an operator gets one line naming the address, not two.
+ */
+static _Atomic bool mhd_running;
+
 __attribute__((format(printf, 2, 0)))
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
@@ -855,7 +862,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	unsigned long suppressed = 0;
 
 	(void)cls;
-	if (!mhd_log_allowed(&suppressed))
+	if (!atomic_load(&mhd_running) || !mhd_log_allowed(&suppressed))
 		return;
 	if (suppressed)
 		fprintf(stderr, "custodian: http: (%lu more messages not shown: over %d a second)\n",
@@ -894,8 +901,17 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 	const char *colon = strrchr(listen, ':');
 	struct addrinfo hints = {0}, *res = NULL;
 	size_t hl;
+	char *end;
+	unsigned long port;
 
 	if (!colon || colon == listen || !colon[1])
+		return -1;
+	/* getaddrinfo takes "99999" and keeps its low 16 bits: another port. */
+	if (colon[1] < '0' || colon[1] > '9')
+		return -1;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535)
 		return -1;
 	hl = (size_t)(colon - listen);
 	if (hl >= sizeof(host))
@@ -1137,6 +1153,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 			errno ? strerror(errno) : "libmicrohttpd refused");
 		goto out;
 	}
+	atomic_store(&mhd_running, true);
 	srv->ready = true;
 	fprintf(stderr, "custodian: serving %s on http://%s (policy %s)\n", data_dir, listen,
 		srv->ctx->policy->version);

@@ -833,6 +833,179 @@ check "the workflow errors hold no member's or officer's words" \
 run --data "$W" audit verify
 check "the workflow commands left an intact audit chain" status_is 0
 
+# ---- policy publish ----------------------------------------------------
+
+V="$T/versions"
+run --data "$V" init
+check "init of a directory for policy versions" status_is 0
+python3 - "$V/policy.json" "$T/policy-next.json" "$T/policy-next-bad.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["version"] = "2099-01-01.1"
+json.dump(p, open(sys.argv[2], "w"))
+p["version"] = "2099-02-01.1"
+p["purposes"][0]["fields"] = ["shoe_size"]
+json.dump(p, open(sys.argv[3], "w"))
+EOF
+policy_sum=$(sha256sum <"$V/policy.json")
+run --data "$V" policy publish "$T/policy-next-bad.json"
+check "policy publish of an invalid file: exit 1, one line naming the fault" \
+	eval 'status_is 1 && one_error_line && stderr_has "shoe_size" && [ ! -s "$OUT" ]'
+check "... and DIR's policy file is untouched" eval '[ "$(sha256sum <"$V/policy.json")" = "$policy_sum" ]'
+run --data "$V" policy versions
+check "... and no version was published" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 2 ] && ! stdout_has 2099-02-01.1'
+run --data "$V" policy publish "$T/no-such-policy.json"
+check "policy publish of a missing file: exit 1, one line" eval 'status_is 1 && one_error_line'
+run --data "$V" policy publish
+check "policy publish without FILE is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$V" policy publish "$T/policy-next.json"
+check "policy publish of a valid new version exits 0 and names it" \
+	eval 'status_is 0 && stdout_has "published policy 2099-01-01.1" && [ ! -s "$ERR" ]'
+run --data "$V" policy versions
+check "policy versions lists the new version, published by the operator" \
+	eval 'status_is 0 && grep -q "^2099-01-01.1	[0-9T:Z-]*	operator$" "$OUT"'
+check "DIR's policy file is now the new version" \
+	python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["version"] == "2099-01-01.1"' \
+	"$V/policy.json"
+run --data "$V" policy publish "$T/policy-next.json"
+check "publishing the same version twice: exit 1, one line, 'already published'" \
+	eval 'status_is 1 && one_error_line && stderr_has "already published"'
+run --data "$V" audit verify
+check "the publications left an intact audit chain" status_is 0
+
+# ---- startup failures --------------------------------------------------
+
+# Each broken data directory: one line on stderr, exit 1, nothing written to
+# stdout and nothing created or changed in the directory.
+S="$T/startup"
+run --data "$S" init
+check "init of a directory to break" status_is 0
+listing() { (cd "$1" && find . -printf '%p %s %m\n' | sort && cat ./* 2>/dev/null | sha256sum); }
+# broken NAME HOW-TO-BREAK EXPECTED-WORDS: copies $S to $T/NAME, breaks it, runs a command.
+broken() {
+	local name=$1 how=$2 words=$3 dir="$T/broken-$1" before
+	rm -rf "$dir"
+	cp -a "$S" "$dir"
+	(cd "$dir" && eval "$how")
+	before=$(listing "$dir")
+	run --data "$dir" token list
+	check "startup with $name: exit 1, one line on stderr ('$words'), nothing on stdout" \
+		eval 'status_is 1 && one_error_line && stderr_has "$words" && [ ! -s "$OUT" ]'
+	check "... and nothing in the directory was created or changed" \
+		eval '[ "$(listing "$dir")" = "$before" ]'
+}
+broken "a master.key of mode 0644" 'chmod 644 master.key' "mode 0644"
+broken "a master.key of mode 0640" 'chmod 640 master.key' "mode 0640"
+broken "an empty master.key" ': >master.key' "master.key"
+broken "a master.key cut short" 'head -c 60 master.key >k && mv k master.key && chmod 600 master.key' "master.key"
+broken "a master.key with a key one byte short" \
+	'sed -i "s/^\([^#][^ ]* [0-9a-f]*\)[0-9a-f]$/\1/" master.key' "master.key"
+broken "a master.key with a key one byte long" \
+	'sed -i "s/^\([^#][^ ]* [0-9a-f]*\)$/\1a/" master.key' "master.key"
+broken "a master.key of random bytes" \
+	'head -c 384 /dev/urandom >master.key && chmod 600 master.key' "master.key"
+broken "a corrupt custodian.conf" 'echo "[[[not a section" >>custodian.conf' "custodian.conf"
+broken "an unknown key in custodian.conf" 'printf "[server]\nlisten_harder = yes\n" >>custodian.conf' \
+	"custodian.conf"
+broken "a custodian.db that is not SQLite" \
+	'rm -f custodian.db-wal custodian.db-shm && head -c 8192 /dev/zero | tr "\0" "x" >custodian.db' \
+	"not a database"
+broken "a policy.json that does not parse" 'echo "{not json" >policy.json' "policy.json"
+broken "a policy.json that breaks a rule" \
+	'python3 -c "import json; p = json.load(open(\"policy.json\")); p[\"purposes\"][0][\"fields\"] = [\"shoe_size\"]; json.dump(p, open(\"policy.json\", \"w\"))"' \
+	"shoe_size"
+broken "no policy.json" 'rm policy.json' "policy.json"
+broken "no master.key" 'rm master.key' "master.key"
+rm -rf "$T/missing-data"
+run --data "$T/missing-data" token list
+check "startup with a data directory that does not exist: exit 1, one line" \
+	eval 'status_is 1 && one_error_line && stderr_has init && [ ! -e "$T/missing-data" ]'
+run --data "$T/broken-a corrupt custodian.conf" serve --listen 127.0.0.1:1
+check "serve on a broken data directory: exit 1, one line" eval 'status_is 1 && one_error_line'
+
+# ---- serve: addresses it cannot listen on; exceptions close --------------
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+for bad_listen in nonsense 127.0.0.1: :8080 127.0.0.1:http 127.0.0.1:99999 127.0.0.1:0 \
+	127.0.0.1:-1 "127.0.0.1:80 " 999.1.1.1:8080; do
+	# A port the old parser took modulo 65536 served on: never hang the suite on it.
+	timeout 20 "$BIN" --data "$S" serve --listen "$bad_listen" >"$OUT" 2>"$ERR"
+	rc=$?
+	check "serve --listen '$bad_listen': exit 1, one line naming it" \
+		eval 'status_is 1 && one_error_line && stderr_has "cannot listen on" && stderr_has "$bad_listen"'
+done
+
+X="$T/exceptions"
+run --data "$X" init
+check "init of a directory for the exception review queue" status_is 0
+# The server itself must not take long to hash: lower the Argon2id cost.
+sed -i 's/^argon2_opslimit = .*/argon2_opslimit = 1/; s/^argon2_memlimit_kib = .*/argon2_memlimit_kib = 8/' \
+	"$X/custodian.conf"
+printf 'name,address,phone,email,occupation\nOttoline Brackwater,1 Weir Lane,+81 90 7777 8888,ottoline.brackwater@example.org,Wheelwright\n' \
+	>"$T/x.csv"
+run --data "$X" import "$T/x.csv"
+run --data "$X" member find --email ottoline.brackwater@example.org
+XM=$(cat "$OUT")
+run --data "$X" token create --role officer --name "Exception officer"
+XTOKEN=$(sed -n 's/^secret: //p' "$OUT")
+check "a member and an officer's token for the exception reads" eval '[ -n "$XM" ] && [ -n "$XTOKEN" ]'
+XPORT=$(free_port)
+"$BIN" --data "$X" serve --listen "127.0.0.1:$XPORT" --quiet >"$T/serve.out" 2>"$T/serve.err" &
+server=$!
+for _ in $(seq 300); do
+	curl -fs "http://127.0.0.1:$XPORT/readyz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+check "serve answers /readyz" curl -fs "http://127.0.0.1:$XPORT/readyz" -o /dev/null
+timeout 20 "$BIN" --data "$S" serve --listen "127.0.0.1:$XPORT" >"$OUT" 2>"$ERR"
+rc=$?
+check "serve on a port already taken: exit 1, one line naming the address" \
+	eval 'status_is 1 && one_error_line && stderr_has "127.0.0.1:$XPORT"'
+exception_read() {
+	curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $XTOKEN" \
+		-H 'Content-Type: application/json' -X POST "http://127.0.0.1:$XPORT/v1/exceptions" \
+		--data "{\"member\": \"$XM\", \"purpose\": \"testimonials\", \"exception\": \"law\", \"justification\": \"$1\", \"fields\": [\"name\"]}"
+}
+check "an exception read opens a review" eval '[ "$(exception_read "Court order 2026-17 for the name.")" = 200 ]'
+check "a second exception read opens another" eval '[ "$(exception_read "Court order 2026-18 for the name.")" = 200 ]'
+kill -TERM "$server"
+wait "$server"
+check "the server stopped cleanly on SIGTERM" eval '[ $? -eq 0 ]'
+
+run --data "$X" exceptions list
+X1=$(awk -F'\t' 'NR == 2 {print $1}' "$OUT")
+X2=$(awk -F'\t' 'NR == 3 {print $1}' "$OUT")
+check "exceptions list shows the two open reviews" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 3 ] && [ -n "$X1" ] && [ -n "$X2" ] && stdout_has "Court order 2026-17"'
+run --data "$X" exceptions close "$X1" --review "Checked: the order covers the name."
+check "exceptions close of an open review exits 0 and says so" \
+	eval 'status_is 0 && stdout_is "closed the review of exception $X1" && [ ! -s "$ERR" ]'
+run --data "$X" exceptions list
+check "... it left the open queue; the other is still there" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 2 ] && ! stdout_has "$X1" && stdout_has "$X2"'
+run --data "$X" exceptions list --all
+check "exceptions list --all shows it closed, with the review" \
+	eval 'status_is 0 && stdout_has "$X1" && stdout_has "Checked: the order covers the name."'
+run --data "$X" exceptions close "$X1" --review "Closing it twice."
+check "exceptions close of a closed review: exit 1, one line, 'already closed'" \
+	eval 'status_is 1 && one_error_line && stderr_has "already closed"'
+run --data "$X" exceptions list --all
+check "... and the first review stands" \
+	eval '! stdout_has "Closing it twice." && stdout_has "Checked: the order covers the name."'
+run --data "$X" exceptions close AAAAAAAAAAAAAAAAAAAAAA --review "No such review."
+check "exceptions close of an unknown id: exit 1, one line" \
+	eval 'status_is 1 && one_error_line && stderr_has "no exception"'
+run --data "$X" exceptions close "$X2" --review ""
+check "exceptions close with an empty review is a usage error; still open" \
+	eval 'status_is 2 && one_error_line'
+run --data "$X" exceptions list
+check "... the second review is still open" eval 'stdout_has "$X2"'
+run --data "$X" audit verify
+check "the exception reads and reviews left an intact audit chain" status_is 0
+
 # ---- summary -----------------------------------------------------------
 
 echo "$passed passed, $failed failed"

@@ -554,6 +554,89 @@ static void test_password(void **state)
 	cu_test_ctx_free(ctx, dir);
 }
 
+/* The password the member logs in with, as a login checks it (sessions.h). */
+static cu_result password_is(cu_ctx *ctx, const char *id, const char *password)
+{
+	cu_member_row row = {0};
+	cu_result rc = cu_store_member_get(ctx->store, id, &row);
+
+	if (!rc)
+		rc = row.password_hash ? cu_vault_password_verify(row.password_hash, password)
+				       : CU_ERR_UNAUTHENTICATED;
+	cu_member_row_release(&row);
+	return rc;
+}
+
+static void test_set_password(void **state)
+{
+	char *dir, id[CU_ID_LEN + 1], other[CU_ID_LEN + 1], path[600];
+	cu_ctx *ctx = cu_test_ctx_new(&dir);
+	cu_errors errs;
+	const cu_actor self = {id, CU_ROLE_MEMBER, id, NULL};
+	const cu_actor someone_else = {other, CU_ROLE_MEMBER, other, NULL};
+	const cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
+	const cu_actor officer = {"dpo", CU_ROLE_OFFICER, NULL, NULL};
+	char long_password[1026];
+	unsigned long long audits;
+
+	(void)state;
+	cu_errors_init(&errs);
+	assert_int_equal(cu_member_register(ctx, &service, bob, N(bob), "correct horse", id, &errs),
+			 CU_OK);
+	register_ok(ctx, alice, N(alice), other);
+	assert_int_equal(password_is(ctx, id, "correct horse"), CU_OK);
+
+	/* The member sets a new one: the old no longer works, the new one does. */
+	audits = cu_test_audit_count(ctx);
+	assert_int_equal(cu_member_set_password(ctx, &self, id, "battery staple"), CU_OK);
+	assert_int_equal(password_is(ctx, id, "correct horse"), CU_ERR_UNAUTHENTICATED);
+	assert_int_equal(password_is(ctx, id, "battery staple"), CU_OK);
+	assert_int_equal(cu_test_audit_count(ctx), audits + 1);
+	/* The operator may set one too (a member without one gets one). */
+	assert_int_equal(password_is(ctx, other, "tr0ub4dor&3"), CU_ERR_UNAUTHENTICATED);
+	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, other, "tr0ub4dor&3"), CU_OK);
+	assert_int_equal(password_is(ctx, other, "tr0ub4dor&3"), CU_OK);
+	assert_int_equal(cu_test_audit_count(ctx), audits + 2);
+
+	/* Refused, and nothing changes: another member, staff, an officer, nobody ... */
+	assert_int_equal(cu_member_set_password(ctx, &someone_else, id, "stolen password"),
+			 CU_ERR_FORBIDDEN);
+	assert_int_equal(cu_member_set_password(ctx, &staff, id, "stolen password"),
+			 CU_ERR_FORBIDDEN);
+	assert_int_equal(cu_member_set_password(ctx, &officer, id, "stolen password"),
+			 CU_ERR_FORBIDDEN);
+	assert_int_equal(cu_member_set_password(ctx, NULL, id, "stolen password"),
+			 CU_ERR_FORBIDDEN);
+	/* ... too short, too long, none ... */
+	assert_int_equal(cu_member_set_password(ctx, &self, id, "short"), CU_ERR_INVALID_FIELD);
+	memset(long_password, 'p', sizeof(long_password) - 1);
+	long_password[sizeof(long_password) - 1] = '\0';
+	assert_int_equal(cu_member_set_password(ctx, &self, id, long_password),
+			 CU_ERR_INVALID_FIELD);
+	long_password[1024] = '\0';
+	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, other, long_password), CU_OK);
+	assert_int_equal(password_is(ctx, other, long_password), CU_OK);
+	assert_int_equal(cu_member_set_password(ctx, &self, id, NULL), CU_ERR_INVALID_FIELD);
+	/* ... an unknown member, an erased one. */
+	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, "AAAAAAAAAAAAAAAAAAAAAA",
+						"a fine password"),
+			 CU_ERR_NOT_FOUND);
+	assert_int_equal(password_is(ctx, id, "battery staple"), CU_OK);
+	assert_int_equal(password_is(ctx, id, "stolen password"), CU_ERR_UNAUTHENTICATED);
+	assert_int_equal(cu_test_audit_count(ctx), audits + 3);
+
+	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL),
+			 CU_OK);
+	assert_int_equal(cu_member_set_password(ctx, &self, id, "after the erasure"), CU_ERR_ERASED);
+
+	/* Never stored in clear. */
+	assert_int_equal(cu_store_checkpoint(ctx->store), CU_OK);
+	snprintf(path, sizeof(path), "%s/var/custodian.db", dir);
+	assert_false(cu_test_file_contains(path, "battery staple"));
+	assert_false(cu_test_file_contains(path, "tr0ub4dor&3"));
+	cu_test_ctx_free(ctx, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_nested_rollback),
 		cmocka_unit_test(test_two_writers),
 		cmocka_unit_test(test_password),
+		cmocka_unit_test(test_set_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

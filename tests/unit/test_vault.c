@@ -631,6 +631,51 @@ static void test_key_file_errors(void **state)
 	assert_null(v);
 }
 
+/* Each way a key file can be damaged: refused with a line naming the file, never the key. */
+static void test_key_file_damaged(void **state)
+{
+	static const struct {
+		const char *text, *words;
+	} cases[] = {
+		{"", "no key found"},
+		{"# only a comment\n\n", "no key found"},
+		{"1 " KAT_HEX "\n", NULL},                              /* the good one */
+		{"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
+		 "expected 64 hex digits"},                             /* a digit short */
+		{"1 " KAT_HEX "0\n", "expected 64 hex digits"},         /* a digit long */
+		{"1 " KAT_HEX "00\n", "expected 64 hex digits"},        /* a byte long */
+		{"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g\n",
+		 "expected 64 hex digits"},                             /* not hex */
+		{"0 " KAT_HEX "\n", "line 1"},                          /* id 0 */
+		{"x " KAT_HEX "\n", "line 1"},                          /* no id */
+		{"1 " KAT_HEX "\n1 " KEY2_HEX "\n", "line 2"},          /* an id twice */
+		{"\x89PNG\r\n\x1a\n garbage", "master"},                /* not text */
+	};
+	char path[320], err[512];
+	cu_vault *v;
+
+	(void)state;
+	tmp_path("damaged.key", path, sizeof(path));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = NULL;
+		err[0] = '\0';
+		write_file(path, cases[i].text, 0600);
+		if (!cases[i].words) {
+			assert_int_equal(cu_vault_open_file(path, &v, err, sizeof(err)), CU_OK);
+			cu_vault_free(v);
+			continue;
+		}
+		assert_int_equal(cu_vault_open_file(path, &v, err, sizeof(err)), CU_ERR_CRYPTO);
+		assert_null(v);
+		if (!strstr(err, cases[i].words) || !strstr(err, "damaged.key"))
+			fail_msg("case %zu: expected '%s' and the file's name, got '%s'", i,
+				 cases[i].words, err);
+		assert_null(strstr(err, "0001020304"));
+		assert_null(strchr(err, '\n'));
+	}
+	assert_int_equal(unlink(path), 0);
+}
+
 static void test_env_overrides_file(void **state)
 {
 	char path[320], err[512] = "";
@@ -900,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_key_text_too_many_keys),
 		cmocka_unit_test_setup_teardown(test_key_file_mode_refused, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_key_file_errors, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_key_file_damaged, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_env_overrides_file, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_create_file, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_create_file_keys_differ, dir_setup,
