@@ -37,8 +37,12 @@
 #include "custodian/import.h"
 #include "custodian/members.h"
 #include "custodian/requests.h"
+#include "http.h"
+#include "server.h"
 #include "store_sqlite.h"
 #include "support.h"
+
+#include <jansson.h>
 
 #define N(a)        (sizeof(a) / sizeof((a)[0]))
 #define T0          ((int64_t)1796083200 * 1000000) /* 2026-12-01T00:00:00Z */
@@ -485,6 +489,64 @@ static void test_import_libcsv_nomem_loop(void **state)
 	check_op(f, OP_IMPORT, CU_FAULT_LIBC, true);
 }
 
+/*
+ * The server's per-request arena: a chunk that cannot be allocated is a NULL
+ * (every caller answers 503 out_of_memory), the arena keeps what it had and
+ * works again when memory returns.
+ */
+static void test_arena_nomem(void **state)
+{
+	cu_arena a = {0};
+	char *first, *second;
+
+	(void)state;
+	if (!cu_fault_libc_available())
+		skip();
+	first = cu_arena_strdup(&a, "kept");
+	assert_non_null(first);
+	cu_fault_arm(CU_FAULT_LIBC, 1, true);
+	/* Past the first chunk: needs a new one, which cannot be had. */
+	assert_null(cu_arena_alloc(&a, 8192));
+	assert_true(cu_fault_disarm());
+	assert_string_equal(first, "kept");
+	second = cu_arena_alloc(&a, 8192);
+	assert_non_null(second);
+	memset(second, 'x', 8192);
+	cu_arena_release(&a);
+	assert_null(a.head);
+}
+
+/*
+ * A body that cannot be parsed for want of memory is the server's 503, not
+ * the client's 400 invalid_json (server/http.c cu_http_body_json).  jansson's
+ * own error code says "invalid token" then, so the server's parser notes the
+ * failed allocation itself: every N that fails must say so.
+ */
+static void test_json_body_nomem_told_apart(void **state)
+{
+	static const char body[] = "{\"name\":\"Ann\",\"tags\":[\"a\",\"b\"]}";
+	json_error_t jerr;
+	json_t *j;
+	bool nomem, hit = true;
+	unsigned long n;
+
+	(void)state;
+	if (!cu_fault_libc_available())
+		skip();
+	for (n = 1; hit && n < MAX_POINTS; n++) {
+		cu_fault_arm(CU_FAULT_LIBC, n, false);
+		j = cu_http_json_parse(body, sizeof(body) - 1, &jerr, &nomem);
+		hit = cu_fault_disarm();
+		if (!j && !nomem)
+			fail_msg("allocation %lu failed: reported as invalid JSON", n);
+		json_decref(j);
+	}
+	assert_true(n > 2);
+	j = cu_http_json_parse("{\"a\":", 5, &jerr, &nomem);
+	assert_null(j);
+	assert_false(nomem); /* truly invalid JSON stays the client's 400 */
+}
+
 static void test_sqlite_once(void **state)
 {
 	run_all(state, CU_FAULT_SQLITE, false);
@@ -511,6 +573,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_import_fopen_nomem_once_2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_getline_nomem_once_4, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_libcsv_nomem_loop, setup, teardown),
+	    cmocka_unit_test(test_arena_nomem),
+	    cmocka_unit_test(test_json_body_nomem_told_apart),
 	    cmocka_unit_test_setup_teardown(test_sqlite_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sqlite_sticky, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_libc_once, setup, teardown),
