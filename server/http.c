@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -262,13 +263,55 @@ int cu_http_json_depth(const char *s, size_t n)
 	return max;
 }
 
+/*
+ * jansson's error codes do not say "out of memory" when its allocator fails
+ * (it reports the token it could not finish), so the server's allocator for
+ * jansson notes the failure on the thread that saw it.
+ */
+static _Thread_local bool json_alloc_failed;
+
+static void *json_alloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		json_alloc_failed = true;
+	return p;
+}
+
+static void json_alloc_install(void)
+{
+	json_set_alloc_funcs(json_alloc, free);
+}
+
+json_t *cu_http_json_parse(const char *buf, size_t len, json_error_t *jerr, bool *nomem)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	json_t *j;
+
+	pthread_once(&once, json_alloc_install);
+	json_alloc_failed = false;
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, jerr);
+	*nomem = json_alloc_failed;
+	if (j && *nomem) {
+		/* A failure jansson recovered from: the value is whole, keep it. */
+		*nomem = false;
+	}
+	return j;
+}
+
 json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 {
+	bool nomem;
 	const char *type = cu_http_header_value(r, "Content-Type");
 	json_error_t jerr;
 	json_t *j;
 
 	*reply = MHD_YES;
+	if (r->body_nomem) {
+		*reply = cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+		return NULL;
+	}
 	if (r->body_too_large) {
 		*reply = cu_http_reply_error(r, CU_ERR_TOO_LARGE, "request body over 64 KiB", NULL);
 		return NULL;
@@ -288,7 +331,12 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		return NULL;
 	}
 	/* jansson refuses invalid UTF-8 and \u0000 by default; duplicates are refused too. */
-	j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	j = cu_http_json_parse(r->body, r->body_len, &jerr, &nomem);
+	if (!j && nomem) {
+		/* The server ran out, not the client's JSON: 503, not 400. */
+		*reply = cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+		return NULL;
+	}
 	if (!j) {
 		char msg[200];
 
@@ -713,11 +761,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_size) {
 		/* Bounded: past the limit the rest is read and dropped, then refused. */
+		if (r->body_nomem) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
 		if (!r->body_too_large && r->body_len + *upload_size <= CU_BODY_MAX) {
 			if (!r->body) {
 				r->body = cu_arena_alloc(&r->arena, CU_BODY_MAX + 1);
-				if (!r->body)
-					return MHD_NO;
+				if (!r->body) {
+					/* Read and drop the rest, then answer 503 out_of_memory. */
+					r->body_nomem = true;
+					*upload_size = 0;
+					return MHD_YES;
+				}
 			}
 			memcpy(r->body + r->body_len, upload, *upload_size);
 			r->body_len += *upload_size;

@@ -147,6 +147,7 @@ struct cu_request {
 	char *body;
 	size_t body_len;
 	bool body_too_large;
+	bool body_nomem;         /* the body's buffer could not be allocated: 503 when it ends */
 	bool nul_in_uri;         /* the raw URI held %00: refused before routing */
 	bool counted;            /* in srv->inflight: from routing on (graceful stop waits for it) */
 	int status;
@@ -208,6 +209,13 @@ enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *mes
 enum MHD_Result cu_http_reply_code(cu_request *r, int status, const char *code,
 				   const char *message);
 void cu_http_header(cu_request *r, const char *name, const char *value);
+
+/*
+ * Parses a request body (duplicates refused).  NULL on failure, with *nomem
+ * true when an allocation failed — the server's 503 out_of_memory, not the
+ * client's 400 invalid_json (jansson's own codes do not say so).
+ */
+json_t *cu_http_json_parse(const char *buf, size_t len, json_error_t *jerr, bool *nomem);
 
 const char *cu_http_header_value(cu_request *r, const char *name);
 const char *cu_http_query(cu_request *r, const char *name);

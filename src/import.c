@@ -23,6 +23,7 @@
 #include "custodian/import.h"
 
 #include <csv.h>
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -539,19 +540,32 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/*
+ * libcsv stopped: a malformed file, or its buffer could not grow (CSV_ENOMEM),
+ * which is out of memory and no fault of the file.
+ */
+static void csv_failed(struct importer *im, struct csv_parser *csv)
+{
+	if (csv_error(csv) == CSV_ENOMEM)
+		fatal(im, CU_ERR_NOMEM, "%s", cu_strerror(CU_ERR_NOMEM));
+	else
+		fatal(im, CU_ERR_INVALID_ARGUMENT, "line %llu: malformed CSV: %s",
+		      (unsigned long long)im->line, csv_strerror(csv_error(csv)));
+}
+
 /* The sealer's whole job: the file, row by row, into the queue. */
 static void seal_all(struct importer *im)
 {
 	struct csv_parser csv;
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (!im->jsonl && csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		fatal(im, CU_ERR_NOMEM, "%s", cu_strerror(CU_ERR_NOMEM));
 		return;
 	}
-	while (!im->halted && (n = getline(&line, &cap, im->f)) > 0) {
+	while (!im->halted && (errno = 0, n = getline(&line, &cap, im->f)) > 0) {
 		char *text = line;
 
 		im->line++;
@@ -577,17 +591,21 @@ static void seal_all(struct importer *im)
 		if (im->jsonl) {
 			jsonl_line(im, text, (size_t)n);
 		} else if (csv_parse(&csv, text, (size_t)n, csv_field, csv_row, im) != (size_t)n) {
-			fatal(im, CU_ERR_INVALID_ARGUMENT, "line %llu: malformed CSV: %s",
-			      (unsigned long long)im->line, csv_strerror(csv_error(&csv)));
+			csv_failed(im, &csv);
 		}
 		sodium_memzero(text, (size_t)n);
 	}
-	if (ferror(im->f) && !im->halted)
+	/*
+	 * getline's buffer could not grow: out of memory, not an unreadable or
+	 * empty file (glibc leaves the stream's error flag unset then).
+	 */
+	if (!im->halted && n < 0 && errno == ENOMEM)
+		fatal(im, CU_ERR_NOMEM, "%s", cu_strerror(CU_ERR_NOMEM));
+	else if (ferror(im->f) && !im->halted)
 		fatal(im, CU_ERR_IO, "cannot read '%s'", im->path);
 	if (!im->jsonl) {
 		if (!im->halted && csv_fini(&csv, csv_field, csv_row, im) != 0)
-			fatal(im, CU_ERR_INVALID_ARGUMENT, "line %llu: malformed CSV: %s",
-			      (unsigned long long)im->line, csv_strerror(csv_error(&csv)));
+			csv_failed(im, &csv);
 		csv_free(&csv);
 		if (!im->halted && !im->header_done)
 			fatal(im, CU_ERR_INVALID_ARGUMENT, "'%s' has no header row", im->path);
@@ -672,9 +690,14 @@ cu_result cu_import_file(cu_ctx *ctx, const cu_actor *actor, const char *path,
 
 	im->f = fopen(path, "r");
 	if (!im->f) {
-		snprintf(err, errlen, "cannot open '%s'", path);
+		/* fopen's FILE could not be allocated: out of memory, not a missing file. */
+		bool nomem = errno == ENOMEM;
+
+		snprintf(err, errlen, "%s", nomem ? cu_strerror(CU_ERR_NOMEM) : "");
+		if (!nomem)
+			snprintf(err, errlen, "cannot open '%s'", path);
 		free(im);
-		return CU_ERR_IO;
+		return nomem ? CU_ERR_NOMEM : CU_ERR_IO;
 	}
 	if (fstat(fileno(im->f), &st) == 0)
 		im->total = (uint64_t)st.st_size;
