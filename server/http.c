@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -116,12 +117,33 @@ static void common_headers(cu_request *r, struct MHD_Response *resp)
 
 void cu_http_header(cu_request *r, const char *name, const char *value)
 {
-	if (r->nextra >= (int)(sizeof(r->extra) / sizeof(r->extra[0])))
+	/* A route sets at most a few headers: more is a bug, not a client's doing. */
+	assert(r->nextra < (int)(sizeof(r->extra) / sizeof(r->extra[0])));
+	if (r->nextra >= (int)(sizeof(r->extra) / sizeof(r->extra[0]))) {
+		r->header_lost = true;
 		return;
+	}
 	r->extra[r->nextra].name = cu_arena_strdup(&r->arena, name);
 	r->extra[r->nextra].value = cu_arena_strdup(&r->arena, value);
 	if (r->extra[r->nextra].name && r->extra[r->nextra].value)
 		r->nextra++;
+	else
+		r->header_lost = true;
+}
+
+/*
+ * A reply missing a header its route set (a Set-Cookie, a Retry-After) is
+ * not the reply the route meant: it becomes 503 out_of_memory, with none of
+ * the route's headers.  True when it did.
+ */
+static bool lost_header(cu_request *r, enum MHD_Result *ret)
+{
+	if (!r->header_lost)
+		return false;
+	r->header_lost = false;
+	r->nextra = 0;
+	*ret = cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	return true;
 }
 
 enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text)
@@ -131,6 +153,10 @@ enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, 
 
 	if (!text)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	if (lost_header(r, &ret)) {
+		free_wiped(text);
+		return ret;
+	}
 	/* The body may hold personal data: wipe it when libmicrohttpd lets it go. */
 	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
 	if (!resp) {
@@ -155,9 +181,12 @@ enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body)
 
 enum MHD_Result cu_http_reply_empty(cu_request *r, int status)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (lost_header(r, &ret))
+		return ret;
+	resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	common_headers(r, resp);

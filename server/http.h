@@ -149,6 +149,7 @@ struct cu_request {
 	bool body_too_large;
 	bool body_nomem;         /* the body's buffer could not be allocated: 503 when it ends */
 	bool nul_in_uri;         /* the raw URI held %00: refused before routing */
+	bool header_lost;        /* cu_http_header could not keep a header: the reply is 503 */
 	bool counted;            /* in srv->inflight: from routing on (graceful stop waits for it) */
 	int status;
 	struct {
@@ -208,6 +209,11 @@ enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *mes
 				    const cu_errors *errs);
 enum MHD_Result cu_http_reply_code(cu_request *r, int status, const char *code,
 				   const char *message);
+/*
+ * Adds a header to the reply this request will send (copied into its arena).
+ * If the copy cannot be made, the reply becomes 503 out_of_memory instead: a
+ * reply never goes out without a header its route set.
+ */
 void cu_http_header(cu_request *r, const char *name, const char *value);
 
 /*

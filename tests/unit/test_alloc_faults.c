@@ -517,6 +517,36 @@ static void test_arena_nomem(void **state)
 }
 
 /*
+ * A header a route sets (Set-Cookie, Retry-After) that cannot be copied is
+ * not dropped in silence: the request is marked, and its reply becomes 503
+ * out_of_memory (server/http.c, lost_header).
+ */
+static void test_header_nomem_marks_the_reply(void **state)
+{
+	cu_request r;
+
+	(void)state;
+	if (!cu_fault_libc_available())
+		skip();
+	memset(&r, 0, sizeof(r));
+	cu_http_header(&r, "Retry-After", "1");
+	assert_int_equal(r.nextra, 1);
+	assert_false(r.header_lost);
+	cu_fault_arm(CU_FAULT_LIBC, 1, true);
+	/* Past the first chunk: the copy needs a new one, which cannot be had. */
+	{
+		static char big[9000];
+
+		memset(big, 'c', sizeof(big) - 1);
+		cu_http_header(&r, "Set-Cookie", big);
+	}
+	assert_true(cu_fault_disarm());
+	assert_int_equal(r.nextra, 1);
+	assert_true(r.header_lost);
+	cu_arena_release(&r.arena);
+}
+
+/*
  * A body that cannot be parsed for want of memory is the server's 503, not
  * the client's 400 invalid_json (server/http.c cu_http_body_json).  jansson's
  * own error code says "invalid token" then, so the server's parser notes the
@@ -574,6 +604,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_import_getline_nomem_once_4, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_libcsv_nomem_loop, setup, teardown),
 	    cmocka_unit_test(test_arena_nomem),
+	    cmocka_unit_test(test_header_nomem_marks_the_reply),
 	    cmocka_unit_test(test_json_body_nomem_told_apart),
 	    cmocka_unit_test_setup_teardown(test_sqlite_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sqlite_sticky, setup, teardown),
