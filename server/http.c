@@ -1133,6 +1133,8 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
+	/* The server owns every policy it loads, the first included (freed below out:). */
+	srv->policies[srv->npolicies++] = srv->ctx->policy;
 	/* The last audit checkpoint: at close, after the writer's last commit. */
 	srv->ctx->audit_checkpoint_at_close = true;
 	srv->ctx->warn = warn_line;
@@ -1148,7 +1150,6 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		snprintf(srv->store_url, sizeof(srv->store_url), "sqlite:%s/custodian.db", data_dir);
 	snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", data_dir);
 	pthread_mutex_init(&srv->policies_mu, NULL);
-	srv->policies[srv->npolicies++] = srv->ctx->policy;
 	atomic_init(&srv->policy, srv->ctx->policy);
 	atomic_init(&srv->inflight, 0);
 	srv->access_log = quiet ? NULL : stdout;
