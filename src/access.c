@@ -559,11 +559,13 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 		opened |= (cu_fieldset)1 << idx;
 	}
 	/*
-	 * A field the row says holds a value but whose entry was not found: its
-	 * name in the record was altered (names are framing, outside the seal),
-	 * which would otherwise read as "no value".
+	 * As many entries as the row says it holds values: an entry dropped or
+	 * added by hand is refused.  (`present` counts; its positions follow the
+	 * policy the row was written under, so they are not compared with this
+	 * policy's.  A name altered in place -- names are framing, outside the
+	 * seal -- reads as that field having no value: docs/keys.md.)
 	 */
-	if (!rc && (row->present & allowed & ~opened))
+	if (!rc && n != (size_t)__builtin_popcountll((unsigned long long)row->present))
 		rc = CU_ERR_STORE;
 	cu_vault_data_key_wipe(&dk);
 	if (rc)
