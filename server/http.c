@@ -697,8 +697,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	(void)cls;
 	(void)conn;
-	if (strstr(uri, "%00"))
+	if (strstr(uri, "%00")) {
+		/* Refused whatever it holds: leave libmicrohttpd no query to split. */
+		if (query)
+			query[1] = '\0';
 		return &nul_in_uri_mark;
+	}
 	if (!query)
 		return NULL;
 	for (const char *p = query; (p = strchr(p + 1, '&')) != NULL;)

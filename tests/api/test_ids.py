@@ -220,6 +220,16 @@ def test_nul_in_path_or_query_is_refused(srv, target, path, params):
     assert srv.audit_head() == head
 
 
+def test_nul_with_many_parameters_is_answered_at_once(srv, target):
+    # The %00 refusal must not skip the parameter limit's guard: 465 parameters
+    # behind a %00 once left libmicrohttpd out of memory and the client unanswered.
+    query = "purpose=support%00&" + "&".join(f"p{i}=x" for i in range(465))
+    r = srv.get(f"/v1/members/{target.id}?{query}", role="staff", timeout=5)
+    assert r.status_code == 400, r.text
+    assert_error_body(r, "invalid_argument")
+    assert r.elapsed.total_seconds() < 1
+
+
 def test_encoded_percent_is_not_a_nul(srv, target):
     # "%2500" is the text "%00", not a NUL: an ordinary (unknown) purpose.
     r = srv.get(f"/v1/members/{target.id}?purpose=%2500", role="staff")
