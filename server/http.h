@@ -91,9 +91,10 @@ void cu_ratelimit_finish_all(cu_ratelimit *rl, cu_ratelimit_hold *hold,
 bool cu_ratelimit_held(const cu_ratelimit_hold *hold);
 
 /*
- * The key of a client address for one use (a BLAKE2b key of at least 16
- * bytes: CU_RATELIMIT_LOGIN_ADDRESS, CU_RATELIMIT_SIGNUP_ADDRESS), so each
- * use counts apart and the table holds no address.  An IPv4 address counts
+ * The key of a client address for one use (CU_RATELIMIT_LOGIN_ADDRESS,
+ * CU_RATELIMIT_SIGNUP_ADDRESS), so each use counts apart and the table holds
+ * no address: BLAKE2b keyed with a secret new in every process, so no client
+ * can tell which slots another address's key takes.  An IPv4 address counts
  * whole; an IPv4-mapped IPv6 address as that IPv4 address; any other IPv6
  * address by its /64, the block one customer is given (else each of its
  * 2^64 addresses would get limits of its own).  sa NULL or of another

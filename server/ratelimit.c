@@ -21,9 +21,6 @@
 #define PROBES 8 /* slots a key may occupy: its own and the next seven */
 
 _Static_assert(PROBES <= SLOTS, "a probe sequence fits in the table");
-_Static_assert(sizeof(CU_RATELIMIT_LOGIN_ADDRESS) - 1 >= crypto_generichash_KEYBYTES_MIN &&
-		       sizeof(CU_RATELIMIT_SIGNUP_ADDRESS) - 1 >= crypto_generichash_KEYBYTES_MIN,
-	       "a use is a valid BLAKE2b key");
 _Static_assert(CU_RATELIMIT_KEY_LEN >= crypto_generichash_BYTES_MIN &&
 		       CU_RATELIMIT_KEY_LEN <= crypto_generichash_BYTES_MAX,
 	       "a key is a BLAKE2b digest");
@@ -225,9 +222,24 @@ bool cu_ratelimit_held(const cu_ratelimit_hold *hold)
 	return false;
 }
 
+/*
+ * The address keys' secret, new in every process: with a key anyone could
+ * compute, a client could search out addresses whose keys land in another
+ * address's slots and fill them with lockouts it earned itself.
+ */
+static unsigned char address_secret[crypto_generichash_KEYBYTES];
+static pthread_once_t address_secret_once = PTHREAD_ONCE_INIT;
+
+static void address_secret_init(void)
+{
+	randombytes_buf(address_secret, sizeof(address_secret));
+}
+
 void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,
 			      unsigned char out[CU_RATELIMIT_KEY_LEN])
 {
+	crypto_generichash_state st;
+
 	unsigned char who[1 + 8] = {0}; /* family (0: unknown, 4, 6), then the bytes that count */
 	size_t len = 1;
 
@@ -248,6 +260,9 @@ void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,
 			len += 8;
 		}
 	}
-	crypto_generichash(out, CU_RATELIMIT_KEY_LEN, who, len, (const unsigned char *)use,
-			   strlen(use));
+	pthread_once(&address_secret_once, address_secret_init);
+	crypto_generichash_init(&st, address_secret, sizeof(address_secret), CU_RATELIMIT_KEY_LEN);
+	crypto_generichash_update(&st, (const unsigned char *)use, strlen(use) + 1);
+	crypto_generichash_update(&st, who, len);
+	crypto_generichash_final(&st, out, CU_RATELIMIT_KEY_LEN);
 }
