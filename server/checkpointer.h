@@ -7,6 +7,9 @@
  * that instead, on a store handle of its own, with PASSIVE checkpoints that
  * never wait for or block the writer or the readers.  Durability does not
  * depend on it: a commit is durable once its log frames are synced.
+ * It also signs the audit head (audit_checkpoint.h) every
+ * CU_AUDIT_CHECKPOINT_INTERVAL_MS while the chain moves: that one small
+ * write transaction of its own can make the writer wait for it, briefly.
  * Erasure's TRUNCATE checkpoint (cu_erasure_carry_out) is separate and stays on
  * the writer.
  */

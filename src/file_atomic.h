@@ -18,9 +18,11 @@ void cu_file_dir_of(const char *path, char out[CU_FILE_PATH_MAX + 1]);
  * Writes len bytes of data to path, mode 0600, so that a reader (and a
  * crash) sees either the old file or the whole new one: a new temporary file
  * beside it with a random name (O_EXCL, never following a link), fsync,
- * rename over path, fsync of the directory.  On failure the temporary file is
- * gone and path is as it was.  CU_ERR_INVALID_ARGUMENT for a path over
- * CU_FILE_PATH_MAX, CU_ERR_IO for any failure of the file system.
+ * rename over path, fsync of the directory.  On a failure before the rename
+ * the temporary file is gone and path is as it was; if only the directory's
+ * fsync fails, path already holds the new file but its rename may not survive
+ * a crash.  Either way CU_ERR_IO (and CU_ERR_INVALID_ARGUMENT for a path over
+ * CU_FILE_PATH_MAX).
  */
 CU_WARN_UNUSED cu_result cu_file_write_atomic(const char *path, const void *data, size_t len);
 

@@ -656,7 +656,12 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 		rc = notify_decided(ctx, &row, dec, summary);
 	if (!rc)
 		rc = audit(ctx, actor, "request_decide", row.member, row.fields, "done", reason);
-	/* The member is told before the erasure: afterwards there is nobody to tell. */
+	/*
+	 * The decision's notice is queued here, but the erasure below drops the
+	 * member's pending mail in the same transaction, and with the key goes the
+	 * address: an applied erasure is today told to nobody (issue: send it
+	 * before the key goes).
+	 */
 	if (!rc && dec->action == CU_REQUEST_APPLY && !strcmp(row.type, "erasure"))
 		rc = erase(ctx, actor, &row, now_us);
 	if (rc) {
