@@ -261,12 +261,14 @@ cu_result cu_audit_checkpoint_make(cu_store *s, const cu_vault *v, cu_audit_chec
 cu_result cu_audit_checkpoint_write_file(const char *path, const cu_audit_checkpoint *cp)
 {
 	char line[CU_AUDIT_CHECKPOINT_LINE_MAX + 1];
+	size_t n;
 
 	if (!path || !cp)
 		return CU_ERR_INVALID_ARGUMENT;
 	cu_audit_checkpoint_format(cp, line);
-	strcat(line, "\n");
-	return cu_file_write_atomic(path, line, strlen(line));
+	n = strlen(line); /* < CU_AUDIT_CHECKPOINT_LINE_MAX: room for the newline */
+	line[n] = '\n';
+	return cu_file_write_atomic(path, line, n + 1);
 }
 
 /*
