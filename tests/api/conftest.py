@@ -16,6 +16,7 @@ The session fixture `srv`:
 Run:  python3 -m pytest tests/api --custodian build/custodian
       (or CUSTODIAN_BIN=build/custodian)
 """
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -411,28 +412,39 @@ def check_access_log(srv, text):
     return len(lines)
 
 
-@pytest.fixture(scope="session")
-def srv(request):
+@contextlib.contextmanager
+def own_server(request, prefix, prepare=None, after_stop=None, setup=True):
+    """A server in a temporary directory of its own, for as long as the with-block.
+
+    setup: the suite's tokens and members (Server.setup), else a bare `init`.
+    prepare(s) runs before the start (to change custodian.conf, say) and may return
+    the environment to start with; after_stop(s) runs once the server stopped, before
+    the directory goes.  The stop must be graceful, and the operator's log (stderr)
+    hold no personal value and no member id.  CU_API_KEEP=1 keeps the directory."""
     binary = request.config.getoption("--custodian")
     if not binary:
         pytest.exit("pass --custodian PATH (or CUSTODIAN_BIN)", returncode=2)
     binary = os.path.abspath(binary)
     assert os.access(binary, os.X_OK), binary
-    root = tempfile.mkdtemp(prefix="cu-api-")
+    root = tempfile.mkdtemp(prefix=prefix)
     s = Server(binary, root)
     try:
-        s.setup()
-        s.start()
+        if setup:
+            s.setup()
+        else:
+            r = s.cli("init")
+            assert r.returncode == 0, r.stderr
+        env = prepare(s) if prepare else None
+        s.start(env=env)
         yield s
         status = s.stop()
         assert status == 0, f"no graceful stop (status {status}): {s.stderr()}"
-        assert "stopping" in s.stderr()
-        check_access_log(s, s.access_log())
-        # The operator's log (stderr) holds no personal value and no member id either.
         err = s.stderr(limit=None)
         assert_no_personal(s, err)
         for mid in s.member_ids:
             assert mid not in err, "a member id in the server's stderr"
+        if after_stop:
+            after_stop(s)
     finally:
         if s.proc and s.proc.poll() is None:
             s.proc.kill()
@@ -441,6 +453,17 @@ def srv(request):
             print("kept", root)
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _suite_server_stopped(s):
+    assert "stopping" in s.stderr()
+    check_access_log(s, s.access_log())
+
+
+@pytest.fixture(scope="session")
+def srv(request):
+    with own_server(request, "cu-api-", after_stop=_suite_server_stopped) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")

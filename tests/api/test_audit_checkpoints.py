@@ -9,14 +9,12 @@ the missing range.
 """
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 import time
 
 import pytest
 
-from conftest import Server, assert_no_personal
+from conftest import own_server
 
 LINE = re.compile(r"^cu-audit-checkpoint-v1 seq=(\d+) head=[0-9a-f]{64} "
                   r"time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z key=\d+ sig=[0-9a-f]{128}$")
@@ -24,20 +22,8 @@ LINE = re.compile(r"^cu-audit-checkpoint-v1 seq=(\d+) head=[0-9a-f]{64} "
 
 @pytest.fixture(scope="module")
 def own(request):
-    binary = request.config.getoption("--custodian")
-    root = tempfile.mkdtemp(prefix="cu-api-ckpt-")
-    s = Server(os.path.abspath(binary), root)
-    try:
-        s.setup()
-        s.start()
+    with own_server(request, "cu-api-ckpt-") as s:
         yield s
-        s.stop()
-        assert_no_personal(s, s.stderr(limit=None))
-    finally:
-        if s.proc and s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def file_seq(s):

@@ -12,14 +12,12 @@ import os
 import re
 import select
 import socket
-import tempfile
-import shutil
 import time
 
 import pytest
 import requests
 
-from conftest import Server, assert_error_body, set_conf
+from conftest import own_server, assert_error_body, set_conf
 
 PER_ADDRESS = 8
 MAX_CONNECTIONS = 32
@@ -30,25 +28,15 @@ SLACK = 1.5           # the reaper's tick, scheduling on a busy machine
 
 @pytest.fixture(scope="module")
 def lim(request):
-    binary = os.path.abspath(request.config.getoption("--custodian"))
-    root = tempfile.mkdtemp(prefix="cu-conn-")
-    s = Server(binary, root)
-    try:
-        r = s.cli("init")
-        assert r.returncode == 0, r.stderr
+    def prepare(s):
         conf = os.path.join(s.data, "custodian.conf")
         set_conf(conf, "server", "threads", "2")
         set_conf(conf, "server", "connections_per_address", str(PER_ADDRESS))
         set_conf(conf, "server", "max_connections", str(MAX_CONNECTIONS))
         set_conf(conf, "server", "request_timeout_seconds", str(DEADLINE))
-        s.start()
+
+    with own_server(request, "cu-conn-", prepare=prepare, setup=False) as s:
         yield s
-        assert s.stop() == 0, s.stderr()
-    finally:
-        if s.proc and s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 class Slow:

@@ -12,13 +12,11 @@ is half-written (the audit head does not move; what was refused is absent afterw
 writes succeed.
 """
 import os
-import shutil
-import tempfile
 import time
 
 import pytest
 
-from conftest import Server, assert_error_body, assert_no_personal
+from conftest import own_server, assert_error_body, assert_no_personal
 
 
 def shim_path(binary):
@@ -37,30 +35,18 @@ def wait_for(fn, timeout):
 
 @pytest.fixture(scope="module")
 def faulty(request):
-    binary = os.path.abspath(request.config.getoption("--custodian"))
-    shim = shim_path(binary)
+    shim = shim_path(os.path.abspath(request.config.getoption("--custodian")))
     assert os.path.exists(shim), f"no fault shim at {shim}: build the fail_writes target"
-    root = tempfile.mkdtemp(prefix="cu-faults-")
-    s = Server(binary, root)
-    s.control = os.path.join(root, "fault")
-    try:
-        s.setup()
-        env = dict(os.environ, LD_PRELOAD=shim, CU_FAULT_DIR=os.path.realpath(s.data),
-                   CU_FAULT_CONTROL=s.control,
-                   # An ASan build's runtime must come first unless told otherwise.
-                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
-        s.start(env=env)
+
+    def prepare(s):
+        s.control = os.path.join(s.root, "fault")
+        return dict(os.environ, LD_PRELOAD=shim, CU_FAULT_DIR=os.path.realpath(s.data),
+                    CU_FAULT_CONTROL=s.control,
+                    # An ASan build's runtime must come first unless told otherwise.
+                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+
+    with own_server(request, "cu-faults-", prepare=prepare) as s:
         yield s
-        assert s.stop() == 0, s.stderr()
-        err = s.stderr(limit=None)
-        assert_no_personal(s, err)
-        for mid in s.member_ids:
-            assert mid not in err
-    finally:
-        if s.proc and s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def ready(s):

@@ -13,34 +13,17 @@ two rather than one per call.
 """
 import concurrent.futures
 import os
-import shutil
 import sqlite3
-import tempfile
 
 import pytest
 
-from conftest import Server, assert_error_body, assert_no_personal
+from conftest import own_server, assert_error_body, assert_no_personal
 
 
 @pytest.fixture(scope="module")
 def held(request):
-    binary = os.path.abspath(request.config.getoption("--custodian"))
-    root = tempfile.mkdtemp(prefix="cu-busy-")
-    s = Server(binary, root)
-    try:
-        s.setup()
-        s.start()
+    with own_server(request, "cu-busy-") as s:
         yield s
-        assert s.stop() == 0, s.stderr()
-        err = s.stderr(limit=None)
-        assert_no_personal(s, err)
-        for mid in s.member_ids:
-            assert mid not in err
-    finally:
-        if s.proc and s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 class Lock:

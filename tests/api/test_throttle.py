@@ -12,15 +12,13 @@ depends on another's lockouts and the suite's shared server is never locked.
 """
 import os
 import re
-import shutil
-import tempfile
 import threading
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from conftest import SESSION_COOKIE, NoCookies, Server, assert_error_body, \
+from conftest import SESSION_COOKIE, NoCookies, own_server, assert_error_body, \
     assert_no_personal, check_access_log, cookie_from, set_conf
 
 ACCOUNT_LIMIT = 5     # CU_LOGIN_ACCOUNT_LIMIT
@@ -51,25 +49,15 @@ def client(source):
 
 @pytest.fixture(scope="module")
 def own(request):
-    binary = os.path.abspath(request.config.getoption("--custodian"))
-    root = tempfile.mkdtemp(prefix="cu-api-throttle-")
-    s = Server(binary, root)
-    try:
-        s.setup()
+    def prepare(s):
         conf = os.path.join(s.data, "custodian.conf")
         set_conf(conf, "security", "signups_per_hour", str(SIGNUP_LIMIT))
         # A hash that takes a while (16 MiB), so attempts sent at once overlap.
         set_conf(conf, "security", "argon2_memlimit_kib", "16384")
-        s.start()
+
+    with own_server(request, "cu-api-throttle-", prepare=prepare,
+                    after_stop=lambda s: check_access_log(s, s.access_log())) as s:
         yield s
-        assert s.stop() == 0, s.stderr()
-        check_access_log(s, s.access_log())
-        assert_no_personal(s, s.stderr(limit=None))
-    finally:
-        if s.proc and s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def at_once(own, source, bodies, path="/v1/session"):
