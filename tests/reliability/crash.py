@@ -26,7 +26,6 @@ restart max X s (mean Y s): ok" — or the failures and exit status 1.
 import argparse
 import os
 import random
-import shutil
 import sqlite3
 import sys
 import threading
@@ -210,12 +209,7 @@ def main():
         st, out = srv.audit_verify()
         fail.check(st == 0 and "audit intact" in out, f"audit verify at the end: {out}")
     finally:
-        if srv.proc and srv.proc.poll() is None:
-            srv.kill9()
-        if a.keep:
-            print("kept", srv.root)
-        else:
-            shutil.rmtree(srv.root, ignore_errors=True)
+        srv.clean_up(a.keep)
 
     acked = len(acked_members) + len(acked_diaries)
     mean = sum(restarts) / len(restarts) if restarts else 0.0

@@ -10,6 +10,7 @@ register/login helpers); this module adds what a restart needs: a timed
 start that appends to the logs, kill -9, and the server's resident size.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,6 +117,16 @@ class RelServer(Server):
         """`custodian audit verify`: (exit status, its output)."""
         r = self.cli("audit", "verify")
         return r.returncode, (r.stdout + r.stderr).strip()
+
+    def clean_up(self, keep=False):
+        """At the end, whatever happened: a server still running is killed, and its
+        directory removed (or, with keep, named and left)."""
+        if self.proc and self.proc.poll() is None:
+            self.kill9()
+        if keep:
+            print("kept", self.root)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def make_server(binary, prefix, conf=None):

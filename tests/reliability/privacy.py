@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import sys
 import time
 import urllib.parse
@@ -467,12 +466,7 @@ def main():
                    f"{len(run.reached)} routes, {len(blobs)} files and outputs ({nbytes} bytes, "
                    f"{len(eml)} outbox files) searched, {len(hits)} hits")
     finally:
-        if srv.proc and srv.proc.poll() is None:
-            srv.kill9()
-        if a.keep:
-            print("kept", srv.root)
-        else:
-            shutil.rmtree(srv.root, ignore_errors=True)
+        srv.clean_up(a.keep)
     print(summary + (": FAILED" if fail else ": ok"), flush=True)
     return 1 if fail else 0
 

@@ -38,7 +38,6 @@ baseline - 1 must stay under --max-growth (default 5 %).  Prints "soak: S s, N r
 import argparse
 import os
 import random
-import shutil
 import sqlite3
 import sys
 import threading
@@ -185,12 +184,7 @@ def main():
         status = srv.stop()
         fail.check(status == 0, f"no graceful stop (status {status}): {srv.stderr()}")
     finally:
-        if srv.proc and srv.proc.poll() is None:
-            srv.kill9()
-        if a.keep:
-            print("kept", srv.root)
-        else:
-            shutil.rmtree(srv.root, ignore_errors=True)
+        srv.clean_up(a.keep)
 
     total = sum(c.count for c in clients)
     errors = [e for c in clients for e in c.errors]
