@@ -62,7 +62,7 @@ bench: build
 	@bench/run-http $(BUILD)
 
 format:
-	clang-format -i include/custodian/*.h src/*.c src/*.h cli/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c
+	clang-format -i src/*/*.c src/*/*.h src/store/sqlite/*.c src/store/sqlite/*.h cli/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(COV_BUILD)

@@ -11,7 +11,7 @@
  * process).  The commands' output goes to files in WORK_DIR.
  *
  * 1. Reads the audit table's size: N entries and the total length of their
- *    hash encodings (src/audit.c entry_hash: 11 + 32 + 8 + 8 bytes, then per
+ *    hash encodings (src/audit/audit.c entry_hash: 11 + 32 + 8 + 8 bytes, then per
  *    text a 4-byte length and its bytes).
  * 2. Baseline: bench_hash_baseline hashes N buffers of those lengths.
  * 3. Ours: `custodian --data DATA_DIR audit verify`, which must answer

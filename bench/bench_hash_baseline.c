@@ -7,7 +7,7 @@
  *
  * Hashes N buffers whose lengths add up to TOTAL_BYTES (the sum over the
  * audit table of cu_audit_hash's encoding: "cu-audit-v1" | prev | seq |
- * time | per text u32 length + bytes; see src/audit.c).  Each buffer carries
+ * time | per text u32 length + bytes; see src/audit/audit.c).  Each buffer carries
  * the previous hash where the encoding carries prev, as a chain walk does,
  * so the calls cannot be reordered or skipped.  Prints the last hash.
  */

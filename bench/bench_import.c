@@ -40,7 +40,7 @@
 #define GOAL_RATIO    0.70
 #define BATCH         10000 /* the default of config import.batch */
 #define ROUNDS_MAX    5
-#define SEAL_OVERHEAD 41 /* include/custodian/vault.h CU_VAULT_SEAL_OVERHEAD */
+#define SEAL_OVERHEAD 41 /* src/vault/vault.h CU_VAULT_SEAL_OVERHEAD */
 
 static char build_dir[2048], work_dir[2048];
 static unsigned timeout_s;
@@ -99,7 +99,7 @@ static int write_csv(const char *path, const char *sizes_path, uint64_t n, uint6
 		fprintf(f, "%s%s", i ? "," : "", synth_fields[i]);
 	fputc('\n', f);
 	for (uint64_t i = 1; i <= n; i++) {
-		/* src/record.h: "CUR1" | u16 count | per field u8 + name + u32 + sealed */
+		/* src/vault/record.h: "CUR1" | u16 count | per field u8 + name + u32 + sealed */
 		uint32_t size[2] = {4 + 2, 0};
 
 		synth_member_make(i, &m);

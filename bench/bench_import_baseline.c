@@ -6,7 +6,7 @@
  *
  * DB must already hold the store's schema (bench_import creates it with
  * cu_store_open, i.e. the store's own migration, so tables, indexes and
- * triggers cannot drift from src/store_sqlite.c).  This program opens it
+ * triggers cannot drift from src/store/sqlite/sqlite.c).  This program opens it
  * the way the store does (same open flags and pragmas: WAL,
  * synchronous=FULL, foreign_keys, secure_delete, temp_store), prepares the store's own
  * INSERT statements, and for member i = 1..N writes
@@ -14,7 +14,7 @@
  *   - a members row: a 22-character random id, key id 1, a 73-byte wrapped
  *     key, 32-byte e-mail and telephone blind indexes and a fields blob of
  *     exactly the size of the packed, sealed record of synthetic member i
- *     (src/record.h: 6 + per field 1 + name + 4 + value + 41), all random
+ *     (src/vault/record.h: 6 + per field 1 + name + 4 + value + 41), all random
  *     bytes, and the present-field bit set;  bench_import computed both
  *     while it wrote the CSV and left them in SIZES (two native uint32 per
  *     member), so generating members costs the baseline nothing;
@@ -36,7 +36,7 @@
 #include "bench_util.h"
 #include "synth.h" /* only for the field names */
 
-/* The store's statements, verbatim (src/store_sqlite.c). */
+/* The store's statements, verbatim (src/store/sqlite/sqlite.c). */
 static const char sql_member_insert[] =
     "INSERT INTO members (id, key_id, wrapped, email_bidx, phone_bidx, fields,"
     " present, password_hash, created_us, updated_us, erased_us)"

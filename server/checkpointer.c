@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "custodian/audit_checkpoint.h"
-#include "custodian/store.h"
+#include "audit/checkpoint.h"
+#include "store/store.h"
 
 #define INTERVAL_MS 100
 /* Audit checkpoints are signed every this many passes (when the chain moved). */

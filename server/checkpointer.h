@@ -18,8 +18,8 @@
 
 #include <stddef.h>
 
-#include "custodian/result.h"
-#include "custodian/vault.h"
+#include "util/result.h"
+#include "vault/vault.h"
 
 typedef struct cu_checkpointer cu_checkpointer;
 

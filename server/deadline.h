@@ -28,7 +28,7 @@
 #ifndef CU_DEADLINE_H
 #define CU_DEADLINE_H
 
-#include "custodian/result.h"
+#include "util/result.h"
 
 #define CU_DEADLINE_TICK_MS 200   /* how often the reaper looks */
 

@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "custodian/sessions.h"
-#include "custodian/versions.h"
-#include "custodian/tokens.h"
+#include "domain/sessions.h"
+#include "domain/versions.h"
+#include "domain/tokens.h"
 
 #include "checkpointer.h"
 #include "notifier.h"

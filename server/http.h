@@ -8,8 +8,8 @@
 #include "server.h"
 #include "deadline.h"
 
-#include "custodian/sessions.h"
-#include "custodian/tokens.h"
+#include "domain/sessions.h"
+#include "domain/tokens.h"
 
 #define CU_SESSION_COOKIE "cu_session"
 #define CU_HTTP_PARAM_MAX 72    /* a {} path segment, with its NUL */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "custodian/ctx.h"
-#include "custodian/notify.h"
+#include "ctx/ctx.h"
+#include "domain/notify.h"
 
 #define PASS_MAX 100 /* rows per pass; the next pass follows at once if there were more */
 

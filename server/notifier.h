@@ -10,7 +10,7 @@
 #ifndef CU_NOTIFIER_H
 #define CU_NOTIFIER_H
 
-#include "custodian/result.h"
+#include "util/result.h"
 
 typedef struct cu_notifier cu_notifier;
 

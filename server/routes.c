@@ -16,9 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "custodian/audit_checkpoint.h"
-#include "custodian/export.h"
-#include "custodian/members.h"
+#include "audit/checkpoint.h"
+#include "domain/export.h"
+#include "domain/members.h"
 
 #include "json_out.h"
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/consent.h"
-#include "custodian/versions.h"
+#include "domain/consent.h"
+#include "domain/versions.h"
 
 #define R(role) (1u << CU_ROLE_##role)
 

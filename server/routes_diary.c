@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "custodian/diaries.h"
+#include "domain/diaries.h"
 
 #define R(role) (1u << CU_ROLE_##role)
 #define STAFFISH (R(STAFF) | R(ANALYST) | R(SERVICE) | R(SUBCONTRACTOR) | R(OFFICER) | R(ADMIN))

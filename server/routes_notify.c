@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "custodian/notify.h"
-#include "custodian/store_notify.h"
+#include "domain/notify.h"
+#include "store/notify.h"
 
 #define R(role) (1u << CU_ROLE_##role)
 

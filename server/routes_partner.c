@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/consent.h"
-#include "custodian/partners.h"
+#include "domain/consent.h"
+#include "domain/partners.h"
 
 #include "json_out.h"
 

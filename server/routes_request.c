@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/complaints.h"
-#include "custodian/export.h"
-#include "custodian/requests.h"
+#include "domain/complaints.h"
+#include "domain/export.h"
+#include "domain/requests.h"
 
 #define R(role) (1u << CU_ROLE_##role)
 

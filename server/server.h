@@ -24,9 +24,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "custodian/access.h"
-#include "custodian/ctx.h"
-#include "custodian/members.h"
+#include "access/access.h"
+#include "ctx/ctx.h"
+#include "domain/members.h"
 
 #define CU_BODY_MAX (64u * 1024)      /* request body limit */
 #define CU_JSON_DEPTH_MAX 8

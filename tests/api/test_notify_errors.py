@@ -1,5 +1,5 @@
 """
-SMTP error mappings of the notifier (src/notify.c, notify.h), as the officer sees them through
+SMTP error mappings of the notifier (src/domain/notify.c, notify.h), as the officer sees them through
 `custodian notify deliver` and the outbox:
 
   - a 4xx reply (temporary) at RCPT or at the end of DATA: the attempt counts, last_error

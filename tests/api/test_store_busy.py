@@ -3,7 +3,7 @@ The store held by another program: a server of its own whose custodian.db is loc
 test (Python's sqlite3, BEGIN EXCLUSIVE — in WAL mode it shuts out writers, not readers).
 
 While the lock is held, every write — and every read that must be audited first — gets
-SQLITE_BUSY once the store's busy timeout (5 s, src/store_sqlite.c) runs out, which maps to
+SQLITE_BUSY once the store's busy timeout (5 s, src/store/sqlite/sqlite.c) runs out, which maps to
 CU_ERR_STORE: a 503 `store_error` in the error shape, never a 500, never a crash, and nothing of
 the refused calls is kept.  Reads that write nothing (the officer's queues, a member's own
 notices) keep working.  When the lock is released everything works again, with no restart.

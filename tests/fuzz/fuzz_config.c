@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "custodian/config.h"
+#include "util/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

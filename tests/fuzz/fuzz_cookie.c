@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/members.h"
-#include "custodian/sessions.h"
-#include "custodian/tokens.h"
+#include "domain/members.h"
+#include "domain/sessions.h"
+#include "domain/tokens.h"
 #include "fuzz.h"
 
 #define NOW_US     ((int64_t)1800000000 * 1000000) /* fixed: the same input, the same path */

@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/consent.h"
-#include "custodian/export.h"
-#include "custodian/members.h"
-#include "custodian/requests.h"
+#include "domain/consent.h"
+#include "domain/export.h"
+#include "domain/members.h"
+#include "domain/requests.h"
 #include "fuzz.h"
 #include "http.h"
-#include "text.h"
+#include "util/text.h"
 
 static void every_string_check(const char *s)
 {

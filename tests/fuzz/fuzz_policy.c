@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "custodian/policy.h"
+#include "policy/policy.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/consent.h"
-#include "custodian/requests.h"
-#include "custodian/vault.h"
+#include "domain/consent.h"
+#include "domain/requests.h"
+#include "vault/vault.h"
 #include "fuzz.h"
 
 static void verify_all(const char *json, size_t len, const cu_vault *v)

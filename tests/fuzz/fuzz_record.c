@@ -1,15 +1,15 @@
 /*
  * fuzz_record — the packed record of a member's sealed fields
- * (cu_record_parse, src/record.h), as read back from the store: a
+ * (cu_record_parse, src/vault/record.h), as read back from the store: a
  * database file is input too.  What parses must pack back to the same
  * bytes.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/policy.h"
+#include "policy/policy.h"
 #include "fuzz.h"
-#include "record.h"
+#include "vault/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

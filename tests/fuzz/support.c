@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "custodian/import.h"
-#include "custodian/vault.h"
+#include "domain/import.h"
+#include "vault/vault.h"
 
 static char tmp_dir[512];
 static cu_ctx *ctx;

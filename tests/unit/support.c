@@ -3,7 +3,7 @@
 
 #include "support.h"
 
-#include "custodian/access.h"
+#include "access/access.h"
 
 #include <stdarg.h>
 #include <stddef.h>

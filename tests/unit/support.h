@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "custodian/ctx.h"
+#include "ctx/ctx.h"
 
 /* A fresh empty directory under $TMPDIR; the caller frees the string. */
 char *cu_test_tmpdir(void);

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "custodian/members.h"
-#include "custodian/partners.h"
+#include "domain/members.h"
+#include "domain/partners.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

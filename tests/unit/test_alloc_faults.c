@@ -30,16 +30,16 @@
 #include <string.h>
 
 #include "alloc_fault.h"
-#include "custodian/access.h"
-#include "custodian/audit.h"
-#include "custodian/complaints.h"
-#include "custodian/consent.h"
-#include "custodian/import.h"
-#include "custodian/members.h"
-#include "custodian/requests.h"
+#include "access/access.h"
+#include "audit/audit.h"
+#include "domain/complaints.h"
+#include "domain/consent.h"
+#include "domain/import.h"
+#include "domain/members.h"
+#include "domain/requests.h"
 #include "http.h"
 #include "server.h"
-#include "store_sqlite.h"
+#include "store/sqlite/sqlite.h"
 #include "support.h"
 
 #include <jansson.h>

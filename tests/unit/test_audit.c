@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "custodian/audit.h"
-#include "custodian/audit_checkpoint.h"
-#include "custodian/store.h"
+#include "audit/audit.h"
+#include "audit/checkpoint.h"
+#include "store/store.h"
 
 #define N 1000
 

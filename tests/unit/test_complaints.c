@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/complaints.h"
-#include "custodian/members.h"
-#include "custodian/requests.h"
-#include "custodian/store_notify.h"
-#include "custodian/tokens.h"
+#include "domain/complaints.h"
+#include "domain/members.h"
+#include "domain/requests.h"
+#include "store/notify.h"
+#include "domain/tokens.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "custodian/config.h"
+#include "util/config.h"
 #include "support.h"
 
 struct fixture {

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/consent.h"
-#include "custodian/members.h"
-#include "custodian/store_notify.h"
-#include "custodian/versions.h"
+#include "domain/consent.h"
+#include "domain/members.h"
+#include "store/notify.h"
+#include "domain/versions.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,5 +1,5 @@
 /*
- * test_ctx.c — every way opening a data directory can fail (src/ctx.c).
+ * test_ctx.c — every way opening a data directory can fail (src/ctx/ctx.c).
  *
  * Each broken directory must be refused with a result code and one line in
  * err naming what is wrong, *out left NULL, and nothing in the directory
@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "custodian/ctx.h"
+#include "ctx/ctx.h"
 #include "support.h"
 
 struct fixture {

@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/consent.h"
-#include "custodian/diaries.h"
-#include "custodian/erasure.h"
-#include "custodian/members.h"
-#include "custodian/store_consent.h"
-#include "custodian/store_diary.h"
-#include "custodian/versions.h"
+#include "domain/consent.h"
+#include "domain/diaries.h"
+#include "domain/erasure.h"
+#include "domain/members.h"
+#include "store/consent.h"
+#include "store/diary.h"
+#include "domain/versions.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/access.h"
-#include "custodian/import.h"
-#include "custodian/members.h"
+#include "access/access.h"
+#include "domain/import.h"
+#include "domain/members.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "custodian/erasure.h"
-#include "custodian/members.h"
-#include "custodian/sessions.h"
-#include "record.h"
+#include "domain/erasure.h"
+#include "domain/members.h"
+#include "domain/sessions.h"
+#include "vault/record.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -24,11 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "custodian/config.h"
-#include "custodian/erasure.h"
-#include "custodian/members.h"
-#include "custodian/notify.h"
-#include "custodian/store_notify.h"
+#include "util/config.h"
+#include "domain/erasure.h"
+#include "domain/members.h"
+#include "domain/notify.h"
+#include "store/notify.h"
 #include "support.h"
 
 #define SEC   1000000LL

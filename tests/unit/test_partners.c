@@ -19,10 +19,10 @@
 
 #include <sqlite3.h>
 
-#include "custodian/consent.h"
-#include "custodian/members.h"
-#include "custodian/partners.h"
-#include "custodian/tokens.h"
+#include "domain/consent.h"
+#include "domain/members.h"
+#include "domain/partners.h"
+#include "domain/tokens.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

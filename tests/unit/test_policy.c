@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/policy.h"
+#include "policy/policy.h"
 #include "support.h"
 
 /*

@@ -1,5 +1,5 @@
 /*
- * test_record.c — the packed record of sealed fields (src/record.h).
+ * test_record.c — the packed record of sealed fields (src/vault/record.h).
  *
  * The parser reads bytes from the store, which an attacker with the database
  * file controls: it must reject every malformed or truncated record and never
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "vault/record.h"
 
 #define NSAMPLE 12
 

@@ -17,16 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/complaints.h"
-#include "custodian/diaries.h"
-#include "custodian/erasure.h"
-#include "custodian/export.h"
-#include "custodian/members.h"
-#include "custodian/notify.h"
-#include "custodian/requests.h"
-#include "custodian/sessions.h"
-#include "custodian/store_diary.h"
-#include "custodian/store_notify.h"
+#include "domain/complaints.h"
+#include "domain/diaries.h"
+#include "domain/erasure.h"
+#include "domain/export.h"
+#include "domain/members.h"
+#include "domain/notify.h"
+#include "domain/requests.h"
+#include "domain/sessions.h"
+#include "store/diary.h"
+#include "store/notify.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/sessions.h"
-#include "secret.h"
+#include "domain/sessions.h"
+#include "vault/secret.h"
 #include "support.h"
 
 #define HOUR_US ((int64_t)3600 * 1000000)

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "custodian/store.h"
-#include "store_sqlite.h"
+#include "store/store.h"
+#include "store/sqlite/sqlite.h"
 
 /*
  * The schema version this build migrates to (store_sqlite.c's list): asked
@@ -34,7 +34,7 @@ static const char *schema_latest_s(void)
 	return buf;
 }
 #define SCHEMA_LATEST_S schema_latest_s()
-#include "store_impl.h"
+#include "store/backend.h"
 
 struct fx {
 	char dir[256];

@@ -24,13 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/access.h"
-#include "custodian/complaints.h"
-#include "custodian/consent.h"
-#include "custodian/diaries.h"
-#include "custodian/members.h"
-#include "custodian/requests.h"
-#include "custodian/tokens.h"
+#include "access/access.h"
+#include "domain/complaints.h"
+#include "domain/consent.h"
+#include "domain/diaries.h"
+#include "domain/members.h"
+#include "domain/requests.h"
+#include "domain/tokens.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

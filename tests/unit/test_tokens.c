@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custodian/tokens.h"
-#include "secret.h"
+#include "domain/tokens.h"
+#include "vault/secret.h"
 #include "support.h"
 
 #define HOUR_US ((int64_t)3600 * 1000000)

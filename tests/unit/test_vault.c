@@ -1,5 +1,5 @@
 /*
- * test_vault.c — keys, sealing, blind indexes, passwords (src/vault.c).
+ * test_vault.c — keys, sealing, blind indexes, passwords (src/vault/vault.c).
  *
  * The known-answer tests build their vectors with libsodium directly from
  * the formats documented in vault.h, and pin the bytes as hex constants, so
@@ -22,7 +22,7 @@
 
 #include <sodium.h>
 
-#include "custodian/vault.h"
+#include "vault/vault.h"
 
 /* Master key 000102..1f, id 1: the one the known answers are computed under. */
 #define KAT_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "custodian/members.h"
+#include "domain/members.h"
 #include "server.h"
 #include "support.h"
 

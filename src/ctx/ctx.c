@@ -1,0 +1,408 @@
+/*
+ * ctx.c — a data directory opened as one unit, and transactions that keep
+ * the store and the audit chain's head in step.
+ */
+#include "ctx/ctx.h"
+#include "audit/checkpoint.h"
+#include "domain/versions.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const char cu_default_policy_json[];
+extern const size_t cu_default_policy_json_len;
+
+int64_t cu_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void join(char *out, size_t outlen, const char *dir, const char *name)
+{
+	if (name[0] == '/')
+		snprintf(out, outlen, "%s", name);
+	else
+		snprintf(out, outlen, "%s/%s", dir, name);
+}
+
+/* Whether dir exists with anything in it. */
+static int dir_in_use(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int used = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : 1;
+	while (!used && (e = readdir(d)))
+		used = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return used;
+}
+
+static cu_result write_file(const char *path, const char *buf, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	size_t off = 0;
+
+	if (fd < 0)
+		return errno == EEXIST ? CU_ERR_EXISTS : CU_ERR_IO;
+	while (off < len) {
+		ssize_t w = write(fd, buf + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return CU_ERR_IO;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		close(fd);
+		return CU_ERR_IO;
+	}
+	return close(fd) == 0 ? CU_OK : CU_ERR_IO;
+}
+
+static char *read_whole(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (buf) {
+		n = fread(buf, 1, max + 1, f);
+		if (ferror(f) || n > max) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = n;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+#define POLICY_MAX (4u << 20)
+
+cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, size_t errlen)
+{
+	char path[4096], perr[512] = "";
+	const char *pbuf = cu_default_policy_json;
+	size_t plen = cu_default_policy_json_len;
+	char *owned = NULL;
+	cu_policy *policy = NULL;
+	cu_store *store = NULL;
+	cu_audit *audit = NULL;
+	FILE *f;
+	int made_dir = 0;
+	cu_result rc;
+
+	rc = cu_vault_global_init();
+	if (rc)
+		return rc;
+	if (dir_in_use(dir)) {
+		snprintf(err, errlen, "'%s' already exists and is not empty; refusing to overwrite",
+			 dir);
+		return CU_ERR_EXISTS;
+	}
+	if (policy_src) {
+		owned = read_whole(policy_src, POLICY_MAX, &plen);
+		if (!owned) {
+			snprintf(err, errlen, "cannot read policy '%s'", policy_src);
+			return CU_ERR_IO;
+		}
+		pbuf = owned;
+	}
+	rc = cu_policy_load_buffer(policy_src ? policy_src : "default policy", pbuf, plen,
+				   &policy, perr, sizeof(perr));
+	if (rc) {
+		snprintf(err, errlen, "%s", perr);
+		goto out;
+	}
+	if (mkdir(dir, 0700) == 0) {
+		made_dir = 1;
+	} else if (errno != EEXIST || chmod(dir, 0700) != 0) {
+		/* An existing empty directory is used, but only the owner may enter it. */
+		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(errno));
+		rc = CU_ERR_IO;
+		goto out;
+	}
+
+	join(path, sizeof(path), dir, "custodian.conf");
+	f = fopen(path, "wx");
+	if (!f) {
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		rc = CU_ERR_IO;
+		goto out;
+	}
+	cu_config_write_default(f);
+	if (fclose(f) != 0) {
+		snprintf(err, errlen, "cannot write '%s'", path);
+		rc = CU_ERR_IO;
+		goto out;
+	}
+
+	join(path, sizeof(path), dir, "policy.json");
+	rc = write_file(path, pbuf, plen, 0600);
+	if (rc) {
+		snprintf(err, errlen, "cannot write '%s'", path);
+		goto out;
+	}
+
+	join(path, sizeof(path), dir, "master.key");
+	rc = cu_vault_create_file(path);
+	if (rc) {
+		snprintf(err, errlen, "cannot create master key '%s': %s", path, cu_strerror(rc));
+		goto out;
+	}
+
+	snprintf(path, sizeof(path), "sqlite:%s/custodian.db", dir);
+	rc = cu_store_open(path, &store, perr, sizeof(perr));
+	if (rc) {
+		snprintf(err, errlen, "%s", perr);
+		goto out;
+	}
+	rc = cu_audit_open(store, &audit);
+	if (rc)
+		goto out;
+	/* The first entry of every chain records the directory's birth. */
+	rc = cu_store_begin(store);
+	if (!rc) {
+		cu_audit_entry e = {.actor = "operator", .role = "operator", .action = "init",
+				    .decision = "done", .reason = policy->version};
+
+		rc = cu_audit_append(audit, store, &e);
+		if (!rc)
+			rc = cu_store_commit(store);
+		if (rc)
+			cu_store_rollback(store);
+	}
+	if (rc)
+		snprintf(err, errlen, "cannot initialise the store: %s", cu_strerror(rc));
+out:
+	cu_audit_free(audit);
+	cu_store_close(store);
+	cu_policy_free(policy);
+	free(owned);
+	if (rc) {
+		/* Nothing half-written: take back what this call made. */
+		static const char *const made[] = {"custodian.db-wal", "custodian.db-shm",
+						   "custodian.db", "master.key", "policy.json",
+						   "custodian.conf"};
+
+		for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+			join(path, sizeof(path), dir, made[i]);
+			unlink(path);
+		}
+		if (made_dir)
+			rmdir(dir);
+	}
+	return rc;
+}
+
+cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
+{
+	char path[4096], url[4200], *policy_doc = NULL;
+	size_t policy_len = 0;
+	cu_ctx *ctx;
+	cu_result rc;
+	struct stat st;
+
+	*out = NULL;
+	rc = cu_vault_global_init();
+	if (rc)
+		return rc;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "no data directory at '%s'; run 'custodian init' first", dir);
+		return CU_ERR_NOT_FOUND;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx || !(ctx->dir = strdup(dir))) {
+		free(ctx);
+		return CU_ERR_NOMEM;
+	}
+	cu_config_defaults(&ctx->config);
+	join(path, sizeof(path), dir, "custodian.conf");
+	rc = cu_config_load(path, &ctx->config, err, errlen);
+	if (rc)
+		goto fail;
+	join(path, sizeof(path), dir, ctx->config.policy);
+	policy_doc = read_whole(path, POLICY_MAX, &policy_len);
+	if (!policy_doc) {
+		snprintf(err, errlen, "cannot read policy '%s'", path);
+		rc = CU_ERR_IO;
+		goto fail;
+	}
+	rc = cu_policy_load_buffer(path, policy_doc, policy_len, &ctx->policy, err, errlen);
+	if (rc)
+		goto fail;
+	join(path, sizeof(path), dir, "master.key");
+	rc = cu_vault_open_file(path, &ctx->vault, err, errlen);
+	if (rc)
+		goto fail;
+	if (ctx->config.store[0])
+		snprintf(url, sizeof(url), "%s", ctx->config.store);
+	else
+		snprintf(url, sizeof(url), "sqlite:%s/custodian.db", dir);
+	rc = cu_store_open(url, &ctx->store, err, errlen);
+	if (rc)
+		goto fail;
+	rc = cu_audit_open(ctx->store, &ctx->audit);
+	if (rc) {
+		snprintf(err, errlen, "cannot read the audit head: %s", cu_strerror(rc));
+		goto fail;
+	}
+	/* The policy in force is a published version from now on (versions.h). */
+	rc = cu_versions_record(ctx, ctx->policy, policy_doc, policy_len);
+	if (rc) {
+		if (rc == CU_ERR_CONFLICT)
+			snprintf(err, errlen,
+				 "policy version '%s' was published before with other content; "
+				 "a changed policy needs a new version",
+				 ctx->policy->version);
+		else
+			snprintf(err, errlen, "cannot record the policy version: %s",
+				 cu_strerror(rc));
+		goto fail;
+	}
+	free(policy_doc);
+	*out = ctx;
+	return CU_OK;
+fail:
+	free(policy_doc);
+	cu_ctx_close(ctx);
+	return rc;
+}
+
+void cu_ctx_audit_checkpoint_path(const cu_ctx *ctx, char *out, size_t outlen)
+{
+	join(out, outlen, ctx->dir, CU_AUDIT_CHECKPOINT_FILE);
+}
+
+void cu_ctx_close(cu_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->tx_depth) {
+		/* Whatever was left open is undone whole, not one level. */
+		ctx->tx_depth = 1;
+		cu_tx_rollback(ctx);
+	}
+	if (ctx->audit_checkpoint_at_close && ctx->store && ctx->vault) {
+		char path[4096], err[512] = "";
+		cu_result rc;
+
+		cu_ctx_audit_checkpoint_path(ctx, path, sizeof(path));
+		rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, path, false, NULL, NULL, err,
+					      sizeof(err));
+		if (rc && ctx->warn) {
+			char line[600];
+
+			snprintf(line, sizeof(line), "audit checkpoint not written: %s",
+				 err[0] ? err : cu_strerror(rc));
+			ctx->warn(line);
+		}
+	}
+	cu_audit_free(ctx->audit);
+	cu_store_close(ctx->store);
+	cu_vault_free(ctx->vault);
+	cu_policy_free(ctx->policy);
+	free(ctx->dir);
+	free(ctx);
+}
+
+cu_result cu_tx_begin(cu_ctx *ctx)
+{
+	cu_result rc;
+
+	if (ctx->tx_depth > CU_STORE_SAVEPOINTS_MAX)
+		return CU_ERR_INTERNAL;
+	if (ctx->tx_depth == 0) {
+		ctx->tx_failed = 0;
+		rc = cu_store_begin(ctx->store);
+		/* Holding the write lock now: catch up with any other writer's entries. */
+		if (!rc) {
+			rc = cu_audit_sync(ctx->audit, ctx->store);
+			if (rc)
+				cu_store_rollback(ctx->store);
+		}
+	} else {
+		rc = cu_store_savepoint(ctx->store);
+	}
+	if (rc)
+		return rc;
+	cu_audit_mark_get(ctx->audit, &ctx->marks[ctx->tx_depth]);
+	ctx->tx_depth++;
+	return CU_OK;
+}
+
+cu_result cu_tx_commit(cu_ctx *ctx)
+{
+	cu_result rc;
+
+	if (ctx->tx_depth <= 0)
+		return CU_ERR_INTERNAL;
+	if (--ctx->tx_depth > 0) {
+		if (ctx->tx_failed)
+			return CU_ERR_STORE;
+		rc = cu_store_savepoint_release(ctx->store);
+		if (rc)
+			ctx->tx_failed = 1;
+		return rc;
+	}
+	if (ctx->tx_failed) {
+		cu_store_rollback(ctx->store);
+		cu_audit_rollback(ctx->audit);
+		return CU_ERR_STORE;
+	}
+	rc = cu_store_commit(ctx->store);
+	if (rc) {
+		cu_store_rollback(ctx->store);
+		cu_audit_rollback(ctx->audit);
+		return rc;
+	}
+	cu_audit_commit(ctx->audit);
+	if (ctx->checkpoint_due) {
+		/*
+		 * The erasure is committed either way; if a reader holds the log
+		 * now, the next checkpoint overwrites those pages instead.
+		 */
+		ctx->checkpoint_due = false;
+		(void)!cu_store_checkpoint(ctx->store);
+	}
+	return CU_OK;
+}
+
+void cu_tx_rollback(cu_ctx *ctx)
+{
+	if (ctx->tx_depth <= 0)
+		return;
+	if (--ctx->tx_depth > 0) {
+		/* Undo this level only: its writes and its audit entries. */
+		if (ctx->tx_failed || cu_store_savepoint_rollback(ctx->store) != CU_OK) {
+			ctx->tx_failed = 1;
+			return;
+		}
+		cu_audit_rollback_to(ctx->audit, &ctx->marks[ctx->tx_depth]);
+		return;
+	}
+	cu_store_rollback(ctx->store);
+	cu_audit_rollback(ctx->audit);
+	ctx->checkpoint_due = false;
+}

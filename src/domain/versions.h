@@ -1,0 +1,73 @@
+/*
+ * custodian/versions.h — policy versions: what was promised when.
+ *
+ * "Cerego may change all or part of the Privacy Policy at any time."  Each
+ * version of the policy (text and machine policy) is kept, by its version
+ * string, in the store: the version in force when a member registered is the
+ * one they accepted, until they accept a newer one.  The access door reads a
+ * member's data for a purpose only if that purpose was in the version they
+ * accepted (and only the fields it granted there), unless they consented to
+ * the purpose since (consent.h).
+ *
+ * A version is published once: publishing the same version with other
+ * content is refused, so a version string always names one document.
+ */
+#ifndef CUSTODIAN_VERSIONS_H
+#define CUSTODIAN_VERSIONS_H
+
+#include <jansson.h>
+
+#include "access/access.h"
+#include "ctx/ctx.h"
+#include "store/consent.h"
+
+/*
+ * Records `doc` (the text of ctx->policy) as published now if its version
+ * is new; CU_OK if already recorded with the same content, CU_ERR_CONFLICT
+ * if recorded with other content (a changed policy needs a new version).
+ * cu_ctx_open calls it, so editing policy.json and restarting (or SIGHUP)
+ * publishes too.
+ */
+CU_WARN_UNUSED cu_result cu_versions_record(cu_ctx *ctx, const cu_policy *p, const char *doc,
+					    size_t len);
+
+/*
+ * Publishes a new version (the officer's act): validates doc, refuses a
+ * version already published, records it, notifies every live member
+ * (notify.h: a notice in their account and an e-mail), replaces
+ * DATA/policy.json atomically and audits ("policy_publish") — all in one
+ * transaction.  *out receives the loaded
+ * policy; the caller puts it in force (the server swaps it in; the command
+ * line's next open reads the file).  Officer, admin or operator only.
+ */
+CU_WARN_UNUSED cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor, const char *doc,
+					     size_t len, cu_policy **out, char *err,
+					     size_t errlen);
+
+/*
+ * A published version, parsed.  Cached for the life of the process
+ * (versions never change), shared between threads; do not free it.
+ * CU_ERR_NOT_FOUND if never published.
+ */
+CU_WARN_UNUSED cu_result cu_versions_get(cu_store *s, const char *version,
+					 const cu_policy **out);
+
+/*
+ * The version a member accepted: their explicit acceptance, else the one in
+ * force when they registered, else (registered before any version was
+ * recorded) the earliest version published.  CU_ERR_NOT_FOUND only if no
+ * version was ever published.
+ */
+CU_WARN_UNUSED cu_result cu_versions_accepted(cu_store *s, const char *member,
+					      int64_t registered_us,
+					      char version[CU_VERSION_MAX + 1]);
+
+/*
+ * What changed from `from` to `to`, side by side, for members: purposes
+ * added, removed and changed (fields and roles gained or lost), fields
+ * added and removed, exceptions and cookie categories added and removed.
+ * A new JSON object (the caller decrefs), or NULL when out of memory.
+ */
+json_t *cu_versions_diff(const cu_policy *from, const cu_policy *to);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * custodian/store_partner.h — the store's area for third parties, the
+ * provisions made to them, members' own shares, and subcontractors (their
+ * contracts, supervision reviews and contract-bound tokens).  Part of the
+ * store (store.h's rules hold: writes only inside a transaction, no SQL
+ * outside the store); the domain is partners.h.
+ *
+ * Nothing here holds personal data in the clear: a provision records which
+ * fields went to whom, never their values; a share holds the hash of its
+ * link token and the names of the fields it opens.
+ *
+ * Rows are inline (they own no memory, need no release).  A list's callback
+ * may read other areas and other kinds of row, but not list the same kind
+ * again (its statement is in use).
+ */
+#ifndef CUSTODIAN_STORE_PARTNER_H
+#define CUSTODIAN_STORE_PARTNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy/policy.h"
+#include "store/store.h"
+
+#define CU_PARTNER_ID_MAX       40    /* a-z 0-9 _ - (the form consent targets take) */
+#define CU_PARTNER_NAME_MAX     200   /* bytes of UTF-8 */
+#define CU_PARTNER_CONTACT_MAX  400   /* bytes of UTF-8 */
+#define CU_PARTNER_TEXT_MAX     2000  /* bytes of UTF-8: purpose of provision, findings */
+#define CU_PARTNER_MEASURES_MAX 4000  /* bytes: safety measures, one per line */
+#define CU_PARTNER_ACTOR_MAX    127   /* bytes: a token name, "operator" or a member id */
+#define CU_PARTNER_LIST_MAX     1023  /* bytes: policy names joined with ',' */
+
+/* ---- third parties ------------------------------------------------------ */
+
+typedef struct cu_third_party_row {
+	char id[CU_PARTNER_ID_MAX + 1];
+	char name[CU_PARTNER_NAME_MAX + 1];
+	char contact[CU_PARTNER_CONTACT_MAX + 1];
+	char purpose[CU_PARTNER_TEXT_MAX + 1];     /* purpose of provision, as told to members */
+	char fields_text[CU_PARTNER_LIST_MAX + 1]; /* field names that may be provided, ',' */
+	char created_by[CU_PARTNER_ACTOR_MAX + 1];
+	int64_t created_us;
+} cu_third_party_row;
+
+/* CU_ERR_CONFLICT if the id is taken. */
+CU_WARN_UNUSED cu_result cu_store_third_party_insert(cu_store *s, const cu_third_party_row *row);
+/* CU_ERR_NOT_FOUND if none. */
+CU_WARN_UNUSED cu_result cu_store_third_party_get(cu_store *s, const char *id,
+						  cu_third_party_row *out);
+typedef int (*cu_store_third_party_fn)(void *ud, const cu_third_party_row *row);
+/* Every third party, by id.  fn returns non-zero to stop. */
+CU_WARN_UNUSED cu_result cu_store_third_party_list(cu_store *s, cu_store_third_party_fn fn,
+						   void *ud);
+
+/* ---- provisions ---------------------------------------------------------
+ *
+ * One row per provision actually made (a refused one is only audited).
+ * Rows are kept at least three years (CU_PROVISION_KEEP_US) and never
+ * changed; cu_store_provision_purge refuses a cut-off younger than that,
+ * and so does the table itself.
+ */
+#define CU_PROVISION_KEEP_US ((int64_t)3 * 366 * 24 * 3600 * 1000000)
+
+typedef struct cu_provision_row {
+	char id[CU_ID_LEN + 1];
+	char third_party[CU_PARTNER_ID_MAX + 1];   /* the recipient */
+	char member[CU_ID_LEN + 1];
+	size_t nfields;
+	char fields[CU_POLICY_FIELDS_MAX][CU_POLICY_ID_MAX + 1]; /* field names provided */
+	char basis[16];                            /* "consent" | "exception" */
+	char exception[CU_POLICY_ID_MAX + 1];      /* the legal exception invoked, or "" */
+	char exception_record[CU_ID_LEN + 1];      /* its review (store_consent.h), or "" */
+	char actor[CU_PARTNER_ACTOR_MAX + 1];      /* who made it: token name or "operator" */
+	char role[16];                             /* the actor's role */
+	int64_t time_us;
+} cu_provision_row;
+
+CU_WARN_UNUSED cu_result cu_store_provision_insert(cu_store *s, const cu_provision_row *row);
+/*
+ * Every provision of a member's data, oldest first.  fn returns non-zero to
+ * stop.  Called by the member's own view and by the export (disclosure).
+ */
+typedef int (*cu_store_provision_fn)(void *ud, const cu_provision_row *row);
+CU_WARN_UNUSED cu_result cu_store_provision_list(cu_store *s, const char *member,
+						 cu_store_provision_fn fn, void *ud);
+/*
+ * Deletes provisions made before `before_us`; *n receives how many (may be
+ * NULL).  CU_ERR_INVALID_ARGUMENT if before_us > now_us - CU_PROVISION_KEEP_US:
+ * records are kept three years.
+ */
+CU_WARN_UNUSED cu_result cu_store_provision_purge(cu_store *s, int64_t before_us, int64_t now_us,
+						  uint64_t *n);
+
+/* ---- members' own shares ------------------------------------------------ */
+
+typedef struct cu_share_row {
+	char id[CU_ID_LEN + 1];
+	char member[CU_ID_LEN + 1];
+	unsigned char hash[CU_STORE_HASHBYTES];    /* of the link token; the token is never kept */
+	char fields_text[CU_PARTNER_LIST_MAX + 1]; /* field names joined with ',' */
+	int64_t created_us;
+	int64_t expires_us;
+	int64_t revoked_us;                        /* 0 unless revoked */
+} cu_share_row;
+
+CU_WARN_UNUSED cu_result cu_store_share_insert(cu_store *s, const cu_share_row *row);
+/* CU_ERR_NOT_FOUND if no share has that hash (expired or revoked ones are returned). */
+CU_WARN_UNUSED cu_result cu_store_share_get_by_hash(cu_store *s,
+						    const unsigned char hash[CU_STORE_HASHBYTES],
+						    cu_share_row *out);
+/*
+ * Revokes a member's share (revoking twice keeps the first time);
+ * CU_ERR_NOT_FOUND if that member has none with this id.
+ */
+CU_WARN_UNUSED cu_result cu_store_share_revoke(cu_store *s, const char *member, const char *id,
+					       int64_t when_us);
+typedef int (*cu_store_share_fn)(void *ud, const cu_share_row *row);
+/* A member's shares, newest first. */
+CU_WARN_UNUSED cu_result cu_store_share_list(cu_store *s, const char *member,
+					     cu_store_share_fn fn, void *ud);
+
+/* ---- subcontractors ----------------------------------------------------- */
+
+typedef struct cu_subcontractor_row {
+	char id[CU_PARTNER_ID_MAX + 1];
+	char name[CU_PARTNER_NAME_MAX + 1];
+	char contact[CU_PARTNER_CONTACT_MAX + 1];
+	char fields_text[CU_PARTNER_LIST_MAX + 1];   /* field names in scope, joined with ',' */
+	char purposes_text[CU_PARTNER_LIST_MAX + 1]; /* purpose ids in scope, joined with ',' */
+	char measures[CU_PARTNER_MEASURES_MAX + 1];  /* safety measures required, one per line */
+	int64_t start_us, end_us;                    /* in force when start_us <= now < end_us */
+	char created_by[CU_PARTNER_ACTOR_MAX + 1];
+	int64_t created_us;
+} cu_subcontractor_row;
+
+/* CU_ERR_CONFLICT if the id is taken. */
+CU_WARN_UNUSED cu_result cu_store_subcontractor_insert(cu_store *s,
+						       const cu_subcontractor_row *row);
+/* CU_ERR_NOT_FOUND if none. */
+CU_WARN_UNUSED cu_result cu_store_subcontractor_get(cu_store *s, const char *id,
+						    cu_subcontractor_row *out);
+typedef int (*cu_store_subcontractor_fn)(void *ud, const cu_subcontractor_row *row);
+/* Every subcontractor, by id. */
+CU_WARN_UNUSED cu_result cu_store_subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn,
+						     void *ud);
+
+typedef struct cu_review_row {
+	char id[CU_ID_LEN + 1];
+	char subcontractor[CU_PARTNER_ID_MAX + 1];
+	int64_t due_us;                            /* 00:00 UTC of the due day */
+	char findings[CU_PARTNER_TEXT_MAX + 1];    /* "" until written */
+	int64_t done_us;                           /* 0 while not done */
+	char created_by[CU_PARTNER_ACTOR_MAX + 1];
+	int64_t created_us;
+} cu_review_row;
+
+CU_WARN_UNUSED cu_result cu_store_review_insert(cu_store *s, const cu_review_row *row);
+CU_WARN_UNUSED cu_result cu_store_review_get(cu_store *s, const char *id, cu_review_row *out);
+/* Replaces findings and done_us of review id; CU_ERR_NOT_FOUND if none. */
+CU_WARN_UNUSED cu_result cu_store_review_update(cu_store *s, const char *id, const char *findings,
+						int64_t done_us);
+typedef int (*cu_store_review_fn)(void *ud, const cu_review_row *row);
+/* A subcontractor's reviews, by due date. */
+CU_WARN_UNUSED cu_result cu_store_review_list(cu_store *s, const char *subcontractor,
+					      cu_store_review_fn fn, void *ud);
+/* Every review not done and due before due_before_us, oldest due first. */
+CU_WARN_UNUSED cu_result cu_store_review_overdue(cu_store *s, int64_t due_before_us,
+						 cu_store_review_fn fn, void *ud);
+
+/* A token's contract (subcontractor tokens).  get: CU_ERR_NOT_FOUND if unbound. */
+CU_WARN_UNUSED cu_result cu_store_token_contract_set(cu_store *s, const char *token_id,
+						     const char *contract);
+CU_WARN_UNUSED cu_result cu_store_token_contract_get(cu_store *s, const char *token_id,
+						     char contract[CU_PARTNER_ID_MAX + 1]);
+
+#endif

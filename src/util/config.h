@@ -1,0 +1,59 @@
+/*
+ * custodian/config.h — the configuration file, DIR/custodian.conf (INI, inih).
+ *
+ * All settings are one declarative table in src/util/config.c (name, type, where
+ * it lands, default, bounds, whether SIGHUP may change it); the same table
+ * validates the file, fills the defaults and prints docs/configuration.md's
+ * reference with `custodian config --help`.  Unknown keys and out-of-range
+ * values are errors naming the file and the key.
+ */
+#ifndef CUSTODIAN_CONFIG_H
+#define CUSTODIAN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util/result.h"
+
+typedef struct cu_config {
+	char mode[16];              /* "development" or "production" */
+	char policy[256];           /* policy file, relative to the data dir */
+	char store[512];            /* store url; "" = sqlite:DIR/custodian.db */
+	char listen[128];           /* serve: address:port */
+	unsigned threads;           /* serve: network threads */
+	unsigned session_ttl_min;   /* serve: member session lifetime, minutes */
+	unsigned hash_threads;      /* serve: Argon2id threads */
+	unsigned max_connections;   /* serve: open connections at once */
+	unsigned connections_per_address; /* serve: from one address at once; 0 = no limit */
+	unsigned request_timeout_s; /* serve: seconds to deliver a whole request */
+	unsigned long long argon2_opslimit;
+	size_t argon2_memlimit_kib;
+	unsigned signups_per_hour;  /* serve: public sign-ups per client address per hour */
+	unsigned import_batch;      /* rows per import transaction */
+	char notify_mode[8];        /* notify: "files", "smtp" or "off" */
+	char notify_smtp_url[512];   /* notify: smtp://host:port or smtps://host:port */
+	char notify_from[256];       /* notify: the From address */
+	char notify_purpose[48];     /* notify: the purpose an address is read under */
+	unsigned notify_max_attempts;/* notify: attempts before a message is given up */
+	unsigned notify_interval_ms; /* notify: the server's delivery poll interval */
+	unsigned request_target_days;/* requests: the "without delay" target, in days */
+	unsigned request_hard_days;  /* requests: the outer limit (one month), in days */
+	unsigned complaint_due_days; /* complaints: days to answer and close */
+} cu_config;
+
+/* Fills the defaults. */
+void cu_config_defaults(cu_config *c);
+/*
+ * Reads path over the defaults.  A missing file is not an error (defaults
+ * stand).  CU_ERR_CONFIG with "FILE: key 'section.k': what" (or "FILE:LINE: syntax error").
+ * Production mode refuses an Argon2id cost below the documented minimum.
+ */
+CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c,
+					char *err, size_t errlen);
+/* Writes the commented default file (used by `custodian init`). */
+void cu_config_write_default(FILE *f);
+/* Writes the reference table (key, default, meaning) as text. */
+void cu_config_describe(FILE *f);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * src/util/text.h — checks of text that people type (private).
+ *
+ * One UTF-8 and control-character check shared by the areas that take free
+ * text (members' fields, diaries, requests, complaints, partners).
+ */
+#ifndef CU_TEXT_H
+#define CU_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Checks len bytes of s: valid UTF-8 (no overlongs, no surrogates, at most
+ * U+10FFFF) and no control characters (C0, DEL, C1), except the C0 ones
+ * listed in ctl_ok (e.g. "\n", "\n\r\t"; "" for none; NUL is never allowed).
+ * Returns NULL, "invalid_utf8" or "malformed".
+ */
+const char *cu_text_check(const char *s, size_t len, const char *ctl_ok);
+
+/*
+ * Free text from a person: 1..max bytes of clean UTF-8, not blank (only
+ * spaces, tabs, CRs and newlines); newline, CR and tab allowed in it when
+ * multiline.  Returns NULL, "required", "too_long" or a reason from
+ * cu_text_check.
+ */
+const char *cu_text_free_problem(const char *s, size_t max, bool multiline);
+
+/*
+ * A justification of an exceptional access: 20..2000 bytes of text,
+ * newlines allowed, no other C0 control character nor DEL.
+ */
+bool cu_text_justification_ok(const char *j);
+
+#endif
