@@ -1048,7 +1048,7 @@ static cu_result reload_run(cu_ctx *ctx, cu_job *job)
 {
 	struct reload *rl = job->arg;
 
-	return cu_versions_record(ctx, rl->p, rl->doc, rl->len);
+	return cu_ctx_policy_record(ctx, rl->p, rl->doc, rl->len);
 }
 
 static void reload_done(cu_job *job)

@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "audit/case_ref.h"
 #include "ctx/ctx.h"
 #include "policy/policy.h"
 #include "util/result.h"
@@ -56,24 +57,10 @@
 #include "store/partner.h"
 
 /*
- * A case reference: what a reader under a purpose that requires a case
- * (tos_review) cites, e.g. "TOS-2024-0012".  It is recorded in the audit
- * entry and shown to the member in their access log, so it must be
- * something a person can read and cite on one line.  Well-formed means:
- *   - 1..CU_CASE_REF_MAX bytes of valid UTF-8 (no overlongs, surrogates);
- *   - not blank: something besides spaces (ASCII, no-break, ideographic and
- *     the other Unicode space separators);
- *   - no control character (C0 including tab and newline, DEL, C1), no
- *     line or paragraph separator (U+2028, U+2029), no bidirectional
- *     control (U+202A..U+202E, U+2066..U+2069) and no zero-width or BOM
- *     character (U+200B..U+200F, U+FEFF), which would let an entry read
- *     as something it is not.
- * Returns NULL when well-formed, else why not: "required" (NULL or ""),
- * "blank", "too_long", "invalid_utf8" or "malformed".  This is the one
- * check; every place a case reference enters (the door, the HTTP routes,
- * the command line, the audit writer) calls it.
+ * Whether a case reference is well-formed: the door's name for
+ * cu_case_ref_problem (audit/case_ref.h, which says what well-formed means
+ * and what comes back).  The audit writer calls the same check below the door.
  */
-#define CU_CASE_REF_MAX 128
 const char *cu_access_case_problem(const char *case_ref);
 
 typedef struct cu_actor {

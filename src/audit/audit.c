@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "access/access.h"
+#include "audit/case_ref.h"
 #include "store/store.h"
 #include "store/partner.h"
 #include "vault/vault.h"
@@ -334,7 +334,7 @@ static void scrub(cu_audit_entry *e)
 		e->member = CU_AUDIT_MALFORMED;
 	if (e->purpose && *e->purpose && !purpose_form(e->purpose))
 		e->purpose = CU_AUDIT_MALFORMED;
-	if (e->case_ref && *e->case_ref && cu_access_case_problem(e->case_ref))
+	if (e->case_ref && *e->case_ref && cu_case_ref_problem(e->case_ref))
 		e->case_ref = CU_AUDIT_MALFORMED;
 }
 

@@ -28,33 +28,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/audit_rows.h"
 #include "util/result.h"
 
 typedef struct cu_store cu_store;
 typedef struct cu_audit cu_audit;
 
-#define CU_AUDIT_HASHBYTES 32
-
-/*
- * One entry.  Text members are borrowed (NULL reads as "").  `role` and
- * `decision` are short words: role names from policy.h; decision is
- * "allow", "partial", "deny" or "done" (for changes).
- */
-typedef struct cu_audit_entry {
-	uint64_t seq;            /* 1, 2, ...: assigned by cu_audit_append */
-	int64_t time_us;         /* microseconds since the epoch; 0 = now */
-	const char *actor;       /* "operator", a token name, a member id */
-	const char *role;        /* "staff" */
-	const char *action;      /* "read", "register", "update", "erase", "find", ... */
-	const char *member;      /* member id, or "" */
-	const char *purpose;     /* purpose id, or "" */
-	const char *fields;      /* comma-separated field names, or "" */
-	const char *decision;    /* "allow" | "partial" | "deny" | "done" */
-	const char *reason;      /* why; for partial reads the withheld fields and why */
-	const char *case_ref;    /* case reference, or "" */
-	unsigned char prev[CU_AUDIT_HASHBYTES];
-	unsigned char hash[CU_AUDIT_HASHBYTES];
-} cu_audit_entry;
+/* CU_AUDIT_HASHBYTES and cu_audit_entry, the row the store keeps: store/audit_rows.h. */
 
 /*
  * What an entry records in place of a value a client typed into an id
@@ -88,7 +68,7 @@ CU_WARN_UNUSED cu_result cu_audit_sync(cu_audit *a, cu_store *store);
  *   - a purpose that is neither "" nor of a policy id's form ([a-z][a-z0-9_]*,
  *     at most CU_POLICY_ID_MAX) nor "provision:" and a registry id
  *     ([a-z0-9_-], at most CU_PARTNER_ID_MAX);
- *   - a case reference that is neither "" nor well-formed (cu_access_case_problem).
+ *   - a case reference that is neither "" nor well-formed (cu_case_ref_problem, case_ref.h).
  * (Whether a purpose of that form is one the policy knows is the door's
  * check, access.h: the writer does not know the policy.)  The new head is pending until
  * cu_audit_commit() (after the store committed) or cu_audit_rollback().

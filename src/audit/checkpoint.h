@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "store/audit_rows.h"
 #include "util/result.h"
 #include "vault/vault.h"
 
@@ -55,13 +56,7 @@ typedef struct cu_store cu_store;
 /* A checkpoint file longer than this is not one Custodian wrote (it is refused). */
 #define CU_AUDIT_CHECKPOINT_FILE_MAX (1u << 20)
 
-typedef struct cu_audit_checkpoint {
-	uint64_t seq;                           /* entries in the chain; 0 = empty */
-	unsigned char head[CU_AUDIT_HASHBYTES]; /* hash of entry seq (zeros when empty) */
-	int64_t time_us;                        /* when it was signed */
-	uint32_t key_id;                        /* the master key whose signing key signed */
-	unsigned char sig[CU_VAULT_SIGBYTES];
-} cu_audit_checkpoint;
+/* cu_audit_checkpoint, the row the store keeps: store/audit_rows.h. */
 
 /*
  * Signs cp (seq, head and time_us given; time_us 0 = now) with v's current

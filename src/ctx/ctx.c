@@ -4,7 +4,7 @@
  */
 #include "ctx/ctx.h"
 #include "audit/checkpoint.h"
-#include "domain/versions.h"
+#include "store/consent.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -268,8 +268,8 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the audit head: %s", cu_strerror(rc));
 		goto fail;
 	}
-	/* The policy in force is a published version from now on (versions.h). */
-	rc = cu_versions_record(ctx, ctx->policy, policy_doc, policy_len);
+	/* The policy in force is a published version from now on (domain/versions.h). */
+	rc = cu_ctx_policy_record(ctx, ctx->policy, policy_doc, policy_len);
 	if (rc) {
 		if (rc == CU_ERR_CONFLICT)
 			snprintf(err, errlen,
@@ -288,6 +288,21 @@ fail:
 	free(policy_doc);
 	cu_ctx_close(ctx);
 	return rc;
+}
+
+cu_result cu_ctx_policy_record(cu_ctx *ctx, const cu_policy *p, const char *doc, size_t len)
+{
+	cu_result rc = cu_tx_begin(ctx);
+
+	if (rc)
+		return rc;
+	rc = cu_store_policy_put(ctx->store, p->version, p->digest, doc, len, "operator",
+				 cu_now_us());
+	if (rc) {
+		cu_tx_rollback(ctx);
+		return rc;
+	}
+	return cu_tx_commit(ctx);
 }
 
 void cu_ctx_audit_checkpoint_path(const cu_ctx *ctx, char *out, size_t outlen)

@@ -69,6 +69,17 @@ CU_WARN_UNUSED cu_result cu_ctx_open(const char *dir, cu_ctx **out,
 				     char *err, size_t errlen);
 /* NULL is a harmless no-op. */
 void cu_ctx_close(cu_ctx *ctx);
+/*
+ * Records `doc` (the text of p, the policy in force) as a published
+ * version, now, if its version is new: CU_OK if already recorded with the
+ * same content, CU_ERR_CONFLICT if recorded with other content (a changed
+ * policy needs a new version).  cu_ctx_open calls it, so editing
+ * policy.json and restarting publishes; the server calls it when SIGHUP
+ * reloads the policy.  Publishing by an officer (members notified) is
+ * cu_versions_publish (domain/versions.h).
+ */
+CU_WARN_UNUSED cu_result cu_ctx_policy_record(cu_ctx *ctx, const cu_policy *p, const char *doc,
+					      size_t len);
 /* The path of DIR's audit checkpoint file into out. */
 void cu_ctx_audit_checkpoint_path(const cu_ctx *ctx, char *out, size_t outlen);
 

@@ -78,21 +78,6 @@ cu_result cu_versions_get(cu_store *s, const char *version, const cu_policy **ou
 	return *out ? CU_OK : CU_ERR_NOMEM;
 }
 
-cu_result cu_versions_record(cu_ctx *ctx, const cu_policy *p, const char *doc, size_t len)
-{
-	cu_result rc = cu_tx_begin(ctx);
-
-	if (rc)
-		return rc;
-	rc = cu_store_policy_put(ctx->store, p->version, p->digest, doc, len, "operator",
-				 cu_now_us());
-	if (rc) {
-		cu_tx_rollback(ctx);
-		return rc;
-	}
-	return cu_tx_commit(ctx);
-}
-
 static int may_publish(const cu_actor *a)
 {
 	return a && (a->role == CU_ROLE_OFFICER || a->role == CU_ROLE_ADMIN ||

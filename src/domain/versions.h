@@ -21,15 +21,7 @@
 #include "ctx/ctx.h"
 #include "store/consent.h"
 
-/*
- * Records `doc` (the text of ctx->policy) as published now if its version
- * is new; CU_OK if already recorded with the same content, CU_ERR_CONFLICT
- * if recorded with other content (a changed policy needs a new version).
- * cu_ctx_open calls it, so editing policy.json and restarting (or SIGHUP)
- * publishes too.
- */
-CU_WARN_UNUSED cu_result cu_versions_record(cu_ctx *ctx, const cu_policy *p, const char *doc,
-					    size_t len);
+/* Recording the policy in force at open (or reload): cu_ctx_policy_record, ctx/ctx.h. */
 
 /*
  * Publishes a new version (the officer's act): validates doc, refuses a

@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vault/secret.h"
+
+/* Tokens, sessions and shares keep the hash cu_secret_hash makes. */
+_Static_assert(CU_STORE_HASHBYTES == CU_SECRET_HASHBYTES, "the store keeps the secret's hash whole");
+
 #ifdef CU_HAVE_POSTGRES
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen);
 #define PG_OPEN cu_store_pg_open

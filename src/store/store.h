@@ -24,9 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "audit/audit.h"
-#include "audit/checkpoint.h"
 #include "policy/policy.h"
+#include "store/audit_rows.h"
 #include "util/result.h"
 #include "vault/vault.h"
 
@@ -136,7 +135,7 @@ CU_WARN_UNUSED cu_result cu_store_audit_hash_at(cu_store *s, uint64_t seq,
 						bool *found);
 
 /*
- * Signed checkpoints of the audit head (audit_checkpoint.h), a table of
+ * Signed checkpoints of the audit head (audit/checkpoint.h), a table of
  * their own: insert writes cp as given (inside a transaction); last reads
  * the one with the highest seq (*found false when none); scan calls fn for
  * each in the order written (fn returns non-zero to stop; no nesting, as

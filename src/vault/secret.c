@@ -40,7 +40,7 @@ bool cu_secret_well_formed(const char *s)
 }
 
 void cu_secret_hash(const char *kind, const char *text, size_t len,
-                    unsigned char out[CU_STORE_HASHBYTES])
+                    unsigned char out[CU_SECRET_HASHBYTES])
 {
 	crypto_generichash_state st;
 
@@ -49,9 +49,9 @@ void cu_secret_hash(const char *kind, const char *text, size_t len,
 	 * so one random string never hashes alike in two roles.  No key and
 	 * no salt: the input is 256 random bits (see tokens.h).
 	 */
-	crypto_generichash_init(&st, NULL, 0, CU_STORE_HASHBYTES);
+	crypto_generichash_init(&st, NULL, 0, CU_SECRET_HASHBYTES);
 	crypto_generichash_update(&st, (const unsigned char *)kind, strlen(kind) + 1);
 	crypto_generichash_update(&st, (const unsigned char *)text, len);
-	crypto_generichash_final(&st, out, CU_STORE_HASHBYTES);
+	crypto_generichash_final(&st, out, CU_SECRET_HASHBYTES);
 	sodium_memzero(&st, sizeof(st));
 }

@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "store/store.h"
-
 #define CU_SECRET_BYTES  32
 #define CU_SECRET_B64LEN 43
+/* BLAKE2b-256: the hash the store keeps (CU_STORE_HASHBYTES, checked equal in store.c). */
+#define CU_SECRET_HASHBYTES 32
 
 /* Fills out with a new secret: 43 characters and a NUL. */
 void cu_secret_new(char out[CU_SECRET_B64LEN + 1]);
@@ -28,6 +28,6 @@ bool cu_secret_well_formed(const char *s);
 
 /* BLAKE2b-256 of len bytes of text, domain-separated by `kind`. */
 void cu_secret_hash(const char *kind, const char *text, size_t len,
-                    unsigned char out[CU_STORE_HASHBYTES]);
+                    unsigned char out[CU_SECRET_HASHBYTES]);
 
 #endif

@@ -470,7 +470,7 @@ static cu_policy *policy_in_force(struct fx *f, const char *version, bool diarie
 	if (cu_policy_load_buffer("test policy", text, strlen(text), &p, err, sizeof(err)))
 		fail_msg("%s", err);
 	if (record)
-		assert_int_equal(cu_versions_record(f->ctx, p, text, strlen(text)), CU_OK);
+		assert_int_equal(cu_ctx_policy_record(f->ctx, p, text, strlen(text)), CU_OK);
 	free(text);
 	cu_policy_free(f->ctx->policy);
 	f->ctx->policy = p;
