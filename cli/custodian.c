@@ -24,7 +24,8 @@
 #include "domain/import.h"
 #include "domain/members.h"
 #include "domain/notify.h"
-#include "domain/partners.h"
+#include "domain/subcontractors.h"
+#include "domain/third_parties.h"
 #include "policy/policy.h"
 #include "domain/versions.h"
 #include "domain/consent.h"
@@ -601,7 +602,7 @@ static int64_t parse_date_us(const char *s)
 {
 	int64_t us;
 
-	return cu_partner_date_parse(s, &us) ? -1 : us;
+	return cu_date_parse(s, &us) ? -1 : us;
 }
 
 /* "2026-04-01T09:30:00Z", or "never" for 0. */
@@ -1159,7 +1160,7 @@ static int cmd_token(int argc, char **argv)
 	return dispatch("token", token_commands, argc, argv);
 }
 
-/* ---- third parties, subcontractors, provisions (partners.h) ------------ */
+/* ---- third parties, subcontractors, provisions (third_parties.h, subcontractors.h) */
 
 #define LIST_MAX 64
 
@@ -1303,7 +1304,7 @@ static int subcontractor_add(int argc, char **argv)
 	    "--purposes P1,P2 --measure TEXT [--measure TEXT ...] --start YYYY-MM-DD "
 	    "--end YYYY-MM-DD";
 	const char *fields_arg = NULL, *purposes_arg = NULL, *fields[LIST_MAX],
-		   *purposes[LIST_MAX], *measures[CU_PARTNER_MEASURES_N];
+		   *purposes[LIST_MAX], *measures[CU_SUBCONTRACTOR_MEASURES_N];
 	cu_subcontractor_input in = {0};
 	char *fbuf = NULL, *pbuf = NULL;
 	int nf = 0, np = 0, status = 0;
@@ -1323,7 +1324,7 @@ static int subcontractor_add(int argc, char **argv)
 		else if (i + 1 < argc && !strcmp(argv[i], "--purposes"))
 			purposes_arg = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--measure") &&
-			 in.nmeasures < CU_PARTNER_MEASURES_N)
+			 in.nmeasures < CU_SUBCONTRACTOR_MEASURES_N)
 			measures[in.nmeasures++] = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--start"))
 			in.start = argv[++i];
@@ -1384,8 +1385,8 @@ static int print_subcontractor(void *ud, const cu_subcontractor_row *row)
 	const int64_t *now = ud;
 	char start[11], end[11];
 
-	cu_partner_date_format(row->start_us, start);
-	cu_partner_date_format(row->end_us - CU_DAY_US, end);
+	cu_date_format(row->start_us, start);
+	cu_date_format(row->end_us - CU_DAY_US, end);
 	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row->id, row->name, start, end,
 	       cu_subcontract_in_force(row, *now) ? "in force" : "not in force",
 	       row->purposes_text, row->fields_text);
@@ -1437,7 +1438,7 @@ static int provisions_purge(int argc, char **argv)
 		die_line("expected --before YYYY-MM-DD (%s)", usage_line);
 		return EXIT_USAGE;
 	}
-	if (cu_partner_date_parse(before_arg, &before)) {
+	if (cu_date_parse(before_arg, &before)) {
 		die_line("malformed --before '%s': expected YYYY-MM-DD", before_arg);
 		return EXIT_USAGE;
 	}

@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "domain/consent.h"
-#include "domain/partners.h"
+#include "domain/third_parties.h"
+#include "domain/subcontractors.h"
+#include "domain/shares.h"
 
 #include "json_out.h"
 
@@ -115,7 +117,7 @@ static json_t *day(int64_t us)
 {
 	char d[11];
 
-	cu_partner_date_format(us, d);
+	cu_date_format(us, d);
 	return json_string(d);
 }
 
@@ -724,7 +726,7 @@ static json_t *review_json(const cu_review_row *rv)
 struct sub_state {
 	json_t *body;
 	cu_subcontractor_input in;
-	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[64], *measures[CU_PARTNER_MEASURES_N];
+	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[64], *measures[CU_SUBCONTRACTOR_MEASURES_N];
 	cu_subcontractor_row row;
 	cu_errors errs;
 };
@@ -776,7 +778,7 @@ static enum MHD_Result h_sub_create(cu_request *r)
 	if (bad || !only_keys(st->body, keys) ||
 	    string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields) ||
 	    string_list(st->body, "purposes", st->purposes, 64, &st->in.npurposes) ||
-	    string_list(st->body, "measures", st->measures, CU_PARTNER_MEASURES_N,
+	    string_list(st->body, "measures", st->measures, CU_SUBCONTRACTOR_MEASURES_N,
 			&st->in.nmeasures))
 		return cu_http_reply_code(r, 400, "invalid_argument",
 					  "expected {\"id\", \"name\", \"contact\", \"start\", "

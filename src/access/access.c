@@ -11,9 +11,10 @@
 #include "vault/record.h"
 #include "util/text.h"
 #include "audit/audit.h"
-#include "domain/consent.h"
-#include "domain/partners.h"
-#include "domain/versions.h"
+#include "access/consent_state.h"
+#include "access/contract.h"
+#include "access/name_list.h"
+#include "access/policy_version.h"
 
 void cu_record_init(cu_record *r)
 {
@@ -197,7 +198,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 			return;
 		}
 		if (a->role == CU_ROLE_SUBCONTRACTOR &&
-		    !cu_partner_list_has(contract.purposes_text, pp->id)) {
+		    !cu_name_list_has(contract.purposes_text, pp->id)) {
 			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "purpose outside the subcontract");
 			return;
 		}
@@ -237,7 +238,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 	/* Rule 3a's fields: a subcontractor sees only what its contract names. */
 	scope = all;
 	if (a->role == CU_ROLE_SUBCONTRACTOR)
-		scope = cu_partner_fieldset(p, contract.fields_text);
+		scope = cu_name_list_fieldset(p, contract.fields_text);
 	d->allowed = d->wanted & grant & scope;
 	d->withheld = d->wanted & ~(grant & scope);
 	for (int i = 0; i < CU_POLICY_FIELDS_MAX; i++) {

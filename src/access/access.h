@@ -12,7 +12,7 @@
  *   1. the member reading their own record (role member, actor_member ==
  *      member) may read every field under the purpose "self";
  *   1a. a subcontractor acts only under a contract in force (its token's,
- *      partners.h): none, or outside [start, end] -> CU_ERR_FORBIDDEN
+ *      subcontractors.h): none, or outside [start, end] -> CU_ERR_FORBIDDEN
  *   2. the purpose must exist            -> CU_ERR_PURPOSE_UNKNOWN
  *   3. the role must be granted it       -> CU_ERR_PURPOSE_NOT_ALLOWED
  *      (the operator role is granted every purpose, and audited as such)
@@ -247,7 +247,42 @@ CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
  * actor, role, member, purpose and case, fields "diaries", the decision and
  * its reason — never an entry's content.
  */
-typedef struct cu_diary_list cu_diary_list;  /* diaries.h */
+
+/* Pages of opened entries (the diaries themselves: domain/diaries.h). */
+#define CU_DIARY_PAGE_DEFAULT 20          /* entries per page */
+#define CU_DIARY_PAGE_MAX 100
+
+/* One opened entry.  title and body are NUL-terminated plaintext, wiped by cu_diary_list_wipe. */
+typedef struct cu_diary_entry {
+	char id[CU_ID_LEN + 1];
+	char *title;
+	size_t title_len;
+	char *body;
+	size_t body_len;
+	int64_t created_us, updated_us;
+	/*
+	 * Its sealed title or body did not open (the stored bytes are damaged):
+	 * title and body are NULL, the rest of the page is opened as usual.
+	 * One damaged entry never hides the others (an export reports it).
+	 */
+	bool unreadable;
+} cu_diary_entry;
+
+/*
+ * A page of opened entries, newest first.  Caller-allocated: init before
+ * use, wipe when done.  `more` says that older entries follow the last one
+ * (ask again with before = v[n - 1].id).
+ */
+typedef struct cu_diary_list {
+	size_t n;
+	bool more;
+	cu_diary_entry v[CU_DIARY_PAGE_MAX];
+} cu_diary_list;
+
+void cu_diary_list_init(cu_diary_list *l);
+/* Wipes and frees every title and body.  Safe on an initialised, empty list. */
+void cu_diary_list_wipe(cu_diary_list *l);
+
 
 typedef struct cu_diary_request {
 	const cu_actor *actor;
@@ -295,7 +330,7 @@ CU_WARN_UNUSED cu_result cu_access_diaries_open(const cu_vault *v, cu_store *rea
 /* ---- provisions to third parties ----------------------------------------
  *
  * A provision hands fields of a member's record to a registered third
- * party (partners.h): the plaintext it opens is what is handed over.  It
+ * party (third_parties.h): the plaintext it opens is what is handed over.  It
  * goes through the door with rules of its own, in order (the first that
  * fails denies the whole provision; src/access/provision.c):
  *   1. the actor is an officer, a service or the operator -> CU_ERR_FORBIDDEN

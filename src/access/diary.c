@@ -11,11 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/consent.h"
-#include "domain/diaries.h"
-#include "domain/partners.h"
+#include "access/consent_state.h"
+#include "access/contract.h"
+#include "access/name_list.h"
 #include "store/diary.h"
-#include "domain/versions.h"
+#include "access/policy_version.h"
+
+/* ---- lists ----------------------------------------------------------------- */
+
+void cu_diary_list_init(cu_diary_list *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+static void wipe_text(char *p, size_t len)
+{
+	if (p) {
+		sodium_memzero(p, len);
+		free(p);
+	}
+}
+
+void cu_diary_list_wipe(cu_diary_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n && i < CU_DIARY_PAGE_MAX; i++) {
+		wipe_text(l->v[i].title, l->v[i].title_len);
+		wipe_text(l->v[i].body, l->v[i].body_len);
+	}
+	memset(l, 0, sizeof(*l));
+}
 
 static void deny(cu_diary_decision *d, cu_result rc, const char *why)
 {
@@ -128,7 +154,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_diary_request *
 			return;
 		}
 		if (a->role == CU_ROLE_SUBCONTRACTOR &&
-		    !cu_partner_list_has(contract.purposes_text, pp->id)) {
+		    !cu_name_list_has(contract.purposes_text, pp->id)) {
 			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "purpose outside the subcontract");
 			return;
 		}

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "audit/audit.h"
-#include "domain/consent.h"
-#include "domain/partners.h"
+#include "access/consent_state.h"
+#include "access/name_list.h"
 #include "util/text.h"
 
 static void deny(cu_access_decision *d, cu_result rc, const char *why)
@@ -72,7 +72,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_provision_reque
 		deny(d, rc, rc == CU_ERR_NOT_FOUND ? "no such third party" : "store failed");
 		return;
 	}
-	registered = cu_partner_fieldset(p, tp.fields_text);
+	registered = cu_name_list_fieldset(p, tp.fields_text);
 	if (!d->wanted || (d->wanted & ~registered)) {
 		deny(d, CU_ERR_PURPOSE_NOT_ALLOWED,
 		     d->wanted ? "outside the third party's registered fields" : "no field named");

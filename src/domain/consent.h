@@ -30,18 +30,11 @@
 #include <stdbool.h>
 
 #include "access/access.h"
+#include "access/consent_state.h"
 #include "ctx/ctx.h"
 #include "store/consent.h"
 
-typedef enum cu_consent_kind {
-	CU_CONSENT_PURPOSE = 0,
-	CU_CONSENT_THIRD_PARTY = 1,
-	CU_CONSENT_COOKIE = 2,
-} cu_consent_kind;
-
-/* "purpose", "third_party", "cookie". */
-const char *cu_consent_kind_name(cu_consent_kind kind);
-CU_WARN_UNUSED cu_result cu_consent_kind_parse(const char *name, cu_consent_kind *out);
+/* cu_consent_kind, its names and cu_consent_granted (the state the door reads): access/consent_state.h. */
 
 /*
  * Records a choice for `member`: by the member themself, or by the operator
@@ -55,11 +48,6 @@ CU_WARN_UNUSED cu_result cu_consent_kind_parse(const char *name, cu_consent_kind
 CU_WARN_UNUSED cu_result cu_consent_set(cu_ctx *ctx, const cu_actor *actor, const char *member,
 					cu_consent_kind kind, const char *target, bool granted,
 					cu_consent_row *out, cu_errors *errs);
-
-/* Whether member's choice in force grants target (required cookie categories always do). */
-CU_WARN_UNUSED cu_result cu_consent_granted(cu_store *s, const cu_policy *p, const char *member,
-					    cu_consent_kind kind, const char *target,
-					    bool *granted);
 
 /*
  * The member accepts the version in force (ctx->policy): from then on

@@ -16,32 +16,6 @@
 #include "store/diary.h"
 #include "util/text.h"
 
-/* ---- lists ----------------------------------------------------------------- */
-
-void cu_diary_list_init(cu_diary_list *l)
-{
-	memset(l, 0, sizeof(*l));
-}
-
-static void wipe_text(char *p, size_t len)
-{
-	if (p) {
-		sodium_memzero(p, len);
-		free(p);
-	}
-}
-
-void cu_diary_list_wipe(cu_diary_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n && i < CU_DIARY_PAGE_MAX; i++) {
-		wipe_text(l->v[i].title, l->v[i].title_len);
-		wipe_text(l->v[i].body, l->v[i].body_len);
-	}
-	memset(l, 0, sizeof(*l));
-}
-
 /* ---- validation ------------------------------------------------------------ */
 
 const char *cu_diary_text_problem(const char *s, size_t len, bool multiline)

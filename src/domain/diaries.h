@@ -45,39 +45,7 @@
 
 #define CU_DIARY_TITLE_MAX 200            /* bytes of UTF-8 */
 #define CU_DIARY_BODY_MAX (60u * 1024)    /* bytes; a request body (64 KiB) holds one */
-#define CU_DIARY_PAGE_DEFAULT 20          /* entries per page */
-#define CU_DIARY_PAGE_MAX 100
-
-/* One opened entry.  title and body are NUL-terminated plaintext, wiped by cu_diary_list_wipe. */
-typedef struct cu_diary_entry {
-	char id[CU_ID_LEN + 1];
-	char *title;
-	size_t title_len;
-	char *body;
-	size_t body_len;
-	int64_t created_us, updated_us;
-	/*
-	 * Its sealed title or body did not open (the stored bytes are damaged):
-	 * title and body are NULL, the rest of the page is opened as usual.
-	 * One damaged entry never hides the others (an export reports it).
-	 */
-	bool unreadable;
-} cu_diary_entry;
-
-/*
- * A page of opened entries, newest first.  Caller-allocated: init before
- * use, wipe when done.  `more` says that older entries follow the last one
- * (ask again with before = v[n - 1].id).
- */
-struct cu_diary_list {
-	size_t n;
-	bool more;
-	cu_diary_entry v[CU_DIARY_PAGE_MAX];
-};
-
-void cu_diary_list_init(cu_diary_list *l);
-/* Wipes and frees every title and body.  Safe on an initialised, empty list. */
-void cu_diary_list_wipe(cu_diary_list *l);
+/* The page sizes, cu_diary_entry and cu_diary_list (what the door opens into): access/access.h. */
 
 /*
  * Whether s (len bytes) is valid UTF-8 (no overlongs, no surrogates, at

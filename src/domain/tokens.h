@@ -101,7 +101,7 @@ CU_WARN_UNUSED cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_
 
 /*
  * As cu_token_create, for a subcontractor: the token is bound to contract
- * `contract` (a subcontractor's id, partners.h) in the same transaction,
+ * `contract` (a subcontractor's id, subcontractors.h) in the same transaction,
  * and the access door keeps it inside that contract.  role must be
  * CU_ROLE_SUBCONTRACTOR (else CU_ERR_INVALID_ARGUMENT); CU_ERR_NOT_FOUND if
  * no subcontractor has that id.  A subcontractor token made without a

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "access/access.h"
+#include "access/policy_version.h"
 #include "ctx/ctx.h"
 #include "store/consent.h"
 
@@ -36,23 +37,7 @@ CU_WARN_UNUSED cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor,
 					     size_t len, cu_policy **out, char *err,
 					     size_t errlen);
 
-/*
- * A published version, parsed.  Cached for the life of the process
- * (versions never change), shared between threads; do not free it.
- * CU_ERR_NOT_FOUND if never published.
- */
-CU_WARN_UNUSED cu_result cu_versions_get(cu_store *s, const char *version,
-					 const cu_policy **out);
-
-/*
- * The version a member accepted: their explicit acceptance, else the one in
- * force when they registered, else (registered before any version was
- * recorded) the earliest version published.  CU_ERR_NOT_FOUND only if no
- * version was ever published.
- */
-CU_WARN_UNUSED cu_result cu_versions_accepted(cu_store *s, const char *member,
-					      int64_t registered_us,
-					      char version[CU_VERSION_MAX + 1]);
+/* Reading versions back (cu_versions_get, cu_versions_accepted): access/policy_version.h. */
 
 /*
  * What changed from `from` to `to`, side by side, for members: purposes

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "domain/members.h"
-#include "domain/partners.h"
+#include "domain/subcontractors.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

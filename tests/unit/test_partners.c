@@ -21,7 +21,9 @@
 
 #include "domain/consent.h"
 #include "domain/members.h"
-#include "domain/partners.h"
+#include "domain/shares.h"
+#include "domain/subcontractors.h"
+#include "domain/third_parties.h"
 #include "domain/tokens.h"
 #include "support.h"
 
@@ -389,8 +391,8 @@ static void test_subcontract_scope(void **state)
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
 	/* Expired yesterday, or not begun: "contract not in force", audited. */
-	cu_partner_date_format(cu_now_us() - 3 * CU_DAY_US, past);
-	cu_partner_date_format(cu_now_us() + 3 * CU_DAY_US, future);
+	cu_date_format(cu_now_us() - 3 * CU_DAY_US, past);
+	cu_date_format(cu_now_us() + 3 * CU_DAY_US, future);
 	add_contract(ctx, "expired", "2020-01-01", past);
 	add_contract(ctx, "later", future, "2999-12-31");
 	assert_int_equal(sub_read(ctx, "expired", "support", f->id, &d), CU_ERR_FORBIDDEN);
@@ -455,9 +457,9 @@ static void test_overdue_reviews(void **state)
 
 	add_contract(ctx, "callcentre", "2020-01-01", "2999-12-31");
 	cu_errors_init(&errs);
-	cu_partner_date_format(cu_now_us() - 10 * CU_DAY_US, d1);
-	cu_partner_date_format(cu_now_us() + 10 * CU_DAY_US, d2);
-	cu_partner_date_format(cu_now_us(), d3);
+	cu_date_format(cu_now_us() - 10 * CU_DAY_US, d1);
+	cu_date_format(cu_now_us() + 10 * CU_DAY_US, d2);
+	cu_date_format(cu_now_us(), d3);
 	assert_int_equal(cu_subcontractor_review_add(ctx, &officer, "callcentre", d1, NULL, false,
 						     &late, &errs),
 			 CU_OK);

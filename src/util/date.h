@@ -1,0 +1,20 @@
+/*
+ * src/util/date.h — calendar days written YYYY-MM-DD, in UTC: the terms of
+ * contracts, the due days of reviews, cut-offs given on the command line.
+ */
+#ifndef CU_DATE_H
+#define CU_DATE_H
+
+#include <stdint.h>
+
+#include "util/result.h"
+
+#define CU_DATE_LEN 10                         /* "YYYY-MM-DD" */
+#define CU_DAY_US   ((int64_t)24 * 3600 * 1000000)
+
+/* YYYY-MM-DD (a real date, 1970..9999) to 00:00 UTC of that day; CU_ERR_INVALID_ARGUMENT else. */
+CU_WARN_UNUSED cu_result cu_date_parse(const char *s, int64_t *out_us);
+/* The UTC date of us as YYYY-MM-DD ("0000-00-00" if it cannot be told). */
+void cu_date_format(int64_t us, char out[CU_DATE_LEN + 1]);
+
+#endif
