@@ -164,7 +164,7 @@ struct cu_request {
 	cu_token_info token;
 	cu_session_info session;
 	char member[CU_ID_LEN + 1];
-	char contract[CU_PARTNER_ID_MAX + 1]; /* a subcontractor token's contract, or "" */
+	char contract[CU_REGISTRY_ID_MAX + 1]; /* a subcontractor token's contract, or "" */
 
 	/* a handler that waits keeps its state here; phase counts its steps */
 	int phase;

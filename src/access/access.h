@@ -54,7 +54,8 @@
 #include "policy/policy.h"
 #include "util/result.h"
 #include "store/consent.h"
-#include "store/partner.h"
+#include "store/subcontractor.h"
+#include "store/third_party.h"
 
 /*
  * Whether a case reference is well-formed: the door's name for
@@ -69,7 +70,7 @@ typedef struct cu_actor {
 	const char *member;        /* for CU_ROLE_MEMBER: the member they are */
 	/*
 	 * For CU_ROLE_SUBCONTRACTOR: the id of the contract its token is bound
-	 * to (store_partner.h), NULL for every other role.  A subcontractor
+	 * to (store/subcontractor.h), NULL for every other role.  A subcontractor
 	 * without one reads nothing.
 	 */
 	const char *contract;
@@ -346,7 +347,7 @@ CU_WARN_UNUSED cu_result cu_access_diaries_open(const cu_vault *v, cu_store *rea
  *      in force (consent.h, kind "third_party")       -> CU_ERR_CONSENT_REQUIRED
  * Every decision is audited: action "provide", purpose
  * "provision:<third party>", the fields, the decision and its basis.  An
- * allowed one is recorded (store_partner.h) in the same transaction as its
+ * allowed one is recorded (store/third_party.h) in the same transaction as its
  * audit entry; a refused one records nothing.  An exception opens a review
  * that an officer must close, as for reads.
  */

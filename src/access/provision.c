@@ -36,7 +36,7 @@ static bool id_form(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	return n > 0 && n <= CU_PARTNER_ID_MAX &&
+	return n > 0 && n <= CU_REGISTRY_ID_MAX &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
@@ -130,7 +130,7 @@ static cu_result check_request(const cu_provision_request *req)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (req->member && strlen(req->member) > 64)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (req->third_party && strlen(req->third_party) > CU_PARTNER_ID_MAX)
+	if (req->third_party && strlen(req->third_party) > CU_REGISTRY_ID_MAX)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (req->exception && strlen(req->exception) > CU_POLICY_ID_MAX)
 		return CU_ERR_INVALID_ARGUMENT;

@@ -20,7 +20,7 @@
 
 #include "audit/case_ref.h"
 #include "store/store.h"
-#include "store/partner.h"
+#include "store/registry.h"
 #include "vault/vault.h"
 #include "store/backend.h"
 
@@ -309,12 +309,12 @@ void cu_audit_free(cu_audit *a)
 
 #define PROVISION_PREFIX "provision:"
 
-/* A registry id (store_partner.h): [a-z0-9_-], 1..CU_PARTNER_ID_MAX. */
+/* A registry id (store/registry.h): [a-z0-9_-], 1..CU_REGISTRY_ID_MAX. */
 static bool registry_id_form(const char *s)
 {
-	size_t n = strnlen(s, CU_PARTNER_ID_MAX + 1);
+	size_t n = strnlen(s, CU_REGISTRY_ID_MAX + 1);
 
-	return n > 0 && n <= CU_PARTNER_ID_MAX &&
+	return n > 0 && n <= CU_REGISTRY_ID_MAX &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 

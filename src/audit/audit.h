@@ -67,7 +67,7 @@ CU_WARN_UNUSED cu_result cu_audit_sync(cu_audit *a, cu_store *store);
  *   - a member that is neither "" nor a well-formed id (cu_vault_id_well_formed);
  *   - a purpose that is neither "" nor of a policy id's form ([a-z][a-z0-9_]*,
  *     at most CU_POLICY_ID_MAX) nor "provision:" and a registry id
- *     ([a-z0-9_-], at most CU_PARTNER_ID_MAX);
+ *     ([a-z0-9_-], at most CU_REGISTRY_ID_MAX);
  *   - a case reference that is neither "" nor well-formed (cu_case_ref_problem, case_ref.h).
  * (Whether a purpose of that form is one the policy knows is the door's
  * check, access.h: the writer does not know the policy.)  The new head is pending until

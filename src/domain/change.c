@@ -3,8 +3,6 @@
  */
 #include "domain/change.h"
 
-#include <string.h>
-
 cu_result cu_change_write(cu_ctx *ctx, const struct cu_change *c)
 {
 	cu_audit_entry e = {0};
@@ -28,10 +26,4 @@ cu_result cu_change_write(cu_ctx *ctx, const struct cu_change *c)
 		return rc;
 	}
 	return cu_tx_commit(ctx);
-}
-
-bool cu_change_member_is_actor(const cu_actor *a)
-{
-	return a && a->role == CU_ROLE_MEMBER && a->member && *a->member &&
-	       strlen(a->member) <= CU_ID_LEN;
 }

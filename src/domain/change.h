@@ -6,8 +6,6 @@
 #ifndef CUSTODIAN_CHANGE_H
 #define CUSTODIAN_CHANGE_H
 
-#include <stdbool.h>
-
 #include "access/access.h"
 #include "ctx/ctx.h"
 
@@ -24,8 +22,5 @@ struct cu_change {
  * appends the entry; commits both or rolls both back.
  */
 CU_WARN_UNUSED cu_result cu_change_write(cu_ctx *ctx, const struct cu_change *c);
-
-/* Whether the actor is a member acting for themself (role member, a member id). */
-bool cu_change_member_is_actor(const cu_actor *a);
 
 #endif

@@ -19,7 +19,7 @@
 #include "domain/requests.h"
 #include "store/consent.h"
 #include "store/notify.h"
-#include "store/partner.h"
+#include "store/third_party.h"
 #include "store/request.h"
 #include "domain/versions.h"
 #include "util/json_wipe.h"
@@ -221,9 +221,9 @@ static int add_access(void *ud, const cu_audit_entry *e)
 	return 0;
 }
 
-/* ---- partner area: provisions and shares ----------------------------------
+/* ---- third-party area: provisions and shares ------------------------------
  *
- * The third parties' area (store_partner.h) keeps what was provided to whom
+ * The third parties' area (store/third_party.h) keeps what was provided to whom
  * and the member's own shares.  Both are disclosed; both are metadata (field
  * names, never values).
  */
@@ -253,7 +253,7 @@ static int add_share(void *ud, const cu_share_row *row)
 	return 0;
 }
 
-static cu_result add_partner_records(cu_store *s, const char *member, json_t *doc)
+static cu_result add_third_party_records(cu_store *s, const char *member, json_t *doc)
 {
 	struct part prov = {json_array(), member, CU_OK}, shares = {json_array(), member, CU_OK};
 	cu_result rc;
@@ -488,7 +488,7 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 		rc = cu_store_consent_list(reader, plan->member, add_consent, &pt);
 	}
 	if (!rc)
-		rc = add_partner_records(reader, plan->member, o);
+		rc = add_third_party_records(reader, plan->member, o);
 	if (!rc)
 		rc = add_diaries(v, reader, plan, diaries, errors);
 	if (!rc)

@@ -18,7 +18,7 @@
  *                   registered; time: the registration); null only when no
  *                   policy version was ever recorded
  *   consents        every choice (kind, target, granted, policy version, time)
- *   provisions      every provision of their data to a third party (partner
+ *   provisions      every provision of their data to a third party (third-party
  *                   area: who, which field names, on what basis, when)
  *   shares          the links the member made to share their own fields
  *   diaries         every entry, opened through the door's diary section as

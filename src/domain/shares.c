@@ -14,6 +14,13 @@
 
 /* ---- a member's own shares ---------------------------------------------- */
 
+/* A member acting for themself: role member, with a member id. */
+static bool is_member(const cu_actor *a)
+{
+	return a && a->role == CU_ROLE_MEMBER && a->member && *a->member &&
+	       strlen(a->member) <= CU_ID_LEN;
+}
+
 static cu_result write_share(cu_store *s, const void *arg)
 {
 	return cu_store_share_insert(s, arg);
@@ -33,7 +40,7 @@ cu_result cu_share_create(cu_ctx *ctx, const cu_actor *actor, cu_fieldset fields
 		token[0] = '\0';
 	if (!ctx || !token)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!cu_change_member_is_actor(actor))
+	if (!is_member(actor))
 		return CU_ERR_FORBIDDEN;
 	all = cu_policy_all_fields(ctx->policy);
 	if (!fields || (fields & ~all)) {
@@ -93,7 +100,7 @@ cu_result cu_share_revoke(cu_ctx *ctx, const cu_actor *actor, const char *id)
 
 	if (!ctx || !id)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!cu_change_member_is_actor(actor))
+	if (!is_member(actor))
 		return CU_ERR_FORBIDDEN;
 	if (!*id || strlen(id) > CU_ID_LEN)
 		return CU_ERR_NOT_FOUND;

@@ -23,7 +23,7 @@
 
 #include "access/access.h"
 #include "ctx/ctx.h"
-#include "store/partner.h"
+#include "store/third_party.h"
 
 #define CU_SHARE_TOKEN_LEN  43    /* 256 random bits, base64url */
 #define CU_SHARE_TTL_MAX_US ((int64_t)7 * 24 * 3600 * 1000000)

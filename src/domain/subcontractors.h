@@ -26,7 +26,7 @@
 #include "access/access.h"
 #include "access/contract.h"
 #include "ctx/ctx.h"
-#include "store/partner.h"
+#include "store/subcontractor.h"
 #include "util/date.h"
 
 #define CU_SUBCONTRACTOR_MEASURE_MAX 500 /* bytes of one safety measure (one line) */

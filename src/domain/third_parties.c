@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "domain/change.h"
-#include "domain/registry.h"
+#include "domain/registry_check.h"
 #include "util/date.h"
 
 /* ---- third parties ------------------------------------------------------ */
@@ -38,9 +38,9 @@ cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *actor,
 		cu_errors_add(errs, "id", in->id && *in->id ? "malformed" : "required");
 		bad = true;
 	}
-	cu_registry_check_text(errs, "name", in->name, CU_PARTNER_NAME_MAX, false, &bad);
-	cu_registry_check_text(errs, "contact", in->contact, CU_PARTNER_CONTACT_MAX, true, &bad);
-	cu_registry_check_text(errs, "purpose", in->purpose, CU_PARTNER_TEXT_MAX, true, &bad);
+	cu_registry_check_text(errs, "name", in->name, CU_REGISTRY_NAME_MAX, false, &bad);
+	cu_registry_check_text(errs, "contact", in->contact, CU_REGISTRY_CONTACT_MAX, true, &bad);
+	cu_registry_check_text(errs, "purpose", in->purpose, CU_REGISTRY_TEXT_MAX, true, &bad);
 	why = cu_registry_join_names(in->fields, in->nfields, cu_registry_field_ok, ctx->policy, "unknown_field",
 			 row.fields_text, sizeof(row.fields_text));
 	if (why) {

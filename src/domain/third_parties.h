@@ -27,7 +27,7 @@
 
 #include "access/access.h"
 #include "ctx/ctx.h"
-#include "store/partner.h"
+#include "store/third_party.h"
 
 /* ---- third parties ------------------------------------------------------ */
 

@@ -310,7 +310,7 @@ cu_result cu_token_authenticate(cu_store *store, const char *secret, int64_t now
 	return CU_OK;
 }
 
-cu_result cu_token_contract(cu_store *store, const char *id, char contract[CU_PARTNER_ID_MAX + 1])
+cu_result cu_token_contract(cu_store *store, const char *id, char contract[CU_REGISTRY_ID_MAX + 1])
 {
 	if (!contract)
 		return CU_ERR_INVALID_ARGUMENT;

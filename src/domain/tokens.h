@@ -37,7 +37,7 @@
 #include "policy/policy.h"
 #include "util/result.h"
 #include "store/store.h"
-#include "store/partner.h"
+#include "store/subcontractor.h"
 
 #define CU_TOKEN_PREFIX     "cu_"
 #define CU_TOKEN_SECRET_LEN 46 /* "cu_" + 43 base64url characters */
@@ -119,7 +119,7 @@ CU_WARN_UNUSED cu_result cu_token_create_bound(cu_ctx *ctx, const cu_actor *acto
  * Reads only.
  */
 CU_WARN_UNUSED cu_result cu_token_contract(cu_store *store, const char *id,
-                                           char contract[CU_PARTNER_ID_MAX + 1]);
+                                           char contract[CU_REGISTRY_ID_MAX + 1]);
 
 /*
  * Who presents `secret` at now_us.  CU_OK with *out filled for an active

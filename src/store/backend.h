@@ -101,7 +101,8 @@ typedef struct cu_store_ops {
 	const struct cu_store_consent_ops *consent;
 	const struct cu_store_notify_ops *notify;
 	const struct cu_store_diary_ops *diary;
-	const struct cu_store_partner_ops *partner;
+	const struct cu_store_third_party_ops *third_party;
+	const struct cu_store_subcontractor_ops *subcontractor;
 	const struct cu_store_request_ops *request;
 } cu_store_ops;
 
@@ -192,5 +193,11 @@ void cu_store_snapshot_end(cu_store *s);
  * CU_STORE_LATER_VAL_MAX (else CU_ERR_TOO_LARGE).
  */
 CU_WARN_UNUSED cu_result cu_store_meta_set_at_commit(cu_store *s, const char *key, const char *val);
+
+/* A registry id or a row id that could never have been stored names nothing. */
+static inline bool cu_store_id_fits(const char *id, size_t max)
+{
+	return id && *id && strlen(id) <= max;
+}
 
 #endif

@@ -2,7 +2,8 @@
  * src/util/text.h — checks of text that people type (private).
  *
  * One UTF-8 and control-character check shared by the areas that take free
- * text (members' fields, diaries, requests, complaints, partners).
+ * text (members' fields, diaries, requests, complaints, third parties,
+ * subcontractors).
  */
 #ifndef CU_TEXT_H
 #define CU_TEXT_H

@@ -360,6 +360,8 @@ static void test_case_problem(void **state)
 	for (size_t i = 0; i < N(cases); i++) {
 		const char *why = cu_access_case_problem(cases[i].in);
 
+		/* The audit writer's check below the door (audit/case_ref.h) is the same one. */
+		assert_ptr_equal(cu_case_ref_problem(cases[i].in), why);
 		if (!cases[i].why)
 			assert_null(why);
 		else

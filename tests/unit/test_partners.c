@@ -408,7 +408,7 @@ static void test_bound_tokens(void **state)
 {
 	struct fx *f = *state;
 	cu_ctx *ctx = f->ctx;
-	char secret[CU_TOKEN_SECRET_LEN + 1], id[CU_ID_LEN + 1], contract[CU_PARTNER_ID_MAX + 1];
+	char secret[CU_TOKEN_SECRET_LEN + 1], id[CU_ID_LEN + 1], contract[CU_REGISTRY_ID_MAX + 1];
 	cu_token_info info;
 
 	add_contract(ctx, "callcentre", "2020-01-01", "2999-12-31");

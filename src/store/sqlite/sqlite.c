@@ -97,8 +97,8 @@ static const char *const migrations[] = {
     cu_sqlite_migration_notify,
     /* 5: diaries (store_sqlite_diary.c) */
     cu_sqlite_migration_diary,
-    /* 6: third parties, provisions, subcontractors (store_sqlite_partner.c) */
-    cu_sqlite_migration_partner,
+    /* 6: third parties, provisions, shares, subcontractors (sqlite/third_party.c) */
+    cu_sqlite_migration_registries,
     /* 7: requests and complaints (store_sqlite_request.c) */
     cu_sqlite_migration_request,
 
@@ -327,6 +327,16 @@ cu_result cu_sqlite_run_bound(sqlite3_stmt *st, int b)
 int cu_sqlite_bind_text(sqlite3_stmt *st, int i, const char *t)
 {
 	return sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
+}
+
+/* Binds text of a run of rows; on failure resets and answers CU_ERR_STORE. */
+cu_result cu_sqlite_bind_keys(sqlite3_stmt *st, const char *a, const char *b)
+{
+	if (cu_sqlite_bind_text(st, 1, a) || (b && cu_sqlite_bind_text(st, 2, b))) {
+		cu_sqlite_done(st);
+		return CU_ERR_STORE;
+	}
+	return CU_OK;
 }
 
 static int bind_opt_blob(sqlite3_stmt *st, int i, bool has, const void *p, size_t n)
@@ -1548,7 +1558,8 @@ static const cu_store_ops sqlite_ops = {
     .notify = &cu_sqlite_notify_ops,
     .diary = &cu_sqlite_diary_ops,
     .request = &cu_sqlite_request_ops,
-    .partner = &cu_sqlite_partner_ops,
+    .third_party = &cu_sqlite_third_party_ops,
+    .subcontractor = &cu_sqlite_subcontractor_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,

@@ -22,7 +22,8 @@ enum {
 	CU_SQLITE_SLOTS_CONSENT = 0,
 	CU_SQLITE_SLOTS_NOTIFY = 32,
 	CU_SQLITE_SLOTS_DIARY = 64,
-	CU_SQLITE_SLOTS_PARTNERS = 96,
+	CU_SQLITE_SLOTS_THIRD_PARTIES = 96,
+	CU_SQLITE_SLOTS_SUBCONTRACTORS = 112,
 	CU_SQLITE_SLOTS_REQUESTS = 128,
 	CU_SQLITE_SLOTS_SPARE = 160,
 };
@@ -51,6 +52,8 @@ cu_result cu_sqlite_run_bound(sqlite3_stmt *st, int b);
 cu_result cu_sqlite_tx_alive(struct sqlite_store *q);
 /* Binds text (NULL as ""), borrowed until the statement is reset. */
 int cu_sqlite_bind_text(sqlite3_stmt *st, int i, const char *t);
+/* Binds a (and b when given) as texts 1 and 2; on failure resets st and answers CU_ERR_STORE. */
+cu_result cu_sqlite_bind_keys(sqlite3_stmt *st, const char *a, const char *b);
 /* Copies a text column into dst (max bytes + NUL); CU_ERR_STORE if longer. */
 cu_result cu_sqlite_copy_text(sqlite3_stmt *st, int col, char *dst, size_t max);
 /* The statement of `slot`, prepared from `text` on first use. */
@@ -136,7 +139,8 @@ extern const char cu_sqlite_migration_diary[];
 extern const struct cu_store_diary_ops cu_sqlite_diary_ops;
 extern const char cu_sqlite_migration_request[];
 extern const struct cu_store_request_ops cu_sqlite_request_ops;
-extern const char cu_sqlite_migration_partner[];
-extern const struct cu_store_partner_ops cu_sqlite_partner_ops;
+extern const char cu_sqlite_migration_registries[];
+extern const struct cu_store_third_party_ops cu_sqlite_third_party_ops;
+extern const struct cu_store_subcontractor_ops cu_sqlite_subcontractor_ops;
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * registry.c — what the third parties' and the subcontractors' registries
- * check alike (registry.h).
+ * registry_check.c — what the third parties' and the subcontractors'
+ * registries check alike (registry_check.h).
  */
-#include "domain/registry.h"
+#include "domain/registry_check.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +13,7 @@ bool cu_registry_id_form(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > CU_PARTNER_ID_MAX)
+	if (n == 0 || n > CU_REGISTRY_ID_MAX)
 		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
@@ -29,9 +29,9 @@ void cu_registry_check_text(cu_errors *errs, const char *field, const char *s, s
 	}
 }
 
-const char *cu_registry_join_names(const char *const *names, size_t n, bool (*ok)(const cu_policy *,
-									       const char *),
-			      const cu_policy *p, const char *unknown, char *buf, size_t len)
+const char *cu_registry_join_names(const char *const *names, size_t n,
+				   bool (*ok)(const cu_policy *, const char *),
+				   const cu_policy *p, const char *unknown, char *buf, size_t len)
 {
 	size_t o = 0;
 
@@ -64,7 +64,7 @@ bool cu_registry_officer_or_operator(const cu_actor *a)
 	return a && (a->role == CU_ROLE_OFFICER || a->role == CU_ROLE_OPERATOR);
 }
 
-void cu_registry_copy_actor(char dst[CU_PARTNER_ACTOR_MAX + 1], const cu_actor *a)
+void cu_registry_copy_actor(char dst[CU_REGISTRY_ACTOR_MAX + 1], const cu_actor *a)
 {
-	snprintf(dst, CU_PARTNER_ACTOR_MAX + 1, "%s", a->name ? a->name : "");
+	snprintf(dst, CU_REGISTRY_ACTOR_MAX + 1, "%s", a->name ? a->name : "");
 }
