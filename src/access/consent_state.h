@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "util/result.h"
 
+/* What a choice is about (domain/consent.h says when each can be chosen). */
 typedef enum cu_consent_kind {
 	CU_CONSENT_PURPOSE = 0,
 	CU_CONSENT_THIRD_PARTY = 1,
