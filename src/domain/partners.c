@@ -722,3 +722,15 @@ cu_result cu_share_read(cu_ctx *ctx, const char *token, cu_access_decision *d, c
 		cu_member_row_release(&row);
 	return rc;
 }
+
+/* ---- lists for the front ends ---------------------------------------------- */
+
+cu_result cu_third_party_list(cu_ctx *ctx, cu_store_third_party_fn fn, void *ud)
+{
+	return cu_store_third_party_list(ctx->store, fn, ud);
+}
+
+cu_result cu_subcontractor_list(cu_ctx *ctx, cu_store_subcontractor_fn fn, void *ud)
+{
+	return cu_store_subcontractor_list(ctx->store, fn, ud);
+}

@@ -173,4 +173,13 @@ void cu_share_audit_mark(cu_access_audit *au, const cu_share_row *sh);
 CU_WARN_UNUSED cu_result cu_share_read(cu_ctx *ctx, const char *token, cu_access_decision *d,
 				       cu_record *out, cu_share_row *sh);
 
+/*
+ * The registered third parties, in id order, and the subcontractors with
+ * their contracts: fn(ud, row) for each (the front ends list them; a row
+ * borrows from the walk).  fn's non-zero return stops the walk.  Reads only.
+ */
+CU_WARN_UNUSED cu_result cu_third_party_list(cu_ctx *ctx, cu_store_third_party_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_subcontractor_list(cu_ctx *ctx, cu_store_subcontractor_fn fn,
+					       void *ud);
+
 #endif
