@@ -14,8 +14,9 @@
 #define VERIFY_FINDINGS_SHOWN 10
 /* Room for a checkpoint's error: a path and what is wrong with it. */
 #define CHECKPOINT_ERR_MAX (CU_CLI_ERR_MAX + 88)
-/* The time in a checkpoint line: "time=" and 27 characters of it. */
+/* The time in a checkpoint line: after " time=", CHECKPOINT_TIME_LEN characters. */
 #define CHECKPOINT_TIME_KEY " time="
+#define CHECKPOINT_TIME_LEN 27
 
 enum { OPT_CHECKPOINT = 'c', OPT_OUT = 'o' };
 
@@ -116,9 +117,9 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 		cu_audit_checkpoint_format(&cp, line);
 		t = strstr(line, CHECKPOINT_TIME_KEY);
 		printf("checkpoints: %llu checked, all good; the newest covers entry %llu "
-		       "(signed %.27s)\n",
+		       "(signed %.*s)\n",
 		       (unsigned long long)req.checkpoints, (unsigned long long)req.covered_seq,
-		       t ? t + strlen(CHECKPOINT_TIME_KEY) : "?");
+		       CHECKPOINT_TIME_LEN, t ? t + strlen(CHECKPOINT_TIME_KEY) : "?");
 	} else {
 		printf("checkpoints: %llu checked, all good\n", (unsigned long long)req.checkpoints);
 	}

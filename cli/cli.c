@@ -18,6 +18,8 @@
 #define PROGRESS_WIDTH 40
 /* The option column of --help: "  --name ARG" padded to this. */
 #define HELP_OPTION_COLUMN 22
+/* Room for "--name ARG" (a longer one is cut). */
+#define HELP_OPTION_MAX 80
 
 const char *cu_cli_data_dir;
 const cu_actor cu_cli_operator = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
@@ -99,7 +101,7 @@ void cu_cli_print_help(FILE *f, const struct cu_cli_command *cmd)
 	if (cmd->options && cmd->options->name) {
 		fprintf(f, "\noptions:\n");
 		for (const struct cu_cli_option *o = cmd->options; o->name; o++) {
-			char left[HELP_OPTION_COLUMN + CU_CLI_TIME_MAX];
+			char left[HELP_OPTION_MAX];
 			int n = snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
 					 o->arg ? o->arg : "");
 
@@ -230,7 +232,7 @@ cu_ctx *cu_cli_open(void)
 
 const char *cu_cli_format_time(int64_t us, char *buf, size_t len)
 {
-	time_t t = (time_t)(us / 1000000);
+	time_t t = (time_t)(us / CU_CLI_US_PER_S);
 	struct tm tm;
 
 	if (us == 0)

@@ -47,6 +47,12 @@
 #define CU_CLI_OPTIONS_MAX 16
 /* Room for a path the command line builds (the audit checkpoint file). */
 #define CU_CLI_PATH_MAX 4096
+/* Microseconds in a second: the store's times are microseconds since the epoch. */
+#define CU_CLI_US_PER_S 1000000
+
+/* A number as the string of its digits, for help texts built at compile time. */
+#define CU_CLI_STR(x) CU_CLI_STR_(x)
+#define CU_CLI_STR_(x) #x
 
 /*
  * One option of a command.  A table of them ends with a zeroed entry.

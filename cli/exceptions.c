@@ -9,7 +9,7 @@
 
 /* A review is 1..REVIEW_MAX bytes (the door refuses more too). */
 #define REVIEW_MAX 2000
-#define REVIEW_MAX_WORDS "2000"
+#define REVIEW_MAX_WORDS CU_CLI_STR(REVIEW_MAX)
 
 enum { OPT_ALL = 'a', OPT_REVIEW = 'r' };
 

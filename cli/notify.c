@@ -14,11 +14,15 @@
 #define DELIVER_MAX_LOW 1
 #define DELIVER_MAX_HIGH 10000
 
+#define DECIMAL 10
+
 enum { OPT_IGNORE_BACKOFF = 'i', OPT_MAX = 'm', OPT_MEMBER = 'M' };
 
 static const struct cu_cli_option deliver_options[] = {
 	{"ignore-backoff", NULL, OPT_IGNORE_BACKOFF, "try every pending notification now"},
-	{"max", "N", OPT_MAX, "send at most N, 1..10000 (default 1000)"},
+	{"max", "N", OPT_MAX,
+	 "send at most N, " CU_CLI_STR(DELIVER_MAX_LOW) ".." CU_CLI_STR(DELIVER_MAX_HIGH)
+	 " (default " CU_CLI_STR(DELIVER_MAX_DEFAULT) ")"},
 	{0},
 };
 
@@ -29,7 +33,7 @@ static unsigned long parse_max(const char *v)
 	char *end;
 
 	errno = 0;
-	max = strtoul(v, &end, 10);
+	max = strtoul(v, &end, DECIMAL);
 	if (v[0] < '0' || v[0] > '9' || *end || errno || max < DELIVER_MAX_LOW ||
 	    max > DELIVER_MAX_HIGH)
 		return 0;
@@ -54,7 +58,8 @@ static int deliver(const struct cu_cli_command *cmd, int argc, char **argv)
 		} else if (c == OPT_MAX) {
 			max = parse_max(a.value);
 			if (!max) {
-				cu_cli_error("--max must be 1..10000");
+				cu_cli_error("--max must be %d..%d", DELIVER_MAX_LOW,
+					     DELIVER_MAX_HIGH);
 				return CU_CLI_EXIT_USAGE;
 			}
 		} else {

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "domain/consent.h"
@@ -21,8 +20,6 @@
 /* Room for what is wrong with a receipt, and for a valid one's summary. */
 #define RECEIPT_WHAT_MAX 256
 #define RECEIPT_SUMMARY_MAX 300
-/* "2026-04-01T09:30:00Z" and its NUL. */
-#define VERSION_TIME_MAX 32
 
 enum { OPT_KIND = 'k', OPT_TARGET = 't', OPT_GRANTED = 'g' };
 
@@ -103,14 +100,10 @@ static int publish(const struct cu_cli_command *cmd, int argc, char **argv)
 
 static int print_version(void *ud, const char *version, int64_t published_us, const char *by)
 {
-	char ts[VERSION_TIME_MAX];
-	time_t t = (time_t)(published_us / 1000000);
-	struct tm tm;
+	char ts[CU_CLI_TIME_MAX];
 
 	(void)ud;
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%s\t%s\t%s\n", version, ts, by);
+	printf("%s\t%s\t%s\n", version, cu_cli_format_time(published_us, ts, sizeof(ts)), by);
 	return 0;
 }
 

@@ -13,8 +13,7 @@
 #define ROLES_FOR_TOKENS "staff, analyst, service, subcontractor, officer, admin"
 
 /* The number the help and the messages give for CU_TOKEN_NAME_MAX. */
-#define NAME_MAX_WORDS "64"
-_Static_assert(CU_TOKEN_NAME_MAX == 64, "NAME_MAX_WORDS says CU_TOKEN_NAME_MAX");
+#define NAME_MAX_WORDS CU_CLI_STR(CU_TOKEN_NAME_MAX)
 
 enum { OPT_ROLE = 'r', OPT_NAME = 'n', OPT_EXPIRES = 'e', OPT_CONTRACT = 'c' };
 
