@@ -18,6 +18,8 @@
 #define PROGRESS_WIDTH 40
 /* The option column of --help: "  --name ARG" padded to this. */
 #define HELP_OPTION_COLUMN 22
+/* How a usage line that names the global option begins. */
+#define USAGE_GLOBAL "custodian [--data DIR] "
 /* Room for "--name ARG" (a longer one is cut). */
 #define HELP_OPTION_MAX 80
 
@@ -49,7 +51,11 @@ int cu_cli_usage_error(const struct cu_cli_command *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	verror(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (usage: %s)\n", cmd->usage);
+	/* The global option is the same for every command: the one line names the command's own. */
+	if (!strncmp(cmd->usage, USAGE_GLOBAL, strlen(USAGE_GLOBAL)))
+		fprintf(stderr, " (usage: custodian %s)\n", cmd->usage + strlen(USAGE_GLOBAL));
+	else
+		fprintf(stderr, " (usage: %s)\n", cmd->usage);
 	return CU_CLI_EXIT_USAGE;
 }
 
