@@ -55,8 +55,8 @@ static void on_checkpoint_finding(void *ud, const cu_audit_checkpoint_finding *f
 }
 
 static const struct cu_cli_option verify_options[] = {
-	{"checkpoint", "FILE", OPT_CHECKPOINT, "also check against a checkpoint kept elsewhere"},
-	{0},
+    {"checkpoint", "FILE", OPT_CHECKPOINT, "also check against a checkpoint kept elsewhere"},
+    {0},
 };
 
 static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -96,16 +96,17 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 		return CU_CLI_EXIT_NO;
 	}
 	if (req.chain.broken_seq)
-		cu_cli_error("audit chain broken at entry %llu: %s (%llu entries verified before it)",
-			     (unsigned long long)req.chain.broken_seq, req.chain.what,
-			     (unsigned long long)req.chain.checked);
+		cu_cli_error(
+		    "audit chain broken at entry %llu: %s (%llu entries verified before it)",
+		    (unsigned long long)req.chain.broken_seq, req.chain.what,
+		    (unsigned long long)req.chain.checked);
 	if (out.more)
 		cu_cli_error("... and %u more bad checkpoints in files", out.more);
 	if (out.store_bad == 1)
 		cu_cli_error("audit checkpoint in the database: %s", out.store_worst.what);
 	else if (out.store_bad > 1)
 		cu_cli_error("audit checkpoints in the database: %llu bad, the furthest: %s",
-			     (unsigned long long)out.store_bad, out.store_worst.what);
+		             (unsigned long long)out.store_bad, out.store_worst.what);
 	if (rc)
 		return CU_CLI_EXIT_NO;
 	printf("audit intact: %llu entries checked\n", (unsigned long long)req.chain.checked);
@@ -121,14 +122,15 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 		       (unsigned long long)req.checkpoints, (unsigned long long)req.covered_seq,
 		       CHECKPOINT_TIME_LEN, t ? t + strlen(CHECKPOINT_TIME_KEY) : "?");
 	} else {
-		printf("checkpoints: %llu checked, all good\n", (unsigned long long)req.checkpoints);
+		printf("checkpoints: %llu checked, all good\n",
+		       (unsigned long long)req.checkpoints);
 	}
 	return 0;
 }
 
 static const struct cu_cli_option checkpoint_options[] = {
-	{"out", "FILE", OPT_OUT, "write the checkpoint line to FILE instead of printing it"},
-	{0},
+    {"out", "FILE", OPT_OUT, "write the checkpoint line to FILE instead of printing it"},
+    {0},
 };
 
 static int checkpoint(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -153,7 +155,7 @@ static int checkpoint(const struct cu_cli_command *cmd, int argc, char **argv)
 	ctx->audit_checkpoint_at_close = false; /* this command signs its own */
 	cu_ctx_audit_checkpoint_path(ctx, own, sizeof(own));
 	rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, own, true, &cp, NULL, err,
-				      sizeof(err));
+	                              sizeof(err));
 	cu_ctx_close(ctx);
 	if (rc) {
 		cu_cli_error("%s", err[0] ? err : cu_strerror(rc));
@@ -175,28 +177,28 @@ static int checkpoint(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command audit_commands[] = {
-	{.name = "verify",
-	 .run = verify,
-	 .usage = "custodian audit verify [--checkpoint FILE]",
-	 .help = "Walks the hash chain and checks it against every signed checkpoint: the file\n"
-		 "audit.checkpoint next to the database, those in the database, and FILE (one\n"
-		 "you kept elsewhere).  Exit 0 with the number of entries when all hold; exit 1\n"
-		 "naming the first broken entry, the missing range of a cut log, or a forged\n"
-		 "checkpoint otherwise.",
-	 .options = verify_options},
-	{.name = "checkpoint",
-	 .run = checkpoint,
-	 .usage = "custodian audit checkpoint [--out FILE]",
-	 .help = "Signs the audit head now (Ed25519, from the master key), keeps it in the\n"
-		 "database and in audit.checkpoint, and prints it (or writes it to FILE) to be\n"
-		 "kept elsewhere: a log cut later is then named by 'audit verify --checkpoint'.",
-	 .options = checkpoint_options},
-	{0},
+    {.name = "verify",
+     .run = verify,
+     .usage = "custodian audit verify [--checkpoint FILE]",
+     .help = "Walks the hash chain and checks it against every signed checkpoint: the file\n"
+             "audit.checkpoint next to the database, those in the database, and FILE (one\n"
+             "you kept elsewhere).  Exit 0 with the number of entries when all hold; exit 1\n"
+             "naming the first broken entry, the missing range of a cut log, or a forged\n"
+             "checkpoint otherwise.",
+     .options = verify_options},
+    {.name = "checkpoint",
+     .run = checkpoint,
+     .usage = "custodian audit checkpoint [--out FILE]",
+     .help = "Signs the audit head now (Ed25519, from the master key), keeps it in the\n"
+             "database and in audit.checkpoint, and prints it (or writes it to FILE) to be\n"
+             "kept elsewhere: a log cut later is then named by 'audit verify --checkpoint'.",
+     .options = checkpoint_options},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_audit = {
-	.name = "audit",
-	.usage = "custodian [--data DIR] audit verify|checkpoint",
-	.help = "Checks the audit chain against its signed checkpoints; signs one.",
-	.sub = audit_commands,
+    .name = "audit",
+    .usage = "custodian [--data DIR] audit verify|checkpoint",
+    .help = "Checks the audit chain against its signed checkpoints; signs one.",
+    .sub = audit_commands,
 };

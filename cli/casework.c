@@ -58,7 +58,7 @@ static int print_request_row(void *ud, const cu_request_row *row)
 static cu_result request_list(cu_ctx *ctx, bool overdue, int64_t now_us)
 {
 	return cu_request_list(ctx->store, &cu_cli_operator, overdue, now_us, print_request_row,
-			       &now_us);
+	                       &now_us);
 }
 
 static cu_result request_show(cu_ctx *ctx, const char *id, int64_t now_us, json_t **out)
@@ -75,11 +75,11 @@ static cu_result request_show(cu_ctx *ctx, const char *id, int64_t now_us, json_
 }
 
 static const struct casework requests = {
-	.group = "requests",
-	.noun = "request",
-	.header = "ID\tMEMBER\tTYPE\tSTATE\tDUE\tDAYS_LEFT",
-	.list = request_list,
-	.show = request_show,
+    .group = "requests",
+    .noun = "request",
+    .header = "ID\tMEMBER\tTYPE\tSTATE\tDUE\tDAYS_LEFT",
+    .list = request_list,
+    .show = request_show,
 };
 
 /* ---- complaints: the table's entries ------------------------------------------- */
@@ -98,8 +98,8 @@ static int print_complaint_row(void *ud, const cu_complaint_row *row)
 
 static cu_result complaint_list(cu_ctx *ctx, bool overdue, int64_t now_us)
 {
-	return cu_complaint_list(ctx->store, &cu_cli_operator, overdue, now_us,
-				 print_complaint_row, &now_us);
+	return cu_complaint_list(ctx->store, &cu_cli_operator, overdue, now_us, print_complaint_row,
+	                         &now_us);
 }
 
 static cu_result complaint_show(cu_ctx *ctx, const char *id, int64_t now_us, json_t **out)
@@ -116,18 +116,18 @@ static cu_result complaint_show(cu_ctx *ctx, const char *id, int64_t now_us, jso
 }
 
 static const struct casework complaints = {
-	.group = "complaints",
-	.noun = "complaint",
-	.header = "ID\tMEMBER\tABOUT\tSTATE\tASSIGNED\tDUE\tDAYS_LEFT",
-	.list = complaint_list,
-	.show = complaint_show,
+    .group = "complaints",
+    .noun = "complaint",
+    .header = "ID\tMEMBER\tABOUT\tSTATE\tASSIGNED\tDUE\tDAYS_LEFT",
+    .list = complaint_list,
+    .show = complaint_show,
 };
 
 /* ---- list and show, for both ----------------------------------------------------- */
 
 static const struct cu_cli_option list_options[] = {
-	{"overdue", NULL, OPT_OVERDUE, "only those past their due date"},
-	{0},
+    {"overdue", NULL, OPT_OVERDUE, "only those past their due date"},
+    {0},
 };
 
 static int list(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -206,10 +206,10 @@ static bool decision_input_error(const cu_errors *errs)
 }
 
 static const struct cu_cli_option decide_options[] = {
-	{"action", "A", OPT_ACTION, "investigate, apply, reject, refuse or lift (required)"},
-	{"ground", "G", OPT_GROUND, "a refusal's ground (refuse only, required there)"},
-	{"reasons", "TEXT", OPT_REASONS, "why (sealed; required to reject or refuse)"},
-	{0},
+    {"action", "A", OPT_ACTION, "investigate, apply, reject, refuse or lift (required)"},
+    {"ground", "G", OPT_GROUND, "a refusal's ground (refuse only, required there)"},
+    {"reasons", "TEXT", OPT_REASONS, "why (sealed; required to reject or refuse)"},
+    {0},
 };
 
 static int decide(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -240,33 +240,36 @@ static int decide(const struct cu_cli_command *cmd, int argc, char **argv)
 	if (!id || !action_arg)
 		return cu_cli_usage_error(cmd, "expected ID and --action A");
 	if (cu_request_action_parse(action_arg, &dec.action) != CU_OK) {
-		cu_cli_error("unknown --action '%s' (one of investigate, apply, reject, refuse, lift)",
-			     action_arg);
+		cu_cli_error(
+		    "unknown --action '%s' (one of investigate, apply, reject, refuse, lift)",
+		    action_arg);
 		return CU_CLI_EXIT_USAGE;
 	}
 	if (dec.action == CU_REQUEST_REFUSE && !dec.ground) {
-		cu_cli_error("a refusal needs --ground (one of %s, %s, %s)", cu_refusal_grounds[0].id,
-			     cu_refusal_grounds[1].id, cu_refusal_grounds[2].id);
+		cu_cli_error("a refusal needs --ground (one of %s, %s, %s)",
+		             cu_refusal_grounds[0].id, cu_refusal_grounds[1].id,
+		             cu_refusal_grounds[2].id);
 		return CU_CLI_EXIT_USAGE;
 	}
 	if (dec.ground && dec.action != CU_REQUEST_REFUSE)
 		return cu_cli_usage_error(cmd, "--ground is for --action refuse only");
 	if (dec.ground && !cu_refusal_ground_find(dec.ground)) {
 		cu_cli_error("unknown --ground '%s' (one of %s, %s, %s)", dec.ground,
-			     cu_refusal_grounds[0].id, cu_refusal_grounds[1].id,
-			     cu_refusal_grounds[2].id);
+		             cu_refusal_grounds[0].id, cu_refusal_grounds[1].id,
+		             cu_refusal_grounds[2].id);
 		return CU_CLI_EXIT_USAGE;
 	}
 	if ((dec.action == CU_REQUEST_REJECT || dec.action == CU_REQUEST_REFUSE) &&
 	    (!dec.reasons || !*dec.reasons))
 		return cu_cli_usage_error(cmd, "a %s needs --reasons TEXT",
-					  dec.action == CU_REQUEST_REJECT ? "rejection" : "refusal");
+		                          dec.action == CU_REQUEST_REJECT ? "rejection"
+		                                                          : "refusal");
 	ctx = cu_cli_open();
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
 	cu_errors_init(&errs);
 	rc = cu_request_decide(ctx, &cu_cli_operator, id, &dec, cu_now_us(), &row, &certificate,
-			       &errs);
+	                       &errs);
 	cu_ctx_close(ctx);
 	if (rc == CU_ERR_INVALID_FIELD) {
 		cu_cli_errors_words(&errs, "", words, sizeof(words));
@@ -279,8 +282,8 @@ static int decide(const struct cu_cli_command *cmd, int argc, char **argv)
 			cu_cli_error("no request '%s'", id);
 		else if (rc == CU_ERR_CONFLICT)
 			cu_cli_error("request '%s' cannot be decided so: it is already decided (or "
-				     "under investigation), or the amendment's e-mail is now taken",
-				     id);
+			             "under investigation), or the amendment's e-mail is now taken",
+			             id);
 		else
 			cu_cli_error("decision failed: %s", cu_strerror(rc));
 		free(certificate);
@@ -299,10 +302,10 @@ static int decide(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_option request_file_options[] = {
-	{"type", "T", OPT_TYPE, "disclosure, amendment or erasure (required)"},
-	{"change", "FIELD=VALUE", OPT_CHANGE, "an amendment's change, one each (empty VALUE: delete)"},
-	{"text", "TEXT", OPT_TEXT, "why (an amendment's, required) or a note"},
-	{0},
+    {"type", "T", OPT_TYPE, "disclosure, amendment or erasure (required)"},
+    {"change", "FIELD=VALUE", OPT_CHANGE, "an amendment's change, one each (empty VALUE: delete)"},
+    {"text", "TEXT", OPT_TEXT, "why (an amendment's, required) or a note"},
+    {0},
 };
 
 static int request_file(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -350,7 +353,8 @@ static int request_file(const struct cu_cli_command *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (cu_request_type_parse(type_arg, &in.type) != CU_OK) {
-		cu_cli_error("unknown --type '%s' (one of disclosure, amendment, erasure)", type_arg);
+		cu_cli_error("unknown --type '%s' (one of disclosure, amendment, erasure)",
+		             type_arg);
 		status = CU_CLI_EXIT_USAGE;
 		goto out;
 	}
@@ -377,8 +381,8 @@ static int request_file(const struct cu_cli_command *cmd, int argc, char **argv)
 	} else {
 		char due[CU_CLI_TIME_MAX];
 
-		printf("filed request %s (%s) for member %s, due %s\n", row.id, row.type, row.member,
-		       cu_cli_format_time(row.due_us, due, sizeof(due)));
+		printf("filed request %s (%s) for member %s, due %s\n", row.id, row.type,
+		       row.member, cu_cli_format_time(row.due_us, due, sizeof(due)));
 		if (token[0])
 			printf("certificate token (give it to the member; shown only now): %s\n",
 			       token);
@@ -396,9 +400,9 @@ out:
 /* ---- complaints: respond and file --------------------------------------------------- */
 
 static const struct cu_cli_option respond_options[] = {
-	{"text", "TEXT", OPT_TEXT, "the response, 1..4000 bytes (sealed)"},
-	{"close", NULL, OPT_CLOSE, "close the complaint with this response (or the last one)"},
-	{0},
+    {"text", "TEXT", OPT_TEXT, "the response, 1..4000 bytes (sealed)"},
+    {"close", NULL, OPT_CLOSE, "close the complaint with this response (or the last one)"},
+    {0},
 };
 
 static int respond(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -450,8 +454,8 @@ static int respond(const struct cu_cli_command *cmd, int argc, char **argv)
 		else if (rc == CU_ERR_CONFLICT)
 			cu_cli_error("complaint '%s' is closed", id);
 		else if (rc == CU_ERR_ERASED)
-			cu_cli_error("complaint '%s': its member was erased, nobody is left to answer",
-				     id);
+			cu_cli_error(
+			    "complaint '%s': its member was erased, nobody is left to answer", id);
 		else
 			cu_cli_error("response failed: %s", cu_strerror(rc));
 		cu_complaint_row_release(&row);
@@ -463,9 +467,9 @@ static int respond(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_option complaint_file_options[] = {
-	{"about", "A", OPT_ABOUT, "use, provision, disclosure, amendment or other (required)"},
-	{"text", "TEXT", OPT_TEXT, "the complaint in the member's words (required)"},
-	{0},
+    {"about", "A", OPT_ABOUT, "use, provision, disclosure, amendment or other (required)"},
+    {"text", "TEXT", OPT_TEXT, "the complaint in the member's words (required)"},
+    {0},
 };
 
 static int complaint_file(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -496,8 +500,8 @@ static int complaint_file(const struct cu_cli_command *cmd, int argc, char **arg
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
 	cu_errors_init(&errs);
-	rc = cu_complaint_file(ctx, &cu_cli_operator, member, about, text, cu_now_us(), &row,
-			       &errs);
+	rc =
+	    cu_complaint_file(ctx, &cu_cli_operator, member, about, text, cu_now_us(), &row, &errs);
 	cu_ctx_close(ctx);
 	if (rc == CU_ERR_INVALID_FIELD) {
 		cu_cli_errors_words(&errs, "", words, sizeof(words));
@@ -508,7 +512,7 @@ static int complaint_file(const struct cu_cli_command *cmd, int argc, char **arg
 	if (rc) {
 		if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_ERASED || rc == CU_ERR_INVALID_ARGUMENT)
 			cu_cli_error("no member '%s'%s", member,
-				     rc == CU_ERR_ERASED ? " (erased)" : "");
+			             rc == CU_ERR_ERASED ? " (erased)" : "");
 		else
 			cu_cli_error("complaint file failed: %s", cu_strerror(rc));
 		cu_complaint_row_release(&row);
@@ -522,93 +526,93 @@ static int complaint_file(const struct cu_cli_command *cmd, int argc, char **arg
 /* ---- the commands ------------------------------------------------------------------ */
 
 static const struct cu_cli_command requests_commands[] = {
-	{.name = "list",
-	 .run = list,
-	 .usage = "custodian requests list [--overdue]",
-	 .help = "Lists the open requests (received, investigating), earliest target first,\n"
-		 "tab-separated: id, member, type, state, due (the \"without delay\" target),\n"
-		 "days left (negative: overdue).  --overdue: only those past their target.\n"
-		 "Metadata only: no member's words, no officer's reasons.",
-	 .options = list_options,
-	 .data = &requests},
-	{.name = "show",
-	 .run = show,
-	 .usage = "custodian requests show ID",
-	 .help = "Prints request ID as the officer sees it, as JSON: its dates, state, the\n"
-		 "member's details, its history with each step's reasons and, for an applied\n"
-		 "erasure, the signed certificate.  Opening the texts is audited\n"
-		 "(read_request).  Exit 1 when there is no such request.",
-	 .data = &requests},
-	{.name = "decide",
-	 .run = decide,
-	 .usage = "custodian requests decide ID --action investigate|apply|reject|refuse|lift "
-		  "[--ground G] --reasons TEXT",
-	 .help = "Decides request ID as the operator: investigate (mark it under\n"
-		 "investigation), apply (disclosure: the member is told it is ready; amendment:\n"
-		 "the changes are made; erasure: the member is erased and a signed erasure\n"
-		 "certificate issued), reject, or refuse (a disclosure only, on one ground:\n"
-		 "harm_to_life_or_rights, business_interference or breach_of_law; the first and\n"
-		 "the last suspend the member's self-service export while they stand), or lift\n"
-		 "(ends such a refusal: the export works again).  Reject and refuse need\n"
-		 "--reasons (sealed, shown to the member in their account).\n"
-		 "Prints the new state; for an applied erasure the certificate JSON follows\n"
-		 "(also in 'requests show ID').  Exit 1 when the request is already decided.\n"
-		 "Audited.",
-	 .options = decide_options},
-	{.name = "file",
-	 .run = request_file,
-	 .usage = "custodian requests file MEMBER --type disclosure|amendment|erasure "
-		  "[--change FIELD=VALUE ...] [--text TEXT]",
-	 .help = "Records a request MEMBER made on paper.  An amendment names each change\n"
-		 "(--change FIELD=VALUE; an empty VALUE deletes an optional field) and why\n"
-		 "(--text, required); for the others --text is an optional note.  An erasure\n"
-		 "prints its certificate token once: give it to the member.  Audited.",
-	 .options = request_file_options},
-	{0},
+    {.name = "list",
+     .run = list,
+     .usage = "custodian requests list [--overdue]",
+     .help = "Lists the open requests (received, investigating), earliest target first,\n"
+             "tab-separated: id, member, type, state, due (the \"without delay\" target),\n"
+             "days left (negative: overdue).  --overdue: only those past their target.\n"
+             "Metadata only: no member's words, no officer's reasons.",
+     .options = list_options,
+     .data = &requests},
+    {.name = "show",
+     .run = show,
+     .usage = "custodian requests show ID",
+     .help = "Prints request ID as the officer sees it, as JSON: its dates, state, the\n"
+             "member's details, its history with each step's reasons and, for an applied\n"
+             "erasure, the signed certificate.  Opening the texts is audited\n"
+             "(read_request).  Exit 1 when there is no such request.",
+     .data = &requests},
+    {.name = "decide",
+     .run = decide,
+     .usage = "custodian requests decide ID --action investigate|apply|reject|refuse|lift "
+              "[--ground G] --reasons TEXT",
+     .help = "Decides request ID as the operator: investigate (mark it under\n"
+             "investigation), apply (disclosure: the member is told it is ready; amendment:\n"
+             "the changes are made; erasure: the member is erased and a signed erasure\n"
+             "certificate issued), reject, or refuse (a disclosure only, on one ground:\n"
+             "harm_to_life_or_rights, business_interference or breach_of_law; the first and\n"
+             "the last suspend the member's self-service export while they stand), or lift\n"
+             "(ends such a refusal: the export works again).  Reject and refuse need\n"
+             "--reasons (sealed, shown to the member in their account).\n"
+             "Prints the new state; for an applied erasure the certificate JSON follows\n"
+             "(also in 'requests show ID').  Exit 1 when the request is already decided.\n"
+             "Audited.",
+     .options = decide_options},
+    {.name = "file",
+     .run = request_file,
+     .usage = "custodian requests file MEMBER --type disclosure|amendment|erasure "
+              "[--change FIELD=VALUE ...] [--text TEXT]",
+     .help = "Records a request MEMBER made on paper.  An amendment names each change\n"
+             "(--change FIELD=VALUE; an empty VALUE deletes an optional field) and why\n"
+             "(--text, required); for the others --text is an optional note.  An erasure\n"
+             "prints its certificate token once: give it to the member.  Audited.",
+     .options = request_file_options},
+    {0},
 };
 
 static const struct cu_cli_command complaints_commands[] = {
-	{.name = "list",
-	 .run = list,
-	 .usage = "custodian complaints list [--overdue]",
-	 .help = "Lists the open complaints by due date, tab-separated: id, member, about,\n"
-		 "state, assigned officer (or -), due, days left.  --overdue: only those past\n"
-		 "their due date.  Metadata only.",
-	 .options = list_options,
-	 .data = &complaints},
-	{.name = "show",
-	 .run = show,
-	 .usage = "custodian complaints show ID",
-	 .help = "Prints complaint ID with its text and every response, as JSON.  Audited\n"
-		 "(read_complaint).",
-	 .data = &complaints},
-	{.name = "respond",
-	 .run = respond,
-	 .usage = "custodian complaints respond ID --text TEXT [--close]",
-	 .help = "Answers complaint ID (1..4000 bytes, sealed; the member reads it in their\n"
-		 "account and is notified).  --close closes it with this response; --close\n"
-		 "without --text closes a complaint already answered.  Exit 1 when it is\n"
-		 "closed.  Audited.",
-	 .options = respond_options},
-	{.name = "file",
-	 .run = complaint_file,
-	 .usage = "custodian complaints file MEMBER --about A --text TEXT",
-	 .help = "Records a complaint MEMBER made on paper, about one of use, provision,\n"
-		 "disclosure, amendment or other.  Audited.",
-	 .options = complaint_file_options},
-	{0},
+    {.name = "list",
+     .run = list,
+     .usage = "custodian complaints list [--overdue]",
+     .help = "Lists the open complaints by due date, tab-separated: id, member, about,\n"
+             "state, assigned officer (or -), due, days left.  --overdue: only those past\n"
+             "their due date.  Metadata only.",
+     .options = list_options,
+     .data = &complaints},
+    {.name = "show",
+     .run = show,
+     .usage = "custodian complaints show ID",
+     .help = "Prints complaint ID with its text and every response, as JSON.  Audited\n"
+             "(read_complaint).",
+     .data = &complaints},
+    {.name = "respond",
+     .run = respond,
+     .usage = "custodian complaints respond ID --text TEXT [--close]",
+     .help = "Answers complaint ID (1..4000 bytes, sealed; the member reads it in their\n"
+             "account and is notified).  --close closes it with this response; --close\n"
+             "without --text closes a complaint already answered.  Exit 1 when it is\n"
+             "closed.  Audited.",
+     .options = respond_options},
+    {.name = "file",
+     .run = complaint_file,
+     .usage = "custodian complaints file MEMBER --about A --text TEXT",
+     .help = "Records a complaint MEMBER made on paper, about one of use, provision,\n"
+             "disclosure, amendment or other.  Audited.",
+     .options = complaint_file_options},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_requests = {
-	.name = "requests",
-	.usage = "custodian [--data DIR] requests (list|show|decide|file) ...",
-	.help = "The officer's side of members' disclosure, amendment and erasure requests.",
-	.sub = requests_commands,
+    .name = "requests",
+    .usage = "custodian [--data DIR] requests (list|show|decide|file) ...",
+    .help = "The officer's side of members' disclosure, amendment and erasure requests.",
+    .sub = requests_commands,
 };
 
 const struct cu_cli_command cu_cli_complaints = {
-	.name = "complaints",
-	.usage = "custodian [--data DIR] complaints (list|show|respond|file) ...",
-	.help = "The officer's side of members' complaints.",
-	.sub = complaints_commands,
+    .name = "complaints",
+    .usage = "custodian [--data DIR] complaints (list|show|respond|file) ...",
+    .help = "The officer's side of members' complaints.",
+    .sub = complaints_commands,
 };

@@ -71,7 +71,7 @@ void cu_cli_errors_words(const cu_errors *errs, const char *prefix, char *line, 
 	line[0] = '\0';
 	for (size_t i = 0; i < errs->n && o < len; i++)
 		o += (size_t)snprintf(line + o, len - o, "%s%s%s %s", i ? ", " : "", prefix,
-				      errs->e[i].field, errs->e[i].reason);
+		                      errs->e[i].field, errs->e[i].reason);
 	if (!line[0])
 		snprintf(line, len, "invalid input");
 }
@@ -109,10 +109,11 @@ void cu_cli_print_help(FILE *f, const struct cu_cli_command *cmd)
 		for (const struct cu_cli_option *o = cmd->options; o->name; o++) {
 			char left[HELP_OPTION_MAX];
 			int n = snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
-					 o->arg ? o->arg : "");
+			                 o->arg ? o->arg : "");
 
 			if (n < 0 || (size_t)n >= HELP_OPTION_COLUMN)
-				fprintf(f, "  %s\n  %-*s  %s\n", left, HELP_OPTION_COLUMN, "", o->help);
+				fprintf(f, "  %s\n  %-*s  %s\n", left, HELP_OPTION_COLUMN, "",
+				        o->help);
 			else
 				fprintf(f, "  %-*s  %s\n", HELP_OPTION_COLUMN, left, o->help);
 		}
@@ -157,7 +158,7 @@ int cu_cli_run(const struct cu_cli_command *cmd, int argc, char **argv)
 /* ---- arguments ---------------------------------------------------------------- */
 
 void cu_cli_args_init(struct cu_cli_args *a, const struct cu_cli_command *cmd, int argc,
-		      char **argv)
+                      char **argv)
 {
 	size_t n = 0;
 

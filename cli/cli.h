@@ -32,7 +32,7 @@
 #include "access/access.h"
 #include "ctx/ctx.h"
 
-#define CU_CLI_EXIT_NO 1
+#define CU_CLI_EXIT_NO    1
 #define CU_CLI_EXIT_USAGE 2
 
 /* Room for an error message the library writes (cu_ctx_open, policy, import...). */
@@ -51,7 +51,7 @@
 #define CU_CLI_US_PER_S 1000000
 
 /* A number as the string of its digits, for help texts built at compile time. */
-#define CU_CLI_STR(x) CU_CLI_STR_(x)
+#define CU_CLI_STR(x)  CU_CLI_STR_(x)
 #define CU_CLI_STR_(x) #x
 
 /*
@@ -79,19 +79,19 @@ typedef int (*cu_cli_run_fn)(const struct cu_cli_command *cmd, int argc, char **
 struct cu_cli_command {
 	const char *name;
 	cu_cli_run_fn run;
-	const char *usage;   /* "custodian token create --role R --name N ..." */
-	const char *help;    /* what it does, lines of at most 80 columns */
+	const char *usage; /* "custodian token create --role R --name N ..." */
+	const char *help;  /* what it does, lines of at most 80 columns */
 	const struct cu_cli_option *options;
 	const struct cu_cli_command *sub;
-	const void *data;    /* what a shared run function needs to tell commands apart */
+	const void *data;           /* what a shared run function needs to tell commands apart */
 	void (*more_help)(FILE *f); /* printed after the options by --help (config's table) */
 };
 
 /* The commands, one per group file. */
 extern const struct cu_cli_command cu_cli_init, cu_cli_import, cu_cli_member, cu_cli_token,
-    cu_cli_third_party, cu_cli_subcontractor, cu_cli_provisions, cu_cli_requests,
-    cu_cli_complaints, cu_cli_exceptions, cu_cli_consent, cu_cli_audit, cu_cli_notify,
-    cu_cli_policy, cu_cli_receipt, cu_cli_serve, cu_cli_config;
+    cu_cli_third_party, cu_cli_subcontractor, cu_cli_provisions, cu_cli_requests, cu_cli_complaints,
+    cu_cli_exceptions, cu_cli_consent, cu_cli_audit, cu_cli_notify, cu_cli_policy, cu_cli_receipt,
+    cu_cli_serve, cu_cli_config;
 
 /* The data directory (--data, $CUSTODIAN_DATA or "var"); set by main. */
 extern const char *cu_cli_data_dir;
@@ -126,15 +126,15 @@ enum {
 struct cu_cli_args {
 	int argc;
 	char **argv;
-	int i;            /* the next argument */
-	bool rest;        /* after "--" */
-	const char *value;/* the option's value, or the positional argument */
+	int i;             /* the next argument */
+	bool rest;         /* after "--" */
+	const char *value; /* the option's value, or the positional argument */
 	struct option longopts[CU_CLI_OPTIONS_MAX + 1];
 };
 
 /* Prepares to walk argv[1..argc-1] with cmd's options. */
 void cu_cli_args_init(struct cu_cli_args *a, const struct cu_cli_command *cmd, int argc,
-		      char **argv);
+                      char **argv);
 /* The next option's id, CU_CLI_ARG, CU_CLI_BAD or CU_CLI_END. */
 int cu_cli_args_next(struct cu_cli_args *a);
 

@@ -11,8 +11,8 @@
 enum { OPT_MARKDOWN = 'm' };
 
 static const struct cu_cli_option options[] = {
-	{"markdown", NULL, OPT_MARKDOWN, "print docs/configuration.md (generated from the table)"},
-	{0},
+    {"markdown", NULL, OPT_MARKDOWN, "print docs/configuration.md (generated from the table)"},
+    {0},
 };
 
 static void settings_text(FILE *f)
@@ -37,12 +37,12 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 const struct cu_cli_command cu_cli_config = {
-	.name = "config",
-	.run = run,
-	.usage = "custodian config [--help | --markdown]",
-	.help = "Lists the configuration settings of DATA/custodian.conf, each with its type,\n"
-		"default, whether SIGHUP may change it, and what it means.  --markdown prints\n"
-		"the same table as docs/configuration.md.",
-	.options = options,
-	.more_help = settings_text,
+    .name = "config",
+    .run = run,
+    .usage = "custodian config [--help | --markdown]",
+    .help = "Lists the configuration settings of DATA/custodian.conf, each with its type,\n"
+            "default, whether SIGHUP may change it, and what it means.  --markdown prints\n"
+            "the same table as docs/configuration.md.",
+    .options = options,
+    .more_help = settings_text,
 };

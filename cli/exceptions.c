@@ -8,7 +8,7 @@
 #include "cli.h"
 
 /* A review is 1..REVIEW_MAX bytes (the door refuses more too). */
-#define REVIEW_MAX 2000
+#define REVIEW_MAX       2000
 #define REVIEW_MAX_WORDS CU_CLI_STR(REVIEW_MAX)
 
 enum { OPT_ALL = 'a', OPT_REVIEW = 'r' };
@@ -39,7 +39,7 @@ static int print_exception(void *ud, const cu_exception_view *v)
 	       v->row->exception, v->row->purpose, v->row->fields[0] ? v->row->fields : "-",
 	       cu_cli_format_time(v->row->created_us, created, sizeof(created)),
 	       v->row->closed_us ? cu_cli_format_time(v->row->closed_us, closed, sizeof(closed))
-				 : "open");
+	                         : "open");
 	print_escaped(v->justification);
 	putchar('\t');
 	if (v->review)
@@ -51,8 +51,8 @@ static int print_exception(void *ud, const cu_exception_view *v)
 }
 
 static const struct cu_cli_option list_options[] = {
-	{"all", NULL, OPT_ALL, "include the closed ones"},
-	{0},
+    {"all", NULL, OPT_ALL, "include the closed ones"},
+    {0},
 };
 
 static int list(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -72,9 +72,10 @@ static int list(const struct cu_cli_command *cmd, int argc, char **argv)
 	ctx = cu_cli_open();
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
-	printf("ID\tMEMBER\tOFFICER\tEXCEPTION\tPURPOSE\tFIELDS\tCREATED\tCLOSED\tJUSTIFICATION\tREVIEW\n");
+	printf("ID\tMEMBER\tOFFICER\tEXCEPTION\tPURPOSE\tFIELDS\tCREATED\tCLOSED\tJUSTIFICATION\tRE"
+	       "VIEW\n");
 	rc = cu_access_exception_list(ctx->store, ctx->vault, &cu_cli_operator, !all,
-				      print_exception, NULL);
+	                              print_exception, NULL);
 	cu_ctx_close(ctx);
 	if (rc) {
 		cu_cli_error("exceptions list failed: %s", cu_strerror(rc));
@@ -84,8 +85,9 @@ static int list(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_option close_options[] = {
-	{"review", "TEXT", OPT_REVIEW, "the written review, 1.." REVIEW_MAX_WORDS " bytes (sealed; required)"},
-	{0},
+    {"review", "TEXT", OPT_REVIEW,
+     "the written review, 1.." REVIEW_MAX_WORDS " bytes (sealed; required)"},
+    {0},
 };
 
 static int close_review(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -137,28 +139,28 @@ static int close_review(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command exceptions_commands[] = {
-	{.name = "list",
-	 .run = list,
-	 .usage = "custodian exceptions list [--all]",
-	 .help = "The review queue of legal exceptions: each read made under an exception,\n"
-		 "oldest first, tab-separated: id, member, officer, exception, purpose, the\n"
-		 "fields it opened (comma-separated; - when not kept), created, closed (or\n"
-		 "open), the justification and the review (or -); tabs,\n"
-		 "newlines and backslashes in the texts are escaped.  --all includes the\n"
-		 "closed ones.",
-	 .options = list_options},
-	{.name = "close",
-	 .run = close_review,
-	 .usage = "custodian exceptions close ID --review TEXT",
-	 .help = "Closes the review of exception ID with a written review (1..2000 bytes,\n"
-		 "sealed).  Exit 1 when there is none or it is already closed.  Audited.",
-	 .options = close_options},
-	{0},
+    {.name = "list",
+     .run = list,
+     .usage = "custodian exceptions list [--all]",
+     .help = "The review queue of legal exceptions: each read made under an exception,\n"
+             "oldest first, tab-separated: id, member, officer, exception, purpose, the\n"
+             "fields it opened (comma-separated; - when not kept), created, closed (or\n"
+             "open), the justification and the review (or -); tabs,\n"
+             "newlines and backslashes in the texts are escaped.  --all includes the\n"
+             "closed ones.",
+     .options = list_options},
+    {.name = "close",
+     .run = close_review,
+     .usage = "custodian exceptions close ID --review TEXT",
+     .help = "Closes the review of exception ID with a written review (1..2000 bytes,\n"
+             "sealed).  Exit 1 when there is none or it is already closed.  Audited.",
+     .options = close_options},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_exceptions = {
-	.name = "exceptions",
-	.usage = "custodian [--data DIR] exceptions (list|close) ...",
-	.help = "The review queue of reads made under a legal exception.",
-	.sub = exceptions_commands,
+    .name = "exceptions",
+    .usage = "custodian [--data DIR] exceptions (list|close) ...",
+    .help = "The review queue of reads made under a legal exception.",
+    .sub = exceptions_commands,
 };

@@ -48,7 +48,7 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
 	rc = cu_import_file(ctx, &cu_cli_operator, file, &report, on_reject, cu_cli_progress,
-			    (void *)"importing", err, sizeof(err));
+	                    (void *)"importing", err, sizeof(err));
 	cu_cli_progress_clear();
 	cu_ctx_close(ctx);
 	printf("imported %llu, rejected %llu\n", (unsigned long long)report.imported,
@@ -61,11 +61,11 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 const struct cu_cli_command cu_cli_import = {
-	.name = "import",
-	.run = run,
-	.usage = "custodian [--data DIR] import FILE",
-	.help = "Registers members from a CSV file with a header row naming policy fields,\n"
-		"or JSON Lines when FILE ends in .jsonl.  Invalid rows are refused whole and\n"
-		"reported by line and field; prints 'imported N, rejected M'; exit 0 only\n"
-		"when M is 0.",
+    .name = "import",
+    .run = run,
+    .usage = "custodian [--data DIR] import FILE",
+    .help = "Registers members from a CSV file with a header row naming policy fields,\n"
+            "or JSON Lines when FILE ends in .jsonl.  Invalid rows are refused whole and\n"
+            "reported by line and field; prints 'imported N, rejected M'; exit 0 only\n"
+            "when M is 0.",
 };

@@ -12,8 +12,8 @@
 enum { OPT_POLICY = 'p' };
 
 static const struct cu_cli_option options[] = {
-	{"policy", "FILE", OPT_POLICY, "the policy to start with (default: the built-in one)"},
-	{0},
+    {"policy", "FILE", OPT_POLICY, "the policy to start with (default: the built-in one)"},
+    {0},
 };
 
 static int run(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -41,7 +41,8 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 	ctx = cu_cli_open();
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
-	rc = cu_token_create(ctx, &cu_cli_operator, CU_ROLE_OFFICER, "first officer", 0, secret, id);
+	rc =
+	    cu_token_create(ctx, &cu_cli_operator, CU_ROLE_OFFICER, "first officer", 0, secret, id);
 	cu_ctx_close(ctx);
 	if (rc) {
 		cu_cli_error("cannot create the first officer token: %s", cu_strerror(rc));
@@ -53,11 +54,11 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 const struct cu_cli_command cu_cli_init = {
-	.name = "init",
-	.run = run,
-	.usage = "custodian [--data DIR] init [--policy FILE]",
-	.help = "Creates DIR with custodian.conf, the policy (the built-in default unless\n"
-		"--policy), a new master key (mode 0600) and an empty store.  Refuses to\n"
-		"touch a DIR that exists and is not empty.",
-	.options = options,
+    .name = "init",
+    .run = run,
+    .usage = "custodian [--data DIR] init [--policy FILE]",
+    .help = "Creates DIR with custodian.conf, the policy (the built-in default unless\n"
+            "--policy), a new master key (mode 0600) and an empty store.  Refuses to\n"
+            "touch a DIR that exists and is not empty.",
+    .options = options,
 };

@@ -17,11 +17,11 @@
 
 /* The commands in the order the usage lists them. */
 static const struct cu_cli_command *const commands[] = {
-	&cu_cli_init,     &cu_cli_import,     &cu_cli_member,   &cu_cli_token,
-	&cu_cli_third_party, &cu_cli_subcontractor, &cu_cli_provisions, &cu_cli_requests,
-	&cu_cli_complaints, &cu_cli_exceptions, &cu_cli_consent, &cu_cli_audit,
-	&cu_cli_notify,   &cu_cli_policy,     &cu_cli_receipt,  &cu_cli_serve,
-	&cu_cli_config,
+    &cu_cli_init,        &cu_cli_import,        &cu_cli_member,     &cu_cli_token,
+    &cu_cli_third_party, &cu_cli_subcontractor, &cu_cli_provisions, &cu_cli_requests,
+    &cu_cli_complaints,  &cu_cli_exceptions,    &cu_cli_consent,    &cu_cli_audit,
+    &cu_cli_notify,      &cu_cli_policy,        &cu_cli_receipt,    &cu_cli_serve,
+    &cu_cli_config,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -32,7 +32,7 @@ static const struct cu_cli_command *const spelled_out[] = {&cu_cli_member, &cu_c
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: custodian [--data DIR] <command> [args]\n\n"
-		   "DIR defaults to $CUSTODIAN_DATA, else ./var.  Commands:\n");
+	           "DIR defaults to $CUSTODIAN_DATA, else ./var.  Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %s\n", commands[i]->usage);
 	for (size_t i = 0; i < sizeof(spelled_out) / sizeof(spelled_out[0]); i++)
@@ -44,10 +44,10 @@ static void usage(FILE *f)
 enum { OPT_DATA = 'd', OPT_HELP = 'h', OPT_VERSION = 'V' };
 
 static const struct option global_options[] = {
-	{"data", required_argument, NULL, OPT_DATA},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 int main(int argc, char **argv)

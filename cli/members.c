@@ -21,9 +21,9 @@ enum { OPT_EMAIL = 'e', OPT_PHONE = 'p', OPT_PURPOSE = 'u', OPT_CASE = 'c', OPT_
 /* ---- find ------------------------------------------------------------------ */
 
 static const struct cu_cli_option find_options[] = {
-	{"email", "E", OPT_EMAIL, "the member's e-mail address"},
-	{"phone", "P", OPT_PHONE, "the member's telephone number"},
-	{0},
+    {"email", "E", OPT_EMAIL, "the member's e-mail address"},
+    {"phone", "P", OPT_PHONE, "the member's telephone number"},
+    {0},
 };
 
 static int find(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -39,14 +39,15 @@ static int find(const struct cu_cli_command *cmd, int argc, char **argv)
 	while ((c = cu_cli_args_next(&a)) != CU_CLI_END) {
 		if ((c != OPT_EMAIL && c != OPT_PHONE) || kind) {
 			cu_cli_error("expected --email E or --phone P "
-				     "(usage: custodian member find --email E)");
+			             "(usage: custodian member find --email E)");
 			return CU_CLI_EXIT_USAGE;
 		}
 		kind = c == OPT_EMAIL ? "email" : "phone";
 		value = a.value;
 	}
 	if (!kind) {
-		cu_cli_error("expected --email E or --phone P (usage: custodian member find --email E)");
+		cu_cli_error(
+		    "expected --email E or --phone P (usage: custodian member find --email E)");
 		return CU_CLI_EXIT_USAGE;
 	}
 	ctx = cu_cli_open();
@@ -74,9 +75,9 @@ static int find(const struct cu_cli_command *cmd, int argc, char **argv)
 /* ---- show ------------------------------------------------------------------ */
 
 static const struct cu_cli_option show_options[] = {
-	{"purpose", "P", OPT_PURPOSE, "the purpose of use the read is for (required)"},
-	{"case", "C", OPT_CASE, "the case reference a purpose that needs one is read under"},
-	{0},
+    {"purpose", "P", OPT_PURPOSE, "the purpose of use the read is for (required)"},
+    {"case", "C", OPT_CASE, "the case reference a purpose that needs one is read under"},
+    {0},
 };
 
 static int show(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -105,11 +106,13 @@ static int show(const struct cu_cli_command *cmd, int argc, char **argv)
 	}
 	if (!id || !purpose)
 		return cu_cli_usage_error(cmd, "expected ID and --purpose P");
-	/* The door refuses it too (and audits that); here it is refused before anything is written. */
+	/* The door refuses it too (and audits that); here it is refused before anything is written.
+	 */
 	if (case_ref && cu_access_case_problem(case_ref)) {
-		cu_cli_error("--case: a case reference is 1-%d bytes of one line of text, not blank, "
-			     "without control characters (%s)",
-			     CU_CASE_REF_MAX, cu_access_case_problem(case_ref));
+		cu_cli_error(
+		    "--case: a case reference is 1-%d bytes of one line of text, not blank, "
+		    "without control characters (%s)",
+		    CU_CASE_REF_MAX, cu_access_case_problem(case_ref));
 		return CU_CLI_EXIT_USAGE;
 	}
 	ctx = cu_cli_open();
@@ -124,11 +127,12 @@ static int show(const struct cu_cli_command *cmd, int argc, char **argv)
 	if (rc) {
 		if (rc == CU_ERR_PURPOSE_UNKNOWN)
 			cu_cli_error("unknown purpose '%s'",
-				     strspn(purpose, NAME_CHARS) == strlen(purpose) ? purpose
-										: CU_AUDIT_MALFORMED);
+			             strspn(purpose, NAME_CHARS) == strlen(purpose)
+			                 ? purpose
+			                 : CU_AUDIT_MALFORMED);
 		else if (rc == CU_ERR_NOT_FOUND)
 			cu_cli_error("no member '%s'",
-				     cu_vault_id_well_formed(id) ? id : CU_AUDIT_MALFORMED);
+			             cu_vault_id_well_formed(id) ? id : CU_AUDIT_MALFORMED);
 		else
 			cu_cli_error("refused: %s", cu_strerror(rc));
 		cu_ctx_close(ctx);
@@ -141,11 +145,11 @@ static int show(const struct cu_cli_command *cmd, int argc, char **argv)
 	json_object_set_new(out, "purpose", json_string(purpose));
 	for (size_t i = 0; i < rec.n; i++)
 		json_object_set_new(fields, ctx->policy->fields[rec.v[i].field].name,
-				    json_stringn(rec.v[i].value, rec.v[i].len));
+		                    json_stringn(rec.v[i].value, rec.v[i].len));
 	for (size_t i = 0; i < ctx->policy->nfields; i++)
 		if (d.reason[i])
 			json_object_set_new(withheld, ctx->policy->fields[i].name,
-					    json_string(d.reason[i]));
+			                    json_string(d.reason[i]));
 	json_object_set_new(out, "fields", fields);
 	json_object_set_new(out, "withheld", withheld);
 	text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -157,7 +161,7 @@ static int show(const struct cu_cli_command *cmd, int argc, char **argv)
 	}
 	/* jansson copied the plaintext: overwrite it before it is freed. */
 	json_object_foreach(fields, key, v) if (json_is_string(v))
-		sodium_memzero((char *)json_string_value(v), json_string_length(v));
+	    sodium_memzero((char *)json_string_value(v), json_string_length(v));
 	json_decref(out);
 	cu_record_wipe(&rec);
 	cu_ctx_close(ctx);
@@ -167,8 +171,8 @@ static int show(const struct cu_cli_command *cmd, int argc, char **argv)
 /* ---- erase ------------------------------------------------------------------ */
 
 static const struct cu_cli_option erase_options[] = {
-	{"certificate", "FILE", OPT_CERT, "write the signed erasure certificate to FILE (new)"},
-	{0},
+    {"certificate", "FILE", OPT_CERT, "write the signed erasure certificate to FILE (new)"},
+    {0},
 };
 
 static int write_certificate(const char *path, const char *cert)
@@ -178,8 +182,8 @@ static int write_certificate(const char *path, const char *cert)
 
 	if (!fp || fputs(cert, fp) == EOF || fputc('\n', fp) == EOF) {
 		cu_cli_error("could not write the certificate to '%s' (it must not exist yet); the "
-			     "member is erased",
-			     path);
+		             "member is erased",
+		             path);
 		status = CU_CLI_EXIT_NO;
 	}
 	if (fp && fclose(fp) && !status) {
@@ -206,12 +210,13 @@ static int erase(const struct cu_cli_command *cmd, int argc, char **argv)
 			id = a.value; /* not "starts with '-'": base64url ids may */
 		} else {
 			cu_cli_error("expected one ID (usage: custodian member erase ID "
-				     "[--certificate FILE])");
+			             "[--certificate FILE])");
 			return CU_CLI_EXIT_USAGE;
 		}
 	}
 	if (!id) {
-		cu_cli_error("expected one ID (usage: custodian member erase ID [--certificate FILE])");
+		cu_cli_error(
+		    "expected one ID (usage: custodian member erase ID [--certificate FILE])");
 		return CU_CLI_EXIT_USAGE;
 	}
 	ctx = cu_cli_open();
@@ -219,10 +224,11 @@ static int erase(const struct cu_cli_command *cmd, int argc, char **argv)
 		return CU_CLI_EXIT_NO;
 	/* The one erasure operation (erasure.h), as an erasure request would run it. */
 	rc = cu_erasure_carry_out(ctx, &cu_cli_operator, id, NULL, cu_now_us(),
-				  certpath ? &cert : NULL);
+	                          certpath ? &cert : NULL);
 	cu_ctx_close(ctx);
 	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_ERASED) {
-		cu_cli_error("no member '%s'%s", id, rc == CU_ERR_ERASED ? " (already erased)" : "");
+		cu_cli_error("no member '%s'%s", id,
+		             rc == CU_ERR_ERASED ? " (already erased)" : "");
 		return CU_CLI_EXIT_NO;
 	}
 	if (rc) {
@@ -239,34 +245,34 @@ static int erase(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command member_commands[] = {
-	{.name = "find",
-	 .run = find,
-	 .usage = "custodian member find (--email E | --phone P)",
-	 .help = "Prints the id of the live member with that e-mail or telephone (through the\n"
-		 "blind index); exit 1 when there is none.  Audited as the operator.",
-	 .options = find_options},
-	{.name = "show",
-	 .run = show,
-	 .usage = "custodian member show ID --purpose P [--case C]",
-	 .help = "Reads member ID through the access door as the operator, for purpose P:\n"
-		 "prints the fields P allows as JSON and names the withheld ones.  An unknown\n"
-		 "purpose is refused.  Every read is audited.",
-	 .options = show_options},
-	{.name = "erase",
-	 .run = erase,
-	 .usage = "custodian member erase ID [--certificate FILE]",
-	 .help = "Erases member ID as an applied erasure request would: destroys its data\n"
-		 "key, sealed fields, blind indexes and password; closes its open requests\n"
-		 "and complaints (note member_erased); ends its sessions; drops its pending\n"
-		 "mail.  --certificate writes the signed erasure certificate to FILE (which\n"
-		 "must not exist).  Afterwards show and find fail.  Audited.",
-	 .options = erase_options},
-	{0},
+    {.name = "find",
+     .run = find,
+     .usage = "custodian member find (--email E | --phone P)",
+     .help = "Prints the id of the live member with that e-mail or telephone (through the\n"
+             "blind index); exit 1 when there is none.  Audited as the operator.",
+     .options = find_options},
+    {.name = "show",
+     .run = show,
+     .usage = "custodian member show ID --purpose P [--case C]",
+     .help = "Reads member ID through the access door as the operator, for purpose P:\n"
+             "prints the fields P allows as JSON and names the withheld ones.  An unknown\n"
+             "purpose is refused.  Every read is audited.",
+     .options = show_options},
+    {.name = "erase",
+     .run = erase,
+     .usage = "custodian member erase ID [--certificate FILE]",
+     .help = "Erases member ID as an applied erasure request would: destroys its data\n"
+             "key, sealed fields, blind indexes and password; closes its open requests\n"
+             "and complaints (note member_erased); ends its sessions; drops its pending\n"
+             "mail.  --certificate writes the signed erasure certificate to FILE (which\n"
+             "must not exist).  Afterwards show and find fail.  Audited.",
+     .options = erase_options},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_member = {
-	.name = "member",
-	.usage = "custodian [--data DIR] member (find|show|erase) ...",
-	.help = "Find, read through the access door, or erase a member.",
-	.sub = member_commands,
+    .name = "member",
+    .usage = "custodian [--data DIR] member (find|show|erase) ...",
+    .help = "Find, read through the access door, or erase a member.",
+    .sub = member_commands,
 };

@@ -11,19 +11,19 @@
 
 /* Notifications one pass sends at most: the default and the bounds of --max. */
 #define DELIVER_MAX_DEFAULT 1000
-#define DELIVER_MAX_LOW 1
-#define DELIVER_MAX_HIGH 10000
+#define DELIVER_MAX_LOW     1
+#define DELIVER_MAX_HIGH    10000
 
 #define DECIMAL 10
 
 enum { OPT_IGNORE_BACKOFF = 'i', OPT_MAX = 'm', OPT_MEMBER = 'M' };
 
 static const struct cu_cli_option deliver_options[] = {
-	{"ignore-backoff", NULL, OPT_IGNORE_BACKOFF, "try every pending notification now"},
-	{"max", "N", OPT_MAX,
-	 "send at most N, " CU_CLI_STR(DELIVER_MAX_LOW) ".." CU_CLI_STR(DELIVER_MAX_HIGH)
-	 " (default " CU_CLI_STR(DELIVER_MAX_DEFAULT) ")"},
-	{0},
+    {"ignore-backoff", NULL, OPT_IGNORE_BACKOFF, "try every pending notification now"},
+    {"max", "N", OPT_MAX,
+     "send at most N, " CU_CLI_STR(DELIVER_MAX_LOW) ".." CU_CLI_STR(
+         DELIVER_MAX_HIGH) " (default " CU_CLI_STR(DELIVER_MAX_DEFAULT) ")"},
+    {0},
 };
 
 /* --max's value, or 0 when it is not a number in bounds. */
@@ -59,7 +59,7 @@ static int deliver(const struct cu_cli_command *cmd, int argc, char **argv)
 			max = parse_max(a.value);
 			if (!max) {
 				cu_cli_error("--max must be %d..%d", DELIVER_MAX_LOW,
-					     DELIVER_MAX_HIGH);
+				             DELIVER_MAX_HIGH);
 				return CU_CLI_EXIT_USAGE;
 			}
 		} else {
@@ -90,8 +90,8 @@ static int deliver(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_option test_options[] = {
-	{"member", "ID", OPT_MEMBER, "the member the test notice is for (required)"},
-	{0},
+    {"member", "ID", OPT_MEMBER, "the member the test notice is for (required)"},
+    {0},
 };
 
 static int test(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -115,8 +115,8 @@ static int test(const struct cu_cli_command *cmd, int argc, char **argv)
 		return CU_CLI_EXIT_NO;
 	/* A template like every notice: nothing personal in it. */
 	rc = cu_notify_member(ctx, member, "test", "Test notice from Custodian",
-			      "This is a test notice: the operator is checking that notices reach "
-			      "you.\nNo action is needed.");
+	                      "This is a test notice: the operator is checking that notices reach "
+	                      "you.\nNo action is needed.");
 	cu_ctx_close(ctx);
 	if (rc == CU_ERR_NOT_FOUND || rc == CU_ERR_INVALID_ARGUMENT || rc == CU_ERR_ERASED) {
 		cu_cli_error("no member '%s'%s", member, rc == CU_ERR_ERASED ? " (erased)" : "");
@@ -131,30 +131,30 @@ static int test(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command notify_commands[] = {
-	{.name = "deliver",
-	 .run = deliver,
-	 .usage = "custodian notify deliver [--ignore-backoff] [--max N]",
-	 .help = "One delivery pass over the outbox, as the server's notifier does every\n"
-		 "interval: sends (or, in files mode, writes DATA/outbox/ID.eml) each due\n"
-		 "notification, at most N (default 1000).  Prints 'sent N, failed M, pending P';\n"
-		 "exit 1 when an attempt failed (it is retried later, with back-off).\n"
-		 "--ignore-backoff tries every pending notification now, whatever its\n"
-		 "schedule (after an SMTP outage is over).  Safe while the server runs: a\n"
-		 "notification is never sent by both.  Each e-mail address is read through\n"
-		 "the access door and audited.",
-	 .options = deliver_options},
-	{.name = "test",
-	 .run = test,
-	 .usage = "custodian notify test --member ID",
-	 .help = "Queues a test notice for member ID (shown in their account and e-mailed\n"
-		 "by the next delivery): the operator's check that delivery works.",
-	 .options = test_options},
-	{0},
+    {.name = "deliver",
+     .run = deliver,
+     .usage = "custodian notify deliver [--ignore-backoff] [--max N]",
+     .help = "One delivery pass over the outbox, as the server's notifier does every\n"
+             "interval: sends (or, in files mode, writes DATA/outbox/ID.eml) each due\n"
+             "notification, at most N (default 1000).  Prints 'sent N, failed M, pending P';\n"
+             "exit 1 when an attempt failed (it is retried later, with back-off).\n"
+             "--ignore-backoff tries every pending notification now, whatever its\n"
+             "schedule (after an SMTP outage is over).  Safe while the server runs: a\n"
+             "notification is never sent by both.  Each e-mail address is read through\n"
+             "the access door and audited.",
+     .options = deliver_options},
+    {.name = "test",
+     .run = test,
+     .usage = "custodian notify test --member ID",
+     .help = "Queues a test notice for member ID (shown in their account and e-mailed\n"
+             "by the next delivery): the operator's check that delivery works.",
+     .options = test_options},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_notify = {
-	.name = "notify",
-	.usage = "custodian [--data DIR] notify (deliver|test) ...",
-	.help = "Deliver due notifications, or queue a test notice.",
-	.sub = notify_commands,
+    .name = "notify",
+    .usage = "custodian [--data DIR] notify (deliver|test) ...",
+    .help = "Deliver due notifications, or queue a test notice.",
+    .sub = notify_commands,
 };

@@ -18,7 +18,7 @@
 /* The largest receipt or certificate file `receipt verify` reads. */
 #define RECEIPT_FILE_MAX ((size_t)1 << 20)
 /* Room for what is wrong with a receipt, and for a valid one's summary. */
-#define RECEIPT_WHAT_MAX 256
+#define RECEIPT_WHAT_MAX    256
 #define RECEIPT_SUMMARY_MAX 300
 
 enum { OPT_KIND = 'k', OPT_TARGET = 't', OPT_GRANTED = 'g' };
@@ -130,29 +130,29 @@ static int versions(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command policy_commands[] = {
-	{.name = "check",
-	 .run = check,
-	 .usage = "custodian policy check FILE",
-	 .help = "Validates a policy file; prints one line naming what is wrong, or a summary."},
-	{.name = "publish",
-	 .run = publish,
-	 .usage = "custodian [--data DIR] policy publish FILE",
-	 .help = "Publishes FILE as a new policy version: validates it, refuses a version\n"
-		 "already published, keeps it in the store and replaces DIR's policy file.\n"
-		 "Members are held to the version they accepted until they accept this one\n"
-		 "or consent to its new purposes.  Audited."},
-	{.name = "versions",
-	 .run = versions,
-	 .usage = "custodian [--data DIR] policy versions",
-	 .help = "Lists every published policy version, when and by whom."},
-	{0},
+    {.name = "check",
+     .run = check,
+     .usage = "custodian policy check FILE",
+     .help = "Validates a policy file; prints one line naming what is wrong, or a summary."},
+    {.name = "publish",
+     .run = publish,
+     .usage = "custodian [--data DIR] policy publish FILE",
+     .help = "Publishes FILE as a new policy version: validates it, refuses a version\n"
+             "already published, keeps it in the store and replaces DIR's policy file.\n"
+             "Members are held to the version they accepted until they accept this one\n"
+             "or consent to its new purposes.  Audited."},
+    {.name = "versions",
+     .run = versions,
+     .usage = "custodian [--data DIR] policy versions",
+     .help = "Lists every published policy version, when and by whom."},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_policy = {
-	.name = "policy",
-	.usage = "custodian [--data DIR] policy (check|publish|versions) ...",
-	.help = "Validates, publishes or lists policy versions.",
-	.sub = policy_commands,
+    .name = "policy",
+    .usage = "custodian [--data DIR] policy (check|publish|versions) ...",
+    .help = "Validates, publishes or lists policy versions.",
+    .sub = policy_commands,
 };
 
 /* ---- receipt ------------------------------------------------------------------- */
@@ -200,14 +200,15 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 		cu_cli_error("cannot read '%s'", file);
 		return CU_CLI_EXIT_NO;
 	}
-	/* With a data directory, the key must also be this custodian's; without, only the signature. */
+	/* With a data directory, the key must also be this custodian's; without, only the
+	 * signature. */
 	if (cu_ctx_open(cu_cli_data_dir, &ctx, err, sizeof(err)) != CU_OK)
 		ctx = NULL;
 	unwrap_receipt(&doc, &len);
 	/* An erasure certificate (requests.h) is signed the same way: checked here too. */
 	if (is_certificate(doc, len)) {
 		rc = cu_request_certificate_verify(doc, len, ctx ? ctx->vault : NULL, what,
-						   sizeof(what));
+		                                   sizeof(what));
 		free(doc);
 		if (rc) {
 			cu_cli_error("certificate not valid: %s", what);
@@ -220,7 +221,7 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 		return 0;
 	}
 	rc = cu_consent_receipt_verify(doc, len, ctx ? ctx->vault : NULL, what, sizeof(what),
-				       summary, sizeof(summary));
+	                               summary, sizeof(summary));
 	free(doc);
 	if (rc) {
 		cu_cli_error("receipt not valid: %s", what);
@@ -234,30 +235,30 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command receipt_commands[] = {
-	{.name = "verify",
-	 .run = verify,
-	 .usage = "custodian [--data DIR] receipt verify FILE",
-	 .help = "Checks a consent receipt: its Ed25519 signature over the receipt, and —\n"
-		 "when DIR is a data directory — that the key is this custodian's.  Exit 0\n"
-		 "and a summary when valid; exit 1 naming the problem otherwise.  An erasure\n"
-		 "certificate ({\"certificate\": ..., \"signature\": ...}) is checked the same way."},
-	{0},
+    {.name = "verify",
+     .run = verify,
+     .usage = "custodian [--data DIR] receipt verify FILE",
+     .help = "Checks a consent receipt: its Ed25519 signature over the receipt, and —\n"
+             "when DIR is a data directory — that the key is this custodian's.  Exit 0\n"
+             "and a summary when valid; exit 1 naming the problem otherwise.  An erasure\n"
+             "certificate ({\"certificate\": ..., \"signature\": ...}) is checked the same way."},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_receipt = {
-	.name = "receipt",
-	.usage = "custodian [--data DIR] receipt verify FILE",
-	.help = "Checks a signed consent receipt.",
-	.sub = receipt_commands,
+    .name = "receipt",
+    .usage = "custodian [--data DIR] receipt verify FILE",
+    .help = "Checks a signed consent receipt.",
+    .sub = receipt_commands,
 };
 
 /* ---- consent ------------------------------------------------------------------- */
 
 static const struct cu_cli_option set_options[] = {
-	{"kind", "K", OPT_KIND, "purpose, third_party or cookie (required)"},
-	{"target", "T", OPT_TARGET, "the purpose, third party or cookie category (required)"},
-	{"granted", "yes|no", OPT_GRANTED, "granted or withdrawn (required)"},
-	{0},
+    {"kind", "K", OPT_KIND, "purpose, third_party or cookie (required)"},
+    {"target", "T", OPT_TARGET, "the purpose, third party or cookie category (required)"},
+    {"granted", "yes|no", OPT_GRANTED, "granted or withdrawn (required)"},
+    {0},
 };
 
 static int set(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -310,7 +311,7 @@ static int set(const struct cu_cli_command *cmd, int argc, char **argv)
 		cu_ctx_close(ctx);
 		if (rc) {
 			cu_cli_error("consent %s recorded, but its receipt could not be made: %s",
-				     row.id, cu_strerror(rc));
+			             row.id, cu_strerror(rc));
 			return CU_CLI_EXIT_NO;
 		}
 		puts(receipt);
@@ -332,21 +333,21 @@ static int set(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command consent_commands[] = {
-	{.name = "set",
-	 .run = set,
-	 .usage = "custodian consent set MEMBER --kind purpose|third_party|cookie --target T "
-		  "--granted yes|no",
-	 .help = "Records a consent choice MEMBER made on paper (granted or withdrawn) for a\n"
-		 "purpose needing consent, a registered third party or a cookie category.\n"
-		 "Prints the signed receipt as JSON: give it to the member ('receipt verify'\n"
-		 "checks it).  Audited.",
-	 .options = set_options},
-	{0},
+    {.name = "set",
+     .run = set,
+     .usage = "custodian consent set MEMBER --kind purpose|third_party|cookie --target T "
+              "--granted yes|no",
+     .help = "Records a consent choice MEMBER made on paper (granted or withdrawn) for a\n"
+             "purpose needing consent, a registered third party or a cookie category.\n"
+             "Prints the signed receipt as JSON: give it to the member ('receipt verify'\n"
+             "checks it).  Audited.",
+     .options = set_options},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_consent = {
-	.name = "consent",
-	.usage = "custodian [--data DIR] consent set MEMBER ...",
-	.help = "Record a consent choice made on paper.",
-	.sub = consent_commands,
+    .name = "consent",
+    .usage = "custodian [--data DIR] consent set MEMBER ...",
+    .help = "Record a consent choice made on paper.",
+    .sub = consent_commands,
 };

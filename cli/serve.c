@@ -7,9 +7,9 @@
 enum { OPT_LISTEN = 'l', OPT_QUIET = 'q' };
 
 static const struct cu_cli_option options[] = {
-	{"listen", "ADDR:PORT", OPT_LISTEN, "where to listen (default: server.listen)"},
-	{"quiet", NULL, OPT_QUIET, "no access log on standard output"},
-	{0},
+    {"listen", "ADDR:PORT", OPT_LISTEN, "where to listen (default: server.listen)"},
+    {"quiet", NULL, OPT_QUIET, "no access log on standard output"},
+    {0},
 };
 
 static int run(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -32,12 +32,12 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 const struct cu_cli_command cu_cli_serve = {
-	.name = "serve",
-	.run = run,
-	.usage = "custodian [--data DIR] serve [--listen ADDR:PORT] [--quiet]",
-	.help = "Serves the API on ADDR:PORT (default from custodian.conf, 127.0.0.1:8080).\n"
-		"Writes a JSON access log line per request on standard output (not with\n"
-		"--quiet).  SIGTERM or SIGINT stops after requests in flight finish; SIGHUP\n"
-		"reloads the policy file.",
-	.options = options,
+    .name = "serve",
+    .run = run,
+    .usage = "custodian [--data DIR] serve [--listen ADDR:PORT] [--quiet]",
+    .help = "Serves the API on ADDR:PORT (default from custodian.conf, 127.0.0.1:8080).\n"
+            "Writes a JSON access log line per request on standard output (not with\n"
+            "--quiet).  SIGTERM or SIGINT stops after requests in flight finish; SIGHUP\n"
+            "reloads the policy file.",
+    .options = options,
 };

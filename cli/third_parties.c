@@ -38,12 +38,12 @@ static void field_errors(const char *what, const cu_errors *errs)
 /* ---- third-party -------------------------------------------------------------- */
 
 static const struct cu_cli_option third_party_add_options[] = {
-	{"id", "ID", OPT_ID, "a-z, 0-9, _ and -, at most 40: what members consent to"},
-	{"name", "N", OPT_NAME, "the third party's name"},
-	{"contact", "C", OPT_CONTACT, "how to reach it"},
-	{"purpose", "TEXT", OPT_PURPOSE, "the purpose of provision shown to members"},
-	{"fields", "F1,F2", OPT_FIELDS, "the policy fields that may be provided to it"},
-	{0},
+    {"id", "ID", OPT_ID, "a-z, 0-9, _ and -, at most 40: what members consent to"},
+    {"name", "N", OPT_NAME, "the third party's name"},
+    {"contact", "C", OPT_CONTACT, "how to reach it"},
+    {"purpose", "TEXT", OPT_PURPOSE, "the purpose of provision shown to members"},
+    {"fields", "F1,F2", OPT_FIELDS, "the policy fields that may be provided to it"},
+    {0},
 };
 
 static int third_party_add(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -74,7 +74,7 @@ static int third_party_add(const struct cu_cli_command *cmd, int argc, char **ar
 	}
 	if (!in.id || !in.name || !in.contact || !in.purpose || !fields_arg)
 		return cu_cli_usage_error(cmd, "expected --id, --name, --contact, --purpose and "
-					       "--fields");
+		                               "--fields");
 	n = cu_cli_split_list(fields_arg, &buf, fields);
 	if (n < 0) {
 		free(buf);
@@ -97,9 +97,9 @@ static int third_party_add(const struct cu_cli_command *cmd, int argc, char **ar
 		return CU_CLI_EXIT_USAGE;
 	}
 	if (rc) {
-		cu_cli_error("third-party add failed: %s",
-			     rc == CU_ERR_CONFLICT ? "a third party with this id exists"
-						   : cu_strerror(rc));
+		cu_cli_error("third-party add failed: %s", rc == CU_ERR_CONFLICT
+		                                               ? "a third party with this id exists"
+		                                               : cu_strerror(rc));
 		return CU_CLI_EXIT_NO;
 	}
 	printf("registered third party %s\n", in.id);
@@ -139,48 +139,48 @@ static int third_party_list(const struct cu_cli_command *cmd, int argc, char **a
 }
 
 static const struct cu_cli_command third_party_commands[] = {
-	{.name = "add",
-	 .run = third_party_add,
-	 .usage = "custodian third-party add --id ID --name N --contact C --purpose TEXT "
-		  "--fields F1,F2",
-	 .help = "Registers a third party members' data may be provided to: ID (a-z, 0-9, _ and\n"
-		 "-, at most 40; what members consent to), its name, contact, the purpose of\n"
-		 "provision shown to members, and the policy fields that may be provided to\n"
-		 "it.  Exit 2 naming each bad input.  Audited.",
-	 .options = third_party_add_options},
-	{.name = "list",
-	 .run = third_party_list,
-	 .usage = "custodian third-party list",
-	 .help = "Lists the registered third parties, tab-separated: id, name, fields,\n"
-		 "registered."},
-	{0},
+    {.name = "add",
+     .run = third_party_add,
+     .usage = "custodian third-party add --id ID --name N --contact C --purpose TEXT "
+              "--fields F1,F2",
+     .help = "Registers a third party members' data may be provided to: ID (a-z, 0-9, _ and\n"
+             "-, at most 40; what members consent to), its name, contact, the purpose of\n"
+             "provision shown to members, and the policy fields that may be provided to\n"
+             "it.  Exit 2 naming each bad input.  Audited.",
+     .options = third_party_add_options},
+    {.name = "list",
+     .run = third_party_list,
+     .usage = "custodian third-party list",
+     .help = "Lists the registered third parties, tab-separated: id, name, fields,\n"
+             "registered."},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_third_party = {
-	.name = "third-party",
-	.usage = "custodian [--data DIR] third-party (add|list) ...",
-	.help = "Register or list the third parties data may be provided to.",
-	.sub = third_party_commands,
+    .name = "third-party",
+    .usage = "custodian [--data DIR] third-party (add|list) ...",
+    .help = "Register or list the third parties data may be provided to.",
+    .sub = third_party_commands,
 };
 
 /* ---- subcontractor ------------------------------------------------------------- */
 
 static const struct cu_cli_option subcontractor_add_options[] = {
-	{"id", "ID", OPT_ID, "a-z, 0-9, _ and -: the contract tokens are bound to"},
-	{"name", "N", OPT_NAME, "the subcontractor's name"},
-	{"contact", "C", OPT_CONTACT, "how to reach it"},
-	{"fields", "F1,F2", OPT_FIELDS, "the policy fields in the contract's scope"},
-	{"purposes", "P1,P2", OPT_PURPOSES, "the purposes in the contract's scope"},
-	{"measure", "TEXT", OPT_MEASURE, "a safety measure required (one each, 1..32)"},
-	{"start", "YYYY-MM-DD", OPT_START, "in force from 00:00 UTC on this date"},
-	{"end", "YYYY-MM-DD", OPT_END, "in force through the whole of this date"},
-	{0},
+    {"id", "ID", OPT_ID, "a-z, 0-9, _ and -: the contract tokens are bound to"},
+    {"name", "N", OPT_NAME, "the subcontractor's name"},
+    {"contact", "C", OPT_CONTACT, "how to reach it"},
+    {"fields", "F1,F2", OPT_FIELDS, "the policy fields in the contract's scope"},
+    {"purposes", "P1,P2", OPT_PURPOSES, "the purposes in the contract's scope"},
+    {"measure", "TEXT", OPT_MEASURE, "a safety measure required (one each, 1..32)"},
+    {"start", "YYYY-MM-DD", OPT_START, "in force from 00:00 UTC on this date"},
+    {"end", "YYYY-MM-DD", OPT_END, "in force through the whole of this date"},
+    {0},
 };
 
 static int subcontractor_add(const struct cu_cli_command *cmd, int argc, char **argv)
 {
 	const char *fields_arg = NULL, *purposes_arg = NULL, *fields[CU_CLI_LIST_MAX],
-		   *purposes[CU_CLI_LIST_MAX], *measures[CU_PARTNER_MEASURES_N];
+	           *purposes[CU_CLI_LIST_MAX], *measures[CU_PARTNER_MEASURES_N];
 	cu_subcontractor_input in = {0};
 	char *fbuf = NULL, *pbuf = NULL;
 	int nf = 0, np = 0, status = 0, c;
@@ -213,7 +213,7 @@ static int subcontractor_add(const struct cu_cli_command *cmd, int argc, char **
 	if (!in.id || !in.name || !in.contact || !fields_arg || !purposes_arg || !in.start ||
 	    !in.end || !in.nmeasures)
 		return cu_cli_usage_error(cmd, "expected --id, --name, --contact, --fields, "
-					       "--purposes, --measure, --start and --end");
+		                               "--purposes, --measure, --start and --end");
 	nf = cu_cli_split_list(fields_arg, &fbuf, fields);
 	np = cu_cli_split_list(purposes_arg, &pbuf, purposes);
 	if (nf < 0 || np < 0) {
@@ -239,8 +239,8 @@ static int subcontractor_add(const struct cu_cli_command *cmd, int argc, char **
 		status = CU_CLI_EXIT_USAGE;
 	} else if (rc) {
 		cu_cli_error("subcontractor add failed: %s",
-			     rc == CU_ERR_CONFLICT ? "a subcontractor with this id exists"
-						   : cu_strerror(rc));
+		             rc == CU_ERR_CONFLICT ? "a subcontractor with this id exists"
+		                                   : cu_strerror(rc));
 		status = CU_CLI_EXIT_NO;
 	} else {
 		printf("registered subcontractor %s: in force %s through %s\n", in.id, in.start,
@@ -260,8 +260,8 @@ static int print_subcontractor(void *ud, const cu_subcontractor_row *row)
 	cu_partner_date_format(row->start_us, start);
 	cu_partner_date_format(row->end_us - CU_DAY_US, end);
 	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row->id, row->name, start, end,
-	       cu_subcontract_in_force(row, *now) ? "in force" : "not in force",
-	       row->purposes_text, row->fields_text);
+	       cu_subcontract_in_force(row, *now) ? "in force" : "not in force", row->purposes_text,
+	       row->fields_text);
 	return 0;
 }
 
@@ -289,36 +289,36 @@ static int subcontractor_list(const struct cu_cli_command *cmd, int argc, char *
 }
 
 static const struct cu_cli_command subcontractor_commands[] = {
-	{.name = "add",
-	 .run = subcontractor_add,
-	 .usage = "custodian subcontractor add --id ID --name N --contact C --fields F1,F2 "
-		  "--purposes P1,P2 --measure TEXT [--measure TEXT ...] --start YYYY-MM-DD "
-		  "--end YYYY-MM-DD",
-	 .help = "Registers a subcontractor with its contract: the policy fields and purposes\n"
-		 "in scope, the safety measures required (one --measure each, 1..32) and the\n"
-		 "term, in force from 00:00 UTC on --start through the whole of --end.  Bind\n"
-		 "tokens to it with 'token create --role subcontractor --contract ID'.  Audited.",
-	 .options = subcontractor_add_options},
-	{.name = "list",
-	 .run = subcontractor_list,
-	 .usage = "custodian subcontractor list",
-	 .help = "Lists subcontractors, tab-separated: id, name, start, end, status (in force\n"
-		 "or not in force), purposes, fields."},
-	{0},
+    {.name = "add",
+     .run = subcontractor_add,
+     .usage = "custodian subcontractor add --id ID --name N --contact C --fields F1,F2 "
+              "--purposes P1,P2 --measure TEXT [--measure TEXT ...] --start YYYY-MM-DD "
+              "--end YYYY-MM-DD",
+     .help = "Registers a subcontractor with its contract: the policy fields and purposes\n"
+             "in scope, the safety measures required (one --measure each, 1..32) and the\n"
+             "term, in force from 00:00 UTC on --start through the whole of --end.  Bind\n"
+             "tokens to it with 'token create --role subcontractor --contract ID'.  Audited.",
+     .options = subcontractor_add_options},
+    {.name = "list",
+     .run = subcontractor_list,
+     .usage = "custodian subcontractor list",
+     .help = "Lists subcontractors, tab-separated: id, name, start, end, status (in force\n"
+             "or not in force), purposes, fields."},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_subcontractor = {
-	.name = "subcontractor",
-	.usage = "custodian [--data DIR] subcontractor (add|list) ...",
-	.help = "Register or list subcontractors and their contracts.",
-	.sub = subcontractor_commands,
+    .name = "subcontractor",
+    .usage = "custodian [--data DIR] subcontractor (add|list) ...",
+    .help = "Register or list subcontractors and their contracts.",
+    .sub = subcontractor_commands,
 };
 
 /* ---- provisions ----------------------------------------------------------------- */
 
 static const struct cu_cli_option purge_options[] = {
-	{"before", "YYYY-MM-DD", OPT_BEFORE, "delete records made before this date (required)"},
-	{0},
+    {"before", "YYYY-MM-DD", OPT_BEFORE, "delete records made before this date (required)"},
+    {0},
 };
 
 static int provisions_purge(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -345,9 +345,10 @@ static int provisions_purge(const struct cu_cli_command *cmd, int argc, char **a
 	}
 	/* Records of provision are kept three years: a younger cut-off is refused here too. */
 	if (before > cu_now_us() - CU_PROVISION_KEEP_US) {
-		cu_cli_error("--before %s is within the last three years: records of provisions are "
-			     "kept at least three years",
-			     before_arg);
+		cu_cli_error(
+		    "--before %s is within the last three years: records of provisions are "
+		    "kept at least three years",
+		    before_arg);
 		return CU_CLI_EXIT_USAGE;
 	}
 	ctx = cu_cli_open();
@@ -365,19 +366,19 @@ static int provisions_purge(const struct cu_cli_command *cmd, int argc, char **a
 }
 
 static const struct cu_cli_command provisions_commands[] = {
-	{.name = "purge",
-	 .run = provisions_purge,
-	 .usage = "custodian provisions purge --before YYYY-MM-DD",
-	 .help = "Deletes the records of provisions to third parties made before the date.\n"
-		 "Records are kept at least three years: a date within the last three years\n"
-		 "is refused (exit 2).  Prints how many were deleted.  Audited.",
-	 .options = purge_options},
-	{0},
+    {.name = "purge",
+     .run = provisions_purge,
+     .usage = "custodian provisions purge --before YYYY-MM-DD",
+     .help = "Deletes the records of provisions to third parties made before the date.\n"
+             "Records are kept at least three years: a date within the last three years\n"
+             "is refused (exit 2).  Prints how many were deleted.  Audited.",
+     .options = purge_options},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_provisions = {
-	.name = "provisions",
-	.usage = "custodian [--data DIR] provisions purge --before DATE",
-	.help = "Delete records of provisions older than three years.",
-	.sub = provisions_commands,
+    .name = "provisions",
+    .usage = "custodian [--data DIR] provisions purge --before DATE",
+    .help = "Delete records of provisions older than three years.",
+    .sub = provisions_commands,
 };

@@ -31,11 +31,12 @@ static const char *name_problem_words(const char *reason)
 /* ---- create ------------------------------------------------------------------- */
 
 static const struct cu_cli_option create_options[] = {
-	{"role", "R", OPT_ROLE, "one of " ROLES_FOR_TOKENS " (required)"},
-	{"name", "N", OPT_NAME, "who or what holds it, 1.." NAME_MAX_WORDS " characters (required)"},
-	{"expires", "YYYY-MM-DD", OPT_EXPIRES, "stops working at 00:00 UTC on that date"},
-	{"contract", "ID", OPT_CONTRACT, "the subcontractor's contract a subcontractor's token reads in"},
-	{0},
+    {"role", "R", OPT_ROLE, "one of " ROLES_FOR_TOKENS " (required)"},
+    {"name", "N", OPT_NAME, "who or what holds it, 1.." NAME_MAX_WORDS " characters (required)"},
+    {"expires", "YYYY-MM-DD", OPT_EXPIRES, "stops working at 00:00 UTC on that date"},
+    {"contract", "ID", OPT_CONTRACT,
+     "the subcontractor's contract a subcontractor's token reads in"},
+    {0},
 };
 
 static int create(const struct cu_cli_command *cmd, int argc, char **argv)
@@ -69,7 +70,8 @@ static int create(const struct cu_cli_command *cmd, int argc, char **argv)
 		return CU_CLI_EXIT_USAGE;
 	}
 	if (!cu_token_role_allowed(role)) {
-		cu_cli_error("role '%s' cannot hold a token (one of " ROLES_FOR_TOKENS ")", role_arg);
+		cu_cli_error("role '%s' cannot hold a token (one of " ROLES_FOR_TOKENS ")",
+		             role_arg);
 		return CU_CLI_EXIT_USAGE;
 	}
 	problem = cu_token_name_problem(name);
@@ -93,7 +95,8 @@ static int create(const struct cu_cli_command *cmd, int argc, char **argv)
 	rc = cu_token_create_bound(ctx, NULL, role, name, expires_us, contract, secret, id);
 	cu_ctx_close(ctx);
 	if (rc == CU_ERR_NOT_FOUND && contract) {
-		cu_cli_error("no subcontractor '%s' (register it with 'subcontractor add')", contract);
+		cu_cli_error("no subcontractor '%s' (register it with 'subcontractor add')",
+		             contract);
 		return CU_CLI_EXIT_NO;
 	}
 	if (rc) {
@@ -211,34 +214,35 @@ static int revoke(const struct cu_cli_command *cmd, int argc, char **argv)
 }
 
 static const struct cu_cli_command token_commands[] = {
-	{.name = "create",
-	 .run = create,
-	 .usage = "custodian token create --role R --name N [--expires YYYY-MM-DD] [--contract ID]",
-	 .help = "Issues a bearer token for the API.  R is one of staff, analyst, service,\n"
-		 "subcontractor, officer or admin; N (1.." NAME_MAX_WORDS " characters) says who or what holds\n"
-		 "it.  With --expires the token stops working at 00:00 UTC on that date.\n"
-		 "A subcontractor's token is bound with --contract to a subcontractor's\n"
-		 "contract (see 'subcontractor add'): it reads only within that contract.\n"
-		 "Prints the token's id and its secret.  The secret is shown only this once:\n"
-		 "only its hash is stored, so it cannot be shown again; revoke and create a\n"
-		 "new one if it is lost.  Audited.",
-	 .options = create_options},
-	{.name = "list",
-	 .run = list,
-	 .usage = "custodian token list",
-	 .help = "Lists every token, one per line, tab-separated: id, role, name, created,\n"
-		 "expires, status (active, expired or revoked).  Never a secret or a hash."},
-	{.name = "revoke",
-	 .run = revoke,
-	 .usage = "custodian token revoke ID",
-	 .help = "Revokes token ID from now on; it authenticates no more.  Revoking a revoked\n"
-		 "token changes nothing.  Exit 1 when there is no such token.  Audited."},
-	{0},
+    {.name = "create",
+     .run = create,
+     .usage = "custodian token create --role R --name N [--expires YYYY-MM-DD] [--contract ID]",
+     .help = "Issues a bearer token for the API.  R is one of staff, analyst, service,\n"
+             "subcontractor, officer or admin; N (1.." NAME_MAX_WORDS
+             " characters) says who or what holds\n"
+             "it.  With --expires the token stops working at 00:00 UTC on that date.\n"
+             "A subcontractor's token is bound with --contract to a subcontractor's\n"
+             "contract (see 'subcontractor add'): it reads only within that contract.\n"
+             "Prints the token's id and its secret.  The secret is shown only this once:\n"
+             "only its hash is stored, so it cannot be shown again; revoke and create a\n"
+             "new one if it is lost.  Audited.",
+     .options = create_options},
+    {.name = "list",
+     .run = list,
+     .usage = "custodian token list",
+     .help = "Lists every token, one per line, tab-separated: id, role, name, created,\n"
+             "expires, status (active, expired or revoked).  Never a secret or a hash."},
+    {.name = "revoke",
+     .run = revoke,
+     .usage = "custodian token revoke ID",
+     .help = "Revokes token ID from now on; it authenticates no more.  Revoking a revoked\n"
+             "token changes nothing.  Exit 1 when there is no such token.  Audited."},
+    {0},
 };
 
 const struct cu_cli_command cu_cli_token = {
-	.name = "token",
-	.usage = "custodian [--data DIR] token (create|list|revoke) ...",
-	.help = "Issue, list or revoke the API tokens of staff, services and the rest.",
-	.sub = token_commands,
+    .name = "token",
+    .usage = "custodian [--data DIR] token (create|list|revoke) ...",
+    .help = "Issue, list or revoke the API tokens of staff, services and the rest.",
+    .sub = token_commands,
 };
