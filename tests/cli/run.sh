@@ -375,6 +375,10 @@ check "an aggregate-only purpose never shows one member" \
 	eval 'status_not 0 && one_error_line && [ ! -s "$OUT" ]'
 run --data "$D" member show no-such-member-id --purpose support
 check "show of an unknown member exits 1 with one line" eval 'status_is 1 && one_error_line'
+# Base64url ids may begin with '-': such an argument is an id, not an option, wherever it stands.
+run --data "$D" member show --purpose support -no-such-member-id
+check "an id beginning with '-' is an id (exit 1, no member), not a usage error" \
+	eval 'status_is 1 && one_error_line && stderr_has "no member"'
 
 # A case reference that is blank or not one line is refused before anything is written.
 audit_rows() {
