@@ -228,3 +228,8 @@ cu_result cu_subcontractor_reviews_overdue(cu_store *s, int64_t now_us, cu_store
 
 	return cu_store_review_overdue(s, today, fn, ud);
 }
+
+cu_result cu_subcontractor_list(cu_ctx *ctx, cu_store_subcontractor_fn fn, void *ud)
+{
+	return cu_store_subcontractor_list(ctx->store, fn, ud);
+}

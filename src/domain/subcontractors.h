@@ -73,4 +73,12 @@ CU_WARN_UNUSED cu_result cu_subcontractor_review_update(cu_ctx *ctx, const cu_ac
 CU_WARN_UNUSED cu_result cu_subcontractor_reviews_overdue(cu_store *s, int64_t now_us,
 							  cu_store_review_fn fn, void *ud);
 
+/*
+ * The subcontractors with their contracts, in id order: fn(ud, row) for
+ * each (the front ends list them; a row borrows from the walk).  fn's
+ * non-zero return stops the walk.  Reads only.
+ */
+CU_WARN_UNUSED cu_result cu_subcontractor_list(cu_ctx *ctx, cu_store_subcontractor_fn fn,
+					       void *ud);
+
 #endif

@@ -102,3 +102,8 @@ cu_result cu_provision_purge(cu_ctx *ctx, const cu_actor *actor, int64_t before_
 		*n = count;
 	return rc;
 }
+
+cu_result cu_third_party_list(cu_ctx *ctx, cu_store_third_party_fn fn, void *ud)
+{
+	return cu_store_third_party_list(ctx->store, fn, ud);
+}

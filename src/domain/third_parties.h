@@ -59,4 +59,11 @@ CU_WARN_UNUSED cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *ac
 CU_WARN_UNUSED cu_result cu_provision_purge(cu_ctx *ctx, const cu_actor *actor, int64_t before_us,
 					    uint64_t *n);
 
+/*
+ * The registered third parties, in id order: fn(ud, row) for each (the
+ * front ends list them; a row borrows from the walk).  fn's non-zero return
+ * stops the walk.  Reads only.
+ */
+CU_WARN_UNUSED cu_result cu_third_party_list(cu_ctx *ctx, cu_store_third_party_fn fn, void *ud);
+
 #endif

@@ -234,3 +234,10 @@ json_t *cu_versions_diff(const cu_policy *from, const cu_policy *to)
 	json_object_set_new(d, "fields_removed", fr);
 	return d;
 }
+
+/* ---- list ----------------------------------------------------------------- */
+
+cu_result cu_versions_list(cu_ctx *ctx, cu_store_policy_fn fn, void *ud)
+{
+	return cu_store_policy_list(ctx->store, fn, ud);
+}

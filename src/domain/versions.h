@@ -47,4 +47,11 @@ CU_WARN_UNUSED cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor,
  */
 json_t *cu_versions_diff(const cu_policy *from, const cu_policy *to);
 
+/*
+ * Every published version, oldest first: fn(ud, version, published_us, by)
+ * for each (the front ends list them).  fn's non-zero return stops the
+ * walk.  Reads only.
+ */
+CU_WARN_UNUSED cu_result cu_versions_list(cu_ctx *ctx, cu_store_policy_fn fn, void *ud);
+
 #endif

@@ -3,8 +3,8 @@
  *
  * All settings are one declarative table in src/util/config.c (name, type, where
  * it lands, default, bounds, whether SIGHUP may change it); the same table
- * validates the file, fills the defaults and prints docs/configuration.md's
- * reference with `custodian config --help`.  Unknown keys and out-of-range
+ * validates the file, fills the defaults, writes the default file, prints
+ * `custodian config --help` and generates docs/configuration.md.  Unknown keys and out-of-range
  * values are errors naming the file and the key.
  */
 #ifndef CUSTODIAN_CONFIG_H
@@ -53,7 +53,18 @@ CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c,
 					char *err, size_t errlen);
 /* Writes the commented default file (used by `custodian init`). */
 void cu_config_write_default(FILE *f);
-/* Writes the reference table (key, default, meaning) as text. */
-void cu_config_describe(FILE *f);
+/* The forms cu_config_describe writes. */
+enum cu_config_format {
+	CU_CONFIG_TEXT,     /* for `custodian config --help`: two lines a setting */
+	CU_CONFIG_MARKDOWN, /* the whole of docs/configuration.md (`config --markdown`) */
+};
+/*
+ * Writes the reference of every setting, from the one table: section.key,
+ * type (string, or integer with its bounds), default, whether SIGHUP may
+ * change it, and what it means.  The Markdown form is the committed
+ * docs/configuration.md, introduction included (ctest docs/configuration
+ * fails when the two differ).
+ */
+void cu_config_describe(FILE *f, enum cu_config_format format);
 
 #endif

@@ -128,6 +128,68 @@ for cmd in init import member "member find" "member show" "member erase" audit \
 	check "'$cmd --help' exits 0 and describes it" eval 'status_is 0 && stdout_has "custodian"'
 done
 
+# Every command that does something (not a group): its --help comes from its option table, and an
+# unknown option is one line on stderr and exit 2, before anything is opened or written.
+LEAVES=(init import "member find" "member show" "member erase" "token create" "token list"
+	"token revoke" "third-party add" "third-party list" "subcontractor add" "subcontractor list"
+	"provisions purge" "requests list" "requests show" "requests decide" "requests file"
+	"complaints list" "complaints show" "complaints respond" "complaints file" "exceptions list"
+	"exceptions close" "consent set" "audit verify" "audit checkpoint" "notify deliver"
+	"notify test" "policy check" "policy publish" "policy versions" "receipt verify" serve config)
+# The list above is every subcommand the groups name ('custodian GROUP' lists them).
+for group in member token third-party subcontractor provisions requests complaints exceptions \
+	consent audit notify policy receipt; do
+	run "$group"
+	subs=$(sed -n "s/^  custodian \(\[--data DIR\] \)\{0,1\}$group \([a-z-]*\).*/\2/p" "$ERR")
+	missing=""
+	for sub in $subs; do
+		case " ${LEAVES[*]} " in *" $group $sub "*) ;; *) missing="$missing $group $sub" ;; esac
+	done
+	check "'custodian $group' names subcommands, all of them tested here" \
+		eval 'status_is 2 && [ -n "$subs" ] && [ -z "$missing" ]'
+done
+for cmd in "${LEAVES[@]}"; do
+	# shellcheck disable=SC2086 # the subcommand is meant to split
+	run $cmd --help
+	check "'$cmd --help' exits 0 with its usage line" \
+		eval 'status_is 0 && stdout_has "usage: custodian" && stdout_has "$cmd" && [ ! -s "$ERR" ]'
+	# shellcheck disable=SC2086
+	run --data "$T/never-made" $cmd --no-such-option
+	check "'$cmd --no-such-option': one line, exit 2, nothing done" \
+		eval 'status_is 2 && one_error_line && [ ! -s "$OUT" ] && [ ! -e "$T/never-made" ]'
+done
+run token create --help
+check "'token create --help' lists its options from the table" \
+	eval 'stdout_has "options:" && stdout_has "--expires YYYY-MM-DD" && stdout_has "--contract ID"'
+run token create --role staff --name
+check "an option missing its value: one line naming it, exit 2" \
+	eval 'status_is 2 && one_error_line && stderr_has "'"'"'--name'"'"'"'
+run --no-such-option
+check "an unknown global option: one line, exit 2" eval 'status_is 2 && one_error_line'
+
+# The settings table prints itself: every setting with its type, default and reloadability.
+run config --help
+check "'config --help' prints the settings table" \
+	eval 'status_is 0 && stdout_has "custodian.mode (string; default development; not reloadable)" &&
+	stdout_has "server.threads (integer, 1..64; default 4; not reloadable)"'
+keys=$("$BIN" config --markdown | sed -n 's/^| \([a-z_]*\.[a-z_]*\) |.*/\1/p')
+missing=""
+for key in $keys; do grep -q -F -- "  $key (" "$OUT" || missing="$missing $key"; done
+check "'config --help' names every setting of the table (and there are some)" \
+	eval '[ "$(printf "%s\n" $keys | wc -l)" -ge 20 ] && [ -z "$missing" ]'
+run config
+check "'config' alone prints the same table" \
+	eval 'status_is 0 && stdout_has "requests.target_days (integer, 1..365; default 14"'
+run config --markdown
+check "'config --markdown' is docs/configuration.md, byte for byte" \
+	eval 'status_is 0 && cmp -s "$OUT" "$SRC/docs/configuration.md"'
+cp "$SRC/docs/configuration.md" "$T/configuration.md"
+printf '| custodian.extra | string | x | no | a row nobody generated |\n' >>"$T/configuration.md"
+check "the docs check fails on a configuration.md the table did not generate" \
+	eval '! "$SRC/tests/cli/config_doc.sh" "$BIN" "$T/configuration.md" >/dev/null 2>&1'
+check "... and passes on the committed one" \
+	eval '"$SRC/tests/cli/config_doc.sh" "$BIN" "$SRC/docs/configuration.md" >/dev/null 2>&1'
+
 run frobnicate
 check "unknown command exits 2" status_is 2
 check "unknown command: one line on stderr starting 'custodian: '" one_error_line
@@ -313,6 +375,10 @@ check "an aggregate-only purpose never shows one member" \
 	eval 'status_not 0 && one_error_line && [ ! -s "$OUT" ]'
 run --data "$D" member show no-such-member-id --purpose support
 check "show of an unknown member exits 1 with one line" eval 'status_is 1 && one_error_line'
+# Base64url ids may begin with '-': such an argument is an id, not an option, wherever it stands.
+run --data "$D" member show --purpose support -no-such-member-id
+check "an id beginning with '-' is an id (exit 1, no member), not a usage error" \
+	eval 'status_is 1 && one_error_line && stderr_has "no member"'
 
 # A case reference that is blank or not one line is refused before anything is written.
 audit_rows() {

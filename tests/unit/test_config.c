@@ -312,7 +312,7 @@ static void test_describe_lists_every_key(void **state)
 	FILE *f = fopen(fx->path, "w");
 
 	assert_non_null(f);
-	cu_config_describe(f);
+	cu_config_describe(f, CU_CONFIG_TEXT);
 	assert_int_equal(fclose(f), 0);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!cu_test_file_contains(fx->path, keys[i]))
