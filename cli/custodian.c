@@ -32,6 +32,7 @@
 #include "server.h"
 #include "domain/tokens.h"
 #include "domain/complaints.h"
+#include "util/file_read.h"
 #include "util/json_wipe.h"
 
 #define EXIT_NO 1
@@ -927,25 +928,6 @@ static const struct command audit_commands[] = {
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
-static char *read_file(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = f ? malloc(max + 1) : NULL;
-
-	if (buf) {
-		*len = fread(buf, 1, max + 1, f);
-		if (ferror(f) || *len > max) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[*len] = '\0';
-		}
-	}
-	if (f)
-		fclose(f);
-	return buf;
-}
-
 static int policy_publish(int argc, char **argv)
 {
 	char err[512] = "", *doc;
@@ -958,7 +940,7 @@ static int policy_publish(int argc, char **argv)
 		die_line("expected one FILE (usage: custodian policy publish FILE)");
 		return EXIT_USAGE;
 	}
-	doc = read_file(argv[1], 4u << 20, &len);
+	doc = cu_file_read_bounded(argv[1], 4u << 20, &len);
 	if (!doc) {
 		die_line("cannot read '%s'", argv[1]);
 		return EXIT_NO;
@@ -1042,7 +1024,7 @@ static int receipt_verify(int argc, char **argv)
 		die_line("expected one FILE (usage: custodian receipt verify FILE)");
 		return EXIT_USAGE;
 	}
-	doc = read_file(argv[1], 1u << 20, &len);
+	doc = cu_file_read_bounded(argv[1], 1u << 20, &len);
 	if (!doc) {
 		die_line("cannot read '%s'", argv[1]);
 		return EXIT_NO;

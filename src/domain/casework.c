@@ -217,8 +217,8 @@ void cu_case_key_wipe(cu_case_key *k)
 }
 
 cu_result cu_case_open(const cu_vault *v, const cu_member_row *m, const char *field,
-                       const unsigned char *sealed, size_t len, char **text,
-                       cu_case_history_fn history, void *ud)
+                       const unsigned char *sealed, size_t len, char **text, cu_case_walk_fn walk,
+                       cu_case_history *h)
 {
 	cu_case_key key;
 	cu_result rc;
@@ -227,8 +227,14 @@ cu_result cu_case_open(const cu_vault *v, const cu_member_row *m, const char *fi
 	rc = cu_case_key_get(v, m, &key);
 	if (!rc)
 		rc = cu_case_text_open(&key, field, sealed, len, text);
-	if (!rc)
-		rc = history(ud, &key);
+	if (!rc) {
+		h->key = &key;
+		h->rc = CU_OK;
+		rc = walk(h);
+		if (!rc)
+			rc = h->rc;
+		h->key = NULL;
+	}
 	cu_case_key_wipe(&key);
 	if (rc) {
 		cu_wipe_free(*text);
@@ -255,6 +261,34 @@ cu_result cu_case_append(void **items, size_t *n, size_t size, void **slot)
 	memset(*slot, 0, size);
 	(*n)++;
 	return CU_OK;
+}
+
+void *cu_case_history_add(cu_case_history *h)
+{
+	void *slot = NULL;
+
+	h->rc = cu_case_append(&h->items, &h->n, h->size, &slot);
+	return h->rc ? NULL : slot;
+}
+
+int cu_case_history_open(cu_case_history *h, const char *field, const unsigned char *sealed,
+                         size_t len, char **out)
+{
+	h->rc = cu_case_text_open(h->key, field, sealed, len, out);
+	return h->rc != CU_OK;
+}
+
+void cu_case_history_wipe(void *items, size_t n, size_t size, size_t text_at)
+{
+	unsigned char *p = items;
+
+	for (size_t i = 0; p && i < n; i++) {
+		char *text;
+
+		memcpy(&text, p + i * size + text_at, sizeof(text));
+		cu_wipe_free(text);
+	}
+	free(items);
 }
 
 void cu_case_event_init(cu_request_event_row *ev, const char *request, const char *state,

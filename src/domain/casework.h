@@ -183,19 +183,57 @@ CU_WARN_UNUSED cu_result cu_case_text_open(const cu_case_key *k, const char *fie
 /* Wipes the key; safe on one never got, or got for an erased member. */
 void cu_case_key_wipe(cu_case_key *k);
 
-/* Opens a case's history with the member's key (see cu_case_open). */
-typedef cu_result (*cu_case_history_fn)(void *ud, const cu_case_key *key);
+/*
+ * A case's history being opened: the store and case id to list it from,
+ * the size of one step, the steps opened so far (items, n: the caller
+ * moves them into its view, whatever the result, and wipes them with
+ * cu_case_history_wipe) and, while cu_case_open runs, the member's key.
+ * rc holds the first failure of a step.  Fill the first three members,
+ * zero the rest.
+ */
+typedef struct cu_case_history {
+	cu_store *store;
+	const char *id;
+	size_t size;
+	void *items;
+	size_t n;
+	const cu_case_key *key;
+	cu_result rc;
+} cu_case_history;
+
+/* Lists the case's steps from h->store, each through cu_case_history_add. */
+typedef cu_result (*cu_case_walk_fn)(cu_case_history *h);
 
 /*
  * Opens a case for reading, without rules or audit (cu_case_read did
  * both): gets m's key (none for an erased member), opens the case's own
  * text sealed under `field` into *text (NULL when none or erased), then
- * has history(ud, key) open the steps; wipes the key.  On failure *text is
- * wiped and NULL; what history() kept is the caller's to wipe.
+ * has walk(h) open the steps into h; wipes the key.  On failure *text is
+ * wiped and NULL; the steps kept in h are the caller's to wipe.
  */
 CU_WARN_UNUSED cu_result cu_case_open(const cu_vault *v, const cu_member_row *m,
                                       const char *field, const unsigned char *sealed, size_t len,
-                                      char **text, cu_case_history_fn history, void *ud);
+                                      char **text, cu_case_walk_fn walk, cu_case_history *h);
+
+/*
+ * The next step of the history (zeroed, appended to h's array), or NULL
+ * with h->rc set when out of memory.
+ */
+void *cu_case_history_add(cu_case_history *h);
+
+/*
+ * Opens a step's text sealed under `field` into *out with h's key (NULL
+ * when erased or nothing sealed); a failure is kept in h->rc.  Returns
+ * what a store listing callback returns: 0 to go on, 1 to stop.
+ */
+int cu_case_history_open(cu_case_history *h, const char *field, const unsigned char *sealed,
+                         size_t len, char **out);
+
+/*
+ * Wipes the opened text of each of the n steps of `size` bytes at items
+ * (the char * at offset text_at in each), then frees the array.
+ */
+void cu_case_history_wipe(void *items, size_t n, size_t size, size_t text_at);
 
 /* ---- 6. events ----------------------------------------------------------- */
 

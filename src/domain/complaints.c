@@ -10,6 +10,7 @@
 #include "domain/complaints.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,57 +308,37 @@ void cu_complaint_view_wipe(cu_complaint_view *v)
 	if (!v)
 		return;
 	cu_wipe_free(v->text);
-	for (size_t i = 0; i < v->nresponses; i++)
-		cu_wipe_free(v->responses[i].text);
-	free(v->responses);
+	cu_case_history_wipe(v->responses, v->nresponses, sizeof(*v->responses),
+	                     offsetof(cu_complaint_response, text));
 	cu_complaint_row_release(&v->row);
 	cu_complaint_view_init(v);
 }
 
-struct opening {
-	cu_store *store;
-	const char *id;
-	const cu_case_key *key;
-	cu_complaint_view *out;
-	cu_result rc;
-};
-
 static int open_response(void *ud, const cu_complaint_response_row *row)
 {
-	struct opening *o = ud;
-	cu_complaint_view *v = o->out;
-	cu_complaint_response *r;
+	cu_case_history *h = ud;
+	cu_complaint_response *r = cu_case_history_add(h);
 	char field[CU_CASE_FIELD_BYTES];
-	void *slot;
 
-	o->rc = cu_case_append((void **)&v->responses, &v->nresponses, sizeof(*r), &slot);
-	if (o->rc)
+	if (!r)
 		return 1;
-	r = slot;
 	memcpy(r->id, row->id, sizeof(r->id));
 	memcpy(r->officer, row->officer, sizeof(r->officer));
 	r->time_us = row->time_us;
 	r->closing = row->closing;
 	field_of(field, sizeof(field), row->complaint, row->id);
-	o->rc = cu_case_text_open(o->key, field, row->text, row->text_len, &r->text);
-	return o->rc != CU_OK;
+	return cu_case_history_open(h, field, row->text, row->text_len, &r->text);
 }
 
-/* The responses of the complaint, opened with the member's key. */
-static cu_result open_responses(void *ud, const cu_case_key *key)
+static cu_result walk_responses(cu_case_history *h)
 {
-	struct opening *o = ud;
-	cu_result rc;
-
-	o->key = key;
-	rc = cu_store_complaint_response_list(o->store, o->id, open_response, o);
-	return rc ? rc : o->rc;
+	return cu_store_complaint_response_list(h->store, h->id, open_response, h);
 }
 
 cu_result cu_complaint_open(const cu_vault *v, cu_store *s, const cu_member_row *member,
                             const cu_complaint_row *row, cu_complaint_view *out)
 {
-	struct opening o = {s, row->id, NULL, out, CU_OK};
+	cu_case_history h = {s, row->id, sizeof(*out->responses), NULL, 0, NULL, CU_OK};
 	char field[CU_CASE_FIELD_BYTES];
 	cu_result rc;
 
@@ -367,7 +348,10 @@ cu_result cu_complaint_open(const cu_vault *v, cu_store *s, const cu_member_row 
 	out->row.text_len = 0;
 	out->erased = member->erased;
 	field_of(field, sizeof(field), row->id, NULL);
-	rc = cu_case_open(v, member, field, row->text, row->text_len, &out->text, open_responses, &o);
+	rc = cu_case_open(v, member, field, row->text, row->text_len, &out->text, walk_responses,
+	                  &h);
+	out->responses = h.items;
+	out->nresponses = h.n;
 	if (rc)
 		cu_complaint_view_wipe(out);
 	return rc;

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,33 +612,20 @@ void cu_request_view_wipe(cu_request_view *v)
 	if (!v)
 		return;
 	cu_wipe_free(v->details);
-	for (size_t i = 0; i < v->nevents; i++)
-		cu_wipe_free(v->events[i].reasons);
-	free(v->events);
+	cu_case_history_wipe(v->events, v->nevents, sizeof(*v->events),
+	                     offsetof(cu_request_event, reasons));
 	cu_request_row_release(&v->row);
 	cu_request_view_init(v);
 }
 
-struct opening {
-	cu_store *store;
-	const char *id;
-	const cu_case_key *key;
-	cu_request_view *out;
-	cu_result rc;
-};
-
 static int open_event(void *ud, const cu_request_event_row *row)
 {
-	struct opening *o = ud;
-	cu_request_view *v = o->out;
-	cu_request_event *e;
+	cu_case_history *h = ud;
+	cu_request_event *e = cu_case_history_add(h);
 	char field[CU_CASE_FIELD_BYTES];
-	void *slot;
 
-	o->rc = cu_case_append((void **)&v->events, &v->nevents, sizeof(*e), &slot);
-	if (o->rc)
+	if (!e)
 		return 1;
-	e = slot;
 	memcpy(e->state, row->state, sizeof(e->state));
 	memcpy(e->actor, row->actor, sizeof(e->actor));
 	memcpy(e->role, row->role, sizeof(e->role));
@@ -645,25 +633,18 @@ static int open_event(void *ud, const cu_request_event_row *row)
 	memcpy(e->note, row->note, sizeof(e->note));
 	e->time_us = row->time_us;
 	field_of(field, sizeof(field), "why", row->request, row->state);
-	o->rc = cu_case_text_open(o->key, field, row->reasons, row->reasons_len, &e->reasons);
-	return o->rc != CU_OK;
+	return cu_case_history_open(h, field, row->reasons, row->reasons_len, &e->reasons);
 }
 
-/* The history of the request, its reasons opened with the member's key. */
-static cu_result open_history(void *ud, const cu_case_key *key)
+static cu_result walk_events(cu_case_history *h)
 {
-	struct opening *o = ud;
-	cu_result rc;
-
-	o->key = key;
-	rc = cu_store_request_event_list(o->store, o->id, open_event, o);
-	return rc ? rc : o->rc;
+	return cu_store_request_event_list(h->store, h->id, open_event, h);
 }
 
 cu_result cu_request_open(const cu_vault *v, cu_store *s, const cu_member_row *member,
                           const cu_request_row *row, cu_request_view *out)
 {
-	struct opening o = {s, row->id, NULL, out, CU_OK};
+	cu_case_history h = {s, row->id, sizeof(*out->events), NULL, 0, NULL, CU_OK};
 	char field[CU_CASE_FIELD_BYTES];
 	cu_result rc;
 
@@ -677,7 +658,9 @@ cu_result cu_request_open(const cu_vault *v, cu_store *s, const cu_member_row *m
 	out->erased = member->erased;
 	field_of(field, sizeof(field), "details", row->id, NULL);
 	rc = cu_case_open(v, member, field, row->details, row->details_len, &out->details,
-	                  open_history, &o);
+	                  walk_events, &h);
+	out->events = h.items;
+	out->nevents = h.n;
 	if (rc)
 		cu_request_view_wipe(out);
 	return rc;
