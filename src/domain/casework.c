@@ -20,7 +20,8 @@
 
 const cu_case_kind_info cu_case_kinds[CU_CASE_KINDS] = {
     [CU_CASE_REQUEST] = {"request", "read_request", {"received", "investigating", NULL}},
-    [CU_CASE_COMPLAINT] = {"complaint", "read_complaint",
+    [CU_CASE_COMPLAINT] = {"complaint",
+                           "read_complaint",
                            {"received", "assigned", "answered", NULL}},
 };
 
@@ -137,8 +138,8 @@ cu_result cu_case_audit(cu_ctx *ctx, const cu_actor *actor, const char *action, 
 	return cu_audit_append(ctx->audit, ctx->store, &e);
 }
 
-cu_result cu_case_refuse(cu_ctx *ctx, const cu_actor *actor, const char *action,
-                         const char *member, const char *reason, cu_result why)
+cu_result cu_case_refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
+                         const char *reason, cu_result why)
 {
 	char r[REFUSAL_BYTES];
 	cu_result rc = cu_tx_begin(ctx);
@@ -322,6 +323,20 @@ void cu_case_json_days_left(json_t *o, const char *key, int64_t due_us, int64_t 
 	json_object_set_new(o, key, json_integer(cu_case_days_left(due_us, now_us)));
 }
 
+void cu_case_json_clock(json_t *o, int64_t received_us, int64_t due_us, int64_t updated_us,
+                        const char *ended_key, int64_t ended_us, int64_t now_us)
+{
+	cu_case_json_time(o, "received", received_us);
+	cu_case_json_time(o, "due", due_us);
+	cu_case_json_time(o, "updated", updated_us);
+	if (ended_us) {
+		cu_case_json_time(o, ended_key, ended_us);
+	} else {
+		cu_case_json_days_left(o, "days_left", due_us, now_us);
+		json_object_set_new(o, "overdue", json_boolean(cu_case_overdue(due_us, now_us)));
+	}
+}
+
 /* ---- 8. closing on erasure ----------------------------------------------- */
 
 /* Ids collected from a listing (the rows are changed after the walk). */
@@ -414,7 +429,8 @@ static cu_result close_complaints(cu_ctx *ctx, const cu_actor *actor, const char
 		row.updated_us = row.closed_us = now_us;
 		snprintf(row.closed_by, sizeof(row.closed_by), "%s", cu_case_actor_name(actor));
 		snprintf(row.note, sizeof(row.note), CU_CASE_NOTE_ERASED);
-		snprintf(reason, sizeof(reason), "complaint=%s closed " CU_CASE_NOTE_ERASED, row.id);
+		snprintf(reason, sizeof(reason), "complaint=%s closed " CU_CASE_NOTE_ERASED,
+		         row.id);
 		rc = cu_store_complaint_update(ctx->store, &row);
 		if (!rc)
 			rc = cu_case_audit(ctx, actor, "complaint_close", row.member, NULL, "done",

@@ -127,8 +127,8 @@ CU_WARN_UNUSED cu_result cu_case_member_live(cu_store *s, const char *member, cu
  * role, action, member (NULL: ""), fields (NULL: ""), decision, reason.
  */
 CU_WARN_UNUSED cu_result cu_case_audit(cu_ctx *ctx, const cu_actor *actor, const char *action,
-                                       const char *member, const char *fields,
-                                       const char *decision, const char *reason);
+                                       const char *member, const char *fields, const char *decision,
+                                       const char *reason);
 
 /*
  * Audits a refusal (decision "deny") in its own transaction level and
@@ -169,8 +169,7 @@ typedef struct cu_case_key {
 } cu_case_key;
 
 /* Unwraps m's data key into *k (k->have false for an erased member: CU_OK). */
-CU_WARN_UNUSED cu_result cu_case_key_get(const cu_vault *v, const cu_member_row *m,
-                                         cu_case_key *k);
+CU_WARN_UNUSED cu_result cu_case_key_get(const cu_vault *v, const cu_member_row *m, cu_case_key *k);
 
 /*
  * Opens a text sealed under field into a new string *out (wipe it:
@@ -211,9 +210,9 @@ typedef cu_result (*cu_case_walk_fn)(cu_case_history *h);
  * has walk(h) open the steps into h; wipes the key.  On failure *text is
  * wiped and NULL; the steps kept in h are the caller's to wipe.
  */
-CU_WARN_UNUSED cu_result cu_case_open(const cu_vault *v, const cu_member_row *m,
-                                      const char *field, const unsigned char *sealed, size_t len,
-                                      char **text, cu_case_walk_fn walk, cu_case_history *h);
+CU_WARN_UNUSED cu_result cu_case_open(const cu_vault *v, const cu_member_row *m, const char *field,
+                                      const unsigned char *sealed, size_t len, char **text,
+                                      cu_case_walk_fn walk, cu_case_history *h);
 
 /*
  * The next step of the history (zeroed, appended to h's array), or NULL
@@ -261,6 +260,14 @@ void cu_case_json_time(json_t *o, const char *key, int64_t us);
 json_t *cu_case_json_opt(const char *s);
 /* Sets o[key] to the whole days left until due_us at now_us. */
 void cu_case_json_days_left(json_t *o, const char *key, int64_t due_us, int64_t now_us);
+
+/*
+ * The clock of a case into o: "received", "due" and "updated" times; then
+ * for a case that ended (ended_us not 0) its end under ended_key ("closed",
+ * "decided"), and for an open one "days_left" and "overdue" at now_us.
+ */
+void cu_case_json_clock(json_t *o, int64_t received_us, int64_t due_us, int64_t updated_us,
+                        const char *ended_key, int64_t ended_us, int64_t now_us);
 
 /* ---- 8. closing on erasure ----------------------------------------------- */
 

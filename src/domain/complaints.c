@@ -198,7 +198,8 @@ cu_result cu_complaint_assign(cu_ctx *ctx, const cu_actor *actor, const char *id
 		goto out;
 	rc = cu_store_complaint_update(ctx->store, &row);
 	if (!rc)
-		rc = cu_case_audit(ctx, actor, "complaint_assign", row.member, NULL, "done", reason);
+		rc =
+		    cu_case_audit(ctx, actor, "complaint_assign", row.member, NULL, "done", reason);
 	rc = cu_case_end(ctx, rc);
 out:
 	cu_complaint_row_release(&row);
@@ -283,7 +284,8 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 	if (!rc)
 		rc = notify_response(ctx, &row, close);
 	if (!rc)
-		rc = cu_case_audit(ctx, actor, "complaint_respond", row.member, NULL, "done", reason);
+		rc = cu_case_audit(ctx, actor, "complaint_respond", row.member, NULL, "done",
+		                   reason);
 	rc = cu_case_end(ctx, rc);
 	if (!rc && out) {
 		*out = row;
@@ -391,22 +393,15 @@ cu_result cu_complaint_list(cu_store *s, const cu_actor *actor, bool overdue, in
 
 json_t *cu_complaint_row_json(const cu_complaint_row *row, int64_t now_us)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", row->id, "member", row->member,
-	                      "about", row->about, "state", row->state, "assigned",
-	                      cu_case_json_opt(row->assigned), "closed_by", cu_case_json_opt(row->closed_by),
-	                      "note", cu_case_json_opt(row->note));
+	json_t *o = json_pack(
+	    "{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", row->id, "member", row->member, "about",
+	    row->about, "state", row->state, "assigned", cu_case_json_opt(row->assigned),
+	    "closed_by", cu_case_json_opt(row->closed_by), "note", cu_case_json_opt(row->note));
 
 	if (!o)
 		return NULL;
-	cu_case_json_time(o, "received", row->received_us);
-	cu_case_json_time(o, "due", row->due_us);
-	cu_case_json_time(o, "updated", row->updated_us);
-	if (row->closed_us) {
-		cu_case_json_time(o, "closed", row->closed_us);
-	} else {
-		cu_case_json_days_left(o, "days_left", row->due_us, now_us);
-		json_object_set_new(o, "overdue", json_boolean(cu_case_overdue(row->due_us, now_us)));
-	}
+	cu_case_json_clock(o, row->received_us, row->due_us, row->updated_us, "closed",
+	                   row->closed_us, now_us);
 	return o;
 }
 

@@ -210,8 +210,8 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 	if (!ctx || !in || !member)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!cu_case_may_file(actor, member))
-		return cu_case_refuse(ctx, actor, "request_file", "", "a member files their own requests",
-		              CU_ERR_FORBIDDEN);
+		return cu_case_refuse(ctx, actor, "request_file", "",
+		                      "a member files their own requests", CU_ERR_FORBIDDEN);
 	rc = validate_input(ctx->policy, in, errs);
 	if (rc)
 		return rc;
@@ -263,7 +263,8 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 	if (!rc)
 		rc = notify_received(ctx, &row);
 	if (!rc)
-		rc = cu_case_audit(ctx, actor, "request_file", row.member, row.fields, "done", reason);
+		rc = cu_case_audit(ctx, actor, "request_file", row.member, row.fields, "done",
+		                   reason);
 	rc = cu_case_end(ctx, rc);
 	if (!rc && out) {
 		*out = row;
@@ -500,8 +501,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	if (!ctx || !id || !dec)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!cu_case_officer(actor))
-		return cu_case_refuse(ctx, actor, "request_decide", "", "only an officer decides requests",
-		              CU_ERR_FORBIDDEN);
+		return cu_case_refuse(ctx, actor, "request_decide", "",
+		                      "only an officer decides requests", CU_ERR_FORBIDDEN);
 	rc = cu_store_request_get(ctx->store, id, &row);
 	if (rc)
 		return rc;
@@ -568,7 +569,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	if (!rc)
 		rc = notify_decided(ctx, &row, dec, summary);
 	if (!rc)
-		rc = cu_case_audit(ctx, actor, "request_decide", row.member, row.fields, "done", reason);
+		rc = cu_case_audit(ctx, actor, "request_decide", row.member, row.fields, "done",
+		                   reason);
 	/*
 	 * The decision's notice is queued here, but the erasure below drops the
 	 * member's pending mail in the same transaction, and with the key goes the
@@ -861,17 +863,12 @@ json_t *cu_request_row_json(const cu_request_row *row, int64_t now_us)
 
 	if (!o)
 		return NULL;
-	cu_case_json_time(o, "received", row->received_us);
-	cu_case_json_time(o, "due", row->due_us);
+	cu_case_json_clock(o, row->received_us, row->due_us, row->updated_us, "decided",
+	                   row->decided_us, now_us);
+	/* The outer limit: one month at the most. */
 	cu_case_json_time(o, "hard_due", row->hard_due_us);
-	cu_case_json_time(o, "updated", row->updated_us);
-	if (row->decided_us) {
-		cu_case_json_time(o, "decided", row->decided_us);
-	} else {
-		cu_case_json_days_left(o, "days_left", row->due_us, now_us);
+	if (!row->decided_us)
 		cu_case_json_days_left(o, "hard_days_left", row->hard_due_us, now_us);
-		json_object_set_new(o, "overdue", json_boolean(cu_case_overdue(row->due_us, now_us)));
-	}
 	return o;
 }
 

@@ -48,7 +48,7 @@ static void test_days_left_round_down(void **state)
 	assert_int_equal(cu_case_days_left(T0 + 27 * DAY / 2, T0), 13); /* 13.5 days */
 	assert_int_equal(cu_case_days_left(T0, T0), 0);
 	assert_int_equal(cu_case_days_left(T0 + 1, T0), 0);
-	assert_int_equal(cu_case_days_left(T0, T0 + 1), -1);      /* a moment late: a day */
+	assert_int_equal(cu_case_days_left(T0, T0 + 1), -1);       /* a moment late: a day */
 	assert_int_equal(cu_case_days_left(T0, T0 + DAY / 2), -1); /* half a day late */
 	assert_int_equal(cu_case_days_left(T0, T0 + DAY), -1);
 	assert_int_equal(cu_case_days_left(T0, T0 + DAY + 1), -2);
@@ -216,9 +216,9 @@ static void file_complaint(struct fx *f, char id[CU_ID_LEN + 1])
 	cu_errors errs;
 
 	cu_errors_init(&errs);
-	assert_int_equal(cu_complaint_file(f->ctx, &f->a, f->alice, "use", "Why was I called?", T0,
-	                                   &row, &errs),
-	                 CU_OK);
+	assert_int_equal(
+	    cu_complaint_file(f->ctx, &f->a, f->alice, "use", "Why was I called?", T0, &row, &errs),
+	    CU_OK);
 	memcpy(id, row.id, CU_ID_LEN + 1);
 	cu_complaint_row_release(&row);
 }

@@ -27,12 +27,12 @@ static void test_decodes_each_length(void **state)
 	    {"A", 1, 0x41},
 	    {"\x7f", 1, 0x7f},
 	    {"\xc2\x80", 2, 0x80},
-	    {"\xc3\xa9", 2, 0xe9},            /* é */
+	    {"\xc3\xa9", 2, 0xe9}, /* é */
 	    {"\xdf\xbf", 2, 0x7ff},
 	    {"\xe0\xa0\x80", 3, 0x800},
-	    {"\xe6\x97\xa5", 3, 0x65e5},      /* 日 */
-	    {"\xed\x9f\xbf", 3, 0xd7ff},      /* just below the surrogates */
-	    {"\xee\x80\x80", 3, 0xe000},      /* just above them */
+	    {"\xe6\x97\xa5", 3, 0x65e5}, /* 日 */
+	    {"\xed\x9f\xbf", 3, 0xd7ff}, /* just below the surrogates */
+	    {"\xee\x80\x80", 3, 0xe000}, /* just above them */
 	    {"\xef\xbb\xbf", 3, 0xfeff},
 	    {"\xf0\x90\x80\x80", 4, 0x10000},
 	    {"\xf0\x9f\x98\x80", 4, 0x1f600}, /* 😀 */
@@ -64,7 +64,7 @@ static void test_decodes_each_length(void **state)
 static void test_refuses_what_is_not_utf8(void **state)
 {
 	static const char *const bad[] = {
-	    "\x80",             /* a stray continuation */
+	    "\x80", /* a stray continuation */
 	    "\xbf",
 	    "\xc0\x80",         /* overlong NUL */
 	    "\xc1\xbf",         /* overlong */
@@ -76,11 +76,13 @@ static void test_refuses_what_is_not_utf8(void **state)
 	    "\xf4\x90\x80\x80", /* past U+10FFFF */
 	    "\xf5\x80\x80\x80", /* lead bytes that never start a sequence */
 	    "\xff",
-	    "\xc3",             /* cut short by the end */
+	    "\xc3", /* cut short by the end */
 	    "\xe6\x97",
 	    "\xf0\x9f\x98",
-	    "\xc3" "A",         /* a lead byte then no continuation */
-	    "\xe6\x97" "A",
+	    "\xc3"
+	    "A", /* a lead byte then no continuation */
+	    "\xe6\x97"
+	    "A",
 	};
 	uint32_t cp = 0;
 
