@@ -249,25 +249,6 @@ const char *cu_cli_format_time(int64_t us, char *buf, size_t len)
 	return buf;
 }
 
-char *cu_cli_read_file(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = f ? malloc(max + 1) : NULL;
-
-	if (buf) {
-		*len = fread(buf, 1, max + 1, f);
-		if (ferror(f) || *len > max) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[*len] = '\0';
-		}
-	}
-	if (f)
-		fclose(f);
-	return buf;
-}
-
 int cu_cli_print_json_wiped(json_t *j)
 {
 	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;

@@ -160,11 +160,6 @@ void cu_cli_errors_words(const cu_errors *errs, const char *prefix, char *line, 
 cu_ctx *cu_cli_open(void);
 /* "2026-04-01T09:30:00Z" into buf (CU_CLI_TIME_MAX), or "never" for 0. */
 const char *cu_cli_format_time(int64_t us, char *buf, size_t len);
-/*
- * The whole of the file at path, NUL-terminated, in a new buffer the caller
- * frees; NULL when it cannot be read or holds more than max bytes.
- */
-char *cu_cli_read_file(const char *path, size_t max, size_t *len);
 /* Prints a JSON document indented, overwrites every string in it and frees it. */
 int cu_cli_print_json_wiped(json_t *j);
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/file_read.h"
 #include "domain/consent.h"
 #include "domain/requests.h"
 #include "domain/versions.h"
@@ -76,7 +77,7 @@ static int publish(const struct cu_cli_command *cmd, int argc, char **argv)
 
 	if (!file)
 		return CU_CLI_EXIT_USAGE;
-	doc = cu_cli_read_file(file, POLICY_FILE_MAX, &len);
+	doc = cu_file_read_bounded(file, POLICY_FILE_MAX, &len);
 	if (!doc) {
 		cu_cli_error("cannot read '%s'", file);
 		return CU_CLI_EXIT_NO;
@@ -195,7 +196,7 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 
 	if (!file)
 		return CU_CLI_EXIT_USAGE;
-	doc = cu_cli_read_file(file, RECEIPT_FILE_MAX, &len);
+	doc = cu_file_read_bounded(file, RECEIPT_FILE_MAX, &len);
 	if (!doc) {
 		cu_cli_error("cannot read '%s'", file);
 		return CU_CLI_EXIT_NO;

@@ -26,6 +26,7 @@
 #include "domain/sessions.h"
 #include "domain/versions.h"
 #include "domain/tokens.h"
+#include "util/file_read.h"
 
 #include "checkpointer.h"
 #include "notifier.h"
@@ -1065,7 +1066,6 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 {
 	struct reload rl = {.srv = srv};
 	char path[4200], err[512];
-	FILE *f;
 	cu_result rc;
 
 	snprintf(path, sizeof(path), "%s/%s", data_dir, srv->ctx->config.policy);
@@ -1073,11 +1073,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		fprintf(stderr, "custodian: policy not reloaded: too many reloads; restart\n");
 		return;
 	}
-	f = fopen(path, "rb");
-	rl.doc = malloc(4u << 20);
-	rl.len = f && rl.doc ? fread(rl.doc, 1, 4u << 20, f) : 0;
-	if (f)
-		fclose(f);
+	rl.doc = cu_file_read_bounded(path, 4u << 20, &rl.len);
 	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
 		    : CU_ERR_IO;
 	if (rc) {

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/text.h"
+
 void cu_jw_init(cu_jw *w, size_t cap)
 {
 	w->len = 0;
@@ -35,37 +37,14 @@ void cu_jw_raw(cu_jw *w, const char *text)
 	put(w, text, strlen(text));
 }
 
-/* jansson's utf8_check_first / utf8_check_full, over a whole string. */
+/* Valid UTF-8 over a whole string, as jansson checks it (util/text.h). */
 bool cu_jw_utf8_ok(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	uint32_t cp;
 
-	while (i < n) {
-		unsigned c = p[i];
-		uint32_t v;
-		size_t k;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c < 0xc2 || c > 0xf4)
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = cu_utf8_decode(s + i, n - i, &cp)))
 			return false;
-		k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-		if (n - i < k)
-			return false;
-		v = c & (k == 2 ? 0x1f : k == 3 ? 0x0f : 0x07);
-		for (size_t j = 1; j < k; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return false;
-			v = v << 6 | (p[i + j] & 0x3f);
-		}
-		if ((k == 3 && v < 0x800) || (k == 4 && v < 0x10000) || v > 0x10ffff ||
-		    (v >= 0xd800 && v <= 0xdfff))
-			return false;
-		i += k;
-	}
 	return true;
 }
 

@@ -18,6 +18,7 @@
 
 #include "store/store.h"
 #include "util/file_atomic.h"
+#include "util/file_read.h"
 #include "store/backend.h"
 
 #define DOMAIN     "cu-audit-checkpoint-v1"
@@ -277,30 +278,10 @@ cu_result cu_audit_checkpoint_write_file(const char *path, const cu_audit_checkp
  */
 static char *read_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
 	size_t n;
+	char *buf = cu_file_read_bounded(path, CU_AUDIT_CHECKPOINT_FILE_MAX, &n);
 
-	if (!f)
-		return NULL;
-	buf = malloc(CU_AUDIT_CHECKPOINT_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		errno = ENOMEM;
-		return NULL;
-	}
-	n = fread(buf, 1, CU_AUDIT_CHECKPOINT_FILE_MAX + 1, f);
-	if (ferror(f) || n > CU_AUDIT_CHECKPOINT_FILE_MAX) {
-		int e = ferror(f) ? EIO : EFBIG;
-
-		fclose(f);
-		free(buf);
-		errno = e;
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n)) {
+	if (buf && memchr(buf, '\0', n)) {
 		free(buf);
 		errno = EINVAL;
 		return NULL;

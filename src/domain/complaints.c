@@ -10,15 +10,15 @@
 #include "domain/complaints.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "domain/diaries.h"
-#include "domain/notify.h"
-#include "domain/requests.h"
 #include "access/sealed_text.h"
+#include "domain/casework.h"
+#include "domain/notify.h"
 #include "util/text.h"
 
 static const char *const abouts[] = {"use", "provision", "disclosure", "amendment", "other", NULL};
@@ -31,60 +31,21 @@ bool cu_complaint_about_valid(const char *about)
 	return false;
 }
 
-static bool is_officer(const cu_actor *a)
+/* The sealed field of a complaint's text, or of response `response`. */
+static void field_of(char *out, size_t n, const char *id, const char *response)
 {
-	return a && (a->role == CU_ROLE_OFFICER || a->role == CU_ROLE_OPERATOR);
-}
-
-static const char *actor_name(const cu_actor *a)
-{
-	return a && a->name ? a->name : "";
-}
-
-static void day(int64_t us, char out[16])
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 16, "%Y-%m-%d", &tm);
-}
-
-static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
-                       const char *decision, const char *reason)
-{
-	cu_audit_entry e = {0};
-
-	e.actor = actor_name(actor);
-	e.role = actor ? cu_role_name(actor->role) : "";
-	e.action = action;
-	e.member = member ? member : "";
-	e.decision = decision;
-	e.reason = reason ? reason : "";
-	return cu_audit_append(ctx->audit, ctx->store, &e);
-}
-
-static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, cu_result why)
-{
-	cu_result rc = cu_tx_begin(ctx);
-
-	if (rc)
-		return rc;
-	rc = audit(ctx, actor, action, "", "deny", cu_result_code(why));
-	if (rc) {
-		cu_tx_rollback(ctx);
-		return rc;
-	}
-	rc = cu_tx_commit(ctx);
-	return rc ? rc : why;
+	if (response)
+		snprintf(out, n, "complaint-reply.%s", response);
+	else
+		snprintf(out, n, "complaint-text.%s", id);
 }
 
 /* The notice of a response: it names the complaint and the date, never its words. */
 static cu_result notify_response(cu_ctx *ctx, const cu_complaint_row *row, bool closed)
 {
-	char subject[200], body[800], when[16];
+	char subject[200], body[800], when[CU_CASE_DAY_BYTES];
 
-	day(row->updated_us, when);
+	cu_case_day(row->updated_us, when);
 	if (closed) {
 		snprintf(subject, sizeof(subject), "Your complaint %s was closed", row->id);
 		snprintf(body, sizeof(body),
@@ -110,7 +71,7 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 {
 	cu_complaint_row row;
 	cu_member_row m = {0};
-	char field[64], reason[64], due[16];
+	char field[CU_CASE_FIELD_BYTES], reason[64], due[CU_CASE_DAY_BYTES];
 	const char *why;
 	cu_result rc;
 	int bad = 0;
@@ -120,10 +81,8 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 		memset(out, 0, sizeof(*out));
 	if (!ctx || !member)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!actor ||
-	    !(actor->role == CU_ROLE_OPERATOR ||
-	      (actor->role == CU_ROLE_MEMBER && actor->member && !strcmp(actor->member, member))))
-		return refuse(ctx, actor, "complaint_file", CU_ERR_FORBIDDEN);
+	if (!cu_case_may_file(actor, member))
+		return cu_case_refuse(ctx, actor, "complaint_file", "", NULL, CU_ERR_FORBIDDEN);
 	if (!cu_complaint_about_valid(about)) {
 		cu_errors_add(errs, "about", about && *about ? "unknown" : "required");
 		bad = 1;
@@ -135,33 +94,29 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 	}
 	if (bad)
 		return CU_ERR_INVALID_FIELD;
-	rc = cu_store_member_get(ctx->store, member, &m);
+	rc = cu_case_member_live(ctx->store, member, &m);
 	if (rc)
 		return rc;
-	if (m.erased) {
-		rc = CU_ERR_ERASED;
-		goto out;
-	}
 	cu_vault_random_id(row.id);
 	memcpy(row.member, m.id, sizeof(row.member));
 	snprintf(row.about, sizeof(row.about), "%s", about);
 	snprintf(row.state, sizeof(row.state), "received");
 	row.received_us = row.updated_us = now_us;
-	row.due_us = now_us + (int64_t)ctx->config.complaint_due_days * CU_REQUEST_DAY_US;
-	snprintf(field, sizeof(field), "complaint-text.%s", row.id);
+	row.due_us = cu_case_due(now_us, ctx->config.complaint_due_days);
+	field_of(field, sizeof(field), row.id, NULL);
 	rc = cu_sealed_text_seal(ctx->vault, &m, field, text, &row.text, &row.text_len);
 	if (rc)
 		goto out;
 	snprintf(reason, sizeof(reason), "complaint=%s about=%s", row.id, row.about);
-	day(row.due_us, due);
+	cu_case_day(row.due_us, due);
 	rc = cu_tx_begin(ctx);
 	if (rc)
 		goto out;
 	rc = cu_store_complaint_insert(ctx->store, &row);
 	if (!rc) {
-		char subject[120], body[400], got[16];
+		char subject[120], body[400], got[CU_CASE_DAY_BYTES];
 
-		day(now_us, got);
+		cu_case_day(now_us, got);
 		snprintf(subject, sizeof(subject), "Your complaint %s was received", row.id);
 		snprintf(body, sizeof(body),
 		         "We received your complaint %s about %s on %s.\n"
@@ -171,12 +126,8 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 		rc = cu_notify_member(ctx, row.member, "complaint", subject, body);
 	}
 	if (!rc)
-		rc = audit(ctx, actor, "complaint_file", row.member, "done", reason);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		goto out;
-	}
-	rc = cu_tx_commit(ctx);
+		rc = cu_case_audit(ctx, actor, "complaint_file", row.member, NULL, "done", reason);
+	rc = cu_case_end(ctx, rc);
 	if (!rc && out) {
 		*out = row;
 		memset(&row, 0, sizeof(row));
@@ -215,8 +166,8 @@ cu_result cu_complaint_assign(cu_ctx *ctx, const cu_actor *actor, const char *id
 
 	if (!ctx || !id)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!is_officer(actor))
-		return refuse(ctx, actor, "complaint_assign", CU_ERR_FORBIDDEN);
+	if (!cu_case_officer(actor))
+		return cu_case_refuse(ctx, actor, "complaint_assign", "", NULL, CU_ERR_FORBIDDEN);
 	if (!officer || !*officer || strlen(officer) > CU_REQUEST_ACTOR_MAX) {
 		cu_errors_add(errs, "officer", officer && *officer ? "too_long" : "required");
 		return CU_ERR_INVALID_FIELD;
@@ -247,12 +198,9 @@ cu_result cu_complaint_assign(cu_ctx *ctx, const cu_actor *actor, const char *id
 		goto out;
 	rc = cu_store_complaint_update(ctx->store, &row);
 	if (!rc)
-		rc = audit(ctx, actor, "complaint_assign", row.member, "done", reason);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		goto out;
-	}
-	rc = cu_tx_commit(ctx);
+		rc =
+		    cu_case_audit(ctx, actor, "complaint_assign", row.member, NULL, "done", reason);
+	rc = cu_case_end(ctx, rc);
 out:
 	cu_complaint_row_release(&row);
 	return rc;
@@ -267,7 +215,7 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 	cu_complaint_response_row rsp;
 	cu_member_row m = {0};
 	uint64_t answered = 0;
-	char field[64], reason[80];
+	char field[CU_CASE_FIELD_BYTES], reason[80];
 	const char *why;
 	cu_result rc;
 
@@ -276,8 +224,8 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 		memset(out, 0, sizeof(*out));
 	if (!ctx || !id)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!is_officer(actor))
-		return refuse(ctx, actor, "complaint_respond", CU_ERR_FORBIDDEN);
+	if (!cu_case_officer(actor))
+		return cu_case_refuse(ctx, actor, "complaint_respond", "", NULL, CU_ERR_FORBIDDEN);
 	if (text || !close) {
 		why = cu_text_free_problem(text, CU_COMPLAINT_TEXT_MAX, true);
 		if (why) {
@@ -302,18 +250,16 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 		if (rc)
 			goto out;
 	}
-	rc = cu_store_member_get(ctx->store, row.member, &m);
-	if (!rc && m.erased)
-		rc = CU_ERR_ERASED;
+	rc = cu_case_member_live(ctx->store, row.member, &m);
 	if (rc)
 		goto out;
 	if (text) {
 		cu_vault_random_id(rsp.id);
 		memcpy(rsp.complaint, row.id, sizeof(rsp.complaint));
-		snprintf(rsp.officer, sizeof(rsp.officer), "%s", actor_name(actor));
+		snprintf(rsp.officer, sizeof(rsp.officer), "%s", cu_case_actor_name(actor));
 		rsp.time_us = now_us;
 		rsp.closing = close;
-		snprintf(field, sizeof(field), "complaint-reply.%s", rsp.id);
+		field_of(field, sizeof(field), row.id, rsp.id);
 		rc = cu_sealed_text_seal(ctx->vault, &m, field, text, &rsp.text, &rsp.text_len);
 		if (rc)
 			goto out;
@@ -322,7 +268,7 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 	if (close) {
 		snprintf(row.state, sizeof(row.state), "closed");
 		row.closed_us = now_us;
-		snprintf(row.closed_by, sizeof(row.closed_by), "%s", actor_name(actor));
+		snprintf(row.closed_by, sizeof(row.closed_by), "%s", cu_case_actor_name(actor));
 		snprintf(row.note, sizeof(row.note), "answered");
 	} else {
 		snprintf(row.state, sizeof(row.state), "answered");
@@ -338,12 +284,9 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 	if (!rc)
 		rc = notify_response(ctx, &row, close);
 	if (!rc)
-		rc = audit(ctx, actor, "complaint_respond", row.member, "done", reason);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		goto out;
-	}
-	rc = cu_tx_commit(ctx);
+		rc = cu_case_audit(ctx, actor, "complaint_respond", row.member, NULL, "done",
+		                   reason);
+	rc = cu_case_end(ctx, rc);
 	if (!rc && out) {
 		*out = row;
 		memset(&row, 0, sizeof(row));
@@ -367,173 +310,98 @@ void cu_complaint_view_wipe(cu_complaint_view *v)
 	if (!v)
 		return;
 	cu_wipe_free(v->text);
-	for (size_t i = 0; i < v->nresponses; i++)
-		cu_wipe_free(v->responses[i].text);
-	free(v->responses);
+	cu_case_history_wipe(v->responses, v->nresponses, sizeof(*v->responses),
+	                     offsetof(cu_complaint_response, text));
 	cu_complaint_row_release(&v->row);
 	cu_complaint_view_init(v);
 }
 
-struct opening {
-	const cu_data_key *dk;
-	const char *member;
-	cu_complaint_view *out;
-	cu_result rc;
-};
-
 static int open_response(void *ud, const cu_complaint_response_row *row)
 {
-	struct opening *o = ud;
-	cu_complaint_view *v = o->out;
-	cu_complaint_response *r;
-	char field[64];
+	cu_case_history *h = ud;
+	cu_complaint_response *r = cu_case_history_add(h);
+	char field[CU_CASE_FIELD_BYTES];
 
-	if (v->nresponses % 8 == 0) {
-		void *p = realloc(v->responses, (v->nresponses + 8) * sizeof(*v->responses));
-
-		if (!p) {
-			o->rc = CU_ERR_NOMEM;
-			return 1;
-		}
-		v->responses = p;
-	}
-	r = &v->responses[v->nresponses++];
-	memset(r, 0, sizeof(*r));
+	if (!r)
+		return 1;
 	memcpy(r->id, row->id, sizeof(r->id));
 	memcpy(r->officer, row->officer, sizeof(r->officer));
 	r->time_us = row->time_us;
 	r->closing = row->closing;
-	if (o->dk && row->text) {
-		snprintf(field, sizeof(field), "complaint-reply.%s", row->id);
-		o->rc = cu_sealed_text_open(o->dk, o->member, field, row->text, row->text_len, &r->text);
-	}
-	return o->rc != CU_OK;
+	field_of(field, sizeof(field), row->complaint, row->id);
+	return cu_case_history_open(h, field, row->text, row->text_len, &r->text);
+}
+
+static cu_result walk_responses(cu_case_history *h)
+{
+	return cu_store_complaint_response_list(h->store, h->id, open_response, h);
 }
 
 cu_result cu_complaint_open(const cu_vault *v, cu_store *s, const cu_member_row *member,
                             const cu_complaint_row *row, cu_complaint_view *out)
 {
-	struct opening o = {NULL, member->id, out, CU_OK};
-	cu_data_key dk;
-	char field[64];
-	bool have_key = false;
-	cu_result rc = CU_OK;
+	cu_case_history h = {s, row->id, sizeof(*out->responses), NULL, 0, NULL, CU_OK};
+	char field[CU_CASE_FIELD_BYTES];
+	cu_result rc;
 
 	cu_complaint_view_wipe(out);
 	out->row = *row;
 	out->row.text = NULL;
 	out->row.text_len = 0;
 	out->erased = member->erased;
-	if (!member->erased) {
-		rc = cu_vault_unwrap(v, member->id, member->key_id, member->wrapped, &dk);
-		if (rc)
-			goto out;
-		have_key = true;
-		o.dk = &dk;
-	}
-	if (have_key && row->text) {
-		snprintf(field, sizeof(field), "complaint-text.%s", row->id);
-		rc = cu_sealed_text_open(&dk, member->id, field, row->text, row->text_len, &out->text);
-		if (rc)
-			goto out;
-	}
-	rc = cu_store_complaint_response_list(s, row->id, open_response, &o);
-	if (!rc)
-		rc = o.rc;
-out:
-	if (have_key)
-		cu_vault_data_key_wipe(&dk);
+	field_of(field, sizeof(field), row->id, NULL);
+	rc = cu_case_open(v, member, field, row->text, row->text_len, &out->text, walk_responses,
+	                  &h);
+	out->responses = h.items;
+	out->nresponses = h.n;
 	if (rc)
 		cu_complaint_view_wipe(out);
 	return rc;
 }
 
+/* Opens complaint `id` for whoever may read it, the reading audited (casework.h). */
 cu_result cu_complaint_get(cu_ctx *ctx, const cu_actor *actor, const char *id,
                            cu_complaint_view *out)
 {
 	cu_complaint_row row;
 	cu_member_row m = {0};
-	char reason[64];
 	cu_result rc;
 
 	if (!ctx || !id || !out)
 		return CU_ERR_INVALID_ARGUMENT;
 	cu_complaint_view_wipe(out);
 	rc = cu_store_complaint_get(ctx->store, id, &row);
-	if (rc)
-		return rc;
-	/* Another member's complaint answers like one that does not exist. */
-	if (!is_officer(actor) && !(actor && actor->role == CU_ROLE_MEMBER && actor->member &&
-	                            !strcmp(actor->member, row.member))) {
-		rc = CU_ERR_NOT_FOUND;
-		goto out;
+	if (!rc) {
+		rc = cu_case_read(ctx, actor, CU_CASE_COMPLAINT, row.id, row.member, &m);
+		if (!rc)
+			rc = cu_complaint_open(ctx->vault, ctx->store, &m, &row, out);
+		cu_member_row_release(&m);
+		cu_complaint_row_release(&row);
 	}
-	rc = cu_store_member_get(ctx->store, row.member, &m);
-	if (rc)
-		goto out;
-	snprintf(reason, sizeof(reason), "complaint=%s", row.id);
-	rc = cu_tx_begin(ctx);
-	if (rc)
-		goto out;
-	rc = audit(ctx, actor, "read_complaint", row.member, "allow", reason);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		goto out;
-	}
-	rc = cu_tx_commit(ctx);
-	if (!rc)
-		rc = cu_complaint_open(ctx->vault, ctx->store, &m, &row, out);
-out:
-	cu_member_row_release(&m);
-	cu_complaint_row_release(&row);
 	return rc;
 }
 
 cu_result cu_complaint_list(cu_store *s, const cu_actor *actor, bool overdue, int64_t now_us,
                             cu_store_complaint_fn fn, void *ud)
 {
-	if (!is_officer(actor))
+	if (!cu_case_officer(actor))
 		return CU_ERR_FORBIDDEN;
-	return cu_store_complaint_list_open(s, overdue ? now_us : 0, fn, ud);
+	return cu_store_complaint_list_open(s, cu_case_due_before(overdue, now_us), fn, ud);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void set_time(json_t *o, const char *key, int64_t us)
-{
-	char t[32];
-	time_t s = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_set_new(o, key, json_string(t));
-}
-
-static json_t *opt_string(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
 json_t *cu_complaint_row_json(const cu_complaint_row *row, int64_t now_us)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", row->id, "member", row->member,
-	                      "about", row->about, "state", row->state, "assigned",
-	                      opt_string(row->assigned), "closed_by", opt_string(row->closed_by),
-	                      "note", opt_string(row->note));
+	json_t *o = json_pack(
+	    "{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", row->id, "member", row->member, "about",
+	    row->about, "state", row->state, "assigned", cu_case_json_opt(row->assigned),
+	    "closed_by", cu_case_json_opt(row->closed_by), "note", cu_case_json_opt(row->note));
 
 	if (!o)
 		return NULL;
-	set_time(o, "received", row->received_us);
-	set_time(o, "due", row->due_us);
-	set_time(o, "updated", row->updated_us);
-	if (row->closed_us) {
-		set_time(o, "closed", row->closed_us);
-	} else {
-		json_object_set_new(o, "days_left",
-		                    json_integer(cu_request_days_left(row->due_us, now_us)));
-		json_object_set_new(o, "overdue", json_boolean(now_us > row->due_us));
-	}
+	cu_case_json_clock(o, row->received_us, row->due_us, row->updated_us, "closed",
+	                   row->closed_us, now_us);
 	return o;
 }
 
@@ -546,15 +414,15 @@ json_t *cu_complaint_view_json(const cu_complaint_view *v, int64_t now_us)
 		json_decref(responses);
 		return NULL;
 	}
-	json_object_set_new(o, "text", opt_string(v->text));
+	json_object_set_new(o, "text", cu_case_json_opt(v->text));
 	for (size_t i = 0; i < v->nresponses; i++) {
 		const cu_complaint_response *r = &v->responses[i];
 		json_t *j = json_pack("{s:s,s:s,s:b,s:o}", "id", r->id, "officer", r->officer,
-		                      "closing", r->closing, "text", opt_string(r->text));
+		                      "closing", r->closing, "text", cu_case_json_opt(r->text));
 
 		if (!j)
 			continue;
-		set_time(j, "time", r->time_us);
+		cu_case_json_time(j, "time", r->time_us);
 		json_array_append_new(responses, j);
 	}
 	json_object_set_new(o, "responses", responses);

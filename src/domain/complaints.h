@@ -42,6 +42,7 @@
 
 #include "access/access.h"
 #include "ctx/ctx.h"
+#include "domain/casework.h"
 #include "util/result.h"
 #include "store/request.h"
 

@@ -16,172 +16,15 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "domain/casework.h"
 #include "store/store.h"
 #include "store/diary.h"
 #include "store/notify.h"
 #include "store/request.h"
 #include "vault/signed_json.h"
 
-#define NOTE_ERASED "member_erased"
-#define ISO_LEN     32 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL, with room */
-
-static bool may_erase(const cu_actor *a)
-{
-	return a && (a->role == CU_ROLE_OFFICER || a->role == CU_ROLE_OPERATOR);
-}
-
-static const char *actor_name(const cu_actor *a)
-{
-	return a && a->name ? a->name : "";
-}
-
-static void iso(int64_t us, char out[ISO_LEN])
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, ISO_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
-                       const char *decision, const char *reason)
-{
-	cu_audit_entry e = {0};
-
-	e.actor = actor_name(actor);
-	e.role = actor ? cu_role_name(actor->role) : "";
-	e.action = action;
-	e.member = member ? member : "";
-	e.purpose = "";
-	e.fields = "";
-	e.decision = decision;
-	e.reason = reason ? reason : "";
-	return cu_audit_append(ctx->audit, ctx->store, &e);
-}
-
-/* Audits a refusal in its own transaction level; the refusal stands whatever happens. */
-static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *member, cu_result why)
-{
-	cu_result rc = cu_tx_begin(ctx);
-
-	if (rc)
-		return rc;
-	rc = audit(ctx, actor, "erase", member, "deny", cu_result_code(why));
-	if (rc) {
-		cu_tx_rollback(ctx);
-		return rc;
-	}
-	rc = cu_tx_commit(ctx);
-	return rc ? rc : why;
-}
-
-/* ---- the open requests and complaints ------------------------------------ */
-
-/* Ids collected from a listing (the rows are changed after the walk). */
-struct ids {
-	const char *except; /* a request id to leave alone, or NULL */
-	char (*id)[CU_ID_LEN + 1];
-	size_t n, cap;
-	cu_result rc;
-};
-
-static int ids_add(struct ids *o, const char *id)
-{
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 8;
-		void *p = realloc(o->id, cap * sizeof(*o->id));
-
-		if (!p) {
-			o->rc = CU_ERR_NOMEM;
-			return 1;
-		}
-		o->id = p;
-		o->cap = cap;
-	}
-	memcpy(o->id[o->n++], id, CU_ID_LEN + 1);
-	return 0;
-}
-
-static int open_request(void *ud, const cu_request_row *row)
-{
-	struct ids *o = ud;
-
-	if (!cu_request_state_open(row->state) || (o->except && !strcmp(row->id, o->except)))
-		return 0;
-	return ids_add(o, row->id);
-}
-
-static int open_complaint(void *ud, const cu_complaint_row *row)
-{
-	return row->closed_us ? 0 : ids_add(ud, row->id);
-}
-
-static cu_result close_requests(cu_ctx *ctx, const cu_actor *actor, const char *member,
-                                const char *except, int64_t now_us, uint64_t *closed)
-{
-	struct ids o = {except, NULL, 0, 0, CU_OK};
-	cu_result rc = cu_store_request_list_member(ctx->store, member, open_request, &o);
-
-	if (!rc)
-		rc = o.rc;
-	for (size_t i = 0; !rc && i < o.n; i++) {
-		cu_request_row row;
-		cu_request_event_row ev = {0};
-
-		rc = cu_store_request_get(ctx->store, o.id[i], &row);
-		if (rc)
-			break;
-		snprintf(row.state, sizeof(row.state), "closed");
-		row.updated_us = row.decided_us = now_us;
-		snprintf(row.decided_by, sizeof(row.decided_by), "%s", actor_name(actor));
-		rc = cu_store_request_update(ctx->store, &row);
-		memcpy(ev.request, row.id, sizeof(ev.request));
-		snprintf(ev.state, sizeof(ev.state), "closed");
-		snprintf(ev.actor, sizeof(ev.actor), "%s", actor_name(actor));
-		snprintf(ev.role, sizeof(ev.role), "%s", cu_role_name(actor->role));
-		ev.time_us = now_us;
-		snprintf(ev.note, sizeof(ev.note), NOTE_ERASED);
-		if (!rc)
-			rc = cu_store_request_event_insert(ctx->store, &ev);
-		cu_request_row_release(&row);
-	}
-	if (!rc)
-		*closed = o.n;
-	free(o.id);
-	return rc;
-}
-
-static cu_result close_complaints(cu_ctx *ctx, const cu_actor *actor, const char *member,
-                                  int64_t now_us, uint64_t *closed)
-{
-	struct ids o = {NULL, NULL, 0, 0, CU_OK};
-	char reason[80];
-	cu_result rc = cu_store_complaint_list_member(ctx->store, member, open_complaint, &o);
-
-	if (!rc)
-		rc = o.rc;
-	for (size_t i = 0; !rc && i < o.n; i++) {
-		cu_complaint_row row;
-
-		rc = cu_store_complaint_get(ctx->store, o.id[i], &row);
-		if (rc)
-			break;
-		snprintf(row.state, sizeof(row.state), "closed");
-		row.updated_us = row.closed_us = now_us;
-		snprintf(row.closed_by, sizeof(row.closed_by), "%s", actor_name(actor));
-		snprintf(row.note, sizeof(row.note), NOTE_ERASED);
-		snprintf(reason, sizeof(reason), "complaint=%s closed " NOTE_ERASED, row.id);
-		rc = cu_store_complaint_update(ctx->store, &row);
-		if (!rc)
-			rc = audit(ctx, actor, "complaint_close", row.member, "done", reason);
-		cu_complaint_row_release(&row);
-	}
-	if (!rc)
-		*closed = o.n;
-	free(o.id);
-	return rc;
-}
+#define NOTE_ERASED CU_CASE_NOTE_ERASED
+#define ISO_LEN     CU_CASE_TIME_BYTES
 
 /* ---- the certificate ----------------------------------------------------- */
 
@@ -212,8 +55,8 @@ static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_act
 	if (bidx && before->has_phone_bidx)
 		json_array_append_new(bidx, json_string("phone"));
 	if (request)
-		iso(request->received_us, requested);
-	iso(erased_us, erased);
+		cu_case_time(request->received_us, requested);
+	cu_case_time(erased_us, erased);
 	rc = cu_signed_json_key(v, &key_id, pkhex);
 	if (rc)
 		goto out;
@@ -223,7 +66,7 @@ static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_act
 	    "type", "erasure", "request", request ? request->id : NULL, "member", before->id,
 	    "requested", request ? requested : NULL, "requested_us",
 	    request ? json_integer(request->received_us) : json_null(), "erased", erased,
-	    "erased_us", (json_int_t)erased_us, "decided_by", actor_name(actor), "destroyed",
+	    "erased_us", (json_int_t)erased_us, "decided_by", cu_case_actor_name(actor), "destroyed",
 	    "data_key", 1, "fields", fields, "blind_indexes", bidx, "password_hash",
 	    before->password_hash != NULL, "diary_entries", (json_int_t)n->diaries,
 	    "request_and_complaint_texts", (json_int_t)n->texts, "sessions",
@@ -253,9 +96,8 @@ static cu_result shred(cu_ctx *ctx, const cu_actor *actor, const cu_member_row *
 	char reason[160];
 	cu_result rc;
 
-	rc = close_requests(ctx, actor, member, request ? request->id : NULL, now_us, &n.requests);
-	if (!rc)
-		rc = close_complaints(ctx, actor, member, now_us, &n.complaints);
+	rc = cu_case_close_member(ctx, actor, member, request ? request->id : NULL, now_us,
+	                          &n.requests, &n.complaints);
 	/* Shredded with the key anyway; deleting the bytes leaves nothing to find. */
 	if (!rc)
 		rc = cu_store_request_forget_member(ctx->store, member, &n.texts);
@@ -273,7 +115,7 @@ static cu_result shred(cu_ctx *ctx, const cu_actor *actor, const cu_member_row *
 		         "crypto-shredded requests_closed=%llu complaints_closed=%llu%s%s",
 		         (unsigned long long)n.requests, (unsigned long long)n.complaints,
 		         request ? " request=" : "", request ? request->id : "");
-		rc = audit(ctx, actor, "erase", member, "done", reason);
+		rc = cu_case_audit(ctx, actor, "erase", member, NULL, "done", reason);
 	}
 	if (!rc)
 		rc = cu_store_member_get(ctx->store, member, &after);
@@ -294,8 +136,8 @@ cu_result cu_erasure_carry_out(cu_ctx *ctx, const cu_actor *actor, const char *m
 		*cert = NULL;
 	if (!ctx || !member)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!may_erase(actor))
-		return refuse(ctx, actor, member, CU_ERR_FORBIDDEN);
+	if (!cu_case_officer(actor))
+		return cu_case_refuse(ctx, actor, "erase", member, NULL, CU_ERR_FORBIDDEN);
 	if (request && strcmp(request->member, member))
 		return CU_ERR_INVALID_ARGUMENT;
 	rc = cu_tx_begin(ctx);

@@ -9,6 +9,7 @@
  * erased member looks the same whichever way it happened.
  *
  * What erasure does, all in one transaction (nothing or everything):
+ *   1-2. (casework.h, cu_case_close_member)
  *   1. closes every open request of the member (received or
  *      investigating; the erasure request being applied excepted — its
  *      caller marks it applied): state "closed", a history step with note
@@ -49,7 +50,8 @@
 #include <stdint.h>
 
 #include "ctx/ctx.h"
-#include "domain/requests.h"
+#include "access/access.h"
+#include "store/request.h"
 #include "util/result.h"
 
 /*

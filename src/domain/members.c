@@ -1,5 +1,6 @@
 /*
- * members.c — registration, change, lookup, eligibility and erasure.
+ * members.c — registration, change, lookup and eligibility (erasure is
+ * erasure.c's alone: cu_erasure_carry_out).
  *
  * Plaintext arrives from the caller, is validated, sealed field by field
  * under the member's own data key and leaves this file only as ciphertext.
@@ -9,7 +10,6 @@
  */
 #include "domain/members.h"
 #include "audit/audit.h"
-#include "domain/notify.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +20,7 @@
 
 #include "store/diary.h"
 #include "vault/record.h"
+#include "util/email.h"
 #include "util/text.h"
 
 /* ---- validation ------------------------------------------------------ */
@@ -34,62 +35,7 @@ static int blank(const char *s)
 
 cu_result cu_member_normalise_email(const char *in, char *out, size_t outlen)
 {
-	static const char atext[] = "!#$%&'*+/=?^_`{|}~.-";
-	const char *b = in, *e = in + strlen(in), *at;
-	size_t len, local;
-
-	while (b < e && isspace((unsigned char)*b))
-		b++;
-	while (e > b && isspace((unsigned char)e[-1]))
-		e--;
-	len = (size_t)(e - b);
-	if (len == 0 || len > CU_EMAIL_MAX || len >= outlen)
-		return CU_ERR_INVALID_FIELD;
-	at = memchr(b, '@', len);
-	if (!at || memchr(at + 1, '@', (size_t)(e - at - 1)))
-		return CU_ERR_INVALID_FIELD;
-	local = (size_t)(at - b);
-	if (local == 0 || local > 64 || b[0] == '.' || at[-1] == '.')
-		return CU_ERR_INVALID_FIELD;
-	for (const char *p = b; p < at; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (!(isalnum(c) && c < 0x80) && !strchr(atext, c))
-			return CU_ERR_INVALID_FIELD;
-		if (c == '.' && p[1] == '.')
-			return CU_ERR_INVALID_FIELD;
-	}
-	/* Domain: labels of letters, digits and inner hyphens, at least two. */
-	{
-		const char *p = at + 1;
-		int labels = 0;
-
-		while (p < e) {
-			const char *q = p;
-
-			while (q < e && *q != '.') {
-				unsigned char c = (unsigned char)*q;
-
-				if (!((isalnum(c) && c < 0x80) || c == '-'))
-					return CU_ERR_INVALID_FIELD;
-				q++;
-			}
-			if (q == p || q - p > 63 || *p == '-' || q[-1] == '-')
-				return CU_ERR_INVALID_FIELD;
-			labels++;
-			if (q == e)
-				break;
-			p = q + 1;
-			if (p == e)
-				return CU_ERR_INVALID_FIELD; /* trailing dot */
-		}
-		if (labels < 2)
-			return CU_ERR_INVALID_FIELD;
-	}
-	for (size_t i = 0; i < len; i++)
-		out[i] = (char)tolower((unsigned char)b[i]);
-	out[len] = '\0';
-	return CU_OK;
+	return cu_email_normalise(in, out, outlen);
 }
 
 cu_result cu_member_normalise_phone(const char *in, char *out, size_t outlen)

@@ -1,6 +1,6 @@
 /*
  * custodian/members.h — members: registration, change, survey answers,
- * eligibility, lookup and erasure.
+ * eligibility and lookup (erasure is erasure.h's alone).
  *
  * Input is a list of (field name, value) pairs as UTF-8 strings.  Validation
  * is whole before anything is written: a registration with one bad field
@@ -37,6 +37,7 @@
 
 #include "access/access.h"
 #include "ctx/ctx.h"
+#include "util/email.h"
 #include "util/result.h"
 
 typedef struct cu_kv {
@@ -44,10 +45,12 @@ typedef struct cu_kv {
 	const char *value;       /* NULL or "" in an update clears an optional field */
 } cu_kv;
 
-#define CU_EMAIL_MAX 254
 #define CU_PHONE_MAX 16          /* "+" and up to 15 digits */
 
-/* Normalises into out (NUL-terminated).  CU_ERR_INVALID_FIELD if malformed. */
+/*
+ * Normalises into out (NUL-terminated).  CU_ERR_INVALID_FIELD if malformed.
+ * E-mail: cu_email_normalise (util/email.h), the one source of its rules.
+ */
 CU_WARN_UNUSED cu_result cu_member_normalise_email(const char *in, char *out, size_t outlen);
 CU_WARN_UNUSED cu_result cu_member_normalise_phone(const char *in, char *out, size_t outlen);
 

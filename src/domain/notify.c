@@ -17,9 +17,10 @@
 #include <unistd.h>
 
 #include "access/access.h"
-#include "domain/members.h"
 #include "store/notify.h"
+#include "util/email.h"
 #include "util/file_atomic.h"
+#include "util/text.h"
 
 #define LINE_MAX_BYTES 998 /* RFC 5322 2.1.1 */
 #define MESSAGE_MAX    (32u * 1024)
@@ -38,36 +39,10 @@ static bool clean_text(const char *s, size_t n, bool newline)
 	size_t i = 0, line = 0;
 
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
 		uint32_t cp;
-		size_t len;
+		size_t len = cu_utf8_decode(s + i, n - i, &cp);
 
-		if (c < 0x80) {
-			cp = c;
-			len = 1;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			cp = c & 0x1f;
-			len = 2;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			cp = c & 0x0f;
-			len = 3;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			cp = c & 0x07;
-			len = 4;
-		} else {
-			return false;
-		}
-		if (len > n - i)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			unsigned char cc = (unsigned char)s[i + k];
-
-			if ((cc & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (cc & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		if (len == 0)
 			return false;
 		if (cp == '\n' && newline) {
 			line = 0;
@@ -514,7 +489,7 @@ static int email_field(const cu_policy *p)
 static bool usable_address(const char *value, char out[ADDRESS_BYTES])
 {
 	char norm[CU_EMAIL_MAX + 1];
-	bool ok = cu_member_normalise_email(value, norm, sizeof(norm)) == CU_OK;
+	bool ok = cu_email_normalise(value, norm, sizeof(norm)) == CU_OK;
 	size_t n;
 
 	sodium_memzero(norm, sizeof(norm));

@@ -12,18 +12,17 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "domain/complaints.h"
-#include "domain/diaries.h"
+#include "access/sealed_text.h"
+#include "domain/casework.h"
 #include "domain/erasure.h"
 #include "domain/notify.h"
-#include "store/diary.h"
 #include "util/json_wipe.h"
-#include "access/sealed_text.h"
 #include "util/text.h"
 
 const cu_refusal_ground cu_refusal_grounds[CU_REFUSAL_GROUNDS] = {
@@ -74,7 +73,7 @@ cu_result cu_request_action_parse(const char *name, cu_request_action *out)
 
 bool cu_request_state_open(const char *state)
 {
-	return state && (!strcmp(state, "received") || !strcmp(state, "investigating"));
+	return cu_case_state_open(CU_CASE_REQUEST, state);
 }
 
 const cu_refusal_ground *cu_refusal_ground_find(const char *id)
@@ -87,80 +86,11 @@ const cu_refusal_ground *cu_refusal_ground_find(const char *id)
 
 long cu_request_days_left(int64_t due_us, int64_t now_us)
 {
-	int64_t d = due_us - now_us;
-
-	/* Floor, not truncation: half a day late is a day late. */
-	return (long)(d >= 0 ? d / CU_REQUEST_DAY_US
-	                     : -((-d + CU_REQUEST_DAY_US - 1) / CU_REQUEST_DAY_US));
-}
-
-/* ---- small helpers ------------------------------------------------------- */
-
-static void day(int64_t us, char out[16])
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 16, "%Y-%m-%d", &tm);
-}
-
-static void iso(int64_t us, char out[32])
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static bool is_officer(const cu_actor *a)
-{
-	return a && (a->role == CU_ROLE_OFFICER || a->role == CU_ROLE_OPERATOR);
-}
-
-static const char *actor_name(const cu_actor *a)
-{
-	return a && a->name ? a->name : "";
-}
-
-static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
-                       const char *fields, const char *decision, const char *reason)
-{
-	cu_audit_entry e = {0};
-
-	e.actor = actor_name(actor);
-	e.role = actor ? cu_role_name(actor->role) : "";
-	e.action = action;
-	e.member = member ? member : "";
-	e.fields = fields ? fields : "";
-	e.decision = decision;
-	e.reason = reason ? reason : "";
-	return cu_audit_append(ctx->audit, ctx->store, &e);
-}
-
-/* Audits a refusal in its own transaction level; the refusal stands whatever happens. */
-static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
-                        const char *reason, cu_result why)
-{
-	char r[160];
-	cu_result rc = cu_tx_begin(ctx);
-
-	if (rc)
-		return rc;
-	snprintf(r, sizeof(r), "%s: %s", cu_result_code(why), reason ? reason : "");
-	rc = audit(ctx, actor, action, member, "", "deny", r);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		return rc;
-	}
-	rc = cu_tx_commit(ctx);
-	return rc ? rc : why;
+	return cu_case_days_left(due_us, now_us);
 }
 
 /* ---- sealing under the member's key --------------------------------------- */
 
-/* Opens with an unwrapped key into a new NUL-terminated string. */
 /*
  * The associated data of a sealed text names its request (and, for reasons,
  * the state they explain by its first three letters, unique among the
@@ -244,11 +174,12 @@ static const char *notice_kind(const cu_request_row *row)
 
 static cu_result notify_received(cu_ctx *ctx, const cu_request_row *row)
 {
-	char subject[160], body[600], due[16], hard[16], got[16];
+	char subject[160], body[600], due[CU_CASE_DAY_BYTES], hard[CU_CASE_DAY_BYTES],
+	    got[CU_CASE_DAY_BYTES];
 
-	day(row->received_us, got);
-	day(row->due_us, due);
-	day(row->hard_due_us, hard);
+	cu_case_day(row->received_us, got);
+	cu_case_day(row->due_us, due);
+	cu_case_day(row->hard_due_us, hard);
 	snprintf(subject, sizeof(subject), "Your %s request %s was received", row->type, row->id);
 	snprintf(body, sizeof(body),
 	         "We received your %s request %s on %s.\n"
@@ -267,7 +198,7 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 	cu_member_row m = {0};
 	cu_fieldset asked = 0;
 	unsigned char secret[32];
-	char field[64], reason[64], *details = NULL;
+	char field[CU_CASE_FIELD_BYTES], reason[64], *details = NULL;
 	cu_result rc;
 
 	memset(&row, 0, sizeof(row));
@@ -278,29 +209,23 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 		memset(out, 0, sizeof(*out));
 	if (!ctx || !in || !member)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!actor ||
-	    !(actor->role == CU_ROLE_OPERATOR ||
-	      (actor->role == CU_ROLE_MEMBER && actor->member && !strcmp(actor->member, member))))
-		return refuse(ctx, actor, "request_file", "", "a member files their own requests",
-		              CU_ERR_FORBIDDEN);
+	if (!cu_case_may_file(actor, member))
+		return cu_case_refuse(ctx, actor, "request_file", "",
+		                      "a member files their own requests", CU_ERR_FORBIDDEN);
 	rc = validate_input(ctx->policy, in, errs);
 	if (rc)
 		return rc;
-	rc = cu_store_member_get(ctx->store, member, &m);
+	rc = cu_case_member_live(ctx->store, member, &m);
 	if (rc)
 		return rc;
-	if (m.erased) {
-		rc = CU_ERR_ERASED;
-		goto out;
-	}
 
 	cu_vault_random_id(row.id);
 	memcpy(row.member, m.id, sizeof(row.member));
 	snprintf(row.type, sizeof(row.type), "%s", cu_request_type_name(in->type));
 	snprintf(row.state, sizeof(row.state), "received");
 	row.received_us = row.updated_us = now_us;
-	row.due_us = now_us + (int64_t)ctx->config.request_target_days * CU_REQUEST_DAY_US;
-	row.hard_due_us = now_us + (int64_t)ctx->config.request_hard_days * CU_REQUEST_DAY_US;
+	row.due_us = cu_case_due(now_us, ctx->config.request_target_days);
+	row.hard_due_us = cu_case_due(now_us, ctx->config.request_hard_days);
 	for (size_t i = 0; i < in->nchanges; i++)
 		asked |= (cu_fieldset)1 << cu_policy_field_index(ctx->policy, in->changes[i].name);
 	cu_policy_fieldset_format(ctx->policy, asked, row.fields, sizeof(row.fields));
@@ -326,11 +251,7 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 		                   strlen(token), NULL, 0);
 		row.has_token = true;
 	}
-	memcpy(ev.request, row.id, sizeof(ev.request));
-	snprintf(ev.state, sizeof(ev.state), "received");
-	snprintf(ev.actor, sizeof(ev.actor), "%s", actor_name(actor));
-	snprintf(ev.role, sizeof(ev.role), "%s", cu_role_name(actor->role));
-	ev.time_us = now_us;
+	cu_case_event_init(&ev, row.id, "received", actor, now_us);
 	snprintf(reason, sizeof(reason), "request=%s type=%s", row.id, row.type);
 
 	rc = cu_tx_begin(ctx);
@@ -342,12 +263,9 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 	if (!rc)
 		rc = notify_received(ctx, &row);
 	if (!rc)
-		rc = audit(ctx, actor, "request_file", row.member, row.fields, "done", reason);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		goto out;
-	}
-	rc = cu_tx_commit(ctx);
+		rc = cu_case_audit(ctx, actor, "request_file", row.member, row.fields, "done",
+		                   reason);
+	rc = cu_case_end(ctx, rc);
 	if (!rc && out) {
 		*out = row;
 		row.details = NULL;
@@ -435,8 +353,8 @@ static void amendment_summary(const cu_policy *p, cu_fieldset before, const cu_k
 static cu_result amendment_changes(const cu_vault *v, const cu_member_row *m,
                                    const cu_request_row *row, json_t **doc, cu_kv *kv, size_t *n)
 {
-	char field[64], *text = NULL;
-	cu_data_key dk;
+	char field[CU_CASE_FIELD_BYTES], *text = NULL;
+	cu_case_key dk;
 	json_t *changes, *val;
 	const char *key;
 	cu_result rc;
@@ -446,10 +364,12 @@ static cu_result amendment_changes(const cu_vault *v, const cu_member_row *m,
 	if (!row->details)
 		return CU_ERR_CRYPTO;
 	field_of(field, sizeof(field), "details", row->id, NULL);
-	rc = cu_vault_unwrap(v, m->id, m->key_id, m->wrapped, &dk);
+	rc = cu_case_key_get(v, m, &dk);
 	if (!rc)
-		rc = cu_sealed_text_open(&dk, m->id, field, row->details, row->details_len, &text);
-	cu_vault_data_key_wipe(&dk);
+		rc = cu_case_text_open(&dk, field, row->details, row->details_len, &text);
+	cu_case_key_wipe(&dk);
+	if (!rc && !text)
+		rc = CU_ERR_CRYPTO;
 	if (rc)
 		return rc;
 	*doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
@@ -471,9 +391,9 @@ static cu_result notify_decided(cu_ctx *ctx, const cu_request_row *row,
                                 const cu_request_decision *dec, const char *summary)
 {
 	const cu_refusal_ground *g = cu_refusal_ground_find(row->ground);
-	char subject[200], body[1800], when[16];
+	char subject[200], body[1800], when[CU_CASE_DAY_BYTES];
 
-	day(row->updated_us, when);
+	cu_case_day(row->updated_us, when);
 	switch (dec->action) {
 	case CU_REQUEST_INVESTIGATE:
 		snprintf(subject, sizeof(subject), "Your %s request %s is being investigated",
@@ -571,7 +491,7 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	cu_kv kv[CU_POLICY_FIELDS_MAX];
 	size_t n = 0;
 	json_t *changes = NULL;
-	char field[64], reason[200], summary[3200] = "";
+	char field[CU_CASE_FIELD_BYTES], reason[200], summary[3200] = "";
 	cu_result rc;
 
 	if (out)
@@ -580,9 +500,9 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 		*cert = NULL;
 	if (!ctx || !id || !dec)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!is_officer(actor))
-		return refuse(ctx, actor, "request_decide", "", "only an officer decides requests",
-		              CU_ERR_FORBIDDEN);
+	if (!cu_case_officer(actor))
+		return cu_case_refuse(ctx, actor, "request_decide", "",
+		                      "only an officer decides requests", CU_ERR_FORBIDDEN);
 	rc = cu_store_request_get(ctx->store, id, &row);
 	if (rc)
 		return rc;
@@ -602,17 +522,11 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	rc = check_decision(&row, dec, errs);
 	if (rc)
 		goto out;
-	rc = cu_store_member_get(ctx->store, row.member, &m);
-	if (!rc && m.erased)
-		rc = CU_ERR_ERASED;
+	rc = cu_case_member_live(ctx->store, row.member, &m);
 	if (rc)
 		goto out;
 
-	memcpy(ev.request, row.id, sizeof(ev.request));
-	snprintf(ev.state, sizeof(ev.state), "%s", states[dec->action]);
-	snprintf(ev.actor, sizeof(ev.actor), "%s", actor_name(actor));
-	snprintf(ev.role, sizeof(ev.role), "%s", cu_role_name(actor->role));
-	ev.time_us = now_us;
+	cu_case_event_init(&ev, row.id, states[dec->action], actor, now_us);
 	if (dec->action == CU_REQUEST_REFUSE)
 		snprintf(ev.ground, sizeof(ev.ground), "%s", dec->ground);
 	if (dec->reasons) {
@@ -634,7 +548,7 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	/* A lift keeps who refused and when; the history says who lifted it. */
 	if (dec->action != CU_REQUEST_INVESTIGATE && dec->action != CU_REQUEST_LIFT) {
 		row.decided_us = now_us;
-		snprintf(row.decided_by, sizeof(row.decided_by), "%s", actor_name(actor));
+		snprintf(row.decided_by, sizeof(row.decided_by), "%s", cu_case_actor_name(actor));
 	}
 	if (dec->action == CU_REQUEST_REFUSE)
 		snprintf(row.ground, sizeof(row.ground), "%s", dec->ground);
@@ -655,7 +569,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	if (!rc)
 		rc = notify_decided(ctx, &row, dec, summary);
 	if (!rc)
-		rc = audit(ctx, actor, "request_decide", row.member, row.fields, "done", reason);
+		rc = cu_case_audit(ctx, actor, "request_decide", row.member, row.fields, "done",
+		                   reason);
 	/*
 	 * The decision's notice is queued here, but the erasure below drops the
 	 * member's pending mail in the same transaction, and with the key goes the
@@ -664,11 +579,7 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	 */
 	if (!rc && dec->action == CU_REQUEST_APPLY && !strcmp(row.type, "erasure"))
 		rc = erase(ctx, actor, &row, now_us);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		goto out;
-	}
-	rc = cu_tx_commit(ctx);
+	rc = cu_case_end(ctx, rc);
 	if (rc)
 		goto out;
 	if (cert && row.certificate) {
@@ -703,60 +614,41 @@ void cu_request_view_wipe(cu_request_view *v)
 	if (!v)
 		return;
 	cu_wipe_free(v->details);
-	for (size_t i = 0; i < v->nevents; i++)
-		cu_wipe_free(v->events[i].reasons);
-	free(v->events);
+	cu_case_history_wipe(v->events, v->nevents, sizeof(*v->events),
+	                     offsetof(cu_request_event, reasons));
 	cu_request_row_release(&v->row);
 	cu_request_view_init(v);
 }
 
-struct opening {
-	const cu_data_key *dk; /* NULL: the member was erased */
-	const char *member;
-	cu_request_view *out;
-	cu_result rc;
-};
-
 static int open_event(void *ud, const cu_request_event_row *row)
 {
-	struct opening *o = ud;
-	cu_request_view *v = o->out;
-	cu_request_event *e;
-	char field[64];
+	cu_case_history *h = ud;
+	cu_request_event *e = cu_case_history_add(h);
+	char field[CU_CASE_FIELD_BYTES];
 
-	if (v->nevents % 8 == 0) {
-		void *p = realloc(v->events, (v->nevents + 8) * sizeof(*v->events));
-
-		if (!p) {
-			o->rc = CU_ERR_NOMEM;
-			return 1;
-		}
-		v->events = p;
-	}
-	e = &v->events[v->nevents++];
-	memset(e, 0, sizeof(*e));
+	if (!e)
+		return 1;
 	memcpy(e->state, row->state, sizeof(e->state));
 	memcpy(e->actor, row->actor, sizeof(e->actor));
 	memcpy(e->role, row->role, sizeof(e->role));
 	memcpy(e->ground, row->ground, sizeof(e->ground));
 	memcpy(e->note, row->note, sizeof(e->note));
 	e->time_us = row->time_us;
-	if (o->dk && row->reasons) {
-		field_of(field, sizeof(field), "why", row->request, row->state);
-		o->rc =
-		    cu_sealed_text_open(o->dk, o->member, field, row->reasons, row->reasons_len, &e->reasons);
-	}
-	return o->rc != CU_OK;
+	field_of(field, sizeof(field), "why", row->request, row->state);
+	return cu_case_history_open(h, field, row->reasons, row->reasons_len, &e->reasons);
+}
+
+static cu_result walk_events(cu_case_history *h)
+{
+	return cu_store_request_event_list(h->store, h->id, open_event, h);
 }
 
 cu_result cu_request_open(const cu_vault *v, cu_store *s, const cu_member_row *member,
                           const cu_request_row *row, cu_request_view *out)
 {
-	struct opening o = {NULL, member->id, out, CU_OK};
-	cu_data_key dk;
-	char field[64];
-	bool have_key = false;
-	cu_result rc = CU_OK;
+	cu_case_history h = {s, row->id, sizeof(*out->events), NULL, 0, NULL, CU_OK};
+	char field[CU_CASE_FIELD_BYTES];
+	cu_result rc;
 
 	cu_request_view_wipe(out);
 	out->row = *row;
@@ -766,26 +658,11 @@ cu_result cu_request_open(const cu_vault *v, cu_store *s, const cu_member_row *m
 	if (row->certificate && !out->row.certificate)
 		return CU_ERR_NOMEM;
 	out->erased = member->erased;
-	if (!member->erased) {
-		rc = cu_vault_unwrap(v, member->id, member->key_id, member->wrapped, &dk);
-		if (rc)
-			goto out;
-		have_key = true;
-		o.dk = &dk;
-	}
-	if (have_key && row->details) {
-		field_of(field, sizeof(field), "details", row->id, NULL);
-		rc = cu_sealed_text_open(&dk, member->id, field, row->details, row->details_len,
-		               &out->details);
-		if (rc)
-			goto out;
-	}
-	rc = cu_store_request_event_list(s, row->id, open_event, &o);
-	if (!rc)
-		rc = o.rc;
-out:
-	if (have_key)
-		cu_vault_data_key_wipe(&dk);
+	field_of(field, sizeof(field), "details", row->id, NULL);
+	rc = cu_case_open(v, member, field, row->details, row->details_len, &out->details,
+	                  walk_events, &h);
+	out->events = h.items;
+	out->nevents = h.n;
 	if (rc)
 		cu_request_view_wipe(out);
 	return rc;
@@ -795,7 +672,6 @@ cu_result cu_request_get(cu_ctx *ctx, const cu_actor *actor, const char *id, cu_
 {
 	cu_request_row row;
 	cu_member_row m = {0};
-	char reason[64];
 	cu_result rc;
 
 	if (!ctx || !id || !out)
@@ -804,28 +680,9 @@ cu_result cu_request_get(cu_ctx *ctx, const cu_actor *actor, const char *id, cu_
 	rc = cu_store_request_get(ctx->store, id, &row);
 	if (rc)
 		return rc;
-	/* Another member's request answers like one that does not exist. */
-	if (!is_officer(actor) && !(actor && actor->role == CU_ROLE_MEMBER && actor->member &&
-	                            !strcmp(actor->member, row.member))) {
-		rc = CU_ERR_NOT_FOUND;
-		goto out;
-	}
-	rc = cu_store_member_get(ctx->store, row.member, &m);
-	if (rc)
-		goto out;
-	snprintf(reason, sizeof(reason), "request=%s", row.id);
-	rc = cu_tx_begin(ctx);
-	if (rc)
-		goto out;
-	rc = audit(ctx, actor, "read_request", row.member, "", "allow", reason);
-	if (rc) {
-		cu_tx_rollback(ctx);
-		goto out;
-	}
-	rc = cu_tx_commit(ctx);
+	rc = cu_case_read(ctx, actor, CU_CASE_REQUEST, row.id, row.member, &m);
 	if (!rc)
 		rc = cu_request_open(ctx->vault, ctx->store, &m, &row, out);
-out:
 	cu_member_row_release(&m);
 	cu_request_row_release(&row);
 	return rc;
@@ -834,10 +691,10 @@ out:
 cu_result cu_request_list(cu_store *s, const cu_actor *actor, bool overdue, int64_t now_us,
                           cu_store_request_fn fn, void *ud)
 {
-	if (!is_officer(actor))
+	if (!cu_case_officer(actor))
 		return CU_ERR_FORBIDDEN;
-	/* due_before 0 lists every open request; now + 1 those whose target has passed. */
-	return cu_store_request_list_open(s, overdue ? now_us : 0, fn, ud);
+	/* due_before 0 lists every open request; now those whose target has passed. */
+	return cu_store_request_list_open(s, cu_case_due_before(overdue, now_us), fn, ud);
 }
 
 /* ---- certificates -------------------------------------------------------- */
@@ -904,8 +761,7 @@ cu_result cu_request_certificate(cu_store *s, const cu_actor *actor, const char 
 		}
 	} else if (rc) {
 		return rc;
-	} else if (!is_officer(actor) && !(actor->role == CU_ROLE_MEMBER && actor->member &&
-	                                   !strcmp(actor->member, row.member))) {
+	} else if (!cu_case_may_read(actor, row.member)) {
 		rc = CU_ERR_NOT_FOUND;
 		goto out;
 	}
@@ -998,36 +854,21 @@ static json_t *names_json(const char *list)
 	return a;
 }
 
-static void set_time(json_t *o, const char *key, int64_t us)
-{
-	char t[32];
-
-	iso(us, t);
-	json_object_set_new(o, key, json_string(t));
-}
-
 json_t *cu_request_row_json(const cu_request_row *row, int64_t now_us)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", row->id, "member", row->member,
 	                      "type", row->type, "state", row->state, "decided_by", row->decided_by,
-	                      "ground", row->ground[0] ? json_string(row->ground) : json_null(),
+	                      "ground", cu_case_json_opt(row->ground),
 	                      "fields", names_json(row->fields));
 
 	if (!o)
 		return NULL;
-	set_time(o, "received", row->received_us);
-	set_time(o, "due", row->due_us);
-	set_time(o, "hard_due", row->hard_due_us);
-	set_time(o, "updated", row->updated_us);
-	if (row->decided_us) {
-		set_time(o, "decided", row->decided_us);
-	} else {
-		json_object_set_new(o, "days_left",
-		                    json_integer(cu_request_days_left(row->due_us, now_us)));
-		json_object_set_new(o, "hard_days_left",
-		                    json_integer(cu_request_days_left(row->hard_due_us, now_us)));
-		json_object_set_new(o, "overdue", json_boolean(now_us > row->due_us));
-	}
+	cu_case_json_clock(o, row->received_us, row->due_us, row->updated_us, "decided",
+	                   row->decided_us, now_us);
+	/* The outer limit: one month at the most. */
+	cu_case_json_time(o, "hard_due", row->hard_due_us);
+	if (!row->decided_us)
+		cu_case_json_days_left(o, "hard_days_left", row->hard_due_us, now_us);
 	return o;
 }
 
@@ -1049,12 +890,10 @@ json_t *cu_request_view_json(const cu_request_view *v, int64_t now_us)
 
 		if (!h)
 			continue;
-		set_time(h, "time", e->time_us);
-		json_object_set_new(h, "ground",
-		                    e->ground[0] ? json_string(e->ground) : json_null());
-		json_object_set_new(h, "note", e->note[0] ? json_string(e->note) : json_null());
-		json_object_set_new(h, "reasons",
-		                    e->reasons ? json_string(e->reasons) : json_null());
+		cu_case_json_time(h, "time", e->time_us);
+		json_object_set_new(h, "ground", cu_case_json_opt(e->ground));
+		json_object_set_new(h, "note", cu_case_json_opt(e->note));
+		json_object_set_new(h, "reasons", cu_case_json_opt(e->reasons));
 		json_array_append_new(history, h);
 	}
 	json_object_set_new(o, "history", history);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/text.h"
 #include "vault/secret.h"
 
 #define PREFIX_LEN (sizeof(CU_TOKEN_PREFIX) - 1)
@@ -64,50 +65,22 @@ static bool invisible_mark(unsigned cp)
 
 const char *cu_token_name_problem(const char *name)
 {
-	const unsigned char *p = (const unsigned char *)name;
-	size_t count = 0;
+	size_t len, i = 0, count = 0;
 	bool blank = true;
 
 	if (!name)
 		return "required";
-	while (*p) {
-		unsigned c = *p, cp;
-		int extra;
+	len = strlen(name);
+	while (i < len) {
+		uint32_t cp;
+		size_t n = cu_utf8_decode(name + i, len - i, &cp);
 
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return "malformed";
-			blank = blank && c == ' ';
-			p++;
-			if (++count > CU_TOKEN_NAME_MAX)
-				return "too_long";
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			extra = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			extra = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			extra = 3;
-			cp = c & 0x07;
-		} else {
+		if (n == 0)
 			return "invalid_utf8";
-		}
-		/* A NUL here stops the loop: it is not a continuation byte. */
-		for (int i = 1; i <= extra; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return "invalid_utf8";
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return "invalid_utf8";
-		if ((cp >= 0x80 && cp <= 0x9f) || invisible_mark(cp))
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || invisible_mark(cp))
 			return "malformed";
-		blank = false;
-		p += extra + 1;
+		blank = blank && cp == ' ';
+		i += n;
 		if (++count > CU_TOKEN_NAME_MAX)
 			return "too_long";
 	}

@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file_read.h"
+
 /*
  * Bounds.  A policy is written by people and read on every request, so
  * everything is bounded: nothing in the file can make the loader or the
@@ -212,6 +214,12 @@ static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
 		 path && *path ? path : "(top level)", msg);
 	one_line(l->err);
 	return CU_ERR_POLICY_INVALID;
+}
+
+static cu_result too_large(struct loader *l, size_t len)
+{
+	return fail(l, "(top level)", "the file is %zu bytes; at most %d are allowed", len,
+		    POLICY_FILE_MAX);
 }
 
 static cu_result nomem(struct loader *l)
@@ -993,8 +1001,7 @@ cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len,
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > POLICY_FILE_MAX) {
-		rc = fail(&l, "(top level)", "the file is %zu bytes; at most %d are allowed",
-			  len, POLICY_FILE_MAX);
+		rc = too_large(&l, len);
 		goto out;
 	}
 	/* sodium_init picks the fastest BLAKE2b; the result is the same without it. */
@@ -1031,9 +1038,8 @@ out:
 
 cu_result cu_policy_load_file(const char *path, cu_policy **out, char *err, size_t errlen)
 {
-	FILE *f = NULL;
 	char *buf = NULL;
-	size_t len;
+	size_t len = 0;
 	cu_result rc;
 
 	assert(out);
@@ -1043,33 +1049,28 @@ cu_result cu_policy_load_file(const char *path, cu_policy **out, char *err, size
 			snprintf(err, errlen, "(policy): no file name given");
 		return CU_ERR_INVALID_ARGUMENT;
 	}
-	f = fopen(path, "rb");
-	if (!f) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		rc = CU_ERR_IO;
-		goto out;
-	}
-	/* One byte more than allowed tells "too large" from "exactly the limit". */
-	buf = malloc(POLICY_FILE_MAX + 1);
+	buf = cu_file_read_bounded(path, POLICY_FILE_MAX, &len);
 	if (!buf) {
+		int e = errno;
+
+		if (e == EFBIG) {
+			struct loader l = {.name = path, .err = err, .errlen = errlen};
+
+			/* What the loader says of a file one byte over the limit. */
+			return too_large(&l, (size_t)POLICY_FILE_MAX + 1);
+		}
+		if (e == ENOMEM) {
+			if (err && errlen)
+				snprintf(err, errlen, "%s: out of memory", path);
+			return CU_ERR_NOMEM;
+		}
 		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", path);
-		rc = CU_ERR_NOMEM;
-		goto out;
-	}
-	len = fread(buf, 1, POLICY_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		rc = CU_ERR_IO;
-		goto out;
+			snprintf(err, errlen, "%s: cannot %s: %s", path,
+				 e == EIO || e == EISDIR ? "read" : "open", strerror(e));
+		return CU_ERR_IO;
 	}
 	rc = cu_policy_load_buffer(path, buf, len, out, err, errlen);
-out:
 	free(buf);
-	if (f)
-		fclose(f);
 	return rc;
 }
 

@@ -5,45 +5,58 @@
 
 #include <string.h>
 
+size_t cu_utf8_decode(const char *s, size_t avail, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
+	size_t len;
+
+	if (avail == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		c = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		c = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		c = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (avail < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
 const char *cu_text_check(const char *s, size_t len, const char *ctl_ok)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t i = 0;
 
-	while (p < end) {
-		unsigned c = *p, cp;
-		int extra;
+	while (i < len) {
+		uint32_t cp;
+		size_t n = cu_utf8_decode(s + i, len - i, &cp);
 
-		if (c < 0x80) {
-			if ((c < 0x20 && !(c && strchr(ctl_ok, (int)c))) || c == 0x7f)
-				return "malformed";
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			extra = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			extra = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			extra = 3;
-			cp = c & 0x07;
-		} else {
+		if (n == 0)
 			return "invalid_utf8";
-		}
-		if (end - p <= extra)
-			return "invalid_utf8";
-		for (int i = 1; i <= extra; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return "invalid_utf8";
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return "invalid_utf8";
-		if (cp >= 0x80 && cp <= 0x9f)
+		if ((cp < 0x20 && !(cp && strchr(ctl_ok, (int)cp))) || cp == 0x7f ||
+		    (cp >= 0x80 && cp <= 0x9f))
 			return "malformed";
-		p += extra + 1;
+		i += n;
 	}
 	return NULL;
 }

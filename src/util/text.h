@@ -1,7 +1,8 @@
 /*
  * src/util/text.h — checks of text that people type (private).
  *
- * One UTF-8 and control-character check shared by the areas that take free
+ * The one UTF-8 decoder (cu_utf8_decode) every check of text uses, and one
+ * UTF-8 and control-character check shared by the areas that take free
  * text (members' fields, diaries, requests, complaints, third parties,
  * subcontractors).
  */
@@ -10,6 +11,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#define CU_UTF8_MAX_BYTES 4 /* bytes of one code point, at most */
+
+/*
+ * Decodes the code point at s (avail bytes there) into *cp and returns its
+ * length, 1..CU_UTF8_MAX_BYTES; 0 when the bytes are not valid UTF-8 there:
+ * a stray continuation or invalid lead byte, a sequence cut short (by avail
+ * or by a byte that is not a continuation, NUL included), an overlong form,
+ * a surrogate (U+D800..U+DFFF) or a code point past U+10FFFF.  avail 0
+ * returns 0.  Control characters are valid here: the callers judge them.
+ */
+size_t cu_utf8_decode(const char *s, size_t avail, uint32_t *cp);
 
 /*
  * Checks len bytes of s: valid UTF-8 (no overlongs, no surrogates, at most
