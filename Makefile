@@ -61,8 +61,16 @@ bench: build
 	@bench/run $(BUILD)
 	@bench/run-http $(BUILD)
 
-format:
-	clang-format -i src/*/*.c src/*/*.h src/store/sqlite/*.c src/store/sqlite/*.h cli/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c
+# Every C file (scripts/c-files, the list scripts/check-format checks) through .clang-format.
+# `make style` runs the three style checks (docs/style-checks.md); `make test` runs them too.
+CLANG_FORMAT ?= clang-format-14
+.PHONY: style
+format: deps
+	@$(CLANG_FORMAT) -i $$(scripts/c-files)
+
+style:
+	@scripts/check-includes; a=$$?; scripts/checksrc; b=$$?; \
+	 CLANG_FORMAT=$(CLANG_FORMAT) scripts/check-format; c=$$?; [ $$a$$b$$c = 000 ]
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(COV_BUILD)

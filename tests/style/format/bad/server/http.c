@@ -1,0 +1,4 @@
+int serve(void)
+{
+	return 0;
+}

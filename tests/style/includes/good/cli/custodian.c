@@ -1,0 +1,2 @@
+#include "domain/members.h"
+#include "http.h"

@@ -1,0 +1,3 @@
+#include "domain/members.h"
+#include "store/store.h"
+#include <stdio.h>

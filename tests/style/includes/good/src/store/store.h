@@ -1,0 +1,2 @@
+#include "vault/vault.h"
+#include "util/result.h"

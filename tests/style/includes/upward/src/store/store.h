@@ -1,0 +1,3 @@
+/* The store's rows. */
+#pragma once
+#include "audit/audit.h"
