@@ -16,9 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern const char cu_default_policy_json[];
-extern const size_t cu_default_policy_json_len;
-
 int64_t cu_now_us(void)
 {
 	struct timespec ts;

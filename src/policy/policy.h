@@ -159,4 +159,11 @@ bool cu_policy_purpose_allows_role(const cu_policy_purpose *purpose, cu_role rol
 size_t cu_policy_fieldset_format(const cu_policy *p, cu_fieldset set,
 				 char *buf, size_t buflen);
 
+/*
+ * policy/default.json as it was at build time (compiled in, so `custodian
+ * init` needs no other file): cu_default_policy_json_len bytes, then a NUL.
+ */
+extern const char cu_default_policy_json[];
+extern const size_t cu_default_policy_json_len;
+
 #endif
