@@ -216,17 +216,6 @@ enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *mes
 	return cu_http_reply_json(r, status, body);
 }
 
-enum MHD_Result cu_http_reply_code(cu_request *r, int status, const char *code,
-				   const char *message)
-{
-	json_t *err = json_object(), *body = json_object();
-
-	json_object_set_new(err, "code", json_string(code));
-	json_object_set_new(err, "message", json_string(message));
-	json_object_set_new(body, "error", err);
-	return cu_http_reply_json(r, status, body);
-}
-
 /* ---- input --------------------------------------------------------------- */
 
 const char *cu_http_header_value(cu_request *r, const char *name)
@@ -352,11 +341,11 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		return NULL;
 	}
 	if (!r->body || r->body_len == 0) {
-		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body is empty");
+		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON, "the body is empty", NULL);
 		return NULL;
 	}
 	if (cu_http_json_depth(r->body, r->body_len) > CU_JSON_DEPTH_MAX) {
-		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body nests too deeply");
+		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON, "the body nests too deeply", NULL);
 		return NULL;
 	}
 	/* jansson refuses invalid UTF-8 and \u0000 by default; duplicates are refused too. */
@@ -372,12 +361,12 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		/* jansson's words name a position and a problem, never the input itself. */
 		snprintf(msg, sizeof(msg), "invalid JSON at line %d, column %d", jerr.line,
 			 jerr.column);
-		*reply = cu_http_reply_code(r, 400, "invalid_json", msg);
+		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON, msg, NULL);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		*reply = cu_http_reply_code(r, 400, "invalid_json", "the body must be a JSON object");
+		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON, "the body must be a JSON object", NULL);
 		return NULL;
 	}
 	return j;
@@ -547,9 +536,9 @@ static int authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 			const char *csrf = cu_http_header_value(r, "X-CSRF-Token");
 
 			if (!csrf || cu_session_csrf_ok(&r->session, csrf) != CU_OK) {
-				*reply = cu_http_reply_code(r, 403, "csrf_required",
+				*reply = cu_http_reply_error(r, CU_ERR_CSRF_REQUIRED,
 							    "a cookie-authenticated change needs "
-							    "the X-CSRF-Token header");
+							    "the X-CSRF-Token header", NULL);
 				return -1;
 			}
 		}
@@ -637,7 +626,7 @@ static enum MHD_Result route(cu_request *r)
 		cu_http_header(r, "Allow", allow);
 		return cu_http_reply_error(r, CU_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
 	}
-	return cu_http_reply_code(r, 404, "not_found", "no such route");
+	return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such route", NULL);
 }
 
 /* ---- libmicrohttpd callbacks --------------------------------------------- */
@@ -784,12 +773,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = r;
 		/* Refused before the body is read: libmicrohttpd then closes the connection. */
 		if (!framing_ok(conn))
-			return cu_http_reply_code(r, 400, "invalid_framing",
+			return cu_http_reply_error(r, CU_ERR_INVALID_FRAMING,
 						  "conflicting Content-Length or Transfer-Encoding "
-						  "headers");
+						  "headers", NULL);
 		if (refused_query)
-			return cu_http_reply_code(r, 414, "too_many_parameters",
-						  "the query string has too many parameters");
+			return cu_http_reply_error(r, CU_ERR_TOO_MANY_PARAMETERS,
+						  "the query string has too many parameters", NULL);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -830,9 +819,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* Arrived whole: from here on the wait is the server's, not the client's. */
 		cu_deadlines_stop_clock(conn_deadline(conn));
 		if (r->nul_in_uri)
-			return cu_http_reply_code(r, 400, "invalid_argument",
+			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 						  "a NUL byte (%00) is not allowed in the path or the "
-						  "query");
+						  "query", NULL);
 		return route(r);
 	}
 	/* Resumed after a job: back into the handler that suspended. */

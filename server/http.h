@@ -206,10 +206,13 @@ enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body);
 /* text is malloc'd; ownership passes (it is wiped when sent). */
 enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text);
 enum MHD_Result cu_http_reply_empty(cu_request *r, int status);
+/*
+ * The one error reply: status and code from the result table
+ * (util/result.h), message NULL for the table's words, errs (NULL for none)
+ * the field-level detail.  No reply names a status or a code of its own.
+ */
 enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *message,
 				    const cu_errors *errs);
-enum MHD_Result cu_http_reply_code(cu_request *r, int status, const char *code,
-				   const char *message);
 /*
  * Adds a header to the reply this request will send (copied into its arena).
  * If the copy cannot be made, the reply becomes 503 out_of_memory instead: a

@@ -87,9 +87,9 @@ static enum MHD_Result h_readyz(cu_request *r)
 		return cu_http_wait_writer(r, cu_writer_probe);
 	if (r->srv->ready && cu_writer_ready(r->srv->writer) && cu_http_reader(r->srv))
 		return cu_http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
-	return cu_http_reply_code(r, 503, "not_ready",
+	return cu_http_reply_error(r, CU_ERR_NOT_READY,
 				  r->srv->ready ? "the store cannot be written or read"
-						: "the server is starting or stopping");
+						: "the server is starting or stopping", NULL);
 }
 
 static enum MHD_Result h_metrics(cu_request *r)
@@ -486,16 +486,16 @@ static enum MHD_Result h_member_get(cu_request *r)
 	if (r->phase > 0)
 		return cu_http_finish_read(r);
 	if (cu_http_query_only(r, allowed))
-		return cu_http_reply_code(r, 400, "invalid_argument",
-					  "unknown query parameter; expected purpose, case, fields");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+					  "unknown query parameter; expected purpose, case, fields", NULL);
 	purpose = cu_http_query(r, "purpose");
 	case_ref = cu_http_query(r, "case");
 	if (!purpose || !*purpose)
-		return cu_http_reply_code(r, 400, "purpose_required",
-					  "every read names its purpose: ?purpose=...");
+		return cu_http_reply_error(r, CU_ERR_PURPOSE_REQUIRED,
+					  "every read names its purpose: ?purpose=...", NULL);
 	if (parse_fields(cu_http_policy(r->srv), cu_http_query(r, "fields"), &fields))
-		return cu_http_reply_code(r, 400, "invalid_argument",
-					  "fields must be a comma-separated list of policy fields");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+					  "fields must be a comma-separated list of policy fields", NULL);
 	return cu_http_start_read(r, r->params[0], purpose, case_ref && *case_ref ? case_ref : NULL,
 				  fields, NULL, NULL);
 }
@@ -505,7 +505,7 @@ static enum MHD_Result h_me_get(cu_request *r)
 	if (r->phase > 0)
 		return cu_http_finish_read(r);
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 	return cu_http_start_read(r, r->member, "self", NULL, 0, NULL, NULL);
 }
 
@@ -564,7 +564,7 @@ static enum MHD_Result h_me_patch(cu_request *r)
 	if (kv_from_json(r, st->body, NULL, st->kv, &st->n, &st->errs))
 		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
 	if (st->n == 0)
-		return cu_http_reply_code(r, 400, "invalid_argument", "nothing to change");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "nothing to change", NULL);
 	/* Validate here so a bad body never reaches the writer. */
 	if (cu_member_validate(st->policy, st->kv, st->n, false, &st->errs))
 		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
@@ -655,7 +655,7 @@ static enum MHD_Result h_me_access_log(cu_request *r)
 	cu_result rc;
 
 	if (cu_http_query_only(r, allowed) || parse_limit(cu_http_query(r, "limit"), 100, 1000, &c.cap))
-		return cu_http_reply_code(r, 400, "invalid_argument", "limit must be 1..1000");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "limit must be 1..1000", NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.ring = calloc(c.cap, sizeof(*c.ring));
@@ -720,7 +720,7 @@ static enum MHD_Result h_members_search(cu_request *r)
 							   : NULL,
 						   NULL);
 		if (!st->id[0])
-			return cu_http_reply_code(r, 404, "not_found", "no member matches");
+			return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no member matches", NULL);
 		return cu_http_reply_json(r, 200, json_pack("{s:s}", "id", st->id));
 	}
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
@@ -736,8 +736,8 @@ static enum MHD_Result h_members_search(cu_request *r)
 	phone = json_object_get(st->body, "phone");
 	if (json_object_size(st->body) != 1 || !(email || phone) ||
 	    !json_is_string(email ? email : phone))
-		return cu_http_reply_code(r, 400, "invalid_argument",
-					  "expected exactly one of {\"email\": ...} or {\"phone\": ...}");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+					  "expected exactly one of {\"email\": ...} or {\"phone\": ...}", NULL);
 	st->kind = email ? "email" : "phone";
 	st->value = json_string_value(email ? email : phone);
 	return cu_http_wait_writer(r, run_find);
@@ -746,11 +746,11 @@ static enum MHD_Result h_members_search(cu_request *r)
 static enum MHD_Result h_members_list(cu_request *r)
 {
 	if (cu_http_query(r, "email") || cu_http_query(r, "phone"))
-		return cu_http_reply_code(r, 400, "personal_data_in_url",
+		return cu_http_reply_error(r, CU_ERR_PERSONAL_DATA_IN_URL,
 					  "personal data never goes in a URL; "
-					  "use POST /v1/members/search with a JSON body");
-	return cu_http_reply_code(r, 400, "invalid_argument",
-				  "members are not listed; find one with POST /v1/members/search");
+					  "use POST /v1/members/search with a JSON body", NULL);
+	return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+				  "members are not listed; find one with POST /v1/members/search", NULL);
 }
 
 /* ---- eligibility --------------------------------------------------------- */
@@ -782,7 +782,7 @@ static enum MHD_Result h_eligibility(cu_request *r)
 						    "missing", fieldset_json(st->policy, st->missing)));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -790,7 +790,7 @@ static enum MHD_Result h_eligibility(cu_request *r)
 	st->policy = cu_http_policy(r->srv);
 	r->state = st;
 	if (!cu_policy_service_find(st->policy, r->params[0]))
-		return cu_http_reply_code(r, 404, "not_found", "no such service");
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such service", NULL);
 	return cu_http_wait_writer(r, run_eligibility);
 }
 
@@ -880,8 +880,8 @@ static enum MHD_Result h_session_create(cu_request *r)
 		password = json_object_get(st->body, "password");
 		if (json_object_size(st->body) != 2 || !json_is_string(email) ||
 		    !json_is_string(password))
-			return cu_http_reply_code(r, 400, "invalid_argument",
-						  "expected {\"email\": ..., \"password\": ...}");
+			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+						  "expected {\"email\": ..., \"password\": ...}", NULL);
 		st->email = json_string_value(email);
 		st->password = json_string_value(password);
 		if (strlen(st->password) > 1024)
@@ -1011,8 +1011,8 @@ static enum MHD_Result h_audit_list(cu_request *r)
 
 	if (cu_http_query_only(r, allowed) ||
 	    parse_limit(cu_http_query(r, "limit"), 100, 1000, &c.limit))
-		return cu_http_reply_code(r, 400, "invalid_argument",
-					  "expected member, after (a seq) and limit (1..1000)");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+					  "expected member, after (a seq) and limit (1..1000)", NULL);
 	if (after) {
 		char *end;
 
@@ -1021,10 +1021,10 @@ static enum MHD_Result h_audit_list(cu_request *r)
 		from = strtoull(after, &end, 10);
 		if (end == after || *end || !isdigit((unsigned char)after[0]) || errno == ERANGE ||
 		    from >= (unsigned long long)INT64_MAX)
-			return cu_http_reply_code(r, 400, "invalid_argument", "after must be a seq");
+			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "after must be a seq", NULL);
 	}
 	if (member && (!*member || strlen(member) > CU_ID_LEN))
-		return cu_http_reply_code(r, 400, "invalid_argument", "member must be a member id");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "member must be a member id", NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.arr = json_array();
@@ -1073,7 +1073,7 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 	cu_result rc;
 
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	/* The vault and the directory are fixed at start: read-only here. */

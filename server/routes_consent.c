@@ -32,7 +32,7 @@ static bool has_query(cu_request *r)
 
 static enum MHD_Result no_query(cu_request *r)
 {
-	return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+	return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 }
 
 /* ---- GET /v1/me/consents ------------------------------------------------- */
@@ -194,9 +194,9 @@ static enum MHD_Result h_consents_put(cu_request *r)
 	if (json_object_size(st->body) != 3 || !json_is_string(kind) || !json_is_string(target) ||
 	    !json_is_boolean(granted) ||
 	    cu_consent_kind_parse(json_string_value(kind), &st->kind) != CU_OK)
-		return cu_http_reply_code(r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"kind\": \"purpose\"|\"third_party\"|\"cookie\", "
-					  "\"target\": ..., \"granted\": true|false}");
+					  "\"target\": ..., \"granted\": true|false}", NULL);
 	st->target = json_string_value(target);
 	st->granted = json_is_true(granted);
 	return cu_http_wait_writer(r, run_set);
@@ -217,7 +217,7 @@ static enum MHD_Result h_receipt(cu_request *r)
 	if (strlen(r->params[0]) > CU_ID_LEN ||
 	    cu_store_consent_get(reader, r->params[0], &row) != CU_OK ||
 	    strcmp(row.member, r->member))
-		return cu_http_reply_code(r, 404, "not_found", "no such consent of yours");
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such consent of yours", NULL);
 	return receipt_reply(r, 200, &row);
 }
 
@@ -348,7 +348,7 @@ static enum MHD_Result h_version(cu_request *r)
 		     : cu_store_policy_get(reader, r->params[0], &doc, &len, NULL);
 	if (rc)
 		return rc == CU_ERR_NOT_FOUND
-			       ? cu_http_reply_code(r, 404, "not_found", "no such policy version")
+			       ? cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such policy version", NULL)
 			       : cu_http_reply_error(r, rc, NULL, NULL);
 	return cu_http_reply_text(r, 200, "application/json", doc);
 }
@@ -459,18 +459,18 @@ static enum MHD_Result h_exception_read(cu_request *r)
 			known |= !strcmp(*k, key);
 		if (!known || (strcmp(key, "fields") && !json_is_string(v))) {
 			json_decref(body);
-			return cu_http_reply_code(r, 400, "invalid_argument",
+			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 						  "expected member, purpose, exception, "
-						  "justification (and case) as strings, and fields");
+						  "justification (and case) as strings, and fields", NULL);
 		}
 	}
 	fields = exception_fields(cu_http_policy(r->srv), json_object_get(body, "fields"));
 	if (!fields) {
 		cu_http_json_wipe(body);
 		json_decref(body);
-		return cu_http_reply_code(r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "fields: a non-empty list of the policy's field names the "
-					  "exception needs");
+					  "exception needs", NULL);
 	}
 	member = arena_copy(r, json_object_get(body, "member"));
 	purpose = arena_copy(r, json_object_get(body, "purpose"));
@@ -481,8 +481,8 @@ static enum MHD_Result h_exception_read(cu_request *r)
 	cu_http_json_wipe(body);
 	json_decref(body);
 	if (!member || !purpose || !exception || !justification)
-		return cu_http_reply_code(r, 400, "invalid_argument",
-					  "member, purpose, exception and justification are required");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+					  "member, purpose, exception and justification are required", NULL);
 	return cu_http_start_read(r, member, purpose, case_ref, fields, exception, justification);
 }
 
@@ -531,7 +531,7 @@ static enum MHD_Result h_exceptions(cu_request *r)
 
 	if (cu_http_query_only(r, allowed) ||
 	    (status && strcmp(status, "open") && strcmp(status, "all")))
-		return cu_http_reply_code(r, 400, "invalid_argument", "status must be open or all");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "status must be open or all", NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	list = json_array();
@@ -574,7 +574,7 @@ static enum MHD_Result h_exception_close(cu_request *r)
 
 	if (r->phase > 0) {
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_code(r, 409, "conflict", "this review is already closed");
+			return cu_http_reply_error(r, CU_ERR_CONFLICT, "this review is already closed", NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
 		return cu_http_reply_json(r, 200, json_pack("{s:s,s:b}", "id", r->params[0],
@@ -593,7 +593,7 @@ static enum MHD_Result h_exception_close(cu_request *r)
 	r->cleanup = close_cleanup;
 	review = json_object_get(st->body, "review");
 	if (json_object_size(st->body) != 1 || !json_is_string(review))
-		return cu_http_reply_code(r, 400, "invalid_argument", "expected {\"review\": ...}");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "expected {\"review\": ...}", NULL);
 	if (json_string_length(review) == 0 || json_string_length(review) > 2000) {
 		cu_errors errs;
 

@@ -127,8 +127,8 @@ static enum MHD_Result start_read(cu_request *r, const char *member, const char 
 
 	if (parse_limit(cu_http_query(r, "limit"), &limit) ||
 	    parse_before(cu_http_query(r, "before")))
-		return cu_http_reply_code(r, 400, "invalid_argument",
-					  "limit must be 1..100 and before an entry id");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+					  "limit must be 1..100 and before an entry id", NULL);
 	if (!reader)
 		return cu_http_reply_error(r, CU_ERR_STORE, "the store is not available", NULL);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
@@ -227,14 +227,14 @@ static enum MHD_Result h_member_diaries(cu_request *r)
 	if (r->phase > 0)
 		return finish_read(r);
 	if (cu_http_query_only(r, allowed))
-		return cu_http_reply_code(r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "unknown query parameter; expected purpose, case, limit, "
-					  "before");
+					  "before", NULL);
 	purpose = cu_http_query(r, "purpose");
 	case_ref = cu_http_query(r, "case");
 	if (!purpose || !*purpose)
-		return cu_http_reply_code(r, 400, "purpose_required",
-					  "every read names its purpose: ?purpose=...");
+		return cu_http_reply_error(r, CU_ERR_PURPOSE_REQUIRED,
+					  "every read names its purpose: ?purpose=...", NULL);
 	/* A malformed case is refused here, unwritten (access.h rule 0); none, by the door. */
 	if (case_ref && *case_ref && cu_access_case_problem(case_ref))
 		return cu_http_reply_case_invalid(r);
@@ -249,8 +249,8 @@ static enum MHD_Result h_me_diaries_list(cu_request *r)
 	if (r->phase > 0)
 		return finish_read(r);
 	if (cu_http_query_only(r, allowed))
-		return cu_http_reply_code(r, 400, "invalid_argument",
-					  "unknown query parameter; expected limit, before");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+					  "unknown query parameter; expected limit, before", NULL);
 	return start_read(r, r->member, "self", NULL, false);
 }
 
@@ -339,7 +339,7 @@ static enum MHD_Result h_me_diaries_create(cu_request *r)
 		return cu_http_reply_json(r, 201, json_pack("{s:s}", "id", st->id));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 	st = write_state_new(r);
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -383,14 +383,14 @@ static enum MHD_Result h_me_diaries_edit(cu_request *r)
 							    "updated", names));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 	st = write_state_new(r);
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
 	if (take_body(r, st, &reply))
 		return reply;
 	if (!st->title && !st->text)
-		return cu_http_reply_code(r, 400, "invalid_argument", "nothing to change");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "nothing to change", NULL);
 	if (cu_diary_validate(st->title, st->text, false, &st->errs))
 		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
 	return cu_http_wait_writer(r, run_edit);
@@ -415,7 +415,7 @@ static enum MHD_Result h_me_diaries_delete(cu_request *r)
 		return cu_http_reply_empty(r, 204);
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 	return cu_http_wait_writer(r, run_delete);
 }
 

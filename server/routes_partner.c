@@ -32,7 +32,7 @@ static bool has_query(cu_request *r)
 
 static enum MHD_Result no_query(cu_request *r)
 {
-	return cu_http_reply_code(r, 400, "invalid_argument", "no query parameters here");
+	return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
 }
 
 /* Whether every key of body is one of keys (NULL-terminated). */
@@ -223,8 +223,8 @@ static enum MHD_Result h_tp_create(cu_request *r)
 
 	if (r->phase > 0) {
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_code(r, 409, "conflict",
-						  "a third party with this id is registered");
+			return cu_http_reply_error(r, CU_ERR_CONFLICT,
+						  "a third party with this id is registered", NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(r, 201, json_pack("{s:o}", "third_party",
@@ -248,9 +248,9 @@ static enum MHD_Result h_tp_create(cu_request *r)
 	st->in.purpose = opt_string(st->body, "purpose", &bad);
 	if (bad || !only_keys(st->body, keys) ||
 	    string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields))
-		return cu_http_reply_code(r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"id\", \"name\", \"contact\", \"purpose\": "
-					  "strings, \"fields\": [policy field names]}");
+					  "strings, \"fields\": [policy field names]}", NULL);
 	st->in.fields = st->fields;
 	return cu_http_wait_writer(r, run_tp);
 }
@@ -290,7 +290,7 @@ static enum MHD_Result h_tp_get(cu_request *r)
 		return cu_http_store_unavailable(r);
 	rc = cu_store_third_party_get(reader, r->params[0], &row);
 	if (rc == CU_ERR_NOT_FOUND)
-		return cu_http_reply_code(r, 404, "not_found", "no such third party");
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such third party", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	return cu_http_reply_json(r, 200,
@@ -421,10 +421,10 @@ static enum MHD_Result h_provide(cu_request *r)
 	if (bad || !only_keys(st->body, keys) || !st->preq.third_party || !st->preq.member ||
 	    string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n) || n == 0 ||
 	    (st->preq.justification && (!basis || !strcmp(basis, "consent"))))
-		return cu_http_reply_code(r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"third_party\", \"member\": strings, "
 					  "\"fields\": [field names], \"basis\": \"consent\" or a "
-					  "legal exception with \"justification\"}");
+					  "legal exception with \"justification\"}", NULL);
 	cu_errors_init(&errs);
 	if (fieldset_of(st->policy, names, n, &st->preq.fields, &errs))
 		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &errs);
@@ -577,9 +577,9 @@ static enum MHD_Result h_share_create(cu_request *r)
 	minutes = json_object_get(st->body, "expires_in_minutes");
 	if (!only_keys(st->body, keys) || !json_is_integer(minutes) ||
 	    string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n))
-		return cu_http_reply_code(r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"fields\": [field names], "
-					  "\"expires_in_minutes\": an integer}");
+					  "\"expires_in_minutes\": an integer}", NULL);
 	m = json_integer_value(minutes);
 	if (m < 1 || m > CU_SHARE_TTL_MAX_US / 60000000)
 		cu_errors_add(&st->errs, "expires_in_minutes", "out_of_range");
@@ -638,7 +638,7 @@ static enum MHD_Result h_share_revoke(cu_request *r)
 		return cu_http_wait_writer(r, run_share_revoke);
 	}
 	if (r->job.rc == CU_ERR_NOT_FOUND)
-		return cu_http_reply_code(r, 404, "not_found", "no such share of yours");
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such share of yours", NULL);
 	if (r->job.rc)
 		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
 	return cu_http_reply_empty(r, 204);
@@ -685,8 +685,8 @@ static enum MHD_Result h_share_read(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
 	rc = cu_share_find(reader, r->params[0], cu_now_us(), &st->share);
 	if (rc == CU_ERR_NOT_FOUND)
-		return cu_http_reply_code(r, 404, "not_found",
-					  "no such link, or it has expired or been revoked");
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND,
+					  "no such link, or it has expired or been revoked", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	/* The member's own act, as the door sees it; audited as "share_read". */
@@ -748,8 +748,8 @@ static enum MHD_Result h_sub_create(cu_request *r)
 
 	if (r->phase > 0) {
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_code(r, 409, "conflict",
-						  "a subcontractor with this id is registered");
+			return cu_http_reply_error(r, CU_ERR_CONFLICT,
+						  "a subcontractor with this id is registered", NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(r, 201,
@@ -778,10 +778,10 @@ static enum MHD_Result h_sub_create(cu_request *r)
 	    string_list(st->body, "purposes", st->purposes, 64, &st->in.npurposes) ||
 	    string_list(st->body, "measures", st->measures, CU_PARTNER_MEASURES_N,
 			&st->in.nmeasures))
-		return cu_http_reply_code(r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"id\", \"name\", \"contact\", \"start\", "
 					  "\"end\": strings, \"fields\", \"purposes\", "
-					  "\"measures\": [strings]}");
+					  "\"measures\": [strings]}", NULL);
 	st->in.fields = st->fields;
 	st->in.purposes = st->purposes;
 	st->in.measures = st->measures;
@@ -837,7 +837,7 @@ static enum MHD_Result h_sub_get(cu_request *r)
 		return cu_http_store_unavailable(r);
 	rc = cu_store_subcontractor_get(reader, r->params[0], &row);
 	if (rc == CU_ERR_NOT_FOUND)
-		return cu_http_reply_code(r, 404, "not_found", "no such subcontractor");
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such subcontractor", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	reviews = json_array();
@@ -908,11 +908,10 @@ static enum MHD_Result review_body(cu_request *r, bool update, struct review_sta
 	if (bad || (done && !json_is_boolean(done)) ||
 	    !only_keys(st->body, update ? update_keys : add_keys) ||
 	    (update && json_object_size(st->body) == 0))
-		return cu_http_reply_code(
-			r, 400, "invalid_argument",
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 			update ? "expected {\"findings\": string, \"done\": bool}"
 			       : "expected {\"due\": \"YYYY-MM-DD\", \"findings\": string, "
-				 "\"done\": bool}");
+				 "\"done\": bool}", NULL);
 	*out = st;
 	return MHD_YES;
 }
@@ -922,9 +921,9 @@ static enum MHD_Result review_reply(cu_request *r, int status)
 	struct review_state *st = r->state;
 
 	if (r->job.rc == CU_ERR_NOT_FOUND)
-		return cu_http_reply_code(r, 404, "not_found",
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND,
 					  r->params[1][0] ? "no such review of this subcontractor"
-							  : "no such subcontractor");
+							  : "no such subcontractor", NULL);
 	if (r->job.rc)
 		return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 	return cu_http_reply_json(r, status, json_pack("{s:o}", "review", review_json(&st->row)));
