@@ -1,7 +1,7 @@
 /*
- * deadline.c — the request-arrival deadline and its reaper (deadline.h).
+ * server/http/deadline.c — the request-arrival deadline and its reaper (deadline.h).
  */
-#include "deadline.h"
+#include "http/deadline.h"
 
 #include "server.h"
 

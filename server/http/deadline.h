@@ -1,5 +1,5 @@
 /*
- * server/deadline.h — a deadline for every request's arrival (private).
+ * server/http/deadline.h — a deadline for every request's arrival (private).
  *
  * libmicrohttpd's connection timeout is an idle timeout: any byte resets it,
  * so a client that sends one header line every few seconds holds its

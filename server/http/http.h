@@ -1,12 +1,13 @@
 /*
- * server/http.h — what the plumbing (http.c) and the handlers (routes.c)
- * share (private).
+ * server/http/http.h — what the plumbing (server/http/) and the handlers
+ * (server/routes/) share (private): the request, the replies, input, the
+ * attempt limits, and the door's read pipeline (routes/pipeline.c).
  */
 #ifndef CU_HTTP_H
 #define CU_HTTP_H
 
 #include "server.h"
-#include "deadline.h"
+#include "http/deadline.h"
 
 #include "domain/sessions.h"
 #include "domain/tokens.h"
@@ -184,7 +185,7 @@ typedef struct cu_route {
 } cu_route;
 
 /*
- * The pure parsers of the plumbing (http.c), exposed for the fuzz targets
+ * The pure parsers of the plumbing (router.c, input.c), exposed for the fuzz targets
  * (tests/fuzz/).  cu_http_match matches path against a route pattern
  * ("/v1/members/{}"): 1 if it matches, with each {} segment (1 ..
  * CU_HTTP_PARAM_MAX - 1 bytes, at most two) copied into params; 0 if not.
@@ -195,7 +196,27 @@ typedef struct cu_route {
 int cu_http_match(const char *pattern, const char *path, char params[2][CU_HTTP_PARAM_MAX]);
 int cu_http_json_depth(const char *s, size_t n);
 
-/* Every route of every area (route_tables.c), flattened; an index names a route. */
+/*
+ * Fills r->actor from a bearer token or a session cookie (auth.c); a
+ * cookie-authenticated change needs its CSRF token.  Returns 0, or -1 with
+ * the error already replied in *reply.  A stale cookie on a public_ok route
+ * is no error: the request goes on without credentials.
+ */
+int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply);
+/*
+ * Routes a request that arrived whole (router.c): the route whose pattern
+ * and method match, authentication, the route's roles, then its handler;
+ * 405 with Allow when only the path matches, 404 when nothing does.
+ */
+enum MHD_Result cu_http_route(cu_request *r);
+/*
+ * Starts libmicrohttpd on sa with the server's callbacks and connection
+ * limits (connection.c).  NULL when it cannot (errno says why, if it can).
+ * From then on libmicrohttpd's own messages go to stderr, rate-limited.
+ */
+struct MHD_Daemon *cu_http_daemon_start(cu_server *srv, const struct sockaddr_storage *ss);
+
+/* Every route of every area (routes/table.c), flattened; an index names a route. */
 const cu_route *cu_route_list(void);
 size_t cu_route_count(void);
 #define cu_routes (cu_route_list())
@@ -236,7 +257,7 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply);
 /* Overwrites every string in j (plaintext from a client) before it is freed. */
 void cu_http_json_wipe(json_t *j);
 
-/* Shared by the handlers of every area (routes.c). */
+/* Shared by the handlers of every area (routes/pipeline.c). */
 void cu_http_iso_time(int64_t us, char out[32]);
 enum MHD_Result cu_http_store_unavailable(cu_request *r);
 /*
@@ -265,7 +286,10 @@ enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char
 				   const char *justification);
 enum MHD_Result cu_http_finish_read(cu_request *r);
 
+/* This network thread's read-only store handle (opened on first use); NULL when it cannot be. */
 cu_store *cu_http_reader(cu_server *srv);
+/* Closes a thread's reader: the destructor of srv->reader_key (jobs.c). */
+void cu_http_reader_close(void *p);
 /* Puts a newly published or reloaded policy in force for new requests and the writer. */
 void cu_server_install_policy(cu_server *srv, cu_policy *p);
 cu_policy *cu_http_policy(cu_server *srv);

@@ -1,7 +1,7 @@
 /*
- * json_out.c — compact JSON text without a tree (see json_out.h).
+ * server/http/json_out.c — compact JSON text without a tree (see json_out.h).
  */
-#include "json_out.h"
+#include "http/json_out.h"
 
 #include <sodium.h>
 #include <stdint.h>

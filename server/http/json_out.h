@@ -1,5 +1,5 @@
 /*
- * server/json_out.h — compact JSON text written straight into one buffer,
+ * server/http/json_out.h — compact JSON text written straight into one buffer,
  * for answers on the hot path (a member read), without building a jansson
  * tree first (private).
  *

@@ -1,5 +1,5 @@
 /*
- * metrics.c — counters for /metrics (Prometheus text format 0.0.4).
+ * server/http/metrics.c — counters for /metrics (Prometheus text format 0.0.4).
  *
  * Labels are route templates and status codes only: never an id, a query
  * value or anything a client chose, so no personal data can reach a metric.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROUTES_MAX 128 /* as route_tables.c: every route has its own counters */
+#define ROUTES_MAX 128 /* as routes/table.c: every route has its own counters */
 
 static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
 			       413, 415, 422, 429, 500, 503};

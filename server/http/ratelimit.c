@@ -1,5 +1,5 @@
 /*
- * ratelimit.c — attempts counted per key (an account's blind index, a hash
+ * server/http/ratelimit.c — attempts counted per key (an account's blind index, a hash
  * of a client address), reserved before the work they limit is done.
  *
  * A fixed table keyed by a 32-byte hash: bounded memory whatever a client
@@ -8,7 +8,7 @@
  * The rules are in http.h; one mutex guards the whole table (a reservation
  * is a few comparisons, next to the Argon2id hash it guards).
  */
-#include "http.h"
+#include "http/http.h"
 
 #include <arpa/inet.h>
 #include <assert.h>

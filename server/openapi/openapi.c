@@ -1,7 +1,7 @@
 /*
- * openapi.c — merges the OpenAPI frame and its area fragments.
+ * server/openapi/openapi.c — merges the OpenAPI frame and its area fragments.
  */
-#include "openapi.h"
+#include "openapi/openapi.h"
 
 #include <jansson.h>
 #include <stdio.h>

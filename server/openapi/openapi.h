@@ -1,9 +1,9 @@
 /*
- * server/openapi.h — the OpenAPI document, assembled (private).
+ * server/openapi/openapi.h — the OpenAPI document, assembled (private).
  *
- * server/openapi.json holds the frame (info, security schemes, shared
+ * server/openapi/openapi.json holds the frame (info, security schemes, shared
  * schemas) and the core routes; each area of the API adds its paths and
- * schemas in server/openapi/<area>.json.  All are compiled in and merged
+ * schemas in the other server/openapi/<area>.json files.  All are compiled in and merged
  * once: "paths" and "components.schemas" of a fragment are added to the
  * frame's (a name defined twice is an error, caught by test_openapi).
  */

@@ -1,8 +1,8 @@
 /*
- * routes_consent.c — consents, receipts, policy versions and legal
+ * server/routes/consent.c — consents, receipts, policy versions and legal
  * exceptions over HTTP.
  */
-#include "http.h"
+#include "routes/routes.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include "domain/consent.h"
 #include "domain/versions.h"
 
-#define R(role) (1u << CU_ROLE_##role)
 
 static json_t *consent_json(const cu_consent_row *row)
 {

@@ -1,5 +1,5 @@
 /*
- * routes_diary.c — members' diaries over HTTP.
+ * server/routes/diaries.c — members' diaries over HTTP.
  *
  * The author (a member session) writes, lists, edits and deletes their own
  * entries under /v1/me/diaries; staff read a member's entries only through
@@ -9,9 +9,9 @@
  * Writes run on the writer (one transaction with their audit entry, 2xx
  * only when durable).  Reads decide on a reader, send the decision's audit
  * entry to the writer, and open entries only after it is committed — the
- * same shape as the core's reads (routes.c), for the author's list too.
+ * same shape as the core's reads (routes/pipeline.c), for the author's list too.
  */
-#include "http.h"
+#include "routes/routes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +20,6 @@
 
 #include "domain/diaries.h"
 
-#define R(role) (1u << CU_ROLE_##role)
-#define STAFFISH (R(STAFF) | R(ANALYST) | R(SERVICE) | R(SUBCONTRACTOR) | R(OFFICER) | R(ADMIN))
 
 static void iso_time(int64_t us, char out[32])
 {

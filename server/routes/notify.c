@@ -1,8 +1,8 @@
 /*
- * routes_notify.c — notifications: the member's notices, and the privacy
+ * server/routes/notify.c — notifications: the member's notices, and the privacy
  * officer's view of the outbox (counts and rows, never an address).
  */
-#include "http.h"
+#include "routes/routes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,6 @@
 #include "domain/notify.h"
 #include "store/notify.h"
 
-#define R(role) (1u << CU_ROLE_##role)
 
 static json_t *iso_time(int64_t us)
 {

@@ -1,14 +1,14 @@
 /*
- * routes_request.c — disclosure (the member's export), requests
+ * server/routes/requests.c — disclosure (the member's export), requests
  * (disclosure, amendment, erasure) and complaints over HTTP.
  *
  * Writes and every opening of a request's or complaint's texts run on the
  * writer, in the transaction of their audit entry; the answer leaves only
  * once that batch is durable.  The export decides on a reader, sends its
  * audit entries to the writer, and opens everything only after they are
- * committed — the shape of the door's reads (routes.c).
+ * committed — the shape of the door's reads (routes/pipeline.c).
  */
-#include "http.h"
+#include "routes/routes.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -19,7 +19,6 @@
 #include "domain/export.h"
 #include "domain/requests.h"
 
-#define R(role) (1u << CU_ROLE_##role)
 
 /* ---- shared -------------------------------------------------------------- */
 

@@ -1,39 +1,30 @@
 /*
- * route_tables.c — every area's route table, as one list.
+ * server/routes/table.c — the route table: every resource's table, as one list.
  *
- * The core routes are in routes.c; each area of the API keeps its own table
- * in routes_<area>.c and adds one line below.  The list is flattened once,
+ * Each resource keeps its own table in server/routes/<resource>.c (declared
+ * in routes.h) and adds one line below, in the order routes are tried.  The list is flattened once,
  * so a route is an index everywhere else (logs, metrics, the router).
  */
-#include "http.h"
+#include "routes/routes.h"
 
 #include <pthread.h>
 
 #define ROUTES_MAX 128
 
-extern const cu_route cu_routes_core[];
-extern const size_t cu_routes_core_count;
-extern const cu_route cu_routes_consent[];
-extern const size_t cu_routes_consent_count;
-extern const cu_route cu_routes_notify[];
-extern const size_t cu_routes_notify_count;
-extern const cu_route cu_routes_diary[];
-extern const size_t cu_routes_diary_count;
-extern const cu_route cu_routes_partner[];
-extern const size_t cu_routes_partner_count;
-extern const cu_route cu_routes_request[];
-extern const size_t cu_routes_request_count;
-
 static const struct {
 	const cu_route *table;
 	const size_t *count;
 } tables[] = {
-	{cu_routes_core, &cu_routes_core_count},
+	{cu_routes_ops, &cu_routes_ops_count},
+	{cu_routes_members, &cu_routes_members_count},
+	{cu_routes_sessions, &cu_routes_sessions_count},
+	{cu_routes_audit, &cu_routes_audit_count},
 	/* areas: one line each */
 	{cu_routes_consent, &cu_routes_consent_count},
 	{cu_routes_notify, &cu_routes_notify_count},
 	{cu_routes_diary, &cu_routes_diary_count},
-	{cu_routes_partner, &cu_routes_partner_count},
+	{cu_routes_third_parties, &cu_routes_third_parties_count},
+	{cu_routes_subcontractors, &cu_routes_subcontractors_count},
 	{cu_routes_request, &cu_routes_request_count},
 };
 

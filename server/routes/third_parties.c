@@ -1,14 +1,14 @@
 /*
- * routes_partner.c — third parties and provisions, members' own shares,
- * subcontractors and their supervision reviews, over HTTP.
+ * server/routes/third_parties.c — third parties and provisions to them,
+ * and members' own shares (links that open their data to someone), over HTTP.
  *
  * Provisions and share reads go through the door like member reads
- * (routes.c): the rules on this thread's reader, the audit entry (and the
- * record of a provision) through the writer, and only once that is durable
- * the fields are opened and written into the answer, which is wiped when
- * sent.
+ * (routes/pipeline.c): the rules on this thread's reader, the audit entry (and
+ * the record of a provision) through the writer, and only once that is
+ * durable the fields are opened and written into the answer, which is wiped
+ * when sent.
  */
-#include "http.h"
+#include "routes/routes.h"
 
 #include <sodium.h>
 #include <stddef.h>
@@ -19,105 +19,7 @@
 #include "domain/consent.h"
 #include "domain/partners.h"
 
-#include "json_out.h"
-
-#define R(role) (1u << CU_ROLE_##role)
-
-/* ---- shared helpers ------------------------------------------------------ */
-
-static bool has_query(cu_request *r)
-{
-	return cu_http_query_only(r, (const char *const[]){NULL}) != 0;
-}
-
-static enum MHD_Result no_query(cu_request *r)
-{
-	return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
-}
-
-/* Whether every key of body is one of keys (NULL-terminated). */
-static bool only_keys(json_t *body, const char *const *keys)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(body, key, v) {
-		bool known = false;
-
-		(void)v;
-		for (const char *const *k = keys; *k; k++)
-			known |= !strcmp(*k, key);
-		if (!known)
-			return false;
-	}
-	return true;
-}
-
-/* A string member, or NULL; *bad when present but not a string. */
-static const char *opt_string(json_t *body, const char *key, bool *bad)
-{
-	json_t *v = json_object_get(body, key);
-
-	if (v && !json_is_string(v))
-		*bad = true;
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/*
- * An array of strings into out (borrowed from the body); *n = 0 when the
- * key is absent.  -1 when present but not an array of at most max strings.
- */
-static int string_list(json_t *body, const char *key, const char **out, size_t max, size_t *n)
-{
-	json_t *a = json_object_get(body, key), *v;
-	size_t i;
-
-	*n = 0;
-	if (!a)
-		return 0;
-	if (!json_is_array(a) || json_array_size(a) > max)
-		return -1;
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v))
-			return -1;
-		out[(*n)++] = json_string_value(v);
-	}
-	return 0;
-}
-
-/* "a,b" (or lines, with sep '\n') as a JSON array of strings. */
-static json_t *list_json(const char *text, char sep)
-{
-	json_t *a = json_array();
-	char delim[2] = {sep, '\0'};
-
-	while (text && *text) {
-		size_t n = strcspn(text, delim);
-
-		if (n)
-			json_array_append_new(a, json_stringn(text, n));
-		text += n;
-		if (*text == sep)
-			text++;
-	}
-	return a;
-}
-
-static json_t *iso(int64_t us)
-{
-	char ts[32];
-
-	cu_http_iso_time(us, ts);
-	return json_string(ts);
-}
-
-static json_t *day(int64_t us)
-{
-	char d[11];
-
-	cu_partner_date_format(us, d);
-	return json_string(d);
-}
+#include "http/json_out.h"
 
 /* A refusal of the door, with its reason (a few static words, never data). */
 static enum MHD_Result refused(cu_request *r, const cu_access_decision *d)
@@ -186,7 +88,7 @@ static json_t *third_party_json(const cu_third_party_row *tp)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", tp->id, "name", tp->name,
 			 "contact", tp->contact, "purpose", tp->purpose, "fields",
-			 list_json(tp->fields_text, ','), "registered", iso(tp->created_us),
+			 cu_route_list_json(tp->fields_text, ','), "registered", cu_route_iso(tp->created_us),
 			 "registered_by", tp->created_by);
 }
 
@@ -197,13 +99,6 @@ struct tp_state {
 	cu_third_party_row row;
 	cu_errors errs;
 };
-
-static void body_cleanup(cu_request *r)
-{
-	json_t **body = r->state; /* every state here starts with its body */
-
-	json_decref(*body);
-}
 
 static cu_result run_tp(cu_ctx *ctx, cu_job *job)
 {
@@ -230,8 +125,8 @@ static enum MHD_Result h_tp_create(cu_request *r)
 		return cu_http_reply_json(r, 201, json_pack("{s:o}", "third_party",
 							    third_party_json(&st->row)));
 	}
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -241,13 +136,13 @@ static enum MHD_Result h_tp_create(cu_request *r)
 	if (!st->body)
 		return reply;
 	r->state = st;
-	r->cleanup = body_cleanup;
-	st->in.id = opt_string(st->body, "id", &bad);
-	st->in.name = opt_string(st->body, "name", &bad);
-	st->in.contact = opt_string(st->body, "contact", &bad);
-	st->in.purpose = opt_string(st->body, "purpose", &bad);
-	if (bad || !only_keys(st->body, keys) ||
-	    string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields))
+	r->cleanup = cu_route_body_cleanup;
+	st->in.id = cu_route_opt_string(st->body, "id", &bad);
+	st->in.name = cu_route_opt_string(st->body, "name", &bad);
+	st->in.contact = cu_route_opt_string(st->body, "contact", &bad);
+	st->in.purpose = cu_route_opt_string(st->body, "purpose", &bad);
+	if (bad || !cu_route_only_keys(st->body, keys) ||
+	    cu_route_string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"id\", \"name\", \"contact\", \"purpose\": "
 					  "strings, \"fields\": [policy field names]}", NULL);
@@ -266,8 +161,8 @@ static enum MHD_Result h_tp_list(cu_request *r)
 	cu_store *reader = cu_http_reader(r->srv);
 	json_t *list;
 
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	list = json_array();
@@ -284,8 +179,8 @@ static enum MHD_Result h_tp_get(cu_request *r)
 	cu_third_party_row row;
 	cu_result rc;
 
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	rc = cu_store_third_party_get(reader, r->params[0], &row);
@@ -308,7 +203,7 @@ static json_t *provision_json(const cu_provision_row *p, const char *tp_name)
 		json_array_append_new(fields, json_string(p->fields[i]));
 	o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:o}", "id", p->id, "third_party",
 		      p->third_party, "member", p->member, "fields", fields, "basis", p->basis,
-		      "actor", p->actor, "role", p->role, "time", iso(p->time_us));
+		      "actor", p->actor, "role", p->role, "time", cu_route_iso(p->time_us));
 	if (o && tp_name)
 		json_object_set_new(o, "third_party_name", json_string(tp_name));
 	if (o && p->exception[0]) {
@@ -403,8 +298,8 @@ static enum MHD_Result h_provide(cu_request *r)
 
 	if (r->phase > 0)
 		return h_provide_finish(r);
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	st = door_state(r);
@@ -414,12 +309,12 @@ static enum MHD_Result h_provide(cu_request *r)
 	if (!st->body)
 		return reply;
 	st->preq.actor = &r->actor;
-	st->preq.third_party = opt_string(st->body, "third_party", &bad);
-	st->preq.member = opt_string(st->body, "member", &bad);
-	basis = opt_string(st->body, "basis", &bad);
-	st->preq.justification = opt_string(st->body, "justification", &bad);
-	if (bad || !only_keys(st->body, keys) || !st->preq.third_party || !st->preq.member ||
-	    string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n) || n == 0 ||
+	st->preq.third_party = cu_route_opt_string(st->body, "third_party", &bad);
+	st->preq.member = cu_route_opt_string(st->body, "member", &bad);
+	basis = cu_route_opt_string(st->body, "basis", &bad);
+	st->preq.justification = cu_route_opt_string(st->body, "justification", &bad);
+	if (bad || !cu_route_only_keys(st->body, keys) || !st->preq.third_party || !st->preq.member ||
+	    cu_route_string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n) || n == 0 ||
 	    (st->preq.justification && (!basis || !strcmp(basis, "consent"))))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"third_party\", \"member\": strings, "
@@ -479,8 +374,8 @@ static enum MHD_Result h_me_provisions(cu_request *r)
 	json_t *provisions, *parties;
 	cu_result rc;
 
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	provisions = c.list = json_array();
@@ -507,11 +402,11 @@ static json_t *share_json(const cu_share_row *sh, int64_t now)
 			     : now >= sh->expires_us ? "expired"
 						     : "active";
 	json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:s}", "id", sh->id, "fields",
-			      list_json(sh->fields_text, ','), "created", iso(sh->created_us),
-			      "expires", iso(sh->expires_us), "status", status);
+			      cu_route_list_json(sh->fields_text, ','), "created", cu_route_iso(sh->created_us),
+			      "expires", cu_route_iso(sh->expires_us), "status", status);
 
 	if (o && sh->revoked_us)
-		json_object_set_new(o, "revoked", iso(sh->revoked_us));
+		json_object_set_new(o, "revoked", cu_route_iso(sh->revoked_us));
 	return o;
 }
 
@@ -562,8 +457,8 @@ static enum MHD_Result h_share_create(cu_request *r)
 						    share_json(&st->row, cu_now_us()), "token",
 						    st->token, "path", path));
 	}
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -575,8 +470,8 @@ static enum MHD_Result h_share_create(cu_request *r)
 	r->state = st;
 	r->cleanup = share_cleanup;
 	minutes = json_object_get(st->body, "expires_in_minutes");
-	if (!only_keys(st->body, keys) || !json_is_integer(minutes) ||
-	    string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n))
+	if (!cu_route_only_keys(st->body, keys) || !json_is_integer(minutes) ||
+	    cu_route_string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 					  "expected {\"fields\": [field names], "
 					  "\"expires_in_minutes\": an integer}", NULL);
@@ -611,8 +506,8 @@ static enum MHD_Result h_shares(cu_request *r)
 	cu_store *reader = cu_http_reader(r->srv);
 	struct share_list c = {NULL, cu_now_us()};
 
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.list = json_array();
@@ -633,8 +528,8 @@ static cu_result run_share_revoke(cu_ctx *ctx, cu_job *job)
 static enum MHD_Result h_share_revoke(cu_request *r)
 {
 	if (r->phase == 0) {
-		if (has_query(r))
-			return no_query(r);
+		if (cu_route_has_query(r))
+			return cu_route_no_query(r);
 		return cu_http_wait_writer(r, run_share_revoke);
 	}
 	if (r->job.rc == CU_ERR_NOT_FOUND)
@@ -670,13 +565,13 @@ static enum MHD_Result h_share_read(cu_request *r)
 			return cu_http_reply_error(r, rc, NULL, NULL);
 		return reply_fields(r, 200, "share",
 				    json_pack("{s:s,s:o}", "id", st->share.id, "expires",
-					      iso(st->share.expires_us)),
+					      cu_route_iso(st->share.expires_us)),
 				    st->policy, &st->rec);
 	}
 	/* A link's answer is for whoever holds it: no caching (every answer), no referrer. */
 	cu_http_header(r, "Referrer-Policy", "no-referrer");
-	if (has_query(r))
-		return no_query(r);
+	if (cu_route_has_query(r))
+		return cu_route_no_query(r);
 	reader = cu_http_reader(r->srv);
 	if (!reader)
 		return cu_http_store_unavailable(r);
@@ -697,302 +592,9 @@ static enum MHD_Result h_share_read(cu_request *r)
 	return cu_http_wait_writer(r, run_record);
 }
 
-/* ---- subcontractors ------------------------------------------------------ */
-
-static json_t *subcontractor_json(const cu_subcontractor_row *c, int64_t now)
-{
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:s}", "id", c->id, "name",
-			 c->name, "contact", c->contact, "fields", list_json(c->fields_text, ','),
-			 "purposes", list_json(c->purposes_text, ','), "measures",
-			 list_json(c->measures, '\n'), "start", day(c->start_us), "end",
-			 day(c->end_us - CU_DAY_US), "in_force", cu_subcontract_in_force(c, now),
-			 "registered", iso(c->created_us), "registered_by", c->created_by);
-}
-
-static json_t *review_json(const cu_review_row *rv)
-{
-	json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:b,s:o,s:s}", "id", rv->id, "subcontractor",
-			      rv->subcontractor, "due", day(rv->due_us), "findings", rv->findings,
-			      "done", rv->done_us != 0, "created", iso(rv->created_us),
-			      "created_by", rv->created_by);
-
-	if (o && rv->done_us)
-		json_object_set_new(o, "done_at", iso(rv->done_us));
-	return o;
-}
-
-struct sub_state {
-	json_t *body;
-	cu_subcontractor_input in;
-	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[64], *measures[CU_PARTNER_MEASURES_N];
-	cu_subcontractor_row row;
-	cu_errors errs;
-};
-
-static cu_result run_sub(cu_ctx *ctx, cu_job *job)
-{
-	cu_request *r = job->arg;
-	struct sub_state *st = r->state;
-
-	return cu_http_answer(job, cu_subcontractor_register(ctx, &r->actor, &st->in, &st->row,
-							     &st->errs));
-}
-
-static enum MHD_Result h_sub_create(cu_request *r)
-{
-	static const char *const keys[] = {"id",       "name",     "contact", "fields",
-					   "purposes", "measures", "start",   "end", NULL};
-	struct sub_state *st = r->state;
-	enum MHD_Result reply;
-	bool bad = false;
-
-	if (r->phase > 0) {
-		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_error(r, CU_ERR_CONFLICT,
-						  "a subcontractor with this id is registered", NULL);
-		if (r->job.rc)
-			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
-		return cu_http_reply_json(r, 201,
-					  json_pack("{s:o}", "subcontractor",
-						    subcontractor_json(&st->row, cu_now_us())));
-	}
-	if (has_query(r))
-		return no_query(r);
-	st = cu_arena_alloc(&r->arena, sizeof(*st));
-	if (!st)
-		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
-	memset(st, 0, sizeof(*st));
-	cu_errors_init(&st->errs);
-	st->body = cu_http_body_json(r, &reply);
-	if (!st->body)
-		return reply;
-	r->state = st;
-	r->cleanup = body_cleanup;
-	st->in.id = opt_string(st->body, "id", &bad);
-	st->in.name = opt_string(st->body, "name", &bad);
-	st->in.contact = opt_string(st->body, "contact", &bad);
-	st->in.start = opt_string(st->body, "start", &bad);
-	st->in.end = opt_string(st->body, "end", &bad);
-	if (bad || !only_keys(st->body, keys) ||
-	    string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields) ||
-	    string_list(st->body, "purposes", st->purposes, 64, &st->in.npurposes) ||
-	    string_list(st->body, "measures", st->measures, CU_PARTNER_MEASURES_N,
-			&st->in.nmeasures))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected {\"id\", \"name\", \"contact\", \"start\", "
-					  "\"end\": strings, \"fields\", \"purposes\", "
-					  "\"measures\": [strings]}", NULL);
-	st->in.fields = st->fields;
-	st->in.purposes = st->purposes;
-	st->in.measures = st->measures;
-	return cu_http_wait_writer(r, run_sub);
-}
-
-struct sub_list {
-	json_t *list;
-	int64_t now;
-};
-
-static int collect_sub(void *ud, const cu_subcontractor_row *row)
-{
-	struct sub_list *c = ud;
-
-	json_array_append_new(c->list, subcontractor_json(row, c->now));
-	return 0;
-}
-
-static enum MHD_Result h_sub_list(cu_request *r)
-{
-	cu_store *reader = cu_http_reader(r->srv);
-	struct sub_list c = {NULL, cu_now_us()};
-
-	if (has_query(r))
-		return no_query(r);
-	if (!reader)
-		return cu_http_store_unavailable(r);
-	c.list = json_array();
-	if (cu_store_subcontractor_list(reader, collect_sub, &c)) {
-		json_decref(c.list);
-		return cu_http_store_unavailable(r);
-	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "subcontractors", c.list));
-}
-
-static int collect_review(void *ud, const cu_review_row *row)
-{
-	json_array_append_new(ud, review_json(row));
-	return 0;
-}
-
-static enum MHD_Result h_sub_get(cu_request *r)
-{
-	cu_store *reader = cu_http_reader(r->srv);
-	cu_subcontractor_row row;
-	json_t *reviews;
-	cu_result rc;
-
-	if (has_query(r))
-		return no_query(r);
-	if (!reader)
-		return cu_http_store_unavailable(r);
-	rc = cu_store_subcontractor_get(reader, r->params[0], &row);
-	if (rc == CU_ERR_NOT_FOUND)
-		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such subcontractor", NULL);
-	if (rc)
-		return cu_http_reply_error(r, rc, NULL, NULL);
-	reviews = json_array();
-	if (cu_store_review_list(reader, row.id, collect_review, reviews)) {
-		json_decref(reviews);
-		return cu_http_store_unavailable(r);
-	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o,s:o}", "subcontractor",
-						    subcontractor_json(&row, cu_now_us()),
-						    "reviews", reviews));
-}
-
-struct review_state {
-	json_t *body;
-	const char *due, *findings;
-	int done;             /* -1 keep (updates), 0, 1 */
-	cu_review_row row;
-	cu_errors errs;
-};
-
-static cu_result run_review_add(cu_ctx *ctx, cu_job *job)
-{
-	cu_request *r = job->arg;
-	struct review_state *st = r->state;
-
-	return cu_http_answer(job, cu_subcontractor_review_add(ctx, &r->actor, r->params[0],
-							       st->due, st->findings, st->done == 1,
-							       &st->row, &st->errs));
-}
-
-static cu_result run_review_update(cu_ctx *ctx, cu_job *job)
-{
-	cu_request *r = job->arg;
-	struct review_state *st = r->state;
-
-	return cu_http_answer(job, cu_subcontractor_review_update(ctx, &r->actor, r->params[0],
-								  r->params[1], st->findings,
-								  st->done, &st->row, &st->errs));
-}
-
-/* Parses {due?, findings?, done?}; the reply when it is not that. */
-static enum MHD_Result review_body(cu_request *r, bool update, struct review_state **out)
-{
-	static const char *const add_keys[] = {"due", "findings", "done", NULL};
-	static const char *const update_keys[] = {"findings", "done", NULL};
-	struct review_state *st;
-	enum MHD_Result reply;
-	json_t *done;
-	bool bad = false;
-
-	*out = NULL;
-	if (has_query(r))
-		return no_query(r);
-	st = cu_arena_alloc(&r->arena, sizeof(*st));
-	if (!st)
-		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
-	memset(st, 0, sizeof(*st));
-	cu_errors_init(&st->errs);
-	st->body = cu_http_body_json(r, &reply);
-	if (!st->body)
-		return reply;
-	r->state = st;
-	r->cleanup = body_cleanup;
-	st->due = opt_string(st->body, "due", &bad);
-	st->findings = opt_string(st->body, "findings", &bad);
-	done = json_object_get(st->body, "done");
-	st->done = done ? json_is_true(done) : update ? -1 : 0;
-	if (bad || (done && !json_is_boolean(done)) ||
-	    !only_keys(st->body, update ? update_keys : add_keys) ||
-	    (update && json_object_size(st->body) == 0))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-			update ? "expected {\"findings\": string, \"done\": bool}"
-			       : "expected {\"due\": \"YYYY-MM-DD\", \"findings\": string, "
-				 "\"done\": bool}", NULL);
-	*out = st;
-	return MHD_YES;
-}
-
-static enum MHD_Result review_reply(cu_request *r, int status)
-{
-	struct review_state *st = r->state;
-
-	if (r->job.rc == CU_ERR_NOT_FOUND)
-		return cu_http_reply_error(r, CU_ERR_NOT_FOUND,
-					  r->params[1][0] ? "no such review of this subcontractor"
-							  : "no such subcontractor", NULL);
-	if (r->job.rc)
-		return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
-	return cu_http_reply_json(r, status, json_pack("{s:o}", "review", review_json(&st->row)));
-}
-
-static enum MHD_Result h_review_add(cu_request *r)
-{
-	struct review_state *st;
-	enum MHD_Result reply;
-
-	if (r->phase > 0)
-		return review_reply(r, 201);
-	reply = review_body(r, false, &st);
-	return st ? cu_http_wait_writer(r, run_review_add) : reply;
-}
-
-static enum MHD_Result h_review_update(cu_request *r)
-{
-	struct review_state *st;
-	enum MHD_Result reply;
-
-	if (r->phase > 0)
-		return review_reply(r, 200);
-	reply = review_body(r, true, &st);
-	return st ? cu_http_wait_writer(r, run_review_update) : reply;
-}
-
-struct overdue {
-	cu_store *reader;
-	json_t *list;
-};
-
-static int collect_overdue(void *ud, const cu_review_row *row)
-{
-	struct overdue *c = ud;
-	cu_subcontractor_row sub;
-	json_t *o = review_json(row);
-
-	if (cu_store_subcontractor_get(c->reader, row->subcontractor, &sub) == CU_OK)
-		json_object_set_new(o, "subcontractor_name", json_string(sub.name));
-	json_array_append_new(c->list, o);
-	return 0;
-}
-
-static enum MHD_Result h_overdue(cu_request *r)
-{
-	cu_store *reader = cu_http_reader(r->srv);
-	struct overdue c = {reader, NULL};
-
-	if (has_query(r))
-		return no_query(r);
-	if (!reader)
-		return cu_http_store_unavailable(r);
-	c.list = json_array();
-	if (cu_subcontractor_reviews_overdue(reader, cu_now_us(), collect_overdue, &c)) {
-		json_decref(c.list);
-		return cu_http_store_unavailable(r);
-	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "reviews", c.list));
-}
-
-/* body_cleanup finds the body first in each of these. */
-_Static_assert(offsetof(struct tp_state, body) == 0, "body first");
-_Static_assert(offsetof(struct sub_state, body) == 0, "body first");
-_Static_assert(offsetof(struct review_state, body) == 0, "body first");
-
 /* ---- the table ----------------------------------------------------------- */
 
-const cu_route cu_routes_partner[] = {
+const cu_route cu_routes_third_parties[] = {
 	{"POST", "/v1/third-parties", "/v1/third-parties", h_tp_create, R(OFFICER), false, false},
 	{"GET", "/v1/third-parties", "/v1/third-parties", h_tp_list, R(OFFICER), false, false},
 	{"GET", "/v1/third-parties/{}", "/v1/third-parties/{id}", h_tp_get, R(OFFICER), false,
@@ -1005,17 +607,10 @@ const cu_route cu_routes_partner[] = {
 	{"DELETE", "/v1/me/shares/{}", "/v1/me/shares/{id}", h_share_revoke, R(MEMBER), false,
 	 false},
 	{"GET", "/v1/shares/{}", "/v1/shares/{token}", h_share_read, 0, true, true},
-	{"POST", "/v1/subcontractors", "/v1/subcontractors", h_sub_create, R(OFFICER), false,
-	 false},
-	{"GET", "/v1/subcontractors", "/v1/subcontractors", h_sub_list, R(OFFICER), false, false},
-	{"GET", "/v1/subcontractors/reviews/overdue", "/v1/subcontractors/reviews/overdue",
-	 h_overdue, R(OFFICER), false, false},
-	{"GET", "/v1/subcontractors/{}", "/v1/subcontractors/{id}", h_sub_get, R(OFFICER), false,
-	 false},
-	{"POST", "/v1/subcontractors/{}/reviews", "/v1/subcontractors/{id}/reviews", h_review_add,
-	 R(OFFICER), false, false},
-	{"PATCH", "/v1/subcontractors/{}/reviews/{}", "/v1/subcontractors/{id}/reviews/{review}",
-	 h_review_update, R(OFFICER), false, false},
 };
 
-const size_t cu_routes_partner_count = sizeof(cu_routes_partner) / sizeof(cu_routes_partner[0]);
+const size_t cu_routes_third_parties_count =
+	sizeof(cu_routes_third_parties) / sizeof(cu_routes_third_parties[0]);
+
+/* cu_route_body_cleanup finds the body first in the state. */
+_Static_assert(offsetof(struct tp_state, body) == 0, "body first");

@@ -1,5 +1,5 @@
 /*
- * checkpointer.c — PASSIVE WAL checkpoints off the writer's thread.
+ * server/workers/checkpointer.c — PASSIVE WAL checkpoints off the writer's thread.
  *
  * The profile (docs/performance.md) showed SQLite's automatic checkpoint
  * running inside the writer's COMMIT: 10–27 % of the server's CPU, and every
@@ -9,7 +9,7 @@
  * cu_store_set_autocheckpoint_pages): the writer keeps a backstop of its
  * own at CU_WAL_BOUND_PAGES (server.h).
  */
-#include "checkpointer.h"
+#include "workers/checkpointer.h"
 
 #include <errno.h>
 #include <pthread.h>

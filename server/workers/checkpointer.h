@@ -1,5 +1,5 @@
 /*
- * server/checkpointer.h — the server's WAL checkpointer (private).
+ * server/workers/checkpointer.h — the server's WAL checkpointer (private).
  *
  * The writer's connection checkpoints only past CU_WAL_BOUND_PAGES
  * (cu_store_set_autocheckpoint_pages), not at SQLite's 1000 pages, so its

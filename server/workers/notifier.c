@@ -1,8 +1,8 @@
 /*
- * notifier.c — the server's notification worker: a thread that delivers
+ * server/workers/notifier.c — the server's notification worker: a thread that delivers
  * due notifications every interval, and stops promptly when asked.
  */
-#include "notifier.h"
+#include "workers/notifier.h"
 
 #include <errno.h>
 #include <pthread.h>

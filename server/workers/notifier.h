@@ -1,5 +1,5 @@
 /*
- * server/notifier.h — the server's notification worker (private).
+ * server/workers/notifier.h — the server's notification worker (private).
  *
  * One thread with its own cu_ctx on the server's data directory (a cu_ctx
  * is one thread's; the writer's stays the writer's).  Every interval_ms it

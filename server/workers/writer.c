@@ -1,5 +1,5 @@
 /*
- * writer.c — group commit, and the hashing pool.
+ * server/workers/writer.c — group commit, and the hashing pool.
  *
  * The writer drains whatever is queued into one transaction: each job runs
  * in its own savepoint (a refused duplicate undoes only itself), then one

@@ -19,7 +19,7 @@
 #include "domain/members.h"
 #include "domain/requests.h"
 #include "fuzz.h"
-#include "http.h"
+#include "http/http.h"
 #include "util/text.h"
 
 static void every_string_check(const char *s)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "http.h"
+#include "http/http.h"
 
 static void check(const char *pattern, const char *path, char params[2][CU_HTTP_PARAM_MAX])
 {

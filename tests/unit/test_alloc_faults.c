@@ -37,7 +37,7 @@
 #include "domain/import.h"
 #include "domain/members.h"
 #include "domain/requests.h"
-#include "http.h"
+#include "http/http.h"
 #include "server.h"
 #include "store/sqlite/sqlite.h"
 #include "support.h"

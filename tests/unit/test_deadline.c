@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deadline.h"
+#include "http/deadline.h"
 
 #define TIMEOUT_MS 300
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_out.h"
+#include "http/json_out.h"
 
 /* The same object both ways; values[i] may hold any bytes (lens[i] of them). */
 static void same_as_jansson(const char *const *keys, const char *const *values, const size_t *lens,

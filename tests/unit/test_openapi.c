@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http/http.h"
 
-#include "openapi.h"
+#include "openapi/openapi.h"
 
 #define ERROR_SCHEMA "#/components/schemas/Error"
 

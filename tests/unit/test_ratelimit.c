@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "http.h"
+#include "http/http.h"
 
 #define MIN_US (60LL * 1000000)
 #define T0 (1000LL * MIN_US) /* any clock value: the caller passes the time */
