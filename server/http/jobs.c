@@ -5,6 +5,8 @@
  */
 #include "http/http.h"
 
+#include "domain/handles.h"
+
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
@@ -24,7 +26,7 @@
 
 void cu_http_reader_close(void *p)
 {
-	cu_store_close(p);
+	cu_handle_close(p);
 }
 
 cu_store *cu_http_reader(cu_server *srv)
@@ -34,7 +36,7 @@ cu_store *cu_http_reader(cu_server *srv)
 
 	if (s)
 		return s;
-	if (cu_store_open(srv->store_url, &s, err, sizeof(err)) != CU_OK)
+	if (cu_handle_open(srv->store_url, &s, err, sizeof(err)) != CU_OK)
 		return NULL;
 	pthread_setspecific(srv->reader_key, s);
 	return s;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "domain/handles.h"
 #include "domain/sessions.h"
 #include "domain/versions.h"
 #include "domain/tokens.h"
@@ -230,7 +231,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	 * checkpointer started below does it.  Set before the writer's thread
 	 * exists, since the connection is then the writer's alone.
 	 */
-	rc = cu_store_set_autocheckpoint_pages(srv->ctx->store, CU_WAL_BOUND_PAGES);
+	rc = cu_handle_set_autocheckpoint_pages(srv->ctx->store, CU_WAL_BOUND_PAGES);
 	if (rc) {
 		fprintf(stderr, "custodian: cannot set the checkpoint threshold: %s\n",
 			cu_strerror(rc));

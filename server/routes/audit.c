@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "domain/audit_log.h"
 #include "audit/checkpoint.h"
 
 json_t *cu_route_audit_entry_json(const cu_audit_entry *e, bool full)
@@ -81,7 +82,7 @@ static enum MHD_Result h_audit_list(cu_request *r)
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.arr = json_array();
-	rc = cu_store_audit_scan(reader, from + 1, member, collect_audit, &c);
+	rc = cu_audit_log_scan(reader, from + 1, member, collect_audit, &c);
 	if (rc) {
 		json_decref(c.arr);
 		return cu_http_store_unavailable(r);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/consent_reads.h"
 #include "domain/consent.h"
 #include "domain/versions.h"
 
@@ -75,9 +76,9 @@ static enum MHD_Result h_consents_get(cu_request *r)
 		json_decref(cookies);
 		return cu_http_store_unavailable(r);
 	}
-	rc = cu_store_consent_list(reader, r->member, keep_latest, &c);
+	rc = cu_consent_list(reader, r->member, keep_latest, &c);
 	if (!rc)
-		rc = cu_store_member_get(reader, r->member, &row);
+		rc = cu_member_get(reader, r->member, &row);
 	if (!rc)
 		rc = cu_versions_accepted(reader, r->member, row.created_us, accepted);
 	cu_member_row_release(&row);
@@ -214,7 +215,7 @@ static enum MHD_Result h_receipt(cu_request *r)
 		return cu_http_store_unavailable(r);
 	/* Someone else's consent id answers like an unknown one. */
 	if (strlen(r->params[0]) > CU_ID_LEN ||
-	    cu_store_consent_get(reader, r->params[0], &row) != CU_OK ||
+	    cu_consent_get(reader, r->params[0], &row) != CU_OK ||
 	    strcmp(row.member, r->member))
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such consent of yours", NULL);
 	return receipt_reply(r, 200, &row);
@@ -258,7 +259,7 @@ static enum MHD_Result h_policy_changes(cu_request *r)
 		return no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
-	rc = cu_store_member_get(reader, r->member, &row);
+	rc = cu_member_get(reader, r->member, &row);
 	if (!rc)
 		rc = cu_versions_accepted(reader, r->member, row.created_us, accepted);
 	cu_member_row_release(&row);
@@ -322,7 +323,7 @@ static enum MHD_Result h_versions(cu_request *r)
 	if (has_query(r))
 		return no_query(r);
 	list = json_array();
-	if (!reader || cu_store_policy_list(reader, list_version, list) != CU_OK) {
+	if (!reader || cu_versions_list(reader, list_version, list) != CU_OK) {
 		json_decref(list);
 		return cu_http_store_unavailable(r);
 	}
@@ -344,7 +345,7 @@ static enum MHD_Result h_version(cu_request *r)
 		return cu_http_store_unavailable(r);
 	rc = strlen(r->params[0]) > CU_VERSION_MAX
 		     ? CU_ERR_NOT_FOUND
-		     : cu_store_policy_get(reader, r->params[0], &doc, &len, NULL);
+		     : cu_versions_document(reader, r->params[0], &doc, &len, NULL);
 	if (rc)
 		return rc == CU_ERR_NOT_FOUND
 			       ? cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such policy version", NULL)

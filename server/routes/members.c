@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "domain/audit_log.h"
 #include "domain/export.h"
 #include "domain/members.h"
 
@@ -363,7 +364,7 @@ static enum MHD_Result h_me_access_log(cu_request *r)
 	c.ring = calloc(c.cap, sizeof(*c.ring));
 	if (!c.ring)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
-	rc = cu_store_audit_scan(reader, 1, r->member, collect_others, &c);
+	rc = cu_audit_log_scan(reader, 1, r->member, collect_others, &c);
 	arr = json_array();
 	/* Newest first. */
 	for (size_t i = 0; i < c.n; i++) {

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "domain/notice_reads.h"
 #include "domain/notify.h"
-#include "store/notify.h"
 
 
 static json_t *iso_time(int64_t us)
@@ -73,7 +73,7 @@ static enum MHD_Result h_me_notices(cu_request *r)
 	if (!reader)
 		return store_unavailable(r);
 	arr = json_array();
-	if (cu_store_notice_list(reader, r->member, limit, collect_notice, arr) != CU_OK) {
+	if (cu_notice_list(reader, r->member, limit, collect_notice, arr) != CU_OK) {
 		json_decref(arr);
 		return store_unavailable(r);
 	}
@@ -111,7 +111,7 @@ static enum MHD_Result h_me_notice_read(cu_request *r)
 	if (!reader || !n)
 		return store_unavailable(r);
 	/* Committed before we were resumed: the reader sees it. */
-	if (cu_store_notice_get(reader, r->params[0], n) != CU_OK || strcmp(n->member, r->member))
+	if (cu_notice_get(reader, r->params[0], n) != CU_OK || strcmp(n->member, r->member))
 		return store_unavailable(r);
 	return cu_http_reply_json(r, 200, notice_json(n));
 }
@@ -150,8 +150,8 @@ static enum MHD_Result h_outbox(cu_request *r)
 	if (!reader)
 		return store_unavailable(r);
 	rows = json_array();
-	if (cu_store_outbox_counts(reader, counts) ||
-	    cu_store_outbox_list(reader, !status, st, limit, collect_outbox, rows)) {
+	if (cu_outbox_counts(reader, counts) ||
+	    cu_outbox_list(reader, !status, st, limit, collect_outbox, rows)) {
 		json_decref(rows);
 		return store_unavailable(r);
 	}

@@ -4,6 +4,8 @@
  */
 #include "routes/routes.h"
 
+#include "domain/consent_reads.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <sodium.h>
@@ -133,7 +135,7 @@ static enum MHD_Result h_session_create(cu_request *r)
 		if (cu_member_lookup(v, reader, "email", st->email, st->member) == CU_OK) {
 			cu_member_row row = {0};
 
-			if (cu_store_member_get(reader, st->member, &row) == CU_OK && !row.erased &&
+			if (cu_member_get(reader, st->member, &row) == CU_OK && !row.erased &&
 			    row.password_hash && strlen(row.password_hash) < sizeof(st->hash)) {
 				memcpy(st->hash, row.password_hash, strlen(row.password_hash) + 1);
 				st->have_account = true;

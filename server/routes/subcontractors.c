@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/partner_reads.h"
 #include "domain/consent.h"
 #include "domain/partners.h"
 
@@ -129,7 +130,7 @@ static enum MHD_Result h_sub_list(cu_request *r)
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.list = json_array();
-	if (cu_store_subcontractor_list(reader, collect_sub, &c)) {
+	if (cu_subcontractor_list(reader, collect_sub, &c)) {
 		json_decref(c.list);
 		return cu_http_store_unavailable(r);
 	}
@@ -153,13 +154,13 @@ static enum MHD_Result h_sub_get(cu_request *r)
 		return cu_route_no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
-	rc = cu_store_subcontractor_get(reader, r->params[0], &row);
+	rc = cu_subcontractor_get(reader, r->params[0], &row);
 	if (rc == CU_ERR_NOT_FOUND)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such subcontractor", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	reviews = json_array();
-	if (cu_store_review_list(reader, row.id, collect_review, reviews)) {
+	if (cu_review_list(reader, row.id, collect_review, reviews)) {
 		json_decref(reviews);
 		return cu_http_store_unavailable(r);
 	}
@@ -280,7 +281,7 @@ static int collect_overdue(void *ud, const cu_review_row *row)
 	cu_subcontractor_row sub;
 	json_t *o = review_json(row);
 
-	if (cu_store_subcontractor_get(c->reader, row->subcontractor, &sub) == CU_OK)
+	if (cu_subcontractor_get(c->reader, row->subcontractor, &sub) == CU_OK)
 		json_object_set_new(o, "subcontractor_name", json_string(sub.name));
 	json_array_append_new(c->list, o);
 	return 0;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/partner_reads.h"
 #include "domain/consent.h"
 #include "domain/partners.h"
 
@@ -166,7 +167,7 @@ static enum MHD_Result h_tp_list(cu_request *r)
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	list = json_array();
-	if (cu_store_third_party_list(reader, collect_tp, list)) {
+	if (cu_third_party_list(reader, collect_tp, list)) {
 		json_decref(list);
 		return cu_http_store_unavailable(r);
 	}
@@ -183,7 +184,7 @@ static enum MHD_Result h_tp_get(cu_request *r)
 		return cu_route_no_query(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);
-	rc = cu_store_third_party_get(reader, r->params[0], &row);
+	rc = cu_third_party_get(reader, r->params[0], &row);
 	if (rc == CU_ERR_NOT_FOUND)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such third party", NULL);
 	if (rc)
@@ -346,7 +347,7 @@ static int collect_provision(void *ud, const cu_provision_row *row)
 {
 	struct me_prov *c = ud;
 	cu_third_party_row tp;
-	bool have = cu_store_third_party_get(c->reader, row->third_party, &tp) == CU_OK;
+	bool have = cu_third_party_get(c->reader, row->third_party, &tp) == CU_OK;
 
 	json_array_append_new(c->list, provision_json(row, have ? tp.name : NULL));
 	return 0;
@@ -379,10 +380,10 @@ static enum MHD_Result h_me_provisions(cu_request *r)
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	provisions = c.list = json_array();
-	rc = cu_store_provision_list(reader, r->member, collect_provision, &c);
+	rc = cu_provision_list(reader, r->member, collect_provision, &c);
 	parties = c.list = json_array();
 	if (!rc)
-		rc = cu_store_third_party_list(reader, collect_choosable, &c);
+		rc = cu_third_party_list(reader, collect_choosable, &c);
 	if (!rc)
 		rc = c.rc;
 	if (rc) {
@@ -511,7 +512,7 @@ static enum MHD_Result h_shares(cu_request *r)
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.list = json_array();
-	if (cu_store_share_list(reader, r->member, collect_share, &c)) {
+	if (cu_share_list(reader, r->member, collect_share, &c)) {
 		json_decref(c.list);
 		return cu_http_store_unavailable(r);
 	}

@@ -6,7 +6,7 @@
  * job of that batch waited for it.  Here it runs on its own connection.
  * PASSIVE passes alone do not bound the log under a steady stream of
  * commits (measured: a 1.3 GiB log in a one-minute benchmark; see
- * cu_store_set_autocheckpoint_pages): the writer keeps a backstop of its
+ * cu_handle_set_autocheckpoint_pages): the writer keeps a backstop of its
  * own at CU_WAL_BOUND_PAGES (server.h).
  */
 #include "workers/checkpointer.h"
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "domain/handles.h"
 #include "audit/checkpoint.h"
-#include "store/store.h"
 
 #define INTERVAL_MS 100
 /* Audit checkpoints are signed every this many passes (when the chain moved). */
@@ -87,7 +87,7 @@ static void audit_checkpoint(cu_checkpointer *c)
 	cu_result rc = CU_OK;
 
 	if (c->have_last && c->last.seq > 0) {
-		rc = cu_store_audit_hash_at(c->store, c->last.seq, hash, &found);
+		rc = cu_handle_audit_hash_at(c->store, c->last.seq, hash, &found);
 		if (!rc && (!found || memcmp(hash, c->last.head, CU_AUDIT_HASHBYTES) != 0)) {
 			snprintf(err, sizeof(err),
 				 "entry %llu, signed by this server, is %s: the log was cut or "
@@ -121,7 +121,7 @@ static void *checkpointer_main(void *arg)
 		if (++passes % AUDIT_EVERY_PASSES == 0)
 			audit_checkpoint(c);
 		int frames = 0, done = 0;
-		cu_result rc = cu_store_checkpoint_passive(c->store, &frames, &done);
+		cu_result rc = cu_handle_checkpoint_passive(c->store, &frames, &done);
 
 		/* Codes only: the log holds personal data, its figures do not. */
 		if (rc && !c->failed_last)
@@ -149,7 +149,7 @@ cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
 		return CU_ERR_NOMEM;
 	c->vault = vault;
 	snprintf(c->audit_file, sizeof(c->audit_file), "%s", audit_file);
-	rc = cu_store_open(store_url, &c->store, err, errlen);
+	rc = cu_handle_open(store_url, &c->store, err, errlen);
 	if (rc) {
 		free(c);
 		return rc;
@@ -168,7 +168,7 @@ cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
 		snprintf(err, errlen, "cannot start the checkpointer thread");
 		pthread_cond_destroy(&c->cv);
 		pthread_mutex_destroy(&c->mu);
-		cu_store_close(c->store);
+		cu_handle_close(c->store);
 		free(c);
 		return CU_ERR_INTERNAL;
 	}
@@ -197,6 +197,6 @@ void cu_checkpointer_stop(cu_checkpointer *c)
 	pthread_join(c->thread, NULL);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
-	cu_store_close(c->store);
+	cu_handle_close(c->store);
 	free(c);
 }

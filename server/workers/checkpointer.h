@@ -2,7 +2,7 @@
  * server/workers/checkpointer.h — the server's WAL checkpointer (private).
  *
  * The writer's connection checkpoints only past CU_WAL_BOUND_PAGES
- * (cu_store_set_autocheckpoint_pages), not at SQLite's 1000 pages, so its
+ * (cu_handle_set_autocheckpoint_pages), not at SQLite's 1000 pages, so its
  * COMMITs seldom also copy the log into the main file; this thread does
  * that instead, on a store handle of its own, with PASSIVE checkpoints that
  * never wait for or block the writer or the readers.  Durability does not

@@ -10,6 +10,8 @@
  */
 #include "server.h"
 
+#include "domain/handles.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +49,7 @@ cu_result cu_writer_probe(cu_ctx *ctx, cu_job *job)
 	(void)job;
 	/* A time, not a counter: nothing about members or requests. */
 	snprintf(now, sizeof(now), "%" PRId64, cu_now_us());
-	return cu_store_meta_set(ctx->store, CU_WRITER_PROBE_KEY, now);
+	return cu_handle_meta_set(ctx->store, CU_WRITER_PROBE_KEY, now);
 }
 
 bool cu_writer_probe_due(cu_writer *w)
