@@ -4,7 +4,7 @@
  */
 #include "routes/routes.h"
 
-#include "domain/consent_reads.h"
+#include "domain/login.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,9 +19,7 @@
 struct login_state {
 	json_t *body;
 	const char *email, *password;
-	char member[CU_ID_LEN + 1];
-	char hash[CU_VAULT_PWHASH_MAX];
-	bool have_account;
+	cu_login login;
 	cu_ratelimit_key keys[2]; /* LOGIN_ACCOUNT, LOGIN_ADDRESS */
 	cu_ratelimit_hold hold;
 	char secret[CU_SESSION_SECRET_LEN + 1], csrf[CU_SESSION_CSRF_LEN + 1];
@@ -30,7 +28,7 @@ struct login_state {
 };
 
 enum { LOGIN_ACCOUNT, LOGIN_ADDRESS };
-_Static_assert(CU_VAULT_BIDXBYTES == CU_RATELIMIT_KEY_LEN, "a blind index is a rate-limit key");
+_Static_assert(CU_VAULT_BIDXBYTES == CU_RATELIMIT_KEY_LEN, "an account key is a rate-limit key");
 
 static void login_cleanup(cu_request *r)
 {
@@ -40,6 +38,7 @@ static void login_cleanup(cu_request *r)
 	cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
 	cu_http_json_wipe(st->body);
 	json_decref(st->body);
+	cu_login_wipe(&st->login);
 	sodium_memzero(st, sizeof(*st));
 }
 
@@ -47,26 +46,16 @@ static cu_result login_verify(cu_job *job)
 {
 	cu_request *r = job->arg;
 	struct login_state *st = r->state;
-	/* Unknown accounts cost the same hash, so timing tells nothing. */
-	cu_result rc = cu_vault_password_verify(st->have_account ? st->hash : r->srv->dummy_hash,
-						st->password);
 
-	return st->have_account ? rc : CU_ERR_UNAUTHENTICATED;
+	return cu_login_verify(&st->login, r->srv->dummy_hash, st->password);
 }
 
 static cu_result login_create(cu_ctx *ctx, cu_job *job)
 {
 	cu_request *r = job->arg;
 	struct login_state *st = r->state;
-	cu_result rc;
 
-	/* A new session id at every login; the one presented, if any, ends. */
-	if (st->old[0]) {
-		rc = cu_session_delete(ctx, st->old);
-		if (rc && rc != CU_ERR_NOT_FOUND && rc != CU_ERR_UNAUTHENTICATED)
-			return rc;
-	}
-	return cu_session_create(ctx, st->member, st->ttl_us, st->secret, st->csrf);
+	return cu_login_open_session(ctx, &st->login, st->old, st->ttl_us, st->secret, st->csrf);
 }
 
 static enum MHD_Result login_refused(cu_request *r)
@@ -82,7 +71,6 @@ static enum MHD_Result h_session_create(cu_request *r)
 	cu_store *reader;
 	enum MHD_Result reply;
 	json_t *email, *password;
-	char norm[CU_EMAIL_MAX + 1];
 	int64_t now = cu_now_us(), retry_us;
 
 	switch (r->phase) {
@@ -104,16 +92,11 @@ static enum MHD_Result h_session_create(cu_request *r)
 						  "expected {\"email\": ..., \"password\": ...}", NULL);
 		st->email = json_string_value(email);
 		st->password = json_string_value(password);
-		if (strlen(st->password) > 1024)
+		if (strlen(st->password) > CU_LOGIN_PASSWORD_MAX)
 			return login_refused(r);
 		/* The account key exists whether or not the account does. */
-		if (cu_member_normalise_email(st->email, norm, sizeof(norm)) ||
-		    cu_vault_blind_index(v, cu_vault_current_key_id(v), "email", norm,
-					 st->keys[LOGIN_ACCOUNT].id)) {
-			sodium_memzero(norm, sizeof(norm));
+		if (cu_login_account_key(v, st->email, st->keys[LOGIN_ACCOUNT].id))
 			return login_refused(r);
-		}
-		sodium_memzero(norm, sizeof(norm));
 		st->keys[LOGIN_ACCOUNT].limit = CU_LOGIN_ACCOUNT_LIMIT;
 		st->keys[LOGIN_ACCOUNT].window_us = CU_LOGIN_WINDOW_US;
 		cu_route_address_key(r, CU_RATELIMIT_LOGIN_ADDRESS, st->keys[LOGIN_ADDRESS].id);
@@ -132,15 +115,10 @@ static enum MHD_Result h_session_create(cu_request *r)
 						now);
 			return cu_http_store_unavailable(r);
 		}
-		if (cu_member_lookup(v, reader, "email", st->email, st->member) == CU_OK) {
-			cu_member_row row = {0};
-
-			if (cu_member_get(reader, st->member, &row) == CU_OK && !row.erased &&
-			    row.password_hash && strlen(row.password_hash) < sizeof(st->hash)) {
-				memcpy(st->hash, row.password_hash, strlen(row.password_hash) + 1);
-				st->have_account = true;
-			}
-			cu_member_row_release(&row);
+		if (cu_login_prepare(v, reader, st->email, &st->login)) {
+			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_RELEASE,
+						now);
+			return cu_http_store_unavailable(r);
 		}
 		return cu_http_wait_hasher(r, login_verify);
 	case 1:
@@ -174,7 +152,7 @@ static enum MHD_Result h_session_create(cu_request *r)
 		cu_http_header(r, "Set-Cookie", cookie);
 		sodium_memzero(cookie, sizeof(cookie));
 		cu_http_iso_time(now + st->ttl_us, ts);
-		return cu_http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "member", st->member,
+		return cu_http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "member", st->login.member,
 							    "csrf", st->csrf, "expires", ts));
 	}
 	}
