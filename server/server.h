@@ -33,11 +33,19 @@
 #define CU_HEADER_MEMORY (32u * 1024) /* per-connection memory: headers and all */
 #define CU_IDLE_TIMEOUT_S 30u         /* libmicrohttpd's idle timeout, reset by any byte */
 #define CU_ARENA_MAX (256u * 1024)    /* per-request arena cap */
+#define CU_ARENA_CHUNK 4096u         /* an arena grows by chunks of this (or one request's size) */
 /*
  * Query parameters a request may carry (no route takes more than four);
  * more is 414, refused before libmicrohttpd spends CU_HEADER_MEMORY on them.
  */
 #define CU_QUERY_PARAMS_MAX 32
+
+/* Text the server formats for itself, with room for its NUL. */
+#define CU_SERVER_DIR_MAX 4096   /* the data directory, the audit checkpoint file */
+#define CU_SERVER_PATH_MAX 4200  /* a file in the data directory; the store url */
+#define CU_SERVER_ERR_MAX 512    /* one line of error for the operator */
+#define CU_POLICY_FILE_MAX (4u << 20) /* the policy file SIGHUP reads, as cu_ctx_open */
+#define CU_ROUTES_MAX 128        /* routes in the table (routes/table.c), each with counters */
 
 /* ---- per-request arena (freed whole when the request ends) ---- */
 
@@ -69,7 +77,11 @@ char *cu_metrics_render(const char *const *methods, const char *const *route_nam
 
 typedef struct cu_server cu_server;
 
-/* Runs until SIGTERM/SIGINT; SIGHUP reloads the policy. */
+/*
+ * Runs until SIGTERM/SIGINT.  SIGHUP re-reads custodian.conf (the settings
+ * marked reloadable take effect; a bad file is refused, one line on stderr)
+ * and reloads the policy file.
+ */
 int cu_server_run(const char *data_dir, const char *listen, bool quiet);
 
 #endif

@@ -34,7 +34,7 @@ void *cu_arena_alloc(cu_arena *a, size_t n)
 	if (need < n || a->used + need > CU_ARENA_MAX)
 		return NULL;
 	if (!c || c->size - c->used < need) {
-		size_t size = need > 4096 ? need : 4096;
+		size_t size = need > CU_ARENA_CHUNK ? need : CU_ARENA_CHUNK;
 
 		c = malloc(sizeof(*c) + size);
 		if (!c)

@@ -39,7 +39,7 @@ static double since(const struct timespec *t0)
  * request (randombytes_buf asks the kernel every time): SipHash-2-4
  * (crypto_shorthash) of a per-thread counter under a per-thread random key.
  */
-static void new_request_id(char out[17])
+static void new_request_id(char out[CU_REQUEST_ID_LEN + 1])
 {
 	static _Thread_local struct {
 		unsigned char key[crypto_shorthash_KEYBYTES];
@@ -55,7 +55,7 @@ static void new_request_id(char out[17])
 	t.n++;
 	memcpy(in, &t.n, sizeof(in));
 	crypto_shorthash(id, in, sizeof(in), t.key);
-	sodium_bin2hex(out, 17, id, sizeof(id));
+	sodium_bin2hex(out, CU_REQUEST_ID_LEN + 1, id, sizeof(id));
 }
 
 /*
@@ -248,10 +248,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	secs = since(&r->start);
 	cu_metrics_request(r->route, r->status, secs);
 	if (srv->access_log) {
-		char line[512];
+		char line[CU_ACCESS_LOG_LINE_MAX];
 		time_t now = time(NULL);
 		struct tm tm;
-		char ts[32];
+		char ts[CU_HTTP_TIME_LEN];
 
 		gmtime_r(&now, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -338,7 +338,7 @@ static _Atomic bool mhd_running;
 __attribute__((format(printf, 2, 0)))
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512], out[512];
+	char msg[CU_MHD_MESSAGE_MAX], out[CU_MHD_MESSAGE_MAX];
 	size_t o = 0;
 	unsigned long suppressed = 0;
 

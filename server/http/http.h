@@ -13,7 +13,13 @@
 #include "domain/tokens.h"
 
 #define CU_SESSION_COOKIE "cu_session"
+#define CU_SESSION_COOKIE_MAX 160 /* the Set-Cookie value: name, secret, attributes */
+#define CU_REQUEST_ID_LEN 16      /* 64 bits in hex */
+#define CU_ACCESS_LOG_LINE_MAX 512 /* one JSON line of the access log */
+#define CU_MHD_MESSAGE_MAX 512    /* one message of libmicrohttpd's, as printed */
 #define CU_HTTP_PARAM_MAX 72    /* a {} path segment, with its NUL */
+#define CU_HTTP_ALLOW_MAX 128   /* a 405's Allow header: the methods of one path */
+#define CU_HTTP_SECONDS_LEN 24  /* a number of seconds as text (Retry-After) */
 #define CU_SERVER_POLICIES_MAX 64
 
 /* ---- attempt limits: logins and public sign-ups (ratelimit.c) ---- */
@@ -123,10 +129,11 @@ struct cu_server {
 	cu_policy *policies[CU_SERVER_POLICIES_MAX];
 	int npolicies;
 	pthread_mutex_t policies_mu;
-	char store_url[4200];
-	char data_dir[4096];
+	char store_url[CU_SERVER_PATH_MAX];
+	char data_dir[CU_SERVER_DIR_MAX];
 	pthread_key_t reader_key;
 	atomic_int inflight;
+	_Atomic unsigned session_ttl_min; /* [server] session_ttl_minutes; SIGHUP may change it */
 	volatile bool ready;
 	FILE *access_log;
 	cu_ratelimit limits;
@@ -143,7 +150,7 @@ struct cu_request {
 	const char *url, *method;
 	int route;
 	char params[2][CU_HTTP_PARAM_MAX];
-	char request_id[17];
+	char request_id[CU_REQUEST_ID_LEN + 1];
 	struct timespec start;
 	cu_arena arena;
 	char *body;
@@ -258,7 +265,9 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply);
 void cu_http_json_wipe(json_t *j);
 
 /* Shared by the handlers of every area (routes/pipeline.c). */
-void cu_http_iso_time(int64_t us, char out[32]);
+/* ISO 8601 UTC to the second ("2026-01-31T12:00:00Z"), with room to spare. */
+#define CU_HTTP_TIME_LEN 32
+void cu_http_iso_time(int64_t us, char out[CU_HTTP_TIME_LEN]);
 enum MHD_Result cu_http_store_unavailable(cu_request *r);
 /*
  * The value of policy field `key` from JSON v, for the member routes'

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROUTES_MAX 128 /* as routes/table.c: every route has its own counters */
 
 static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
 			       413, 415, 422, 429, 500, 503};
@@ -24,7 +23,7 @@ static const double latency_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 static const unsigned batch_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096};
 #define NBATCH (sizeof(batch_le) / sizeof(batch_le[0]))
 
-static _Atomic uint64_t requests[ROUTES_MAX + 1][NSTATUS + 1];
+static _Atomic uint64_t requests[CU_ROUTES_MAX + 1][NSTATUS + 1];
 static _Atomic uint64_t latency[NLAT + 1];
 static _Atomic uint64_t latency_count;
 static _Atomic uint64_t latency_sum_us;
@@ -37,8 +36,8 @@ void cu_metrics_request(int route, int status, double seconds)
 {
 	size_t s = NSTATUS, l = NLAT;
 
-	if (route < 0 || route > ROUTES_MAX)
-		route = ROUTES_MAX;
+	if (route < 0 || route > CU_ROUTES_MAX)
+		route = CU_ROUTES_MAX;
 	for (size_t i = 0; i < NSTATUS; i++)
 		if (statuses[i] == status)
 			s = i;
@@ -126,12 +125,12 @@ char *cu_metrics_render(const char *const *methods, const char *const *route_nam
 	o.buf[0] = '\0';
 	put(&o, "# HELP custodian_http_requests_total HTTP requests by method, route template and status.\n"
 		"# TYPE custodian_http_requests_total counter\n");
-	for (size_t r = 0; r <= nroutes && r <= ROUTES_MAX; r++) {
+	for (size_t r = 0; r <= nroutes && r <= CU_ROUTES_MAX; r++) {
 		const char *name = r < nroutes ? route_names[r] : "unmatched";
 		const char *method = r < nroutes ? methods[r] : "";
 
 		for (size_t s = 0; s <= NSTATUS; s++) {
-			uint64_t v = atomic_load(&requests[r == nroutes ? ROUTES_MAX : r][s]);
+			uint64_t v = atomic_load(&requests[r == nroutes ? CU_ROUTES_MAX : r][s]);
 
 			if (v)
 				put(&o,

@@ -54,7 +54,7 @@ int cu_http_match(const char *pattern, const char *path, char params[2][CU_HTTP_
 
 enum MHD_Result cu_http_route(cu_request *r)
 {
-	char allow[128] = "";
+	char allow[CU_HTTP_ALLOW_MAX] = "";
 	enum MHD_Result reply;
 	int path_matched = 0;
 

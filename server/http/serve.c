@@ -33,9 +33,12 @@
 
 /* ---- serve --------------------------------------------------------------- */
 
+/* The address part of --listen (an IPv6 address in brackets, say). */
+#define CU_LISTEN_HOST_MAX 128
+
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
 {
-	char host[128];
+	char host[CU_LISTEN_HOST_MAX];
 	const char *colon = strrchr(listen, ':');
 	struct addrinfo hints = {0}, *res = NULL;
 	size_t hl;
@@ -113,7 +116,7 @@ static void reload_done(cu_job *job)
 static void reload_policy(cu_server *srv, const char *data_dir)
 {
 	struct reload rl = {.srv = srv};
-	char path[4200], err[512];
+	char path[CU_SERVER_PATH_MAX], err[CU_SERVER_ERR_MAX];
 	FILE *f;
 	cu_result rc;
 
@@ -123,8 +126,8 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		return;
 	}
 	f = fopen(path, "rb");
-	rl.doc = malloc(4u << 20);
-	rl.len = f && rl.doc ? fread(rl.doc, 1, 4u << 20, f) : 0;
+	rl.doc = malloc(CU_POLICY_FILE_MAX);
+	rl.len = f && rl.doc ? fread(rl.doc, 1, CU_POLICY_FILE_MAX, f) : 0;
 	if (f)
 		fclose(f);
 	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
@@ -162,6 +165,33 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 }
 
 
+/*
+ * SIGHUP, before the policy: custodian.conf read anew.  A file that does not
+ * load, or changes a setting the table does not mark reloadable, is refused
+ * in one line and nothing of it applies; else the reloadable settings take
+ * effect for new requests (today session_ttl_minutes, read at every login).
+ */
+static void reload_settings(cu_server *srv, const char *data_dir)
+{
+	cu_config fresh;
+	char path[CU_SERVER_PATH_MAX], err[CU_SERVER_ERR_MAX] = "";
+	cu_result rc;
+
+	snprintf(path, sizeof(path), "%s/custodian.conf", data_dir);
+	cu_config_defaults(&fresh);
+	rc = cu_config_load(path, &fresh, err, sizeof(err));
+	if (!rc)
+		rc = cu_config_reload_check(&srv->ctx->config, &fresh, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custodian: settings not reloaded: %s\n",
+			err[0] ? err : cu_strerror(rc));
+		return;
+	}
+	if (atomic_exchange(&srv->session_ttl_min, fresh.session_ttl_min) != fresh.session_ttl_min)
+		fprintf(stderr, "custodian: settings reloaded: session_ttl_minutes = %u\n",
+			fresh.session_ttl_min);
+}
+
 static void warn_line(const char *line)
 {
 	fprintf(stderr, "custodian: %s\n", line);
@@ -174,7 +204,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	cu_checkpointer *checkpointer = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	char err[512] = "";
+	char err[CU_SERVER_ERR_MAX] = "";
 	sigset_t sigs;
 	int status = 1, sig;
 	cu_result rc;
@@ -205,6 +235,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	pthread_mutex_init(&srv->policies_mu, NULL);
 	atomic_init(&srv->policy, srv->ctx->policy);
 	atomic_init(&srv->inflight, 0);
+	atomic_init(&srv->session_ttl_min, srv->ctx->config.session_ttl_min);
 	srv->access_log = quiet ? NULL : stdout;
 	pthread_key_create(&srv->reader_key, cu_http_reader_close);
 	if (cu_ratelimit_init(&srv->limits) != 0)
@@ -244,7 +275,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	}
 	/* After the writer, on a store handle of its own: it copies what the writer commits. */
 	{
-		char audit_file[4096];
+		char audit_file[CU_SERVER_DIR_MAX];
 
 		cu_ctx_audit_checkpoint_path(srv->ctx, audit_file, sizeof(audit_file));
 		rc = cu_checkpointer_start(srv->store_url, srv->ctx->vault, audit_file,
@@ -283,6 +314,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			reload_settings(srv, data_dir);
 			reload_policy(srv, data_dir);
 			continue;
 		}

@@ -16,7 +16,7 @@
 
 json_t *cu_route_audit_entry_json(const cu_audit_entry *e, bool full)
 {
-	char ts[32], hash[CU_AUDIT_HASHBYTES * 2 + 1];
+	char ts[CU_HTTP_TIME_LEN], hash[CU_AUDIT_HASHBYTES * 2 + 1];
 	json_t *o;
 
 	cu_http_iso_time(e->time_us, ts);
@@ -122,7 +122,7 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 	cu_store *reader = cu_http_reader(r->srv);
 	cu_audit_verify_request req;
 	struct verify_findings vf;
-	char own[4096];
+	char own[CU_SERVER_DIR_MAX];
 	json_t *body, *cps;
 	cu_result rc;
 
@@ -146,7 +146,7 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 	cps = json_pack("{s:I,s:I,s:o}", "checked", (json_int_t)req.checkpoints, "bad",
 			(json_int_t)req.bad, "findings", vf.arr);
 	if (cps && req.covered_seq) {
-		char t[32];
+		char t[CU_HTTP_TIME_LEN];
 
 		cu_http_iso_time(req.covered_time_us, t);
 		json_object_set_new(cps, "covered_seq", json_integer((json_int_t)req.covered_seq));

@@ -89,7 +89,7 @@ json_t *cu_route_list_json(const char *text, char sep)
 
 json_t *cu_route_iso(int64_t us)
 {
-	char ts[32];
+	char ts[CU_HTTP_TIME_LEN];
 
 	cu_http_iso_time(us, ts);
 	return json_string(ts);

@@ -16,7 +16,7 @@
 
 static json_t *consent_json(const cu_consent_row *row)
 {
-	char ts[32];
+	char ts[CU_HTTP_TIME_LEN];
 
 	cu_http_iso_time(row->time_us, ts);
 	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s}", "id", row->id, "kind", row->kind, "target",
@@ -307,7 +307,7 @@ static enum MHD_Result h_policy(cu_request *r)
 
 static int list_version(void *ud, const char *version, int64_t published_us, const char *by)
 {
-	char ts[32];
+	char ts[CU_HTTP_TIME_LEN];
 
 	cu_http_iso_time(published_us, ts);
 	json_array_append_new(ud, json_pack("{s:s,s:s,s:s}", "version", version, "published", ts,
@@ -355,7 +355,7 @@ static enum MHD_Result h_version(cu_request *r)
 
 struct publish_state {
 	json_t *body;
-	char err[512];
+	char err[CU_SERVER_ERR_MAX];
 	cu_policy *published;
 };
 
@@ -503,7 +503,7 @@ static json_t *names_json(const char *list)
 
 static int view_json(void *ud, const cu_exception_view *x)
 {
-	char created[32], closed[32];
+	char created[CU_HTTP_TIME_LEN], closed[CU_HTTP_TIME_LEN];
 	json_t *o;
 
 	cu_http_iso_time(x->row->created_us, created);

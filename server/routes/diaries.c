@@ -21,7 +21,7 @@
 #include "domain/diaries.h"
 
 
-static void iso_time(int64_t us, char out[32])
+static void iso_time(int64_t us, char out[CU_HTTP_TIME_LEN])
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
@@ -152,7 +152,7 @@ static enum MHD_Result start_read(cu_request *r, const char *member, const char 
 
 static json_t *entry_json(const cu_diary_entry *e)
 {
-	char created[32], updated[32];
+	char created[CU_HTTP_TIME_LEN], updated[CU_HTTP_TIME_LEN];
 
 	iso_time(e->created_us, created);
 	iso_time(e->updated_us, updated);

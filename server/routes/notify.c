@@ -16,7 +16,7 @@ static json_t *iso_time(int64_t us)
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
-	char out[32];
+	char out[CU_HTTP_TIME_LEN];
 
 	if (!us)
 		return json_null();

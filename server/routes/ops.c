@@ -33,8 +33,8 @@ static enum MHD_Result h_readyz(cu_request *r)
 
 static enum MHD_Result h_metrics(cu_request *r)
 {
-	const char *names[128], *methods[128];
-	size_t n = cu_routes_count < 128 ? cu_routes_count : 128;
+	const char *names[CU_ROUTES_MAX], *methods[CU_ROUTES_MAX];
+	size_t n = cu_routes_count < CU_ROUTES_MAX ? cu_routes_count : CU_ROUTES_MAX;
 
 	for (size_t i = 0; i < n; i++) {
 		names[i] = cu_routes[i].name;

@@ -23,13 +23,13 @@
 
 #include "http/json_out.h"
 
-void cu_http_iso_time(int64_t us, char out[32])
+void cu_http_iso_time(int64_t us, char out[CU_HTTP_TIME_LEN])
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(out, CU_HTTP_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 enum MHD_Result cu_http_store_unavailable(cu_request *r)
@@ -59,7 +59,7 @@ cu_result cu_http_answer(cu_job *job, cu_result rc)
 
 enum MHD_Result cu_http_reply_case_invalid(cu_request *r)
 {
-	char msg[160];
+	char msg[CU_SERVER_ERR_MAX];
 
 	snprintf(msg, sizeof(msg),
 		 "a case reference is 1-%d bytes of one line of text, not blank, without "
@@ -115,7 +115,7 @@ void cu_route_address_key(cu_request *r, const char *use, unsigned char out[CU_R
 /* 429 rate_limited with Retry-After: whole seconds, rounded up. */
 enum MHD_Result cu_route_reply_rate_limited(cu_request *r, int64_t retry_us, const char *message)
 {
-	char secs[24];
+	char secs[CU_HTTP_SECONDS_LEN];
 
 	snprintf(secs, sizeof(secs), "%lld", (long long)((retry_us + 999999) / 1000000));
 	cu_http_header(r, "Retry-After", secs);

@@ -319,7 +319,7 @@ static enum MHD_Result h_requests_list(cu_request *r)
 {
 	cu_store *reader = cu_http_reader(r->srv);
 	struct list_out o = {NULL, cu_now_us()};
-	char now[32];
+	char now[CU_HTTP_TIME_LEN];
 	bool overdue;
 	cu_result rc;
 
@@ -597,7 +597,7 @@ static enum MHD_Result h_complaints_list(cu_request *r)
 {
 	cu_store *reader = cu_http_reader(r->srv);
 	struct list_out o = {NULL, cu_now_us()};
-	char now[32];
+	char now[CU_HTTP_TIME_LEN];
 	bool overdue;
 	cu_result rc;
 

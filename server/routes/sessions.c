@@ -138,10 +138,11 @@ static enum MHD_Result h_session_create(cu_request *r)
 			if (old && strlen(old) < sizeof(st->old))
 				memcpy(st->old, old, strlen(old) + 1);
 		}
-		st->ttl_us = (int64_t)r->srv->ctx->config.session_ttl_min * 60 * 1000000;
+		/* session_ttl_minutes as SIGHUP last left it (http/serve.c). */
+		st->ttl_us = (int64_t)atomic_load(&r->srv->session_ttl_min) * 60 * 1000000;
 		return cu_http_wait_writer(r, login_create);
 	default: {
-		char cookie[160], ts[32];
+		char cookie[CU_SESSION_COOKIE_MAX], ts[CU_HTTP_TIME_LEN];
 
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, NULL);

@@ -9,8 +9,6 @@
 
 #include <pthread.h>
 
-#define ROUTES_MAX 128
-
 static const struct {
 	const cu_route *table;
 	const size_t *count;
@@ -28,14 +26,14 @@ static const struct {
 	{cu_routes_request, &cu_routes_request_count},
 };
 
-static cu_route all[ROUTES_MAX];
+static cu_route all[CU_ROUTES_MAX];
 static size_t nall;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void flatten(void)
 {
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (size_t i = 0; i < *tables[t].count && nall < ROUTES_MAX; i++)
+		for (size_t i = 0; i < *tables[t].count && nall < CU_ROUTES_MAX; i++)
 			all[nall++] = tables[t].table[i];
 }
 

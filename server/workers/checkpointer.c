@@ -10,6 +10,7 @@
  * own at CU_WAL_BOUND_PAGES (server.h).
  */
 #include "workers/checkpointer.h"
+#include "server.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -36,7 +37,7 @@ struct cu_checkpointer {
 	bool stopping, woken;
 	bool failed_last; /* the last pass failed: say so once, not every interval */
 	const cu_vault *vault;
-	char audit_file[4096];
+	char audit_file[CU_SERVER_DIR_MAX];
 	bool audit_failed_last; /* as failed_last, for the audit checkpoints */
 	/*
 	 * The last checkpoint this thread signed: whatever the store and the

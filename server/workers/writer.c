@@ -19,6 +19,7 @@
 #include <time.h>
 
 #define BATCH_MAX 4096
+#define CU_PROBE_TIME_LEN 24 /* the probe's value: a time in microseconds, as text */
 
 struct cu_writer {
 	cu_ctx *ctx;
@@ -44,7 +45,7 @@ static int64_t now_ms(void)
 
 cu_result cu_writer_probe(cu_ctx *ctx, cu_job *job)
 {
-	char now[24];
+	char now[CU_PROBE_TIME_LEN];
 
 	(void)job;
 	/* A time, not a counter: nothing about members or requests. */

@@ -22,6 +22,15 @@ static const struct setting {
 	size_t off, size;
 	const char *def;
 	unsigned long long min, max;
+	/*
+	 * 1: SIGHUP applies a changed value to the running server (serve.c
+	 * reloads the file; cu_config_reload_check).  Only session_ttl_minutes
+	 * is: every login reads it.  Not the others: the policy file's name
+	 * (its content is what SIGHUP reloads; the writer uses the name),
+	 * Argon2id's costs (read on the network and hashing threads without a
+	 * lock, and the dummy hash of unknown accounts is made at start with
+	 * them), import.batch (the command line's, read anew by every import).
+	 */
 	int reloadable;
 	const char *help;
 } settings[] = {
@@ -29,7 +38,7 @@ static const struct setting {
 #define NUM(s, n, k, f, d, lo, hi, r, h) {s, #n, k, offsetof(cu_config, f), sizeof(((cu_config *)0)->f), d, lo, hi, r, h}
 	STR("custodian", mode, mode, "development", 0,
 	    "development or production; production enforces minimum costs"),
-	STR("custodian", policy, policy, "policy.json", 1,
+	STR("custodian", policy, policy, "policy.json", 0,
 	    "policy file, relative to the data directory"),
 	STR("custodian", store, store, "", 0,
 	    "store url; empty means sqlite:DATA/custodian.db"),
@@ -47,13 +56,13 @@ static const struct setting {
 	    "open connections from one client address at once; 0: no limit (behind a proxy)"),
 	NUM("server", request_timeout_seconds, K_UINT, request_timeout_s, "10", 1, 3600, 0,
 	    "seconds a connection has to deliver a whole request; activity does not extend it"),
-	NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 1,
+	NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 0,
 	    "Argon2id passes for member passwords"),
 	NUM("security", argon2_memlimit_kib, K_SIZE, argon2_memlimit_kib, "65536", 8,
-	    4194304, 1, "Argon2id memory in KiB"),
+	    4194304, 0, "Argon2id memory in KiB"),
 	NUM("security", signups_per_hour, K_UINT, signups_per_hour, "10", 1, 1000000, 0,
 	    "public sign-ups and e-mail changes (each can answer 409) from one client address per hour"),
-	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 1,
+	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 0,
 	    "rows per import transaction"),
 	STR("notify", mode, notify_mode, "files", 0,
 	    "files (development: DATA/outbox/*.eml), smtp, or off (keep pending)"),
@@ -299,6 +308,23 @@ void cu_config_write_default(FILE *f)
 		}
 		fprintf(f, "# %s\n%s = %s\n", settings[i].help, settings[i].name, settings[i].def);
 	}
+}
+
+cu_result cu_config_reload_check(const cu_config *live, const cu_config *fresh, char *err,
+				 size_t errlen)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *st = &settings[i];
+		const char *a = (const char *)live + st->off, *b = (const char *)fresh + st->off;
+		bool same = st->kind == K_STR ? !strcmp(a, b) : !memcmp(a, b, st->size);
+
+		if (!same && !st->reloadable) {
+			snprintf(err, errlen, "'%s.%s' changes only at a restart", st->section,
+				 st->name);
+			return CU_ERR_CONFIG;
+		}
+	}
+	return CU_OK;
 }
 
 void cu_config_describe(FILE *f)
