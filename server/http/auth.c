@@ -49,12 +49,13 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 	if (auth) {
 		const char *secret;
 
-		if (strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth) > 200) {
+		if (strncasecmp(auth, "Bearer ", strlen("Bearer ")) != 0 ||
+		    strlen(auth) > CU_HTTP_AUTHORIZATION_MAX) {
 			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
 						     "expected 'Authorization: Bearer TOKEN'", NULL);
 			return -1;
 		}
-		secret = auth + 7;
+		secret = auth + strlen("Bearer ");
 		if (cu_token_authenticate(reader, secret, cu_now_us(), &r->token) != CU_OK) {
 			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
 						     "the token is not valid", NULL);
@@ -81,7 +82,7 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 	if (sid) {
 		cu_session_info info;
 
-		if (strlen(sid) > 128 || cu_session_check(reader, sid, cu_now_us(), &info) != CU_OK) {
+		if (strlen(sid) > CU_HTTP_SESSION_ID_MAX || cu_session_check(reader, sid, cu_now_us(), &info) != CU_OK) {
 			/* A stale cookie does not stop what anyone may do (sign up, say). */
 			if (public_ok) {
 				r->auth = CU_AUTH_NONE;

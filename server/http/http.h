@@ -20,6 +20,13 @@
 #define CU_HTTP_PARAM_MAX 72    /* a {} path segment, with its NUL */
 #define CU_HTTP_ALLOW_MAX 128   /* a 405's Allow header: the methods of one path */
 #define CU_HTTP_SECONDS_LEN 24  /* a number of seconds as text (Retry-After) */
+#define CU_HTTP_INTEGER_LEN 32  /* a JSON integer as text */
+/* A body's key is named back in a field error only when shorter than this. */
+#define CU_HTTP_FIELD_ECHO_MAX 40
+_Static_assert(CU_HTTP_FIELD_ECHO_MAX <= CU_FIELD_NAME_MAX, "an echoed key fits a field error");
+#define CU_HTTP_AUTHORIZATION_MAX 200 /* longer Authorization headers are refused unread */
+#define CU_HTTP_SESSION_ID_MAX 128    /* longer session cookies are refused unread */
+#define CU_HTTP_MESSAGE_MAX 200       /* an error message the server composes */
 #define CU_SERVER_POLICIES_MAX 64
 
 /* ---- attempt limits: logins and public sign-ups (ratelimit.c) ---- */

@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define JSON_TYPE "application/json"
+#define JSON_TYPE_LEN (sizeof(JSON_TYPE) - 1)
+
 /* ---- input --------------------------------------------------------------- */
 
 const char *cu_http_header_value(cu_request *r, const char *name)
@@ -137,8 +140,8 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		*reply = cu_http_reply_error(r, CU_ERR_TOO_LARGE, "request body over 64 KiB", NULL);
 		return NULL;
 	}
-	if (!type || strncasecmp(type, "application/json", 16) != 0 ||
-	    (type[16] && type[16] != ';' && type[16] != ' ')) {
+	if (!type || strncasecmp(type, JSON_TYPE, JSON_TYPE_LEN) != 0 ||
+	    (type[JSON_TYPE_LEN] && type[JSON_TYPE_LEN] != ';' && type[JSON_TYPE_LEN] != ' ')) {
 		*reply = cu_http_reply_error(r, CU_ERR_UNSUPPORTED_MEDIA,
 					     "the body must be application/json", NULL);
 		return NULL;
@@ -159,7 +162,7 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		return NULL;
 	}
 	if (!j) {
-		char msg[200];
+		char msg[CU_HTTP_MESSAGE_MAX];
 
 		/* jansson's words name a position and a problem, never the input itself. */
 		snprintf(msg, sizeof(msg), "invalid JSON at line %d, column %d", jerr.line,

@@ -32,7 +32,7 @@ void cu_http_reader_close(void *p)
 cu_store *cu_http_reader(cu_server *srv)
 {
 	cu_store *s = pthread_getspecific(srv->reader_key);
-	char err[256];
+	char err[CU_SERVER_ERR_MAX];
 
 	if (s)
 		return s;

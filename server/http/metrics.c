@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RENDER_START 8192 /* the exposition's first buffer; it grows as needed */
+
 
 static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
 			       413, 415, 422, 429, 500, 503};
@@ -117,7 +119,7 @@ static void put(struct out *o, const char *fmt, ...)
 char *cu_metrics_render(const char *const *methods, const char *const *route_names, size_t nroutes,
 			uint64_t audit_head)
 {
-	struct out o = {malloc(8192), 0, 8192, 0};
+	struct out o = {malloc(RENDER_START), 0, RENDER_START, 0};
 	uint64_t cum = 0;
 
 	if (!o.buf)

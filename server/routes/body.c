@@ -9,6 +9,8 @@
 
 #include "domain/partners.h"
 
+#define DATE_LEN 11 /* YYYY-MM-DD and its NUL (cu_partner_date_format) */
+
 bool cu_route_has_query(cu_request *r)
 {
 	return cu_http_query_only(r, (const char *const[]){NULL}) != 0;
@@ -97,7 +99,7 @@ json_t *cu_route_iso(int64_t us)
 
 json_t *cu_route_day(int64_t us)
 {
-	char d[11];
+	char d[DATE_LEN];
 
 	cu_partner_date_format(us, d);
 	return json_string(d);

@@ -11,6 +11,9 @@
 
 #include "domain/consent_reads.h"
 #include "domain/consent.h"
+
+#define TARGET_KEY_MAX 80    /* "kind:target" of a choice, as a JSON key */
+#define REVIEW_TEXT_MAX 2000 /* an exception review's text, in bytes */
 #include "domain/versions.h"
 
 
@@ -44,7 +47,7 @@ struct current {
 static int keep_latest(void *ud, const cu_consent_row *row)
 {
 	struct current *c = ud;
-	char key[80];
+	char key[TARGET_KEY_MAX];
 
 	snprintf(key, sizeof(key), "%s:%s", row->kind, row->target);
 	json_object_set_new(c->by_target, key, consent_json(row));
@@ -594,7 +597,7 @@ static enum MHD_Result h_exception_close(cu_request *r)
 	review = json_object_get(st->body, "review");
 	if (json_object_size(st->body) != 1 || !json_is_string(review))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "expected {\"review\": ...}", NULL);
-	if (json_string_length(review) == 0 || json_string_length(review) > 2000) {
+	if (json_string_length(review) == 0 || json_string_length(review) > REVIEW_TEXT_MAX) {
 		cu_errors errs;
 
 		cu_errors_init(&errs);

@@ -288,7 +288,7 @@ static int take_body(cu_request *r, struct write_state *st, enum MHD_Result *rep
 							   : NULL;
 
 		if (!slot) {
-			cu_errors_add(&st->errs, strlen(key) < 40 ? key : "(field)", "unknown_field");
+			cu_errors_add(&st->errs, strlen(key) < CU_HTTP_FIELD_ECHO_MAX ? key : "(field)", "unknown_field");
 			bad = true;
 		} else if (!json_is_string(v)) {
 			cu_errors_add(&st->errs, key, "malformed");

@@ -84,15 +84,15 @@ int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json
 		return 0;
 	/* A number is a value only for a field that holds a number: {"name": 1} is no name. */
 	if (json_is_integer(v) && f && f->kind == CU_FIELD_INTEGER) {
-		char *num = cu_arena_alloc(&r->arena, 32);
+		char *num = cu_arena_alloc(&r->arena, CU_HTTP_INTEGER_LEN);
 
 		if (!num)
 			return -2;
-		snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		snprintf(num, CU_HTTP_INTEGER_LEN, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		*out = num;
 		return 0;
 	}
-	cu_errors_add(errs, strlen(key) < 40 ? key : "(field)", "malformed");
+	cu_errors_add(errs, strlen(key) < CU_HTTP_FIELD_ECHO_MAX ? key : "(field)", "malformed");
 	return -1;
 }
 
@@ -132,7 +132,6 @@ struct read_state {
 	bool have_row;
 	cu_record rec;
 	cu_policy *policy;
-	char member[72], purpose[CU_POLICY_ID_MAX + 1], case_ref[136];
 };
 
 static void read_cleanup(cu_request *r)

@@ -136,7 +136,7 @@ static enum MHD_Result h_export(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_STORE, "the export could not be audited",
 		                           NULL);
 	if (st->plan.rc == CU_ERR_DISCLOSURE_REFUSED) {
-		char why[200];
+		char why[CU_HTTP_MESSAGE_MAX];
 
 		/* Names the refusal (ids and the ground's id only): the member can ask about it. */
 		snprintf(why, sizeof(why),

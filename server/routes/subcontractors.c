@@ -16,6 +16,8 @@
 
 #include "http/json_out.h"
 
+#define PURPOSES_MAX 64 /* purposes a subcontract names */
+
 /* ---- subcontractors ------------------------------------------------------ */
 
 static json_t *subcontractor_json(const cu_subcontractor_row *c, int64_t now)
@@ -43,7 +45,7 @@ static json_t *review_json(const cu_review_row *rv)
 struct sub_state {
 	json_t *body;
 	cu_subcontractor_input in;
-	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[64], *measures[CU_PARTNER_MEASURES_N];
+	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[PURPOSES_MAX], *measures[CU_PARTNER_MEASURES_N];
 	cu_subcontractor_row row;
 	cu_errors errs;
 };
@@ -94,7 +96,7 @@ static enum MHD_Result h_sub_create(cu_request *r)
 	st->in.end = cu_route_opt_string(st->body, "end", &bad);
 	if (bad || !cu_route_only_keys(st->body, keys) ||
 	    cu_route_string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields) ||
-	    cu_route_string_list(st->body, "purposes", st->purposes, 64, &st->in.npurposes) ||
+	    cu_route_string_list(st->body, "purposes", st->purposes, PURPOSES_MAX, &st->in.npurposes) ||
 	    cu_route_string_list(st->body, "measures", st->measures, CU_PARTNER_MEASURES_N,
 			&st->in.nmeasures))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,

@@ -22,6 +22,8 @@
 
 #include "http/json_out.h"
 
+#define SHARE_PATH_MAX 80 /* "/v1/shares/" and a share token */
+
 /* A refusal of the door, with its reason (a few static words, never data). */
 static enum MHD_Result refused(cu_request *r, const cu_access_decision *d)
 {
@@ -444,7 +446,7 @@ static enum MHD_Result h_share_create(cu_request *r)
 	struct share_state *st = r->state;
 	enum MHD_Result reply;
 	json_t *minutes;
-	char path[80];
+	char path[SHARE_PATH_MAX];
 	json_int_t m;
 	size_t n;
 

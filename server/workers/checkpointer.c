@@ -25,6 +25,8 @@
 #include "audit/checkpoint.h"
 
 #define INTERVAL_MS 100
+/* One line about an audit checkpoint: the save's own error (a path in it) and ours. */
+#define CHECKPOINT_ERR_MAX 600
 /* Audit checkpoints are signed every this many passes (when the chain moved). */
 #define AUDIT_EVERY_PASSES (CU_AUDIT_CHECKPOINT_INTERVAL_MS / INTERVAL_MS)
 _Static_assert(AUDIT_EVERY_PASSES >= 1, "audit checkpoint interval");
@@ -82,7 +84,7 @@ static bool is_stopping(cu_checkpointer *c)
 static void audit_checkpoint(cu_checkpointer *c)
 {
 	unsigned char hash[CU_AUDIT_HASHBYTES];
-	char err[600] = "";
+	char err[CHECKPOINT_ERR_MAX] = "";
 	cu_audit_checkpoint cp;
 	bool found = false, written = false;
 	cu_result rc = CU_OK;

@@ -1,6 +1,6 @@
 /*
  * test_json_out.c — the member read's answer is written without jansson
- * (server/json_out.c); it must be what json_dumps(JSON_COMPACT) would
+ * (server/http/json_out.c); it must be what json_dumps(JSON_COMPACT) would
  * print for the same members, escapes, invalid UTF-8 and all.
  */
 #include <stdarg.h>
