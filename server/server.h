@@ -13,6 +13,17 @@
  *     network threads.
  * A request that waits (for its audit entry to be durable, or for a hash)
  * is suspended, not blocking its thread, and resumed when the job is done.
+ *
+ * The folders of server/ (each file's top comment says what it holds):
+ *   http/     libmicrohttpd's glue: listening and signals (serve.c), a
+ *             request's life (connection.c), routing, authentication, input,
+ *             replies, the arena, connection deadlines, attempt limits, metrics;
+ *   workers/  the job queue and the threads beside the network's: writer and
+ *             hashing pool, checkpointer, notifier;
+ *   routes/   one file per resource, the door's read pipeline (pipeline.c) and
+ *             the route table (table.c);
+ *   openapi/  the OpenAPI document: frame, one fragment per area, the merge.
+ * The server calls the domain (src/domain/), never the store.
  */
 #ifndef CU_SERVER_H
 #define CU_SERVER_H

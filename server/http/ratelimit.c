@@ -5,7 +5,7 @@
  * A fixed table keyed by a 32-byte hash: bounded memory whatever a client
  * sends.  A limit applies to a key whether or not an account stands behind
  * it, so the answer never tells whether an e-mail address is registered.
- * The rules are in http.h; one mutex guards the whole table (a reservation
+ * The rules are in ratelimit.h; one mutex guards the whole table (a reservation
  * is a few comparisons, next to the Argon2id hash it guards).
  */
 #include "http/http.h"

@@ -103,7 +103,7 @@ int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json
 
 /* ---- attempt limits: the client's address, the answer ---------------- */
 
-/* The client's address as a rate-limit key for one use (rules in http.h). */
+/* The client's address as a rate-limit key for one use (rules in http/ratelimit.h). */
 void cu_route_address_key(cu_request *r, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN])
 {
 	const union MHD_ConnectionInfo *ci =

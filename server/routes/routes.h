@@ -29,7 +29,7 @@ CU_ROUTE_TABLE(third_parties);
 CU_ROUTE_TABLE(subcontractors);
 CU_ROUTE_TABLE(request);
 
-/* The client's address as a rate-limit key for one use (rules in http/http.h). */
+/* The client's address as a rate-limit key for one use (rules in http/ratelimit.h). */
 void cu_route_address_key(cu_request *r, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN]);
 /* 429 rate_limited with Retry-After: whole seconds, rounded up. */
 enum MHD_Result cu_route_reply_rate_limited(cu_request *r, int64_t retry_us, const char *message);

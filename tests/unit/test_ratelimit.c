@@ -1,6 +1,6 @@
 /*
  * test_ratelimit.c — the attempt limits of server/http/ratelimit.c (rules in
- * server/http/http.h): reservations hold a limit under any concurrency, are all or
+ * server/http/ratelimit.h): reservations hold a limit under any concurrency, are all or
  * nothing across keys, and are finished by counting, releasing or clearing;
  * windows, lockouts and the fixed table's collisions; client addresses as keys
  * (an IPv6 /64 is one client).
