@@ -6,20 +6,14 @@
  */
 #include "http/http.h"
 
-#include <arpa/inet.h>
-#include <assert.h>
-#include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+
 #include "workers/writer.h"
 
 /* ---- time, ids ----------------------------------------------------------- */

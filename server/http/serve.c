@@ -8,19 +8,15 @@
  */
 #include "http/http.h"
 
-#include <arpa/inet.h>
-#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "domain/handles.h"
@@ -163,7 +159,6 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 	cu_server_install_policy(srv, rl.p);
 	fprintf(stderr, "custodian: policy %s in force\n", rl.p->version);
 }
-
 
 /*
  * SIGHUP, before the policy: custodian.conf read anew.  A file that does not
