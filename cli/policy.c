@@ -121,7 +121,7 @@ static int versions(const struct cu_cli_command *cmd, int argc, char **argv)
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
 	printf("VERSION\tPUBLISHED\tBY\n");
-	rc = cu_versions_list(ctx, print_version, NULL);
+	rc = cu_versions_list(ctx->store, print_version, NULL);
 	cu_ctx_close(ctx);
 	if (rc) {
 		cu_cli_error("cannot list policy versions: %s", cu_strerror(rc));

@@ -128,7 +128,7 @@ static int third_party_list(const struct cu_cli_command *cmd, int argc, char **a
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
 	printf("ID\tNAME\tFIELDS\tREGISTERED\n");
-	rc = cu_third_party_list(ctx, print_third_party, NULL);
+	rc = cu_third_party_list(ctx->store, print_third_party, NULL);
 	cu_ctx_close(ctx);
 	if (rc) {
 		cu_cli_error("third-party list failed: %s", cu_strerror(rc));
@@ -278,7 +278,7 @@ static int subcontractor_list(const struct cu_cli_command *cmd, int argc, char *
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
 	printf("ID\tNAME\tSTART\tEND\tSTATUS\tPURPOSES\tFIELDS\n");
-	rc = cu_subcontractor_list(ctx, print_subcontractor, &now);
+	rc = cu_subcontractor_list(ctx->store, print_subcontractor, &now);
 	cu_ctx_close(ctx);
 	if (rc) {
 		cu_cli_error("subcontractor list failed: %s", cu_strerror(rc));

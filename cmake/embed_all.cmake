@@ -1,5 +1,5 @@
 # Embeds every file in FILES (a ;-list) into OUT as cu_openapi_fragments[]: {name, text, len}.
-set(body "/* generated: the OpenAPI fragments of server/openapi/; do not edit */\n#include <stddef.h>\n#include \"openapi.h\"\n")
+set(body "/* generated: the OpenAPI fragments of server/openapi/; do not edit */\n#include <stddef.h>\n#include \"openapi/openapi.h\"\n")
 set(list "")
 set(i 0)
 foreach(f ${FILES})

@@ -13,6 +13,17 @@
  *     network threads.
  * A request that waits (for its audit entry to be durable, or for a hash)
  * is suspended, not blocking its thread, and resumed when the job is done.
+ *
+ * The folders of server/ (each file's top comment says what it holds):
+ *   http/     libmicrohttpd's glue: listening and signals (serve.c), a
+ *             request's life (connection.c), routing, authentication, input,
+ *             replies, the arena, connection deadlines, attempt limits, metrics;
+ *   workers/  the job queue and the threads beside the network's: writer and
+ *             hashing pool, checkpointer, notifier;
+ *   routes/   one file per resource, the door's read pipeline (pipeline.c) and
+ *             the route table (table.c);
+ *   openapi/  the OpenAPI document: frame, one fragment per area, the merge.
+ * The server calls the domain (src/domain/), never the store.
  */
 #ifndef CU_SERVER_H
 #define CU_SERVER_H
@@ -33,11 +44,19 @@
 #define CU_HEADER_MEMORY (32u * 1024) /* per-connection memory: headers and all */
 #define CU_IDLE_TIMEOUT_S 30u         /* libmicrohttpd's idle timeout, reset by any byte */
 #define CU_ARENA_MAX (256u * 1024)    /* per-request arena cap */
+#define CU_ARENA_CHUNK 4096u         /* an arena grows by chunks of this (or one request's size) */
 /*
  * Query parameters a request may carry (no route takes more than four);
  * more is 414, refused before libmicrohttpd spends CU_HEADER_MEMORY on them.
  */
 #define CU_QUERY_PARAMS_MAX 32
+
+/* Text the server formats for itself, with room for its NUL. */
+#define CU_SERVER_DIR_MAX 4096   /* the data directory, the audit checkpoint file */
+#define CU_SERVER_PATH_MAX 4200  /* a file in the data directory; the store url */
+#define CU_SERVER_ERR_MAX 512    /* one line of error for the operator */
+#define CU_POLICY_FILE_MAX (4u << 20) /* the policy file SIGHUP reads, as cu_ctx_open */
+#define CU_ROUTES_MAX 128        /* routes in the table (routes/table.c), each with counters */
 
 /* ---- per-request arena (freed whole when the request ends) ---- */
 
@@ -51,66 +70,8 @@ char *cu_arena_strdup(cu_arena *a, const char *s);
 /* Wipes (requests may carry personal data) and frees every chunk. */
 void cu_arena_release(cu_arena *a);
 
-/* ---- jobs: work for the writer or the hashing pool ---- */
-
-typedef struct cu_job cu_job;
-struct cu_job {
-	/*
-	 * Runs on the writer inside the batch's transaction, in its own
-	 * savepoint.  Returning an error undoes the job's writes and makes the
-	 * error its answer.  Returning CU_OK keeps them; the answer is then
-	 * job->rc as the job left it (CU_OK when untouched), so a refusal whose
-	 * audit entry must stand is answered with CU_OK returned and rc set.
-	 */
-	cu_result (*run)(cu_ctx *ctx, cu_job *job);
-	/* Runs on the hashing pool (no store). */
-	cu_result (*hash)(cu_job *job);
-	/* Called once the job's batch is durable (or failed); must be quick. */
-	void (*done)(cu_job *job);
-	void *arg;
-	cu_result rc;
-	cu_job *next;
-};
-
-/*
- * The log size past which the writer's own COMMIT checkpoints (64 MiB of
- * 4 KiB pages).  Below it the checkpointer (server/checkpointer.c) does;
- * past it, the writer's checkpoint copies what the checkpointer has not and
- * the log starts over, so it cannot grow without bound.
- */
-#define CU_WAL_BOUND_PAGES (64u * 1024u * 1024u / 4096u)
-
-typedef struct cu_writer cu_writer;
-CU_WARN_UNUSED cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out);
-/* Queues a job (its rc is reset); CU_ERR_STORE when the writer is stopping. */
-CU_WARN_UNUSED cu_result cu_writer_submit(cu_writer *w, cu_job *job);
-/* Drains what is queued, then stops and joins. */
-void cu_writer_stop(cu_writer *w);
-/* Whether the last batch committed (a batch that wrote nothing commits anyway). */
-bool cu_writer_healthy(const cu_writer *w);
-/*
- * /readyz's probe of the store: a job whose run writes one meta row
- * (CU_WRITER_PROBE_KEY: the time), so its batch's COMMIT really writes and
- * syncs the log.  cu_writer_probe_due claims the next probe (true at most
- * once per CU_WRITER_PROBE_MS, for one caller, who submits the job);
- * cu_writer_ready is true when the last probe's batch was durable and so
- * was the last batch of all: a full or read-only disk shows within an
- * interval, and so does its end, with no client write needed.
- */
-#define CU_WRITER_PROBE_MS 1000
-#define CU_WRITER_PROBE_KEY "readyz_probe"
-cu_result cu_writer_probe(cu_ctx *ctx, cu_job *job);
-bool cu_writer_probe_due(cu_writer *w);
-bool cu_writer_ready(const cu_writer *w);
-/* The audit chain's committed head, as of the last batch (safe from any thread). */
-uint64_t cu_writer_audit_head(const cu_writer *w);
-/* Hands the writer a new policy, used from its next batch on (SIGHUP). */
-void cu_writer_set_policy(cu_writer *w, cu_policy *p);
-
-typedef struct cu_hasher cu_hasher;
-CU_WARN_UNUSED cu_result cu_hasher_start(int threads, cu_hasher **out);
-CU_WARN_UNUSED cu_result cu_hasher_submit(cu_hasher *h, cu_job *job);
-void cu_hasher_stop(cu_hasher *h);
+/* Jobs, the writer and the hashing pool: workers/writer.h. */
+#include "workers/writer.h"
 
 /* ---- metrics (Prometheus text) ---- */
 
@@ -127,7 +88,11 @@ char *cu_metrics_render(const char *const *methods, const char *const *route_nam
 
 typedef struct cu_server cu_server;
 
-/* Runs until SIGTERM/SIGINT; SIGHUP reloads the policy. */
+/*
+ * Runs until SIGTERM/SIGINT.  SIGHUP re-reads custodian.conf (the settings
+ * marked reloadable take effect; a bad file is refused, one line on stderr)
+ * and reloads the policy file.
+ */
 int cu_server_run(const char *data_dir, const char *listen, bool quiet);
 
 #endif

@@ -277,3 +277,15 @@ out:
 	json_decref(doc);
 	return rc;
 }
+
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+
+cu_result cu_consent_list(cu_store *s, const char *member, cu_store_consent_fn fn, void *ud)
+{
+	return cu_store_consent_list(s, member, fn, ud);
+}
+
+cu_result cu_consent_get(cu_store *s, const char *id, cu_consent_row *out)
+{
+	return cu_store_consent_get(s, id, out);
+}

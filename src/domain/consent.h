@@ -80,4 +80,14 @@ CU_WARN_UNUSED cu_result cu_consent_receipt_verify(const char *json, size_t len,
 						   const cu_vault *v, char *what, size_t whatlen,
 						   char *summary, size_t summarylen);
 
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+/* Each is the store function of the same name (the store is private to the
+ * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
+
+/* Every choice of a member, oldest first. */
+CU_WARN_UNUSED cu_result cu_consent_list(cu_store *s, const char *member, cu_store_consent_fn fn, void *ud);
+
+/* One choice (a receipt) by its id; CU_ERR_NOT_FOUND if none. */
+CU_WARN_UNUSED cu_result cu_consent_get(cu_store *s, const char *id, cu_consent_row *out);
+
 #endif

@@ -829,3 +829,10 @@ out:
 	cu_member_row_release(&row);
 	return rc;
 }
+
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+
+cu_result cu_member_get(cu_store *s, const char *id, cu_member_row *out)
+{
+	return cu_store_member_get(s, id, out);
+}

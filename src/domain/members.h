@@ -159,4 +159,14 @@ CU_WARN_UNUSED cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *act
  * operation, for the command line and the erasure request alike.
  */
 
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+/* Each is the store function of the same name (the store is private to the
+ * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
+
+/*
+ * A member's row (sealed fields; release with cu_member_row_release).  CU_ERR_NOT_FOUND
+ * if no such id; an erased member is returned with erased=true.
+ */
+CU_WARN_UNUSED cu_result cu_member_get(cu_store *s, const char *id, cu_member_row *out);
+
 #endif

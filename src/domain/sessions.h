@@ -1,8 +1,8 @@
 /*
  * custodian/sessions.h — a member logged in.
  *
- * Logging in (finding the member and checking the password) is the
- * caller's: cu_member_find and cu_vault_password_verify.  This module
+ * Logging in (finding the member and checking the password) is
+ * domain/login.h's, which calls cu_session_create.  This module
  * starts, checks and ends the session that follows.
  *
  * A session secret is 32 random bytes as 43 base64url characters.  It is

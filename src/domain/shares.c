@@ -194,3 +194,10 @@ cu_result cu_share_read(cu_ctx *ctx, const char *token, cu_access_decision *d, c
 		cu_member_row_release(&row);
 	return rc;
 }
+
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+
+cu_result cu_share_list(cu_store *s, const char *member, cu_store_share_fn fn, void *ud)
+{
+	return cu_store_share_list(s, member, fn, ud);
+}

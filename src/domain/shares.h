@@ -61,4 +61,11 @@ void cu_share_audit_mark(cu_access_audit *au, const cu_share_row *sh);
 CU_WARN_UNUSED cu_result cu_share_read(cu_ctx *ctx, const char *token, cu_access_decision *d,
 				       cu_record *out, cu_share_row *sh);
 
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+/* Each is the store function of the same name (the store is private to the
+ * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
+
+/* A member's own shares (links to their data). */
+CU_WARN_UNUSED cu_result cu_share_list(cu_store *s, const char *member, cu_store_share_fn fn, void *ud);
+
 #endif

@@ -229,7 +229,19 @@ cu_result cu_subcontractor_reviews_overdue(cu_store *s, int64_t now_us, cu_store
 	return cu_store_review_overdue(s, today, fn, ud);
 }
 
-cu_result cu_subcontractor_list(cu_ctx *ctx, cu_store_subcontractor_fn fn, void *ud)
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+
+cu_result cu_subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn, void *ud)
 {
-	return cu_store_subcontractor_list(ctx->store, fn, ud);
+	return cu_store_subcontractor_list(s, fn, ud);
+}
+
+cu_result cu_subcontractor_get(cu_store *s, const char *id, cu_subcontractor_row *out)
+{
+	return cu_store_subcontractor_get(s, id, out);
+}
+
+cu_result cu_review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn, void *ud)
+{
+	return cu_store_review_list(s, subcontractor, fn, ud);
 }

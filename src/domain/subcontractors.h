@@ -73,12 +73,17 @@ CU_WARN_UNUSED cu_result cu_subcontractor_review_update(cu_ctx *ctx, const cu_ac
 CU_WARN_UNUSED cu_result cu_subcontractor_reviews_overdue(cu_store *s, int64_t now_us,
 							  cu_store_review_fn fn, void *ud);
 
-/*
- * The subcontractors with their contracts, in id order: fn(ud, row) for
- * each (the front ends list them; a row borrows from the walk).  fn's
- * non-zero return stops the walk.  Reads only.
- */
-CU_WARN_UNUSED cu_result cu_subcontractor_list(cu_ctx *ctx, cu_store_subcontractor_fn fn,
-					       void *ud);
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+/* Each is the store function of the same name (the store is private to the
+ * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
+
+/* Every subcontractor, by id. */
+CU_WARN_UNUSED cu_result cu_subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn, void *ud);
+
+/* One subcontractor; CU_ERR_NOT_FOUND if none has this id. */
+CU_WARN_UNUSED cu_result cu_subcontractor_get(cu_store *s, const char *id, cu_subcontractor_row *out);
+
+/* The supervision reviews of one subcontractor. */
+CU_WARN_UNUSED cu_result cu_review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn, void *ud);
 
 #endif

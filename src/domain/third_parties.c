@@ -103,7 +103,19 @@ cu_result cu_provision_purge(cu_ctx *ctx, const cu_actor *actor, int64_t before_
 	return rc;
 }
 
-cu_result cu_third_party_list(cu_ctx *ctx, cu_store_third_party_fn fn, void *ud)
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+
+cu_result cu_third_party_list(cu_store *s, cu_store_third_party_fn fn, void *ud)
 {
-	return cu_store_third_party_list(ctx->store, fn, ud);
+	return cu_store_third_party_list(s, fn, ud);
+}
+
+cu_result cu_third_party_get(cu_store *s, const char *id, cu_third_party_row *out)
+{
+	return cu_store_third_party_get(s, id, out);
+}
+
+cu_result cu_provision_list(cu_store *s, const char *member, cu_store_provision_fn fn, void *ud)
+{
+	return cu_store_provision_list(s, member, fn, ud);
 }

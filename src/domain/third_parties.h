@@ -59,11 +59,17 @@ CU_WARN_UNUSED cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *ac
 CU_WARN_UNUSED cu_result cu_provision_purge(cu_ctx *ctx, const cu_actor *actor, int64_t before_us,
 					    uint64_t *n);
 
-/*
- * The registered third parties, in id order: fn(ud, row) for each (the
- * front ends list them; a row borrows from the walk).  fn's non-zero return
- * stops the walk.  Reads only.
- */
-CU_WARN_UNUSED cu_result cu_third_party_list(cu_ctx *ctx, cu_store_third_party_fn fn, void *ud);
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+/* Each is the store function of the same name (the store is private to the
+ * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
+
+/* Every third party, by id. */
+CU_WARN_UNUSED cu_result cu_third_party_list(cu_store *s, cu_store_third_party_fn fn, void *ud);
+
+/* One third party; CU_ERR_NOT_FOUND if none has this id. */
+CU_WARN_UNUSED cu_result cu_third_party_get(cu_store *s, const char *id, cu_third_party_row *out);
+
+/* The provisions of a member's data to third parties. */
+CU_WARN_UNUSED cu_result cu_provision_list(cu_store *s, const char *member, cu_store_provision_fn fn, void *ud);
 
 #endif

@@ -235,9 +235,14 @@ json_t *cu_versions_diff(const cu_policy *from, const cu_policy *to)
 	return d;
 }
 
-/* ---- list ----------------------------------------------------------------- */
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
 
-cu_result cu_versions_list(cu_ctx *ctx, cu_store_policy_fn fn, void *ud)
+cu_result cu_versions_list(cu_store *s, cu_store_policy_fn fn, void *ud)
 {
-	return cu_store_policy_list(ctx->store, fn, ud);
+	return cu_store_policy_list(s, fn, ud);
+}
+
+cu_result cu_versions_document(cu_store *s, const char *version, char **doc, size_t *len, int64_t *published_us)
+{
+	return cu_store_policy_get(s, version, doc, len, published_us);
 }

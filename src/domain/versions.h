@@ -47,11 +47,17 @@ CU_WARN_UNUSED cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor,
  */
 json_t *cu_versions_diff(const cu_policy *from, const cu_policy *to);
 
+/* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
+/* Each is the store function of the same name (the store is private to the
+ * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
+
+/* Every published policy version, oldest first. */
+CU_WARN_UNUSED cu_result cu_versions_list(cu_store *s, cu_store_policy_fn fn, void *ud);
+
 /*
- * Every published version, oldest first: fn(ud, version, published_us, by)
- * for each (the front ends list them).  fn's non-zero return stops the
- * walk.  Reads only.
+ * A published version's document as published: *doc malloc'd (the caller frees);
+ * published_us may be NULL.  CU_ERR_NOT_FOUND if never published.
  */
-CU_WARN_UNUSED cu_result cu_versions_list(cu_ctx *ctx, cu_store_policy_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_versions_document(cu_store *s, const char *version, char **doc, size_t *len, int64_t *published_us);
 
 #endif

@@ -22,6 +22,15 @@ static const struct setting {
 	size_t off, size;
 	const char *def;
 	unsigned long long min, max;
+	/*
+	 * 1: SIGHUP applies a changed value to the running server (serve.c
+	 * reloads the file; cu_config_reload_check).  Only session_ttl_minutes
+	 * is: every login reads it.  Not the others: the policy file's name
+	 * (its content is what SIGHUP reloads; the writer uses the name),
+	 * Argon2id's costs (read on the network and hashing threads without a
+	 * lock, and the dummy hash of unknown accounts is made at start with
+	 * them), import.batch (the command line's, read anew by every import).
+	 */
 	int reloadable;
 	const char *help; /* one line: the default file's comment, `config --help` */
 	const char *doc;  /* the manual's words (docs/configuration.md), Markdown */
@@ -32,7 +41,7 @@ static const struct setting {
 	    "development or production; production enforces minimum costs",
 	    "`development` or `production`; production refuses an Argon2id cost below "
 	    "opslimit 2 / 19456 KiB"),
-	STR("custodian", policy, policy, "policy.json", 1,
+	STR("custodian", policy, policy, "policy.json", 0,
 	    "policy file, relative to the data directory",
 	    "the policy file, relative to the data directory"),
 	STR("custodian", store, store, "", 0,
@@ -66,11 +75,11 @@ static const struct setting {
 	    "seconds a connection has, from accept or from its previous response, to deliver "
 	    "a whole request — line, headers and body; activity does not extend it. An idle "
 	    "kept-alive connection is closed then too"),
-	NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 1,
+	NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 0,
 	    "Argon2id passes for member passwords",
 	    "Argon2id passes for member passwords"),
 	NUM("security", argon2_memlimit_kib, K_SIZE, argon2_memlimit_kib, "65536", 8,
-	    4194304, 1, "Argon2id memory in KiB",
+	    4194304, 0, "Argon2id memory in KiB",
 	    "Argon2id memory in KiB"),
 	NUM("security", signups_per_hour, K_UINT, signups_per_hour, "10", 1, 1000000, 0,
 	    "public sign-ups and e-mail changes (each can answer 409) from one client address per hour",
@@ -79,7 +88,7 @@ static const struct setting {
 	    "hour; past it, `429` with `Retry-After`. Raise it when many members sign up from "
 	    "behind one address (a campus or carrier NAT, a front proxy that hides clients' "
 	    "addresses). See `docs/auth.md`"),
-	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 1,
+	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 0,
 	    "rows per import transaction",
 	    "rows per import transaction"),
 	STR("notify", mode, notify_mode, "files", 0,
@@ -331,6 +340,23 @@ cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errle
 	return CU_OK;
 }
 
+cu_result cu_config_reload_check(const cu_config *live, const cu_config *fresh, char *err,
+				 size_t errlen)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *st = &settings[i];
+		const char *a = (const char *)live + st->off, *b = (const char *)fresh + st->off;
+		bool same = st->kind == K_STR ? !strcmp(a, b) : !memcmp(a, b, st->size);
+
+		if (!same && !st->reloadable) {
+			snprintf(err, errlen, "'%s.%s' changes only at a restart", st->section,
+				 st->name);
+			return CU_ERR_CONFIG;
+		}
+	}
+	return CU_OK;
+}
+
 void cu_config_write_default(FILE *f)
 {
 	const char *section = "";
@@ -356,8 +382,9 @@ static const char doc_header[] =
 	"table in `src/util/config.c`, which also validates the file, writes the default file and prints this\n"
 	"list (`custodian config --help`; this page is `custodian config --markdown`). An unknown key, a value\n"
 	"out of range or a malformed number is an error naming the file and the key; a missing file means the\n"
-	"defaults. The reloadable column is the table's flag for whether `SIGHUP` may change a setting in a\n"
-	"running server.\n"
+	"defaults. A setting marked reloadable takes effect in a running server on `SIGHUP`, which re-reads\n"
+	"this file (and the policy); a file that does not load, or that changes a setting not marked\n"
+	"reloadable, is refused with one line on stderr and the running settings stay as they were.\n"
 	"\n"
 	"| setting | type | default | reloadable | meaning |\n"
 	"|---|---|---|---|---|\n";

@@ -51,6 +51,15 @@ void cu_config_defaults(cu_config *c);
  */
 CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c,
 					char *err, size_t errlen);
+/*
+ * SIGHUP: whether a running server may take fresh (a file loaded anew)
+ * in place of live.  CU_OK when every setting the table does not mark
+ * reloadable is the same in both; else CU_ERR_CONFIG with "'section.key'
+ * changes only at a restart" in err (the first such setting), and the
+ * server keeps live whole.  Applying the reloadable ones is the server's.
+ */
+CU_WARN_UNUSED cu_result cu_config_reload_check(const cu_config *live, const cu_config *fresh,
+						char *err, size_t errlen);
 /* Writes the commented default file (used by `custodian init`). */
 void cu_config_write_default(FILE *f);
 /* The forms cu_config_describe writes. */

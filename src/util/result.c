@@ -46,6 +46,17 @@ static const struct {
 	[CU_ERR_DISCLOSURE_REFUSED] = {"disclosure_refused", 403,
 				       "disclosure was refused: the self-service export is suspended "
 				       "while the refusal stands"},
+	[CU_ERR_INVALID_JSON] = {"invalid_json", 400, "the body is not a JSON object"},
+	[CU_ERR_CSRF_REQUIRED] = {"csrf_required", 403,
+				  "a cookie-authenticated change needs its CSRF token"},
+	[CU_ERR_NOT_READY] = {"not_ready", 503, "not ready"},
+	[CU_ERR_INVALID_FRAMING] = {"invalid_framing", 400,
+				    "conflicting Content-Length or Transfer-Encoding headers"},
+	[CU_ERR_TOO_MANY_PARAMETERS] = {"too_many_parameters", 414,
+					"the query string has too many parameters"},
+	[CU_ERR_PERSONAL_DATA_IN_URL] = {"personal_data_in_url", 400,
+					 "personal data never goes in a URL"},
+	[CU_ERR_PURPOSE_REQUIRED] = {"purpose_required", 400, "every read names its purpose"},
 };
 
 static int valid(cu_result rc)

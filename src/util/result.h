@@ -55,6 +55,13 @@ typedef enum cu_result {
 	CU_ERR_CASE_INVALID = 26,     /* a case reference given, not well-formed (access.h) */
 	/* a standing refusal of a disclosure suspends the member's self-service export (requests.h) */
 	CU_ERR_DISCLOSURE_REFUSED = 27,
+	CU_ERR_INVALID_JSON = 28,     /* a request body that is not one JSON object */
+	CU_ERR_CSRF_REQUIRED = 29,    /* a cookie-authenticated change without its CSRF token */
+	CU_ERR_NOT_READY = 30,        /* the server cannot serve yet (or any more): /readyz */
+	CU_ERR_INVALID_FRAMING = 31,  /* conflicting Content-Length / Transfer-Encoding headers */
+	CU_ERR_TOO_MANY_PARAMETERS = 32, /* a query string over CU_QUERY_PARAMS_MAX parameters */
+	CU_ERR_PERSONAL_DATA_IN_URL = 33, /* personal data asked for in a URL, never accepted there */
+	CU_ERR_PURPOSE_REQUIRED = 34, /* a read through the door names no purpose */
 	CU_RESULT_COUNT_              /* not a code: the size of the table */
 } cu_result;
 
@@ -64,7 +71,7 @@ const char *cu_strerror(cu_result rc);
 /* Stable machine code for the API, e.g. "invalid_field"; never NULL. */
 const char *cu_result_code(cu_result rc);
 
-/* HTTP status for the API (400..429, 500 for CU_ERR_INTERNAL and friends). */
+/* HTTP status for the API (400..429, 500 or 503 for CU_ERR_INTERNAL and friends). */
 int cu_result_http(cu_result rc);
 
 /*

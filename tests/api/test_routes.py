@@ -1,5 +1,5 @@
 """
-Every route in the table (server/routes.c) × every kind of caller: the six
+Every route in the tables (server/routes/*.c) × every kind of caller: the six
 token roles, a logged-in member, and no credentials at all.  Each request is a
 well-formed one, so the status says only whether this caller may use it.
 """
@@ -118,12 +118,12 @@ EXPECT = {
 
 
 def table_in_source():
-    """(method, name) of every route in the tables of server/routes*.c."""
+    """(method, name) of every route in the tables of server/routes/*.c."""
     found = set()
-    for name in sorted(os.listdir(os.path.join(SOURCE, "server"))):
-        if not (name.startswith("routes") and name.endswith(".c")):
+    for name in sorted(os.listdir(os.path.join(SOURCE, "server", "routes"))):
+        if not name.endswith(".c"):
             continue
-        with open(os.path.join(SOURCE, "server", name), encoding="utf-8") as f:
+        with open(os.path.join(SOURCE, "server", "routes", name), encoding="utf-8") as f:
             text = f.read()
         for m in re.finditer(r"const cu_route cu_routes_\w+\[\] = \{(.*?)\n\};", text, re.S):
             found |= set(re.findall(r'\{"([A-Z]+)",\s*"[^"]*",\s*"([^"]*)"', m.group(1)))

@@ -2,7 +2,7 @@
  * fuzz_cookie — what a client's credentials go through: the session
  * cookie's value (cu_session_check, cu_session_csrf_token), the
  * X-CSRF-Token header (cu_session_csrf_ok) and a bearer token
- * (cu_token_authenticate), with the length limits server/http.c applies
+ * (cu_token_authenticate), with the length limits server/http/auth.c applies
  * first.  The input is "cookie value\nheader value".
  *
  * Once per process a member is registered and logged in, so a CSRF token
@@ -17,7 +17,7 @@
 #include "fuzz.h"
 
 #define NOW_US     ((int64_t)1800000000 * 1000000) /* fixed: the same input, the same path */
-#define COOKIE_MAX 128                             /* server/http.c refuses longer ones unread */
+#define COOKIE_MAX 128                             /* server/http/auth.c refuses longer ones unread (CU_HTTP_SESSION_ID_MAX) */
 #define AUTH_MAX   200
 
 static cu_session_info live;

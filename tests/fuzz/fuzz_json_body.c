@@ -1,6 +1,6 @@
 /*
  * fuzz_json_body — a request body as the API takes it: the nesting check
- * and jansson's parse of cu_http_body_json (server/http.c), the object
+ * and jansson's parse of cu_http_body_json (server/http/input.c), the object
  * turned into field/value pairs as the member routes do (strings, integers
  * as text, null clears), then validation and sealing of a registration and
  * of a change (cu_member_prepare, cu_member_validate), and every string
@@ -19,7 +19,7 @@
 #include "domain/members.h"
 #include "domain/requests.h"
 #include "fuzz.h"
-#include "http.h"
+#include "http/http.h"
 #include "util/text.h"
 
 static void every_string_check(const char *s)

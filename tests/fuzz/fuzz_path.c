@@ -1,5 +1,5 @@
 /*
- * fuzz_path — the router's path matcher (cu_http_match, server/http.c)
+ * fuzz_path — the router's path matcher (cu_http_match, server/http/router.c)
  * against every route pattern, as libmicrohttpd hands over the URL: a C
  * string without the query.  What matches must be the pattern with each
  * {} replaced by a captured segment — nothing more, nothing less — and a
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "http.h"
+#include "http/http.h"
 
 static void check(const char *pattern, const char *path, char params[2][CU_HTTP_PARAM_MAX])
 {

@@ -37,7 +37,7 @@
 #include "domain/import.h"
 #include "domain/members.h"
 #include "domain/requests.h"
-#include "http.h"
+#include "http/http.h"
 #include "server.h"
 #include "store/sqlite/sqlite.h"
 #include "support.h"
@@ -519,7 +519,7 @@ static void test_arena_nomem(void **state)
 /*
  * A header a route sets (Set-Cookie, Retry-After) that cannot be copied is
  * not dropped in silence: the request is marked, and its reply becomes 503
- * out_of_memory (server/http.c, lost_header).
+ * out_of_memory (server/http/reply.c, lost_header).
  */
 static void test_header_nomem_marks_the_reply(void **state)
 {
@@ -548,7 +548,7 @@ static void test_header_nomem_marks_the_reply(void **state)
 
 /*
  * A body that cannot be parsed for want of memory is the server's 503, not
- * the client's 400 invalid_json (server/http.c cu_http_body_json).  jansson's
+ * the client's 400 invalid_json (server/http/input.c cu_http_body_json).  jansson's
  * own error code says "invalid token" then, so the server's parser notes the
  * failed allocation itself: every N that fails must say so.
  */

@@ -319,6 +319,27 @@ static void test_describe_lists_every_key(void **state)
 			fail_msg("describe does not mention '%s'", keys[i]);
 }
 
+/* SIGHUP: only a setting marked reloadable may differ; the first other one is named. */
+static void test_reload_check(void **state)
+{
+	cu_config live, fresh;
+	char err[256] = "";
+
+	(void)state;
+	cu_config_defaults(&live);
+	cu_config_defaults(&fresh);
+	assert_int_equal(cu_config_reload_check(&live, &fresh, err, sizeof(err)), CU_OK);
+	fresh.session_ttl_min = 5;
+	assert_int_equal(cu_config_reload_check(&live, &fresh, err, sizeof(err)), CU_OK);
+	fresh.threads = 3;
+	assert_int_equal(cu_config_reload_check(&live, &fresh, err, sizeof(err)), CU_ERR_CONFIG);
+	assert_non_null(strstr(err, "'server.threads' changes only at a restart"));
+	cu_config_defaults(&fresh);
+	snprintf(fresh.policy, sizeof(fresh.policy), "other.json");
+	assert_int_equal(cu_config_reload_check(&live, &fresh, err, sizeof(err)), CU_ERR_CONFIG);
+	assert_non_null(strstr(err, "'custodian.policy'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_production_refuses_low_cost, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_describe_lists_every_key, setup, teardown),
+		cmocka_unit_test(test_reload_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

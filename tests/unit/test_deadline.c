@@ -1,5 +1,5 @@
 /*
- * test_deadline.c — the request-arrival deadline (server/deadline.c): a
+ * test_deadline.c — the request-arrival deadline (server/http/deadline.c): a
  * connection past its deadline is shut down though it stays active; a
  * stopped clock is never; a restarted one runs again.
  */
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deadline.h"
+#include "http/deadline.h"
 
 #define TIMEOUT_MS 300
 

@@ -1,6 +1,6 @@
 /*
  * test_json_out.c — the member read's answer is written without jansson
- * (server/json_out.c); it must be what json_dumps(JSON_COMPACT) would
+ * (server/http/json_out.c); it must be what json_dumps(JSON_COMPACT) would
  * print for the same members, escapes, invalid UTF-8 and all.
  */
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_out.h"
+#include "http/json_out.h"
 
 /* The same object both ways; values[i] may hold any bytes (lens[i] of them). */
 static void same_as_jansson(const char *const *keys, const char *const *values, const size_t *lens,

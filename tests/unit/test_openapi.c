@@ -1,6 +1,6 @@
 /*
  * test_openapi.c — the OpenAPI document compiled into the server
- * (server/openapi.json) describes exactly the routes of cu_routes: no route
+ * (server/openapi/openapi.json) describes exactly the routes of cu_routes: no route
  * undocumented, no documented operation without a route, every operation
  * with an operationId and responses, every 4xx answered with the Error
  * schema, x-roles equal to what the route table admits, every path
@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http/http.h"
 
-#include "openapi.h"
+#include "openapi/openapi.h"
 
 #define ERROR_SCHEMA "#/components/schemas/Error"
 

@@ -1,6 +1,6 @@
 /*
- * test_ratelimit.c — the attempt limits of server/ratelimit.c (rules in
- * server/http.h): reservations hold a limit under any concurrency, are all or
+ * test_ratelimit.c — the attempt limits of server/http/ratelimit.c (rules in
+ * server/http/ratelimit.h): reservations hold a limit under any concurrency, are all or
  * nothing across keys, and are finished by counting, releasing or clearing;
  * windows, lockouts and the fixed table's collisions; client addresses as keys
  * (an IPv6 /64 is one client).
@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "http.h"
+#include "http/http.h"
 
 #define MIN_US (60LL * 1000000)
 #define T0 (1000LL * MIN_US) /* any clock value: the caller passes the time */

@@ -1,0 +1,131 @@
+/*
+ * server/http/reply.c — replies: JSON, text and empty bodies with the common headers; every error
+ * reply takes its status and code from the result table (cu_http_reply_error).
+ */
+#include "http/http.h"
+
+#include <assert.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- responses ----------------------------------------------------------- */
+
+static void free_wiped(void *p)
+{
+	if (p) {
+		sodium_memzero(p, strlen(p));
+		free(p);
+	}
+}
+
+static void common_headers(cu_request *r, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	for (int i = 0; i < r->nextra; i++)
+		MHD_add_response_header(resp, r->extra[i].name, r->extra[i].value);
+}
+
+void cu_http_header(cu_request *r, const char *name, const char *value)
+{
+	/* A route sets at most a few headers: more is a bug, not a client's doing. */
+	assert(r->nextra < (int)(sizeof(r->extra) / sizeof(r->extra[0])));
+	if (r->nextra >= (int)(sizeof(r->extra) / sizeof(r->extra[0]))) {
+		r->header_lost = true;
+		return;
+	}
+	r->extra[r->nextra].name = cu_arena_strdup(&r->arena, name);
+	r->extra[r->nextra].value = cu_arena_strdup(&r->arena, value);
+	if (r->extra[r->nextra].name && r->extra[r->nextra].value)
+		r->nextra++;
+	else
+		r->header_lost = true;
+}
+
+/*
+ * A reply missing a header its route set (a Set-Cookie, a Retry-After) is
+ * not the reply the route meant: it becomes 503 out_of_memory, with none of
+ * the route's headers.  True when it did.
+ */
+static bool lost_header(cu_request *r, enum MHD_Result *ret)
+{
+	if (!r->header_lost)
+		return false;
+	r->header_lost = false;
+	r->nextra = 0;
+	*ret = cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	return true;
+}
+
+enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!text)
+		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	if (lost_header(r, &ret)) {
+		free_wiped(text);
+		return ret;
+	}
+	/* The body may hold personal data: wipe it when libmicrohttpd lets it go. */
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
+	if (!resp) {
+		free_wiped(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	common_headers(r, resp);
+	r->status = status;
+	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	return cu_http_reply_text(r, status, "application/json", text);
+}
+
+enum MHD_Result cu_http_reply_empty(cu_request *r, int status)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (lost_header(r, &ret))
+		return ret;
+	resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	common_headers(r, resp);
+	r->status = status;
+	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *message,
+				    const cu_errors *errs)
+{
+	json_t *err = json_object(), *body = json_object();
+	int status = cu_result_http(rc);
+
+	/* A client never causes a 5xx; these are the server's own failures. */
+	json_object_set_new(err, "code", json_string(cu_result_code(rc)));
+	json_object_set_new(err, "message", json_string(message ? message : cu_strerror(rc)));
+	if (errs && (errs->n || errs->dropped)) {
+		json_t *fields = json_object();
+
+		for (size_t i = 0; i < errs->n; i++)
+			json_object_set_new(fields, errs->e[i].field, json_string(errs->e[i].reason));
+		json_object_set_new(err, "fields", fields);
+	}
+	json_object_set_new(body, "error", err);
+	return cu_http_reply_json(r, status, body);
+}
+

@@ -1,0 +1,90 @@
+/*
+ * server/http/router.c — routing: a path against the route table (routes/table.c), then
+ * authentication and the route's roles, then its handler; 404 and 405 here.
+ */
+#include "http/http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- routing ------------------------------------------------------------- */
+
+int cu_http_match(const char *pattern, const char *path, char params[2][CU_HTTP_PARAM_MAX])
+{
+	int np = 0;
+
+	while (*pattern && *path) {
+		if (*pattern != '/' || *path != '/')
+			return 0;
+		pattern++;
+		path++;
+		if (!strncmp(pattern, "{}", 2)) {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= CU_HTTP_PARAM_MAX || np >= 2)
+				return 0;
+			memcpy(params[np], path, n);
+			params[np][n] = '\0';
+			np++;
+			pattern += 2;
+			path += n;
+		} else {
+			size_t n = strcspn(pattern, "/");
+
+			if (strncmp(pattern, path, n) || (path[n] && path[n] != '/'))
+				return 0;
+			pattern += n;
+			path += n;
+		}
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+enum MHD_Result cu_http_route(cu_request *r)
+{
+	char allow[CU_HTTP_ALLOW_MAX] = "";
+	enum MHD_Result reply;
+	int path_matched = 0;
+
+	for (size_t i = 0; i < cu_routes_count; i++) {
+		const cu_route *rt = &cu_routes[i];
+
+		if (!cu_http_match(rt->pattern, r->url, r->params))
+			continue;
+		path_matched = 1;
+		if (strcmp(rt->method, r->method)) {
+			size_t n = strlen(allow);
+
+			snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "", rt->method);
+			continue;
+		}
+		r->route = (int)i;
+		if (!rt->anon && cu_http_authenticate(r, rt->public_ok, &reply))
+			return reply;
+		if (rt->who) {
+			int ok = 0;
+
+			if (r->auth == CU_AUTH_TOKEN)
+				ok = (rt->who >> r->actor.role) & 1;
+			else if (r->auth == CU_AUTH_SESSION)
+				ok = (rt->who >> CU_ROLE_MEMBER) & 1;
+			else
+				ok = rt->public_ok;
+			if (!ok)
+				return r->auth == CU_AUTH_NONE
+					       ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+								     "authentication required", NULL)
+					       : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
+								     "this role may not use this route",
+								     NULL);
+		}
+		return rt->handler(r);
+	}
+	r->route = -1;
+	if (path_matched) {
+		cu_http_header(r, "Allow", allow);
+		return cu_http_reply_error(r, CU_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
+	}
+	return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such route", NULL);
+}
+
