@@ -1,5 +1,5 @@
 /*
- * audit.c — `custodian audit verify|checkpoint`: the hash chain checked
+ * cli/audit.c — `custodian audit verify|checkpoint`: the hash chain checked
  * against every signed checkpoint, and a checkpoint signed now.
  */
 #include <errno.h>

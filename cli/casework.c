@@ -1,5 +1,5 @@
 /*
- * casework.c — the officer's side of members' requests (disclosure,
+ * cli/casework.c — the officer's side of members' requests (disclosure,
  * amendment, erasure) and complaints: `custodian requests list|show|decide|
  * file` and `custodian complaints list|show|respond|file`.
  *

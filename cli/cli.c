@@ -1,5 +1,5 @@
 /*
- * cli.c — what the command line's files share (cli.h): running a command and
+ * cli/cli.c — what the command line's files share (cli.h): running a command and
  * its --help, the argument iterator over getopt_long, messages, opening the
  * data directory and small printing helpers.
  */

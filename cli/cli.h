@@ -1,5 +1,5 @@
 /*
- * cli.h — what the files of the command line share.
+ * cli/cli.h — what the files of the command line share.
  *
  * The command line is thin: parse arguments, call the domain, print.  It is
  * made of one file per command group (cli/<group>.c), each exporting its

@@ -1,5 +1,5 @@
 /*
- * config.c — `custodian config`: the settings of DATA/custodian.conf, from
+ * cli/config.c — `custodian config`: the settings of DATA/custodian.conf, from
  * the one table in src/util/config.c: as text (`config`, `config --help`)
  * or as the Markdown of docs/configuration.md (`config --markdown`).
  */

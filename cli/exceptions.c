@@ -1,5 +1,5 @@
 /*
- * exceptions.c — `custodian exceptions list|close`: the review queue of
+ * cli/exceptions.c — `custodian exceptions list|close`: the review queue of
  * reads made under a legal exception, and closing a review.
  */
 #include <stdio.h>

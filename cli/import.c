@@ -1,5 +1,5 @@
 /*
- * import.c — `custodian import FILE`: members from CSV or JSON Lines, each
+ * cli/import.c — `custodian import FILE`: members from CSV or JSON Lines, each
  * refused row reported by line and field (never a value).
  */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * init.c — `custodian init`: a new data directory, and the first officer's
+ * cli/init.c — `custodian init`: a new data directory, and the first officer's
  * token (the privacy officer needs a way in; everyone else is issued a
  * token by them or the operator).
  */

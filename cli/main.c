@@ -1,5 +1,5 @@
 /*
- * main.c — custodian, the operator's command line: the global options
+ * cli/main.c — custodian, the operator's command line: the global options
  * (--data DIR, --help, --version), the table of commands and the usage.
  * Each command lives in its group's file (cli.h says how they are made).
  *

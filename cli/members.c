@@ -1,5 +1,5 @@
 /*
- * members.c — `custodian member find|show|erase`: a member found through
+ * cli/members.c — `custodian member find|show|erase`: a member found through
  * the blind index, read through the access door as the operator, or erased
  * (the one erasure, erasure.h).
  */

@@ -1,5 +1,5 @@
 /*
- * notify.c — `custodian notify deliver|test`: one delivery pass over the
+ * cli/notify.c — `custodian notify deliver|test`: one delivery pass over the
  * outbox (as the server's notifier does), and a test notice.
  */
 #include <errno.h>

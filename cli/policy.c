@@ -1,5 +1,5 @@
 /*
- * policy.c — the policy and what members agree to: `custodian policy
+ * cli/policy.c — the policy and what members agree to: `custodian policy
  * check|publish|versions`, `receipt verify` (consent receipts and erasure
  * certificates) and `consent set` (a choice made on paper).
  */
@@ -14,8 +14,6 @@
 #include "domain/versions.h"
 #include "policy/policy.h"
 
-/* The largest policy file `policy publish` reads. */
-#define POLICY_FILE_MAX ((size_t)4 << 20)
 /* The largest receipt or certificate file `receipt verify` reads. */
 #define RECEIPT_FILE_MAX ((size_t)1 << 20)
 /* Room for what is wrong with a receipt, and for a valid one's summary. */
@@ -77,7 +75,7 @@ static int publish(const struct cu_cli_command *cmd, int argc, char **argv)
 
 	if (!file)
 		return CU_CLI_EXIT_USAGE;
-	doc = cu_file_read_bounded(file, POLICY_FILE_MAX, &len);
+	doc = cu_file_read_bounded(file, CU_POLICY_READ_MAX, &len);
 	if (!doc) {
 		cu_cli_error("cannot read '%s'", file);
 		return CU_CLI_EXIT_NO;

@@ -1,5 +1,5 @@
 /*
- * serve.c — `custodian serve`: the HTTP API (server/), in this process.
+ * cli/serve.c — `custodian serve`: the HTTP API (server/), in this process.
  */
 #include "cli.h"
 #include "server.h"

@@ -1,5 +1,5 @@
 /*
- * third_parties.c — whom members' data may go to: `custodian third-party
+ * cli/third_parties.c — whom members' data may go to: `custodian third-party
  * add|list` (provision to third parties), `subcontractor add|list`
  * (subcontractors and their contracts) and `provisions purge` (records of
  * provisions past the three years they are kept).

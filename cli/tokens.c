@@ -1,5 +1,5 @@
 /*
- * tokens.c — `custodian token create|list|revoke`: the API's bearer tokens.
+ * cli/tokens.c — `custodian token create|list|revoke`: the API's bearer tokens.
  * A secret is printed once, at creation, and never again.
  */
 #include <sodium.h>

@@ -121,7 +121,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		fprintf(stderr, "custodian: policy not reloaded: too many reloads; restart\n");
 		return;
 	}
-	rl.doc = cu_file_read_bounded(path, CU_POLICY_FILE_MAX, &rl.len);
+	rl.doc = cu_file_read_bounded(path, CU_POLICY_READ_MAX, &rl.len);
 	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
 		    : CU_ERR_IO;
 	if (rc) {

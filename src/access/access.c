@@ -1,5 +1,5 @@
 /*
- * access.c — the single door.  Decide, audit, and only then open.
+ * src/access/access.c — the single door.  Decide, audit, and only then open.
  */
 #include "access/access.h"
 

@@ -1,5 +1,5 @@
 /*
- * custodian/access.h — the single door to a member's personal data.
+ * src/access/access.h — the single door to a member's personal data.
  *
  * Nothing else in Custodian opens a member's sealed fields.  A read names an
  * actor (who, in which role), a purpose from the policy, the member, the

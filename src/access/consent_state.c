@@ -1,5 +1,5 @@
 /*
- * consent_state.c — the consent in force (consent_state.h).
+ * src/access/consent_state.c — the consent in force (consent_state.h).
  */
 #include "access/consent_state.h"
 

@@ -1,5 +1,5 @@
 /*
- * contract.c — a subcontractor's contract, as the door reads it (contract.h).
+ * src/access/contract.c — a subcontractor's contract, as the door reads it (contract.h).
  */
 #include "access/contract.h"
 

@@ -1,5 +1,5 @@
 /*
- * access_diary.c — the door, for diaries.  Part of the access module: a
+ * src/access/diary.c — the door, for diaries.  Part of the access module: a
  * diary entry is opened here and nowhere else, for its author or for a
  * case under a purpose the policy marks `diaries`.  Decide, audit, and only
  * then open (rules in access.h, "diaries").

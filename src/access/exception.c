@@ -1,5 +1,5 @@
 /*
- * access_exception.c — the review queue of legal exceptions (part of the
+ * src/access/exception.c — the review queue of legal exceptions (part of the
  * access module: it opens the sealed notes that exceptional reads leave).
  */
 #include "access/access.h"

@@ -1,5 +1,5 @@
 /*
- * name_list.c — comma-joined lists of policy names (name_list.h).
+ * src/access/name_list.c — comma-joined lists of policy names (name_list.h).
  */
 #include "access/name_list.h"
 

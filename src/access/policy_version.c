@@ -1,5 +1,5 @@
 /*
- * policy_version.c — published policy versions read back, cached, and the
+ * src/access/policy_version.c — published policy versions read back, cached, and the
  * version a member accepted (policy_version.h).
  */
 #include "access/policy_version.h"

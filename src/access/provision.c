@@ -1,5 +1,5 @@
 /*
- * access_provision.c — the door, for provisions to third parties.  Part of
+ * src/access/provision.c — the door, for provisions to third parties.  Part of
  * the access module: the fields handed to a third party are opened here,
  * only with the member's consent to that third party or under a legal
  * exception an officer invokes, and only after the decision and the record

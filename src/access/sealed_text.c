@@ -1,5 +1,5 @@
 /*
- * sealed_text.c — a person's free text sealed under their member key
+ * src/access/sealed_text.c — a person's free text sealed under their member key
  * (see sealed_text.h).
  */
 #include "access/sealed_text.h"

@@ -1,5 +1,5 @@
 /*
- * audit.c — the hash-chained audit log over the store.
+ * src/audit/audit.c — the hash-chained audit log over the store.
  *
  * The chain's head is kept twice: as the last row of the audit table and as
  * meta "audit_head" ("<seq>:<hex hash>"), written in the same transaction

@@ -1,5 +1,5 @@
 /*
- * custodian/audit.h — the append-only, hash-chained audit log.
+ * src/audit/audit.h — the append-only, hash-chained audit log.
  *
  * Every decision of the access door, every registration, change and erasure
  * leaves one entry, written in the same store transaction as the change or

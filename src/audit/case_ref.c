@@ -1,41 +1,23 @@
 /*
- * case_ref.c — the one check of a case reference's form (case_ref.h).
+ * src/audit/case_ref.c — the one check of a case reference's form (case_ref.h).
  */
 #include "audit/case_ref.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util/text.h"
 
-/* The code point at p (valid UTF-8, checked before), and its length in *n. */
-static unsigned code_point(const unsigned char *p, int *n)
-{
-	if (p[0] < 0x80) {
-		*n = 1;
-		return p[0];
-	}
-	if (p[0] < 0xe0) {
-		*n = 2;
-		return (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu);
-	}
-	if (p[0] < 0xf0) {
-		*n = 3;
-		return (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
-	}
-	*n = 4;
-	return (p[0] & 0x07u) << 18 | (p[1] & 0x3fu) << 12 | (p[2] & 0x3fu) << 6 | (p[3] & 0x3fu);
-}
-
 /* Unicode's space separators (general category Zs). */
-static bool space_cp(unsigned c)
+static bool space_cp(uint32_t c)
 {
 	return c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
 	       c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
 /* Characters that end a line or change how the rest reads without being seen. */
-static bool hidden_cp(unsigned c)
+static bool hidden_cp(uint32_t c)
 {
 	return (c >= 0x200b && c <= 0x200f) || c == 0x2028 || c == 0x2029 ||
 	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
@@ -43,7 +25,6 @@ static bool hidden_cp(unsigned c)
 
 const char *cu_case_ref_problem(const char *case_ref)
 {
-	const unsigned char *p = (const unsigned char *)case_ref;
 	size_t n = case_ref ? strnlen(case_ref, CU_CASE_REF_MAX + 1) : 0;
 	bool blank = true;
 	const char *why;
@@ -56,13 +37,13 @@ const char *cu_case_ref_problem(const char *case_ref)
 	if (why)
 		return why;
 	for (size_t i = 0; i < n;) {
-		int len;
-		unsigned c = code_point(p + i, &len);
+		uint32_t c;
+		size_t len = cu_utf8_decode(case_ref + i, n - i, &c);
 
-		if (hidden_cp(c))
+		if (!len || hidden_cp(c))
 			return "malformed";
 		blank &= space_cp(c);
-		i += (size_t)len;
+		i += len;
 	}
 	return blank ? "blank" : NULL;
 }

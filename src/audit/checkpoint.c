@@ -1,5 +1,5 @@
 /*
- * audit_checkpoint.c — signed checkpoints of the audit head: signing, the
+ * src/audit/checkpoint.c — signed checkpoints of the audit head: signing, the
  * line format, the file next to the database, and verification against them.
  */
 #include "audit/checkpoint.h"

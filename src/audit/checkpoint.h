@@ -1,5 +1,5 @@
 /*
- * custodian/audit_checkpoint.h — signed checkpoints of the audit chain's
+ * src/audit/checkpoint.h — signed checkpoints of the audit chain's
  * head, kept outside the database as well as in it.
  *
  * The chain (audit.h) catches an edit, deletion, insertion or reordering

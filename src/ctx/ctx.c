@@ -1,10 +1,11 @@
 /*
- * ctx.c — a data directory opened as one unit, and transactions that keep
+ * src/ctx/ctx.c — a data directory opened as one unit, and transactions that keep
  * the store and the audit chain's head in step.
  */
 #include "ctx/ctx.h"
 #include "audit/checkpoint.h"
 #include "store/consent.h"
+#include "util/file_read.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -72,30 +73,6 @@ static cu_result write_file(const char *path, const char *buf, size_t len, mode_
 	return close(fd) == 0 ? CU_OK : CU_ERR_IO;
 }
 
-static char *read_whole(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
-	if (buf) {
-		n = fread(buf, 1, max + 1, f);
-		if (ferror(f) || n > max) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-			*len = n;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
-#define POLICY_MAX (4u << 20)
 
 cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, size_t errlen)
 {
@@ -119,7 +96,7 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 		return CU_ERR_EXISTS;
 	}
 	if (policy_src) {
-		owned = read_whole(policy_src, POLICY_MAX, &plen);
+		owned = cu_file_read_bounded(policy_src, CU_POLICY_READ_MAX, &plen);
 		if (!owned) {
 			snprintf(err, errlen, "cannot read policy '%s'", policy_src);
 			return CU_ERR_IO;
@@ -240,7 +217,7 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 	if (rc)
 		goto fail;
 	join(path, sizeof(path), dir, ctx->config.policy);
-	policy_doc = read_whole(path, POLICY_MAX, &policy_len);
+	policy_doc = cu_file_read_bounded(path, CU_POLICY_READ_MAX, &policy_len);
 	if (!policy_doc) {
 		snprintf(err, errlen, "cannot read policy '%s'", path);
 		rc = CU_ERR_IO;

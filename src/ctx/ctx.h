@@ -1,5 +1,5 @@
 /*
- * custodian/ctx.h — one open data directory: configuration, policy, master
+ * src/ctx/ctx.h — one open data directory: configuration, policy, master
  * keys, store and audit chain together.
  *
  * A data directory (default ./var, or $CUSTODIAN_DATA) holds:

@@ -1,5 +1,5 @@
 /*
- * domain/audit_log.c — the audit log as the front ends read it (see audit_log.h).
+ * src/domain/audit_log.c — the audit log as the front ends read it (see audit_log.h).
  */
 #include "domain/audit_log.h"
 

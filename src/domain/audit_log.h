@@ -1,5 +1,5 @@
 /*
- * domain/audit_log.h — the audit log as the front ends read it.
+ * src/domain/audit_log.h — the audit log as the front ends read it.
  *
  * Reads for the front ends on any handle (a network thread's reader, say): each
  * is the store function of the same name, so the store stays private to the

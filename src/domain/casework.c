@@ -1,5 +1,5 @@
 /*
- * casework.c — what requests and complaints share (casework.h): the kinds,
+ * src/domain/casework.c — what requests and complaints share (casework.h): the kinds,
  * the clock, who may do what, audit entries, opening sealed texts, history
  * steps, JSON pieces, and closing a member's open cases on erasure.
  */

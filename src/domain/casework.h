@@ -1,5 +1,5 @@
 /*
- * domain/casework.h — the casework machine that requests (requests.h) and
+ * src/domain/casework.h — the casework machine that requests (requests.h) and
  * complaints (complaints.h) both run on.
  *
  * A case is a member's request or complaint: the member files it, officers

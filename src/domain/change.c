@@ -1,5 +1,5 @@
 /*
- * change.c — a change and its audit entry together (change.h).
+ * src/domain/change.c — a change and its audit entry together (change.h).
  */
 #include "domain/change.h"
 

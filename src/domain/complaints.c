@@ -1,5 +1,5 @@
 /*
- * complaints.c — complaints about the handling of personal information:
+ * src/domain/complaints.c — complaints about the handling of personal information:
  * filing, assignment, responses, closing (only with a response), and the
  * officer's lists on a clock.
  *

@@ -1,5 +1,5 @@
 /*
- * custodian/complaints.h — complaints about the handling of personal
+ * src/domain/complaints.h — complaints about the handling of personal
  * information, answered by the privacy officer.
  *
  * The policy: "Cerego shall properly and promptly process complaints

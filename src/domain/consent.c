@@ -1,5 +1,5 @@
 /*
- * consent.c — members' choices, acceptance of policy versions, receipts.
+ * src/domain/consent.c — members' choices, acceptance of policy versions, receipts.
  */
 #include "domain/consent.h"
 

@@ -1,5 +1,5 @@
 /*
- * custodian/consent.h — a member's consents, and the receipts that prove them.
+ * src/domain/consent.h — a member's consents, and the receipts that prove them.
  *
  * "If handling personal information outside the scope of the purpose of
  * use, Cerego shall obtain the consent of the user"; "Cerego shall not

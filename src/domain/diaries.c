@@ -1,5 +1,5 @@
 /*
- * diaries.c — a member's own diary: write, edit, delete, and the own read.
+ * src/domain/diaries.c — a member's own diary: write, edit, delete, and the own read.
  *
  * Plaintext arrives from the author, is checked, sealed under the author's
  * data key and leaves this file only as ciphertext.  An edit that keeps a

@@ -1,5 +1,5 @@
 /*
- * custodian/diaries.h — members' diaries: their own words, sealed.
+ * src/domain/diaries.h — members' diaries: their own words, sealed.
  *
  * A member writes, edits and deletes their own diary entries; nobody else
  * writes them, and nobody else can tell whether an entry id they hold

@@ -1,5 +1,5 @@
 /*
- * erasure.c — the one erasure operation (erasure.h): closes what is open,
+ * src/domain/erasure.c — the one erasure operation (erasure.h): closes what is open,
  * forgets the texts and diaries, crypto-shreds the member, ends sessions,
  * drops pending mail, audits and signs a certificate, in one transaction.
  *

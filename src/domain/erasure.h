@@ -1,5 +1,5 @@
 /*
- * erasure.h — erasing a member: the one operation every way in calls.
+ * src/domain/erasure.h — erasing a member: the one operation every way in calls.
  *
  * The policy promises that personal information is deleted when the member
  * asks for it (or when the service ends their membership).  There are two

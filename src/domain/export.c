@@ -1,5 +1,5 @@
 /*
- * export.c — disclosure: one member's everything, as JSON or CSV.
+ * src/domain/export.c — disclosure: one member's everything, as JSON or CSV.
  *
  * Every part is read by the member's own id, through the door where the
  * door applies (fields, diaries), and opened only after the export's audit

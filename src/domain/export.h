@@ -1,5 +1,5 @@
 /*
- * custodian/export.h — disclosure: everything Custodian holds on a member,
+ * src/domain/export.h — disclosure: everything Custodian holds on a member,
  * for that member, as one JSON document or one CSV document.
  *
  * The policy: "If a user requests Cerego to disclose its personal

@@ -1,5 +1,5 @@
 /*
- * domain/handles.c — the server's own store handles and what it runs on them (see handles.h).
+ * src/domain/handles.c — the server's own store handles and what it runs on them (see handles.h).
  */
 #include "domain/handles.h"
 

@@ -1,5 +1,5 @@
 /*
- * domain/handles.h — the server's own store handles and what it runs on them.
+ * src/domain/handles.h — the server's own store handles and what it runs on them.
  *
  * The front ends never call the store; what a long-running server needs of a
  * handle beyond the domain's operations is here: a read-only handle per network

@@ -1,5 +1,5 @@
 /*
- * import.c — CSV (libcsv) and JSON Lines (jansson) into registrations,
+ * src/domain/import.c — CSV (libcsv) and JSON Lines (jansson) into registrations,
  * batched into transactions.
  *
  * Two threads in a pipeline.  A sealer thread reads and parses the file and

@@ -1,5 +1,5 @@
 /*
- * custodian/import.h — bulk registration from a file.
+ * src/domain/import.h — bulk registration from a file.
  *
  * CSV (RFC 4180, libcsv) with a header row naming policy fields, or JSON
  * Lines when the file name ends in ".jsonl" (one object per line, string

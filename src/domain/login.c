@@ -1,5 +1,5 @@
 /*
- * domain/login.c — a member logging in (see login.h).
+ * src/domain/login.c — a member logging in (see login.h).
  */
 #include "domain/login.h"
 

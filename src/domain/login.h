@@ -1,5 +1,5 @@
 /*
- * domain/login.h — a member logging in with an e-mail address and a
+ * src/domain/login.h — a member logging in with an e-mail address and a
  * password, in the steps a server runs on different threads:
  *
  *   1. cu_login_account_key: the account's attempt-limit key (the e-mail's

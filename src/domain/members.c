@@ -1,5 +1,5 @@
 /*
- * members.c — registration, change, lookup and eligibility (erasure is
+ * src/domain/members.c — registration, change, lookup and eligibility (erasure is
  * erasure.c's alone: cu_erasure_carry_out).
  *
  * Plaintext arrives from the caller, is validated, sealed field by field

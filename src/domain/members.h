@@ -1,5 +1,5 @@
 /*
- * custodian/members.h — members: registration, change, survey answers,
+ * src/domain/members.h — members: registration, change, survey answers,
  * eligibility and lookup (erasure is erasure.h's alone).
  *
  * Input is a list of (field name, value) pairs as UTF-8 strings.  Validation

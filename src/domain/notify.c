@@ -1,5 +1,5 @@
 /*
- * notify.c — notices and their e-mails: written in the caller's
+ * src/domain/notify.c — notices and their e-mails: written in the caller's
  * transaction, delivered later by SMTP (libcurl) or to files.
  */
 #include "domain/notify.h"

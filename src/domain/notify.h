@@ -1,5 +1,5 @@
 /*
- * custodian/notify.h — notifications: notices a member sees in their
+ * src/domain/notify.h — notifications: notices a member sees in their
  * account, and the e-mails that announce them.
  *
  * Writing.  cu_notify_member() writes one notice row (what the member sees

@@ -1,5 +1,5 @@
 /*
- * registry_check.c — what the third parties' and the subcontractors'
+ * src/domain/registry_check.c — what the third parties' and the subcontractors'
  * registries check alike (registry_check.h).
  */
 #include "domain/registry_check.h"

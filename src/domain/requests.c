@@ -1,5 +1,5 @@
 /*
- * requests.c — disclosure, amendment and erasure requests: filing, the
+ * src/domain/requests.c — disclosure, amendment and erasure requests: filing, the
  * officer's decisions on a clock, the changes they carry out, notices,
  * erasure certificates.
  *

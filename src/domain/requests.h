@@ -1,5 +1,5 @@
 /*
- * custodian/requests.h — a member's requests: disclosure, amendment,
+ * src/domain/requests.h — a member's requests: disclosure, amendment,
  * erasure; handled by the privacy officer on a clock.
  *
  * The policy: "If a user requests Cerego to disclose its personal

@@ -1,5 +1,5 @@
 /*
- * sessions.c — member sessions: a random cookie value kept as a hash,
+ * src/domain/sessions.c — member sessions: a random cookie value kept as a hash,
  * expiry decided on the server, a CSRF token derived from the cookie.
  */
 #include "domain/sessions.h"

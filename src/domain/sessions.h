@@ -1,5 +1,5 @@
 /*
- * custodian/sessions.h — a member logged in.
+ * src/domain/sessions.h — a member logged in.
  *
  * Logging in (finding the member and checking the password) is
  * domain/login.h's, which calls cu_session_create.  This module

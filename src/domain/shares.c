@@ -1,5 +1,5 @@
 /*
- * shares.c — members' own shares: links to chosen fields of their record,
+ * src/domain/shares.c — members' own shares: links to chosen fields of their record,
  * created, revoked and read (through the door) here.
  */
 #include "domain/shares.h"

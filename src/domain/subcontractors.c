@@ -1,5 +1,5 @@
 /*
- * subcontractors.c — the registry of subcontractors, their contracts and
+ * src/domain/subcontractors.c — the registry of subcontractors, their contracts and
  * supervision reviews: validated and audited here; the door keeps their
  * tokens inside the contract (access/contract.c).
  */

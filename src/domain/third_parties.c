@@ -1,5 +1,5 @@
 /*
- * third_parties.c — the registry of third parties and the records of
+ * src/domain/third_parties.c — the registry of third parties and the records of
  * provisions to them: validated and audited here; provisions themselves
  * only through the door (access/provision.c).
  */

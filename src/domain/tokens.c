@@ -1,5 +1,5 @@
 /*
- * tokens.c — bearer tokens for staff, services and the rest: made once,
+ * src/domain/tokens.c — bearer tokens for staff, services and the rest: made once,
  * kept as a hash, looked up by that hash, revoked by id.
  */
 #include "domain/tokens.h"

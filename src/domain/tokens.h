@@ -1,5 +1,5 @@
 /*
- * custodian/tokens.h — who is who, for everyone but members: the bearer
+ * src/domain/tokens.h — who is who, for everyone but members: the bearer
  * tokens of staff, analysts, services, subcontractors, officers and admins.
  *
  * A token has a public id (22 characters, shown in lists and the audit

@@ -1,5 +1,5 @@
 /*
- * versions.c — publishing policy versions, and what changed (reading them: access/policy_version.c).
+ * src/domain/versions.c — publishing policy versions, and what changed (reading them: access/policy_version.c).
  */
 #include "domain/versions.h"
 #include "domain/notify.h"

@@ -1,5 +1,5 @@
 /*
- * custodian/versions.h — policy versions: what was promised when.
+ * src/domain/versions.h — policy versions: what was promised when.
  *
  * "Cerego may change all or part of the Privacy Policy at any time."  Each
  * version of the policy (text and machine policy) is kept, by its version

@@ -1,5 +1,5 @@
 /*
- * policy.c — the privacy policy as data: loading, validation, lookups.
+ * src/policy/policy.c — the privacy policy as data: loading, validation, lookups.
  *
  * The file is parsed whole by jansson (duplicate keys refused), then walked
  * once, top to bottom.  Every check that fails names the file, the JSON path
@@ -33,7 +33,6 @@
  * everything is bounded: nothing in the file can make the loader or the
  * structures it builds grow without limit.
  */
-#define POLICY_FILE_MAX (1024 * 1024)  /* bytes of JSON */
 #define VERSION_MAX 64                 /* it appears in audit rows and URLs */
 #define LINE_MAX_ 200                  /* titles, labels, service names */
 #define SENTENCE_MAX 4096              /* purpose, exception and cookie texts */
@@ -219,7 +218,7 @@ static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
 static cu_result too_large(struct loader *l, size_t len)
 {
 	return fail(l, "(top level)", "the file is %zu bytes; at most %d are allowed", len,
-		    POLICY_FILE_MAX);
+		    CU_POLICY_FILE_MAX);
 }
 
 static cu_result nomem(struct loader *l)
@@ -1000,7 +999,7 @@ cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len,
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	if (len > POLICY_FILE_MAX) {
+	if (len > CU_POLICY_FILE_MAX) {
 		rc = too_large(&l, len);
 		goto out;
 	}
@@ -1049,7 +1048,7 @@ cu_result cu_policy_load_file(const char *path, cu_policy **out, char *err, size
 			snprintf(err, errlen, "(policy): no file name given");
 		return CU_ERR_INVALID_ARGUMENT;
 	}
-	buf = cu_file_read_bounded(path, POLICY_FILE_MAX, &len);
+	buf = cu_file_read_bounded(path, CU_POLICY_FILE_MAX, &len);
 	if (!buf) {
 		int e = errno;
 
@@ -1057,7 +1056,7 @@ cu_result cu_policy_load_file(const char *path, cu_policy **out, char *err, size
 			struct loader l = {.name = path, .err = err, .errlen = errlen};
 
 			/* What the loader says of a file one byte over the limit. */
-			return too_large(&l, (size_t)POLICY_FILE_MAX + 1);
+			return too_large(&l, (size_t)CU_POLICY_FILE_MAX + 1);
 		}
 		if (e == ENOMEM) {
 			if (err && errlen)

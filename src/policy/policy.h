@@ -1,5 +1,5 @@
 /*
- * custodian/policy.h — the privacy policy as data.
+ * src/policy/policy.h — the privacy policy as data.
  *
  * A policy file (JSON, see docs/policy-file.md and policy/default.json) lists
  * the personal fields, the purposes of use and which roles may use each and
@@ -24,6 +24,10 @@
 
 #define CU_POLICY_FIELDS_MAX 64
 #define CU_POLICY_ID_MAX 40      /* longest id of a field, purpose, service */
+#define CU_POLICY_FILE_MAX (1024 * 1024) /* bytes of JSON a policy may hold */
+/* What a reader of a policy file reads whole before the loader judges it: more than
+ * CU_POLICY_FILE_MAX, so a file somewhat too large gets the loader's "too large". */
+#define CU_POLICY_READ_MAX (4 * CU_POLICY_FILE_MAX)
 
 typedef uint64_t cu_fieldset;    /* bit i = field index i */
 

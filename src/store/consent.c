@@ -1,5 +1,5 @@
 /*
- * store_consent.c — dispatches the consent area to the backend, with the
+ * src/store/consent.c — dispatches the consent area to the backend, with the
  * store's shared rules: arguments checked, writes only inside a transaction.
  */
 #include "store/consent_backend.h"

@@ -1,5 +1,5 @@
 /*
- * custodian/store_consent.h — the store's area for consents, accepted policy
+ * src/store/consent.h — the store's area for consents, accepted policy
  * versions, published policy documents and legal exceptions.  Part of the
  * store (store.h's rules hold: writes only inside a transaction, no SQL
  * outside the store); the domain is consent.h.

@@ -1,5 +1,5 @@
 /*
- * store_diary.c — dispatches the diary area to the backend, with the
+ * src/store/diary.c — dispatches the diary area to the backend, with the
  * store's shared rules: arguments checked, writes only inside a transaction.
  */
 #include "store/diary_backend.h"

@@ -1,5 +1,5 @@
 /*
- * custodian/store_diary.h — the store's area for members' diary entries.
+ * src/store/diary.h — the store's area for members' diary entries.
  * Part of the store (store.h's rules hold: writes only inside a
  * transaction, no SQL outside the store); the domain is diaries.h, and
  * reads by anyone go through the access door (access.h, "diaries").

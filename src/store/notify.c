@@ -1,5 +1,5 @@
 /*
- * store_notify.c — dispatches the notify area to the backend, with the
+ * src/store/notify.c — dispatches the notify area to the backend, with the
  * store's shared rules: arguments checked, writes only inside a transaction.
  */
 #include "store/notify_backend.h"

@@ -1,5 +1,5 @@
 /*
- * custodian/store_notify.h — the store's area for notifications: the
+ * src/store/notify.h — the store's area for notifications: the
  * notices a member sees in their account, and the outbox of e-mails still
  * to deliver.  Part of the store (store.h's rules hold: writes only inside
  * a transaction, no SQL outside the store); the domain is notify.h.

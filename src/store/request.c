@@ -1,5 +1,5 @@
 /*
- * store_request.c — dispatches the request area to the backend, with the
+ * src/store/request.c — dispatches the request area to the backend, with the
  * store's shared rules: arguments checked, writes only inside a transaction.
  */
 #include "store/request_backend.h"

@@ -1,5 +1,5 @@
 /*
- * custodian/store_request.h — the store's area for members' requests
+ * src/store/request.h — the store's area for members' requests
  * (disclosure, amendment, erasure) and complaints, with their histories.
  * Part of the store (store.h's rules hold: writes only inside a
  * transaction, no SQL outside the store); the domain is requests.h and

@@ -1,5 +1,5 @@
 /*
- * store.c — the store's front door: picks a backend from the url, checks
+ * src/store/store.c — the store's front door: picks a backend from the url, checks
  * arguments and enforces the transaction rules shared by every backend,
  * then dispatches through the backend's ops table (see store_impl.h).
  */

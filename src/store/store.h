@@ -1,5 +1,5 @@
 /*
- * custodian/store.h — persistence.  The only module that speaks SQL.
+ * src/store/store.h — persistence.  The only module that speaks SQL.
  *
  * One interface, several backends: "sqlite:PATH" (or a bare PATH) is the
  * embedded default; a PostgreSQL backend ("postgresql://...") plugs in behind

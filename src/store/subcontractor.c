@@ -1,5 +1,5 @@
 /*
- * subcontractor.c — dispatches the subcontractor area to the backend, with
+ * src/store/subcontractor.c — dispatches the subcontractor area to the backend, with
  * the store's shared rules: arguments checked, writes only inside a transaction.
  */
 #include "store/subcontractor_backend.h"

@@ -1,5 +1,5 @@
 /*
- * third_party.c — dispatches the third-party area to the backend, with the
+ * src/store/third_party.c — dispatches the third-party area to the backend, with the
  * store's shared rules: arguments checked, writes only inside a transaction.
  */
 #include "store/third_party_backend.h"

@@ -1,5 +1,5 @@
 /*
- * config.c — custodian.conf: one declarative table drives parsing,
+ * src/util/config.c — custodian.conf: one declarative table drives parsing,
  * defaults, validation, the default file and the reference.
  */
 #include "util/config.h"

@@ -1,5 +1,5 @@
 /*
- * custodian/config.h — the configuration file, DIR/custodian.conf (INI, inih).
+ * src/util/config.h — the configuration file, DIR/custodian.conf (INI, inih).
  *
  * All settings are one declarative table in src/util/config.c (name, type, where
  * it lands, default, bounds, whether SIGHUP may change it); the same table

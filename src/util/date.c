@@ -1,5 +1,5 @@
 /*
- * date.c — calendar days as YYYY-MM-DD (date.h).
+ * src/util/date.c — calendar days as YYYY-MM-DD (date.h).
  */
 #include "util/date.h"
 

@@ -1,5 +1,5 @@
 /*
- * email.c — checking and normalising e-mail addresses (email.h).
+ * src/util/email.c — checking and normalising e-mail addresses (email.h).
  */
 #include "util/email.h"
 

@@ -1,5 +1,5 @@
 /*
- * file_atomic.c — a file written whole or not at all: see file_atomic.h.
+ * src/util/file_atomic.c — a file written whole or not at all: see file_atomic.h.
  */
 #include "util/file_atomic.h"
 

@@ -1,5 +1,5 @@
 /*
- * file_read.c — a whole file read into memory, up to a bound (file_read.h).
+ * src/util/file_read.c — a whole file read into memory, up to a bound (file_read.h).
  */
 #include "util/file_read.h"
 

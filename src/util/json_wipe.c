@@ -1,5 +1,5 @@
 /*
- * json_wipe.c — wiping jansson values that held personal data.
+ * src/util/json_wipe.c — wiping jansson values that held personal data.
  */
 #include "util/json_wipe.h"
 

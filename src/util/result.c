@@ -1,5 +1,5 @@
 /*
- * result.c — the one table of result codes: words, API code, HTTP status.
+ * src/util/result.c — the one table of result codes: words, API code, HTTP status.
  */
 #include "util/result.h"
 

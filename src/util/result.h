@@ -1,5 +1,5 @@
 /*
- * custodian/result.h — one result code for the whole library.
+ * src/util/result.h — one result code for the whole library.
  *
  * Every function that can fail returns a cu_result.  CU_OK is zero, so
  * `if (rc) goto out;` reads naturally.  The numbers never move: a retired

@@ -1,5 +1,5 @@
 /*
- * text.c — checks of text that people type (see text.h).
+ * src/util/text.c — checks of text that people type (see text.h).
  */
 #include "util/text.h"
 

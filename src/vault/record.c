@@ -1,5 +1,5 @@
 /*
- * record.c — pack and parse a member's sealed fields (see record.h).
+ * src/vault/record.c — pack and parse a member's sealed fields (see record.h).
  */
 #include "vault/record.h"
 

@@ -1,5 +1,5 @@
 /*
- * secret.c — making, checking and hashing secrets shown once.
+ * src/vault/secret.c — making, checking and hashing secrets shown once.
  */
 #include "vault/secret.h"
 

@@ -1,5 +1,5 @@
 /*
- * signed_json.c — signed JSON documents: see signed_json.h.
+ * src/vault/signed_json.c — signed JSON documents: see signed_json.h.
  */
 #include "vault/signed_json.h"
 

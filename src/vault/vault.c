@@ -1,5 +1,5 @@
 /*
- * vault.c — master keys, member data keys, sealed fields, blind indexes and
+ * src/vault/vault.c — master keys, member data keys, sealed fields, blind indexes and
  * password hashes (libsodium).  The formats are defined in
  * src/vault/vault.h; docs/keys.md explains them to operators.
  */

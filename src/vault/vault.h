@@ -1,5 +1,5 @@
 /*
- * custodian/vault.h — keys and sealing (libsodium).
+ * src/vault/vault.h — keys and sealing (libsodium).
  *
  * Key hierarchy:
  *

@@ -1,5 +1,5 @@
 /*
- * store_sqlite_consent.c — the consent area on SQLite: consents, accepted
+ * src/store/sqlite/consent.c — the consent area on SQLite: consents, accepted
  * policy versions, published policy documents, legal exceptions.
  */
 #include "store/consent_backend.h"

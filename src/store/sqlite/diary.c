@@ -1,5 +1,5 @@
 /*
- * store_sqlite_diary.c — the diary area on SQLite: members' diary entries,
+ * src/store/sqlite/diary.c — the diary area on SQLite: members' diary entries,
  * title and body sealed, listed newest first by the member's own index.
  */
 #include "store/diary_backend.h"

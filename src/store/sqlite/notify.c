@@ -1,5 +1,5 @@
 /*
- * store_sqlite_notify.c — the notify area on SQLite: notices and the outbox.
+ * src/store/sqlite/notify.c — the notify area on SQLite: notices and the outbox.
  */
 #include "store/notify_backend.h"
 #include "store/sqlite/sqlite.h"

@@ -1,5 +1,5 @@
 /*
- * store_sqlite_request.c — the request area on SQLite: requests
+ * src/store/sqlite/request.c — the request area on SQLite: requests
  * (disclosure, amendment, erasure) with their histories, complaints with
  * their responses.  Free text is sealed before it gets here.
  */

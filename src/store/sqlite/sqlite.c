@@ -1,5 +1,5 @@
 /*
- * store_sqlite.c — the embedded SQLite backend of the store.
+ * src/store/sqlite/sqlite.c — the embedded SQLite backend of the store.
  *
  * One connection, no mutex of its own (a cu_store is used by one thread at
  * a time), WAL with synchronous=FULL so a commit is durable when it

@@ -1,5 +1,5 @@
 /*
- * sqlite/subcontractor.c — the subcontractor area on SQLite: subcontractors
+ * src/store/sqlite/subcontractor.c — the subcontractor area on SQLite: subcontractors
  * with their supervision reviews, and the contract each subcontractor token
  * is bound to (tables made by migration 6, sqlite/third_party.c).
  */

@@ -1,5 +1,5 @@
 /*
- * sqlite/third_party.c — the third-party area on SQLite: third parties, the
+ * src/store/sqlite/third_party.c — the third-party area on SQLite: third parties, the
  * provisions made to them and members' own shares.  No personal values:
  * names of fields, ids and times only.  The migration that made this
  * area's tables made the subcontractor area's too (one migration, as
