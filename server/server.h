@@ -39,12 +39,12 @@
 #include "ctx/ctx.h"
 #include "domain/members.h"
 
-#define CU_BODY_MAX (64u * 1024)      /* request body limit */
+#define CU_BODY_MAX       (64u * 1024) /* request body limit */
 #define CU_JSON_DEPTH_MAX 8
-#define CU_HEADER_MEMORY (32u * 1024) /* per-connection memory: headers and all */
-#define CU_IDLE_TIMEOUT_S 30u         /* libmicrohttpd's idle timeout, reset by any byte */
-#define CU_ARENA_MAX (256u * 1024)    /* per-request arena cap */
-#define CU_ARENA_CHUNK 4096u         /* an arena grows by chunks of this (or one request's size) */
+#define CU_HEADER_MEMORY  (32u * 1024)  /* per-connection memory: headers and all */
+#define CU_IDLE_TIMEOUT_S 30u           /* libmicrohttpd's idle timeout, reset by any byte */
+#define CU_ARENA_MAX      (256u * 1024) /* per-request arena cap */
+#define CU_ARENA_CHUNK    4096u /* an arena grows by chunks of this (or one request's size) */
 /*
  * Query parameters a request may carry (no route takes more than four);
  * more is 414, refused before libmicrohttpd spends CU_HEADER_MEMORY on them.
@@ -52,10 +52,10 @@
 #define CU_QUERY_PARAMS_MAX 32
 
 /* Text the server formats for itself, with room for its NUL. */
-#define CU_SERVER_DIR_MAX 4096   /* the data directory, the audit checkpoint file */
-#define CU_SERVER_PATH_MAX 4200  /* a file in the data directory; the store url */
-#define CU_SERVER_ERR_MAX 512    /* one line of error for the operator */
-#define CU_ROUTES_MAX 128        /* routes in the table (routes/table.c), each with counters */
+#define CU_SERVER_DIR_MAX  4096 /* the data directory, the audit checkpoint file */
+#define CU_SERVER_PATH_MAX 4200 /* a file in the data directory; the store url */
+#define CU_SERVER_ERR_MAX  512  /* one line of error for the operator */
+#define CU_ROUTES_MAX      128  /* routes in the table (routes/table.c), each with counters */
 
 /* ---- per-request arena (freed whole when the request ends) ---- */
 
@@ -81,7 +81,7 @@ void cu_metrics_connection(int delta);
 void cu_metrics_deadline_missed(void);
 /* Appends the exposition to buf; returns a malloc'd string. */
 char *cu_metrics_render(const char *const *methods, const char *const *route_names, size_t nroutes,
-			uint64_t audit_head);
+                        uint64_t audit_head);
 
 /* ---- the server ---- */
 

@@ -62,4 +62,3 @@ void cu_arena_release(cu_arena *a)
 	a->head = NULL;
 	a->used = 0;
 }
-

@@ -38,14 +38,15 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 
 		if (strncasecmp(auth, "Bearer ", strlen("Bearer ")) != 0 ||
 		    strlen(auth) > CU_HTTP_AUTHORIZATION_MAX) {
-			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
-						     "expected 'Authorization: Bearer TOKEN'", NULL);
+			*reply =
+			    cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+			                        "expected 'Authorization: Bearer TOKEN'", NULL);
 			return -1;
 		}
 		secret = auth + strlen("Bearer ");
 		if (cu_token_authenticate(reader, secret, cu_now_us(), &r->token) != CU_OK) {
 			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
-						     "the token is not valid", NULL);
+			                             "the token is not valid", NULL);
 			return -1;
 		}
 		r->actor.name = r->token.name;
@@ -69,14 +70,15 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 	if (sid) {
 		cu_session_info info;
 
-		if (strlen(sid) > CU_HTTP_SESSION_ID_MAX || cu_session_check(reader, sid, cu_now_us(), &info) != CU_OK) {
+		if (strlen(sid) > CU_HTTP_SESSION_ID_MAX ||
+		    cu_session_check(reader, sid, cu_now_us(), &info) != CU_OK) {
 			/* A stale cookie does not stop what anyone may do (sign up, say). */
 			if (public_ok) {
 				r->auth = CU_AUTH_NONE;
 				return 0;
 			}
 			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
-						     "the session has ended; log in again", NULL);
+			                             "the session has ended; log in again", NULL);
 			return -1;
 		}
 		memcpy(r->member, info.member, sizeof(r->member));
@@ -90,8 +92,9 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 
 			if (!csrf || cu_session_csrf_ok(&r->session, csrf) != CU_OK) {
 				*reply = cu_http_reply_error(r, CU_ERR_CSRF_REQUIRED,
-							    "a cookie-authenticated change needs "
-							    "the X-CSRF-Token header", NULL);
+				                             "a cookie-authenticated change needs "
+				                             "the X-CSRF-Token header",
+				                             NULL);
 				return -1;
 			}
 		}
@@ -100,4 +103,3 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 	r->auth = CU_AUTH_NONE;
 	return 0;
 }
-

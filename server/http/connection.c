@@ -105,7 +105,7 @@ struct framing {
 };
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+                                     const char *value)
 {
 	struct framing *f = cls;
 
@@ -139,14 +139,14 @@ static bool framing_ok(struct MHD_Connection *conn)
 static cu_conn_deadline *conn_deadline(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	return ci ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	cu_server *srv = cls;
 	cu_request *r = *con_cls;
@@ -170,12 +170,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = r;
 		/* Refused before the body is read: libmicrohttpd then closes the connection. */
 		if (!framing_ok(conn))
-			return cu_http_reply_error(r, CU_ERR_INVALID_FRAMING,
-						  "conflicting Content-Length or Transfer-Encoding "
-						  "headers", NULL);
+			return cu_http_reply_error(
+			    r, CU_ERR_INVALID_FRAMING,
+			    "conflicting Content-Length or Transfer-Encoding "
+			    "headers",
+			    NULL);
 		if (refused_query)
 			return cu_http_reply_error(r, CU_ERR_TOO_MANY_PARAMETERS,
-						  "the query string has too many parameters", NULL);
+			                           "the query string has too many parameters",
+			                           NULL);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -216,9 +219,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* Arrived whole: from here on the wait is the server's, not the client's. */
 		cu_deadlines_stop_clock(conn_deadline(conn));
 		if (r->nul_in_uri)
-			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-						  "a NUL byte (%00) is not allowed in the path or the "
-						  "query", NULL);
+			return cu_http_reply_error(
+			    r, CU_ERR_INVALID_ARGUMENT,
+			    "a NUL byte (%00) is not allowed in the path or the "
+			    "query",
+			    NULL);
 		return cu_http_route(r);
 	}
 	/* Resumed after a job: back into the handler that suspended. */
@@ -226,7 +231,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	cu_server *srv = cls;
 	cu_request *r = *con_cls;
@@ -250,12 +255,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		gmtime_r(&now, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		/* Route templates only: no ids, no query values, nothing a client typed. */
-		snprintf(line, sizeof(line),
-			 "{\"time\":\"%s\",\"request_id\":\"%s\",\"method\":\"%s\",\"route\":\"%s\","
-			 "\"status\":%d,\"duration_ms\":%.3f}\n",
-			 ts, r->request_id, r->route >= 0 ? cu_routes[r->route].method : "-",
-			 r->route >= 0 ? cu_routes[r->route].name : "unmatched", r->status,
-			 secs * 1000.0);
+		snprintf(
+		    line, sizeof(line),
+		    "{\"time\":\"%s\",\"request_id\":\"%s\",\"method\":\"%s\",\"route\":\"%s\","
+		    "\"status\":%d,\"duration_ms\":%.3f}\n",
+		    ts, r->request_id, r->route >= 0 ? cu_routes[r->route].method : "-",
+		    r->route >= 0 ? cu_routes[r->route].name : "unmatched", r->status,
+		    secs * 1000.0);
 		fputs(line, srv->access_log);
 		fflush(srv->access_log);
 	}
@@ -269,13 +275,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-			  enum MHD_ConnectionNotificationCode toe)
+                          enum MHD_ConnectionNotificationCode toe)
 {
 	cu_server *srv = cls;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 		*socket_ctx = ci ? cu_deadlines_add(srv->deadlines, ci->connect_fd) : NULL;
 		cu_metrics_connection(1);
@@ -329,8 +335,8 @@ static bool mhd_log_allowed(unsigned long *suppressed)
  */
 static _Atomic bool mhd_running;
 
-__attribute__((format(printf, 2, 0)))
-static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_error(void *cls, const char *fmt,
+                                                               va_list ap)
 {
 	char msg[CU_MHD_MESSAGE_MAX], out[CU_MHD_MESSAGE_MAX];
 	size_t o = 0;
@@ -340,8 +346,9 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	if (!atomic_load(&mhd_running) || !mhd_log_allowed(&suppressed))
 		return;
 	if (suppressed)
-		fprintf(stderr, "custodian: http: (%lu more messages not shown: over %d a second)\n",
-			suppressed, CU_MHD_LOG_PER_SECOND);
+		fprintf(stderr,
+		        "custodian: http: (%lu more messages not shown: over %d a second)\n",
+		        suppressed, CU_MHD_LOG_PER_SECOND);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/*
 	 * libmicrohttpd quotes the URL `like this': a path holds member ids or
@@ -357,7 +364,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 			break;
 		}
 		if (end && strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") !=
-				   (size_t)(end - p - 1)) {
+		               (size_t)(end - p - 1)) {
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "`(url)'");
 			p = end + 1;
 		} else {
@@ -379,18 +386,16 @@ struct MHD_Daemon *cu_http_daemon_start(cu_server *srv, const struct sockaddr_st
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			MHD_USE_ERROR_LOG | (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->ctx->config.threads,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CU_HEADER_MEMORY,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CU_IDLE_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_LIMIT, srv->ctx->config.max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->ctx->config.connections_per_address,
-		MHD_OPTION_END);
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	        MHD_USE_ERROR_LOG | (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)srv->ctx->config.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CU_HEADER_MEMORY,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CU_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+	    srv->ctx->config.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    srv->ctx->config.connections_per_address, MHD_OPTION_END);
 	if (d)
 		atomic_store(&mhd_running, true);
 	return d;

@@ -16,14 +16,14 @@
 struct cu_conn_deadline {
 	cu_conn_deadline *prev, *next;
 	int fd;
-	bool shut;                  /* shut down once; the registry's lock guards it */
-	_Atomic int64_t due_ms;     /* monotonic; 0: no deadline (a request is being answered) */
+	bool shut;              /* shut down once; the registry's lock guards it */
+	_Atomic int64_t due_ms; /* monotonic; 0: no deadline (a request is being answered) */
 };
 
 struct cu_deadlines {
 	unsigned timeout_ms;
 	pthread_t thread;
-	pthread_mutex_t mu;         /* the list, `shut` and `stopping` */
+	pthread_mutex_t mu; /* the list, `shut` and `stopping` */
 	pthread_cond_t cv;
 	cu_conn_deadline *head;
 	bool stopping;

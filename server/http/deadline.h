@@ -30,7 +30,7 @@
 
 #include "util/result.h"
 
-#define CU_DEADLINE_TICK_MS 200   /* how often the reaper looks */
+#define CU_DEADLINE_TICK_MS 200 /* how often the reaper looks */
 
 typedef struct cu_deadlines cu_deadlines;
 typedef struct cu_conn_deadline cu_conn_deadline;

@@ -12,22 +12,22 @@
 #include "domain/sessions.h"
 #include "domain/tokens.h"
 
-#define CU_SESSION_COOKIE "cu_session"
-#define CU_SESSION_COOKIE_MAX 160 /* the Set-Cookie value: name, secret, attributes */
-#define CU_REQUEST_ID_LEN 16      /* 64 bits in hex */
+#define CU_SESSION_COOKIE      "cu_session"
+#define CU_SESSION_COOKIE_MAX  160 /* the Set-Cookie value: name, secret, attributes */
+#define CU_REQUEST_ID_LEN      16  /* 64 bits in hex */
 #define CU_ACCESS_LOG_LINE_MAX 512 /* one JSON line of the access log */
-#define CU_MHD_MESSAGE_MAX 512    /* one message of libmicrohttpd's, as printed */
-#define CU_HTTP_PARAM_MAX 72    /* a {} path segment, with its NUL */
-#define CU_HTTP_ALLOW_MAX 128   /* a 405's Allow header: the methods of one path */
-#define CU_HTTP_SECONDS_LEN 24  /* a number of seconds as text (Retry-After) */
-#define CU_HTTP_INTEGER_LEN 32  /* a JSON integer as text */
+#define CU_MHD_MESSAGE_MAX     512 /* one message of libmicrohttpd's, as printed */
+#define CU_HTTP_PARAM_MAX      72  /* a {} path segment, with its NUL */
+#define CU_HTTP_ALLOW_MAX      128 /* a 405's Allow header: the methods of one path */
+#define CU_HTTP_SECONDS_LEN    24  /* a number of seconds as text (Retry-After) */
+#define CU_HTTP_INTEGER_LEN    32  /* a JSON integer as text */
 /* A body's key is named back in a field error only when shorter than this. */
 #define CU_HTTP_FIELD_ECHO_MAX 40
 _Static_assert(CU_HTTP_FIELD_ECHO_MAX <= CU_FIELD_NAME_MAX, "an echoed key fits a field error");
 #define CU_HTTP_AUTHORIZATION_MAX 200 /* longer Authorization headers are refused unread */
-#define CU_HTTP_SESSION_ID_MAX 128    /* longer session cookies are refused unread */
-#define CU_HTTP_MESSAGE_MAX 200       /* an error message the server composes */
-#define CU_SERVER_POLICIES_MAX 64
+#define CU_HTTP_SESSION_ID_MAX    128 /* longer session cookies are refused unread */
+#define CU_HTTP_MESSAGE_MAX       200 /* an error message the server composes */
+#define CU_SERVER_POLICIES_MAX    64
 
 /* Attempt limits: logins and public sign-ups (http/ratelimit.h). */
 #include "http/ratelimit.h"
@@ -35,11 +35,11 @@ _Static_assert(CU_HTTP_FIELD_ECHO_MAX <= CU_FIELD_NAME_MAX, "an echoed key fits 
 /* ---- the server ---- */
 
 struct cu_server {
-	cu_ctx *ctx;                    /* the writer's; only the writer thread uses it */
+	cu_ctx *ctx; /* the writer's; only the writer thread uses it */
 	cu_writer *writer;
 	cu_hasher *hasher;
 	struct MHD_Daemon *daemon;
-	cu_policy *_Atomic policy;      /* the policy in force for new requests */
+	cu_policy *_Atomic policy; /* the policy in force for new requests */
 	cu_policy *policies[CU_SERVER_POLICIES_MAX];
 	int npolicies;
 	pthread_mutex_t policies_mu;
@@ -51,7 +51,7 @@ struct cu_server {
 	volatile bool ready;
 	FILE *access_log;
 	cu_ratelimit limits;
-	cu_deadlines *deadlines;        /* the request-arrival deadline (deadline.h) */
+	cu_deadlines *deadlines; /* the request-arrival deadline (deadline.h) */
 	char dummy_hash[CU_VAULT_PWHASH_MAX];
 };
 
@@ -70,10 +70,10 @@ struct cu_request {
 	char *body;
 	size_t body_len;
 	bool body_too_large;
-	bool body_nomem;         /* the body's buffer could not be allocated: 503 when it ends */
-	bool nul_in_uri;         /* the raw URI held %00: refused before routing */
-	bool header_lost;        /* cu_http_header could not keep a header: the reply is 503 */
-	bool counted;            /* in srv->inflight: from routing on (graceful stop waits for it) */
+	bool body_nomem;  /* the body's buffer could not be allocated: 503 when it ends */
+	bool nul_in_uri;  /* the raw URI held %00: refused before routing */
+	bool header_lost; /* cu_http_header could not keep a header: the reply is 503 */
+	bool counted;     /* in srv->inflight: from routing on (graceful stop waits for it) */
 	int status;
 	struct {
 		const char *name, *value;
@@ -97,12 +97,12 @@ struct cu_request {
 
 typedef struct cu_route {
 	const char *method;
-	const char *pattern;     /* "/v1/members/{}" */
-	const char *name;        /* "/v1/members/{id}": the template in logs, metrics, OpenAPI */
+	const char *pattern; /* "/v1/members/{}" */
+	const char *name;    /* "/v1/members/{id}": the template in logs, metrics, OpenAPI */
 	enum MHD_Result (*handler)(cu_request *r);
-	uint32_t who;            /* roles allowed (bit per cu_role); 0 = anyone */
-	bool public_ok;          /* also without credentials */
-	bool anon;               /* never authenticates (login must work with a stale cookie) */
+	uint32_t who;   /* roles allowed (bit per cu_role); 0 = anyone */
+	bool public_ok; /* also without credentials */
+	bool anon;      /* never authenticates (login must work with a stale cookie) */
 } cu_route;
 
 /*
@@ -140,7 +140,7 @@ struct MHD_Daemon *cu_http_daemon_start(cu_server *srv, const struct sockaddr_st
 /* Every route of every area (routes/table.c), flattened; an index names a route. */
 const cu_route *cu_route_list(void);
 size_t cu_route_count(void);
-#define cu_routes (cu_route_list())
+#define cu_routes       (cu_route_list())
 #define cu_routes_count (cu_route_count())
 
 /* Replies.  Each queues a response and returns what the handler returns. */
@@ -154,7 +154,7 @@ enum MHD_Result cu_http_reply_empty(cu_request *r, int status);
  * the field-level detail.  No reply names a status or a code of its own.
  */
 enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *message,
-				    const cu_errors *errs);
+                                    const cu_errors *errs);
 /*
  * Adds a header to the reply this request will send (copied into its arena).
  * If the copy cannot be made, the reply becomes 503 out_of_memory instead: a
@@ -191,7 +191,7 @@ enum MHD_Result cu_http_store_unavailable(cu_request *r);
  * error "malformed" and returns -1; -2 when the arena is exhausted.
  */
 int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json_t *v,
-			const char **out, cu_errors *errs);
+                        const char **out, cu_errors *errs);
 /* 400 case_invalid: a case reference given that cu_access_case_problem refuses. */
 enum MHD_Result cu_http_reply_case_invalid(cu_request *r);
 /* A writer job's answer: refusals keep their audit entries; server failures undo the job. */
@@ -205,8 +205,8 @@ cu_result cu_http_answer(cu_job *job, cu_result rc);
  * resumed (r->phase > 0).
  */
 enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char *purpose,
-				   const char *case_ref, cu_fieldset fields, const char *exception,
-				   const char *justification);
+                                   const char *case_ref, cu_fieldset fields, const char *exception,
+                                   const char *justification);
 enum MHD_Result cu_http_finish_read(cu_request *r);
 
 /* This network thread's read-only store handle (opened on first use); NULL when it cannot be. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_TYPE "application/json"
+#define JSON_TYPE     "application/json"
 #define JSON_TYPE_LEN (sizeof(JSON_TYPE) - 1)
 
 /* ---- input --------------------------------------------------------------- */
@@ -31,7 +31,7 @@ struct query_check {
 };
 
 static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char *key,
-				 const char *value)
+                                 const char *value)
 {
 	struct query_check *q = cls;
 
@@ -133,7 +133,7 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 	if (!type || strncasecmp(type, JSON_TYPE, JSON_TYPE_LEN) != 0 ||
 	    (type[JSON_TYPE_LEN] && type[JSON_TYPE_LEN] != ';' && type[JSON_TYPE_LEN] != ' ')) {
 		*reply = cu_http_reply_error(r, CU_ERR_UNSUPPORTED_MEDIA,
-					     "the body must be application/json", NULL);
+		                             "the body must be application/json", NULL);
 		return NULL;
 	}
 	if (!r->body || r->body_len == 0) {
@@ -141,7 +141,8 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		return NULL;
 	}
 	if (cu_http_json_depth(r->body, r->body_len) > CU_JSON_DEPTH_MAX) {
-		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON, "the body nests too deeply", NULL);
+		*reply =
+		    cu_http_reply_error(r, CU_ERR_INVALID_JSON, "the body nests too deeply", NULL);
 		return NULL;
 	}
 	/* jansson refuses invalid UTF-8 and \u0000 by default; duplicates are refused too. */
@@ -156,13 +157,14 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 
 		/* jansson's words name a position and a problem, never the input itself. */
 		snprintf(msg, sizeof(msg), "invalid JSON at line %d, column %d", jerr.line,
-			 jerr.column);
+		         jerr.column);
 		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON, msg, NULL);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON, "the body must be a JSON object", NULL);
+		*reply = cu_http_reply_error(r, CU_ERR_INVALID_JSON,
+		                             "the body must be a JSON object", NULL);
 		return NULL;
 	}
 	return j;
@@ -182,4 +184,3 @@ void cu_http_json_wipe(json_t *j)
 		json_array_foreach(j, i, v) cu_http_json_wipe(v);
 	}
 }
-

@@ -75,4 +75,3 @@ enum MHD_Result cu_http_wait_hasher(cu_request *r, cu_result (*hash)(cu_job *))
 	}
 	return MHD_YES;
 }
-

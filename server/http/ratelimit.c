@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS 8192
+#define SLOTS  8192
 #define PROBES 8 /* slots a key may occupy: its own and the next seven */
 
 _Static_assert(PROBES <= SLOTS, "a probe sequence fits in the table");
 _Static_assert(CU_RATELIMIT_KEY_LEN >= crypto_generichash_BYTES_MIN &&
-		       CU_RATELIMIT_KEY_LEN <= crypto_generichash_BYTES_MAX,
-	       "a key is a BLAKE2b digest");
+                   CU_RATELIMIT_KEY_LEN <= crypto_generichash_BYTES_MAX,
+               "a key is a BLAKE2b digest");
 
 struct cu_rl_slot {
 	unsigned char key[CU_RATELIMIT_KEY_LEN];
@@ -71,7 +71,7 @@ static bool evictable(const struct cu_rl_slot *s, int64_t now_us)
  * never opened one).  Called with the mutex held.
  */
 static struct cu_rl_slot *find(cu_ratelimit *rl, const unsigned char key[CU_RATELIMIT_KEY_LEN],
-			       int64_t now_us, size_t *index)
+                               int64_t now_us, size_t *index)
 {
 	struct cu_rl_slot *victim = NULL;
 	size_t h = home(key), vi = 0;
@@ -112,7 +112,7 @@ static void roll_window(struct cu_rl_slot *s, int64_t window_us, int64_t now_us)
 
 /* Whether s admits one more attempt; if not, *retry_us says when to ask again. */
 static bool admits(const struct cu_rl_slot *s, const cu_ratelimit_key *k, int64_t now_us,
-		   int64_t *retry_us)
+                   int64_t *retry_us)
 {
 	if (s->locked_until > now_us) {
 		*retry_us = s->locked_until - now_us;
@@ -121,8 +121,8 @@ static bool admits(const struct cu_rl_slot *s, const cu_ratelimit_key *k, int64_
 	if (s->count + s->inflight < k->limit)
 		return true;
 	/* Full of attempts in flight: one of them may yet free its place. */
-	*retry_us = s->inflight ? CU_RATELIMIT_BUSY_RETRY_US
-				: s->window_start + k->window_us - now_us;
+	*retry_us =
+	    s->inflight ? CU_RATELIMIT_BUSY_RETRY_US : s->window_start + k->window_us - now_us;
 	return false;
 }
 
@@ -134,7 +134,7 @@ static void undo(cu_ratelimit *rl, cu_ratelimit_hold *hold)
 }
 
 cu_result cu_ratelimit_reserve(cu_ratelimit *rl, const cu_ratelimit_key *keys, size_t n,
-			       int64_t now_us, cu_ratelimit_hold *hold, int64_t *retry_after_us)
+                               int64_t now_us, cu_ratelimit_hold *hold, int64_t *retry_after_us)
 {
 	cu_result rc = CU_OK;
 	int64_t retry = 0;
@@ -176,7 +176,7 @@ cu_result cu_ratelimit_reserve(cu_ratelimit *rl, const cu_ratelimit_key *keys, s
 }
 
 void cu_ratelimit_finish(cu_ratelimit *rl, cu_ratelimit_hold *hold, size_t i,
-			 enum cu_ratelimit_outcome outcome, int64_t now_us)
+                         enum cu_ratelimit_outcome outcome, int64_t now_us)
 {
 	struct cu_rl_slot *s;
 
@@ -208,7 +208,7 @@ void cu_ratelimit_finish(cu_ratelimit *rl, cu_ratelimit_hold *hold, size_t i,
 }
 
 void cu_ratelimit_finish_all(cu_ratelimit *rl, cu_ratelimit_hold *hold,
-			     enum cu_ratelimit_outcome outcome, int64_t now_us)
+                             enum cu_ratelimit_outcome outcome, int64_t now_us)
 {
 	for (size_t i = 0; i < hold->n; i++)
 		cu_ratelimit_finish(rl, hold, i, outcome, now_us);
@@ -236,7 +236,7 @@ static void address_secret_init(void)
 }
 
 void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,
-			      unsigned char out[CU_RATELIMIT_KEY_LEN])
+                              unsigned char out[CU_RATELIMIT_KEY_LEN])
 {
 	crypto_generichash_state st;
 

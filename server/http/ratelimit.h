@@ -36,8 +36,8 @@
  *     lockout to make room).
  * The caller passes `now` (microseconds), so tests can move the clock.
  */
-#define CU_RATELIMIT_KEY_LEN 32
-#define CU_RATELIMIT_HOLD_MAX 2                  /* keys per attempt: account and address */
+#define CU_RATELIMIT_KEY_LEN       32
+#define CU_RATELIMIT_HOLD_MAX      2               /* keys per attempt: account and address */
 #define CU_RATELIMIT_BUSY_RETRY_US (1LL * 1000000) /* Retry-After when attempts are in flight */
 
 typedef struct cu_ratelimit {
@@ -74,15 +74,15 @@ void cu_ratelimit_release(cu_ratelimit *rl);
  * cu_ratelimit_finish(); CU_ERR_RATE_LIMITED: nothing is charged, *hold holds
  * nothing and *retry_after_us (if not NULL) says when to try again (> 0).
  */
-CU_WARN_UNUSED cu_result
-cu_ratelimit_reserve(cu_ratelimit *rl, const cu_ratelimit_key *keys, size_t n, int64_t now_us,
-		     cu_ratelimit_hold *hold, int64_t *retry_after_us);
+CU_WARN_UNUSED cu_result cu_ratelimit_reserve(cu_ratelimit *rl, const cu_ratelimit_key *keys,
+                                              size_t n, int64_t now_us, cu_ratelimit_hold *hold,
+                                              int64_t *retry_after_us);
 /* Finishes the attempt for the hold's i-th key (rule 3); again, or on an empty hold, a no-op. */
 void cu_ratelimit_finish(cu_ratelimit *rl, cu_ratelimit_hold *hold, size_t i,
-			 enum cu_ratelimit_outcome outcome, int64_t now_us);
+                         enum cu_ratelimit_outcome outcome, int64_t now_us);
 /* The same outcome for every key the hold still holds. */
 void cu_ratelimit_finish_all(cu_ratelimit *rl, cu_ratelimit_hold *hold,
-			     enum cu_ratelimit_outcome outcome, int64_t now_us);
+                             enum cu_ratelimit_outcome outcome, int64_t now_us);
 /* Whether any key of the hold is still unfinished. */
 bool cu_ratelimit_held(const cu_ratelimit_hold *hold);
 
@@ -97,13 +97,13 @@ bool cu_ratelimit_held(const cu_ratelimit_hold *hold);
  * family: one key for all such clients.
  */
 void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,
-			      unsigned char out[CU_RATELIMIT_KEY_LEN]);
-#define CU_RATELIMIT_LOGIN_ADDRESS "cu-ratelimit-login-address"
+                              unsigned char out[CU_RATELIMIT_KEY_LEN]);
+#define CU_RATELIMIT_LOGIN_ADDRESS  "cu-ratelimit-login-address"
 #define CU_RATELIMIT_SIGNUP_ADDRESS "cu-ratelimit-signup-address" /* and e-mail changes */
 
-#define CU_LOGIN_ACCOUNT_LIMIT 5      /* failures per account per window */
-#define CU_LOGIN_ADDRESS_LIMIT 20     /* failures per address per window */
-#define CU_LOGIN_WINDOW_US (15LL * 60 * 1000000)
+#define CU_LOGIN_ACCOUNT_LIMIT 5  /* failures per account per window */
+#define CU_LOGIN_ADDRESS_LIMIT 20 /* failures per address per window */
+#define CU_LOGIN_WINDOW_US     (15LL * 60 * 1000000)
 /* Public sign-ups per address per window: [security] signups_per_hour (config.h). */
 #define CU_SIGNUP_WINDOW_US (60LL * 60 * 1000000)
 

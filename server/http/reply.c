@@ -110,7 +110,7 @@ enum MHD_Result cu_http_reply_empty(cu_request *r, int status)
 }
 
 enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *message,
-				    const cu_errors *errs)
+                                    const cu_errors *errs)
 {
 	json_t *err = json_object(), *body = json_object();
 	int status = cu_result_http(rc);
@@ -122,10 +122,10 @@ enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *mes
 		json_t *fields = json_object();
 
 		for (size_t i = 0; i < errs->n; i++)
-			json_object_set_new(fields, errs->e[i].field, json_string(errs->e[i].reason));
+			json_object_set_new(fields, errs->e[i].field,
+			                    json_string(errs->e[i].reason));
 		json_object_set_new(err, "fields", fields);
 	}
 	json_object_set_new(body, "error", err);
 	return cu_http_reply_json(r, status, body);
 }
-

@@ -72,11 +72,11 @@ enum MHD_Result cu_http_route(cu_request *r)
 				ok = rt->public_ok;
 			if (!ok)
 				return r->auth == CU_AUTH_NONE
-					       ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
-								     "authentication required", NULL)
-					       : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
-								     "this role may not use this route",
-								     NULL);
+				           ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+				                                 "authentication required", NULL)
+				           : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
+				                                 "this role may not use this route",
+				                                 NULL);
 		}
 		return rt->handler(r);
 	}
@@ -87,4 +87,3 @@ enum MHD_Result cu_http_route(cu_request *r)
 	}
 	return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such route", NULL);
 }
-

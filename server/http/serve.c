@@ -123,10 +123,10 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 	}
 	rl.doc = cu_file_read_bounded(path, CU_POLICY_READ_MAX, &rl.len);
 	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
-		    : CU_ERR_IO;
+	            : CU_ERR_IO;
 	if (rc) {
 		fprintf(stderr, "custodian: policy not reloaded: %s\n",
-			rc == CU_ERR_IO ? "cannot read the policy file" : err);
+		        rc == CU_ERR_IO ? "cannot read the policy file" : err);
 		free(rl.doc);
 		return;
 	}
@@ -146,9 +146,9 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 	free(rl.doc);
 	if (rc) {
 		fprintf(stderr, "custodian: policy not reloaded: %s\n",
-			rc == CU_ERR_CONFLICT ? "its version was published before with other "
-						"content; give it a new version"
-					      : cu_strerror(rc));
+		        rc == CU_ERR_CONFLICT ? "its version was published before with other "
+		                                "content; give it a new version"
+		                              : cu_strerror(rc));
 		cu_policy_free(rl.p);
 		return;
 	}
@@ -175,12 +175,12 @@ static void reload_settings(cu_server *srv, const char *data_dir)
 		rc = cu_config_reload_check(&srv->ctx->config, &fresh, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: settings not reloaded: %s\n",
-			err[0] ? err : cu_strerror(rc));
+		        err[0] ? err : cu_strerror(rc));
 		return;
 	}
 	if (atomic_exchange(&srv->session_ttl_min, fresh.session_ttl_min) != fresh.session_ttl_min)
 		fprintf(stderr, "custodian: settings reloaded: session_ttl_minutes = %u\n",
-			fresh.session_ttl_min);
+		        fresh.session_ttl_min);
 }
 
 static void warn_line(const char *line)
@@ -215,13 +215,15 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	if (!listen || !*listen)
 		listen = srv->ctx->config.listen;
 	if (parse_listen(listen, &ss, &sslen)) {
-		fprintf(stderr, "custodian: cannot listen on '%s': expected ADDRESS:PORT\n", listen);
+		fprintf(stderr, "custodian: cannot listen on '%s': expected ADDRESS:PORT\n",
+		        listen);
 		goto out;
 	}
 	if (srv->ctx->config.store[0])
 		snprintf(srv->store_url, sizeof(srv->store_url), "%s", srv->ctx->config.store);
 	else
-		snprintf(srv->store_url, sizeof(srv->store_url), "sqlite:%s/custodian.db", data_dir);
+		snprintf(srv->store_url, sizeof(srv->store_url), "sqlite:%s/custodian.db",
+		         data_dir);
 	snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", data_dir);
 	pthread_mutex_init(&srv->policies_mu, NULL);
 	atomic_init(&srv->policy, srv->ctx->policy);
@@ -232,10 +234,12 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	if (cu_ratelimit_init(&srv->limits) != 0)
 		goto out;
 	/* A hash to verify against when a login names no account: the same cost either way. */
-	rc = cu_vault_password_hash("no account has this password", srv->ctx->config.argon2_opslimit,
-				    srv->ctx->config.argon2_memlimit_kib * 1024, srv->dummy_hash);
+	rc =
+	    cu_vault_password_hash("no account has this password", srv->ctx->config.argon2_opslimit,
+	                           srv->ctx->config.argon2_memlimit_kib * 1024, srv->dummy_hash);
 	if (rc) {
-		fprintf(stderr, "custodian: cannot prepare password hashing: %s\n", cu_strerror(rc));
+		fprintf(stderr, "custodian: cannot prepare password hashing: %s\n",
+		        cu_strerror(rc));
 		goto out;
 	}
 
@@ -256,11 +260,11 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	rc = cu_handle_set_autocheckpoint_pages(srv->ctx->store, CU_WAL_BOUND_PAGES);
 	if (rc) {
 		fprintf(stderr, "custodian: cannot set the checkpoint threshold: %s\n",
-			cu_strerror(rc));
+		        cu_strerror(rc));
 		goto out;
 	}
-	if (cu_writer_start(srv->ctx, &srv->writer) || cu_hasher_start((int)srv->ctx->config.hash_threads,
-									  &srv->hasher)) {
+	if (cu_writer_start(srv->ctx, &srv->writer) ||
+	    cu_hasher_start((int)srv->ctx->config.hash_threads, &srv->hasher)) {
 		fprintf(stderr, "custodian: cannot start worker threads\n");
 		goto out;
 	}
@@ -270,35 +274,35 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 
 		cu_ctx_audit_checkpoint_path(srv->ctx, audit_file, sizeof(audit_file));
 		rc = cu_checkpointer_start(srv->store_url, srv->ctx->vault, audit_file,
-					   &checkpointer, err, sizeof(err));
+		                           &checkpointer, err, sizeof(err));
 	}
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the checkpointer: %s\n",
-			err[0] ? err : cu_strerror(rc));
+		        err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
 	/* After the writer, with a cu_ctx of its own: it delivers what the writer commits. */
 	rc = cu_notifier_start(data_dir, &notifier, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the notifier: %s\n",
-			err[0] ? err : cu_strerror(rc));
+		        err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
 	rc = cu_deadlines_start(srv->ctx->config.request_timeout_s * 1000u, &srv->deadlines);
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the request deadline: %s\n",
-			cu_strerror(rc));
+		        cu_strerror(rc));
 		goto out;
 	}
 	srv->daemon = cu_http_daemon_start(srv, &ss);
 	if (!srv->daemon) {
 		fprintf(stderr, "custodian: cannot listen on '%s': %s\n", listen,
-			errno ? strerror(errno) : "libmicrohttpd refused");
+		        errno ? strerror(errno) : "libmicrohttpd refused");
 		goto out;
 	}
 	srv->ready = true;
 	fprintf(stderr, "custodian: serving %s on http://%s (policy %s)\n", data_dir, listen,
-		srv->ctx->policy->version);
+	        srv->ctx->policy->version);
 	fflush(stderr);
 
 	for (;;) {
@@ -341,4 +345,3 @@ out:
 	free(srv);
 	return status;
 }
-

@@ -19,7 +19,8 @@ static int add_all(json_t *dst, json_t *src)
 		return 0;
 	if (!json_is_object(src) || !json_is_object(dst))
 		return -1;
-	json_object_foreach(src, key, v) {
+	json_object_foreach(src, key, v)
+	{
 		if (json_object_get(dst, key))
 			return -1;
 		json_object_set(dst, key, v);
@@ -29,7 +30,8 @@ static int add_all(json_t *dst, json_t *src)
 
 char *cu_openapi_document(char *err, size_t errlen)
 {
-	json_t *doc = json_loadb(cu_openapi_json, cu_openapi_json_len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *doc =
+	    json_loadb(cu_openapi_json, cu_openapi_json_len, JSON_REJECT_DUPLICATES, NULL);
 	char *text = NULL;
 
 	if (!doc) {
@@ -40,15 +42,15 @@ char *cu_openapi_document(char *err, size_t errlen)
 	for (const cu_openapi_fragment *f = cu_openapi_fragments; f->name; f++) {
 		json_t *frag = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, NULL);
 		int bad = !frag ||
-			  add_all(json_object_get(doc, "paths"), json_object_get(frag, "paths")) ||
-			  add_all(json_object_get(json_object_get(doc, "components"), "schemas"),
-				  json_object_get(json_object_get(frag, "components"), "schemas"));
+		          add_all(json_object_get(doc, "paths"), json_object_get(frag, "paths")) ||
+		          add_all(json_object_get(json_object_get(doc, "components"), "schemas"),
+		                  json_object_get(json_object_get(frag, "components"), "schemas"));
 
 		json_decref(frag);
 		if (bad) {
 			if (err)
 				snprintf(err, errlen, "openapi/%s does not parse or repeats a name",
-					 f->name);
+				         f->name);
 			json_decref(doc);
 			return NULL;
 		}

@@ -21,9 +21,9 @@ json_t *cu_route_audit_entry_json(const cu_audit_entry *e, bool full)
 
 	cu_http_iso_time(e->time_us, ts);
 	o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "time",
-		      ts, "actor", e->actor, "role", e->role, "action", e->action, "purpose",
-		      e->purpose, "fields", e->fields, "decision", e->decision, "case",
-		      e->case_ref);
+	              ts, "actor", e->actor, "role", e->role, "action", e->action, "purpose",
+	              e->purpose, "fields", e->fields, "decision", e->decision, "case",
+	              e->case_ref);
 	if (o && full) {
 		sodium_bin2hex(hash, sizeof(hash), e->hash, CU_AUDIT_HASHBYTES);
 		json_object_set_new(o, "member", json_string(e->member));
@@ -66,7 +66,8 @@ static enum MHD_Result h_audit_list(cu_request *r)
 	if (cu_http_query_only(r, allowed) ||
 	    cu_route_parse_limit(cu_http_query(r, "limit"), 100, 1000, &c.limit))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected member, after (a seq) and limit (1..1000)", NULL);
+		                           "expected member, after (a seq) and limit (1..1000)",
+		                           NULL);
 	if (after) {
 		char *end;
 
@@ -75,10 +76,12 @@ static enum MHD_Result h_audit_list(cu_request *r)
 		from = strtoull(after, &end, 10);
 		if (end == after || *end || !isdigit((unsigned char)after[0]) || errno == ERANGE ||
 		    from >= (unsigned long long)INT64_MAX)
-			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "after must be a seq", NULL);
+			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+			                           "after must be a seq", NULL);
 	}
 	if (member && (!*member || strlen(member) > CU_ID_LEN))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "member must be a member id", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "member must be a member id",
+		                           NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.arr = json_array();
@@ -109,7 +112,7 @@ static void on_verify_finding(void *ud, const cu_audit_checkpoint_finding *f)
 	if (f->status == CU_AUDIT_CHECKPOINT_GOOD || json_array_size(v->arr) >= VERIFY_FINDINGS_MAX)
 		return;
 	o = json_pack("{s:s,s:s,s:s}", "source", strcmp(f->source, "store") ? "file" : "store",
-		      "status", cu_audit_checkpoint_status_name(f->status), "what", f->what);
+	              "status", cu_audit_checkpoint_status_name(f->status), "what", f->what);
 	if (o && f->status != CU_AUDIT_CHECKPOINT_MALFORMED &&
 	    f->status != CU_AUDIT_CHECKPOINT_ABSENT)
 		json_object_set_new(o, "seq", json_integer((json_int_t)f->cp.seq));
@@ -127,7 +130,8 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 	cu_result rc;
 
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
+		                           NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	/* The vault and the directory are fixed at start: read-only here. */
@@ -144,7 +148,7 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 		return cu_http_store_unavailable(r);
 	}
 	cps = json_pack("{s:I,s:I,s:o}", "checked", (json_int_t)req.checkpoints, "bad",
-			(json_int_t)req.bad, "findings", vf.arr);
+	                (json_int_t)req.bad, "findings", vf.arr);
 	if (cps && req.covered_seq) {
 		char t[CU_HTTP_TIME_LEN];
 
@@ -154,23 +158,23 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 	}
 	if (rc == CU_OK)
 		body = json_pack("{s:b,s:I,s:o}", "intact", 1, "checked",
-				 (json_int_t)req.chain.checked, "checkpoints", cps);
+		                 (json_int_t)req.chain.checked, "checkpoints", cps);
 	else if (req.chain.broken_seq)
 		body = json_pack("{s:b,s:I,s:I,s:s,s:o}", "intact", 0, "checked",
-				 (json_int_t)req.chain.checked, "broken_seq",
-				 (json_int_t)req.chain.broken_seq, "what", req.chain.what,
-				 "checkpoints", cps);
+		                 (json_int_t)req.chain.checked, "broken_seq",
+		                 (json_int_t)req.chain.broken_seq, "what", req.chain.what,
+		                 "checkpoints", cps);
 	else
 		/* The chain holds together, but is not what was signed: entries were cut or replaced. */
 		body = json_pack("{s:b,s:I,s:s,s:o}", "intact", 0, "checked",
-				 (json_int_t)req.chain.checked, "what", req.first_bad.what,
-				 "checkpoints", cps);
+		                 (json_int_t)req.chain.checked, "what", req.first_bad.what,
+		                 "checkpoints", cps);
 	return cu_http_reply_json(r, 200, body);
 }
 
 const cu_route cu_routes_audit[] = {
-	{"GET", "/v1/audit", "/v1/audit", h_audit_list, R(OFFICER), false, false},
-	{"GET", "/v1/audit/verify", "/v1/audit/verify", h_audit_verify, R(OFFICER), false, false},
+    {"GET", "/v1/audit", "/v1/audit", h_audit_list, R(OFFICER), false, false},
+    {"GET", "/v1/audit/verify", "/v1/audit/verify", h_audit_verify, R(OFFICER), false, false},
 };
 
 const size_t cu_routes_audit_count = sizeof(cu_routes_audit) / sizeof(cu_routes_audit[0]);

@@ -29,7 +29,8 @@ bool cu_route_only_keys(json_t *body, const char *const *keys)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		bool known = false;
 
 		(void)v;
@@ -65,7 +66,8 @@ int cu_route_string_list(json_t *body, const char *key, const char **out, size_t
 		return 0;
 	if (!json_is_array(a) || json_array_size(a) > max)
 		return -1;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
 			return -1;
 		out[(*n)++] = json_string_value(v);

@@ -14,7 +14,7 @@
 #include "domain/versions.h"
 #include "domain/consent.h"
 
-#define TARGET_KEY_MAX 80    /* "kind:target" of a choice, as a JSON key */
+#define TARGET_KEY_MAX  80   /* "kind:target" of a choice, as a JSON key */
 #define REVIEW_TEXT_MAX 2000 /* an exception review's text, in bytes */
 #include "domain/versions.h"
 
@@ -25,8 +25,8 @@ static json_t *consent_json(const cu_consent_row *row)
 
 	cu_http_iso_time(row->time_us, ts);
 	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s}", "id", row->id, "kind", row->kind, "target",
-			 row->target, "granted", row->granted, "policy_version", row->policy_version,
-			 "time", ts);
+	                 row->target, "granted", row->granted, "policy_version",
+	                 row->policy_version, "time", ts);
 }
 
 /* Routes that take no query parameters refuse them, like every other route. */
@@ -108,21 +108,20 @@ static enum MHD_Result h_consents_get(cu_request *r)
 		bool only_with_consent = pp->consent_required || (was && was->consent_required);
 
 		if (only_with_consent || (then && !was))
-			json_array_append_new(
-				purposes,
-				json_pack("{s:s,s:s,s:s}", "id", pp->id, "text", pp->text, "reason",
-					  only_with_consent ? "outside_purposes_of_use"
-							    : "added_since_accepted"));
+			json_array_append_new(purposes, json_pack("{s:s,s:s,s:s}", "id", pp->id,
+			                                          "text", pp->text, "reason",
+			                                          only_with_consent
+			                                              ? "outside_purposes_of_use"
+			                                              : "added_since_accepted"));
 	}
 	for (size_t i = 0; i < p->ncookies; i++)
 		json_array_append_new(cookies, json_pack("{s:s,s:s,s:b}", "id", p->cookies[i].id,
-							 "text", p->cookies[i].text, "required",
-							 p->cookies[i].required));
-	return cu_http_reply_json(
-		r, 200,
-		json_pack("{s:{s:s,s:s},s:o,s:{s:o,s:o}}", "policy", "in_force", p->version,
-			  "accepted", accepted, "choices", choices, "choosable", "purposes",
-			  purposes, "cookies", cookies));
+		                                         "text", p->cookies[i].text, "required",
+		                                         p->cookies[i].required));
+	return cu_http_reply_json(r, 200,
+	                          json_pack("{s:{s:s,s:s},s:o,s:{s:o,s:o}}", "policy", "in_force",
+	                                    p->version, "accepted", accepted, "choices", choices,
+	                                    "choosable", "purposes", purposes, "cookies", cookies));
 }
 
 /* ---- PUT /v1/me/consents ------------------------------------------------- */
@@ -149,7 +148,7 @@ static cu_result run_set(cu_ctx *ctx, cu_job *job)
 	struct set_state *st = r->state;
 
 	return cu_http_answer(job, cu_consent_set(ctx, &r->actor, r->member, st->kind, st->target,
-						  st->granted, &st->row, &st->errs));
+	                                          st->granted, &st->row, &st->errs));
 }
 
 static enum MHD_Result receipt_reply(cu_request *r, int status, const cu_consent_row *row)
@@ -166,8 +165,8 @@ static enum MHD_Result receipt_reply(cu_request *r, int status, const cu_consent
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	doc = json_loads(receipt, 0, NULL);
 	free(receipt);
-	return cu_http_reply_json(r, status, json_pack("{s:o,s:o}", "consent", consent_json(row),
-						       "receipt", doc));
+	return cu_http_reply_json(
+	    r, status, json_pack("{s:o,s:o}", "consent", consent_json(row), "receipt", doc));
 }
 
 static enum MHD_Result h_consents_put(cu_request *r)
@@ -199,9 +198,11 @@ static enum MHD_Result h_consents_put(cu_request *r)
 	if (json_object_size(st->body) != 3 || !json_is_string(kind) || !json_is_string(target) ||
 	    !json_is_boolean(granted) ||
 	    cu_consent_kind_parse(json_string_value(kind), &st->kind) != CU_OK)
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected {\"kind\": \"purpose\"|\"third_party\"|\"cookie\", "
-					  "\"target\": ..., \"granted\": true|false}", NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    "expected {\"kind\": \"purpose\"|\"third_party\"|\"cookie\", "
+		    "\"target\": ..., \"granted\": true|false}",
+		    NULL);
 	st->target = json_string_value(target);
 	st->granted = json_is_true(granted);
 	return cu_http_wait_writer(r, run_set);
@@ -220,8 +221,7 @@ static enum MHD_Result h_receipt(cu_request *r)
 		return cu_http_store_unavailable(r);
 	/* Someone else's consent id answers like an unknown one. */
 	if (strlen(r->params[0]) > CU_ID_LEN ||
-	    cu_consent_get(reader, r->params[0], &row) != CU_OK ||
-	    strcmp(row.member, r->member))
+	    cu_consent_get(reader, r->params[0], &row) != CU_OK || strcmp(row.member, r->member))
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such consent of yours", NULL);
 	return receipt_reply(r, 200, &row);
 }
@@ -293,21 +293,21 @@ static enum MHD_Result h_policy(cu_request *r)
 			if ((pp->fields >> f) & 1)
 				json_array_append_new(fields, json_string(p->fields[f].name));
 		json_array_append_new(purposes,
-				      json_pack("{s:s,s:i,s:s,s:o,s:b}", "id", pp->id, "number",
-						pp->number, "text", pp->text, "fields", fields,
-						"consent_required", pp->consent_required));
+		                      json_pack("{s:s,s:i,s:s,s:o,s:b}", "id", pp->id, "number",
+		                                pp->number, "text", pp->text, "fields", fields,
+		                                "consent_required", pp->consent_required));
 	}
 	for (size_t i = 0; i < p->ncookies; i++)
 		json_array_append_new(cookies, json_pack("{s:s,s:s,s:b}", "id", p->cookies[i].id,
-							 "text", p->cookies[i].text, "required",
-							 p->cookies[i].required));
+		                                         "text", p->cookies[i].text, "required",
+		                                         p->cookies[i].required));
 	for (size_t i = 0; i < p->nexceptions; i++)
 		json_array_append_new(exceptions, json_pack("{s:s,s:s}", "id", p->exceptions[i].id,
-							    "text", p->exceptions[i].text));
-	return cu_http_reply_json(r, 200,
-				  json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "version", p->version,
-					    "title", p->title, "text", p->text, "purposes", purposes,
-					    "cookies", cookies, "exceptions", exceptions));
+		                                            "text", p->exceptions[i].text));
+	return cu_http_reply_json(
+	    r, 200,
+	    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "version", p->version, "title", p->title, "text",
+	              p->text, "purposes", purposes, "cookies", cookies, "exceptions", exceptions));
 }
 
 static int list_version(void *ud, const char *version, int64_t published_us, const char *by)
@@ -315,8 +315,8 @@ static int list_version(void *ud, const char *version, int64_t published_us, con
 	char ts[CU_HTTP_TIME_LEN];
 
 	cu_http_iso_time(published_us, ts);
-	json_array_append_new(ud, json_pack("{s:s,s:s,s:s}", "version", version, "published", ts,
-					    "by", by));
+	json_array_append_new(
+	    ud, json_pack("{s:s,s:s,s:s}", "version", version, "published", ts, "by", by));
 	return 0;
 }
 
@@ -332,9 +332,9 @@ static enum MHD_Result h_versions(cu_request *r)
 		json_decref(list);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:s,s:o}", "in_force",
-						    cu_http_policy(r->srv)->version, "versions",
-						    list));
+	return cu_http_reply_json(
+	    r, 200,
+	    json_pack("{s:s,s:o}", "in_force", cu_http_policy(r->srv)->version, "versions", list));
 }
 
 static enum MHD_Result h_version(cu_request *r)
@@ -349,12 +349,12 @@ static enum MHD_Result h_version(cu_request *r)
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	rc = strlen(r->params[0]) > CU_VERSION_MAX
-		     ? CU_ERR_NOT_FOUND
-		     : cu_versions_document(reader, r->params[0], &doc, &len, NULL);
+	         ? CU_ERR_NOT_FOUND
+	         : cu_versions_document(reader, r->params[0], &doc, &len, NULL);
 	if (rc)
-		return rc == CU_ERR_NOT_FOUND
-			       ? cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such policy version", NULL)
-			       : cu_http_reply_error(r, rc, NULL, NULL);
+		return rc == CU_ERR_NOT_FOUND ? cu_http_reply_error(r, CU_ERR_NOT_FOUND,
+		                                                    "no such policy version", NULL)
+		                              : cu_http_reply_error(r, rc, NULL, NULL);
 	return cu_http_reply_text(r, 200, "application/json", doc);
 }
 
@@ -376,7 +376,7 @@ static cu_result run_publish(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct publish_state *st = r->state;
 	cu_result rc = cu_versions_publish(ctx, &r->actor, r->body, r->body_len, &st->published,
-					   st->err, sizeof(st->err));
+	                                   st->err, sizeof(st->err));
 
 	if (!rc) {
 		/* In force at once: for the writer (this thread) and for new requests. */
@@ -394,8 +394,8 @@ static enum MHD_Result h_publish(cu_request *r)
 	if (r->phase > 0) {
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, st->err[0] ? st->err : NULL, NULL);
-		return cu_http_reply_json(r, 201, json_pack("{s:s}", "version",
-							    st->published->version));
+		return cu_http_reply_json(r, 201,
+		                          json_pack("{s:s}", "version", st->published->version));
 	}
 	if (has_query(r))
 		return no_query(r);
@@ -432,7 +432,8 @@ static cu_fieldset exception_fields(const cu_policy *p, json_t *a)
 
 	if (!json_is_array(a) || json_array_size(a) == 0)
 		return 0;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		idx = json_is_string(v) ? cu_policy_field_index(p, json_string_value(v)) : -1;
 		if (idx < 0)
 			return 0;
@@ -444,7 +445,7 @@ static cu_fieldset exception_fields(const cu_policy *p, json_t *a)
 static enum MHD_Result h_exception_read(cu_request *r)
 {
 	static const char *const keys[] = {"member", "purpose", "exception", "justification",
-					   "case", "fields", NULL};
+	                                   "case",   "fields",  NULL};
 	const char *member, *purpose, *exception, *justification, *case_ref = NULL, *key;
 	cu_fieldset fields;
 	enum MHD_Result reply;
@@ -457,25 +458,30 @@ static enum MHD_Result h_exception_read(cu_request *r)
 	body = cu_http_body_json(r, &reply);
 	if (!body)
 		return reply;
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		int known = 0;
 
 		for (const char *const *k = keys; *k; k++)
 			known |= !strcmp(*k, key);
 		if (!known || (strcmp(key, "fields") && !json_is_string(v))) {
 			json_decref(body);
-			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-						  "expected member, purpose, exception, "
-						  "justification (and case) as strings, and fields", NULL);
+			return cu_http_reply_error(
+			    r, CU_ERR_INVALID_ARGUMENT,
+			    "expected member, purpose, exception, "
+			    "justification (and case) as strings, and fields",
+			    NULL);
 		}
 	}
 	fields = exception_fields(cu_http_policy(r->srv), json_object_get(body, "fields"));
 	if (!fields) {
 		cu_http_json_wipe(body);
 		json_decref(body);
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "fields: a non-empty list of the policy's field names the "
-					  "exception needs", NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    "fields: a non-empty list of the policy's field names the "
+		    "exception needs",
+		    NULL);
 	}
 	member = arena_copy(r, json_object_get(body, "member"));
 	purpose = arena_copy(r, json_object_get(body, "purpose"));
@@ -486,8 +492,9 @@ static enum MHD_Result h_exception_read(cu_request *r)
 	cu_http_json_wipe(body);
 	json_decref(body);
 	if (!member || !purpose || !exception || !justification)
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "member, purpose, exception and justification are required", NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    "member, purpose, exception and justification are required", NULL);
 	return cu_http_start_read(r, member, purpose, case_ref, fields, exception, justification);
 }
 
@@ -513,9 +520,9 @@ static int view_json(void *ud, const cu_exception_view *x)
 
 	cu_http_iso_time(x->row->created_us, created);
 	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s}", "id", x->row->id, "member",
-		      x->row->member, "officer", x->row->officer, "exception", x->row->exception,
-		      "purpose", x->row->purpose, "fields", names_json(x->row->fields),
-		      "justification", x->justification, "opened", created);
+	              x->row->member, "officer", x->row->officer, "exception", x->row->exception,
+	              "purpose", x->row->purpose, "fields", names_json(x->row->fields),
+	              "justification", x->justification, "opened", created);
 	if (x->row->closed_us) {
 		cu_http_iso_time(x->row->closed_us, closed);
 		json_object_set_new(o, "closed", json_string(closed));
@@ -536,12 +543,13 @@ static enum MHD_Result h_exceptions(cu_request *r)
 
 	if (cu_http_query_only(r, allowed) ||
 	    (status && strcmp(status, "open") && strcmp(status, "all")))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "status must be open or all", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "status must be open or all",
+		                           NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	list = json_array();
 	rc = cu_access_exception_list(reader, r->srv->ctx->vault, &r->actor,
-				      !status || !strcmp(status, "open"), view_json, list);
+	                              !status || !strcmp(status, "open"), view_json, list);
 	if (rc) {
 		json_decref(list);
 		return cu_http_reply_error(r, rc, NULL, NULL);
@@ -568,7 +576,7 @@ static cu_result run_close(cu_ctx *ctx, cu_job *job)
 	struct close_state *st = r->state;
 
 	return cu_http_answer(job,
-			      cu_access_exception_close(ctx, &r->actor, r->params[0], st->review));
+	                      cu_access_exception_close(ctx, &r->actor, r->params[0], st->review));
 }
 
 static enum MHD_Result h_exception_close(cu_request *r)
@@ -579,11 +587,12 @@ static enum MHD_Result h_exception_close(cu_request *r)
 
 	if (r->phase > 0) {
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_error(r, CU_ERR_CONFLICT, "this review is already closed", NULL);
+			return cu_http_reply_error(r, CU_ERR_CONFLICT,
+			                           "this review is already closed", NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
-		return cu_http_reply_json(r, 200, json_pack("{s:s,s:b}", "id", r->params[0],
-							    "closed", 1));
+		return cu_http_reply_json(r, 200,
+		                          json_pack("{s:s,s:b}", "id", r->params[0], "closed", 1));
 	}
 	if (has_query(r))
 		return no_query(r);
@@ -598,12 +607,14 @@ static enum MHD_Result h_exception_close(cu_request *r)
 	r->cleanup = close_cleanup;
 	review = json_object_get(st->body, "review");
 	if (json_object_size(st->body) != 1 || !json_is_string(review))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "expected {\"review\": ...}", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "expected {\"review\": ...}",
+		                           NULL);
 	if (json_string_length(review) == 0 || json_string_length(review) > REVIEW_TEXT_MAX) {
 		cu_errors errs;
 
 		cu_errors_init(&errs);
-		cu_errors_add(&errs, "review", json_string_length(review) ? "too_long" : "required");
+		cu_errors_add(&errs, "review",
+		              json_string_length(review) ? "too_long" : "required");
 		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &errs);
 	}
 	st->review = json_string_value(review);
@@ -611,23 +622,23 @@ static enum MHD_Result h_exception_close(cu_request *r)
 }
 
 const cu_route cu_routes_consent[] = {
-	{"GET", "/v1/me/consents", "/v1/me/consents", h_consents_get, R(MEMBER), false, false},
-	{"PUT", "/v1/me/consents", "/v1/me/consents", h_consents_put, R(MEMBER), false, false},
-	{"GET", "/v1/me/consents/{}/receipt", "/v1/me/consents/{id}/receipt", h_receipt,
-	 R(MEMBER), false, false},
-	{"POST", "/v1/me/policy/accept", "/v1/me/policy/accept", h_policy_accept, R(MEMBER),
-	 false, false},
-	{"GET", "/v1/me/policy/changes", "/v1/me/policy/changes", h_policy_changes, R(MEMBER),
-	 false, false},
-	{"GET", "/v1/policy", "/v1/policy", h_policy, 0, true, true},
-	{"GET", "/v1/policy/versions", "/v1/policy/versions", h_versions, 0, true, true},
-	{"GET", "/v1/policy/versions/{}", "/v1/policy/versions/{version}", h_version, 0, true, true},
-	{"POST", "/v1/policy/versions", "/v1/policy/versions", h_publish, R(OFFICER) | R(ADMIN),
-	 false, false},
-	{"POST", "/v1/exceptions", "/v1/exceptions", h_exception_read, R(OFFICER), false, false},
-	{"GET", "/v1/exceptions", "/v1/exceptions", h_exceptions, R(OFFICER), false, false},
-	{"POST", "/v1/exceptions/{}/close", "/v1/exceptions/{id}/close", h_exception_close,
-	 R(OFFICER), false, false},
+    {"GET", "/v1/me/consents", "/v1/me/consents", h_consents_get, R(MEMBER), false, false},
+    {"PUT", "/v1/me/consents", "/v1/me/consents", h_consents_put, R(MEMBER), false, false},
+    {"GET", "/v1/me/consents/{}/receipt", "/v1/me/consents/{id}/receipt", h_receipt, R(MEMBER),
+     false, false},
+    {"POST", "/v1/me/policy/accept", "/v1/me/policy/accept", h_policy_accept, R(MEMBER), false,
+     false},
+    {"GET", "/v1/me/policy/changes", "/v1/me/policy/changes", h_policy_changes, R(MEMBER), false,
+     false},
+    {"GET", "/v1/policy", "/v1/policy", h_policy, 0, true, true},
+    {"GET", "/v1/policy/versions", "/v1/policy/versions", h_versions, 0, true, true},
+    {"GET", "/v1/policy/versions/{}", "/v1/policy/versions/{version}", h_version, 0, true, true},
+    {"POST", "/v1/policy/versions", "/v1/policy/versions", h_publish, R(OFFICER) | R(ADMIN), false,
+     false},
+    {"POST", "/v1/exceptions", "/v1/exceptions", h_exception_read, R(OFFICER), false, false},
+    {"GET", "/v1/exceptions", "/v1/exceptions", h_exceptions, R(OFFICER), false, false},
+    {"POST", "/v1/exceptions/{}/close", "/v1/exceptions/{id}/close", h_exception_close, R(OFFICER),
+     false, false},
 };
 
 const size_t cu_routes_consent_count = sizeof(cu_routes_consent) / sizeof(cu_routes_consent[0]);

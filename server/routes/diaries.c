@@ -96,7 +96,7 @@ struct read_state {
 	cu_member_row row;
 	bool have_row;
 	cu_diary_list list;
-	bool staff;              /* the answer names the purpose and the case */
+	bool staff; /* the answer names the purpose and the case */
 };
 
 static void read_cleanup(cu_request *r)
@@ -117,7 +117,7 @@ static cu_result append_audit(cu_ctx *ctx, cu_job *job)
 }
 
 static enum MHD_Result start_read(cu_request *r, const char *member, const char *purpose,
-				  const char *case_ref, bool staff)
+                                  const char *case_ref, bool staff)
 {
 	struct read_state *st;
 	cu_store *reader = cu_http_reader(r->srv);
@@ -126,7 +126,7 @@ static enum MHD_Result start_read(cu_request *r, const char *member, const char 
 	if (parse_limit(cu_http_query(r, "limit"), &limit) ||
 	    parse_before(cu_http_query(r, "before")))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "limit must be 1..100 and before an entry id", NULL);
+		                           "limit must be 1..100 and before an entry id", NULL);
 	if (!reader)
 		return cu_http_reply_error(r, CU_ERR_STORE, "the store is not available", NULL);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
@@ -145,7 +145,7 @@ static enum MHD_Result start_read(cu_request *r, const char *member, const char 
 	st->req.limit = limit;
 	/* The rules run here, on a reader; allowed or not, the decision is audited first. */
 	st->d.rc = cu_access_diaries_prepare(cu_http_policy(r->srv), reader, &st->req, &st->d,
-					     &st->row, &st->have_row);
+	                                     &st->row, &st->have_row);
 	cu_access_diaries_audit_fill(cu_http_policy(r->srv), &st->req, &st->d, &st->au);
 	return cu_http_wait_writer(r, append_audit);
 }
@@ -159,9 +159,9 @@ static json_t *entry_json(const cu_diary_entry *e)
 	/* A damaged entry is named, not opened: the others still show. */
 	if (e->unreadable)
 		return json_pack("{s:s,s:n,s:n,s:b,s:s,s:s}", "id", e->id, "title", "body",
-				 "unreadable", 1, "created", created, "updated", updated);
+		                 "unreadable", 1, "created", created, "updated", updated);
 	return json_pack("{s:s,s:s%,s:s%,s:s,s:s}", "id", e->id, "title", e->title, e->title_len,
-			 "body", e->body, e->body_len, "created", created, "updated", updated);
+	                 "body", e->body, e->body_len, "created", created, "updated", updated);
 }
 
 static enum MHD_Result finish_read(cu_request *r)
@@ -177,18 +177,17 @@ static enum MHD_Result finish_read(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_STORE, "the read could not be audited", NULL);
 	if (st->d.rc)
 		return cu_http_reply_error(r, st->d.rc,
-					   st->d.rc == CU_ERR_CASE_REQUIRED
-						   ? "diaries are read only with a case reference"
-						   : NULL,
-					   NULL);
+		                           st->d.rc == CU_ERR_CASE_REQUIRED
+		                               ? "diaries are read only with a case reference"
+		                               : NULL,
+		                           NULL);
 	if (!reader)
 		return cu_http_reply_error(r, CU_ERR_STORE, "the store is not available", NULL);
 	rc = cu_access_diaries_open(r->srv->ctx->vault, reader, &st->row, &st->req, &st->list);
 	if (rc)
-		return cu_http_reply_error(r, rc,
-					   rc == CU_ERR_NOT_FOUND ? "before names no entry of this diary"
-								  : NULL,
-					   NULL);
+		return cu_http_reply_error(
+		    r, rc, rc == CU_ERR_NOT_FOUND ? "before names no entry of this diary" : NULL,
+		    NULL);
 	entries = json_array();
 	for (size_t i = 0; i < st->list.n; i++) {
 		json_t *e = entry_json(&st->list.v[i]);
@@ -208,7 +207,8 @@ static enum MHD_Result finish_read(cu_request *r)
 		json_object_set_new(body, "case", json_string(st->req.case_ref));
 	}
 	if (st->list.more && st->list.n)
-		json_object_set_new(body, "next_before", json_string(st->list.v[st->list.n - 1].id));
+		json_object_set_new(body, "next_before",
+		                    json_string(st->list.v[st->list.n - 1].id));
 	text = json_dumps(body, JSON_COMPACT);
 	/* The plaintext copies inside jansson are wiped now, the text when it is sent. */
 	cu_http_json_wipe(body);
@@ -225,14 +225,16 @@ static enum MHD_Result h_member_diaries(cu_request *r)
 	if (r->phase > 0)
 		return finish_read(r);
 	if (cu_http_query_only(r, allowed))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "unknown query parameter; expected purpose, case, limit, "
-					  "before", NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    "unknown query parameter; expected purpose, case, limit, "
+		    "before",
+		    NULL);
 	purpose = cu_http_query(r, "purpose");
 	case_ref = cu_http_query(r, "case");
 	if (!purpose || !*purpose)
 		return cu_http_reply_error(r, CU_ERR_PURPOSE_REQUIRED,
-					  "every read names its purpose: ?purpose=...", NULL);
+		                           "every read names its purpose: ?purpose=...", NULL);
 	/* A malformed case is refused here, unwritten (access.h rule 0); none, by the door. */
 	if (case_ref && *case_ref && cu_access_case_problem(case_ref))
 		return cu_http_reply_case_invalid(r);
@@ -248,7 +250,7 @@ static enum MHD_Result h_me_diaries_list(cu_request *r)
 		return finish_read(r);
 	if (cu_http_query_only(r, allowed))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "unknown query parameter; expected limit, before", NULL);
+		                           "unknown query parameter; expected limit, before", NULL);
 	return start_read(r, r->member, "self", NULL, false);
 }
 
@@ -256,7 +258,7 @@ static enum MHD_Result h_me_diaries_list(cu_request *r)
 
 struct write_state {
 	json_t *body;
-	const char *title, *text;  /* borrowed from body; NULL when not given */
+	const char *title, *text; /* borrowed from body; NULL when not given */
 	char id[CU_ID_LEN + 1];
 	cu_errors errs;
 };
@@ -282,13 +284,16 @@ static int take_body(cu_request *r, struct write_state *st, enum MHD_Result *rep
 	st->body = cu_http_body_json(r, reply);
 	if (!st->body)
 		return -1;
-	json_object_foreach(st->body, key, v) {
-		const char **slot = !strcmp(key, "title") ? &st->title
-				    : !strcmp(key, "body") ? &st->text
-							   : NULL;
+	json_object_foreach(st->body, key, v)
+	{
+		const char **slot = !strcmp(key, "title")  ? &st->title
+		                    : !strcmp(key, "body") ? &st->text
+		                                           : NULL;
 
 		if (!slot) {
-			cu_errors_add(&st->errs, strlen(key) < CU_HTTP_FIELD_ECHO_MAX ? key : "(field)", "unknown_field");
+			cu_errors_add(&st->errs,
+			              strlen(key) < CU_HTTP_FIELD_ECHO_MAX ? key : "(field)",
+			              "unknown_field");
 			bad = true;
 		} else if (!json_is_string(v)) {
 			cu_errors_add(&st->errs, key, "malformed");
@@ -322,8 +327,8 @@ static cu_result run_write(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct write_state *st = r->state;
 
-	return answer(job, cu_diary_write(ctx, &r->actor, r->member, st->title, st->text, st->id,
-					  &st->errs));
+	return answer(
+	    job, cu_diary_write(ctx, &r->actor, r->member, st->title, st->text, st->id, &st->errs));
 }
 
 static enum MHD_Result h_me_diaries_create(cu_request *r)
@@ -337,7 +342,8 @@ static enum MHD_Result h_me_diaries_create(cu_request *r)
 		return cu_http_reply_json(r, 201, json_pack("{s:s}", "id", st->id));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
+		                           NULL);
 	st = write_state_new(r);
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -355,7 +361,7 @@ static cu_result run_edit(cu_ctx *ctx, cu_job *job)
 	struct write_state *st = r->state;
 
 	return answer(job, cu_diary_edit(ctx, &r->actor, r->member, r->params[0], st->title,
-					 st->text, &st->errs));
+	                                 st->text, &st->errs));
 }
 
 static enum MHD_Result h_me_diaries_edit(cu_request *r)
@@ -367,21 +373,21 @@ static enum MHD_Result h_me_diaries_edit(cu_request *r)
 		json_t *names;
 
 		if (r->job.rc)
-			return cu_http_reply_error(r, r->job.rc,
-						   r->job.rc == CU_ERR_NOT_FOUND
-							   ? "no such entry in your diary"
-							   : NULL,
-						   &st->errs);
+			return cu_http_reply_error(
+			    r, r->job.rc,
+			    r->job.rc == CU_ERR_NOT_FOUND ? "no such entry in your diary" : NULL,
+			    &st->errs);
 		names = json_array();
 		if (st->title)
 			json_array_append_new(names, json_string("title"));
 		if (st->text)
 			json_array_append_new(names, json_string("body"));
-		return cu_http_reply_json(r, 200, json_pack("{s:s,s:o}", "id", r->params[0],
-							    "updated", names));
+		return cu_http_reply_json(
+		    r, 200, json_pack("{s:s,s:o}", "id", r->params[0], "updated", names));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
+		                           NULL);
 	st = write_state_new(r);
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -405,29 +411,29 @@ static enum MHD_Result h_me_diaries_delete(cu_request *r)
 {
 	if (r->phase > 0) {
 		if (r->job.rc)
-			return cu_http_reply_error(r, r->job.rc,
-						   r->job.rc == CU_ERR_NOT_FOUND
-							   ? "no such entry in your diary"
-							   : NULL,
-						   NULL);
+			return cu_http_reply_error(
+			    r, r->job.rc,
+			    r->job.rc == CU_ERR_NOT_FOUND ? "no such entry in your diary" : NULL,
+			    NULL);
 		return cu_http_reply_empty(r, 204);
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
+		                           NULL);
 	return cu_http_wait_writer(r, run_delete);
 }
 
 /* ---- the table ------------------------------------------------------------- */
 
 const cu_route cu_routes_diary[] = {
-	{"POST", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_create, R(MEMBER), false, false},
-	{"GET", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_list, R(MEMBER), false, false},
-	{"PATCH", "/v1/me/diaries/{}", "/v1/me/diaries/{id}", h_me_diaries_edit, R(MEMBER), false,
-	 false},
-	{"DELETE", "/v1/me/diaries/{}", "/v1/me/diaries/{id}", h_me_diaries_delete, R(MEMBER),
-	 false, false},
-	{"GET", "/v1/members/{}/diaries", "/v1/members/{id}/diaries", h_member_diaries, STAFFISH,
-	 false, false},
+    {"POST", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_create, R(MEMBER), false, false},
+    {"GET", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_list, R(MEMBER), false, false},
+    {"PATCH", "/v1/me/diaries/{}", "/v1/me/diaries/{id}", h_me_diaries_edit, R(MEMBER), false,
+     false},
+    {"DELETE", "/v1/me/diaries/{}", "/v1/me/diaries/{id}", h_me_diaries_delete, R(MEMBER), false,
+     false},
+    {"GET", "/v1/members/{}/diaries", "/v1/members/{id}/diaries", h_member_diaries, STAFFISH, false,
+     false},
 };
 
 const size_t cu_routes_diary_count = sizeof(cu_routes_diary) / sizeof(cu_routes_diary[0]);

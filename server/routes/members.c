@@ -17,14 +17,15 @@
 #include "domain/members.h"
 
 static int kv_from_json(cu_request *r, json_t *j, const char *const *skip, cu_kv *kv, size_t *n,
-			cu_errors *errs)
+                        cu_errors *errs)
 {
 	const char *key;
 	json_t *v;
 	int bad = 0;
 
 	*n = 0;
-	json_object_foreach(j, key, v) {
+	json_object_foreach(j, key, v)
+	{
 		int skipped = 0;
 
 		for (const char *const *s = skip; s && *s; s++)
@@ -36,7 +37,8 @@ static int kv_from_json(cu_request *r, json_t *j, const char *const *skip, cu_kv
 			return -1;
 		}
 		kv[*n].name = key;
-		switch (cu_http_field_value(r, cu_http_policy(r->srv), key, v, &kv[*n].value, errs)) {
+		switch (
+		    cu_http_field_value(r, cu_http_policy(r->srv), key, v, &kv[*n].value, errs)) {
 		case 0:
 			break;
 		case -1:
@@ -60,7 +62,7 @@ static json_t *fieldset_json(const cu_policy *p, cu_fieldset set)
 	return a;
 }
 
-#define SIGNUPS_LIMITED "too many sign-ups from this address; try again later"
+#define SIGNUPS_LIMITED       "too many sign-ups from this address; try again later"
 #define EMAIL_CHANGES_LIMITED "too many e-mail address changes from this address; try again later"
 
 /* ---- POST /v1/members ---------------------------------------------------- */
@@ -96,7 +98,7 @@ static cu_result reg_prepare(cu_job *job)
 
 	/* The vault and the configuration are read-only once the server runs. */
 	st->prep_rc = cu_member_prepare(st->policy, ctx->vault, &ctx->config, &st->actor, st->kv,
-					st->n, st->password, &st->reg, &st->errs);
+	                                st->n, st->password, &st->reg, &st->errs);
 	return st->prep_rc;
 }
 
@@ -138,7 +140,8 @@ static enum MHD_Result h_members_create(cu_request *r)
 			/* Public sign-up: the member sets a password to log in with. */
 			if (!st->password) {
 				cu_errors_add(&st->errs, "password", "required");
-				return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &st->errs);
+				return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL,
+				                           &st->errs);
 			}
 			st->actor = (cu_actor){"signup", CU_ROLE_MEMBER, NULL, NULL};
 		} else {
@@ -153,12 +156,12 @@ static enum MHD_Result h_members_create(cu_request *r)
 			 * client address (docs/auth.md), reserved before the hash.
 			 */
 			cu_ratelimit_key key = {.limit = r->srv->ctx->config.signups_per_hour,
-						.window_us = CU_SIGNUP_WINDOW_US};
+			                        .window_us = CU_SIGNUP_WINDOW_US};
 			int64_t retry_us;
 
 			cu_route_address_key(r, CU_RATELIMIT_SIGNUP_ADDRESS, key.id);
 			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, cu_now_us(), &st->hold,
-						 &retry_us))
+			                         &retry_us))
 				return cu_route_reply_rate_limited(r, retry_us, SIGNUPS_LIMITED);
 		}
 		if (st->password)
@@ -172,18 +175,19 @@ static enum MHD_Result h_members_create(cu_request *r)
 			/* Refused before the store was asked: nothing learned, nothing counted. */
 			if (st->prep_rc == CU_ERR_INVALID_FIELD)
 				cu_ratelimit_finish_all(&r->srv->limits, &st->hold,
-							CU_RATELIMIT_RELEASE, cu_now_us());
+				                        CU_RATELIMIT_RELEASE, cu_now_us());
 			return cu_http_reply_error(r, st->prep_rc, NULL, &st->errs);
 		}
 		return cu_http_wait_writer(r, reg_apply);
 	default:
-		cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
+		cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT,
+		                        cu_now_us());
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc,
-						   r->job.rc == CU_ERR_CONFLICT
-							   ? "that e-mail address is already registered"
-							   : NULL,
-						   &st->errs);
+			                           r->job.rc == CU_ERR_CONFLICT
+			                               ? "that e-mail address is already registered"
+			                               : NULL,
+			                           &st->errs);
 		return cu_http_reply_json(r, 201, json_pack("{s:s}", "id", st->reg.row.id));
 	}
 }
@@ -223,18 +227,20 @@ static enum MHD_Result h_member_get(cu_request *r)
 	if (r->phase > 0)
 		return cu_http_finish_read(r);
 	if (cu_http_query_only(r, allowed))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "unknown query parameter; expected purpose, case, fields", NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    "unknown query parameter; expected purpose, case, fields", NULL);
 	purpose = cu_http_query(r, "purpose");
 	case_ref = cu_http_query(r, "case");
 	if (!purpose || !*purpose)
 		return cu_http_reply_error(r, CU_ERR_PURPOSE_REQUIRED,
-					  "every read names its purpose: ?purpose=...", NULL);
+		                           "every read names its purpose: ?purpose=...", NULL);
 	if (parse_fields(cu_http_policy(r->srv), cu_http_query(r, "fields"), &fields))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "fields must be a comma-separated list of policy fields", NULL);
+		                           "fields must be a comma-separated list of policy fields",
+		                           NULL);
 	return cu_http_start_read(r, r->params[0], purpose, case_ref && *case_ref ? case_ref : NULL,
-				  fields, NULL, NULL);
+	                          fields, NULL, NULL);
 }
 
 static enum MHD_Result h_me_get(cu_request *r)
@@ -242,7 +248,8 @@ static enum MHD_Result h_me_get(cu_request *r)
 	if (r->phase > 0)
 		return cu_http_finish_read(r);
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
+		                           NULL);
 	return cu_http_start_read(r, r->member, "self", NULL, 0, NULL, NULL);
 }
 
@@ -269,8 +276,8 @@ static cu_result run_update(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct update_state *st = r->state;
 
-	return cu_http_answer(job, cu_member_update(ctx, &r->actor, NULL, r->member, st->kv, st->n,
-					    &st->errs));
+	return cu_http_answer(
+	    job, cu_member_update(ctx, &r->actor, NULL, r->member, st->kv, st->n, &st->errs));
 }
 
 static enum MHD_Result h_me_patch(cu_request *r)
@@ -283,9 +290,10 @@ static enum MHD_Result h_me_patch(cu_request *r)
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		for (size_t i = 0; i < st->n; i++)
-			changed |= (cu_fieldset)1 << cu_policy_field_index(st->policy, st->kv[i].name);
-		return cu_http_reply_json(r, 200, json_pack("{s:o}", "updated",
-							    fieldset_json(st->policy, changed)));
+			changed |= (cu_fieldset)1
+			           << cu_policy_field_index(st->policy, st->kv[i].name);
+		return cu_http_reply_json(
+		    r, 200, json_pack("{s:o}", "updated", fieldset_json(st->policy, changed)));
 	}
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
@@ -309,13 +317,14 @@ static enum MHD_Result h_me_patch(cu_request *r)
 		if (!strcmp(st->kv[i].name, "email")) {
 			/* Its 409 tells whether an address is registered: the sign-up limit. */
 			cu_ratelimit_key key = {.limit = r->srv->ctx->config.signups_per_hour,
-						.window_us = CU_SIGNUP_WINDOW_US};
+			                        .window_us = CU_SIGNUP_WINDOW_US};
 			cu_ratelimit_hold hold;
 			int64_t retry_us, now = cu_now_us();
 
 			cu_route_address_key(r, CU_RATELIMIT_SIGNUP_ADDRESS, key.id);
 			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, now, &hold, &retry_us))
-				return cu_route_reply_rate_limited(r, retry_us, EMAIL_CHANGES_LIMITED);
+				return cu_route_reply_rate_limited(r, retry_us,
+				                                   EMAIL_CHANGES_LIMITED);
 			cu_ratelimit_finish_all(&r->srv->limits, &hold, CU_RATELIMIT_COUNT, now);
 		}
 	return cu_http_wait_writer(r, run_update);
@@ -342,7 +351,7 @@ static int collect_others(void *ud, const cu_audit_entry *e)
 	/* Named as the export names them: "self" for the sign-up, never another member's id. */
 	if (c->ring[c->next])
 		json_object_set_new(c->ring[c->next], "actor",
-				    json_string(cu_export_actor_label(e, c->member)));
+		                    json_string(cu_export_actor_label(e, c->member)));
 	c->next = (c->next + 1) % c->cap;
 	if (c->n < c->cap)
 		c->n++;
@@ -357,8 +366,10 @@ static enum MHD_Result h_me_access_log(cu_request *r)
 	json_t *arr;
 	cu_result rc;
 
-	if (cu_http_query_only(r, allowed) || cu_route_parse_limit(cu_http_query(r, "limit"), 100, 1000, &c.cap))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "limit must be 1..1000", NULL);
+	if (cu_http_query_only(r, allowed) ||
+	    cu_route_parse_limit(cu_http_query(r, "limit"), 100, 1000, &c.cap))
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "limit must be 1..1000",
+		                           NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	c.ring = calloc(c.cap, sizeof(*c.ring));
@@ -417,11 +428,10 @@ static enum MHD_Result h_members_search(cu_request *r)
 
 	if (r->phase > 0) {
 		if (r->job.rc)
-			return cu_http_reply_error(r, r->job.rc,
-						   r->job.rc == CU_ERR_INVALID_FIELD
-							   ? "the value is malformed"
-							   : NULL,
-						   NULL);
+			return cu_http_reply_error(
+			    r, r->job.rc,
+			    r->job.rc == CU_ERR_INVALID_FIELD ? "the value is malformed" : NULL,
+			    NULL);
 		if (!st->id[0])
 			return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no member matches", NULL);
 		return cu_http_reply_json(r, 200, json_pack("{s:s}", "id", st->id));
@@ -439,8 +449,9 @@ static enum MHD_Result h_members_search(cu_request *r)
 	phone = json_object_get(st->body, "phone");
 	if (json_object_size(st->body) != 1 || !(email || phone) ||
 	    !json_is_string(email ? email : phone))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected exactly one of {\"email\": ...} or {\"phone\": ...}", NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    "expected exactly one of {\"email\": ...} or {\"phone\": ...}", NULL);
 	st->kind = email ? "email" : "phone";
 	st->value = json_string_value(email ? email : phone);
 	return cu_http_wait_writer(r, run_find);
@@ -450,10 +461,12 @@ static enum MHD_Result h_members_list(cu_request *r)
 {
 	if (cu_http_query(r, "email") || cu_http_query(r, "phone"))
 		return cu_http_reply_error(r, CU_ERR_PERSONAL_DATA_IN_URL,
-					  "personal data never goes in a URL; "
-					  "use POST /v1/members/search with a JSON body", NULL);
+		                           "personal data never goes in a URL; "
+		                           "use POST /v1/members/search with a JSON body",
+		                           NULL);
 	return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-				  "members are not listed; find one with POST /v1/members/search", NULL);
+	                           "members are not listed; find one with POST /v1/members/search",
+	                           NULL);
 }
 
 /* ---- eligibility --------------------------------------------------------- */
@@ -468,8 +481,8 @@ static cu_result run_eligibility(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct elig_state *st = r->state;
 
-	return cu_http_answer(job, cu_member_eligibility(ctx, &r->actor, r->params[0], r->params[1],
-						 &st->missing));
+	return cu_http_answer(
+	    job, cu_member_eligibility(ctx, &r->actor, r->params[0], r->params[1], &st->missing));
 }
 
 static enum MHD_Result h_eligibility(cu_request *r)
@@ -480,12 +493,14 @@ static enum MHD_Result h_eligibility(cu_request *r)
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
 		return cu_http_reply_json(r, 200,
-					  json_pack("{s:s,s:s,s:b,s:o}", "service", r->params[0],
-						    "member", r->params[1], "eligible", !st->missing,
-						    "missing", fieldset_json(st->policy, st->missing)));
+		                          json_pack("{s:s,s:s,s:b,s:o}", "service", r->params[0],
+		                                    "member", r->params[1], "eligible",
+		                                    !st->missing, "missing",
+		                                    fieldset_json(st->policy, st->missing)));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
+		                           NULL);
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
@@ -500,17 +515,17 @@ static enum MHD_Result h_eligibility(cu_request *r)
 /* ---- the table ----------------------------------------------------------- */
 
 const cu_route cu_routes_members[] = {
-	{"POST", "/v1/members", "/v1/members", h_members_create,
-	 R(SERVICE) | R(STAFF) | R(OFFICER) | R(ADMIN), true, false},
-	{"GET", "/v1/members", "/v1/members", h_members_list, STAFFISH, false, false},
-	{"POST", "/v1/members/search", "/v1/members/search", h_members_search,
-	 R(STAFF) | R(SERVICE) | R(OFFICER) | R(ADMIN), false, false},
-	{"GET", "/v1/members/{}", "/v1/members/{id}", h_member_get, STAFFISH, false, false},
-	{"GET", "/v1/me", "/v1/me", h_me_get, R(MEMBER), false, false},
-	{"PATCH", "/v1/me", "/v1/me", h_me_patch, R(MEMBER), false, false},
-	{"GET", "/v1/me/access-log", "/v1/me/access-log", h_me_access_log, R(MEMBER), false, false},
-	{"GET", "/v1/services/{}/eligibility/{}", "/v1/services/{service}/eligibility/{id}",
-	 h_eligibility, R(SERVICE) | R(STAFF) | R(OFFICER) | R(MEMBER), false, false},
+    {"POST", "/v1/members", "/v1/members", h_members_create,
+     R(SERVICE) | R(STAFF) | R(OFFICER) | R(ADMIN), true, false},
+    {"GET", "/v1/members", "/v1/members", h_members_list, STAFFISH, false, false},
+    {"POST", "/v1/members/search", "/v1/members/search", h_members_search,
+     R(STAFF) | R(SERVICE) | R(OFFICER) | R(ADMIN), false, false},
+    {"GET", "/v1/members/{}", "/v1/members/{id}", h_member_get, STAFFISH, false, false},
+    {"GET", "/v1/me", "/v1/me", h_me_get, R(MEMBER), false, false},
+    {"PATCH", "/v1/me", "/v1/me", h_me_patch, R(MEMBER), false, false},
+    {"GET", "/v1/me/access-log", "/v1/me/access-log", h_me_access_log, R(MEMBER), false, false},
+    {"GET", "/v1/services/{}/eligibility/{}", "/v1/services/{service}/eligibility/{id}",
+     h_eligibility, R(SERVICE) | R(STAFF) | R(OFFICER) | R(MEMBER), false, false},
 };
 
 const size_t cu_routes_members_count = sizeof(cu_routes_members) / sizeof(cu_routes_members[0]);

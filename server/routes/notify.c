@@ -69,7 +69,8 @@ static enum MHD_Result h_me_notices(cu_request *r)
 
 	if (cu_http_query_only(r, allowed) ||
 	    parse_limit(cu_http_query(r, "limit"), 50, 200, &limit))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "limit must be 1..200", NULL);
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "limit must be 1..200",
+		                           NULL);
 	if (!reader)
 		return store_unavailable(r);
 	arr = json_array();
@@ -99,7 +100,7 @@ static enum MHD_Result h_me_notice_read(cu_request *r)
 	if (r->phase == 0) {
 		if (cu_http_query_only(r, (const char *const[]){NULL}))
 			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-			                          "no query parameters here", NULL);
+			                           "no query parameters here", NULL);
 		return cu_http_wait_writer(r, run_mark_read);
 	}
 	if (r->job.rc == CU_ERR_NOT_FOUND)
@@ -145,8 +146,9 @@ static enum MHD_Result h_outbox(cu_request *r)
 	    parse_limit(cu_http_query(r, "limit"), 100, 1000, &limit) ||
 	    (status && cu_outbox_status_parse(status, &st)))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                          "expected status (pending, sent, failed or dropped) and "
-		                          "limit (1..1000)", NULL);
+		                           "expected status (pending, sent, failed or dropped) and "
+		                           "limit (1..1000)",
+		                           NULL);
 	if (!reader)
 		return store_unavailable(r);
 	rows = json_array();

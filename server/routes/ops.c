@@ -27,8 +27,9 @@ static enum MHD_Result h_readyz(cu_request *r)
 	if (r->srv->ready && cu_writer_ready(r->srv->writer) && cu_http_reader(r->srv))
 		return cu_http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
 	return cu_http_reply_error(r, CU_ERR_NOT_READY,
-				  r->srv->ready ? "the store cannot be written or read"
-						: "the server is starting or stopping", NULL);
+	                           r->srv->ready ? "the store cannot be written or read"
+	                                         : "the server is starting or stopping",
+	                           NULL);
 }
 
 static enum MHD_Result h_metrics(cu_request *r)
@@ -41,8 +42,8 @@ static enum MHD_Result h_metrics(cu_request *r)
 		methods[i] = cu_routes[i].method;
 	}
 	return cu_http_reply_text(
-		r, 200, "text/plain; version=0.0.4",
-		cu_metrics_render(methods, names, n, cu_writer_audit_head(r->srv->writer)));
+	    r, 200, "text/plain; version=0.0.4",
+	    cu_metrics_render(methods, names, n, cu_writer_audit_head(r->srv->writer)));
 }
 
 static enum MHD_Result h_openapi(cu_request *r)
@@ -51,10 +52,10 @@ static enum MHD_Result h_openapi(cu_request *r)
 }
 
 const cu_route cu_routes_ops[] = {
-	{"GET", "/healthz", "/healthz", h_healthz, 0, true, true},
-	{"GET", "/readyz", "/readyz", h_readyz, 0, true, true},
-	{"GET", "/metrics", "/metrics", h_metrics, 0, true, true},
-	{"GET", "/openapi.json", "/openapi.json", h_openapi, 0, true, true},
+    {"GET", "/healthz", "/healthz", h_healthz, 0, true, true},
+    {"GET", "/readyz", "/readyz", h_readyz, 0, true, true},
+    {"GET", "/metrics", "/metrics", h_metrics, 0, true, true},
+    {"GET", "/openapi.json", "/openapi.json", h_openapi, 0, true, true},
 };
 
 const size_t cu_routes_ops_count = sizeof(cu_routes_ops) / sizeof(cu_routes_ops[0]);

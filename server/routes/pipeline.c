@@ -62,16 +62,16 @@ enum MHD_Result cu_http_reply_case_invalid(cu_request *r)
 	char msg[CU_SERVER_ERR_MAX];
 
 	snprintf(msg, sizeof(msg),
-		 "a case reference is 1-%d bytes of one line of text, not blank, without "
-		 "control characters",
-		 CU_CASE_REF_MAX);
+	         "a case reference is 1-%d bytes of one line of text, not blank, without "
+	         "control characters",
+	         CU_CASE_REF_MAX);
 	return cu_http_reply_error(r, CU_ERR_CASE_INVALID, msg, NULL);
 }
 
 /* ---- field input --------------------------------------------------------- */
 
 int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json_t *v,
-			const char **out, cu_errors *errs)
+                        const char **out, cu_errors *errs)
 {
 	const cu_policy_field *f = cu_policy_field_find(p, key);
 
@@ -107,7 +107,7 @@ int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json
 void cu_route_address_key(cu_request *r, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN])
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 	cu_ratelimit_address_key(ci ? ci->client_addr : NULL, use, out);
 }
@@ -154,8 +154,8 @@ static cu_result append_audit(cu_ctx *ctx, cu_job *job)
 }
 
 enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char *purpose,
-				   const char *case_ref, cu_fieldset fields, const char *exception,
-				   const char *justification)
+                                   const char *case_ref, cu_fieldset fields, const char *exception,
+                                   const char *justification)
 {
 	struct read_state *st = cu_arena_alloc(&r->arena, sizeof(*st));
 	cu_store *reader = cu_http_reader(r->srv);
@@ -224,13 +224,13 @@ enum MHD_Result cu_http_finish_read(cu_request *r)
 	first = true;
 	for (size_t i = 0; i < st->rec.n; i++)
 		cu_jw_member(&w, &first, p->fields[st->rec.v[i].field].name, st->rec.v[i].value,
-			     st->rec.v[i].len);
+		             st->rec.v[i].len);
 	cu_jw_raw(&w, "},\"withheld\":{");
 	first = true;
 	for (size_t i = 0; i < p->nfields; i++)
 		if (st->d.reason[i])
 			cu_jw_member(&w, &first, p->fields[i].name, st->d.reason[i],
-				     strlen(st->d.reason[i]));
+			             strlen(st->d.reason[i]));
 	cu_jw_raw(&w, "}}");
 	return cu_http_reply_text(r, 200, "application/json", cu_jw_finish(&w));
 }

@@ -117,7 +117,7 @@ static enum MHD_Result h_export(cu_request *r)
 		if (cu_http_query_only(r, allowed) ||
 		    (format && cu_export_format_parse(format, &fmt)))
 			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-			                          "format must be json or csv", NULL);
+			                           "format must be json or csv", NULL);
 		if (!reader)
 			return cu_http_store_unavailable(r);
 		st = cu_arena_alloc(&r->arena, sizeof(*st));
@@ -217,8 +217,9 @@ static int read_details(cu_request *r, struct file_state *st, json_t *details,
 		    !json_is_object(changes) || (text && !json_is_string(text))) {
 			*reply =
 			    cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-			                       "an amendment needs details {\"changes\": {field: "
-			                       "value or null}, \"reason\": ...}", NULL);
+			                        "an amendment needs details {\"changes\": {field: "
+			                        "value or null}, \"reason\": ...}",
+			                        NULL);
 			return -1;
 		}
 		json_object_foreach(changes, key, v)
@@ -254,7 +255,8 @@ static int read_details(cu_request *r, struct file_state *st, json_t *details,
 	if (!json_is_object(details) || !only_keys(details, note_keys) ||
 	    (text && !json_is_string(text))) {
 		*reply = cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                            "details of a disclosure or erasure: {\"note\": ...}", NULL);
+		                             "details of a disclosure or erasure: {\"note\": ...}",
+		                             NULL);
 		return -1;
 	}
 	st->in.text = text ? json_string_value(text) : NULL;
@@ -293,8 +295,9 @@ static enum MHD_Result h_request_file(cu_request *r)
 	if (!only_keys(st->body, keys) || !json_is_string(type) ||
 	    cu_request_type_parse(json_string_value(type), &st->in.type))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                          "expected {\"type\": \"disclosure\"|\"amendment\"|"
-		                          "\"erasure\", \"details\": {...}}", NULL);
+		                           "expected {\"type\": \"disclosure\"|\"amendment\"|"
+		                           "\"erasure\", \"details\": {...}}",
+		                           NULL);
 	if (read_details(r, st, json_object_get(st->body, "details"), &reply))
 		return reply;
 	return cu_http_wait_writer(r, run_file);
@@ -325,7 +328,7 @@ static enum MHD_Result h_requests_list(cu_request *r)
 
 	if (parse_status(r, &overdue))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                          "status must be open or overdue", NULL);
+		                           "status must be open or overdue", NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	o.list = json_array();
@@ -435,8 +438,9 @@ static enum MHD_Result h_request_decide(cu_request *r)
 			return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such request", NULL);
 		if (r->job.rc == CU_ERR_CONFLICT && !st->errs.n)
 			return cu_http_reply_error(r, CU_ERR_CONFLICT,
-			                          "this request is already decided, or already "
-			                          "being investigated", NULL);
+			                           "this request is already decided, or already "
+			                           "being investigated",
+			                           NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		out = json_pack("{s:o}", "request", cu_request_row_json(&st->row, cu_now_us()));
@@ -466,9 +470,11 @@ static enum MHD_Result h_request_decide(cu_request *r)
 	if (!only_keys(st->body, keys) || !json_is_string(action) ||
 	    cu_request_action_parse(json_string_value(action), &st->dec.action) ||
 	    (ground && !json_is_string(ground)) || (reasons && !json_is_string(reasons)))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
 		    "expected {\"action\": \"investigate\"|\"apply\"|\"reject\"|"
-		    "\"refuse\"|\"lift\", \"ground\": ..., \"reasons\": ...}", NULL);
+		    "\"refuse\"|\"lift\", \"ground\": ..., \"reasons\": ...}",
+		    NULL);
 	st->dec.ground = ground ? json_string_value(ground) : NULL;
 	st->dec.reasons = reasons ? json_string_value(reasons) : NULL;
 	return cu_http_wait_writer(r, run_decide);
@@ -499,7 +505,7 @@ static enum MHD_Result h_certificate(cu_request *r)
 		return cu_http_reply_error(r, rc, "the certificate token does not match", NULL);
 	if (rc == CU_ERR_NOT_FOUND)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND,
-		                          "no erasure certificate for this request (yet)", NULL);
+		                           "no erasure certificate for this request (yet)", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	return cu_http_reply_text(r, 200, "application/json", json);
@@ -577,9 +583,11 @@ static enum MHD_Result h_complaint_file(cu_request *r)
 	about = json_object_get(st->body, "about");
 	text = json_object_get(st->body, "text");
 	if (!only_keys(st->body, keys) || !json_is_string(about) || !json_is_string(text))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
 		    "expected {\"about\": \"use\"|\"provision\"|\"disclosure\"|"
-		    "\"amendment\"|\"other\", \"text\": ...}", NULL);
+		    "\"amendment\"|\"other\", \"text\": ...}",
+		    NULL);
 	st->about = json_string_value(about);
 	st->text = json_string_value(text);
 	return cu_http_wait_writer(r, run_complaint_file);
@@ -603,7 +611,7 @@ static enum MHD_Result h_complaints_list(cu_request *r)
 
 	if (parse_status(r, &overdue))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                          "status must be open or overdue", NULL);
+		                           "status must be open or overdue", NULL);
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	o.list = json_array();
@@ -659,7 +667,8 @@ static enum MHD_Result h_complaint_assign(cu_request *r)
 		if (r->job.rc == CU_ERR_NOT_FOUND)
 			return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such complaint", NULL);
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_error(r, CU_ERR_CONFLICT, "this complaint is closed", NULL);
+			return cu_http_reply_error(r, CU_ERR_CONFLICT, "this complaint is closed",
+			                           NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(
@@ -671,7 +680,7 @@ static enum MHD_Result h_complaint_assign(cu_request *r)
 	officer = json_object_get(st->body, "officer");
 	if (!only_keys(st->body, keys) || !json_is_string(officer))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                          "expected {\"officer\": ...}", NULL);
+		                           "expected {\"officer\": ...}", NULL);
 	st->officer = json_string_value(officer);
 	return cu_http_wait_writer(r, run_assign);
 }
@@ -697,7 +706,8 @@ static enum MHD_Result h_complaint_respond(cu_request *r)
 		if (r->job.rc == CU_ERR_NOT_FOUND)
 			return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such complaint", NULL);
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_error(r, CU_ERR_CONFLICT, "this complaint is closed", NULL);
+			return cu_http_reply_error(r, CU_ERR_CONFLICT, "this complaint is closed",
+			                           NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(
@@ -712,7 +722,7 @@ static enum MHD_Result h_complaint_respond(cu_request *r)
 	if (!only_keys(st->body, keys) || json_object_size(st->body) == 0 ||
 	    (text && !json_is_string(text)) || (close && !json_is_boolean(close)))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                          "expected {\"text\": ..., \"close\": true|false}", NULL);
+		                           "expected {\"text\": ..., \"close\": true|false}", NULL);
 	st->text = text ? json_string_value(text) : NULL;
 	st->close = json_is_true(close);
 	return cu_http_wait_writer(r, run_respond);

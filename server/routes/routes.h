@@ -11,7 +11,7 @@
 #include "http/http.h"
 
 /* A route's roles: a bit per cu_role (cu_route.who). */
-#define R(role) (1u << CU_ROLE_##role)
+#define R(role)  (1u << CU_ROLE_##role)
 #define STAFFISH (R(STAFF) | R(ANALYST) | R(SERVICE) | R(SUBCONTRACTOR) | R(OFFICER) | R(ADMIN))
 
 /* One table per resource, in the order table.c lists them. */

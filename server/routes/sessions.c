@@ -61,7 +61,7 @@ static cu_result login_create(cu_ctx *ctx, cu_job *job)
 static enum MHD_Result login_refused(cu_request *r)
 {
 	return cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED, "wrong e-mail address or password",
-				   NULL);
+	                           NULL);
 }
 
 static enum MHD_Result h_session_create(cu_request *r)
@@ -89,7 +89,8 @@ static enum MHD_Result h_session_create(cu_request *r)
 		if (json_object_size(st->body) != 2 || !json_is_string(email) ||
 		    !json_is_string(password))
 			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-						  "expected {\"email\": ..., \"password\": ...}", NULL);
+			                           "expected {\"email\": ..., \"password\": ...}",
+			                           NULL);
 		st->email = json_string_value(email);
 		st->password = json_string_value(password);
 		if (strlen(st->password) > CU_LOGIN_PASSWORD_MAX)
@@ -107,33 +108,34 @@ static enum MHD_Result h_session_create(cu_request *r)
 		 * sent at once are held to the limits as if sent one by one.
 		 */
 		if (cu_ratelimit_reserve(&r->srv->limits, st->keys, 2, now, &st->hold, &retry_us))
-			return cu_route_reply_rate_limited(r, retry_us,
-						  "too many failed logins; try again later");
+			return cu_route_reply_rate_limited(
+			    r, retry_us, "too many failed logins; try again later");
 		reader = cu_http_reader(r->srv);
 		if (!reader) {
 			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_RELEASE,
-						now);
+			                        now);
 			return cu_http_store_unavailable(r);
 		}
 		if (cu_login_prepare(v, reader, st->email, &st->login)) {
 			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_RELEASE,
-						now);
+			                        now);
 			return cu_http_store_unavailable(r);
 		}
 		return cu_http_wait_hasher(r, login_verify);
 	case 1:
 		if (r->job.rc) {
-			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, now);
+			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT,
+			                        now);
 			return login_refused(r);
 		}
 		/* The account's failures are forgiven; the address's stand. */
 		cu_ratelimit_finish(&r->srv->limits, &st->hold, LOGIN_ACCOUNT, CU_RATELIMIT_CLEAR,
-				    now);
+		                    now);
 		cu_ratelimit_finish(&r->srv->limits, &st->hold, LOGIN_ADDRESS, CU_RATELIMIT_RELEASE,
-				    now);
+		                    now);
 		{
 			const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
-								      CU_SESSION_COOKIE);
+			                                              CU_SESSION_COOKIE);
 
 			if (old && strlen(old) < sizeof(st->old))
 				memcpy(st->old, old, strlen(old) + 1);
@@ -148,13 +150,14 @@ static enum MHD_Result h_session_create(cu_request *r)
 			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
 		/* The cookie carries a random id only; Secure is added when served over TLS. */
 		snprintf(cookie, sizeof(cookie),
-			 "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld", CU_SESSION_COOKIE,
-			 st->secret, (long long)(st->ttl_us / 1000000));
+		         "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld", CU_SESSION_COOKIE,
+		         st->secret, (long long)(st->ttl_us / 1000000));
 		cu_http_header(r, "Set-Cookie", cookie);
 		sodium_memzero(cookie, sizeof(cookie));
 		cu_http_iso_time(now + st->ttl_us, ts);
-		return cu_http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "member", st->login.member,
-							    "csrf", st->csrf, "expires", ts));
+		return cu_http_reply_json(r, 200,
+		                          json_pack("{s:s,s:s,s:s}", "member", st->login.member,
+		                                    "csrf", st->csrf, "expires", ts));
 	}
 	}
 }
@@ -163,8 +166,8 @@ static cu_result logout_run(cu_ctx *ctx, cu_job *job)
 {
 	cu_request *r = job->arg;
 
-	return cu_session_delete(ctx, MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
-								  CU_SESSION_COOKIE));
+	return cu_session_delete(
+	    ctx, MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CU_SESSION_COOKIE));
 }
 
 static enum MHD_Result h_session_delete(cu_request *r)
@@ -174,13 +177,13 @@ static enum MHD_Result h_session_delete(cu_request *r)
 	if (r->job.rc && r->job.rc != CU_ERR_NOT_FOUND)
 		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
 	cu_http_header(r, "Set-Cookie",
-		       CU_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+	               CU_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
 	return cu_http_reply_empty(r, 204);
 }
 
 const cu_route cu_routes_sessions[] = {
-	{"POST", "/v1/session", "/v1/session", h_session_create, 0, true, true},
-	{"DELETE", "/v1/session", "/v1/session", h_session_delete, R(MEMBER), false, false},
+    {"POST", "/v1/session", "/v1/session", h_session_create, 0, true, true},
+    {"DELETE", "/v1/session", "/v1/session", h_session_delete, R(MEMBER), false, false},
 };
 
 const size_t cu_routes_sessions_count = sizeof(cu_routes_sessions) / sizeof(cu_routes_sessions[0]);

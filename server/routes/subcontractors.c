@@ -26,20 +26,21 @@
 
 static json_t *subcontractor_json(const cu_subcontractor_row *c, int64_t now)
 {
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:s}", "id", c->id, "name",
-			 c->name, "contact", c->contact, "fields", cu_route_list_json(c->fields_text, ','),
-			 "purposes", cu_route_list_json(c->purposes_text, ','), "measures",
-			 cu_route_list_json(c->measures, '\n'), "start", cu_route_day(c->start_us), "end",
-			 cu_route_day(c->end_us - CU_DAY_US), "in_force", cu_subcontract_in_force(c, now),
-			 "registered", cu_route_iso(c->created_us), "registered_by", c->created_by);
+	return json_pack(
+	    "{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:s}", "id", c->id, "name", c->name,
+	    "contact", c->contact, "fields", cu_route_list_json(c->fields_text, ','), "purposes",
+	    cu_route_list_json(c->purposes_text, ','), "measures",
+	    cu_route_list_json(c->measures, '\n'), "start", cu_route_day(c->start_us), "end",
+	    cu_route_day(c->end_us - CU_DAY_US), "in_force", cu_subcontract_in_force(c, now),
+	    "registered", cu_route_iso(c->created_us), "registered_by", c->created_by);
 }
 
 static json_t *review_json(const cu_review_row *rv)
 {
 	json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:b,s:o,s:s}", "id", rv->id, "subcontractor",
-			      rv->subcontractor, "due", cu_route_day(rv->due_us), "findings", rv->findings,
-			      "done", rv->done_us != 0, "created", cu_route_iso(rv->created_us),
-			      "created_by", rv->created_by);
+	                      rv->subcontractor, "due", cu_route_day(rv->due_us), "findings",
+	                      rv->findings, "done", rv->done_us != 0, "created",
+	                      cu_route_iso(rv->created_us), "created_by", rv->created_by);
 
 	if (o && rv->done_us)
 		json_object_set_new(o, "done_at", cu_route_iso(rv->done_us));
@@ -49,7 +50,8 @@ static json_t *review_json(const cu_review_row *rv)
 struct sub_state {
 	json_t *body;
 	cu_subcontractor_input in;
-	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[PURPOSES_MAX], *measures[CU_SUBCONTRACTOR_MEASURES_N];
+	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[PURPOSES_MAX],
+	    *measures[CU_SUBCONTRACTOR_MEASURES_N];
 	cu_subcontractor_row row;
 	cu_errors errs;
 };
@@ -59,27 +61,27 @@ static cu_result run_sub(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct sub_state *st = r->state;
 
-	return cu_http_answer(job, cu_subcontractor_register(ctx, &r->actor, &st->in, &st->row,
-							     &st->errs));
+	return cu_http_answer(
+	    job, cu_subcontractor_register(ctx, &r->actor, &st->in, &st->row, &st->errs));
 }
 
 static enum MHD_Result h_sub_create(cu_request *r)
 {
-	static const char *const keys[] = {"id",       "name",     "contact", "fields",
-					   "purposes", "measures", "start",   "end", NULL};
+	static const char *const keys[] = {"id",       "name",  "contact", "fields", "purposes",
+	                                   "measures", "start", "end",     NULL};
 	struct sub_state *st = r->state;
 	enum MHD_Result reply;
 	bool bad = false;
 
 	if (r->phase > 0) {
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_error(r, CU_ERR_CONFLICT,
-						  "a subcontractor with this id is registered", NULL);
+			return cu_http_reply_error(
+			    r, CU_ERR_CONFLICT, "a subcontractor with this id is registered", NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
-		return cu_http_reply_json(r, 201,
-					  json_pack("{s:o}", "subcontractor",
-						    subcontractor_json(&st->row, cu_now_us())));
+		return cu_http_reply_json(
+		    r, 201,
+		    json_pack("{s:o}", "subcontractor", subcontractor_json(&st->row, cu_now_us())));
 	}
 	if (cu_route_has_query(r))
 		return cu_route_no_query(r);
@@ -99,14 +101,17 @@ static enum MHD_Result h_sub_create(cu_request *r)
 	st->in.start = cu_route_opt_string(st->body, "start", &bad);
 	st->in.end = cu_route_opt_string(st->body, "end", &bad);
 	if (bad || !cu_route_only_keys(st->body, keys) ||
-	    cu_route_string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields) ||
-	    cu_route_string_list(st->body, "purposes", st->purposes, PURPOSES_MAX, &st->in.npurposes) ||
+	    cu_route_string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX,
+	                         &st->in.nfields) ||
+	    cu_route_string_list(st->body, "purposes", st->purposes, PURPOSES_MAX,
+	                         &st->in.npurposes) ||
 	    cu_route_string_list(st->body, "measures", st->measures, CU_SUBCONTRACTOR_MEASURES_N,
-			&st->in.nmeasures))
+	                         &st->in.nmeasures))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected {\"id\", \"name\", \"contact\", \"start\", "
-					  "\"end\": strings, \"fields\", \"purposes\", "
-					  "\"measures\": [strings]}", NULL);
+		                           "expected {\"id\", \"name\", \"contact\", \"start\", "
+		                           "\"end\": strings, \"fields\", \"purposes\", "
+		                           "\"measures\": [strings]}",
+		                           NULL);
 	st->in.fields = st->fields;
 	st->in.purposes = st->purposes;
 	st->in.measures = st->measures;
@@ -170,15 +175,16 @@ static enum MHD_Result h_sub_get(cu_request *r)
 		json_decref(reviews);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o,s:o}", "subcontractor",
-						    subcontractor_json(&row, cu_now_us()),
-						    "reviews", reviews));
+	return cu_http_reply_json(r, 200,
+	                          json_pack("{s:o,s:o}", "subcontractor",
+	                                    subcontractor_json(&row, cu_now_us()), "reviews",
+	                                    reviews));
 }
 
 struct review_state {
 	json_t *body;
 	const char *due, *findings;
-	int done;             /* -1 keep (updates), 0, 1 */
+	int done; /* -1 keep (updates), 0, 1 */
 	cu_review_row row;
 	cu_errors errs;
 };
@@ -189,8 +195,8 @@ static cu_result run_review_add(cu_ctx *ctx, cu_job *job)
 	struct review_state *st = r->state;
 
 	return cu_http_answer(job, cu_subcontractor_review_add(ctx, &r->actor, r->params[0],
-							       st->due, st->findings, st->done == 1,
-							       &st->row, &st->errs));
+	                                                       st->due, st->findings, st->done == 1,
+	                                                       &st->row, &st->errs));
 }
 
 static cu_result run_review_update(cu_ctx *ctx, cu_job *job)
@@ -199,8 +205,8 @@ static cu_result run_review_update(cu_ctx *ctx, cu_job *job)
 	struct review_state *st = r->state;
 
 	return cu_http_answer(job, cu_subcontractor_review_update(ctx, &r->actor, r->params[0],
-								  r->params[1], st->findings,
-								  st->done, &st->row, &st->errs));
+	                                                          r->params[1], st->findings,
+	                                                          st->done, &st->row, &st->errs));
 }
 
 /* Parses {due?, findings?, done?}; the reply when it is not that. */
@@ -233,10 +239,12 @@ static enum MHD_Result review_body(cu_request *r, bool update, struct review_sta
 	if (bad || (done && !json_is_boolean(done)) ||
 	    !cu_route_only_keys(st->body, update ? update_keys : add_keys) ||
 	    (update && json_object_size(st->body) == 0))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-			update ? "expected {\"findings\": string, \"done\": bool}"
-			       : "expected {\"due\": \"YYYY-MM-DD\", \"findings\": string, "
-				 "\"done\": bool}", NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    update ? "expected {\"findings\": string, \"done\": bool}"
+		           : "expected {\"due\": \"YYYY-MM-DD\", \"findings\": string, "
+		             "\"done\": bool}",
+		    NULL);
 	*out = st;
 	return MHD_YES;
 }
@@ -247,8 +255,9 @@ static enum MHD_Result review_reply(cu_request *r, int status)
 
 	if (r->job.rc == CU_ERR_NOT_FOUND)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND,
-					  r->params[1][0] ? "no such review of this subcontractor"
-							  : "no such subcontractor", NULL);
+		                           r->params[1][0] ? "no such review of this subcontractor"
+		                                           : "no such subcontractor",
+		                           NULL);
 	if (r->job.rc)
 		return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 	return cu_http_reply_json(r, status, json_pack("{s:o}", "review", review_json(&st->row)));
@@ -317,18 +326,17 @@ _Static_assert(offsetof(struct review_state, body) == 0, "body first");
 /* ---- the table ----------------------------------------------------------- */
 
 const cu_route cu_routes_subcontractors[] = {
-	{"POST", "/v1/subcontractors", "/v1/subcontractors", h_sub_create, R(OFFICER), false,
-	 false},
-	{"GET", "/v1/subcontractors", "/v1/subcontractors", h_sub_list, R(OFFICER), false, false},
-	{"GET", "/v1/subcontractors/reviews/overdue", "/v1/subcontractors/reviews/overdue",
-	 h_overdue, R(OFFICER), false, false},
-	{"GET", "/v1/subcontractors/{}", "/v1/subcontractors/{id}", h_sub_get, R(OFFICER), false,
-	 false},
-	{"POST", "/v1/subcontractors/{}/reviews", "/v1/subcontractors/{id}/reviews", h_review_add,
-	 R(OFFICER), false, false},
-	{"PATCH", "/v1/subcontractors/{}/reviews/{}", "/v1/subcontractors/{id}/reviews/{review}",
-	 h_review_update, R(OFFICER), false, false},
+    {"POST", "/v1/subcontractors", "/v1/subcontractors", h_sub_create, R(OFFICER), false, false},
+    {"GET", "/v1/subcontractors", "/v1/subcontractors", h_sub_list, R(OFFICER), false, false},
+    {"GET", "/v1/subcontractors/reviews/overdue", "/v1/subcontractors/reviews/overdue", h_overdue,
+     R(OFFICER), false, false},
+    {"GET", "/v1/subcontractors/{}", "/v1/subcontractors/{id}", h_sub_get, R(OFFICER), false,
+     false},
+    {"POST", "/v1/subcontractors/{}/reviews", "/v1/subcontractors/{id}/reviews", h_review_add,
+     R(OFFICER), false, false},
+    {"PATCH", "/v1/subcontractors/{}/reviews/{}", "/v1/subcontractors/{id}/reviews/{review}",
+     h_review_update, R(OFFICER), false, false},
 };
 
 const size_t cu_routes_subcontractors_count =
-	sizeof(cu_routes_subcontractors) / sizeof(cu_routes_subcontractors[0]);
+    sizeof(cu_routes_subcontractors) / sizeof(cu_routes_subcontractors[0]);

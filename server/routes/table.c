@@ -13,17 +13,17 @@ static const struct {
 	const cu_route *table;
 	const size_t *count;
 } tables[] = {
-	{cu_routes_ops, &cu_routes_ops_count},
-	{cu_routes_members, &cu_routes_members_count},
-	{cu_routes_sessions, &cu_routes_sessions_count},
-	{cu_routes_audit, &cu_routes_audit_count},
-	/* areas: one line each */
-	{cu_routes_consent, &cu_routes_consent_count},
-	{cu_routes_notify, &cu_routes_notify_count},
-	{cu_routes_diary, &cu_routes_diary_count},
-	{cu_routes_third_parties, &cu_routes_third_parties_count},
-	{cu_routes_subcontractors, &cu_routes_subcontractors_count},
-	{cu_routes_request, &cu_routes_request_count},
+    {cu_routes_ops, &cu_routes_ops_count},
+    {cu_routes_members, &cu_routes_members_count},
+    {cu_routes_sessions, &cu_routes_sessions_count},
+    {cu_routes_audit, &cu_routes_audit_count},
+    /* areas: one line each */
+    {cu_routes_consent, &cu_routes_consent_count},
+    {cu_routes_notify, &cu_routes_notify_count},
+    {cu_routes_diary, &cu_routes_diary_count},
+    {cu_routes_third_parties, &cu_routes_third_parties_count},
+    {cu_routes_subcontractors, &cu_routes_subcontractors_count},
+    {cu_routes_request, &cu_routes_request_count},
 };
 
 static cu_route all[CU_ROUTES_MAX];

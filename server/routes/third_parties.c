@@ -44,7 +44,7 @@ static enum MHD_Result refused(cu_request *r, const cu_access_decision *d)
  * when sent (json_out.h), so the plaintext is never copied elsewhere.
  */
 static enum MHD_Result reply_fields(cu_request *r, int status, const char *key, json_t *meta,
-				    const cu_policy *p, const cu_record *rec)
+                                    const cu_policy *p, const cu_record *rec)
 {
 	char *m = json_dumps(meta, JSON_COMPACT);
 	bool first = true;
@@ -66,7 +66,7 @@ static enum MHD_Result reply_fields(cu_request *r, int status, const char *key, 
 	cu_jw_raw(&w, ",\"fields\":{");
 	for (size_t i = 0; i < rec->n; i++)
 		cu_jw_member(&w, &first, p->fields[rec->v[i].field].name, rec->v[i].value,
-			     rec->v[i].len);
+		             rec->v[i].len);
 	cu_jw_raw(&w, "}}");
 	free(m);
 	return cu_http_reply_text(r, status, "application/json", cu_jw_finish(&w));
@@ -74,7 +74,7 @@ static enum MHD_Result reply_fields(cu_request *r, int status, const char *key, 
 
 /* Policy field names into a set; -1 (and errs) if one is unknown or repeated. */
 static int fieldset_of(const cu_policy *p, const char *const *names, size_t n, cu_fieldset *out,
-		       cu_errors *errs)
+                       cu_errors *errs)
 {
 	*out = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -93,10 +93,10 @@ static int fieldset_of(const cu_policy *p, const char *const *names, size_t n, c
 
 static json_t *third_party_json(const cu_third_party_row *tp)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", tp->id, "name", tp->name,
-			 "contact", tp->contact, "purpose", tp->purpose, "fields",
-			 cu_route_list_json(tp->fields_text, ','), "registered", cu_route_iso(tp->created_us),
-			 "registered_by", tp->created_by);
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", tp->id, "name", tp->name, "contact",
+	                 tp->contact, "purpose", tp->purpose, "fields",
+	                 cu_route_list_json(tp->fields_text, ','), "registered",
+	                 cu_route_iso(tp->created_us), "registered_by", tp->created_by);
 }
 
 struct tp_state {
@@ -112,8 +112,8 @@ static cu_result run_tp(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct tp_state *st = r->state;
 
-	return cu_http_answer(job, cu_third_party_register(ctx, &r->actor, &st->in, &st->row,
-							   &st->errs));
+	return cu_http_answer(
+	    job, cu_third_party_register(ctx, &r->actor, &st->in, &st->row, &st->errs));
 }
 
 static enum MHD_Result h_tp_create(cu_request *r)
@@ -125,12 +125,12 @@ static enum MHD_Result h_tp_create(cu_request *r)
 
 	if (r->phase > 0) {
 		if (r->job.rc == CU_ERR_CONFLICT)
-			return cu_http_reply_error(r, CU_ERR_CONFLICT,
-						  "a third party with this id is registered", NULL);
+			return cu_http_reply_error(
+			    r, CU_ERR_CONFLICT, "a third party with this id is registered", NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
-		return cu_http_reply_json(r, 201, json_pack("{s:o}", "third_party",
-							    third_party_json(&st->row)));
+		return cu_http_reply_json(
+		    r, 201, json_pack("{s:o}", "third_party", third_party_json(&st->row)));
 	}
 	if (cu_route_has_query(r))
 		return cu_route_no_query(r);
@@ -149,10 +149,12 @@ static enum MHD_Result h_tp_create(cu_request *r)
 	st->in.contact = cu_route_opt_string(st->body, "contact", &bad);
 	st->in.purpose = cu_route_opt_string(st->body, "purpose", &bad);
 	if (bad || !cu_route_only_keys(st->body, keys) ||
-	    cu_route_string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX, &st->in.nfields))
+	    cu_route_string_list(st->body, "fields", st->fields, CU_POLICY_FIELDS_MAX,
+	                         &st->in.nfields))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected {\"id\", \"name\", \"contact\", \"purpose\": "
-					  "strings, \"fields\": [policy field names]}", NULL);
+		                           "expected {\"id\", \"name\", \"contact\", \"purpose\": "
+		                           "strings, \"fields\": [policy field names]}",
+		                           NULL);
 	st->in.fields = st->fields;
 	return cu_http_wait_writer(r, run_tp);
 }
@@ -196,7 +198,7 @@ static enum MHD_Result h_tp_get(cu_request *r)
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	return cu_http_reply_json(r, 200,
-				  json_pack("{s:o}", "third_party", third_party_json(&row)));
+	                          json_pack("{s:o}", "third_party", third_party_json(&row)));
 }
 
 /* ---- provisions ---------------------------------------------------------- */
@@ -209,8 +211,8 @@ static json_t *provision_json(const cu_provision_row *p, const char *tp_name)
 	for (size_t i = 0; i < p->nfields; i++)
 		json_array_append_new(fields, json_string(p->fields[i]));
 	o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:o}", "id", p->id, "third_party",
-		      p->third_party, "member", p->member, "fields", fields, "basis", p->basis,
-		      "actor", p->actor, "role", p->role, "time", cu_route_iso(p->time_us));
+	              p->third_party, "member", p->member, "fields", fields, "basis", p->basis,
+	              "actor", p->actor, "role", p->role, "time", cu_route_iso(p->time_us));
 	if (o && tp_name)
 		json_object_set_new(o, "third_party_name", json_string(tp_name));
 	if (o && p->exception[0]) {
@@ -281,20 +283,20 @@ static enum MHD_Result h_provide_finish(cu_request *r)
 	/* Fail closed: nothing handed over without its committed audit entry and record. */
 	if (r->job.rc)
 		return cu_http_reply_error(r, CU_ERR_STORE, "the provision could not be recorded",
-					   NULL);
+		                           NULL);
 	if (st->d.rc)
 		return refused(r, &st->d);
 	rc = cu_access_open(st->policy, r->srv->ctx->vault, &st->row, st->d.allowed, &st->rec);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	return reply_fields(r, 201, "provision", provision_json(&st->prov, NULL), st->policy,
-			    &st->rec);
+	                    &st->rec);
 }
 
 static enum MHD_Result h_provide(cu_request *r)
 {
-	static const char *const keys[] = {"third_party", "member", "fields", "basis",
-					   "justification", NULL};
+	static const char *const keys[] = {"third_party", "member",        "fields",
+	                                   "basis",       "justification", NULL};
 	const char *names[CU_POLICY_FIELDS_MAX], *basis;
 	struct door_state *st = r->state;
 	cu_store *reader = cu_http_reader(r->srv);
@@ -320,13 +322,15 @@ static enum MHD_Result h_provide(cu_request *r)
 	st->preq.member = cu_route_opt_string(st->body, "member", &bad);
 	basis = cu_route_opt_string(st->body, "basis", &bad);
 	st->preq.justification = cu_route_opt_string(st->body, "justification", &bad);
-	if (bad || !cu_route_only_keys(st->body, keys) || !st->preq.third_party || !st->preq.member ||
+	if (bad || !cu_route_only_keys(st->body, keys) || !st->preq.third_party ||
+	    !st->preq.member ||
 	    cu_route_string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n) || n == 0 ||
 	    (st->preq.justification && (!basis || !strcmp(basis, "consent"))))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected {\"third_party\", \"member\": strings, "
-					  "\"fields\": [field names], \"basis\": \"consent\" or a "
-					  "legal exception with \"justification\"}", NULL);
+		                           "expected {\"third_party\", \"member\": strings, "
+		                           "\"fields\": [field names], \"basis\": \"consent\" or a "
+		                           "legal exception with \"justification\"}",
+		                           NULL);
 	cu_errors_init(&errs);
 	if (fieldset_of(st->policy, names, n, &st->preq.fields, &errs))
 		return cu_http_reply_error(r, CU_ERR_INVALID_FIELD, NULL, &errs);
@@ -334,7 +338,7 @@ static enum MHD_Result h_provide(cu_request *r)
 		st->preq.exception = basis;
 	/* The rules run here, on a reader; allowed or not, the decision is audited next. */
 	st->d.rc = cu_access_provide_prepare(st->policy, reader, &st->preq, &st->d, &st->row,
-					     &st->have_row);
+	                                     &st->have_row);
 	cu_access_provide_audit_fill(st->policy, &st->preq, &st->d, &st->au, &st->prov);
 	return cu_http_wait_writer(r, run_provide);
 }
@@ -366,7 +370,7 @@ static int collect_choosable(void *ud, const cu_third_party_row *row)
 	json_t *o = third_party_json(row);
 
 	c->rc = cu_consent_granted(c->reader, c->policy, c->member, CU_CONSENT_THIRD_PARTY, row->id,
-				   &granted);
+	                           &granted);
 	/* What a member needs to decide: who, why, what; not who registered it. */
 	json_object_del(o, "registered_by");
 	json_object_set_new(o, "consent", json_boolean(granted));
@@ -397,20 +401,21 @@ static enum MHD_Result h_me_provisions(cu_request *r)
 		json_decref(parties);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o,s:o}", "provisions", provisions,
-						    "third_parties", parties));
+	return cu_http_reply_json(
+	    r, 200, json_pack("{s:o,s:o}", "provisions", provisions, "third_parties", parties));
 }
 
 /* ---- a member's own shares ------------------------------------------------ */
 
 static json_t *share_json(const cu_share_row *sh, int64_t now)
 {
-	const char *status = sh->revoked_us		 ? "revoked"
-			     : now >= sh->expires_us ? "expired"
-						     : "active";
+	const char *status = sh->revoked_us          ? "revoked"
+	                     : now >= sh->expires_us ? "expired"
+	                                             : "active";
 	json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:s}", "id", sh->id, "fields",
-			      cu_route_list_json(sh->fields_text, ','), "created", cu_route_iso(sh->created_us),
-			      "expires", cu_route_iso(sh->expires_us), "status", status);
+	                      cu_route_list_json(sh->fields_text, ','), "created",
+	                      cu_route_iso(sh->created_us), "expires", cu_route_iso(sh->expires_us),
+	                      "status", status);
 
 	if (o && sh->revoked_us)
 		json_object_set_new(o, "revoked", cu_route_iso(sh->revoked_us));
@@ -440,7 +445,7 @@ static cu_result run_share(cu_ctx *ctx, cu_job *job)
 	struct share_state *st = r->state;
 
 	return cu_http_answer(job, cu_share_create(ctx, &r->actor, st->fields, st->ttl_us,
-						   st->token, &st->row, &st->errs));
+	                                           st->token, &st->row, &st->errs));
 }
 
 static enum MHD_Result h_share_create(cu_request *r)
@@ -460,9 +465,9 @@ static enum MHD_Result h_share_create(cu_request *r)
 		/* The link is a random capability, not personal data: it may travel in a URL. */
 		snprintf(path, sizeof(path), "/v1/shares/%s", st->token);
 		return cu_http_reply_json(r, 201,
-					  json_pack("{s:o,s:s,s:s}", "share",
-						    share_json(&st->row, cu_now_us()), "token",
-						    st->token, "path", path));
+		                          json_pack("{s:o,s:s,s:s}", "share",
+		                                    share_json(&st->row, cu_now_us()), "token",
+		                                    st->token, "path", path));
 	}
 	if (cu_route_has_query(r))
 		return cu_route_no_query(r);
@@ -480,8 +485,9 @@ static enum MHD_Result h_share_create(cu_request *r)
 	if (!cu_route_only_keys(st->body, keys) || !json_is_integer(minutes) ||
 	    cu_route_string_list(st->body, "fields", names, CU_POLICY_FIELDS_MAX, &n))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-					  "expected {\"fields\": [field names], "
-					  "\"expires_in_minutes\": an integer}", NULL);
+		                           "expected {\"fields\": [field names], "
+		                           "\"expires_in_minutes\": an integer}",
+		                           NULL);
 	m = json_integer_value(minutes);
 	if (m < 1 || m > CU_SHARE_TTL_MAX_US / 60000000)
 		cu_errors_add(&st->errs, "expires_in_minutes", "out_of_range");
@@ -563,17 +569,17 @@ static enum MHD_Result h_share_read(cu_request *r)
 	if (r->phase > 0) {
 		if (r->job.rc)
 			return cu_http_reply_error(r, CU_ERR_STORE, "the read could not be audited",
-						   NULL);
+			                           NULL);
 		if (st->d.rc)
 			return refused(r, &st->d);
 		rc = cu_access_open(st->policy, r->srv->ctx->vault, &st->row, st->d.allowed,
-				    &st->rec);
+		                    &st->rec);
 		if (rc)
 			return cu_http_reply_error(r, rc, NULL, NULL);
 		return reply_fields(r, 200, "share",
-				    json_pack("{s:s,s:o}", "id", st->share.id, "expires",
-					      cu_route_iso(st->share.expires_us)),
-				    st->policy, &st->rec);
+		                    json_pack("{s:s,s:o}", "id", st->share.id, "expires",
+		                              cu_route_iso(st->share.expires_us)),
+		                    st->policy, &st->rec);
 	}
 	/* A link's answer is for whoever holds it: no caching (every answer), no referrer. */
 	cu_http_header(r, "Referrer-Policy", "no-referrer");
@@ -588,7 +594,7 @@ static enum MHD_Result h_share_read(cu_request *r)
 	rc = cu_share_find(reader, r->params[0], cu_now_us(), &st->share);
 	if (rc == CU_ERR_NOT_FOUND)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND,
-					  "no such link, or it has expired or been revoked", NULL);
+		                           "no such link, or it has expired or been revoked", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	/* The member's own act, as the door sees it; audited as "share_read". */
@@ -602,22 +608,19 @@ static enum MHD_Result h_share_read(cu_request *r)
 /* ---- the table ----------------------------------------------------------- */
 
 const cu_route cu_routes_third_parties[] = {
-	{"POST", "/v1/third-parties", "/v1/third-parties", h_tp_create, R(OFFICER), false, false},
-	{"GET", "/v1/third-parties", "/v1/third-parties", h_tp_list, R(OFFICER), false, false},
-	{"GET", "/v1/third-parties/{}", "/v1/third-parties/{id}", h_tp_get, R(OFFICER), false,
-	 false},
-	{"POST", "/v1/provisions", "/v1/provisions", h_provide, R(OFFICER) | R(SERVICE), false,
-	 false},
-	{"GET", "/v1/me/provisions", "/v1/me/provisions", h_me_provisions, R(MEMBER), false, false},
-	{"POST", "/v1/me/shares", "/v1/me/shares", h_share_create, R(MEMBER), false, false},
-	{"GET", "/v1/me/shares", "/v1/me/shares", h_shares, R(MEMBER), false, false},
-	{"DELETE", "/v1/me/shares/{}", "/v1/me/shares/{id}", h_share_revoke, R(MEMBER), false,
-	 false},
-	{"GET", "/v1/shares/{}", "/v1/shares/{token}", h_share_read, 0, true, true},
+    {"POST", "/v1/third-parties", "/v1/third-parties", h_tp_create, R(OFFICER), false, false},
+    {"GET", "/v1/third-parties", "/v1/third-parties", h_tp_list, R(OFFICER), false, false},
+    {"GET", "/v1/third-parties/{}", "/v1/third-parties/{id}", h_tp_get, R(OFFICER), false, false},
+    {"POST", "/v1/provisions", "/v1/provisions", h_provide, R(OFFICER) | R(SERVICE), false, false},
+    {"GET", "/v1/me/provisions", "/v1/me/provisions", h_me_provisions, R(MEMBER), false, false},
+    {"POST", "/v1/me/shares", "/v1/me/shares", h_share_create, R(MEMBER), false, false},
+    {"GET", "/v1/me/shares", "/v1/me/shares", h_shares, R(MEMBER), false, false},
+    {"DELETE", "/v1/me/shares/{}", "/v1/me/shares/{id}", h_share_revoke, R(MEMBER), false, false},
+    {"GET", "/v1/shares/{}", "/v1/shares/{token}", h_share_read, 0, true, true},
 };
 
 const size_t cu_routes_third_parties_count =
-	sizeof(cu_routes_third_parties) / sizeof(cu_routes_third_parties[0]);
+    sizeof(cu_routes_third_parties) / sizeof(cu_routes_third_parties[0]);
 
 /* cu_route_body_cleanup finds the body first in the state. */
 _Static_assert(offsetof(struct tp_state, body) == 0, "body first");

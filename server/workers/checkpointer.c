@@ -93,15 +93,16 @@ static void audit_checkpoint(cu_checkpointer *c)
 		rc = cu_handle_audit_hash_at(c->store, c->last.seq, hash, &found);
 		if (!rc && (!found || memcmp(hash, c->last.head, CU_AUDIT_HASHBYTES) != 0)) {
 			snprintf(err, sizeof(err),
-				 "entry %llu, signed by this server, is %s: the log was cut or "
-				 "rewritten while it ran; run 'custodian audit verify'",
-				 (unsigned long long)c->last.seq, found ? "another one now" : "gone");
+			         "entry %llu, signed by this server, is %s: the log was cut or "
+			         "rewritten while it ran; run 'custodian audit verify'",
+			         (unsigned long long)c->last.seq,
+			         found ? "another one now" : "gone");
 			rc = CU_ERR_AUDIT_BROKEN;
 		}
 	}
 	if (!rc)
 		rc = cu_audit_checkpoint_save(c->store, c->vault, c->audit_file, false, &cp,
-					      &written, err, sizeof(err));
+		                              &written, err, sizeof(err));
 	if (written) {
 		c->last = cp;
 		c->have_last = true;
@@ -109,7 +110,7 @@ static void audit_checkpoint(cu_checkpointer *c)
 
 	if (rc && !c->audit_failed_last)
 		fprintf(stderr, "custodian: audit checkpoint not written: %s\n",
-			err[0] ? err : cu_strerror(rc));
+		        err[0] ? err : cu_strerror(rc));
 	else if (!rc && c->audit_failed_last)
 		fprintf(stderr, "custodian: audit checkpoints are written again\n");
 	c->audit_failed_last = rc != CU_OK;
@@ -138,8 +139,8 @@ static void *checkpointer_main(void *arg)
 }
 
 cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
-				const char *audit_file, cu_checkpointer **out, char *err,
-				size_t errlen)
+                                const char *audit_file, cu_checkpointer **out, char *err,
+                                size_t errlen)
 {
 	cu_checkpointer *c;
 	cu_result rc;

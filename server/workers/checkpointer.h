@@ -35,8 +35,8 @@ typedef struct cu_checkpointer cu_checkpointer;
  * data).
  */
 CU_WARN_UNUSED cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
-					       const char *audit_file, cu_checkpointer **out,
-					       char *err, size_t errlen);
+                                               const char *audit_file, cu_checkpointer **out,
+                                               char *err, size_t errlen);
 /* Asks for a pass now rather than at the end of the interval.  NULL: no-op. */
 void cu_checkpointer_wake(cu_checkpointer *c);
 /* Stops (a pass in progress finishes), joins and closes.  NULL: no-op. */

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#define BATCH_MAX 4096
+#define BATCH_MAX         4096
 #define CU_PROBE_TIME_LEN 24 /* the probe's value: a time in microseconds, as text */
 
 struct cu_writer {
@@ -29,10 +29,10 @@ struct cu_writer {
 	cu_job *head, *tail;
 	bool stopping;
 	atomic_bool healthy;
-	_Atomic uint64_t audit_head;     /* the audit chain's committed head, for /metrics */
+	_Atomic uint64_t audit_head; /* the audit chain's committed head, for /metrics */
 	cu_policy *_Atomic next_policy;
 	_Atomic int64_t probe_claimed_ms; /* monotonic; when the last probe was claimed */
-	atomic_bool probe_ok;            /* whether the last probe's batch was durable */
+	atomic_bool probe_ok;             /* whether the last probe's batch was durable */
 };
 
 static int64_t now_ms(void)

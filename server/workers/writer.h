@@ -58,7 +58,7 @@ bool cu_writer_healthy(const cu_writer *w);
  * was the last batch of all: a full or read-only disk shows within an
  * interval, and so does its end, with no client write needed.
  */
-#define CU_WRITER_PROBE_MS 1000
+#define CU_WRITER_PROBE_MS  1000
 #define CU_WRITER_PROBE_KEY "readyz_probe"
 cu_result cu_writer_probe(cu_ctx *ctx, cu_job *job);
 bool cu_writer_probe_due(cu_writer *w);

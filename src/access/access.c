@@ -42,9 +42,9 @@ const char *cu_record_get(const cu_record *r, int field)
 
 /* The audit entry's copy of a case reference holds a well-formed one whole. */
 _Static_assert(sizeof(((cu_access_audit *)0)->case_ref) > CU_CASE_REF_MAX,
-	       "a case reference fits its audit copy");
+               "a case reference fits its audit copy");
 _Static_assert(sizeof(CU_AUDIT_MALFORMED) <= sizeof(((cu_access_audit *)0)->purpose),
-	       "the marker fits every copy");
+               "the marker fits every copy");
 
 const char *cu_access_case_problem(const char *case_ref)
 {
@@ -76,8 +76,8 @@ static void deny(cu_access_decision *d, cu_result rc, const char *why)
  * CU_ERR_CONSENT_REQUIRED (returned), or fails on the store.
  */
 static cu_result consent_rule(const cu_policy *p, cu_store *store, const cu_policy_purpose *pp,
-			      const cu_member_row *row, cu_fieldset *grant, const char **why,
-			      const char **basis)
+                              const cu_member_row *row, cu_fieldset *grant, const char **why,
+                              const char **basis)
 {
 	char version[CU_VERSION_MAX + 1];
 	const cu_policy *accepted = NULL;
@@ -130,7 +130,7 @@ static cu_result consent_rule(const cu_policy *p, cu_store *store, const cu_poli
  * when the member exists.
  */
 static void decide(const cu_policy *p, cu_store *store, const cu_access_request *req,
-		   cu_access_decision *d, cu_member_row *row, bool *have_row)
+                   cu_access_decision *d, cu_member_row *row, bool *have_row)
 {
 	const cu_actor *a = req->actor;
 	const cu_policy_purpose *pp = NULL;
@@ -155,7 +155,8 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 		}
 		/* A member's own read has one purpose, and the audit says so. */
 		if (strcmp(req->purpose, "self") != 0 || exception) {
-			deny(d, CU_ERR_PURPOSE_UNKNOWN, "a member reads their own record as 'self'");
+			deny(d, CU_ERR_PURPOSE_UNKNOWN,
+			     "a member reads their own record as 'self'");
 			return;
 		}
 		grant = all;
@@ -176,7 +177,8 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 		}
 		if (exception) {
 			if (a->role != CU_ROLE_OFFICER) {
-				deny(d, CU_ERR_FORBIDDEN, "only an officer may invoke a legal exception");
+				deny(d, CU_ERR_FORBIDDEN,
+				     "only an officer may invoke a legal exception");
 				return;
 			}
 			if (!cu_policy_exception_find(p, req->exception)) {
@@ -184,8 +186,9 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 				return;
 			}
 			if (!cu_text_justification_ok(req->justification)) {
-				deny(d, CU_ERR_INVALID_ARGUMENT,
-				     "a legal exception needs a written justification (20-2000 bytes)");
+				deny(
+				    d, CU_ERR_INVALID_ARGUMENT,
+				    "a legal exception needs a written justification (20-2000 bytes)");
 				return;
 			}
 			if (!(req->fields & all)) {
@@ -193,7 +196,8 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 				     "a legal exception names the fields it needs");
 				return;
 			}
-		} else if (a->role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, a->role)) {
+		} else if (a->role != CU_ROLE_OPERATOR &&
+		           !cu_policy_purpose_allows_role(pp, a->role)) {
 			deny(d, CU_ERR_PURPOSE_NOT_ALLOWED, "role may not use this purpose");
 			return;
 		}
@@ -262,7 +266,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 }
 
 void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
-			  const cu_access_decision *d, cu_access_audit *out)
+                          const cu_access_decision *d, cu_access_audit *out)
 {
 	const cu_actor *a = req->actor;
 	char withheld[1024];
@@ -270,7 +274,7 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 
 	memset(e, 0, sizeof(*e));
 	cu_policy_fieldset_format(p, d->rc ? d->wanted : d->allowed, out->fields,
-				  sizeof(out->fields));
+	                          sizeof(out->fields));
 	if (d->rc) {
 		const char *why = "denied";
 
@@ -282,14 +286,16 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 		snprintf(out->reason, sizeof(out->reason), "%s: %s", cu_result_code(d->rc), why);
 	} else if (d->withheld) {
 		cu_policy_fieldset_format(p, d->withheld, withheld, sizeof(withheld));
-		snprintf(out->reason, sizeof(out->reason), "by %s; withheld %s", d->basis, withheld);
+		snprintf(out->reason, sizeof(out->reason), "by %s; withheld %s", d->basis,
+		         withheld);
 	} else {
 		snprintf(out->reason, sizeof(out->reason), "by %s", d->basis);
 	}
 	/* Which contract a subcontractor acted under: the officer supervises by contract. */
 	if (a && a->role == CU_ROLE_SUBCONTRACTOR && a->contract)
-		snprintf(out->reason + strlen(out->reason), sizeof(out->reason) - strlen(out->reason),
-			 "; contract %.40s", a->contract);
+		snprintf(out->reason + strlen(out->reason),
+		         sizeof(out->reason) - strlen(out->reason), "; contract %.40s",
+		         a->contract);
 	out->exception = false;
 	if (!d->rc && d->basis && !strcmp(d->basis, "exception")) {
 		/* The review this read opens: its id goes in the entry, its text is sealed. */
@@ -297,8 +303,9 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 		cu_vault_random_id(out->exception_id);
 		snprintf(out->exception_kind, sizeof(out->exception_kind), "%s", req->exception);
 		snprintf(out->justification, sizeof(out->justification), "%s", req->justification);
-		snprintf(out->reason + strlen(out->reason), sizeof(out->reason) - strlen(out->reason),
-			 "; exception %s, review %s", out->exception_kind, out->exception_id);
+		snprintf(out->reason + strlen(out->reason),
+		         sizeof(out->reason) - strlen(out->reason), "; exception %s, review %s",
+		         out->exception_kind, out->exception_id);
 	}
 	/* The request's texts were bounded by check_request; these copies cannot truncate. */
 	snprintf(out->actor, sizeof(out->actor), "%s", a && a->name ? a->name : "");
@@ -316,23 +323,23 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
 }
 
 void cu_access_audit_names(const cu_policy *p, const char *member, const char *purpose,
-			   const char *case_ref, cu_access_audit *out)
+                           const char *case_ref, cu_access_audit *out)
 {
 	if (!member || !*member)
 		out->member[0] = '\0';
 	else
 		snprintf(out->member, sizeof(out->member), "%s",
-			 cu_vault_id_well_formed(member) ? member : CU_AUDIT_MALFORMED);
+		         cu_vault_id_well_formed(member) ? member : CU_AUDIT_MALFORMED);
 	if (!purpose || !*purpose)
 		out->purpose[0] = '\0';
 	else
 		snprintf(out->purpose, sizeof(out->purpose), "%s",
-			 known_purpose(p, purpose) ? purpose : CU_AUDIT_MALFORMED);
+		         known_purpose(p, purpose) ? purpose : CU_AUDIT_MALFORMED);
 	if (!case_ref || !*case_ref)
 		out->case_ref[0] = '\0';
 	else
 		snprintf(out->case_ref, sizeof(out->case_ref), "%s",
-			 cu_access_case_problem(case_ref) ? CU_AUDIT_MALFORMED : case_ref);
+		         cu_access_case_problem(case_ref) ? CU_AUDIT_MALFORMED : case_ref);
 }
 
 void cu_access_audit_wipe(cu_access_audit *au)
@@ -358,8 +365,8 @@ cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au)
 		} else {
 			snprintf(context, sizeof(context), "exception:%s", au->exception_id);
 			rc = cu_vault_seal_note(ctx->vault, context,
-						(const unsigned char *)au->justification, n,
-						ex.justification);
+			                        (const unsigned char *)au->justification, n,
+			                        ex.justification);
 			ex.justification_len = n + CU_VAULT_NOTE_OVERHEAD;
 		}
 		if (!rc) {
@@ -385,7 +392,7 @@ cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au)
 
 /* Writes the decision's audit entry and commits it (or joins the caller's transaction). */
 static cu_result audit_decision(cu_ctx *ctx, const cu_access_request *req,
-				const cu_access_decision *d)
+                                const cu_access_decision *d)
 {
 	cu_access_audit au;
 	cu_result rc;
@@ -432,7 +439,7 @@ cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *req, cu_access_
 }
 
 cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_access_request *req,
-			    cu_access_decision *d, cu_member_row *row, bool *have_row)
+                            cu_access_decision *d, cu_member_row *row, bool *have_row)
 {
 	cu_result rc;
 
@@ -441,9 +448,11 @@ cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_acces
 	rc = check_request(req);
 	if (rc) {
 		/* Refused before the door, and audited (the bad texts as malformed) like any denial. */
-		d->wanted = req->fields ? (req->fields & cu_policy_all_fields(p)) : cu_policy_all_fields(p);
-		deny(d, rc, rc == CU_ERR_CASE_INVALID ? "case reference not well-formed"
-						       : "request value too long");
+		d->wanted =
+		    req->fields ? (req->fields & cu_policy_all_fields(p)) : cu_policy_all_fields(p);
+		deny(d, rc,
+		     rc == CU_ERR_CASE_INVALID ? "case reference not well-formed"
+		                               : "request value too long");
 		return rc;
 	}
 	decide(p, reader, req, d, row, have_row);
@@ -451,7 +460,7 @@ cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_acces
 }
 
 cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_row *row,
-			 cu_fieldset allowed, cu_record *out)
+                         cu_fieldset allowed, cu_record *out)
 {
 	cu_record_entry ents[CU_POLICY_FIELDS_MAX];
 	char name[CU_POLICY_ID_MAX + 1];
@@ -494,7 +503,7 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 			break;
 		}
 		rc = cu_vault_open(&dk, row->id, name, ents[i].sealed, ents[i].sealed_len,
-				   (unsigned char *)buf, &len);
+		                   (unsigned char *)buf, &len);
 		if (rc) {
 			free(buf);
 			break;
@@ -521,7 +530,7 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 }
 
 cu_result cu_access_read(cu_ctx *ctx, const cu_access_request *req, cu_access_decision *d,
-			 cu_record *out)
+                         cu_record *out)
 {
 	cu_member_row row = {0};
 	bool have_row;

@@ -65,9 +65,9 @@
 const char *cu_access_case_problem(const char *case_ref);
 
 typedef struct cu_actor {
-	const char *name;          /* token name, "operator", or the member id */
+	const char *name; /* token name, "operator", or the member id */
 	cu_role role;
-	const char *member;        /* for CU_ROLE_MEMBER: the member they are */
+	const char *member; /* for CU_ROLE_MEMBER: the member they are */
 	/*
 	 * For CU_ROLE_SUBCONTRACTOR: the id of the contract its token is bound
 	 * to (store/subcontractor.h), NULL for every other role.  A subcontractor
@@ -78,10 +78,10 @@ typedef struct cu_actor {
 
 typedef struct cu_access_request {
 	const cu_actor *actor;
-	const char *purpose;       /* purpose id; "self" for a member's own read */
-	const char *member;        /* member id */
-	cu_fieldset fields;        /* wanted; 0 = every field the policy defines */
-	const char *case_ref;      /* case reference or NULL */
+	const char *purpose;  /* purpose id; "self" for a member's own read */
+	const char *member;   /* member id */
+	cu_fieldset fields;   /* wanted; 0 = every field the policy defines */
+	const char *case_ref; /* case reference or NULL */
 	/*
 	 * A legal exception (policy exceptions: "law", "life_body_assets",
 	 * "government") invoked by an officer, with a written justification
@@ -100,14 +100,14 @@ typedef struct cu_access_decision {
 	cu_fieldset wanted, allowed, withheld;
 	/* reason[i] for each withheld field index i, static strings */
 	const char *reason[CU_POLICY_FIELDS_MAX];
-	const char *decision;      /* "allow" | "partial" | "deny" */
-	const char *basis;         /* "purpose", "consent", "exception", "self" (when allowed) */
-	bool registered;           /* a provision's: the third party is in the registry */
+	const char *decision; /* "allow" | "partial" | "deny" */
+	const char *basis;    /* "purpose", "consent", "exception", "self" (when allowed) */
+	bool registered;      /* a provision's: the third party is in the registry */
 } cu_access_decision;
 
 /* One opened field.  value is NUL-terminated plaintext, wiped by cu_record_wipe. */
 typedef struct cu_record_value {
-	int field;                 /* policy field index */
+	int field; /* policy field index */
 	char *value;
 	size_t len;
 } cu_record_value;
@@ -127,14 +127,14 @@ const char *cu_record_get(const cu_record *r, int field);
  * Decides and audits, without opening anything.  Returns the decision's rc.
  */
 CU_WARN_UNUSED cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *req,
-					  cu_access_decision *d);
+                                          cu_access_decision *d);
 /*
  * Decides, audits, and (when allowed) opens the allowed fields into out
  * (cu_record_init'd by the caller; wipe it when done).  If the audit entry
  * cannot be written nothing is opened and the read fails.
  */
 CU_WARN_UNUSED cu_result cu_access_read(cu_ctx *ctx, const cu_access_request *req,
-					cu_access_decision *d, cu_record *out);
+                                        cu_access_decision *d, cu_record *out);
 
 /*
  * The same door in three steps, for a server whose audit entries are
@@ -147,8 +147,8 @@ CU_WARN_UNUSED cu_result cu_access_read(cu_ctx *ctx, const cu_access_request *re
  * cu_member_row_release) and *have_row is true.
  */
 CU_WARN_UNUSED cu_result cu_access_prepare(const cu_policy *p, cu_store *reader,
-					   const cu_access_request *req, cu_access_decision *d,
-					   cu_member_row *row, bool *have_row);
+                                           const cu_access_request *req, cu_access_decision *d,
+                                           cu_member_row *row, bool *have_row);
 
 /*
  * The audit entry of a decision, with copies of every text it needs, so it
@@ -163,7 +163,7 @@ typedef struct cu_access_audit {
 	/* an allowed legal exception: its review, written with the entry */
 	bool exception;
 	char exception_id[CU_ID_LEN + 1], exception_kind[CU_POLICY_ID_MAX + 1];
-	char justification[2048];           /* wiped by cu_access_audit_wipe */
+	char justification[2048]; /* wiped by cu_access_audit_wipe */
 } cu_access_audit;
 /*
  * Fills the entry from the request and the decision.  The entry holds no
@@ -176,14 +176,14 @@ typedef struct cu_access_audit {
  * purpose reads "provision:" CU_AUDIT_MALFORMED).
  */
 void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
-			  const cu_access_decision *d, cu_access_audit *out);
+                          const cu_access_decision *d, cu_access_audit *out);
 /*
  * The member, purpose and case of an entry under that rule, into out's
  * copies: what every fill of the door uses, and what a front end that
  * audits a refusal before the door should use too.  NULL or "": "".
  */
 void cu_access_audit_names(const cu_policy *p, const char *member, const char *purpose,
-			   const char *case_ref, cu_access_audit *out);
+                           const char *case_ref, cu_access_audit *out);
 /*
  * Writes the entry (and an exception's review, its justification sealed)
  * in one transaction level of ctx: what the writer runs for a read.
@@ -199,15 +199,15 @@ void cu_access_audit_wipe(cu_access_audit *au);
  */
 typedef struct cu_exception_view {
 	const cu_exception_row *row;
-	const char *justification;   /* opened; valid during the callback */
-	const char *review;          /* opened, or NULL while open */
+	const char *justification; /* opened; valid during the callback */
+	const char *review;        /* opened, or NULL while open */
 } cu_exception_view;
 typedef int (*cu_exception_fn)(void *ud, const cu_exception_view *view);
 CU_WARN_UNUSED cu_result cu_access_exception_list(cu_store *s, const cu_vault *v,
-						  const cu_actor *actor, bool open_only,
-						  cu_exception_fn fn, void *ud);
+                                                  const cu_actor *actor, bool open_only,
+                                                  cu_exception_fn fn, void *ud);
 CU_WARN_UNUSED cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *actor,
-						   const char *id, const char *review);
+                                                   const char *id, const char *review);
 
 /*
  * Opens the allowed fields of row into out (cu_record_init'd); nothing else.
@@ -217,8 +217,8 @@ CU_WARN_UNUSED cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *
  * is framing outside the seal, was altered).  On failure out is empty.
  */
 CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
-					const cu_member_row *row, cu_fieldset allowed,
-					cu_record *out);
+                                        const cu_member_row *row, cu_fieldset allowed,
+                                        cu_record *out);
 
 /* ---- diaries ------------------------------------------------------------
  *
@@ -250,8 +250,8 @@ CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
  */
 
 /* Pages of opened entries (the diaries themselves: domain/diaries.h). */
-#define CU_DIARY_PAGE_DEFAULT 20          /* entries per page */
-#define CU_DIARY_PAGE_MAX 100
+#define CU_DIARY_PAGE_DEFAULT 20 /* entries per page */
+#define CU_DIARY_PAGE_MAX     100
 
 /* One opened entry.  title and body are NUL-terminated plaintext, wiped by cu_diary_list_wipe. */
 typedef struct cu_diary_entry {
@@ -287,17 +287,17 @@ void cu_diary_list_wipe(cu_diary_list *l);
 
 typedef struct cu_diary_request {
 	const cu_actor *actor;
-	const char *purpose;       /* "self" for the author; else a purpose marked diaries */
-	const char *member;        /* whose diary */
-	const char *case_ref;      /* required for every reader but the author */
-	const char *before;        /* the page after this entry id; NULL = the newest */
-	size_t limit;              /* entries per page; 0 = CU_DIARY_PAGE_DEFAULT, <= _MAX */
+	const char *purpose;  /* "self" for the author; else a purpose marked diaries */
+	const char *member;   /* whose diary */
+	const char *case_ref; /* required for every reader but the author */
+	const char *before;   /* the page after this entry id; NULL = the newest */
+	size_t limit;         /* entries per page; 0 = CU_DIARY_PAGE_DEFAULT, <= _MAX */
 } cu_diary_request;
 
 typedef struct cu_diary_decision {
 	cu_result rc;
-	const char *decision;      /* "allow" | "deny" */
-	const char *reason;        /* why, in a few static words (for the audit entry) */
+	const char *decision; /* "allow" | "deny" */
+	const char *reason;   /* why, in a few static words (for the audit entry) */
 } cu_diary_decision;
 
 /*
@@ -308,7 +308,7 @@ typedef struct cu_diary_decision {
  * that is not one of the member's entries: CU_ERR_NOT_FOUND).
  */
 CU_WARN_UNUSED cu_result cu_access_read_diaries(cu_ctx *ctx, const cu_diary_request *req,
-						cu_diary_decision *d, cu_diary_list *out);
+                                                cu_diary_decision *d, cu_diary_list *out);
 
 /*
  * The same in three steps, like cu_access_prepare / _audit_fill / _open: a
@@ -319,14 +319,14 @@ CU_WARN_UNUSED cu_result cu_access_read_diaries(cu_ctx *ctx, const cu_diary_requ
  * *have_row is true.  open lists and opens one page with the reader.
  */
 CU_WARN_UNUSED cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store *reader,
-						   const cu_diary_request *req,
-						   cu_diary_decision *d, cu_member_row *row,
-						   bool *have_row);
+                                                   const cu_diary_request *req,
+                                                   cu_diary_decision *d, cu_member_row *row,
+                                                   bool *have_row);
 void cu_access_diaries_audit_fill(const cu_policy *p, const cu_diary_request *req,
-				  const cu_diary_decision *d, cu_access_audit *out);
+                                  const cu_diary_decision *d, cu_access_audit *out);
 CU_WARN_UNUSED cu_result cu_access_diaries_open(const cu_vault *v, cu_store *reader,
-						const cu_member_row *row,
-						const cu_diary_request *req, cu_diary_list *out);
+                                                const cu_member_row *row,
+                                                const cu_diary_request *req, cu_diary_list *out);
 
 /* ---- provisions to third parties ----------------------------------------
  *
@@ -353,10 +353,10 @@ CU_WARN_UNUSED cu_result cu_access_diaries_open(const cu_vault *v, cu_store *rea
  */
 typedef struct cu_provision_request {
 	const cu_actor *actor;
-	const char *third_party;   /* registry id */
-	const char *member;        /* member id */
-	cu_fieldset fields;        /* wanted: at least one */
-	const char *exception;     /* NULL: by the member's consent */
+	const char *third_party; /* registry id */
+	const char *member;      /* member id */
+	cu_fieldset fields;      /* wanted: at least one */
+	const char *exception;   /* NULL: by the member's consent */
 	const char *justification;
 } cu_provision_request;
 
@@ -367,8 +367,8 @@ typedef struct cu_provision_request {
  * audit entry or the record cannot be written nothing is opened.
  */
 CU_WARN_UNUSED cu_result cu_access_provide(cu_ctx *ctx, const cu_provision_request *req,
-					   cu_access_decision *d, cu_record *out,
-					   cu_provision_row *prov);
+                                           cu_access_decision *d, cu_record *out,
+                                           cu_provision_row *prov);
 
 /*
  * The same in three steps, like the reads': prepare applies the rules with a
@@ -378,13 +378,13 @@ CU_WARN_UNUSED cu_result cu_access_provide(cu_ctx *ctx, const cu_provision_reque
  * level of ctx; only then may cu_access_open run, with d->allowed.
  */
 CU_WARN_UNUSED cu_result cu_access_provide_prepare(const cu_policy *p, cu_store *reader,
-						   const cu_provision_request *req,
-						   cu_access_decision *d, cu_member_row *row,
-						   bool *have_row);
+                                                   const cu_provision_request *req,
+                                                   cu_access_decision *d, cu_member_row *row,
+                                                   bool *have_row);
 void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request *req,
-				  const cu_access_decision *d, cu_access_audit *au,
-				  cu_provision_row *prov);
+                                  const cu_access_decision *d, cu_access_audit *au,
+                                  cu_provision_row *prov);
 CU_WARN_UNUSED cu_result cu_access_provide_record(cu_ctx *ctx, cu_access_audit *au,
-						  const cu_provision_row *prov);
+                                                  const cu_provision_row *prov);
 
 #endif

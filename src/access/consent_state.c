@@ -26,7 +26,7 @@ cu_result cu_consent_kind_parse(const char *name, cu_consent_kind *out)
 }
 
 cu_result cu_consent_granted(cu_store *s, const cu_policy *p, const char *member,
-			     cu_consent_kind kind, const char *target, bool *granted)
+                             cu_consent_kind kind, const char *target, bool *granted)
 {
 	cu_consent_row row;
 	cu_result rc;

@@ -29,7 +29,7 @@ CU_WARN_UNUSED cu_result cu_consent_kind_parse(const char *name, cu_consent_kind
 
 /* Whether member's choice in force grants target (required cookie categories always do). */
 CU_WARN_UNUSED cu_result cu_consent_granted(cu_store *s, const cu_policy *p, const char *member,
-					    cu_consent_kind kind, const char *target,
-					    bool *granted);
+                                            cu_consent_kind kind, const char *target,
+                                            bool *granted);
 
 #endif

@@ -9,7 +9,7 @@ bool cu_subcontract_in_force(const cu_subcontractor_row *c, int64_t now_us)
 }
 
 cu_result cu_subcontract_load(cu_store *s, const cu_actor *a, int64_t now_us,
-			      cu_subcontractor_row *out, const char **why)
+                              cu_subcontractor_row *out, const char **why)
 {
 	cu_result rc;
 

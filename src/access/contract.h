@@ -24,6 +24,6 @@ bool cu_subcontract_in_force(const cu_subcontractor_row *c, int64_t now_us);
  * contract, not in force), or the store's failure.
  */
 CU_WARN_UNUSED cu_result cu_subcontract_load(cu_store *s, const cu_actor *a, int64_t now_us,
-					     cu_subcontractor_row *out, const char **why);
+                                             cu_subcontractor_row *out, const char **why);
 
 #endif

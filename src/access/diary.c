@@ -73,7 +73,7 @@ static cu_result check_request(const cu_diary_request *req)
  * they accepted did not let read diaries.  *why names the basis.
  */
 static void check_promise(const cu_policy *p, cu_store *store, const cu_policy_purpose *pp,
-			  const cu_member_row *row, cu_diary_decision *d, const char **why)
+                          const cu_member_row *row, cu_diary_decision *d, const char **why)
 {
 	char version[CU_VERSION_MAX + 1];
 	const cu_policy *accepted = NULL;
@@ -106,13 +106,14 @@ static void check_promise(const cu_policy *p, cu_store *store, const cu_policy_p
 	}
 	then = cu_policy_purpose_find(accepted, pp->id);
 	if (!then || !then->diaries)
-		deny(d, CU_ERR_CONSENT_REQUIRED,
-		     "the policy version the member accepted did not let this purpose read diaries");
+		deny(
+		    d, CU_ERR_CONSENT_REQUIRED,
+		    "the policy version the member accepted did not let this purpose read diaries");
 }
 
 /* The rules of access.h's diary section, in order; fills d. */
 static void decide(const cu_policy *p, cu_store *store, const cu_diary_request *req,
-		   cu_diary_decision *d, cu_member_row *row, bool *have_row)
+                   cu_diary_decision *d, cu_member_row *row, bool *have_row)
 {
 	const cu_actor *a = req->actor;
 	const cu_policy_purpose *pp = NULL;
@@ -164,7 +165,8 @@ static void decide(const cu_policy *p, cu_store *store, const cu_diary_request *
 		}
 		/* Whatever the policy file says of the purpose: no case reference, no diary. */
 		if (!req->case_ref || !*req->case_ref) {
-			deny(d, CU_ERR_CASE_REQUIRED, "diaries are read only with a case reference");
+			deny(d, CU_ERR_CASE_REQUIRED,
+			     "diaries are read only with a case reference");
 			return;
 		}
 		why = "allowed by purpose, with a case";
@@ -191,8 +193,8 @@ static void decide(const cu_policy *p, cu_store *store, const cu_diary_request *
 }
 
 cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store *reader,
-				    const cu_diary_request *req, cu_diary_decision *d,
-				    cu_member_row *row, bool *have_row)
+                                    const cu_diary_request *req, cu_diary_decision *d,
+                                    cu_member_row *row, bool *have_row)
 {
 	cu_result rc;
 
@@ -208,8 +210,9 @@ cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store *reader,
 		rc = CU_ERR_CASE_INVALID;
 	if (rc) {
 		/* Refused before the door, and audited (the bad texts as malformed) like any denial. */
-		deny(d, rc, rc == CU_ERR_CASE_INVALID ? "case reference not well-formed"
-						       : "request value out of range");
+		deny(d, rc,
+		     rc == CU_ERR_CASE_INVALID ? "case reference not well-formed"
+		                               : "request value out of range");
 		return rc;
 	}
 	decide(p, reader, req, d, row, have_row);
@@ -217,7 +220,7 @@ cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store *reader,
 }
 
 void cu_access_diaries_audit_fill(const cu_policy *p, const cu_diary_request *req,
-				  const cu_diary_decision *d, cu_access_audit *out)
+                                  const cu_diary_decision *d, cu_access_audit *out)
 {
 	const cu_actor *a = req->actor;
 	const char *why = d->reason ? d->reason : "denied";
@@ -256,8 +259,7 @@ struct opening {
 
 /* Opens one sealed part of an entry into *text (malloc'd, NUL-terminated). */
 static cu_result open_part(const struct opening *o, const char *id, const char *part,
-			   const unsigned char *sealed, size_t sealed_len, char **text,
-			   size_t *len)
+                           const unsigned char *sealed, size_t sealed_len, char **text, size_t *len)
 {
 	char name[48];
 	cu_result rc;
@@ -293,11 +295,11 @@ static int open_entry(void *ud, const cu_diary_row *row)
 	memcpy(e->id, row->id, sizeof(e->id));
 	e->created_us = row->created_us;
 	e->updated_us = row->updated_us;
-	o->rc = open_part(o, row->id, "title", row->title, row->title_len, &e->title,
-			  &e->title_len);
+	o->rc =
+	    open_part(o, row->id, "title", row->title, row->title_len, &e->title, &e->title_len);
 	if (!o->rc)
-		o->rc = open_part(o, row->id, "body", row->body, row->body_len, &e->body,
-				  &e->body_len);
+		o->rc =
+		    open_part(o, row->id, "body", row->body, row->body_len, &e->body, &e->body_len);
 	/*
 	 * A part that does not authenticate (or is too short to) is damage to
 	 * this entry alone: it is marked, nothing of it is shown, the page goes on.
@@ -318,7 +320,7 @@ static int open_entry(void *ud, const cu_diary_row *row)
 }
 
 cu_result cu_access_diaries_open(const cu_vault *v, cu_store *reader, const cu_member_row *row,
-				 const cu_diary_request *req, cu_diary_list *out)
+                                 const cu_diary_request *req, cu_diary_list *out)
 {
 	struct opening o = {NULL, NULL, 0, out, CU_OK};
 	cu_data_key dk;
@@ -347,7 +349,7 @@ cu_result cu_access_diaries_open(const cu_vault *v, cu_store *reader, const cu_m
 
 /* Writes the decision's audit entry and commits it (or joins the caller's transaction). */
 static cu_result audit_decision(cu_ctx *ctx, const cu_diary_request *req,
-				const cu_diary_decision *d)
+                                const cu_diary_decision *d)
 {
 	cu_access_audit au;
 	cu_result rc;
@@ -365,7 +367,7 @@ static cu_result audit_decision(cu_ctx *ctx, const cu_diary_request *req,
 }
 
 cu_result cu_access_read_diaries(cu_ctx *ctx, const cu_diary_request *req, cu_diary_decision *d,
-				 cu_diary_list *out)
+                                 cu_diary_list *out)
 {
 	cu_member_row row = {0};
 	bool have_row;

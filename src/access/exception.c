@@ -67,7 +67,7 @@ static int each(void *ud, const cu_exception_row *row)
 }
 
 cu_result cu_access_exception_list(cu_store *s, const cu_vault *v, const cu_actor *actor,
-				   bool open_only, cu_exception_fn fn, void *ud)
+                                   bool open_only, cu_exception_fn fn, void *ud)
 {
 	struct list_ctx c = {v, fn, ud, CU_OK};
 	cu_result rc;
@@ -79,7 +79,7 @@ cu_result cu_access_exception_list(cu_store *s, const cu_vault *v, const cu_acto
 }
 
 cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *actor, const char *id,
-				    const char *review)
+                                    const char *review)
 {
 	cu_exception_row row;
 	cu_audit_entry e = {0};
@@ -118,7 +118,7 @@ cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *actor, const ch
 	if (rc)
 		goto out;
 	rc = cu_store_exception_close(ctx->store, id, e.actor, sealed, n + CU_VAULT_NOTE_OVERHEAD,
-				      cu_now_us());
+	                              cu_now_us());
 	if (!rc)
 		rc = cu_audit_append(ctx->audit, ctx->store, &e);
 	if (rc)

@@ -84,7 +84,7 @@ static int take_first(void *ud, const char *version, int64_t published_us, const
 }
 
 cu_result cu_versions_accepted(cu_store *s, const char *member, int64_t registered_us,
-			       char version[CU_VERSION_MAX + 1])
+                               char version[CU_VERSION_MAX + 1])
 {
 	cu_result rc = cu_store_accepted_get(s, member, version, NULL);
 

@@ -22,8 +22,7 @@
  * (versions never change), shared between threads; do not free it.
  * CU_ERR_NOT_FOUND if never published.
  */
-CU_WARN_UNUSED cu_result cu_versions_get(cu_store *s, const char *version,
-					 const cu_policy **out);
+CU_WARN_UNUSED cu_result cu_versions_get(cu_store *s, const char *version, const cu_policy **out);
 
 /*
  * The version a member accepted: their explicit acceptance, else the one in
@@ -32,7 +31,7 @@ CU_WARN_UNUSED cu_result cu_versions_get(cu_store *s, const char *version,
  * version was ever published.
  */
 CU_WARN_UNUSED cu_result cu_versions_accepted(cu_store *s, const char *member,
-					      int64_t registered_us,
-					      char version[CU_VERSION_MAX + 1]);
+                                              int64_t registered_us,
+                                              char version[CU_VERSION_MAX + 1]);
 
 #endif

@@ -42,7 +42,7 @@ static bool id_form(const char *s)
 
 /* The rules of access.h's provision section, in order; fills d. */
 static void decide(const cu_policy *p, cu_store *store, const cu_provision_request *req,
-		   cu_access_decision *d, cu_member_row *row, bool *have_row)
+                   cu_access_decision *d, cu_member_row *row, bool *have_row)
 {
 	const cu_actor *a = req->actor;
 	bool exception = req->exception && *req->exception;
@@ -57,7 +57,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_provision_reque
 	}
 	/* Looked up first, so the audit names a registered third party whatever is refused. */
 	rc = id_form(req->third_party) ? cu_store_third_party_get(store, req->third_party, &tp)
-				       : CU_ERR_INVALID_ARGUMENT;
+	                               : CU_ERR_INVALID_ARGUMENT;
 	d->registered = rc == CU_OK;
 	if (a->role != CU_ROLE_OFFICER && a->role != CU_ROLE_SERVICE &&
 	    a->role != CU_ROLE_OPERATOR) {
@@ -105,7 +105,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_provision_reque
 	}
 	if (!exception) {
 		rc = cu_consent_granted(store, p, row->id, CU_CONSENT_THIRD_PARTY, tp.id,
-					&consented);
+		                        &consented);
 		if (rc) {
 			deny(d, rc, "store failed");
 			return;
@@ -138,8 +138,8 @@ static cu_result check_request(const cu_provision_request *req)
 }
 
 cu_result cu_access_provide_prepare(const cu_policy *p, cu_store *reader,
-				    const cu_provision_request *req, cu_access_decision *d,
-				    cu_member_row *row, bool *have_row)
+                                    const cu_provision_request *req, cu_access_decision *d,
+                                    cu_member_row *row, bool *have_row)
 {
 	cu_result rc;
 
@@ -159,8 +159,8 @@ cu_result cu_access_provide_prepare(const cu_policy *p, cu_store *reader,
 }
 
 void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request *req,
-				  const cu_access_decision *d, cu_access_audit *au,
-				  cu_provision_row *prov)
+                                  const cu_access_decision *d, cu_access_audit *au,
+                                  cu_provision_row *prov)
 {
 	char purpose[64];
 	cu_access_request as_read = {0};
@@ -168,7 +168,7 @@ void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request
 
 	/* The third party names the use; one not in the registry is not repeated (access.h). */
 	snprintf(purpose, sizeof(purpose), "provision:%s",
-		 d->registered ? req->third_party : CU_AUDIT_MALFORMED);
+	         d->registered ? req->third_party : CU_AUDIT_MALFORMED);
 	as_read.actor = req->actor;
 	as_read.member = req->member;
 	as_read.fields = d->wanted;
@@ -188,12 +188,12 @@ void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request
 	for (size_t i = 0; i < p->nfields && prov->nfields < CU_POLICY_FIELDS_MAX; i++)
 		if ((d->allowed >> i) & 1)
 			snprintf(prov->fields[prov->nfields++], sizeof(prov->fields[0]), "%s",
-				 p->fields[i].name);
+			         p->fields[i].name);
 	snprintf(prov->basis, sizeof(prov->basis), "%s", d->basis);
 	if (au->exception) {
 		snprintf(prov->exception, sizeof(prov->exception), "%s", au->exception_kind);
 		snprintf(prov->exception_record, sizeof(prov->exception_record), "%s",
-			 au->exception_id);
+		         au->exception_id);
 	}
 	snprintf(prov->actor, sizeof(prov->actor), "%s", au->actor);
 	snprintf(prov->role, sizeof(prov->role), "%s", au->role);
@@ -220,7 +220,7 @@ cu_result cu_access_provide_record(cu_ctx *ctx, cu_access_audit *au, const cu_pr
 }
 
 cu_result cu_access_provide(cu_ctx *ctx, const cu_provision_request *req, cu_access_decision *d,
-			    cu_record *out, cu_provision_row *prov)
+                            cu_record *out, cu_provision_row *prov)
 {
 	cu_provision_row local;
 	cu_member_row row = {0};

@@ -106,8 +106,8 @@ static unsigned char *encode_fixed(const cu_audit_entry *e, unsigned char *p)
 }
 
 /* Writes the whole encoding (measure()'s length) at p. */
-static void encode(const cu_audit_entry *e, const char *const t[NTEXTS],
-                   const size_t len[NTEXTS], unsigned char *p)
+static void encode(const cu_audit_entry *e, const char *const t[NTEXTS], const size_t len[NTEXTS],
+                   unsigned char *p)
 {
 	p = encode_fixed(e, p);
 	for (int i = 0; i < NTEXTS; i++) {
@@ -136,7 +136,8 @@ static void entry_hash(const cu_audit_entry *e, unsigned char out[CU_AUDIT_HASHB
 		crypto_generichash_state st;
 
 		crypto_generichash_init(&st, NULL, 0, CU_AUDIT_HASHBYTES);
-		crypto_generichash_update(&st, buf, (unsigned long long)(encode_fixed(e, buf) - buf));
+		crypto_generichash_update(&st, buf,
+		                          (unsigned long long)(encode_fixed(e, buf) - buf));
 		for (int i = 0; i < NTEXTS; i++) {
 			unsigned char l[4];
 
@@ -240,7 +241,8 @@ static cu_result load_head(cu_store *store, uint64_t *seq, unsigned char hash[CU
 	if (rc)
 		return rc;
 	if (found)
-		agrees = valid && head_seq == *seq && memcmp(head_hash, hash, CU_AUDIT_HASHBYTES) == 0;
+		agrees =
+		    valid && head_seq == *seq && memcmp(head_hash, hash, CU_AUDIT_HASHBYTES) == 0;
 	else
 		agrees = *seq == 0;
 	return agrees ? CU_OK : CU_ERR_AUDIT_BROKEN;
@@ -460,7 +462,7 @@ struct walk {
 	uint64_t laid;
 	cu_audit_progress_fn progress;
 	void *ud;
-	struct block *fill;                     /* the block being filled */
+	struct block *fill; /* the block being filled */
 
 	/* The hand-over, under lock: blocks[tail..head) wait for the checker. */
 	bool threaded;
@@ -470,7 +472,7 @@ struct walk {
 	struct block blocks[NBLOCKS];
 	unsigned head, tail, nready;
 	bool done, stop;
-	uint64_t checked;                       /* report->checked as of the last block */
+	uint64_t checked; /* report->checked as of the last block */
 };
 
 static int broken(struct walk *w, uint64_t seq, const char *what)

@@ -96,9 +96,9 @@ uint64_t cu_audit_head_seq(const cu_audit *a);
 void cu_audit_hash(cu_audit_entry *e);
 
 typedef struct cu_audit_report {
-	uint64_t checked;        /* entries whose hash verified */
-	uint64_t broken_seq;     /* first broken entry (0 if intact) */
-	char what[160];          /* why it is broken, e.g. "hash mismatch" */
+	uint64_t checked;    /* entries whose hash verified */
+	uint64_t broken_seq; /* first broken entry (0 if intact) */
+	char what[160];      /* why it is broken, e.g. "hash mismatch" */
 } cu_audit_report;
 
 /*
@@ -116,6 +116,6 @@ typedef struct cu_audit_report {
  */
 typedef void (*cu_audit_progress_fn)(void *ud, uint64_t done, uint64_t total);
 CU_WARN_UNUSED cu_result cu_audit_verify(cu_store *store, cu_audit_report *report,
-					 cu_audit_progress_fn progress, void *ud);
+                                         cu_audit_progress_fn progress, void *ud);
 
 #endif

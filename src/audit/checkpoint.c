@@ -31,8 +31,8 @@
 
 /* The longest line: every number at its widest. */
 _Static_assert(DOMAIN_LEN + sizeof(" seq=") - 1 + 20 + sizeof(" head=") - 1 +
-                       2 * CU_AUDIT_HASHBYTES + sizeof(" time=") - 1 + TIME_LEN +
-                       sizeof(" key=") - 1 + 10 + sizeof(" sig=") - 1 + 2 * CU_VAULT_SIGBYTES <
+                       2 * CU_AUDIT_HASHBYTES + sizeof(" time=") - 1 + TIME_LEN + sizeof(" key=") -
+                       1 + 10 + sizeof(" sig=") - 1 + 2 * CU_VAULT_SIGBYTES <
                    CU_AUDIT_CHECKPOINT_LINE_MAX,
                "checkpoint line size");
 
@@ -371,7 +371,8 @@ static cu_result check_one(cu_store *s, const cu_vault *v, uint64_t last,
 		if (memcmp(hash, cp->head, CU_AUDIT_HASHBYTES) != 0) {
 			f->status = CU_AUDIT_CHECKPOINT_DIFFERS;
 			snprintf(f->what, sizeof(f->what),
-			         "entry %" PRIu64 " differs from the checkpoint signed at %s: the log "
+			         "entry %" PRIu64
+			         " differs from the checkpoint signed at %s: the log "
 			         "was cut and written again, or the entry replaced",
 			         cp->seq, when);
 			return CU_OK;
@@ -389,7 +390,7 @@ struct file_check {
 	cu_store *s;
 	const cu_vault *v;
 	uint64_t last;
-	uint64_t newest;     /* the highest good seq in the file */
+	uint64_t newest; /* the highest good seq in the file */
 	bool bad;
 	char *err;
 	size_t errlen;
@@ -425,8 +426,7 @@ static int save_check_line(void *ud, unsigned lineno, const char *line)
  * newer, or disagrees with the chain (then it is evidence, and stays).
  */
 static cu_result save_file(cu_store *s, const cu_vault *v, const char *file,
-                           const cu_audit_checkpoint *cp, bool recreate, char *err,
-                           size_t errlen)
+                           const cu_audit_checkpoint *cp, bool recreate, char *err, size_t errlen)
 {
 	char dir[CU_FILE_PATH_MAX + 1], why[200] = "";
 	struct file_check c = {.s = s, .v = v, .err = why, .errlen = sizeof(why)};
@@ -438,14 +438,16 @@ static cu_result save_file(cu_store *s, const cu_vault *v, const char *file,
 	cu_file_dir_of(file, dir);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		snprintf(err, errlen, "cannot open the directory of '%s': %s", file, strerror(errno));
+		snprintf(err, errlen, "cannot open the directory of '%s': %s", file,
+		         strerror(errno));
 		return CU_ERR_IO;
 	}
 	while (flock(dfd, LOCK_EX) != 0 && errno == EINTR)
 		;
 	buf = read_file(file);
 	if (!buf && errno != ENOENT) {
-		snprintf(err, errlen, "cannot read '%s' (%s): kept as it is", file, strerror(errno));
+		snprintf(err, errlen, "cannot read '%s' (%s): kept as it is", file,
+		         strerror(errno));
 		rc = CU_ERR_AUDIT_BROKEN;
 		goto out;
 	}
@@ -455,11 +457,12 @@ static cu_result save_file(cu_store *s, const cu_vault *v, const char *file,
 		 * deleting it is how a cut is hidden.  Its absence stays visible
 		 * until the operator starts it again (`custodian audit checkpoint`).
 		 */
-		snprintf(err, errlen,
-		         "'%s' is missing although checkpoints were signed before (deleted?): not "
-		         "recreated; run 'custodian audit verify', then 'custodian audit checkpoint' "
-		         "to start it again",
-		         file);
+		snprintf(
+		    err, errlen,
+		    "'%s' is missing although checkpoints were signed before (deleted?): not "
+		    "recreated; run 'custodian audit verify', then 'custodian audit checkpoint' "
+		    "to start it again",
+		    file);
 		rc = CU_ERR_AUDIT_BROKEN;
 		goto out;
 	}
@@ -535,7 +538,8 @@ cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, const char *f
 			return rc;
 		if (f.status != CU_AUDIT_CHECKPOINT_GOOD) {
 			snprintf(err, errlen,
-			         "not signing a checkpoint: %s; run 'custodian audit verify'", f.what);
+			         "not signing a checkpoint: %s; run 'custodian audit verify'",
+			         f.what);
 			return CU_ERR_AUDIT_BROKEN;
 		}
 		if (!force && newest.seq == last) {
@@ -591,14 +595,14 @@ const char *cu_audit_checkpoint_status_name(cu_audit_checkpoint_status st)
 /* One file's lines, read before the walk. */
 struct loaded {
 	const char *path;
-	bool absent;         /* could not be read */
-	int err;             /* errno when absent */
+	bool absent; /* could not be read */
+	int err;     /* errno when absent */
 	unsigned n, cap;
 	struct {
 		unsigned line;
 		bool malformed;
 		cu_audit_checkpoint cp;
-	} *items;
+	} * items;
 };
 
 static int load_line(void *ud, unsigned lineno, const char *line)
@@ -675,10 +679,11 @@ static cu_result check_loaded(cu_store *s, cu_audit_verify_request *req, const s
 		f.source = l->path;
 		f.status = CU_AUDIT_CHECKPOINT_ABSENT;
 		if (l->err == ENOENT && !required)
-			snprintf(f.what, sizeof(f.what),
-			         "no checkpoint file next to the database: deleted? (a cut at the "
-			         "end of the log could go unseen; run 'custodian audit checkpoint' to "
-			         "start one)");
+			snprintf(
+			    f.what, sizeof(f.what),
+			    "no checkpoint file next to the database: deleted? (a cut at the "
+			    "end of the log could go unseen; run 'custodian audit checkpoint' to "
+			    "start one)");
 		else
 			snprintf(f.what, sizeof(f.what), "cannot read the checkpoint file: %s",
 			         l->err == EFBIG ? "too large to be one" : strerror(l->err));
@@ -701,8 +706,10 @@ static cu_result check_loaded(cu_store *s, cu_audit_verify_request *req, const s
 		req->checkpoints++;
 		if (l->items[i].malformed) {
 			f.status = CU_AUDIT_CHECKPOINT_MALFORMED;
-			snprintf(f.what, sizeof(f.what), "not a checkpoint (expected '%s seq=N head=... "
-			         "time=... key=N sig=...')", DOMAIN);
+			snprintf(f.what, sizeof(f.what),
+			         "not a checkpoint (expected '%s seq=N head=... "
+			         "time=... key=N sig=...')",
+			         DOMAIN);
 		} else {
 			f.cp = l->items[i].cp;
 			rc = check_one(s, req->vault, req->last_seq, &f);

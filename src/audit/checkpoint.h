@@ -69,32 +69,31 @@ CU_WARN_UNUSED cu_result cu_audit_checkpoint_sign(const cu_vault *v, cu_audit_ch
  * when the signature does not match (forged or altered).
  */
 CU_WARN_UNUSED cu_result cu_audit_checkpoint_check_signature(const cu_vault *v,
-							     const cu_audit_checkpoint *cp);
+                                                             const cu_audit_checkpoint *cp);
 
 /* The line format above, without a newline. */
 void cu_audit_checkpoint_format(const cu_audit_checkpoint *cp,
-				char out[CU_AUDIT_CHECKPOINT_LINE_MAX]);
+                                char out[CU_AUDIT_CHECKPOINT_LINE_MAX]);
 /*
  * Parses one line (a trailing "\n" or "\r\n" allowed), strictly: the exact
  * format above and nothing else.  CU_ERR_INVALID_ARGUMENT otherwise.  The
  * signature is not checked here.
  */
-CU_WARN_UNUSED cu_result cu_audit_checkpoint_parse(const char *line,
-						   cu_audit_checkpoint *out);
+CU_WARN_UNUSED cu_result cu_audit_checkpoint_parse(const char *line, cu_audit_checkpoint *out);
 
 /*
  * Signs the store's committed head now (the last entry of the table) into
  * *out.  Outside a transaction, or inside one to sign its view.
  */
 CU_WARN_UNUSED cu_result cu_audit_checkpoint_make(cu_store *s, const cu_vault *v,
-						  cu_audit_checkpoint *out);
+                                                  cu_audit_checkpoint *out);
 
 /*
  * Writes cp to path as one line, atomically: a temporary file in the same
  * directory, fsync, rename over path, fsync of the directory.  Mode 0600.
  */
 CU_WARN_UNUSED cu_result cu_audit_checkpoint_write_file(const char *path,
-							const cu_audit_checkpoint *cp);
+                                                        const cu_audit_checkpoint *cp);
 
 /*
  * What the server and the command line call: when the store's chain moved
@@ -112,21 +111,20 @@ CU_WARN_UNUSED cu_result cu_audit_checkpoint_write_file(const char *path,
  * *out (may be NULL) receives the checkpoint; *written (may be NULL)
  * whether one was signed.
  */
-CU_WARN_UNUSED cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v,
-						  const char *file, bool force,
-						  cu_audit_checkpoint *out, bool *written,
-						  char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, const char *file,
+                                                  bool force, cu_audit_checkpoint *out,
+                                                  bool *written, char *err, size_t errlen);
 
 /* ---- verification against checkpoints ----------------------------------- */
 
 typedef enum cu_audit_checkpoint_status {
-	CU_AUDIT_CHECKPOINT_GOOD = 0,  /* signed by this custodian; the chain holds it */
-	CU_AUDIT_CHECKPOINT_MISSING,   /* the chain ends before its seq: entries cut */
-	CU_AUDIT_CHECKPOINT_DIFFERS,   /* the chain's entry at its seq has another hash */
-	CU_AUDIT_CHECKPOINT_FORGED,    /* the signature does not match: forged or altered */
+	CU_AUDIT_CHECKPOINT_GOOD = 0,    /* signed by this custodian; the chain holds it */
+	CU_AUDIT_CHECKPOINT_MISSING,     /* the chain ends before its seq: entries cut */
+	CU_AUDIT_CHECKPOINT_DIFFERS,     /* the chain's entry at its seq has another hash */
+	CU_AUDIT_CHECKPOINT_FORGED,      /* the signature does not match: forged or altered */
 	CU_AUDIT_CHECKPOINT_UNKNOWN_KEY, /* signed by a key id this custodian does not hold */
-	CU_AUDIT_CHECKPOINT_MALFORMED, /* a line that is not a checkpoint */
-	CU_AUDIT_CHECKPOINT_ABSENT,    /* the file is missing or unreadable */
+	CU_AUDIT_CHECKPOINT_MALFORMED,   /* a line that is not a checkpoint */
+	CU_AUDIT_CHECKPOINT_ABSENT,      /* the file is missing or unreadable */
 } cu_audit_checkpoint_status;
 
 /* "good", "missing", "differs", "forged", "unknown_key", "malformed", "absent". */
@@ -134,36 +132,37 @@ const char *cu_audit_checkpoint_status_name(cu_audit_checkpoint_status st);
 
 /* One checkpoint looked at, or one file that could not be. */
 typedef struct cu_audit_checkpoint_finding {
-	const char *source;        /* "store", or the file's path */
-	unsigned line;             /* line in the file (1-based); 0 for the store or the file itself */
+	const char *source; /* "store", or the file's path */
+	unsigned line;      /* line in the file (1-based); 0 for the store or the file itself */
 	cu_audit_checkpoint_status status;
-	cu_audit_checkpoint cp;    /* as read (zeros for MALFORMED and ABSENT) */
-	char what[256];            /* one line, e.g. "entries 1043-1100 missing: ..." */
+	cu_audit_checkpoint cp; /* as read (zeros for MALFORMED and ABSENT) */
+	char what[256];         /* one line, e.g. "entries 1043-1100 missing: ..." */
 } cu_audit_checkpoint_finding;
 
 typedef void (*cu_audit_checkpoint_fn)(void *ud, const cu_audit_checkpoint_finding *f);
 
 typedef struct cu_audit_verify_request {
 	/* In. */
-	const cu_vault *vault;     /* the keys signatures are checked against */
+	const cu_vault *vault; /* the keys signatures are checked against */
 	/*
 	 * The data directory's checkpoint file (NULL: none).  Its absence is
 	 * a finding when the chain is not empty: deleting it is how a cut
 	 * would be hidden.
 	 */
 	const char *own_file;
-	const char *given_file;    /* a file the operator kept elsewhere (NULL: none); must exist */
-	cu_audit_checkpoint_fn on_finding; /* every finding but GOOD ones from the store (may be NULL) */
+	const char *given_file; /* a file the operator kept elsewhere (NULL: none); must exist */
+	cu_audit_checkpoint_fn
+	    on_finding; /* every finding but GOOD ones from the store (may be NULL) */
 	void *ud;
-	cu_audit_progress_fn progress;     /* as cu_audit_verify (may be NULL) */
+	cu_audit_progress_fn progress; /* as cu_audit_verify (may be NULL) */
 	void *progress_ud;
 	/* Out. */
-	cu_audit_report chain;     /* the walk, as cu_audit_verify reports it */
-	uint64_t last_seq;         /* the last entry in the table */
-	uint64_t checkpoints;      /* checkpoints looked at (files and store) */
-	uint64_t bad;              /* findings other than GOOD */
-	uint64_t covered_seq;      /* the highest seq a good checkpoint covers (0: none) */
-	int64_t covered_time_us;   /* when that checkpoint was signed */
+	cu_audit_report chain;   /* the walk, as cu_audit_verify reports it */
+	uint64_t last_seq;       /* the last entry in the table */
+	uint64_t checkpoints;    /* checkpoints looked at (files and store) */
+	uint64_t bad;            /* findings other than GOOD */
+	uint64_t covered_seq;    /* the highest seq a good checkpoint covers (0: none) */
+	int64_t covered_time_us; /* when that checkpoint was signed */
 	cu_audit_checkpoint_finding first_bad; /* the first bad finding (when bad > 0) */
 } cu_audit_verify_request;
 

@@ -92,7 +92,7 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 		return rc;
 	if (dir_in_use(dir)) {
 		snprintf(err, errlen, "'%s' already exists and is not empty; refusing to overwrite",
-			 dir);
+		         dir);
 		return CU_ERR_EXISTS;
 	}
 	if (policy_src) {
@@ -103,8 +103,8 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 		}
 		pbuf = owned;
 	}
-	rc = cu_policy_load_buffer(policy_src ? policy_src : "default policy", pbuf, plen,
-				   &policy, perr, sizeof(perr));
+	rc = cu_policy_load_buffer(policy_src ? policy_src : "default policy", pbuf, plen, &policy,
+	                           perr, sizeof(perr));
 	if (rc) {
 		snprintf(err, errlen, "%s", perr);
 		goto out;
@@ -158,8 +158,11 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 	/* The first entry of every chain records the directory's birth. */
 	rc = cu_store_begin(store);
 	if (!rc) {
-		cu_audit_entry e = {.actor = "operator", .role = "operator", .action = "init",
-				    .decision = "done", .reason = policy->version};
+		cu_audit_entry e = {.actor = "operator",
+		                    .role = "operator",
+		                    .action = "init",
+		                    .decision = "done",
+		                    .reason = policy->version};
 
 		rc = cu_audit_append(audit, store, &e);
 		if (!rc)
@@ -177,8 +180,8 @@ out:
 	if (rc) {
 		/* Nothing half-written: take back what this call made. */
 		static const char *const made[] = {"custodian.db-wal", "custodian.db-shm",
-						   "custodian.db", "master.key", "policy.json",
-						   "custodian.conf"};
+		                                   "custodian.db",     "master.key",
+		                                   "policy.json",      "custodian.conf"};
 
 		for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
 			join(path, sizeof(path), dir, made[i]);
@@ -247,12 +250,12 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 	if (rc) {
 		if (rc == CU_ERR_CONFLICT)
 			snprintf(err, errlen,
-				 "policy version '%s' was published before with other content; "
-				 "a changed policy needs a new version",
-				 ctx->policy->version);
+			         "policy version '%s' was published before with other content; "
+			         "a changed policy needs a new version",
+			         ctx->policy->version);
 		else
 			snprintf(err, errlen, "cannot record the policy version: %s",
-				 cu_strerror(rc));
+			         cu_strerror(rc));
 		goto fail;
 	}
 	free(policy_doc);
@@ -271,7 +274,7 @@ cu_result cu_ctx_policy_record(cu_ctx *ctx, const cu_policy *p, const char *doc,
 	if (rc)
 		return rc;
 	rc = cu_store_policy_put(ctx->store, p->version, p->digest, doc, len, "operator",
-				 cu_now_us());
+	                         cu_now_us());
 	if (rc) {
 		cu_tx_rollback(ctx);
 		return rc;
@@ -299,12 +302,12 @@ void cu_ctx_close(cu_ctx *ctx)
 
 		cu_ctx_audit_checkpoint_path(ctx, path, sizeof(path));
 		rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, path, false, NULL, NULL, err,
-					      sizeof(err));
+		                              sizeof(err));
 		if (rc && ctx->warn) {
 			char line[600];
 
 			snprintf(line, sizeof(line), "audit checkpoint not written: %s",
-				 err[0] ? err : cu_strerror(rc));
+			         err[0] ? err : cu_strerror(rc));
 			ctx->warn(line);
 		}
 	}

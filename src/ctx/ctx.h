@@ -38,7 +38,7 @@ typedef struct cu_ctx {
 	cu_store *store;
 	cu_audit *audit;
 	int tx_depth;
-	int tx_failed;           /* a savepoint could not be undone: the commit must fail */
+	int tx_failed; /* a savepoint could not be undone: the commit must fail */
 	/*
 	 * An erasure was written: the outermost commit checkpoints the log so
 	 * the erased row's old pages do not linger in it (members.h).
@@ -62,11 +62,10 @@ typedef struct cu_ctx {
  * (0600) and an empty, migrated store.  CU_ERR_EXISTS if DIR exists and is
  * not empty.  err gets one line on failure.
  */
-CU_WARN_UNUSED cu_result cu_ctx_init_dir(const char *dir, const char *policy_src,
-					 char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err,
+                                         size_t errlen);
 /* Opens an initialised DIR.  Free with cu_ctx_close(). */
-CU_WARN_UNUSED cu_result cu_ctx_open(const char *dir, cu_ctx **out,
-				     char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen);
 /* NULL is a harmless no-op. */
 void cu_ctx_close(cu_ctx *ctx);
 /*
@@ -79,7 +78,7 @@ void cu_ctx_close(cu_ctx *ctx);
  * cu_versions_publish (domain/versions.h).
  */
 CU_WARN_UNUSED cu_result cu_ctx_policy_record(cu_ctx *ctx, const cu_policy *p, const char *doc,
-					      size_t len);
+                                              size_t len);
 /* The path of DIR's audit checkpoint file into out. */
 void cu_ctx_audit_checkpoint_path(const cu_ctx *ctx, char *out, size_t outlen);
 

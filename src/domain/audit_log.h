@@ -19,6 +19,7 @@
  * The entries with seq >= from, in seq order; only those about member when it is
  * not NULL (a member's access log), else all (the officer's view).
  */
-CU_WARN_UNUSED cu_result cu_audit_log_scan(cu_store *s, uint64_t from, const char *member, cu_store_audit_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_audit_log_scan(cu_store *s, uint64_t from, const char *member,
+                                           cu_store_audit_fn fn, void *ud);
 
 #endif

@@ -24,7 +24,7 @@ static bool id_form(const char *s)
 
 /* Whether a member may decide about this purpose (consent.h). */
 static cu_result purpose_choosable(cu_ctx *ctx, const cu_member_row *row, const char *target,
-				   bool *ok)
+                                   bool *ok)
 {
 	const cu_policy_purpose *pp = cu_policy_purpose_find(ctx->policy, target);
 	char version[CU_VERSION_MAX + 1];
@@ -64,8 +64,8 @@ static bool actor_may_choose(const cu_actor *a, const char *member)
 }
 
 cu_result cu_consent_set(cu_ctx *ctx, const cu_actor *actor, const char *member,
-			 cu_consent_kind kind, const char *target, bool granted,
-			 cu_consent_row *out, cu_errors *errs)
+                         cu_consent_kind kind, const char *target, bool granted,
+                         cu_consent_row *out, cu_errors *errs)
 {
 	cu_member_row mrow = {0};
 	cu_consent_row row = {0};
@@ -115,7 +115,7 @@ cu_result cu_consent_set(cu_ctx *ctx, const cu_actor *actor, const char *member,
 	snprintf(row.policy_version, sizeof(row.policy_version), "%s", ctx->policy->version);
 	row.time_us = cu_now_us();
 	snprintf(reason, sizeof(reason), "%s %s under policy %s", row.kind, row.target,
-		 row.policy_version);
+	         row.policy_version);
 	e.actor = actor->name ? actor->name : "";
 	e.role = cu_role_name(actor->role);
 	e.action = "consent";
@@ -186,8 +186,7 @@ static void iso(int64_t us, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-cu_result cu_consent_receipt(cu_store *s, const cu_vault *v, const cu_consent_row *row,
-			     char **json)
+cu_result cu_consent_receipt(cu_store *s, const cu_vault *v, const cu_consent_row *row, char **json)
 {
 	char pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1], digest[2 * 32 + 1], when[32];
 	const cu_policy *version;
@@ -204,12 +203,12 @@ cu_result cu_consent_receipt(cu_store *s, const cu_vault *v, const cu_consent_ro
 	rc = cu_signed_json_key(v, &key_id, pkhex);
 	if (rc)
 		return rc;
-	receipt = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "type", "consent",
-			    "id", row->id, "member", row->member, "kind", row->kind, "target",
-			    row->target, "choice", row->granted ? "granted" : "withdrawn", "time",
-			    when, "time_us", (json_int_t)row->time_us, "policy_version",
-			    row->policy_version, "policy_digest", digest, "key_id",
-			    (json_int_t)key_id, "public_key", pkhex);
+	receipt =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "type", "consent", "id",
+	              row->id, "member", row->member, "kind", row->kind, "target", row->target,
+	              "choice", row->granted ? "granted" : "withdrawn", "time", when, "time_us",
+	              (json_int_t)row->time_us, "policy_version", row->policy_version,
+	              "policy_digest", digest, "key_id", (json_int_t)key_id, "public_key", pkhex);
 	rc = cu_signed_json_seal(v, "receipt", receipt, json);
 	json_decref(receipt);
 	return rc;
@@ -223,9 +222,10 @@ static const char *text_of(json_t *o, const char *key)
 }
 
 cu_result cu_consent_receipt_verify(const char *json, size_t len, const cu_vault *v, char *what,
-				    size_t whatlen, char *summary, size_t summarylen)
+                                    size_t whatlen, char *summary, size_t summarylen)
 {
-	unsigned char sig[CU_VAULT_SIGBYTES], pk[CU_VAULT_SIGN_PKBYTES], ours[CU_VAULT_SIGN_PKBYTES];
+	unsigned char sig[CU_VAULT_SIGBYTES], pk[CU_VAULT_SIGN_PKBYTES],
+	    ours[CU_VAULT_SIGN_PKBYTES];
 	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL), *receipt;
 	const char *sighex, *pkhex;
 	char *canon = NULL;
@@ -236,11 +236,13 @@ cu_result cu_consent_receipt_verify(const char *json, size_t len, const cu_vault
 	sighex = json_string_value(json_object_get(doc, "signature"));
 	pkhex = json_string_value(json_object_get(receipt, "public_key"));
 	if (!json_is_object(receipt) || !sighex || !pkhex || json_object_size(doc) != 2) {
-		snprintf(what, whatlen, "not a receipt: expected {\"receipt\": {...}, \"signature\": ...}");
+		snprintf(what, whatlen,
+		         "not a receipt: expected {\"receipt\": {...}, \"signature\": ...}");
 		goto out;
 	}
 	if (sodium_hex2bin(sig, sizeof(sig), sighex, strlen(sighex), NULL, &n, NULL) ||
-	    n != sizeof(sig) || sodium_hex2bin(pk, sizeof(pk), pkhex, strlen(pkhex), NULL, &n, NULL) ||
+	    n != sizeof(sig) ||
+	    sodium_hex2bin(pk, sizeof(pk), pkhex, strlen(pkhex), NULL, &n, NULL) ||
 	    n != sizeof(pk)) {
 		snprintf(what, whatlen, "malformed signature or public key");
 		goto out;
@@ -268,9 +270,9 @@ cu_result cu_consent_receipt_verify(const char *json, size_t len, const cu_vault
 	}
 	if (summary)
 		snprintf(summary, summarylen, "%s %s %s at %s under policy %s",
-			 text_of(receipt, "kind"), text_of(receipt, "target"),
-			 text_of(receipt, "choice"), text_of(receipt, "time"),
-			 text_of(receipt, "policy_version"));
+		         text_of(receipt, "kind"), text_of(receipt, "target"),
+		         text_of(receipt, "choice"), text_of(receipt, "time"),
+		         text_of(receipt, "policy_version"));
 	rc = CU_OK;
 out:
 	free(canon);

@@ -46,15 +46,15 @@
  * for the member.
  */
 CU_WARN_UNUSED cu_result cu_consent_set(cu_ctx *ctx, const cu_actor *actor, const char *member,
-					cu_consent_kind kind, const char *target, bool granted,
-					cu_consent_row *out, cu_errors *errs);
+                                        cu_consent_kind kind, const char *target, bool granted,
+                                        cu_consent_row *out, cu_errors *errs);
 
 /*
  * The member accepts the version in force (ctx->policy): from then on
  * reads are decided against it.  Audited ("policy_accept").
  */
 CU_WARN_UNUSED cu_result cu_consent_accept_policy(cu_ctx *ctx, const cu_actor *actor,
-						  const char *member);
+                                                  const char *member);
 
 /*
  * A signed receipt for a recorded choice, as JSON text (malloc'd, the
@@ -67,7 +67,7 @@ CU_WARN_UNUSED cu_result cu_consent_accept_policy(cu_ctx *ctx, const cu_actor *a
  * Ed25519 is deterministic: the same choice always yields the same receipt.
  */
 CU_WARN_UNUSED cu_result cu_consent_receipt(cu_store *s, const cu_vault *v,
-					    const cu_consent_row *row, char **json);
+                                            const cu_consent_row *row, char **json);
 
 /*
  * Checks a receipt: well-formed, and signed by the key it names.  When
@@ -76,16 +76,17 @@ CU_WARN_UNUSED cu_result cu_consent_receipt(cu_store *s, const cu_vault *v,
  * with `what` saying why in one line.  *summary (may be NULL) gets "kind
  * target choice time" for display.
  */
-CU_WARN_UNUSED cu_result cu_consent_receipt_verify(const char *json, size_t len,
-						   const cu_vault *v, char *what, size_t whatlen,
-						   char *summary, size_t summarylen);
+CU_WARN_UNUSED cu_result cu_consent_receipt_verify(const char *json, size_t len, const cu_vault *v,
+                                                   char *what, size_t whatlen, char *summary,
+                                                   size_t summarylen);
 
 /* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
 /* Each is the store function of the same name (the store is private to the
  * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
 
 /* Every choice of a member, oldest first. */
-CU_WARN_UNUSED cu_result cu_consent_list(cu_store *s, const char *member, cu_store_consent_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_consent_list(cu_store *s, const char *member, cu_store_consent_fn fn,
+                                         void *ud);
 
 /* One choice (a receipt) by its id; CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_consent_get(cu_store *s, const char *id, cu_consent_row *out);

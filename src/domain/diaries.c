@@ -67,9 +67,8 @@ cu_result cu_diary_validate(const char *title, const char *body, bool write, cu_
 
 /* ---- audit ----------------------------------------------------------------- */
 
-static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action,
-		       const char *member, const char *fields, const char *decision,
-		       const char *reason)
+static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
+                       const char *fields, const char *decision, const char *reason)
 {
 	cu_audit_entry e = {0};
 
@@ -89,14 +88,14 @@ static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action,
  * Audits a refusal in a transaction level of its own, so it stands whatever
  * the caller does with the change; answers `why` (or the audit's failure).
  */
-static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action,
-			const char *member, const char *entry, cu_result why)
+static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
+                        const char *entry, cu_result why)
 {
 	char reason[96];
 	cu_result rc;
 
 	snprintf(reason, sizeof(reason), "%s%s%s", cu_result_code(why), entry ? ": entry=" : "",
-		 entry ? entry : "");
+	         entry ? entry : "");
 	rc = cu_tx_begin(ctx);
 	if (rc)
 		return rc;
@@ -142,14 +141,14 @@ static cu_result member_key(cu_ctx *ctx, const char *member, cu_data_key *dk)
 	if (rc)
 		return rc;
 	rc = row.erased ? CU_ERR_ERASED
-			: cu_vault_unwrap(ctx->vault, row.id, row.key_id, row.wrapped, dk);
+	                : cu_vault_unwrap(ctx->vault, row.id, row.key_id, row.wrapped, dk);
 	cu_member_row_release(&row);
 	return rc;
 }
 
 /* Seals text as part `part` of entry id into *out (malloc'd). */
 static cu_result seal_part(const cu_data_key *dk, const char *member, const char *id,
-			   const char *part, const char *text, unsigned char **out, size_t *len)
+                           const char *part, const char *text, unsigned char **out, size_t *len)
 {
 	char name[48];
 	size_t n = strlen(text);
@@ -171,9 +170,8 @@ static cu_result seal_part(const cu_data_key *dk, const char *member, const char
 
 /* ---- write, edit, delete --------------------------------------------------- */
 
-cu_result cu_diary_write(cu_ctx *ctx, const cu_actor *actor, const char *member,
-			 const char *title, const char *body, char id[CU_ID_LEN + 1],
-			 cu_errors *errs)
+cu_result cu_diary_write(cu_ctx *ctx, const cu_actor *actor, const char *member, const char *title,
+                         const char *body, char id[CU_ID_LEN + 1], cu_errors *errs)
 {
 	cu_diary_row row = {0};
 	cu_data_key dk;
@@ -221,7 +219,7 @@ out:
 }
 
 cu_result cu_diary_edit(cu_ctx *ctx, const cu_actor *actor, const char *member, const char *id,
-			const char *title, const char *body, cu_errors *errs)
+                        const char *title, const char *body, cu_errors *errs)
 {
 	cu_diary_row row = {0};
 	unsigned char *sealed;
@@ -248,7 +246,8 @@ cu_result cu_diary_edit(cu_ctx *ctx, const cu_actor *actor, const char *member, 
 	rc = cu_store_diary_get(ctx->store, member, id, &row);
 	if (rc) {
 		cu_vault_data_key_wipe(&dk);
-		return rc == CU_ERR_NOT_FOUND ? refuse(ctx, actor, "diary_edit", member, id, rc) : rc;
+		return rc == CU_ERR_NOT_FOUND ? refuse(ctx, actor, "diary_edit", member, id, rc)
+		                              : rc;
 	}
 	/* A part not given keeps its sealed bytes, unopened. */
 	if (title) {
@@ -278,7 +277,10 @@ cu_result cu_diary_edit(cu_ctx *ctx, const cu_actor *actor, const char *member, 
 	rc = cu_store_diary_update(ctx->store, &row);
 	if (!rc)
 		rc = audit(ctx, actor, "diary_edit", member,
-			   title && body ? "title,body" : title ? "title" : "body", "done", reason);
+		           title && body ? "title,body"
+		           : title       ? "title"
+		                         : "body",
+		           "done", reason);
 	if (rc) {
 		cu_tx_rollback(ctx);
 		goto out;
@@ -297,7 +299,8 @@ cu_result cu_diary_delete(cu_ctx *ctx, const cu_actor *actor, const char *member
 	if (!ctx)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!is_author(actor, member))
-		return refuse(ctx, actor, "diary_delete", own_member(actor), NULL, CU_ERR_FORBIDDEN);
+		return refuse(ctx, actor, "diary_delete", own_member(actor), NULL,
+		              CU_ERR_FORBIDDEN);
 	if (!cu_vault_id_well_formed(id))
 		return CU_ERR_NOT_FOUND;
 	snprintf(reason, sizeof(reason), "entry=%s", id);
@@ -310,7 +313,7 @@ cu_result cu_diary_delete(cu_ctx *ctx, const cu_actor *actor, const char *member
 	if (rc) {
 		cu_tx_rollback(ctx);
 		return rc == CU_ERR_NOT_FOUND ? refuse(ctx, actor, "diary_delete", member, id, rc)
-					      : rc;
+		                              : rc;
 	}
 	return cu_tx_commit(ctx);
 }
@@ -318,7 +321,7 @@ cu_result cu_diary_delete(cu_ctx *ctx, const cu_actor *actor, const char *member
 /* ---- the author's own read ------------------------------------------------- */
 
 cu_result cu_diary_list_own(cu_ctx *ctx, const cu_actor *actor, const char *member,
-			    const char *before, size_t limit, cu_diary_list *out)
+                            const char *before, size_t limit, cu_diary_list *out)
 {
 	cu_diary_request req = {actor, "self", member, NULL, before, limit};
 	cu_diary_decision d;

@@ -43,8 +43,8 @@
 #include "ctx/ctx.h"
 #include "util/result.h"
 
-#define CU_DIARY_TITLE_MAX 200            /* bytes of UTF-8 */
-#define CU_DIARY_BODY_MAX (60u * 1024)    /* bytes; a request body (64 KiB) holds one */
+#define CU_DIARY_TITLE_MAX 200          /* bytes of UTF-8 */
+#define CU_DIARY_BODY_MAX  (60u * 1024) /* bytes; a request body (64 KiB) holds one */
 /* The page sizes, cu_diary_entry and cu_diary_list (what the door opens into): access/access.h. */
 
 /*
@@ -61,7 +61,7 @@ const char *cu_diary_text_problem(const char *s, size_t len, bool multiline);
  * CU_ERR_INVALID_FIELD with errs (may be NULL) naming each bad part.
  */
 CU_WARN_UNUSED cu_result cu_diary_validate(const char *title, const char *body, bool write,
-					   cu_errors *errs);
+                                           cu_errors *errs);
 
 /*
  * Writes a new entry of `member` (the actor must be that member:
@@ -69,18 +69,18 @@ CU_WARN_UNUSED cu_result cu_diary_validate(const char *title, const char *body, 
  * CU_ERR_NOT_FOUND / CU_ERR_ERASED for a member who is not there.
  */
 CU_WARN_UNUSED cu_result cu_diary_write(cu_ctx *ctx, const cu_actor *actor, const char *member,
-					const char *title, const char *body,
-					char id[CU_ID_LEN + 1], cu_errors *errs);
+                                        const char *title, const char *body, char id[CU_ID_LEN + 1],
+                                        cu_errors *errs);
 /*
  * Replaces the title, the body or both (NULL keeps that part; not both
  * NULL: CU_ERR_INVALID_ARGUMENT) of the member's entry `id`.
  */
 CU_WARN_UNUSED cu_result cu_diary_edit(cu_ctx *ctx, const cu_actor *actor, const char *member,
-				       const char *id, const char *title, const char *body,
-				       cu_errors *errs);
+                                       const char *id, const char *title, const char *body,
+                                       cu_errors *errs);
 /* Deletes the member's entry `id`. */
 CU_WARN_UNUSED cu_result cu_diary_delete(cu_ctx *ctx, const cu_actor *actor, const char *member,
-					 const char *id);
+                                         const char *id);
 
 /*
  * The author's own read: a page of their entries through the door (purpose
@@ -88,8 +88,7 @@ CU_WARN_UNUSED cu_result cu_diary_delete(cu_ctx *ctx, const cu_actor *actor, con
  * id the previous page ended with; limit 0 for CU_DIARY_PAGE_DEFAULT.
  * out must be cu_diary_list_init'd; wipe it when done.
  */
-CU_WARN_UNUSED cu_result cu_diary_list_own(cu_ctx *ctx, const cu_actor *actor,
-					   const char *member, const char *before, size_t limit,
-					   cu_diary_list *out);
+CU_WARN_UNUSED cu_result cu_diary_list_own(cu_ctx *ctx, const cu_actor *actor, const char *member,
+                                           const char *before, size_t limit, cu_diary_list *out);
 
 #endif

@@ -60,22 +60,22 @@ static cu_result certificate(const cu_vault *v, const cu_policy *p, const cu_act
 	rc = cu_signed_json_key(v, &key_id, pkhex);
 	if (rc)
 		goto out;
-	cert = json_pack(
-	    "{s:s,s:s?,s:s,s:s?,s:o,s:s,s:I,s:s,s:{s:b,s:O,s:O,s:b,s:I,s:I,s:I},"
-	    "s:{s:I,s:I,s:s},s:[s,s,s],s:I,s:s}",
-	    "type", "erasure", "request", request ? request->id : NULL, "member", before->id,
-	    "requested", request ? requested : NULL, "requested_us",
-	    request ? json_integer(request->received_us) : json_null(), "erased", erased,
-	    "erased_us", (json_int_t)erased_us, "decided_by", cu_case_actor_name(actor), "destroyed",
-	    "data_key", 1, "fields", fields, "blind_indexes", bidx, "password_hash",
-	    before->password_hash != NULL, "diary_entries", (json_int_t)n->diaries,
-	    "request_and_complaint_texts", (json_int_t)n->texts, "sessions",
-	    (json_int_t)n->sessions, "closed", "requests", (json_int_t)n->requests, "complaints",
-	    (json_int_t)n->complaints, "note", NOTE_ERASED, "kept",
-	    "the member id and the time of erasure: the erasure record",
-	    "the audit log: who did what, when, with field names, never values",
-	    "requests and complaints without their texts: types, states, times", "key_id",
-	    (json_int_t)key_id, "public_key", pkhex);
+	cert = json_pack("{s:s,s:s?,s:s,s:s?,s:o,s:s,s:I,s:s,s:{s:b,s:O,s:O,s:b,s:I,s:I,s:I},"
+	                 "s:{s:I,s:I,s:s},s:[s,s,s],s:I,s:s}",
+	                 "type", "erasure", "request", request ? request->id : NULL, "member",
+	                 before->id, "requested", request ? requested : NULL, "requested_us",
+	                 request ? json_integer(request->received_us) : json_null(), "erased",
+	                 erased, "erased_us", (json_int_t)erased_us, "decided_by",
+	                 cu_case_actor_name(actor), "destroyed", "data_key", 1, "fields", fields,
+	                 "blind_indexes", bidx, "password_hash", before->password_hash != NULL,
+	                 "diary_entries", (json_int_t)n->diaries, "request_and_complaint_texts",
+	                 (json_int_t)n->texts, "sessions", (json_int_t)n->sessions, "closed",
+	                 "requests", (json_int_t)n->requests, "complaints",
+	                 (json_int_t)n->complaints, "note", NOTE_ERASED, "kept",
+	                 "the member id and the time of erasure: the erasure record",
+	                 "the audit log: who did what, when, with field names, never values",
+	                 "requests and complaints without their texts: types, states, times",
+	                 "key_id", (json_int_t)key_id, "public_key", pkhex);
 	rc = cu_signed_json_seal(v, "certificate", cert, out);
 out:
 	json_decref(fields);

@@ -212,12 +212,12 @@ static int add_access(void *ud, const cu_audit_entry *e)
 	/* What others did with the member's data, as their access log shows it. */
 	if (!strcmp(e->actor, pt->member) && !strcmp(e->role, "member"))
 		return 0;
-	json_array_append_new(
-	    pt->list, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
-	                        "time", time_json(e->time_us), "actor",
-	                        cu_export_actor_label(e, pt->member), "role", e->role, "action",
-	                        e->action, "purpose", e->purpose, "fields", e->fields, "decision",
-	                        e->decision, "case", e->case_ref));
+	json_array_append_new(pt->list,
+	                      json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
+	                                (json_int_t)e->seq, "time", time_json(e->time_us), "actor",
+	                                cu_export_actor_label(e, pt->member), "role", e->role,
+	                                "action", e->action, "purpose", e->purpose, "fields",
+	                                e->fields, "decision", e->decision, "case", e->case_ref));
 	return 0;
 }
 
@@ -377,16 +377,17 @@ static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *pla
 			iso(e->created_us, created);
 			iso(e->updated_us, updated);
 			if (e->unreadable) {
-				json_array_append_new(
-				    list, json_pack("{s:s,s:n,s:n,s:b,s:s,s:s}", "id", e->id, "title",
-				                    "body", "unreadable", 1, "created", created,
-				                    "updated", updated));
+				json_array_append_new(list, json_pack("{s:s,s:n,s:n,s:b,s:s,s:s}",
+				                                      "id", e->id, "title", "body",
+				                                      "unreadable", 1, "created",
+				                                      created, "updated", updated));
 				json_array_append_new(
 				    errors,
-				    json_pack("{s:s,s:s,s:s,s:s}", "section", "diaries", "id", e->id,
-				              "error", "unreadable", "message",
-				              "this entry's sealed text is damaged and could not be "
-				              "opened; the rest of the export is complete"));
+				    json_pack(
+				        "{s:s,s:s,s:s,s:s}", "section", "diaries", "id", e->id,
+				        "error", "unreadable", "message",
+				        "this entry's sealed text is damaged and could not be "
+				        "opened; the rest of the export is complete"));
 				continue;
 			}
 			json_array_append_new(
@@ -472,7 +473,8 @@ cu_result cu_export_collect(const cu_policy *p, const cu_vault *v, cu_store *rea
 		if (rc == CU_ERR_NOT_FOUND) {
 			basis = "registration";
 			accepted_us = plan->row.created_us;
-			rc = cu_versions_accepted(reader, plan->member, plan->row.created_us, version);
+			rc = cu_versions_accepted(reader, plan->member, plan->row.created_us,
+			                          version);
 		}
 		if (rc == CU_ERR_NOT_FOUND) {
 			rc = CU_OK;

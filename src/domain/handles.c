@@ -18,7 +18,8 @@ cu_result cu_handle_checkpoint_passive(cu_store *s, int *log_frames, int *checkp
 	return cu_store_checkpoint_passive(s, log_frames, checkpointed);
 }
 
-cu_result cu_handle_audit_hash_at(cu_store *s, uint64_t seq, unsigned char hash[CU_AUDIT_HASHBYTES], bool *found)
+cu_result cu_handle_audit_hash_at(cu_store *s, uint64_t seq, unsigned char hash[CU_AUDIT_HASHBYTES],
+                                  bool *found)
 {
 	return cu_store_audit_hash_at(s, seq, hash, found);
 }

@@ -26,10 +26,13 @@ CU_WARN_UNUSED cu_result cu_handle_set_autocheckpoint_pages(cu_store *s, unsigne
 
 /* One PASSIVE checkpoint, never waiting for readers: the log's frames and how many
  * were copied into the main file. */
-CU_WARN_UNUSED cu_result cu_handle_checkpoint_passive(cu_store *s, int *log_frames, int *checkpointed);
+CU_WARN_UNUSED cu_result cu_handle_checkpoint_passive(cu_store *s, int *log_frames,
+                                                      int *checkpointed);
 
 /* The stored hash of audit entry seq; *found false (hash zeros) when there is none. */
-CU_WARN_UNUSED cu_result cu_handle_audit_hash_at(cu_store *s, uint64_t seq, unsigned char hash[CU_AUDIT_HASHBYTES], bool *found);
+CU_WARN_UNUSED cu_result cu_handle_audit_hash_at(cu_store *s, uint64_t seq,
+                                                 unsigned char hash[CU_AUDIT_HASHBYTES],
+                                                 bool *found);
 
 /* Writes one meta row (key, value) in the handle's transaction: the readiness
  * probe's real write. */

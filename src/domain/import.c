@@ -36,9 +36,9 @@
 
 #include "domain/members.h"
 
-#define ROW_BYTES_MAX (1u << 20)  /* one row's values, all fields together */
+#define ROW_BYTES_MAX  (1u << 20) /* one row's values, all fields together */
 #define LINE_BYTES_MAX (4u << 20) /* one physical line; longer stops the import */
-#define QUEUE_LEN 256             /* rows sealed ahead of the writer */
+#define QUEUE_LEN      256        /* rows sealed ahead of the writer */
 #define PROGRESS_EVERY 0x4000     /* rows between progress calls */
 
 /* One row's outcome on its way from the sealer to the writer. */
@@ -50,11 +50,11 @@ enum item_kind {
 
 struct item {
 	enum item_kind kind;
-	uint64_t line;           /* the line the row began on */
-	uint64_t done;           /* bytes read when it was queued */
+	uint64_t line; /* the line the row began on */
+	uint64_t done; /* bytes read when it was queued */
 	cu_result rc;
 	cu_errors errs;
-	cu_registration reg;     /* ITEM_ROW only */
+	cu_registration reg; /* ITEM_ROW only */
 };
 
 struct importer {
@@ -68,44 +68,44 @@ struct importer {
 	void *ud;
 	char *err;
 	size_t errlen;
-	uint64_t total;          /* file size, for progress */
-	uint64_t taken;          /* items taken off the queue */
-	uint64_t in_batch;       /* rows registered in the open transaction */
+	uint64_t total;    /* file size, for progress */
+	uint64_t taken;    /* items taken off the queue */
+	uint64_t in_batch; /* rows registered in the open transaction */
 	int in_tx;
-	cu_result failed;        /* the import's outcome once it stops */
+	cu_result failed; /* the import's outcome once it stops */
 
 	/* ---- the queue, under lock (or no lock without a sealer thread) ---- */
 	bool threaded;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, emptied;
-	struct item *q;          /* QUEUE_LEN slots; q[head..head+count) are queued */
+	struct item *q; /* QUEUE_LEN slots; q[head..head+count) are queued */
 	size_t head, count;
 	bool writer_waits, sealer_waits;
-	bool stop;               /* the writer failed: the sealer stops reading */
-	bool sealed_all;         /* the sealer is done; `done` is final */
-	uint64_t done;           /* bytes the sealer has read */
-	char sealer_err[512];    /* the message of the sealer's ITEM_FATAL */
-	struct item scratch;     /* the one slot without a sealer thread */
+	bool stop;            /* the writer failed: the sealer stops reading */
+	bool sealed_all;      /* the sealer is done; `done` is final */
+	uint64_t done;        /* bytes the sealer has read */
+	char sealer_err[512]; /* the message of the sealer's ITEM_FATAL */
+	struct item scratch;  /* the one slot without a sealer thread */
 
 	/* ---- the sealer's side ---- */
 	FILE *f;
 	const char *path;
 	int jsonl;
-	bool halted;             /* stop seen, or a fatal item queued */
-	uint64_t line;           /* physical line being read */
-	uint64_t row_line;       /* line the current row began on (reported) */
-	int row_open;            /* CSV: a row has begun and not yet ended */
-	uint64_t read;           /* bytes read */
+	bool halted;       /* stop seen, or a fatal item queued */
+	uint64_t line;     /* physical line being read */
+	uint64_t row_line; /* line the current row began on (reported) */
+	int row_open;      /* CSV: a row has begun and not yet ended */
+	uint64_t read;     /* bytes read */
 
 	/* CSV state */
 	int header_done;
 	size_t ncols;
 	const char *cols[CU_POLICY_FIELDS_MAX];
 	size_t nvals;
-	int too_many;            /* row has more values than the header names */
+	int too_many; /* row has more values than the header names */
 	int too_big;
-	size_t nul_col;          /* 1 + index of a value holding a NUL byte, or 0 */
-	char *buf;               /* values of the current row, NUL-separated */
+	size_t nul_col; /* 1 + index of a value holding a NUL byte, or 0 */
+	char *buf;      /* values of the current row, NUL-separated */
 	size_t len, cap;
 	size_t off[CU_POLICY_FIELDS_MAX];
 };
@@ -122,7 +122,7 @@ static cu_result batch_commit(struct importer *im, uint64_t line)
 	rc = cu_tx_commit(im->ctx);
 	if (rc) {
 		snprintf(im->err, im->errlen, "commit failed near line %llu: %s",
-			 (unsigned long long)line, cu_strerror(rc));
+		         (unsigned long long)line, cu_strerror(rc));
 		return rc;
 	}
 	im->report->imported += im->in_batch;
@@ -148,7 +148,7 @@ static void apply_row(struct importer *im, struct item *it)
 		if (rc) {
 			im->failed = rc;
 			snprintf(im->err, im->errlen, "cannot begin a transaction: %s",
-				 cu_strerror(rc));
+			         cu_strerror(rc));
 			return;
 		}
 		im->in_tx = 1;
@@ -166,7 +166,7 @@ static void apply_row(struct importer *im, struct item *it)
 	}
 	im->failed = rc;
 	snprintf(im->err, im->errlen, "line %llu: %s", (unsigned long long)it->line,
-		 cu_strerror(rc));
+	         cu_strerror(rc));
 }
 
 /*
@@ -280,8 +280,8 @@ static void queue(struct importer *im, struct item *it)
 }
 
 /* Stops the import here, with a message for the writer to report. */
-__attribute__((format(printf, 3, 4)))
-static void fatal(struct importer *im, cu_result rc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fatal(struct importer *im, cu_result rc,
+                                                        const char *fmt, ...)
 {
 	struct item *it = slot(im);
 	va_list ap;
@@ -322,7 +322,7 @@ static void seal_row(struct importer *im, const cu_kv *kv, size_t n)
 		return;
 	cu_errors_init(&it->errs);
 	rc = cu_member_prepare(ctx->policy, ctx->vault, &ctx->config, im->actor, kv, n, NULL,
-			       &it->reg, &it->errs);
+	                       &it->reg, &it->errs);
 	it->line = im->row_line;
 	it->rc = rc;
 	if (rc == CU_OK) {
@@ -332,7 +332,7 @@ static void seal_row(struct importer *im, const cu_kv *kv, size_t n)
 	} else {
 		it->kind = ITEM_FATAL;
 		snprintf(im->sealer_err, sizeof(im->sealer_err), "line %llu: %s",
-			 (unsigned long long)im->row_line, cu_strerror(rc));
+		         (unsigned long long)im->row_line, cu_strerror(rc));
 	}
 	queue(im, it);
 }
@@ -488,7 +488,8 @@ static void jsonl_line(struct importer *im, const char *line, size_t n)
 		json_decref(obj);
 		return;
 	}
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (nkv >= CU_POLICY_FIELDS_MAX) {
 			reject_row(im, "(row)", "too_many_fields");
 			goto out;
@@ -502,14 +503,14 @@ static void jsonl_line(struct importer *im, const char *line, size_t n)
 			}
 		} else if (json_is_integer(v)) {
 			snprintf(num[nkv], sizeof(num[nkv]), "%" JSON_INTEGER_FORMAT,
-				 json_integer_value(v));
+			         json_integer_value(v));
 			kv[nkv].value = num[nkv];
 		} else if (json_is_null(v)) {
 			kv[nkv].value = NULL;
 		} else {
-			reject_row(im, cu_policy_field_index(im->ctx->policy, key) >= 0 ? key
-											 : "(field)",
-				   "malformed");
+			reject_row(
+			    im, cu_policy_field_index(im->ctx->policy, key) >= 0 ? key : "(field)",
+			    "malformed");
 			goto out;
 		}
 		nkv++;
@@ -518,7 +519,7 @@ static void jsonl_line(struct importer *im, const char *line, size_t n)
 out:
 	/* jansson holds plaintext: overwrite the strings before they are freed. */
 	json_object_foreach(obj, key, v) if (json_is_string(v))
-		sodium_memzero((char *)json_string_value(v), json_string_length(v));
+	    sodium_memzero((char *)json_string_value(v), json_string_length(v));
 	json_decref(obj);
 }
 
@@ -664,8 +665,8 @@ no_lock:
 }
 
 cu_result cu_import_file(cu_ctx *ctx, const cu_actor *actor, const char *path,
-			 cu_import_report *report, cu_import_reject_fn reject,
-			 cu_import_progress_fn progress, void *ud, char *err, size_t errlen)
+                         cu_import_report *report, cu_import_reject_fn reject,
+                         cu_import_progress_fn progress, void *ud, char *err, size_t errlen)
 {
 	struct importer *im;
 	pthread_t thread;

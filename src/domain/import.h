@@ -30,19 +30,18 @@
 #include "util/result.h"
 
 typedef struct cu_import_report {
-	uint64_t imported;       /* rows registered and committed */
-	uint64_t rejected;       /* rows refused */
+	uint64_t imported; /* rows registered and committed */
+	uint64_t rejected; /* rows refused */
 } cu_import_report;
 
 /* Called for each refused row: its line, why (rc) and, for input errors, which fields. */
-typedef void (*cu_import_reject_fn)(void *ud, uint64_t line, cu_result rc,
-				    const cu_errors *errs);
+typedef void (*cu_import_reject_fn)(void *ud, uint64_t line, cu_result rc, const cu_errors *errs);
 /* Called now and then with bytes read so far and the file size (0 if unknown). */
 typedef void (*cu_import_progress_fn)(void *ud, uint64_t done, uint64_t total);
 
 CU_WARN_UNUSED cu_result cu_import_file(cu_ctx *ctx, const cu_actor *actor, const char *path,
-					cu_import_report *report, cu_import_reject_fn reject,
-					cu_import_progress_fn progress, void *ud, char *err,
-					size_t errlen);
+                                        cu_import_report *report, cu_import_reject_fn reject,
+                                        cu_import_progress_fn progress, void *ud, char *err,
+                                        size_t errlen);
 
 #endif

@@ -9,7 +9,7 @@
 #include "domain/members.h"
 
 cu_result cu_login_account_key(const cu_vault *v, const char *email,
-			       unsigned char key[CU_VAULT_BIDXBYTES])
+                               unsigned char key[CU_VAULT_BIDXBYTES])
 {
 	char norm[CU_EMAIL_MAX + 1];
 	cu_result rc = CU_ERR_UNAUTHENTICATED;
@@ -51,8 +51,8 @@ cu_result cu_login_verify(const cu_login *l, const char *dummy_hash, const char 
 }
 
 cu_result cu_login_open_session(cu_ctx *ctx, const cu_login *l, const char *old_secret,
-				int64_t ttl_us, char secret[CU_SESSION_SECRET_LEN + 1],
-				char csrf[CU_SESSION_CSRF_LEN + 1])
+                                int64_t ttl_us, char secret[CU_SESSION_SECRET_LEN + 1],
+                                char csrf[CU_SESSION_CSRF_LEN + 1])
 {
 	cu_result rc;
 

@@ -44,7 +44,7 @@ typedef struct cu_login {
  * login is refused as any other).
  */
 CU_WARN_UNUSED cu_result cu_login_account_key(const cu_vault *v, const char *email,
-					      unsigned char key[CU_VAULT_BIDXBYTES]);
+                                              unsigned char key[CU_VAULT_BIDXBYTES]);
 
 /*
  * Fills *out from the reader: the member with this e-mail address and its
@@ -53,7 +53,7 @@ CU_WARN_UNUSED cu_result cu_login_account_key(const cu_vault *v, const char *ema
  * CU_OK; *out is zeroed first.
  */
 CU_WARN_UNUSED cu_result cu_login_prepare(const cu_vault *v, cu_store *reader, const char *email,
-					  cu_login *out);
+                                          cu_login *out);
 
 /*
  * Verifies password against the account's hash, or against dummy_hash
@@ -61,7 +61,7 @@ CU_WARN_UNUSED cu_result cu_login_prepare(const cu_vault *v, cu_store *reader, c
  * there is no account.  CU_OK only for an account whose password it is.
  */
 CU_WARN_UNUSED cu_result cu_login_verify(const cu_login *l, const char *dummy_hash,
-					 const char *password);
+                                         const char *password);
 
 /*
  * Opens the session of a verified login (cu_session_create: secret and csrf
@@ -69,9 +69,9 @@ CU_WARN_UNUSED cu_result cu_login_verify(const cu_login *l, const char *dummy_ha
  * as old_secret first (NULL or "" for none; one already ended is no error).
  */
 CU_WARN_UNUSED cu_result cu_login_open_session(cu_ctx *ctx, const cu_login *l,
-					       const char *old_secret, int64_t ttl_us,
-					       char secret[CU_SESSION_SECRET_LEN + 1],
-					       char csrf[CU_SESSION_CSRF_LEN + 1]);
+                                               const char *old_secret, int64_t ttl_us,
+                                               char secret[CU_SESSION_SECRET_LEN + 1],
+                                               char csrf[CU_SESSION_CSRF_LEN + 1]);
 
 /* Overwrites the member id and the hash. */
 void cu_login_wipe(cu_login *l);

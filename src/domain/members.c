@@ -142,8 +142,8 @@ static const char *check_value(const cu_policy_field *f, const char *v)
 	}
 }
 
-cu_result cu_member_validate(const cu_policy *p, const cu_kv *kv, size_t n,
-			     bool registration, cu_errors *errs)
+cu_result cu_member_validate(const cu_policy *p, const cu_kv *kv, size_t n, bool registration,
+                             cu_errors *errs)
 {
 	cu_fieldset seen = 0;
 	int bad = 0;
@@ -213,7 +213,7 @@ static void sealed_release(struct sealed *s)
 }
 
 static cu_result seal_into(struct sealed *s, const cu_data_key *dk, const char *id,
-			   const char *name, const char *value)
+                           const char *name, const char *value)
 {
 	size_t len = strlen(value);
 	unsigned char *buf = malloc(len + CU_VAULT_SEAL_OVERHEAD);
@@ -248,13 +248,13 @@ static cu_result pack(const struct sealed *s, cu_member_row *row)
 }
 
 static cu_result blind(const cu_vault *v, uint32_t key_id, const char *kind, const char *value,
-		       unsigned char out[CU_VAULT_BIDXBYTES])
+                       unsigned char out[CU_VAULT_BIDXBYTES])
 {
 	char norm[CU_EMAIL_MAX + 1];
 	cu_result rc;
 
 	rc = !strcmp(kind, "email") ? cu_member_normalise_email(value, norm, sizeof(norm))
-				    : cu_member_normalise_phone(value, norm, sizeof(norm));
+	                            : cu_member_normalise_phone(value, norm, sizeof(norm));
 	if (!rc)
 		rc = cu_vault_blind_index(v, key_id, kind, norm, out);
 	sodium_memzero(norm, sizeof(norm));
@@ -263,7 +263,7 @@ static cu_result blind(const cu_vault *v, uint32_t key_id, const char *kind, con
 
 /* Finds live members by blind index under every loaded key (rotation). */
 static cu_result find_any_key(const cu_vault *v, cu_store *store, const char *kind,
-			      const char *value, char id[CU_ID_LEN + 1])
+                              const char *value, char id[CU_ID_LEN + 1])
 {
 	unsigned char bidx[CU_VAULT_BIDXBYTES];
 	char ids[1][CU_ID_LEN + 1];
@@ -282,9 +282,9 @@ static cu_result find_any_key(const cu_vault *v, cu_store *store, const char *ki
 	return rc ? rc : CU_ERR_NOT_FOUND;
 }
 
-static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action,
-		       const char *member, const char *purpose, const char *fields,
-		       const char *decision, const char *reason)
+static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
+                       const char *purpose, const char *fields, const char *decision,
+                       const char *reason)
 {
 	cu_audit_entry e = {0};
 
@@ -301,8 +301,8 @@ static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action,
 
 /* Audits a refusal in its own transaction; the refusal stands whatever happens. */
 static cu_result audit_refusal(cu_ctx *ctx, const cu_actor *actor, const char *action,
-			       const char *member, const char *purpose, const char *fields,
-			       cu_result why)
+                               const char *member, const char *purpose, const char *fields,
+                               cu_result why)
 {
 	cu_result rc = cu_tx_begin(ctx);
 
@@ -326,8 +326,8 @@ static int may_register(cu_role r)
 }
 
 cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v, const cu_config *c,
-			    const cu_actor *actor, const cu_kv *kv, size_t n, const char *password,
-			    cu_registration *reg, cu_errors *errs)
+                            const cu_actor *actor, const cu_kv *kv, size_t n, const char *password,
+                            cu_registration *reg, cu_errors *errs)
 {
 	cu_member_row *row = &reg->row;
 	struct sealed s = {0};
@@ -368,7 +368,7 @@ cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v, const cu_conf
 			goto out;
 		}
 		rc = cu_vault_password_hash(password, c->argon2_opslimit,
-					    c->argon2_memlimit_kib * 1024, row->password_hash);
+		                            c->argon2_memlimit_kib * 1024, row->password_hash);
 		if (rc)
 			goto out;
 	}
@@ -379,7 +379,7 @@ cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v, const cu_conf
 	for (size_t i = 0; !rc && i < n; i++)
 		if (kv[i].value && !blank(kv[i].value))
 			rc = seal_into(&s, &dk, row->id, cu_policy_field_find(p, kv[i].name)->name,
-				       kv[i].value);
+			               kv[i].value);
 	cu_vault_data_key_wipe(&dk);
 	if (!rc)
 		rc = pack(&s, row);
@@ -453,14 +453,14 @@ cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs)
 }
 
 cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv, size_t n,
-			     const char *password, char id[CU_ID_LEN + 1], cu_errors *errs)
+                             const char *password, char id[CU_ID_LEN + 1], cu_errors *errs)
 {
 	cu_registration reg;
 	cu_result rc;
 
 	id[0] = '\0';
 	rc = cu_member_prepare(ctx->policy, ctx->vault, &ctx->config, actor, kv, n, password, &reg,
-			       errs);
+	                       errs);
 	if (rc)
 		return rc;
 	rc = cu_member_apply(ctx, &reg, errs);
@@ -474,7 +474,7 @@ cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv
 
 /* Whether actor may change these fields of member id under purpose. */
 static cu_result may_change(const cu_ctx *ctx, const cu_actor *actor, const char *purpose,
-			    const char *id, cu_fieldset changed)
+                            const char *id, cu_fieldset changed)
 {
 	const cu_policy_purpose *pp;
 
@@ -501,17 +501,17 @@ static cu_result may_change(const cu_ctx *ctx, const cu_actor *actor, const char
  * an amendment from an addition or a deletion without any value.
  */
 struct change_audit {
-	const char *action;        /* "update" | "amend" */
+	const char *action; /* "update" | "amend" */
 	const char *purpose;
-	const char *request;       /* an amendment's request id, or NULL */
+	const char *request; /* an amendment's request id, or NULL */
 };
 
 static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, const cu_kv *kv,
-			size_t n, cu_fieldset changed, const char *names,
-			const struct change_audit *how, cu_errors *errs);
+                        size_t n, cu_fieldset changed, const char *names,
+                        const struct change_audit *how, cu_errors *errs);
 
-cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpose,
-			   const char *id, const cu_kv *kv, size_t n, cu_errors *errs)
+cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpose, const char *id,
+                           const cu_kv *kv, size_t n, cu_errors *errs)
 {
 	const cu_policy *p = ctx->policy;
 	struct change_audit how = {"update", NULL, NULL};
@@ -529,16 +529,16 @@ cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpo
 	/* A purpose the policy does not know is not repeated in the audit (audit.h). */
 	if (rc)
 		return audit_refusal(ctx, actor, "update", id,
-				     purpose && *purpose && !cu_policy_purpose_find(p, purpose)
-					     ? CU_AUDIT_MALFORMED
-					     : purpose,
-				     names, rc);
+		                     purpose && *purpose && !cu_policy_purpose_find(p, purpose)
+		                         ? CU_AUDIT_MALFORMED
+		                         : purpose,
+		                     names, rc);
 	how.purpose = actor->role == CU_ROLE_MEMBER ? "self" : purpose;
 	return change(ctx, actor, id, kv, n, changed, names, &how, errs);
 }
 
-cu_result cu_member_amend(cu_ctx *ctx, const cu_actor *actor, const char *id,
-			  const char *request, const cu_kv *kv, size_t n, cu_errors *errs)
+cu_result cu_member_amend(cu_ctx *ctx, const cu_actor *actor, const char *id, const char *request,
+                          const cu_kv *kv, size_t n, cu_errors *errs)
 {
 	const cu_policy *p = ctx->policy;
 	struct change_audit how = {"amend", "amendment", request};
@@ -561,8 +561,8 @@ cu_result cu_member_amend(cu_ctx *ctx, const cu_actor *actor, const char *id,
 }
 
 static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, const cu_kv *kv,
-			size_t n, cu_fieldset changed, const char *names,
-			const struct change_audit *how, cu_errors *errs)
+                        size_t n, cu_fieldset changed, const char *names,
+                        const struct change_audit *how, cu_errors *errs)
 {
 	const cu_policy *p = ctx->policy;
 	cu_member_row row = {0};
@@ -649,8 +649,8 @@ static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, cons
 		cu_policy_fieldset_format(p, ~before & row.present & changed, ad, sizeof(ad));
 		cu_policy_fieldset_format(p, before & ~row.present & changed, de, sizeof(de));
 		snprintf(reason, sizeof(reason),
-			 "request=%s; before=%s; after=%s; amended=%s; added=%s; deleted=%s",
-			 how->request, b, a, am, ad, de);
+		         "request=%s; before=%s; after=%s; amended=%s; added=%s; deleted=%s",
+		         how->request, b, a, am, ad, de);
 	} else {
 		snprintf(reason, sizeof(reason), "fields changed");
 	}
@@ -681,8 +681,8 @@ static int may_find(cu_role r)
 	       r == CU_ROLE_ADMIN || r == CU_ROLE_OPERATOR;
 }
 
-cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind,
-			 const char *value, char id[CU_ID_LEN + 1])
+cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind, const char *value,
+                         char id[CU_ID_LEN + 1])
 {
 	char norm[CU_EMAIL_MAX + 1];
 	cu_result rc;
@@ -694,7 +694,7 @@ cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind,
 		return audit_refusal(ctx, actor, "find", "", "", kind, CU_ERR_FORBIDDEN);
 	if (!value || strlen(value) > CU_EMAIL_MAX ||
 	    (!strcmp(kind, "email") ? cu_member_normalise_email(value, norm, sizeof(norm))
-				    : cu_member_normalise_phone(value, norm, sizeof(norm))))
+	                            : cu_member_normalise_phone(value, norm, sizeof(norm))))
 		return CU_ERR_INVALID_FIELD;
 	sodium_memzero(norm, sizeof(norm));
 	rc = find_any_key(ctx->vault, ctx->store, kind, value, id);
@@ -704,8 +704,8 @@ cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind,
 		cu_result arc = cu_tx_begin(ctx);
 
 		if (!arc) {
-			arc = audit(ctx, actor, "find", rc ? "" : id, "", kind, rc ? "deny" : "allow",
-				    rc ? "no match" : "match");
+			arc = audit(ctx, actor, "find", rc ? "" : id, "", kind,
+			            rc ? "deny" : "allow", rc ? "no match" : "match");
 			if (arc)
 				cu_tx_rollback(ctx);
 			else
@@ -719,8 +719,8 @@ cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind,
 	return rc;
 }
 
-cu_result cu_member_lookup(const cu_vault *v, cu_store *store, const char *kind,
-			   const char *value, char id[CU_ID_LEN + 1])
+cu_result cu_member_lookup(const cu_vault *v, cu_store *store, const char *kind, const char *value,
+                           char id[CU_ID_LEN + 1])
 {
 	char norm[CU_EMAIL_MAX + 1];
 	cu_result rc;
@@ -731,7 +731,7 @@ cu_result cu_member_lookup(const cu_vault *v, cu_store *store, const char *kind,
 	if (!value || strlen(value) > CU_EMAIL_MAX)
 		return CU_ERR_INVALID_FIELD;
 	rc = !strcmp(kind, "email") ? cu_member_normalise_email(value, norm, sizeof(norm))
-				    : cu_member_normalise_phone(value, norm, sizeof(norm));
+	                            : cu_member_normalise_phone(value, norm, sizeof(norm));
 	sodium_memzero(norm, sizeof(norm));
 	if (rc)
 		return rc;
@@ -739,7 +739,7 @@ cu_result cu_member_lookup(const cu_vault *v, cu_store *store, const char *kind,
 }
 
 cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor, const char *service,
-				const char *id, cu_fieldset *missing)
+                                const char *id, cu_fieldset *missing)
 {
 	const cu_policy_service *sv;
 	cu_member_row row = {0};
@@ -749,13 +749,12 @@ cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor, const char *
 	*missing = 0;
 	if (!actor)
 		return CU_ERR_FORBIDDEN;
-	if (actor->role == CU_ROLE_MEMBER ? !actor->member || strcmp(actor->member, id)
-					  : !(actor->role == CU_ROLE_SERVICE ||
-					      actor->role == CU_ROLE_STAFF ||
-					      actor->role == CU_ROLE_OFFICER ||
-					      actor->role == CU_ROLE_OPERATOR))
+	if (actor->role == CU_ROLE_MEMBER
+	        ? !actor->member || strcmp(actor->member, id)
+	        : !(actor->role == CU_ROLE_SERVICE || actor->role == CU_ROLE_STAFF ||
+	            actor->role == CU_ROLE_OFFICER || actor->role == CU_ROLE_OPERATOR))
 		return audit_refusal(ctx, actor, "eligibility", id, "membership", "",
-				     CU_ERR_FORBIDDEN);
+		                     CU_ERR_FORBIDDEN);
 	sv = service ? cu_policy_service_find(ctx->policy, service) : NULL;
 	if (!sv)
 		return CU_ERR_NOT_FOUND;
@@ -772,7 +771,7 @@ cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor, const char *
 	arc = cu_tx_begin(ctx);
 	if (!arc) {
 		arc = audit(ctx, actor, "eligibility", id, "membership", names,
-			    *missing ? "deny" : "allow", sv->id);
+		            *missing ? "deny" : "allow", sv->id);
 		if (arc)
 			cu_tx_rollback(ctx);
 		else
@@ -786,19 +785,19 @@ cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor, const char *
 /* ---- password ------------------------------------------------- */
 
 cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *actor, const char *id,
-				 const char *password)
+                                 const char *password)
 {
 	cu_member_row row = {0};
 	char hash[CU_VAULT_PWHASH_MAX];
 	cu_result rc;
 
 	if (!actor || (actor->role == CU_ROLE_MEMBER ? !actor->member || strcmp(actor->member, id)
-						      : actor->role != CU_ROLE_OPERATOR))
+	                                             : actor->role != CU_ROLE_OPERATOR))
 		return CU_ERR_FORBIDDEN;
 	if (!password || strlen(password) < 8 || strlen(password) > 1024)
 		return CU_ERR_INVALID_FIELD;
 	rc = cu_vault_password_hash(password, ctx->config.argon2_opslimit,
-				    ctx->config.argon2_memlimit_kib * 1024, hash);
+	                            ctx->config.argon2_memlimit_kib * 1024, hash);
 	if (rc)
 		return rc;
 	rc = cu_store_member_get(ctx->store, id, &row);

@@ -42,10 +42,10 @@
 
 typedef struct cu_kv {
 	const char *name;
-	const char *value;       /* NULL or "" in an update clears an optional field */
+	const char *value; /* NULL or "" in an update clears an optional field */
 } cu_kv;
 
-#define CU_PHONE_MAX 16          /* "+" and up to 15 digits */
+#define CU_PHONE_MAX 16 /* "+" and up to 15 digits */
 
 /*
  * Normalises into out (NUL-terminated).  CU_ERR_INVALID_FIELD if malformed.
@@ -60,7 +60,7 @@ CU_WARN_UNUSED cu_result cu_member_normalise_phone(const char *in, char *out, si
  * cleared.  CU_OK or CU_ERR_INVALID_FIELD with errs filled.
  */
 CU_WARN_UNUSED cu_result cu_member_validate(const cu_policy *p, const cu_kv *kv, size_t n,
-					    bool registration, cu_errors *errs);
+                                            bool registration, cu_errors *errs);
 
 /*
  * Registers a member: validates, refuses a duplicate e-mail (CU_ERR_CONFLICT,
@@ -68,9 +68,9 @@ CU_WARN_UNUSED cu_result cu_member_validate(const cu_policy *p, const cu_kv *kv,
  * writes the row and its audit entry in one transaction.  password may be
  * NULL (no login yet).  id receives the new member id.
  */
-CU_WARN_UNUSED cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor,
-					    const cu_kv *kv, size_t n, const char *password,
-					    char id[CU_ID_LEN + 1], cu_errors *errs);
+CU_WARN_UNUSED cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv,
+                                            size_t n, const char *password, char id[CU_ID_LEN + 1],
+                                            cu_errors *errs);
 
 /*
  * Registration in two steps, for a server that seals on its request threads
@@ -85,16 +85,16 @@ CU_WARN_UNUSED cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor,
  */
 typedef struct cu_registration {
 	cu_member_row row;
-	char email[CU_EMAIL_MAX + 1];     /* normalised; wiped on release */
-	char names[1024];                 /* the field names registered */
+	char email[CU_EMAIL_MAX + 1]; /* normalised; wiped on release */
+	char names[1024];             /* the field names registered */
 	char actor[128], role[16];
 	bool with_password;
 } cu_registration;
 
 CU_WARN_UNUSED cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v,
-					   const cu_config *c, const cu_actor *actor,
-					   const cu_kv *kv, size_t n, const char *password,
-					   cu_registration *reg, cu_errors *errs);
+                                           const cu_config *c, const cu_actor *actor,
+                                           const cu_kv *kv, size_t n, const char *password,
+                                           cu_registration *reg, cu_errors *errs);
 CU_WARN_UNUSED cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs);
 void cu_registration_release(cu_registration *reg);
 
@@ -103,9 +103,9 @@ void cu_registration_release(cu_registration *reg);
  * changing their own record, or an actor with a purpose that allows every
  * changed field (e.g. an applied amendment).  Audited with field names.
  */
-CU_WARN_UNUSED cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor,
-					  const char *purpose, const char *id,
-					  const cu_kv *kv, size_t n, cu_errors *errs);
+CU_WARN_UNUSED cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpose,
+                                          const char *id, const cu_kv *kv, size_t n,
+                                          cu_errors *errs);
 
 /*
  * Carries out an applied amendment request (requests.h): the change the
@@ -118,17 +118,16 @@ CU_WARN_UNUSED cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor,
  * held a value before and after, names only, never a value.
  */
 CU_WARN_UNUSED cu_result cu_member_amend(cu_ctx *ctx, const cu_actor *actor, const char *id,
-					 const char *request, const cu_kv *kv, size_t n,
-					 cu_errors *errs);
+                                         const char *request, const cu_kv *kv, size_t n,
+                                         cu_errors *errs);
 
 /*
  * Finds a live member by e-mail ("email") or telephone ("phone") through the
  * blind index.  CU_ERR_NOT_FOUND when none; CU_ERR_INVALID_FIELD if the value
  * is malformed.  Audited ("find", decision allow/deny, no value recorded).
  */
-CU_WARN_UNUSED cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor,
-					const char *kind, const char *value,
-					char id[CU_ID_LEN + 1]);
+CU_WARN_UNUSED cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor, const char *kind,
+                                        const char *value, char id[CU_ID_LEN + 1]);
 
 /*
  * The member a login names, through the blind index, without an audit
@@ -136,7 +135,7 @@ CU_WARN_UNUSED cu_result cu_member_find(cu_ctx *ctx, const cu_actor *actor,
  * data (the login itself is audited when it succeeds).  Live members only.
  */
 CU_WARN_UNUSED cu_result cu_member_lookup(const cu_vault *v, cu_store *store, const char *kind,
-					  const char *value, char id[CU_ID_LEN + 1]);
+                                          const char *value, char id[CU_ID_LEN + 1]);
 
 /*
  * Whether member `id` may use service `service`: *missing receives exactly
@@ -145,14 +144,14 @@ CU_WARN_UNUSED cu_result cu_member_lookup(const cu_vault *v, cu_store *store, co
  * Reads only which fields are present, never their values; audited.
  */
 CU_WARN_UNUSED cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor,
-					       const char *service, const char *id,
-					       cu_fieldset *missing);
+                                               const char *service, const char *id,
+                                               cu_fieldset *missing);
 
 /*
  * Sets or replaces the member's password (Argon2id, cost from config).
  */
-CU_WARN_UNUSED cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *actor,
-						const char *id, const char *password);
+CU_WARN_UNUSED cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *actor, const char *id,
+                                                const char *password);
 
 /*
  * Erasure is not here: erasure.h (cu_erasure_carry_out) is the one erasure

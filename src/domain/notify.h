@@ -129,7 +129,8 @@ int64_t cu_notify_backoff_us(unsigned attempts);
  * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
 
 /* A member's notices, newest first, at most limit. */
-CU_WARN_UNUSED cu_result cu_notice_list(cu_store *s, const char *member, size_t limit, cu_store_notice_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_notice_list(cu_store *s, const char *member, size_t limit,
+                                        cu_store_notice_fn fn, void *ud);
 
 /* One notice by id (the caller checks whose it is); CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_notice_get(cu_store *s, const char *id, cu_notice_row *out);
@@ -138,6 +139,7 @@ CU_WARN_UNUSED cu_result cu_notice_get(cu_store *s, const char *id, cu_notice_ro
 CU_WARN_UNUSED cu_result cu_outbox_counts(cu_store *s, uint64_t counts[CU_OUTBOX_STATUS_COUNT_]);
 
 /* Outbox rows, newest first, at most limit; only rows of status unless all. */
-CU_WARN_UNUSED cu_result cu_outbox_list(cu_store *s, bool all, cu_outbox_status status, size_t limit, cu_store_outbox_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_outbox_list(cu_store *s, bool all, cu_outbox_status status,
+                                        size_t limit, cu_store_outbox_fn fn, void *ud);
 
 #endif

@@ -19,7 +19,7 @@ bool cu_registry_id_form(const char *s)
 }
 
 void cu_registry_check_text(cu_errors *errs, const char *field, const char *s, size_t max,
-			    bool multiline, bool *bad)
+                            bool multiline, bool *bad)
 {
 	const char *why = cu_text_free_problem(s, max, multiline);
 
@@ -30,8 +30,8 @@ void cu_registry_check_text(cu_errors *errs, const char *field, const char *s, s
 }
 
 const char *cu_registry_join_names(const char *const *names, size_t n,
-				   bool (*ok)(const cu_policy *, const char *),
-				   const cu_policy *p, const char *unknown, char *buf, size_t len)
+                                   bool (*ok)(const cu_policy *, const char *), const cu_policy *p,
+                                   const char *unknown, char *buf, size_t len)
 {
 	size_t o = 0;
 

@@ -16,15 +16,15 @@
 bool cu_registry_id_form(const char *s);
 /* Adds field's reason to errs and sets *bad when s is not 1..max bytes of free text (util/text.h). */
 void cu_registry_check_text(cu_errors *errs, const char *field, const char *s, size_t max,
-			    bool multiline, bool *bad);
+                            bool multiline, bool *bad);
 /*
  * Joins names into buf with ',', each passing ok(p, name); "required" for
  * none, `unknown` / "duplicate" / "too_long" as they come.  Returns the
  * reason or NULL.
  */
 const char *cu_registry_join_names(const char *const *names, size_t n,
-				   bool (*ok)(const cu_policy *, const char *),
-				   const cu_policy *p, const char *unknown, char *buf, size_t len);
+                                   bool (*ok)(const cu_policy *, const char *), const cu_policy *p,
+                                   const char *unknown, char *buf, size_t len);
 /* Whether p has a field of this name (for cu_registry_join_names). */
 bool cu_registry_field_ok(const cu_policy *p, const char *name);
 /* Registries and their reviews are the privacy officer's (or the operator's on the host). */

@@ -454,8 +454,8 @@ static cu_result notify_decided(cu_ctx *ctx, const cu_request_row *row,
 		             : "");
 		break;
 	case CU_REQUEST_LIFT:
-		snprintf(subject, sizeof(subject), "The refusal of your disclosure request %s was lifted",
-		         row->id);
+		snprintf(subject, sizeof(subject),
+		         "The refusal of your disclosure request %s was lifted", row->id);
 		snprintf(body, sizeof(body),
 		         "The refusal of your disclosure request %s was lifted on %s.\n"
 		         "You can download your data from your account again.",
@@ -472,7 +472,8 @@ static cu_result notify_decided(cu_ctx *ctx, const cu_request_row *row,
  */
 static cu_result erase(cu_ctx *ctx, const cu_actor *actor, cu_request_row *row, int64_t now_us)
 {
-	cu_result rc = cu_erasure_carry_out(ctx, actor, row->member, row, now_us, &row->certificate);
+	cu_result rc =
+	    cu_erasure_carry_out(ctx, actor, row->member, row, now_us, &row->certificate);
 
 	if (!rc)
 		rc = cu_store_request_update(ctx->store, row);
@@ -483,8 +484,8 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
                             const cu_request_decision *dec, int64_t now_us, cu_request_row *out,
                             char **cert, cu_errors *errs)
 {
-	static const char *const states[CU_REQUEST_ACTIONS] = {"investigating", "applied", "rejected",
-	                                                       "refused", "lifted"};
+	static const char *const states[CU_REQUEST_ACTIONS] = {"investigating", "applied",
+	                                                       "rejected", "refused", "lifted"};
 	cu_request_row row = {0};
 	cu_request_event_row ev = {0};
 	cu_member_row m = {0};
@@ -856,10 +857,10 @@ static json_t *names_json(const char *list)
 
 json_t *cu_request_row_json(const cu_request_row *row, int64_t now_us)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", row->id, "member", row->member,
-	                      "type", row->type, "state", row->state, "decided_by", row->decided_by,
-	                      "ground", cu_case_json_opt(row->ground),
-	                      "fields", names_json(row->fields));
+	json_t *o =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", row->id, "member", row->member, "type",
+	              row->type, "state", row->state, "decided_by", row->decided_by, "ground",
+	              cu_case_json_opt(row->ground), "fields", names_json(row->fields));
 
 	if (!o)
 		return NULL;

@@ -27,7 +27,7 @@ static cu_result write_share(cu_store *s, const void *arg)
 }
 
 cu_result cu_share_create(cu_ctx *ctx, const cu_actor *actor, cu_fieldset fields, int64_t ttl_us,
-			  char token[CU_SHARE_TOKEN_LEN + 1], cu_share_row *out, cu_errors *errs)
+                          char token[CU_SHARE_TOKEN_LEN + 1], cu_share_row *out, cu_errors *errs)
 {
 	cu_fieldset all;
 	cu_member_row m = {0};
@@ -69,9 +69,9 @@ cu_result cu_share_create(cu_ctx *ctx, const cu_actor *actor, cu_fieldset fields
 	cu_secret_new(token);
 	cu_secret_hash("share", token, CU_SHARE_TOKEN_LEN, row.hash);
 	snprintf(reason, sizeof(reason), "share %s, for %lld minutes", row.id,
-		 (long long)(ttl_us / 60000000));
-	rc = cu_change_write(ctx, &(struct cu_change){actor, "share_create", row.member, row.fields_text,
-					   reason, write_share, &row});
+	         (long long)(ttl_us / 60000000));
+	rc = cu_change_write(ctx, &(struct cu_change){actor, "share_create", row.member,
+	                                              row.fields_text, reason, write_share, &row});
 	if (rc) {
 		sodium_memzero(token, CU_SHARE_TOKEN_LEN + 1);
 		return rc;
@@ -106,8 +106,8 @@ cu_result cu_share_revoke(cu_ctx *ctx, const cu_actor *actor, const char *id)
 		return CU_ERR_NOT_FOUND;
 	rv = (struct revoke){actor->member, id, cu_now_us()};
 	snprintf(reason, sizeof(reason), "share %s revoked", id);
-	return cu_change_write(ctx, &(struct cu_change){actor, "share_revoke", actor->member, NULL, reason,
-					     write_revoke, &rv});
+	return cu_change_write(ctx, &(struct cu_change){actor, "share_revoke", actor->member, NULL,
+	                                                reason, write_revoke, &rv});
 }
 
 cu_result cu_share_find(cu_store *s, const char *token, int64_t now_us, cu_share_row *out)
@@ -131,7 +131,7 @@ cu_result cu_share_find(cu_store *s, const char *token, int64_t now_us, cu_share
 }
 
 void cu_share_access(const cu_policy *p, const cu_share_row *sh, cu_actor *actor,
-		     cu_access_request *req)
+                     cu_access_request *req)
 {
 	*actor = (cu_actor){sh->member, CU_ROLE_MEMBER, sh->member, NULL};
 	memset(req, 0, sizeof(*req));
@@ -153,7 +153,7 @@ void cu_share_audit_mark(cu_access_audit *au, const cu_share_row *sh)
 }
 
 cu_result cu_share_read(cu_ctx *ctx, const char *token, cu_access_decision *d, cu_record *out,
-			cu_share_row *sh)
+                        cu_share_row *sh)
 {
 	cu_member_row row = {0};
 	cu_access_request req;

@@ -25,7 +25,7 @@
 #include "ctx/ctx.h"
 #include "store/third_party.h"
 
-#define CU_SHARE_TOKEN_LEN  43    /* 256 random bits, base64url */
+#define CU_SHARE_TOKEN_LEN  43 /* 256 random bits, base64url */
 #define CU_SHARE_TTL_MAX_US ((int64_t)7 * 24 * 3600 * 1000000)
 
 /* ---- a member's own shares ---------------------------------------------- */
@@ -37,8 +37,8 @@
  * the row.  CU_ERR_INVALID_FIELD ("fields", "expires_in_minutes").
  */
 CU_WARN_UNUSED cu_result cu_share_create(cu_ctx *ctx, const cu_actor *actor, cu_fieldset fields,
-					 int64_t ttl_us, char token[CU_SHARE_TOKEN_LEN + 1],
-					 cu_share_row *out, cu_errors *errs);
+                                         int64_t ttl_us, char token[CU_SHARE_TOKEN_LEN + 1],
+                                         cu_share_row *out, cu_errors *errs);
 /* Revokes the member's own share; CU_ERR_NOT_FOUND if they have none with this id. */
 CU_WARN_UNUSED cu_result cu_share_revoke(cu_ctx *ctx, const cu_actor *actor, const char *id);
 /*
@@ -47,25 +47,26 @@ CU_WARN_UNUSED cu_result cu_share_revoke(cu_ctx *ctx, const cu_actor *actor, con
  * the links that do not work.  Reads only.
  */
 CU_WARN_UNUSED cu_result cu_share_find(cu_store *s, const char *token, int64_t now_us,
-				       cu_share_row *out);
+                                       cu_share_row *out);
 /*
  * A share's read through the door is the member's own act: actor the
  * member (role member), purpose "self", the share's fields.  This fills
  * actor and req for it (req->actor points at actor; both borrow from sh).
  */
 void cu_share_access(const cu_policy *p, const cu_share_row *sh, cu_actor *actor,
-		     cu_access_request *req);
+                     cu_access_request *req);
 /* Marks a share read's audit entry: action "share_read", the share named in the reason. */
 void cu_share_audit_mark(cu_access_audit *au, const cu_share_row *sh);
 /* The whole read: find, decide, audit ("share_read"), open into out (cu_record_init'd). */
 CU_WARN_UNUSED cu_result cu_share_read(cu_ctx *ctx, const char *token, cu_access_decision *d,
-				       cu_record *out, cu_share_row *sh);
+                                       cu_record *out, cu_share_row *sh);
 
 /* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
 /* Each is the store function of the same name (the store is private to the
  * domain); rows passed to fn live for the call only, fn's non-zero return stops. */
 
 /* A member's own shares (links to their data). */
-CU_WARN_UNUSED cu_result cu_share_list(cu_store *s, const char *member, cu_store_share_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_share_list(cu_store *s, const char *member, cu_store_share_fn fn,
+                                       void *ud);
 
 #endif

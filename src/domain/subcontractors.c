@@ -49,8 +49,8 @@ static const char *join_measures(const char *const *m, size_t n, char *buf, size
 }
 
 cu_result cu_subcontractor_register(cu_ctx *ctx, const cu_actor *actor,
-				    const cu_subcontractor_input *in, cu_subcontractor_row *out,
-				    cu_errors *errs)
+                                    const cu_subcontractor_input *in, cu_subcontractor_row *out,
+                                    cu_errors *errs)
 {
 	cu_subcontractor_row row;
 	char reason[200], start[CU_DATE_LEN + 1], end[CU_DATE_LEN + 1];
@@ -70,14 +70,15 @@ cu_result cu_subcontractor_register(cu_ctx *ctx, const cu_actor *actor,
 	}
 	cu_registry_check_text(errs, "name", in->name, CU_REGISTRY_NAME_MAX, false, &bad);
 	cu_registry_check_text(errs, "contact", in->contact, CU_REGISTRY_CONTACT_MAX, true, &bad);
-	why = cu_registry_join_names(in->fields, in->nfields, cu_registry_field_ok, ctx->policy, "unknown_field",
-			 row.fields_text, sizeof(row.fields_text));
+	why = cu_registry_join_names(in->fields, in->nfields, cu_registry_field_ok, ctx->policy,
+	                             "unknown_field", row.fields_text, sizeof(row.fields_text));
 	if (why) {
 		cu_errors_add(errs, "fields", why);
 		bad = true;
 	}
-	why = cu_registry_join_names(in->purposes, in->npurposes, purpose_ok, ctx->policy, "unknown_purpose",
-			 row.purposes_text, sizeof(row.purposes_text));
+	why =
+	    cu_registry_join_names(in->purposes, in->npurposes, purpose_ok, ctx->policy,
+	                           "unknown_purpose", row.purposes_text, sizeof(row.purposes_text));
 	if (why) {
 		cu_errors_add(errs, "purposes", why);
 		bad = true;
@@ -110,9 +111,9 @@ cu_result cu_subcontractor_register(cu_ctx *ctx, const cu_actor *actor,
 	cu_date_format(row.start_us, start);
 	cu_date_format(end_day, end);
 	snprintf(reason, sizeof(reason), "subcontractor %s registered: purposes %.80s, %s..%s",
-		 row.id, row.purposes_text, start, end);
-	rc = cu_change_write(ctx, &(struct cu_change){actor, "subcontractor_register", NULL, row.fields_text,
-					   reason, write_sub, &row});
+	         row.id, row.purposes_text, start, end);
+	rc = cu_change_write(ctx, &(struct cu_change){actor, "subcontractor_register", NULL,
+	                                              row.fields_text, reason, write_sub, &row});
 	if (!rc && out)
 		*out = row;
 	return rc;
@@ -138,16 +139,16 @@ static bool findings_bad(const char *findings, cu_errors *errs)
 	if (!findings || !*findings)
 		return false;
 	why = strlen(findings) > CU_REGISTRY_TEXT_MAX
-		      ? "too_long"
-		      : cu_text_check(findings, strlen(findings), "\n\r\t");
+	          ? "too_long"
+	          : cu_text_check(findings, strlen(findings), "\n\r\t");
 	if (why)
 		cu_errors_add(errs, "findings", why);
 	return why != NULL;
 }
 
 cu_result cu_subcontractor_review_add(cu_ctx *ctx, const cu_actor *actor, const char *sub,
-				      const char *due, const char *findings, bool done,
-				      cu_review_row *out, cu_errors *errs)
+                                      const char *due, const char *findings, bool done,
+                                      cu_review_row *out, cu_errors *errs)
 {
 	cu_subcontractor_row contract;
 	cu_review_row row;
@@ -178,17 +179,17 @@ cu_result cu_subcontractor_review_add(cu_ctx *ctx, const cu_actor *actor, const 
 	cu_registry_copy_actor(row.created_by, actor);
 	cu_date_format(row.due_us, day);
 	snprintf(reason, sizeof(reason), "review %s of subcontractor %s due %s%s", row.id,
-		 row.subcontractor, day, done ? ", done" : "");
-	rc = cu_change_write(ctx, &(struct cu_change){actor, "subcontractor_review", NULL, NULL, reason,
-					   write_review, &row});
+	         row.subcontractor, day, done ? ", done" : "");
+	rc = cu_change_write(ctx, &(struct cu_change){actor, "subcontractor_review", NULL, NULL,
+	                                              reason, write_review, &row});
 	if (!rc && out)
 		*out = row;
 	return rc;
 }
 
 cu_result cu_subcontractor_review_update(cu_ctx *ctx, const cu_actor *actor, const char *sub,
-					 const char *id, const char *findings, int done,
-					 cu_review_row *out, cu_errors *errs)
+                                         const char *id, const char *findings, int done,
+                                         cu_review_row *out, cu_errors *errs)
 {
 	cu_review_row row;
 	char reason[160];
@@ -212,16 +213,16 @@ cu_result cu_subcontractor_review_update(cu_ctx *ctx, const cu_actor *actor, con
 	else if (done == 1 && !row.done_us)
 		row.done_us = cu_now_us();
 	snprintf(reason, sizeof(reason), "review %s of subcontractor %s: %s", row.id,
-		 row.subcontractor, row.done_us ? "done" : "not done");
-	rc = cu_change_write(ctx, &(struct cu_change){actor, "subcontractor_review", NULL, NULL, reason,
-					   write_review_update, &row});
+	         row.subcontractor, row.done_us ? "done" : "not done");
+	rc = cu_change_write(ctx, &(struct cu_change){actor, "subcontractor_review", NULL, NULL,
+	                                              reason, write_review_update, &row});
 	if (!rc && out)
 		*out = row;
 	return rc;
 }
 
 cu_result cu_subcontractor_reviews_overdue(cu_store *s, int64_t now_us, cu_store_review_fn fn,
-					   void *ud)
+                                           void *ud)
 {
 	/* A review is due through the whole of its day: overdue from the next one. */
 	int64_t today = now_us - (((now_us % CU_DAY_US) + CU_DAY_US) % CU_DAY_US);

@@ -35,21 +35,21 @@
 /* ---- subcontractors ----------------------------------------------------- */
 
 typedef struct cu_subcontractor_input {
-	const char *id;              /* as a third party's */
-	const char *name, *contact;  /* as a third party's */
-	const char *const *fields;   /* policy field names in scope, at least one */
+	const char *id;             /* as a third party's */
+	const char *name, *contact; /* as a third party's */
+	const char *const *fields;  /* policy field names in scope, at least one */
 	size_t nfields;
 	const char *const *purposes; /* policy purposes in scope, at least one */
 	size_t npurposes;
 	const char *const *measures; /* safety measures required: 1..32, one line each */
 	size_t nmeasures;
-	const char *start, *end;     /* YYYY-MM-DD, end >= start: in force through end's day */
+	const char *start, *end; /* YYYY-MM-DD, end >= start: in force through end's day */
 } cu_subcontractor_input;
 
 /* As cu_third_party_register; errs may also name "purposes", "measures", "start", "end". */
 CU_WARN_UNUSED cu_result cu_subcontractor_register(cu_ctx *ctx, const cu_actor *actor,
-						   const cu_subcontractor_input *in,
-						   cu_subcontractor_row *out, cu_errors *errs);
+                                                   const cu_subcontractor_input *in,
+                                                   cu_subcontractor_row *out, cu_errors *errs);
 
 /*
  * Adds a supervision review of subcontractor `sub`: due (YYYY-MM-DD),
@@ -57,21 +57,21 @@ CU_WARN_UNUSED cu_result cu_subcontractor_register(cu_ctx *ctx, const cu_actor *
  * CU_ERR_NOT_FOUND for an unknown subcontractor.
  */
 CU_WARN_UNUSED cu_result cu_subcontractor_review_add(cu_ctx *ctx, const cu_actor *actor,
-						     const char *sub, const char *due,
-						     const char *findings, bool done,
-						     cu_review_row *out, cu_errors *errs);
+                                                     const char *sub, const char *due,
+                                                     const char *findings, bool done,
+                                                     cu_review_row *out, cu_errors *errs);
 /*
  * Updates review `id` of `sub`: findings (NULL keeps them), done (-1 keeps,
  * 0 reopens, 1 marks done now; done twice keeps the first time).
  * CU_ERR_NOT_FOUND when sub has no such review.
  */
 CU_WARN_UNUSED cu_result cu_subcontractor_review_update(cu_ctx *ctx, const cu_actor *actor,
-							const char *sub, const char *id,
-							const char *findings, int done,
-							cu_review_row *out, cu_errors *errs);
+                                                        const char *sub, const char *id,
+                                                        const char *findings, int done,
+                                                        cu_review_row *out, cu_errors *errs);
 /* Reviews not done whose due day ended before now_us's, oldest due first. */
 CU_WARN_UNUSED cu_result cu_subcontractor_reviews_overdue(cu_store *s, int64_t now_us,
-							  cu_store_review_fn fn, void *ud);
+                                                          cu_store_review_fn fn, void *ud);
 
 /* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
 /* Each is the store function of the same name (the store is private to the
@@ -81,9 +81,11 @@ CU_WARN_UNUSED cu_result cu_subcontractor_reviews_overdue(cu_store *s, int64_t n
 CU_WARN_UNUSED cu_result cu_subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn, void *ud);
 
 /* One subcontractor; CU_ERR_NOT_FOUND if none has this id. */
-CU_WARN_UNUSED cu_result cu_subcontractor_get(cu_store *s, const char *id, cu_subcontractor_row *out);
+CU_WARN_UNUSED cu_result cu_subcontractor_get(cu_store *s, const char *id,
+                                              cu_subcontractor_row *out);
 
 /* The supervision reviews of one subcontractor. */
-CU_WARN_UNUSED cu_result cu_review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_review_list(cu_store *s, const char *subcontractor,
+                                        cu_store_review_fn fn, void *ud);
 
 #endif

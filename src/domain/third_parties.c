@@ -20,8 +20,8 @@ static cu_result write_tp(cu_store *s, const void *arg)
 }
 
 cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *actor,
-				  const cu_third_party_input *in, cu_third_party_row *out,
-				  cu_errors *errs)
+                                  const cu_third_party_input *in, cu_third_party_row *out,
+                                  cu_errors *errs)
 {
 	cu_third_party_row row;
 	char reason[160];
@@ -41,8 +41,8 @@ cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *actor,
 	cu_registry_check_text(errs, "name", in->name, CU_REGISTRY_NAME_MAX, false, &bad);
 	cu_registry_check_text(errs, "contact", in->contact, CU_REGISTRY_CONTACT_MAX, true, &bad);
 	cu_registry_check_text(errs, "purpose", in->purpose, CU_REGISTRY_TEXT_MAX, true, &bad);
-	why = cu_registry_join_names(in->fields, in->nfields, cu_registry_field_ok, ctx->policy, "unknown_field",
-			 row.fields_text, sizeof(row.fields_text));
+	why = cu_registry_join_names(in->fields, in->nfields, cu_registry_field_ok, ctx->policy,
+	                             "unknown_field", row.fields_text, sizeof(row.fields_text));
 	if (why) {
 		cu_errors_add(errs, "fields", why);
 		bad = true;
@@ -56,8 +56,8 @@ cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *actor,
 	cu_registry_copy_actor(row.created_by, actor);
 	row.created_us = cu_now_us();
 	snprintf(reason, sizeof(reason), "third party %s registered", row.id);
-	rc = cu_change_write(ctx, &(struct cu_change){actor, "third_party_register", NULL, row.fields_text,
-					   reason, write_tp, &row});
+	rc = cu_change_write(ctx, &(struct cu_change){actor, "third_party_register", NULL,
+	                                              row.fields_text, reason, write_tp, &row});
 	if (!rc && out)
 		*out = row;
 	return rc;
@@ -97,7 +97,7 @@ cu_result cu_provision_purge(cu_ctx *ctx, const cu_actor *actor, int64_t before_
 	/* The count is known only after the delete; the reason names the cut-off. */
 	snprintf(reason, sizeof(reason), "records of provisions made before %s deleted", day);
 	rc = cu_change_write(ctx, &(struct cu_change){actor, "provision_purge", NULL, NULL, reason,
-					   write_purge, &pg});
+	                                              write_purge, &pg});
 	if (!rc && n)
 		*n = count;
 	return rc;

@@ -46,8 +46,8 @@ typedef struct cu_third_party_input {
  * the id is taken.  *out (may be NULL) receives the row.
  */
 CU_WARN_UNUSED cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *actor,
-						 const cu_third_party_input *in,
-						 cu_third_party_row *out, cu_errors *errs);
+                                                 const cu_third_party_input *in,
+                                                 cu_third_party_row *out, cu_errors *errs);
 
 /* ---- provisions --------------------------------------------------------- */
 
@@ -57,7 +57,7 @@ CU_WARN_UNUSED cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *ac
  * (CU_PROVISION_KEEP_US): records are kept at least that long.  Audited.
  */
 CU_WARN_UNUSED cu_result cu_provision_purge(cu_ctx *ctx, const cu_actor *actor, int64_t before_us,
-					    uint64_t *n);
+                                            uint64_t *n);
 
 /* ---- reads for the front ends, on any handle (a network thread's reader) ---- */
 /* Each is the store function of the same name (the store is private to the
@@ -70,6 +70,7 @@ CU_WARN_UNUSED cu_result cu_third_party_list(cu_store *s, cu_store_third_party_f
 CU_WARN_UNUSED cu_result cu_third_party_get(cu_store *s, const char *id, cu_third_party_row *out);
 
 /* The provisions of a member's data to third parties. */
-CU_WARN_UNUSED cu_result cu_provision_list(cu_store *s, const char *member, cu_store_provision_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_provision_list(cu_store *s, const char *member,
+                                           cu_store_provision_fn fn, void *ud);
 
 #endif

@@ -203,8 +203,8 @@ cu_result cu_token_create(cu_ctx *ctx, const cu_actor *actor, cu_role role, cons
 	return cu_token_create_bound(ctx, actor, role, name, expires_us, NULL, secret, id);
 }
 
-cu_result cu_token_create_bound(cu_ctx *ctx, const cu_actor *actor, cu_role role,
-                                const char *name, int64_t expires_us, const char *contract,
+cu_result cu_token_create_bound(cu_ctx *ctx, const cu_actor *actor, cu_role role, const char *name,
+                                int64_t expires_us, const char *contract,
                                 char secret[CU_TOKEN_SECRET_LEN + 1], char id[CU_ID_LEN + 1])
 {
 	cu_subcontractor_row sub;

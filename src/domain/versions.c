@@ -14,7 +14,7 @@
 static int may_publish(const cu_actor *a)
 {
 	return a && (a->role == CU_ROLE_OFFICER || a->role == CU_ROLE_ADMIN ||
-		     a->role == CU_ROLE_OPERATOR);
+	             a->role == CU_ROLE_OPERATOR);
 }
 
 /* Replaces DATA/<policy file> atomically: a reader sees the old or the new file, never half. */
@@ -64,18 +64,18 @@ static cu_result replace_file(const char *dir, const char *name, const char *doc
 static cu_result notify_members(cu_ctx *ctx, const char *version)
 {
 	char subject[160], body[900], after[CU_ID_LEN + 1] = "";
-	char (*ids)[CU_ID_LEN + 1] = malloc(512 * sizeof(*ids));
+	char(*ids)[CU_ID_LEN + 1] = malloc(512 * sizeof(*ids));
 	size_t n;
 	cu_result rc = ids ? CU_OK : CU_ERR_NOMEM;
 
 	snprintf(subject, sizeof(subject), "Our privacy policy has changed (version %s)", version);
 	snprintf(body, sizeof(body),
-		 "We have published version %s of our privacy policy.\n\n"
-		 "You can see what changed, side by side with the version you accepted, in your\n"
-		 "account (Privacy policy > What changed).  Your information is not used for a\n"
-		 "purpose the version you accepted did not name until you accept the new version\n"
-		 "or consent to that purpose.\n",
-		 version);
+	         "We have published version %s of our privacy policy.\n\n"
+	         "You can see what changed, side by side with the version you accepted, in your\n"
+	         "account (Privacy policy > What changed).  Your information is not used for a\n"
+	         "purpose the version you accepted did not name until you accept the new version\n"
+	         "or consent to that purpose.\n",
+	         version);
 	while (!rc) {
 		rc = cu_store_member_ids(ctx->store, after, ids, 512, &n);
 		for (size_t i = 0; !rc && i < n; i++)
@@ -89,7 +89,7 @@ static cu_result notify_members(cu_ctx *ctx, const char *version)
 }
 
 cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor, const char *doc, size_t len,
-			      cu_policy **out, char *err, size_t errlen)
+                              cu_policy **out, char *err, size_t errlen)
 {
 	const cu_policy *have = NULL;
 	cu_policy *p = NULL;
@@ -103,9 +103,10 @@ cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor, const char *do
 	if (rc)
 		return rc;
 	if (cu_versions_get(ctx->store, p->version, &have) == CU_OK) {
-		snprintf(err, errlen, "version '%s' is already published; give the new policy a "
-				      "new version",
-			 p->version);
+		snprintf(err, errlen,
+		         "version '%s' is already published; give the new policy a "
+		         "new version",
+		         p->version);
 		cu_policy_free(p);
 		return CU_ERR_CONFLICT;
 	}
@@ -113,7 +114,7 @@ cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor, const char *do
 	if (rc)
 		goto fail;
 	rc = cu_store_policy_put(ctx->store, p->version, p->digest, doc, len,
-				 actor->name ? actor->name : "", cu_now_us());
+	                         actor->name ? actor->name : "", cu_now_us());
 	if (!rc) {
 		e.actor = actor->name ? actor->name : "";
 		e.role = cu_role_name(actor->role);
@@ -191,33 +192,34 @@ json_t *cu_versions_diff(const cu_policy *from, const cu_policy *to)
 		const cu_policy_purpose *o = cu_policy_purpose_find(from, n->id);
 
 		if (!o) {
-			json_array_append_new(added,
-					      json_pack("{s:s,s:s,s:o,s:o,s:b}", "id", n->id, "text",
-							n->text, "fields", names(to, n->fields),
-							"roles", roles(n->roles), "consent_required",
-							n->consent_required));
+			json_array_append_new(added, json_pack("{s:s,s:s,s:o,s:o,s:b}", "id", n->id,
+			                                       "text", n->text, "fields",
+			                                       names(to, n->fields), "roles",
+			                                       roles(n->roles), "consent_required",
+			                                       n->consent_required));
 			continue;
 		}
 		cu_fieldset of = remap(from, o->fields, to);
 		if (of != n->fields || o->roles != n->roles || strcmp(o->text, n->text) ||
-		    o->requires_case != n->requires_case || o->aggregate_only != n->aggregate_only ||
+		    o->requires_case != n->requires_case ||
+		    o->aggregate_only != n->aggregate_only ||
 		    o->consent_required != n->consent_required || o->diaries != n->diaries)
 			json_array_append_new(
-				changed,
-				json_pack("{s:s,s:{s:s,s:o,s:o,s:b},s:{s:s,s:o,s:o,s:b},s:o,s:o}",
-					  "id", n->id, "before", "text", o->text, "fields",
-					  names(from, o->fields), "roles", roles(o->roles),
-					  "consent_required", o->consent_required, "after", "text",
-					  n->text, "fields", names(to, n->fields), "roles",
-					  roles(n->roles), "consent_required", n->consent_required,
-					  "fields_added", names(to, n->fields & ~of), "fields_removed",
-					  names(to, of & ~n->fields)));
+			    changed,
+			    json_pack("{s:s,s:{s:s,s:o,s:o,s:b},s:{s:s,s:o,s:o,s:b},s:o,s:o}", "id",
+			              n->id, "before", "text", o->text, "fields",
+			              names(from, o->fields), "roles", roles(o->roles),
+			              "consent_required", o->consent_required, "after", "text",
+			              n->text, "fields", names(to, n->fields), "roles",
+			              roles(n->roles), "consent_required", n->consent_required,
+			              "fields_added", names(to, n->fields & ~of), "fields_removed",
+			              names(to, of & ~n->fields)));
 	}
 	for (size_t i = 0; i < from->npurposes; i++)
 		if (!cu_policy_purpose_find(to, from->purposes[i].id))
 			json_array_append_new(removed,
-					      json_pack("{s:s,s:s}", "id", from->purposes[i].id,
-							"text", from->purposes[i].text));
+			                      json_pack("{s:s,s:s}", "id", from->purposes[i].id,
+			                                "text", from->purposes[i].text));
 	for (size_t i = 0; i < to->nfields; i++)
 		if (!cu_policy_field_find(from, to->fields[i].name))
 			json_array_append_new(fa, json_string(to->fields[i].name));
@@ -242,7 +244,8 @@ cu_result cu_versions_list(cu_store *s, cu_store_policy_fn fn, void *ud)
 	return cu_store_policy_list(s, fn, ud);
 }
 
-cu_result cu_versions_document(cu_store *s, const char *version, char **doc, size_t *len, int64_t *published_us)
+cu_result cu_versions_document(cu_store *s, const char *version, char **doc, size_t *len,
+                               int64_t *published_us)
 {
 	return cu_store_policy_get(s, version, doc, len, published_us);
 }

@@ -34,8 +34,7 @@
  * line's next open reads the file).  Officer, admin or operator only.
  */
 CU_WARN_UNUSED cu_result cu_versions_publish(cu_ctx *ctx, const cu_actor *actor, const char *doc,
-					     size_t len, cu_policy **out, char *err,
-					     size_t errlen);
+                                             size_t len, cu_policy **out, char *err, size_t errlen);
 
 /* Reading versions back (cu_versions_get, cu_versions_accepted): access/policy_version.h. */
 
@@ -58,6 +57,7 @@ CU_WARN_UNUSED cu_result cu_versions_list(cu_store *s, cu_store_policy_fn fn, vo
  * A published version's document as published: *doc malloc'd (the caller frees);
  * published_us may be NULL.  CU_ERR_NOT_FOUND if never published.
  */
-CU_WARN_UNUSED cu_result cu_versions_document(cu_store *s, const char *version, char **doc, size_t *len, int64_t *published_us);
+CU_WARN_UNUSED cu_result cu_versions_document(cu_store *s, const char *version, char **doc,
+                                              size_t *len, int64_t *published_us);
 
 #endif

@@ -33,17 +33,17 @@
  * everything is bounded: nothing in the file can make the loader or the
  * structures it builds grow without limit.
  */
-#define VERSION_MAX 64                 /* it appears in audit rows and URLs */
-#define LINE_MAX_ 200                  /* titles, labels, service names */
-#define SENTENCE_MAX 4096              /* purpose, exception and cookie texts */
-#define TEXT_MAX (256 * 1024)          /* the policy text itself */
-#define FIELD_LENGTH_MAX 65536         /* a field's max_length */
-#define PURPOSES_MAX 64                /* purposes, and the range of their numbers */
-#define SERVICES_MAX 64
-#define EXCEPTIONS_MAX 16
-#define COOKIES_MAX 16
-#define PATH_LEN 128                   /* "purposes[63].fields[63]" and friends */
-#define SHOW_MAX 40                    /* bytes of a quoted value in a message */
+#define VERSION_MAX      64           /* it appears in audit rows and URLs */
+#define LINE_MAX_        200          /* titles, labels, service names */
+#define SENTENCE_MAX     4096         /* purpose, exception and cookie texts */
+#define TEXT_MAX         (256 * 1024) /* the policy text itself */
+#define FIELD_LENGTH_MAX 65536        /* a field's max_length */
+#define PURPOSES_MAX     64           /* purposes, and the range of their numbers */
+#define SERVICES_MAX     64
+#define EXCEPTIONS_MAX   16
+#define COOKIES_MAX      16
+#define PATH_LEN         128 /* "purposes[63].fields[63]" and friends */
+#define SHOW_MAX         40  /* bytes of a quoted value in a message */
 
 /* ---- the arena that owns a loaded policy ---- */
 
@@ -118,14 +118,14 @@ static char *arena_strndup(struct chunk **head, const char *s, size_t len)
 /* ---- roles ---- */
 
 static const char *const role_names[CU_ROLE_COUNT_] = {
-	[CU_ROLE_MEMBER] = "member",
-	[CU_ROLE_STAFF] = "staff",
-	[CU_ROLE_ANALYST] = "analyst",
-	[CU_ROLE_SERVICE] = "service",
-	[CU_ROLE_SUBCONTRACTOR] = "subcontractor",
-	[CU_ROLE_OFFICER] = "officer",
-	[CU_ROLE_ADMIN] = "admin",
-	[CU_ROLE_OPERATOR] = "operator",
+    [CU_ROLE_MEMBER] = "member",
+    [CU_ROLE_STAFF] = "staff",
+    [CU_ROLE_ANALYST] = "analyst",
+    [CU_ROLE_SERVICE] = "service",
+    [CU_ROLE_SUBCONTRACTOR] = "subcontractor",
+    [CU_ROLE_OFFICER] = "officer",
+    [CU_ROLE_ADMIN] = "admin",
+    [CU_ROLE_OPERATOR] = "operator",
 };
 
 const char *cu_role_name(cu_role role)
@@ -152,14 +152,9 @@ cu_result cu_role_parse(const char *name, cu_role *out)
 
 /* Indexed by cu_field_kind; the words of the file. */
 static const char *const kind_names[] = {
-	[CU_FIELD_TEXT] = "text",
-	[CU_FIELD_NAME] = "name",
-	[CU_FIELD_ADDRESS] = "address",
-	[CU_FIELD_EMAIL] = "email",
-	[CU_FIELD_PHONE] = "phone",
-	[CU_FIELD_DATE] = "date",
-	[CU_FIELD_INTEGER] = "integer",
-	[CU_FIELD_LIST] = "list",
+    [CU_FIELD_TEXT] = "text",       [CU_FIELD_NAME] = "name",   [CU_FIELD_ADDRESS] = "address",
+    [CU_FIELD_EMAIL] = "email",     [CU_FIELD_PHONE] = "phone", [CU_FIELD_DATE] = "date",
+    [CU_FIELD_INTEGER] = "integer", [CU_FIELD_LIST] = "list",
 };
 
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -167,7 +162,7 @@ static const char *const kind_names[] = {
 /* ---- the loader ---- */
 
 struct loader {
-	const char *name;        /* the file name for messages */
+	const char *name; /* the file name for messages */
 	char *err;
 	size_t errlen;
 	struct chunk *arena;
@@ -176,10 +171,10 @@ struct loader {
 
 /* How a string is checked beyond its length. */
 enum str_rule {
-	STR_LINE,     /* one line: no control characters */
-	STR_TEXT,     /* prose: tabs and line breaks allowed */
-	STR_ID,       /* [a-z][a-z0-9_]*, at most CU_POLICY_ID_MAX */
-	STR_VERSION,  /* [A-Za-z0-9._-]+ */
+	STR_LINE,    /* one line: no control characters */
+	STR_TEXT,    /* prose: tabs and line breaks allowed */
+	STR_ID,      /* [a-z][a-z0-9_]*, at most CU_POLICY_ID_MAX */
+	STR_VERSION, /* [A-Za-z0-9._-]+ */
 };
 
 /*
@@ -197,7 +192,7 @@ static void one_line(char *s)
 }
 
 static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
 {
@@ -209,8 +204,8 @@ static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(l->err, l->errlen, "%s: %s: %s", l->name,
-		 path && *path ? path : "(top level)", msg);
+	snprintf(l->err, l->errlen, "%s: %s: %s", l->name, path && *path ? path : "(top level)",
+	         msg);
 	one_line(l->err);
 	return CU_ERR_POLICY_INVALID;
 }
@@ -218,7 +213,7 @@ static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
 static cu_result too_large(struct loader *l, size_t len)
 {
 	return fail(l, "(top level)", "the file is %zu bytes; at most %d are allowed", len,
-		    CU_POLICY_FILE_MAX);
+	            CU_POLICY_FILE_MAX);
 }
 
 static cu_result nomem(struct loader *l)
@@ -335,8 +330,8 @@ static bool valid_version(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_'))
 			return false;
 	}
 	return true;
@@ -369,7 +364,7 @@ static bool has_control(const char *s, bool prose)
  * dropped would open a purpose without its case check.
  */
 static cu_result check_object(struct loader *l, const json_t *v, const char *path,
-			      const char *const *keys)
+                              const char *const *keys)
 {
 	const char *key;
 	json_t *val;
@@ -377,7 +372,8 @@ static cu_result check_object(struct loader *l, const json_t *v, const char *pat
 
 	if (!json_is_object(v))
 		return fail(l, path, "expected an object, got %s", type_name(v));
-	json_object_foreach((json_t *)v, key, val) {
+	json_object_foreach((json_t *)v, key, val)
+	{
 		const char *const *k = keys;
 
 		while (*k && strcmp(*k, key) != 0)
@@ -389,8 +385,8 @@ static cu_result check_object(struct loader *l, const json_t *v, const char *pat
 }
 
 /* The value of a required key, or an error naming it. */
-static cu_result need(struct loader *l, const json_t *obj, const char *path,
-		      const char *key, json_t **out)
+static cu_result need(struct loader *l, const json_t *obj, const char *path, const char *key,
+                      json_t **out)
 {
 	*out = json_object_get(obj, key);
 	if (!*out)
@@ -399,9 +395,8 @@ static cu_result need(struct loader *l, const json_t *obj, const char *path,
 }
 
 /* A required string, checked by `rule` and copied into the arena. */
-static cu_result take_string(struct loader *l, const json_t *obj, const char *path,
-			     const char *key, enum str_rule rule, size_t maxlen,
-			     const char **out)
+static cu_result take_string(struct loader *l, const json_t *obj, const char *path, const char *key,
+                             enum str_rule rule, size_t maxlen, const char **out)
 {
 	char kp[PATH_LEN], shown[SHOW_MAX + 4];
 	const char *s;
@@ -422,21 +417,23 @@ static cu_result take_string(struct loader *l, const json_t *obj, const char *pa
 	switch (rule) {
 	case STR_ID:
 		if (!valid_id(s, len))
-			return fail(l, kp, "invalid id '%s': use a lowercase letter, then "
-				    "lowercase letters, digits or '_', at most %d characters",
-				    show(shown, sizeof(shown), s), CU_POLICY_ID_MAX);
+			return fail(l, kp,
+			            "invalid id '%s': use a lowercase letter, then "
+			            "lowercase letters, digits or '_', at most %d characters",
+			            show(shown, sizeof(shown), s), CU_POLICY_ID_MAX);
 		break;
 	case STR_VERSION:
 		if (!valid_version(s, len))
-			return fail(l, kp, "invalid version '%s': use letters, digits, '.', "
-				    "'-' and '_', at most %d characters",
-				    show(shown, sizeof(shown), s), VERSION_MAX);
+			return fail(l, kp,
+			            "invalid version '%s': use letters, digits, '.', "
+			            "'-' and '_', at most %d characters",
+			            show(shown, sizeof(shown), s), VERSION_MAX);
 		break;
 	case STR_LINE:
 	case STR_TEXT:
 		if (len > maxlen)
-			return fail(l, kp, "is %zu bytes long; at most %zu are allowed",
-				    len, maxlen);
+			return fail(l, kp, "is %zu bytes long; at most %zu are allowed", len,
+			            maxlen);
 		if (has_control(s, rule == STR_TEXT))
 			return fail(l, kp, "contains a control character");
 		break;
@@ -446,8 +443,8 @@ static cu_result take_string(struct loader *l, const json_t *obj, const char *pa
 }
 
 /* An optional boolean; false when absent. */
-static cu_result take_bool(struct loader *l, const json_t *obj, const char *path,
-			   const char *key, bool *out)
+static cu_result take_bool(struct loader *l, const json_t *obj, const char *path, const char *key,
+                           bool *out)
 {
 	char kp[PATH_LEN];
 	json_t *v = json_object_get(obj, key);
@@ -464,8 +461,8 @@ static cu_result take_bool(struct loader *l, const json_t *obj, const char *path
 }
 
 /* A required integer within [lo, hi]. */
-static cu_result take_int(struct loader *l, const json_t *obj, const char *path,
-			  const char *key, long long lo, long long hi, long long *out)
+static cu_result take_int(struct loader *l, const json_t *obj, const char *path, const char *key,
+                          long long lo, long long hi, long long *out)
 {
 	char kp[PATH_LEN];
 	json_t *v;
@@ -486,8 +483,8 @@ static cu_result take_int(struct loader *l, const json_t *obj, const char *path,
 }
 
 /* A required array of min..max entries. */
-static cu_result take_array(struct loader *l, const json_t *obj, const char *path,
-			    const char *key, size_t min, size_t max, json_t **out)
+static cu_result take_array(struct loader *l, const json_t *obj, const char *path, const char *key,
+                            size_t min, size_t max, json_t **out)
 {
 	char kp[PATH_LEN];
 	size_t n;
@@ -508,8 +505,8 @@ static cu_result take_array(struct loader *l, const json_t *obj, const char *pat
 }
 
 /* Entry i of a list of names: must be a string. */
-static cu_result list_name(struct loader *l, const json_t *arr, const char *path,
-			   size_t i, char *ip, size_t iplen, const char **out)
+static cu_result list_name(struct loader *l, const json_t *arr, const char *path, size_t i,
+                           char *ip, size_t iplen, const char **out)
 {
 	json_t *v = json_array_get(arr, i);
 
@@ -531,13 +528,11 @@ static size_t int_width(long long n)
 
 /* ---- the sections ---- */
 
-static const char *const field_keys[] = {
-	"name", "label", "kind", "required", "identifier", "survey",
-	"max_length", "min", "max", NULL
-};
+static const char *const field_keys[] = {"name",   "label",      "kind", "required", "identifier",
+                                         "survey", "max_length", "min",  "max",      NULL};
 
-static cu_result load_field(struct loader *l, const json_t *obj, const char *path,
-			    size_t i, cu_policy_field *f)
+static cu_result load_field(struct loader *l, const json_t *obj, const char *path, size_t i,
+                            cu_policy_field *f)
 {
 	char kp[PATH_LEN], shown[SHOW_MAX + 4];
 	const char *kind;
@@ -568,8 +563,10 @@ static cu_result load_field(struct loader *l, const json_t *obj, const char *pat
 			break;
 	if (k == NKINDS) {
 		join(kp, sizeof(kp), path, "kind");
-		return fail(l, kp, "unknown kind '%s' (expected text, name, address, email, "
-			    "phone, date, integer or list)", show(shown, sizeof(shown), kind));
+		return fail(l, kp,
+		            "unknown kind '%s' (expected text, name, address, email, "
+		            "phone, date, integer or list)",
+		            show(shown, sizeof(shown), kind));
 	}
 	f->kind = (cu_field_kind)k;
 	rc = take_bool(l, obj, path, "required", &f->required);
@@ -584,8 +581,9 @@ static cu_result load_field(struct loader *l, const json_t *obj, const char *pat
 	 * a required survey field would make the software break that promise.
 	 */
 	if (f->required && f->survey)
-		return fail(l, path, "a survey field cannot be required: members may "
-			    "decline any survey question");
+		return fail(l, path,
+		            "a survey field cannot be required: members may "
+		            "decline any survey question");
 	rc = take_int(l, obj, path, "max_length", 1, FIELD_LENGTH_MAX, &n);
 	if (rc)
 		return rc;
@@ -614,7 +612,7 @@ static cu_result load_field(struct loader *l, const json_t *obj, const char *pat
 	if (int_width(f->min) > f->max_length || int_width(f->max) > f->max_length) {
 		join(kp, sizeof(kp), path, "max_length");
 		return fail(l, kp, "%zu bytes cannot hold %lld", f->max_length,
-			    int_width(f->min) > f->max_length ? f->min : f->max);
+		            int_width(f->min) > f->max_length ? f->min : f->max);
 	}
 	return CU_OK;
 }
@@ -642,8 +640,8 @@ static cu_result load_fields(struct loader *l, const json_t *root)
 }
 
 /* The field named at entry i of a list; for "unknown field" the path of the entry. */
-static cu_result list_field(struct loader *l, const json_t *arr, const char *path,
-			    size_t i, cu_fieldset seen, char *ip, size_t iplen, int *idx)
+static cu_result list_field(struct loader *l, const json_t *arr, const char *path, size_t i,
+                            cu_fieldset seen, char *ip, size_t iplen, int *idx)
 {
 	char shown[SHOW_MAX + 4];
 	const char *name;
@@ -660,13 +658,19 @@ static cu_result list_field(struct loader *l, const json_t *arr, const char *pat
 	return CU_OK;
 }
 
-static const char *const purpose_keys[] = {
-	"id", "number", "text", "roles", "fields", "requires_case",
-	"aggregate_only", "consent_required", "diaries", NULL
-};
+static const char *const purpose_keys[] = {"id",
+                                           "number",
+                                           "text",
+                                           "roles",
+                                           "fields",
+                                           "requires_case",
+                                           "aggregate_only",
+                                           "consent_required",
+                                           "diaries",
+                                           NULL};
 
-static cu_result load_purpose(struct loader *l, const json_t *obj, const char *path,
-			      size_t i, cu_policy_purpose *pp)
+static cu_result load_purpose(struct loader *l, const json_t *obj, const char *path, size_t i,
+                              cu_policy_purpose *pp)
 {
 	char kp[PATH_LEN], ip[PATH_LEN], shown[SHOW_MAX + 4];
 	json_t *arr;
@@ -684,7 +688,8 @@ static cu_result load_purpose(struct loader *l, const json_t *obj, const char *p
 		return fail(l, kp, "'self' is reserved for a member's reads of their own record");
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(l->p->purposes[j].id, pp->id) == 0)
-			return fail(l, kp, "duplicate purpose '%s' (also purposes[%zu])", pp->id, j);
+			return fail(l, kp, "duplicate purpose '%s' (also purposes[%zu])", pp->id,
+			            j);
 	rc = take_int(l, obj, path, "number", 1, PURPOSES_MAX, &n);
 	if (rc)
 		return rc;
@@ -692,8 +697,8 @@ static cu_result load_purpose(struct loader *l, const json_t *obj, const char *p
 	for (size_t j = 0; j < i; j++) {
 		if (l->p->purposes[j].number == pp->number) {
 			join(kp, sizeof(kp), path, "number");
-			return fail(l, kp, "duplicate number %d (also purpose '%s')",
-				    pp->number, l->p->purposes[j].id);
+			return fail(l, kp, "duplicate number %d (also purpose '%s')", pp->number,
+			            l->p->purposes[j].id);
 		}
 	}
 	rc = take_string(l, obj, path, "text", STR_TEXT, SENTENCE_MAX, &pp->text);
@@ -721,11 +726,13 @@ static cu_result load_purpose(struct loader *l, const json_t *obj, const char *p
 		 * listing it would suggest that removing it revokes something.
 		 */
 		if (role == CU_ROLE_MEMBER)
-			return fail(l, ip, "role 'member' cannot be granted a purpose: "
-				    "members read only their own record");
+			return fail(l, ip,
+			            "role 'member' cannot be granted a purpose: "
+			            "members read only their own record");
 		if (role == CU_ROLE_OPERATOR)
-			return fail(l, ip, "role 'operator' cannot be listed: the operator "
-				    "is granted every purpose by the access module");
+			return fail(l, ip,
+			            "role 'operator' cannot be listed: the operator "
+			            "is granted every purpose by the access module");
 		if (pp->roles & (1u << role))
 			return fail(l, ip, "duplicate role '%s'", name);
 		pp->roles |= 1u << role;
@@ -763,8 +770,10 @@ static cu_result load_purpose(struct loader *l, const json_t *obj, const char *p
 		 * and invites re-identification, so identifiers are refused.
 		 */
 		if (pp->aggregate_only && l->p->fields[idx].identifier)
-			return fail(l, ip, "an aggregate-only purpose cannot use identifier "
-				    "field '%s'", l->p->fields[idx].name);
+			return fail(l, ip,
+			            "an aggregate-only purpose cannot use identifier "
+			            "field '%s'",
+			            l->p->fields[idx].name);
 		pp->fields |= (cu_fieldset)1 << idx;
 	}
 	return CU_OK;
@@ -779,8 +788,7 @@ static cu_result load_purposes(struct loader *l, const json_t *root)
 	rc = take_array(l, root, "", "purposes", 1, PURPOSES_MAX, &arr);
 	if (rc)
 		return rc;
-	l->p->purposes = arena_alloc(&l->arena,
-				     json_array_size(arr) * sizeof(cu_policy_purpose));
+	l->p->purposes = arena_alloc(&l->arena, json_array_size(arr) * sizeof(cu_policy_purpose));
 	if (!l->p->purposes)
 		return nomem(l);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -795,8 +803,8 @@ static cu_result load_purposes(struct loader *l, const json_t *root)
 
 static const char *const service_keys[] = {"id", "name", "requires", NULL};
 
-static cu_result load_service(struct loader *l, const json_t *obj, const char *path,
-			      size_t i, cu_policy_service *s)
+static cu_result load_service(struct loader *l, const json_t *obj, const char *path, size_t i,
+                              cu_policy_service *s)
 {
 	char kp[PATH_LEN], ip[PATH_LEN];
 	json_t *arr;
@@ -831,7 +839,7 @@ static cu_result load_service(struct loader *l, const json_t *obj, const char *p
 		 */
 		if (!l->p->fields[idx].survey)
 			return fail(l, ip, "field '%s' is not a survey field",
-				    l->p->fields[idx].name);
+			            l->p->fields[idx].name);
 		s->requires |= (cu_fieldset)1 << idx;
 	}
 	return CU_OK;
@@ -846,8 +854,7 @@ static cu_result load_services(struct loader *l, const json_t *root)
 	rc = take_array(l, root, "", "services", 0, SERVICES_MAX, &arr);
 	if (rc)
 		return rc;
-	l->p->services = arena_alloc(&l->arena,
-				     json_array_size(arr) * sizeof(cu_policy_service));
+	l->p->services = arena_alloc(&l->arena, json_array_size(arr) * sizeof(cu_policy_service));
 	if (!l->p->services)
 		return nomem(l);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -871,8 +878,8 @@ static cu_result load_exceptions(struct loader *l, const json_t *root)
 	rc = take_array(l, root, "", "exceptions", 0, EXCEPTIONS_MAX, &arr);
 	if (rc)
 		return rc;
-	l->p->exceptions = arena_alloc(&l->arena,
-				       json_array_size(arr) * sizeof(cu_policy_exception));
+	l->p->exceptions =
+	    arena_alloc(&l->arena, json_array_size(arr) * sizeof(cu_policy_exception));
 	if (!l->p->exceptions)
 		return nomem(l);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -888,8 +895,9 @@ static cu_result load_exceptions(struct loader *l, const json_t *root)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(l->p->exceptions[j].id, e->id) == 0) {
 				join(kp, sizeof(kp), ip, "id");
-				return fail(l, kp, "duplicate exception '%s' (also exceptions[%zu])",
-					    e->id, j);
+				return fail(l, kp,
+				            "duplicate exception '%s' (also exceptions[%zu])",
+				            e->id, j);
 			}
 		}
 		rc = take_string(l, obj, ip, "text", STR_TEXT, SENTENCE_MAX, &e->text);
@@ -927,8 +935,9 @@ static cu_result load_cookies(struct loader *l, const json_t *root)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(l->p->cookies[j].id, c->id) == 0) {
 				join(kp, sizeof(kp), ip, "id");
-				return fail(l, kp, "duplicate cookie category '%s' (also cookies[%zu])",
-					    c->id, j);
+				return fail(l, kp,
+				            "duplicate cookie category '%s' (also cookies[%zu])",
+				            c->id, j);
 			}
 		}
 		rc = take_string(l, obj, ip, "text", STR_TEXT, SENTENCE_MAX, &c->text);
@@ -941,10 +950,8 @@ static cu_result load_cookies(struct loader *l, const json_t *root)
 	return CU_OK;
 }
 
-static const char *const top_keys[] = {
-	"version", "title", "text", "fields", "purposes", "services", "exceptions",
-	"cookies", NULL
-};
+static const char *const top_keys[] = {"version",  "title",      "text",    "fields", "purposes",
+                                       "services", "exceptions", "cookies", NULL};
 
 /* Validates the whole document into l->p; fields first, as the rest name them. */
 static cu_result load_root(struct loader *l, const json_t *root)
@@ -981,13 +988,13 @@ static cu_result load_root(struct loader *l, const json_t *root)
 
 /* ---- public ---- */
 
-cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len,
-				cu_policy **out, char *err, size_t errlen)
+cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len, cu_policy **out,
+                                char *err, size_t errlen)
 {
 	struct loader l = {
-		.name = name ? name : "(policy)",
-		.err = err,
-		.errlen = errlen,
+	    .name = name ? name : "(policy)",
+	    .err = err,
+	    .errlen = errlen,
 	};
 	json_error_t jerr;
 	json_t *root = NULL;
@@ -1024,8 +1031,8 @@ cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len,
 	rc = load_root(&l, root);
 	if (rc)
 		goto out;
-	crypto_generichash(l.p->digest, sizeof(l.p->digest), (const unsigned char *)buf,
-			   len, NULL, 0);
+	crypto_generichash(l.p->digest, sizeof(l.p->digest), (const unsigned char *)buf, len, NULL,
+	                   0);
 	l.p->priv_ = l.arena;
 	*out = l.p;
 	l.arena = NULL;
@@ -1065,7 +1072,7 @@ cu_result cu_policy_load_file(const char *path, cu_policy **out, char *err, size
 		}
 		if (err && errlen)
 			snprintf(err, errlen, "%s: cannot %s: %s", path,
-				 e == EIO || e == EISDIR ? "read" : "open", strerror(e));
+			         e == EIO || e == EISDIR ? "read" : "open", strerror(e));
 		return CU_ERR_IO;
 	}
 	rc = cu_policy_load_buffer(path, buf, len, out, err, errlen);
@@ -1149,8 +1156,7 @@ bool cu_policy_purpose_allows_role(const cu_policy_purpose *purpose, cu_role rol
 	return (purpose->roles >> role) & 1u;
 }
 
-size_t cu_policy_fieldset_format(const cu_policy *p, cu_fieldset set, char *buf,
-				 size_t buflen)
+size_t cu_policy_fieldset_format(const cu_policy *p, cu_fieldset set, char *buf, size_t buflen)
 {
 	size_t pos = 0;
 

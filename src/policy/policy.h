@@ -23,13 +23,13 @@
 #include "util/result.h"
 
 #define CU_POLICY_FIELDS_MAX 64
-#define CU_POLICY_ID_MAX 40      /* longest id of a field, purpose, service */
-#define CU_POLICY_FILE_MAX (1024 * 1024) /* bytes of JSON a policy may hold */
+#define CU_POLICY_ID_MAX     40            /* longest id of a field, purpose, service */
+#define CU_POLICY_FILE_MAX   (1024 * 1024) /* bytes of JSON a policy may hold */
 /* What a reader of a policy file reads whole before the loader judges it: more than
  * CU_POLICY_FILE_MAX, so a file somewhat too large gets the loader's "too large". */
 #define CU_POLICY_READ_MAX (4 * CU_POLICY_FILE_MAX)
 
-typedef uint64_t cu_fieldset;    /* bit i = field index i */
+typedef uint64_t cu_fieldset; /* bit i = field index i */
 
 /* Roles are fixed in code; the policy grants purposes to them by name. */
 typedef enum cu_role {
@@ -50,61 +50,61 @@ const char *cu_role_name(cu_role role);
 CU_WARN_UNUSED cu_result cu_role_parse(const char *name, cu_role *out);
 
 typedef enum cu_field_kind {
-	CU_FIELD_TEXT = 0,    /* free UTF-8 text, bounded by max_length */
-	CU_FIELD_NAME,        /* a person's name: text without control chars */
-	CU_FIELD_ADDRESS,     /* a postal address: text, newlines allowed */
-	CU_FIELD_EMAIL,       /* an e-mail address (see members.h for rules) */
-	CU_FIELD_PHONE,       /* a telephone number, E.164 or Japanese domestic */
-	CU_FIELD_DATE,        /* YYYY-MM-DD, a real calendar date */
-	CU_FIELD_INTEGER,     /* a decimal integer within [min, max] */
-	CU_FIELD_LIST         /* a list of short texts, stored comma-separated */
+	CU_FIELD_TEXT = 0, /* free UTF-8 text, bounded by max_length */
+	CU_FIELD_NAME,     /* a person's name: text without control chars */
+	CU_FIELD_ADDRESS,  /* a postal address: text, newlines allowed */
+	CU_FIELD_EMAIL,    /* an e-mail address (see members.h for rules) */
+	CU_FIELD_PHONE,    /* a telephone number, E.164 or Japanese domestic */
+	CU_FIELD_DATE,     /* YYYY-MM-DD, a real calendar date */
+	CU_FIELD_INTEGER,  /* a decimal integer within [min, max] */
+	CU_FIELD_LIST      /* a list of short texts, stored comma-separated */
 } cu_field_kind;
 
 typedef struct cu_policy_field {
-	const char *name;       /* "email" */
-	const char *label;      /* "E-mail address" */
+	const char *name;  /* "email" */
+	const char *label; /* "E-mail address" */
 	cu_field_kind kind;
-	bool required;          /* must be present at registration */
-	bool identifier;        /* a direct identifier (name, address, phone, email) */
-	bool survey;            /* one of the optional survey questions */
-	size_t max_length;      /* in bytes of UTF-8 */
-	long long min, max;     /* for CU_FIELD_INTEGER */
+	bool required;      /* must be present at registration */
+	bool identifier;    /* a direct identifier (name, address, phone, email) */
+	bool survey;        /* one of the optional survey questions */
+	size_t max_length;  /* in bytes of UTF-8 */
+	long long min, max; /* for CU_FIELD_INTEGER */
 } cu_policy_field;
 
 typedef struct cu_policy_purpose {
-	const char *id;          /* "support" */
-	int number;              /* its number in the policy text, 1..9 */
-	const char *text;        /* the policy's own sentence */
-	uint32_t roles;          /* bit r = cu_role r may use this purpose */
-	cu_fieldset fields;      /* fields it allows */
-	bool requires_case;      /* needs a case reference (tos_review) */
-	bool aggregate_only;     /* sees aggregates only, never one member */
-	bool consent_required;   /* a use outside the published purposes of use:
+	const char *id;        /* "support" */
+	int number;            /* its number in the policy text, 1..9 */
+	const char *text;      /* the policy's own sentence */
+	uint32_t roles;        /* bit r = cu_role r may use this purpose */
+	cu_fieldset fields;    /* fields it allows */
+	bool requires_case;    /* needs a case reference (tos_review) */
+	bool aggregate_only;   /* sees aggregates only, never one member */
+	bool consent_required; /* a use outside the published purposes of use:
 				    only with the member's consent (or a legal exception) */
-	bool diaries;            /* may read members' diaries (needs requires_case) */
+	bool diaries;          /* may read members' diaries (needs requires_case) */
 } cu_policy_purpose;
 
 typedef struct cu_policy_service {
-	const char *id;          /* "live_classes" */
+	const char *id; /* "live_classes" */
 	const char *name;
-	cu_fieldset requires;    /* survey fields a member must have answered */
+	cu_fieldset requires; /* survey fields a member must have answered */
 } cu_policy_service;
 
 typedef struct cu_policy_exception {
-	const char *id;          /* "law", "life_body_assets", "government" */
+	const char *id; /* "law", "life_body_assets", "government" */
 	const char *text;
 } cu_policy_exception;
 
 typedef struct cu_policy_cookie {
-	const char *id;          /* "necessary", "preferences", ... */
+	const char *id; /* "necessary", "preferences", ... */
 	const char *text;
-	bool required;           /* cannot be refused (strictly necessary) */
+	bool required; /* cannot be refused (strictly necessary) */
 } cu_policy_cookie;
 
 typedef struct cu_policy {
-	char *version;           /* "2026-11-29.1" */
+	char *version; /* "2026-11-29.1" */
 	char *title;
-	char *text;              /* the policy text shown to members */
+	char *text; /* the policy text shown to members */
 	size_t nfields;
 	cu_policy_field *fields;
 	size_t npurposes;
@@ -115,8 +115,8 @@ typedef struct cu_policy {
 	cu_policy_exception *exceptions;
 	size_t ncookies;
 	cu_policy_cookie *cookies;
-	unsigned char digest[32];/* BLAKE2b-256 of the file's bytes */
-	void *priv_;             /* owned storage; do not touch */
+	unsigned char digest[32]; /* BLAKE2b-256 of the file's bytes */
+	void *priv_;              /* owned storage; do not touch */
 } cu_policy;
 
 /*
@@ -125,12 +125,11 @@ typedef struct cu_policy {
  * CU_ERR_POLICY_INVALID (or CU_ERR_IO), *out is NULL and `err` holds one
  * line: "FILE: PATH: what is wrong".
  */
-CU_WARN_UNUSED cu_result cu_policy_load_file(const char *path, cu_policy **out,
-					     char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_policy_load_file(const char *path, cu_policy **out, char *err,
+                                             size_t errlen);
 /* As above, from memory; `name` stands in for the file name in messages. */
-CU_WARN_UNUSED cu_result cu_policy_load_buffer(const char *name, const char *buf,
-					       size_t len, cu_policy **out,
-					       char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len,
+                                               cu_policy **out, char *err, size_t errlen);
 /* Frees a policy.  NULL is a harmless no-op. */
 void cu_policy_free(cu_policy *policy);
 
@@ -160,8 +159,7 @@ bool cu_policy_purpose_allows_role(const cu_policy_purpose *purpose, cu_role rol
  * into buf (always NUL-terminated, truncated if it does not fit).  Returns
  * the length it would have needed, like snprintf.
  */
-size_t cu_policy_fieldset_format(const cu_policy *p, cu_fieldset set,
-				 char *buf, size_t buflen);
+size_t cu_policy_fieldset_format(const cu_policy *p, cu_fieldset set, char *buf, size_t buflen);
 
 /*
  * policy/default.json as it was at build time (compiled in, so `custodian

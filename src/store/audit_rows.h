@@ -22,17 +22,17 @@
  * "allow", "partial", "deny" or "done" (for changes).
  */
 typedef struct cu_audit_entry {
-	uint64_t seq;            /* 1, 2, ...: assigned by cu_audit_append */
-	int64_t time_us;         /* microseconds since the epoch; 0 = now */
-	const char *actor;       /* "operator", a token name, a member id */
-	const char *role;        /* "staff" */
-	const char *action;      /* "read", "register", "update", "erase", "find", ... */
-	const char *member;      /* member id, or "" */
-	const char *purpose;     /* purpose id, or "" */
-	const char *fields;      /* comma-separated field names, or "" */
-	const char *decision;    /* "allow" | "partial" | "deny" | "done" */
-	const char *reason;      /* why; for partial reads the withheld fields and why */
-	const char *case_ref;    /* case reference, or "" */
+	uint64_t seq;         /* 1, 2, ...: assigned by cu_audit_append */
+	int64_t time_us;      /* microseconds since the epoch; 0 = now */
+	const char *actor;    /* "operator", a token name, a member id */
+	const char *role;     /* "staff" */
+	const char *action;   /* "read", "register", "update", "erase", "find", ... */
+	const char *member;   /* member id, or "" */
+	const char *purpose;  /* purpose id, or "" */
+	const char *fields;   /* comma-separated field names, or "" */
+	const char *decision; /* "allow" | "partial" | "deny" | "done" */
+	const char *reason;   /* why; for partial reads the withheld fields and why */
+	const char *case_ref; /* case reference, or "" */
 	unsigned char prev[CU_AUDIT_HASHBYTES];
 	unsigned char hash[CU_AUDIT_HASHBYTES];
 } cu_audit_entry;

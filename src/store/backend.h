@@ -54,15 +54,15 @@ typedef struct cu_store_ops {
 	                         char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
 	cu_result (*member_count)(cu_store *s, uint64_t *n);
 	cu_result (*member_ids)(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
-				size_t max, size_t *n);
+	                        size_t max, size_t *n);
 
 	cu_result (*audit_append)(cu_store *s, const cu_audit_entry *e);
 	cu_result (*audit_last)(cu_store *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES]);
 	cu_result (*audit_count)(cu_store *s, uint64_t *n);
 	cu_result (*audit_scan)(cu_store *s, uint64_t from, const char *member,
 	                        cu_store_audit_fn fn, void *ud);
-	cu_result (*audit_hash_at)(cu_store *s, uint64_t seq, unsigned char hash[CU_AUDIT_HASHBYTES],
-	                           bool *found);
+	cu_result (*audit_hash_at)(cu_store *s, uint64_t seq,
+	                           unsigned char hash[CU_AUDIT_HASHBYTES], bool *found);
 	cu_result (*audit_checkpoint_insert)(cu_store *s, const cu_audit_checkpoint *cp);
 	cu_result (*audit_checkpoint_last)(cu_store *s, cu_audit_checkpoint *out, bool *found);
 	cu_result (*audit_checkpoint_scan)(cu_store *s, cu_store_audit_checkpoint_fn fn, void *ud);

@@ -29,7 +29,7 @@ cu_result cu_store_consent_insert(cu_store *s, const cu_consent_row *row)
 }
 
 cu_result cu_store_consent_current(cu_store *s, const char *member, const char *kind,
-				   const char *target, cu_consent_row *out)
+                                   const char *target, cu_consent_row *out)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
@@ -57,7 +57,7 @@ cu_result cu_store_consent_list(cu_store *s, const char *member, cu_store_consen
 }
 
 cu_result cu_store_accepted_set(cu_store *s, const char *member, const char *version,
-				int64_t when_us)
+                                int64_t when_us)
 {
 	cu_result rc = cu_store_area_writable(s, OPS(s));
 
@@ -69,18 +69,18 @@ cu_result cu_store_accepted_set(cu_store *s, const char *member, const char *ver
 }
 
 cu_result cu_store_accepted_get(cu_store *s, const char *member, char version[CU_VERSION_MAX + 1],
-				int64_t *when_us)
+                                int64_t *when_us)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
 	return (!member || !version) ? CU_ERR_INVALID_ARGUMENT
-				     : OPS(s)->accepted_get(s, member, version, when_us);
+	                             : OPS(s)->accepted_get(s, member, version, when_us);
 }
 
 cu_result cu_store_policy_put(cu_store *s, const char *version, const unsigned char digest[32],
-			      const char *doc, size_t len, const char *by, int64_t when_us)
+                              const char *doc, size_t len, const char *by, int64_t when_us)
 {
 	cu_result rc = cu_store_area_writable(s, OPS(s));
 
@@ -92,7 +92,7 @@ cu_result cu_store_policy_put(cu_store *s, const char *version, const unsigned c
 }
 
 cu_result cu_store_policy_get(cu_store *s, const char *version, char **doc, size_t *len,
-			      int64_t *published_us)
+                              int64_t *published_us)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
@@ -108,7 +108,9 @@ cu_result cu_store_policy_at(cu_store *s, int64_t when_us, char version[CU_VERSI
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
-	return rc ? rc : !version ? CU_ERR_INVALID_ARGUMENT : OPS(s)->policy_at(s, when_us, version);
+	return rc         ? rc
+	       : !version ? CU_ERR_INVALID_ARGUMENT
+	                  : OPS(s)->policy_at(s, when_us, version);
 }
 
 cu_result cu_store_policy_list(cu_store *s, cu_store_policy_fn fn, void *ud)
@@ -138,7 +140,7 @@ cu_result cu_store_exception_get(cu_store *s, const char *id, cu_exception_row *
 }
 
 cu_result cu_store_exception_close(cu_store *s, const char *id, const char *by,
-				   const unsigned char *review, size_t review_len, int64_t when_us)
+                                   const unsigned char *review, size_t review_len, int64_t when_us)
 {
 	cu_result rc = cu_store_area_writable(s, OPS(s));
 
@@ -153,5 +155,7 @@ cu_result cu_store_exception_list(cu_store *s, bool open_only, cu_store_exceptio
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
-	return rc ? rc : !fn ? CU_ERR_INVALID_ARGUMENT : OPS(s)->exception_list(s, open_only, fn, ud);
+	return rc    ? rc
+	       : !fn ? CU_ERR_INVALID_ARGUMENT
+	             : OPS(s)->exception_list(s, open_only, fn, ud);
 }

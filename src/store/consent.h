@@ -12,13 +12,13 @@
 
 #include "store/store.h"
 
-#define CU_VERSION_MAX 64       /* a policy version string */
+#define CU_VERSION_MAX 64 /* a policy version string */
 
 /* One recorded choice.  Rows are never changed: the latest per target counts. */
 typedef struct cu_consent_row {
 	char id[CU_ID_LEN + 1];
 	char member[CU_ID_LEN + 1];
-	char kind[16];                  /* "purpose" | "third_party" | "cookie" */
+	char kind[16]; /* "purpose" | "third_party" | "cookie" */
 	char target[CU_POLICY_ID_MAX + 1];
 	bool granted;
 	char policy_version[CU_VERSION_MAX + 1];
@@ -27,21 +27,20 @@ typedef struct cu_consent_row {
 
 CU_WARN_UNUSED cu_result cu_store_consent_insert(cu_store *s, const cu_consent_row *row);
 /* The latest choice for (member, kind, target); CU_ERR_NOT_FOUND if none. */
-CU_WARN_UNUSED cu_result cu_store_consent_current(cu_store *s, const char *member,
-						  const char *kind, const char *target,
-						  cu_consent_row *out);
+CU_WARN_UNUSED cu_result cu_store_consent_current(cu_store *s, const char *member, const char *kind,
+                                                  const char *target, cu_consent_row *out);
 CU_WARN_UNUSED cu_result cu_store_consent_get(cu_store *s, const char *id, cu_consent_row *out);
 /* Every choice of a member, oldest first.  fn returns non-zero to stop. */
 typedef int (*cu_store_consent_fn)(void *ud, const cu_consent_row *row);
 CU_WARN_UNUSED cu_result cu_store_consent_list(cu_store *s, const char *member,
-					       cu_store_consent_fn fn, void *ud);
+                                               cu_store_consent_fn fn, void *ud);
 
 /* The policy version a member accepted (at registration, or later). */
-CU_WARN_UNUSED cu_result cu_store_accepted_set(cu_store *s, const char *member,
-					       const char *version, int64_t when_us);
+CU_WARN_UNUSED cu_result cu_store_accepted_set(cu_store *s, const char *member, const char *version,
+                                               int64_t when_us);
 /* CU_ERR_NOT_FOUND if the member never accepted one. */
 CU_WARN_UNUSED cu_result cu_store_accepted_get(cu_store *s, const char *member,
-					       char version[CU_VERSION_MAX + 1], int64_t *when_us);
+                                               char version[CU_VERSION_MAX + 1], int64_t *when_us);
 
 /*
  * Published policy documents, by version.  The document is the policy file
@@ -50,15 +49,15 @@ CU_WARN_UNUSED cu_result cu_store_accepted_get(cu_store *s, const char *member,
  * get: *doc is malloc'd (the caller frees).
  */
 CU_WARN_UNUSED cu_result cu_store_policy_put(cu_store *s, const char *version,
-					     const unsigned char digest[32], const char *doc,
-					     size_t len, const char *by, int64_t when_us);
+                                             const unsigned char digest[32], const char *doc,
+                                             size_t len, const char *by, int64_t when_us);
 CU_WARN_UNUSED cu_result cu_store_policy_get(cu_store *s, const char *version, char **doc,
-					     size_t *len, int64_t *published_us);
+                                             size_t *len, int64_t *published_us);
 /* The version in force at `when_us` (the latest published at or before it). */
 CU_WARN_UNUSED cu_result cu_store_policy_at(cu_store *s, int64_t when_us,
-					    char version[CU_VERSION_MAX + 1]);
+                                            char version[CU_VERSION_MAX + 1]);
 typedef int (*cu_store_policy_fn)(void *ud, const char *version, int64_t published_us,
-				  const char *by);
+                                  const char *by);
 CU_WARN_UNUSED cu_result cu_store_policy_list(cu_store *s, cu_store_policy_fn fn, void *ud);
 
 /* A legal exception invoked by an officer: open until an officer closes its review. */
@@ -69,15 +68,15 @@ typedef struct cu_exception_row {
 	char member[CU_ID_LEN + 1];
 	char officer[128];
 	char exception[CU_POLICY_ID_MAX + 1];
-	char purpose[64];               /* a purpose, or "provision:" and a third party */
+	char purpose[64]; /* a purpose, or "provision:" and a third party */
 	/* the fields the exception opened, by name, comma-separated ("" before they were kept) */
 	char fields[CU_EXCEPTION_FIELDS_MAX + 1];
-	unsigned char *justification;   /* sealed (vault notes); owned when read */
+	unsigned char *justification; /* sealed (vault notes); owned when read */
 	size_t justification_len;
 	int64_t created_us;
-	int64_t closed_us;              /* 0 while open */
+	int64_t closed_us; /* 0 while open */
 	char closed_by[128];
-	unsigned char *review;          /* sealed; NULL while open; owned when read */
+	unsigned char *review; /* sealed; NULL while open; owned when read */
 	size_t review_len;
 } cu_exception_row;
 
@@ -86,11 +85,11 @@ CU_WARN_UNUSED cu_result cu_store_exception_insert(cu_store *s, const cu_excepti
 CU_WARN_UNUSED cu_result cu_store_exception_get(cu_store *s, const char *id, cu_exception_row *out);
 /* Closes an open one; CU_ERR_NOT_FOUND if none, CU_ERR_CONFLICT if already closed. */
 CU_WARN_UNUSED cu_result cu_store_exception_close(cu_store *s, const char *id, const char *by,
-						  const unsigned char *review, size_t review_len,
-						  int64_t when_us);
+                                                  const unsigned char *review, size_t review_len,
+                                                  int64_t when_us);
 /* Every exception (only the open ones when open_only), oldest first. */
 typedef int (*cu_store_exception_fn)(void *ud, const cu_exception_row *row);
 CU_WARN_UNUSED cu_result cu_store_exception_list(cu_store *s, bool open_only,
-						 cu_store_exception_fn fn, void *ud);
+                                                 cu_store_exception_fn fn, void *ud);
 
 #endif

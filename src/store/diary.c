@@ -91,7 +91,7 @@ cu_result cu_store_diary_delete_member(cu_store *s, const char *member, uint64_t
 }
 
 cu_result cu_store_diary_list(cu_store *s, const char *member, const char *before, size_t limit,
-			      cu_store_diary_fn fn, void *ud)
+                              cu_store_diary_fn fn, void *ud)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 

@@ -26,11 +26,11 @@
  * cu_diary_row_release); rows passed in are only read.
  */
 typedef struct cu_diary_row {
-	char id[CU_ID_LEN + 1];          /* random (cu_vault_random_id) */
-	char member[CU_ID_LEN + 1];      /* the author */
-	unsigned char *title;            /* sealed, field "diary-title." id */
+	char id[CU_ID_LEN + 1];     /* random (cu_vault_random_id) */
+	char member[CU_ID_LEN + 1]; /* the author */
+	unsigned char *title;       /* sealed, field "diary-title." id */
 	size_t title_len;
-	unsigned char *body;             /* sealed, field "diary-body." id */
+	unsigned char *body; /* sealed, field "diary-body." id */
 	size_t body_len;
 	int64_t created_us, updated_us;
 } cu_diary_row;
@@ -45,7 +45,7 @@ CU_WARN_UNUSED cu_result cu_store_diary_insert(cu_store *s, const cu_diary_row *
  * when the id exists but belongs to another member, so ids do not leak.
  */
 CU_WARN_UNUSED cu_result cu_store_diary_get(cu_store *s, const char *member, const char *id,
-					    cu_diary_row *out);
+                                            cu_diary_row *out);
 /*
  * Replaces title, body and updated_us of the entry (row->id, row->member);
  * CU_ERR_NOT_FOUND if that member has no such entry.
@@ -57,8 +57,7 @@ CU_WARN_UNUSED cu_result cu_store_diary_delete(cu_store *s, const char *member, 
  * Deletes every entry of `member` (erasure).  *n (may be NULL) receives
  * how many; none is not an error.
  */
-CU_WARN_UNUSED cu_result cu_store_diary_delete_member(cu_store *s, const char *member,
-						      uint64_t *n);
+CU_WARN_UNUSED cu_result cu_store_diary_delete_member(cu_store *s, const char *member, uint64_t *n);
 /*
  * Calls fn for up to `limit` (>= 1) entries of `member`, newest first;
  * with `before` non-NULL, only entries older than that one (which must be
@@ -67,7 +66,7 @@ CU_WARN_UNUSED cu_result cu_store_diary_delete_member(cu_store *s, const char *m
  */
 typedef int (*cu_store_diary_fn)(void *ud, const cu_diary_row *row);
 CU_WARN_UNUSED cu_result cu_store_diary_list(cu_store *s, const char *member, const char *before,
-					     size_t limit, cu_store_diary_fn fn, void *ud);
+                                             size_t limit, cu_store_diary_fn fn, void *ud);
 /* Number of entries of `member`. */
 CU_WARN_UNUSED cu_result cu_store_diary_count(cu_store *s, const char *member, uint64_t *n);
 

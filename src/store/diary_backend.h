@@ -14,7 +14,7 @@ struct cu_store_diary_ops {
 	/* *n is never NULL here: the dispatcher passes its own counter. */
 	cu_result (*remove_member)(cu_store *s, const char *member, uint64_t *n);
 	cu_result (*list)(cu_store *s, const char *member, const char *before, size_t limit,
-			  cu_store_diary_fn fn, void *ud);
+	                  cu_store_diary_fn fn, void *ud);
 	cu_result (*count)(cu_store *s, const char *member, uint64_t *n);
 };
 

@@ -12,7 +12,8 @@
 #include "vault/secret.h"
 
 /* Tokens, sessions and shares keep the hash cu_secret_hash makes. */
-_Static_assert(CU_STORE_HASHBYTES == CU_SECRET_HASHBYTES, "the store keeps the secret's hash whole");
+_Static_assert(CU_STORE_HASHBYTES == CU_SECRET_HASHBYTES,
+               "the store keeps the secret's hash whole");
 
 #ifdef CU_HAVE_POSTGRES
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen);
@@ -343,7 +344,7 @@ cu_result cu_store_member_find(cu_store *s, const char *kind,
 }
 
 cu_result cu_store_member_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
-			      size_t max, size_t *n)
+                              size_t max, size_t *n)
 {
 	if (!s || !after || !ids || !n || strlen(after) > CU_ID_LEN)
 		return CU_ERR_INVALID_ARGUMENT;

@@ -40,7 +40,7 @@ typedef struct cu_store cu_store;
 typedef struct cu_member_row {
 	char id[CU_ID_LEN + 1];
 	uint32_t key_id;
-	bool erased;                               /* crypto-shredded */
+	bool erased; /* crypto-shredded */
 	unsigned char wrapped[CU_VAULT_WRAPPEDBYTES];
 	bool has_email_bidx, has_phone_bidx;
 	unsigned char email_bidx[CU_VAULT_BIDXBYTES];
@@ -48,7 +48,7 @@ typedef struct cu_member_row {
 	unsigned char *fields;
 	size_t fields_len;
 	cu_fieldset present;
-	char *password_hash;                       /* NULL when none */
+	char *password_hash; /* NULL when none */
 	int64_t created_us, updated_us, erased_us;
 } cu_member_row;
 
@@ -58,8 +58,7 @@ void cu_member_row_release(cu_member_row *row);
  * Opens (creating if absent) and migrates.  On failure *out is NULL and
  * err holds one line.  Free with cu_store_close().
  */
-CU_WARN_UNUSED cu_result cu_store_open(const char *url, cu_store **out,
-				       char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_store_open(const char *url, cu_store **out, char *err, size_t errlen);
 /* NULL is a harmless no-op. */
 void cu_store_close(cu_store *s);
 
@@ -102,8 +101,8 @@ CU_WARN_UNUSED cu_result cu_store_member_erase(cu_store *s, const char *id, int6
  * up to max ids into ids and their count to *n.  *n = 0 when none.
  */
 CU_WARN_UNUSED cu_result cu_store_member_find(cu_store *s, const char *kind,
-					      const unsigned char bidx[CU_VAULT_BIDXBYTES],
-					      char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
+                                              const unsigned char bidx[CU_VAULT_BIDXBYTES],
+                                              char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
 /* Number of member rows (erased included). */
 CU_WARN_UNUSED cu_result cu_store_member_count(cu_store *s, uint64_t *n);
 /*
@@ -112,13 +111,13 @@ CU_WARN_UNUSED cu_result cu_store_member_count(cu_store *s, uint64_t *n);
  * write between pages on the same connection.
  */
 CU_WARN_UNUSED cu_result cu_store_member_ids(cu_store *s, const char *after,
-					     char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
+                                             char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
 
 /* Audit rows.  Append writes e as given (seq, prev, hash already set). */
 CU_WARN_UNUSED cu_result cu_store_audit_append(cu_store *s, const cu_audit_entry *e);
 /* Last seq and hash; seq 0 and zero hash when empty. */
 CU_WARN_UNUSED cu_result cu_store_audit_last(cu_store *s, uint64_t *seq,
-					     unsigned char hash[CU_AUDIT_HASHBYTES]);
+                                             unsigned char hash[CU_AUDIT_HASHBYTES]);
 CU_WARN_UNUSED cu_result cu_store_audit_count(cu_store *s, uint64_t *n);
 /*
  * Calls fn for each entry with seq >= from (in seq order), or only those about
@@ -126,13 +125,12 @@ CU_WARN_UNUSED cu_result cu_store_audit_count(cu_store *s, uint64_t *n);
  * the call only.  fn returns non-zero to stop early.
  */
 typedef int (*cu_store_audit_fn)(void *ud, const cu_audit_entry *e);
-CU_WARN_UNUSED cu_result cu_store_audit_scan(cu_store *s, uint64_t from,
-					     const char *member,
-					     cu_store_audit_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_store_audit_scan(cu_store *s, uint64_t from, const char *member,
+                                             cu_store_audit_fn fn, void *ud);
 /* The stored hash of entry seq; *found false (and hash zeros) when there is no such entry. */
 CU_WARN_UNUSED cu_result cu_store_audit_hash_at(cu_store *s, uint64_t seq,
-						unsigned char hash[CU_AUDIT_HASHBYTES],
-						bool *found);
+                                                unsigned char hash[CU_AUDIT_HASHBYTES],
+                                                bool *found);
 
 /*
  * Signed checkpoints of the audit head (audit/checkpoint.h), a table of
@@ -142,13 +140,12 @@ CU_WARN_UNUSED cu_result cu_store_audit_hash_at(cu_store *s, uint64_t seq,
  * for the audit scan).  Rows are never updated or deleted.
  */
 CU_WARN_UNUSED cu_result cu_store_audit_checkpoint_insert(cu_store *s,
-							  const cu_audit_checkpoint *cp);
+                                                          const cu_audit_checkpoint *cp);
 CU_WARN_UNUSED cu_result cu_store_audit_checkpoint_last(cu_store *s, cu_audit_checkpoint *out,
-							bool *found);
+                                                        bool *found);
 typedef int (*cu_store_audit_checkpoint_fn)(void *ud, const cu_audit_checkpoint *cp);
 CU_WARN_UNUSED cu_result cu_store_audit_checkpoint_scan(cu_store *s,
-							cu_store_audit_checkpoint_fn fn,
-							void *ud);
+                                                        cu_store_audit_checkpoint_fn fn, void *ud);
 
 /*
  * Tokens: the credentials of staff, analysts, services, subcontractors,
@@ -156,17 +153,17 @@ CU_WARN_UNUSED cu_result cu_store_audit_checkpoint_scan(cu_store *s,
  * the secret, never the secret.  Everything is inline: a row owns no
  * memory and needs no release.
  */
-#define CU_STORE_HASHBYTES 32
+#define CU_STORE_HASHBYTES        32
 #define CU_STORE_TOKEN_NAME_BYTES 256 /* 64 code points of UTF-8, at most 4 bytes each */
 
 typedef struct cu_token_row {
-	char id[CU_ID_LEN + 1];                    /* random, public: names the token */
-	unsigned char hash[CU_STORE_HASHBYTES];    /* BLAKE2b-256 of the secret */
+	char id[CU_ID_LEN + 1];                 /* random, public: names the token */
+	unsigned char hash[CU_STORE_HASHBYTES]; /* BLAKE2b-256 of the secret */
 	cu_role role;
-	char name[CU_STORE_TOKEN_NAME_BYTES + 1];  /* who or what holds it */
+	char name[CU_STORE_TOKEN_NAME_BYTES + 1]; /* who or what holds it */
 	int64_t created_us;
-	int64_t expires_us;                        /* 0 = never */
-	int64_t revoked_us;                        /* 0 = not revoked */
+	int64_t expires_us; /* 0 = never */
+	int64_t revoked_us; /* 0 = not revoked */
 } cu_token_row;
 
 /* Refuses an id or hash already held (CU_ERR_CONFLICT). */
@@ -176,8 +173,8 @@ CU_WARN_UNUSED cu_result cu_store_token_insert(cu_store *s, const cu_token_row *
  * included (the caller decides).  CU_ERR_NOT_FOUND if none.
  */
 CU_WARN_UNUSED cu_result cu_store_token_get_by_hash(cu_store *s,
-						    const unsigned char hash[CU_STORE_HASHBYTES],
-						    cu_token_row *out);
+                                                    const unsigned char hash[CU_STORE_HASHBYTES],
+                                                    cu_token_row *out);
 /* The token with this id; CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_store_token_get(cu_store *s, const char *id, cu_token_row *out);
 /*
@@ -199,7 +196,7 @@ CU_WARN_UNUSED cu_result cu_store_token_revoke(cu_store *s, const char *id, int6
  * like a token row: nothing to release.  `member` must name a member row.
  */
 typedef struct cu_session_row {
-	unsigned char hash[CU_STORE_HASHBYTES];      /* BLAKE2b-256 of the session secret */
+	unsigned char hash[CU_STORE_HASHBYTES]; /* BLAKE2b-256 of the session secret */
 	char member[CU_ID_LEN + 1];
 	unsigned char csrf_hash[CU_STORE_HASHBYTES]; /* BLAKE2b-256 of the CSRF token */
 	int64_t created_us;
@@ -210,24 +207,23 @@ typedef struct cu_session_row {
 CU_WARN_UNUSED cu_result cu_store_session_insert(cu_store *s, const cu_session_row *row);
 /* Expired sessions included (the caller decides); CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_store_session_get(cu_store *s,
-					      const unsigned char hash[CU_STORE_HASHBYTES],
-					      cu_session_row *out);
+                                              const unsigned char hash[CU_STORE_HASHBYTES],
+                                              cu_session_row *out);
 /* CU_ERR_NOT_FOUND if no session has this hash. */
 CU_WARN_UNUSED cu_result cu_store_session_delete(cu_store *s,
-						 const unsigned char hash[CU_STORE_HASHBYTES]);
+                                                 const unsigned char hash[CU_STORE_HASHBYTES]);
 /*
  * Deletes every session of `member` (erasure, "log out everywhere").
  * *n (may be NULL) receives how many; none is not an error.
  */
 CU_WARN_UNUSED cu_result cu_store_session_delete_member(cu_store *s, const char *member,
-							uint64_t *n);
+                                                        uint64_t *n);
 /* Deletes every session with expires_us <= now_us; *n (may be NULL) as above. */
-CU_WARN_UNUSED cu_result cu_store_session_purge_expired(cu_store *s, int64_t now_us,
-							uint64_t *n);
+CU_WARN_UNUSED cu_result cu_store_session_purge_expired(cu_store *s, int64_t now_us, uint64_t *n);
 
 /* Small key/value metadata (schema version, audit head, policy digest). */
-CU_WARN_UNUSED cu_result cu_store_meta_get(cu_store *s, const char *key,
-					   char *val, size_t vallen, bool *found);
+CU_WARN_UNUSED cu_result cu_store_meta_get(cu_store *s, const char *key, char *val, size_t vallen,
+                                           bool *found);
 CU_WARN_UNUSED cu_result cu_store_meta_set(cu_store *s, const char *key, const char *val);
 
 /*
@@ -283,6 +279,6 @@ CU_WARN_UNUSED cu_result cu_store_set_autocheckpoint_pages(cu_store *s, unsigned
  * (either may be NULL; both -1 when the store keeps no log).  Outside a transaction.
  */
 CU_WARN_UNUSED cu_result cu_store_checkpoint_passive(cu_store *s, int *log_frames,
-						     int *checkpointed);
+                                                     int *checkpointed);
 
 #endif

@@ -57,8 +57,7 @@ cu_result cu_store_review_get(cu_store *s, const char *id, cu_review_row *out)
 	return OPS(s)->review_get(s, id, out);
 }
 
-cu_result cu_store_review_update(cu_store *s, const char *id, const char *findings,
-				 int64_t done_us)
+cu_result cu_store_review_update(cu_store *s, const char *id, const char *findings, int64_t done_us)
 {
 	cu_result rc = cu_store_area_writable(s, OPS(s));
 
@@ -72,7 +71,7 @@ cu_result cu_store_review_update(cu_store *s, const char *id, const char *findin
 }
 
 cu_result cu_store_review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn,
-			       void *ud)
+                               void *ud)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
@@ -84,7 +83,7 @@ cu_result cu_store_review_list(cu_store *s, const char *subcontractor, cu_store_
 }
 
 cu_result cu_store_review_overdue(cu_store *s, int64_t due_before_us, cu_store_review_fn fn,
-				  void *ud)
+                                  void *ud)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
@@ -99,13 +98,14 @@ cu_result cu_store_token_contract_set(cu_store *s, const char *token_id, const c
 
 	if (rc)
 		return rc;
-	if (!cu_store_id_fits(token_id, CU_ID_LEN) || !cu_store_id_fits(contract, CU_REGISTRY_ID_MAX))
+	if (!cu_store_id_fits(token_id, CU_ID_LEN) ||
+	    !cu_store_id_fits(contract, CU_REGISTRY_ID_MAX))
 		return CU_ERR_INVALID_ARGUMENT;
 	return OPS(s)->token_contract_set(s, token_id, contract);
 }
 
 cu_result cu_store_token_contract_get(cu_store *s, const char *token_id,
-				      char contract[CU_REGISTRY_ID_MAX + 1])
+                                      char contract[CU_REGISTRY_ID_MAX + 1])
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 

@@ -26,28 +26,28 @@ typedef struct cu_subcontractor_row {
 	char fields_text[CU_REGISTRY_LIST_MAX + 1];   /* field names in scope, joined with ',' */
 	char purposes_text[CU_REGISTRY_LIST_MAX + 1]; /* purpose ids in scope, joined with ',' */
 	char measures[CU_REGISTRY_MEASURES_MAX + 1];  /* safety measures required, one per line */
-	int64_t start_us, end_us;                    /* in force when start_us <= now < end_us */
+	int64_t start_us, end_us;                     /* in force when start_us <= now < end_us */
 	char created_by[CU_REGISTRY_ACTOR_MAX + 1];
 	int64_t created_us;
 } cu_subcontractor_row;
 
 /* CU_ERR_CONFLICT if the id is taken. */
 CU_WARN_UNUSED cu_result cu_store_subcontractor_insert(cu_store *s,
-						       const cu_subcontractor_row *row);
+                                                       const cu_subcontractor_row *row);
 /* CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_store_subcontractor_get(cu_store *s, const char *id,
-						    cu_subcontractor_row *out);
+                                                    cu_subcontractor_row *out);
 typedef int (*cu_store_subcontractor_fn)(void *ud, const cu_subcontractor_row *row);
 /* Every subcontractor, by id. */
 CU_WARN_UNUSED cu_result cu_store_subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn,
-						     void *ud);
+                                                     void *ud);
 
 typedef struct cu_review_row {
 	char id[CU_ID_LEN + 1];
 	char subcontractor[CU_REGISTRY_ID_MAX + 1];
-	int64_t due_us;                            /* 00:00 UTC of the due day */
-	char findings[CU_REGISTRY_TEXT_MAX + 1];    /* "" until written */
-	int64_t done_us;                           /* 0 while not done */
+	int64_t due_us;                          /* 00:00 UTC of the due day */
+	char findings[CU_REGISTRY_TEXT_MAX + 1]; /* "" until written */
+	int64_t done_us;                         /* 0 while not done */
 	char created_by[CU_REGISTRY_ACTOR_MAX + 1];
 	int64_t created_us;
 } cu_review_row;
@@ -56,19 +56,19 @@ CU_WARN_UNUSED cu_result cu_store_review_insert(cu_store *s, const cu_review_row
 CU_WARN_UNUSED cu_result cu_store_review_get(cu_store *s, const char *id, cu_review_row *out);
 /* Replaces findings and done_us of review id; CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_store_review_update(cu_store *s, const char *id, const char *findings,
-						int64_t done_us);
+                                                int64_t done_us);
 typedef int (*cu_store_review_fn)(void *ud, const cu_review_row *row);
 /* A subcontractor's reviews, by due date. */
 CU_WARN_UNUSED cu_result cu_store_review_list(cu_store *s, const char *subcontractor,
-					      cu_store_review_fn fn, void *ud);
+                                              cu_store_review_fn fn, void *ud);
 /* Every review not done and due before due_before_us, oldest due first. */
 CU_WARN_UNUSED cu_result cu_store_review_overdue(cu_store *s, int64_t due_before_us,
-						 cu_store_review_fn fn, void *ud);
+                                                 cu_store_review_fn fn, void *ud);
 
 /* A token's contract (subcontractor tokens).  get: CU_ERR_NOT_FOUND if unbound. */
 CU_WARN_UNUSED cu_result cu_store_token_contract_set(cu_store *s, const char *token_id,
-						     const char *contract);
+                                                     const char *contract);
 CU_WARN_UNUSED cu_result cu_store_token_contract_get(cu_store *s, const char *token_id,
-						     char contract[CU_REGISTRY_ID_MAX + 1]);
+                                                     char contract[CU_REGISTRY_ID_MAX + 1]);
 
 #endif

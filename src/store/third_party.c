@@ -49,7 +49,7 @@ cu_result cu_store_provision_insert(cu_store *s, const cu_provision_row *row)
 }
 
 cu_result cu_store_provision_list(cu_store *s, const char *member, cu_store_provision_fn fn,
-				  void *ud)
+                                  void *ud)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
@@ -83,13 +83,13 @@ cu_result cu_store_share_insert(cu_store *s, const cu_share_row *row)
 }
 
 cu_result cu_store_share_get_by_hash(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
-				     cu_share_row *out)
+                                     cu_share_row *out)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
-	return rc ? rc
-		  : (!hash || !out) ? CU_ERR_INVALID_ARGUMENT
-				    : OPS(s)->share_get_by_hash(s, hash, out);
+	return rc                ? rc
+	       : (!hash || !out) ? CU_ERR_INVALID_ARGUMENT
+	                         : OPS(s)->share_get_by_hash(s, hash, out);
 }
 
 cu_result cu_store_share_revoke(cu_store *s, const char *member, const char *id, int64_t when_us)

@@ -39,11 +39,11 @@ typedef struct cu_third_party_row {
 CU_WARN_UNUSED cu_result cu_store_third_party_insert(cu_store *s, const cu_third_party_row *row);
 /* CU_ERR_NOT_FOUND if none. */
 CU_WARN_UNUSED cu_result cu_store_third_party_get(cu_store *s, const char *id,
-						  cu_third_party_row *out);
+                                                  cu_third_party_row *out);
 typedef int (*cu_store_third_party_fn)(void *ud, const cu_third_party_row *row);
 /* Every third party, by id.  fn returns non-zero to stop. */
 CU_WARN_UNUSED cu_result cu_store_third_party_list(cu_store *s, cu_store_third_party_fn fn,
-						   void *ud);
+                                                   void *ud);
 
 /* ---- provisions ---------------------------------------------------------
  *
@@ -56,15 +56,15 @@ CU_WARN_UNUSED cu_result cu_store_third_party_list(cu_store *s, cu_store_third_p
 
 typedef struct cu_provision_row {
 	char id[CU_ID_LEN + 1];
-	char third_party[CU_REGISTRY_ID_MAX + 1];   /* the recipient */
+	char third_party[CU_REGISTRY_ID_MAX + 1]; /* the recipient */
 	char member[CU_ID_LEN + 1];
 	size_t nfields;
 	char fields[CU_POLICY_FIELDS_MAX][CU_POLICY_ID_MAX + 1]; /* field names provided */
-	char basis[16];                            /* "consent" | "exception" */
-	char exception[CU_POLICY_ID_MAX + 1];      /* the legal exception invoked, or "" */
-	char exception_record[CU_ID_LEN + 1];      /* its review (store_consent.h), or "" */
-	char actor[CU_REGISTRY_ACTOR_MAX + 1];      /* who made it: token name or "operator" */
-	char role[16];                             /* the actor's role */
+	char basis[16];                                          /* "consent" | "exception" */
+	char exception[CU_POLICY_ID_MAX + 1];  /* the legal exception invoked, or "" */
+	char exception_record[CU_ID_LEN + 1];  /* its review (store_consent.h), or "" */
+	char actor[CU_REGISTRY_ACTOR_MAX + 1]; /* who made it: token name or "operator" */
+	char role[16];                         /* the actor's role */
 	int64_t time_us;
 } cu_provision_row;
 
@@ -75,41 +75,41 @@ CU_WARN_UNUSED cu_result cu_store_provision_insert(cu_store *s, const cu_provisi
  */
 typedef int (*cu_store_provision_fn)(void *ud, const cu_provision_row *row);
 CU_WARN_UNUSED cu_result cu_store_provision_list(cu_store *s, const char *member,
-						 cu_store_provision_fn fn, void *ud);
+                                                 cu_store_provision_fn fn, void *ud);
 /*
  * Deletes provisions made before `before_us`; *n receives how many (may be
  * NULL).  CU_ERR_INVALID_ARGUMENT if before_us > now_us - CU_PROVISION_KEEP_US:
  * records are kept three years.
  */
 CU_WARN_UNUSED cu_result cu_store_provision_purge(cu_store *s, int64_t before_us, int64_t now_us,
-						  uint64_t *n);
+                                                  uint64_t *n);
 
 /* ---- members' own shares ------------------------------------------------ */
 
 typedef struct cu_share_row {
 	char id[CU_ID_LEN + 1];
 	char member[CU_ID_LEN + 1];
-	unsigned char hash[CU_STORE_HASHBYTES];    /* of the link token; the token is never kept */
+	unsigned char hash[CU_STORE_HASHBYTES];     /* of the link token; the token is never kept */
 	char fields_text[CU_REGISTRY_LIST_MAX + 1]; /* field names joined with ',' */
 	int64_t created_us;
 	int64_t expires_us;
-	int64_t revoked_us;                        /* 0 unless revoked */
+	int64_t revoked_us; /* 0 unless revoked */
 } cu_share_row;
 
 CU_WARN_UNUSED cu_result cu_store_share_insert(cu_store *s, const cu_share_row *row);
 /* CU_ERR_NOT_FOUND if no share has that hash (expired or revoked ones are returned). */
 CU_WARN_UNUSED cu_result cu_store_share_get_by_hash(cu_store *s,
-						    const unsigned char hash[CU_STORE_HASHBYTES],
-						    cu_share_row *out);
+                                                    const unsigned char hash[CU_STORE_HASHBYTES],
+                                                    cu_share_row *out);
 /*
  * Revokes a member's share (revoking twice keeps the first time);
  * CU_ERR_NOT_FOUND if that member has none with this id.
  */
 CU_WARN_UNUSED cu_result cu_store_share_revoke(cu_store *s, const char *member, const char *id,
-					       int64_t when_us);
+                                               int64_t when_us);
 typedef int (*cu_store_share_fn)(void *ud, const cu_share_row *row);
 /* A member's shares, newest first. */
-CU_WARN_UNUSED cu_result cu_store_share_list(cu_store *s, const char *member,
-					     cu_store_share_fn fn, void *ud);
+CU_WARN_UNUSED cu_result cu_store_share_list(cu_store *s, const char *member, cu_store_share_fn fn,
+                                             void *ud);
 
 #endif

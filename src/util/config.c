@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Production refuses an Argon2id cost below these (OWASP's floor for Argon2id). */
-#define PROD_OPSLIMIT_MIN 2ULL
+#define PROD_OPSLIMIT_MIN     2ULL
 #define PROD_MEMLIMIT_KIB_MIN 19456
 
 enum kind { K_STR, K_U64, K_SIZE, K_UINT };
@@ -35,105 +35,108 @@ static const struct setting {
 	const char *help; /* one line: the default file's comment, `config --help` */
 	const char *doc;  /* the manual's words (docs/configuration.md), Markdown */
 } settings[] = {
-#define STR(s, n, f, d, r, h, doc) {s, #n, K_STR, offsetof(cu_config, f), sizeof(((cu_config *)0)->f), d, 0, 0, r, h, doc}
-#define NUM(s, n, k, f, d, lo, hi, r, h, doc) {s, #n, k, offsetof(cu_config, f), sizeof(((cu_config *)0)->f), d, lo, hi, r, h, doc}
-	STR("custodian", mode, mode, "development", 0,
-	    "development or production; production enforces minimum costs",
-	    "`development` or `production`; production refuses an Argon2id cost below "
-	    "opslimit 2 / 19456 KiB"),
-	STR("custodian", policy, policy, "policy.json", 0,
-	    "policy file, relative to the data directory",
-	    "the policy file, relative to the data directory"),
-	STR("custodian", store, store, "", 0,
-	    "store url; empty means sqlite:DATA/custodian.db",
-	    "the store URL; empty means `sqlite:DATA/custodian.db`"),
-	STR("server", listen, listen, "127.0.0.1:8080", 0,
-	    "address:port that `custodian serve` listens on",
-	    "where `custodian serve` listens: a numeric ADDRESS:PORT (`[::1]:8080` for IPv6), "
-	    "port 1..65535; anything else, or an address in use, is one line on stderr and "
-	    "exit 1"),
-	NUM("server", threads, K_UINT, threads, "4", 1, 64, 0,
-	    "network threads of `custodian serve`",
-	    "network threads (libmicrohttpd's epoll pool)"),
-	NUM("server", hash_threads, K_UINT, hash_threads, "2", 1, 8, 0,
-	    "threads that run Argon2id for logins, off the network threads",
-	    "threads that run Argon2id for logins and sign-ups, off the network threads"),
-	NUM("server", session_ttl_minutes, K_UINT, session_ttl_min, "720", 5, 525600, 1,
-	    "lifetime of a member's login session, in minutes",
-	    "lifetime of a member's login session, in minutes"),
-	NUM("server", max_connections, K_UINT, max_connections, "1024", 16, 65536, 0,
-	    "open connections `custodian serve` accepts at once",
-	    "open connections `custodian serve` accepts at once; more wait in the kernel's "
-	    "backlog. Keep the process's open-file limit above it (systemd: `LimitNOFILE=`)"),
-	NUM("server", connections_per_address, K_UINT, connections_per_address, "64", 0, 65536, 0,
-	    "open connections from one client address at once; 0: no limit (behind a proxy)",
-	    "open connections from one client address at once (0: no limit); the one over is "
-	    "closed at once. Behind a proxy every connection comes from the proxy: set 0. See "
-	    "`docs/operations.md`"),
-	NUM("server", request_timeout_seconds, K_UINT, request_timeout_s, "10", 1, 3600, 0,
-	    "seconds a connection has to deliver a whole request; activity does not extend it",
-	    "seconds a connection has, from accept or from its previous response, to deliver "
-	    "a whole request — line, headers and body; activity does not extend it. An idle "
-	    "kept-alive connection is closed then too"),
-	NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 0,
-	    "Argon2id passes for member passwords",
-	    "Argon2id passes for member passwords"),
-	NUM("security", argon2_memlimit_kib, K_SIZE, argon2_memlimit_kib, "65536", 8,
-	    4194304, 0, "Argon2id memory in KiB",
-	    "Argon2id memory in KiB"),
-	NUM("security", signups_per_hour, K_UINT, signups_per_hour, "10", 1, 1000000, 0,
-	    "public sign-ups and e-mail changes (each can answer 409) from one client address per hour",
-	    "public sign-ups (`POST /v1/members` without a token) and members' e-mail address "
-	    "changes (`PATCH /v1/me`), together, from one client address (an IPv6 /64) per "
-	    "hour; past it, `429` with `Retry-After`. Raise it when many members sign up from "
-	    "behind one address (a campus or carrier NAT, a front proxy that hides clients' "
-	    "addresses). See `docs/auth.md`"),
-	NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 0,
-	    "rows per import transaction",
-	    "rows per import transaction"),
-	STR("notify", mode, notify_mode, "files", 0,
-	    "files (development: DATA/outbox/*.eml), smtp, or off (keep pending)",
-	    "`files` (development: each e-mail is written to `DATA/outbox/<id>.eml`, "
-	    "addressed to `<member-id>@members.invalid`), `smtp` (sent to `smtp_url`), or "
-	    "`off` (notices are kept pending, nothing is sent). See `docs/notifications.md`"),
-	STR("notify", smtp_url, notify_smtp_url, "smtp://127.0.0.1:25", 0,
-	    "the SMTP server, smtp://HOST:PORT or smtps://HOST:PORT",
-	    "the SMTP server: `smtp://HOST:PORT` (STARTTLS when the server offers it) or "
-	    "`smtps://HOST:PORT`"),
-	STR("notify", from, notify_from, "custodian@localhost", 0,
-	    "the From address of notification e-mails",
-	    "the `From:` address of notification e-mails (a plain address, no display name)"),
-	STR("notify", purpose, notify_purpose, "support", 0,
-	    "the purpose under which a member's e-mail address is read to send",
-	    "the purpose of use under which the notifier reads a member's e-mail address "
-	    "through the access door (audited like any read)"),
-	NUM("notify", max_attempts, K_UINT, notify_max_attempts, "8", 1, 100, 0,
-	    "delivery attempts before a notification is marked failed",
-	    "delivery attempts before a notification is marked `failed`; retries back off 30 "
-	    "s, 1 min, 2 min, ... up to 1 h"),
-	NUM("notify", interval_ms, K_UINT, notify_interval_ms, "1000", 10, 3600000, 0,
-	    "how often the server's notifier looks for due notifications",
-	    "how often the server's notifier looks for due notifications"),
-	NUM("requests", target_days, K_UINT, request_target_days, "14", 1, 365, 0,
-	    "days within which a request is answered (the policy's \"without delay\")",
-	    "days within which a disclosure, amendment or erasure request is answered: the "
-	    "policy's \"without delay\". Fixed on each request when it is filed. See "
-	    "`docs/requests.md`"),
-	NUM("requests", hard_days, K_UINT, request_hard_days, "30", 1, 365, 0,
-	    "days after which an unanswered request is past the outer limit",
-	    "days after which an unanswered request is past the outer limit, one month (not "
-	    "less than `target_days`)"),
-	NUM("complaints", due_days, K_UINT, complaint_due_days, "30", 1, 365, 0,
-	    "days within which a complaint is answered and closed",
-	    "days within which a complaint is answered and closed. See `docs/complaints.md`"),
+#define STR(s, n, f, d, r, h, doc)                                                                 \
+	{                                                                                          \
+		s, #n, K_STR, offsetof(cu_config, f), sizeof(((cu_config *)0)->f), d, 0, 0, r, h,  \
+		    doc                                                                            \
+	}
+#define NUM(s, n, k, f, d, lo, hi, r, h, doc)                                                      \
+	{                                                                                          \
+		s, #n, k, offsetof(cu_config, f), sizeof(((cu_config *)0)->f), d, lo, hi, r, h,    \
+		    doc                                                                            \
+	}
+    STR("custodian", mode, mode, "development", 0,
+        "development or production; production enforces minimum costs",
+        "`development` or `production`; production refuses an Argon2id cost below "
+        "opslimit 2 / 19456 KiB"),
+    STR("custodian", policy, policy, "policy.json", 0,
+        "policy file, relative to the data directory",
+        "the policy file, relative to the data directory"),
+    STR("custodian", store, store, "", 0, "store url; empty means sqlite:DATA/custodian.db",
+        "the store URL; empty means `sqlite:DATA/custodian.db`"),
+    STR("server", listen, listen, "127.0.0.1:8080", 0,
+        "address:port that `custodian serve` listens on",
+        "where `custodian serve` listens: a numeric ADDRESS:PORT (`[::1]:8080` for IPv6), "
+        "port 1..65535; anything else, or an address in use, is one line on stderr and "
+        "exit 1"),
+    NUM("server", threads, K_UINT, threads, "4", 1, 64, 0, "network threads of `custodian serve`",
+        "network threads (libmicrohttpd's epoll pool)"),
+    NUM("server", hash_threads, K_UINT, hash_threads, "2", 1, 8, 0,
+        "threads that run Argon2id for logins, off the network threads",
+        "threads that run Argon2id for logins and sign-ups, off the network threads"),
+    NUM("server", session_ttl_minutes, K_UINT, session_ttl_min, "720", 5, 525600, 1,
+        "lifetime of a member's login session, in minutes",
+        "lifetime of a member's login session, in minutes"),
+    NUM("server", max_connections, K_UINT, max_connections, "1024", 16, 65536, 0,
+        "open connections `custodian serve` accepts at once",
+        "open connections `custodian serve` accepts at once; more wait in the kernel's "
+        "backlog. Keep the process's open-file limit above it (systemd: `LimitNOFILE=`)"),
+    NUM("server", connections_per_address, K_UINT, connections_per_address, "64", 0, 65536, 0,
+        "open connections from one client address at once; 0: no limit (behind a proxy)",
+        "open connections from one client address at once (0: no limit); the one over is "
+        "closed at once. Behind a proxy every connection comes from the proxy: set 0. See "
+        "`docs/operations.md`"),
+    NUM("server", request_timeout_seconds, K_UINT, request_timeout_s, "10", 1, 3600, 0,
+        "seconds a connection has to deliver a whole request; activity does not extend it",
+        "seconds a connection has, from accept or from its previous response, to deliver "
+        "a whole request — line, headers and body; activity does not extend it. An idle "
+        "kept-alive connection is closed then too"),
+    NUM("security", argon2_opslimit, K_U64, argon2_opslimit, "3", 1, 64, 0,
+        "Argon2id passes for member passwords", "Argon2id passes for member passwords"),
+    NUM("security", argon2_memlimit_kib, K_SIZE, argon2_memlimit_kib, "65536", 8, 4194304, 0,
+        "Argon2id memory in KiB", "Argon2id memory in KiB"),
+    NUM("security", signups_per_hour, K_UINT, signups_per_hour, "10", 1, 1000000, 0,
+        "public sign-ups and e-mail changes (each can answer 409) from one client address per hour",
+        "public sign-ups (`POST /v1/members` without a token) and members' e-mail address "
+        "changes (`PATCH /v1/me`), together, from one client address (an IPv6 /64) per "
+        "hour; past it, `429` with `Retry-After`. Raise it when many members sign up from "
+        "behind one address (a campus or carrier NAT, a front proxy that hides clients' "
+        "addresses). See `docs/auth.md`"),
+    NUM("import", batch, K_UINT, import_batch, "10000", 1, 1000000, 0,
+        "rows per import transaction", "rows per import transaction"),
+    STR("notify", mode, notify_mode, "files", 0,
+        "files (development: DATA/outbox/*.eml), smtp, or off (keep pending)",
+        "`files` (development: each e-mail is written to `DATA/outbox/<id>.eml`, "
+        "addressed to `<member-id>@members.invalid`), `smtp` (sent to `smtp_url`), or "
+        "`off` (notices are kept pending, nothing is sent). See `docs/notifications.md`"),
+    STR("notify", smtp_url, notify_smtp_url, "smtp://127.0.0.1:25", 0,
+        "the SMTP server, smtp://HOST:PORT or smtps://HOST:PORT",
+        "the SMTP server: `smtp://HOST:PORT` (STARTTLS when the server offers it) or "
+        "`smtps://HOST:PORT`"),
+    STR("notify", from, notify_from, "custodian@localhost", 0,
+        "the From address of notification e-mails",
+        "the `From:` address of notification e-mails (a plain address, no display name)"),
+    STR("notify", purpose, notify_purpose, "support", 0,
+        "the purpose under which a member's e-mail address is read to send",
+        "the purpose of use under which the notifier reads a member's e-mail address "
+        "through the access door (audited like any read)"),
+    NUM("notify", max_attempts, K_UINT, notify_max_attempts, "8", 1, 100, 0,
+        "delivery attempts before a notification is marked failed",
+        "delivery attempts before a notification is marked `failed`; retries back off 30 "
+        "s, 1 min, 2 min, ... up to 1 h"),
+    NUM("notify", interval_ms, K_UINT, notify_interval_ms, "1000", 10, 3600000, 0,
+        "how often the server's notifier looks for due notifications",
+        "how often the server's notifier looks for due notifications"),
+    NUM("requests", target_days, K_UINT, request_target_days, "14", 1, 365, 0,
+        "days within which a request is answered (the policy's \"without delay\")",
+        "days within which a disclosure, amendment or erasure request is answered: the "
+        "policy's \"without delay\". Fixed on each request when it is filed. See "
+        "`docs/requests.md`"),
+    NUM("requests", hard_days, K_UINT, request_hard_days, "30", 1, 365, 0,
+        "days after which an unanswered request is past the outer limit",
+        "days after which an unanswered request is past the outer limit, one month (not "
+        "less than `target_days`)"),
+    NUM("complaints", due_days, K_UINT, complaint_due_days, "30", 1, 365, 0,
+        "days within which a complaint is answered and closed",
+        "days within which a complaint is answered and closed. See `docs/complaints.md`"),
 #undef STR
 #undef NUM
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-static int set_value(cu_config *c, const struct setting *s, const char *val,
-		     char *why, size_t whylen)
+static int set_value(cu_config *c, const struct setting *s, const char *val, char *why,
+                     size_t whylen)
 {
 	char *p = (char *)c + s->off;
 
@@ -200,8 +203,8 @@ struct load {
 	size_t errlen;
 	int failed;
 	FILE *f;
-	int line;                /* lines read so far, counted as inih counts them */
-	int failed_line;         /* where on_item refused a key */
+	int line;        /* lines read so far, counted as inih counts them */
+	int failed_line; /* where on_item refused a key */
 };
 
 /* fgets for inih, counting lines so that the first error in the file wins. */
@@ -228,8 +231,7 @@ static int on_item(void *ud, const char *section, const char *name, const char *
 			continue;
 		if (set_value(l->c, &settings[i], value, why, sizeof(why)) == 0)
 			return 1;
-		snprintf(l->err, l->errlen, "%s: key '%s.%s': %s", l->path, section, name,
-			 why);
+		snprintf(l->err, l->errlen, "%s: key '%s.%s': %s", l->path, section, name, why);
 		l->failed = 1;
 		l->failed_line = l->line;
 		return 0;
@@ -262,16 +264,21 @@ static int check_notify(const cu_config *c, const char *path, char *err, size_t 
 		snprintf(err, errlen, "%s: key 'notify.mode': expected files, smtp or off", path);
 		return -1;
 	}
-	if ((strncmp(c->notify_smtp_url, "smtp://", 7) && strncmp(c->notify_smtp_url, "smtps://", 8)) ||
+	if ((strncmp(c->notify_smtp_url, "smtp://", 7) &&
+	     strncmp(c->notify_smtp_url, "smtps://", 8)) ||
 	    has_any(c->notify_smtp_url, "")) {
-		snprintf(err, errlen, "%s: key 'notify.smtp_url': expected smtp://HOST:PORT or "
-			 "smtps://HOST:PORT", path);
+		snprintf(err, errlen,
+		         "%s: key 'notify.smtp_url': expected smtp://HOST:PORT or "
+		         "smtps://HOST:PORT",
+		         path);
 		return -1;
 	}
 	if (!at || at == c->notify_from || !at[1] || strchr(at + 1, '@') ||
 	    has_any(c->notify_from, "<>()[]\\,;:\"")) {
-		snprintf(err, errlen, "%s: key 'notify.from': expected a plain address, "
-			 "like custodian@example.org", path);
+		snprintf(err, errlen,
+		         "%s: key 'notify.from': expected a plain address, "
+		         "like custodian@example.org",
+		         path);
 		return -1;
 	}
 	if (!c->notify_purpose[0] || has_any(c->notify_purpose, "")) {
@@ -288,9 +295,10 @@ cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errle
 	int rc;
 
 	if (!f)
-		return errno == ENOENT ? CU_OK : (snprintf(err, errlen, "%s: cannot read: %s",
-							   path, strerror(errno)),
-						  CU_ERR_CONFIG);
+		return errno == ENOENT
+		           ? CU_OK
+		           : (snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)),
+		              CU_ERR_CONFIG);
 	l.f = f;
 	rc = ini_parse_stream(read_line, &l, on_item, &l);
 	if (ferror(f)) {
@@ -316,32 +324,31 @@ cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errle
 		return CU_ERR_CONFIG;
 	}
 	if (strcmp(c->mode, "development") && strcmp(c->mode, "production")) {
-		snprintf(err, errlen, "%s: key 'custodian.mode': expected development or production",
-			 path);
+		snprintf(err, errlen,
+		         "%s: key 'custodian.mode': expected development or production", path);
 		return CU_ERR_CONFIG;
 	}
 	if (check_notify(c, path, err, errlen))
 		return CU_ERR_CONFIG;
 	/* A target past the outer limit would make every late request look on time. */
 	if (c->request_target_days > c->request_hard_days) {
-		snprintf(err, errlen, "%s: key 'requests.target_days': more than requests.hard_days",
-			 path);
+		snprintf(err, errlen,
+		         "%s: key 'requests.target_days': more than requests.hard_days", path);
 		return CU_ERR_CONFIG;
 	}
-	if (!strcmp(c->mode, "production") &&
-	    (c->argon2_opslimit < PROD_OPSLIMIT_MIN ||
-	     c->argon2_memlimit_kib < PROD_MEMLIMIT_KIB_MIN)) {
+	if (!strcmp(c->mode, "production") && (c->argon2_opslimit < PROD_OPSLIMIT_MIN ||
+	                                       c->argon2_memlimit_kib < PROD_MEMLIMIT_KIB_MIN)) {
 		snprintf(err, errlen,
-			 "%s: production mode needs argon2_opslimit >= %llu and "
-			 "argon2_memlimit_kib >= %d",
-			 path, PROD_OPSLIMIT_MIN, PROD_MEMLIMIT_KIB_MIN);
+		         "%s: production mode needs argon2_opslimit >= %llu and "
+		         "argon2_memlimit_kib >= %d",
+		         path, PROD_OPSLIMIT_MIN, PROD_MEMLIMIT_KIB_MIN);
 		return CU_ERR_CONFIG;
 	}
 	return CU_OK;
 }
 
 cu_result cu_config_reload_check(const cu_config *live, const cu_config *fresh, char *err,
-				 size_t errlen)
+                                 size_t errlen)
 {
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *st = &settings[i];
@@ -350,7 +357,7 @@ cu_result cu_config_reload_check(const cu_config *live, const cu_config *fresh, 
 
 		if (!same && !st->reloadable) {
 			snprintf(err, errlen, "'%s.%s' changes only at a restart", st->section,
-				 st->name);
+			         st->name);
 			return CU_ERR_CONFIG;
 		}
 	}
@@ -373,25 +380,25 @@ void cu_config_write_default(FILE *f)
 
 /* The manual's words around the table (docs/configuration.md is this function's output). */
 static const char doc_header[] =
-	"# Configuration: `DATA/custodian.conf`\n"
-	"\n"
-	"<!-- Generated by `custodian config --markdown` from the settings table in\n"
-	"     src/util/config.c; edit the table, not this file (ctest docs/configuration). -->\n"
-	"\n"
-	"An INI file (parsed by inih) written with defaults by `custodian init`. Every setting is one row of the\n"
-	"table in `src/util/config.c`, which also validates the file, writes the default file and prints this\n"
-	"list (`custodian config --help`; this page is `custodian config --markdown`). An unknown key, a value\n"
-	"out of range or a malformed number is an error naming the file and the key; a missing file means the\n"
-	"defaults. A setting marked reloadable takes effect in a running server on `SIGHUP`, which re-reads\n"
-	"this file (and the policy); a file that does not load, or that changes a setting not marked\n"
-	"reloadable, is refused with one line on stderr and the running settings stay as they were.\n"
-	"\n"
-	"| setting | type | default | reloadable | meaning |\n"
-	"|---|---|---|---|---|\n";
+    "# Configuration: `DATA/custodian.conf`\n"
+    "\n"
+    "<!-- Generated by `custodian config --markdown` from the settings table in\n"
+    "     src/util/config.c; edit the table, not this file (ctest docs/configuration). -->\n"
+    "\n"
+    "An INI file (parsed by inih) written with defaults by `custodian init`. Every setting is one row of the\n"
+    "table in `src/util/config.c`, which also validates the file, writes the default file and prints this\n"
+    "list (`custodian config --help`; this page is `custodian config --markdown`). An unknown key, a value\n"
+    "out of range or a malformed number is an error naming the file and the key; a missing file means the\n"
+    "defaults. A setting marked reloadable takes effect in a running server on `SIGHUP`, which re-reads\n"
+    "this file (and the policy); a file that does not load, or that changes a setting not marked\n"
+    "reloadable, is refused with one line on stderr and the running settings stay as they were.\n"
+    "\n"
+    "| setting | type | default | reloadable | meaning |\n"
+    "|---|---|---|---|---|\n";
 static const char doc_footer[] =
-	"\n"
-	"The master key is not configuration: it lives in `DATA/master.key` (mode 0600; a file readable by group\n"
-	"or others is refused) or in the environment variable `CUSTODIAN_MASTER_KEY`. See `docs/keys.md`.\n";
+    "\n"
+    "The master key is not configuration: it lives in `DATA/master.key` (mode 0600; a file readable by group\n"
+    "or others is refused) or in the environment variable `CUSTODIAN_MASTER_KEY`. See `docs/keys.md`.\n";
 
 /* "string", or "integer, 1..64": the kind and the bounds a value is checked against. */
 static void describe_type(FILE *f, const struct setting *s)
@@ -415,13 +422,13 @@ void cu_config_describe(FILE *f, enum cu_config_format format)
 			fprintf(f, "| %s.%s | ", s->section, s->name);
 			describe_type(f, s);
 			fprintf(f, " | %s | %s | %s |\n", *s->def ? s->def : "(empty)",
-				s->reloadable ? "yes" : "no", s->doc);
+			        s->reloadable ? "yes" : "no", s->doc);
 			continue;
 		}
 		fprintf(f, "\n  %s.%s (", s->section, s->name);
 		describe_type(f, s);
 		fprintf(f, "; default %s; %s)\n      %s\n", *s->def ? s->def : "\"\"",
-			s->reloadable ? "reloadable" : "not reloadable", s->help);
+		        s->reloadable ? "reloadable" : "not reloadable", s->help);
 	}
 	if (format == CU_CONFIG_MARKDOWN)
 		fputs(doc_footer, f);

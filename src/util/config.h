@@ -17,29 +17,29 @@
 #include "util/result.h"
 
 typedef struct cu_config {
-	char mode[16];              /* "development" or "production" */
-	char policy[256];           /* policy file, relative to the data dir */
-	char store[512];            /* store url; "" = sqlite:DIR/custodian.db */
-	char listen[128];           /* serve: address:port */
-	unsigned threads;           /* serve: network threads */
-	unsigned session_ttl_min;   /* serve: member session lifetime, minutes */
-	unsigned hash_threads;      /* serve: Argon2id threads */
-	unsigned max_connections;   /* serve: open connections at once */
+	char mode[16];                    /* "development" or "production" */
+	char policy[256];                 /* policy file, relative to the data dir */
+	char store[512];                  /* store url; "" = sqlite:DIR/custodian.db */
+	char listen[128];                 /* serve: address:port */
+	unsigned threads;                 /* serve: network threads */
+	unsigned session_ttl_min;         /* serve: member session lifetime, minutes */
+	unsigned hash_threads;            /* serve: Argon2id threads */
+	unsigned max_connections;         /* serve: open connections at once */
 	unsigned connections_per_address; /* serve: from one address at once; 0 = no limit */
-	unsigned request_timeout_s; /* serve: seconds to deliver a whole request */
+	unsigned request_timeout_s;       /* serve: seconds to deliver a whole request */
 	unsigned long long argon2_opslimit;
 	size_t argon2_memlimit_kib;
-	unsigned signups_per_hour;  /* serve: public sign-ups per client address per hour */
-	unsigned import_batch;      /* rows per import transaction */
-	char notify_mode[8];        /* notify: "files", "smtp" or "off" */
-	char notify_smtp_url[512];   /* notify: smtp://host:port or smtps://host:port */
-	char notify_from[256];       /* notify: the From address */
-	char notify_purpose[48];     /* notify: the purpose an address is read under */
-	unsigned notify_max_attempts;/* notify: attempts before a message is given up */
-	unsigned notify_interval_ms; /* notify: the server's delivery poll interval */
-	unsigned request_target_days;/* requests: the "without delay" target, in days */
-	unsigned request_hard_days;  /* requests: the outer limit (one month), in days */
-	unsigned complaint_due_days; /* complaints: days to answer and close */
+	unsigned signups_per_hour;    /* serve: public sign-ups per client address per hour */
+	unsigned import_batch;        /* rows per import transaction */
+	char notify_mode[8];          /* notify: "files", "smtp" or "off" */
+	char notify_smtp_url[512];    /* notify: smtp://host:port or smtps://host:port */
+	char notify_from[256];        /* notify: the From address */
+	char notify_purpose[48];      /* notify: the purpose an address is read under */
+	unsigned notify_max_attempts; /* notify: attempts before a message is given up */
+	unsigned notify_interval_ms;  /* notify: the server's delivery poll interval */
+	unsigned request_target_days; /* requests: the "without delay" target, in days */
+	unsigned request_hard_days;   /* requests: the outer limit (one month), in days */
+	unsigned complaint_due_days;  /* complaints: days to answer and close */
 } cu_config;
 
 /* Fills the defaults. */
@@ -49,8 +49,7 @@ void cu_config_defaults(cu_config *c);
  * stand).  CU_ERR_CONFIG with "FILE: key 'section.k': what" (or "FILE:LINE: syntax error").
  * Production mode refuses an Argon2id cost below the documented minimum.
  */
-CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c,
-					char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errlen);
 /*
  * SIGHUP: whether a running server may take fresh (a file loaded anew)
  * in place of live.  CU_OK when every setting the table does not mark
@@ -59,7 +58,7 @@ CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c,
  * server keeps live whole.  Applying the reloadable ones is the server's.
  */
 CU_WARN_UNUSED cu_result cu_config_reload_check(const cu_config *live, const cu_config *fresh,
-						char *err, size_t errlen);
+                                                char *err, size_t errlen);
 /* Writes the commented default file (used by `custodian init`). */
 void cu_config_write_default(FILE *f);
 /* The forms cu_config_describe writes. */

@@ -9,7 +9,7 @@
 
 #include "util/result.h"
 
-#define CU_DATE_LEN 10                         /* "YYYY-MM-DD" */
+#define CU_DATE_LEN 10 /* "YYYY-MM-DD" */
 #define CU_DAY_US   ((int64_t)24 * 3600 * 1000000)
 
 /* YYYY-MM-DD (a real date, 1970..9999) to 00:00 UTC of that day; CU_ERR_INVALID_ARGUMENT else. */

@@ -26,41 +26,42 @@
 #endif
 
 typedef enum cu_result {
-	CU_OK = 0,                    /* success */
-	CU_ERR_INTERNAL = 1,          /* a bug or an unexpected library failure */
-	CU_ERR_NOMEM = 2,             /* out of memory */
-	CU_ERR_IO = 3,                /* a file could not be read or written */
-	CU_ERR_STORE = 4,             /* the database failed */
-	CU_ERR_CRYPTO = 5,            /* a key could not be used, or a seal failed */
-	CU_ERR_INVALID_ARGUMENT = 6,  /* a malformed argument (CLI, query, body) */
-	CU_ERR_INVALID_FIELD = 7,     /* field-level input errors; see cu_errors */
-	CU_ERR_NOT_FOUND = 8,         /* no such member, purpose, service, ... */
-	CU_ERR_CONFLICT = 9,          /* duplicate (e.g. an e-mail already registered) */
-	CU_ERR_PURPOSE_UNKNOWN = 10,  /* the purpose is not in the policy */
+	CU_OK = 0,                       /* success */
+	CU_ERR_INTERNAL = 1,             /* a bug or an unexpected library failure */
+	CU_ERR_NOMEM = 2,                /* out of memory */
+	CU_ERR_IO = 3,                   /* a file could not be read or written */
+	CU_ERR_STORE = 4,                /* the database failed */
+	CU_ERR_CRYPTO = 5,               /* a key could not be used, or a seal failed */
+	CU_ERR_INVALID_ARGUMENT = 6,     /* a malformed argument (CLI, query, body) */
+	CU_ERR_INVALID_FIELD = 7,        /* field-level input errors; see cu_errors */
+	CU_ERR_NOT_FOUND = 8,            /* no such member, purpose, service, ... */
+	CU_ERR_CONFLICT = 9,             /* duplicate (e.g. an e-mail already registered) */
+	CU_ERR_PURPOSE_UNKNOWN = 10,     /* the purpose is not in the policy */
 	CU_ERR_PURPOSE_NOT_ALLOWED = 11, /* this role may not use this purpose */
-	CU_ERR_CONSENT_REQUIRED = 12, /* the use needs the member's consent */
-	CU_ERR_CASE_REQUIRED = 13,    /* the purpose needs a case reference */
-	CU_ERR_AGGREGATE_ONLY = 14,   /* the purpose sees aggregates, not members */
-	CU_ERR_ERASED = 15,           /* the member was erased (crypto-shredded) */
-	CU_ERR_POLICY_INVALID = 16,   /* a policy file failed validation */
-	CU_ERR_AUDIT_BROKEN = 17,     /* the audit chain does not verify */
-	CU_ERR_EXISTS = 18,           /* refusing to overwrite (e.g. init on a used dir) */
-	CU_ERR_UNAUTHENTICATED = 19,  /* no or bad credentials */
-	CU_ERR_FORBIDDEN = 20,        /* authenticated, but not allowed */
-	CU_ERR_TOO_LARGE = 21,        /* a body or value over its limit */
-	CU_ERR_UNSUPPORTED_MEDIA = 22,/* wrong Content-Type */
+	CU_ERR_CONSENT_REQUIRED = 12,    /* the use needs the member's consent */
+	CU_ERR_CASE_REQUIRED = 13,       /* the purpose needs a case reference */
+	CU_ERR_AGGREGATE_ONLY = 14,      /* the purpose sees aggregates, not members */
+	CU_ERR_ERASED = 15,              /* the member was erased (crypto-shredded) */
+	CU_ERR_POLICY_INVALID = 16,      /* a policy file failed validation */
+	CU_ERR_AUDIT_BROKEN = 17,        /* the audit chain does not verify */
+	CU_ERR_EXISTS = 18,              /* refusing to overwrite (e.g. init on a used dir) */
+	CU_ERR_UNAUTHENTICATED = 19,     /* no or bad credentials */
+	CU_ERR_FORBIDDEN = 20,           /* authenticated, but not allowed */
+	CU_ERR_TOO_LARGE = 21,           /* a body or value over its limit */
+	CU_ERR_UNSUPPORTED_MEDIA = 22,   /* wrong Content-Type */
 	CU_ERR_METHOD_NOT_ALLOWED = 23,
-	CU_ERR_RATE_LIMITED = 24,     /* too many attempts; try later */
-	CU_ERR_CONFIG = 25,           /* a configuration file failed validation */
-	CU_ERR_CASE_INVALID = 26,     /* a case reference given, not well-formed (access.h) */
+	CU_ERR_RATE_LIMITED = 24, /* too many attempts; try later */
+	CU_ERR_CONFIG = 25,       /* a configuration file failed validation */
+	CU_ERR_CASE_INVALID = 26, /* a case reference given, not well-formed (access.h) */
 	/* a standing refusal of a disclosure suspends the member's self-service export (requests.h) */
 	CU_ERR_DISCLOSURE_REFUSED = 27,
-	CU_ERR_INVALID_JSON = 28,     /* a request body that is not one JSON object */
-	CU_ERR_CSRF_REQUIRED = 29,    /* a cookie-authenticated change without its CSRF token */
-	CU_ERR_NOT_READY = 30,        /* the server cannot serve yet (or any more): /readyz */
-	CU_ERR_INVALID_FRAMING = 31,  /* conflicting Content-Length / Transfer-Encoding headers */
+	CU_ERR_INVALID_JSON = 28,    /* a request body that is not one JSON object */
+	CU_ERR_CSRF_REQUIRED = 29,   /* a cookie-authenticated change without its CSRF token */
+	CU_ERR_NOT_READY = 30,       /* the server cannot serve yet (or any more): /readyz */
+	CU_ERR_INVALID_FRAMING = 31, /* conflicting Content-Length / Transfer-Encoding headers */
 	CU_ERR_TOO_MANY_PARAMETERS = 32, /* a query string over CU_QUERY_PARAMS_MAX parameters */
-	CU_ERR_PERSONAL_DATA_IN_URL = 33, /* personal data asked for in a URL, never accepted there */
+	CU_ERR_PERSONAL_DATA_IN_URL =
+	    33,                       /* personal data asked for in a URL, never accepted there */
 	CU_ERR_PURPOSE_REQUIRED = 34, /* a read through the door names no purpose */
 	CU_RESULT_COUNT_              /* not a code: the size of the table */
 } cu_result;
@@ -81,7 +82,7 @@ int cu_result_http(cu_result rc);
  * "too_long", "invalid_utf8", "unknown_field", "duplicate", "not_a_number".
  * A caller-allocated struct: cu_errors_init() before use, no release needed.
  */
-#define CU_ERRORS_MAX 16
+#define CU_ERRORS_MAX     16
 #define CU_FIELD_NAME_MAX 48
 
 typedef struct cu_field_error {

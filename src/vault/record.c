@@ -37,8 +37,8 @@ void cu_record_pack(const cu_record_entry *e, size_t n, unsigned char *out)
 	}
 }
 
-cu_result cu_record_parse(const unsigned char *buf, size_t len, cu_record_entry *e,
-			  size_t max, size_t *n)
+cu_result cu_record_parse(const unsigned char *buf, size_t len, cu_record_entry *e, size_t max,
+                          size_t *n)
 {
 	const unsigned char *p = buf, *end = buf + len;
 	size_t count;

@@ -20,7 +20,7 @@
 #include "util/result.h"
 
 typedef struct cu_record_entry {
-	const char *name;               /* not NUL-terminated when parsed: use name_len */
+	const char *name; /* not NUL-terminated when parsed: use name_len */
 	size_t name_len;
 	const unsigned char *sealed;
 	size_t sealed_len;
@@ -34,7 +34,7 @@ void cu_record_pack(const cu_record_entry *e, size_t n, unsigned char *out);
  * Parses; entries point into buf.  At most max entries.  CU_ERR_STORE if
  * malformed.
  */
-CU_WARN_UNUSED cu_result cu_record_parse(const unsigned char *buf, size_t len,
-					 cu_record_entry *e, size_t max, size_t *n);
+CU_WARN_UNUSED cu_result cu_record_parse(const unsigned char *buf, size_t len, cu_record_entry *e,
+                                         size_t max, size_t *n);
 
 #endif

@@ -19,30 +19,31 @@
 #include <sodium.h>
 
 /* The public sizes are promises about libsodium's; keep them honest. */
-_Static_assert(CU_VAULT_KEYBYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
-	       "data key size");
+_Static_assert(CU_VAULT_KEYBYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "data key size");
 _Static_assert(CU_VAULT_KEYBYTES == crypto_kdf_KEYBYTES, "master key size");
 _Static_assert(CU_VAULT_SEAL_OVERHEAD == 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
-						 crypto_aead_xchacha20poly1305_ietf_ABYTES,
-	       "seal overhead");
+                                             crypto_aead_xchacha20poly1305_ietf_ABYTES,
+               "seal overhead");
 _Static_assert(CU_VAULT_WRAPPEDBYTES == CU_VAULT_SEAL_OVERHEAD + CU_VAULT_KEYBYTES,
-	       "wrapped key size");
+               "wrapped key size");
 _Static_assert(CU_VAULT_BIDXBYTES == crypto_generichash_BYTES, "blind index size");
 _Static_assert(CU_VAULT_NOTE_OVERHEAD == 1 + 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
-		crypto_aead_xchacha20poly1305_ietf_ABYTES, "sealed note overhead");
+                                             crypto_aead_xchacha20poly1305_ietf_ABYTES,
+               "sealed note overhead");
 _Static_assert(CU_VAULT_SIGBYTES == crypto_sign_BYTES, "signature size");
 _Static_assert(CU_VAULT_SIGN_PKBYTES == crypto_sign_PUBLICKEYBYTES, "signing key size");
 _Static_assert(CU_VAULT_PWHASH_MAX >= crypto_pwhash_STRBYTES, "password hash size");
-_Static_assert(CU_ID_LEN + 1 == sodium_base64_ENCODED_LEN(16,
-		sodium_base64_VARIANT_URLSAFE_NO_PADDING), "random id size");
+_Static_assert(CU_ID_LEN + 1 ==
+                   sodium_base64_ENCODED_LEN(16, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+               "random id size");
 
-#define VERSION 1
-#define NONCEBYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define HEXKEYLEN (2 * CU_VAULT_KEYBYTES)
-#define KEY_ID_MAX 2147483647u
-#define KEYFILE_MAX (64 * 1024)   /* a key file is a few lines; more is a mistake */
+#define VERSION      1
+#define NONCEBYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define HEXKEYLEN    (2 * CU_VAULT_KEYBYTES)
+#define KEY_ID_MAX   2147483647u
+#define KEYFILE_MAX  (64 * 1024) /* a key file is a few lines; more is a mistake */
 #define PASSWORD_MAX 1024
-#define FIELD_MAX 40
+#define FIELD_MAX    40
 
 /* Subkey ids and contexts (exactly crypto_kdf_CONTEXTBYTES = 8 bytes each). */
 #define SUBKEY_WRAP 1
@@ -66,8 +67,8 @@ static const char ad_field_prefix[] = "cu-field:";
 struct master {
 	unsigned char wrap[CU_VAULT_KEYBYTES];
 	unsigned char bidx[CU_VAULT_KEYBYTES];
-	unsigned char note[CU_VAULT_KEYBYTES];              /* seals staff-written notes */
-	unsigned char sign_sk[crypto_sign_SECRETKEYBYTES];  /* signs receipts, certificates */
+	unsigned char note[CU_VAULT_KEYBYTES];             /* seals staff-written notes */
+	unsigned char sign_sk[crypto_sign_SECRETKEYBYTES]; /* signs receipts, certificates */
 	unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
 	uint32_t id;
 };
@@ -82,8 +83,8 @@ struct cu_vault {
 	struct master keys[CU_VAULT_KEYS_MAX];
 };
 
-__attribute__((format(printf, 3, 4)))
-static void errf(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen, const char *fmt,
+                                                       ...)
 {
 	va_list ap;
 
@@ -127,8 +128,7 @@ static uint32_t parse_id(const char *s, const char *e)
  * and derives its subkeys into *k.  mk is scratch space for the master key.
  * Returns NULL or a reason, which never quotes the line: it may hold a key.
  */
-static const char *parse_line(const char *s, const char *e, unsigned char *mk,
-			      struct master *k)
+static const char *parse_line(const char *s, const char *e, unsigned char *mk, struct master *k)
 {
 	const char *id_end = s, *hex, *hex_end, *stop = NULL;
 	size_t binlen = 0;
@@ -157,8 +157,9 @@ static const char *parse_line(const char *s, const char *e, unsigned char *mk,
 	{
 		/* The signing key pair grows from a derived seed: no second secret to keep. */
 		unsigned char seed[crypto_sign_SEEDBYTES];
-		int bad = crypto_kdf_derive_from_key(seed, sizeof(seed), SUBKEY_SIGN, ctx_sign, mk) ||
-			  crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed);
+		int bad =
+		    crypto_kdf_derive_from_key(seed, sizeof(seed), SUBKEY_SIGN, ctx_sign, mk) ||
+		    crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed);
 
 		sodium_memzero(seed, sizeof(seed));
 		if (bad)
@@ -168,8 +169,8 @@ static const char *parse_line(const char *s, const char *e, unsigned char *mk,
 }
 
 /* Parses key text; `what` names its source in messages ("master key", ...). */
-static cu_result open_text(const char *text, const char *what, cu_vault **out,
-			   char *err, size_t errlen)
+static cu_result open_text(const char *text, const char *what, cu_vault **out, char *err,
+                           size_t errlen)
 {
 	cu_vault *v = NULL;
 	unsigned char *mk = NULL;
@@ -221,8 +222,8 @@ static cu_result open_text(const char *text, const char *what, cu_vault **out,
 		}
 		for (i = 0; i < v->n; i++) {
 			if (v->keys[i].id == v->keys[v->n].id) {
-				errf(err, errlen, "%s line %zu: duplicate key id %u", what,
-				     lineno, (unsigned)v->keys[i].id);
+				errf(err, errlen, "%s line %zu: duplicate key id %u", what, lineno,
+				     (unsigned)v->keys[i].id);
 				goto out;
 			}
 		}
@@ -287,8 +288,10 @@ cu_result cu_vault_open_file(const char *path, cu_vault **out, char *err, size_t
 		goto out;
 	}
 	if (st.st_mode & 077) {
-		errf(err, errlen, "%s has mode %04o: group and others must have no access "
-			"(chmod 600)", what, (unsigned)(st.st_mode & 07777));
+		errf(err, errlen,
+		     "%s has mode %04o: group and others must have no access "
+		     "(chmod 600)",
+		     what, (unsigned)(st.st_mode & 07777));
 		rc = CU_ERR_CRYPTO;
 		goto out;
 	}
@@ -383,10 +386,10 @@ static void sync_parent(const char *path)
 }
 
 static const char keyfile_header[] =
-	"# custodian master keys: one \"ID HEX64\" per line; the last line is the current key.\n"
-	"# Keep this file secret (mode 0600) and backed up apart from the data: without it\n"
-	"# nothing can be opened.  To rotate, append a line with a new, higher id; keep the\n"
-	"# old lines until nothing is wrapped under them.  See docs/keys.md.\n";
+    "# custodian master keys: one \"ID HEX64\" per line; the last line is the current key.\n"
+    "# Keep this file secret (mode 0600) and backed up apart from the data: without it\n"
+    "# nothing can be opened.  To rotate, append a line with a new, higher id; keep the\n"
+    "# old lines until nothing is wrapped under them.  See docs/keys.md.\n";
 
 cu_result cu_vault_create_file(const char *path)
 {
@@ -531,7 +534,7 @@ void cu_vault_data_key_wipe(cu_data_key *dk)
  * empty, too long or holds ':' (which would make "member:field" ambiguous).
  */
 static size_t ad_member(unsigned char *ad, const char *prefix, size_t prefixlen,
-			const char *member_id)
+                        const char *member_id)
 {
 	size_t n;
 
@@ -581,28 +584,27 @@ static size_t field_ad(unsigned char ad[AD_MAX], const char *member_id, const ch
 
 /* version | nonce | ciphertext | tag, with a fresh random nonce. */
 static void seal_with(const unsigned char *key, const unsigned char *ad, size_t adlen,
-		      const unsigned char *pt, size_t len, unsigned char *out)
+                      const unsigned char *pt, size_t len, unsigned char *out)
 {
 	out[0] = VERSION;
 	public_random(out + 1, NONCEBYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + NONCEBYTES, NULL, pt, len,
-						   ad, adlen, NULL, out + 1, key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + NONCEBYTES, NULL, pt, len, ad, adlen,
+	                                           NULL, out + 1, key);
 }
 
 /* Opens into out (sealed_len - overhead bytes); -1 unless it authenticates. */
 static int open_with(const unsigned char *key, const unsigned char *ad, size_t adlen,
-		     const unsigned char *sealed, size_t sealed_len, unsigned char *out)
+                     const unsigned char *sealed, size_t sealed_len, unsigned char *out)
 {
 	if (sealed_len < CU_VAULT_SEAL_OVERHEAD || sealed[0] != VERSION)
 		return -1;
-	return crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL,
-							  sealed + 1 + NONCEBYTES,
-							  sealed_len - 1 - NONCEBYTES,
-							  ad, adlen, sealed + 1, key);
+	return crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, sealed + 1 + NONCEBYTES,
+	                                                  sealed_len - 1 - NONCEBYTES, ad, adlen,
+	                                                  sealed + 1, key);
 }
 
 cu_result cu_vault_wrap(const cu_vault *v, const char *member_id, const cu_data_key *dk,
-			unsigned char out[CU_VAULT_WRAPPEDBYTES], uint32_t *key_id)
+                        unsigned char out[CU_VAULT_WRAPPEDBYTES], uint32_t *key_id)
 {
 	unsigned char ad[AD_MAX];
 	const struct master *k;
@@ -620,7 +622,7 @@ cu_result cu_vault_wrap(const cu_vault *v, const char *member_id, const cu_data_
 }
 
 cu_result cu_vault_unwrap(const cu_vault *v, const char *member_id, uint32_t key_id,
-			  const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES], cu_data_key *dk)
+                          const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES], cu_data_key *dk)
 {
 	unsigned char ad[AD_MAX];
 	const struct master *k = find_key(v, key_id);
@@ -639,7 +641,7 @@ cu_result cu_vault_unwrap(const cu_vault *v, const char *member_id, uint32_t key
 }
 
 cu_result cu_vault_seal(const cu_data_key *dk, const char *member_id, const char *field,
-			const unsigned char *pt, size_t len, unsigned char *out)
+                        const unsigned char *pt, size_t len, unsigned char *out)
 {
 	unsigned char ad[AD_MAX];
 	size_t adlen;
@@ -655,8 +657,8 @@ cu_result cu_vault_seal(const cu_data_key *dk, const char *member_id, const char
 }
 
 cu_result cu_vault_open(const cu_data_key *dk, const char *member_id, const char *field,
-			const unsigned char *sealed, size_t sealed_len, unsigned char *out,
-			size_t *outlen)
+                        const unsigned char *sealed, size_t sealed_len, unsigned char *out,
+                        size_t *outlen)
 {
 	unsigned char ad[AD_MAX];
 	size_t adlen;
@@ -679,7 +681,7 @@ cu_result cu_vault_open(const cu_data_key *dk, const char *member_id, const char
 }
 
 cu_result cu_vault_blind_index(const cu_vault *v, uint32_t key_id, const char *kind,
-			       const char *normalised, unsigned char out[CU_VAULT_BIDXBYTES])
+                               const char *normalised, unsigned char out[CU_VAULT_BIDXBYTES])
 {
 	const struct master *k = find_key(v, key_id);
 	crypto_generichash_state st;
@@ -691,8 +693,7 @@ cu_result cu_vault_blind_index(const cu_vault *v, uint32_t key_id, const char *k
 	/* kind "\0" value: the NUL keeps ("ab","c") apart from ("a","bc"). */
 	if (crypto_generichash_init(&st, k->bidx, sizeof(k->bidx), CU_VAULT_BIDXBYTES) ||
 	    crypto_generichash_update(&st, (const unsigned char *)kind, strlen(kind) + 1) ||
-	    crypto_generichash_update(&st, (const unsigned char *)normalised,
-				      strlen(normalised)) ||
+	    crypto_generichash_update(&st, (const unsigned char *)normalised, strlen(normalised)) ||
 	    crypto_generichash_final(&st, out, CU_VAULT_BIDXBYTES)) {
 		sodium_memzero(&st, sizeof(st));
 		return CU_ERR_CRYPTO;
@@ -702,8 +703,8 @@ cu_result cu_vault_blind_index(const cu_vault *v, uint32_t key_id, const char *k
 	return CU_OK;
 }
 
-cu_result cu_vault_password_hash(const char *password, unsigned long long opslimit,
-				 size_t memlimit, char out[CU_VAULT_PWHASH_MAX])
+cu_result cu_vault_password_hash(const char *password, unsigned long long opslimit, size_t memlimit,
+                                 char out[CU_VAULT_PWHASH_MAX])
 {
 	size_t len;
 
@@ -717,7 +718,7 @@ cu_result cu_vault_password_hash(const char *password, unsigned long long opslim
 	if (cu_vault_global_init())
 		return CU_ERR_CRYPTO;
 	if (crypto_pwhash_str_alg(out, password, len, opslimit, memlimit,
-				  crypto_pwhash_ALG_ARGON2ID13))
+	                          crypto_pwhash_ALG_ARGON2ID13))
 		return errno == ENOMEM ? CU_ERR_NOMEM : CU_ERR_CRYPTO;
 	return CU_OK;
 }
@@ -745,7 +746,7 @@ void cu_vault_random_id(char out[CU_ID_LEN + 1])
 
 	public_random(b, sizeof(b));
 	sodium_bin2base64(out, CU_ID_LEN + 1, b, sizeof(b),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 /* 16 bytes are 128 bits: 21 characters of six, the 22nd of two and four zero bits. */
@@ -754,7 +755,7 @@ _Static_assert(CU_ID_LEN == (16 * 8 + 5) / 6, "an id is 16 bytes in base64url");
 bool cu_vault_id_well_formed(const char *s)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				       "0123456789-_";
+	                               "0123456789-_";
 
 	if (!s || strnlen(s, CU_ID_LEN + 1) != CU_ID_LEN)
 		return false;
@@ -768,7 +769,7 @@ bool cu_vault_id_well_formed(const char *s)
 static const char ad_note_prefix[] = "cu-note:";
 
 cu_result cu_vault_seal_note(const cu_vault *v, const char *context, const unsigned char *pt,
-			     size_t len, unsigned char *out)
+                             size_t len, unsigned char *out)
 {
 	const struct master *k = v && v->n ? &v->keys[v->n - 1] : NULL;
 	unsigned char ad[sizeof(ad_note_prefix) + 64];
@@ -786,14 +787,14 @@ cu_result cu_vault_seal_note(const cu_vault *v, const char *context, const unsig
 	out[4] = (unsigned char)k->id;
 	randombytes_buf(out + 5, NONCEBYTES);
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + 5 + NONCEBYTES, &ctlen, pt, len, ad,
-						       sizeof(ad_note_prefix) - 1 + clen, NULL,
-						       out + 5, k->note))
+	                                               sizeof(ad_note_prefix) - 1 + clen, NULL,
+	                                               out + 5, k->note))
 		return CU_ERR_CRYPTO;
 	return CU_OK;
 }
 
 cu_result cu_vault_open_note(const cu_vault *v, const char *context, const unsigned char *sealed,
-			     size_t sealed_len, unsigned char *out, size_t *outlen)
+                             size_t sealed_len, unsigned char *out, size_t *outlen)
 {
 	unsigned char ad[sizeof(ad_note_prefix) + 64];
 	size_t clen = strlen(context ? context : "");
@@ -812,10 +813,9 @@ cu_result cu_vault_open_note(const cu_vault *v, const char *context, const unsig
 		return CU_ERR_CRYPTO;
 	memcpy(ad, ad_note_prefix, sizeof(ad_note_prefix) - 1);
 	memcpy(ad + sizeof(ad_note_prefix) - 1, context, clen);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &ptlen, NULL, sealed + 5 + NONCEBYTES,
-						       sealed_len - 5 - NONCEBYTES, ad,
-						       sizeof(ad_note_prefix) - 1 + clen,
-						       sealed + 5, k->note))
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+	        out, &ptlen, NULL, sealed + 5 + NONCEBYTES, sealed_len - 5 - NONCEBYTES, ad,
+	        sizeof(ad_note_prefix) - 1 + clen, sealed + 5, k->note))
 		return CU_ERR_CRYPTO;
 	out[ptlen] = '\0';
 	*outlen = (size_t)ptlen;
@@ -823,7 +823,7 @@ cu_result cu_vault_open_note(const cu_vault *v, const char *context, const unsig
 }
 
 cu_result cu_vault_sign(const cu_vault *v, const unsigned char *msg, size_t len,
-			unsigned char sig[CU_VAULT_SIGBYTES], uint32_t *key_id)
+                        unsigned char sig[CU_VAULT_SIGBYTES], uint32_t *key_id)
 {
 	const struct master *k = v && v->n ? &v->keys[v->n - 1] : NULL;
 
@@ -837,7 +837,7 @@ cu_result cu_vault_sign(const cu_vault *v, const unsigned char *msg, size_t len,
 }
 
 cu_result cu_vault_sign_public_key(const cu_vault *v, uint32_t key_id,
-				   unsigned char pk[CU_VAULT_SIGN_PKBYTES])
+                                   unsigned char pk[CU_VAULT_SIGN_PKBYTES])
 {
 	const struct master *k = find_key(v, key_id);
 
@@ -850,8 +850,8 @@ cu_result cu_vault_sign_public_key(const cu_vault *v, uint32_t key_id,
 }
 
 cu_result cu_vault_verify_signature(const unsigned char pk[CU_VAULT_SIGN_PKBYTES],
-				    const unsigned char *msg, size_t len,
-				    const unsigned char sig[CU_VAULT_SIGBYTES])
+                                    const unsigned char *msg, size_t len,
+                                    const unsigned char sig[CU_VAULT_SIGBYTES])
 {
 	if (!pk || (!msg && len) || !sig)
 		return CU_ERR_INVALID_ARGUMENT;

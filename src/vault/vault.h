@@ -37,12 +37,12 @@
 
 #include "util/result.h"
 
-#define CU_VAULT_KEYBYTES 32
-#define CU_VAULT_WRAPPEDBYTES 73
+#define CU_VAULT_KEYBYTES      32
+#define CU_VAULT_WRAPPEDBYTES  73
 #define CU_VAULT_SEAL_OVERHEAD 41
-#define CU_VAULT_BIDXBYTES 32
-#define CU_VAULT_KEYS_MAX 16
-#define CU_VAULT_PWHASH_MAX 128   /* Argon2id string, incl. NUL */
+#define CU_VAULT_BIDXBYTES     32
+#define CU_VAULT_KEYS_MAX      16
+#define CU_VAULT_PWHASH_MAX    128 /* Argon2id string, incl. NUL */
 
 typedef struct cu_vault cu_vault;
 
@@ -60,15 +60,15 @@ CU_WARN_UNUSED cu_result cu_vault_global_init(void);
  * On success *out is a new vault; free it with cu_vault_free().
  * CU_ERR_CRYPTO with a one-line reason in err (never the key) otherwise.
  */
-CU_WARN_UNUSED cu_result cu_vault_open_text(const char *text, cu_vault **out,
-					    char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_vault_open_text(const char *text, cu_vault **out, char *err,
+                                            size_t errlen);
 /*
  * Reads the key file at path.  Refuses (CU_ERR_CRYPTO) a file that group or
  * others can read.  If the environment variable CUSTODIAN_MASTER_KEY is set
  * it is used instead of the file.
  */
-CU_WARN_UNUSED cu_result cu_vault_open_file(const char *path, cu_vault **out,
-					    char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_vault_open_file(const char *path, cu_vault **out, char *err,
+                                            size_t errlen);
 /* Creates a new key file (mode 0600, O_EXCL) holding one random key, id 1. */
 CU_WARN_UNUSED cu_result cu_vault_create_file(const char *path);
 /* Wipes and frees.  NULL is a harmless no-op. */
@@ -86,22 +86,20 @@ void cu_vault_data_key_wipe(cu_data_key *dk);
 
 /* Wraps dk for member_id under the current master key; *key_id receives its id. */
 CU_WARN_UNUSED cu_result cu_vault_wrap(const cu_vault *v, const char *member_id,
-				       const cu_data_key *dk,
-				       unsigned char out[CU_VAULT_WRAPPEDBYTES],
-				       uint32_t *key_id);
+                                       const cu_data_key *dk,
+                                       unsigned char out[CU_VAULT_WRAPPEDBYTES], uint32_t *key_id);
 /* Unwraps; CU_ERR_CRYPTO if the key id is unknown or the wrap was tampered with. */
-CU_WARN_UNUSED cu_result cu_vault_unwrap(const cu_vault *v, const char *member_id,
-					 uint32_t key_id,
-					 const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES],
-					 cu_data_key *dk);
+CU_WARN_UNUSED cu_result cu_vault_unwrap(const cu_vault *v, const char *member_id, uint32_t key_id,
+                                         const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES],
+                                         cu_data_key *dk);
 
 /*
  * Seals len bytes of plaintext for (member_id, field).  out must hold
  * len + CU_VAULT_SEAL_OVERHEAD bytes.
  */
 CU_WARN_UNUSED cu_result cu_vault_seal(const cu_data_key *dk, const char *member_id,
-				       const char *field, const unsigned char *pt,
-				       size_t len, unsigned char *out);
+                                       const char *field, const unsigned char *pt, size_t len,
+                                       unsigned char *out);
 /*
  * Opens a sealed value; out must hold sealed_len - CU_VAULT_SEAL_OVERHEAD
  * bytes (plus one for the NUL this function appends, so text can be used as
@@ -109,27 +107,23 @@ CU_WARN_UNUSED cu_result cu_vault_seal(const cu_data_key *dk, const char *member
  * out with sodium_memzero when done.
  */
 CU_WARN_UNUSED cu_result cu_vault_open(const cu_data_key *dk, const char *member_id,
-				       const char *field, const unsigned char *sealed,
-				       size_t sealed_len, unsigned char *out,
-				       size_t *outlen);
+                                       const char *field, const unsigned char *sealed,
+                                       size_t sealed_len, unsigned char *out, size_t *outlen);
 
 /*
  * Blind index of an already normalised value under master key `key_id`
  * (the lookup tries every loaded key).  `kind` separates domains ("email",
  * "phone") so equal strings of different kinds do not collide.
  */
-CU_WARN_UNUSED cu_result cu_vault_blind_index(const cu_vault *v, uint32_t key_id,
-					      const char *kind, const char *normalised,
-					      unsigned char out[CU_VAULT_BIDXBYTES]);
+CU_WARN_UNUSED cu_result cu_vault_blind_index(const cu_vault *v, uint32_t key_id, const char *kind,
+                                              const char *normalised,
+                                              unsigned char out[CU_VAULT_BIDXBYTES]);
 
 /* Argon2id.  opslimit/memlimit come from configuration (see config.h). */
-CU_WARN_UNUSED cu_result cu_vault_password_hash(const char *password,
-						unsigned long long opslimit,
-						size_t memlimit,
-						char out[CU_VAULT_PWHASH_MAX]);
+CU_WARN_UNUSED cu_result cu_vault_password_hash(const char *password, unsigned long long opslimit,
+                                                size_t memlimit, char out[CU_VAULT_PWHASH_MAX]);
 /* CU_OK if it matches, CU_ERR_UNAUTHENTICATED if not. */
-CU_WARN_UNUSED cu_result cu_vault_password_verify(const char *hash,
-						  const char *password);
+CU_WARN_UNUSED cu_result cu_vault_password_verify(const char *hash, const char *password);
 
 /*
  * Notes: text written by staff about a member (an officer's justification
@@ -142,11 +136,11 @@ CU_WARN_UNUSED cu_result cu_vault_password_verify(const char *hash,
  */
 #define CU_VAULT_NOTE_OVERHEAD 45
 CU_WARN_UNUSED cu_result cu_vault_seal_note(const cu_vault *v, const char *context,
-					    const unsigned char *pt, size_t len,
-					    unsigned char *out);
+                                            const unsigned char *pt, size_t len,
+                                            unsigned char *out);
 CU_WARN_UNUSED cu_result cu_vault_open_note(const cu_vault *v, const char *context,
-					    const unsigned char *sealed, size_t sealed_len,
-					    unsigned char *out, size_t *outlen);
+                                            const unsigned char *sealed, size_t sealed_len,
+                                            unsigned char *out, size_t *outlen);
 
 /*
  * Signatures (Ed25519) on what Custodian hands out — consent receipts,
@@ -154,17 +148,17 @@ CU_WARN_UNUSED cu_result cu_vault_open_note(const cu_vault *v, const char *conte
  * master key ("cu-sign_", id 4), so it rotates with the master key and needs
  * no file of its own; a signature names the key id that made it.
  */
-#define CU_VAULT_SIGBYTES 64
+#define CU_VAULT_SIGBYTES     64
 #define CU_VAULT_SIGN_PKBYTES 32
 CU_WARN_UNUSED cu_result cu_vault_sign(const cu_vault *v, const unsigned char *msg, size_t len,
-				       unsigned char sig[CU_VAULT_SIGBYTES], uint32_t *key_id);
+                                       unsigned char sig[CU_VAULT_SIGBYTES], uint32_t *key_id);
 /* The public key of master key `key_id`; CU_ERR_NOT_FOUND if not loaded. */
 CU_WARN_UNUSED cu_result cu_vault_sign_public_key(const cu_vault *v, uint32_t key_id,
-						  unsigned char pk[CU_VAULT_SIGN_PKBYTES]);
+                                                  unsigned char pk[CU_VAULT_SIGN_PKBYTES]);
 /* CU_OK if sig is pk's signature of msg, CU_ERR_CRYPTO if not. */
 CU_WARN_UNUSED cu_result cu_vault_verify_signature(const unsigned char pk[CU_VAULT_SIGN_PKBYTES],
-						   const unsigned char *msg, size_t len,
-						   const unsigned char sig[CU_VAULT_SIGBYTES]);
+                                                   const unsigned char *msg, size_t len,
+                                                   const unsigned char sig[CU_VAULT_SIGBYTES]);
 
 /* Random URL-safe ids: 16 random bytes as 22 base64url characters + NUL. */
 #define CU_ID_LEN 22

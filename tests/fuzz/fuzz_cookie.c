@@ -17,7 +17,7 @@
 #include "fuzz.h"
 
 #define NOW_US     ((int64_t)1800000000 * 1000000) /* fixed: the same input, the same path */
-#define COOKIE_MAX 128                             /* server/http/auth.c refuses longer ones unread (CU_HTTP_SESSION_ID_MAX) */
+#define COOKIE_MAX 128 /* server/http/auth.c refuses longer ones unread (CU_HTTP_SESSION_ID_MAX) */
 #define AUTH_MAX   200
 
 static cu_session_info live;

@@ -49,7 +49,8 @@ void cu_fault_install(void)
 	mine.xMalloc = fault_malloc;
 	mine.xRealloc = fault_realloc;
 	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &mine) != SQLITE_OK) {
-		fprintf(stderr, "alloc_fault: SQLITE_CONFIG_MALLOC failed (SQLite already initialised?)\n");
+		fprintf(stderr,
+		        "alloc_fault: SQLITE_CONFIG_MALLOC failed (SQLite already initialised?)\n");
 		abort();
 	}
 }

@@ -22,18 +22,18 @@ static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 
 /* Every field of the default policy answered, with values that stand out. */
 static const cu_kv everything[] = {
-	{"name", "Qwertyname Fullfield"},
-	{"address", "9 Distinctaddress Road"},
-	{"phone", "+81 80 9999 0001"},
-	{"email", "full.field@example.com"},
-	{"date_of_birth", "1988-04-01"},
-	{"age", "38"},
-	{"occupation", "Lighthousekeeperq"},
-	{"income", "band-7q"},
-	{"newspapers_magazines", "Tidings Weeklyq"},
-	{"products", "Flashcardsq"},
-	{"services", "Live tutoringq"},
-	{"hobbies", "Origamiq, bouldering"},
+    {"name", "Qwertyname Fullfield"},
+    {"address", "9 Distinctaddress Road"},
+    {"phone", "+81 80 9999 0001"},
+    {"email", "full.field@example.com"},
+    {"date_of_birth", "1988-04-01"},
+    {"age", "38"},
+    {"occupation", "Lighthousekeeperq"},
+    {"income", "band-7q"},
+    {"newspapers_magazines", "Tidings Weeklyq"},
+    {"products", "Flashcardsq"},
+    {"services", "Live tutoringq"},
+    {"hobbies", "Origamiq, bouldering"},
 };
 
 struct last {
@@ -85,9 +85,13 @@ static void whole_contract(cu_ctx *ctx)
 {
 	const char *fields[CU_POLICY_FIELDS_MAX], *purposes[64];
 	const char *measures[] = {"encryption at rest"};
-	cu_subcontractor_input in = {.id = "whole", .name = "Everything Ltd", .contact = "po@x",
-				     .measures = measures, .nmeasures = 1, .start = "2000-01-01",
-				     .end = "2999-12-31"};
+	cu_subcontractor_input in = {.id = "whole",
+	                             .name = "Everything Ltd",
+	                             .contact = "po@x",
+	                             .measures = measures,
+	                             .nmeasures = 1,
+	                             .start = "2000-01-01",
+	                             .end = "2999-12-31"};
 	cu_errors errs;
 
 	cu_errors_init(&errs);
@@ -97,7 +101,8 @@ static void whole_contract(cu_ctx *ctx)
 		purposes[in.npurposes++] = ctx->policy->purposes[i].id;
 	in.fields = fields;
 	in.purposes = purposes;
-	assert_int_equal(cu_subcontractor_register(ctx, &cu_test_operator, &in, NULL, &errs), CU_OK);
+	assert_int_equal(cu_subcontractor_register(ctx, &cu_test_operator, &in, NULL, &errs),
+	                 CU_OK);
 }
 
 static void test_matrix(void **state)
@@ -110,8 +115,8 @@ static void test_matrix(void **state)
 
 	(void)state;
 	cu_errors_init(&errs);
-	assert_int_equal(cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs), CU_OK);
 	whole_contract(ctx);
 	for (int role = CU_ROLE_STAFF; role < CU_ROLE_COUNT_; role++) {
 		for (size_t pi = 0; pi < p->npurposes; pi++) {
@@ -120,8 +125,12 @@ static void test_matrix(void **state)
 			for (int with_case = 0; with_case < 2; with_case++) {
 				/* A subcontractor under a contract of the whole policy: the policy decides. */
 				cu_actor a = {"tester", (cu_role)role, NULL,
-					      role == CU_ROLE_SUBCONTRACTOR ? "whole" : NULL};
-				cu_access_request req = {.actor = &a, .purpose = pp->id, .member = id, .fields = 0, .case_ref = with_case ? "CASE-42" : NULL};
+				              role == CU_ROLE_SUBCONTRACTOR ? "whole" : NULL};
+				cu_access_request req = {.actor = &a,
+				                         .purpose = pp->id,
+				                         .member = id,
+				                         .fields = 0,
+				                         .case_ref = with_case ? "CASE-42" : NULL};
 				cu_access_decision d;
 				cu_record rec;
 				unsigned long long before = cu_test_audit_count(ctx);
@@ -129,7 +138,8 @@ static void test_matrix(void **state)
 				cu_result got;
 				struct last l;
 
-				if (role != CU_ROLE_OPERATOR && !cu_policy_purpose_allows_role(pp, (cu_role)role))
+				if (role != CU_ROLE_OPERATOR &&
+				    !cu_policy_purpose_allows_role(pp, (cu_role)role))
 					want = CU_ERR_PURPOSE_NOT_ALLOWED;
 				else if (pp->aggregate_only)
 					want = CU_ERR_AGGREGATE_ONLY;
@@ -144,18 +154,21 @@ static void test_matrix(void **state)
 				got = cu_access_read(ctx, &req, &d, &rec);
 				if (got != want)
 					fail_msg("role %s purpose %s case %d: got %s want %s",
-						 cu_role_name((cu_role)role), pp->id, with_case,
-						 cu_result_code(got), cu_result_code(want));
+					         cu_role_name((cu_role)role), pp->id, with_case,
+					         cu_result_code(got), cu_result_code(want));
 				if (want == CU_OK) {
 					/* Exactly the purpose's fields, and nothing else opened. */
 					assert_true(record_set(&rec) == pp->fields);
 					assert_true(d.allowed == pp->fields);
-					assert_true(d.withheld == (cu_policy_all_fields(p) & ~pp->fields));
+					assert_true(d.withheld ==
+					            (cu_policy_all_fields(p) & ~pp->fields));
 					for (size_t f = 0; f < p->nfields; f++)
-						assert_true(!!d.reason[f] == !((pp->fields >> f) & 1));
+						assert_true(!!d.reason[f] ==
+						            !((pp->fields >> f) & 1));
 					for (size_t i = 0; i < rec.n; i++)
-						assert_string_equal(rec.v[i].value,
-								    everything[rec.v[i].field].value);
+						assert_string_equal(
+						    rec.v[i].value,
+						    everything[rec.v[i].field].value);
 				} else {
 					assert_int_equal(rec.n, 0);
 					assert_true(d.allowed == 0);
@@ -166,8 +179,8 @@ static void test_matrix(void **state)
 				assert_string_equal(l.action, "read");
 				assert_string_equal(l.purpose, pp->id);
 				assert_string_equal(l.role, cu_role_name((cu_role)role));
-				assert_string_equal(l.decision,
-						    want ? "deny" : (d.withheld ? "partial" : "allow"));
+				assert_string_equal(
+				    l.decision, want ? "deny" : (d.withheld ? "partial" : "allow"));
 				assert_string_equal(l.case_ref, with_case ? "CASE-42" : "");
 				cu_record_wipe(&rec);
 				cases++;
@@ -185,7 +198,8 @@ static void test_requested_subset(void **state)
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	const cu_policy *p = ctx->policy;
 	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
-	cu_access_request req = {.actor = &staff, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
+	cu_access_request req = {
+	    .actor = &staff, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 	cu_errors errs;
@@ -194,8 +208,8 @@ static void test_requested_subset(void **state)
 
 	(void)state;
 	cu_errors_init(&errs);
-	assert_int_equal(cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs), CU_OK);
 	req.member = id;
 	req.fields = (cu_fieldset)1 << email;
 	cu_record_init(&rec);
@@ -223,37 +237,49 @@ static void test_denials(void **state)
 
 	(void)state;
 	cu_errors_init(&errs);
-	assert_int_equal(cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs),
-			 CU_OK);
-	cu_kv other[] = {{"name", "O"}, {"address", "A"}, {"phone", "0312345678"},
-			 {"email", "o@example.com"}};
-	assert_int_equal(cu_member_register(ctx, &service, other, N(other), NULL, id2, &errs), CU_OK);
+	assert_int_equal(
+	    cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs), CU_OK);
+	cu_kv other[] = {
+	    {"name", "O"}, {"address", "A"}, {"phone", "0312345678"}, {"email", "o@example.com"}};
+	assert_int_equal(cu_member_register(ctx, &service, other, N(other), NULL, id2, &errs),
+	                 CU_OK);
 	cu_record_init(&rec);
 
-	cu_access_request unknown = {.actor = &cu_test_operator, .purpose = "marketing_resale", .member = id, .fields = 0, .case_ref = NULL};
+	cu_access_request unknown = {.actor = &cu_test_operator,
+	                             .purpose = "marketing_resale",
+	                             .member = id,
+	                             .fields = 0,
+	                             .case_ref = NULL};
 	before = cu_test_audit_count(ctx);
 	assert_int_equal(cu_access_read(ctx, &unknown, &d, &rec), CU_ERR_PURPOSE_UNKNOWN);
 	assert_int_equal(cu_test_audit_count(ctx), before + 1);
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
-	cu_access_request nobody = {.actor = &cu_test_operator, .purpose = "support", .member = "AAAAAAAAAAAAAAAAAAAAAA", .fields = 0, .case_ref = NULL};
+	cu_access_request nobody = {.actor = &cu_test_operator,
+	                            .purpose = "support",
+	                            .member = "AAAAAAAAAAAAAAAAAAAAAA",
+	                            .fields = 0,
+	                            .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &nobody, &d, &rec), CU_ERR_NOT_FOUND);
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
 	/* A member reads all of their own record, and nothing of anyone else's. */
 	cu_actor self = {id, CU_ROLE_MEMBER, id, NULL};
-	cu_access_request mine = {.actor = &self, .purpose = "self", .member = id, .fields = 0, .case_ref = NULL};
+	cu_access_request mine = {
+	    .actor = &self, .purpose = "self", .member = id, .fields = 0, .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &mine, &d, &rec), CU_OK);
 	assert_int_equal(rec.n, N(everything));
 	cu_record_wipe(&rec);
-	cu_access_request theirs = {.actor = &self, .purpose = "self", .member = id2, .fields = 0, .case_ref = NULL};
+	cu_access_request theirs = {
+	    .actor = &self, .purpose = "self", .member = id2, .fields = 0, .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &theirs, &d, &rec), CU_ERR_FORBIDDEN);
 	assert_int_equal(rec.n, 0);
 	assert_string_equal(last_entry(ctx).decision, "deny");
 
 	/* decide() audits too, and opens nothing. */
 	cu_actor analyst = {"lab", CU_ROLE_ANALYST, NULL, NULL};
-	cu_access_request analysis = {.actor = &analyst, .purpose = "analysis", .member = id, .fields = 0, .case_ref = NULL};
+	cu_access_request analysis = {
+	    .actor = &analyst, .purpose = "analysis", .member = id, .fields = 0, .case_ref = NULL};
 	before = cu_test_audit_count(ctx);
 	assert_int_equal(cu_access_decide(ctx, &analysis, &d), CU_OK);
 	assert_string_equal(d.decision, "partial");
@@ -263,7 +289,11 @@ static void test_denials(void **state)
 	char huge[300];
 	memset(huge, 'p', sizeof(huge) - 1);
 	huge[sizeof(huge) - 1] = '\0';
-	cu_access_request big = {.actor = &cu_test_operator, .purpose = huge, .member = id, .fields = 0, .case_ref = NULL};
+	cu_access_request big = {.actor = &cu_test_operator,
+	                         .purpose = huge,
+	                         .member = id,
+	                         .fields = 0,
+	                         .case_ref = NULL};
 	assert_int_equal(cu_access_read(ctx, &big, &d, &rec), CU_ERR_INVALID_ARGUMENT);
 	cu_test_ctx_free(ctx, dir);
 }
@@ -306,20 +336,25 @@ static void test_audit_holds_no_values(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1], found[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
-	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
+	cu_access_request req = {.actor = &cu_test_operator,
+	                         .purpose = "support",
+	                         .member = NULL,
+	                         .fields = 0,
+	                         .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 	cu_errors errs;
 
 	(void)state;
 	cu_errors_init(&errs);
-	assert_int_equal(cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs), CU_OK);
 	req.member = id;
 	cu_record_init(&rec);
 	assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_OK);
 	cu_record_wipe(&rec);
-	assert_int_equal(cu_member_find(ctx, &service, "email", "full.field@example.com", found), CU_OK);
+	assert_int_equal(cu_member_find(ctx, &service, "email", "full.field@example.com", found),
+	                 CU_OK);
 	assert_int_equal(cu_store_audit_scan(ctx->store, 1, NULL, no_values, NULL), CU_OK);
 	cu_test_ctx_free(ctx, dir);
 }
@@ -330,29 +365,35 @@ static void test_case_problem(void **state)
 	static const struct {
 		const char *in, *why;
 	} cases[] = {
-		{"TOS-2026-0042", NULL},
-		{"事件 42", NULL},
-		{"a  b", NULL},
-		{" TOS-1 ", NULL},
-		{NULL, "required"},
-		{"", "required"},
-		{" ", "blank"},
-		{"   ", "blank"},
-		{"\xc2\xa0", "blank"},                  /* no-break space */
-		{"\xe3\x80\x80 ", "blank"},             /* ideographic space */
-		{"\t", "malformed"},
-		{"\n", "malformed"},
-		{"TOS-1\nX", "malformed"},
-		{"TOS-1\r", "malformed"},
-		{"TOS\x7f", "malformed"},
-		{"TOS\xc2\x85", "malformed"},           /* NEL, a C1 control */
-		{"TOS\xe2\x80\xa8" "1", "malformed"},   /* line separator */
-		{"TOS\xe2\x80\xae" "1", "malformed"},   /* right-to-left override */
-		{"TOS\xe2\x80\x8b" "1", "malformed"},   /* zero-width space */
-		{"\xef\xbb\xbfTOS", "malformed"},       /* BOM */
-		{"TOS\xff", "invalid_utf8"},
-		{"TOS\xc0\xaf", "invalid_utf8"},        /* overlong */
-		{"TOS\xed\xa0\x80", "invalid_utf8"},    /* surrogate */
+	    {"TOS-2026-0042", NULL},
+	    {"事件 42", NULL},
+	    {"a  b", NULL},
+	    {" TOS-1 ", NULL},
+	    {NULL, "required"},
+	    {"", "required"},
+	    {" ", "blank"},
+	    {"   ", "blank"},
+	    {"\xc2\xa0", "blank"},      /* no-break space */
+	    {"\xe3\x80\x80 ", "blank"}, /* ideographic space */
+	    {"\t", "malformed"},
+	    {"\n", "malformed"},
+	    {"TOS-1\nX", "malformed"},
+	    {"TOS-1\r", "malformed"},
+	    {"TOS\x7f", "malformed"},
+	    {"TOS\xc2\x85", "malformed"}, /* NEL, a C1 control */
+	    {"TOS\xe2\x80\xa8"
+	     "1",
+	     "malformed"}, /* line separator */
+	    {"TOS\xe2\x80\xae"
+	     "1",
+	     "malformed"}, /* right-to-left override */
+	    {"TOS\xe2\x80\x8b"
+	     "1",
+	     "malformed"},                    /* zero-width space */
+	    {"\xef\xbb\xbfTOS", "malformed"}, /* BOM */
+	    {"TOS\xff", "invalid_utf8"},
+	    {"TOS\xc0\xaf", "invalid_utf8"},     /* overlong */
+	    {"TOS\xed\xa0\x80", "invalid_utf8"}, /* surrogate */
 	};
 	char at_max[CU_CASE_REF_MAX + 2];
 
@@ -379,9 +420,15 @@ static void test_case_problem(void **state)
 static void test_id_well_formed(void **state)
 {
 	static const char *const not_ids[] = {
-		NULL, "", "someone@example.com", "AAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAA",
-		"tanaka_hanako_1980x_ab",   /* 22 of the alphabet; its last one carries nonzero bits */
-		"AAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAA A", "AAAAAAAAAAAAAAAAAAAA+A",
+	    NULL,
+	    "",
+	    "someone@example.com",
+	    "AAAAAAAAAAAAAAAAAAAAA",
+	    "AAAAAAAAAAAAAAAAAAAAAAA",
+	    "tanaka_hanako_1980x_ab", /* 22 of the alphabet; its last one carries nonzero bits */
+	    "AAAAAAAAAAAAAAAAAAAAA=",
+	    "AAAAAAAAAAAAAAAAAAAA A",
+	    "AAAAAAAAAAAAAAAAAAAA+A",
 	};
 	char id[CU_ID_LEN + 1];
 
@@ -416,13 +463,15 @@ static void test_door_keeps_typed_text_out(void **state)
 
 	(void)state;
 	cu_errors_init(&errs);
-	assert_int_equal(cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_member_register(ctx, &service, everything, N(everything), NULL, id, &errs), CU_OK);
 	cu_record_init(&rec);
 	for (size_t i = 0; i < N(bad_cases); i++) {
 		for (size_t j = 0; j < N(purposes); j++) {
-			cu_access_request req = {.actor = &desk, .purpose = purposes[j], .member = id,
-						 .case_ref = bad_cases[i]};
+			cu_access_request req = {.actor = &desk,
+			                         .purpose = purposes[j],
+			                         .member = id,
+			                         .case_ref = bad_cases[i]};
 
 			before = cu_test_audit_count(ctx);
 			assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_CASE_INVALID);
@@ -438,8 +487,10 @@ static void test_door_keeps_typed_text_out(void **state)
 	}
 	/* A well-formed case is read with, and recorded as given. */
 	{
-		cu_access_request req = {.actor = &desk, .purpose = "tos_review", .member = id,
-					 .case_ref = "TOS-2026-7"};
+		cu_access_request req = {.actor = &desk,
+		                         .purpose = "tos_review",
+		                         .member = id,
+		                         .case_ref = "TOS-2026-7"};
 
 		assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_OK);
 		cu_record_wipe(&rec);
@@ -447,8 +498,8 @@ static void test_door_keeps_typed_text_out(void **state)
 	}
 	/* An e-mail address where the member id goes; a name where the purpose goes. */
 	{
-		cu_access_request req = {.actor = &desk, .purpose = "support",
-					 .member = "someone@example.com"};
+		cu_access_request req = {
+		    .actor = &desk, .purpose = "support", .member = "someone@example.com"};
 
 		assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_NOT_FOUND);
 		l = last_entry(ctx);
@@ -460,20 +511,23 @@ static void test_door_keeps_typed_text_out(void **state)
 		l = last_entry(ctx);
 		assert_string_equal(l.member, id);
 		assert_string_equal(l.purpose, CU_AUDIT_MALFORMED);
-		req.purpose = "hanako_tanaka";   /* a policy id's form, in no policy */
+		req.purpose = "hanako_tanaka"; /* a policy id's form, in no policy */
 		assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_PURPOSE_UNKNOWN);
 		assert_string_equal(last_entry(ctx).purpose, CU_AUDIT_MALFORMED);
 	}
 	/* Through the three steps a server uses, the fill says the same. */
 	{
-		cu_access_request req = {.actor = &desk, .purpose = "tos_review",
-					 .member = "someone@example.com", .case_ref = "a\nb"};
+		cu_access_request req = {.actor = &desk,
+		                         .purpose = "tos_review",
+		                         .member = "someone@example.com",
+		                         .case_ref = "a\nb"};
 		cu_access_audit au;
 		cu_member_row row;
 		bool have_row;
 
-		assert_int_equal(cu_access_prepare(ctx->policy, ctx->store, &req, &d, &row, &have_row),
-				 CU_ERR_CASE_INVALID);
+		assert_int_equal(
+		    cu_access_prepare(ctx->policy, ctx->store, &req, &d, &row, &have_row),
+		    CU_ERR_CASE_INVALID);
 		assert_false(have_row);
 		cu_access_audit_fill(ctx->policy, &req, &d, &au);
 		assert_string_equal(au.entry.member, CU_AUDIT_MALFORMED);
@@ -488,9 +542,14 @@ static void test_audit_writer_scrubs(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
-	cu_audit_entry e = {.actor = "desk", .role = "staff", .action = "update",
-			    .member = "someone@example.com", .purpose = "Some One",
-			    .case_ref = "line\nbreak", .decision = "deny", .reason = "forbidden"};
+	cu_audit_entry e = {.actor = "desk",
+	                    .role = "staff",
+	                    .action = "update",
+	                    .member = "someone@example.com",
+	                    .purpose = "Some One",
+	                    .case_ref = "line\nbreak",
+	                    .decision = "deny",
+	                    .reason = "forbidden"};
 	struct last l;
 
 	(void)state;
@@ -503,9 +562,14 @@ static void test_audit_writer_scrubs(void **state)
 	assert_string_equal(l.case_ref, CU_AUDIT_MALFORMED);
 	/* Ids, purposes and provisions of the right form, and a case one can cite, stay. */
 	cu_vault_random_id(id);
-	e = (cu_audit_entry){.actor = "desk", .role = "staff", .action = "provide", .member = id,
-			     .purpose = "provision:acme-printing", .case_ref = "TOS 7",
-			     .decision = "deny", .reason = "x"};
+	e = (cu_audit_entry){.actor = "desk",
+	                     .role = "staff",
+	                     .action = "provide",
+	                     .member = id,
+	                     .purpose = "provision:acme-printing",
+	                     .case_ref = "TOS 7",
+	                     .decision = "deny",
+	                     .reason = "x"};
 	assert_int_equal(cu_tx_begin(ctx), CU_OK);
 	assert_int_equal(cu_audit_append(ctx->audit, ctx->store, &e), CU_OK);
 	assert_int_equal(cu_tx_commit(ctx), CU_OK);
@@ -525,15 +589,15 @@ static void test_audit_writer_scrubs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_matrix),
-		cmocka_unit_test(test_requested_subset),
-		cmocka_unit_test(test_denials),
-		cmocka_unit_test(test_no_identifiers_for_research),
-		cmocka_unit_test(test_audit_holds_no_values),
-		cmocka_unit_test(test_case_problem),
-		cmocka_unit_test(test_id_well_formed),
-		cmocka_unit_test(test_door_keeps_typed_text_out),
-		cmocka_unit_test(test_audit_writer_scrubs),
+	    cmocka_unit_test(test_matrix),
+	    cmocka_unit_test(test_requested_subset),
+	    cmocka_unit_test(test_denials),
+	    cmocka_unit_test(test_no_identifiers_for_research),
+	    cmocka_unit_test(test_audit_holds_no_values),
+	    cmocka_unit_test(test_case_problem),
+	    cmocka_unit_test(test_id_well_formed),
+	    cmocka_unit_test(test_door_keeps_typed_text_out),
+	    cmocka_unit_test(test_audit_writer_scrubs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

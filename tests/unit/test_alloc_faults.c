@@ -44,10 +44,10 @@
 
 #include <jansson.h>
 
-#define N(a)        (sizeof(a) / sizeof((a)[0]))
-#define T0          ((int64_t)1796083200 * 1000000) /* 2026-12-01T00:00:00Z */
-#define MAX_POINTS  20000 /* a bound on N per operation: far above any operation's count */
-#define FP_BYTES    32
+#define N(a)       (sizeof(a) / sizeof((a)[0]))
+#define T0         ((int64_t)1796083200 * 1000000) /* 2026-12-01T00:00:00Z */
+#define MAX_POINTS 20000 /* a bound on N per operation: far above any operation's count */
+#define FP_BYTES   32
 
 static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 static const cu_actor desk = {"support desk", CU_ROLE_STAFF, NULL, NULL};
@@ -56,19 +56,19 @@ static const cu_actor op_actor = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
 struct fx {
 	cu_ctx *ctx;
 	char *dir;
-	char alice[CU_ID_LEN + 1];   /* a member every operation can use */
-	char fresh[CU_ID_LEN + 1];   /* a member registered before each attempt, when needed */
+	char alice[CU_ID_LEN + 1]; /* a member every operation can use */
+	char fresh[CU_ID_LEN + 1]; /* a member registered before each attempt, when needed */
 	cu_actor self;
-	unsigned long serial;        /* makes every attempt's e-mail addresses unique */
+	unsigned long serial; /* makes every attempt's e-mail addresses unique */
 	char csv[700];
-	uint64_t imported;           /* the last import's report */
-	char err[256];               /* and its message */
+	uint64_t imported; /* the last import's report */
+	char err[256];     /* and its message */
 };
 
 static unsigned long total_points, total_ops;
 
 static void register_member(cu_ctx *ctx, unsigned long serial, const char *tag,
-			    char id[CU_ID_LEN + 1])
+                            char id[CU_ID_LEN + 1])
 {
 	char email[80];
 	const cu_kv kv[] = {
@@ -115,10 +115,10 @@ static void fingerprint(cu_ctx *ctx, bool skip_audit, unsigned char out[FP_BYTES
 
 	crypto_generichash_init(&h, NULL, 0, FP_BYTES);
 	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT name FROM sqlite_master WHERE type = 'table' "
-					    "ORDER BY name",
-					    -1, &tables, NULL),
-			 SQLITE_OK);
+	                                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+	                                    "ORDER BY name",
+	                                    -1, &tables, NULL),
+	                 SQLITE_OK);
 	while (sqlite3_step(tables) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(tables, 0);
 
@@ -126,7 +126,7 @@ static void fingerprint(cu_ctx *ctx, bool skip_audit, unsigned char out[FP_BYTES
 			continue;
 		crypto_generichash_update(&h, (const unsigned char *)name, strlen(name) + 1);
 		snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" %s ORDER BY rowid", name,
-			 skip_audit && !strcmp(name, "meta") ? "WHERE key <> 'audit_head'" : "");
+		         skip_audit && !strcmp(name, "meta") ? "WHERE key <> 'audit_head'" : "");
 		if (sqlite3_prepare_v2(db, sql, -1, &rows, NULL) != SQLITE_OK) {
 			/* A WITHOUT ROWID table: its own order is its key's. */
 			snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"", name);
@@ -165,9 +165,9 @@ static void assert_last_entry_denied(cu_ctx *ctx)
 	sqlite3_stmt *st = NULL;
 
 	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT decision FROM audit ORDER BY seq DESC LIMIT 1",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	                                    "SELECT decision FROM audit ORDER BY seq DESC LIMIT 1",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "deny");
 	sqlite3_finalize(st);
@@ -228,11 +228,12 @@ static cu_result run_access_read(struct fx *f)
 	cu_result rc;
 
 	req.fields = (cu_fieldset)1 << cu_policy_field_index(p, "email") |
-		     (cu_fieldset)1 << cu_policy_field_index(p, "name");
+	             (cu_fieldset)1 << cu_policy_field_index(p, "name");
 	cu_record_init(&rec);
 	rc = cu_access_read(f->ctx, &req, &d, &rec);
 	if (rc == CU_OK && rec.n != 2)
-		rc = CU_ERR_INTERNAL; /* a read that "succeeds" with fields missing is a wrong answer */
+		rc =
+		    CU_ERR_INTERNAL; /* a read that "succeeds" with fields missing is a wrong answer */
 	cu_record_wipe(&rec);
 	return rc;
 }
@@ -255,7 +256,7 @@ static cu_result run_consent(struct fx *f)
 
 	cu_errors_init(&errs);
 	return cu_consent_set(f->ctx, &f->self, f->alice, CU_CONSENT_PURPOSE, "testimonials",
-			      (++f->serial & 1) != 0, &row, &errs);
+	                      (++f->serial & 1) != 0, &row, &errs);
 }
 
 static cu_result run_request(struct fx *f)
@@ -283,8 +284,8 @@ static cu_result run_complaint(struct fx *f)
 
 	cu_errors_init(&errs);
 	rc = cu_complaint_file(f->ctx, &f->self, f->alice, "use",
-			       "My address was used for a mailing I never asked for.", T0, &row,
-			       &errs);
+	                       "My address was used for a mailing I never asked for.", T0, &row,
+	                       &errs);
 	if (rc == CU_OK)
 		cu_complaint_row_release(&row);
 	return rc;
@@ -297,12 +298,13 @@ static void prep_csv(struct fx *f)
 	FILE *out;
 	int n;
 
-	n = snprintf(body, sizeof(body),
-		     "name,address,phone,email,occupation\n"
-		     "Ann Csv,\"1-2-3 Chiyoda, Tokyo\",090-1234-5678,ann%lu@faults.example,teacher\n"
-		     "Ben Csv,2 Rookery Road,03-1234-5678,ben%lu@faults.example,\n"
-		     "Cat Csv,3 Crane Court,+81 78 123 4567,cat%lu@faults.example,\"pilot, retired\"\n",
-		     s, s, s);
+	n = snprintf(
+	    body, sizeof(body),
+	    "name,address,phone,email,occupation\n"
+	    "Ann Csv,\"1-2-3 Chiyoda, Tokyo\",090-1234-5678,ann%lu@faults.example,teacher\n"
+	    "Ben Csv,2 Rookery Road,03-1234-5678,ben%lu@faults.example,\n"
+	    "Cat Csv,3 Crane Court,+81 78 123 4567,cat%lu@faults.example,\"pilot, retired\"\n",
+	    s, s, s);
 	assert_true(n > 0 && (size_t)n < sizeof(body));
 	snprintf(path, sizeof(path), "%s/members.csv", f->dir);
 	out = fopen(path, "wb");
@@ -319,7 +321,7 @@ static cu_result run_import(struct fx *f)
 
 	f->err[0] = '\0';
 	rc = cu_import_file(f->ctx, &op_actor, f->csv, &rep, NULL, NULL, NULL, f->err,
-			    sizeof(f->err));
+	                    sizeof(f->err));
 	f->imported = rep.imported;
 	/* Every row is valid: a row refused because memory ran out is a failure, not a success. */
 	if (rc == CU_OK && rep.rejected != 0)
@@ -363,12 +365,12 @@ static void check_op(struct fx *f, const struct op *o, cu_fault_kind kind, bool 
 			/* The fault was not reached: the operation must now just work (recovery). */
 			if (rc != CU_OK)
 				fail_msg("%s: fails with %s after the fault ended (N=%lu)", o->name,
-					 cu_result_code(rc), n);
+				         cu_result_code(rc), n);
 			break;
 		}
 		if (rc != CU_OK && !clean_failure(rc))
 			fail_msg("%s: allocation %lu failed -> %s, not a clean error (%s)", o->name,
-				 n, cu_result_code(rc), f->err);
+			         n, cu_result_code(rc), f->err);
 		/* Nothing half-done: no transaction left open, the chain's head where it was. */
 		assert_true(sqlite3_get_autocommit(cu_sqlite(f->ctx->store)->db));
 		assert_int_equal(f->ctx->tx_depth, 0);
@@ -377,20 +379,23 @@ static void check_op(struct fx *f, const struct op *o, cu_fault_kind kind, bool 
 		if (rc != CU_OK) {
 			fingerprint(f->ctx, o->audits_failure, after);
 			if (memcmp(before, after, FP_BYTES) != 0)
-				fail_msg("%s: allocation %lu failed -> %s, but the database changed",
-					 o->name, n, cu_result_code(rc));
+				fail_msg(
+				    "%s: allocation %lu failed -> %s, but the database changed",
+				    o->name, n, cu_result_code(rc));
 			if (o->audits_failure && mark_after.seq == mark_before.seq + 1)
 				assert_last_entry_denied(f->ctx);
 			else if (mark_after.seq != mark_before.seq ||
-			    memcmp(mark_after.hash, mark_before.hash, sizeof(mark_after.hash)) != 0)
-				fail_msg("%s: allocation %lu failed, the audit head moved", o->name, n);
+			         memcmp(mark_after.hash, mark_before.hash,
+			                sizeof(mark_after.hash)) != 0)
+				fail_msg("%s: allocation %lu failed, the audit head moved", o->name,
+				         n);
 		} else if (o->members_added) {
 			/* Survived the failure: then wholly done. */
 			uint64_t want = o->run == run_import ? f->imported : o->members_added;
 
 			if (o->run == run_import && want != 3)
-				fail_msg("%s: allocation %lu failed, %llu of 3 rows imported", o->name,
-					 n, (unsigned long long)want);
+				fail_msg("%s: allocation %lu failed, %llu of 3 rows imported",
+				         o->name, n, (unsigned long long)want);
 			assert_int_equal(members_after, members_before + want);
 		}
 		assert_chain_intact(f->ctx);
@@ -401,8 +406,8 @@ static void check_op(struct fx *f, const struct op *o, cu_fault_kind kind, bool 
 	total_ops++;
 	if (verbose && *verbose)
 		fprintf(stderr, "alloc faults: %-16s %-6s %-8s %5lu injection points\n", o->name,
-			kind == CU_FAULT_SQLITE ? "sqlite" : "libc", sticky ? "sticky" : "once",
-			n - 1);
+		        kind == CU_FAULT_SQLITE ? "sqlite" : "libc", sticky ? "sticky" : "once",
+		        n - 1);
 	assert_chain_intact(f->ctx);
 }
 
@@ -617,6 +622,6 @@ int main(void)
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
 	if (getenv("CU_FAULT_VERBOSE"))
 		fprintf(stderr, "alloc faults: %lu operation runs, %lu injection points\n",
-			total_ops, total_points);
+		        total_ops, total_points);
 	return failed;
 }

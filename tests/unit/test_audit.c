@@ -32,8 +32,8 @@ struct fx {
 	char path[300];
 	cu_store *s;
 	cu_audit *a;
-	cu_vault *v;            /* checkpoint tests only */
-	char ckfile[300];       /* the checkpoint file "next to the database" */
+	cu_vault *v;      /* checkpoint tests only */
+	char ckfile[300]; /* the checkpoint file "next to the database" */
 };
 
 /* The test directories are flat: the database and its -wal and -shm. */
@@ -791,9 +791,16 @@ static void test_large_entries(void **state)
 	assert_int_equal(cu_store_begin(f->s), CU_OK);
 	for (int i = 11; i <= 13; i++) {
 		/* Five texts at the bound: over 300 KiB to hash. */
-		cu_audit_entry e = {.actor = big, .role = "staff", .action = big, .member = "",
-		                    .purpose = big, .fields = big, .decision = "allow",
-		                    .reason = big, .case_ref = "", .time_us = 1};
+		cu_audit_entry e = {.actor = big,
+		                    .role = "staff",
+		                    .action = big,
+		                    .member = "",
+		                    .purpose = big,
+		                    .fields = big,
+		                    .decision = "allow",
+		                    .reason = big,
+		                    .case_ref = "",
+		                    .time_us = 1};
 
 		assert_int_equal(cu_audit_append(f->a, f->s, &e), CU_OK);
 		assert_int_equal(e.seq, (uint64_t)i);
@@ -935,8 +942,7 @@ static void test_checkpoint_line_roundtrip_and_strict(void **state)
 {
 	struct fx *f = *state;
 	static const char *const bad[] = {
-	    "",
-	    "cu-audit-checkpoint-v2 seq=1",
+	    "", "cu-audit-checkpoint-v2 seq=1",
 	    /* Each below is the good line with one change, built in the loop. */
 	};
 	cu_audit_checkpoint cp = {.seq = 1234, .time_us = 1796516085511493}, back;
@@ -1017,8 +1023,9 @@ static void test_checkpoint_names_cut_with_head_rewritten(void **state)
 	assert_true(c.file_bad && c.store_bad);
 	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_MISSING);
 	assert_int_equal(c.first_bad_file.cp.seq, 1100);
-	snprintf(want, sizeof(want), "entries 1043-1100 missing: the log ends at 1042 but the "
-	                             "checkpoint signed at ");
+	snprintf(want, sizeof(want),
+	         "entries 1043-1100 missing: the log ends at 1042 but the "
+	         "checkpoint signed at ");
 	if (strncmp(c.first_bad_file.what, want, strlen(want)) != 0)
 		fail_msg("what: %s", c.first_bad_file.what);
 	assert_non_null(strstr(c.first_bad_file.what, " covers 1100"));
@@ -1060,7 +1067,8 @@ static void test_checkpoint_cut_and_regrown_differs(void **state)
 	struct fx *f = *state;
 	cu_audit_verify_request req;
 	struct findings c;
-	char err[512] = "", before[CU_AUDIT_CHECKPOINT_LINE_MAX + 2] = "", after[sizeof(before)] = "";
+	char err[512] = "", before[CU_AUDIT_CHECKPOINT_LINE_MAX + 2] = "",
+	     after[sizeof(before)] = "";
 	FILE *fp;
 
 	append_range(f, 1, 100);
@@ -1069,8 +1077,11 @@ static void test_checkpoint_cut_and_regrown_differs(void **state)
 	assert_int_equal(cu_audit_open(f->s, &f->a), CU_OK); /* meta agrees: it opens */
 	{
 		/* Entry 51 other than it was, so every entry after it differs too. */
-		cu_audit_entry e = {.actor = "someone", .role = "staff", .action = "read",
-		                    .decision = "allow", .time_us = 42};
+		cu_audit_entry e = {.actor = "someone",
+		                    .role = "staff",
+		                    .action = "read",
+		                    .decision = "allow",
+		                    .time_us = 42};
 
 		assert_int_equal(cu_store_begin(f->s), CU_OK);
 		assert_int_equal(cu_audit_append(f->a, f->s, &e), CU_OK);
@@ -1087,9 +1098,9 @@ static void test_checkpoint_cut_and_regrown_differs(void **state)
 	assert_non_null(fp);
 	assert_non_null(fgets(before, sizeof(before), fp));
 	fclose(fp);
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, NULL, err,
-	                                          sizeof(err)),
-	                 CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, NULL, err, sizeof(err)),
+	    CU_ERR_AUDIT_BROKEN);
 	assert_non_null(strstr(err, "kept as evidence"));
 	fp = fopen(f->ckfile, "r");
 	assert_non_null(fp);
@@ -1135,8 +1146,9 @@ static void test_checkpoint_forged(void **state)
 		assert_int_equal(c.first_bad_store.status, CU_AUDIT_CHECKPOINT_FORGED);
 		assert_non_null(strstr(c.first_bad_store.what, "bad signature"));
 		assert_false(c.file_bad);
-		tamper(f, "DELETE FROM audit_checkpoints;"
-		          "INSERT INTO audit_checkpoints SELECT * FROM keep_ck; DROP TABLE keep_ck;");
+		tamper(f,
+		       "DELETE FROM audit_checkpoints;"
+		       "INSERT INTO audit_checkpoints SELECT * FROM keep_ck; DROP TABLE keep_ck;");
 	}
 	tamper(f, "UPDATE audit_checkpoints SET key_id = 9");
 	assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
@@ -1165,9 +1177,9 @@ static void test_checkpoint_forged(void **state)
 	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_MALFORMED);
 	assert_int_equal(c.first_bad_file.line, 3);
 	/* ... and kept: saving does not write over it. */
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, line,
-	                                          sizeof(line)),
-	                 CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, line, sizeof(line)),
+	    CU_ERR_AUDIT_BROKEN);
 	assert_true(cu_test_file_has(f->ckfile, "not a checkpoint"));
 }
 
@@ -1179,23 +1191,22 @@ static void test_checkpoint_forged(void **state)
 struct tamper_case {
 	const char *name;
 	const char *sql;
-	uint64_t chain_broken_at;       /* 0: the chain alone holds */
+	uint64_t chain_broken_at;        /* 0: the chain alone holds */
 	cu_audit_checkpoint_status file; /* the file's finding (GOOD: none) */
-	const char *what;               /* in the chain's or the file's finding */
+	const char *what;                /* in the chain's or the file's finding */
 };
 
-#define REHEAD                                                                              \
-	"UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit ORDER BY"   \
+#define REHEAD                                                                                     \
+	"UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit ORDER BY"       \
 	" seq DESC LIMIT 1) WHERE key = 'audit_head';"
-#define DROP_CKPTS                                                                          \
+#define DROP_CKPTS                                                                                 \
 	"DELETE FROM audit_checkpoints WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit);"
 
 static const struct tamper_case tamper_cases[] = {
     {"edit an entry", "UPDATE audit SET reason = 'nothing here' WHERE seq = 77", 77,
      CU_AUDIT_CHECKPOINT_GOOD, "hash mismatch"},
-    {"edit the entry a checkpoint covers",
-     "UPDATE audit SET hash = zeroblob(32) WHERE seq = 200", 200, CU_AUDIT_CHECKPOINT_DIFFERS,
-     "hash mismatch"},
+    {"edit the entry a checkpoint covers", "UPDATE audit SET hash = zeroblob(32) WHERE seq = 200",
+     200, CU_AUDIT_CHECKPOINT_DIFFERS, "hash mismatch"},
     {"delete an entry", "DELETE FROM audit WHERE seq = 150", 150, CU_AUDIT_CHECKPOINT_GOOD,
      "entry 150 missing"},
     {"delete a range", "DELETE FROM audit WHERE seq BETWEEN 120 AND 130", 120,
@@ -1210,8 +1221,8 @@ static const struct tamper_case tamper_cases[] = {
      "INSERT INTO audit SELECT 91, time_us, 'attacker', role, action, member, purpose,"
      " fields, decision, reason, case_ref, prev, hash FROM audit WHERE seq = 90;",
      91, CU_AUDIT_CHECKPOINT_DIFFERS, "link broken"},
-    {"truncate, head kept", "DELETE FROM audit WHERE seq > 180", 181,
-     CU_AUDIT_CHECKPOINT_MISSING, "missing (cut from the end)"},
+    {"truncate, head kept", "DELETE FROM audit WHERE seq > 180", 181, CU_AUDIT_CHECKPOINT_MISSING,
+     "missing (cut from the end)"},
     {"truncate, head rewritten", "DELETE FROM audit WHERE seq > 180;" REHEAD, 0,
      CU_AUDIT_CHECKPOINT_MISSING, "entries 181-200 missing: the log ends at 180"},
     {"truncate, head and checkpoint table rewritten",
@@ -1236,8 +1247,8 @@ static void test_tampering_table(void **state)
 		save(f);
 		append_range(f, 101, 200);
 		save(f);
-		snprintf(sql, sizeof(sql),
-		         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; %s", t->sql);
+		snprintf(sql, sizeof(sql), "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; %s",
+		         t->sql);
 		tamper(f, sql);
 		if (verify_ck(f, NULL, &req, &c) != CU_ERR_AUDIT_BROKEN)
 			fail_msg("%s: not caught", t->name);
@@ -1247,8 +1258,9 @@ static void test_tampering_table(void **state)
 		if (t->file == CU_AUDIT_CHECKPOINT_GOOD ? c.file_bad
 		                                        : c.first_bad_file.status != t->file)
 			fail_msg("%s: file finding %s (%s)", t->name,
-			         c.file_bad ? cu_audit_checkpoint_status_name(c.first_bad_file.status)
-			                    : "none",
+			         c.file_bad
+			             ? cu_audit_checkpoint_status_name(c.first_bad_file.status)
+			             : "none",
 			         c.first_bad_file.what);
 		if (!strstr(req.chain.what, t->what) && !strstr(c.first_bad_file.what, t->what))
 			fail_msg("%s: '%s' / '%s' does not say '%s'", t->name, req.chain.what,
@@ -1284,9 +1296,9 @@ static void test_checkpoint_save_rules(void **state)
 	assert_int_equal(cu_audit_checkpoint_make(f->s, f->v, &second), CU_OK);
 	assert_int_equal(cu_audit_checkpoint_write_file(f->ckfile, &second), CU_OK);
 	assert_int_equal(cu_audit_checkpoint_write_file(f->ckfile, &second), CU_OK);
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err,
-	                                          sizeof(err)),
-	                 CU_OK);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err, sizeof(err)),
+	    CU_OK);
 	assert_true(cu_test_file_has(f->ckfile, "seq=20 "));
 	/*
 	 * The file deleted after checkpoints were signed: not quietly started
@@ -1300,15 +1312,15 @@ static void test_checkpoint_save_rules(void **state)
 	                 CU_ERR_AUDIT_BROKEN);
 	assert_non_null(strstr(err, "missing although checkpoints were signed before"));
 	assert_int_equal(access(f->ckfile, F_OK), -1);
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err,
-	                                          sizeof(err)),
-	                 CU_OK);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err, sizeof(err)),
+	    CU_OK);
 	assert_true(cu_test_file_has(f->ckfile, "seq=25 "));
 	/* Outside a transaction only. */
 	assert_int_equal(cu_store_begin(f->s), CU_OK);
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, NULL, true, NULL, NULL, err,
-	                                          sizeof(err)),
-	                 CU_ERR_INTERNAL);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, f->v, NULL, true, NULL, NULL, err, sizeof(err)),
+	    CU_ERR_INTERNAL);
 	cu_store_rollback(f->s);
 }
 

@@ -126,19 +126,19 @@ static void test_valid_file_overrides(void **state)
 	char err[256] = "";
 
 	write_conf(fx, "# a comment\n"
-		       "[custodian]\n"
-		       "mode = production\n"
-		       "policy = /etc/custodian/policy.json\n"
-		       "store = sqlite:/srv/custodian/db\n"
-		       "\n"
-		       "; another comment\n"
-		       "[server]\n"
-		       "listen = 0.0.0.0:9443\n"
-		       "[security]\n"
-		       "argon2_opslimit = 4\n"
-		       "argon2_memlimit_kib = 131072\n"
-		       "[import]\n"
-		       "batch = 500\n");
+	               "[custodian]\n"
+	               "mode = production\n"
+	               "policy = /etc/custodian/policy.json\n"
+	               "store = sqlite:/srv/custodian/db\n"
+	               "\n"
+	               "; another comment\n"
+	               "[server]\n"
+	               "listen = 0.0.0.0:9443\n"
+	               "[security]\n"
+	               "argon2_opslimit = 4\n"
+	               "argon2_memlimit_kib = 131072\n"
+	               "[import]\n"
+	               "batch = 500\n");
 	cu_config_defaults(&c);
 	assert_int_equal(cu_config_load(fx->path, &c, err, sizeof(err)), CU_OK);
 	assert_string_equal(c.mode, "production");
@@ -171,7 +171,7 @@ static void test_bounds_are_inclusive(void **state)
 	char err[256] = "";
 
 	write_conf(fx, "[security]\nargon2_opslimit = 64\nargon2_memlimit_kib = 8\n"
-		       "[import]\nbatch = 1000000\n");
+	               "[import]\nbatch = 1000000\n");
 	cu_config_defaults(&c);
 	assert_int_equal(cu_config_load(fx->path, &c, err, sizeof(err)), CU_OK);
 	assert_int_equal(c.argon2_opslimit, 64);
@@ -288,12 +288,11 @@ static void test_production_refuses_low_cost(void **state)
 	char err[256] = "";
 
 	expect_refused(fx, "[custodian]\nmode = production\n[security]\nargon2_opslimit = 1\n", o);
-	expect_refused(fx,
-		       "[custodian]\nmode = production\n[security]\nargon2_memlimit_kib = 1024\n",
-		       m);
+	expect_refused(
+	    fx, "[custodian]\nmode = production\n[security]\nargon2_memlimit_kib = 1024\n", m);
 	/* The same cost is fine for development. */
 	write_conf(fx, "[custodian]\nmode = development\n[security]\nargon2_opslimit = 1\n"
-		       "argon2_memlimit_kib = 8\n");
+	               "argon2_memlimit_kib = 8\n");
 	cu_config_defaults(&c);
 	assert_int_equal(cu_config_load(fx->path, &c, err, sizeof(err)), CU_OK);
 	assert_int_equal(c.argon2_opslimit, 1);
@@ -307,8 +306,8 @@ static void test_production_refuses_low_cost(void **state)
 static void test_describe_lists_every_key(void **state)
 {
 	struct fixture *fx = *state;
-	static const char *const keys[] = {"mode", "policy", "store", "listen",
-					   "argon2_opslimit", "argon2_memlimit_kib", "batch"};
+	static const char *const keys[] = {
+	    "mode", "policy", "store", "listen", "argon2_opslimit", "argon2_memlimit_kib", "batch"};
 	FILE *f = fopen(fx->path, "w");
 
 	assert_non_null(f);
@@ -343,25 +342,24 @@ static void test_reload_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test_setup_teardown(test_missing_file_keeps_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable_file_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_valid_file_overrides, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_partial_file_keeps_other_defaults, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bounds_are_inclusive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_file_round_trips, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_number, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_negative, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_string_too_long, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syntax_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_production_refuses_low_cost, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_describe_lists_every_key, setup, teardown),
-		cmocka_unit_test(test_reload_check),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test_setup_teardown(test_missing_file_keeps_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unreadable_file_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_valid_file_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_partial_file_keeps_other_defaults, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_bounds_are_inclusive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_file_round_trips, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_a_number, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_negative, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_string_too_long, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syntax_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_production_refuses_low_cost, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_describe_lists_every_key, setup, teardown),
+	    cmocka_unit_test(test_reload_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,8 +28,8 @@ static const cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
 static const cu_actor officer = {"po", CU_ROLE_OFFICER, NULL, NULL};
 
 static const cu_kv member[] = {
-	{"name", "Consenta Member"}, {"address", "1 Choice Rd"}, {"phone", "0312345670"},
-	{"email", "consenta@example.com"}, {"occupation", "Teacher"},
+    {"name", "Consenta Member"},       {"address", "1 Choice Rd"}, {"phone", "0312345670"},
+    {"email", "consenta@example.com"}, {"occupation", "Teacher"},
 };
 
 static void register_one(cu_ctx *ctx, char id[CU_ID_LEN + 1])
@@ -37,11 +37,12 @@ static void register_one(cu_ctx *ctx, char id[CU_ID_LEN + 1])
 	cu_errors errs;
 
 	cu_errors_init(&errs);
-	assert_int_equal(cu_member_register(ctx, &service, member, N(member), NULL, id, &errs), CU_OK);
+	assert_int_equal(cu_member_register(ctx, &service, member, N(member), NULL, id, &errs),
+	                 CU_OK);
 }
 
 static cu_result read_as(cu_ctx *ctx, const cu_actor *a, const char *purpose, const char *id,
-			 cu_access_decision *d)
+                         cu_access_decision *d)
 {
 	cu_access_request req = {.actor = a, .purpose = purpose, .member = id};
 	cu_record rec;
@@ -69,44 +70,44 @@ static void test_out_of_scope_needs_consent(void **state)
 	cu_errors_init(&errs);
 	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_ERR_CONSENT_REQUIRED);
 	/* Nobody but the member (or the operator, recording paper) decides. */
-	assert_int_equal(cu_consent_set(ctx, &staff, id, CU_CONSENT_PURPOSE, "testimonials", true,
-					&row, &errs),
-			 CU_ERR_FORBIDDEN);
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true,
-					&row, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_consent_set(ctx, &staff, id, CU_CONSENT_PURPOSE, "testimonials", true, &row, &errs),
+	    CU_ERR_FORBIDDEN);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true, &row, &errs),
+	    CU_OK);
 	assert_string_equal(row.policy_version, ctx->policy->version);
 	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_OK);
 	assert_string_equal(d.basis, "consent");
 	/* Withdrawn: the very next read is refused. */
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", false,
-					&row, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", false, &row, &errs),
+	    CU_OK);
 	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_ERR_CONSENT_REQUIRED);
 	/* An ordinary purpose is not the member's to refuse, nor an unknown one to grant. */
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "support", false, &row,
-					&errs),
-			 CU_ERR_INVALID_FIELD);
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "resale", true, &row,
-					&errs),
-			 CU_ERR_INVALID_FIELD);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "support", false, &row, &errs),
+	    CU_ERR_INVALID_FIELD);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "resale", true, &row, &errs),
+	    CU_ERR_INVALID_FIELD);
 	/* Necessary cookies cannot be refused; the others can. */
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_COOKIE, "necessary", false, &row,
-					&errs),
-			 CU_ERR_INVALID_FIELD);
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_COOKIE, "advertising", false,
-					&row, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_COOKIE, "necessary", false, &row, &errs),
+	    CU_ERR_INVALID_FIELD);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_COOKIE, "advertising", false, &row, &errs),
+	    CU_OK);
 	{
 		bool g = true;
 
 		assert_int_equal(cu_consent_granted(ctx->store, ctx->policy, id, CU_CONSENT_COOKIE,
-						    "advertising", &g),
-				 CU_OK);
+		                                    "advertising", &g),
+		                 CU_OK);
 		assert_false(g);
 		assert_int_equal(cu_consent_granted(ctx->store, ctx->policy, id, CU_CONSENT_COOKIE,
-						    "necessary", &g),
-				 CU_OK);
+		                                    "necessary", &g),
+		                 CU_OK);
 		assert_true(g);
 	}
 	cu_test_ctx_free(ctx, dir);
@@ -127,15 +128,15 @@ static void test_receipts(void **state)
 	register_one(ctx, id);
 	self = (cu_actor){id, CU_ROLE_MEMBER, id, NULL};
 	cu_errors_init(&errs);
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true,
-					&row, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true, &row, &errs),
+	    CU_OK);
 	assert_int_equal(cu_consent_receipt(ctx->store, ctx->vault, &row, &json), CU_OK);
 	assert_non_null(strstr(json, "\"choice\": \"granted\""));
 	assert_non_null(strstr(json, ctx->policy->version));
-	assert_int_equal(cu_consent_receipt_verify(json, strlen(json), ctx->vault, what, sizeof(what),
-						   summary, sizeof(summary)),
-			 CU_OK);
+	assert_int_equal(cu_consent_receipt_verify(json, strlen(json), ctx->vault, what,
+	                                           sizeof(what), summary, sizeof(summary)),
+	                 CU_OK);
 	assert_non_null(strstr(summary, "purpose testimonials granted"));
 	/* Deterministic: the same choice, the same receipt. */
 	{
@@ -146,22 +147,23 @@ static void test_receipts(void **state)
 		free(again);
 	}
 	/* Someone else's key: the signature holds, but it is not ours. */
-	assert_int_equal(cu_vault_open_text("1 "
-					    "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n",
-					    &other, NULL, 0),
-			 CU_OK);
-	assert_int_equal(cu_consent_receipt_verify(json, strlen(json), other, what, sizeof(what),
-						   NULL, 0),
-			 CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_vault_open_text("1 "
+	                       "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n",
+	                       &other, NULL, 0),
+	    CU_OK);
+	assert_int_equal(
+	    cu_consent_receipt_verify(json, strlen(json), other, what, sizeof(what), NULL, 0),
+	    CU_ERR_CRYPTO);
 	/* Altered: granted -> withdrawn. */
 	p = strstr(json, "\"granted\"");
 	assert_non_null(p);
 	memcpy(p, "\"grantee\"", 9);
-	assert_int_equal(cu_consent_receipt_verify(json, strlen(json), NULL, what, sizeof(what), NULL,
-						   0),
-			 CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_consent_receipt_verify(json, strlen(json), NULL, what, sizeof(what), NULL, 0),
+	    CU_ERR_CRYPTO);
 	assert_int_equal(cu_consent_receipt_verify("{}", 2, NULL, what, sizeof(what), NULL, 0),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	cu_vault_free(other);
 	free(json);
 	cu_test_ctx_free(ctx, dir);
@@ -203,14 +205,16 @@ static void add_purpose_and_field(json_t *doc)
 	json_t *purposes = json_object_get(doc, "purposes"), *pu;
 	size_t i;
 
-	json_array_foreach(purposes, i, pu) {
+	json_array_foreach(purposes, i, pu)
+	{
 		if (!strcmp(json_string_value(json_object_get(pu, "id")), "support"))
-			json_array_append_new(json_object_get(pu, "fields"), json_string("address"));
+			json_array_append_new(json_object_get(pu, "fields"),
+			                      json_string("address"));
 	}
 	json_array_append_new(purposes,
-			      json_pack("{s:s,s:i,s:s,s:[s],s:[s,s]}", "id", "community",
-					"number", 11, "text", "to introduce members to one another",
-					"roles", "staff", "fields", "name", "hobbies"));
+	                      json_pack("{s:s,s:i,s:s,s:[s],s:[s,s]}", "id", "community", "number",
+	                                11, "text", "to introduce members to one another", "roles",
+	                                "staff", "fields", "name", "hobbies"));
 }
 
 static void test_new_version_needs_acceptance(void **state)
@@ -234,8 +238,8 @@ static void test_new_version_needs_acceptance(void **state)
 	{
 		int found = 0;
 
-		assert_int_equal(cu_store_notice_list(ctx->store, id, 10, find_policy_notice, &found),
-				 CU_OK);
+		assert_int_equal(
+		    cu_store_notice_list(ctx->store, id, 10, find_policy_notice, &found), CU_OK);
 		assert_true(found);
 	}
 	/* Publishing does not change what this process enforces until it loads the new one. */
@@ -248,7 +252,7 @@ static void test_new_version_needs_acceptance(void **state)
 
 		assert_int_equal(cu_store_member_get(ctx->store, id, &mrow), CU_OK);
 		assert_int_equal(cu_versions_accepted(ctx->store, id, mrow.created_us, version),
-				 CU_OK);
+		                 CU_OK);
 		assert_string_equal(version, old_version);
 		/* Asked about a moment after publication, the new version is in force. */
 		assert_int_equal(cu_versions_accepted(ctx->store, id, cu_now_us(), version), CU_OK);
@@ -272,20 +276,19 @@ static void test_new_version_needs_acceptance(void **state)
 	diff = cu_versions_diff(v1, v2);
 	assert_int_equal(json_array_size(json_object_get(diff, "purposes_added")), 1);
 	assert_int_equal(json_array_size(json_object_get(diff, "purposes_changed")), 1);
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(json_array_get(json_object_get(diff,
-										   "purposes_changed"),
-								   0),
-						    "fields_added"),
-				    0)),
-			    "address");
+	assert_string_equal(
+	    json_string_value(json_array_get(
+	        json_object_get(json_array_get(json_object_get(diff, "purposes_changed"), 0),
+	                        "fields_added"),
+	        0)),
+	    "address");
 	json_decref(diff);
 
 	/* Consent to the one purpose opens it alone. */
 	cu_errors_init(&errs);
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "community", true, &row,
-					&errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "community", true, &row, &errs),
+	    CU_OK);
 	assert_int_equal(read_as(ctx, &staff, "community", id, &d), CU_OK);
 	assert_int_equal(read_as(ctx, &staff, "support", id, &d), CU_OK);
 	assert_false((d.allowed >> address) & 1);
@@ -296,11 +299,13 @@ static void test_new_version_needs_acceptance(void **state)
 	/* A member registered under version 2 is under it from the start. */
 	{
 		char id2[CU_ID_LEN + 1];
-		cu_kv other[] = {{"name", "Late"}, {"address", "2 Rd"}, {"phone", "0312345671"},
-				 {"email", "late@example.com"}};
+		cu_kv other[] = {{"name", "Late"},
+		                 {"address", "2 Rd"},
+		                 {"phone", "0312345671"},
+		                 {"email", "late@example.com"}};
 
-		assert_int_equal(cu_member_register(ctx, &service, other, N(other), NULL, id2, &errs),
-				 CU_OK);
+		assert_int_equal(
+		    cu_member_register(ctx, &service, other, N(other), NULL, id2, &errs), CU_OK);
 		assert_int_equal(read_as(ctx, &staff, "community", id2, &d), CU_OK);
 	}
 	/* The same version with other content is refused. */
@@ -315,13 +320,13 @@ static void test_new_version_needs_acceptance(void **state)
 		json_object_set_new(doc, "title", json_string("Changed without a new version"));
 		text = json_dumps(doc, 0);
 		json_decref(doc);
-		assert_int_equal(cu_versions_publish(ctx, &officer, text, strlen(text), &p, err,
-						     sizeof(err)),
-				 CU_ERR_CONFLICT);
+		assert_int_equal(
+		    cu_versions_publish(ctx, &officer, text, strlen(text), &p, err, sizeof(err)),
+		    CU_ERR_CONFLICT);
 		assert_null(p);
 		free(text);
 		assert_int_equal(cu_versions_publish(ctx, &staff, "{}", 2, &p, err, sizeof(err)),
-				 CU_ERR_FORBIDDEN);
+		                 CU_ERR_FORBIDDEN);
 	}
 	ctx->policy = v1;
 	cu_policy_free(v2);
@@ -334,7 +339,8 @@ static void drop_consent_mark(json_t *doc)
 	json_t *purposes = json_object_get(doc, "purposes"), *pu;
 	size_t i;
 
-	json_array_foreach(purposes, i, pu) {
+	json_array_foreach(purposes, i, pu)
+	{
 		if (!strcmp(json_string_value(json_object_get(pu, "id")), "testimonials"))
 			json_object_del(pu, "consent_required");
 	}
@@ -345,8 +351,11 @@ static void test_consent_mark_outlives_its_version(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1], id2[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
-	cu_kv late[] = {{"name", "Late"}, {"address", "2 Rd"}, {"phone", "0312345671"},
-			{"email", "late@example.com"}, {"occupation", "Baker"}};
+	cu_kv late[] = {{"name", "Late"},
+	                {"address", "2 Rd"},
+	                {"phone", "0312345671"},
+	                {"email", "late@example.com"},
+	                {"occupation", "Baker"}};
 	cu_policy *v2, *v1;
 	cu_access_decision d;
 	cu_consent_row row;
@@ -365,9 +374,9 @@ static void test_consent_mark_outlives_its_version(void **state)
 	/* Held to version 1: still only with consent, and the member can still give it. */
 	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_ERR_CONSENT_REQUIRED);
 	cu_errors_init(&errs);
-	assert_int_equal(cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true,
-					&row, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, id, CU_CONSENT_PURPOSE, "testimonials", true, &row, &errs),
+	    CU_OK);
 	assert_int_equal(read_as(ctx, &staff, "testimonials", id, &d), CU_OK);
 	/* A member under version 2 agreed to it as a purpose of use. */
 	assert_int_equal(cu_member_register(ctx, &service, late, N(late), NULL, id2, &errs), CU_OK);
@@ -377,10 +386,10 @@ static void test_consent_mark_outlives_its_version(void **state)
 	diff = cu_versions_diff(v1, v2);
 	changed = json_array_get(json_object_get(diff, "purposes_changed"), 0);
 	assert_string_equal(json_string_value(json_object_get(changed, "id")), "testimonials");
-	assert_true(json_is_true(json_object_get(json_object_get(changed, "before"),
-						 "consent_required")));
-	assert_true(json_is_false(json_object_get(json_object_get(changed, "after"),
-						  "consent_required")));
+	assert_true(
+	    json_is_true(json_object_get(json_object_get(changed, "before"), "consent_required")));
+	assert_true(
+	    json_is_false(json_object_get(json_object_get(changed, "after"), "consent_required")));
 	json_decref(diff);
 
 	ctx->policy = v1;
@@ -408,8 +417,8 @@ static void test_exceptions(void **state)
 	char *dir, id[CU_ID_LEN + 1], text[128], path[600];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	const char *why = "Court order 2026-W-117 requires the contact details.";
-	cu_access_request req = {.actor = &officer, .purpose = "testimonials", .exception = "law",
-				 .justification = why};
+	cu_access_request req = {
+	    .actor = &officer, .purpose = "testimonials", .exception = "law", .justification = why};
 	cu_access_decision d;
 	cu_exception_row ex;
 	struct open_count c = {0};
@@ -451,8 +460,8 @@ static void test_exceptions(void **state)
 		unsigned char plain[2100];
 
 		assert_int_equal(cu_vault_open_note(ctx->vault, text, ex.justification,
-						    ex.justification_len, plain, &n),
-				 CU_OK);
+		                                    ex.justification_len, plain, &n),
+		                 CU_OK);
 		assert_string_equal((char *)plain, why);
 	}
 	cu_exception_row_release(&ex);
@@ -474,12 +483,12 @@ static void test_exceptions(void **state)
 	assert_int_equal(cu_store_exception_list(ctx->store, true, count_open, &c), CU_OK);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(cu_tx_begin(ctx), CU_OK);
-	assert_int_equal(cu_store_exception_close(ctx->store, c.id, "po", (const unsigned char *)"x",
-						  1, cu_now_us()),
-			 CU_OK);
-	assert_int_equal(cu_store_exception_close(ctx->store, c.id, "po", (const unsigned char *)"x",
-						  1, cu_now_us()),
-			 CU_ERR_CONFLICT);
+	assert_int_equal(cu_store_exception_close(ctx->store, c.id, "po",
+	                                          (const unsigned char *)"x", 1, cu_now_us()),
+	                 CU_OK);
+	assert_int_equal(cu_store_exception_close(ctx->store, c.id, "po",
+	                                          (const unsigned char *)"x", 1, cu_now_us()),
+	                 CU_ERR_CONFLICT);
 	assert_int_equal(cu_tx_commit(ctx), CU_OK);
 	c.n = 0;
 	assert_int_equal(cu_store_exception_list(ctx->store, true, count_open, &c), CU_OK);
@@ -490,11 +499,11 @@ static void test_exceptions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_out_of_scope_needs_consent),
-		cmocka_unit_test(test_receipts),
-		cmocka_unit_test(test_new_version_needs_acceptance),
-		cmocka_unit_test(test_consent_mark_outlives_its_version),
-		cmocka_unit_test(test_exceptions),
+	    cmocka_unit_test(test_out_of_scope_needs_consent),
+	    cmocka_unit_test(test_receipts),
+	    cmocka_unit_test(test_new_version_needs_acceptance),
+	    cmocka_unit_test(test_consent_mark_outlives_its_version),
+	    cmocka_unit_test(test_exceptions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

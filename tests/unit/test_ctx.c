@@ -86,9 +86,9 @@ static void append_in(const struct fixture *fx, const char *name, const char *te
 /* Names and sizes of what the directory holds, to see that a refusal changed nothing. */
 static void listing(const struct fixture *fx, char *out, size_t n)
 {
-	static const char *const names[] = {"custodian.conf", "policy.json", "master.key",
-					    "custodian.db", "custodian.db-wal", "custodian.db-shm",
-					    "audit.checkpoint"};
+	static const char *const names[] = {
+	    "custodian.conf",   "policy.json",      "master.key",      "custodian.db",
+	    "custodian.db-wal", "custodian.db-shm", "audit.checkpoint"};
 	size_t o = 0;
 
 	out[0] = '\0';
@@ -99,8 +99,8 @@ static void listing(const struct fixture *fx, char *out, size_t n)
 		path_in(fx, names[i], path, sizeof(path));
 		if (stat(path, &st) == 0)
 			o += (size_t)snprintf(out + o, n - o, "%s %lld %o %lld;", names[i],
-					      (long long)st.st_size, (unsigned)st.st_mode,
-					      (long long)st.st_mtim.tv_nsec);
+			                      (long long)st.st_size, (unsigned)st.st_mode,
+			                      (long long)st.st_mtim.tv_nsec);
 	}
 }
 
@@ -298,20 +298,20 @@ static void test_store_without_audit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_opens_when_whole, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_directory, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_broken, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_unknown_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_missing_means_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_not_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_changed_under_its_version, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_garbage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_not_sqlite, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_unknown_url, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_without_audit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_opens_when_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_broken, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_unknown_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_missing_means_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_not_json, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_changed_under_its_version, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_garbage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_not_sqlite, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_unknown_url, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_without_audit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

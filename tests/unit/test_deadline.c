@@ -104,9 +104,9 @@ static void test_null_is_harmless_and_stop_frees_the_rest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_past_the_deadline_is_shut_down_despite_activity),
-		cmocka_unit_test(test_a_stopped_clock_never_fires_and_a_restarted_one_does),
-		cmocka_unit_test(test_null_is_harmless_and_stop_frees_the_rest),
+	    cmocka_unit_test(test_past_the_deadline_is_shut_down_despite_activity),
+	    cmocka_unit_test(test_a_stopped_clock_never_fires_and_a_restarted_one_does),
+	    cmocka_unit_test(test_null_is_harmless_and_stop_frees_the_rest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

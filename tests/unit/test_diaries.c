@@ -33,7 +33,7 @@ static const cu_actor analyst = {"analyst", CU_ROLE_ANALYST, NULL, NULL};
 
 /* Distinctive text: if these bytes show up on disk or in the audit, plaintext leaked. */
 #define SECRET_TITLE "Quillwhistle confession"
-#define SECRET_BODY "I borrowed the Zembla lantern\nand never returned it."
+#define SECRET_BODY  "I borrowed the Zembla lantern\nand never returned it."
 
 struct fx {
 	cu_ctx *ctx;
@@ -42,14 +42,13 @@ struct fx {
 	cu_actor a, b;
 };
 
-static void register_one(cu_ctx *ctx, const char *name, const char *email,
-			 char id[CU_ID_LEN + 1])
+static void register_one(cu_ctx *ctx, const char *name, const char *email, char id[CU_ID_LEN + 1])
 {
 	const cu_kv kv[] = {
-		{"name", name},
-		{"address", "1 Diary Lane"},
-		{"phone", "+81312345678"},
-		{"email", email},
+	    {"name", name},
+	    {"address", "1 Diary Lane"},
+	    {"phone", "+81312345678"},
+	    {"email", email},
 	};
 	cu_errors errs;
 
@@ -81,7 +80,7 @@ static int teardown(void **state)
 }
 
 static void write_ok(struct fx *f, const cu_actor *who, const char *member, const char *title,
-		     const char *body, char id[CU_ID_LEN + 1])
+                     const char *body, char id[CU_ID_LEN + 1])
 {
 	cu_errors errs;
 
@@ -96,15 +95,15 @@ struct last_entry {
 	char action[32], actor[128], role[16], member[32], purpose[48], fields[64];
 	char decision[16], reason[200], case_ref[136];
 	int n;
-	const char *needle;      /* must appear in no entry */
+	const char *needle; /* must appear in no entry */
 	int leaks;
 };
 
 static int keep_last(void *ud, const cu_audit_entry *e)
 {
 	struct last_entry *l = ud;
-	const char *texts[] = {e->actor, e->action, e->member, e->purpose, e->fields,
-			       e->decision, e->reason, e->case_ref};
+	const char *texts[] = {e->actor,  e->action,   e->member, e->purpose,
+	                       e->fields, e->decision, e->reason, e->case_ref};
 
 	for (size_t i = 0; l->needle && i < N(texts); i++)
 		if (strstr(texts[i], l->needle))
@@ -145,7 +144,7 @@ static int audit_mentions(cu_ctx *ctx, const char *needle)
 
 /* A staff-style read; returns its rc and leaves the page in *out (wipe it). */
 static cu_result staff_read(struct fx *f, const cu_actor *who, const char *purpose,
-			    const char *member, const char *case_ref, cu_diary_list *out)
+                            const char *member, const char *case_ref, cu_diary_list *out)
 {
 	cu_diary_request req = {who, purpose, member, case_ref, NULL, 0};
 	cu_diary_decision d;
@@ -222,14 +221,14 @@ static void test_own_crud(void **state)
 	/* Edit one part: the other is kept as it was. */
 	cu_errors_init(&errs);
 	assert_int_equal(cu_diary_edit(f->ctx, &f->a, f->alice, one, "Monday (wet)", NULL, &errs),
-			 CU_OK);
+	                 CU_OK);
 	e = last_audit(f->ctx, f->alice);
 	assert_string_equal(e.action, "diary_edit");
 	assert_string_equal(e.fields, "title");
 	assert_int_equal(cu_diary_edit(f->ctx, &f->a, f->alice, two, NULL, "Sun.\n\tWarm.", &errs),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(cu_diary_edit(f->ctx, &f->a, f->alice, two, NULL, NULL, &errs),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	cu_diary_list_init(&l);
 	assert_int_equal(cu_diary_list_own(f->ctx, &f->a, f->alice, NULL, 0, &l), CU_OK);
 	assert_int_equal(l.n, 2);
@@ -250,11 +249,11 @@ static void test_own_crud(void **state)
 	assert_string_equal(e.action, "diary_delete");
 	assert_string_equal(e.decision, "deny");
 	assert_int_equal(cu_diary_edit(f->ctx, &f->a, f->alice, one, "x", NULL, &errs),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	/* A malformed id names nothing. */
 	assert_int_equal(cu_diary_delete(f->ctx, &f->a, f->alice, "short"), CU_ERR_NOT_FOUND);
 	assert_int_equal(cu_diary_delete(f->ctx, &f->a, f->alice, "' OR 1=1 --xxxxxxxxxxxxxxx"),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	cu_diary_list_init(&l);
 	assert_int_equal(cu_diary_list_own(f->ctx, &f->a, f->alice, NULL, 0, &l), CU_OK);
 	assert_int_equal(l.n, 1);
@@ -275,7 +274,7 @@ static void test_other_members_entry_refused(void **state)
 	write_ok(f, &f->b, f->bob, "Bob's", "Bob's own words.", mine);
 	cu_errors_init(&errs);
 	assert_int_equal(cu_diary_edit(f->ctx, &f->b, f->bob, id, "Bob was here", NULL, &errs),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	/* The refusal is audited as Bob's, not in Alice's history. */
 	e = last_audit(f->ctx, NULL);
 	assert_string_equal(e.action, "diary_edit");
@@ -284,10 +283,10 @@ static void test_other_members_entry_refused(void **state)
 	assert_int_equal(cu_diary_delete(f->ctx, &f->b, f->bob, id), CU_ERR_NOT_FOUND);
 	/* Bob cannot act as the author of Alice's diary, nor read it as himself. */
 	assert_int_equal(cu_diary_edit(f->ctx, &f->b, f->alice, id, "Bob was here", NULL, &errs),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_diary_delete(f->ctx, &f->b, f->alice, id), CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_diary_write(f->ctx, &f->b, f->alice, "x", "y", mine, &errs),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	assert_string_equal(mine, "");
 	cu_diary_list_init(&l);
 	assert_int_equal(cu_diary_list_own(f->ctx, &f->b, f->alice, NULL, 0, &l), CU_ERR_FORBIDDEN);
@@ -297,7 +296,7 @@ static void test_other_members_entry_refused(void **state)
 	assert_string_equal(e.decision, "deny");
 	/* Staff do not write diaries. */
 	assert_int_equal(cu_diary_write(f->ctx, &officer, f->alice, "x", "y", mine, &errs),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	/* Bob's own list is his only. */
 	assert_int_equal(cu_diary_list_own(f->ctx, &f->b, f->bob, NULL, 0, &l), CU_OK);
 	assert_int_equal(l.n, 1);
@@ -316,7 +315,9 @@ static void test_staff_read_without_case(void **state)
 {
 	struct fx *f = *state;
 	static const char *const no_case[] = {NULL, ""};
-	static const char *const bad_case[] = {"   ", "\t", "TOS\n1", "\xe3\x80\x80", "TOS\xe2\x80\xa8" "1"};
+	static const char *const bad_case[] = {"   ", "\t", "TOS\n1", "\xe3\x80\x80",
+	                                       "TOS\xe2\x80\xa8"
+	                                       "1"};
 	char id[CU_ID_LEN + 1];
 	struct last_entry e;
 	cu_diary_list l;
@@ -326,7 +327,7 @@ static void test_staff_read_without_case(void **state)
 		unsigned long long before = cu_test_audit_count(f->ctx);
 
 		assert_int_equal(staff_read(f, &desk, "tos_review", f->alice, no_case[i], &l),
-				 CU_ERR_CASE_REQUIRED);
+		                 CU_ERR_CASE_REQUIRED);
 		assert_int_equal(cu_test_audit_count(f->ctx), before + 1);
 		e = last_audit(f->ctx, f->alice);
 		assert_string_equal(e.action, "read_diaries");
@@ -339,15 +340,15 @@ static void test_staff_read_without_case(void **state)
 	}
 	/* The officer and the operator are held to it too. */
 	assert_int_equal(staff_read(f, &officer, "tos_review", f->alice, NULL, &l),
-			 CU_ERR_CASE_REQUIRED);
+	                 CU_ERR_CASE_REQUIRED);
 	assert_int_equal(staff_read(f, &cu_test_operator, "tos_review", f->alice, NULL, &l),
-			 CU_ERR_CASE_REQUIRED);
+	                 CU_ERR_CASE_REQUIRED);
 	/* A case given that is blank or not one line of text is not a case, nor repeated. */
 	for (size_t i = 0; i < N(bad_case); i++) {
 		unsigned long long before = cu_test_audit_count(f->ctx);
 
 		assert_int_equal(staff_read(f, &desk, "tos_review", f->alice, bad_case[i], &l),
-				 CU_ERR_CASE_INVALID);
+		                 CU_ERR_CASE_INVALID);
 		assert_int_equal(cu_test_audit_count(f->ctx), before + 1);
 		e = last_audit(f->ctx, f->alice);
 		assert_string_equal(e.decision, "deny");
@@ -385,7 +386,7 @@ static void test_staff_read_with_case(void **state)
 	assert_int_equal(staff_read(f, &officer, "tos_review", f->bob, "TOS-2", &l), CU_OK);
 	assert_int_equal(l.n, 0);
 	assert_int_equal(staff_read(f, &cu_test_operator, "tos_review", f->alice, "OPS-1", &l),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(l.n, 1);
 	cu_diary_list_wipe(&l);
 }
@@ -398,15 +399,15 @@ static void test_wrong_purpose_or_role(void **state)
 		const char *purpose;
 		cu_result want;
 	} cases[] = {
-		/* Purposes whose fields the role may read do not open diaries. */
-		{&desk, "support", CU_ERR_PURPOSE_NOT_ALLOWED},
-		{&desk, "site_management", CU_ERR_PURPOSE_NOT_ALLOWED},
-		{&cu_test_operator, "support", CU_ERR_PURPOSE_NOT_ALLOWED},
-		/* Roles tos_review is not granted to. */
-		{&analyst, "tos_review", CU_ERR_PURPOSE_NOT_ALLOWED},
-		{&service, "tos_review", CU_ERR_PURPOSE_NOT_ALLOWED},
-		{&desk, "nonesuch", CU_ERR_PURPOSE_UNKNOWN},
-		{&desk, "self", CU_ERR_PURPOSE_UNKNOWN},
+	    /* Purposes whose fields the role may read do not open diaries. */
+	    {&desk, "support", CU_ERR_PURPOSE_NOT_ALLOWED},
+	    {&desk, "site_management", CU_ERR_PURPOSE_NOT_ALLOWED},
+	    {&cu_test_operator, "support", CU_ERR_PURPOSE_NOT_ALLOWED},
+	    /* Roles tos_review is not granted to. */
+	    {&analyst, "tos_review", CU_ERR_PURPOSE_NOT_ALLOWED},
+	    {&service, "tos_review", CU_ERR_PURPOSE_NOT_ALLOWED},
+	    {&desk, "nonesuch", CU_ERR_PURPOSE_UNKNOWN},
+	    {&desk, "self", CU_ERR_PURPOSE_UNKNOWN},
 	};
 	char id[CU_ID_LEN + 1];
 	struct last_entry e;
@@ -416,8 +417,9 @@ static void test_wrong_purpose_or_role(void **state)
 	for (size_t i = 0; i < N(cases); i++) {
 		unsigned long long before = cu_test_audit_count(f->ctx);
 
-		assert_int_equal(staff_read(f, cases[i].who, cases[i].purpose, f->alice, "TOS-9", &l),
-				 cases[i].want);
+		assert_int_equal(
+		    staff_read(f, cases[i].who, cases[i].purpose, f->alice, "TOS-9", &l),
+		    cases[i].want);
 		assert_int_equal(cu_test_audit_count(f->ctx), before + 1);
 		e = last_audit(f->ctx, f->alice);
 		assert_string_equal(e.action, "read_diaries");
@@ -425,12 +427,13 @@ static void test_wrong_purpose_or_role(void **state)
 		assert_string_equal(e.case_ref, "TOS-9");
 	}
 	/* A member reading another's diary, even naming a staff purpose. */
-	assert_int_equal(staff_read(f, &f->b, "tos_review", f->alice, "TOS-9", &l), CU_ERR_FORBIDDEN);
+	assert_int_equal(staff_read(f, &f->b, "tos_review", f->alice, "TOS-9", &l),
+	                 CU_ERR_FORBIDDEN);
 	assert_int_equal(staff_read(f, &f->a, "tos_review", f->alice, "TOS-9", &l),
-			 CU_ERR_PURPOSE_UNKNOWN);
+	                 CU_ERR_PURPOSE_UNKNOWN);
 	/* No such member; an over-long one is refused before the door, and still audited. */
 	assert_int_equal(staff_read(f, &desk, "tos_review", "AAAAAAAAAAAAAAAAAAAAAA", "TOS-9", &l),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	{
 		char longid[100];
 		unsigned long long before = cu_test_audit_count(f->ctx);
@@ -438,7 +441,7 @@ static void test_wrong_purpose_or_role(void **state)
 		memset(longid, 'A', sizeof(longid) - 1);
 		longid[sizeof(longid) - 1] = '\0';
 		assert_int_equal(staff_read(f, &desk, "tos_review", longid, "TOS-9", &l),
-				 CU_ERR_INVALID_ARGUMENT);
+		                 CU_ERR_INVALID_ARGUMENT);
 		assert_int_equal(cu_test_audit_count(f->ctx), before + 1);
 	}
 }
@@ -449,7 +452,7 @@ static void test_wrong_purpose_or_role(void **state)
  * now when `record`).
  */
 static cu_policy *policy_in_force(struct fx *f, const char *version, bool diaries, bool consent,
-				  bool record)
+                                  bool record)
 {
 	json_t *doc = json_load_file(cu_test_source_path("policy/default.json"), 0, NULL);
 	json_t *pp;
@@ -459,11 +462,13 @@ static cu_policy *policy_in_force(struct fx *f, const char *version, bool diarie
 
 	assert_non_null(doc);
 	json_object_set_new(doc, "version", json_string(version));
-	json_array_foreach(json_object_get(doc, "purposes"), i, pp)
-		if (!strcmp(json_string_value(json_object_get(pp, "id")), "tos_review")) {
-			json_object_set_new(pp, "diaries", json_boolean(diaries));
-			json_object_set_new(pp, "consent_required", json_boolean(consent));
-		}
+	json_array_foreach(
+	    json_object_get(doc, "purposes"), i,
+	    pp) if (!strcmp(json_string_value(json_object_get(pp, "id")), "tos_review"))
+	{
+		json_object_set_new(pp, "diaries", json_boolean(diaries));
+		json_object_set_new(pp, "consent_required", json_boolean(consent));
+	}
 	text = json_dumps(doc, 0);
 	json_decref(doc);
 	assert_non_null(text);
@@ -488,7 +493,7 @@ static void test_consent_required_purpose(void **state)
 
 	write_ok(f, &f->a, f->alice, "t", "b", id);
 	assert_int_equal(staff_read(f, &desk, "tos_review", f->alice, "TOS-3", &l),
-			 CU_ERR_CONSENT_REQUIRED);
+	                 CU_ERR_CONSENT_REQUIRED);
 	memset(&c, 0, sizeof(c));
 	cu_vault_random_id(c.id);
 	memcpy(c.member, f->alice, sizeof(c.member));
@@ -506,7 +511,7 @@ static void test_consent_required_purpose(void **state)
 	assert_non_null(strstr(last_audit(f->ctx, f->alice).reason, "consent"));
 	/* Still no case, no diary. */
 	assert_int_equal(staff_read(f, &desk, "tos_review", f->alice, NULL, &l),
-			 CU_ERR_CASE_REQUIRED);
+	                 CU_ERR_CASE_REQUIRED);
 }
 
 /*
@@ -527,10 +532,10 @@ static void test_accepted_version_lacked_diaries(void **state)
 	/* Under that version no purpose reads diaries at all. */
 	write_ok(f, &c, carol, "Carol's", "words", id);
 	assert_int_equal(staff_read(f, &desk, "tos_review", carol, "TOS-8", &l),
-			 CU_ERR_PURPOSE_NOT_ALLOWED);
+	                 CU_ERR_PURPOSE_NOT_ALLOWED);
 	policy_in_force(f, "diary-promise-2", true, false, true);
 	assert_int_equal(staff_read(f, &desk, "tos_review", carol, "TOS-8", &l),
-			 CU_ERR_CONSENT_REQUIRED);
+	                 CU_ERR_CONSENT_REQUIRED);
 	assert_non_null(strstr(last_audit(f->ctx, carol).reason, "accepted"));
 	/* Alice registered before either: under the default, which reads diaries. */
 	write_ok(f, &f->a, f->alice, "Alice's", "words", id);
@@ -616,18 +621,18 @@ static void test_validation(void **state)
 	static const struct {
 		const char *title, *body, *field, *reason;
 	} bad[] = {
-		{NULL, "b", "title", "required"},
-		{"t", NULL, "body", "required"},
-		{"", "b", "title", "required"},
-		{"   ", "b", "title", "required"},
-		{"two\nlines", "b", "title", "malformed"},
-		{"t", "bell\x07", "body", "malformed"},
-		{"t", "del\x7f", "body", "malformed"},
-		{"C1\xc2\x85", "b", "title", "malformed"},
-		{"bad\xff", "b", "title", "invalid_utf8"},
-		{"t", "overlong \xc0\xaf", "body", "invalid_utf8"},
-		{"t", "surrogate \xed\xa0\x80", "body", "invalid_utf8"},
-		{"t", "truncated \xe3\x81", "body", "invalid_utf8"},
+	    {NULL, "b", "title", "required"},
+	    {"t", NULL, "body", "required"},
+	    {"", "b", "title", "required"},
+	    {"   ", "b", "title", "required"},
+	    {"two\nlines", "b", "title", "malformed"},
+	    {"t", "bell\x07", "body", "malformed"},
+	    {"t", "del\x7f", "body", "malformed"},
+	    {"C1\xc2\x85", "b", "title", "malformed"},
+	    {"bad\xff", "b", "title", "invalid_utf8"},
+	    {"t", "overlong \xc0\xaf", "body", "invalid_utf8"},
+	    {"t", "surrogate \xed\xa0\x80", "body", "invalid_utf8"},
+	    {"t", "truncated \xe3\x81", "body", "invalid_utf8"},
 	};
 	unsigned long long before = cu_test_audit_count(f->ctx);
 	uint64_t n;
@@ -635,9 +640,9 @@ static void test_validation(void **state)
 
 	for (size_t i = 0; i < N(bad); i++) {
 		cu_errors_init(&errs);
-		assert_int_equal(cu_diary_write(f->ctx, &f->a, f->alice, bad[i].title, bad[i].body,
-						id, &errs),
-				 CU_ERR_INVALID_FIELD);
+		assert_int_equal(
+		    cu_diary_write(f->ctx, &f->a, f->alice, bad[i].title, bad[i].body, id, &errs),
+		    CU_ERR_INVALID_FIELD);
 		if (!has_error(&errs, bad[i].field, bad[i].reason))
 			fail_msg("case %zu: expected %s %s", i, bad[i].field, bad[i].reason);
 	}
@@ -650,11 +655,11 @@ static void test_validation(void **state)
 	body[CU_DIARY_BODY_MAX + 1] = '\0';
 	cu_errors_init(&errs);
 	assert_int_equal(cu_diary_write(f->ctx, &f->a, f->alice, title, "b", id, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_true(has_error(&errs, "title", "too_long"));
 	cu_errors_init(&errs);
 	assert_int_equal(cu_diary_write(f->ctx, &f->a, f->alice, "t", body, id, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_true(has_error(&errs, "body", "too_long"));
 	/* Nothing was written, and invalid input is not audited. */
 	assert_int_equal(cu_store_diary_count(f->ctx->store, f->alice, &n), CU_OK);
@@ -667,7 +672,7 @@ static void test_validation(void **state)
 	/* An edit is checked the same way, and changes nothing when refused. */
 	cu_errors_init(&errs);
 	assert_int_equal(cu_diary_edit(f->ctx, &f->a, f->alice, id, "bad\x01", NULL, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_true(has_error(&errs, "title", "malformed"));
 	{
 		cu_diary_list l;
@@ -702,7 +707,9 @@ static void test_erased_member(void **state)
 	snprintf(path, sizeof(path), "%s/var/custodian.db", f->dir);
 	assert_true(cu_test_file_contains_bytes(path, row.body, row.body_len));
 
-	assert_int_equal(cu_erasure_carry_out(f->ctx, &cu_test_operator, f->alice, NULL, cu_now_us(), NULL), CU_OK);
+	assert_int_equal(
+	    cu_erasure_carry_out(f->ctx, &cu_test_operator, f->alice, NULL, cu_now_us(), NULL),
+	    CU_OK);
 	assert_int_equal(cu_store_diary_count(f->ctx->store, f->alice, &n), CU_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(cu_store_diary_count(f->ctx->store, f->bob, &n), CU_OK);
@@ -715,13 +722,13 @@ static void test_erased_member(void **state)
 	cu_diary_row_release(&row);
 
 	assert_int_equal(staff_read(f, &officer, "tos_review", f->alice, "TOS-5", &l),
-			 CU_ERR_ERASED);
+	                 CU_ERR_ERASED);
 	assert_string_equal(last_audit(f->ctx, f->alice).reason, "erased: member erased");
 	cu_diary_list_init(&l);
 	assert_int_equal(cu_diary_list_own(f->ctx, &f->a, f->alice, NULL, 0, &l), CU_ERR_ERASED);
 	cu_errors_init(&errs);
 	assert_int_equal(cu_diary_write(f->ctx, &f->a, f->alice, "t", "b", other, &errs),
-			 CU_ERR_ERASED);
+	                 CU_ERR_ERASED);
 	assert_int_equal(cu_diary_delete(f->ctx, &f->a, f->alice, id), CU_ERR_NOT_FOUND);
 	/* Bob's diary is untouched. */
 	assert_int_equal(staff_read(f, &officer, "tos_review", f->bob, "TOS-5", &l), CU_OK);
@@ -745,9 +752,9 @@ static void test_prepare_writes_nothing(void **state)
 	write_ok(f, &f->a, f->alice, "t", "b", id);
 	req.member = f->alice;
 	before = cu_test_audit_count(f->ctx);
-	assert_int_equal(cu_access_diaries_prepare(f->ctx->policy, f->ctx->store, &req, &d, &row,
-						   &have_row),
-			 CU_OK);
+	assert_int_equal(
+	    cu_access_diaries_prepare(f->ctx->policy, f->ctx->store, &req, &d, &row, &have_row),
+	    CU_OK);
 	assert_true(have_row);
 	assert_int_equal(cu_test_audit_count(f->ctx), before);
 	cu_access_diaries_audit_fill(f->ctx->policy, &req, &d, &au);
@@ -755,7 +762,8 @@ static void test_prepare_writes_nothing(void **state)
 	assert_string_equal(au.entry.case_ref, "TOS-6");
 	assert_string_equal(au.entry.decision, "allow");
 	cu_diary_list_init(&l);
-	assert_int_equal(cu_access_diaries_open(f->ctx->vault, f->ctx->store, &row, &req, &l), CU_OK);
+	assert_int_equal(cu_access_diaries_open(f->ctx->vault, f->ctx->store, &row, &req, &l),
+	                 CU_OK);
 	assert_int_equal(l.n, 1);
 	cu_diary_list_wipe(&l);
 	cu_member_row_release(&row);
@@ -764,18 +772,18 @@ static void test_prepare_writes_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sealed_on_disk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_own_crud, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_members_entry_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_staff_read_without_case, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_staff_read_with_case, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_purpose_or_role, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_consent_required_purpose, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_accepted_version_lacked_diaries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_erased_member, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prepare_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_on_disk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_crud, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_members_entry_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_staff_read_without_case, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_staff_read_with_case, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_purpose_or_role, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_consent_required_purpose, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_accepted_version_lacked_diaries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_erased_member, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prepare_writes_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

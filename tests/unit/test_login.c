@@ -19,10 +19,10 @@
 static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 
 static const cu_kv bob[] = {
-	{"name", "Bob Rook"},
-	{"address", "1 Main St"},
-	{"phone", "+44 20 7946 0018"},
-	{"email", "bob@example.net"},
+    {"name", "Bob Rook"},
+    {"address", "1 Main St"},
+    {"phone", "+44 20 7946 0018"},
+    {"email", "bob@example.net"},
 };
 
 #define PASSWORD "correct horse battery staple"
@@ -49,7 +49,7 @@ static void test_login_steps(void **state)
 	assert_int_equal(cu_login_account_key(ctx->vault, "BOB@Example.net", k2), CU_OK);
 	assert_memory_equal(k1, k2, sizeof(k1));
 	assert_int_equal(cu_login_account_key(ctx->vault, "not an address", k2),
-			 CU_ERR_UNAUTHENTICATED);
+	                 CU_ERR_UNAUTHENTICATED);
 
 	/* Unknown account: prepared without one, refused. */
 	assert_int_equal(cu_login_prepare(ctx->vault, ctx->store, "nobody@example.net", &l), CU_OK);
@@ -82,7 +82,7 @@ static void test_login_steps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_login_steps),
+	    cmocka_unit_test(test_login_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,18 +23,16 @@ static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 
 /* Distinctive values: if any of these bytes shows up on disk, plaintext leaked. */
 static const cu_kv alice[] = {
-	{"name", "Zyxwvut Alicequorn"},
-	{"address", "77 Quillfeather Lane, Snowmarsh"},
-	{"phone", "090-1234-5678"},
-	{"email", "Alice.Quorn@Example.ORG"},
-	{"occupation", "Glassblowerxq"},
+    {"name", "Zyxwvut Alicequorn"},  {"address", "77 Quillfeather Lane, Snowmarsh"},
+    {"phone", "090-1234-5678"},      {"email", "Alice.Quorn@Example.ORG"},
+    {"occupation", "Glassblowerxq"},
 };
 
 static const cu_kv bob[] = {
-	{"name", "Bob Rook"},
-	{"address", "1 Main St"},
-	{"phone", "+44 20 7946 0018"},
-	{"email", "bob@example.net"},
+    {"name", "Bob Rook"},
+    {"address", "1 Main St"},
+    {"phone", "+44 20 7946 0018"},
+    {"email", "bob@example.net"},
 };
 
 static uint64_t member_count(cu_ctx *ctx)
@@ -67,7 +65,8 @@ static void test_normalise(void **state)
 	char out[300];
 
 	(void)state;
-	assert_int_equal(cu_member_normalise_email("  Alice@Example.COM ", out, sizeof(out)), CU_OK);
+	assert_int_equal(cu_member_normalise_email("  Alice@Example.COM ", out, sizeof(out)),
+	                 CU_OK);
 	assert_string_equal(out, "alice@example.com");
 	assert_int_equal(cu_member_normalise_phone("090-1234-5678", out, sizeof(out)), CU_OK);
 	assert_string_equal(out, "+819012345678");
@@ -78,18 +77,26 @@ static void test_normalise(void **state)
 	assert_int_equal(cu_member_normalise_phone("+1 (415) 555-0100", out, sizeof(out)), CU_OK);
 	assert_string_equal(out, "+14155550100");
 
-	static const char *bad_email[] = {"", "plain", "a@b", "a@@b.com", ".a@b.com", "a.@b.com",
-					  "a..b@c.com", "a@-b.com", "a@b-.com", "a@b..com",
-					  "a@b.com.", "a b@c.com", "a@b_c.com", "\xc3\xa9@b.com"};
+	static const char *bad_email[] = {"",          "plain",         "a@b",        "a@@b.com",
+	                                  ".a@b.com",  "a.@b.com",      "a..b@c.com", "a@-b.com",
+	                                  "a@b-.com",  "a@b..com",      "a@b.com.",   "a b@c.com",
+	                                  "a@b_c.com", "\xc3\xa9@b.com"};
 	for (size_t i = 0; i < N(bad_email); i++)
 		assert_int_equal(cu_member_normalise_email(bad_email[i], out, sizeof(out)),
-				 CU_ERR_INVALID_FIELD);
-	static const char *bad_phone[] = {"", "12345", "+0123456789", "+1234567", "+1234567890123456",
-					  "90-1234-5678", "0012345678", "090-1234-567x", "090/1234/5678",
-					  "0901234567890"};
+		                 CU_ERR_INVALID_FIELD);
+	static const char *bad_phone[] = {"",
+	                                  "12345",
+	                                  "+0123456789",
+	                                  "+1234567",
+	                                  "+1234567890123456",
+	                                  "90-1234-5678",
+	                                  "0012345678",
+	                                  "090-1234-567x",
+	                                  "090/1234/5678",
+	                                  "0901234567890"};
 	for (size_t i = 0; i < N(bad_phone); i++)
 		assert_int_equal(cu_member_normalise_phone(bad_phone[i], out, sizeof(out)),
-				 CU_ERR_INVALID_FIELD);
+		                 CU_ERR_INVALID_FIELD);
 }
 
 static void test_register_and_find(void **state)
@@ -104,7 +111,7 @@ static void test_register_and_find(void **state)
 	assert_int_equal(member_count(ctx), 2);
 
 	assert_int_equal(cu_member_find(ctx, &service, "email", " alice.quorn@EXAMPLE.org", found),
-			 CU_OK);
+	                 CU_OK);
 	assert_string_equal(found, id);
 	/* The same number written the two documented ways finds the same member. */
 	assert_int_equal(cu_member_find(ctx, &service, "phone", "+81 90-1234-5678", found), CU_OK);
@@ -112,9 +119,9 @@ static void test_register_and_find(void **state)
 	assert_int_equal(cu_member_find(ctx, &service, "phone", "+442079460018", found), CU_OK);
 	assert_string_equal(found, id2);
 	assert_int_equal(cu_member_find(ctx, &service, "email", "nobody@example.org", found),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	assert_int_equal(cu_member_find(ctx, &service, "email", "not-an-email", found),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	cu_test_ctx_free(ctx, dir);
 }
 
@@ -124,21 +131,27 @@ static void test_invalid_registration_stores_nothing(void **state)
 	static const struct {
 		const char *field, *value, *reason;
 	} cases[] = {
-		{"email", "", "required"},
-		{"email", "   ", "required"},
-		{"email", "alice@", "malformed"},
-		{"phone", "12-34", "malformed"},
-		{"name", "Bad\x01Name", "malformed"},
-		{"name", "Bad\xff\xfe" "Name", "invalid_utf8"},
-		{"name", "Over\xc0\xafLong", "invalid_utf8"},
-		{"name", "Surrogate\xed\xa0\x80", "invalid_utf8"},
-		{"address", "C1\xc2\x85" "control", "malformed"},
-		{"date_of_birth", "1990-02-30", "malformed"},
-		{"date_of_birth", "19900101", "malformed"},
-		{"age", "abc", "not_a_number"},
-		{"age", "151", "out_of_range"},
-		{"age", "-1", "out_of_range"},
-		{"shoe_size", "44", "unknown_field"},
+	    {"email", "", "required"},
+	    {"email", "   ", "required"},
+	    {"email", "alice@", "malformed"},
+	    {"phone", "12-34", "malformed"},
+	    {"name", "Bad\x01Name", "malformed"},
+	    {"name",
+	     "Bad\xff\xfe"
+	     "Name",
+	     "invalid_utf8"},
+	    {"name", "Over\xc0\xafLong", "invalid_utf8"},
+	    {"name", "Surrogate\xed\xa0\x80", "invalid_utf8"},
+	    {"address",
+	     "C1\xc2\x85"
+	     "control",
+	     "malformed"},
+	    {"date_of_birth", "1990-02-30", "malformed"},
+	    {"date_of_birth", "19900101", "malformed"},
+	    {"age", "abc", "not_a_number"},
+	    {"age", "151", "out_of_range"},
+	    {"age", "-1", "out_of_range"},
+	    {"shoe_size", "44", "unknown_field"},
 	};
 	char *dir, id[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
@@ -163,7 +176,7 @@ static void test_invalid_registration_stores_nothing(void **state)
 			kv[n++] = (cu_kv){cases[c].field, cases[c].value};
 		cu_errors_init(&errs);
 		assert_int_equal(cu_member_register(ctx, &service, kv, n, NULL, id, &errs),
-				 CU_ERR_INVALID_FIELD);
+		                 CU_ERR_INVALID_FIELD);
 		if (!has_error(&errs, cases[c].field, cases[c].reason))
 			fail_msg("case %zu: expected %s: %s", c, cases[c].field, cases[c].reason);
 		assert_string_equal(id, "");
@@ -174,12 +187,13 @@ static void test_invalid_registration_stores_nothing(void **state)
 
 		cu_errors_init(&errs);
 		assert_int_equal(cu_member_register(ctx, &service, bob, 3, NULL, id, &errs),
-				 CU_ERR_INVALID_FIELD);
+		                 CU_ERR_INVALID_FIELD);
 		assert_true(has_error(&errs, "email", "required"));
 		cu_kv twice[] = {bob[0], bob[1], bob[2], bob[3], {"name", "Again"}};
 		cu_errors_init(&errs);
-		assert_int_equal(cu_member_register(ctx, &service, twice, N(twice), NULL, id, &errs),
-				 CU_ERR_INVALID_FIELD);
+		assert_int_equal(
+		    cu_member_register(ctx, &service, twice, N(twice), NULL, id, &errs),
+		    CU_ERR_INVALID_FIELD);
 		assert_true(has_error(&errs, "name", "duplicate"));
 	}
 	/* Too long, by one byte. */
@@ -192,7 +206,7 @@ static void test_invalid_registration_stores_nothing(void **state)
 		cu_kv kv[] = {{"name", longname}, bob[1], bob[2], bob[3]};
 		cu_errors_init(&errs);
 		assert_int_equal(cu_member_register(ctx, &service, kv, N(kv), NULL, id, &errs),
-				 CU_ERR_INVALID_FIELD);
+		                 CU_ERR_INVALID_FIELD);
 		assert_true(has_error(&errs, "name", "too_long"));
 		longname[200] = '\0';
 		register_ok(ctx, kv, N(kv), id);
@@ -211,12 +225,12 @@ static void test_unknown_field_name_not_echoed(void **state)
 	static const struct {
 		const char *name, *shown;
 	} cases[] = {
-		{"shoe_size", "shoe_size"},
-		{"hanako@example.org", "(field name)"},
-		{"Hanako Tanaka", "(field name)"},
-		{"+81 90 1234 5678", "(field name)"},
-		{"", "(field name)"},
-		{"a_name_longer_than_any_field_name_could_ever_be", "(field name)"},
+	    {"shoe_size", "shoe_size"},
+	    {"hanako@example.org", "(field name)"},
+	    {"Hanako Tanaka", "(field name)"},
+	    {"+81 90 1234 5678", "(field name)"},
+	    {"", "(field name)"},
+	    {"a_name_longer_than_any_field_name_could_ever_be", "(field name)"},
 	};
 	char *dir;
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
@@ -240,15 +254,17 @@ static void test_duplicate_email_refused(void **state)
 {
 	char *dir, id[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
-	cu_kv again[] = {{"name", "Other"}, {"address", "x"}, {"phone", "0312345678"},
-			 {"email", "  ALICE.QUORN@example.org"}};
+	cu_kv again[] = {{"name", "Other"},
+	                 {"address", "x"},
+	                 {"phone", "0312345678"},
+	                 {"email", "  ALICE.QUORN@example.org"}};
 	cu_errors errs;
 
 	(void)state;
 	register_ok(ctx, alice, N(alice), id);
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_register(ctx, &service, again, N(again), NULL, id, &errs),
-			 CU_ERR_CONFLICT);
+	                 CU_ERR_CONFLICT);
 	assert_true(has_error(&errs, "email", "duplicate"));
 	assert_int_equal(member_count(ctx), 1);
 	cu_test_ctx_free(ctx, dir);
@@ -260,7 +276,11 @@ static void test_no_plaintext_on_disk(void **state)
 	char *dir, id[CU_ID_LEN + 1], path[600];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	static const char *const files[] = {"custodian.db", "custodian.db-wal"};
-	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
+	cu_access_request req = {.actor = &cu_test_operator,
+	                         .purpose = "support",
+	                         .member = NULL,
+	                         .fields = 0,
+	                         .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 
@@ -274,7 +294,8 @@ static void test_no_plaintext_on_disk(void **state)
 	{
 		char found[CU_ID_LEN + 1];
 
-		assert_int_equal(cu_member_find(ctx, &service, "email", alice[3].value, found), CU_OK);
+		assert_int_equal(cu_member_find(ctx, &service, "email", alice[3].value, found),
+		                 CU_OK);
 	}
 	for (size_t f = 0; f < N(files); f++) {
 		snprintf(path, sizeof(path), "%s/var/%s", dir, files[f]);
@@ -306,29 +327,31 @@ static void test_eligibility(void **state)
 	assert_true(missing == 0);
 	assert_int_equal(cu_member_eligibility(ctx, &service, "live_classes", id, &missing), CU_OK);
 	assert_true(missing == (cu_fieldset)1 << cu_policy_field_index(p, "hobbies"));
-	assert_int_equal(cu_member_eligibility(ctx, &service, "career_coaching", id, &missing), CU_OK);
+	assert_int_equal(cu_member_eligibility(ctx, &service, "career_coaching", id, &missing),
+	                 CU_OK);
 	assert_true(missing == ((cu_fieldset)1 << cu_policy_field_index(p, "date_of_birth") |
-				(cu_fieldset)1 << cu_policy_field_index(p, "income")));
+	                        (cu_fieldset)1 << cu_policy_field_index(p, "income")));
 
 	/* The member answers one more; exactly that one drops out. */
 	cu_actor self = {id, CU_ROLE_MEMBER, id, NULL};
 	cu_kv answer[] = {{"income", "5-7M JPY"}};
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_update(ctx, &self, NULL, id, answer, 1, &errs), CU_OK);
-	assert_int_equal(cu_member_eligibility(ctx, &service, "career_coaching", id, &missing), CU_OK);
+	assert_int_equal(cu_member_eligibility(ctx, &service, "career_coaching", id, &missing),
+	                 CU_OK);
 	assert_true(missing == (cu_fieldset)1 << cu_policy_field_index(p, "date_of_birth"));
 	/* Clearing an answer makes it missing again. */
 	cu_kv clear[] = {{"occupation", ""}};
 	assert_int_equal(cu_member_update(ctx, &self, NULL, id, clear, 1, &errs), CU_OK);
 	assert_int_equal(cu_member_eligibility(ctx, &service, "live_classes", id, &missing), CU_OK);
 	assert_true(missing == ((cu_fieldset)1 << cu_policy_field_index(p, "hobbies") |
-				(cu_fieldset)1 << cu_policy_field_index(p, "occupation")));
+	                        (cu_fieldset)1 << cu_policy_field_index(p, "occupation")));
 
 	assert_int_equal(cu_member_eligibility(ctx, &service, "no_such_service", id, &missing),
-			 CU_ERR_NOT_FOUND);
-	assert_int_equal(cu_member_eligibility(ctx, &service, "newsletter", "AAAAAAAAAAAAAAAAAAAAAA",
-					       &missing),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
+	assert_int_equal(
+	    cu_member_eligibility(ctx, &service, "newsletter", "AAAAAAAAAAAAAAAAAAAAAA", &missing),
+	    CU_ERR_NOT_FOUND);
 	cu_test_ctx_free(ctx, dir);
 }
 
@@ -337,7 +360,11 @@ static void test_update_rules(void **state)
 	char *dir, id[CU_ID_LEN + 1], id2[CU_ID_LEN + 1], found[CU_ID_LEN + 1];
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	cu_errors errs;
-	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
+	cu_access_request req = {.actor = &cu_test_operator,
+	                         .purpose = "support",
+	                         .member = NULL,
+	                         .fields = 0,
+	                         .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 
@@ -349,17 +376,18 @@ static void test_update_rules(void **state)
 	cu_kv newmail[] = {{"email", "alice@new.example"}};
 
 	cu_errors_init(&errs);
-	assert_int_equal(cu_member_update(ctx, &other, NULL, id, newmail, 1, &errs), CU_ERR_FORBIDDEN);
+	assert_int_equal(cu_member_update(ctx, &other, NULL, id, newmail, 1, &errs),
+	                 CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_member_update(ctx, &self, NULL, id, newmail, 1, &errs), CU_OK);
 	/* The blind index follows the change. */
 	assert_int_equal(cu_member_find(ctx, &service, "email", "alice@new.example", found), CU_OK);
 	assert_string_equal(found, id);
 	assert_int_equal(cu_member_find(ctx, &service, "email", alice[3].value, found),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	/* A required field cannot be cleared; a taken e-mail cannot be claimed. */
 	cu_kv clear_name[] = {{"name", ""}};
 	assert_int_equal(cu_member_update(ctx, &self, NULL, id, clear_name, 1, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	cu_kv steal[] = {{"email", "BOB@example.net"}};
 	assert_int_equal(cu_member_update(ctx, &self, NULL, id, steal, 1, &errs), CU_ERR_CONFLICT);
 	/* Staff may change only what the named purpose allows. */
@@ -368,17 +396,17 @@ static void test_update_rules(void **state)
 	cu_kv income[] = {{"income", "high"}};
 	assert_int_equal(cu_member_update(ctx, &staff, "support", id, phone, 1, &errs), CU_OK);
 	assert_int_equal(cu_member_update(ctx, &staff, "support", id, income, 1, &errs),
-			 CU_ERR_PURPOSE_NOT_ALLOWED);
+	                 CU_ERR_PURPOSE_NOT_ALLOWED);
 	/* Unchanged fields survive an update intact. */
 	req.member = id;
 	cu_record_init(&rec);
 	assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_OK);
 	assert_string_equal(cu_record_get(&rec, cu_policy_field_index(ctx->policy, "name")),
-			    alice[0].value);
+	                    alice[0].value);
 	assert_string_equal(cu_record_get(&rec, cu_policy_field_index(ctx->policy, "phone")),
-			    "+81 3 1234 5678");
+	                    "+81 3 1234 5678");
 	assert_string_equal(cu_record_get(&rec, cu_policy_field_index(ctx->policy, "email")),
-			    "alice@new.example");
+	                    "alice@new.example");
 	cu_record_wipe(&rec);
 	cu_test_ctx_free(ctx, dir);
 }
@@ -390,7 +418,11 @@ static void test_erase_shreds(void **state)
 	cu_ctx *ctx = cu_test_ctx_new(&dir);
 	cu_member_row before = {0}, after = {0}, other = {0};
 	cu_record_entry ents[CU_POLICY_FIELDS_MAX];
-	cu_access_request req = {.actor = &cu_test_operator, .purpose = "support", .member = NULL, .fields = 0, .case_ref = NULL};
+	cu_access_request req = {.actor = &cu_test_operator,
+	                         .purpose = "support",
+	                         .member = NULL,
+	                         .fields = 0,
+	                         .case_ref = NULL};
 	cu_access_decision d;
 	cu_record rec;
 	cu_data_key dk;
@@ -414,21 +446,24 @@ static void test_erase_shreds(void **state)
 	assert_int_equal(cu_session_check(ctx->store, secret, cu_now_us(), &si), CU_OK);
 
 	cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
-	assert_int_equal(cu_erasure_carry_out(ctx, &staff, id, NULL, cu_now_us(), NULL), CU_ERR_FORBIDDEN);
-	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL), CU_OK);
+	assert_int_equal(cu_erasure_carry_out(ctx, &staff, id, NULL, cu_now_us(), NULL),
+	                 CU_ERR_FORBIDDEN);
+	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL),
+	                 CU_OK);
 	/* Logged out everywhere. */
 	assert_int_equal(cu_session_check(ctx->store, secret, cu_now_us(), &si),
-			 CU_ERR_UNAUTHENTICATED);
-	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL), CU_ERR_ERASED);
+	                 CU_ERR_UNAUTHENTICATED);
+	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL),
+	                 CU_ERR_ERASED);
 
 	req.member = id;
 	cu_record_init(&rec);
 	assert_int_equal(cu_access_read(ctx, &req, &d, &rec), CU_ERR_ERASED);
 	assert_int_equal(rec.n, 0);
 	assert_int_equal(cu_member_find(ctx, &service, "email", alice[3].value, found),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	assert_int_equal(cu_member_find(ctx, &service, "phone", alice[2].value, found),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 
 	assert_int_equal(cu_store_member_get(ctx->store, id, &after), CU_OK);
 	assert_true(after.erased);
@@ -436,23 +471,24 @@ static void test_erase_shreds(void **state)
 	/* No file holds the wrapped key any more ... */
 	for (size_t f = 0; f < N(files); f++) {
 		snprintf(path, sizeof(path), "%s/var/%s", dir, files[f]);
-		assert_false(cu_test_file_contains_bytes(path, before.wrapped, sizeof(before.wrapped)));
+		assert_false(
+		    cu_test_file_contains_bytes(path, before.wrapped, sizeof(before.wrapped)));
 	}
 	/* ... and no key that remains opens the old ciphertext: not another member's. */
 	assert_int_equal(cu_store_member_get(ctx->store, id2, &other), CU_OK);
 	assert_int_equal(cu_vault_unwrap(ctx->vault, id2, other.key_id, other.wrapped, &dk), CU_OK);
-	assert_int_equal(cu_record_parse(before.fields, before.fields_len, ents, CU_POLICY_FIELDS_MAX,
-					 &n),
-			 CU_OK);
+	assert_int_equal(
+	    cu_record_parse(before.fields, before.fields_len, ents, CU_POLICY_FIELDS_MAX, &n),
+	    CU_OK);
 	assert_true(n > 0);
 	for (size_t i = 0; i < n; i++) {
 		char name[64];
 
 		memcpy(name, ents[i].name, ents[i].name_len);
 		name[ents[i].name_len] = '\0';
-		assert_int_equal(cu_vault_open(&dk, id, name, ents[i].sealed, ents[i].sealed_len, buf,
-					       &len),
-				 CU_ERR_CRYPTO);
+		assert_int_equal(
+		    cu_vault_open(&dk, id, name, ents[i].sealed, ents[i].sealed_len, buf, &len),
+		    CU_ERR_CRYPTO);
 	}
 	cu_vault_data_key_wipe(&dk);
 	cu_member_row_release(&before);
@@ -473,7 +509,7 @@ static void test_batch_with_duplicate(void **state)
 	register_ok(ctx, alice, N(alice), id);
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_register(ctx, &service, alice, N(alice), NULL, id, &errs),
-			 CU_ERR_CONFLICT);
+	                 CU_ERR_CONFLICT);
 	register_ok(ctx, bob, N(bob), id);
 	assert_int_equal(cu_tx_commit(ctx), CU_OK);
 	assert_int_equal(member_count(ctx), 2);
@@ -502,7 +538,8 @@ static void test_nested_rollback(void **state)
 	assert_int_equal(cu_tx_commit(ctx), CU_OK);
 	assert_int_equal(member_count(ctx), 1);
 	assert_int_equal(cu_test_audit_count(ctx), audits + 1);
-	assert_int_equal(cu_member_find(ctx, &service, "email", bob[3].value, found), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_member_find(ctx, &service, "email", bob[3].value, found),
+	                 CU_ERR_NOT_FOUND);
 	assert_int_equal(cu_member_find(ctx, &service, "email", alice[3].value, found), CU_OK);
 	assert_int_equal(cu_audit_verify(ctx->store, &r, NULL, NULL), CU_OK);
 	assert_int_equal(r.checked, audits + 3);
@@ -521,9 +558,12 @@ static void test_two_writers(void **state)
 	assert_int_equal(cu_ctx_open(path, &b, err, sizeof(err)), CU_OK);
 	register_ok(a, alice, N(alice), id);
 	register_ok(b, bob, N(bob), id);
-	register_ok(a, (cu_kv[]){{"name", "C"}, {"address", "c"}, {"phone", "0312345679"},
-				 {"email", "c@example.com"}},
-		    4, id);
+	register_ok(a,
+	            (cu_kv[]){{"name", "C"},
+	                      {"address", "c"},
+	                      {"phone", "0312345679"},
+	                      {"email", "c@example.com"}},
+	            4, id);
 	assert_int_equal(cu_audit_verify(a->store, &r, NULL, NULL), CU_OK);
 	assert_int_equal(r.checked, cu_audit_head_seq(a->audit));
 	cu_ctx_close(b);
@@ -540,16 +580,16 @@ static void test_password(void **state)
 	(void)state;
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_register(ctx, &service, bob, N(bob), "short", id, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_true(has_error(&errs, "password", "too_short"));
 	assert_int_equal(cu_member_register(ctx, &service, bob, N(bob), "correct horse", id, &errs),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(cu_store_member_get(ctx->store, id, &row), CU_OK);
 	assert_non_null(row.password_hash);
 	assert_null(strstr(row.password_hash, "correct horse"));
 	assert_int_equal(cu_vault_password_verify(row.password_hash, "correct horse"), CU_OK);
 	assert_int_equal(cu_vault_password_verify(row.password_hash, "wrong horse"),
-			 CU_ERR_UNAUTHENTICATED);
+	                 CU_ERR_UNAUTHENTICATED);
 	cu_member_row_release(&row);
 	cu_test_ctx_free(ctx, dir);
 }
@@ -562,7 +602,7 @@ static cu_result password_is(cu_ctx *ctx, const char *id, const char *password)
 
 	if (!rc)
 		rc = row.password_hash ? cu_vault_password_verify(row.password_hash, password)
-				       : CU_ERR_UNAUTHENTICATED;
+		                       : CU_ERR_UNAUTHENTICATED;
 	cu_member_row_release(&row);
 	return rc;
 }
@@ -582,7 +622,7 @@ static void test_set_password(void **state)
 	(void)state;
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_register(ctx, &service, bob, N(bob), "correct horse", id, &errs),
-			 CU_OK);
+	                 CU_OK);
 	register_ok(ctx, alice, N(alice), other);
 	assert_int_equal(password_is(ctx, id, "correct horse"), CU_OK);
 
@@ -594,40 +634,43 @@ static void test_set_password(void **state)
 	assert_int_equal(cu_test_audit_count(ctx), audits + 1);
 	/* The operator may set one too (a member without one gets one). */
 	assert_int_equal(password_is(ctx, other, "tr0ub4dor&3"), CU_ERR_UNAUTHENTICATED);
-	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, other, "tr0ub4dor&3"), CU_OK);
+	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, other, "tr0ub4dor&3"),
+	                 CU_OK);
 	assert_int_equal(password_is(ctx, other, "tr0ub4dor&3"), CU_OK);
 	assert_int_equal(cu_test_audit_count(ctx), audits + 2);
 
 	/* Refused, and nothing changes: another member, staff, an officer, nobody ... */
 	assert_int_equal(cu_member_set_password(ctx, &someone_else, id, "stolen password"),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_member_set_password(ctx, &staff, id, "stolen password"),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_member_set_password(ctx, &officer, id, "stolen password"),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_member_set_password(ctx, NULL, id, "stolen password"),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	/* ... too short, too long, none ... */
 	assert_int_equal(cu_member_set_password(ctx, &self, id, "short"), CU_ERR_INVALID_FIELD);
 	memset(long_password, 'p', sizeof(long_password) - 1);
 	long_password[sizeof(long_password) - 1] = '\0';
 	assert_int_equal(cu_member_set_password(ctx, &self, id, long_password),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	long_password[1024] = '\0';
-	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, other, long_password), CU_OK);
+	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, other, long_password),
+	                 CU_OK);
 	assert_int_equal(password_is(ctx, other, long_password), CU_OK);
 	assert_int_equal(cu_member_set_password(ctx, &self, id, NULL), CU_ERR_INVALID_FIELD);
 	/* ... an unknown member, an erased one. */
 	assert_int_equal(cu_member_set_password(ctx, &cu_test_operator, "AAAAAAAAAAAAAAAAAAAAAA",
-						"a fine password"),
-			 CU_ERR_NOT_FOUND);
+	                                        "a fine password"),
+	                 CU_ERR_NOT_FOUND);
 	assert_int_equal(password_is(ctx, id, "battery staple"), CU_OK);
 	assert_int_equal(password_is(ctx, id, "stolen password"), CU_ERR_UNAUTHENTICATED);
 	assert_int_equal(cu_test_audit_count(ctx), audits + 3);
 
 	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, id, NULL, cu_now_us(), NULL),
-			 CU_OK);
-	assert_int_equal(cu_member_set_password(ctx, &self, id, "after the erasure"), CU_ERR_ERASED);
+	                 CU_OK);
+	assert_int_equal(cu_member_set_password(ctx, &self, id, "after the erasure"),
+	                 CU_ERR_ERASED);
 
 	/* Never stored in clear. */
 	assert_int_equal(cu_store_checkpoint(ctx->store), CU_OK);
@@ -640,20 +683,20 @@ static void test_set_password(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalise),
-		cmocka_unit_test(test_register_and_find),
-		cmocka_unit_test(test_invalid_registration_stores_nothing),
-		cmocka_unit_test(test_unknown_field_name_not_echoed),
-		cmocka_unit_test(test_duplicate_email_refused),
-		cmocka_unit_test(test_no_plaintext_on_disk),
-		cmocka_unit_test(test_eligibility),
-		cmocka_unit_test(test_update_rules),
-		cmocka_unit_test(test_erase_shreds),
-		cmocka_unit_test(test_batch_with_duplicate),
-		cmocka_unit_test(test_nested_rollback),
-		cmocka_unit_test(test_two_writers),
-		cmocka_unit_test(test_password),
-		cmocka_unit_test(test_set_password),
+	    cmocka_unit_test(test_normalise),
+	    cmocka_unit_test(test_register_and_find),
+	    cmocka_unit_test(test_invalid_registration_stores_nothing),
+	    cmocka_unit_test(test_unknown_field_name_not_echoed),
+	    cmocka_unit_test(test_duplicate_email_refused),
+	    cmocka_unit_test(test_no_plaintext_on_disk),
+	    cmocka_unit_test(test_eligibility),
+	    cmocka_unit_test(test_update_rules),
+	    cmocka_unit_test(test_erase_shreds),
+	    cmocka_unit_test(test_batch_with_duplicate),
+	    cmocka_unit_test(test_nested_rollback),
+	    cmocka_unit_test(test_two_writers),
+	    cmocka_unit_test(test_password),
+	    cmocka_unit_test(test_set_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -423,7 +423,9 @@ static void test_input_refused_whole(void **state)
 		char other[CU_ID_LEN + 1];
 
 		register_one(f->ctx, "gone@example.net", "Gone Away", other);
-		assert_int_equal(cu_erasure_carry_out(f->ctx, &cu_test_operator, other, NULL, cu_now_us(), NULL), CU_OK);
+		assert_int_equal(
+		    cu_erasure_carry_out(f->ctx, &cu_test_operator, other, NULL, cu_now_us(), NULL),
+		    CU_OK);
 		assert_int_equal(cu_notify_member(f->ctx, other, "k", "s", "b"), CU_ERR_ERASED);
 	}
 	assert_int_equal(outbox_count(f->ctx, CU_OUTBOX_PENDING), 0);
@@ -545,7 +547,9 @@ static void test_erased_member_dropped(void **state)
 	/* Files: erasure drops what was queued at once; delivery finds nothing to send. */
 	notify(f->ctx, f->member, "amendment");
 	a = newest(f->ctx);
-	assert_int_equal(cu_erasure_carry_out(f->ctx, &cu_test_operator, f->member, NULL, cu_now_us(), NULL), CU_OK);
+	assert_int_equal(
+	    cu_erasure_carry_out(f->ctx, &cu_test_operator, f->member, NULL, cu_now_us(), NULL),
+	    CU_OK);
 	a = reread(f->ctx, a.id);
 	assert_int_equal(a.status, CU_OUTBOX_DROPPED);
 	rep = deliver(f, cu_now_us());

@@ -34,9 +34,8 @@ static const cu_actor staff = {"desk", CU_ROLE_STAFF, NULL, NULL};
 static const cu_actor officer = {"po", CU_ROLE_OFFICER, NULL, NULL};
 
 static const cu_kv person[] = {
-	{"name", "Partnera Personq"},   {"address", "7 Handover Lane"},
-	{"phone", "0312345671"},        {"email", "partnera@example.com"},
-	{"occupation", "Bookbinderq"},
+    {"name", "Partnera Personq"},      {"address", "7 Handover Lane"}, {"phone", "0312345671"},
+    {"email", "partnera@example.com"}, {"occupation", "Bookbinderq"},
 };
 
 struct fx {
@@ -55,7 +54,7 @@ static int setup(void **state)
 	f->ctx = cu_test_ctx_new(&f->dir);
 	cu_errors_init(&errs);
 	assert_int_equal(
-		cu_member_register(f->ctx, &service, person, N(person), NULL, f->id, &errs), CU_OK);
+	    cu_member_register(f->ctx, &service, person, N(person), NULL, f->id, &errs), CU_OK);
 	f->self = (cu_actor){f->id, CU_ROLE_MEMBER, f->id, NULL};
 	*state = f;
 	return 0;
@@ -123,8 +122,12 @@ static int provisions_of(cu_ctx *ctx, const char *member)
 static void register_tp(cu_ctx *ctx, const char *id)
 {
 	const char *fields[] = {"name", "address"};
-	cu_third_party_input in = {id, "Acme Printing Co.", "privacy@acme.example",
-				   "Printing and mailing course certificates.", fields, 2};
+	cu_third_party_input in = {id,
+	                           "Acme Printing Co.",
+	                           "privacy@acme.example",
+	                           "Printing and mailing course certificates.",
+	                           fields,
+	                           2};
 	cu_errors errs;
 
 	cu_errors_init(&errs);
@@ -132,11 +135,12 @@ static void register_tp(cu_ctx *ctx, const char *id)
 }
 
 static cu_result provide(cu_ctx *ctx, const cu_actor *a, const char *tp, const char *member,
-			 cu_fieldset fields, const char *exception, cu_record *rec,
-			 cu_provision_row *prov)
+                         cu_fieldset fields, const char *exception, cu_record *rec,
+                         cu_provision_row *prov)
 {
-	cu_provision_request req = {a, tp, member, fields, exception,
-				    exception ? "Court order 2026-77 requires the address." : NULL};
+	cu_provision_request req = {
+	    a,      tp,        member,
+	    fields, exception, exception ? "Court order 2026-77 requires the address." : NULL};
 	cu_access_decision d;
 
 	cu_record_init(rec);
@@ -161,7 +165,7 @@ static void test_provision_needs_consent(void **state)
 
 	before = cu_test_audit_count(ctx);
 	assert_int_equal(provide(ctx, &service, "acme-printing", f->id, both, NULL, &rec, &prov),
-			 CU_ERR_CONSENT_REQUIRED);
+	                 CU_ERR_CONSENT_REQUIRED);
 	assert_int_equal(rec.n, 0);
 	assert_string_equal(prov.id, "");
 	assert_int_equal(cu_test_audit_count(ctx), before + 1);
@@ -175,15 +179,15 @@ static void test_provision_needs_consent(void **state)
 
 	/* The member consents: provided, exactly what was asked, and recorded. */
 	assert_int_equal(cu_consent_set(ctx, &f->self, f->id, CU_CONSENT_THIRD_PARTY,
-					"acme-printing", true, &crow, &errs),
-			 CU_OK);
+	                                "acme-printing", true, &crow, &errs),
+	                 CU_OK);
 	assert_int_equal(provide(ctx, &service, "acme-printing", f->id, both, NULL, &rec, &prov),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(rec.n, 2);
 	assert_string_equal(cu_record_get(&rec, cu_policy_field_index(ctx->policy, "name")),
-			    "Partnera Personq");
+	                    "Partnera Personq");
 	assert_string_equal(cu_record_get(&rec, cu_policy_field_index(ctx->policy, "address")),
-			    "7 Handover Lane");
+	                    "7 Handover Lane");
 	cu_record_wipe(&rec);
 	assert_string_equal(prov.basis, "consent");
 	assert_int_equal(prov.nfields, 2);
@@ -204,10 +208,10 @@ static void test_provision_needs_consent(void **state)
 
 	/* Withdrawn: the very next provision is refused, and the record stays as it was. */
 	assert_int_equal(cu_consent_set(ctx, &f->self, f->id, CU_CONSENT_THIRD_PARTY,
-					"acme-printing", false, &crow, &errs),
-			 CU_OK);
+	                                "acme-printing", false, &crow, &errs),
+	                 CU_OK);
 	assert_int_equal(provide(ctx, &service, "acme-printing", f->id, both, NULL, &rec, &prov),
-			 CU_ERR_CONSENT_REQUIRED);
+	                 CU_ERR_CONSENT_REQUIRED);
 	assert_int_equal(rec.n, 0);
 	assert_int_equal(provisions_of(ctx, f->id), 1);
 }
@@ -227,42 +231,42 @@ static void test_provision_rules(void **state)
 	register_tp(ctx, "acme-printing");
 	cu_errors_init(&errs);
 	assert_int_equal(cu_consent_set(ctx, &f->self, f->id, CU_CONSENT_THIRD_PARTY,
-					"acme-printing", true, &crow, &errs),
-			 CU_OK);
+	                                "acme-printing", true, &crow, &errs),
+	                 CU_OK);
 	/* Staff do not provide; nor does anyone to an unregistered third party. */
 	assert_int_equal(provide(ctx, &staff, "acme-printing", f->id, name, NULL, &rec, &prov),
-			 CU_ERR_FORBIDDEN);
+	                 CU_ERR_FORBIDDEN);
 	assert_string_equal(last_entry(ctx).purpose, "provision:acme-printing");
 	/* A third party not in the registry is not repeated in the audit, whatever its form. */
 	assert_int_equal(provide(ctx, &service, "nobody-kk", f->id, name, NULL, &rec, &prov),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	assert_string_equal(last_entry(ctx).purpose, "provision:" CU_AUDIT_MALFORMED);
 	assert_int_equal(provide(ctx, &service, "Not An Id", f->id, name, NULL, &rec, &prov),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	assert_string_equal(last_entry(ctx).purpose, "provision:" CU_AUDIT_MALFORMED);
 	/* A field outside the registration refuses the whole provision; none refuses too. */
 	assert_int_equal(provide(ctx, &service, "acme-printing", f->id,
-				 fields_of(ctx, "name", "phone"), NULL, &rec, &prov),
-			 CU_ERR_PURPOSE_NOT_ALLOWED);
+	                         fields_of(ctx, "name", "phone"), NULL, &rec, &prov),
+	                 CU_ERR_PURPOSE_NOT_ALLOWED);
 	assert_non_null(strstr(last_entry(ctx).reason, "registered fields"));
 	assert_int_equal(provide(ctx, &service, "acme-printing", f->id, 0, NULL, &rec, &prov),
-			 CU_ERR_PURPOSE_NOT_ALLOWED);
-	assert_int_equal(provide(ctx, &service, "acme-printing", "no-such-member", name, NULL, &rec,
-				 &prov),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_PURPOSE_NOT_ALLOWED);
+	assert_int_equal(
+	    provide(ctx, &service, "acme-printing", "no-such-member", name, NULL, &rec, &prov),
+	    CU_ERR_NOT_FOUND);
 	assert_int_equal(provisions_of(ctx, f->id), 0);
 
 	/* A legal exception: only an officer, and then without the consent, with a review. */
 	assert_int_equal(cu_consent_set(ctx, &f->self, f->id, CU_CONSENT_THIRD_PARTY,
-					"acme-printing", false, &crow, &errs),
-			 CU_OK);
+	                                "acme-printing", false, &crow, &errs),
+	                 CU_OK);
 	assert_int_equal(provide(ctx, &service, "acme-printing", f->id, name, "law", &rec, &prov),
-			 CU_ERR_FORBIDDEN);
-	assert_int_equal(provide(ctx, &officer, "acme-printing", f->id, name, "no-such-law", &rec,
-				 &prov),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_FORBIDDEN);
+	assert_int_equal(
+	    provide(ctx, &officer, "acme-printing", f->id, name, "no-such-law", &rec, &prov),
+	    CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(provide(ctx, &officer, "acme-printing", f->id, name, "law", &rec, &prov),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(rec.n, 1);
 	cu_record_wipe(&rec);
 	assert_string_equal(prov.basis, "exception");
@@ -283,13 +287,14 @@ static void test_registry_validation(void **state)
 	const char *fields[] = {"email"}, *purposes[] = {"support"}, *none[] = {"x"};
 	const char *measures[] = {"encryption at rest"}, *two_lines[] = {"one\ntwo"};
 	cu_third_party_input tp = {"Bad Id!", "", "c", "p", bad_fields, 2};
-	cu_subcontractor_input sub = {"mailhouse", "Mail House", "sec@x", fields, 1, purposes, 1,
-				      measures, 1, "2026-01-01", "2026-12-31"};
+	cu_subcontractor_input sub = {"mailhouse", "Mail House", "sec@x",     fields,
+	                              1,           purposes,     1,           measures,
+	                              1,           "2026-01-01", "2026-12-31"};
 	cu_errors errs;
 
 	cu_errors_init(&errs);
 	assert_int_equal(cu_third_party_register(ctx, &officer, &tp, NULL, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_int_equal(errs.n, 3);
 	assert_string_equal(errs.e[0].field, "id");
 	assert_string_equal(errs.e[0].reason, "malformed");
@@ -300,7 +305,7 @@ static void test_registry_validation(void **state)
 	tp = (cu_third_party_input){"acme", "Acme", "c", "p", dup, 2};
 	cu_errors_init(&errs);
 	assert_int_equal(cu_third_party_register(ctx, &officer, &tp, NULL, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_string_equal(errs.e[0].reason, "duplicate");
 	tp.fields = fields;
 	tp.nfields = 1;
@@ -315,7 +320,7 @@ static void test_registry_validation(void **state)
 	sub.end = "2025-12-31";
 	cu_errors_init(&errs);
 	assert_int_equal(cu_subcontractor_register(ctx, &officer, &sub, NULL, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_int_equal(errs.n, 2);
 	assert_string_equal(errs.e[0].field, "purposes");
 	assert_string_equal(errs.e[0].reason, "unknown_purpose");
@@ -324,26 +329,27 @@ static void test_registry_validation(void **state)
 	sub.measures = measures;
 	cu_errors_init(&errs);
 	assert_int_equal(cu_subcontractor_register(ctx, &officer, &sub, NULL, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_string_equal(errs.e[0].field, "end");
 	assert_string_equal(errs.e[0].reason, "before_start");
 	sub.end = "2026-02-30";
 	cu_errors_init(&errs);
 	assert_int_equal(cu_subcontractor_register(ctx, &officer, &sub, NULL, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                 CU_ERR_INVALID_FIELD);
 	assert_string_equal(errs.e[0].reason, "malformed");
 	sub.end = "2026-12-31";
 	assert_int_equal(cu_subcontractor_register(ctx, &officer, &sub, NULL, &errs), CU_OK);
 	assert_int_equal(cu_subcontractor_register(ctx, &officer, &sub, NULL, &errs),
-			 CU_ERR_CONFLICT);
+	                 CU_ERR_CONFLICT);
 }
 
 static void add_contract(cu_ctx *ctx, const char *id, const char *start, const char *end)
 {
 	const char *fields[] = {"name", "email"}, *purposes[] = {"support"};
 	const char *measures[] = {"encryption at rest", "named staff only"};
-	cu_subcontractor_input in = {id, "Call Centre KK", "sec@cc.example", fields, 2, purposes, 1,
-				     measures, 2, start, end};
+	cu_subcontractor_input in = {
+	    id, "Call Centre KK", "sec@cc.example", fields, 2, purposes, 1, measures, 2, start,
+	    end};
 	cu_errors errs;
 
 	cu_errors_init(&errs);
@@ -351,7 +357,7 @@ static void add_contract(cu_ctx *ctx, const char *id, const char *start, const c
 }
 
 static cu_result sub_read(cu_ctx *ctx, const char *contract, const char *purpose,
-			  const char *member, cu_access_decision *d)
+                          const char *member, cu_access_decision *d)
 {
 	cu_actor a = {"call centre", CU_ROLE_SUBCONTRACTOR, NULL, contract};
 	cu_access_request req = {.actor = &a, .purpose = purpose, .member = member};
@@ -383,7 +389,7 @@ static void test_subcontract_scope(void **state)
 	assert_string_equal(last_entry(ctx).decision, "partial");
 	/* The policy grants subcontractors product_news; this contract does not. */
 	assert_int_equal(sub_read(ctx, "callcentre", "product_news", f->id, &d),
-			 CU_ERR_PURPOSE_NOT_ALLOWED);
+	                 CU_ERR_PURPOSE_NOT_ALLOWED);
 	assert_non_null(strstr(last_entry(ctx).reason, "outside the subcontract"));
 	/* No contract, or an unknown one: nothing. */
 	assert_int_equal(sub_read(ctx, NULL, "support", f->id, &d), CU_ERR_FORBIDDEN);
@@ -412,22 +418,22 @@ static void test_bound_tokens(void **state)
 	cu_token_info info;
 
 	add_contract(ctx, "callcentre", "2020-01-01", "2999-12-31");
-	assert_int_equal(cu_token_create_bound(ctx, NULL, CU_ROLE_STAFF, "desk", 0, "callcentre",
-					       secret, id),
-			 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    cu_token_create_bound(ctx, NULL, CU_ROLE_STAFF, "desk", 0, "callcentre", secret, id),
+	    CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_token_create_bound(ctx, NULL, CU_ROLE_SUBCONTRACTOR, "cc", 0,
-					       "nonesuch", secret, id),
-			 CU_ERR_NOT_FOUND);
+	                                       "nonesuch", secret, id),
+	                 CU_ERR_NOT_FOUND);
 	assert_int_equal(cu_token_create_bound(ctx, NULL, CU_ROLE_SUBCONTRACTOR, "cc", 0,
-					       "callcentre", secret, id),
-			 CU_OK);
+	                                       "callcentre", secret, id),
+	                 CU_OK);
 	assert_non_null(strstr(last_entry(ctx).reason, "contract callcentre"));
 	assert_int_equal(cu_token_authenticate(ctx->store, secret, cu_now_us(), &info), CU_OK);
 	assert_int_equal(cu_token_contract(ctx->store, info.id, contract), CU_OK);
 	assert_string_equal(contract, "callcentre");
 	/* An unbound one has none. */
 	assert_int_equal(cu_token_create(ctx, NULL, CU_ROLE_SUBCONTRACTOR, "loose", 0, secret, id),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(cu_token_contract(ctx->store, id, contract), CU_ERR_NOT_FOUND);
 }
 
@@ -460,47 +466,47 @@ static void test_overdue_reviews(void **state)
 	cu_date_format(cu_now_us() - 10 * CU_DAY_US, d1);
 	cu_date_format(cu_now_us() + 10 * CU_DAY_US, d2);
 	cu_date_format(cu_now_us(), d3);
-	assert_int_equal(cu_subcontractor_review_add(ctx, &officer, "callcentre", d1, NULL, false,
-						     &late, &errs),
-			 CU_OK);
+	assert_int_equal(
+	    cu_subcontractor_review_add(ctx, &officer, "callcentre", d1, NULL, false, &late, &errs),
+	    CU_OK);
 	assert_int_equal(cu_subcontractor_review_add(ctx, &officer, "callcentre", d2, NULL, false,
-						     &later, &errs),
-			 CU_OK);
+	                                             &later, &errs),
+	                 CU_OK);
 	assert_int_equal(cu_subcontractor_review_add(ctx, &officer, "callcentre", d1, "all fine",
-						     true, &done, &errs),
-			 CU_OK);
+	                                             true, &done, &errs),
+	                 CU_OK);
 	assert_int_equal(cu_subcontractor_review_add(ctx, &officer, "callcentre", d3, NULL, false,
-						     &today, &errs),
-			 CU_OK);
-	assert_int_equal(cu_subcontractor_review_add(ctx, &officer, "nonesuch", d1, NULL, false,
-						     NULL, &errs),
-			 CU_ERR_NOT_FOUND);
+	                                             &today, &errs),
+	                 CU_OK);
+	assert_int_equal(
+	    cu_subcontractor_review_add(ctx, &officer, "nonesuch", d1, NULL, false, NULL, &errs),
+	    CU_ERR_NOT_FOUND);
 	assert_int_equal(cu_subcontractor_review_add(ctx, &officer, "callcentre", "someday", NULL,
-						     false, NULL, &errs),
-			 CU_ERR_INVALID_FIELD);
-	assert_int_equal(cu_subcontractor_review_add(ctx, &staff, "callcentre", d1, NULL, false,
-						     NULL, &errs),
-			 CU_ERR_FORBIDDEN);
+	                                             false, NULL, &errs),
+	                 CU_ERR_INVALID_FIELD);
+	assert_int_equal(
+	    cu_subcontractor_review_add(ctx, &staff, "callcentre", d1, NULL, false, NULL, &errs),
+	    CU_ERR_FORBIDDEN);
 
 	assert_int_equal(cu_subcontractor_reviews_overdue(ctx->store, cu_now_us(), keep_id, &c),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.id[0], late.id);
 	/* Once done, no longer overdue; a later day makes the future one overdue. */
 	assert_int_equal(cu_subcontractor_review_update(ctx, &officer, "callcentre", late.id,
-							"measures checked on site", 1, NULL, &errs),
-			 CU_OK);
-	assert_int_equal(cu_subcontractor_review_update(ctx, &officer, "other", late.id, NULL, 1,
-							NULL, &errs),
-			 CU_ERR_NOT_FOUND);
+	                                                "measures checked on site", 1, NULL, &errs),
+	                 CU_OK);
+	assert_int_equal(
+	    cu_subcontractor_review_update(ctx, &officer, "other", late.id, NULL, 1, NULL, &errs),
+	    CU_ERR_NOT_FOUND);
 	c.n = 0;
 	assert_int_equal(cu_subcontractor_reviews_overdue(ctx->store, cu_now_us(), keep_id, &c),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(c.n, 0);
 	c.n = 0;
-	assert_int_equal(cu_subcontractor_reviews_overdue(ctx->store, cu_now_us() + 20 * CU_DAY_US,
-							  keep_id, &c),
-			 CU_OK);
+	assert_int_equal(
+	    cu_subcontractor_reviews_overdue(ctx->store, cu_now_us() + 20 * CU_DAY_US, keep_id, &c),
+	    CU_OK);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.id[0], today.id);
 	assert_string_equal(c.id[1], later.id);
@@ -520,15 +526,15 @@ static void test_shares(void **state)
 
 	cu_errors_init(&errs);
 	assert_int_equal(cu_share_create(ctx, &staff, fields_of(ctx, "email", NULL),
-					 60000000LL * 10, token, &row, &errs),
-			 CU_ERR_FORBIDDEN);
+	                                 60000000LL * 10, token, &row, &errs),
+	                 CU_ERR_FORBIDDEN);
 	assert_int_equal(cu_share_create(ctx, &f->self, fields_of(ctx, "email", NULL),
-					 CU_SHARE_TTL_MAX_US + 1, token, &row, &errs),
-			 CU_ERR_INVALID_FIELD);
+	                                 CU_SHARE_TTL_MAX_US + 1, token, &row, &errs),
+	                 CU_ERR_INVALID_FIELD);
 	assert_string_equal(errs.e[0].field, "expires_in_minutes");
 	assert_int_equal(cu_share_create(ctx, &f->self, fields_of(ctx, "email", "occupation"),
-					 60000000LL * 10, token, &row, &errs),
-			 CU_OK);
+	                                 60000000LL * 10, token, &row, &errs),
+	                 CU_OK);
 	assert_int_equal(strlen(token), CU_SHARE_TOKEN_LEN);
 	assert_string_equal(row.fields_text, "email,occupation");
 
@@ -536,7 +542,7 @@ static void test_shares(void **state)
 	assert_int_equal(cu_share_read(ctx, token, &d, &rec, &sh), CU_OK);
 	assert_int_equal(rec.n, 2);
 	assert_string_equal(cu_record_get(&rec, cu_policy_field_index(ctx->policy, "email")),
-			    "partnera@example.com");
+	                    "partnera@example.com");
 	cu_record_wipe(&rec);
 	l = last_entry(ctx);
 	assert_string_equal(l.action, "share_read");
@@ -547,7 +553,7 @@ static void test_shares(void **state)
 	/* Expired: the same token opens nothing at a later time. */
 	assert_int_equal(cu_share_find(ctx->store, token, row.expires_us, &sh), CU_ERR_NOT_FOUND);
 	assert_int_equal(cu_share_find(ctx->store, "not-a-token", cu_now_us(), &sh),
-			 CU_ERR_NOT_FOUND);
+	                 CU_ERR_NOT_FOUND);
 	/* Revoked: nothing; another member cannot revoke it. */
 	{
 		cu_actor other = {"someone", CU_ROLE_MEMBER, "AAAAAAAAAAAAAAAAAAAAAA", NULL};
@@ -594,15 +600,15 @@ static void test_provision_retention(void **state)
 	assert_int_equal(cu_store_commit(ctx->store), CU_OK);
 
 	assert_int_equal(cu_provision_purge(ctx, &officer, cu_now_us() - CU_PROVISION_KEEP_US, &n),
-			 CU_ERR_FORBIDDEN);
-	assert_int_equal(cu_provision_purge(ctx, &cu_test_operator,
-					    cu_now_us() - 2 * 366 * CU_DAY_US, &n),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_FORBIDDEN);
+	assert_int_equal(
+	    cu_provision_purge(ctx, &cu_test_operator, cu_now_us() - 2 * 366 * CU_DAY_US, &n),
+	    CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(provisions_of(ctx, f->id), 1);
 	/* Past the library, the store refuses a young cut-off... */
 	assert_int_equal(cu_store_begin(ctx->store), CU_OK);
 	assert_int_equal(cu_store_provision_purge(ctx->store, cu_now_us(), cu_now_us(), &n),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	cu_store_rollback(ctx->store);
 	/* ...and past the store, the table's triggers refuse changes and young deletions. */
 	{
@@ -619,16 +625,16 @@ static void test_provision_retention(void **state)
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 		sqlite3_busy_timeout(db, 5000);
 		assert_int_not_equal(sqlite3_exec(db, "DELETE FROM provisions", NULL, NULL, NULL),
-				     SQLITE_OK);
-		assert_int_not_equal(sqlite3_exec(db, "UPDATE provisions SET fields = 'income'",
-						  NULL, NULL, NULL),
-				     SQLITE_OK);
+		                     SQLITE_OK);
+		assert_int_not_equal(
+		    sqlite3_exec(db, "UPDATE provisions SET fields = 'income'", NULL, NULL, NULL),
+		    SQLITE_OK);
 		sqlite3_close(db);
 		assert_int_equal(provisions_of(ctx, f->id), 2);
 	}
 	assert_int_equal(cu_provision_purge(ctx, &cu_test_operator,
-					    cu_now_us() - CU_PROVISION_KEEP_US - CU_DAY_US, &n),
-			 CU_OK);
+	                                    cu_now_us() - CU_PROVISION_KEEP_US - CU_DAY_US, &n),
+	                 CU_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(provisions_of(ctx, f->id), 1); /* the young one stays */
 	assert_string_equal(last_entry(ctx).action, "provision_purge");
@@ -637,14 +643,14 @@ static void test_provision_retention(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_provision_needs_consent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_provision_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_registry_validation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subcontract_scope, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bound_tokens, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_overdue_reviews, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_provision_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_provision_needs_consent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_provision_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_registry_validation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_subcontract_scope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bound_tokens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overdue_reviews, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_provision_retention, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,19 +44,21 @@ static cu_result load(const char *s, cu_policy **p, char *err, size_t errlen)
 
 /* A small valid policy; each broken case replaces one part of it. */
 #define HEAD "'version':'1','title':'T','text':'X',"
-#define FIELDS "'fields':[" \
-	"{'name':'name','label':'Name','kind':'name','required':true,'identifier':true,'max_length':200}," \
+#define FIELDS                                                                                                 \
+	"'fields':["                                                                                           \
+	"{'name':'name','label':'Name','kind':'name','required':true,'identifier':true,'max_length':200},"     \
 	"{'name':'email','label':'E-mail','kind':'email','required':true,'identifier':true,'max_length':254}," \
-	"{'name':'age','label':'Age','kind':'integer','survey':true,'max_length':3,'min':0,'max':150}," \
+	"{'name':'age','label':'Age','kind':'integer','survey':true,'max_length':3,'min':0,'max':150},"        \
 	"{'name':'hobbies','label':'Hobbies','kind':'list','survey':true,'max_length':1000}],"
-#define PURPOSES "'purposes':[" \
+#define PURPOSES                                                                                        \
+	"'purposes':["                                                                                  \
 	"{'id':'support','number':1,'text':'S','roles':['staff','officer'],'fields':['name','email']}," \
 	"{'id':'materials','number':7,'text':'M','roles':['analyst'],'fields':['age'],'aggregate_only':true}],"
-#define SERVICES "'services':[{'id':'live','name':'Live','requires':['hobbies']}],"
-#define EXCEPTIONS "'exceptions':[{'id':'law','text':'L'}],"
-#define COOKIES "'cookies':[{'id':'necessary','text':'N','required':true}]"
+#define SERVICES                 "'services':[{'id':'live','name':'Live','requires':['hobbies']}],"
+#define EXCEPTIONS               "'exceptions':[{'id':'law','text':'L'}],"
+#define COOKIES                  "'cookies':[{'id':'necessary','text':'N','required':true}]"
 #define POLICY(h, f, p, s, e, c) "{" h f p s e c "}"
-#define MINIMAL POLICY(HEAD, FIELDS, PURPOSES, SERVICES, EXCEPTIONS, COOKIES)
+#define MINIMAL                  POLICY(HEAD, FIELDS, PURPOSES, SERVICES, EXCEPTIONS, COOKIES)
 
 /* One purpose list with a single purpose `body`. */
 #define ONE_PURPOSE(body) "'purposes':[" body "],"
@@ -95,247 +97,271 @@ static void minimal_policy_loads(void **state)
 
 struct broken {
 	const char *name;
-	const char *json;      /* single-quoted */
-	const char *expect;    /* the whole message; '*' matches any run of characters */
+	const char *json;   /* single-quoted */
+	const char *expect; /* the whole message; '*' matches any run of characters */
 };
 
 static const struct broken broken_cases[] = {
-	{"unknown_field_in_purpose",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
-					  "'fields':['name','emial']}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].fields[1]: unknown field 'emial'"},
-	{"unknown_role",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
-					  "'roles':['staff','staf'],'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].roles[1]: unknown role 'staf'"},
-	{"member_role_granted_a_purpose",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
-					  "'roles':['staff','member'],'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].roles[1]: role 'member' cannot be granted a purpose: members "
-	 "read only their own record"},
-	{"operator_role_listed",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
-					  "'roles':['operator'],'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].roles[0]: role 'operator' cannot be listed: the operator is "
-	 "granted every purpose by the access module"},
-	{"duplicate_role",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
-					  "'roles':['staff','staff'],'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].roles[1]: duplicate role 'staff'"},
-	{"empty_roles",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
-					  "'roles':[],'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].roles: must not be empty"},
-	{"duplicate_purpose_id",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],'fields':[]},"
-					  "{'id':'support','number':2,'text':'T','roles':['staff'],'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[1].id: duplicate purpose 'support' (also purposes[0])"},
-	{"duplicate_purpose_number",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],'fields':[]},"
-					  "{'id':'news','number':1,'text':'T','roles':['staff'],'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[1].number: duplicate number 1 (also purpose 'support')"},
-	{"purpose_number_as_string",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':'1','text':'S','roles':['staff'],"
-					  "'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].number: expected an integer, got a string"},
-	{"purpose_number_with_fraction",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1.5,'text':'S','roles':['staff'],"
-					  "'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].number: expected an integer, got a number with a fraction"},
-	{"purpose_number_zero",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':0,'text':'S','roles':['staff'],"
-					  "'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].number: 0 is out of range 1..64"},
-	{"purpose_fields_not_array",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
-					  "'fields':'name'}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].fields: expected an array, got a string"},
-	{"purpose_duplicate_field",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
-					  "'fields':['email','name','email']}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].fields[2]: duplicate field 'email'"},
-	{"unknown_key_in_purpose",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
-					  "'fields':[],'require_case':true}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0]: unknown key 'require_case'"},
-	{"purpose_named_self",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'self','number':1,'text':'S','roles':['staff'],"
-					  "'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].id: 'self' is reserved for a member's reads of their own record"},
-	{"aggregate_only_with_identifier",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'materials','number':7,'text':'M','roles':['analyst'],"
-					  "'aggregate_only':true,'fields':['age','name']}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].fields[1]: an aggregate-only purpose cannot use identifier field 'name'"},
-	{"case_and_aggregate_only",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'review','number':8,'text':'R','roles':['staff'],"
-					  "'requires_case':true,'aggregate_only':true,'fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0]: a purpose cannot both require a case and be aggregate-only"},
-	{"requires_case_not_boolean",
-	 POLICY(HEAD, FIELDS, ONE_PURPOSE("{'id':'review','number':8,'text':'R','roles':['staff'],"
-					  "'requires_case':'yes','fields':[]}"),
-		SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: purposes[0].requires_case: expected true or false, got a string"},
-	{"missing_version",
-	 POLICY("'title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: (top level): missing required key 'version'"},
-	{"empty_version",
-	 POLICY("'version':' ','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
-		COOKIES),
-	 "t.json: version: must not be empty"},
-	{"version_with_space",
-	 POLICY("'version':'v 1','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
-		COOKIES),
-	 "t.json: version: invalid version 'v 1': use letters, digits, '.', '-' and '_', "
-	 "at most 64 characters"},
-	{"version_not_string",
-	 POLICY("'version':1,'title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
-		COOKIES),
-	 "t.json: version: expected a string, got an integer"},
-	{"title_with_control_character",
-	 POLICY("'version':'1','title':'T\\u0007','text':'X',", FIELDS, PURPOSES, SERVICES,
-		EXCEPTIONS, COOKIES),
-	 "t.json: title: contains a control character"},
-	{"unknown_top_level_key",
-	 POLICY("'version':'1','versoin':'2','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES,
-		EXCEPTIONS, COOKIES),
-	 "t.json: (top level): unknown key 'versoin'"},
-	{"unknown_key_is_shown_safely",
-	 POLICY("'version':'1','a\\nb':'2','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES,
-		EXCEPTIONS, COOKIES),
-	 "t.json: (top level): unknown key 'a?b'"},
-	{"top_level_array",
-	 "[1, 2]",
-	 "t.json: (top level): expected an object, got an array"},
-	{"no_fields",
-	 POLICY(HEAD, "'fields':[],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields: must not be empty"},
-	{"field_name_not_an_id",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':9},"
-		"{'name':'Email','label':'E','kind':'email','max_length':254}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[1].name: invalid id 'Email': use a lowercase letter, then lowercase "
-	 "letters, digits or '_', at most 40 characters"},
-	{"field_name_too_long",
-	 POLICY(HEAD, "'fields':[{'name':'a12345678901234567890123456789012345678901',"
-		"'label':'N','kind':'name','max_length':9}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0].name: invalid id 'a123456789012345678901234567890123456789...': use a "
-	 "lowercase letter, then lowercase letters, digits or '_', at most 40 characters"},
-	{"duplicate_field",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':9},"
-		"{'name':'name','label':'M','kind':'name','max_length':9}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[1].name: duplicate field 'name' (also fields[0])"},
-	{"unknown_kind",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':9},"
-		"{'name':'email','label':'E','kind':'mail','max_length':254}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[1].kind: unknown kind 'mail' (expected text, name, address, email, "
-	 "phone, date, integer or list)"},
-	{"field_missing_kind",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','max_length':9}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0]: missing required key 'kind'"},
-	{"max_length_zero",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':0}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0].max_length: 0 is out of range 1..65536"},
-	{"max_length_too_large",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':65537}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0].max_length: 65537 is out of range 1..65536"},
-	{"date_too_short",
-	 POLICY(HEAD, "'fields':[{'name':'dob','label':'D','kind':'date','max_length':8}],",
-		PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0].max_length: a date needs 10 bytes (YYYY-MM-DD), not 8"},
-	{"integer_min_above_max",
-	 POLICY(HEAD, "'fields':[{'name':'age','label':'A','kind':'integer','max_length':3,"
-		"'min':150,'max':0}],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0].min: min 150 is greater than max 0"},
-	{"integer_without_max",
-	 POLICY(HEAD, "'fields':[{'name':'age','label':'A','kind':'integer','max_length':3,"
-		"'min':0}],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0]: missing required key 'max'"},
-	{"integer_wider_than_max_length",
-	 POLICY(HEAD, "'fields':[{'name':'age','label':'A','kind':'integer','max_length':2,"
-		"'min':0,'max':150}],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0].max_length: 2 bytes cannot hold 150"},
-	{"bounds_on_text",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':9,"
-		"'min':1}],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0].min: only a field of kind 'integer' has bounds"},
-	{"required_survey_field",
-	 POLICY(HEAD, "'fields':[{'name':'age','label':'A','kind':'text','max_length':3,"
-		"'survey':true,'required':true}],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0]: a survey field cannot be required: members may decline any "
-	 "survey question"},
-	{"unknown_key_in_field",
-	 POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':9,"
-		"'maxlength':9}],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0]: unknown key 'maxlength'"},
-	{"field_not_object",
-	 POLICY(HEAD, "'fields':['name'],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
-	 "t.json: fields[0]: expected an object, got a string"},
-	{"service_requires_registration_field",
-	 POLICY(HEAD, FIELDS, PURPOSES, "'services':[{'id':'live','name':'L','requires':['email']}],",
-		EXCEPTIONS, COOKIES),
-	 "t.json: services[0].requires[0]: field 'email' is not a survey field"},
-	{"service_requires_unknown_field",
-	 POLICY(HEAD, FIELDS, PURPOSES,
-		"'services':[{'id':'live','name':'L','requires':['hobbies','hobies']}],",
-		EXCEPTIONS, COOKIES),
-	 "t.json: services[0].requires[1]: unknown field 'hobies'"},
-	{"duplicate_service",
-	 POLICY(HEAD, FIELDS, PURPOSES,
-		"'services':[{'id':'live','name':'L','requires':[]},"
-		"{'id':'live','name':'M','requires':[]}],", EXCEPTIONS, COOKIES),
-	 "t.json: services[1].id: duplicate service 'live' (also services[0])"},
-	{"duplicate_exception",
-	 POLICY(HEAD, FIELDS, PURPOSES, SERVICES,
-		"'exceptions':[{'id':'law','text':'L'},{'id':'law','text':'M'}],", COOKIES),
-	 "t.json: exceptions[1].id: duplicate exception 'law' (also exceptions[0])"},
-	{"exception_without_text",
-	 POLICY(HEAD, FIELDS, PURPOSES, SERVICES, "'exceptions':[{'id':'law'}],", COOKIES),
-	 "t.json: exceptions[0]: missing required key 'text'"},
-	{"cookie_required_not_boolean",
-	 POLICY(HEAD, FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
-		"'cookies':[{'id':'necessary','text':'N','required':'yes'}]"),
-	 "t.json: cookies[0].required: expected true or false, got a string"},
-	{"missing_cookies",
-	 "{" HEAD FIELDS PURPOSES SERVICES "'exceptions':[]}",
-	 "t.json: (top level): missing required key 'cookies'"},
-	{"invalid_json_names_the_line",
-	 "{\n  'version': '1',\n  'title': 'T'\n  'text': 'X'\n}",
-	 "t.json: line 4, column *"},
-	{"duplicate_json_key",
-	 "{'version':'1','version':'2'}",
-	 "t.json: line 1, column 24: invalid JSON: duplicate object key near '\"version\"'"},
-	{"empty_file",
-	 "",
-	 "t.json: line 1, column 0: invalid JSON: *"},
-	{"trailing_garbage",
-	 MINIMAL " x",
-	 "t.json: line 1, column *: invalid JSON: end of file expected*"},
-	{"nul_in_string",
-	 "{'version':'1\\u0000'}",
-	 "t.json: line 1, column *: invalid JSON: \\u0000 is not allowed*"},
+    {"unknown_field_in_purpose",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
+                        "'fields':['name','emial']}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].fields[1]: unknown field 'emial'"},
+    {"unknown_role",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
+                        "'roles':['staff','staf'],'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].roles[1]: unknown role 'staf'"},
+    {"member_role_granted_a_purpose",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
+                        "'roles':['staff','member'],'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].roles[1]: role 'member' cannot be granted a purpose: members "
+     "read only their own record"},
+    {"operator_role_listed",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
+                        "'roles':['operator'],'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].roles[0]: role 'operator' cannot be listed: the operator is "
+     "granted every purpose by the access module"},
+    {"duplicate_role",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
+                        "'roles':['staff','staff'],'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].roles[1]: duplicate role 'staff'"},
+    {"empty_roles",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S',"
+                        "'roles':[],'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].roles: must not be empty"},
+    {"duplicate_purpose_id",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],'fields':[]},"
+                        "{'id':'support','number':2,'text':'T','roles':['staff'],'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[1].id: duplicate purpose 'support' (also purposes[0])"},
+    {"duplicate_purpose_number",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],'fields':[]},"
+                        "{'id':'news','number':1,'text':'T','roles':['staff'],'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[1].number: duplicate number 1 (also purpose 'support')"},
+    {"purpose_number_as_string",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':'1','text':'S','roles':['staff'],"
+                        "'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].number: expected an integer, got a string"},
+    {"purpose_number_with_fraction",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1.5,'text':'S','roles':['staff'],"
+                        "'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].number: expected an integer, got a number with a fraction"},
+    {"purpose_number_zero",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':0,'text':'S','roles':['staff'],"
+                        "'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].number: 0 is out of range 1..64"},
+    {"purpose_fields_not_array",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
+                        "'fields':'name'}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].fields: expected an array, got a string"},
+    {"purpose_duplicate_field",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
+                        "'fields':['email','name','email']}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].fields[2]: duplicate field 'email'"},
+    {"unknown_key_in_purpose",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'support','number':1,'text':'S','roles':['staff'],"
+                        "'fields':[],'require_case':true}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0]: unknown key 'require_case'"},
+    {"purpose_named_self",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'self','number':1,'text':'S','roles':['staff'],"
+                        "'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].id: 'self' is reserved for a member's reads of their own record"},
+    {"aggregate_only_with_identifier",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'materials','number':7,'text':'M','roles':['analyst'],"
+                        "'aggregate_only':true,'fields':['age','name']}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].fields[1]: an aggregate-only purpose cannot use identifier field 'name'"},
+    {"case_and_aggregate_only",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'review','number':8,'text':'R','roles':['staff'],"
+                        "'requires_case':true,'aggregate_only':true,'fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0]: a purpose cannot both require a case and be aggregate-only"},
+    {"requires_case_not_boolean",
+     POLICY(HEAD, FIELDS,
+            ONE_PURPOSE("{'id':'review','number':8,'text':'R','roles':['staff'],"
+                        "'requires_case':'yes','fields':[]}"),
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: purposes[0].requires_case: expected true or false, got a string"},
+    {"missing_version",
+     POLICY("'title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: (top level): missing required key 'version'"},
+    {"empty_version",
+     POLICY("'version':' ','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
+            COOKIES),
+     "t.json: version: must not be empty"},
+    {"version_with_space",
+     POLICY("'version':'v 1','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
+            COOKIES),
+     "t.json: version: invalid version 'v 1': use letters, digits, '.', '-' and '_', "
+     "at most 64 characters"},
+    {"version_not_string",
+     POLICY("'version':1,'title':'T','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: version: expected a string, got an integer"},
+    {"title_with_control_character",
+     POLICY("'version':'1','title':'T\\u0007','text':'X',", FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
+            COOKIES),
+     "t.json: title: contains a control character"},
+    {"unknown_top_level_key",
+     POLICY("'version':'1','versoin':'2','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES,
+            EXCEPTIONS, COOKIES),
+     "t.json: (top level): unknown key 'versoin'"},
+    {"unknown_key_is_shown_safely",
+     POLICY("'version':'1','a\\nb':'2','title':'T','text':'X',", FIELDS, PURPOSES, SERVICES,
+            EXCEPTIONS, COOKIES),
+     "t.json: (top level): unknown key 'a?b'"},
+    {"top_level_array", "[1, 2]", "t.json: (top level): expected an object, got an array"},
+    {"no_fields", POLICY(HEAD, "'fields':[],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields: must not be empty"},
+    {"field_name_not_an_id",
+     POLICY(HEAD,
+            "'fields':[{'name':'name','label':'N','kind':'name','max_length':9},"
+            "{'name':'Email','label':'E','kind':'email','max_length':254}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[1].name: invalid id 'Email': use a lowercase letter, then lowercase "
+     "letters, digits or '_', at most 40 characters"},
+    {"field_name_too_long",
+     POLICY(HEAD,
+            "'fields':[{'name':'a12345678901234567890123456789012345678901',"
+            "'label':'N','kind':'name','max_length':9}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0].name: invalid id 'a123456789012345678901234567890123456789...': use a "
+     "lowercase letter, then lowercase letters, digits or '_', at most 40 characters"},
+    {"duplicate_field",
+     POLICY(HEAD,
+            "'fields':[{'name':'name','label':'N','kind':'name','max_length':9},"
+            "{'name':'name','label':'M','kind':'name','max_length':9}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[1].name: duplicate field 'name' (also fields[0])"},
+    {"unknown_kind",
+     POLICY(HEAD,
+            "'fields':[{'name':'name','label':'N','kind':'name','max_length':9},"
+            "{'name':'email','label':'E','kind':'mail','max_length':254}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[1].kind: unknown kind 'mail' (expected text, name, address, email, "
+     "phone, date, integer or list)"},
+    {"field_missing_kind",
+     POLICY(HEAD, "'fields':[{'name':'name','label':'N','max_length':9}],", PURPOSES, SERVICES,
+            EXCEPTIONS, COOKIES),
+     "t.json: fields[0]: missing required key 'kind'"},
+    {"max_length_zero",
+     POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':0}],", PURPOSES,
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0].max_length: 0 is out of range 1..65536"},
+    {"max_length_too_large",
+     POLICY(HEAD, "'fields':[{'name':'name','label':'N','kind':'name','max_length':65537}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0].max_length: 65537 is out of range 1..65536"},
+    {"date_too_short",
+     POLICY(HEAD, "'fields':[{'name':'dob','label':'D','kind':'date','max_length':8}],", PURPOSES,
+            SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0].max_length: a date needs 10 bytes (YYYY-MM-DD), not 8"},
+    {"integer_min_above_max",
+     POLICY(HEAD,
+            "'fields':[{'name':'age','label':'A','kind':'integer','max_length':3,"
+            "'min':150,'max':0}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0].min: min 150 is greater than max 0"},
+    {"integer_without_max",
+     POLICY(HEAD,
+            "'fields':[{'name':'age','label':'A','kind':'integer','max_length':3,"
+            "'min':0}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0]: missing required key 'max'"},
+    {"integer_wider_than_max_length",
+     POLICY(HEAD,
+            "'fields':[{'name':'age','label':'A','kind':'integer','max_length':2,"
+            "'min':0,'max':150}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0].max_length: 2 bytes cannot hold 150"},
+    {"bounds_on_text",
+     POLICY(HEAD,
+            "'fields':[{'name':'name','label':'N','kind':'name','max_length':9,"
+            "'min':1}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0].min: only a field of kind 'integer' has bounds"},
+    {"required_survey_field",
+     POLICY(HEAD,
+            "'fields':[{'name':'age','label':'A','kind':'text','max_length':3,"
+            "'survey':true,'required':true}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0]: a survey field cannot be required: members may decline any "
+     "survey question"},
+    {"unknown_key_in_field",
+     POLICY(HEAD,
+            "'fields':[{'name':'name','label':'N','kind':'name','max_length':9,"
+            "'maxlength':9}],",
+            PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0]: unknown key 'maxlength'"},
+    {"field_not_object",
+     POLICY(HEAD, "'fields':['name'],", PURPOSES, SERVICES, EXCEPTIONS, COOKIES),
+     "t.json: fields[0]: expected an object, got a string"},
+    {"service_requires_registration_field",
+     POLICY(HEAD, FIELDS, PURPOSES, "'services':[{'id':'live','name':'L','requires':['email']}],",
+            EXCEPTIONS, COOKIES),
+     "t.json: services[0].requires[0]: field 'email' is not a survey field"},
+    {"service_requires_unknown_field",
+     POLICY(HEAD, FIELDS, PURPOSES,
+            "'services':[{'id':'live','name':'L','requires':['hobbies','hobies']}],", EXCEPTIONS,
+            COOKIES),
+     "t.json: services[0].requires[1]: unknown field 'hobies'"},
+    {"duplicate_service",
+     POLICY(HEAD, FIELDS, PURPOSES,
+            "'services':[{'id':'live','name':'L','requires':[]},"
+            "{'id':'live','name':'M','requires':[]}],",
+            EXCEPTIONS, COOKIES),
+     "t.json: services[1].id: duplicate service 'live' (also services[0])"},
+    {"duplicate_exception",
+     POLICY(HEAD, FIELDS, PURPOSES, SERVICES,
+            "'exceptions':[{'id':'law','text':'L'},{'id':'law','text':'M'}],", COOKIES),
+     "t.json: exceptions[1].id: duplicate exception 'law' (also exceptions[0])"},
+    {"exception_without_text",
+     POLICY(HEAD, FIELDS, PURPOSES, SERVICES, "'exceptions':[{'id':'law'}],", COOKIES),
+     "t.json: exceptions[0]: missing required key 'text'"},
+    {"cookie_required_not_boolean",
+     POLICY(HEAD, FIELDS, PURPOSES, SERVICES, EXCEPTIONS,
+            "'cookies':[{'id':'necessary','text':'N','required':'yes'}]"),
+     "t.json: cookies[0].required: expected true or false, got a string"},
+    {"missing_cookies", "{" HEAD FIELDS PURPOSES SERVICES "'exceptions':[]}",
+     "t.json: (top level): missing required key 'cookies'"},
+    {"invalid_json_names_the_line", "{\n  'version': '1',\n  'title': 'T'\n  'text': 'X'\n}",
+     "t.json: line 4, column *"},
+    {"duplicate_json_key", "{'version':'1','version':'2'}",
+     "t.json: line 1, column 24: invalid JSON: duplicate object key near '\"version\"'"},
+    {"empty_file", "", "t.json: line 1, column 0: invalid JSON: *"},
+    {"trailing_garbage", MINIMAL " x",
+     "t.json: line 1, column *: invalid JSON: end of file expected*"},
+    {"nul_in_string", "{'version':'1\\u0000'}",
+     "t.json: line 1, column *: invalid JSON: \\u0000 is not allowed*"},
 };
 
 #define NBROKEN (sizeof(broken_cases) / sizeof(broken_cases[0]))
@@ -363,7 +389,7 @@ static bool matches(const char *pattern, const char *s)
 static void broken_policy_is_refused(void **state)
 {
 	const struct broken *b = *state;
-	cu_policy *p = (cu_policy *)&p;  /* not NULL, so the test sees it reset */
+	cu_policy *p = (cu_policy *)&p; /* not NULL, so the test sees it reset */
 	char err[512] = "";
 
 	assert_int_equal(load(b->json, &p, err, sizeof(err)), CU_ERR_POLICY_INVALID);
@@ -382,12 +408,12 @@ static char *policy_with_fields(size_t n)
 	assert_non_null(s);
 	len += (size_t)snprintf(s + len, cap - len, "{" HEAD "'fields':[");
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(s + len, cap - len,
-					"%s{'name':'f%zu','label':'F','kind':'text','max_length':9}",
-					i ? "," : "", i);
+		len += (size_t)snprintf(
+		    s + len, cap - len,
+		    "%s{'name':'f%zu','label':'F','kind':'text','max_length':9}", i ? "," : "", i);
 	len += (size_t)snprintf(s + len, cap - len,
-				"],'purposes':[{'id':'p','number':1,'text':'P','roles':['staff'],"
-				"'fields':['f0']}],'services':[],'exceptions':[],'cookies':[]}");
+	                        "],'purposes':[{'id':'p','number':1,'text':'P','roles':['staff'],"
+	                        "'fields':['f0']}],'services':[],'exceptions':[],'cookies':[]}");
 	assert_true(len < cap);
 	return s;
 }
@@ -433,22 +459,20 @@ static char *read_file(const char *path, size_t *len)
 
 static void default_policy_encodes_the_seed(void **state)
 {
-	static const char *const ids[] = {
-		"support", "product_news", "membership", "troubleshooting", "research",
-		"analysis", "materials", "tos_review", "site_management"
-	};
+	static const char *const ids[] = {"support",         "product_news", "membership",
+	                                  "troubleshooting", "research",     "analysis",
+	                                  "materials",       "tos_review",   "site_management"};
 	static const char *const registration[] = {"name", "address", "phone", "email"};
 	static const char *const survey[] = {
-		"date_of_birth", "age", "occupation", "income", "newspapers_magazines",
-		"products", "services", "hobbies"
-	};
+	    "date_of_birth",        "age",      "occupation", "income",
+	    "newspapers_magazines", "products", "services",   "hobbies"};
 	cu_policy *p = NULL;
 	char err[512] = "";
 	cu_fieldset identifiers = 0;
 
 	(void)state;
-	if (cu_policy_load_file(cu_test_source_path("policy/default.json"), &p, err,
-				sizeof(err)) != CU_OK)
+	if (cu_policy_load_file(cu_test_source_path("policy/default.json"), &p, err, sizeof(err)) !=
+	    CU_OK)
 		fail_msg("%s", err);
 	assert_true(strlen(p->version) > 0);
 	assert_non_null(strstr(p->text, "Supervision of Subcontractors"));
@@ -501,16 +525,16 @@ static void default_policy_encodes_the_seed(void **state)
 	assert_true(cu_policy_purpose_find(p, "analysis")->fields != 0);
 	/* date of birth identifies (the policy says so); analysts get age instead */
 	assert_false(cu_policy_purpose_find(p, "analysis")->fields &
-		     ((cu_fieldset)1 << cu_policy_field_index(p, "date_of_birth")));
+	             ((cu_fieldset)1 << cu_policy_field_index(p, "date_of_birth")));
 	assert_true(cu_policy_purpose_find(p, "materials")->aggregate_only);
 	assert_true(cu_policy_purpose_find(p, "tos_review")->requires_case);
 	assert_true(cu_policy_purpose_allows_role(cu_policy_purpose_find(p, "tos_review"),
-						  CU_ROLE_OFFICER));
-	assert_false(cu_policy_purpose_allows_role(cu_policy_purpose_find(p, "analysis"),
-						   CU_ROLE_STAFF));
+	                                          CU_ROLE_OFFICER));
+	assert_false(
+	    cu_policy_purpose_allows_role(cu_policy_purpose_find(p, "analysis"), CU_ROLE_STAFF));
 	/* a mailing needs no telephone number */
 	assert_false(cu_policy_purpose_find(p, "product_news")->fields &
-		     ((cu_fieldset)1 << cu_policy_field_index(p, "phone")));
+	             ((cu_fieldset)1 << cu_policy_field_index(p, "phone")));
 
 	assert_int_equal(p->nexceptions, 3);
 	assert_non_null(cu_policy_exception_find(p, "law"));
@@ -545,12 +569,12 @@ static void digest_is_blake2b_of_the_bytes(void **state)
 	buf = read_file(cu_test_source_path("policy/default.json"), &len);
 	crypto_generichash(want, sizeof(want), (unsigned char *)buf, len, NULL, 0);
 	assert_int_equal(cu_policy_load_buffer("default.json", buf, len, &p, err, sizeof(err)),
-			 CU_OK);
+	                 CU_OK);
 	assert_memory_equal(p->digest, want, sizeof(want));
 	/* the same policy with one more byte of whitespace is another file */
 	buf[len] = '\n';
-	assert_int_equal(cu_policy_load_buffer("default.json", buf, len + 1, &q, err,
-					       sizeof(err)), CU_OK);
+	assert_int_equal(cu_policy_load_buffer("default.json", buf, len + 1, &q, err, sizeof(err)),
+	                 CU_OK);
 	assert_memory_not_equal(p->digest, q->digest, sizeof(want));
 	cu_policy_free(q);
 	cu_policy_free(p);
@@ -618,17 +642,17 @@ static void fieldset_format(void **state)
 	assert_int_equal(load(MINIMAL, &p, err, sizeof(err)), CU_OK);
 	/* policy order, whatever order the bits were set in */
 	assert_int_equal(cu_policy_fieldset_format(p, 0xb, buf, sizeof(buf)),
-			 strlen("name,email,hobbies"));
+	                 strlen("name,email,hobbies"));
 	assert_string_equal(buf, "name,email,hobbies");
 	assert_int_equal(cu_policy_fieldset_format(p, 0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 	/* bits beyond the policy's fields are not names */
-	assert_int_equal(cu_policy_fieldset_format(p, 0x4 | ((cu_fieldset)1 << 40), buf,
-						   sizeof(buf)), 3);
+	assert_int_equal(
+	    cu_policy_fieldset_format(p, 0x4 | ((cu_fieldset)1 << 40), buf, sizeof(buf)), 3);
 	assert_string_equal(buf, "age");
 	/* truncated, NUL-terminated, and the needed length reported like snprintf */
 	assert_int_equal(cu_policy_fieldset_format(p, 0xf, small, sizeof(small)),
-			 strlen("name,email,age,hobbies"));
+	                 strlen("name,email,age,hobbies"));
 	assert_string_equal(small, "name,em");
 	assert_int_equal(cu_policy_fieldset_format(p, 0xf, NULL, 0), 22);
 	cu_policy_free(p);
@@ -672,7 +696,7 @@ static void errors_without_room(void **state)
 	memset(big, ' ', 1024 * 1024 + 1);
 	big[1024 * 1024 + 1] = '\0';
 	assert_int_equal(cu_policy_load_buffer("big.json", big, 1024 * 1024 + 1, &p, NULL, 0),
-			 CU_ERR_POLICY_INVALID);
+	                 CU_ERR_POLICY_INVALID);
 	assert_null(p);
 	free(big);
 }
@@ -693,16 +717,16 @@ static void missing_file_is_io_error(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(minimal_policy_loads),
-		cmocka_unit_test(default_policy_encodes_the_seed),
-		cmocka_unit_test(digest_is_blake2b_of_the_bytes),
-		cmocka_unit_test(every_truncation_is_refused),
-		cmocka_unit_test(too_many_fields_is_refused),
-		cmocka_unit_test(lookups),
-		cmocka_unit_test(fieldset_format),
-		cmocka_unit_test(roles),
-		cmocka_unit_test(errors_without_room),
-		cmocka_unit_test(missing_file_is_io_error),
+	    cmocka_unit_test(minimal_policy_loads),
+	    cmocka_unit_test(default_policy_encodes_the_seed),
+	    cmocka_unit_test(digest_is_blake2b_of_the_bytes),
+	    cmocka_unit_test(every_truncation_is_refused),
+	    cmocka_unit_test(too_many_fields_is_refused),
+	    cmocka_unit_test(lookups),
+	    cmocka_unit_test(fieldset_format),
+	    cmocka_unit_test(roles),
+	    cmocka_unit_test(errors_without_room),
+	    cmocka_unit_test(missing_file_is_io_error),
 	};
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + NBROKEN];
@@ -711,9 +735,9 @@ int main(void)
 	memcpy(tests, fixed, sizeof(fixed));
 	for (size_t i = 0; i < NBROKEN; i++) {
 		tests[nfixed + i] = (struct CMUnitTest){
-			.name = broken_cases[i].name,
-			.test_func = broken_policy_is_refused,
-			.initial_state = (void *)&broken_cases[i],
+		    .name = broken_cases[i].name,
+		    .test_func = broken_policy_is_refused,
+		    .initial_state = (void *)&broken_cases[i],
 		};
 	}
 	return _cmocka_run_group_tests("policy", tests, nfixed + NBROKEN, NULL, NULL);

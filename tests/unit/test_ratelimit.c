@@ -19,8 +19,8 @@
 
 #include "http/http.h"
 
-#define MIN_US (60LL * 1000000)
-#define T0 (1000LL * MIN_US) /* any clock value: the caller passes the time */
+#define MIN_US  (60LL * 1000000)
+#define T0      (1000LL * MIN_US) /* any clock value: the caller passes the time */
 #define THREADS 64
 
 static cu_ratelimit rl;
@@ -134,14 +134,14 @@ static void test_threads_at_once_admit_exactly_the_limit(void **state)
 	/* 64 attempts at the same instant, none finished: exactly 5 get through. */
 	assert_int_equal(run_race(&rc), CU_LOGIN_ACCOUNT_LIMIT);
 	assert_int_equal(cu_ratelimit_reserve(&rl, rc.keys, 1, T0, &h, &retry),
-			 CU_ERR_RATE_LIMITED);
+	                 CU_ERR_RATE_LIMITED);
 	assert_int_equal(retry, CU_RATELIMIT_BUSY_RETRY_US);
 	assert_false(cu_ratelimit_held(&h));
 	/* All five fail: the key is locked out for the window. */
 	for (int i = 0; i < THREADS; i++)
 		cu_ratelimit_finish_all(&rl, &rc.holds[i], CU_RATELIMIT_COUNT, T0);
 	assert_int_equal(cu_ratelimit_reserve(&rl, rc.keys, 1, T0 + 1, &h, &retry),
-			 CU_ERR_RATE_LIMITED);
+	                 CU_ERR_RATE_LIMITED);
 	assert_int_equal(retry, CU_LOGIN_WINDOW_US - 1);
 }
 
@@ -212,7 +212,7 @@ static void test_all_keys_or_none(void **state)
 static void test_success_clears_the_account_not_the_address(void **state)
 {
 	cu_ratelimit_key k[2] = {key(1, 1, CU_LOGIN_ACCOUNT_LIMIT),
-				 key(2, 1, CU_LOGIN_ADDRESS_LIMIT)};
+	                         key(2, 1, CU_LOGIN_ADDRESS_LIMIT)};
 	cu_ratelimit_hold h;
 
 	(void)state;
@@ -287,9 +287,9 @@ static void test_a_late_lockout_outlasts_its_window(void **state)
 	assert_int_equal(fail_times(&k, 1, 1, T0), 1);
 	assert_int_equal(fail_times(&k, 1, 4, late), 4);
 	/* Locked from the fifth failure for a whole window, past the window's end. */
-	assert_int_equal(cu_ratelimit_reserve(&rl, &k, 1, T0 + CU_LOGIN_WINDOW_US + MIN_US, &h,
-					      &retry),
-			 CU_ERR_RATE_LIMITED);
+	assert_int_equal(
+	    cu_ratelimit_reserve(&rl, &k, 1, T0 + CU_LOGIN_WINDOW_US + MIN_US, &h, &retry),
+	    CU_ERR_RATE_LIMITED);
 	assert_int_equal(retry, CU_LOGIN_WINDOW_US - 2 * MIN_US);
 	assert_int_equal(fail_times(&k, 1, 1, late + CU_LOGIN_WINDOW_US), 1);
 }
@@ -311,7 +311,7 @@ static void test_colliding_keys_share_a_region_and_never_evict_a_lockout(void **
 		assert_int_equal(fail_times(&k[i], 1, 3, T0), 2);
 	/* A ninth finds no room: refused, not let in by forgetting a lockout. */
 	assert_int_equal(cu_ratelimit_reserve(&rl, &k[REGION], 1, T0, &h, &retry),
-			 CU_ERR_RATE_LIMITED);
+	                 CU_ERR_RATE_LIMITED);
 	assert_int_equal(retry, CU_RATELIMIT_BUSY_RETRY_US);
 	for (unsigned i = 0; i < REGION; i++)
 		assert_int_equal(fail_times(&k[i], 1, 1, T0 + 1), 0);
@@ -401,27 +401,27 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_threads_at_once_admit_exactly_the_limit, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_threads_reserving_and_failing_admit_exactly_the_limit, setup, teardown),
+	        test_threads_reserving_and_failing_admit_exactly_the_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_on_many_accounts_admit_the_address_limit,
-					    setup, teardown),
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_all_keys_or_none, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_success_clears_the_account_not_the_address, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_in_flight_holds_a_place_until_released, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_lockout_lasts_one_window, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_of_a_past_window_are_forgotten, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_late_lockout_outlasts_its_window, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_colliding_keys_share_a_region_and_never_evict_a_lockout, setup, teardown),
+	        test_colliding_keys_share_a_region_and_never_evict_a_lockout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_colliding_keys_never_evict_attempts_in_flight,
-					    setup, teardown),
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_in_different_regions_do_not_meet, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test(test_address_keys),
 	};
 

@@ -154,7 +154,7 @@ static void test_every_truncation_rejected(void **state)
 
 			if (cu_record_parse(t, cut, out, NSAMPLE, &n) != CU_ERR_STORE)
 				fail_msg("%zu entries: truncation to %zu of %zu bytes accepted",
-					 counts[c], cut, len);
+				         counts[c], cut, len);
 			assert_int_equal(n, 0);
 			free(t);
 		}
@@ -251,7 +251,8 @@ static void test_malformed_entries_rejected(void **state)
 	}
 	/* A sealed length of 2^32-1 in a short buffer (no wrap-around). */
 	{
-		unsigned char r[] = {'C', 'U', 'R', '1', 1, 0, 1, 'x', 0xff, 0xff, 0xff, 0xff, 1, 2};
+		unsigned char r[] = {'C', 'U',  'R',  '1',  1,    0, 1,
+		                     'x', 0xff, 0xff, 0xff, 0xff, 1, 2};
 
 		assert_int_equal(cu_record_parse(r, sizeof(r), out, 4, &n), CU_ERR_STORE);
 	}
@@ -332,7 +333,7 @@ static void test_random_mutations(void **state)
 			assert_true(out[i].name_len >= 1);
 			assert_true(nm >= t + 6 && nm + out[i].name_len <= t + mlen);
 			assert_true(out[i].sealed >= t + 6 &&
-				    out[i].sealed + out[i].sealed_len <= t + mlen);
+			            out[i].sealed + out[i].sealed_len <= t + mlen);
 			assert_true(out[i].sealed >= nm + out[i].name_len + 4);
 		}
 		/* Consistent: the entries account for every byte and pack back to it. */
@@ -353,16 +354,16 @@ static void test_random_mutations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_empty),
-		cmocka_unit_test(test_round_trip_one),
-		cmocka_unit_test(test_round_trip_twelve),
-		cmocka_unit_test(test_round_trip_large_value),
-		cmocka_unit_test(test_every_truncation_rejected),
-		cmocka_unit_test(test_trailing_bytes_rejected),
-		cmocka_unit_test(test_bad_magic_rejected),
-		cmocka_unit_test(test_count_over_max_rejected),
-		cmocka_unit_test(test_malformed_entries_rejected),
-		cmocka_unit_test(test_random_mutations),
+	    cmocka_unit_test(test_round_trip_empty),
+	    cmocka_unit_test(test_round_trip_one),
+	    cmocka_unit_test(test_round_trip_twelve),
+	    cmocka_unit_test(test_round_trip_large_value),
+	    cmocka_unit_test(test_every_truncation_rejected),
+	    cmocka_unit_test(test_trailing_bytes_rejected),
+	    cmocka_unit_test(test_bad_magic_rejected),
+	    cmocka_unit_test(test_count_over_max_rejected),
+	    cmocka_unit_test(test_malformed_entries_rejected),
+	    cmocka_unit_test(test_random_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

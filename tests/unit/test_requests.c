@@ -693,7 +693,8 @@ static void test_refusal_suspends_export(void **state)
 	                 CU_OK);
 	assert_int_equal(cu_request_refusal_standing(f->ctx->store, f->alice, NULL),
 	                 CU_ERR_NOT_FOUND);
-	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc),
+	                 CU_OK);
 	cu_export_free(doc);
 	assert_int_equal(decide(f, a.id, CU_REQUEST_LIFT, NULL, NULL, T0 + DAY, &errs, NULL),
 	                 CU_ERR_CONFLICT);
@@ -713,7 +714,8 @@ static void test_refusal_suspends_export(void **state)
 	                 CU_OK);
 	assert_int_equal(decide(f, b.id, CU_REQUEST_LIFT, NULL, NULL, T0 + 2 * DAY, &errs, NULL),
 	                 CU_ERR_CONFLICT);
-	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc), CU_OK);
+	assert_int_equal(cu_export_member(f->ctx, &f->a, f->alice, CU_EXPORT_JSON, T0, &doc),
+	                 CU_OK);
 	cu_export_free(doc);
 	cu_request_row_release(&a);
 	cu_request_row_release(&b);
@@ -766,8 +768,8 @@ static void open_everything(struct fx *f, const cu_actor *who, const char *membe
 	cu_errors errs;
 
 	cu_errors_init(&errs);
-	assert_int_equal(cu_diary_write(f->ctx, who, member, "Opal diary", "a secret", diary, &errs),
-	                 CU_OK);
+	assert_int_equal(
+	    cu_diary_write(f->ctx, who, member, "Opal diary", "a secret", diary, &errs), CU_OK);
 	assert_int_equal(cu_complaint_file(f->ctx, who, member, "use", "Opal complaint text", T0,
 	                                   &o->complaint, &errs),
 	                 CU_OK);
@@ -846,8 +848,8 @@ static void test_erasure_same_state_every_way(void **state)
 	assert_int_equal(decide(f, erasure.id, CU_REQUEST_APPLY, NULL, NULL, T0 + DAY, &errs, NULL),
 	                 CU_OK);
 	/* Bob: directly, as the command line's `member erase` does. */
-	assert_int_equal(cu_erasure_carry_out(f->ctx, &cu_test_operator, f->bob, NULL, T0 + DAY, &cert),
-	                 CU_OK);
+	assert_int_equal(
+	    cu_erasure_carry_out(f->ctx, &cu_test_operator, f->bob, NULL, T0 + DAY, &cert), CU_OK);
 
 	erased_state_of(f, f->alice, &oa, &ea);
 	erased_state_of(f, f->bob, &ob, &eb);
@@ -864,7 +866,8 @@ static void test_erasure_same_state_every_way(void **state)
 	assert_int_equal(ea.diaries, 0);
 	assert_int_equal(ea.pending_mail, 0);
 	assert_int_equal(ea.erase_audits, 1);
-	assert_string_equal(ea.erase_reason, "crypto-shredded requests_closed=1 complaints_closed=1");
+	assert_string_equal(ea.erase_reason,
+	                    "crypto-shredded requests_closed=1 complaints_closed=1");
 	/* And the direct way leaves exactly the same. */
 	assert_int_equal(ea.erased, eb.erased);
 	assert_int_equal(ea.has_password, eb.has_password);
@@ -890,11 +893,12 @@ static void test_erasure_same_state_every_way(void **state)
 	assert_non_null(doc);
 	assert_true(json_is_null(json_object_get(json_object_get(doc, "certificate"), "request")));
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(doc, "certificate"), "member")), f->bob);
-	assert_int_equal(json_integer_value(json_object_get(
-	                     json_object_get(json_object_get(doc, "certificate"), "closed"),
-	                     "complaints")),
-	                 1);
+	    json_string_value(json_object_get(json_object_get(doc, "certificate"), "member")),
+	    f->bob);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+	        json_object_get(json_object_get(doc, "certificate"), "closed"), "complaints")),
+	    1);
 	json_decref(doc);
 	free(cert);
 	/* A second erasure finds nothing to erase, whichever way; staff may not erase. */
@@ -1125,8 +1129,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_amendment_applied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_amendment_that_no_longer_fits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erasure_applied, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_erasure_same_state_every_way, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_refusal_suspends_export, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_erasure_same_state_every_way, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_suspends_export, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_texts_sealed_on_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_is_exactly_this_member, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock_settings, setup, teardown),

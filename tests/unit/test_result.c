@@ -40,7 +40,7 @@ static void test_codes_are_unique(void **state)
 	for (int i = 0; i < (int)CU_RESULT_COUNT_; i++)
 		for (int j = i + 1; j < (int)CU_RESULT_COUNT_; j++)
 			assert_string_not_equal(cu_result_code((cu_result)i),
-						cu_result_code((cu_result)j));
+			                        cu_result_code((cu_result)j));
 }
 
 /* What clients saw before these codes joined the table (docs/api.md, Errors). */
@@ -51,16 +51,16 @@ static void test_server_codes_keep_their_status(void **state)
 		const char *code;
 		int status;
 	} pinned[] = {
-		{CU_ERR_INVALID_ARGUMENT, "invalid_argument", 400},
-		{CU_ERR_NOT_FOUND, "not_found", 404},
-		{CU_ERR_CONFLICT, "conflict", 409},
-		{CU_ERR_INVALID_JSON, "invalid_json", 400},
-		{CU_ERR_CSRF_REQUIRED, "csrf_required", 403},
-		{CU_ERR_NOT_READY, "not_ready", 503},
-		{CU_ERR_INVALID_FRAMING, "invalid_framing", 400},
-		{CU_ERR_TOO_MANY_PARAMETERS, "too_many_parameters", 414},
-		{CU_ERR_PERSONAL_DATA_IN_URL, "personal_data_in_url", 400},
-		{CU_ERR_PURPOSE_REQUIRED, "purpose_required", 400},
+	    {CU_ERR_INVALID_ARGUMENT, "invalid_argument", 400},
+	    {CU_ERR_NOT_FOUND, "not_found", 404},
+	    {CU_ERR_CONFLICT, "conflict", 409},
+	    {CU_ERR_INVALID_JSON, "invalid_json", 400},
+	    {CU_ERR_CSRF_REQUIRED, "csrf_required", 403},
+	    {CU_ERR_NOT_READY, "not_ready", 503},
+	    {CU_ERR_INVALID_FRAMING, "invalid_framing", 400},
+	    {CU_ERR_TOO_MANY_PARAMETERS, "too_many_parameters", 414},
+	    {CU_ERR_PERSONAL_DATA_IN_URL, "personal_data_in_url", 400},
+	    {CU_ERR_PURPOSE_REQUIRED, "purpose_required", 400},
 	};
 
 	(void)state;
@@ -81,10 +81,10 @@ static void test_out_of_range_is_internal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_result_has_a_code_a_status_and_words),
-		cmocka_unit_test(test_codes_are_unique),
-		cmocka_unit_test(test_server_codes_keep_their_status),
-		cmocka_unit_test(test_out_of_range_is_internal),
+	    cmocka_unit_test(test_every_result_has_a_code_a_status_and_words),
+	    cmocka_unit_test(test_codes_are_unique),
+	    cmocka_unit_test(test_server_codes_keep_their_status),
+	    cmocka_unit_test(test_out_of_range_is_internal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -935,11 +935,11 @@ static void drop_all_but_v1(const char *path)
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT name FROM sqlite_master WHERE type = 'table'"
-					    " AND name NOT IN ('meta', 'members', 'audit')"
-					    " AND name NOT LIKE 'sqlite_%' ORDER BY rowid DESC",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	                                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+	                                    " AND name NOT IN ('meta', 'members', 'audit')"
+	                                    " AND name NOT LIKE 'sqlite_%' ORDER BY rowid DESC",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW && n < 32)
 		snprintf(names[n++], sizeof(names[0]), "%s", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -1223,7 +1223,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_writes_need_a_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_insert_erased_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),

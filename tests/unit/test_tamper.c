@@ -152,8 +152,8 @@ static void where_id(char *out, size_t len, const char *col, const char *id)
 /* No sealed plaintext in s (NULL is fine). */
 static void assert_clean(const char *s)
 {
-	static const char *const secrets[] = {NAME,    ADDRESS, EMAIL, TITLE,  BODY,  NOTE,
-	                                      REASONS, CTEXT,   RTEXT, WHY,    REVIEW};
+	static const char *const secrets[] = {NAME,    ADDRESS, EMAIL, TITLE, BODY,  NOTE,
+	                                      REASONS, CTEXT,   RTEXT, WHY,   REVIEW};
 
 	for (size_t i = 0; s && i < N(secrets); i++)
 		if (strstr(s, secrets[i]))
@@ -178,7 +178,8 @@ static bool same_as_before(const cu_record *before, const cu_record_value *v)
 {
 	for (size_t k = 0; k < before->n; k++)
 		if (before->v[k].field == v->field)
-			return before->v[k].len == v->len && !memcmp(before->v[k].value, v->value, v->len);
+			return before->v[k].len == v->len &&
+			       !memcmp(before->v[k].value, v->value, v->len);
 	return false;
 }
 
@@ -245,8 +246,9 @@ static void test_member_wrapped_key_every_byte(void **state)
 	}
 	/* Another key id: the wrap names its key; no other key opens it. */
 	db = raw(f);
-	assert_int_equal(sqlite3_exec(db, "UPDATE members SET key_id = key_id + 1", NULL, NULL, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "UPDATE members SET key_id = key_id + 1", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(read_member(f, &rec), CU_ERR_CRYPTO);
 	cu_record_wipe(&rec);
@@ -287,7 +289,8 @@ static void test_diary_title_and_body(void **state)
 	cu_errors errs;
 
 	cu_errors_init(&errs);
-	assert_int_equal(cu_diary_write(f->ctx, &f->self, f->member, TITLE, BODY, id, &errs), CU_OK);
+	assert_int_equal(cu_diary_write(f->ctx, &f->self, f->member, TITLE, BODY, id, &errs),
+	                 CU_OK);
 	where_id(where, sizeof(where), "id", id);
 	assert_int_equal(read_diary(f), CU_OK);
 	for (size_t c = 0; c < N(cols); c++) {
@@ -297,7 +300,8 @@ static void test_diary_title_and_body(void **state)
 		for (int i = 0; i < n; i++) {
 			flip(f, "diaries", cols[c], where, i);
 			if (read_diary(f) == CU_OK)
-				fail_msg("diary %s byte %d flipped: the read succeeded", cols[c], i);
+				fail_msg("diary %s byte %d flipped: the read succeeded", cols[c],
+				         i);
 			flip(f, "diaries", cols[c], where, i);
 		}
 	}
@@ -399,13 +403,13 @@ static void test_complaint_text_and_response(void **state)
 	int n;
 
 	assert_int_equal(
-	    cu_token_create(f->ctx, NULL, CU_ROLE_OFFICER, "privacy officer", 0, secret, tid), CU_OK);
+	    cu_token_create(f->ctx, NULL, CU_ROLE_OFFICER, "privacy officer", 0, secret, tid),
+	    CU_OK);
 	cu_errors_init(&errs);
-	assert_int_equal(cu_complaint_file(f->ctx, &f->self, f->member, "use", CTEXT, T0, &row, &errs),
-	                 CU_OK);
-	assert_int_equal(cu_complaint_respond(f->ctx, &officer, row.id, RTEXT, false, T0, &after,
-	                                      &errs),
-	                 CU_OK);
+	assert_int_equal(
+	    cu_complaint_file(f->ctx, &f->self, f->member, "use", CTEXT, T0, &row, &errs), CU_OK);
+	assert_int_equal(
+	    cu_complaint_respond(f->ctx, &officer, row.id, RTEXT, false, T0, &after, &errs), CU_OK);
 	cu_complaint_row_release(&after);
 	assert_int_equal(read_complaint(f, row.id), CU_OK);
 	where_id(where, sizeof(where), "id", row.id);
@@ -460,8 +464,11 @@ static void test_exception_justification_and_review(void **state)
 {
 	static const char *const cols[] = {"justification", "review"};
 	struct fx *f = *state;
-	cu_access_request req = {.actor = &officer, .purpose = "testimonials", .member = f->member,
-	                         .exception = "law", .justification = WHY};
+	cu_access_request req = {.actor = &officer,
+	                         .purpose = "testimonials",
+	                         .member = f->member,
+	                         .exception = "law",
+	                         .justification = WHY};
 	cu_access_decision d;
 	struct ex_seen s;
 	cu_record rec;
@@ -482,7 +489,8 @@ static void test_exception_justification_and_review(void **state)
 		for (int i = 0; i < n; i++) {
 			flip(f, "exceptions", cols[c], where, i);
 			if (list_exceptions(f, &s) == CU_OK)
-				fail_msg("exception %s byte %d flipped: the list opened it", cols[c], i);
+				fail_msg("exception %s byte %d flipped: the list opened it",
+				         cols[c], i);
 			flip(f, "exceptions", cols[c], where, i);
 		}
 	}
@@ -520,8 +528,8 @@ static void every_byte_refused(const char *json, const cu_vault *v, verify_fn ve
 		if (rc == CU_OK) {
 			/* Only a change JSON itself ignores may pass: whitespace between tokens. */
 			if (!strchr(" \t\n\r", json[i]) || !strchr(" \t\n\r", copy[i]))
-				fail_msg("byte %zu ('%c' -> '%c') flipped: still verifies", i, json[i],
-				         copy[i]);
+				fail_msg("byte %zu ('%c' -> '%c') flipped: still verifies", i,
+				         json[i], copy[i]);
 			continue;
 		}
 		assert_true(rc == CU_ERR_CRYPTO || rc == CU_ERR_INVALID_ARGUMENT);

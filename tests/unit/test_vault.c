@@ -25,11 +25,11 @@
 #include "vault/vault.h"
 
 /* Master key 000102..1f, id 1: the one the known answers are computed under. */
-#define KAT_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define KAT_HEX  "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define KAT_TEXT "1 " KAT_HEX "\n"
 #define KEY2_HEX "2f2e2d2c2b2a292827262524232221201f1e1d1c1b1a19181716151413121110"
 /* A 22-character member id, as cu_vault_random_id makes them. */
-#define MEMBER "Zm9vYmFyYmF6cXV4cXV1eA"
+#define MEMBER       "Zm9vYmFyYmF6cXV4cXV1eA"
 #define OTHER_MEMBER "cXV4cXV1eFpt9vYmFyYmF6"
 
 /*
@@ -48,12 +48,12 @@
  * libsodium (Python: HChaCha20 by hand, then cryptography's ChaCha20Poly1305
  * with nonce 00000000 || nonce[16:24]).
  */
-#define KAT_SEALED                                                                  \
-	"01a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7"                        \
+#define KAT_SEALED                                                                                 \
+	"01a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7"                                       \
 	"9ff2d841bfed309eca69ce758c813eb1823dd93fdeb505a7a6b7585db66ce4a22e"
-#define KAT_WRAPPED                                                                 \
-	"01c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7"                        \
-	"9b599993717e02fc12a9162821ce6d4f149a387eefbcc1d1f8bb9645e770d91f"          \
+#define KAT_WRAPPED                                                                                \
+	"01c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7"                                       \
+	"9b599993717e02fc12a9162821ce6d4f149a387eefbcc1d1f8bb9645e770d91f"                         \
 	"d792243c3a2228f0a8ac98bc8d3bbdfc"
 
 static cu_vault *open_ok(const char *text)
@@ -173,7 +173,8 @@ static void test_kat_blind_index(void **state)
 	unhex(KAT_HEX, mk, sizeof(mk));
 	assert_int_equal(crypto_kdf_derive_from_key(sub, sizeof(sub), 2, "cu-bidx_", mk), 0);
 	assert_int_equal(crypto_generichash(want, sizeof(want), (const unsigned char *)input,
-					    sizeof(input) - 1, sub, sizeof(sub)), 0);
+	                                    sizeof(input) - 1, sub, sizeof(sub)),
+	                 0);
 	assert_memory_equal(got, want, sizeof(got));
 	cu_vault_free(v);
 }
@@ -195,7 +196,7 @@ static void test_blind_index_separates_kinds(void **state)
 	assert_memory_not_equal(a, b, sizeof(a));
 	assert_int_equal(cu_vault_blind_index(v, 2, "email", "x@example.com", a), CU_ERR_CRYPTO);
 	assert_int_equal(cu_vault_blind_index(v, 1, "", "x@example.com", a),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_vault_blind_index(v, 1, "email", "", a), CU_ERR_INVALID_ARGUMENT);
 	cu_vault_free(v);
 }
@@ -216,14 +217,14 @@ static void test_kat_open_fixed_sealed(void **state)
 	sealed[0] = 1;
 	fill(sealed + 1, 24, 0xa0);
 	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt(
-				 sealed + 25, &clen, (const unsigned char *)pt, sizeof(pt) - 1,
-				 (const unsigned char *)ad, sizeof(ad) - 1, NULL, sealed + 1, dk.k),
-			 0);
+	                     sealed + 25, &clen, (const unsigned char *)pt, sizeof(pt) - 1,
+	                     (const unsigned char *)ad, sizeof(ad) - 1, NULL, sealed + 1, dk.k),
+	                 0);
 	assert_int_equal(clen + 25, sizeof(sealed));
 	assert_hex(sealed, sizeof(sealed), KAT_SEALED);
 
 	assert_int_equal(cu_vault_open(&dk, MEMBER, "email", sealed, sizeof(sealed), out, &outlen),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(outlen, sizeof(pt) - 1);
 	assert_string_equal((const char *)out, pt);
 }
@@ -243,9 +244,9 @@ static void test_kat_unwrap_fixed_wrapped(void **state)
 	wrapped[0] = 1;
 	fill(wrapped + 1, 24, 0xc0);
 	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt(
-				 wrapped + 25, &clen, dk.k, sizeof(dk.k), (const unsigned char *)ad,
-				 sizeof(ad) - 1, NULL, wrapped + 1, sub),
-			 0);
+	                     wrapped + 25, &clen, dk.k, sizeof(dk.k), (const unsigned char *)ad,
+	                     sizeof(ad) - 1, NULL, wrapped + 1, sub),
+	                 0);
 	assert_int_equal(clen + 25, CU_VAULT_WRAPPEDBYTES);
 	assert_hex(wrapped, sizeof(wrapped), KAT_WRAPPED);
 
@@ -284,8 +285,7 @@ static void test_wrap_round_trip(void **state)
 static void test_seal_round_trip(void **state)
 {
 	static const unsigned char binary[] = {0, 1, 2, 0xff, 0, 'x'};
-	unsigned char big[4096], sealed[sizeof(big) + CU_VAULT_SEAL_OVERHEAD],
-		out[sizeof(big) + 1];
+	unsigned char big[4096], sealed[sizeof(big) + CU_VAULT_SEAL_OVERHEAD], out[sizeof(big) + 1];
 	size_t outlen = 0;
 	cu_data_key dk;
 
@@ -295,17 +295,18 @@ static void test_seal_round_trip(void **state)
 	/* Empty plaintext: still authenticated, and out is an empty C string. */
 	assert_int_equal(cu_vault_seal(&dk, MEMBER, "income", NULL, 0, sealed), CU_OK);
 	out[0] = 'x';
-	assert_int_equal(cu_vault_open(&dk, MEMBER, "income", sealed, CU_VAULT_SEAL_OVERHEAD,
-				       out, &outlen), CU_OK);
+	assert_int_equal(
+	    cu_vault_open(&dk, MEMBER, "income", sealed, CU_VAULT_SEAL_OVERHEAD, out, &outlen),
+	    CU_OK);
 	assert_int_equal(outlen, 0);
 	assert_int_equal(out[0], '\0');
 
 	assert_int_equal(cu_vault_seal(&dk, MEMBER, "hobbies", binary, sizeof(binary), sealed),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(sealed[0], 1);
 	assert_int_equal(cu_vault_open(&dk, MEMBER, "hobbies", sealed,
-				       sizeof(binary) + CU_VAULT_SEAL_OVERHEAD, out, &outlen),
-			 CU_OK);
+	                               sizeof(binary) + CU_VAULT_SEAL_OVERHEAD, out, &outlen),
+	                 CU_OK);
 	assert_int_equal(outlen, sizeof(binary));
 	assert_memory_equal(out, binary, sizeof(binary));
 	assert_int_equal(out[outlen], '\0');
@@ -313,7 +314,7 @@ static void test_seal_round_trip(void **state)
 	randombytes_buf(big, sizeof(big));
 	assert_int_equal(cu_vault_seal(&dk, MEMBER, "diary", big, sizeof(big), sealed), CU_OK);
 	assert_int_equal(cu_vault_open(&dk, MEMBER, "diary", sealed, sizeof(sealed), out, &outlen),
-			 CU_OK);
+	                 CU_OK);
 	assert_int_equal(outlen, sizeof(big));
 	assert_memory_equal(out, big, sizeof(big));
 }
@@ -336,8 +337,9 @@ static void test_nonces_never_repeat(void **state)
 	(void)state;
 	cu_vault_data_key_new(&dk);
 	for (i = 0; i < N; i++) {
-		assert_int_equal(cu_vault_seal(&dk, MEMBER, "email", (const unsigned char *)"x", 1,
-					       sealed), CU_OK);
+		assert_int_equal(
+		    cu_vault_seal(&dk, MEMBER, "email", (const unsigned char *)"x", 1, sealed),
+		    CU_OK);
 		memcpy(nonces[i], sealed + 1, 24);
 		for (j = 0; j < i; j++)
 			assert_memory_not_equal(nonces[i], nonces[j], 24);
@@ -360,7 +362,7 @@ static void test_nonces_never_repeat(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(r, 24);
 	assert_int_equal(cu_vault_seal(&dk, MEMBER, "email", (const unsigned char *)"x", 1, sealed),
-			 CU_OK);
+	                 CU_OK);
 	assert_memory_not_equal(child, sealed + 1, 24);
 }
 
@@ -376,38 +378,44 @@ static void test_seal_tampering_fails(void **state)
 	(void)state;
 	cu_vault_data_key_new(&dk);
 	cu_vault_data_key_new(&other);
-	assert_int_equal(cu_vault_seal(&dk, MEMBER, "phone", (const unsigned char *)pt,
-				       sizeof(pt) - 1, sealed), CU_OK);
+	assert_int_equal(
+	    cu_vault_seal(&dk, MEMBER, "phone", (const unsigned char *)pt, sizeof(pt) - 1, sealed),
+	    CU_OK);
 	for (i = 0; i < sizeof(sealed); i++) {
 		sealed[i] ^= 0x01;
 		outlen = 99;
-		assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed), out,
-					       &outlen), CU_ERR_CRYPTO);
+		assert_int_equal(
+		    cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed), out, &outlen),
+		    CU_ERR_CRYPTO);
 		assert_int_equal(outlen, 0);
 		sealed[i] ^= 0x01;
 	}
 	/* Truncated, too short to hold a tag, and a version this code does not know. */
-	assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed) - 1, out,
-				       &outlen), CU_ERR_CRYPTO);
-	assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, CU_VAULT_SEAL_OVERHEAD - 1,
-				       out, &outlen), CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed) - 1, out, &outlen),
+	    CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_vault_open(&dk, MEMBER, "phone", sealed, CU_VAULT_SEAL_OVERHEAD - 1, out, &outlen),
+	    CU_ERR_CRYPTO);
 	assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, 0, out, &outlen),
-			 CU_ERR_CRYPTO);
+	                 CU_ERR_CRYPTO);
 	sealed[0] = 2;
-	assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed), out,
-				       &outlen), CU_ERR_CRYPTO);
+	assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed), out, &outlen),
+	                 CU_ERR_CRYPTO);
 	sealed[0] = 1;
 
 	/* Moved to another member, another field, or opened with another key. */
-	assert_int_equal(cu_vault_open(&dk, OTHER_MEMBER, "phone", sealed, sizeof(sealed), out,
-				       &outlen), CU_ERR_CRYPTO);
-	assert_int_equal(cu_vault_open(&dk, MEMBER, "email", sealed, sizeof(sealed), out,
-				       &outlen), CU_ERR_CRYPTO);
-	assert_int_equal(cu_vault_open(&other, MEMBER, "phone", sealed, sizeof(sealed), out,
-				       &outlen), CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_vault_open(&dk, OTHER_MEMBER, "phone", sealed, sizeof(sealed), out, &outlen),
+	    CU_ERR_CRYPTO);
+	assert_int_equal(cu_vault_open(&dk, MEMBER, "email", sealed, sizeof(sealed), out, &outlen),
+	                 CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_vault_open(&other, MEMBER, "phone", sealed, sizeof(sealed), out, &outlen),
+	    CU_ERR_CRYPTO);
 	/* Untouched, it still opens: the failures above were the changes. */
-	assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed), out,
-				       &outlen), CU_OK);
+	assert_int_equal(cu_vault_open(&dk, MEMBER, "phone", sealed, sizeof(sealed), out, &outlen),
+	                 CU_OK);
 	assert_string_equal((const char *)out, pt);
 }
 
@@ -454,23 +462,26 @@ static void test_associated_data_bounds(void **state)
 	(void)state;
 	assert_int_equal(strlen(field40), 40);
 	cu_vault_data_key_new(&dk);
-	assert_int_equal(cu_vault_seal(&dk, MEMBER, field40, (const unsigned char *)"12345678", 8,
-				       sealed), CU_OK);
+	assert_int_equal(
+	    cu_vault_seal(&dk, MEMBER, field40, (const unsigned char *)"12345678", 8, sealed),
+	    CU_OK);
 	assert_int_equal(cu_vault_open(&dk, MEMBER, field40, sealed, sizeof(sealed), out, &outlen),
-			 CU_OK);
-	assert_int_equal(cu_vault_seal(&dk, MEMBER, field41, (const unsigned char *)"12345678", 8,
-				       sealed), CU_ERR_INVALID_ARGUMENT);
+	                 CU_OK);
+	assert_int_equal(
+	    cu_vault_seal(&dk, MEMBER, field41, (const unsigned char *)"12345678", 8, sealed),
+	    CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_vault_open(&dk, MEMBER, field41, sealed, sizeof(sealed), out, &outlen),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_vault_seal(&dk, MEMBER, "", (const unsigned char *)"x", 1, sealed),
-			 CU_ERR_INVALID_ARGUMENT);
-	assert_int_equal(cu_vault_seal(&dk, MEMBER "A", "email", (const unsigned char *)"x", 1,
-				       sealed), CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    cu_vault_seal(&dk, MEMBER "A", "email", (const unsigned char *)"x", 1, sealed),
+	    CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_vault_seal(&dk, "", "email", (const unsigned char *)"x", 1, sealed),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	/* ':' would let "a:b"+"c" pass for "a"+"b:c". */
 	assert_int_equal(cu_vault_seal(&dk, "a:b", "email", (const unsigned char *)"x", 1, sealed),
-			 CU_ERR_INVALID_ARGUMENT);
+	                 CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_vault_wrap(v, MEMBER "A", &dk, w, &id), CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_vault_wrap(v, NULL, &dk, w, &id), CU_ERR_INVALID_ARGUMENT);
 	cu_vault_free(v);
@@ -485,10 +496,11 @@ static void test_key_text_accepts_comments_and_blanks(void **state)
 
 	(void)state;
 	assert_int_equal(cu_vault_open_text("# custodian master keys\n\n"
-					    "  7\t" KAT_HEX "  \r\n"
-					    "   # retired keys above, current below\n"
-					    "12 " KEY2_HEX,
-					    &v, err, sizeof(err)), CU_OK);
+	                                    "  7\t" KAT_HEX "  \r\n"
+	                                    "   # retired keys above, current below\n"
+	                                    "12 " KEY2_HEX,
+	                                    &v, err, sizeof(err)),
+	                 CU_OK);
 	assert_string_equal(err, "");
 	assert_int_equal(cu_vault_key_count(v), 2);
 	assert_int_equal(cu_vault_key_id_at(v, 0), 7);
@@ -510,21 +522,22 @@ static void test_key_text_errors(void **state)
 		const char *text;
 		const char *want;
 	} cases[] = {
-		{"", "master key: no key found"},
-		{"# only a comment\n\n", "master key: no key found"},
-		{"1 " KAT_HEX "0\n", "master key line 1: expected 64 hex digits"},
-		{"# c\n1 " "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
-		 "master key line 2: expected 64 hex digits"},
-		{"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g\n",
-		 "master key line 1: expected 64 hex digits"},
-		{"1\n", "master key line 1: expected 64 hex digits"},
-		{"1 " KAT_HEX " extra\n", "master key line 1: unexpected text after the key"},
-		{"1 " KAT_HEX "\n1 " KEY2_HEX "\n", "master key line 2: duplicate key id 1"},
-		{"0 " KAT_HEX "\n", "master key line 1: expected a key id from 1 to 2147483647"},
-		{"2147483648 " KAT_HEX "\n",
-		 "master key line 1: expected a key id from 1 to 2147483647"},
-		{"-1 " KAT_HEX "\n", "master key line 1: expected a key id from 1 to 2147483647"},
-		{KAT_HEX "\n", "master key line 1: expected a key id from 1 to 2147483647"},
+	    {"", "master key: no key found"},
+	    {"# only a comment\n\n", "master key: no key found"},
+	    {"1 " KAT_HEX "0\n", "master key line 1: expected 64 hex digits"},
+	    {"# c\n1 "
+	     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
+	     "master key line 2: expected 64 hex digits"},
+	    {"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g\n",
+	     "master key line 1: expected 64 hex digits"},
+	    {"1\n", "master key line 1: expected 64 hex digits"},
+	    {"1 " KAT_HEX " extra\n", "master key line 1: unexpected text after the key"},
+	    {"1 " KAT_HEX "\n1 " KEY2_HEX "\n", "master key line 2: duplicate key id 1"},
+	    {"0 " KAT_HEX "\n", "master key line 1: expected a key id from 1 to 2147483647"},
+	    {"2147483648 " KAT_HEX "\n",
+	     "master key line 1: expected a key id from 1 to 2147483647"},
+	    {"-1 " KAT_HEX "\n", "master key line 1: expected a key id from 1 to 2147483647"},
+	    {KAT_HEX "\n", "master key line 1: expected a key id from 1 to 2147483647"},
 	};
 	char err[256];
 	size_t i;
@@ -535,7 +548,7 @@ static void test_key_text_errors(void **state)
 		v = (cu_vault *)&v; /* must be reset to NULL */
 		err[0] = '\0';
 		assert_int_equal(cu_vault_open_text(cases[i].text, &v, err, sizeof(err)),
-				 CU_ERR_CRYPTO);
+		                 CU_ERR_CRYPTO);
 		assert_null(v);
 		assert_string_equal(err, cases[i].want);
 		/* Never the key, not even a piece of it. */
@@ -637,19 +650,19 @@ static void test_key_file_damaged(void **state)
 	static const struct {
 		const char *text, *words;
 	} cases[] = {
-		{"", "no key found"},
-		{"# only a comment\n\n", "no key found"},
-		{"1 " KAT_HEX "\n", NULL},                              /* the good one */
-		{"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
-		 "expected 64 hex digits"},                             /* a digit short */
-		{"1 " KAT_HEX "0\n", "expected 64 hex digits"},         /* a digit long */
-		{"1 " KAT_HEX "00\n", "expected 64 hex digits"},        /* a byte long */
-		{"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g\n",
-		 "expected 64 hex digits"},                             /* not hex */
-		{"0 " KAT_HEX "\n", "line 1"},                          /* id 0 */
-		{"x " KAT_HEX "\n", "line 1"},                          /* no id */
-		{"1 " KAT_HEX "\n1 " KEY2_HEX "\n", "line 2"},          /* an id twice */
-		{"\x89PNG\r\n\x1a\n garbage", "master"},                /* not text */
+	    {"", "no key found"},
+	    {"# only a comment\n\n", "no key found"},
+	    {"1 " KAT_HEX "\n", NULL}, /* the good one */
+	    {"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
+	     "expected 64 hex digits"},                      /* a digit short */
+	    {"1 " KAT_HEX "0\n", "expected 64 hex digits"},  /* a digit long */
+	    {"1 " KAT_HEX "00\n", "expected 64 hex digits"}, /* a byte long */
+	    {"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g\n",
+	     "expected 64 hex digits"},                    /* not hex */
+	    {"0 " KAT_HEX "\n", "line 1"},                 /* id 0 */
+	    {"x " KAT_HEX "\n", "line 1"},                 /* no id */
+	    {"1 " KAT_HEX "\n1 " KEY2_HEX "\n", "line 2"}, /* an id twice */
+	    {"\x89PNG\r\n\x1a\n garbage", "master"},       /* not text */
 	};
 	char path[320], err[512];
 	cu_vault *v;
@@ -669,7 +682,7 @@ static void test_key_file_damaged(void **state)
 		assert_null(v);
 		if (!strstr(err, cases[i].words) || !strstr(err, "damaged.key"))
 			fail_msg("case %zu: expected '%s' and the file's name, got '%s'", i,
-				 cases[i].words, err);
+			         cases[i].words, err);
 		assert_null(strstr(err, "0001020304"));
 		assert_null(strchr(err, '\n'));
 	}
@@ -817,7 +830,7 @@ static void test_password(void **state)
 	assert_int_equal(cu_vault_password_verify(hash, "correct horsf"), CU_ERR_UNAUTHENTICATED);
 	assert_int_equal(cu_vault_password_verify(hash, ""), CU_ERR_UNAUTHENTICATED);
 	assert_int_equal(cu_vault_password_verify("not a hash", "correct horse"),
-			 CU_ERR_UNAUTHENTICATED);
+	                 CU_ERR_UNAUTHENTICATED);
 	/* A random salt each time. */
 	assert_int_equal(cu_vault_password_hash("correct horse", 1, 8192, other), CU_OK);
 	assert_string_not_equal(hash, other);
@@ -852,49 +865,50 @@ static void test_random_id(void **state)
 	assert_string_not_equal(a, b);
 	for (i = 0; i < CU_ID_LEN; i++)
 		assert_non_null(memchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				       "0123456789-_", a[i], 64));
+		                       "0123456789-_",
+		                       a[i], 64));
 }
 
 /* Notes: sealed under the current key, bound to their context, opened by any loaded key. */
 static void test_notes(void **state)
 {
 	static const char keys1[] =
-		"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+	    "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
 	static const char keys12[] =
-		"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
-		"2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+	    "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+	    "2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
 	cu_vault *v1 = open_ok(keys1), *v12 = open_ok(keys12);
 	const char *text = "court order 2026-17 under the law exception";
 	unsigned char sealed[200], out[200];
 	size_t n = strlen(text), len;
 
 	(void)state;
-	assert_int_equal(cu_vault_seal_note(v1, "exception:abc", (const unsigned char *)text, n,
-					    sealed),
-			 CU_OK);
+	assert_int_equal(
+	    cu_vault_seal_note(v1, "exception:abc", (const unsigned char *)text, n, sealed), CU_OK);
 	for (size_t i = 0; i + 10 <= n + CU_VAULT_NOTE_OVERHEAD; i++)
 		assert_true(memcmp(sealed + i, text, 10) != 0);
 	/* Key 1 is still loaded after rotation: the note opens. */
-	assert_int_equal(cu_vault_open_note(v12, "exception:abc", sealed, n + CU_VAULT_NOTE_OVERHEAD,
-					    out, &len),
-			 CU_OK);
+	assert_int_equal(
+	    cu_vault_open_note(v12, "exception:abc", sealed, n + CU_VAULT_NOTE_OVERHEAD, out, &len),
+	    CU_OK);
 	assert_int_equal(len, n);
 	assert_memory_equal(out, text, n);
 	/* Another context, a flipped byte, a short note: refused. */
-	assert_int_equal(cu_vault_open_note(v1, "exception:abd", sealed, n + CU_VAULT_NOTE_OVERHEAD,
-					    out, &len),
-			 CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_vault_open_note(v1, "exception:abd", sealed, n + CU_VAULT_NOTE_OVERHEAD, out, &len),
+	    CU_ERR_CRYPTO);
 	sealed[20] ^= 1;
-	assert_int_equal(cu_vault_open_note(v1, "exception:abc", sealed, n + CU_VAULT_NOTE_OVERHEAD,
-					    out, &len),
-			 CU_ERR_CRYPTO);
+	assert_int_equal(
+	    cu_vault_open_note(v1, "exception:abc", sealed, n + CU_VAULT_NOTE_OVERHEAD, out, &len),
+	    CU_ERR_CRYPTO);
 	assert_int_equal(cu_vault_open_note(v1, "exception:abc", sealed, 10, out, &len),
-			 CU_ERR_CRYPTO);
+	                 CU_ERR_CRYPTO);
 	/* New notes use the current key (2), which v1 does not hold. */
-	assert_int_equal(cu_vault_seal_note(v12, "x", (const unsigned char *)"y", 1, sealed), CU_OK);
+	assert_int_equal(cu_vault_seal_note(v12, "x", (const unsigned char *)"y", 1, sealed),
+	                 CU_OK);
 	assert_int_equal(sealed[4], 2);
 	assert_int_equal(cu_vault_open_note(v1, "x", sealed, 1 + CU_VAULT_NOTE_OVERHEAD, out, &len),
-			 CU_ERR_CRYPTO);
+	                 CU_ERR_CRYPTO);
 	cu_vault_free(v1);
 	cu_vault_free(v12);
 }
@@ -902,8 +916,8 @@ static void test_notes(void **state)
 static void test_signatures(void **state)
 {
 	static const char keys12[] =
-		"1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
-		"2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+	    "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+	    "2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
 	cu_vault *v = open_ok(keys12);
 	unsigned char sig[CU_VAULT_SIGBYTES], pk1[32], pk2[32], again[CU_VAULT_SIGBYTES];
 	const unsigned char msg[] = "{\"granted\":true}";
@@ -927,32 +941,31 @@ static void test_signatures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_notes),
-		cmocka_unit_test(test_signatures),
-		cmocka_unit_test(test_global_init_is_idempotent),
-		cmocka_unit_test(test_kat_blind_index),
-		cmocka_unit_test(test_blind_index_separates_kinds),
-		cmocka_unit_test(test_kat_open_fixed_sealed),
-		cmocka_unit_test(test_kat_unwrap_fixed_wrapped),
-		cmocka_unit_test(test_wrap_round_trip),
-		cmocka_unit_test(test_seal_round_trip),
-		cmocka_unit_test(test_nonces_never_repeat),
-		cmocka_unit_test(test_seal_tampering_fails),
-		cmocka_unit_test(test_unwrap_tampering_fails),
-		cmocka_unit_test(test_associated_data_bounds),
-		cmocka_unit_test(test_key_text_accepts_comments_and_blanks),
-		cmocka_unit_test(test_key_text_errors),
-		cmocka_unit_test(test_key_text_too_many_keys),
-		cmocka_unit_test_setup_teardown(test_key_file_mode_refused, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_key_file_errors, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_key_file_damaged, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_env_overrides_file, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_create_file, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_create_file_keys_differ, dir_setup,
-						dir_teardown),
-		cmocka_unit_test(test_rotation),
-		cmocka_unit_test(test_password),
-		cmocka_unit_test(test_random_id),
+	    cmocka_unit_test(test_notes),
+	    cmocka_unit_test(test_signatures),
+	    cmocka_unit_test(test_global_init_is_idempotent),
+	    cmocka_unit_test(test_kat_blind_index),
+	    cmocka_unit_test(test_blind_index_separates_kinds),
+	    cmocka_unit_test(test_kat_open_fixed_sealed),
+	    cmocka_unit_test(test_kat_unwrap_fixed_wrapped),
+	    cmocka_unit_test(test_wrap_round_trip),
+	    cmocka_unit_test(test_seal_round_trip),
+	    cmocka_unit_test(test_nonces_never_repeat),
+	    cmocka_unit_test(test_seal_tampering_fails),
+	    cmocka_unit_test(test_unwrap_tampering_fails),
+	    cmocka_unit_test(test_associated_data_bounds),
+	    cmocka_unit_test(test_key_text_accepts_comments_and_blanks),
+	    cmocka_unit_test(test_key_text_errors),
+	    cmocka_unit_test(test_key_text_too_many_keys),
+	    cmocka_unit_test_setup_teardown(test_key_file_mode_refused, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_key_file_errors, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_key_file_damaged, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_env_overrides_file, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_file, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_file_keys_differ, dir_setup, dir_teardown),
+	    cmocka_unit_test(test_rotation),
+	    cmocka_unit_test(test_password),
+	    cmocka_unit_test(test_random_id),
 	};
 
 	if (cu_vault_global_init() != CU_OK)

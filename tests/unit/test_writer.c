@@ -16,12 +16,12 @@
 #include "server.h"
 #include "support.h"
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 50
 
 struct slot {
 	cu_job job;
-	int fail;               /* this job refuses after writing */
+	int fail; /* this job refuses after writing */
 	pthread_mutex_t *mu;
 	pthread_cond_t *cv;
 	int *pending;
@@ -31,8 +31,11 @@ struct slot {
 static cu_result run_append(cu_ctx *ctx, cu_job *job)
 {
 	struct slot *s = job->arg;
-	cu_audit_entry e = {.actor = "test", .role = "operator", .action = "test",
-			    .member = s->member, .decision = "done"};
+	cu_audit_entry e = {.actor = "test",
+	                    .role = "operator",
+	                    .action = "test",
+	                    .member = s->member,
+	                    .decision = "done"};
 	cu_result rc = cu_audit_append(ctx->audit, ctx->store, &e);
 
 	if (rc)
@@ -127,8 +130,11 @@ static void test_stop_drains(void **state)
 	(void)state;
 	assert_int_equal(cu_writer_start(ctx, &w), CU_OK);
 	for (int i = 0; i < 20; i++) {
-		slots[i] = (struct slot){.job = {.run = run_append, .done = on_done, .arg = &slots[i]},
-					 .mu = &mu, .cv = &cv, .pending = &pending};
+		slots[i] =
+		    (struct slot){.job = {.run = run_append, .done = on_done, .arg = &slots[i]},
+		                  .mu = &mu,
+		                  .cv = &cv,
+		                  .pending = &pending};
 		snprintf(slots[i].member, sizeof(slots[i].member), "s%d", i);
 		assert_int_equal(cu_writer_submit(w, &slots[i].job), CU_OK);
 	}
@@ -141,8 +147,8 @@ static void test_stop_drains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_group_commit),
-		cmocka_unit_test(test_stop_drains),
+	    cmocka_unit_test(test_group_commit),
+	    cmocka_unit_test(test_stop_drains),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

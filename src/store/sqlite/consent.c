@@ -9,44 +9,44 @@
 #include <string.h>
 
 const char cu_sqlite_migration_consent[] =
-	/* Append-only history: the latest row per (member, kind, target) is the choice. */
-	"CREATE TABLE consents ("
-	"  rowid INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL UNIQUE,"
-	"  member TEXT NOT NULL REFERENCES members(id),"
-	"  kind TEXT NOT NULL,"
-	"  target TEXT NOT NULL,"
-	"  granted INTEGER NOT NULL,"
-	"  policy_version TEXT NOT NULL,"
-	"  time_us INTEGER NOT NULL"
-	");"
-	"CREATE INDEX consents_current ON consents(member, kind, target, rowid);"
-	"CREATE TABLE accepted ("
-	"  member TEXT PRIMARY KEY REFERENCES members(id),"
-	"  version TEXT NOT NULL,"
-	"  accepted_us INTEGER NOT NULL"
-	");"
-	"CREATE TABLE policy_versions ("
-	"  version TEXT PRIMARY KEY,"
-	"  digest BLOB NOT NULL,"
-	"  document TEXT NOT NULL,"
-	"  published_us INTEGER NOT NULL,"
-	"  published_by TEXT NOT NULL"
-	");"
-	"CREATE TABLE exceptions ("
-	"  rowid INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL UNIQUE,"
-	"  member TEXT NOT NULL REFERENCES members(id),"
-	"  officer TEXT NOT NULL,"
-	"  exception TEXT NOT NULL,"
-	"  purpose TEXT NOT NULL,"
-	"  justification BLOB NOT NULL,"
-	"  created_us INTEGER NOT NULL,"
-	"  closed_us INTEGER,"
-	"  closed_by TEXT,"
-	"  review BLOB"
-	");"
-	"CREATE INDEX exceptions_open ON exceptions(closed_us, rowid);";
+    /* Append-only history: the latest row per (member, kind, target) is the choice. */
+    "CREATE TABLE consents ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  member TEXT NOT NULL REFERENCES members(id),"
+    "  kind TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  granted INTEGER NOT NULL,"
+    "  policy_version TEXT NOT NULL,"
+    "  time_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX consents_current ON consents(member, kind, target, rowid);"
+    "CREATE TABLE accepted ("
+    "  member TEXT PRIMARY KEY REFERENCES members(id),"
+    "  version TEXT NOT NULL,"
+    "  accepted_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE policy_versions ("
+    "  version TEXT PRIMARY KEY,"
+    "  digest BLOB NOT NULL,"
+    "  document TEXT NOT NULL,"
+    "  published_us INTEGER NOT NULL,"
+    "  published_by TEXT NOT NULL"
+    ");"
+    "CREATE TABLE exceptions ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  member TEXT NOT NULL REFERENCES members(id),"
+    "  officer TEXT NOT NULL,"
+    "  exception TEXT NOT NULL,"
+    "  purpose TEXT NOT NULL,"
+    "  justification BLOB NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  closed_us INTEGER,"
+    "  closed_by TEXT,"
+    "  review BLOB"
+    ");"
+    "CREATE INDEX exceptions_open ON exceptions(closed_us, rowid);";
 
 enum {
 	S_CONSENT_INSERT = CU_SQLITE_SLOTS_CONSENT,
@@ -69,7 +69,7 @@ enum {
 
 #define CONSENT_COLS "id, member, kind, target, granted, policy_version, time_us"
 #define EXC_COLS                                                                                   \
-	"id, member, officer, exception, purpose, justification, created_us, closed_us, "         \
+	"id, member, officer, exception, purpose, justification, created_us, closed_us, "          \
 	"closed_by, review, fields"
 
 static cu_result read_consent(sqlite3_stmt *st, cu_consent_row *out)
@@ -119,7 +119,7 @@ static cu_result consent_insert(cu_store *s, const cu_consent_row *row)
 }
 
 static cu_result consent_current(cu_store *s, const char *member, const char *kind,
-				 const char *target, cu_consent_row *out)
+                                 const char *target, cu_consent_row *out)
 {
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(s, S_CONSENT_CURRENT,
@@ -171,8 +171,7 @@ static cu_result consent_list(cu_store *s, const char *member, cu_store_consent_
 	return rc;
 }
 
-static cu_result accepted_set(cu_store *s, const char *member, const char *version,
-			      int64_t when_us)
+static cu_result accepted_set(cu_store *s, const char *member, const char *version, int64_t when_us)
 {
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(
@@ -208,7 +207,7 @@ static cu_result read_accepted(sqlite3_stmt *st, void *p)
 }
 
 static cu_result accepted_get(cu_store *s, const char *member, char version[CU_VERSION_MAX + 1],
-			      int64_t *when_us)
+                              int64_t *when_us)
 {
 	struct accepted_out o = {version, when_us};
 	sqlite3_stmt *st;
@@ -230,12 +229,12 @@ static cu_result same_digest(sqlite3_stmt *st, void *p)
 	const void *have = sqlite3_column_blob(st, 0);
 
 	return sqlite3_column_bytes(st, 0) == 32 && have && !memcmp(have, digest, 32)
-		       ? CU_OK
-		       : CU_ERR_CONFLICT;
+	           ? CU_OK
+	           : CU_ERR_CONFLICT;
 }
 
 static cu_result policy_put(cu_store *s, const char *version, const unsigned char digest[32],
-			    const char *doc, size_t len, const char *by, int64_t when_us)
+                            const char *doc, size_t len, const char *by, int64_t when_us)
 {
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(
@@ -295,7 +294,7 @@ static cu_result read_doc(sqlite3_stmt *st, void *p)
 }
 
 static cu_result policy_get(cu_store *s, const char *version, char **doc, size_t *len,
-			    int64_t *published_us)
+                            int64_t *published_us)
 {
 	struct doc_out o = {doc, len, published_us};
 	sqlite3_stmt *st;
@@ -393,7 +392,8 @@ static cu_result read_exception(sqlite3_stmt *st, cu_exception_row *out)
 	if (!rc)
 		rc = copy_blob(st, 5, &out->justification, &out->justification_len);
 	out->created_us = sqlite3_column_int64(st, 6);
-	out->closed_us = sqlite3_column_type(st, 7) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 7);
+	out->closed_us =
+	    sqlite3_column_type(st, 7) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 7);
 	if (!rc && sqlite3_column_type(st, 8) != SQLITE_NULL)
 		rc = cu_sqlite_copy_text(st, 8, out->closed_by, sizeof(out->closed_by) - 1);
 	if (!rc)
@@ -413,11 +413,11 @@ static cu_result read_exception_v(sqlite3_stmt *st, void *out)
 static cu_result exception_insert(cu_store *s, const cu_exception_row *row)
 {
 	sqlite3_stmt *st;
-	cu_result rc =
-	    cu_sqlite_area_stmt(s, S_EXC_INSERT,
-	                        "INSERT INTO exceptions (id, member, officer, exception, purpose,"
-	                        " justification, created_us, fields) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-	                        &st);
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_EXC_INSERT,
+	    "INSERT INTO exceptions (id, member, officer, exception, purpose,"
+	    " justification, created_us, fields) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+	    &st);
 	int b;
 
 	if (rc)
@@ -429,8 +429,9 @@ static cu_result exception_insert(cu_store *s, const cu_exception_row *row)
 	b = b ? b : cu_sqlite_bind_text(st, 3, row->officer);
 	b = b ? b : cu_sqlite_bind_text(st, 4, row->exception);
 	b = b ? b : cu_sqlite_bind_text(st, 5, row->purpose);
-	b = b ? b : sqlite3_bind_blob64(st, 6, row->justification, row->justification_len,
-					SQLITE_STATIC);
+	b = b ? b
+	      : sqlite3_bind_blob64(st, 6, row->justification, row->justification_len,
+	                            SQLITE_STATIC);
 	b = b ? b : sqlite3_bind_int64(st, 7, row->created_us);
 	b = b ? b : cu_sqlite_bind_text(st, 8, row->fields);
 	return cu_sqlite_run_bound(st, b);
@@ -452,7 +453,7 @@ static cu_result exception_get(cu_store *s, const char *id, cu_exception_row *ou
 }
 
 static cu_result exception_close(cu_store *s, const char *id, const char *by,
-				 const unsigned char *review, size_t review_len, int64_t when_us)
+                                 const unsigned char *review, size_t review_len, int64_t when_us)
 {
 	cu_exception_row row;
 	sqlite3_stmt *st;
@@ -500,18 +501,18 @@ static cu_result exception_list(cu_store *s, bool open_only, cu_store_exception_
 }
 
 const struct cu_store_consent_ops cu_sqlite_consent_ops = {
-	.consent_insert = consent_insert,
-	.consent_current = consent_current,
-	.consent_get = consent_get,
-	.consent_list = consent_list,
-	.accepted_set = accepted_set,
-	.accepted_get = accepted_get,
-	.policy_put = policy_put,
-	.policy_get = policy_get,
-	.policy_list = policy_list,
-	.policy_at = policy_at,
-	.exception_insert = exception_insert,
-	.exception_get = exception_get,
-	.exception_close = exception_close,
-	.exception_list = exception_list,
+    .consent_insert = consent_insert,
+    .consent_current = consent_current,
+    .consent_get = consent_get,
+    .consent_list = consent_list,
+    .accepted_set = accepted_set,
+    .accepted_get = accepted_get,
+    .policy_put = policy_put,
+    .policy_get = policy_get,
+    .policy_list = policy_list,
+    .policy_at = policy_at,
+    .exception_insert = exception_insert,
+    .exception_get = exception_get,
+    .exception_close = exception_close,
+    .exception_list = exception_list,
 };

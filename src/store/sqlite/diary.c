@@ -9,21 +9,21 @@
 #include <string.h>
 
 const char cu_sqlite_migration_diary[] =
-	/*
+    /*
 	 * rowid orders a member's entries (newest first is rowid DESC); the
 	 * random id is what leaves the store, so no id tells how many entries
 	 * exist.  Erasure deletes the rows (secure_delete overwrites them).
 	 */
-	"CREATE TABLE diaries ("
-	"  rowid INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL UNIQUE,"
-	"  member TEXT NOT NULL REFERENCES members(id),"
-	"  title BLOB NOT NULL,"
-	"  body BLOB NOT NULL,"
-	"  created_us INTEGER NOT NULL,"
-	"  updated_us INTEGER NOT NULL"
-	");"
-	"CREATE INDEX diaries_member ON diaries(member, rowid);";
+    "CREATE TABLE diaries ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  member TEXT NOT NULL REFERENCES members(id),"
+    "  title BLOB NOT NULL,"
+    "  body BLOB NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX diaries_member ON diaries(member, rowid);";
 
 enum {
 	S_INSERT = CU_SQLITE_SLOTS_DIARY,
@@ -183,7 +183,7 @@ static cu_result entry_rowid(cu_store *s, const char *member, const char *id, in
 }
 
 static cu_result diary_list(cu_store *s, const char *member, const char *before, size_t limit,
-			    cu_store_diary_fn fn, void *ud)
+                            cu_store_diary_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
 	int64_t from = 0;
@@ -210,7 +210,7 @@ static cu_result diary_list(cu_store *s, const char *member, const char *before,
 	b = cu_sqlite_bind_text(st, 1, member);
 	b = b ? b
 	      : sqlite3_bind_int64(st, 2,
-				   limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+	                           limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
 	if (!b && before)
 		b = sqlite3_bind_int64(st, 3, from);
 	if (b) {
@@ -242,11 +242,11 @@ static cu_result diary_count(cu_store *s, const char *member, uint64_t *n)
 }
 
 const struct cu_store_diary_ops cu_sqlite_diary_ops = {
-	.insert = diary_insert,
-	.get = diary_get,
-	.update = diary_update,
-	.remove = diary_remove,
-	.remove_member = diary_remove_member,
-	.list = diary_list,
-	.count = diary_count,
+    .insert = diary_insert,
+    .get = diary_get,
+    .update = diary_update,
+    .remove = diary_remove,
+    .remove_member = diary_remove_member,
+    .list = diary_list,
+    .count = diary_count,
 };

@@ -978,7 +978,7 @@ static cu_result sqlite_member_count(cu_store *s, uint64_t *n)
 }
 
 static cu_result sqlite_member_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
-				   size_t max, size_t *n)
+                                   size_t max, size_t *n)
 {
 	sqlite3_stmt *st = Q(s)->st[ST_MEMBER_IDS];
 	cu_result rc = CU_OK;
@@ -1278,7 +1278,7 @@ static cu_result sqlite_set_autocheckpoint(cu_store *s, unsigned pages)
 static cu_result sqlite_checkpoint_passive(cu_store *s, int *log_frames, int *checkpointed)
 {
 	int r = sqlite3_wal_checkpoint_v2(Q(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log_frames,
-					  checkpointed);
+	                                  checkpointed);
 
 	if (r == SQLITE_BUSY || r == SQLITE_LOCKED)
 		return CU_OK;

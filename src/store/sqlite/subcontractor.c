@@ -25,7 +25,7 @@ enum {
 
 /* The area's slots end where the next area's begin. */
 _Static_assert((int)S_END_ <= (int)CU_SQLITE_SLOTS_REQUESTS,
-	       "subcontractor statements overflow their slots");
+               "subcontractor statements overflow their slots");
 
 #define SUB_COLS                                                                                   \
 	"id, name, contact, fields, purposes, measures, start_us, end_us, created_by, created_us"
@@ -184,7 +184,7 @@ static cu_result review_update(cu_store *s, const char *id, const char *findings
 }
 
 static cu_result review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn,
-			     void *ud)
+                             void *ud)
 {
 	cu_review_row row;
 	sqlite3_stmt *st;
@@ -200,8 +200,7 @@ static cu_result review_list(cu_store *s, const char *subcontractor, cu_store_re
 	return rc;
 }
 
-static cu_result review_overdue(cu_store *s, int64_t due_before_us, cu_store_review_fn fn,
-				void *ud)
+static cu_result review_overdue(cu_store *s, int64_t due_before_us, cu_store_review_fn fn, void *ud)
 {
 	cu_review_row row;
 	sqlite3_stmt *st;
@@ -245,7 +244,7 @@ static cu_result read_contract(sqlite3_stmt *st, void *out)
 }
 
 static cu_result token_contract_get(cu_store *s, const char *token_id,
-				    char contract[CU_REGISTRY_ID_MAX + 1])
+                                    char contract[CU_REGISTRY_ID_MAX + 1])
 {
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(
@@ -257,14 +256,14 @@ static cu_result token_contract_get(cu_store *s, const char *token_id,
 }
 
 const struct cu_store_subcontractor_ops cu_sqlite_subcontractor_ops = {
-	.subcontractor_insert = subcontractor_insert,
-	.subcontractor_get = subcontractor_get,
-	.subcontractor_list = subcontractor_list,
-	.review_insert = review_insert,
-	.review_get = review_get,
-	.review_update = review_update,
-	.review_list = review_list,
-	.review_overdue = review_overdue,
-	.token_contract_set = token_contract_set,
-	.token_contract_get = token_contract_get,
+    .subcontractor_insert = subcontractor_insert,
+    .subcontractor_get = subcontractor_get,
+    .subcontractor_list = subcontractor_list,
+    .review_insert = review_insert,
+    .review_get = review_get,
+    .review_update = review_update,
+    .review_list = review_list,
+    .review_overdue = review_overdue,
+    .token_contract_set = token_contract_set,
+    .token_contract_get = token_contract_get,
 };

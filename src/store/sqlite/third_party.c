@@ -17,81 +17,81 @@
  * reads and writes the last three).
  */
 const char cu_sqlite_migration_registries[] =
-	"CREATE TABLE third_parties ("
-	"  id TEXT PRIMARY KEY,"
-	"  name TEXT NOT NULL,"
-	"  contact TEXT NOT NULL,"
-	"  purpose TEXT NOT NULL,"
-	"  fields TEXT NOT NULL,"
-	"  created_by TEXT NOT NULL,"
-	"  created_us INTEGER NOT NULL"
-	");"
-	/*
+    "CREATE TABLE third_parties ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  purpose TEXT NOT NULL,"
+    "  fields TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL"
+    ");"
+    /*
 	 * A record of every provision made; what was handed over is named, never
 	 * copied.  Kept at least three years (3 x 366 days): the triggers refuse
 	 * any change, and a deletion of a younger row, whatever the caller.
 	 */
-	"CREATE TABLE provisions ("
-	"  rowid INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL UNIQUE,"
-	"  third_party TEXT NOT NULL REFERENCES third_parties(id),"
-	"  member TEXT NOT NULL REFERENCES members(id),"
-	"  fields TEXT NOT NULL,"
-	"  basis TEXT NOT NULL,"
-	"  exception TEXT NOT NULL,"
-	"  exception_record TEXT NOT NULL,"
-	"  actor TEXT NOT NULL,"
-	"  role TEXT NOT NULL,"
-	"  time_us INTEGER NOT NULL"
-	");"
-	"CREATE INDEX provisions_member ON provisions(member, rowid);"
-	"CREATE INDEX provisions_time ON provisions(time_us);"
-	"CREATE TRIGGER provisions_no_update BEFORE UPDATE ON provisions"
-	" BEGIN SELECT RAISE(ABORT, 'provisions are never changed'); END;"
-	"CREATE TRIGGER provisions_keep BEFORE DELETE ON provisions"
-	" WHEN OLD.time_us > (CAST(strftime('%s', 'now') AS INTEGER) - 94867200) * 1000000"
-	" BEGIN SELECT RAISE(ABORT, 'provisions are kept three years'); END;"
-	/* A member's own links: only the hash of the link token is kept. */
-	"CREATE TABLE shares ("
-	"  rowid INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL UNIQUE,"
-	"  member TEXT NOT NULL REFERENCES members(id),"
-	"  hash BLOB NOT NULL UNIQUE,"
-	"  fields TEXT NOT NULL,"
-	"  created_us INTEGER NOT NULL,"
-	"  expires_us INTEGER NOT NULL,"
-	"  revoked_us INTEGER"
-	");"
-	"CREATE INDEX shares_member ON shares(member, rowid);"
-	"CREATE TABLE subcontractors ("
-	"  id TEXT PRIMARY KEY,"
-	"  name TEXT NOT NULL,"
-	"  contact TEXT NOT NULL,"
-	"  fields TEXT NOT NULL,"
-	"  purposes TEXT NOT NULL,"
-	"  measures TEXT NOT NULL,"
-	"  start_us INTEGER NOT NULL,"
-	"  end_us INTEGER NOT NULL,"
-	"  created_by TEXT NOT NULL,"
-	"  created_us INTEGER NOT NULL"
-	");"
-	"CREATE TABLE subcontractor_reviews ("
-	"  rowid INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL UNIQUE,"
-	"  subcontractor TEXT NOT NULL REFERENCES subcontractors(id),"
-	"  due_us INTEGER NOT NULL,"
-	"  findings TEXT NOT NULL,"
-	"  done_us INTEGER,"
-	"  created_by TEXT NOT NULL,"
-	"  created_us INTEGER NOT NULL"
-	");"
-	"CREATE INDEX subcontractor_reviews_sub ON subcontractor_reviews(subcontractor, due_us);"
-	"CREATE INDEX subcontractor_reviews_open ON subcontractor_reviews(due_us)"
-	" WHERE done_us IS NULL;"
-	"CREATE TABLE token_contracts ("
-	"  token TEXT PRIMARY KEY REFERENCES tokens(id),"
-	"  contract TEXT NOT NULL REFERENCES subcontractors(id)"
-	");";
+    "CREATE TABLE provisions ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  third_party TEXT NOT NULL REFERENCES third_parties(id),"
+    "  member TEXT NOT NULL REFERENCES members(id),"
+    "  fields TEXT NOT NULL,"
+    "  basis TEXT NOT NULL,"
+    "  exception TEXT NOT NULL,"
+    "  exception_record TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  time_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX provisions_member ON provisions(member, rowid);"
+    "CREATE INDEX provisions_time ON provisions(time_us);"
+    "CREATE TRIGGER provisions_no_update BEFORE UPDATE ON provisions"
+    " BEGIN SELECT RAISE(ABORT, 'provisions are never changed'); END;"
+    "CREATE TRIGGER provisions_keep BEFORE DELETE ON provisions"
+    " WHEN OLD.time_us > (CAST(strftime('%s', 'now') AS INTEGER) - 94867200) * 1000000"
+    " BEGIN SELECT RAISE(ABORT, 'provisions are kept three years'); END;"
+    /* A member's own links: only the hash of the link token is kept. */
+    "CREATE TABLE shares ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  member TEXT NOT NULL REFERENCES members(id),"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  fields TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  expires_us INTEGER NOT NULL,"
+    "  revoked_us INTEGER"
+    ");"
+    "CREATE INDEX shares_member ON shares(member, rowid);"
+    "CREATE TABLE subcontractors ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  fields TEXT NOT NULL,"
+    "  purposes TEXT NOT NULL,"
+    "  measures TEXT NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE subcontractor_reviews ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  subcontractor TEXT NOT NULL REFERENCES subcontractors(id),"
+    "  due_us INTEGER NOT NULL,"
+    "  findings TEXT NOT NULL,"
+    "  done_us INTEGER,"
+    "  created_by TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX subcontractor_reviews_sub ON subcontractor_reviews(subcontractor, due_us);"
+    "CREATE INDEX subcontractor_reviews_open ON subcontractor_reviews(due_us)"
+    " WHERE done_us IS NULL;"
+    "CREATE TABLE token_contracts ("
+    "  token TEXT PRIMARY KEY REFERENCES tokens(id),"
+    "  contract TEXT NOT NULL REFERENCES subcontractors(id)"
+    ");";
 
 enum {
 	S_TP_INSERT = CU_SQLITE_SLOTS_THIRD_PARTIES,
@@ -109,7 +109,7 @@ enum {
 
 /* The area's slots end where the next area's begin. */
 _Static_assert((int)S_END_ <= (int)CU_SQLITE_SLOTS_SUBCONTRACTORS,
-	       "third-party statements overflow their slots");
+               "third-party statements overflow their slots");
 
 #define TP_COLS "id, name, contact, purpose, fields, created_by, created_us"
 #define PROV_COLS                                                                                  \
@@ -281,8 +281,7 @@ static cu_result provision_insert(cu_store *s, const cu_provision_row *row)
 	return cu_sqlite_run_bound(st, b);
 }
 
-static cu_result provision_list(cu_store *s, const char *member, cu_store_provision_fn fn,
-				void *ud)
+static cu_result provision_list(cu_store *s, const char *member, cu_store_provision_fn fn, void *ud)
 {
 	cu_provision_row row;
 	sqlite3_stmt *st;
@@ -359,7 +358,7 @@ static cu_result share_insert(cu_store *s, const cu_share_row *row)
 }
 
 static cu_result share_get_by_hash(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
-				   cu_share_row *out)
+                                   cu_share_row *out)
 {
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(
@@ -410,14 +409,14 @@ static cu_result share_list(cu_store *s, const char *member, cu_store_share_fn f
 }
 
 const struct cu_store_third_party_ops cu_sqlite_third_party_ops = {
-	.third_party_insert = third_party_insert,
-	.third_party_get = third_party_get,
-	.third_party_list = third_party_list,
-	.provision_insert = provision_insert,
-	.provision_list = provision_list,
-	.provision_purge = provision_purge,
-	.share_insert = share_insert,
-	.share_get_by_hash = share_get_by_hash,
-	.share_revoke = share_revoke,
-	.share_list = share_list,
+    .third_party_insert = third_party_insert,
+    .third_party_get = third_party_get,
+    .third_party_list = third_party_list,
+    .provision_insert = provision_insert,
+    .provision_list = provision_list,
+    .provision_purge = provision_purge,
+    .share_insert = share_insert,
+    .share_get_by_hash = share_get_by_hash,
+    .share_revoke = share_revoke,
+    .share_list = share_list,
 };
