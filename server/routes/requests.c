@@ -318,7 +318,21 @@ static int list_request(void *ud, const cu_request_row *row)
 	return 0;
 }
 
-static enum MHD_Result h_requests_list(cu_request *r)
+/* What the two case lists (requests, complaints) differ in: the walk and the key. */
+struct case_list {
+	const char *key;
+	cu_result (*walk)(cu_store *reader, const cu_actor *actor, bool overdue,
+	                  struct list_out *o);
+};
+
+static cu_result walk_requests(cu_store *reader, const cu_actor *actor, bool overdue,
+                               struct list_out *o)
+{
+	return cu_request_list(reader, actor, overdue, o->now_us, list_request, o);
+}
+
+/* GET /v1/requests and /v1/complaints: open or overdue cases as the actor may see them. */
+static enum MHD_Result case_list(cu_request *r, const struct case_list *k)
 {
 	cu_store *reader = cu_http_reader(r->srv);
 	struct list_out o = {NULL, cu_now_us()};
@@ -332,7 +346,7 @@ static enum MHD_Result h_requests_list(cu_request *r)
 	if (!reader)
 		return cu_http_store_unavailable(r);
 	o.list = json_array();
-	rc = cu_request_list(reader, &r->actor, overdue, o.now_us, list_request, &o);
+	rc = k->walk(reader, &r->actor, overdue, &o);
 	if (rc) {
 		json_decref(o.list);
 		return cu_http_reply_error(r, rc, NULL, NULL);
@@ -340,7 +354,14 @@ static enum MHD_Result h_requests_list(cu_request *r)
 	cu_http_iso_time(o.now_us, now);
 	return cu_http_reply_json(r, 200,
 	                          json_pack("{s:s,s:s,s:o}", "status", overdue ? "overdue" : "open",
-	                                    "now", now, "requests", o.list));
+	                                    "now", now, k->key, o.list));
+}
+
+static enum MHD_Result h_requests_list(cu_request *r)
+{
+	static const struct case_list requests = {"requests", walk_requests};
+
+	return case_list(r, &requests);
 }
 
 /* ---- GET /v1/requests/{id} ----------------------------------------------- */
@@ -601,29 +622,17 @@ static int list_complaint(void *ud, const cu_complaint_row *row)
 	return 0;
 }
 
+static cu_result walk_complaints(cu_store *reader, const cu_actor *actor, bool overdue,
+                                 struct list_out *o)
+{
+	return cu_complaint_list(reader, actor, overdue, o->now_us, list_complaint, o);
+}
+
 static enum MHD_Result h_complaints_list(cu_request *r)
 {
-	cu_store *reader = cu_http_reader(r->srv);
-	struct list_out o = {NULL, cu_now_us()};
-	char now[CU_HTTP_TIME_LEN];
-	bool overdue;
-	cu_result rc;
+	static const struct case_list complaints = {"complaints", walk_complaints};
 
-	if (parse_status(r, &overdue))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                           "status must be open or overdue", NULL);
-	if (!reader)
-		return cu_http_store_unavailable(r);
-	o.list = json_array();
-	rc = cu_complaint_list(reader, &r->actor, overdue, o.now_us, list_complaint, &o);
-	if (rc) {
-		json_decref(o.list);
-		return cu_http_reply_error(r, rc, NULL, NULL);
-	}
-	cu_http_iso_time(o.now_us, now);
-	return cu_http_reply_json(r, 200,
-	                          json_pack("{s:s,s:s,s:o}", "status", overdue ? "overdue" : "open",
-	                                    "now", now, "complaints", o.list));
+	return case_list(r, &complaints);
 }
 
 static cu_result run_complaint_get(cu_ctx *ctx, cu_job *job)
