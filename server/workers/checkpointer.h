@@ -7,7 +7,7 @@
  * that instead, on a store handle of its own, with PASSIVE checkpoints that
  * never wait for or block the writer or the readers.  Durability does not
  * depend on it: a commit is durable once its log frames are synced.
- * It also signs the audit head (audit_checkpoint.h) every
+ * It also signs the audit head (audit/checkpoint.h) every
  * CU_AUDIT_CHECKPOINT_INTERVAL_MS while the chain moves: that one small
  * write transaction of its own can make the writer wait for it, briefly.
  * Erasure's TRUNCATE checkpoint (cu_erasure_carry_out) is separate and stays on
@@ -26,7 +26,7 @@ typedef struct cu_checkpointer cu_checkpointer;
 /*
  * Opens store_url again and starts the thread: a PASSIVE checkpoint every
  * 100 ms and, every CU_AUDIT_CHECKPOINT_INTERVAL_MS when the audit chain
- * moved, a signed checkpoint of its head (audit_checkpoint.h) into the
+ * moved, a signed checkpoint of its head (audit/checkpoint.h) into the
  * store and audit_file, signed with `vault` (borrowed; it must outlive the
  * thread).  Both run here, off the writer and every request: a signature,
  * one small transaction and a file replaced — a few milliseconds every few

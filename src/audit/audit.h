@@ -17,7 +17,7 @@
  * the end is caught too — unless the meta head is rewritten with them.
  * Someone who can rewrite the whole database can rewrite the whole chain:
  * signed checkpoints of the head, kept in and outside the database,
- * catch both (audit_checkpoint.h).
+ * catch both (audit/checkpoint.h).
  *
  * One chain per writer.  A cu_audit is not thread-safe: the process's one
  * writer owns it, and the order of the chain is the commit order.
@@ -111,7 +111,7 @@ typedef struct cu_audit_report {
  * read snapshot it checks that view.
  *
  * This cannot see entries cut off the end when the head in meta was
- * rewritten to match: cu_audit_verify_checkpoints (audit_checkpoint.h)
+ * rewritten to match: cu_audit_verify_checkpoints (audit/checkpoint.h)
  * checks the chain against signed checkpoints kept outside the database.
  */
 typedef void (*cu_audit_progress_fn)(void *ud, uint64_t done, uint64_t total);

@@ -8,7 +8,7 @@
  *   master.key       master keys, mode 0600 (vault.h)
  *   custodian.db     the SQLite store (+ -wal, -shm)
  *   audit.checkpoint the newest signed checkpoint of the audit head
- *                    (audit_checkpoint.h)
+ *                    (audit/checkpoint.h)
  *
  * Transactions: cu_tx_begin / cu_tx_commit / cu_tx_rollback wrap the store
  * transaction and the audit chain's pending head together, and nest: an
@@ -48,7 +48,7 @@ typedef struct cu_ctx {
 	 * Set by a front end that appends entries (the command line, the
 	 * server): cu_ctx_close then signs a checkpoint of the audit head if
 	 * the chain moved since the newest one, into the store and into
-	 * CU_AUDIT_CHECKPOINT_FILE in dir (audit_checkpoint.h).  A failure is
+	 * CU_AUDIT_CHECKPOINT_FILE in dir (audit/checkpoint.h).  A failure is
 	 * handed to `warn` (may be NULL) as one line without personal data.
 	 */
 	bool audit_checkpoint_at_close;

@@ -4,7 +4,7 @@
  * Plaintext arrives from the author, is checked, sealed under the author's
  * data key and leaves this file only as ciphertext.  An edit that keeps a
  * part carries its sealed bytes across without opening them; reading is
- * the door's (access_diary.c), even for the author.
+ * the door's (access/diary.c), even for the author.
  */
 #include "domain/diaries.h"
 

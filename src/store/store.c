@@ -1,7 +1,7 @@
 /*
  * src/store/store.c — the store's front door: picks a backend from the url, checks
  * arguments and enforces the transaction rules shared by every backend,
- * then dispatches through the backend's ops table (see store_impl.h).
+ * then dispatches through the backend's ops table (see store/backend.h).
  */
 #include "store/backend.h"
 

@@ -62,7 +62,7 @@ typedef struct cu_provision_row {
 	char fields[CU_POLICY_FIELDS_MAX][CU_POLICY_ID_MAX + 1]; /* field names provided */
 	char basis[16];                                          /* "consent" | "exception" */
 	char exception[CU_POLICY_ID_MAX + 1];  /* the legal exception invoked, or "" */
-	char exception_record[CU_ID_LEN + 1];  /* its review (store_consent.h), or "" */
+	char exception_record[CU_ID_LEN + 1];  /* its review (store/consent.h), or "" */
 	char actor[CU_REGISTRY_ACTOR_MAX + 1]; /* who made it: token name or "operator" */
 	char role[16];                         /* the actor's role */
 	int64_t time_us;

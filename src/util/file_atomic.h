@@ -1,6 +1,6 @@
 /*
  * src/util/file_atomic.h — a file written whole or not at all (private; the audit
- * checkpoint file, audit_checkpoint.c, and the outbox's .eml files, notify.c).
+ * checkpoint file, audit/checkpoint.c, and the outbox's .eml files, notify.c).
  */
 #ifndef CU_FILE_ATOMIC_H
 #define CU_FILE_ATOMIC_H

@@ -145,7 +145,7 @@ class Server:
         # server of its own (test_connections.py).
         set_conf(conf, "server", "connections_per_address", "0")
         # The subcontractor acts under a contract naming the whole policy, in force for
-        # centuries: its reads are then the policy's (test_partners.py narrows contracts).
+        # centuries: its reads are then the policy's (test_third_parties.py narrows contracts).
         r = self.cli("subcontractor", "add", "--id", SUBCONTRACT, "--name", "API test trustee",
                      "--contact", "security@trustee.example", "--fields", ",".join(FIELDS),
                      "--purposes", ",".join(PURPOSES), "--measure", "encryption at rest",

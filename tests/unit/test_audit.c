@@ -855,7 +855,7 @@ static void test_scan_by_member(void **state)
 }
 
 
-/* ---- signed checkpoints (audit_checkpoint.h) ------------------------------------ */
+/* ---- signed checkpoints (audit/checkpoint.h) ------------------------------------ */
 
 #define KEY1 "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
 

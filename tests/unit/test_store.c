@@ -22,7 +22,7 @@
 #include "store/sqlite/sqlite.h"
 
 /*
- * The schema version this build migrates to (store_sqlite.c's list): asked
+ * The schema version this build migrates to (store/sqlite/sqlite.c's list): asked
  * of the backend, so adding an area's migration does not edit this file.
  */
 #define SCHEMA_LATEST cu_sqlite_schema_latest()

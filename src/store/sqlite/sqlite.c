@@ -91,19 +91,19 @@ static const char *const migrations[] = {
     "CREATE INDEX sessions_member ON sessions(member);"
     "CREATE INDEX sessions_expires ON sessions(expires_us);",
 
-    /* 3: consents, accepted policy versions, legal exceptions (store_sqlite_consent.c) */
+    /* 3: consents, accepted policy versions, legal exceptions (store/sqlite/consent.c) */
     cu_sqlite_migration_consent,
-    /* 4: notifications: outbox and notices (store_sqlite_notify.c) */
+    /* 4: notifications: outbox and notices (store/sqlite/notify.c) */
     cu_sqlite_migration_notify,
-    /* 5: diaries (store_sqlite_diary.c) */
+    /* 5: diaries (store/sqlite/diary.c) */
     cu_sqlite_migration_diary,
     /* 6: third parties, provisions, shares, subcontractors (sqlite/third_party.c) */
     cu_sqlite_migration_registries,
-    /* 7: requests and complaints (store_sqlite_request.c) */
+    /* 7: requests and complaints (store/sqlite/request.c) */
     cu_sqlite_migration_request,
 
     /*
-     * 8: signed checkpoints of the audit head (audit_checkpoint.h).  Like
+     * 8: signed checkpoints of the audit head (audit/checkpoint.h).  Like
      * the audit rows, append-only: the triggers stop the accidental kind of
      * change, the signatures and the copies outside the database the other.
      */

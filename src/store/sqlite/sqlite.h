@@ -2,9 +2,9 @@
  * src/store/sqlite/sqlite.h — the SQLite backend's insides, shared by its files
  * (private).
  *
- * store_sqlite.c holds the connection, the migrations and the core tables
+ * store/sqlite/sqlite.c holds the connection, the migrations and the core tables
  * (members, audit, meta, tokens, sessions).  Each later area of the store
- * (consents, notifications, ...) lives in its own store_sqlite_<area>.c,
+ * (consents, notifications, ...) lives in its own store/sqlite/<area>.c,
  * which prepares its statements on first use in a slot range of its own
  * (below), so areas are added without touching one another.
  */
@@ -130,7 +130,7 @@ cu_result cu_sqlite_walked(sqlite3_stmt *st, cu_result rc, int r);
 /* The schema version this build migrates to. */
 int cu_sqlite_schema_latest(void);
 
-/* Each area's migration (appended in store_sqlite.c's list) and ops table. */
+/* Each area's migration (appended in store/sqlite/sqlite.c's list) and ops table. */
 extern const char cu_sqlite_migration_consent[];
 extern const struct cu_store_consent_ops cu_sqlite_consent_ops;
 extern const char cu_sqlite_migration_notify[];

@@ -1,5 +1,5 @@
 /*
- * test_partners.c — third parties, provisions, members' shares and
+ * tests/unit/test_third_parties.c — third parties, provisions, members' shares and
  * subcontractors: a provision only with the member's consent to that third
  * party (or an officer's legal exception), audited either way and recorded
  * only when made; registries refuse bad input field by field; a
