@@ -93,7 +93,7 @@ static enum MHD_Result h_audit_list(cu_request *r)
 	body = json_pack("{s:o}", "entries", c.arr);
 	if (c.n == c.limit)
 		json_object_set_new(body, "next_after", json_integer((json_int_t)c.last));
-	return cu_http_reply_json(r, 200, body);
+	return cu_http_reply_json(r, MHD_HTTP_OK, body);
 }
 
 /* Bad checkpoint findings listed in the answer; the rest are counted. */
@@ -169,7 +169,7 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 		body = json_pack("{s:b,s:I,s:s,s:o}", "intact", 0, "checked",
 		                 (json_int_t)req.chain.checked, "what", req.first_bad.what,
 		                 "checkpoints", cps);
-	return cu_http_reply_json(r, 200, body);
+	return cu_http_reply_json(r, MHD_HTTP_OK, body);
 }
 
 const cu_route cu_routes_audit[] = {

@@ -118,7 +118,7 @@ static enum MHD_Result h_consents_get(cu_request *r)
 		json_array_append_new(cookies, json_pack("{s:s,s:s,s:b}", "id", p->cookies[i].id,
 		                                         "text", p->cookies[i].text, "required",
 		                                         p->cookies[i].required));
-	return cu_http_reply_json(r, 200,
+	return cu_http_reply_json(r, MHD_HTTP_OK,
 	                          json_pack("{s:{s:s,s:s},s:o,s:{s:o,s:o}}", "policy", "in_force",
 	                                    p->version, "accepted", accepted, "choices", choices,
 	                                    "choosable", "purposes", purposes, "cookies", cookies));
@@ -178,7 +178,7 @@ static enum MHD_Result h_consents_put(cu_request *r)
 	if (r->phase > 0) {
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
-		return receipt_reply(r, 200, &st->row);
+		return receipt_reply(r, MHD_HTTP_OK, &st->row);
 	}
 	if (has_query(r))
 		return no_query(r);
@@ -223,7 +223,7 @@ static enum MHD_Result h_receipt(cu_request *r)
 	if (strlen(r->params[0]) > CU_ID_LEN ||
 	    cu_consent_get(reader, r->params[0], &row) != CU_OK || strcmp(row.member, r->member))
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such consent of yours", NULL);
-	return receipt_reply(r, 200, &row);
+	return receipt_reply(r, MHD_HTTP_OK, &row);
 }
 
 /* ---- policy: accept, changes, versions ----------------------------------- */
@@ -249,7 +249,8 @@ static enum MHD_Result h_policy_accept(cu_request *r)
 	}
 	if (r->job.rc)
 		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
-	return cu_http_reply_json(r, 200, json_pack("{s:s}", "accepted", (const char *)r->state));
+	return cu_http_reply_json(r, MHD_HTTP_OK,
+	                          json_pack("{s:s}", "accepted", (const char *)r->state));
 }
 
 static enum MHD_Result h_policy_changes(cu_request *r)
@@ -272,7 +273,7 @@ static enum MHD_Result h_policy_changes(cu_request *r)
 		rc = cu_versions_get(reader, accepted, &then);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
-	return cu_http_reply_json(r, 200, cu_versions_diff(then, now));
+	return cu_http_reply_json(r, MHD_HTTP_OK, cu_versions_diff(then, now));
 }
 
 static enum MHD_Result h_policy(cu_request *r)
@@ -305,7 +306,7 @@ static enum MHD_Result h_policy(cu_request *r)
 		json_array_append_new(exceptions, json_pack("{s:s,s:s}", "id", p->exceptions[i].id,
 		                                            "text", p->exceptions[i].text));
 	return cu_http_reply_json(
-	    r, 200,
+	    r, MHD_HTTP_OK,
 	    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "version", p->version, "title", p->title, "text",
 	              p->text, "purposes", purposes, "cookies", cookies, "exceptions", exceptions));
 }
@@ -333,7 +334,7 @@ static enum MHD_Result h_versions(cu_request *r)
 		return cu_http_store_unavailable(r);
 	}
 	return cu_http_reply_json(
-	    r, 200,
+	    r, MHD_HTTP_OK,
 	    json_pack("{s:s,s:o}", "in_force", cu_http_policy(r->srv)->version, "versions", list));
 }
 
@@ -355,7 +356,7 @@ static enum MHD_Result h_version(cu_request *r)
 		return rc == CU_ERR_NOT_FOUND ? cu_http_reply_error(r, CU_ERR_NOT_FOUND,
 		                                                    "no such policy version", NULL)
 		                              : cu_http_reply_error(r, rc, NULL, NULL);
-	return cu_http_reply_text(r, 200, "application/json", doc);
+	return cu_http_reply_text(r, MHD_HTTP_OK, "application/json", doc);
 }
 
 struct publish_state {
@@ -394,7 +395,7 @@ static enum MHD_Result h_publish(cu_request *r)
 	if (r->phase > 0) {
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, st->err[0] ? st->err : NULL, NULL);
-		return cu_http_reply_json(r, 201,
+		return cu_http_reply_json(r, MHD_HTTP_CREATED,
 		                          json_pack("{s:s}", "version", st->published->version));
 	}
 	if (has_query(r))
@@ -554,7 +555,7 @@ static enum MHD_Result h_exceptions(cu_request *r)
 		json_decref(list);
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "exceptions", list));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "exceptions", list));
 }
 
 struct close_state {
@@ -591,7 +592,7 @@ static enum MHD_Result h_exception_close(cu_request *r)
 			                           "this review is already closed", NULL);
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
-		return cu_http_reply_json(r, 200,
+		return cu_http_reply_json(r, MHD_HTTP_OK,
 		                          json_pack("{s:s,s:b}", "id", r->params[0], "closed", 1));
 	}
 	if (has_query(r))

@@ -214,7 +214,7 @@ static enum MHD_Result finish_read(cu_request *r)
 	cu_http_json_wipe(body);
 	json_decref(body);
 	cu_diary_list_wipe(&st->list);
-	return cu_http_reply_text(r, 200, "application/json", text);
+	return cu_http_reply_text(r, MHD_HTTP_OK, "application/json", text);
 }
 
 static enum MHD_Result h_member_diaries(cu_request *r)
@@ -339,7 +339,7 @@ static enum MHD_Result h_me_diaries_create(cu_request *r)
 	if (r->phase > 0) {
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
-		return cu_http_reply_json(r, 201, json_pack("{s:s}", "id", st->id));
+		return cu_http_reply_json(r, MHD_HTTP_CREATED, json_pack("{s:s}", "id", st->id));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
@@ -383,7 +383,7 @@ static enum MHD_Result h_me_diaries_edit(cu_request *r)
 		if (st->text)
 			json_array_append_new(names, json_string("body"));
 		return cu_http_reply_json(
-		    r, 200, json_pack("{s:s,s:o}", "id", r->params[0], "updated", names));
+		    r, MHD_HTTP_OK, json_pack("{s:s,s:o}", "id", r->params[0], "updated", names));
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",
@@ -415,7 +415,7 @@ static enum MHD_Result h_me_diaries_delete(cu_request *r)
 			    r, r->job.rc,
 			    r->job.rc == CU_ERR_NOT_FOUND ? "no such entry in your diary" : NULL,
 			    NULL);
-		return cu_http_reply_empty(r, 204);
+		return cu_http_reply_empty(r, MHD_HTTP_NO_CONTENT);
 	}
 	if (cu_http_query_only(r, (const char *const[]){NULL}))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "no query parameters here",

@@ -188,7 +188,8 @@ static enum MHD_Result h_members_create(cu_request *r)
 			                               ? "that e-mail address is already registered"
 			                               : NULL,
 			                           &st->errs);
-		return cu_http_reply_json(r, 201, json_pack("{s:s}", "id", st->reg.row.id));
+		return cu_http_reply_json(r, MHD_HTTP_CREATED,
+		                          json_pack("{s:s}", "id", st->reg.row.id));
 	}
 }
 
@@ -293,7 +294,8 @@ static enum MHD_Result h_me_patch(cu_request *r)
 			changed |= (cu_fieldset)1
 			           << cu_policy_field_index(st->policy, st->kv[i].name);
 		return cu_http_reply_json(
-		    r, 200, json_pack("{s:o}", "updated", fieldset_json(st->policy, changed)));
+		    r, MHD_HTTP_OK,
+		    json_pack("{s:o}", "updated", fieldset_json(st->policy, changed)));
 	}
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
@@ -391,7 +393,7 @@ static enum MHD_Result h_me_access_log(cu_request *r)
 		json_decref(arr);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "entries", arr));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "entries", arr));
 }
 
 /* ---- lookup -------------------------------------------------------------- */
@@ -434,7 +436,7 @@ static enum MHD_Result h_members_search(cu_request *r)
 			    NULL);
 		if (!st->id[0])
 			return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no member matches", NULL);
-		return cu_http_reply_json(r, 200, json_pack("{s:s}", "id", st->id));
+		return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "id", st->id));
 	}
 	st = cu_arena_alloc(&r->arena, sizeof(*st));
 	if (!st)
@@ -492,7 +494,7 @@ static enum MHD_Result h_eligibility(cu_request *r)
 	if (r->phase > 0) {
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
-		return cu_http_reply_json(r, 200,
+		return cu_http_reply_json(r, MHD_HTTP_OK,
 		                          json_pack("{s:s,s:s,s:b,s:o}", "service", r->params[0],
 		                                    "member", r->params[1], "eligible",
 		                                    !st->missing, "missing",

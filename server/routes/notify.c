@@ -78,7 +78,7 @@ static enum MHD_Result h_me_notices(cu_request *r)
 		json_decref(arr);
 		return store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "notices", arr));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "notices", arr));
 }
 
 /* ---- POST /v1/me/notices/{id}/read --------------------------------------- */
@@ -114,7 +114,7 @@ static enum MHD_Result h_me_notice_read(cu_request *r)
 	/* Committed before we were resumed: the reader sees it. */
 	if (cu_notice_get(reader, r->params[0], n) != CU_OK || strcmp(n->member, r->member))
 		return store_unavailable(r);
-	return cu_http_reply_json(r, 200, notice_json(n));
+	return cu_http_reply_json(r, MHD_HTTP_OK, notice_json(n));
 }
 
 /* ---- GET /v1/notify/outbox ----------------------------------------------- */
@@ -161,7 +161,8 @@ static enum MHD_Result h_outbox(cu_request *r)
 	for (int i = 0; i < CU_OUTBOX_STATUS_COUNT_; i++)
 		json_object_set_new(c, cu_outbox_status_name((cu_outbox_status)i),
 		                    json_integer((json_int_t)counts[i]));
-	return cu_http_reply_json(r, 200, json_pack("{s:o,s:o}", "counts", c, "rows", rows));
+	return cu_http_reply_json(r, MHD_HTTP_OK,
+	                          json_pack("{s:o,s:o}", "counts", c, "rows", rows));
 }
 
 /* ---- the table ----------------------------------------------------------- */

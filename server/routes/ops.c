@@ -15,7 +15,7 @@
 
 static enum MHD_Result h_healthz(cu_request *r)
 {
-	return cu_http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
 }
 
 static enum MHD_Result h_readyz(cu_request *r)
@@ -25,7 +25,7 @@ static enum MHD_Result h_readyz(cu_request *r)
 	    cu_writer_probe_due(r->srv->writer))
 		return cu_http_wait_writer(r, cu_writer_probe);
 	if (r->srv->ready && cu_writer_ready(r->srv->writer) && cu_http_reader(r->srv))
-		return cu_http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+		return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ready"));
 	return cu_http_reply_error(r, CU_ERR_NOT_READY,
 	                           r->srv->ready ? "the store cannot be written or read"
 	                                         : "the server is starting or stopping",
@@ -42,13 +42,13 @@ static enum MHD_Result h_metrics(cu_request *r)
 		methods[i] = cu_routes[i].method;
 	}
 	return cu_http_reply_text(
-	    r, 200, "text/plain; version=0.0.4",
+	    r, MHD_HTTP_OK, "text/plain; version=0.0.4",
 	    cu_metrics_render(methods, names, n, cu_writer_audit_head(r->srv->writer)));
 }
 
 static enum MHD_Result h_openapi(cu_request *r)
 {
-	return cu_http_reply_text(r, 200, "application/json", cu_openapi_document(NULL, 0));
+	return cu_http_reply_text(r, MHD_HTTP_OK, "application/json", cu_openapi_document(NULL, 0));
 }
 
 const cu_route cu_routes_ops[] = {

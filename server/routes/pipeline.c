@@ -232,7 +232,7 @@ enum MHD_Result cu_http_finish_read(cu_request *r)
 			cu_jw_member(&w, &first, p->fields[i].name, st->d.reason[i],
 			             strlen(st->d.reason[i]));
 	cu_jw_raw(&w, "}}");
-	return cu_http_reply_text(r, 200, "application/json", cu_jw_finish(&w));
+	return cu_http_reply_text(r, MHD_HTTP_OK, "application/json", cu_jw_finish(&w));
 }
 
 /* Parses ?fields=a,b into a set; -1 if a name is unknown. */

@@ -160,12 +160,12 @@ static enum MHD_Result h_export(cu_request *r)
 			return cu_http_reply_error(r, rc, NULL, NULL);
 		cu_http_header(r, "Content-Disposition",
 		               "attachment; filename=\"custodian-export.csv\"");
-		return cu_http_reply_text(r, 200, "text/csv; charset=utf-8", text);
+		return cu_http_reply_text(r, MHD_HTTP_OK, "text/csv; charset=utf-8", text);
 	}
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	cu_export_free(doc);
 	cu_http_header(r, "Content-Disposition", "attachment; filename=\"custodian-export.json\"");
-	return cu_http_reply_text(r, 200, "application/json", text);
+	return cu_http_reply_text(r, MHD_HTTP_OK, "application/json", text);
 }
 
 /* ---- POST /v1/requests --------------------------------------------------- */
@@ -277,7 +277,7 @@ static enum MHD_Result h_request_file(cu_request *r)
 		if (out && st->token[0])
 			json_object_set_new(out, "certificate_token", json_string(st->token));
 		sodium_memzero(st->token, sizeof(st->token));
-		return reply_wiped(r, 201, out);
+		return reply_wiped(r, MHD_HTTP_CREATED, out);
 	}
 	if (has_query(r))
 		return no_query(r);
@@ -352,7 +352,7 @@ static enum MHD_Result case_list(cu_request *r, const struct case_list *k)
 		return cu_http_reply_error(r, rc, NULL, NULL);
 	}
 	cu_http_iso_time(o.now_us, now);
-	return cu_http_reply_json(r, 200,
+	return cu_http_reply_json(r, MHD_HTTP_OK,
 	                          json_pack("{s:s,s:s,s:o}", "status", overdue ? "overdue" : "open",
 	                                    "now", now, k->key, o.list));
 }
@@ -414,7 +414,7 @@ static enum MHD_Result h_request_get(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such request of yours", NULL);
 	if (r->job.rc)
 		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
-	return reply_wiped(r, 200, cu_request_view_json(&st->view, cu_now_us()));
+	return reply_wiped(r, MHD_HTTP_OK, cu_request_view_json(&st->view, cu_now_us()));
 }
 
 /* ---- POST /v1/requests/{id}/decision ------------------------------------- */
@@ -471,7 +471,7 @@ static enum MHD_Result h_request_decide(cu_request *r)
 			if (c)
 				json_object_set_new(out, "certificate", c);
 		}
-		return cu_http_reply_json(r, 200, out);
+		return cu_http_reply_json(r, MHD_HTTP_OK, out);
 	}
 	if (has_query(r))
 		return no_query(r);
@@ -529,7 +529,7 @@ static enum MHD_Result h_certificate(cu_request *r)
 		                           "no erasure certificate for this request (yet)", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
-	return cu_http_reply_text(r, 200, "application/json", json);
+	return cu_http_reply_text(r, MHD_HTTP_OK, "application/json", json);
 }
 
 /* ---- complaints ---------------------------------------------------------- */
@@ -595,7 +595,7 @@ static enum MHD_Result h_complaint_file(cu_request *r)
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(
-		    r, 201,
+		    r, MHD_HTTP_CREATED,
 		    json_pack("{s:o}", "complaint", cu_complaint_row_json(&st->row, cu_now_us())));
 	}
 	st = complaint_body(r, &reply);
@@ -653,7 +653,7 @@ static enum MHD_Result h_complaint_get(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such complaint of yours", NULL);
 	if (r->job.rc)
 		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
-	return reply_wiped(r, 200, cu_complaint_view_json(&st->cview, cu_now_us()));
+	return reply_wiped(r, MHD_HTTP_OK, cu_complaint_view_json(&st->cview, cu_now_us()));
 }
 
 static cu_result run_assign(cu_ctx *ctx, cu_job *job)
@@ -681,7 +681,8 @@ static enum MHD_Result h_complaint_assign(cu_request *r)
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(
-		    r, 200, json_pack("{s:s,s:s}", "id", r->params[0], "assigned", st->officer));
+		    r, MHD_HTTP_OK,
+		    json_pack("{s:s,s:s}", "id", r->params[0], "assigned", st->officer));
 	}
 	st = complaint_body(r, &reply);
 	if (!st)
@@ -720,7 +721,7 @@ static enum MHD_Result h_complaint_respond(cu_request *r)
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(
-		    r, 201,
+		    r, MHD_HTTP_CREATED,
 		    json_pack("{s:o}", "complaint", cu_complaint_row_json(&st->row, cu_now_us())));
 	}
 	st = complaint_body(r, &reply);

@@ -155,7 +155,7 @@ static enum MHD_Result h_session_create(cu_request *r)
 		cu_http_header(r, "Set-Cookie", cookie);
 		sodium_memzero(cookie, sizeof(cookie));
 		cu_http_iso_time(now + st->ttl_us, ts);
-		return cu_http_reply_json(r, 200,
+		return cu_http_reply_json(r, MHD_HTTP_OK,
 		                          json_pack("{s:s,s:s,s:s}", "member", st->login.member,
 		                                    "csrf", st->csrf, "expires", ts));
 	}
@@ -178,7 +178,7 @@ static enum MHD_Result h_session_delete(cu_request *r)
 		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
 	cu_http_header(r, "Set-Cookie",
 	               CU_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
-	return cu_http_reply_empty(r, 204);
+	return cu_http_reply_empty(r, MHD_HTTP_NO_CONTENT);
 }
 
 const cu_route cu_routes_sessions[] = {

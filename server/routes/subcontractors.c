@@ -80,7 +80,7 @@ static enum MHD_Result h_sub_create(cu_request *r)
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(
-		    r, 201,
+		    r, MHD_HTTP_CREATED,
 		    json_pack("{s:o}", "subcontractor", subcontractor_json(&st->row, cu_now_us())));
 	}
 	if (cu_route_has_query(r))
@@ -145,7 +145,7 @@ static enum MHD_Result h_sub_list(cu_request *r)
 		json_decref(c.list);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "subcontractors", c.list));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "subcontractors", c.list));
 }
 
 static int collect_review(void *ud, const cu_review_row *row)
@@ -175,7 +175,7 @@ static enum MHD_Result h_sub_get(cu_request *r)
 		json_decref(reviews);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200,
+	return cu_http_reply_json(r, MHD_HTTP_OK,
 	                          json_pack("{s:o,s:o}", "subcontractor",
 	                                    subcontractor_json(&row, cu_now_us()), "reviews",
 	                                    reviews));
@@ -269,7 +269,7 @@ static enum MHD_Result h_review_add(cu_request *r)
 	enum MHD_Result reply;
 
 	if (r->phase > 0)
-		return review_reply(r, 201);
+		return review_reply(r, MHD_HTTP_CREATED);
 	reply = review_body(r, false, &st);
 	return st ? cu_http_wait_writer(r, run_review_add) : reply;
 }
@@ -280,7 +280,7 @@ static enum MHD_Result h_review_update(cu_request *r)
 	enum MHD_Result reply;
 
 	if (r->phase > 0)
-		return review_reply(r, 200);
+		return review_reply(r, MHD_HTTP_OK);
 	reply = review_body(r, true, &st);
 	return st ? cu_http_wait_writer(r, run_review_update) : reply;
 }
@@ -316,7 +316,7 @@ static enum MHD_Result h_overdue(cu_request *r)
 		json_decref(c.list);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "reviews", c.list));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "reviews", c.list));
 }
 
 /* cu_route_cu_route_body_cleanup finds the body first in each of these. */

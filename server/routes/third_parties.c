@@ -130,7 +130,8 @@ static enum MHD_Result h_tp_create(cu_request *r)
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		return cu_http_reply_json(
-		    r, 201, json_pack("{s:o}", "third_party", third_party_json(&st->row)));
+		    r, MHD_HTTP_CREATED,
+		    json_pack("{s:o}", "third_party", third_party_json(&st->row)));
 	}
 	if (cu_route_has_query(r))
 		return cu_route_no_query(r);
@@ -179,7 +180,7 @@ static enum MHD_Result h_tp_list(cu_request *r)
 		json_decref(list);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "third_parties", list));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "third_parties", list));
 }
 
 static enum MHD_Result h_tp_get(cu_request *r)
@@ -197,7 +198,7 @@ static enum MHD_Result h_tp_get(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such third party", NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
-	return cu_http_reply_json(r, 200,
+	return cu_http_reply_json(r, MHD_HTTP_OK,
 	                          json_pack("{s:o}", "third_party", third_party_json(&row)));
 }
 
@@ -289,8 +290,8 @@ static enum MHD_Result h_provide_finish(cu_request *r)
 	rc = cu_access_open(st->policy, r->srv->ctx->vault, &st->row, st->d.allowed, &st->rec);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);
-	return reply_fields(r, 201, "provision", provision_json(&st->prov, NULL), st->policy,
-	                    &st->rec);
+	return reply_fields(r, MHD_HTTP_CREATED, "provision", provision_json(&st->prov, NULL),
+	                    st->policy, &st->rec);
 }
 
 static enum MHD_Result h_provide(cu_request *r)
@@ -402,7 +403,8 @@ static enum MHD_Result h_me_provisions(cu_request *r)
 		return cu_http_store_unavailable(r);
 	}
 	return cu_http_reply_json(
-	    r, 200, json_pack("{s:o,s:o}", "provisions", provisions, "third_parties", parties));
+	    r, MHD_HTTP_OK,
+	    json_pack("{s:o,s:o}", "provisions", provisions, "third_parties", parties));
 }
 
 /* ---- a member's own shares ------------------------------------------------ */
@@ -464,7 +466,7 @@ static enum MHD_Result h_share_create(cu_request *r)
 			return cu_http_reply_error(r, r->job.rc, NULL, &st->errs);
 		/* The link is a random capability, not personal data: it may travel in a URL. */
 		snprintf(path, sizeof(path), "/v1/shares/%s", st->token);
-		return cu_http_reply_json(r, 201,
+		return cu_http_reply_json(r, MHD_HTTP_CREATED,
 		                          json_pack("{s:o,s:s,s:s}", "share",
 		                                    share_json(&st->row, cu_now_us()), "token",
 		                                    st->token, "path", path));
@@ -528,7 +530,7 @@ static enum MHD_Result h_shares(cu_request *r)
 		json_decref(c.list);
 		return cu_http_store_unavailable(r);
 	}
-	return cu_http_reply_json(r, 200, json_pack("{s:o}", "shares", c.list));
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "shares", c.list));
 }
 
 static cu_result run_share_revoke(cu_ctx *ctx, cu_job *job)
@@ -549,7 +551,7 @@ static enum MHD_Result h_share_revoke(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such share of yours", NULL);
 	if (r->job.rc)
 		return cu_http_reply_error(r, r->job.rc, NULL, NULL);
-	return cu_http_reply_empty(r, 204);
+	return cu_http_reply_empty(r, MHD_HTTP_NO_CONTENT);
 }
 
 static cu_result run_record(cu_ctx *ctx, cu_job *job)
@@ -576,7 +578,7 @@ static enum MHD_Result h_share_read(cu_request *r)
 		                    &st->rec);
 		if (rc)
 			return cu_http_reply_error(r, rc, NULL, NULL);
-		return reply_fields(r, 200, "share",
+		return reply_fields(r, MHD_HTTP_OK, "share",
 		                    json_pack("{s:s,s:o}", "id", st->share.id, "expires",
 		                              cu_route_iso(st->share.expires_us)),
 		                    st->policy, &st->rec);
