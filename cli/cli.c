@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/json_wipe.h"
+#include "vault/vault.h"
 
 /* The width of the progress bar, in characters. */
 #define PROGRESS_WIDTH 40
@@ -178,6 +179,15 @@ void cu_cli_args_init(struct cu_cli_args *a, const struct cu_cli_command *cmd, i
 	}
 }
 
+/* Whether name is one of the command's options, whole (not a prefix, no "=value"). */
+static bool whole_option(const struct cu_cli_args *a, const char *name)
+{
+	for (const struct option *o = a->longopts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return true;
+	return false;
+}
+
 int cu_cli_args_next(struct cu_cli_args *a)
 {
 	const char *arg;
@@ -196,6 +206,18 @@ int cu_cli_args_next(struct cu_cli_args *a)
 		a->value = arg;
 		a->i++;
 		return CU_CLI_ARG;
+	}
+	/*
+	 * Only an option's whole name is an option: no abbreviations (a prefix
+	 * that works today would break when an option is added) and no
+	 * "--name=value".  Any other word starting with "--" is an id when it
+	 * has an id's form (ids are random base64url: one in 4096 starts with
+	 * "--"), and a usage error otherwise.
+	 */
+	if (!whole_option(a, arg + 2)) {
+		a->value = arg;
+		a->i++;
+		return cu_vault_id_well_formed(arg) ? CU_CLI_ARG : CU_CLI_BAD;
 	}
 	/*
 	 * getopt_long sees this option and what follows it, from a fresh start

@@ -379,6 +379,17 @@ check "show of an unknown member exits 1 with one line" eval 'status_is 1 && one
 run --data "$D" member show --purpose support -no-such-member-id
 check "an id beginning with '-' is an id (exit 1, no member), not a usage error" \
 	eval 'status_is 1 && one_error_line && stderr_has "no member"'
+# ... and one in 4096 begins with '--': a word of an id's form is an id, not an unknown option.
+run --data "$D" member show --purpose support --AAAAAAAAAAAAAAAAAAAA
+check "an id beginning with '--' is an id (exit 1, no member), not a usage error" \
+	eval 'status_is 1 && one_error_line && stderr_has "no member"'
+run --data "$D" member erase --AAAAAAAAAAAAAAAAAAAA
+check "... for member erase too" eval 'status_is 1 && one_error_line && stderr_has "no member"'
+# Options are whole names: no abbreviation, no --name=value.
+run --data "$D" member show "$ID" --purp support
+check "an abbreviated option is a usage error" eval 'status_is 2 && one_error_line'
+run --data "$D" member show "$ID" --purpose=support
+check "--name=value is a usage error" eval 'status_is 2 && one_error_line'
 
 # A case reference that is blank or not one line is refused before anything is written.
 audit_rows() {
