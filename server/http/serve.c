@@ -122,6 +122,14 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		return;
 	}
 	rl.doc = cu_file_read_bounded(path, CU_POLICY_READ_MAX, &rl.len);
+	if (!rl.doc && errno == EFBIG) {
+		fprintf(
+		    stderr,
+		    "custodian: policy not reloaded: the file is over %zu bytes; at most %zu are "
+		    "allowed\n",
+		    (size_t)CU_POLICY_READ_MAX, (size_t)CU_POLICY_FILE_MAX);
+		return;
+	}
 	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
 	            : CU_ERR_IO;
 	if (rc) {

@@ -323,16 +323,20 @@ void cu_case_json_days_left(json_t *o, const char *key, int64_t due_us, int64_t 
 	json_object_set_new(o, key, json_integer(cu_case_days_left(due_us, now_us)));
 }
 
-void cu_case_json_clock(json_t *o, int64_t received_us, int64_t due_us, int64_t updated_us,
-                        const char *ended_key, int64_t ended_us, int64_t now_us)
+void cu_case_json_clock(json_t *o, int64_t received_us, int64_t due_us, int64_t hard_due_us,
+                        int64_t updated_us, const char *ended_key, int64_t ended_us, int64_t now_us)
 {
 	cu_case_json_time(o, "received", received_us);
 	cu_case_json_time(o, "due", due_us);
+	if (hard_due_us)
+		cu_case_json_time(o, "hard_due", hard_due_us);
 	cu_case_json_time(o, "updated", updated_us);
 	if (ended_us) {
 		cu_case_json_time(o, ended_key, ended_us);
 	} else {
 		cu_case_json_days_left(o, "days_left", due_us, now_us);
+		if (hard_due_us)
+			cu_case_json_days_left(o, "hard_days_left", hard_due_us, now_us);
 		json_object_set_new(o, "overdue", json_boolean(cu_case_overdue(due_us, now_us)));
 	}
 }

@@ -262,12 +262,15 @@ json_t *cu_case_json_opt(const char *s);
 void cu_case_json_days_left(json_t *o, const char *key, int64_t due_us, int64_t now_us);
 
 /*
- * The clock of a case into o: "received", "due" and "updated" times; then
- * for a case that ended (ended_us not 0) its end under ended_key ("closed",
- * "decided"), and for an open one "days_left" and "overdue" at now_us.
+ * The clock of a case into o, keys in this order: "received", "due",
+ * "hard_due" (only when hard_due_us is not 0: a request's outer limit) and
+ * "updated" times; then for a case that ended (ended_us not 0) its end
+ * under ended_key ("closed", "decided"), and for an open one "days_left",
+ * "hard_days_left" (with hard_due) and "overdue" at now_us.
  */
-void cu_case_json_clock(json_t *o, int64_t received_us, int64_t due_us, int64_t updated_us,
-                        const char *ended_key, int64_t ended_us, int64_t now_us);
+void cu_case_json_clock(json_t *o, int64_t received_us, int64_t due_us, int64_t hard_due_us,
+                        int64_t updated_us, const char *ended_key, int64_t ended_us,
+                        int64_t now_us);
 
 /* ---- 8. closing on erasure ----------------------------------------------- */
 

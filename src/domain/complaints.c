@@ -400,7 +400,7 @@ json_t *cu_complaint_row_json(const cu_complaint_row *row, int64_t now_us)
 
 	if (!o)
 		return NULL;
-	cu_case_json_clock(o, row->received_us, row->due_us, row->updated_us, "closed",
+	cu_case_json_clock(o, row->received_us, row->due_us, 0, row->updated_us, "closed",
 	                   row->closed_us, now_us);
 	return o;
 }

@@ -864,12 +864,9 @@ json_t *cu_request_row_json(const cu_request_row *row, int64_t now_us)
 
 	if (!o)
 		return NULL;
-	cu_case_json_clock(o, row->received_us, row->due_us, row->updated_us, "decided",
-	                   row->decided_us, now_us);
-	/* The outer limit: one month at the most. */
-	cu_case_json_time(o, "hard_due", row->hard_due_us);
-	if (!row->decided_us)
-		cu_case_json_days_left(o, "hard_days_left", row->hard_due_us, now_us);
+	/* hard_due: the outer limit, one month at the most. */
+	cu_case_json_clock(o, row->received_us, row->due_us, row->hard_due_us, row->updated_us,
+	                   "decided", row->decided_us, now_us);
 	return o;
 }
 

@@ -66,3 +66,19 @@ def test_reloadable_setting_takes_effect_and_bad_files_are_refused(s):
     wait_count(s, "settings reloaded: session_ttl_minutes = 60", 1)
     assert session_seconds(s, member) == 60 * 60
     assert s.get("/readyz").status_code == 200
+
+
+def test_oversized_policy_is_refused_by_its_size(s):
+    """A policy file past what a reader reads whole is named by its size, not 'cannot read'."""
+    policy = os.path.join(s.data, "policy.json")
+    with open(policy, "rb") as f:
+        kept = f.read()
+    try:
+        with open(policy, "wb") as f:
+            f.write(b" " * (4 * 1024 * 1024 + 1))
+        hup(s)
+        wait_count(s, "policy not reloaded: the file is over 4194304 bytes; at most 1048576", 1)
+        assert s.get("/readyz").status_code == 200
+    finally:
+        with open(policy, "wb") as f:
+            f.write(kept)

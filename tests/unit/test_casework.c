@@ -160,6 +160,49 @@ struct fx {
 	cu_actor a;
 };
 
+/*
+ * The keys of a request's and a complaint's JSON come in the order they
+ * always had (jansson keeps insertion order and replies are not sorted).
+ */
+static void keys_in_order(json_t *o, const char *const *want)
+{
+	size_t n = 0;
+
+	assert_non_null(o);
+	for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it), n++) {
+		assert_non_null(want[n]);
+		assert_string_equal(json_object_iter_key(it), want[n]);
+	}
+	assert_null(want[n]);
+	json_decref(o);
+}
+
+static void test_json_key_order(void **state)
+{
+	static const char *const open_request[] = {
+	    "id",      "member",    "type",           "state",   "decided_by",
+	    "ground",  "fields",    "received",       "due",     "hard_due",
+	    "updated", "days_left", "hard_days_left", "overdue", NULL};
+	static const char *const decided_request[] = {
+	    "id",       "member", "type",     "state",   "decided_by", "ground", "fields",
+	    "received", "due",    "hard_due", "updated", "decided",    NULL};
+	cu_request_row rq = {
+	    .received_us = DAY, .due_us = 15 * DAY, .hard_due_us = 31 * DAY, .updated_us = 2 * DAY};
+	cu_complaint_row cp = {.received_us = DAY, .due_us = 31 * DAY, .updated_us = 2 * DAY};
+	json_t *c;
+
+	(void)state;
+	keys_in_order(cu_request_row_json(&rq, 3 * DAY), open_request);
+	rq.decided_us = 4 * DAY;
+	keys_in_order(cu_request_row_json(&rq, 5 * DAY), decided_request);
+	c = cu_complaint_row_json(&cp, 3 * DAY);
+	assert_non_null(c);
+	assert_null(json_object_get(c, "hard_due"));
+	assert_null(json_object_get(c, "hard_days_left"));
+	assert_non_null(json_object_get(c, "days_left"));
+	json_decref(c);
+}
+
 static void register_one(cu_ctx *ctx, const char *name, const char *email, char id[CU_ID_LEN + 1])
 {
 	const cu_kv kv[] = {
@@ -364,6 +407,7 @@ int main(void)
 	    cmocka_unit_test(test_open_states),
 	    cmocka_unit_test(test_who),
 	    cmocka_unit_test(test_history_grows),
+	    cmocka_unit_test(test_json_key_order),
 	    cmocka_unit_test_setup_teardown(test_closing_on_erasure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reading_is_for_the_member_and_officers, setup,
 	                                    teardown),
