@@ -269,7 +269,7 @@ void cu_access_audit_fill(const cu_policy *p, const cu_access_request *req,
                           const cu_access_decision *d, cu_access_audit *out)
 {
 	const cu_actor *a = req->actor;
-	char withheld[1024];
+	char withheld[CU_FIELDSET_TEXT_MAX + 1];
 	cu_audit_entry *e = &out->entry;
 
 	memset(e, 0, sizeof(*e));
@@ -350,7 +350,7 @@ void cu_access_audit_wipe(cu_access_audit *au)
 cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au)
 {
 	cu_exception_row ex = {0};
-	char context[64];
+	char context[CU_EXCEPTION_CONTEXT_BYTES];
 	size_t n;
 	cu_result rc = cu_tx_begin(ctx);
 

@@ -155,15 +155,22 @@ CU_WARN_UNUSED cu_result cu_access_prepare(const cu_policy *p, cu_store *reader,
  * can travel to another thread.  entry points into the struct itself: do
  * not move it after cu_access_audit_fill.
  */
+#define CU_ACCESS_MEMBER_BYTES 72   /* a member id, or CU_AUDIT_MALFORMED, and its NUL, with room */
+#define CU_ACCESS_REASON_BYTES 1200 /* the entry's reason: the withheld fields and why */
+/* A legal exception's justification (20-2000 bytes, cu_text_justification_ok), and its NUL. */
+#define CU_ACCESS_JUSTIFICATION_BYTES 2048
+
 typedef struct cu_access_audit {
 	cu_audit_entry entry;
 	/* purpose: a policy purpose, or "provision:" and a third party id */
-	char actor[128], role[16], member[72], purpose[64];
-	char case_ref[CU_CASE_REF_MAX + 1], fields[1024], reason[1200];
+	char actor[CU_ACTOR_MAX + 1], role[CU_ROLE_NAME_BYTES], member[CU_ACCESS_MEMBER_BYTES],
+	    purpose[CU_PURPOSE_TEXT_BYTES];
+	char case_ref[CU_CASE_REF_MAX + 1], fields[CU_FIELDSET_TEXT_MAX + 1],
+	    reason[CU_ACCESS_REASON_BYTES];
 	/* an allowed legal exception: its review, written with the entry */
 	bool exception;
 	char exception_id[CU_ID_LEN + 1], exception_kind[CU_POLICY_ID_MAX + 1];
-	char justification[2048]; /* wiped by cu_access_audit_wipe */
+	char justification[CU_ACCESS_JUSTIFICATION_BYTES]; /* wiped by cu_access_audit_wipe */
 } cu_access_audit;
 /*
  * Fills the entry from the request and the decision.  The entry holds no

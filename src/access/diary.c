@@ -261,7 +261,7 @@ struct opening {
 static cu_result open_part(const struct opening *o, const char *id, const char *part,
                            const unsigned char *sealed, size_t sealed_len, char **text, size_t *len)
 {
-	char name[48];
+	char name[CU_DIARY_PART_NAME_BYTES];
 	cu_result rc;
 
 	*text = NULL;

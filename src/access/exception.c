@@ -11,7 +11,8 @@
 
 #include "access/sealed_text.h"
 
-#define NOTE_MAX 2000
+#define NOTE_MAX     2000
+#define REASON_BYTES 128 /* "review <id> of exception <id> closed" */
 
 static bool is_officer(const cu_actor *a)
 {
@@ -21,7 +22,7 @@ static bool is_officer(const cu_actor *a)
 /* Opens a sealed note into a malloc'd string (wiped and freed by the caller). */
 static char *open_note(const cu_vault *v, const char *id, const unsigned char *sealed, size_t len)
 {
-	char context[64];
+	char context[CU_EXCEPTION_CONTEXT_BYTES];
 	size_t n;
 	char *out;
 
@@ -84,7 +85,7 @@ cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *actor, const ch
 	cu_exception_row row;
 	cu_audit_entry e = {0};
 	unsigned char *sealed = NULL;
-	char context[64], reason[128];
+	char context[CU_EXCEPTION_CONTEXT_BYTES], reason[REASON_BYTES];
 	size_t n = review ? strlen(review) : 0;
 	cu_result rc;
 

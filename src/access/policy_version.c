@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define CACHE_MAX 64
+/* The loader's message about a stored version (a policy read from a file gets CU_ERR_MSG_MAX). */
+#define LOAD_ERR_BYTES 256
 
 static struct {
 	pthread_mutex_t mu;
@@ -56,7 +58,7 @@ static const cu_policy *keep(cu_policy *p)
 
 cu_result cu_versions_get(cu_store *s, const char *version, const cu_policy **out)
 {
-	char err[256], *doc = NULL;
+	char err[LOAD_ERR_BYTES], *doc = NULL;
 	cu_policy *p = NULL;
 	size_t len = 0;
 	cu_result rc;

@@ -162,7 +162,7 @@ void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request
                                   const cu_access_decision *d, cu_access_audit *au,
                                   cu_provision_row *prov)
 {
-	char purpose[64];
+	char purpose[CU_PURPOSE_TEXT_BYTES];
 	cu_access_request as_read = {0};
 	size_t n;
 

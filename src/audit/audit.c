@@ -36,6 +36,10 @@
 #define TEXT_MAX       65535
 #define NTEXTS         9
 #define PROGRESS_EVERY 65536
+/* An entry that encodes within this many bytes is hashed from the stack; a longer one is
+ * encoded into a malloc'd buffer. */
+#define ENTRY_STACK_BYTES 2048
+#define U64_DIGITS        20 /* decimal digits of a uint64_t */
 
 struct cu_audit {
 	uint64_t seq; /* committed head */
@@ -124,7 +128,7 @@ static void encode(const cu_audit_entry *e, const char *const t[NTEXTS], const s
  */
 static void entry_hash(const cu_audit_entry *e, unsigned char out[CU_AUDIT_HASHBYTES])
 {
-	unsigned char buf[2048];
+	unsigned char buf[ENTRY_STACK_BYTES];
 	const char *t[NTEXTS];
 	size_t len[NTEXTS];
 	size_t total = measure(e, t, len);
@@ -167,7 +171,7 @@ static void format_head(uint64_t seq, const unsigned char hash[CU_AUDIT_HASHBYTE
                         char out[HEAD_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
-	char digits[20];
+	char digits[U64_DIGITS];
 	size_t n = 0, o = 0;
 
 	do {

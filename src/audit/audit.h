@@ -44,6 +44,8 @@ typedef struct cu_audit cu_audit;
  * address typed where an id belongs in them.
  */
 #define CU_AUDIT_MALFORMED "(malformed)"
+/* Why a chain is broken, as cu_audit_report says it ("hash mismatch"), and its NUL. */
+#define CU_AUDIT_WHAT_BYTES 160
 
 /* Loads the chain head from the store.  Free with cu_audit_free(). */
 CU_WARN_UNUSED cu_result cu_audit_open(cu_store *store, cu_audit **out);
@@ -96,9 +98,9 @@ uint64_t cu_audit_head_seq(const cu_audit *a);
 void cu_audit_hash(cu_audit_entry *e);
 
 typedef struct cu_audit_report {
-	uint64_t checked;    /* entries whose hash verified */
-	uint64_t broken_seq; /* first broken entry (0 if intact) */
-	char what[160];      /* why it is broken, e.g. "hash mismatch" */
+	uint64_t checked;               /* entries whose hash verified */
+	uint64_t broken_seq;            /* first broken entry (0 if intact) */
+	char what[CU_AUDIT_WHAT_BYTES]; /* why it is broken, e.g. "hash mismatch" */
 } cu_audit_report;
 
 /*

@@ -28,6 +28,8 @@
 /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" and a NUL */
 #define TIME_LEN 27
 #define TIME_MAX (TIME_LEN + 1)
+/* Why the checkpoint file cannot be saved over (its reader's message), and its NUL. */
+#define FILE_WHY_BYTES 200
 
 /* The longest line: every number at its widest. */
 _Static_assert(DOMAIN_LEN + sizeof(" seq=") - 1 + 20 + sizeof(" head=") - 1 +
@@ -428,7 +430,7 @@ static int save_check_line(void *ud, unsigned lineno, const char *line)
 static cu_result save_file(cu_store *s, const cu_vault *v, const char *file,
                            const cu_audit_checkpoint *cp, bool recreate, char *err, size_t errlen)
 {
-	char dir[CU_FILE_PATH_MAX + 1], why[200] = "";
+	char dir[CU_FILE_PATH_MAX + 1], why[FILE_WHY_BYTES] = "";
 	struct file_check c = {.s = s, .v = v, .err = why, .errlen = sizeof(why)};
 	unsigned char hash[CU_AUDIT_HASHBYTES];
 	char *buf = NULL;

@@ -53,6 +53,8 @@ typedef struct cu_store cu_store;
 #define CU_AUDIT_CHECKPOINT_INTERVAL_MS 5000u
 /* One formatted checkpoint: the line without its newline, and a NUL. */
 #define CU_AUDIT_CHECKPOINT_LINE_MAX 320
+/* One finding of a verify, in words ("entries 1043-1100 missing: ..."), and its NUL. */
+#define CU_AUDIT_CHECKPOINT_WHAT_BYTES 256
 /* A checkpoint file longer than this is not one Custodian wrote (it is refused). */
 #define CU_AUDIT_CHECKPOINT_FILE_MAX (1u << 20)
 
@@ -136,7 +138,8 @@ typedef struct cu_audit_checkpoint_finding {
 	unsigned line;      /* line in the file (1-based); 0 for the store or the file itself */
 	cu_audit_checkpoint_status status;
 	cu_audit_checkpoint cp; /* as read (zeros for MALFORMED and ABSENT) */
-	char what[256];         /* one line, e.g. "entries 1043-1100 missing: ..." */
+	char what
+	    [CU_AUDIT_CHECKPOINT_WHAT_BYTES]; /* one line, e.g. "entries 1043-1100 missing: ..." */
 } cu_audit_checkpoint_finding;
 
 typedef void (*cu_audit_checkpoint_fn)(void *ud, const cu_audit_checkpoint_finding *f);

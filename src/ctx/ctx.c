@@ -5,6 +5,7 @@
 #include "ctx/ctx.h"
 #include "audit/checkpoint.h"
 #include "store/consent.h"
+#include "util/file_atomic.h"
 #include "util/file_read.h"
 
 #include <dirent.h>
@@ -16,6 +17,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* "audit checkpoint not written: " and the error (CU_ERR_MSG_MAX), with its NUL. */
+#define WARN_LINE_BYTES 600
 
 int64_t cu_now_us(void)
 {
@@ -76,7 +80,7 @@ static cu_result write_file(const char *path, const char *buf, size_t len, mode_
 
 cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, size_t errlen)
 {
-	char path[4096], perr[512] = "";
+	char path[CU_FILE_PATH_MAX], perr[CU_ERR_MSG_MAX] = "";
 	const char *pbuf = cu_default_policy_json;
 	size_t plen = cu_default_policy_json_len;
 	char *owned = NULL;
@@ -195,7 +199,7 @@ out:
 
 cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 {
-	char path[4096], url[4200], *policy_doc = NULL;
+	char path[CU_FILE_PATH_MAX], url[CU_DATA_PATH_MAX], *policy_doc = NULL;
 	size_t policy_len = 0;
 	cu_ctx *ctx;
 	cu_result rc;
@@ -297,14 +301,14 @@ void cu_ctx_close(cu_ctx *ctx)
 		cu_tx_rollback(ctx);
 	}
 	if (ctx->audit_checkpoint_at_close && ctx->store && ctx->vault) {
-		char path[4096], err[512] = "";
+		char path[CU_FILE_PATH_MAX], err[CU_ERR_MSG_MAX] = "";
 		cu_result rc;
 
 		cu_ctx_audit_checkpoint_path(ctx, path, sizeof(path));
 		rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, path, false, NULL, NULL, err,
 		                              sizeof(err));
 		if (rc && ctx->warn) {
-			char line[600];
+			char line[WARN_LINE_BYTES];
 
 			snprintf(line, sizeof(line), "audit checkpoint not written: %s",
 			         err[0] ? err : cu_strerror(rc));

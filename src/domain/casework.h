@@ -47,6 +47,7 @@
 #include "access/access.h"
 #include "ctx/ctx.h"
 #include "store/request.h"
+#include "util/date.h"
 #include "util/result.h"
 
 /* ---- 1. kinds ------------------------------------------------------------ */
@@ -76,8 +77,8 @@ bool cu_case_state_open(cu_case_kind kind, const char *state);
 /* ---- 2. clock ------------------------------------------------------------ */
 
 #define CU_CASE_DAY_US     (86400LL * 1000000)
-#define CU_CASE_DAY_BYTES  16 /* "YYYY-MM-DD" and its NUL, with room */
-#define CU_CASE_TIME_BYTES 32 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL, with room */
+#define CU_CASE_DAY_BYTES  16            /* "YYYY-MM-DD" and its NUL, with room */
+#define CU_CASE_TIME_BYTES CU_TIME_BYTES /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL, with room */
 
 /* The due date of a case filed at now_us with `days` to answer it. */
 int64_t cu_case_due(int64_t now_us, unsigned days);

@@ -21,6 +21,15 @@
 #include "domain/notify.h"
 #include "util/text.h"
 
+/* The notices and audit reasons this file writes, each sized for its text (subjects at most
+ * CU_NOTIFY_SUBJECT_MAX). */
+#define RESPONSE_BODY_BYTES    800
+#define RECEIVED_SUBJECT_BYTES 120
+#define RECEIVED_BODY_BYTES    400
+#define FILE_REASON_BYTES      64  /* "complaint=<id> about=<word>" */
+#define ASSIGN_REASON_BYTES    200 /* "complaint=<id>" */
+#define RESPOND_REASON_BYTES   80  /* "complaint=<id> closed" */
+
 static const char *const abouts[] = {"use", "provision", "disclosure", "amendment", "other", NULL};
 
 bool cu_complaint_about_valid(const char *about)
@@ -43,7 +52,7 @@ static void field_of(char *out, size_t n, const char *id, const char *response)
 /* The notice of a response: it names the complaint and the date, never its words. */
 static cu_result notify_response(cu_ctx *ctx, const cu_complaint_row *row, bool closed)
 {
-	char subject[200], body[800], when[CU_CASE_DAY_BYTES];
+	char subject[CU_NOTIFY_SUBJECT_MAX], body[RESPONSE_BODY_BYTES], when[CU_CASE_DAY_BYTES];
 
 	cu_case_day(row->updated_us, when);
 	if (closed) {
@@ -71,7 +80,7 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 {
 	cu_complaint_row row;
 	cu_member_row m = {0};
-	char field[CU_CASE_FIELD_BYTES], reason[64], due[CU_CASE_DAY_BYTES];
+	char field[CU_CASE_FIELD_BYTES], reason[FILE_REASON_BYTES], due[CU_CASE_DAY_BYTES];
 	const char *why;
 	cu_result rc;
 	int bad = 0;
@@ -114,7 +123,8 @@ cu_result cu_complaint_file(cu_ctx *ctx, const cu_actor *actor, const char *memb
 		goto out;
 	rc = cu_store_complaint_insert(ctx->store, &row);
 	if (!rc) {
-		char subject[120], body[400], got[CU_CASE_DAY_BYTES];
+		char subject[RECEIVED_SUBJECT_BYTES], body[RECEIVED_BODY_BYTES],
+		    got[CU_CASE_DAY_BYTES];
 
 		cu_case_day(now_us, got);
 		snprintf(subject, sizeof(subject), "Your complaint %s was received", row.id);
@@ -161,7 +171,7 @@ cu_result cu_complaint_assign(cu_ctx *ctx, const cu_actor *actor, const char *id
 {
 	struct officer_search o = {officer, now_us, false};
 	cu_complaint_row row;
-	char reason[200];
+	char reason[ASSIGN_REASON_BYTES];
 	cu_result rc;
 
 	if (!ctx || !id)
@@ -215,7 +225,7 @@ cu_result cu_complaint_respond(cu_ctx *ctx, const cu_actor *actor, const char *i
 	cu_complaint_response_row rsp;
 	cu_member_row m = {0};
 	uint64_t answered = 0;
-	char field[CU_CASE_FIELD_BYTES], reason[80];
+	char field[CU_CASE_FIELD_BYTES], reason[RESPOND_REASON_BYTES];
 	const char *why;
 	cu_result rc;
 

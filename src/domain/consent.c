@@ -10,7 +10,10 @@
 #include <time.h>
 
 #include "domain/versions.h"
+#include "util/date.h"
 #include "vault/signed_json.h"
+
+#define REASON_BYTES 200 /* "<kind> <target> under policy <version>" */
 
 /* A registry id: lower-case letters, digits, '_' and '-', 1..40 long. */
 static bool id_form(const char *s)
@@ -70,7 +73,7 @@ cu_result cu_consent_set(cu_ctx *ctx, const cu_actor *actor, const char *member,
 	cu_member_row mrow = {0};
 	cu_consent_row row = {0};
 	cu_audit_entry e = {0};
-	char reason[200];
+	char reason[REASON_BYTES];
 	bool ok = false;
 	cu_result rc;
 
@@ -177,7 +180,7 @@ cu_result cu_consent_accept_policy(cu_ctx *ctx, const cu_actor *actor, const cha
 
 /* ---- receipts ------------------------------------------------------------ */
 
-static void iso(int64_t us, char out[32])
+static void iso(int64_t us, char out[CU_TIME_BYTES])
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
@@ -188,7 +191,8 @@ static void iso(int64_t us, char out[32])
 
 cu_result cu_consent_receipt(cu_store *s, const cu_vault *v, const cu_consent_row *row, char **json)
 {
-	char pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1], digest[2 * 32 + 1], when[32];
+	char pkhex[2 * CU_VAULT_SIGN_PKBYTES + 1], digest[2 * CU_POLICY_DIGESTBYTES + 1],
+	    when[CU_TIME_BYTES];
 	const cu_policy *version;
 	json_t *receipt;
 	uint32_t key_id = 0;

@@ -16,6 +16,9 @@
 #include "store/diary.h"
 #include "util/text.h"
 
+#define REFUSE_REASON_BYTES 96 /* "<code>: entry=<id>" */
+#define REASON_BYTES        48 /* "entry=<id>" */
+
 /* ---- validation ------------------------------------------------------------ */
 
 const char *cu_diary_text_problem(const char *s, size_t len, bool multiline)
@@ -91,7 +94,7 @@ static cu_result audit(cu_ctx *ctx, const cu_actor *actor, const char *action, c
 static cu_result refuse(cu_ctx *ctx, const cu_actor *actor, const char *action, const char *member,
                         const char *entry, cu_result why)
 {
-	char reason[96];
+	char reason[REFUSE_REASON_BYTES];
 	cu_result rc;
 
 	snprintf(reason, sizeof(reason), "%s%s%s", cu_result_code(why), entry ? ": entry=" : "",
@@ -127,9 +130,9 @@ static const char *own_member(const cu_actor *actor)
 /* ---- sealing --------------------------------------------------------------- */
 
 /* The sealed parts' field names; each is at most 40 bytes, as the vault requires. */
-static void part_name(char out[48], const char *part, const char *id)
+static void part_name(char out[CU_DIARY_PART_NAME_BYTES], const char *part, const char *id)
 {
-	snprintf(out, 48, "diary-%s.%s", part, id);
+	snprintf(out, CU_DIARY_PART_NAME_BYTES, "diary-%s.%s", part, id);
 }
 
 /* The member's data key, for a member who is there. */
@@ -150,7 +153,7 @@ static cu_result member_key(cu_ctx *ctx, const char *member, cu_data_key *dk)
 static cu_result seal_part(const cu_data_key *dk, const char *member, const char *id,
                            const char *part, const char *text, unsigned char **out, size_t *len)
 {
-	char name[48];
+	char name[CU_DIARY_PART_NAME_BYTES];
 	size_t n = strlen(text);
 	cu_result rc;
 
@@ -175,7 +178,7 @@ cu_result cu_diary_write(cu_ctx *ctx, const cu_actor *actor, const char *member,
 {
 	cu_diary_row row = {0};
 	cu_data_key dk;
-	char reason[48];
+	char reason[REASON_BYTES];
 	cu_result rc;
 
 	if (id)
@@ -225,7 +228,7 @@ cu_result cu_diary_edit(cu_ctx *ctx, const cu_actor *actor, const char *member, 
 	unsigned char *sealed;
 	size_t len;
 	cu_data_key dk;
-	char reason[48];
+	char reason[REASON_BYTES];
 	cu_result rc;
 
 	if (!ctx)
@@ -293,7 +296,7 @@ out:
 
 cu_result cu_diary_delete(cu_ctx *ctx, const cu_actor *actor, const char *member, const char *id)
 {
-	char reason[48];
+	char reason[REASON_BYTES];
 	cu_result rc;
 
 	if (!ctx)

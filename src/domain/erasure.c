@@ -23,6 +23,9 @@
 #include "store/request.h"
 #include "vault/signed_json.h"
 
+/* "crypto-shredded requests_closed=<n> complaints_closed=<n>" and the request, and its NUL. */
+#define REASON_BYTES 160
+
 #define NOTE_ERASED CU_CASE_NOTE_ERASED
 #define ISO_LEN     CU_CASE_TIME_BYTES
 
@@ -93,7 +96,7 @@ static cu_result shred(cu_ctx *ctx, const cu_actor *actor, const cu_member_row *
 	const char *member = before->id;
 	struct counts n = {0};
 	cu_member_row after = {0};
-	char reason[160];
+	char reason[REASON_BYTES];
 	cu_result rc;
 
 	rc = cu_case_close_member(ctx, actor, member, request ? request->id : NULL, now_us,

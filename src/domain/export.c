@@ -23,9 +23,13 @@
 #include "store/request.h"
 #include "domain/versions.h"
 #include "util/json_wipe.h"
+#include "util/date.h"
 #include "store/backend.h"
 
-#define NOTICES_MAX 100000 /* a member's notices; far more than a lifetime's */
+#define NOTICES_MAX      100000 /* a member's notices; far more than a lifetime's */
+#define NUM_TEXT_BYTES   64     /* "%.17g" of a JSON real, or a JSON integer, and its NUL */
+#define CSV_PATH_BYTES   512 /* a scalar's path below its item ("address.lines[2]"), and its NUL */
+#define INDEX_TEXT_BYTES 24  /* "%zu" of an item's position, and its NUL */
 
 cu_result cu_export_format_parse(const char *name, cu_export_format *out)
 {
@@ -49,18 +53,18 @@ void cu_export_free(json_t *doc)
 	json_decref(doc);
 }
 
-static void iso(int64_t us, char out[32])
+static void iso(int64_t us, char out[CU_TIME_BYTES])
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(out, CU_TIME_BYTES, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static json_t *time_json(int64_t us)
 {
-	char t[32];
+	char t[CU_TIME_BYTES];
 
 	if (!us)
 		return json_null();
@@ -366,7 +370,7 @@ static cu_result add_diaries(const cu_vault *v, cu_store *s, cu_export_plan *pla
 
 	cu_diary_list_init(&page);
 	for (;;) {
-		char created[32], updated[32];
+		char created[CU_TIME_BYTES], updated[CU_TIME_BYTES];
 
 		rc = cu_access_diaries_open(v, s, &plan->drow, &req, &page);
 		if (rc)
@@ -564,7 +568,7 @@ static void row4(struct csv_out *c, const char *key, const char *value, size_t v
 /* Writes every scalar under j, keyed by its path below the item. */
 static void flatten(struct csv_out *c, const json_t *j, char *path, size_t len, size_t cap)
 {
-	char num[64];
+	char num[NUM_TEXT_BYTES];
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -622,7 +626,7 @@ static void flatten(struct csv_out *c, const json_t *j, char *path, size_t len, 
 cu_result cu_export_csv(const json_t *doc, char **out, size_t *len)
 {
 	struct csv_out c = {NULL, "", "", 0};
-	char path[512], pos[24];
+	char path[CSV_PATH_BYTES], pos[INDEX_TEXT_BYTES];
 	const char *section;
 	json_t *part, *el;
 	size_t i;

@@ -75,9 +75,12 @@ const char *cu_export_format_name(cu_export_format f);
  * into the struct, so it must not move between prepare and record.
  * Release it in every case.
  */
+/* The export's audit reason: "format=<f>; <code> request=<id> ground=<id>", and its NUL. */
+#define CU_EXPORT_REASON_BYTES 96
+
 typedef struct cu_export_plan {
 	char member[CU_ID_LEN + 1];
-	char actor_name[128];
+	char actor_name[CU_ACTOR_MAX + 1];
 	cu_actor actor;
 	cu_export_format format;
 	cu_result rc; /* the decision: CU_OK when the export may go ahead */
@@ -98,7 +101,7 @@ typedef struct cu_export_plan {
 	char refusal_ground[CU_POLICY_ID_MAX + 1];
 	/* the export itself */
 	cu_audit_entry entry;
-	char reason[96];
+	char reason[CU_EXPORT_REASON_BYTES];
 } cu_export_plan;
 
 /* Decides (on a reader); plan->rc is the answer, and is also returned. */

@@ -36,6 +36,8 @@
 
 #include "domain/members.h"
 
+#define NUM_TEXT_BYTES 32 /* a JSON integer as text (JSON_INTEGER_FORMAT), and its NUL */
+
 #define ROW_BYTES_MAX  (1u << 20) /* one row's values, all fields together */
 #define LINE_BYTES_MAX (4u << 20) /* one physical line; longer stops the import */
 #define QUEUE_LEN      256        /* rows sealed ahead of the writer */
@@ -81,11 +83,11 @@ struct importer {
 	struct item *q; /* QUEUE_LEN slots; q[head..head+count) are queued */
 	size_t head, count;
 	bool writer_waits, sealer_waits;
-	bool stop;            /* the writer failed: the sealer stops reading */
-	bool sealed_all;      /* the sealer is done; `done` is final */
-	uint64_t done;        /* bytes the sealer has read */
-	char sealer_err[512]; /* the message of the sealer's ITEM_FATAL */
-	struct item scratch;  /* the one slot without a sealer thread */
+	bool stop;                       /* the writer failed: the sealer stops reading */
+	bool sealed_all;                 /* the sealer is done; `done` is final */
+	uint64_t done;                   /* bytes the sealer has read */
+	char sealer_err[CU_ERR_MSG_MAX]; /* the message of the sealer's ITEM_FATAL */
+	struct item scratch;             /* the one slot without a sealer thread */
 
 	/* ---- the sealer's side ---- */
 	FILE *f;
@@ -472,7 +474,7 @@ out:
 static void jsonl_line(struct importer *im, const char *line, size_t n)
 {
 	cu_kv kv[CU_POLICY_FIELDS_MAX];
-	char num[CU_POLICY_FIELDS_MAX][32];
+	char num[CU_POLICY_FIELDS_MAX][NUM_TEXT_BYTES];
 	json_error_t jerr;
 	json_t *obj, *v;
 	const char *key;

@@ -23,6 +23,12 @@
 #include "util/email.h"
 #include "util/text.h"
 
+/* The digits of a phone number as typed, before CU_PHONE_MAX is checked. */
+#define PHONE_DIGITS_BYTES 32
+/* An amendment's audit reason: "request=<id>; before=..; after=..; amended=..; added=..;
+ * deleted=..", five field lists (CU_FIELDSET_TEXT_MAX + 1 each) and their labels. */
+#define CHANGE_REASON_BYTES 5400
+
 /* ---- validation ------------------------------------------------------ */
 
 static int blank(const char *s)
@@ -40,7 +46,7 @@ cu_result cu_member_normalise_email(const char *in, char *out, size_t outlen)
 
 cu_result cu_member_normalise_phone(const char *in, char *out, size_t outlen)
 {
-	char digits[32];
+	char digits[PHONE_DIGITS_BYTES];
 	size_t nd = 0;
 	int plus = 0;
 	const char *p = in;
@@ -516,7 +522,7 @@ cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpo
 	const cu_policy *p = ctx->policy;
 	struct change_audit how = {"update", NULL, NULL};
 	cu_fieldset changed = 0;
-	char names[1024];
+	char names[CU_FIELDSET_TEXT_MAX + 1];
 	cu_result rc;
 
 	rc = cu_member_validate(p, kv, n, false, errs);
@@ -543,7 +549,7 @@ cu_result cu_member_amend(cu_ctx *ctx, const cu_actor *actor, const char *id, co
 	const cu_policy *p = ctx->policy;
 	struct change_audit how = {"amend", "amendment", request};
 	cu_fieldset changed = 0;
-	char names[1024];
+	char names[CU_FIELDSET_TEXT_MAX + 1];
 	cu_result rc;
 
 	if (!request || !*request || strlen(request) > CU_ID_LEN || n == 0)
@@ -570,7 +576,7 @@ static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, cons
 	struct sealed s = {0};
 	cu_fieldset before;
 	cu_data_key dk;
-	char name[CU_POLICY_ID_MAX + 1], reason[5400];
+	char name[CU_POLICY_ID_MAX + 1], reason[CHANGE_REASON_BYTES];
 	size_t nold = 0;
 	cu_result rc;
 
@@ -641,7 +647,9 @@ static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, cons
 	}
 	row.updated_us = cu_now_us();
 	if (how->request) {
-		char b[1024], a[1024], am[1024], ad[1024], de[1024];
+		char b[CU_FIELDSET_TEXT_MAX + 1], a[CU_FIELDSET_TEXT_MAX + 1],
+		    am[CU_FIELDSET_TEXT_MAX + 1], ad[CU_FIELDSET_TEXT_MAX + 1],
+		    de[CU_FIELDSET_TEXT_MAX + 1];
 
 		cu_policy_fieldset_format(p, before & changed, b, sizeof(b));
 		cu_policy_fieldset_format(p, row.present & changed, a, sizeof(a));
@@ -743,7 +751,7 @@ cu_result cu_member_eligibility(cu_ctx *ctx, const cu_actor *actor, const char *
 {
 	const cu_policy_service *sv;
 	cu_member_row row = {0};
-	char names[1024] = "";
+	char names[CU_FIELDSET_TEXT_MAX + 1] = "";
 	cu_result rc, arc;
 
 	*missing = 0;

@@ -85,9 +85,9 @@ CU_WARN_UNUSED cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, 
  */
 typedef struct cu_registration {
 	cu_member_row row;
-	char email[CU_EMAIL_MAX + 1]; /* normalised; wiped on release */
-	char names[1024];             /* the field names registered */
-	char actor[128], role[16];
+	char email[CU_EMAIL_MAX + 1];         /* normalised; wiped on release */
+	char names[CU_FIELDSET_TEXT_MAX + 1]; /* the field names registered */
+	char actor[CU_ACTOR_MAX + 1], role[CU_ROLE_NAME_BYTES];
 	bool with_password;
 } cu_registration;
 

@@ -23,9 +23,11 @@
 #include "util/text.h"
 
 #define LINE_MAX_BYTES 998 /* RFC 5322 2.1.1 */
-#define MESSAGE_MAX    (32u * 1024)
-#define DELIVER_MAX    10000              /* rows per pass, whatever the caller asks */
-#define ADDRESS_BYTES  (CU_EMAIL_MAX + 3) /* "<" address ">" NUL */
+#define DATE_HEADER_BYTES                                                                          \
+	64 /* "Date: Sun, 06 Dec 2026 03:36:33 +0000\r\n" and its NUL, with room */
+#define MESSAGE_MAX   (32u * 1024)
+#define DELIVER_MAX   10000              /* rows per pass, whatever the caller asks */
+#define ADDRESS_BYTES (CU_EMAIL_MAX + 3) /* "<" address ">" NUL */
 
 /* ---- input checks -------------------------------------------------------- */
 
@@ -224,7 +226,7 @@ static void put_date(struct msg *m, int64_t us)
 	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
-	char buf[64];
+	char buf[DATE_HEADER_BYTES];
 
 	gmtime_r(&t, &tm);
 	snprintf(buf, sizeof(buf), "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",

@@ -58,6 +58,8 @@
 #include <stdint.h>
 
 #include "ctx/ctx.h"
+#include "util/config.h"
+#include "util/file_atomic.h"
 #include "util/result.h"
 #include "store/notify.h"
 
@@ -89,14 +91,14 @@ typedef enum cu_notify_mode {
 
 typedef struct cu_notify_config {
 	cu_notify_mode mode;
-	char smtp_url[512];
-	char from[256];
-	char purpose[48];
+	char smtp_url[CU_CONFIG_URL_BYTES];
+	char from[CU_CONFIG_ADDRESS_BYTES];
+	char purpose[CU_CONFIG_PURPOSE_BYTES];
 	unsigned max_attempts;
-	char outbox_dir[4200];  /* files mode: DATA/outbox */
-	bool ignore_backoff;    /* the operator's "try every pending row now" */
-	long connect_timeout_s; /* SMTP: connecting, 10 by default */
-	long timeout_s;         /* SMTP: the whole exchange, 60 by default */
+	char outbox_dir[CU_DATA_PATH_MAX]; /* files mode: DATA/outbox */
+	bool ignore_backoff;               /* the operator's "try every pending row now" */
+	long connect_timeout_s;            /* SMTP: connecting, 10 by default */
+	long timeout_s;                    /* SMTP: the whole exchange, 60 by default */
 	/* Asked between rows and during a send; non-zero stops the pass early. */
 	int (*cancelled)(void *ud);
 	void *cancel_ud;

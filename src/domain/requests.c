@@ -25,6 +25,21 @@
 #include "util/json_wipe.h"
 #include "util/text.h"
 
+/* The notices and audit reasons this file writes, each sized for its text (subjects at most
+ * CU_NOTIFY_SUBJECT_MAX). */
+#define RECEIVED_SUBJECT_BYTES 160
+#define RECEIVED_BODY_BYTES    600
+#define DECISION_BODY_BYTES    1800
+#define FILE_REASON_BYTES      64   /* "request=<id> type=<type>" */
+#define DECIDE_REASON_BYTES    200  /* "request=<id> action=<a> state=<s> ground=<id>" */
+#define SUMMARY_BYTES          3200 /* an amendment in words: three field lists and labels */
+/* A certificate token is the base64url of this many random bytes. */
+#define TOKEN_RANDOM_BYTES 32
+_Static_assert(sodium_base64_ENCODED_LEN(TOKEN_RANDOM_BYTES,
+                                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) ==
+                   CU_REQUEST_TOKEN_LEN + 1,
+               "a certificate token is the base64url of TOKEN_RANDOM_BYTES");
+
 const cu_refusal_ground cu_refusal_grounds[CU_REFUSAL_GROUNDS] = {
     {"harm_to_life_or_rights", 1,
      "the disclosure could damage the life, body, or assets of a user or a third party, or "
@@ -174,8 +189,8 @@ static const char *notice_kind(const cu_request_row *row)
 
 static cu_result notify_received(cu_ctx *ctx, const cu_request_row *row)
 {
-	char subject[160], body[600], due[CU_CASE_DAY_BYTES], hard[CU_CASE_DAY_BYTES],
-	    got[CU_CASE_DAY_BYTES];
+	char subject[RECEIVED_SUBJECT_BYTES], body[RECEIVED_BODY_BYTES], due[CU_CASE_DAY_BYTES],
+	    hard[CU_CASE_DAY_BYTES], got[CU_CASE_DAY_BYTES];
 
 	cu_case_day(row->received_us, got);
 	cu_case_day(row->due_us, due);
@@ -197,8 +212,8 @@ cu_result cu_request_file(cu_ctx *ctx, const cu_actor *actor, const char *member
 	cu_request_event_row ev;
 	cu_member_row m = {0};
 	cu_fieldset asked = 0;
-	unsigned char secret[32];
-	char field[CU_CASE_FIELD_BYTES], reason[64], *details = NULL;
+	unsigned char secret[TOKEN_RANDOM_BYTES];
+	char field[CU_CASE_FIELD_BYTES], reason[FILE_REASON_BYTES], *details = NULL;
 	cu_result rc;
 
 	memset(&row, 0, sizeof(row));
@@ -326,7 +341,8 @@ static void amendment_summary(const cu_policy *p, cu_fieldset before, const cu_k
                               char *out, size_t outlen)
 {
 	cu_fieldset set = 0, cleared = 0;
-	char am[1024], ad[1024], de[1024];
+	char am[CU_FIELDSET_TEXT_MAX + 1], ad[CU_FIELDSET_TEXT_MAX + 1],
+	    de[CU_FIELDSET_TEXT_MAX + 1];
 	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -391,7 +407,7 @@ static cu_result notify_decided(cu_ctx *ctx, const cu_request_row *row,
                                 const cu_request_decision *dec, const char *summary)
 {
 	const cu_refusal_ground *g = cu_refusal_ground_find(row->ground);
-	char subject[200], body[1800], when[CU_CASE_DAY_BYTES];
+	char subject[CU_NOTIFY_SUBJECT_MAX], body[DECISION_BODY_BYTES], when[CU_CASE_DAY_BYTES];
 
 	cu_case_day(row->updated_us, when);
 	switch (dec->action) {
@@ -492,7 +508,7 @@ cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, const char *id,
 	cu_kv kv[CU_POLICY_FIELDS_MAX];
 	size_t n = 0;
 	json_t *changes = NULL;
-	char field[CU_CASE_FIELD_BYTES], reason[200], summary[3200] = "";
+	char field[CU_CASE_FIELD_BYTES], reason[DECIDE_REASON_BYTES], summary[SUMMARY_BYTES] = "";
 	cu_result rc;
 
 	if (out)

@@ -210,7 +210,7 @@ CU_WARN_UNUSED cu_result cu_request_decide(cu_ctx *ctx, const cu_actor *actor, c
 typedef struct cu_request_event {
 	char state[CU_REQUEST_WORD_MAX + 1];
 	char actor[CU_REQUEST_ACTOR_MAX + 1];
-	char role[16];
+	char role[CU_ROLE_NAME_BYTES];
 	int64_t time_us;
 	char ground[CU_POLICY_ID_MAX + 1];
 	char note[CU_REQUEST_WORD_MAX + 1];

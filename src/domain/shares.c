@@ -12,6 +12,9 @@
 #include "domain/change.h"
 #include "vault/secret.h"
 
+#define CREATE_REASON_BYTES 120 /* "share <id>, for <n> minutes" */
+#define REVOKE_REASON_BYTES 80  /* "share <id> revoked" */
+
 /* ---- a member's own shares ---------------------------------------------- */
 
 /* A member acting for themself: role member, with a member id. */
@@ -32,7 +35,7 @@ cu_result cu_share_create(cu_ctx *ctx, const cu_actor *actor, cu_fieldset fields
 	cu_fieldset all;
 	cu_member_row m = {0};
 	cu_share_row row;
-	char reason[120];
+	char reason[CREATE_REASON_BYTES];
 	bool bad = false;
 	cu_result rc;
 
@@ -96,7 +99,7 @@ static cu_result write_revoke(cu_store *s, const void *arg)
 cu_result cu_share_revoke(cu_ctx *ctx, const cu_actor *actor, const char *id)
 {
 	struct revoke rv;
-	char reason[80];
+	char reason[REVOKE_REASON_BYTES];
 
 	if (!ctx || !id)
 		return CU_ERR_INVALID_ARGUMENT;

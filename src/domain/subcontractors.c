@@ -12,6 +12,10 @@
 #include "domain/registry_check.h"
 #include "util/text.h"
 
+#define REGISTER_REASON_BYTES                                                                      \
+	200 /* "subcontractor <id> registered: purposes <80 bytes>, <day>..<day>" */
+#define REVIEW_REASON_BYTES 160 /* "review <id> of subcontractor <id> due <day>, done" */
+
 static bool purpose_ok(const cu_policy *p, const char *name)
 {
 	return cu_policy_purpose_find(p, name) != NULL;
@@ -53,7 +57,7 @@ cu_result cu_subcontractor_register(cu_ctx *ctx, const cu_actor *actor,
                                     cu_errors *errs)
 {
 	cu_subcontractor_row row;
-	char reason[200], start[CU_DATE_LEN + 1], end[CU_DATE_LEN + 1];
+	char reason[REGISTER_REASON_BYTES], start[CU_DATE_LEN + 1], end[CU_DATE_LEN + 1];
 	int64_t end_day = 0;
 	const char *why;
 	bool bad = false;
@@ -152,7 +156,7 @@ cu_result cu_subcontractor_review_add(cu_ctx *ctx, const cu_actor *actor, const 
 {
 	cu_subcontractor_row contract;
 	cu_review_row row;
-	char reason[160], day[CU_DATE_LEN + 1];
+	char reason[REVIEW_REASON_BYTES], day[CU_DATE_LEN + 1];
 	bool bad = false;
 	cu_result rc;
 
@@ -192,7 +196,7 @@ cu_result cu_subcontractor_review_update(cu_ctx *ctx, const cu_actor *actor, con
                                          cu_review_row *out, cu_errors *errs)
 {
 	cu_review_row row;
-	char reason[160];
+	char reason[REVIEW_REASON_BYTES];
 	cu_result rc;
 
 	if (!ctx || !sub || !id || done < -1 || done > 1)

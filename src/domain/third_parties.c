@@ -12,6 +12,9 @@
 #include "domain/registry_check.h"
 #include "util/date.h"
 
+#define REGISTER_REASON_BYTES 160 /* "third party <id> registered" */
+#define PURGE_REASON_BYTES    120 /* "records of provisions made before <day> deleted" */
+
 /* ---- third parties ------------------------------------------------------ */
 
 static cu_result write_tp(cu_store *s, const void *arg)
@@ -24,7 +27,7 @@ cu_result cu_third_party_register(cu_ctx *ctx, const cu_actor *actor,
                                   cu_errors *errs)
 {
 	cu_third_party_row row;
-	char reason[160];
+	char reason[REGISTER_REASON_BYTES];
 	const char *why;
 	bool bad = false;
 	cu_result rc;
@@ -81,7 +84,7 @@ cu_result cu_provision_purge(cu_ctx *ctx, const cu_actor *actor, int64_t before_
 {
 	uint64_t count = 0;
 	struct purge pg = {before_us, cu_now_us(), &count};
-	char reason[120], day[CU_DATE_LEN + 1];
+	char reason[PURGE_REASON_BYTES], day[CU_DATE_LEN + 1];
 	cu_result rc;
 
 	if (n)

@@ -13,6 +13,8 @@
 #include "vault/secret.h"
 
 #define PREFIX_LEN (sizeof(CU_TOKEN_PREFIX) - 1)
+/* An expiry as "YYYY-MM-DDTHH:MM:SSZ", or "<microseconds> us" when it is no date; and its NUL. */
+#define WHEN_BYTES 40
 
 static const cu_actor operator_actor = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
 
@@ -111,7 +113,7 @@ static void format_time(int64_t us, char *buf, size_t len)
 /* The audit reason: which token, never its secret. */
 static void describe(const cu_token_row *row, char *buf, size_t len)
 {
-	char when[40];
+	char when[WHEN_BYTES];
 
 	if (row->expires_us) {
 		format_time(row->expires_us, when, sizeof(when));

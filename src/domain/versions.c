@@ -3,6 +3,7 @@
  */
 #include "domain/versions.h"
 #include "domain/notify.h"
+#include "util/file_atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define TMP_PATH_BYTES (CU_DATA_PATH_MAX + 100) /* the file's path and ".new", with room */
+#define SUBJECT_BYTES  160                      /* "Our privacy policy has changed (version <v>)" */
+#define BODY_BYTES     900                      /* the notice of a new version */
 
 static int may_publish(const cu_actor *a)
 {
@@ -20,7 +25,7 @@ static int may_publish(const cu_actor *a)
 /* Replaces DATA/<policy file> atomically: a reader sees the old or the new file, never half. */
 static cu_result replace_file(const char *dir, const char *name, const char *doc, size_t len)
 {
-	char path[4200], tmp[4300];
+	char path[CU_DATA_PATH_MAX], tmp[TMP_PATH_BYTES];
 	size_t off = 0;
 	int fd;
 
@@ -63,7 +68,7 @@ static cu_result replace_file(const char *dir, const char *name, const char *doc
  */
 static cu_result notify_members(cu_ctx *ctx, const char *version)
 {
-	char subject[160], body[900], after[CU_ID_LEN + 1] = "";
+	char subject[SUBJECT_BYTES], body[BODY_BYTES], after[CU_ID_LEN + 1] = "";
 	char(*ids)[CU_ID_LEN + 1] = malloc(512 * sizeof(*ids));
 	size_t n;
 	cu_result rc = ids ? CU_OK : CU_ERR_NOMEM;

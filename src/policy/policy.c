@@ -42,8 +42,12 @@
 #define SERVICES_MAX     64
 #define EXCEPTIONS_MAX   16
 #define COOKIES_MAX      16
-#define PATH_LEN         128 /* "purposes[63].fields[63]" and friends */
-#define SHOW_MAX         40  /* bytes of a quoted value in a message */
+#define PATH_LEN         128            /* "purposes[63].fields[63]" and friends */
+#define SHOW_MAX         40             /* bytes of a quoted value in a message */
+#define MSG_BYTES        CU_ERR_MSG_MAX /* one message of the loader's */
+#define WHERE_BYTES      64             /* "line %d, column %d" of a JSON error */
+#define INT_TEXT_BYTES   32             /* "%lld" of any long long, and its NUL */
+_Static_assert(CU_POLICY_DIGESTBYTES == crypto_generichash_BYTES, "a policy digest is BLAKE2b-256");
 
 /* ---- the arena that owns a loaded policy ---- */
 
@@ -196,7 +200,7 @@ static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
 
 static cu_result fail(struct loader *l, const char *path, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[MSG_BYTES];
 	va_list ap;
 
 	if (!l->err || !l->errlen)
@@ -520,7 +524,7 @@ static cu_result list_name(struct loader *l, const json_t *arr, const char *path
 /* The digits "%lld" needs for n. */
 static size_t int_width(long long n)
 {
-	char buf[32];
+	char buf[INT_TEXT_BYTES];
 	int w = snprintf(buf, sizeof(buf), "%lld", n);
 
 	return w > 0 ? (size_t)w : 0;
@@ -998,7 +1002,7 @@ cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len, c
 	};
 	json_error_t jerr;
 	json_t *root = NULL;
-	char where[64];
+	char where[WHERE_BYTES];
 	cu_result rc;
 
 	assert(out);

@@ -22,9 +22,17 @@
 
 #include "util/result.h"
 
-#define CU_POLICY_FIELDS_MAX 64
-#define CU_POLICY_ID_MAX     40            /* longest id of a field, purpose, service */
-#define CU_POLICY_FILE_MAX   (1024 * 1024) /* bytes of JSON a policy may hold */
+#define CU_POLICY_FIELDS_MAX  64
+#define CU_POLICY_ID_MAX      40            /* longest id of a field, purpose, service */
+#define CU_POLICY_FILE_MAX    (1024 * 1024) /* bytes of JSON a policy may hold */
+#define CU_POLICY_DIGESTBYTES 32 /* BLAKE2b-256 of a policy file (crypto_generichash_BYTES) */
+/* The field names of a field set joined with ',' (cu_policy_fieldset_format), NUL excluded. */
+#define CU_FIELDSET_TEXT_MAX 1023
+/* What an audit entry names as its purpose: a purpose id, or "provision:" and a third
+ * party id; with its NUL and room. */
+#define CU_PURPOSE_TEXT_BYTES 64
+#define CU_ROLE_NAME_BYTES    16 /* a role's name (cu_role_name) and its NUL */
+#define CU_ACTOR_MAX          127 /* bytes of an actor's name: a token name, "operator" or a member id */
 /* What a reader of a policy file reads whole before the loader judges it: more than
  * CU_POLICY_FILE_MAX, so a file somewhat too large gets the loader's "too large". */
 #define CU_POLICY_READ_MAX (4 * CU_POLICY_FILE_MAX)
@@ -115,8 +123,8 @@ typedef struct cu_policy {
 	cu_policy_exception *exceptions;
 	size_t ncookies;
 	cu_policy_cookie *cookies;
-	unsigned char digest[32]; /* BLAKE2b-256 of the file's bytes */
-	void *priv_;              /* owned storage; do not touch */
+	unsigned char digest[CU_POLICY_DIGESTBYTES]; /* BLAKE2b-256 of the file's bytes */
+	void *priv_;                                 /* owned storage; do not touch */
 } cu_policy;
 
 /*

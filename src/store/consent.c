@@ -79,8 +79,9 @@ cu_result cu_store_accepted_get(cu_store *s, const char *member, char version[CU
 	                             : OPS(s)->accepted_get(s, member, version, when_us);
 }
 
-cu_result cu_store_policy_put(cu_store *s, const char *version, const unsigned char digest[32],
-                              const char *doc, size_t len, const char *by, int64_t when_us)
+cu_result cu_store_policy_put(cu_store *s, const char *version,
+                              const unsigned char digest[CU_POLICY_DIGESTBYTES], const char *doc,
+                              size_t len, const char *by, int64_t when_us)
 {
 	cu_result rc = cu_store_area_writable(s, OPS(s));
 

@@ -12,13 +12,16 @@
 
 #include "store/store.h"
 
-#define CU_VERSION_MAX 64 /* a policy version string */
+#define CU_VERSION_MAX        64 /* a policy version string */
+#define CU_CONSENT_KIND_BYTES 16 /* "purpose" | "third_party" | "cookie", and its NUL, with room */
+/* The vault context an exception's note is sealed under: "exception:" and its id, and a NUL. */
+#define CU_EXCEPTION_CONTEXT_BYTES 64
 
 /* One recorded choice.  Rows are never changed: the latest per target counts. */
 typedef struct cu_consent_row {
 	char id[CU_ID_LEN + 1];
 	char member[CU_ID_LEN + 1];
-	char kind[16]; /* "purpose" | "third_party" | "cookie" */
+	char kind[CU_CONSENT_KIND_BYTES]; /* "purpose" | "third_party" | "cookie" */
 	char target[CU_POLICY_ID_MAX + 1];
 	bool granted;
 	char policy_version[CU_VERSION_MAX + 1];
@@ -49,8 +52,9 @@ CU_WARN_UNUSED cu_result cu_store_accepted_get(cu_store *s, const char *member,
  * get: *doc is malloc'd (the caller frees).
  */
 CU_WARN_UNUSED cu_result cu_store_policy_put(cu_store *s, const char *version,
-                                             const unsigned char digest[32], const char *doc,
-                                             size_t len, const char *by, int64_t when_us);
+                                             const unsigned char digest[CU_POLICY_DIGESTBYTES],
+                                             const char *doc, size_t len, const char *by,
+                                             int64_t when_us);
 CU_WARN_UNUSED cu_result cu_store_policy_get(cu_store *s, const char *version, char **doc,
                                              size_t *len, int64_t *published_us);
 /* The version in force at `when_us` (the latest published at or before it). */
@@ -61,21 +65,21 @@ typedef int (*cu_store_policy_fn)(void *ud, const char *version, int64_t publish
 CU_WARN_UNUSED cu_result cu_store_policy_list(cu_store *s, cu_store_policy_fn fn, void *ud);
 
 /* A legal exception invoked by an officer: open until an officer closes its review. */
-#define CU_EXCEPTION_FIELDS_MAX 1023 /* as the audit entry's fields (access.h) */
+#define CU_EXCEPTION_FIELDS_MAX CU_FIELDSET_TEXT_MAX /* as the audit entry's fields (access.h) */
 
 typedef struct cu_exception_row {
 	char id[CU_ID_LEN + 1];
 	char member[CU_ID_LEN + 1];
-	char officer[128];
+	char officer[CU_ACTOR_MAX + 1];
 	char exception[CU_POLICY_ID_MAX + 1];
-	char purpose[64]; /* a purpose, or "provision:" and a third party */
+	char purpose[CU_PURPOSE_TEXT_BYTES]; /* a purpose, or "provision:" and a third party */
 	/* the fields the exception opened, by name, comma-separated ("" before they were kept) */
 	char fields[CU_EXCEPTION_FIELDS_MAX + 1];
 	unsigned char *justification; /* sealed (vault notes); owned when read */
 	size_t justification_len;
 	int64_t created_us;
 	int64_t closed_us; /* 0 while open */
-	char closed_by[128];
+	char closed_by[CU_ACTOR_MAX + 1];
 	unsigned char *review; /* sealed; NULL while open; owned when read */
 	size_t review_len;
 } cu_exception_row;

@@ -17,8 +17,9 @@ struct cu_store_consent_ops {
 	                          int64_t when_us);
 	cu_result (*accepted_get)(cu_store *s, const char *member, char version[CU_VERSION_MAX + 1],
 	                          int64_t *when_us);
-	cu_result (*policy_put)(cu_store *s, const char *version, const unsigned char digest[32],
-	                        const char *doc, size_t len, const char *by, int64_t when_us);
+	cu_result (*policy_put)(cu_store *s, const char *version,
+	                        const unsigned char digest[CU_POLICY_DIGESTBYTES], const char *doc,
+	                        size_t len, const char *by, int64_t when_us);
 	cu_result (*policy_get)(cu_store *s, const char *version, char **doc, size_t *len,
 	                        int64_t *published_us);
 	cu_result (*policy_list)(cu_store *s, cu_store_policy_fn fn, void *ud);

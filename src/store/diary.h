@@ -21,6 +21,10 @@
 
 #include "store/store.h"
 
+/* A sealed part's field name, "diary-<part>.<id>" (at most 40 bytes, as the vault takes), with
+ * its NUL and room. */
+#define CU_DIARY_PART_NAME_BYTES 48
+
 /*
  * One entry.  Rows read from the store own `title` and `body` (release with
  * cu_diary_row_release); rows passed in are only read.

@@ -26,9 +26,9 @@
 
 #include "store/store.h"
 
-#define CU_REQUEST_WORD_MAX   15   /* a type, a state, an "about", a note code */
-#define CU_REQUEST_ACTOR_MAX  127  /* a token name, "operator" or a member id */
-#define CU_REQUEST_FIELDS_MAX 1023 /* field names joined with ',' */
+#define CU_REQUEST_WORD_MAX   15                   /* a type, a state, an "about", a note code */
+#define CU_REQUEST_ACTOR_MAX  CU_ACTOR_MAX         /* a token name, "operator" or a member id */
+#define CU_REQUEST_FIELDS_MAX CU_FIELDSET_TEXT_MAX /* field names joined with ',' */
 
 /* ---- requests ------------------------------------------------------------ */
 
@@ -82,7 +82,7 @@ typedef struct cu_request_event_row {
 	char request[CU_ID_LEN + 1];
 	char state[CU_REQUEST_WORD_MAX + 1];
 	char actor[CU_REQUEST_ACTOR_MAX + 1];
-	char role[16];
+	char role[CU_ROLE_NAME_BYTES];
 	int64_t time_us;
 	char ground[CU_POLICY_ID_MAX + 1];  /* a refusal's ground id, or "" */
 	char note[CU_REQUEST_WORD_MAX + 1]; /* a fixed code ("member_erased"), or "" */

@@ -23,6 +23,8 @@
 #include "store/registry.h"
 #include "store/store.h"
 
+#define CU_PROVISION_BASIS_BYTES 16 /* "consent" | "exception", and its NUL, with room */
+
 /* ---- third parties ------------------------------------------------------ */
 
 typedef struct cu_third_party_row {
@@ -60,11 +62,11 @@ typedef struct cu_provision_row {
 	char member[CU_ID_LEN + 1];
 	size_t nfields;
 	char fields[CU_POLICY_FIELDS_MAX][CU_POLICY_ID_MAX + 1]; /* field names provided */
-	char basis[16];                                          /* "consent" | "exception" */
+	char basis[CU_PROVISION_BASIS_BYTES];                    /* "consent" | "exception" */
 	char exception[CU_POLICY_ID_MAX + 1];  /* the legal exception invoked, or "" */
 	char exception_record[CU_ID_LEN + 1];  /* its review (store/consent.h), or "" */
 	char actor[CU_REGISTRY_ACTOR_MAX + 1]; /* who made it: token name or "operator" */
-	char role[16];                         /* the actor's role */
+	char role[CU_ROLE_NAME_BYTES];         /* the actor's role */
 	int64_t time_us;
 } cu_provision_row;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 /* Production refuses an Argon2id cost below these (OWASP's floor for Argon2id). */
+#define WHY_BYTES             128 /* why one setting's value is refused: its bounds or its words */
 #define PROD_OPSLIMIT_MIN     2ULL
 #define PROD_MEMLIMIT_KIB_MIN 19456
 
@@ -186,7 +187,7 @@ static int set_value(cu_config *c, const struct setting *s, const char *val, cha
 
 void cu_config_defaults(cu_config *c)
 {
-	char why[128];
+	char why[WHY_BYTES];
 
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < NSETTINGS; i++) {
@@ -222,7 +223,7 @@ static char *read_line(char *str, int num, void *stream)
 static int on_item(void *ud, const char *section, const char *name, const char *value)
 {
 	struct load *l = ud;
-	char why[128];
+	char why[WHY_BYTES];
 
 	if (l->failed)
 		return 0;

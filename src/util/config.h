@@ -16,30 +16,39 @@
 
 #include "util/result.h"
 
+#define CU_CONFIG_WORD_BYTES    16  /* a word setting (mode) and its NUL */
+#define CU_CONFIG_PATH_BYTES    256 /* a file name relative to the data dir, and its NUL */
+#define CU_CONFIG_URL_BYTES     512 /* a store or SMTP URL, and its NUL */
+#define CU_CONFIG_LISTEN_BYTES  128 /* address:port, and its NUL */
+#define CU_CONFIG_ADDRESS_BYTES 256 /* an e-mail address (From), and its NUL */
+#define CU_CONFIG_PURPOSE_BYTES 48  /* a policy purpose id (CU_POLICY_ID_MAX), with room */
+
 typedef struct cu_config {
-	char mode[16];                    /* "development" or "production" */
-	char policy[256];                 /* policy file, relative to the data dir */
-	char store[512];                  /* store url; "" = sqlite:DIR/custodian.db */
-	char listen[128];                 /* serve: address:port */
-	unsigned threads;                 /* serve: network threads */
-	unsigned session_ttl_min;         /* serve: member session lifetime, minutes */
-	unsigned hash_threads;            /* serve: Argon2id threads */
-	unsigned max_connections;         /* serve: open connections at once */
-	unsigned connections_per_address; /* serve: from one address at once; 0 = no limit */
-	unsigned request_timeout_s;       /* serve: seconds to deliver a whole request */
+	char mode[CU_CONFIG_WORD_BYTES];     /* "development" or "production" */
+	char policy[CU_CONFIG_PATH_BYTES];   /* policy file, relative to the data dir */
+	char store[CU_CONFIG_URL_BYTES];     /* store url; "" = sqlite:DIR/custodian.db */
+	char listen[CU_CONFIG_LISTEN_BYTES]; /* serve: address:port */
+	unsigned threads;                    /* serve: network threads */
+	unsigned session_ttl_min;            /* serve: member session lifetime, minutes */
+	unsigned hash_threads;               /* serve: Argon2id threads */
+	unsigned max_connections;            /* serve: open connections at once */
+	unsigned connections_per_address;    /* serve: from one address at once; 0 = no limit */
+	unsigned request_timeout_s;          /* serve: seconds to deliver a whole request */
 	unsigned long long argon2_opslimit;
 	size_t argon2_memlimit_kib;
-	unsigned signups_per_hour;    /* serve: public sign-ups per client address per hour */
-	unsigned import_batch;        /* rows per import transaction */
-	char notify_mode[8];          /* notify: "files", "smtp" or "off" */
-	char notify_smtp_url[512];    /* notify: smtp://host:port or smtps://host:port */
-	char notify_from[256];        /* notify: the From address */
-	char notify_purpose[48];      /* notify: the purpose an address is read under */
-	unsigned notify_max_attempts; /* notify: attempts before a message is given up */
-	unsigned notify_interval_ms;  /* notify: the server's delivery poll interval */
-	unsigned request_target_days; /* requests: the "without delay" target, in days */
-	unsigned request_hard_days;   /* requests: the outer limit (one month), in days */
-	unsigned complaint_due_days;  /* complaints: days to answer and close */
+	unsigned signups_per_hour; /* serve: public sign-ups per client address per hour */
+	unsigned import_batch;     /* rows per import transaction */
+	char notify_mode[8];       /* notify: "files", "smtp" or "off" */
+	char notify_smtp_url
+	    [CU_CONFIG_URL_BYTES]; /* notify: smtp://host:port or smtps://host:port */
+	char notify_from[CU_CONFIG_ADDRESS_BYTES]; /* notify: the From address */
+	char notify_purpose
+	    [CU_CONFIG_PURPOSE_BYTES]; /* notify: the purpose an address is read under */
+	unsigned notify_max_attempts;  /* notify: attempts before a message is given up */
+	unsigned notify_interval_ms;   /* notify: the server's delivery poll interval */
+	unsigned request_target_days;  /* requests: the "without delay" target, in days */
+	unsigned request_hard_days;    /* requests: the outer limit (one month), in days */
+	unsigned complaint_due_days;   /* complaints: days to answer and close */
 } cu_config;
 
 /* Fills the defaults. */

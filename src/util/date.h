@@ -9,8 +9,9 @@
 
 #include "util/result.h"
 
-#define CU_DATE_LEN 10 /* "YYYY-MM-DD" */
-#define CU_DAY_US   ((int64_t)24 * 3600 * 1000000)
+#define CU_DATE_LEN   10 /* "YYYY-MM-DD" */
+#define CU_TIME_BYTES 32 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL, with room */
+#define CU_DAY_US     ((int64_t)24 * 3600 * 1000000)
 
 /* YYYY-MM-DD (a real date, 1970..9999) to 00:00 UTC of that day; CU_ERR_INVALID_ARGUMENT else. */
 CU_WARN_UNUSED cu_result cu_date_parse(const char *s, int64_t *out_us);

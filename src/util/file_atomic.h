@@ -10,6 +10,9 @@
 #include "util/result.h"
 
 #define CU_FILE_PATH_MAX 4096 /* longest path these functions take, NUL excluded */
+/* A path under a data directory: the directory (CU_FILE_PATH_MAX) with a file name or a
+ * store URL's scheme added, and its NUL. */
+#define CU_DATA_PATH_MAX 4200
 
 /* The directory part of path into out ("." when there is none, "/" for the root). */
 void cu_file_dir_of(const char *path, char out[CU_FILE_PATH_MAX + 1]);

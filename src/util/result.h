@@ -83,6 +83,7 @@ int cu_result_http(cu_result rc);
  * A caller-allocated struct: cu_errors_init() before use, no release needed.
  */
 #define CU_ERRORS_MAX     16
+#define CU_ERR_MSG_MAX    512 /* an error message a function composes, with its NUL */
 #define CU_FIELD_NAME_MAX 48
 
 typedef struct cu_field_error {

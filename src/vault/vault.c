@@ -18,6 +18,13 @@
 
 #include <sodium.h>
 
+#define WHAT_BYTES      320 /* "master key file '<path>'", as messages name it (cut if longer) */
+#define U32_DIGITS      10  /* decimal digits of a uint32_t */
+#define ID_RANDOM_BYTES 16  /* the random bytes of an id: base64url of 16 is CU_ID_LEN */
+_Static_assert(sodium_base64_ENCODED_LEN(ID_RANDOM_BYTES,
+                                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) == CU_ID_LEN + 1,
+               "an id is the base64url of ID_RANDOM_BYTES");
+
 /* The public sizes are promises about libsodium's; keep them honest. */
 _Static_assert(CU_VAULT_KEYBYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "data key size");
 _Static_assert(CU_VAULT_KEYBYTES == crypto_kdf_KEYBYTES, "master key size");
@@ -252,7 +259,7 @@ cu_result cu_vault_open_text(const char *text, cu_vault **out, char *err, size_t
 cu_result cu_vault_open_file(const char *path, cu_vault **out, char *err, size_t errlen)
 {
 	const char *env = getenv("CUSTODIAN_MASTER_KEY");
-	char what[320];
+	char what[WHAT_BYTES];
 	char *buf = NULL;
 	size_t len = 0;
 	struct stat st;
@@ -552,7 +559,7 @@ static size_t ad_member(unsigned char *ad, const char *prefix, size_t prefixlen,
 /* "cu-wrap:" member_id ":" decimal key id */
 static size_t wrap_ad(unsigned char ad[AD_MAX], const char *member_id, uint32_t key_id)
 {
-	char digits[10];
+	char digits[U32_DIGITS];
 	size_t n = ad_member(ad, ad_wrap_prefix, sizeof(ad_wrap_prefix) - 1, member_id);
 	size_t d = 0;
 
@@ -742,7 +749,7 @@ cu_result cu_vault_password_verify(const char *hash, const char *password)
 
 void cu_vault_random_id(char out[CU_ID_LEN + 1])
 {
-	unsigned char b[16];
+	unsigned char b[ID_RANDOM_BYTES];
 
 	public_random(b, sizeof(b));
 	sodium_bin2base64(out, CU_ID_LEN + 1, b, sizeof(b),

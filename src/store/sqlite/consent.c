@@ -233,8 +233,9 @@ static cu_result same_digest(sqlite3_stmt *st, void *p)
 	           : CU_ERR_CONFLICT;
 }
 
-static cu_result policy_put(cu_store *s, const char *version, const unsigned char digest[32],
-                            const char *doc, size_t len, const char *by, int64_t when_us)
+static cu_result policy_put(cu_store *s, const char *version,
+                            const unsigned char digest[CU_POLICY_DIGESTBYTES], const char *doc,
+                            size_t len, const char *by, int64_t when_us)
 {
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#define STATUS_BYTES 16 /* an outbox status word ("pending", "dropped"), with room */
+
 const char cu_sqlite_migration_notify[] =
     /* Template texts only (no personal values): what the member sees in their account. */
     "CREATE TABLE notices ("
@@ -79,7 +81,7 @@ static cu_result read_notice(sqlite3_stmt *st, cu_notice_row *out)
 
 static cu_result read_outbox(sqlite3_stmt *st, cu_outbox_row *out)
 {
-	char status[16];
+	char status[STATUS_BYTES];
 	cu_result rc;
 
 	memset(out, 0, sizeof(*out));
