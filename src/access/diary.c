@@ -53,7 +53,7 @@ static void deny(cu_diary_decision *d, cu_result rc, const char *why)
 /* Texts the audit entry copies must fit it; the page must be one the list can hold. */
 static cu_result check_request(const cu_diary_request *req)
 {
-	if (req->actor && req->actor->name && strlen(req->actor->name) > 127)
+	if (req->actor && req->actor->name && strlen(req->actor->name) > CU_ACTOR_MAX)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (req->purpose && strlen(req->purpose) > CU_POLICY_ID_MAX)
 		return CU_ERR_INVALID_ARGUMENT;

@@ -59,6 +59,8 @@ static cu_result replace_file(const char *dir, const char *name, const char *doc
 	return CU_OK;
 }
 
+#define NOTIFY_PAGE 512 /* member ids read per page while notifying them all */
+
 /*
  * A notice (and its e-mail) to every live member.  The text names the
  * version and where to see the changes — no personal value (notify.h).
@@ -69,7 +71,7 @@ static cu_result replace_file(const char *dir, const char *name, const char *doc
 static cu_result notify_members(cu_ctx *ctx, const char *version)
 {
 	char subject[SUBJECT_BYTES], body[BODY_BYTES], after[CU_ID_LEN + 1] = "";
-	char(*ids)[CU_ID_LEN + 1] = malloc(512 * sizeof(*ids));
+	char(*ids)[CU_ID_LEN + 1] = malloc(NOTIFY_PAGE * sizeof(*ids));
 	size_t n;
 	cu_result rc = ids ? CU_OK : CU_ERR_NOMEM;
 
@@ -82,10 +84,10 @@ static cu_result notify_members(cu_ctx *ctx, const char *version)
 	         "or consent to that purpose.\n",
 	         version);
 	while (!rc) {
-		rc = cu_store_member_ids(ctx->store, after, ids, 512, &n);
+		rc = cu_store_member_ids(ctx->store, after, ids, NOTIFY_PAGE, &n);
 		for (size_t i = 0; !rc && i < n; i++)
 			rc = cu_notify_member(ctx, ids[i], "policy", subject, body);
-		if (rc || n < 512)
+		if (rc || n < NOTIFY_PAGE)
 			break;
 		memcpy(after, ids[n - 1], sizeof(after));
 	}
