@@ -42,6 +42,30 @@ struct casework {
 	cu_result (*show)(cu_ctx *ctx, const char *id, int64_t now_us, json_t **out);
 };
 
+/*
+ * A kind's list and show for the table below: the same steps over the
+ * kind's own row and view types (cu_<kind>_list, cu_<kind>_view_init,
+ * cu_<kind>_get, cu_<kind>_view_json, cu_<kind>_view_wipe), written once.
+ */
+#define CASE_LIST_AND_SHOW(kind)                                                                   \
+	static cu_result kind##_list(cu_ctx *ctx, bool overdue, int64_t now_us)                    \
+	{                                                                                          \
+		return cu_##kind##_list(ctx->store, &cu_cli_operator, overdue, now_us,             \
+		                        print_##kind##_row, &now_us);                              \
+	}                                                                                          \
+	static cu_result kind##_show(cu_ctx *ctx, const char *id, int64_t now_us, json_t **out)    \
+	{                                                                                          \
+		cu_##kind##_view v;                                                                \
+		cu_result rc;                                                                      \
+                                                                                                   \
+		cu_##kind##_view_init(&v);                                                         \
+		rc = cu_##kind##_get(ctx, &cu_cli_operator, id, &v);                               \
+		if (!rc)                                                                           \
+			*out = cu_##kind##_view_json(&v, now_us);                                  \
+		cu_##kind##_view_wipe(&v);                                                         \
+		return rc;                                                                         \
+	}
+
 /* ---- requests: the table's entries --------------------------------------------- */
 
 static int print_request_row(void *ud, const cu_request_row *row)
@@ -55,24 +79,7 @@ static int print_request_row(void *ud, const cu_request_row *row)
 	return 0;
 }
 
-static cu_result request_list(cu_ctx *ctx, bool overdue, int64_t now_us)
-{
-	return cu_request_list(ctx->store, &cu_cli_operator, overdue, now_us, print_request_row,
-	                       &now_us);
-}
-
-static cu_result request_show(cu_ctx *ctx, const char *id, int64_t now_us, json_t **out)
-{
-	cu_request_view v;
-	cu_result rc;
-
-	cu_request_view_init(&v);
-	rc = cu_request_get(ctx, &cu_cli_operator, id, &v);
-	if (!rc)
-		*out = cu_request_view_json(&v, now_us);
-	cu_request_view_wipe(&v);
-	return rc;
-}
+CASE_LIST_AND_SHOW(request)
 
 static const struct casework requests = {
     .group = "requests",
@@ -96,24 +103,7 @@ static int print_complaint_row(void *ud, const cu_complaint_row *row)
 	return 0;
 }
 
-static cu_result complaint_list(cu_ctx *ctx, bool overdue, int64_t now_us)
-{
-	return cu_complaint_list(ctx->store, &cu_cli_operator, overdue, now_us, print_complaint_row,
-	                         &now_us);
-}
-
-static cu_result complaint_show(cu_ctx *ctx, const char *id, int64_t now_us, json_t **out)
-{
-	cu_complaint_view v;
-	cu_result rc;
-
-	cu_complaint_view_init(&v);
-	rc = cu_complaint_get(ctx, &cu_cli_operator, id, &v);
-	if (!rc)
-		*out = cu_complaint_view_json(&v, now_us);
-	cu_complaint_view_wipe(&v);
-	return rc;
-}
+CASE_LIST_AND_SHOW(complaint)
 
 static const struct casework complaints = {
     .group = "complaints",
