@@ -62,15 +62,15 @@ bench: build
 	@bench/run-http $(BUILD)
 
 # Every C file (scripts/c-files, the list scripts/check-format checks) through .clang-format.
-# `make style` runs the three style checks (docs/style-checks.md); `make test` runs them too.
+# `make style` runs the four style checks (docs/style-checks.md); `make test` runs them too.
 CLANG_FORMAT ?= clang-format-14
 .PHONY: style
 format: deps
 	@$(CLANG_FORMAT) -i $$(scripts/c-files)
 
 style:
-	@scripts/check-includes; a=$$?; scripts/checksrc; b=$$?; \
-	 CLANG_FORMAT=$(CLANG_FORMAT) scripts/check-format; c=$$?; [ $$a$$b$$c = 000 ]
+	@scripts/check-includes; a=$$?; scripts/checksrc; b=$$?; scripts/check-doc-paths; d=$$?; \
+	 CLANG_FORMAT=$(CLANG_FORMAT) scripts/check-format; c=$$?; [ $$a$$b$$c$$d = 0000 ]
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(COV_BUILD)
