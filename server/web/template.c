@@ -346,6 +346,8 @@ static const char *escape_of(unsigned char c)
 		return "&#96;";
 	case '=':
 		return "&#61;";
+	case '\0':
+		return "&#65533;"; /* a NUL (JSON's \u0000) is what HTML parses it as: U+FFFD */
 	default:
 		return NULL;
 	}

@@ -16,7 +16,8 @@
  *                   newline after a section tag is output too).
  *   {{name}}        the value at name, HTML-escaped: & < > " ' ` = become
  *                   &amp; &lt; &gt; &quot; &#39; &#96; &#61;, so a value is
- *                   inert in text and in a quoted attribute alike.  Strings
+ *                   inert in text and in a quoted attribute alike (and a
+ *                   NUL, "\u0000" in JSON, becomes &#65533;).  Strings
  *                   print as they are, integers in decimal, reals as
  *                   "%.15g", true and false as the words; null or a missing
  *                   name prints nothing; an object or array is an error

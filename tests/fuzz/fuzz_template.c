@@ -8,7 +8,7 @@
  * 2. The same template with every byte that HTML gives meaning to
  *    (& < > " ' ` =) removed is rendered over the same data: then no such
  *    byte can come from the template's own text, so the output must hold
- *    no < > " ' ` = at all, and every & must begin one of the renderer's
+ *    no < > " ' ` = or NUL at all, and every & must begin one of the renderer's
  *    escapes.  A value that got through unescaped breaks this.
  */
 #include <jansson.h>
@@ -21,14 +21,15 @@
 /* A small bound keeps each input fast; the bound itself is under test too. */
 #define FUZZ_OUT_MAX (64 * 1024)
 
-static const char *const escapes[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#96;", "&#61;"};
+static const char *const escapes[] = {"&amp;", "&lt;",  "&gt;",  "&quot;",
+                                      "&#39;", "&#96;", "&#61;", "&#65533;"};
 
 static void check_inert(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		bool known = false;
 
-		if (strchr("<>\"'`=", s[i]) && s[i] != '\0')
+		if (s[i] == '\0' || strchr("<>\"'`=", s[i]))
 			abort();
 		if (s[i] != '&')
 			continue;
@@ -91,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!stripped)
 		abort();
 	if (nul)
-		d[0] = json_loadb((const char *)nul + 1, size - tlen - 1, JSON_DECODE_ANY, &jerr);
+		d[0] = json_loadb((const char *)nul + 1, size - tlen - 1,
+		                  JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	/* The fuzz bytes as strings, at every name the template might use and in arrays. */
 	str = json_stringn(nul ? (const char *)nul + 1 : text, nul ? size - tlen - 1 : tlen);
 	if (!str)

@@ -21,7 +21,7 @@ static cu_result render_max(const char *text, const char *data, size_t max, char
 	char err[CU_TEMPLATE_ERR_MAX];
 	cu_template *t = cu_template_parse("t.html", text, strlen(text), err, sizeof(err));
 	json_error_t jerr;
-	json_t *j = json_loads(data, 0, &jerr);
+	json_t *j = json_loads(data, JSON_ALLOW_NUL, &jerr);
 	cu_template_out out;
 	cu_result rc;
 
@@ -70,6 +70,7 @@ static void test_escapes_each_character(void **state)
 	renders("{{v}}", "{\"v\":\"'\"}", "&#39;");
 	renders("{{v}}", "{\"v\":\"`\"}", "&#96;");
 	renders("{{v}}", "{\"v\":\"=\"}", "&#61;");
+	renders("{{v}}", "{\"v\":\"a\\u0000b\"}", "a&#65533;b");
 	renders("<p>{{v}}</p>", "{\"v\":\"a&b<c>d\\\"e'f`g=h\"}",
 	        "<p>a&amp;b&lt;c&gt;d&quot;e&#39;f&#96;g&#61;h</p>");
 	/* In an attribute value, quoted either way: the quote cannot be closed. */
