@@ -23,6 +23,7 @@
  *   routes/   one file per resource, the door's read pipeline (pipeline.c) and
  *             the route table (table.c);
  *   openapi/  the OpenAPI document: frame, one fragment per area, the merge.
+ *   web/      the web pages' HTML renderer (template.h): every value escaped.
  * The server calls the domain (src/domain/), never the store.
  */
 #ifndef CU_SERVER_H
