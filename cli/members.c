@@ -108,11 +108,11 @@ static int show(const struct cu_cli_command *cmd, int argc, char **argv)
 		return cu_cli_usage_error(cmd, "expected ID and --purpose P");
 	/* The door refuses it too (and audits that); here it is refused before anything is written.
 	 */
-	if (case_ref && cu_access_case_problem(case_ref)) {
+	if (case_ref && cu_case_ref_problem(case_ref)) {
 		cu_cli_error(
 		    "--case: a case reference is 1-%d bytes of one line of text, not blank, "
 		    "without control characters (%s)",
-		    CU_CASE_REF_MAX, cu_access_case_problem(case_ref));
+		    CU_CASE_REF_MAX, cu_case_ref_problem(case_ref));
 		return CU_CLI_EXIT_USAGE;
 	}
 	ctx = cu_cli_open();

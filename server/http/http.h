@@ -192,7 +192,7 @@ enum MHD_Result cu_http_store_unavailable(cu_request *r);
  */
 int cu_http_field_value(cu_request *r, const cu_policy *p, const char *key, json_t *v,
                         const char **out, cu_errors *errs);
-/* 400 case_invalid: a case reference given that cu_access_case_problem refuses. */
+/* 400 case_invalid: a case reference given that cu_case_ref_problem refuses. */
 enum MHD_Result cu_http_reply_case_invalid(cu_request *r);
 /* A writer job's answer: refusals keep their audit entries; server failures undo the job. */
 cu_result cu_http_answer(cu_job *job, cu_result rc);

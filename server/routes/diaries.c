@@ -236,7 +236,7 @@ static enum MHD_Result h_member_diaries(cu_request *r)
 		return cu_http_reply_error(r, CU_ERR_PURPOSE_REQUIRED,
 		                           "every read names its purpose: ?purpose=...", NULL);
 	/* A malformed case is refused here, unwritten (access.h rule 0); none, by the door. */
-	if (case_ref && *case_ref && cu_access_case_problem(case_ref))
+	if (case_ref && *case_ref && cu_case_ref_problem(case_ref))
 		return cu_http_reply_case_invalid(r);
 	/* No case is refused by the door itself, so that the refusal is audited. */
 	return start_read(r, r->params[0], purpose, case_ref && *case_ref ? case_ref : NULL, true);

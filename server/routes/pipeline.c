@@ -163,7 +163,7 @@ enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char
 	if (!st)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
 	/* Refused before the door: nothing is written for a case no one could cite. */
-	if (case_ref && *case_ref && cu_access_case_problem(case_ref))
+	if (case_ref && *case_ref && cu_case_ref_problem(case_ref))
 		return cu_http_reply_case_invalid(r);
 	if (!reader)
 		return cu_http_store_unavailable(r);

@@ -46,11 +46,6 @@ _Static_assert(sizeof(((cu_access_audit *)0)->case_ref) > CU_CASE_REF_MAX,
 _Static_assert(sizeof(CU_AUDIT_MALFORMED) <= sizeof(((cu_access_audit *)0)->purpose),
                "the marker fits every copy");
 
-const char *cu_access_case_problem(const char *case_ref)
-{
-	return cu_case_ref_problem(case_ref);
-}
-
 /* Whether the audit may name this purpose: "self" or one the policy knows. */
 static bool known_purpose(const cu_policy *p, const char *purpose)
 {
@@ -339,7 +334,7 @@ void cu_access_audit_names(const cu_policy *p, const char *member, const char *p
 		out->case_ref[0] = '\0';
 	else
 		snprintf(out->case_ref, sizeof(out->case_ref), "%s",
-		         cu_access_case_problem(case_ref) ? CU_AUDIT_MALFORMED : case_ref);
+		         cu_case_ref_problem(case_ref) ? CU_AUDIT_MALFORMED : case_ref);
 }
 
 void cu_access_audit_wipe(cu_access_audit *au)
@@ -412,7 +407,7 @@ static cu_result check_request(const cu_access_request *req)
 	if (req->member && strlen(req->member) > 64)
 		return CU_ERR_INVALID_ARGUMENT;
 	/* Rule 0: a case reference given is one a person can cite, whatever the purpose. */
-	if (req->case_ref && *req->case_ref && cu_access_case_problem(req->case_ref))
+	if (req->case_ref && *req->case_ref && cu_case_ref_problem(req->case_ref))
 		return CU_ERR_CASE_INVALID;
 	return CU_OK;
 }

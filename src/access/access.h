@@ -20,7 +20,7 @@
  *      -> CU_ERR_PURPOSE_NOT_ALLOWED
  *   4. an aggregate-only purpose never reads one member -> CU_ERR_AGGREGATE_ONLY
  *   0. (before the rules, whatever the purpose) a case reference given
- *      that is not well-formed (cu_access_case_problem) -> CU_ERR_CASE_INVALID;
+ *      that is not well-formed (cu_case_ref_problem) -> CU_ERR_CASE_INVALID;
  *      ids and texts over their sizes -> CU_ERR_INVALID_ARGUMENT
  *   5. a purpose that requires a case needs a case (NULL or "": none)
  *      -> CU_ERR_CASE_REQUIRED
@@ -56,13 +56,6 @@
 #include "store/consent.h"
 #include "store/subcontractor.h"
 #include "store/third_party.h"
-
-/*
- * Whether a case reference is well-formed: the door's name for
- * cu_case_ref_problem (audit/case_ref.h, which says what well-formed means
- * and what comes back).  The audit writer calls the same check below the door.
- */
-const char *cu_access_case_problem(const char *case_ref);
 
 typedef struct cu_actor {
 	const char *name; /* token name, "operator", or the member id */
@@ -177,7 +170,7 @@ typedef struct cu_access_audit {
  * text a client typed that is not an id or a name the policy knows: a
  * member that is not a well-formed id (cu_vault_id_well_formed), a purpose
  * that is neither "self" nor one of p's, and a case reference that is not
- * well-formed (cu_access_case_problem) are each recorded as
+ * well-formed (cu_case_ref_problem) are each recorded as
  * CU_AUDIT_MALFORMED (audit.h), never as typed.  The same holds for the
  * diary and provision fills below (a third party not in the registry: the
  * purpose reads "provision:" CU_AUDIT_MALFORMED).
@@ -243,7 +236,7 @@ CU_WARN_UNUSED cu_result cu_access_open(const cu_policy *p, const cu_vault *v,
  *      contract in force that names the purpose
  *   4. the purpose must be marked `diaries`      -> CU_ERR_PURPOSE_NOT_ALLOWED
  *   0. (before the rules, whoever reads) a case reference given that is
- *      not well-formed (cu_access_case_problem) -> CU_ERR_CASE_INVALID
+ *      not well-formed (cu_case_ref_problem) -> CU_ERR_CASE_INVALID
  *   5. a case reference, whatever the purpose says
  *      (no case reference, no diary)            -> CU_ERR_CASE_REQUIRED
  *   6. the member must exist and not be erased  -> CU_ERR_NOT_FOUND / CU_ERR_ERASED

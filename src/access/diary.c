@@ -206,7 +206,7 @@ cu_result cu_access_diaries_prepare(const cu_policy *p, cu_store *reader,
 	}
 	rc = check_request(req);
 	/* Rule 0, as for field reads: a case given is one a person can cite, whoever reads. */
-	if (!rc && req->case_ref && *req->case_ref && cu_access_case_problem(req->case_ref))
+	if (!rc && req->case_ref && *req->case_ref && cu_case_ref_problem(req->case_ref))
 		rc = CU_ERR_CASE_INVALID;
 	if (rc) {
 		/* Refused before the door, and audited (the bad texts as malformed) like any denial. */

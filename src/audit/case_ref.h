@@ -23,7 +23,7 @@
  * Returns NULL when well-formed, else why not: "required" (NULL or ""),
  * "blank", "too_long", "invalid_utf8" or "malformed".  This is the one
  * check; every place a case reference enters (the door, the HTTP routes,
- * the command line through cu_access_case_problem, and the audit writer)
+ * the command line through cu_case_ref_problem, and the audit writer)
  * calls it.
  */
 #define CU_CASE_REF_MAX 128
