@@ -75,7 +75,7 @@ static int print_request_row(void *ud, const cu_request_row *row)
 
 	printf("%s\t%s\t%s\t%s\t%s\t%ld\n", row->id, row->member, row->type, row->state,
 	       cu_cli_format_time(row->due_us, due, sizeof(due)),
-	       cu_request_days_left(row->due_us, *now));
+	       cu_case_days_left(row->due_us, *now));
 	return 0;
 }
 
@@ -99,7 +99,7 @@ static int print_complaint_row(void *ud, const cu_complaint_row *row)
 	printf("%s\t%s\t%s\t%s\t%s\t%s\t%ld\n", row->id, row->member, row->about, row->state,
 	       row->assigned[0] ? row->assigned : "-",
 	       cu_cli_format_time(row->due_us, due, sizeof(due)),
-	       cu_request_days_left(row->due_us, *now));
+	       cu_case_days_left(row->due_us, *now));
 	return 0;
 }
 

@@ -99,11 +99,6 @@ const cu_refusal_ground *cu_refusal_ground_find(const char *id)
 	return NULL;
 }
 
-long cu_request_days_left(int64_t due_us, int64_t now_us)
-{
-	return cu_case_days_left(due_us, now_us);
-}
-
 /* ---- sealing under the member's key --------------------------------------- */
 
 /*

@@ -68,7 +68,6 @@
 
 #define CU_REQUEST_TEXT_MAX  2000 /* bytes of UTF-8: a note, a reason, an officer's reasons */
 #define CU_REQUEST_TOKEN_LEN 43   /* a certificate token: 32 random bytes, base64url */
-#define CU_REQUEST_DAY_US    CU_CASE_DAY_US
 
 typedef enum cu_request_type {
 	CU_REQUEST_DISCLOSURE = 0,
@@ -259,9 +258,6 @@ CU_WARN_UNUSED cu_result cu_request_open(const cu_vault *v, cu_store *s,
  */
 CU_WARN_UNUSED cu_result cu_request_list(cu_store *s, const cu_actor *actor, bool overdue,
                                          int64_t now_us, cu_store_request_fn fn, void *ud);
-
-/* Whole days left until due_us at now_us: cu_case_days_left (casework.h). */
-long cu_request_days_left(int64_t due_us, int64_t now_us);
 
 /*
  * The erasure certificate of request `id`, as issued: for the member (by

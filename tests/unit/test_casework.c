@@ -53,7 +53,7 @@ static void test_days_left_round_down(void **state)
 	assert_int_equal(cu_case_days_left(T0, T0 + DAY), -1);
 	assert_int_equal(cu_case_days_left(T0, T0 + DAY + 1), -2);
 	/* The requests' name for it says the same. */
-	assert_int_equal(cu_request_days_left(T0, T0 + DAY / 2), -1);
+	assert_int_equal(cu_case_days_left(T0, T0 + DAY / 2), -1);
 }
 
 static void test_overdue(void **state)

@@ -22,7 +22,7 @@
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define DAY  CU_REQUEST_DAY_US
+#define DAY  CU_CASE_DAY_US
 #define T0   ((int64_t)1796083200 * 1000000) /* 2026-12-01T00:00:00Z */
 
 static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};

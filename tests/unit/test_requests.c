@@ -30,7 +30,7 @@
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define DAY  CU_REQUEST_DAY_US
+#define DAY  CU_CASE_DAY_US
 #define T0   ((int64_t)1796083200 * 1000000) /* 2026-12-01T00:00:00Z: a fixed clock */
 
 static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
@@ -327,10 +327,10 @@ static void test_clock(void **state)
 	assert_true(second.due_us == T0 + 6 * DAY);
 
 	/* Days left, rounded down; negative once late. */
-	assert_int_equal(cu_request_days_left(first.due_us, T0), 14);
-	assert_int_equal(cu_request_days_left(first.due_us, T0 + DAY / 2), 13);
-	assert_int_equal(cu_request_days_left(first.due_us, first.due_us), 0);
-	assert_int_equal(cu_request_days_left(first.due_us, first.due_us + DAY / 2), -1);
+	assert_int_equal(cu_case_days_left(first.due_us, T0), 14);
+	assert_int_equal(cu_case_days_left(first.due_us, T0 + DAY / 2), 13);
+	assert_int_equal(cu_case_days_left(first.due_us, first.due_us), 0);
+	assert_int_equal(cu_case_days_left(first.due_us, first.due_us + DAY / 2), -1);
 	j = cu_request_row_json(&first, T0 + 20 * DAY);
 	assert_int_equal(json_integer_value(json_object_get(j, "days_left")), -6);
 	assert_int_equal(json_integer_value(json_object_get(j, "hard_days_left")), 10);
