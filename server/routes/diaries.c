@@ -16,19 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "domain/diaries.h"
 
-
-static void iso_time(int64_t us, char out[CU_HTTP_TIME_LEN])
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /*
  * A writer job's answer: refusals (and "not found") are answers whose audit
@@ -154,8 +144,8 @@ static json_t *entry_json(const cu_diary_entry *e)
 {
 	char created[CU_HTTP_TIME_LEN], updated[CU_HTTP_TIME_LEN];
 
-	iso_time(e->created_us, created);
-	iso_time(e->updated_us, updated);
+	cu_http_iso_time(e->created_us, created);
+	cu_http_iso_time(e->updated_us, updated);
 	/* A damaged entry is named, not opened: the others still show. */
 	if (e->unreadable)
 		return json_pack("{s:s,s:n,s:n,s:b,s:s,s:s}", "id", e->id, "title", "body",
