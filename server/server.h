@@ -56,7 +56,7 @@
 #define CU_SERVER_DIR_MAX  4096 /* the data directory, the audit checkpoint file */
 #define CU_SERVER_PATH_MAX 4200 /* a file in the data directory; the store url */
 #define CU_SERVER_ERR_MAX  512  /* one line of error for the operator */
-#define CU_ROUTES_MAX      128  /* routes in the table (routes/table.c), each with counters */
+#define CU_ROUTES_MAX      256  /* routes in the table (routes/table.c), each with counters */
 
 /* ---- per-request arena (freed whole when the request ends) ---- */
 

@@ -19,6 +19,65 @@ static int is_unsafe(const char *method)
 	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
 }
 
+int cu_http_auth_token(cu_request *r, const char *secret, cu_result *rc)
+{
+	cu_store *reader = cu_http_reader(r->srv);
+
+	if (!reader) {
+		*rc = CU_ERR_STORE;
+		return -1;
+	}
+	if (cu_token_authenticate(reader, secret, cu_now_us(), &r->token) != CU_OK) {
+		*rc = CU_ERR_UNAUTHENTICATED;
+		return -1;
+	}
+	r->actor.name = r->token.name;
+	r->actor.role = r->token.role;
+	r->actor.member = NULL;
+	r->actor.contract = NULL;
+	/* A subcontractor acts under its contract; without one the door refuses it. */
+	if (r->token.role == CU_ROLE_SUBCONTRACTOR) {
+		cu_result c = cu_token_contract(reader, r->token.id, r->contract);
+
+		if (c == CU_OK)
+			r->actor.contract = r->contract;
+		else if (c != CU_ERR_NOT_FOUND) {
+			*rc = c;
+			return -1;
+		}
+	}
+	r->auth = CU_AUTH_TOKEN;
+	return 0;
+}
+
+int cu_http_auth_session(cu_request *r, const char *sid, cu_result *rc)
+{
+	cu_store *reader = cu_http_reader(r->srv);
+	cu_session_info info;
+	cu_result c;
+
+	if (!reader) {
+		*rc = CU_ERR_STORE;
+		return -1;
+	}
+	if (strlen(sid) > CU_HTTP_SESSION_ID_MAX) {
+		*rc = CU_ERR_UNAUTHENTICATED;
+		return -1;
+	}
+	c = cu_session_check(reader, sid, cu_now_us(), &info);
+	if (c != CU_OK) {
+		*rc = c;
+		return -1;
+	}
+	memcpy(r->member, info.member, sizeof(r->member));
+	r->session = info;
+	r->actor.name = r->member;
+	r->actor.role = CU_ROLE_MEMBER;
+	r->actor.member = r->member;
+	r->auth = CU_AUTH_SESSION;
+	return 0;
+}
+
 /*
  * Fills r->actor from a bearer token or a session cookie.  Returns 0, or an
  * error already replied (-1 with *reply set).
@@ -27,15 +86,13 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 {
 	const char *auth = cu_http_header_value(r, "Authorization");
 	const char *sid = cookie(r, CU_SESSION_COOKIE);
-	cu_store *reader = cu_http_reader(r->srv);
+	cu_result rc;
 
-	if (!reader) {
+	if (!cu_http_reader(r->srv)) {
 		*reply = cu_http_reply_error(r, CU_ERR_STORE, "the store is not available", NULL);
 		return -1;
 	}
 	if (auth) {
-		const char *secret;
-
 		if (strncasecmp(auth, "Bearer ", strlen("Bearer ")) != 0 ||
 		    strlen(auth) > CU_HTTP_AUTHORIZATION_MAX) {
 			*reply =
@@ -43,35 +100,16 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 			                        "expected 'Authorization: Bearer TOKEN'", NULL);
 			return -1;
 		}
-		secret = auth + strlen("Bearer ");
-		if (cu_token_authenticate(reader, secret, cu_now_us(), &r->token) != CU_OK) {
-			*reply = cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
-			                             "the token is not valid", NULL);
+		if (cu_http_auth_token(r, auth + strlen("Bearer "), &rc)) {
+			*reply = rc == CU_ERR_UNAUTHENTICATED
+			             ? cu_http_reply_error(r, rc, "the token is not valid", NULL)
+			             : cu_http_reply_error(r, rc, NULL, NULL);
 			return -1;
 		}
-		r->actor.name = r->token.name;
-		r->actor.role = r->token.role;
-		r->actor.member = NULL;
-		r->actor.contract = NULL;
-		/* A subcontractor acts under its contract; without one the door refuses it. */
-		if (r->token.role == CU_ROLE_SUBCONTRACTOR) {
-			cu_result rc = cu_token_contract(reader, r->token.id, r->contract);
-
-			if (rc == CU_OK)
-				r->actor.contract = r->contract;
-			else if (rc != CU_ERR_NOT_FOUND) {
-				*reply = cu_http_reply_error(r, rc, NULL, NULL);
-				return -1;
-			}
-		}
-		r->auth = CU_AUTH_TOKEN;
 		return 0;
 	}
 	if (sid) {
-		cu_session_info info;
-
-		if (strlen(sid) > CU_HTTP_SESSION_ID_MAX ||
-		    cu_session_check(reader, sid, cu_now_us(), &info) != CU_OK) {
+		if (cu_http_auth_session(r, sid, &rc)) {
 			/* A stale cookie does not stop what anyone may do (sign up, say). */
 			if (public_ok) {
 				r->auth = CU_AUTH_NONE;
@@ -81,12 +119,6 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 			                             "the session has ended; log in again", NULL);
 			return -1;
 		}
-		memcpy(r->member, info.member, sizeof(r->member));
-		r->session = info;
-		r->actor.name = r->member;
-		r->actor.role = CU_ROLE_MEMBER;
-		r->actor.member = r->member;
-		r->auth = CU_AUTH_SESSION;
 		if (is_unsafe(r->method)) {
 			const char *csrf = cu_http_header_value(r, "X-CSRF-Token");
 

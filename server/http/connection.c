@@ -267,6 +267,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if (r->cleanup)
 		r->cleanup(r);
+	if (r->web_cleanup)
+		r->web_cleanup(r);
 	cu_arena_release(&r->arena);
 	if (r->counted)
 		atomic_fetch_sub(&srv->inflight, 1);

@@ -28,6 +28,7 @@ _Static_assert(CU_HTTP_FIELD_ECHO_MAX <= CU_FIELD_NAME_MAX, "an echoed key fits 
 #define CU_HTTP_SESSION_ID_MAX    128 /* longer session cookies are refused unread */
 #define CU_HTTP_MESSAGE_MAX       200 /* an error message the server composes */
 #define CU_SERVER_POLICIES_MAX    64
+#define CU_HTTP_EXTRA_MAX         10 /* headers a route adds (Set-Cookie, CSP, ...) */
 
 /* Attempt limits: logins and public sign-ups (http/ratelimit.h). */
 #include "http/ratelimit.h"
@@ -53,6 +54,7 @@ struct cu_server {
 	cu_ratelimit limits;
 	cu_deadlines *deadlines; /* the request-arrival deadline (deadline.h) */
 	char dummy_hash[CU_VAULT_PWHASH_MAX];
+	struct cu_web_site *site; /* the web pages' files (web/site.h), loaded at start */
 };
 
 enum cu_auth { CU_AUTH_NONE, CU_AUTH_TOKEN, CU_AUTH_SESSION };
@@ -77,8 +79,16 @@ struct cu_request {
 	int status;
 	struct {
 		const char *name, *value;
-	} extra[4];
+	} extra[CU_HTTP_EXTRA_MAX];
 	int nextra;
+
+	/*
+	 * A web page (server/web/) calls API routes in-process: while one runs,
+	 * capture is set and its replies are kept there instead of being sent.
+	 */
+	struct cu_http_capture *capture;
+	struct cu_web_page *web;            /* the page's own state, or NULL */
+	void (*web_cleanup)(cu_request *r); /* frees web when the request ends */
 
 	/* who */
 	enum cu_auth auth;
@@ -103,7 +113,27 @@ typedef struct cu_route {
 	uint32_t who;   /* roles allowed (bit per cu_role); 0 = anyone */
 	bool public_ok; /* also without credentials */
 	bool anon;      /* never authenticates (login must work with a stale cookie) */
+	bool page;      /* an HTML page of server/web/ (authenticates itself; not in OpenAPI) */
 } cu_route;
+
+/*
+ * A reply kept instead of sent: an API route called in-process by a web
+ * page (server/web/call.c).  The page reads status and json (or text) once
+ * done is set.  query, when not NULL, is the call's query string (an object
+ * of strings): cu_http_query and cu_http_query_only read it instead of the
+ * connection's.  A captured JSON body needs no Content-Type.
+ */
+typedef struct cu_http_capture {
+	int status;
+	json_t *json;     /* a JSON reply (owned), or NULL */
+	char *text;       /* a text reply (owned, wiped when freed), or NULL */
+	const char *type; /* text's Content-Type (a literal) */
+	bool done;
+	json_t *query;
+} cu_http_capture;
+
+/* Frees what c holds (wiping text and the strings of json) and zeroes it. */
+void cu_http_capture_release(cu_http_capture *c);
 
 /*
  * The pure parsers of the plumbing (router.c, input.c), exposed for the fuzz targets
@@ -124,6 +154,17 @@ int cu_http_json_depth(const char *s, size_t n);
  * is no error: the request goes on without credentials.
  */
 int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply);
+/* Whether route rt admits who r is (its roles); a page route admits everyone. */
+bool cu_http_route_allows(const cu_request *r, const cu_route *rt);
+/* The index of the route for method and path (params filled), or -1. */
+int cu_http_find_route(const char *method, const char *path, char params[2][CU_HTTP_PARAM_MAX]);
+/*
+ * The two ways in, as cu_http_authenticate uses them: a bearer token's
+ * secret, or a session cookie's (no CSRF check here).  0 with r->actor
+ * filled, or -1 with *rc saying why (CU_ERR_UNAUTHENTICATED, or a store error).
+ */
+int cu_http_auth_token(cu_request *r, const char *secret, cu_result *rc);
+int cu_http_auth_session(cu_request *r, const char *sid, cu_result *rc);
 /*
  * Routes a request that arrived whole (router.c): the route whose pattern
  * and method match, authentication, the route's roles, then its handler;
@@ -148,6 +189,14 @@ enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body);
 /* text is malloc'd; ownership passes (it is wiped when sent). */
 enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text);
 enum MHD_Result cu_http_reply_empty(cu_request *r, int status);
+/*
+ * An HTML page (text is malloc'd; ownership passes, wiped when sent) with
+ * the page headers: a Content-Security-Policy without 'unsafe-inline' and
+ * with frame-ancestors 'none', Referrer-Policy same-origin, X-Frame-Options.
+ */
+enum MHD_Result cu_http_reply_html(cu_request *r, int status, char *text);
+/* 303 See Other to a path of this site (location starts with '/'). */
+enum MHD_Result cu_http_reply_redirect(cu_request *r, const char *location);
 /*
  * The one error reply: status and code from the result table
  * (util/result.h), message NULL for the table's words, errs (NULL for none)

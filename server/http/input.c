@@ -21,6 +21,8 @@ const char *cu_http_header_value(cu_request *r, const char *name)
 
 const char *cu_http_query(cu_request *r, const char *name)
 {
+	if (r->capture)
+		return json_string_value(json_object_get(r->capture->query, name));
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -49,6 +51,14 @@ int cu_http_query_only(cu_request *r, const char *const *allowed)
 {
 	struct query_check q = {allowed, NULL, 0};
 
+	if (r->capture) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(r->capture->query, key, v)
+		    check_one(&q, MHD_GET_ARGUMENT_KIND, key, NULL);
+		return q.bad ? -1 : 0;
+	}
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_one, &q);
 	return q.bad ? -1 : 0;
 }
@@ -130,6 +140,9 @@ json_t *cu_http_body_json(cu_request *r, enum MHD_Result *reply)
 		*reply = cu_http_reply_error(r, CU_ERR_TOO_LARGE, "request body over 64 KiB", NULL);
 		return NULL;
 	}
+	/* A web page's call to a route hands over JSON it made itself. */
+	if (r->capture)
+		type = JSON_TYPE;
 	if (!type || strncasecmp(type, JSON_TYPE, JSON_TYPE_LEN) != 0 ||
 	    (type[JSON_TYPE_LEN] && type[JSON_TYPE_LEN] != ';' && type[JSON_TYPE_LEN] != ' ')) {
 		*reply = cu_http_reply_error(r, CU_ERR_UNSUPPORTED_MEDIA,

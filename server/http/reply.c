@@ -59,13 +59,47 @@ static bool lost_header(cu_request *r, enum MHD_Result *ret)
 	return true;
 }
 
-enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text)
+void cu_http_capture_release(cu_http_capture *c)
+{
+	if (!c)
+		return;
+	if (c->json) {
+		cu_http_json_wipe(c->json);
+		json_decref(c->json);
+	}
+	free_wiped(c->text);
+	json_decref(c->query);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A reply kept for the web page that called the route (server/web/call.c). */
+static enum MHD_Result capture(cu_request *r, int status, const char *type, char *text,
+                               json_t *json)
+{
+	cu_http_capture *c = r->capture;
+
+	c->status = status;
+	c->type = type;
+	c->text = text;
+	c->json = json;
+	c->done = true;
+	return MHD_YES;
+}
+
+/* The headers of every HTML page: what it may load, who may frame it, what a link reveals. */
+#define CU_PAGE_CSP                                                                                \
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+static enum MHD_Result queue(cu_request *r, int status, const char *type, char *text, bool page)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
 	if (!text)
 		return cu_http_reply_error(r, CU_ERR_NOMEM, NULL, NULL);
+	if (r->capture)
+		return capture(r, status, type, text, NULL);
 	if (lost_header(r, &ret)) {
 		free_wiped(text);
 		return ret;
@@ -77,6 +111,11 @@ enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", type);
+	if (page) {
+		MHD_add_response_header(resp, "Content-Security-Policy", CU_PAGE_CSP);
+		MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	}
 	common_headers(r, resp);
 	r->status = status;
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
@@ -84,10 +123,31 @@ enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, 
 	return ret;
 }
 
+enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text)
+{
+	return queue(r, status, type, text, false);
+}
+
+enum MHD_Result cu_http_reply_html(cu_request *r, int status, char *text)
+{
+	return queue(r, status, "text/html; charset=utf-8", text, true);
+}
+
+enum MHD_Result cu_http_reply_redirect(cu_request *r, const char *location)
+{
+	/* Only a path of this site: a redirect never leaves it. */
+	assert(location[0] == '/' && location[1] != '/');
+	cu_http_header(r, "Location", location);
+	return cu_http_reply_empty(r, MHD_HTTP_SEE_OTHER);
+}
+
 enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	char *text;
 
+	if (r->capture && body)
+		return capture(r, status, "application/json", NULL, body);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	return cu_http_reply_text(r, status, "application/json", text);
 }
@@ -97,6 +157,8 @@ enum MHD_Result cu_http_reply_empty(cu_request *r, int status)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (r->capture)
+		return capture(r, status, NULL, NULL, NULL);
 	if (lost_header(r, &ret))
 		return ret;
 	resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);

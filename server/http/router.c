@@ -40,6 +40,26 @@ int cu_http_match(const char *pattern, const char *path, char params[2][CU_HTTP_
 	return *pattern == '\0' && *path == '\0';
 }
 
+bool cu_http_route_allows(const cu_request *r, const cu_route *rt)
+{
+	if (!rt->who)
+		return true;
+	if (r->auth == CU_AUTH_TOKEN)
+		return (rt->who >> r->actor.role) & 1;
+	if (r->auth == CU_AUTH_SESSION)
+		return (rt->who >> CU_ROLE_MEMBER) & 1;
+	return rt->public_ok;
+}
+
+int cu_http_find_route(const char *method, const char *path, char params[2][CU_HTTP_PARAM_MAX])
+{
+	for (size_t i = 0; i < cu_routes_count; i++)
+		if (!strcmp(cu_routes[i].method, method) &&
+		    cu_http_match(cu_routes[i].pattern, path, params))
+			return (int)i;
+	return -1;
+}
+
 enum MHD_Result cu_http_route(cu_request *r)
 {
 	char allow[CU_HTTP_ALLOW_MAX] = "";
@@ -61,23 +81,12 @@ enum MHD_Result cu_http_route(cu_request *r)
 		r->route = (int)i;
 		if (!rt->anon && cu_http_authenticate(r, rt->public_ok, &reply))
 			return reply;
-		if (rt->who) {
-			int ok = 0;
-
-			if (r->auth == CU_AUTH_TOKEN)
-				ok = (rt->who >> r->actor.role) & 1;
-			else if (r->auth == CU_AUTH_SESSION)
-				ok = (rt->who >> CU_ROLE_MEMBER) & 1;
-			else
-				ok = rt->public_ok;
-			if (!ok)
-				return r->auth == CU_AUTH_NONE
-				           ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
-				                                 "authentication required", NULL)
-				           : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
-				                                 "this role may not use this route",
-				                                 NULL);
-		}
+		if (!cu_http_route_allows(r, rt))
+			return r->auth == CU_AUTH_NONE
+			           ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+			                                 "authentication required", NULL)
+			           : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
+			                                 "this role may not use this route", NULL);
 		return rt->handler(r);
 	}
 	r->route = -1;

@@ -25,6 +25,7 @@
 #include "domain/tokens.h"
 #include "util/file_read.h"
 
+#include "web/site.h"
 #include "workers/checkpointer.h"
 #include "workers/notifier.h"
 
@@ -238,6 +239,11 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->session_ttl_min, srv->ctx->config.session_ttl_min);
 	srv->access_log = quiet ? NULL : stdout;
+	rc = cu_web_site_load(CU_WEB_DIR, &srv->site, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
+		goto out;
+	}
 	pthread_key_create(&srv->reader_key, cu_http_reader_close);
 	if (cu_ratelimit_init(&srv->limits) != 0)
 		goto out;
@@ -349,6 +355,7 @@ out:
 	for (int i = 0; i < srv->npolicies; i++)
 		cu_policy_free(srv->policies[i]);
 	cu_ratelimit_release(&srv->limits);
+	cu_web_site_free(srv->site);
 	sodium_memzero(srv->dummy_hash, sizeof(srv->dummy_hash));
 	free(srv);
 	return status;

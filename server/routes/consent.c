@@ -623,23 +623,24 @@ static enum MHD_Result h_exception_close(cu_request *r)
 }
 
 const cu_route cu_routes_consent[] = {
-    {"GET", "/v1/me/consents", "/v1/me/consents", h_consents_get, R(MEMBER), false, false},
-    {"PUT", "/v1/me/consents", "/v1/me/consents", h_consents_put, R(MEMBER), false, false},
+    {"GET", "/v1/me/consents", "/v1/me/consents", h_consents_get, R(MEMBER), false, false, false},
+    {"PUT", "/v1/me/consents", "/v1/me/consents", h_consents_put, R(MEMBER), false, false, false},
     {"GET", "/v1/me/consents/{}/receipt", "/v1/me/consents/{id}/receipt", h_receipt, R(MEMBER),
-     false, false},
+     false, false, false},
     {"POST", "/v1/me/policy/accept", "/v1/me/policy/accept", h_policy_accept, R(MEMBER), false,
-     false},
-    {"GET", "/v1/me/policy/changes", "/v1/me/policy/changes", h_policy_changes, R(MEMBER), false,
-     false},
-    {"GET", "/v1/policy", "/v1/policy", h_policy, 0, true, true},
-    {"GET", "/v1/policy/versions", "/v1/policy/versions", h_versions, 0, true, true},
-    {"GET", "/v1/policy/versions/{}", "/v1/policy/versions/{version}", h_version, 0, true, true},
-    {"POST", "/v1/policy/versions", "/v1/policy/versions", h_publish, R(OFFICER) | R(ADMIN), false,
-     false},
-    {"POST", "/v1/exceptions", "/v1/exceptions", h_exception_read, R(OFFICER), false, false},
-    {"GET", "/v1/exceptions", "/v1/exceptions", h_exceptions, R(OFFICER), false, false},
-    {"POST", "/v1/exceptions/{}/close", "/v1/exceptions/{id}/close", h_exception_close, R(OFFICER),
      false, false},
+    {"GET", "/v1/me/policy/changes", "/v1/me/policy/changes", h_policy_changes, R(MEMBER), false,
+     false, false},
+    {"GET", "/v1/policy", "/v1/policy", h_policy, 0, true, true, false},
+    {"GET", "/v1/policy/versions", "/v1/policy/versions", h_versions, 0, true, true, false},
+    {"GET", "/v1/policy/versions/{}", "/v1/policy/versions/{version}", h_version, 0, true, true,
+     false},
+    {"POST", "/v1/policy/versions", "/v1/policy/versions", h_publish, R(OFFICER) | R(ADMIN), false,
+     false, false},
+    {"POST", "/v1/exceptions", "/v1/exceptions", h_exception_read, R(OFFICER), false, false, false},
+    {"GET", "/v1/exceptions", "/v1/exceptions", h_exceptions, R(OFFICER), false, false, false},
+    {"POST", "/v1/exceptions/{}/close", "/v1/exceptions/{id}/close", h_exception_close, R(OFFICER),
+     false, false, false},
 };
 
 const size_t cu_routes_consent_count = sizeof(cu_routes_consent) / sizeof(cu_routes_consent[0]);

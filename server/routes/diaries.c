@@ -416,14 +416,15 @@ static enum MHD_Result h_me_diaries_delete(cu_request *r)
 /* ---- the table ------------------------------------------------------------- */
 
 const cu_route cu_routes_diary[] = {
-    {"POST", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_create, R(MEMBER), false, false},
-    {"GET", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_list, R(MEMBER), false, false},
+    {"POST", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_create, R(MEMBER), false, false,
+     false},
+    {"GET", "/v1/me/diaries", "/v1/me/diaries", h_me_diaries_list, R(MEMBER), false, false, false},
     {"PATCH", "/v1/me/diaries/{}", "/v1/me/diaries/{id}", h_me_diaries_edit, R(MEMBER), false,
-     false},
+     false, false},
     {"DELETE", "/v1/me/diaries/{}", "/v1/me/diaries/{id}", h_me_diaries_delete, R(MEMBER), false,
-     false},
+     false, false},
     {"GET", "/v1/members/{}/diaries", "/v1/members/{id}/diaries", h_member_diaries, STAFFISH, false,
-     false},
+     false, false},
 };
 
 const size_t cu_routes_diary_count = sizeof(cu_routes_diary) / sizeof(cu_routes_diary[0]);

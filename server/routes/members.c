@@ -518,16 +518,17 @@ static enum MHD_Result h_eligibility(cu_request *r)
 
 const cu_route cu_routes_members[] = {
     {"POST", "/v1/members", "/v1/members", h_members_create,
-     R(SERVICE) | R(STAFF) | R(OFFICER) | R(ADMIN), true, false},
-    {"GET", "/v1/members", "/v1/members", h_members_list, STAFFISH, false, false},
+     R(SERVICE) | R(STAFF) | R(OFFICER) | R(ADMIN), true, false, false},
+    {"GET", "/v1/members", "/v1/members", h_members_list, STAFFISH, false, false, false},
     {"POST", "/v1/members/search", "/v1/members/search", h_members_search,
-     R(STAFF) | R(SERVICE) | R(OFFICER) | R(ADMIN), false, false},
-    {"GET", "/v1/members/{}", "/v1/members/{id}", h_member_get, STAFFISH, false, false},
-    {"GET", "/v1/me", "/v1/me", h_me_get, R(MEMBER), false, false},
-    {"PATCH", "/v1/me", "/v1/me", h_me_patch, R(MEMBER), false, false},
-    {"GET", "/v1/me/access-log", "/v1/me/access-log", h_me_access_log, R(MEMBER), false, false},
+     R(STAFF) | R(SERVICE) | R(OFFICER) | R(ADMIN), false, false, false},
+    {"GET", "/v1/members/{}", "/v1/members/{id}", h_member_get, STAFFISH, false, false, false},
+    {"GET", "/v1/me", "/v1/me", h_me_get, R(MEMBER), false, false, false},
+    {"PATCH", "/v1/me", "/v1/me", h_me_patch, R(MEMBER), false, false, false},
+    {"GET", "/v1/me/access-log", "/v1/me/access-log", h_me_access_log, R(MEMBER), false, false,
+     false},
     {"GET", "/v1/services/{}/eligibility/{}", "/v1/services/{service}/eligibility/{id}",
-     h_eligibility, R(SERVICE) | R(STAFF) | R(OFFICER) | R(MEMBER), false, false},
+     h_eligibility, R(SERVICE) | R(STAFF) | R(OFFICER) | R(MEMBER), false, false, false},
 };
 
 const size_t cu_routes_members_count = sizeof(cu_routes_members) / sizeof(cu_routes_members[0]);

@@ -168,10 +168,10 @@ static enum MHD_Result h_outbox(cu_request *r)
 /* ---- the table ----------------------------------------------------------- */
 
 const cu_route cu_routes_notify[] = {
-    {"GET", "/v1/me/notices", "/v1/me/notices", h_me_notices, R(MEMBER), false, false},
+    {"GET", "/v1/me/notices", "/v1/me/notices", h_me_notices, R(MEMBER), false, false, false},
     {"POST", "/v1/me/notices/{}/read", "/v1/me/notices/{id}/read", h_me_notice_read, R(MEMBER),
-     false, false},
-    {"GET", "/v1/notify/outbox", "/v1/notify/outbox", h_outbox, R(OFFICER), false, false},
+     false, false, false},
+    {"GET", "/v1/notify/outbox", "/v1/notify/outbox", h_outbox, R(OFFICER), false, false, false},
 };
 
 const size_t cu_routes_notify_count = sizeof(cu_routes_notify) / sizeof(cu_routes_notify[0]);

@@ -52,10 +52,10 @@ static enum MHD_Result h_openapi(cu_request *r)
 }
 
 const cu_route cu_routes_ops[] = {
-    {"GET", "/healthz", "/healthz", h_healthz, 0, true, true},
-    {"GET", "/readyz", "/readyz", h_readyz, 0, true, true},
-    {"GET", "/metrics", "/metrics", h_metrics, 0, true, true},
-    {"GET", "/openapi.json", "/openapi.json", h_openapi, 0, true, true},
+    {"GET", "/healthz", "/healthz", h_healthz, 0, true, true, false},
+    {"GET", "/readyz", "/readyz", h_readyz, 0, true, true, false},
+    {"GET", "/metrics", "/metrics", h_metrics, 0, true, true, false},
+    {"GET", "/openapi.json", "/openapi.json", h_openapi, 0, true, true, false},
 };
 
 const size_t cu_routes_ops_count = sizeof(cu_routes_ops) / sizeof(cu_routes_ops[0]);

@@ -739,23 +739,23 @@ static enum MHD_Result h_complaint_respond(cu_request *r)
 }
 
 const cu_route cu_routes_request[] = {
-    {"GET", "/v1/me/export", "/v1/me/export", h_export, R(MEMBER), false, false},
-    {"POST", "/v1/requests", "/v1/requests", h_request_file, R(MEMBER), false, false},
-    {"GET", "/v1/requests", "/v1/requests", h_requests_list, R(OFFICER), false, false},
+    {"GET", "/v1/me/export", "/v1/me/export", h_export, R(MEMBER), false, false, false},
+    {"POST", "/v1/requests", "/v1/requests", h_request_file, R(MEMBER), false, false, false},
+    {"GET", "/v1/requests", "/v1/requests", h_requests_list, R(OFFICER), false, false, false},
     {"GET", "/v1/requests/{}", "/v1/requests/{id}", h_request_get, R(MEMBER) | R(OFFICER), false,
-     false},
+     false, false},
     {"POST", "/v1/requests/{}/decision", "/v1/requests/{id}/decision", h_request_decide, R(OFFICER),
-     false, false},
+     false, false, false},
     {"GET", "/v1/requests/{}/certificate", "/v1/requests/{id}/certificate", h_certificate,
-     R(MEMBER) | R(OFFICER), true, false},
-    {"POST", "/v1/complaints", "/v1/complaints", h_complaint_file, R(MEMBER), false, false},
-    {"GET", "/v1/complaints", "/v1/complaints", h_complaints_list, R(OFFICER), false, false},
+     R(MEMBER) | R(OFFICER), true, false, false},
+    {"POST", "/v1/complaints", "/v1/complaints", h_complaint_file, R(MEMBER), false, false, false},
+    {"GET", "/v1/complaints", "/v1/complaints", h_complaints_list, R(OFFICER), false, false, false},
     {"GET", "/v1/complaints/{}", "/v1/complaints/{id}", h_complaint_get, R(MEMBER) | R(OFFICER),
-     false, false},
+     false, false, false},
     {"POST", "/v1/complaints/{}/assign", "/v1/complaints/{id}/assign", h_complaint_assign,
-     R(OFFICER), false, false},
+     R(OFFICER), false, false, false},
     {"POST", "/v1/complaints/{}/responses", "/v1/complaints/{id}/responses", h_complaint_respond,
-     R(OFFICER), false, false},
+     R(OFFICER), false, false, false},
 };
 
 const size_t cu_routes_request_count = sizeof(cu_routes_request) / sizeof(cu_routes_request[0]);

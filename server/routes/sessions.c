@@ -25,6 +25,7 @@ struct login_state {
 	char secret[CU_SESSION_SECRET_LEN + 1], csrf[CU_SESSION_CSRF_LEN + 1];
 	char old[CU_SESSION_SECRET_LEN + 8];
 	int64_t ttl_us;
+	bool remember; /* "remember me": CU_LOGIN_REMEMBER_US instead of session_ttl_minutes */
 };
 
 enum { LOGIN_ACCOUNT, LOGIN_ADDRESS };
@@ -70,7 +71,7 @@ static enum MHD_Result h_session_create(cu_request *r)
 	const cu_vault *v = r->srv->ctx->vault;
 	cu_store *reader;
 	enum MHD_Result reply;
-	json_t *email, *password;
+	json_t *email, *password, *remember;
 	int64_t now = cu_now_us(), retry_us;
 
 	switch (r->phase) {
@@ -86,11 +87,15 @@ static enum MHD_Result h_session_create(cu_request *r)
 		r->cleanup = login_cleanup;
 		email = json_object_get(st->body, "email");
 		password = json_object_get(st->body, "password");
-		if (json_object_size(st->body) != 2 || !json_is_string(email) ||
-		    !json_is_string(password))
+		remember = json_object_get(st->body, "remember");
+		if (json_object_size(st->body) != 2 + (remember != NULL) ||
+		    !json_is_string(email) || !json_is_string(password) ||
+		    (remember && !json_is_boolean(remember)))
 			return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-			                           "expected {\"email\": ..., \"password\": ...}",
+			                           "expected {\"email\": ..., \"password\": ..., "
+			                           "\"remember\": true|false (optional)}",
 			                           NULL);
+		st->remember = json_is_true(remember);
 		st->email = json_string_value(email);
 		st->password = json_string_value(password);
 		if (strlen(st->password) > CU_LOGIN_PASSWORD_MAX)
@@ -141,7 +146,9 @@ static enum MHD_Result h_session_create(cu_request *r)
 				memcpy(st->old, old, strlen(old) + 1);
 		}
 		/* session_ttl_minutes as SIGHUP last left it (http/serve.c). */
-		st->ttl_us = (int64_t)atomic_load(&r->srv->session_ttl_min) * 60 * 1000000;
+		st->ttl_us = st->remember
+		                 ? CU_LOGIN_REMEMBER_US
+		                 : (int64_t)atomic_load(&r->srv->session_ttl_min) * 60 * 1000000;
 		return cu_http_wait_writer(r, login_create);
 	default: {
 		char cookie[CU_SESSION_COOKIE_MAX], ts[CU_HTTP_TIME_LEN];
@@ -182,8 +189,8 @@ static enum MHD_Result h_session_delete(cu_request *r)
 }
 
 const cu_route cu_routes_sessions[] = {
-    {"POST", "/v1/session", "/v1/session", h_session_create, 0, true, true},
-    {"DELETE", "/v1/session", "/v1/session", h_session_delete, R(MEMBER), false, false},
+    {"POST", "/v1/session", "/v1/session", h_session_create, 0, true, true, false},
+    {"DELETE", "/v1/session", "/v1/session", h_session_delete, R(MEMBER), false, false, false},
 };
 
 const size_t cu_routes_sessions_count = sizeof(cu_routes_sessions) / sizeof(cu_routes_sessions[0]);

@@ -326,16 +326,18 @@ _Static_assert(offsetof(struct review_state, body) == 0, "body first");
 /* ---- the table ----------------------------------------------------------- */
 
 const cu_route cu_routes_subcontractors[] = {
-    {"POST", "/v1/subcontractors", "/v1/subcontractors", h_sub_create, R(OFFICER), false, false},
-    {"GET", "/v1/subcontractors", "/v1/subcontractors", h_sub_list, R(OFFICER), false, false},
+    {"POST", "/v1/subcontractors", "/v1/subcontractors", h_sub_create, R(OFFICER), false, false,
+     false},
+    {"GET", "/v1/subcontractors", "/v1/subcontractors", h_sub_list, R(OFFICER), false, false,
+     false},
     {"GET", "/v1/subcontractors/reviews/overdue", "/v1/subcontractors/reviews/overdue", h_overdue,
-     R(OFFICER), false, false},
-    {"GET", "/v1/subcontractors/{}", "/v1/subcontractors/{id}", h_sub_get, R(OFFICER), false,
+     R(OFFICER), false, false, false},
+    {"GET", "/v1/subcontractors/{}", "/v1/subcontractors/{id}", h_sub_get, R(OFFICER), false, false,
      false},
     {"POST", "/v1/subcontractors/{}/reviews", "/v1/subcontractors/{id}/reviews", h_review_add,
-     R(OFFICER), false, false},
+     R(OFFICER), false, false, false},
     {"PATCH", "/v1/subcontractors/{}/reviews/{}", "/v1/subcontractors/{id}/reviews/{review}",
-     h_review_update, R(OFFICER), false, false},
+     h_review_update, R(OFFICER), false, false, false},
 };
 
 const size_t cu_routes_subcontractors_count =

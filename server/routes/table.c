@@ -6,6 +6,7 @@
  * so a route is an index everywhere else (logs, metrics, the router).
  */
 #include "routes/routes.h"
+#include "web/web.h"
 
 #include <pthread.h>
 
@@ -24,6 +25,9 @@ static const struct {
     {cu_routes_third_parties, &cu_routes_third_parties_count},
     {cu_routes_subcontractors, &cu_routes_subcontractors_count},
     {cu_routes_request, &cu_routes_request_count},
+    /* web pages (server/web/): one line each */
+    {cu_pages_public, &cu_pages_public_count},
+    {cu_pages_account, &cu_pages_account_count},
 };
 
 static cu_route all[CU_ROUTES_MAX];

@@ -610,15 +610,20 @@ static enum MHD_Result h_share_read(cu_request *r)
 /* ---- the table ----------------------------------------------------------- */
 
 const cu_route cu_routes_third_parties[] = {
-    {"POST", "/v1/third-parties", "/v1/third-parties", h_tp_create, R(OFFICER), false, false},
-    {"GET", "/v1/third-parties", "/v1/third-parties", h_tp_list, R(OFFICER), false, false},
-    {"GET", "/v1/third-parties/{}", "/v1/third-parties/{id}", h_tp_get, R(OFFICER), false, false},
-    {"POST", "/v1/provisions", "/v1/provisions", h_provide, R(OFFICER) | R(SERVICE), false, false},
-    {"GET", "/v1/me/provisions", "/v1/me/provisions", h_me_provisions, R(MEMBER), false, false},
-    {"POST", "/v1/me/shares", "/v1/me/shares", h_share_create, R(MEMBER), false, false},
-    {"GET", "/v1/me/shares", "/v1/me/shares", h_shares, R(MEMBER), false, false},
-    {"DELETE", "/v1/me/shares/{}", "/v1/me/shares/{id}", h_share_revoke, R(MEMBER), false, false},
-    {"GET", "/v1/shares/{}", "/v1/shares/{token}", h_share_read, 0, true, true},
+    {"POST", "/v1/third-parties", "/v1/third-parties", h_tp_create, R(OFFICER), false, false,
+     false},
+    {"GET", "/v1/third-parties", "/v1/third-parties", h_tp_list, R(OFFICER), false, false, false},
+    {"GET", "/v1/third-parties/{}", "/v1/third-parties/{id}", h_tp_get, R(OFFICER), false, false,
+     false},
+    {"POST", "/v1/provisions", "/v1/provisions", h_provide, R(OFFICER) | R(SERVICE), false, false,
+     false},
+    {"GET", "/v1/me/provisions", "/v1/me/provisions", h_me_provisions, R(MEMBER), false, false,
+     false},
+    {"POST", "/v1/me/shares", "/v1/me/shares", h_share_create, R(MEMBER), false, false, false},
+    {"GET", "/v1/me/shares", "/v1/me/shares", h_shares, R(MEMBER), false, false, false},
+    {"DELETE", "/v1/me/shares/{}", "/v1/me/shares/{id}", h_share_revoke, R(MEMBER), false, false,
+     false},
+    {"GET", "/v1/shares/{}", "/v1/shares/{token}", h_share_read, 0, true, true, false},
 };
 
 const size_t cu_routes_third_parties_count =

@@ -30,6 +30,8 @@
 
 /* Passwords longer than this are refused unhashed (no account has one). */
 #define CU_LOGIN_PASSWORD_MAX 1024
+/* How long a "remember me" session lasts: 30 days. */
+#define CU_LOGIN_REMEMBER_US ((int64_t)30 * 24 * 3600 * 1000000)
 
 /* What step 2 found; wipe with cu_login_wipe. */
 typedef struct cu_login {

@@ -1,0 +1,13 @@
+/* Progressive enhancement only: every page works without this script. */
+'use strict';
+document.addEventListener('DOMContentLoaded', function () {
+  /* Confirm destructive actions (forms marked data-confirm). */
+  document.querySelectorAll('form[data-confirm]').forEach(function (f) {
+    f.addEventListener('submit', function (e) {
+      if (!window.confirm(f.getAttribute('data-confirm'))) e.preventDefault();
+    });
+  });
+  /* Focus the first field with an error, so keyboard and screen-reader users land on it. */
+  var bad = document.querySelector('[aria-invalid=true]');
+  if (bad) bad.focus();
+});
