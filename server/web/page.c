@@ -410,6 +410,30 @@ cu_web_page *cu_web_begin(cu_request *r, enum cu_web_who who, enum MHD_Result *r
 	return pg;
 }
 
+const char *cu_web_param(cu_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+json_t *cu_web_field_errors(cu_request *r, const cu_http_capture *c)
+{
+	json_t *out = json_object(), *fields, *v;
+	const char *name;
+
+	fields = json_object_get(json_object_get(c->json, "error"), "fields");
+	json_object_foreach(fields, name, v)
+	{
+		char key[CU_WEB_NAME_MAX];
+		const char *reason = json_string_value(v);
+
+		if (!reason)
+			continue;
+		snprintf(key, sizeof(key), "err_%s", reason);
+		json_object_set_new(out, name, json_string(cu_web_text(r, key)));
+	}
+	return out;
+}
+
 const char *cu_web_field(const cu_web_page *pg, const char *name)
 {
 	json_t *v = json_object_get(pg->form, name);

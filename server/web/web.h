@@ -139,6 +139,15 @@ enum MHD_Result cu_web_error(cu_request *r, cu_result rc, const char *msg);
 /* 303 to location (a path of this site). */
 enum MHD_Result cu_web_redirect(cu_request *r, const char *location);
 
+/* A query parameter of the page's own URL (?done=saved), or NULL. */
+const char *cu_web_param(cu_request *r, const char *name);
+/*
+ * The field errors of a call's 4xx reply as an object: field name ->
+ * message in the page's language (message key "err_" + the API's reason,
+ * e.g. err_required; the reason itself when the locale has no message).
+ * An empty object when the reply has none; NULL when out of memory.
+ */
+json_t *cu_web_field_errors(cu_request *r, const cu_http_capture *c);
 /* A form field's value (the first when repeated), or NULL. */
 const char *cu_web_field(const cu_web_page *pg, const char *name);
 /* The message key of the page's language (the key itself when missing). */
