@@ -123,7 +123,9 @@ for label, b in [("email number", {"email": 5}), ("email null", {"email": None})
 for label, b in [("email number", {"email": 1, "password": "long enough pw"}),
                  ("no password", {"email": "wouldbe-login@leak-example.org"}),
                  ("extra key", {"email": "wouldbe-login@leak-example.org",
-                                "password": "long enough pw", "remember": True}),
+                                "password": "long enough pw", "stay": True}),
+                 ("remember not a boolean", {"email": "wouldbe-login@leak-example.org",
+                                             "password": "long enough pw", "remember": "yes"}),
                  ("password null", {"email": "wouldbe-login@leak-example.org", "password": None})]:
     C(f"login wrong shape: {label}", "POST", "/v1/session", 400, "invalid_argument",
       json_body=b)
@@ -374,7 +376,7 @@ C("method: HEAD /healthz", "HEAD", "/healthz", 405, None, allow="GET")
 
 # ---- unknown routes (404) ------------------------------------------------------------------
 for path in ["/v1/nope", "/v1/members/", "/v1/members/{ID}/extra", "/V1/members", "/v1//members",
-             "/", "/v2/members", "/v1/me/", "/v1/services/newsletter/eligibility",
+             "/v2/members", "/v1/me/", "/v1/services/newsletter/eligibility",
              "/healthz/", "/v1/audit/verify/x", "/openapi.yaml", "/v1/me/exports",
              "/.env"]:
     C(f"route: {path}", "GET", path, 404, "not_found", auth="officer")

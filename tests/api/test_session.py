@@ -306,3 +306,17 @@ def test_access_log_is_members_only(srv):
         r = srv.get("/v1/me/access-log", role=role)
         assert r.status_code == 403
         assert_error_body(r, "forbidden")
+
+
+def test_remember_me_lasts_thirty_days_and_otherwise_the_configured_time(srv, member):
+    """"remember": true asks for a 30-day session; without it the session lasts
+    session_ttl_minutes (720 by default), and the cookie says the same as the server."""
+    short = srv.post("/v1/session", json={"email": member.email, "password": PASSWORD,
+                                          "remember": False})
+    assert short.status_code == 200, short.text
+    assert re.search(r"Max-Age=(\d+)", short.headers["Set-Cookie"]).group(1) == str(720 * 60)
+    long = srv.post("/v1/session", json={"email": member.email, "password": PASSWORD,
+                                         "remember": True})
+    assert long.status_code == 200, long.text
+    assert re.search(r"Max-Age=(\d+)", long.headers["Set-Cookie"]).group(1) == \
+        str(30 * 24 * 3600)
