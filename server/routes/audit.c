@@ -173,9 +173,9 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 }
 
 const cu_route cu_routes_audit[] = {
-    {"GET", "/v1/audit", "/v1/audit", h_audit_list, R(OFFICER), false, false, false},
-    {"GET", "/v1/audit/verify", "/v1/audit/verify", h_audit_verify, R(OFFICER), false, false,
-     false},
+    {"GET", "/v1/audit", "/v1/audit", h_audit_list, R(OFFICER) | R(ADMIN), false, false, false},
+    {"GET", "/v1/audit/verify", "/v1/audit/verify", h_audit_verify, R(OFFICER) | R(ADMIN), false,
+     false, false},
 };
 
 const size_t cu_routes_audit_count = sizeof(cu_routes_audit) / sizeof(cu_routes_audit[0]);

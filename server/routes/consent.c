@@ -293,10 +293,19 @@ static enum MHD_Result h_policy(cu_request *r)
 		for (size_t f = 0; f < p->nfields; f++)
 			if ((pp->fields >> f) & 1)
 				json_array_append_new(fields, json_string(p->fields[f].name));
-		json_array_append_new(purposes,
-		                      json_pack("{s:s,s:i,s:s,s:o,s:b}", "id", pp->id, "number",
-		                                pp->number, "text", pp->text, "fields", fields,
-		                                "consent_required", pp->consent_required));
+		json_t *roles = json_array();
+
+		/* Which roles may use it, so a console offers each only the purposes it has. */
+		for (int role = 0; role < CU_ROLE_COUNT_; role++)
+			if ((pp->roles >> role) & 1)
+				json_array_append_new(roles,
+				                      json_string(cu_role_name((cu_role)role)));
+		json_array_append_new(
+		    purposes, json_pack("{s:s,s:i,s:s,s:o,s:b,s:o,s:b,s:b,s:b}", "id", pp->id,
+		                        "number", pp->number, "text", pp->text, "fields", fields,
+		                        "consent_required", pp->consent_required, "roles", roles,
+		                        "requires_case", pp->requires_case, "aggregate_only",
+		                        pp->aggregate_only, "diaries", pp->diaries));
 	}
 	for (size_t i = 0; i < p->ncookies; i++)
 		json_array_append_new(cookies, json_pack("{s:s,s:s,s:b}", "id", p->cookies[i].id,
