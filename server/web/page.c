@@ -473,6 +473,25 @@ bool cu_web_set_cookie(cu_request *r, enum cu_web_category cat, const char *name
 	return true;
 }
 
+bool cu_web_set_console_cookie(cu_request *r, const char *secret)
+{
+	char line[CU_WEB_COOKIE_MAX];
+
+	/* Its own attributes, the same rule: a refused category sets nothing. */
+	if (secret && r->web && !r->web->choice.allowed[CU_COOKIE_NECESSARY])
+		return false;
+	if (secret)
+		snprintf(line, sizeof(line), "%s=%s; Path=/console; HttpOnly; SameSite=Strict",
+		         CU_CONSOLE_COOKIE, secret);
+	else
+		snprintf(line, sizeof(line),
+		         "%s=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0",
+		         CU_CONSOLE_COOKIE);
+	cu_http_header(r, "Set-Cookie", line);
+	sodium_memzero(line, sizeof(line));
+	return true;
+}
+
 /* ---- rendering ------------------------------------------------------------------ */
 
 static json_t *viewer_json(cu_request *r)

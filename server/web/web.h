@@ -162,6 +162,16 @@ bool cu_web_set_cookie(cu_request *r, enum cu_web_category cat, const char *name
                        long max_age);
 
 /*
+ * Sets the console's session cookie cu_console to secret (a staff token's
+ * secret), or clears it (secret NULL): Path=/console, HttpOnly,
+ * SameSite=Strict and no Max-Age, so it is sent to the console only, never
+ * from another site's link, and ends with the browser.  A necessary cookie:
+ * refused (false) when the visitor refused necessary cookies; clearing is
+ * always allowed.
+ */
+bool cu_web_set_console_cookie(cu_request *r, const char *secret);
+
+/*
  * The page tables, one per file of pages, listed in routes/table.c after
  * the API's.  A page route: {"GET", "/path", "/path", handler, 0, true,
  * true, true} — anyone may reach it (the page decides with cu_web_begin),
@@ -172,6 +182,8 @@ bool cu_web_set_cookie(cu_request *r, enum cu_web_category cat, const char *name
 	extern const size_t cu_pages_##name##_count
 CU_PAGE_TABLE(public);
 CU_PAGE_TABLE(account);
+CU_PAGE_TABLE(console);
+CU_PAGE_TABLE(console_admin);
 
 /* The pure parts, exposed for unit tests and fuzzing (page.c). */
 /* Parses a urlencoded form; NULL when malformed (bad %XX, invalid UTF-8, too many fields). */

@@ -11,3 +11,10 @@ document.addEventListener('DOMContentLoaded', function () {
   var bad = document.querySelector('[aria-invalid=true]');
   if (bad) bad.focus();
 });
+
+/* Console: a new token's secret (shown once) is selected when focused, ready to copy. */
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('input.secret').forEach(function (i) {
+    i.addEventListener('focus', function () { i.select(); });
+  });
+});
