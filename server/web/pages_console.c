@@ -30,6 +30,15 @@ static const char *str_of(const json_t *v)
 	return s ? s : "";
 }
 
+/* Whether s can be an id (22 base64url characters): anything else is no member. */
+static bool id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n == CU_ID_LEN && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                                   "0123456789-_") == n;
+}
+
 /* ---- words --------------------------------------------------------------------------------- */
 
 /* The message of prefix + word in the page's language, or fallback when there is none. */
@@ -373,6 +382,8 @@ static enum MHD_Result p_member(cu_request *r)
 
 	if (!pg)
 		return ret;
+	if (!id_ok(pg->params[0]))
+		return cu_web_error(r, CU_ERR_NOT_FOUND, "con_refused_not_found");
 	purpose = cu_web_param(r, "purpose");
 	case_ref = cu_web_param(r, "case");
 	if (!(policy = cu_web_call(r, "GET", "/v1/policy", NULL, NULL, &ret)))
@@ -428,6 +439,8 @@ static enum MHD_Result p_diaries(cu_request *r)
 
 	if (!pg)
 		return ret;
+	if (!id_ok(pg->params[0]))
+		return cu_web_error(r, CU_ERR_NOT_FOUND, "con_refused_not_found");
 	purpose = cu_web_param(r, "purpose");
 	case_ref = cu_web_param(r, "case");
 	before = cu_web_param(r, "before");

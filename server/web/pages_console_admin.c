@@ -240,6 +240,11 @@ static enum MHD_Result p_revoke_post(cu_request *r)
 
 	if (!pg)
 		return ret;
+	/* An id is base64url; anything else names no token (and never another route). */
+	if (strlen(pg->params[0]) != strspn(pg->params[0],
+	                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                    "abcdefghijklmnopqrstuvwxyz0123456789-_"))
+		return cu_web_error(r, CU_ERR_NOT_FOUND, "con_token_unknown");
 	snprintf(path, sizeof(path), "/v1/tokens/%s", pg->params[0]);
 	if (!(c = cu_web_call(r, "DELETE", path, NULL, NULL, &ret)))
 		return ret;
