@@ -548,6 +548,15 @@ enum MHD_Result cu_web_error(cu_request *r, cu_result rc, const char *msg)
 	                               cu_result_code(rc), "status", cu_result_http(rc)));
 }
 
+enum MHD_Result cu_web_not_found(cu_request *r)
+{
+	enum MHD_Result ret;
+
+	if (!cu_web_begin(r, CU_WEB_ANYONE, &ret))
+		return ret;
+	return cu_web_error(r, CU_ERR_NOT_FOUND, "error_not_found");
+}
+
 enum MHD_Result cu_web_redirect(cu_request *r, const char *location)
 {
 	return cu_http_reply_redirect(r, location);

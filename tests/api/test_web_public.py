@@ -157,3 +157,13 @@ def test_pages_are_not_in_the_api_document(srv):
     doc = srv.get("/openapi.json").json()
     assert not [p for p in doc["paths"] if not p.startswith("/v1/") and p not in
                 ("/healthz", "/readyz", "/metrics", "/openapi.json")]
+
+
+def test_a_missing_page_is_a_page_for_browsers_and_json_for_programs(srv):
+    r = srv.get("/no-such-page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 404 and "text/html" in r.headers["Content-Type"]
+    assert "Content-Security-Policy" in r.headers
+    r = srv.get("/no-such-page")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = srv.get("/v1/no-such-route", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
