@@ -59,8 +59,11 @@ EXPECT = {
         only(["service", "staff", "officer", "member"], 200),
     ("POST", "/v1/session"): everyone(200),
     ("DELETE", "/v1/session"): only(["member"], 204),
-    ("GET", "/v1/audit"): only(["officer"], 200),
-    ("GET", "/v1/audit/verify"): only(["officer"], 200),
+    ("GET", "/v1/audit"): only(["officer", "admin"], 200),
+    ("GET", "/v1/audit/verify"): only(["officer", "admin"], 200),
+    ("GET", "/v1/tokens"): only(["admin"], 200),
+    ("POST", "/v1/tokens"): only(["admin"], 201),
+    ("DELETE", "/v1/tokens/{id}"): only(["admin"], 200),
     ("GET", "/v1/me/notices"): only(["member"], 200),
     ("POST", "/v1/me/notices/{id}/read"): only(["member"], 200),
     ("GET", "/v1/notify/outbox"): only(["officer"], 200),
@@ -348,6 +351,15 @@ def test_route_access(srv, full_member, portal_member, login_member, route_tp, e
         kw["json"] = {"review": "Route matrix: checked, lawful."}
     elif route == "/v1/session" and method == "POST":
         kw["json"] = {"email": login_member.email, "password": login_member.password}
+    elif route == "/v1/tokens" and method == "POST":
+        kw["json"] = {"role": "staff", "name": "route matrix"}
+    elif route == "/v1/tokens/{id}":
+        made = "A" * 22
+        if principal == "admin":
+            made = srv.post("/v1/tokens", role="admin",
+                            json={"role": "staff", "name": "route matrix revoked"}).json()
+            made = made["token"]["id"]
+        path = route.replace("{id}", made)
 
     if route.startswith(PARTNER_ROUTES):
         path = partner_request(srv, method, route, principal, member, portal_member, kw)
