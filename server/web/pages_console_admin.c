@@ -163,13 +163,20 @@ static enum MHD_Result p_tokens_post(cu_request *r)
 		json_object_set_new(body, "contract", json_string(contract));
 	if (!(c = cu_web_call(r, "POST", "/v1/tokens", NULL, body, &ret)))
 		return ret;
-	if (c->status == MHD_HTTP_CREATED)
+	if (c->status == MHD_HTTP_CREATED) {
+		json_t *t = json_deep_copy(json_object_get(c->json, "token"));
+		const char *role = json_string_value(json_object_get(t, "role"));
+
+		/* A subcontractor's token without a contract reads nothing: the page says so. */
+		json_object_set_new(t, "unbound",
+		                    json_boolean(role && !strcmp(role, "subcontractor") &&
+		                                 json_is_null(json_object_get(t, "contract"))));
 		/* The secret is in this page only: it is not stored, and no URL carries it. */
 		return cu_web_render(r, MHD_HTTP_OK, "con_token_created",
-		                     json_pack("{s:s,s:O,s:O}", "title",
-		                               cu_web_text(r, "con_created_title"), "token",
-		                               json_object_get(c->json, "token"), "secret",
-		                               json_object_get(c->json, "secret")));
+		                     json_pack("{s:s,s:o,s:O}", "title",
+		                               cu_web_text(r, "con_created_title"), "token", t,
+		                               "secret", json_object_get(c->json, "secret")));
+	}
 	if (c->status == MHD_HTTP_UNPROCESSABLE_CONTENT) {
 		const char *why;
 

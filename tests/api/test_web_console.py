@@ -159,6 +159,19 @@ def test_without_a_console_session_pages_send_to_the_login(srv):
         assert r.status_code == 303 and r.headers["Location"] == "/console/login", path
 
 
+def test_an_expired_token_ends_the_console_session(srv):
+    gone = Console(srv, srv.bad_tokens["expired"])
+    r = gone.get("/console/members")
+    assert r.status_code == 303 and r.headers["Location"] == "/console/login"
+    r = gone.get("/console/login")
+    assert r.status_code == 200 and "Your console session has ended" in r.text
+    _, value, flags = attrs(set_cookie(r, CONSOLE_COOKIE))
+    assert value == "" and flags.get("max-age") == "0" and flags.get("path") == "/console"
+    # A form on it is refused the same way, before anything is done.
+    r = srv.post("/console/members", headers=gone.headers(), data={"csrf": "x", "email": "a@b.example"})
+    assert r.status_code == 303 and r.headers["Location"] == "/console/login"
+
+
 def test_a_member_session_cannot_reach_the_console(srv, portal_member):
     h = {"Cookie": f"{SESSION_COOKIE}={portal_member.cookie}"}
     for path in ("/console", "/console/members", f"/console/members/{portal_member.id}",
@@ -462,6 +475,18 @@ def test_token_form_errors_next_to_the_field(srv):
     assert 'value="kept name"' in r.text and f'value="{day}"' in r.text
     r = admin.post("/console/tokens", {"role": "staff", "name": "x", "contract": "api-test-contract"})
     assert r.status_code == 422 and "Only a subcontractor" in r.text
+    r = admin.post("/console/tokens", {"role": "subcontractor", "name": "x", "contract": "no-such"})
+    assert r.status_code == 422 and "No subcontractor has this id." in r.text
+
+
+def test_a_subcontractor_token_with_and_without_a_contract(srv):
+    admin = console(srv, "admin")
+    r = admin.post("/console/tokens", {"role": "subcontractor", "name": "trustee bound",
+                                       "contract": "api-test-contract"})
+    assert r.status_code == 200 and "bound to no contract" not in r.text
+    assert "api-test-contract" in r.text
+    r = admin.post("/console/tokens", {"role": "subcontractor", "name": "trustee unbound"})
+    assert r.status_code == 200 and "bound to no contract" in r.text
 
 
 def test_admin_revoking_unknown_token(srv):
