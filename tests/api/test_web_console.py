@@ -384,6 +384,12 @@ def test_the_audit_trail_shows_the_staff_read(srv, member):
         assert_no_personal(srv, body)
 
 
+def test_the_member_page_links_the_officer_to_the_members_trail(srv, member):
+    link = f'href="/console/audit?member={member.id}"'
+    assert link in console(srv, "officer").get(f"/console/members/{member.id}").text
+    assert link not in console(srv, "staff").get(f"/console/members/{member.id}").text
+
+
 def test_audit_paging_and_filters(srv):
     officer = console(srv, "officer")
     r = officer.get("/console/audit", params={"limit": "2"})
