@@ -14,6 +14,7 @@
  */
 #include "web/web.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,39 +93,62 @@ static enum MHD_Result p_login(cu_request *r)
 		return ret;
 	held = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CU_CONSOLE_COOKIE);
 	if (held && *held) {
+		rc = CU_OK;
 		if (strlen(held) <= CU_TOKEN_SECRET_LEN && !cu_http_auth_token(r, held, &rc))
 			return cu_web_redirect(r, "/console");
+		if (rc == CU_ERR_STORE)
+			return cu_web_error(r, CU_ERR_STORE, "error_unavailable");
 		/* Its token was revoked or has expired: the session is over; the cookie goes. */
-		r->auth = CU_AUTH_NONE;
 		cu_web_set_console_cookie(r, NULL);
 		return login_form(r, MHD_HTTP_OK, NULL, true);
 	}
 	return login_form(r, MHD_HTTP_OK, NULL, false);
 }
 
+/*
+ * The pasted token without the spaces and line breaks a copy picks up
+ * around it, into out; false when nothing or too much is left.
+ */
+static bool token_trim(const char *in, char out[CU_TOKEN_SECRET_LEN + 1])
+{
+	size_t n;
+
+	in += strspn(in, " \t\r\n");
+	n = strlen(in);
+	while (n && strchr(" \t\r\n", in[n - 1]))
+		n--;
+	if (n == 0 || n > CU_TOKEN_SECRET_LEN)
+		return false;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return true;
+}
+
 static enum MHD_Result p_login_post(cu_request *r)
 {
 	enum MHD_Result ret;
 	cu_web_page *pg = cu_web_begin(r, CU_WEB_ANYONE, &ret);
-	const char *token;
+	char token[CU_TOKEN_SECRET_LEN + 1];
+	const char *pasted;
 	cu_result rc = CU_OK;
 
 	if (!pg)
 		return ret;
-	token = cu_web_field(pg, "token");
+	pasted = cu_web_field(pg, "token");
 	/* The session is a necessary cookie: refused, there is no console. */
 	if (!pg->choice.allowed[CU_COOKIE_NECESSARY])
 		return login_form(r, MHD_HTTP_FORBIDDEN, "con_login_needs_cookie", false);
-	if (!token || !*token)
+	if (!pasted || !pasted[strspn(pasted, " \t\r\n")])
 		return login_form(r, MHD_HTTP_BAD_REQUEST, "con_login_missing", false);
 	/* The token is never shown again, right or wrong: the form comes back empty. */
-	if (strlen(token) > CU_TOKEN_SECRET_LEN || cu_http_auth_token(r, token, &rc)) {
-		r->auth = CU_AUTH_NONE;
+	if (!token_trim(pasted, token) || cu_http_auth_token(r, token, &rc)) {
+		sodium_memzero(token, sizeof(token));
 		if (rc == CU_ERR_STORE)
 			return cu_web_error(r, CU_ERR_STORE, "error_unavailable");
 		return login_form(r, MHD_HTTP_UNAUTHORIZED, "con_login_failed", false);
 	}
 	cu_web_set_console_cookie(r, token);
+	sodium_memzero(token, sizeof(token));
 	return cu_web_redirect(r, "/console");
 }
 

@@ -128,6 +128,9 @@ def test_login_with_a_good_token_sets_a_strict_console_cookie(srv):
     assert flags.get("samesite") == "Strict"
     # Ends with the browser: no lifetime.
     assert "max-age" not in flags and "expires" not in flags
+    # A pasted token with the spaces and line break a copy picks up works too.
+    r2 = login_page_post(srv, "  " + srv.tokens["staff"] + "\r\n")
+    assert r2.status_code == 303 and attrs(set_cookie(r2, CONSOLE_COOKIE))[1] == value
     home = Console(srv, value).get("/console")
     assert home.status_code == 200
     assert "api-test staff (staff)" in home.text
