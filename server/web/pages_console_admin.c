@@ -77,7 +77,8 @@ static enum MHD_Result p_audit(cu_request *r)
 		json_object_set(model, "entries", entries);
 		json_object_set_new(model, "none", json_boolean(json_array_size(entries) == 0));
 		json_object_set(model, "next_after", json_object_get(list->json, "next_after"));
-		json_object_set(model, "limit_used", json_object_get(query, "limit"));
+		/* The query went to the call (and is kept with its reply). */
+		json_object_set(model, "limit_used", json_object_get(list->query, "limit"));
 	} else {
 		/* A filter the API refuses (a member that is no id, an after that is no seq). */
 		status = list->status;
