@@ -97,6 +97,9 @@ static enum MHD_Result p_signup_post(cu_request *r)
 
 	if (!pg)
 		return ret;
+	/* Already a member, and logged in: nothing to sign up for. */
+	if (r->auth == CU_AUTH_SESSION)
+		return cu_web_redirect(r, "/me");
 	if (!(policy = cu_web_call(r, "GET", "/v1/policy", NULL, NULL, &ret)))
 		return ret;
 	if (policy->status != MHD_HTTP_OK)

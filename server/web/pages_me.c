@@ -369,11 +369,11 @@ static json_t *cookie_decisions(cu_request *r, const json_t *consents)
 		/* What this browser allows now (its cookie, Sec-GPC), beside the record. */
 		for (int cat = 0; cat < CU_COOKIE_CATEGORIES; cat++)
 			if (!strcmp(id, cu_account_cookie_names[cat]))
-				json_object_set_new(
-				    d, "browser",
-				    json_string(cu_web_text(r, r->web->choice.allowed[cat]
-				                                   ? "acc_consent_browser_allowed"
-				                                   : "acc_consent_browser_refused")));
+				json_object_set_new(d, "browser",
+				                    json_string(cu_web_text(
+				                        r, r->web->choice.allowed[cat]
+				                               ? "acc_consent_browser_allowed"
+				                               : "acc_consent_browser_refused")));
 		json_array_append_new(list, d);
 	}
 	return list;

@@ -202,6 +202,13 @@ def test_signup_is_refused_when_necessary_cookies_are(srv):
     assert srv.search("email", values["email"]).status_code == 404
 
 
+def test_a_logged_in_member_is_sent_to_their_page(srv):
+    m, session = member_session(srv)
+    for r in (page(srv, "/signup", session), page(srv, "/login", session),
+              post_form(srv, "/signup", srv.new_values(), session, from_page="/me")):
+        assert r.status_code == 303 and r.headers["Location"] == "/me"
+
+
 def test_signup_without_its_token_is_refused(srv):
     values = srv.new_values()
     srv.remember(values)
