@@ -167,3 +167,17 @@ def test_a_missing_page_is_a_page_for_browsers_and_json_for_programs(srv):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = srv.get("/v1/no-such-route", headers={"Accept": "text/html"})
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_a_form_posted_from_another_site_is_refused(srv):
+    """A visitor's token is not bound to the visitor, so the browser's own word on where a
+    form came from (Origin, Sec-Fetch-Site) decides: another site's page cannot post it."""
+    host = srv.base.split("//", 1)[1]
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "null"}, {"Origin": f"http://{host}.evil.example"}):
+        r = post_form(srv, "/cookies", {"all": "accept"}, headers=headers)
+        assert r.status_code == 403, headers
+        assert not set_cookies(r)
+    for headers in ({"Origin": f"http://{host}"}, {"Sec-Fetch-Site": "same-origin"}, {}):
+        r = post_form(srv, "/cookies", {"all": "accept"}, headers=headers)
+        assert r.status_code == 303, headers
