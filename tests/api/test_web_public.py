@@ -157,3 +157,27 @@ def test_pages_are_not_in_the_api_document(srv):
     doc = srv.get("/openapi.json").json()
     assert not [p for p in doc["paths"] if not p.startswith("/v1/") and p not in
                 ("/healthz", "/readyz", "/metrics", "/openapi.json")]
+
+
+def test_a_missing_page_is_a_page_for_browsers_and_json_for_programs(srv):
+    r = srv.get("/no-such-page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 404 and "text/html" in r.headers["Content-Type"]
+    assert "Content-Security-Policy" in r.headers
+    r = srv.get("/no-such-page")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = srv.get("/v1/no-such-route", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_a_form_posted_from_another_site_is_refused(srv):
+    """A visitor's token is not bound to the visitor, so the browser's own word on where a
+    form came from (Origin, Sec-Fetch-Site) decides: another site's page cannot post it."""
+    host = srv.base.split("//", 1)[1]
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "null"}, {"Origin": f"http://{host}.evil.example"}):
+        r = post_form(srv, "/cookies", {"all": "accept"}, headers=headers)
+        assert r.status_code == 403, headers
+        assert not set_cookies(r)
+    for headers in ({"Origin": f"http://{host}"}, {"Sec-Fetch-Site": "same-origin"}, {}):
+        r = post_form(srv, "/cookies", {"all": "accept"}, headers=headers)
+        assert r.status_code == 303, headers
