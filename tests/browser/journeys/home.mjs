@@ -14,6 +14,9 @@ export default async function (ctx) {
 	await ctx.visit(page, '/login', { shot: 'login', phone: true });
 	await ctx.visit(page, '/cookies', { shot: 'cookies', phone: true });
 	assert.deepEqual(await ctx.cookies(ctx.context), {}, 'reading pages sets no cookie');
+	// A missing page: a page (not JSON), in the site's frame, 404.
+	await ctx.visit(page, '/no-such-page', { status: 404, shot: 'not-found' });
+	assert.ok((await page.content()).includes(ctx.t('en', 'error_not_found')));
 	// A member page without a session: to the log-in page.
 	await page.goto('/me');
 	assert.equal(new URL(page.url()).pathname, '/login');
