@@ -28,6 +28,7 @@ static const struct {
     /* web pages (server/web/): one line each */
     {cu_pages_public, &cu_pages_public_count},
     {cu_pages_account, &cu_pages_account_count},
+    {cu_pages_officer, &cu_pages_officer_count},
 };
 
 static cu_route all[CU_ROUTES_MAX];
