@@ -102,11 +102,14 @@ json_t *cu_off_form_list(const cu_web_page *pg, const char *name)
 	json_t *v = json_object_get(pg->form, name), *out = json_array(), *e;
 	size_t i;
 
+	/* Copies: a call's body is wiped when sent, and the form is shown again after. */
 	if (json_is_string(v) && json_string_length(v))
-		json_array_append(out, v);
-	json_array_foreach(json_is_array(v) ? v : NULL, i,
-	                   e) if (json_is_string(e) && json_string_length(e))
-	    json_array_append(out, e);
+		json_array_append_new(out, json_string(json_string_value(v)));
+	json_array_foreach(json_is_array(v) ? v : NULL, i, e)
+	{
+		if (json_is_string(e) && json_string_length(e))
+			json_array_append_new(out, json_string(json_string_value(e)));
+	}
 	return out;
 }
 
@@ -121,7 +124,10 @@ json_t *cu_off_checks(const json_t *names, const json_t *chosen)
 
 		if (!json_is_string(n))
 			continue;
-		json_array_foreach(chosen, j, c) on |= json_equal(n, c);
+		json_array_foreach(chosen, j, c)
+		{
+			on |= json_equal(n, c);
+		}
 		json_array_append_new(out, json_pack("{s:O,s:b}", "name", n, "checked", on));
 	}
 	return out;
@@ -276,8 +282,10 @@ static enum MHD_Result request_page(cu_request *r, int status, const cu_http_cap
 	changes = json_object_get(details, "changes");
 	list = json_array();
 	json_object_foreach(changes, field, v)
-	    json_array_append_new(list, json_pack("{s:s,s:O,s:b}", "field", field, "value", v,
-	                                          "deleted", json_is_null(v)));
+	{
+		json_array_append_new(list, json_pack("{s:s,s:O,s:b}", "field", field, "value", v,
+		                                      "deleted", json_is_null(v)));
+	}
 	json_object_set_new(q, "change_list", list);
 	/* One form per action the request's state allows. */
 	forms = json_object();
@@ -322,8 +330,11 @@ static enum MHD_Result request_page(cu_request *r, int status, const cu_http_cap
 		const char *name;
 
 		json_object_set_new(model, "alert", json_string(cu_off_message(r, dec)));
-		json_object_foreach(errs, name, m) json_array_append_new(
-		    problems, json_pack("{s:s,s:O}", "field", name, "message", m));
+		json_object_foreach(errs, name, m)
+		{
+			json_array_append_new(problems,
+			                      json_pack("{s:s,s:O}", "field", name, "message", m));
+		}
 		json_decref(errs);
 		json_object_set_new(model, "problems", problems);
 	}
@@ -638,33 +649,40 @@ static enum MHD_Result p_exception_close(cu_request *r)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-#define PAGE(method, path, handler)                                                                \
+/* A page route: its pattern, its template (as the access log names it), its handler. */
+#define PAGE(method, pattern, template, handler)                                                   \
 	{                                                                                          \
-		method, path, path, handler, 0, true, true, true                                   \
+		method, pattern, template, handler, 0, true, true, true                            \
 	}
 
 const cu_route cu_pages_officer[] = {
-    PAGE("GET", "/console/requests", p_requests),
-    PAGE("GET", "/console/requests/{}", p_request),
-    PAGE("POST", "/console/requests/{}", p_request_decide),
-    PAGE("GET", "/console/complaints", p_complaints),
-    PAGE("GET", "/console/complaints/{}", p_complaint),
-    PAGE("POST", "/console/complaints/{}/assign", p_complaint_assign),
-    PAGE("POST", "/console/complaints/{}/responses", p_complaint_respond),
-    PAGE("GET", "/console/exceptions", p_exceptions),
-    PAGE("POST", "/console/exceptions/{}/close", p_exception_close),
-    PAGE("GET", "/console/subcontractors", cu_off_subcontractors),
-    PAGE("POST", "/console/subcontractors", cu_off_subcontractor_add),
-    PAGE("GET", "/console/subcontractors/{}", cu_off_subcontractor),
-    PAGE("POST", "/console/subcontractors/{}/reviews", cu_off_review_add),
-    PAGE("POST", "/console/subcontractors/{}/reviews/{}", cu_off_review_update),
-    PAGE("GET", "/console/third-parties", cu_off_third_parties),
-    PAGE("POST", "/console/third-parties", cu_off_third_party_add),
-    PAGE("GET", "/console/third-parties/{}", cu_off_third_party),
-    PAGE("POST", "/console/third-parties/{}/provisions", cu_off_provision),
-    PAGE("GET", "/console/policy", cu_off_policy),
-    PAGE("POST", "/console/policy", cu_off_policy_publish),
-    PAGE("GET", "/console/policy/{}", cu_off_policy_version),
+    PAGE("GET", "/console/requests", "/console/requests", p_requests),
+    PAGE("GET", "/console/requests/{}", "/console/requests/{id}", p_request),
+    PAGE("POST", "/console/requests/{}", "/console/requests/{id}", p_request_decide),
+    PAGE("GET", "/console/complaints", "/console/complaints", p_complaints),
+    PAGE("GET", "/console/complaints/{}", "/console/complaints/{id}", p_complaint),
+    PAGE("POST", "/console/complaints/{}/assign", "/console/complaints/{id}/assign",
+         p_complaint_assign),
+    PAGE("POST", "/console/complaints/{}/responses", "/console/complaints/{id}/responses",
+         p_complaint_respond),
+    PAGE("GET", "/console/exceptions", "/console/exceptions", p_exceptions),
+    PAGE("POST", "/console/exceptions/{}/close", "/console/exceptions/{id}/close",
+         p_exception_close),
+    PAGE("GET", "/console/subcontractors", "/console/subcontractors", cu_off_subcontractors),
+    PAGE("POST", "/console/subcontractors", "/console/subcontractors", cu_off_subcontractor_add),
+    PAGE("GET", "/console/subcontractors/{}", "/console/subcontractors/{id}", cu_off_subcontractor),
+    PAGE("POST", "/console/subcontractors/{}/reviews", "/console/subcontractors/{id}/reviews",
+         cu_off_review_add),
+    PAGE("POST", "/console/subcontractors/{}/reviews/{}",
+         "/console/subcontractors/{id}/reviews/{review}", cu_off_review_update),
+    PAGE("GET", "/console/third-parties", "/console/third-parties", cu_off_third_parties),
+    PAGE("POST", "/console/third-parties", "/console/third-parties", cu_off_third_party_add),
+    PAGE("GET", "/console/third-parties/{}", "/console/third-parties/{id}", cu_off_third_party),
+    PAGE("POST", "/console/third-parties/{}/provisions", "/console/third-parties/{id}/provisions",
+         cu_off_provision),
+    PAGE("GET", "/console/policy", "/console/policy", cu_off_policy),
+    PAGE("POST", "/console/policy", "/console/policy", cu_off_policy_publish),
+    PAGE("GET", "/console/policy/{}", "/console/policy/{version}", cu_off_policy_version),
 };
 
 const size_t cu_pages_officer_count = sizeof(cu_pages_officer) / sizeof(cu_pages_officer[0]);

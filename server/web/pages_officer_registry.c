@@ -165,10 +165,13 @@ static enum MHD_Result subcontractors_page(cu_request *r, const cu_http_capture 
 		return cu_off_refused(r, list->status != MHD_HTTP_OK ? list : overdue);
 	}
 	subs = json_deep_copy(json_object_get(list->json, "subcontractors"));
-	json_array_foreach(subs, i, o) json_object_set_new(
-	    o, "overdue",
-	    json_boolean(
-	        is_overdue(overdue, "subcontractor", json_string_value(json_object_get(o, "id")))));
+	json_array_foreach(subs, i, o)
+	{
+		const char *id = json_string_value(json_object_get(o, "id"));
+
+		json_object_set_new(o, "overdue",
+		                    json_boolean(is_overdue(overdue, "subcontractor", id)));
+	}
 	{
 		json_t *fn = pluck(json_object_get(doc->json, "fields"), "name");
 		json_t *pn = pluck(json_object_get(doc->json, "purposes"), "id");
@@ -498,7 +501,9 @@ enum MHD_Result cu_off_provision(cu_request *r)
 		return third_party_page(r, c);
 	values = json_array();
 	json_object_foreach(json_object_get(c->json, "fields"), name, v)
-	    json_array_append_new(values, json_pack("{s:s,s:O}", "name", name, "value", v));
+	{
+		json_array_append_new(values, json_pack("{s:s,s:O}", "name", name, "value", v));
+	}
 	prov = json_deep_copy(json_object_get(c->json, "provision"));
 	cu_off_label(r, prov, "basis", "off_basis_");
 	return cu_web_render(r, MHD_HTTP_CREATED, "off_provision",
