@@ -8,6 +8,7 @@
 #include "web/pages_officer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- shared ----------------------------------------------------------------------- */
@@ -319,6 +320,14 @@ static enum MHD_Result request_page(cu_request *r, int status, const cu_http_cap
 			json_object_set_new(f, "grounds", gl);
 		}
 		json_object_set_new(forms, *a, f);
+	}
+	/* An erasure's signed certificate, as issued: the officer hands it over if asked. */
+	if (json_is_object(json_object_get(q, "certificate"))) {
+		char *cert = json_dumps(json_object_get(q, "certificate"), JSON_INDENT(2));
+
+		if (cert)
+			json_object_set_new(q, "certificate_text", json_string(cert));
+		free(cert);
 	}
 	model = json_pack("{s:s,s:o,s:o,s:b,s:b,s:b,s:b}", "title",
 	                  cu_web_text(r, "off_request_title"), "request", q, "forms", forms,

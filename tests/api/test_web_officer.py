@@ -215,6 +215,22 @@ def test_reject_needs_reasons_and_an_unknown_request_is_not_found(srv):
     assert srv.get(f"/v1/requests/{q['id']}", role="officer").json()["state"] == "rejected"
 
 
+def test_officer_applies_an_erasure_and_the_page_shows_the_certificate(srv):
+    m = member(srv)
+    q = file_request(srv, m, {"type": "erasure", "details": {"note": "Please forget me."}})
+    path = f"/console/requests/{q['id']}"
+    r = post_form(srv, path, {"action": "apply"})
+    loc = redirected(r, path)
+    assert srv.get(f"/v1/requests/{q['id']}", role="officer").json()["state"] == "applied"
+    r = srv.post("/v1/session", json={"email": m.email, "password": m.password})
+    assert r.status_code == 401
+    text = page(srv, loc).text
+    assert "Erasure certificate" in text
+    cert = srv.get(f"/v1/requests/{q['id']}/certificate", role="officer").json()
+    assert html.escape(cert["signature"]) in text
+    assert "The texts were destroyed" in text
+
+
 # ---- complaints --------------------------------------------------------------------------------
 
 def test_officer_assigns_and_answers_a_complaint(srv):
