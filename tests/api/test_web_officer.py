@@ -530,3 +530,32 @@ def test_officer_publishes_a_policy_version(own):
                                                      "csrf": csrf_for(own, "staff")},
                     headers=console(own, "staff"))
     assert r.status_code == 403
+
+
+def test_late_cases_are_tagged_overdue(own):
+    import os
+    import sqlite3
+    m = member(own)
+    late = file_request(own, m, {"type": "disclosure"})["id"]
+    fresh = file_request(own, m, {"type": "erasure"})["id"]
+    cid = file_complaint(own, m)["id"]
+    assert own.stop() == 0
+    # as if filed 20 (request) and 31 (complaint) days ago, less an hour
+    day = 86400 * 1000000
+    db = sqlite3.connect(os.path.join(own.data, "custodian.db"))
+    with db:
+        db.execute("UPDATE requests SET received_us = received_us - ?, due_us = due_us - ?, "
+                   "hard_due_us = hard_due_us - ? WHERE id = ?", (*[20 * day - 3600000000] * 3, late))
+        db.execute("UPDATE complaints SET received_us = received_us - ?, due_us = due_us - ? "
+                   "WHERE id = ?", (*[31 * day - 3600000000] * 2, cid))
+    db.close()
+    own.start()
+    text = main_of(page(own, "/console/requests", params={"status": "overdue"}).text)
+    row = re.search(rf'<tr>\s*<th scope="row"><a href="/console/requests/{late}">.*?</tr>', text, re.S)
+    assert row and 'class="tag overdue"' in row.group(0) and "<td>-6</td>" in row.group(0)
+    assert fresh not in text
+    rows = main_of(page(own, "/console/requests").text)
+    assert rows.index(late) < rows.index(fresh)          # earliest due first, as the API lists
+    text = main_of(page(own, "/console/complaints", params={"status": "overdue"}).text)
+    assert cid in text and 'class="tag overdue"' in text and "<td>-1</td>" in text
+    assert 'class="tag overdue"' in page(own, f"/console/requests/{late}").text
