@@ -559,3 +559,28 @@ def test_late_cases_are_tagged_overdue(own):
     text = main_of(page(own, "/console/complaints", params={"status": "overdue"}).text)
     assert cid in text and 'class="tag overdue"' in text and "<td>-1</td>" in text
     assert 'class="tag overdue"' in page(own, f"/console/requests/{late}").text
+
+
+def test_odd_forms_never_cause_a_server_error(srv):
+    m = member(srv)
+    q = file_request(srv, m, {"type": "amendment",
+                              "details": {"changes": {"address": "1 Odd St"}, "reason": "odd"}})
+    c = file_complaint(srv, m)
+    token = csrf_for(srv, "officer")
+    paths = [f"/console/requests/{q['id']}", f"/console/complaints/{c['id']}/assign",
+             f"/console/complaints/{c['id']}/responses", "/console/exceptions/nope/close",
+             "/console/subcontractors", "/console/subcontractors/nope/reviews",
+             "/console/subcontractors/nope/reviews/nope", "/console/third-parties",
+             "/console/third-parties/nope/provisions", "/console/policy"]
+    forms = [[], [("action", "nonsense"), ("ground", "x" * 5000)], [("action", "apply"),
+             ("action", "reject")], [("fields", "nope"), ("fields", "")],
+             [("document", "[]"), ("due", "2026-13-45"), ("start", "x"), ("end", "")],
+             [("officer", "\u3042" * 300), ("text", "t" * 5000), ("review", "r" * 3000),
+              ("member", "../../x"), ("basis", "law"), ("justification", "short")]]
+    for p in paths:
+        for f in forms:
+            r = srv.request("POST", p, data=f + [("csrf", token)], headers=console(srv))
+            assert r.status_code < 500, (p, f[:1], r.status_code, r.text[:500])
+            assert r.status_code == 303 or "text/html" in r.headers["Content-Type"]
+    assert srv.get(f"/v1/requests/{q['id']}", role="officer").json()["state"] in (
+        "received", "applied", "rejected")
