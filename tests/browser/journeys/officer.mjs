@@ -22,11 +22,11 @@ export default async function (ctx) {
 	await ctx.consoleLogin(page, 'officer');
 
 	// The queue, with its clocks; the amendment is on it.
-	await ctx.visit(page, '/console/requests', { shot: 'console-requests', phone: true });
+	await ctx.visit(page, '/console/requests', { shot: 'officer-requests', phone: true });
 	await page.locator(`a[href="/console/requests/${amendment.id}"]`).click();
 	await page.waitForURL(`**/console/requests/${amendment.id}`);
 	await ctx.axe(page, { label: 'the amendment' });
-	await ctx.shot(page, 'console-request-amendment');
+	await ctx.shot(page, 'officer-request-amendment');
 
 	// Apply it: the member's data changes, and the member is told.
 	const apply = page.locator('form:has(input[name="action"][value="apply"])');
@@ -49,7 +49,7 @@ export default async function (ctx) {
 	assert.equal(got.ground, 'breach_of_law');
 
 	// Answer the complaint: assign it to oneself, then respond.
-	await ctx.visit(page, '/console/complaints', { shot: 'console-complaints' });
+	await ctx.visit(page, '/console/complaints', { shot: 'officer-complaints' });
 	await page.locator(`a[href="/console/complaints/${complaint.id}"]`).click();
 	await page.waitForURL(`**/console/complaints/${complaint.id}`);
 	await ctx.axe(page, { label: 'the complaint' });
@@ -59,20 +59,20 @@ export default async function (ctx) {
 	await Promise.all([page.waitForURL(/done=answered/),
 		page.locator('form[action$="/responses"] button[type="submit"]').click()]);
 	await ctx.axe(page, { label: 'the complaint, answered' });
-	await ctx.shot(page, 'console-complaint');
+	await ctx.shot(page, 'officer-complaint');
 	const c = (await ctx.api('GET', `/v1/complaints/${complaint.id}`, { role: 'officer' })).json;
 	assert.deepEqual(c.responses.map((x) => x.text), ['We stopped the e-mails and apologise.']);
 
 	// The other queues and the registries.
-	await ctx.visit(page, '/console/exceptions', { shot: 'console-exceptions' });
-	await ctx.visit(page, '/console/subcontractors', { shot: 'console-subcontractors', phone: true });
-	await ctx.visit(page, '/console/third-parties', { shot: 'console-third-parties' });
-	await ctx.visit(page, '/console/policy', { shot: 'console-policy' });
+	await ctx.visit(page, '/console/exceptions', { shot: 'officer-exceptions' });
+	await ctx.visit(page, '/console/subcontractors', { shot: 'officer-subcontractors', phone: true });
+	await ctx.visit(page, '/console/third-parties', { shot: 'officer-third-parties' });
+	await ctx.visit(page, '/console/policy', { shot: 'officer-policy' });
 
 	// The same pages in Japanese.
 	const ja = await (await ctx.newContext({ locale: 'ja-JP' })).newPage();
 	await ctx.consoleLogin(ja, 'officer');
-	await ctx.visit(ja, '/console/requests?lang=ja', { shot: 'console-requests-ja' });
+	await ctx.visit(ja, '/console/requests?lang=ja', { shot: 'officer-requests-ja' });
 	assert.equal(await ja.locator('h1').textContent(), ctx.t('ja', 'off_requests_title'));
 
 	// Staff are refused, politely.
