@@ -29,6 +29,7 @@ static const struct {
     {cu_pages_public, &cu_pages_public_count},
     {cu_pages_account, &cu_pages_account_count},
     {cu_pages_officer, &cu_pages_officer_count},
+    {cu_pages_me, &cu_pages_me_count},
 };
 
 static cu_route all[CU_ROUTES_MAX];

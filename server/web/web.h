@@ -175,6 +175,7 @@ bool cu_web_set_cookie(cu_request *r, enum cu_web_category cat, const char *name
 CU_PAGE_TABLE(public);
 CU_PAGE_TABLE(account);
 CU_PAGE_TABLE(officer);
+CU_PAGE_TABLE(me);
 
 /* The pure parts, exposed for unit tests and fuzzing (page.c). */
 /* Parses a urlencoded form; NULL when malformed (bad %XX, invalid UTF-8, too many fields). */
