@@ -29,6 +29,7 @@ static const struct {
     /* web pages (server/web/): one line each */
     {cu_pages_public, &cu_pages_public_count},
     {cu_pages_account, &cu_pages_account_count},
+    {cu_pages_officer, &cu_pages_officer_count},
     {cu_pages_me, &cu_pages_me_count},
     {cu_pages_console, &cu_pages_console_count},
     {cu_pages_console_admin, &cu_pages_console_admin_count},

@@ -184,6 +184,7 @@ bool cu_web_set_console_cookie(cu_request *r, const char *secret);
 	extern const size_t cu_pages_##name##_count
 CU_PAGE_TABLE(public);
 CU_PAGE_TABLE(account);
+CU_PAGE_TABLE(officer);
 CU_PAGE_TABLE(me);
 CU_PAGE_TABLE(console);
 CU_PAGE_TABLE(console_admin);
