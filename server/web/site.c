@@ -70,7 +70,8 @@ static int list_dir(const char *dir, const char *suffix, char (*out)[CU_WEB_NAME
 			errno = EMFILE;
 			return -1;
 		}
-		snprintf(out[(*n)++], CU_WEB_NAME_MAX, "%s", e->d_name);
+		/* plain_name checked the length: it fits, with its NUL. */
+		memcpy(out[(*n)++], e->d_name, strlen(e->d_name) + 1);
 	}
 	closedir(d);
 	qsort(out, *n, CU_WEB_NAME_MAX, (int (*)(const void *, const void *))strcmp);
