@@ -114,6 +114,8 @@ EXPECT = {
     ("GET", "/v1/complaints/{id}"): only(["member", "officer"], 200),
     ("POST", "/v1/complaints/{id}/assign"): only(["officer"], 200),
     ("POST", "/v1/complaints/{id}/responses"): only(["officer"], 201),
+    ("GET", "/v1/me/requests"): only(["member"], 200),
+    ("GET", "/v1/me/complaints"): only(["member"], 200),
 }
 
 
