@@ -739,12 +739,46 @@ static bool decision_allowed(const char *d)
 	return d && (!strcmp(d, "allow") || !strcmp(d, "partial") || !strcmp(d, "done"));
 }
 
+/*
+ * An entry's fields ("name,phone,email") in words: each by its label in the
+ * policy ("Name, Telephone number, E-mail address"), a field the policy no
+ * longer has by its name.  null for none.
+ */
+static json_t *field_words(json_t *labels, const char *fields)
+{
+	char out[CU_WEB_FIELDS_MAX * 8], name[KEY_MAX];
+	size_t o = 0;
+
+	if (!fields || !*fields)
+		return json_null();
+	out[0] = '\0';
+	while (*fields) {
+		size_t n = strcspn(fields, ",");
+		const char *label;
+		int w;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+		         fields);
+		label = json_string_value(json_object_get(labels, name));
+		w = snprintf(out + o, sizeof(out) - o, "%s%s", o ? ", " : "", label ? label : name);
+		if (w < 0 || (size_t)w >= sizeof(out) - o)
+			break;
+		o += (size_t)w;
+		fields += n;
+		if (*fields == ',')
+			fields++;
+	}
+	return json_string(out);
+}
+
 static enum MHD_Result p_access_log(cu_request *r)
 {
 	enum MHD_Result ret;
 	cu_web_page *pg = cu_web_begin(r, CU_WEB_MEMBER, &ret);
-	const cu_http_capture *log, *pol;
-	json_t *entries, *e, *p, *purposes = json_object();
+	const cu_http_capture *log, *pol, *doc;
+	json_t *entries, *e, *p, *purposes = json_object(), *labels;
+	const char *in_force;
+	char path[API_PATH_MAX];
 	size_t i;
 
 	if (!pg) {
@@ -756,9 +790,27 @@ static enum MHD_Result p_access_log(cu_request *r)
 		json_decref(purposes);
 		return ret;
 	}
+	/* The policy in force as published: its fields' labels, the items' plain names. */
+	in_force = json_string_value(json_object_get(pol->json, "version"));
+	snprintf(path, sizeof(path), "/v1/policy/versions/%s",
+	         in_force && strlen(in_force) < sizeof(path) - sizeof("/v1/policy/versions/")
+	             ? in_force
+	             : "-");
+	if (!(doc = cu_web_call(r, "GET", path, NULL, NULL, &ret))) {
+		json_decref(purposes);
+		return ret;
+	}
 	if (log->status != MHD_HTTP_OK) {
 		json_decref(purposes);
 		return api_failed(r, log);
+	}
+	labels = json_object();
+	json_array_foreach(json_object_get(doc->json, "fields"), i, p)
+	{
+		const char *name = json_string_value(json_object_get(p, "name"));
+
+		if (name && json_is_string(json_object_get(p, "label")))
+			json_object_set(labels, name, json_object_get(p, "label"));
 	}
 	/* The policy's words for its purposes: a purpose it no longer has shows its id. */
 	json_array_foreach(json_object_get(pol->json, "purposes"), i, p)
@@ -796,16 +848,17 @@ static enum MHD_Result p_access_log(cu_request *r)
 		    "action",
 		    word(r, "alog_action_", json_string_value(json_object_get(e, "action"))),
 		    "purpose", purpose && *purpose ? purpose : NULL, "purpose_text",
-		    json_string_value(ptext), "fields", fields && *fields ? fields : NULL,
-		    "allowed", allowed, "decision",
+		    json_string_value(ptext), "fields", NULL, "allowed", allowed, "decision",
 		    allowed ? word(r, "alog_decision_", decision) : cu_web_text(r, "alog_denied"),
 		    "reason", allowed ? NULL : decision, "case", cs && *cs ? cs : NULL);
 		if (x) {
+			json_object_set_new(x, "fields", field_words(labels, fields));
 			add_day(x, "time");
 			json_array_append_new(entries, x);
 		}
 	}
 	json_decref(purposes);
+	json_decref(labels);
 	return cu_web_render(r, MHD_HTTP_OK, "alog_list",
 	                     json_pack("{s:b,s:o}", "has_entries", json_array_size(entries) > 0,
 	                               "entries", entries));

@@ -160,10 +160,10 @@ static json_t *pending(const cu_http_capture *c)
 
 /*
  * A policy document (GET /v1/policy, or a version as published) for the
- * page: paragraphs, purposes with their fields joined (a published
- * document's fields carry labels: the labels are shown).
+ * page: paragraphs, purposes with their fields joined, by the labels of
+ * the fields of `labelled` (a published document; NULL: doc itself).
  */
-static json_t *dress_policy(json_t *doc)
+static json_t *dress_policy(json_t *doc, json_t *labelled)
 {
 	json_t *p = json_deep_copy(doc), *x, *labels = json_object(), *f;
 	size_t i;
@@ -173,7 +173,7 @@ static json_t *dress_policy(json_t *doc)
 		json_decref(labels);
 		return json_object();
 	}
-	json_array_foreach(json_object_get(p, "fields"), i, f)
+	json_array_foreach(json_object_get(labelled ? labelled : p, "fields"), i, f)
 	{
 		const char *name = json_string_value(json_object_get(f, "name"));
 
@@ -208,13 +208,20 @@ static enum MHD_Result p_policy(cu_request *r)
 {
 	enum MHD_Result ret;
 	cu_web_page *pg = cu_web_begin(r, CU_WEB_ANYONE, &ret);
-	const cu_http_capture *pol, *vers, *changes = NULL;
-	const char *done;
+	const cu_http_capture *pol, *vers, *doc, *changes = NULL;
+	const char *done, *in_force;
+	char path[API_PATH_MAX];
 
 	if (!pg)
 		return ret;
 	if (!(pol = cu_web_call(r, "GET", "/v1/policy", NULL, NULL, &ret)) ||
 	    !(vers = cu_web_call(r, "GET", "/v1/policy/versions", NULL, NULL, &ret)))
+		return ret;
+	/* The document as published holds the fields' labels, which GET /v1/policy does not. */
+	in_force = json_string_value(json_object_get(pol->json, "version"));
+	snprintf(path, sizeof(path), "/v1/policy/versions/%s",
+	         in_force && version_ok(in_force) ? in_force : "-");
+	if (!(doc = cu_web_call(r, "GET", path, NULL, NULL, &ret)))
 		return ret;
 	if (r->auth == CU_AUTH_SESSION &&
 	    !(changes = cu_web_call(r, "GET", "/v1/me/policy/changes", NULL, NULL, &ret)))
@@ -224,7 +231,9 @@ static enum MHD_Result p_policy(cu_request *r)
 	done = cu_web_param(r, "done");
 	return cu_web_render(
 	    r, MHD_HTTP_OK, "pol_policy",
-	    json_pack("{s:o,s:o,s:o*,s:b}", "policy", dress_policy(pol->json), "versions",
+	    json_pack("{s:o,s:o,s:o*,s:b}", "policy",
+	              dress_policy(pol->json, doc->status == MHD_HTTP_OK ? doc->json : NULL),
+	              "versions",
 	              vers->status == MHD_HTTP_OK ? version_list(vers, NULL) : json_array(),
 	              "pending", pending(changes), "accepted", done && !strcmp(done, "accepted")));
 }
@@ -272,8 +281,8 @@ static enum MHD_Result p_version(cu_request *r)
 	}
 	return cu_web_render(r, MHD_HTTP_OK, "pol_version",
 	                     json_pack("{s:s,s:o,s:o,s:o*,s:s?,s:b,s:b}", "version", v, "policy",
-	                               dress_policy(doc->json), "versions", list, "pending", pend,
-	                               "published", published, "in_force", in_force, "member",
+	                               dress_policy(doc->json, NULL), "versions", list, "pending",
+	                               pend, "published", published, "in_force", in_force, "member",
 	                               r->auth == CU_AUTH_SESSION));
 }
 

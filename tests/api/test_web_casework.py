@@ -296,7 +296,7 @@ def test_access_log_shows_a_staff_read(srv, browser, member):
     assert "support staff" in t
     assert "to provide support to members regarding Cerego" in t  # the policy's words
     assert "(support)" in t
-    assert "name,phone,email" in t
+    assert "Name, Telephone number, E-mail address" in t
     assert "allowed, some items withheld" in t
     # Who is a role, never the token holder's name.
     assert srv.token_names["staff"] not in page.text
