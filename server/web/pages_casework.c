@@ -131,7 +131,10 @@ static json_t *dressed_list(cu_request *r, json_t *list)
 		json_decref(out);
 		return json_array();
 	}
-	json_array_foreach(out, i, v) dress_case(r, v);
+	json_array_foreach(out, i, v)
+	{
+		dress_case(r, v);
+	}
 	return out;
 }
 
@@ -201,9 +204,12 @@ static enum MHD_Result requests_page(cu_request *r, int status, const char *kind
 		json_decref(errors);
 		return ret;
 	}
-	json_array_foreach(fields, i, f) json_object_set_new(
-	    f, "selected",
-	    json_boolean(chosen && !strcmp(chosen, json_string_value(json_object_get(f, "name")))));
+	json_array_foreach(fields, i, f)
+	{
+		const char *name = json_string_value(json_object_get(f, "name"));
+
+		json_object_set_new(f, "selected", json_boolean(chosen && !strcmp(chosen, name)));
+	}
 	list = dressed_list(r, json_object_get(c->json, "requests"));
 	model = json_pack("{s:o,s:b,s:o,s:s?,s:o}", "requests", list, "has_requests",
 	                  json_array_size(list) > 0, "fields", fields, "done",
@@ -325,8 +331,9 @@ static enum MHD_Result p_request(cu_request *r)
 	cu_web_page *pg = cu_web_begin(r, CU_WEB_MEMBER, &ret);
 	const cu_http_capture *c;
 	char path[API_PATH_MAX];
-	json_t *view, *h, *changes, *v, *list;
+	json_t *view, *h, *changes, *v, *list, *fields;
 	const char *key;
+	bool waiting;
 	size_t i;
 
 	if (!pg)
@@ -338,6 +345,10 @@ static enum MHD_Result p_request(cu_request *r)
 		return ret;
 	if (c->status != MHD_HTTP_OK)
 		return api_failed(r, c);
+	/* An amendment's items by the policy's labels. */
+	fields = policy_fields(r, &ret, &waiting);
+	if (waiting)
+		return ret;
 	view = json_deep_copy(c->json);
 	dress_case(r, view);
 	json_array_foreach(json_object_get(view, "history"), i, h)
@@ -350,8 +361,18 @@ static enum MHD_Result p_request(cu_request *r)
 	list = json_array();
 	json_object_foreach(changes, key, v)
 	{
-		json_array_append_new(list, json_pack("{s:s,s:O}", "field", key, "value", v));
+		const char *label = key;
+		json_t *f;
+		size_t k;
+
+		json_array_foreach(fields, k, f)
+		{
+			if (!strcmp(key, json_string_value(json_object_get(f, "name"))))
+				label = json_string_value(json_object_get(f, "label"));
+		}
+		json_array_append_new(list, json_pack("{s:s,s:O}", "field", label, "value", v));
 	}
+	json_decref(fields);
 	json_object_set_new(view, "has_changes", json_boolean(json_array_size(list) > 0));
 	json_object_set_new(view, "changes", list);
 	json_object_set_new(view, "has_certificate",
@@ -463,7 +484,10 @@ static enum MHD_Result p_complaint(cu_request *r)
 	view = json_deep_copy(c->json);
 	dress_case(r, view);
 	add_day(view, "closed");
-	json_array_foreach(json_object_get(view, "responses"), i, x) add_day(x, "time");
+	json_array_foreach(json_object_get(view, "responses"), i, x)
+	{
+		add_day(x, "time");
+	}
 	return cu_web_render(r, MHD_HTTP_OK, "cpl_complaint",
 	                     json_pack("{s:o,s:s?}", "complaint", view, "done",
 	                               done_message(r, "cpl_done_", known)));

@@ -138,7 +138,9 @@ static json_t *pending(const cu_http_capture *c)
 		return NULL;
 	d = json_deep_copy(c->json);
 	json_array_foreach(json_object_get(d, "purposes_added"), i, x)
-	    json_object_set_new(x, "fields_text", joined(json_object_get(x, "fields")));
+	{
+		json_object_set_new(x, "fields_text", joined(json_object_get(x, "fields")));
+	}
 	json_array_foreach(json_object_get(d, "purposes_changed"), i, x)
 	{
 		json_object_set_new(x, "added_text", joined(json_object_get(x, "fields_added")));
@@ -268,8 +270,10 @@ static enum MHD_Result p_version(cu_request *r)
 	if (doc->status != MHD_HTTP_OK || !json_is_object(doc->json))
 		return cu_web_error(r, CU_ERR_STORE, "error_unavailable");
 	list = vers->status == MHD_HTTP_OK ? version_list(vers, v) : json_array();
-	json_array_foreach(list, i, x) if (json_is_true(json_object_get(x, "shown")))
+	json_array_foreach(list, i, x)
 	{
+		if (!json_is_true(json_object_get(x, "shown")))
+			continue;
 		published = json_string_value(json_object_get(x, "published_day"));
 		in_force = json_is_true(json_object_get(x, "in_force"));
 	}

@@ -131,7 +131,7 @@ def test_file_each_kind_and_see_them_with_due_dates(srv, browser, member):
     page = browser.get(f"/me/requests/{amend_id}")
     assert page.status_code == 200
     t = text_of(page.text)
-    assert "address" in t and "9 Chome Newstreet, Minato-ku" in t and "I moved." in t
+    assert "Address" in t and "9 Chome Newstreet, Minato-ku" in t and "I moved." in t
     assert "History" in t
 
 
