@@ -35,6 +35,8 @@ _Static_assert(CU_HTTP_FIELD_ECHO_MAX <= CU_FIELD_NAME_MAX, "an echoed key fits 
 
 /* ---- the server ---- */
 
+struct cu_request;
+
 struct cu_server {
 	cu_ctx *ctx; /* the writer's; only the writer thread uses it */
 	cu_writer *writer;
@@ -55,6 +57,8 @@ struct cu_server {
 	cu_deadlines *deadlines; /* the request-arrival deadline (deadline.h) */
 	char dummy_hash[CU_VAULT_PWHASH_MAX];
 	struct cu_web_site *site; /* the web pages' files (web/site.h), loaded at start */
+	/* A path outside /v1/ no route has, asked by a browser (Accept: text/html): a page, or NULL. */
+	enum MHD_Result (*page_not_found)(struct cu_request *r);
 };
 
 enum cu_auth { CU_AUTH_NONE, CU_AUTH_TOKEN, CU_AUTH_SESSION };

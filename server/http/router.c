@@ -94,5 +94,12 @@ enum MHD_Result cu_http_route(cu_request *r)
 		cu_http_header(r, "Allow", allow);
 		return cu_http_reply_error(r, CU_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
 	}
+	/* A browser (it accepts HTML) asking for a page that is not there gets a page saying so. */
+	if (r->srv->page_not_found && strncmp(r->url, "/v1/", strlen("/v1/")) != 0) {
+		const char *accept = cu_http_header_value(r, "Accept");
+
+		if (accept && strstr(accept, "text/html"))
+			return r->srv->page_not_found(r);
+	}
 	return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such route", NULL);
 }

@@ -25,7 +25,7 @@
 #include "domain/tokens.h"
 #include "util/file_read.h"
 
-#include "web/site.h"
+#include "web/web.h"
 #include "workers/checkpointer.h"
 #include "workers/notifier.h"
 
@@ -244,6 +244,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
+	srv->page_not_found = cu_web_not_found;
 	pthread_key_create(&srv->reader_key, cu_http_reader_close);
 	if (cu_ratelimit_init(&srv->limits) != 0)
 		goto out;

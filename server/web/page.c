@@ -350,6 +350,36 @@ static bool csrf_ok(cu_request *r, cu_web_page *pg)
 	return ok;
 }
 
+/*
+ * Whether a POST came from this site's own pages, as far as the browser
+ * says: Sec-Fetch-Site same-origin (or none: typed by the user), and an
+ * Origin naming this host.  A visitor's form token is not bound to the
+ * visitor (sending a form needs no cookie), so this is what stops another
+ * site's page from posting a token it fetched (a log-in CSRF).  Clients
+ * that send neither header are not browsers and are let through.
+ */
+static bool same_origin(cu_request *r)
+{
+	const char *site = cu_http_header_value(r, "Sec-Fetch-Site");
+	const char *origin = cu_http_header_value(r, "Origin");
+	const char *host = cu_http_header_value(r, "Host");
+	const char *rest;
+
+	if (site && strcmp(site, "same-origin") && strcmp(site, "none"))
+		return false;
+	if (!origin)
+		return true;
+	if (!host)
+		return false;
+	if (!strncmp(origin, "http://", strlen("http://")))
+		rest = origin + strlen("http://");
+	else if (!strncmp(origin, "https://", strlen("https://")))
+		rest = origin + strlen("https://");
+	else
+		return false;
+	return !strcmp(rest, host);
+}
+
 cu_web_page *cu_web_begin(cu_request *r, enum cu_web_who who, enum MHD_Result *ret)
 {
 	cu_web_page *pg = r->web;
@@ -402,7 +432,7 @@ cu_web_page *cu_web_begin(cu_request *r, enum cu_web_who who, enum MHD_Result *r
 			*ret = cu_web_error(r, CU_ERR_INVALID_ARGUMENT, "error_form_malformed");
 			return NULL;
 		}
-		if (!csrf_ok(r, pg)) {
+		if (!same_origin(r) || !csrf_ok(r, pg)) {
 			*ret = cu_web_error(r, CU_ERR_CSRF_REQUIRED, "error_csrf");
 			return NULL;
 		}
@@ -546,6 +576,15 @@ enum MHD_Result cu_web_error(cu_request *r, cu_result rc, const char *msg)
 	return cu_web_render(r, cu_result_http(rc), "error",
 	                     json_pack("{s:s,s:s,s:i}", "message", cu_web_text(r, msg), "code",
 	                               cu_result_code(rc), "status", cu_result_http(rc)));
+}
+
+enum MHD_Result cu_web_not_found(cu_request *r)
+{
+	enum MHD_Result ret;
+
+	if (!cu_web_begin(r, CU_WEB_ANYONE, &ret))
+		return ret;
+	return cu_web_error(r, CU_ERR_NOT_FOUND, "error_not_found");
 }
 
 enum MHD_Result cu_web_redirect(cu_request *r, const char *location)

@@ -72,6 +72,9 @@ void cu_template_free(cu_template *t)
 
 /* err := "template 'NAME' line N: " + the message, on one line whatever NAME holds. */
 static void parse_error(const cu_template *t, size_t line, char *err, size_t errlen,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void parse_error(const cu_template *t, size_t line, char *err, size_t errlen,
                         const char *fmt, ...)
 {
 	va_list ap;

@@ -136,6 +136,8 @@ const cu_http_capture *cu_web_call(cu_request *r, const char *method, const char
 enum MHD_Result cu_web_render(cu_request *r, int status, const char *name, json_t *model);
 /* The error page for rc (status from the result table) with message key msg of the locale. */
 enum MHD_Result cu_web_error(cu_request *r, cu_result rc, const char *msg);
+/* The 404 page for a path outside /v1/ that no route has (srv->page_not_found). */
+enum MHD_Result cu_web_not_found(cu_request *r);
 /* 303 to location (a path of this site). */
 enum MHD_Result cu_web_redirect(cu_request *r, const char *location);
 
