@@ -124,11 +124,11 @@ static json_t *version_list(const cu_http_capture *c, const char *shown)
  * The member's pending change: the diff (from GET /v1/me/policy/changes)
  * dressed for the page, or NULL when their accepted version is in force.
  */
+static json_t *diff_dressed(json_t *diff);
+
 static json_t *pending(const cu_http_capture *c)
 {
 	const char *from, *to;
-	json_t *d, *x;
-	size_t i;
 
 	if (!c || c->status != MHD_HTTP_OK)
 		return NULL;
@@ -136,7 +136,19 @@ static json_t *pending(const cu_http_capture *c)
 	to = json_string_value(json_object_get(c->json, "to"));
 	if (!from || !to || !strcmp(from, to))
 		return NULL;
-	d = json_deep_copy(c->json);
+	return diff_dressed(c->json);
+}
+
+/* A diff (GET /v1/me/policy/changes, /v1/policy/versions/{v}/changes) dressed for a page. */
+static json_t *diff_dressed(json_t *diff)
+{
+	json_t *d = json_deep_copy(diff), *x;
+	size_t i;
+
+	if (!json_is_object(d)) {
+		json_decref(d);
+		return NULL;
+	}
 	json_array_foreach(json_object_get(d, "purposes_added"), i, x)
 	{
 		json_object_set_new(x, "fields_text", joined(json_object_get(x, "fields")));
@@ -246,12 +258,12 @@ static enum MHD_Result p_version(cu_request *r)
 {
 	enum MHD_Result ret;
 	cu_web_page *pg = cu_web_begin(r, CU_WEB_ANYONE, &ret);
-	const cu_http_capture *doc, *vers, *changes = NULL;
+	const cu_http_capture *doc, *vers, *own, *changes = NULL;
 	char path[API_PATH_MAX];
 	const char *v = pg ? pg->params[0] : NULL;
-	json_t *pend, *list, *x;
+	json_t *pend, *list, *x, *step;
 	const char *published = NULL;
-	bool in_force = false;
+	bool in_force = false, first = false;
 	size_t i;
 
 	if (!pg)
@@ -261,6 +273,9 @@ static enum MHD_Result p_version(cu_request *r)
 	snprintf(path, sizeof(path), "/v1/policy/versions/%s", v);
 	if (!(doc = cu_web_call(r, "GET", path, NULL, NULL, &ret)) ||
 	    !(vers = cu_web_call(r, "GET", "/v1/policy/versions", NULL, NULL, &ret)))
+		return ret;
+	snprintf(path, sizeof(path), "/v1/policy/versions/%s/changes", v);
+	if (!(own = cu_web_call(r, "GET", path, NULL, NULL, &ret)))
 		return ret;
 	if (r->auth == CU_AUTH_SESSION &&
 	    !(changes = cu_web_call(r, "GET", "/v1/me/policy/changes", NULL, NULL, &ret)))
@@ -283,10 +298,18 @@ static enum MHD_Result p_version(cu_request *r)
 		json_decref(pend);
 		pend = NULL;
 	}
+	/* What this version changed from the one before, for everyone (none for the first). */
+	step = own->status == MHD_HTTP_OK ? diff_dressed(own->json) : NULL;
+	if (step && json_is_null(json_object_get(step, "from"))) {
+		json_decref(step);
+		step = NULL;
+		first = true;
+	}
 	return cu_web_render(r, MHD_HTTP_OK, "pol_version",
-	                     json_pack("{s:s,s:o,s:o,s:o*,s:s?,s:b,s:b}", "version", v, "policy",
-	                               dress_policy(doc->json, NULL), "versions", list, "pending",
-	                               pend, "published", published, "in_force", in_force, "member",
+	                     json_pack("{s:s,s:o,s:o,s:o*,s:o*,s:b,s:s?,s:b,s:b}", "version", v,
+	                               "policy", dress_policy(doc->json, NULL), "versions", list,
+	                               "pending", pend, "step", step, "first", first, "published",
+	                               published, "in_force", in_force, "member",
 	                               r->auth == CU_AUTH_SESSION));
 }
 

@@ -77,6 +77,7 @@ EXPECT = {
     ("GET", "/v1/policy"): everyone(200),
     ("GET", "/v1/policy/versions"): everyone(200),
     ("GET", "/v1/policy/versions/{version}"): everyone(200),
+    ("GET", "/v1/policy/versions/{version}/changes"): everyone(200),
     # Republishing the version in force: admitted, then refused as a conflict (publishing a
     # new version here would change the suite's policy; test_consent.py does that on a
     # server of its own).

@@ -49,6 +49,7 @@ def test_one_version_page(srv):
     t = text_of(r.text)
     assert f"Version {POLICY['version']}" in t and "What changed" in t
     assert "Log in to see what changed" in t
+    assert "This is the first version" in t
     for bad in ("1999-01-01.1", "v" * 65, "a%20b", "%3Cscript%3E"):
         r = visitor_get(srv, f"/policy/versions/{bad}")
         assert r.status_code == 404, bad
@@ -125,9 +126,14 @@ def test_publishing_makes_the_prompt_appear_and_accepting_clears_it(pub):
     page = b.get(f"/policy/versions/{POLICY['version']}")
     assert page.status_code == 200 and 'action="/policy/accept"' not in page.text
 
-    # A visitor sees the new version, and no prompt.
+    # A visitor sees the new version, and no prompt; its page says what it changed.
     r = visitor_get(pub, "/policy")
     assert f"Version {V2}" in text_of(r.text) and 'action="/policy/accept"' not in r.text
+    r = visitor_get(pub, f"/policy/versions/{V2}")
+    t = text_of(r.text)
+    assert f"Changes from the previous version, {POLICY['version']}" in t
+    assert "new purpose" in t and "items added: occupation" in t
+    assert 'action="/policy/accept"' not in r.text
 
     # Accepting: through the form, then the API holds the member to the new version.
     r = b.post("/policy/accept", {}, page="/policy")
@@ -139,3 +145,24 @@ def test_publishing_makes_the_prompt_appear_and_accepting_clears_it(pub):
     assert "You have accepted the privacy policy in force." in page.text
     for u in b.urls:
         assert_no_personal(pub, u)
+
+
+def test_what_a_version_changed_through_the_api(pub):
+    """GET /v1/policy/versions/{version}/changes: from the version published just before."""
+    if pub.get("/v1/policy/versions").json()["in_force"] != V2:
+        r = pub.post("/v1/policy/versions", role="officer", json=version2(pub))
+        assert r.status_code == 201, r.text
+    d = pub.get(f"/v1/policy/versions/{V2}/changes").json()
+    assert d["from"] == POLICY["version"] and d["to"] == V2
+    assert [p["id"] for p in d["purposes_added"]] == ["community"]
+    assert [(p["id"], p["fields_added"]) for p in d["purposes_changed"]] == [("support", ["occupation"])]
+    d = pub.get(f"/v1/policy/versions/{POLICY['version']}/changes").json()
+    assert d["from"] is None and d["to"] == POLICY["version"]
+    assert not any(d[k] for k in ("purposes_added", "purposes_removed", "purposes_changed",
+                                  "fields_added", "fields_removed", "text_changed"))
+    for bad in ("1999-01-01.1", "v" * 65, "%27%20OR%201%3D1"):
+        r = pub.get(f"/v1/policy/versions/{bad}/changes")
+        assert r.status_code == 404, bad
+        assert r.json()["error"]["code"] == "not_found"
+    r = pub.get(f"/v1/policy/versions/{V2}/changes", params={"x": "1"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_argument"
