@@ -6,12 +6,14 @@ page changes is checked through the API, and what the API changes is checked
 on the page.
 """
 import html
+import os
 import re
+import sqlite3
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import SESSION_COOKIE, assert_no_personal
+from conftest import SESSION_COOKIE, assert_no_personal, own_server
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -315,3 +317,46 @@ def test_member_pages_carry_no_personal_data_in_links(srv, browser, member):
             assert "@" not in u.path + u.query, href
             assert_no_personal(srv, href)
         assert "Set-Cookie" not in page.headers or member.values["email"] not in page.headers["Set-Cookie"]
+
+
+# ---- the clock --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def clock(request):
+    """A server of its own: its cases' dates are moved in the store."""
+    with own_server(request, "cu-web-clock-") as s:
+        yield s
+
+
+def move_back(server, table, rid, days):
+    """Moves a case's dates back by `days` less an hour, as if filed that long ago."""
+    shift = (days * 86400 - 3600) * 1000000
+    cols = ("received_us", "due_us") + (("hard_due_us",) if table == "requests" else ())
+    db = sqlite3.connect(os.path.join(server.data, "custodian.db"))
+    with db:
+        n = db.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = {c} - ?" for c in cols) +
+                       " WHERE id = ?", (*([shift] * len(cols)), rid)).rowcount
+    db.close()
+    assert n == 1
+
+
+def test_overdue_cases_say_so(clock):
+    m = clock.register(clock.new_values(), role=None, password="casework clock password")
+    clock.login(m)
+    b = Browser(clock, m)
+    late = clock.post("/v1/requests", member=m, json={"type": "disclosure"}).json()["request"]["id"]
+    fresh = clock.post("/v1/requests", member=m, json={"type": "erasure"}).json()["request"]["id"]
+    cid = clock.post("/v1/complaints", member=m,
+                     json={"about": "disclosure", "text": "Still no answer."}).json()["complaint"]["id"]
+    move_back(clock, "requests", late, 20)
+    move_back(clock, "complaints", cid, 40)
+    page = b.get("/me/requests").text
+    rows = {rid: row for rid, row in
+            ((re.search(r'href="/me/requests/([^"]+)"', row).group(1), row)
+             for row in page.split("<tr>")[2:])}
+    assert 'class="tag overdue"' in rows[late] and 'class="tag overdue"' not in rows[fresh]
+    assert "days left: -6" in text_of(rows[late])
+    assert 'class="tag overdue"' in b.get(f"/me/requests/{late}").text
+    assert 'class="tag overdue"' not in b.get(f"/me/requests/{fresh}").text
+    assert 'class="tag overdue"' in b.get("/me/complaints").text
+    assert 'class="tag overdue"' in b.get(f"/me/complaints/{cid}").text
