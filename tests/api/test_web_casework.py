@@ -6,6 +6,7 @@ page changes is checked through the API, and what the API changes is checked
 on the page.
 """
 import html
+import html.parser
 import os
 import re
 import sqlite3
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import SESSION_COOKIE, assert_no_personal, own_server
+from conftest import POLICY, SESSION_COOKIE, assert_no_personal, own_server
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -360,3 +361,83 @@ def test_overdue_cases_say_so(clock):
     assert 'class="tag overdue"' not in b.get(f"/me/requests/{fresh}").text
     assert 'class="tag overdue"' in b.get("/me/complaints").text
     assert 'class="tag overdue"' in b.get(f"/me/complaints/{cid}").text
+
+
+# ---- structure: labels, headings, ids ---------------------------------------------------
+
+class Structure(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.label_for, self.controls, self.h1 = [], set(), [], 0
+        self.headings = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "label" and "for" in a:
+            self.label_for.add(a["for"])
+        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+            self.controls.append(a.get("id"))
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        for name, _ in attrs:
+            assert not name.startswith("on"), f"inline handler {name}"
+            assert name != "style", "inline style"
+        if tag == "script":
+            assert a.get("src"), "inline script"
+
+
+def check_structure(text):
+    s = Structure()
+    s.feed(text)
+    assert len(s.ids) == len(set(s.ids)), "duplicate ids"
+    for c in s.controls:
+        assert c and c in s.label_for, f"a control without its label: {c}"
+    assert s.headings.count(1) == 1, "one h1"
+    for a, b in zip(s.headings, s.headings[1:]):
+        assert b <= a + 1, f"heading h{a} followed by h{b}"
+
+
+def test_pages_are_labelled_and_ordered(srv, browser, member):
+    browser.post("/me/requests", {"kind": "amendment", "field": "address", "value": "x y z",
+                                  "reason": "moved"})
+    rid = srv.get("/v1/me/requests", member=member).json()["requests"][0]["id"]
+    browser.post("/me/complaints", {"about": "other", "text": "a complaint"})
+    cid = srv.get("/v1/me/complaints", member=member).json()["complaints"][0]["id"]
+    browser.post("/me/diary", {"title": "an entry", "body": "text"})
+    eid = srv.get("/v1/me/diaries", member=member).json()["entries"][0]["id"]
+    paths = ["/me/requests", f"/me/requests/{rid}", "/me/complaints", f"/me/complaints/{cid}",
+             "/me/diary", f"/me/diary/{eid}/edit", "/me/notices", "/me/access-log", "/policy",
+             f"/policy/versions/{POLICY['version']}"]
+    for lang in ("en", "ja"):
+        for p in paths:
+            r = browser.get(f"{p}?lang={lang}")
+            assert r.status_code == 200, p
+            check_structure(r.text)
+    # Forms sent back with errors keep the same structure.
+    check_structure(browser.post("/me/requests", {"kind": "erasure"}).text)
+    check_structure(browser.post("/me/complaints", {"about": "use", "text": ""}).text)
+    check_structure(browser.post(f"/me/diary/{eid}/delete", {}, page="/me/diary").text)
+
+
+def test_bad_forms_get_pages_not_errors(srv, browser, member):
+    cases = [
+        ({"kind": "nonsense"}, (400,)),
+        ({}, (400,)),
+        ({"kind": "amendment", "field": "no_such_field", "value": "v", "reason": "r"}, (400, 422)),
+        ({"kind": "amendment", "field": "address", "value": "v", "reason": "r" * 5000}, (400, 422)),
+        ({"kind": "disclosure", "note": "n" * 5000}, (400, 422)),
+        ({"kind": ["disclosure", "erasure"]}, (303, 400)),
+    ]
+    for data, want in cases:
+        r = browser.post("/me/requests", data, page="/me/requests")
+        assert r.status_code in want, (data, r.status_code)
+        assert r.status_code == 303 or r.headers["Content-Type"].startswith("text/html")
+    r = srv.http.post(srv.base + "/me/requests", data=b"csrf=%zz", timeout=30,
+                      headers=browser.headers(FORM), allow_redirects=False)
+    assert r.status_code == 400
+    for path in ("/me/diary/" + "A" * 22 + "/edit", "/me/diary/%3Cx%3E/edit"):
+        assert browser.get(path).status_code == 404
+    r = browser.post("/me/notices/" + "A" * 22 + "/read", {}, page="/me/notices")
+    assert r.status_code == 404
