@@ -276,6 +276,47 @@ static enum MHD_Result h_policy_changes(cu_request *r)
 	return cu_http_reply_json(r, MHD_HTTP_OK, cu_versions_diff(then, now));
 }
 
+/*
+ * The registration fields (what a sign-up form asks, built from the policy,
+ * not from code) and the services with the survey answers each needs.
+ */
+static json_t *policy_fields_json(const cu_policy *p)
+{
+	json_t *fields = json_array();
+
+	for (size_t i = 0; i < p->nfields; i++) {
+		const cu_policy_field *f = &p->fields[i];
+		json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:I}", "name", f->name, "label",
+		                      f->label, "kind", cu_field_kind_name(f->kind), "required",
+		                      f->required, "identifier", f->identifier, "survey", f->survey,
+		                      "max_length", (json_int_t)f->max_length);
+
+		if (o && f->kind == CU_FIELD_INTEGER) {
+			json_object_set_new(o, "min", json_integer(f->min));
+			json_object_set_new(o, "max", json_integer(f->max));
+		}
+		json_array_append_new(fields, o);
+	}
+	return fields;
+}
+
+static json_t *policy_services_json(const cu_policy *p)
+{
+	json_t *services = json_array();
+
+	for (size_t i = 0; i < p->nservices; i++) {
+		json_t *requires = json_array();
+
+		for (size_t f = 0; f < p->nfields; f++)
+			if ((p->services[i].requires >> f) & 1)
+				json_array_append_new(requires, json_string(p->fields[f].name));
+		json_array_append_new(services,
+		                      json_pack("{s:s,s:s,s:o}", "id", p->services[i].id, "name",
+		                                p->services[i].name, "requires", requires));
+	}
+	return services;
+}
+
 static enum MHD_Result h_policy(cu_request *r)
 {
 	const cu_policy *p = cu_http_policy(r->srv);
@@ -305,10 +346,12 @@ static enum MHD_Result h_policy(cu_request *r)
 	for (size_t i = 0; i < p->nexceptions; i++)
 		json_array_append_new(exceptions, json_pack("{s:s,s:s}", "id", p->exceptions[i].id,
 		                                            "text", p->exceptions[i].text));
-	return cu_http_reply_json(
-	    r, MHD_HTTP_OK,
-	    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "version", p->version, "title", p->title, "text",
-	              p->text, "purposes", purposes, "cookies", cookies, "exceptions", exceptions));
+	return cu_http_reply_json(r, MHD_HTTP_OK,
+	                          json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "version",
+	                                    p->version, "title", p->title, "text", p->text,
+	                                    "fields", policy_fields_json(p), "purposes", purposes,
+	                                    "services", policy_services_json(p), "cookies", cookies,
+	                                    "exceptions", exceptions));
 }
 
 static int list_version(void *ud, const char *version, int64_t published_us, const char *by)

@@ -28,6 +28,7 @@ static const struct {
     /* web pages (server/web/): one line each */
     {cu_pages_public, &cu_pages_public_count},
     {cu_pages_account, &cu_pages_account_count},
+    {cu_pages_me, &cu_pages_me_count},
     {cu_pages_casework, &cu_pages_casework_count},
     {cu_pages_policy, &cu_pages_policy_count},
 };

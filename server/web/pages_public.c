@@ -3,7 +3,7 @@
  * static files, and the cookie choice (the banner's form and the
  * preferences page).
  */
-#include "web/web.h"
+#include "web/account.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,10 +88,18 @@ static enum MHD_Result p_cookies_save(cu_request *r)
 		snprintf(value + 2 * c, 3, "%c%c", names[c][0], on ? '1' : '0');
 		pg->choice.chosen[c] = on;
 		pg->choice.allowed[c] = on && !(pg->choice.gpc && c == CU_COOKIE_ADVERTISING);
-		/* A category refused now: its cookies go. */
-		if (!on && cookies[c])
-			cu_web_set_cookie(r, (enum cu_web_category)c, cookies[c], "", 0);
 	}
+	/*
+	 * A member's choice is a consent record too (as in force: Sec-GPC's
+	 * refusal is recorded), made before any cookie is set: the calls may
+	 * wait, and this handler then runs again from the top.
+	 */
+	if (r->auth == CU_AUTH_SESSION && !cu_account_record_cookies(r, pg->choice.allowed, &ret))
+		return ret;
+	/* A category refused now: its cookies go. */
+	for (int c = 0; c < CU_COOKIE_CATEGORIES; c++)
+		if (!pg->choice.chosen[c] && cookies[c])
+			cu_web_set_cookie(r, (enum cu_web_category)c, cookies[c], "", 0);
 	pg->choice.made = true;
 	/* The choice itself is a necessary cookie: kept only if necessary ones are allowed. */
 	if (pg->choice.allowed[CU_COOKIE_NECESSARY])

@@ -174,6 +174,7 @@ bool cu_web_set_cookie(cu_request *r, enum cu_web_category cat, const char *name
 	extern const size_t cu_pages_##name##_count
 CU_PAGE_TABLE(public);
 CU_PAGE_TABLE(account);
+CU_PAGE_TABLE(me);
 CU_PAGE_TABLE(casework);
 CU_PAGE_TABLE(policy);
 

@@ -344,13 +344,14 @@ cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v, const cu_conf
 	memset(reg, 0, sizeof(*reg));
 	if (!actor || !may_register(actor->role))
 		return CU_ERR_FORBIDDEN;
+	/* Every field's problem at once, the password's among them: a form shows them together. */
 	rc = cu_member_validate(p, kv, n, true, errs);
-	if (rc)
-		return rc;
 	if (password && (strlen(password) < 8 || strlen(password) > 1024)) {
 		cu_errors_add(errs, "password", strlen(password) < 8 ? "too_short" : "too_long");
-		return CU_ERR_INVALID_FIELD;
+		rc = CU_ERR_INVALID_FIELD;
 	}
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const cu_policy_field *f = cu_policy_field_find(p, kv[i].name);
 

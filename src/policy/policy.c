@@ -163,6 +163,11 @@ static const char *const kind_names[] = {
 
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
+const char *cu_field_kind_name(cu_field_kind kind)
+{
+	return (size_t)kind < NKINDS ? kind_names[kind] : NULL;
+}
+
 /* ---- the loader ---- */
 
 struct loader {

@@ -68,6 +68,9 @@ typedef enum cu_field_kind {
 	CU_FIELD_LIST      /* a list of short texts, stored comma-separated */
 } cu_field_kind;
 
+/* The kind's word in the policy file ("integer"); NULL for an out-of-range value. */
+const char *cu_field_kind_name(cu_field_kind kind);
+
 typedef struct cu_policy_field {
 	const char *name;  /* "email" */
 	const char *label; /* "E-mail address" */
