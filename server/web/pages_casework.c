@@ -23,6 +23,7 @@
 #include <string.h>
 
 #define DAY_LEN      10 /* "2026-12-06" of an ISO time */
+#define MINUTE_LEN   16 /* "2026-12-06T09:30" of an ISO time */
 #define KEY_MAX      CU_WEB_NAME_MAX
 #define API_PATH_MAX 96 /* "/v1/me/notices/<id>/read" and the like */
 #define ID_MAX       22 /* an id Custodian makes: 22 base64url characters */
@@ -72,6 +73,20 @@ static void add_day(json_t *o, const char *name)
 	snprintf(day, sizeof(day), "%s", t);
 	snprintf(key, sizeof(key), "%s_day", name);
 	json_object_set_new(o, key, json_string(day));
+}
+
+/* Adds o[name + "_minute"]: "2026-12-06 09:30 UTC" of an ISO time o[name] (the access log's when). */
+static void add_minute(json_t *o, const char *name)
+{
+	const char *t = json_string_value(json_object_get(o, name));
+	char key[KEY_MAX], minute[MINUTE_LEN + sizeof(" UTC")];
+
+	if (!t || strlen(t) < MINUTE_LEN)
+		return;
+	snprintf(minute, sizeof(minute), "%.*s %.*s UTC", DAY_LEN, t, MINUTE_LEN - DAY_LEN - 1,
+	         t + DAY_LEN + 1);
+	snprintf(key, sizeof(key), "%s_minute", name);
+	json_object_set_new(o, key, json_string(minute));
 }
 
 /* Sets o[key] to the locale's word for prefix + o[from] (see word). */
@@ -877,7 +892,7 @@ static enum MHD_Result p_access_log(cu_request *r)
 		    "reason", allowed ? NULL : decision, "case", cs && *cs ? cs : NULL);
 		if (x) {
 			json_object_set_new(x, "fields", field_words(labels, fields));
-			add_day(x, "time");
+			add_minute(x, "time");
 			json_array_append_new(entries, x);
 		}
 	}

@@ -301,6 +301,7 @@ def test_access_log_shows_a_staff_read(srv, browser, member):
     assert "(support)" in t
     assert "Name, Telephone number, E-mail address" in t
     assert "allowed, some items withheld" in t
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", t), "when, to the minute"
     # Who is a role, never the token holder's name.
     assert srv.token_names["staff"] not in page.text
     # Japanese: the words change, the purpose's id stays.
