@@ -411,6 +411,64 @@ static enum MHD_Result h_version(cu_request *r)
 	return cu_http_reply_text(r, MHD_HTTP_OK, "application/json", doc);
 }
 
+/* ---- GET /v1/policy/versions/{version}/changes ---------------------------- */
+
+struct prev_walk {
+	const char *target;
+	char prev[CU_VERSION_MAX + 1]; /* the version published just before target, or "" */
+	bool found;
+};
+
+static int find_prev(void *ud, const char *version, int64_t published_us, const char *by)
+{
+	struct prev_walk *w = ud;
+
+	(void)published_us;
+	(void)by;
+	if (!strcmp(version, w->target)) {
+		w->found = true;
+		return 1;
+	}
+	snprintf(w->prev, sizeof(w->prev), "%s", version);
+	return 0;
+}
+
+/*
+ * What a version changed: the difference from the version published just
+ * before it (the history of the policy, for everyone).  The first version
+ * changed nothing: "from" is null and every list empty.
+ */
+static enum MHD_Result h_version_changes(cu_request *r)
+{
+	cu_store *reader = cu_http_reader(r->srv);
+	struct prev_walk w = {r->params[0], "", false};
+	const cu_policy *from = NULL, *to = NULL;
+	json_t *diff;
+	cu_result rc;
+
+	if (has_query(r))
+		return no_query(r);
+	if (!reader)
+		return cu_http_store_unavailable(r);
+	if (strlen(r->params[0]) > CU_VERSION_MAX)
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such policy version", NULL);
+	rc = cu_versions_list(reader, find_prev, &w);
+	if (!rc && !w.found)
+		rc = CU_ERR_NOT_FOUND;
+	if (!rc)
+		rc = cu_versions_get(reader, r->params[0], &to);
+	if (!rc)
+		rc = w.prev[0] ? cu_versions_get(reader, w.prev, &from) : CU_OK;
+	if (rc == CU_ERR_NOT_FOUND)
+		return cu_http_reply_error(r, CU_ERR_NOT_FOUND, "no such policy version", NULL);
+	if (rc)
+		return cu_http_reply_error(r, rc, NULL, NULL);
+	diff = cu_versions_diff(from ? from : to, to);
+	if (diff && !from)
+		json_object_set_new(diff, "from", json_null());
+	return cu_http_reply_json(r, MHD_HTTP_OK, diff);
+}
+
 struct publish_state {
 	json_t *body;
 	char err[CU_SERVER_ERR_MAX];
@@ -687,6 +745,8 @@ const cu_route cu_routes_consent[] = {
     {"GET", "/v1/policy/versions", "/v1/policy/versions", h_versions, 0, true, true, false},
     {"GET", "/v1/policy/versions/{}", "/v1/policy/versions/{version}", h_version, 0, true, true,
      false},
+    {"GET", "/v1/policy/versions/{}/changes", "/v1/policy/versions/{version}/changes",
+     h_version_changes, 0, true, true, false},
     {"POST", "/v1/policy/versions", "/v1/policy/versions", h_publish, R(OFFICER) | R(ADMIN), false,
      false, false},
     {"POST", "/v1/exceptions", "/v1/exceptions", h_exception_read, R(OFFICER), false, false, false},

@@ -364,6 +364,55 @@ static enum MHD_Result h_requests_list(cu_request *r)
 	return case_list(r, &requests);
 }
 
+/* ---- GET /v1/me/requests and /v1/me/complaints ---------------------------- */
+
+/*
+ * The member's own cases, newest first, closed ones too: the portal's lists.
+ * Metadata only (ids, states, dates, field names); the texts open, audited,
+ * one case at a time with GET /v1/requests/{id} and /v1/complaints/{id}.
+ */
+static enum MHD_Result my_cases(cu_request *r, const char *key,
+                                cu_result (*walk)(cu_store *, const cu_actor *, const char *,
+                                                  struct list_out *))
+{
+	cu_store *reader = cu_http_reader(r->srv);
+	struct list_out o = {NULL, cu_now_us()};
+	char now[CU_HTTP_TIME_LEN];
+	json_t *newest;
+	size_t n;
+	cu_result rc;
+
+	if (has_query(r))
+		return no_query(r);
+	if (!reader)
+		return cu_http_store_unavailable(r);
+	o.list = json_array();
+	rc = walk(reader, &r->actor, r->member, &o);
+	if (rc) {
+		json_decref(o.list);
+		return cu_http_reply_error(r, rc, NULL, NULL);
+	}
+	/* The store gives them oldest first; a member looks for the latest. */
+	n = json_array_size(o.list);
+	newest = json_array();
+	for (size_t i = n; i > 0; i--)
+		json_array_append(newest, json_array_get(o.list, i - 1));
+	json_decref(o.list);
+	cu_http_iso_time(o.now_us, now);
+	return cu_http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s,s:o}", "now", now, key, newest));
+}
+
+static cu_result walk_my_requests(cu_store *reader, const cu_actor *actor, const char *member,
+                                  struct list_out *o)
+{
+	return cu_request_list_member(reader, actor, member, list_request, o);
+}
+
+static enum MHD_Result h_my_requests(cu_request *r)
+{
+	return my_cases(r, "requests", walk_my_requests);
+}
+
 /* ---- GET /v1/requests/{id} ----------------------------------------------- */
 
 struct view_state {
@@ -628,6 +677,17 @@ static cu_result walk_complaints(cu_store *reader, const cu_actor *actor, bool o
 	return cu_complaint_list(reader, actor, overdue, o->now_us, list_complaint, o);
 }
 
+static cu_result walk_my_complaints(cu_store *reader, const cu_actor *actor, const char *member,
+                                    struct list_out *o)
+{
+	return cu_complaint_list_member(reader, actor, member, list_complaint, o);
+}
+
+static enum MHD_Result h_my_complaints(cu_request *r)
+{
+	return my_cases(r, "complaints", walk_my_complaints);
+}
+
 static enum MHD_Result h_complaints_list(cu_request *r)
 {
 	static const struct case_list complaints = {"complaints", walk_complaints};
@@ -756,6 +816,9 @@ const cu_route cu_routes_request[] = {
      R(OFFICER), false, false, false},
     {"POST", "/v1/complaints/{}/responses", "/v1/complaints/{id}/responses", h_complaint_respond,
      R(OFFICER), false, false, false},
+    {"GET", "/v1/me/requests", "/v1/me/requests", h_my_requests, R(MEMBER), false, false, false},
+    {"GET", "/v1/me/complaints", "/v1/me/complaints", h_my_complaints, R(MEMBER), false, false,
+     false},
 };
 
 const size_t cu_routes_request_count = sizeof(cu_routes_request) / sizeof(cu_routes_request[0]);

@@ -33,6 +33,8 @@ static const struct {
     {cu_pages_me, &cu_pages_me_count},
     {cu_pages_console, &cu_pages_console_count},
     {cu_pages_console_admin, &cu_pages_console_admin_count},
+    {cu_pages_casework, &cu_pages_casework_count},
+    {cu_pages_policy, &cu_pages_policy_count},
 };
 
 static cu_route all[CU_ROUTES_MAX];

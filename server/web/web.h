@@ -188,6 +188,8 @@ CU_PAGE_TABLE(officer);
 CU_PAGE_TABLE(me);
 CU_PAGE_TABLE(console);
 CU_PAGE_TABLE(console_admin);
+CU_PAGE_TABLE(casework);
+CU_PAGE_TABLE(policy);
 
 /* The pure parts, exposed for unit tests and fuzzing (page.c). */
 /* Parses a urlencoded form; NULL when malformed (bad %XX, invalid UTF-8, too many fields). */

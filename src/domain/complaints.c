@@ -399,6 +399,14 @@ cu_result cu_complaint_list(cu_store *s, const cu_actor *actor, bool overdue, in
 	return cu_store_complaint_list_open(s, cu_case_due_before(overdue, now_us), fn, ud);
 }
 
+cu_result cu_complaint_list_member(cu_store *s, const cu_actor *actor, const char *member,
+                                   cu_store_complaint_fn fn, void *ud)
+{
+	if (!cu_case_may_read(actor, member))
+		return CU_ERR_FORBIDDEN;
+	return cu_store_complaint_list_member(s, member, fn, ud);
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 json_t *cu_complaint_row_json(const cu_complaint_row *row, int64_t now_us)

@@ -117,6 +117,15 @@ CU_WARN_UNUSED cu_result cu_complaint_list(cu_store *s, const cu_actor *actor, b
                                            int64_t now_us, cu_store_complaint_fn fn, void *ud);
 
 /*
+ * The member's own list: every complaint of `member`, oldest first, closed
+ * ones too.  For that member, an officer or the operator; CU_ERR_FORBIDDEN
+ * for anyone else.
+ */
+CU_WARN_UNUSED cu_result cu_complaint_list_member(cu_store *s, const cu_actor *actor,
+                                                  const char *member, cu_store_complaint_fn fn,
+                                                  void *ud);
+
+/*
  * JSON for the API and the export (new references).  A row: id, member,
  * about, state, received, due, updated, assigned, closed, closed_by, note,
  * and while open days_left / overdue at now_us.  A view: the row's members

@@ -709,6 +709,14 @@ cu_result cu_request_list(cu_store *s, const cu_actor *actor, bool overdue, int6
 	return cu_store_request_list_open(s, cu_case_due_before(overdue, now_us), fn, ud);
 }
 
+cu_result cu_request_list_member(cu_store *s, const cu_actor *actor, const char *member,
+                                 cu_store_request_fn fn, void *ud)
+{
+	if (!cu_case_may_read(actor, member))
+		return CU_ERR_FORBIDDEN;
+	return cu_store_request_list_member(s, member, fn, ud);
+}
+
 /* ---- certificates -------------------------------------------------------- */
 
 /* ---- refusals and the export -------------------------------------------- */

@@ -260,6 +260,15 @@ CU_WARN_UNUSED cu_result cu_request_list(cu_store *s, const cu_actor *actor, boo
                                          int64_t now_us, cu_store_request_fn fn, void *ud);
 
 /*
+ * The member's own list: every request of `member`, oldest first, closed
+ * ones too (metadata only, as the officer's list).  For that member, an
+ * officer or the operator; CU_ERR_FORBIDDEN for anyone else.
+ */
+CU_WARN_UNUSED cu_result cu_request_list_member(cu_store *s, const cu_actor *actor,
+                                                const char *member, cu_store_request_fn fn,
+                                                void *ud);
+
+/*
  * The erasure certificate of request `id`, as issued: for the member (by
  * id), an officer, or whoever holds the certificate token given when the
  * request was filed (actor NULL, token set; compared in constant time).

@@ -80,6 +80,7 @@ EXPECT = {
     ("GET", "/v1/policy"): everyone(200),
     ("GET", "/v1/policy/versions"): everyone(200),
     ("GET", "/v1/policy/versions/{version}"): everyone(200),
+    ("GET", "/v1/policy/versions/{version}/changes"): everyone(200),
     # Republishing the version in force: admitted, then refused as a conflict (publishing a
     # new version here would change the suite's policy; test_consent.py does that on a
     # server of its own).
@@ -117,6 +118,8 @@ EXPECT = {
     ("GET", "/v1/complaints/{id}"): only(["member", "officer"], 200),
     ("POST", "/v1/complaints/{id}/assign"): only(["officer"], 200),
     ("POST", "/v1/complaints/{id}/responses"): only(["officer"], 201),
+    ("GET", "/v1/me/requests"): only(["member"], 200),
+    ("GET", "/v1/me/complaints"): only(["member"], 200),
 }
 
 

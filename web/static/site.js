@@ -18,3 +18,15 @@ document.addEventListener('DOMContentLoaded', function () {
     i.addEventListener('focus', function () { i.select(); });
   });
 });
+
+/* ---- member portal (pages_casework.c): a confirmed delete says so ----
+ * A form with data-confirm and a hidden input "confirmed" (the diary's delete) gets
+ * confirmed=yes once the visitor said yes in the dialog above, so the server deletes at
+ * once; without this script the server shows its own confirmation page instead. */
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('form[data-confirm] input[name=confirmed]').forEach(function (i) {
+    i.form.addEventListener('submit', function (e) {
+      if (!e.defaultPrevented) i.value = 'yes';
+    });
+  });
+});
