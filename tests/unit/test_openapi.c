@@ -295,12 +295,13 @@ static void roles_match_the_route_table(void **state)
 	problems = 0;
 	for (size_t i = 0; i < cu_routes_count; i++) {
 		const cu_route *rt = &cu_routes[i];
-		json_t *want = json_array(), *roles, *v;
+		json_t *want, *roles, *v;
 		char m[16];
 		size_t k;
 
 		if (rt->page)
 			continue;
+		want = json_array();
 
 		lower(rt->method, m, sizeof(m));
 		roles = json_object_get(json_object_get(json_object_get(paths, rt->name), m),
