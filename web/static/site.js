@@ -30,3 +30,35 @@ document.addEventListener('DOMContentLoaded', function () {
     });
   });
 });
+
+/* ---- browser tests (tests/browser/journeys/phone.mjs): a table wider than the screen ----
+ * A .table-wrap whose table overflows scrolls sideways; a keyboard user can scroll it only if it
+ * can take focus (axe: scrollable-region-focusable).  Only wraps that overflow now get a Tab
+ * stop, named after the table's caption or the heading before it; checked again on resize. */
+(function () {
+  function label(w) {
+    var cap = w.querySelector('caption');
+    if (cap) return cap.textContent.trim();
+    for (var e = w.previousElementSibling; e; e = e.previousElementSibling)
+      if (/^H[1-6]$/.test(e.tagName)) return e.textContent.trim();
+    return '';
+  }
+  function mark() {
+    document.querySelectorAll('.table-wrap').forEach(function (w) {
+      if (w.scrollWidth > w.clientWidth + 1) {
+        if (!w.hasAttribute('tabindex')) {
+          w.setAttribute('tabindex', '0');
+          w.setAttribute('role', 'group');
+          var l = label(w);
+          if (l) w.setAttribute('aria-label', l);
+        }
+      } else if (w.getAttribute('role') === 'group' && w.getAttribute('tabindex') === '0') {
+        w.removeAttribute('tabindex');
+        w.removeAttribute('role');
+        w.removeAttribute('aria-label');
+      }
+    });
+  }
+  document.addEventListener('DOMContentLoaded', mark);
+  window.addEventListener('resize', mark);
+})();
