@@ -30,3 +30,10 @@ document.addEventListener('DOMContentLoaded', function () {
     });
   });
 });
+
+/* ---- section tabs: the tab of the page shown is marked as current ---- */
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('nav.tabs.section a').forEach(function (a) {
+    if (a.getAttribute('href') === window.location.pathname) a.setAttribute('aria-current', 'page');
+  });
+});
