@@ -31,6 +31,13 @@ document.addEventListener('DOMContentLoaded', function () {
   });
 });
 
+/* ---- section tabs: the tab of the page shown is marked as current ---- */
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('nav.tabs.section a').forEach(function (a) {
+    if (a.getAttribute('href') === window.location.pathname) a.setAttribute('aria-current', 'page');
+  });
+});
+
 /* ---- browser tests (tests/browser/journeys/phone.mjs): a table wider than the screen ----
  * A .table-wrap whose table overflows scrolls sideways; a keyboard user can scroll it only if it
  * can take focus (axe: scrollable-region-focusable).  Only wraps that overflow now get a Tab
