@@ -68,4 +68,22 @@ CU_WARN_UNUSED cu_result cu_erasure_carry_out(cu_ctx *ctx, const cu_actor *actor
                                               const char *member, const cu_request_row *request,
                                               int64_t now_us, char **certificate);
 
+/*
+ * Erasures made after a backup was taken, carried into its restored store
+ * (`custodian restore`): every live member whose data key is wrapped under
+ * a key-tree leaf the keyring has punctured since (vault/keyring.h) is
+ * erased here as above, by the operator.  *replayed (may be NULL) counts
+ * them.  Members whose key is in the master-key format (1) cannot be told
+ * apart and are left; `keys rotate` moves them into the tree.
+ */
+CU_WARN_UNUSED cu_result cu_erasure_replay(cu_ctx *ctx, size_t *replayed);
+
+/*
+ * The other direction, after a crash between an erasure's commit and the
+ * keyring's puncture: punctures the leaves of every erased member in every
+ * tree (idempotent).  *punctured (may be NULL) counts leaves punctured now.
+ * The server runs it at start.
+ */
+CU_WARN_UNUSED cu_result cu_erasure_reconcile(cu_ctx *ctx, size_t *punctured);
+
 #endif

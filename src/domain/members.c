@@ -392,11 +392,11 @@ cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v, const cu_conf
 		rc = pack(&s, row);
 	if (!rc && email) {
 		row->has_email_bidx = true;
-		rc = blind(v, row->key_id, "email", email, row->email_bidx);
+		rc = blind(v, cu_vault_current_key_id(v), "email", email, row->email_bidx);
 	}
 	if (!rc && phone) {
 		row->has_phone_bidx = true;
-		rc = blind(v, row->key_id, "phone", phone, row->phone_bidx);
+		rc = blind(v, cu_vault_current_key_id(v), "phone", phone, row->phone_bidx);
 	}
 	if (rc)
 		goto out;
@@ -627,10 +627,12 @@ static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, cons
 		rc = seal_into(&s, &dk, row.id, f->name, kv[i].value);
 		if (!rc && f->kind == CU_FIELD_EMAIL) {
 			row.has_email_bidx = true;
-			rc = blind(ctx->vault, row.key_id, "email", kv[i].value, row.email_bidx);
+			rc = blind(ctx->vault, cu_vault_current_key_id(ctx->vault), "email",
+			           kv[i].value, row.email_bidx);
 		} else if (!rc && f->kind == CU_FIELD_PHONE) {
 			row.has_phone_bidx = true;
-			rc = blind(ctx->vault, row.key_id, "phone", kv[i].value, row.phone_bidx);
+			rc = blind(ctx->vault, cu_vault_current_key_id(ctx->vault), "phone",
+			           kv[i].value, row.phone_bidx);
 		}
 	}
 	cu_vault_data_key_wipe(&dk);
