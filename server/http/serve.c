@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "domain/erasure.h"
 #include "domain/handles.h"
 #include "domain/sessions.h"
 #include "domain/versions.h"
@@ -221,6 +222,22 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	/* The last audit checkpoint: at close, after the writer's last commit. */
 	srv->ctx->audit_checkpoint_at_close = true;
 	srv->ctx->warn = warn_line;
+	/* An erasure whose keyring puncture a crash cut off is finished now (erasure.h). */
+	{
+		size_t punctured = 0;
+
+		rc = cu_erasure_reconcile(srv->ctx, &punctured);
+		if (rc) {
+			fprintf(stderr,
+			        "custodian: cannot reconcile the keyring with erasures: %s\n",
+			        cu_strerror(rc));
+			goto out;
+		}
+		if (punctured)
+			fprintf(stderr,
+			        "custodian: %zu keyring leaves of erased members punctured\n",
+			        punctured);
+	}
 	if (!listen || !*listen)
 		listen = srv->ctx->config.listen;
 	if (parse_listen(listen, &ss, &sslen)) {

@@ -2,6 +2,7 @@
  * src/vault/keyring.c — the puncturable member key tree (keyring.h).
  */
 #include "vault/keyring.h"
+#include "util/file_atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -450,54 +451,13 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t r;
-
-	while (len) {
-		r = write(fd, p, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static void sync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash) {
-		snprintf(dir, sizeof(dir), ".");
-	} else {
-		size_t n = slash == path ? 1 : (size_t)(slash - path);
-
-		if (n >= sizeof(dir))
-			return;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
-
 /* Seals s under v's current master key and replaces the file atomically. */
 static cu_result store(const cu_vault *v, const char *path, struct state *s, struct stat *seen,
                        char *err, size_t errlen)
 {
-	char tmp[PATH_MAX + 8];
 	size_t ptlen = plain_size(s), len = HEADER_BYTES + CU_VAULT_NOTE_OVERHEAD + ptlen;
 	unsigned char *pt = sodium_malloc(ptlen), *buf = malloc(len);
 	cu_result rc = CU_ERR_NOMEM;
-	int fd = -1;
 
 	if (!pt || !buf)
 		goto out;
@@ -515,32 +475,15 @@ static cu_result store(const cu_vault *v, const char *path, struct state *s, str
 	rc = cu_vault_seal_note(v, NOTE_CONTEXT, pt, ptlen, buf + HEADER_BYTES);
 	if (rc)
 		goto out;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	rc = CU_ERR_IO;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0 || fchmod(fd, 0600) || write_all(fd, buf, len) || fsync(fd)) {
-		errf(err, errlen, "cannot write keyring '%s': %s", tmp, strerror(errno));
+	rc = cu_file_write_atomic(path, buf, len);
+	if (rc) {
+		errf(err, errlen, "cannot write keyring '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	if (close(fd)) {
-		fd = -1;
-		errf(err, errlen, "cannot write keyring '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		errf(err, errlen, "cannot replace keyring '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	sync_dir_of(path);
 	if (seen)
 		(void)stat(path, seen);
 	rc = CU_OK;
 out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
 	if (pt) {
 		sodium_memzero(pt, ptlen);
 		sodium_free(pt);

@@ -5,6 +5,7 @@
  */
 #include "vault/vault.h"
 
+#include "util/file_atomic.h"
 #include "vault/keyring.h"
 
 #include <errno.h>
@@ -932,4 +933,77 @@ cu_result cu_vault_verify_signature(const unsigned char pk[CU_VAULT_SIGN_PKBYTES
 	if (!pk || (!msg && len) || !sig)
 		return CU_ERR_INVALID_ARGUMENT;
 	return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? CU_OK : CU_ERR_CRYPTO;
+}
+
+/* ---- rotation -------------------------------------------------------------- */
+
+cu_result cu_vault_file_add_key(const char *path, uint32_t min_id, uint32_t *id, char *err,
+                                size_t errlen)
+{
+	enum { LINE = U32_DIGITS + 1 + HEXKEYLEN + 1 };
+	cu_vault *v = NULL;
+	char *text = NULL, *line;
+	unsigned char *key;
+	uint32_t next = min_id ? min_id : 1;
+	size_t len;
+	cu_result rc;
+
+	errf(err, errlen, "%s", "");
+	if (!path || !id)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (getenv("CUSTODIAN_MASTER_KEY")) {
+		errf(err, errlen,
+		     "the master keys come from $CUSTODIAN_MASTER_KEY: add the new key there "
+		     "(docs/keys.md)");
+		return CU_ERR_INVALID_ARGUMENT;
+	}
+	/* Checks the file as an open would: mode, size, every line. */
+	rc = cu_vault_open_file(path, &v, err, errlen);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->keys[i].id >= next)
+			next = v->keys[i].id + 1;
+	cu_vault_free(v);
+	if (next > KEY_ID_MAX) {
+		errf(err, errlen, "no key id left above %u", (unsigned)(next - 1));
+		return CU_ERR_INVALID_ARGUMENT;
+	}
+	text = sodium_malloc(KEYFILE_MAX + LINE + 2);
+	key = sodium_malloc(CU_VAULT_KEYBYTES);
+	if (!text || !key) {
+		rc = CU_ERR_NOMEM;
+		goto out;
+	}
+	{
+		FILE *f = fopen(path, "r");
+
+		len = f ? fread(text, 1, KEYFILE_MAX, f) : 0;
+		if (!f || ferror(f)) {
+			if (f)
+				fclose(f);
+			errf(err, errlen, "cannot read master key file '%s'", path);
+			rc = CU_ERR_IO;
+			goto out;
+		}
+		fclose(f);
+	}
+	if (len && text[len - 1] != '\n')
+		text[len++] = '\n';
+	line = text + len;
+	randombytes_buf(key, CU_VAULT_KEYBYTES);
+	len += (size_t)snprintf(line, U32_DIGITS + 2, "%u ", (unsigned)next);
+	sodium_bin2hex(text + len, HEXKEYLEN + 1, key, CU_VAULT_KEYBYTES);
+	len += HEXKEYLEN;
+	text[len++] = '\n';
+	rc = cu_file_write_atomic(path, text, len);
+	if (rc) {
+		errf(err, errlen, "cannot write master key file '%s'", path);
+		goto out;
+	}
+	*id = next;
+out:
+	sodium_free(text);
+	sodium_free(key);
+	return rc;
 }

@@ -83,6 +83,15 @@ CU_WARN_UNUSED cu_result cu_vault_open_file(const char *path, cu_vault **out, ch
 CU_WARN_UNUSED cu_result cu_vault_create_file(const char *path);
 /* Wipes and frees.  NULL is a harmless no-op. */
 void cu_vault_free(cu_vault *v);
+/*
+ * Rotation: appends a new random key to the key file at path (atomically,
+ * mode 0600), with an id above every id in the file and at least min_id;
+ * it becomes the current key for every process that opens the file from now
+ * on.  *id gets it.  Refused (CU_ERR_INVALID_ARGUMENT) when the keys come
+ * from $CUSTODIAN_MASTER_KEY.  err gets one line (never a key).
+ */
+CU_WARN_UNUSED cu_result cu_vault_file_add_key(const char *path, uint32_t min_id, uint32_t *id,
+                                               char *err, size_t errlen);
 
 /*
  * Hands the vault a keyring (keyring.h), which it then owns and frees: from
