@@ -72,12 +72,27 @@ __attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen,
 
 /* ---- the tree ---------------------------------------------------------- */
 
+/*
+ * The tree's length-doubling generator (GGM): one ChaCha20 block under the
+ * node's key with a zero nonce; its first 32 bytes are the left child, the
+ * next 32 the right.  One block per level keeps a leaf at 64 blocks.
+ */
+static void children(const unsigned char parent[CU_VAULT_KEYBYTES],
+                     unsigned char out[2 * CU_VAULT_KEYBYTES])
+{
+	static const unsigned char nonce[crypto_stream_chacha20_NONCEBYTES];
+
+	crypto_stream_chacha20(out, 2 * CU_VAULT_KEYBYTES, nonce, parent);
+}
+
 static void child(const unsigned char parent[CU_VAULT_KEYBYTES], unsigned bit,
                   unsigned char out[CU_VAULT_KEYBYTES])
 {
-	unsigned char b = (unsigned char)bit;
+	unsigned char both[2 * CU_VAULT_KEYBYTES];
 
-	crypto_generichash(out, CU_VAULT_KEYBYTES, &b, 1, parent, CU_VAULT_KEYBYTES);
+	children(parent, both);
+	memcpy(out, both + (bit ? CU_VAULT_KEYBYTES : 0), CU_VAULT_KEYBYTES);
+	sodium_memzero(both, sizeof(both));
 }
 
 static uint64_t path_of(const struct tree *t, const char *member_id)
@@ -167,7 +182,7 @@ static int node_cmp(const void *a, const void *b)
 static int tree_puncture(struct tree *t, uint64_t p)
 {
 	long at = find_cover(t, p);
-	unsigned char k[CU_VAULT_KEYBYTES];
+	unsigned char k[CU_VAULT_KEYBYTES], both[2 * CU_VAULT_KEYBYTES];
 	struct node *sibs;
 	unsigned d0;
 	size_t added, i;
@@ -188,10 +203,12 @@ static int tree_puncture(struct tree *t, uint64_t p)
 
 		sib->depth = (uint8_t)(d + 1);
 		sib->prefix = top_bits(p, d) | ((uint64_t)(bit ^ 1u) << (CU_KEYRING_DEPTH - 1 - d));
-		child(k, bit ^ 1u, sib->key);
-		child(k, bit, k);
+		children(k, both);
+		memcpy(sib->key, both + (bit ? 0 : CU_VAULT_KEYBYTES), CU_VAULT_KEYBYTES);
+		memcpy(k, both + (bit ? CU_VAULT_KEYBYTES : 0), CU_VAULT_KEYBYTES);
 	}
 	sodium_memzero(k, sizeof(k));
+	sodium_memzero(both, sizeof(both));
 	qsort(sibs, added, sizeof(*sibs), node_cmp);
 	/* Open a gap of added - 1 after the covering node, then overwrite it and the gap. */
 	memmove(&t->nodes[at + (long)added], &t->nodes[at + 1],

@@ -11,9 +11,10 @@
  * database: a leaf of a puncturable key tree (a GGM tree).
  *
  *   tree (id, random path key, random root)
- *     every node's two children: BLAKE2b-256 keyed with the node, over one
- *     byte, 0 or 1; a member's leaf is at depth 64, at the path
- *     BLAKE2b-64(path key, member id).  The leaf is the key-encryption key
+ *     every node's two children: the first and second 32 bytes of one
+ *     ChaCha20 block keyed with the node (zero nonce) — the GGM
+ *     construction over a length-doubling generator; a member's leaf is at
+ *     depth 64, at the path BLAKE2b-64(path key, member id).  The leaf is the key-encryption key
  *     (KEK) that wraps the member's data key (vault.h, wrapped format 2).
  *
  *   The keyring does not store the tree: it stores a set of nodes that
