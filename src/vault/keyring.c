@@ -50,12 +50,29 @@ struct state {
 	struct tree trees[CU_KEYRING_TREES_MAX];
 };
 
+/*
+ * Leaves derived lately, so a member read often costs one lookup instead of
+ * 64 generator calls.  A leaf is no more secret than the nodes it derives
+ * from, which sit in the same memory; the cache is wiped whenever the state
+ * changes (a puncture above all), under the write lock, and filled only
+ * under the read lock, so it never holds a leaf the state no longer has.
+ */
+#define CACHE_SLOTS   16384
+#define CACHE_STRIPES 64
+struct slot {
+	uint32_t tree; /* 0: empty */
+	char id[CU_ID_LEN + 1];
+	unsigned char key[CU_VAULT_KEYBYTES];
+};
+
 struct cu_keyring {
 	pthread_rwlock_t lock;
 	const cu_vault *v;
 	char path[PATH_MAX], lock_path[PATH_MAX];
-	struct stat seen; /* the file as last read or written */
-	struct state *st; /* sodium_malloc'd */
+	struct stat seen;   /* the file as last read or written */
+	struct state *st;   /* sodium_malloc'd */
+	struct slot *cache; /* sodium_malloc'd, CACHE_SLOTS */
+	pthread_mutex_t stripes[CACHE_STRIPES];
 };
 
 __attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen, const char *fmt,
@@ -73,26 +90,16 @@ __attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen,
 /* ---- the tree ---------------------------------------------------------- */
 
 /*
- * The tree's length-doubling generator (GGM): one ChaCha20 block under the
- * node's key with a zero nonce; its first 32 bytes are the left child, the
- * next 32 the right.  One block per level keeps a leaf at 64 blocks.
+ * The tree's generator (GGM): a node's child `bit` is HChaCha20 keyed with
+ * the node over a 16-byte input naming the child — a PRF call per level.
  */
-static void children(const unsigned char parent[CU_VAULT_KEYBYTES],
-                     unsigned char out[2 * CU_VAULT_KEYBYTES])
-{
-	static const unsigned char nonce[crypto_stream_chacha20_NONCEBYTES];
-
-	crypto_stream_chacha20(out, 2 * CU_VAULT_KEYBYTES, nonce, parent);
-}
-
 static void child(const unsigned char parent[CU_VAULT_KEYBYTES], unsigned bit,
                   unsigned char out[CU_VAULT_KEYBYTES])
 {
-	unsigned char both[2 * CU_VAULT_KEYBYTES];
+	unsigned char in[crypto_core_hchacha20_INPUTBYTES] = {'c', 'u', '-', 'g', 'g', 'm'};
 
-	children(parent, both);
-	memcpy(out, both + (bit ? CU_VAULT_KEYBYTES : 0), CU_VAULT_KEYBYTES);
-	sodium_memzero(both, sizeof(both));
+	in[sizeof(in) - 1] = (unsigned char)bit;
+	crypto_core_hchacha20(out, in, parent, NULL);
 }
 
 static uint64_t path_of(const struct tree *t, const char *member_id)
@@ -182,7 +189,7 @@ static int node_cmp(const void *a, const void *b)
 static int tree_puncture(struct tree *t, uint64_t p)
 {
 	long at = find_cover(t, p);
-	unsigned char k[CU_VAULT_KEYBYTES], both[2 * CU_VAULT_KEYBYTES];
+	unsigned char k[CU_VAULT_KEYBYTES];
 	struct node *sibs;
 	unsigned d0;
 	size_t added, i;
@@ -203,12 +210,10 @@ static int tree_puncture(struct tree *t, uint64_t p)
 
 		sib->depth = (uint8_t)(d + 1);
 		sib->prefix = top_bits(p, d) | ((uint64_t)(bit ^ 1u) << (CU_KEYRING_DEPTH - 1 - d));
-		children(k, both);
-		memcpy(sib->key, both + (bit ? 0 : CU_VAULT_KEYBYTES), CU_VAULT_KEYBYTES);
-		memcpy(k, both + (bit ? CU_VAULT_KEYBYTES : 0), CU_VAULT_KEYBYTES);
+		child(k, bit ^ 1u, sib->key);
+		child(k, bit, k);
 	}
 	sodium_memzero(k, sizeof(k));
-	sodium_memzero(both, sizeof(both));
 	qsort(sibs, added, sizeof(*sibs), node_cmp);
 	/* Open a gap of added - 1 after the covering node, then overwrite it and the gap. */
 	memmove(&t->nodes[at + (long)added], &t->nodes[at + 1],
@@ -556,6 +561,7 @@ static void refresh(cu_keyring *r)
 	old = r->st;
 	r->st = s;
 	r->seen = seen;
+	sodium_memzero(r->cache, CACHE_SLOTS * sizeof(*r->cache));
 	pthread_rwlock_unlock(&r->lock);
 	state_free(old);
 }
@@ -596,6 +602,7 @@ static cu_result rewrite(cu_keyring *r, const cu_vault *seal_with, change_fn cha
 	old = r->st;
 	r->st = s;
 	r->seen = seen;
+	sodium_memzero(r->cache, CACHE_SLOTS * sizeof(*r->cache));
 	if (seal_with != r->v)
 		r->v = seal_with;
 	pthread_rwlock_unlock(&r->lock);
@@ -669,6 +676,14 @@ cu_result cu_keyring_open(const cu_vault *v, const char *path, bool create_missi
 	if (!r)
 		return CU_ERR_NOMEM;
 	pthread_rwlock_init(&r->lock, NULL);
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&r->stripes[i], NULL);
+	r->cache = sodium_malloc(CACHE_SLOTS * sizeof(*r->cache));
+	if (!r->cache) {
+		cu_keyring_free(r);
+		return CU_ERR_NOMEM;
+	}
+	memset(r->cache, 0, CACHE_SLOTS * sizeof(*r->cache));
 	r->v = v;
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	snprintf(r->lock_path, sizeof(r->lock_path), "%s.lock", path);
@@ -691,6 +706,9 @@ void cu_keyring_free(cu_keyring *r)
 	if (!r)
 		return;
 	state_free(r->st);
+	sodium_free(r->cache);
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_destroy(&r->stripes[i]);
 	pthread_rwlock_destroy(&r->lock);
 	free(r);
 }
@@ -711,18 +729,39 @@ static int derive(cu_keyring *r, uint32_t tree, const char *member_id,
                   unsigned char kek[CU_VAULT_KEYBYTES])
 {
 	const struct tree *t;
+	struct slot *sl;
+	pthread_mutex_t *mu;
+	uint64_t p;
 	long at;
-	int found;
+	int found = 1;
 
 	pthread_rwlock_rdlock(&r->lock);
 	t = state_tree(r->st, tree);
 	if (!t) {
-		found = -1;
+		pthread_rwlock_unlock(&r->lock);
+		return -1;
+	}
+	p = path_of(t, member_id);
+	sl = &r->cache[p % CACHE_SLOTS];
+	mu = &r->stripes[p % CACHE_STRIPES];
+	pthread_mutex_lock(mu);
+	if (sl->tree == tree && !strcmp(sl->id, member_id)) {
+		memcpy(kek, sl->key, CU_VAULT_KEYBYTES);
+		pthread_mutex_unlock(mu);
+		pthread_rwlock_unlock(&r->lock);
+		return 1;
+	}
+	pthread_mutex_unlock(mu);
+	at = find_cover(t, p);
+	if (at < 0) {
+		found = 0;
 	} else {
-		at = find_cover(t, path_of(t, member_id));
-		found = at >= 0;
-		if (found)
-			leaf_key(&t->nodes[at], path_of(t, member_id), kek);
+		leaf_key(&t->nodes[at], p, kek);
+		pthread_mutex_lock(mu);
+		sl->tree = tree;
+		snprintf(sl->id, sizeof(sl->id), "%s", member_id);
+		memcpy(sl->key, kek, CU_VAULT_KEYBYTES);
+		pthread_mutex_unlock(mu);
 	}
 	pthread_rwlock_unlock(&r->lock);
 	return found;

@@ -11,10 +11,9 @@
  * database: a leaf of a puncturable key tree (a GGM tree).
  *
  *   tree (id, random path key, random root)
- *     every node's two children: the first and second 32 bytes of one
- *     ChaCha20 block keyed with the node (zero nonce) — the GGM
- *     construction over a length-doubling generator; a member's leaf is at
- *     depth 64, at the path BLAKE2b-64(path key, member id).  The leaf is the key-encryption key
+ *     a node's child 0 or 1 is HChaCha20 keyed with the node over an input
+ *     naming the child (the GGM construction over a PRF); a member's leaf
+ *     is at depth 64, at the path BLAKE2b-64(path key, member id).  The leaf is the key-encryption key
  *     (KEK) that wraps the member's data key (vault.h, wrapped format 2).
  *
  *   The keyring does not store the tree: it stores a set of nodes that
