@@ -56,8 +56,9 @@ static const struct {
      "under a random 256-bit data key of its member, with the member id and field name as "
      "associated data. Each data key is wrapped (XChaCha20-Poly1305) under a subkey derived "
      "from a master key (crypto_kdf); the row records the wrapping key's id. Master keys are "
-     "never stored in the database: DIR/master.key (mode 0600) or $CUSTODIAN_MASTER_KEY, of "
-     "each only the subkeys derived from it are kept in memory, in locked pages. Diaries and request and complaint texts are sealed the same way."},
+     "never stored in the database: DIR/master.key (mode 0600) or $CUSTODIAN_MASTER_KEY; of "
+     "each, only the subkeys derived from it are kept in memory, in locked pages. Diaries "
+     "and request and complaint texts are sealed the same way."},
     {"blind_indexes", "Look-ups without plaintext",
      "E-mail addresses and telephone numbers are found by a keyed BLAKE2b-256 blind index "
      "of the normalised value, under a subkey of its own; no plaintext index exists."},
