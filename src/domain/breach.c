@@ -194,7 +194,7 @@ static int on_entry(void *ud, const cu_audit_entry *e)
 		return 0;
 	if (s->q->by == CU_BREACH_KEY) {
 		/* What happened to the key's members in the window: every effective entry. */
-		if (!strcmp(e->decision ? e->decision : "", "deny"))
+		if (!s->n || !strcmp(e->decision ? e->decision : "", "deny"))
 			return 0;
 		snprintf(key.member, sizeof(key.member), "%s", e->member);
 		h = bsearch(&key, s->hits, s->n, sizeof(*s->hits), by_member);
