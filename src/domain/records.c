@@ -54,11 +54,13 @@ static const struct {
     {"encryption_at_rest", "Every personal field encrypted at rest, per member and per field",
      "Each field is sealed separately with XChaCha20-Poly1305 (IETF, random 192-bit nonce) "
      "under a random 256-bit data key of its member, with the member id and field name as "
-     "associated data. Each data key is wrapped (XChaCha20-Poly1305) under a subkey derived "
-     "from a master key (crypto_kdf); the row records the wrapping key's id. Master keys are "
-     "never stored in the database: DIR/master.key (mode 0600) or $CUSTODIAN_MASTER_KEY; of "
-     "each, only the subkeys derived from it are kept in memory, in locked pages. Diaries "
-     "and request and complaint texts are sealed the same way."},
+     "associated data. Each data key is wrapped (XChaCha20-Poly1305) under its member's leaf "
+     "of a puncturable key tree (GGM, HChaCha20), kept outside the database in DIR/keyring, "
+     "sealed under the master key; the row records the tree's id. Master keys are never "
+     "stored in the database: DIR/master.key (mode 0600) or $CUSTODIAN_MASTER_KEY; of each, "
+     "only the subkeys derived from it are kept in memory, in locked pages. Diaries and "
+     "request and complaint texts are sealed the same way. Keys rotate online "
+     "('custodian keys rotate')."},
     {"blind_indexes", "Look-ups without plaintext",
      "E-mail addresses and telephone numbers are found by a keyed BLAKE2b-256 blind index "
      "of the normalised value, under a subkey of its own; no plaintext index exists."},
@@ -82,7 +84,9 @@ static const struct {
     {"erasure", "Erasure by crypto-shredding",
      "Erasing a member deletes the wrapped data key, the sealed fields, the blind indexes and "
      "the password hash; SQLite's secure_delete overwrites the freed cells and the write-ahead "
-     "log is truncated. An erasure certificate is signed."},
+     "log is truncated; the member's leaf of every key tree is destroyed, so copies and "
+     "backups taken before the erasure no longer open the member with the live keys. An "
+     "erasure certificate is signed."},
     {"plaintext_in_memory", "Plaintext only in memory, wiped",
      "Decrypted values live in memory for one request or command and are wiped "
      "(sodium_memzero); no personal value is written to logs, error messages, metrics or "
