@@ -7,6 +7,7 @@
  * The plumbing is in the other files of server/http/; handlers in server/routes/.
  */
 #include "http/http.h"
+#include "http/service.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "domain/handles.h"
@@ -197,6 +199,69 @@ static void warn_line(const char *line)
 	fprintf(stderr, "custodian: %s\n", line);
 }
 
+/*
+ * The watchdog's proof of life: an empty job through the writer.  WATCHDOG=1
+ * goes out only when the previous one came back, so a writer that hangs
+ * (and with it every write) stops the pings and the manager restarts the
+ * service; a writer that fails its commits (a full disk) still answers,
+ * and /readyz is what reports that.
+ */
+struct liveness {
+	cu_job job;
+	atomic_bool pending;
+};
+
+static cu_result liveness_run(cu_ctx *ctx, cu_job *job)
+{
+	(void)ctx;
+	(void)job;
+	return CU_OK;
+}
+
+static void liveness_done(cu_job *job)
+{
+	struct liveness *l = job->arg;
+
+	atomic_store(&l->pending, false);
+}
+
+static void watchdog_tick(cu_server *srv, struct liveness *l)
+{
+	if (atomic_load(&l->pending))
+		return;
+	cu_service_watchdog();
+	atomic_store(&l->pending, true);
+	l->job = (cu_job){.run = liveness_run, .done = liveness_done, .arg = l};
+	/* Refused only while the writer stops: pending stays set, so no more pings. */
+	if (cu_writer_submit(srv->writer, &l->job) != CU_OK)
+		fprintf(stderr, "custodian: watchdog: the writer is stopping\n");
+}
+
+/*
+ * The next signal; with a watchdog, a tick every half interval in between
+ * (returns 0 then).
+ */
+static int next_signal(cu_server *srv, const sigset_t *sigs, uint64_t watchdog_usec,
+                       struct liveness *l)
+{
+	int sig;
+
+	if (!watchdog_usec)
+		return sigwait(sigs, &sig) == 0 ? sig : 0;
+	{
+		uint64_t half = watchdog_usec / 2;
+		struct timespec ts = {.tv_sec = (time_t)(half / 1000000u),
+		                      .tv_nsec = (long)(half % 1000000u) * 1000};
+
+		sig = sigtimedwait(sigs, NULL, &ts);
+	}
+	if (sig > 0)
+		return sig;
+	if (errno == EAGAIN)
+		watchdog_tick(srv, l);
+	return 0;
+}
+
 int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 {
 	cu_server *srv = calloc(1, sizeof(*srv));
@@ -205,12 +270,15 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char err[CU_SERVER_ERR_MAX] = "";
+	struct liveness liveness = {.pending = false};
+	uint64_t watchdog_usec = cu_service_watchdog_usec();
 	sigset_t sigs;
 	int status = 1, sig;
 	cu_result rc;
 
 	if (!srv)
 		return 1;
+	cu_service_status("opening %s", data_dir);
 	rc = cu_ctx_open(data_dir, &srv->ctx, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
@@ -278,6 +346,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		        cu_strerror(rc));
 		goto out;
 	}
+	cu_service_status("starting the workers");
 	if (cu_writer_start(srv->ctx, &srv->writer) ||
 	    cu_hasher_start((int)srv->ctx->config.hash_threads, &srv->hasher)) {
 		fprintf(stderr, "custodian: cannot start worker threads\n");
@@ -319,19 +388,27 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	fprintf(stderr, "custodian: serving %s on http://%s (policy %s)\n", data_dir, listen,
 	        srv->ctx->policy->version);
 	fflush(stderr);
+	/* Only now: listening, the store open and migrated, every worker running. */
+	cu_service_ready("serving on http://%s (policy %s)", listen, srv->ctx->policy->version);
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		sig = next_signal(srv, &sigs, watchdog_usec, &liveness);
+		if (sig == 0)
 			continue;
 		if (sig == SIGHUP) {
+			cu_service_reloading();
 			reload_settings(srv, data_dir);
 			reload_policy(srv, data_dir);
+			fflush(stderr);
+			cu_service_ready("serving on http://%s (policy %s)", listen,
+			                 atomic_load(&srv->policy)->version);
 			continue;
 		}
 		break;
 	}
 	/* Graceful stop: take no new connections, let requests in flight finish. */
 	srv->ready = false;
+	cu_service_stopping();
 	fprintf(stderr, "custodian: stopping\n");
 	MHD_quiesce_daemon(srv->daemon);
 	for (int i = 0; i < 1000 && atomic_load(&srv->inflight) > 0; i++)

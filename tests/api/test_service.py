@@ -1,0 +1,178 @@
+"""`custodian serve` under a service manager: the sd_notify messages systemd reads
+(server/http/service.h).  The test plays systemd: it binds a unix datagram socket,
+hands its path to the server in NOTIFY_SOCKET and reads what arrives.
+
+  - READY=1 comes once, after the startup work: when it arrives /healthz and
+    /readyz already answer 200, and no READY=1 came before the port answered;
+  - SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1 again;
+  - SIGTERM: STOPPING=1, then a graceful exit;
+  - with WATCHDOG_USEC set, WATCHDOG=1 every half interval."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from conftest import Server, free_port, set_conf
+
+
+class Manager:
+    """The listening end of NOTIFY_SOCKET: every datagram, parsed, in order."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.path = path
+        self.messages = []   # (time received, {KEY: value})
+
+    def receive(self, timeout):
+        """The next message, or None after timeout seconds."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(4096)
+        except socket.timeout:
+            return None
+        fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+        self.messages.append((time.monotonic(), fields))
+        return fields
+
+    def wait_for(self, key, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = self.receive(max(0.01, deadline - time.monotonic()))
+            if m is not None and key in m:
+                return m
+        raise AssertionError(f"no {key} within {timeout} s; got {self.messages}")
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def served(request):
+    """An initialised data directory, a manager socket, and a function that starts the server."""
+    binary = os.path.abspath(request.config.getoption("--custodian"))
+    root = tempfile.mkdtemp(prefix="cu-service-")
+    s = Server(binary, root)
+    r = s.cli("init")
+    assert r.returncode == 0, r.stderr
+    conf = os.path.join(s.data, "custodian.conf")
+    set_conf(conf, "security", "argon2_opslimit", "1")
+    set_conf(conf, "security", "argon2_memlimit_kib", "8")
+    manager = Manager(os.path.join(root, "notify.sock"))
+    procs = []
+
+    def start(extra_env=None):
+        s.port = free_port()
+        s.base = f"http://127.0.0.1:{s.port}"
+        env = dict(os.environ, NOTIFY_SOCKET=manager.path, **(extra_env or {}))
+        err = open(os.path.join(root, "stderr.log"), "wb")
+        proc = subprocess.Popen(
+            [binary, "--data", s.data, "serve", "--quiet", "--listen", f"127.0.0.1:{s.port}"],
+            stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        err.close()
+        procs.append(proc)
+        s.proc = proc
+        return proc
+
+    yield s, manager, start
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    manager.close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def answers(base, path):
+    try:
+        return requests.get(base + path, timeout=2).status_code
+    except requests.RequestException:
+        return None
+
+
+def test_ready_after_startup_reloading_on_hup_stopping_on_term(served):
+    s, manager, start = served
+    proc = start()
+
+    # Wait for READY=1; the moment it is read, the server must already answer.
+    ready = None
+    deadline = time.monotonic() + 30
+    while ready is None:
+        assert time.monotonic() < deadline, f"no READY=1: {manager.messages}"
+        assert proc.poll() is None, "the server exited before READY=1"
+        m = manager.receive(0.02)
+        if m is not None and m.get("READY") == "1":
+            ready = time.monotonic()
+            # The moment READY=1 is read, both probes answer.
+            assert answers(s.base, "/healthz") == 200
+            assert answers(s.base, "/readyz") == 200
+            break
+    statuses = [f["STATUS"] for _, f in manager.messages if "STATUS" in f]
+    assert any(st.startswith("opening ") for st in statuses), statuses
+    assert f"serving on http://127.0.0.1:{s.port}" in manager.messages[-1][1]["STATUS"]
+    assert sum(1 for _, f in manager.messages if f.get("READY") == "1") == 1
+    # Startup's messages come before READY=1, none after it (no second READY while idle).
+    assert manager.receive(0.3) is None
+
+    # SIGHUP: RELOADING=1 with the monotonic clock, then READY=1 once the reload is done.
+    before_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    proc.send_signal(signal.SIGHUP)
+    m = manager.wait_for("RELOADING")
+    after_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    assert m["RELOADING"] == "1"
+    assert before_us <= int(m["MONOTONIC_USEC"]) <= after_us
+    m = manager.wait_for("READY")
+    assert m["READY"] == "1" and m["STATUS"].startswith("serving on")
+    assert answers(s.base, "/readyz") == 200
+
+    # SIGTERM: STOPPING=1, then a graceful exit.
+    proc.send_signal(signal.SIGTERM)
+    m = manager.wait_for("STOPPING")
+    assert m["STOPPING"] == "1"
+    assert proc.wait(timeout=10) == 0
+
+
+def test_watchdog_pings_when_asked(served):
+    s, manager, start = served
+    proc = start({"WATCHDOG_USEC": "200000"})   # 0.2 s: a ping every 0.1 s
+    manager.wait_for("READY", timeout=30)
+    t0 = time.monotonic()
+    pings = 0
+    while time.monotonic() - t0 < 1.0:
+        m = manager.receive(0.2)
+        if m is not None and m.get("WATCHDOG") == "1":
+            pings += 1
+    assert pings >= 5, manager.messages
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_no_watchdog_pings_unless_asked(served):
+    s, manager, start = served
+    proc = start()
+    manager.wait_for("READY", timeout=30)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.5:
+        m = manager.receive(0.1)
+        assert m is None or "WATCHDOG" not in m, manager.messages
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_watchdog_for_another_process_is_ignored(served):
+    """WATCHDOG_PID names who the manager watches; another process's interval is not ours."""
+    s, manager, start = served
+    proc = start({"WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"})
+    manager.wait_for("READY", timeout=30)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.5:
+        m = manager.receive(0.1)
+        assert m is None or "WATCHDOG" not in m, manager.messages
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
