@@ -173,15 +173,15 @@ static void reload_policy(cu_server *srv, const char *data_dir)
  * in one line and nothing of it applies; else the reloadable settings take
  * effect for new requests (today session_ttl_minutes, read at every login).
  */
-static void reload_settings(cu_server *srv, const char *data_dir)
+static void reload_settings(cu_server *srv, const char *data_dir, const cu_config_flags *flags)
 {
 	cu_config fresh;
 	char path[CU_SERVER_PATH_MAX], err[CU_SERVER_ERR_MAX] = "";
 	cu_result rc;
 
 	snprintf(path, sizeof(path), "%s/custodian.conf", data_dir);
-	cu_config_defaults(&fresh);
-	rc = cu_config_load(path, &fresh, err, sizeof(err));
+	/* The environment and the flags are the process's: the same over the new file. */
+	rc = cu_config_resolve(path, flags, &fresh, err, sizeof(err));
 	if (!rc)
 		rc = cu_config_reload_check(&srv->ctx->config, &fresh, err, sizeof(err));
 	if (rc) {
@@ -262,13 +262,14 @@ static int next_signal(cu_server *srv, const sigset_t *sigs, uint64_t watchdog_u
 	return 0;
 }
 
-int cu_server_run(const char *data_dir, const char *listen, bool quiet)
+int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet)
 {
 	cu_server *srv = calloc(1, sizeof(*srv));
 	cu_notifier *notifier = NULL;
 	cu_checkpointer *checkpointer = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
+	const char *listen;
 	char err[CU_SERVER_ERR_MAX] = "";
 	struct liveness liveness = {.pending = false};
 	uint64_t watchdog_usec = cu_service_watchdog_usec();
@@ -279,7 +280,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	if (!srv)
 		return 1;
 	cu_service_status("opening %s", data_dir);
-	rc = cu_ctx_open(data_dir, &srv->ctx, err, sizeof(err));
+	rc = cu_ctx_open_with(data_dir, flags, &srv->ctx, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
 		goto out;
@@ -289,8 +290,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	/* The last audit checkpoint: at close, after the writer's last commit. */
 	srv->ctx->audit_checkpoint_at_close = true;
 	srv->ctx->warn = warn_line;
-	if (!listen || !*listen)
-		listen = srv->ctx->config.listen;
+	listen = srv->ctx->config.listen;
 	if (parse_listen(listen, &ss, &sslen)) {
 		fprintf(stderr, "custodian: cannot listen on '%s': expected ADDRESS:PORT\n",
 		        listen);
@@ -366,7 +366,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		goto out;
 	}
 	/* After the writer, with a cu_ctx of its own: it delivers what the writer commits. */
-	rc = cu_notifier_start(data_dir, &notifier, err, sizeof(err));
+	rc = cu_notifier_start(data_dir, flags, &notifier, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the notifier: %s\n",
 		        err[0] ? err : cu_strerror(rc));
@@ -397,7 +397,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 			continue;
 		if (sig == SIGHUP) {
 			cu_service_reloading();
-			reload_settings(srv, data_dir);
+			reload_settings(srv, data_dir, flags);
 			reload_policy(srv, data_dir);
 			fflush(stderr);
 			cu_service_ready("serving on http://%s (policy %s)", listen,

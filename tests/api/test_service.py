@@ -176,3 +176,96 @@ def test_watchdog_for_another_process_is_ignored(served):
         assert m is None or "WATCHDOG" not in m, manager.messages
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
+
+
+# ---- configuration from the environment and flags (src/util/config.h) ----------------------
+
+def serve_once(s, *args, env=None):
+    """`custodian serve ARGS` expected to refuse to start: (status, stderr)."""
+    r = subprocess.run([s.binary, "--data", s.data, "serve", *args], capture_output=True,
+                       text=True, timeout=30, env=dict(os.environ, **(env or {})))
+    return r.returncode, r.stderr
+
+
+@pytest.mark.parametrize("args, env, names", [
+    (["--server.threads", "0"], {}, ["flag --server.threads", "out of range 1..64"]),
+    (["--server.threads", "many"], {}, ["flag --server.threads", "non-negative integer"]),
+    ([], {"CUSTODIAN_SERVER_THREADS": "0"},
+     ["environment variable CUSTODIAN_SERVER_THREADS", "'server.threads'"]),
+    ([], {"CUSTODIAN_NOTIFY_SMTP_URL": "http://user:hunter2@mail"},
+     ["environment variable CUSTODIAN_NOTIFY_SMTP_URL", "'notify.smtp_url'"]),
+    (["--notify.mode", "pigeon"], {}, ["flag --notify.mode", "expected files, smtp or off"]),
+    (["--server.nope", "1"], {}, ["unexpected argument '--server.nope'"]),
+    (["--server.threads"], {}, ["'--server.threads' needs a value"]),
+    # A flag beats a bad environment value only by coming later; the bad value is still refused.
+    (["--server.threads", "4"], {"CUSTODIAN_SERVER_THREADS": "-1"},
+     ["environment variable CUSTODIAN_SERVER_THREADS"]),
+])
+def test_bad_values_from_any_source_exit_2_naming_it(served, args, env, names):
+    s, _, _ = served
+    status, err = serve_once(s, "--listen", f"127.0.0.1:{free_port()}", *args, env=env)
+    assert status == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("custodian: "), err
+    for n in names:
+        assert n in err, err
+    assert "hunter2" not in err and "pigeon" not in err
+
+
+def test_bad_file_value_exits_2_naming_the_file(served):
+    s, _, _ = served
+    set_conf(os.path.join(s.data, "custodian.conf"), "server", "threads", "65")
+    status, err = serve_once(s)
+    assert status == 2 and "custodian.conf: key 'server.threads': out of range" in err, err
+    # ... and the environment cannot mend a bad file: each source is checked.
+    status, err = serve_once(s, env={"CUSTODIAN_SERVER_THREADS": "4"})
+    assert status == 2 and "custodian.conf" in err, err
+
+
+def wait_listening(proc, base, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server exited"
+        if answers(base, "/healthz") == 200:
+            return
+        time.sleep(0.05)
+    raise AssertionError("not listening at " + base)
+
+
+def test_listen_from_environment_and_flag_over_it(served):
+    """The address comes from CUSTODIAN_SERVER_LISTEN when no flag gives it; a flag wins."""
+    s, manager, _ = served
+    conf = os.path.join(s.data, "custodian.conf")
+    file_port, env_port, flag_port = free_port(), free_port(), free_port()
+    set_conf(conf, "server", "listen", f"127.0.0.1:{file_port}")
+    env = dict(os.environ, CUSTODIAN_SERVER_LISTEN=f"127.0.0.1:{env_port}",
+               CUSTODIAN_SERVER_THREADS="3")
+    err_path = os.path.join(s.root, "env.log")
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen([s.binary, "--data", s.data, "serve", "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        wait_listening(proc, f"http://127.0.0.1:{env_port}")
+        assert answers(f"http://127.0.0.1:{file_port}", "/healthz") is None
+        # SIGHUP: the file (threads = 4 there) is read anew under the same environment, so the
+        # environment's threads = 3 still stands and nothing "changes only at a restart".
+        set_conf(conf, "server", "session_ttl_minutes", "30")
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "session_ttl_minutes = 30" not in open(err_path).read():
+            assert time.monotonic() < deadline, open(err_path).read()
+            time.sleep(0.05)
+        assert "not reloaded" not in open(err_path).read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen([s.binary, "--data", s.data, "serve", "--quiet",
+                                 "--server.listen", f"127.0.0.1:{flag_port}"],
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        wait_listening(proc, f"http://127.0.0.1:{flag_port}")
+        assert answers(f"http://127.0.0.1:{env_port}", "/healthz") is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

@@ -999,6 +999,9 @@ run --data "$T/missing-data" token list
 check "startup with a data directory that does not exist: exit 1, one line" \
 	eval 'status_is 1 && one_error_line && stderr_has init && [ ! -e "$T/missing-data" ]'
 run --data "$T/broken-a corrupt custodian.conf" serve --listen 127.0.0.1:1
+check "serve on a corrupt custodian.conf: exit 2 (a configuration error), one line naming it" \
+	eval 'status_is 2 && one_error_line && stderr_has custodian.conf'
+run --data "$T/broken-no master.key" serve --listen 127.0.0.1:1
 check "serve on a broken data directory: exit 1, one line" eval 'status_is 1 && one_error_line'
 
 # ---- serve: addresses it cannot listen on; exceptions close --------------
