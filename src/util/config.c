@@ -4,6 +4,8 @@
  */
 #include "util/config.h"
 
+#include "util/text.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -629,30 +631,15 @@ static void describe_type(FILE *f, const struct setting *s)
 		fprintf(f, "integer, %llu..%llu", s->min, s->max);
 }
 
-/* Text for troff: a backslash doubled as \e, a leading dot or quote guarded. */
-static void man_text(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 static void describe_man(FILE *f, const struct setting *s, const char *env)
 {
 	fprintf(f, ".TP\n.B %s.%s\n", s->section, s->name);
 	describe_type(f, s);
 	fputs("; default ", f);
-	man_text(f, *s->def ? s->def : "\"\"");
+	cu_text_troff(f, *s->def ? s->def : "\"\"");
 	fprintf(f, "; %s; environment \\fB%s\\fR, flag \\fB\\-\\-%s.%s\\fR.\n",
 	        s->reloadable ? "reloadable" : "not reloadable", env, s->section, s->name);
-	man_text(f, s->help);
+	cu_text_troff(f, s->help);
 	fputc('\n', f);
 }
 

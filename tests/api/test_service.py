@@ -269,3 +269,38 @@ def test_listen_from_environment_and_flag_over_it(served):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+# ---- packaging/alerts.yml: every metric it uses is one the server exports -------------------
+
+def test_alert_rules_use_only_exported_metrics(served):
+    import re
+    import yaml
+    s, manager, start = served
+    proc = start()
+    manager.wait_for("READY", timeout=30)
+    assert answers(s.base, "/healthz") == 200
+    text = requests.get(s.base + "/metrics", timeout=5).text
+    exported = set(re.findall(r"^(custodian_\w+)", text, re.M))
+    assert "custodian_http_requests_total" in exported, text[:500]
+    source = os.environ.get("CU_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(source, "packaging", "alerts.yml"), encoding="utf-8") as f:
+        rules = yaml.safe_load(f)
+    used = set()
+    names = []
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            names.append(rule["alert"])
+            assert rule["expr"].strip(), rule
+            assert rule["annotations"]["summary"] and rule["annotations"]["action"], rule
+            assert rule["labels"]["severity"] in ("page", "ticket"), rule
+            used |= set(re.findall(r"\bcustodian_\w+", rule["expr"]))
+    assert len(names) == len(set(names)) >= 8, names
+    assert used, "no custodian metric in the rules"
+    unknown = used - exported
+    assert not unknown, f"alerts.yml uses metrics /metrics does not export: {unknown}"
+    # Labels the rules filter on are labels the server uses.
+    assert 'route="/v1/session"' in text or "/v1/session" in open(
+        os.path.join(source, "server", "routes", "sessions.c"), encoding="utf-8").read()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0

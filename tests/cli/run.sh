@@ -190,6 +190,26 @@ check "the docs check fails on a configuration.md the table did not generate" \
 check "... and passes on the committed one" \
 	eval '"$SRC/tests/cli/config_doc.sh" "$BIN" "$SRC/docs/configuration.md" >/dev/null 2>&1'
 
+# `custodian help`: the usage, one command's help, or custodian(1) from the same tables.
+run help
+check "'help' prints the usage of every command" \
+	eval 'status_is 0 && stdout_has "custodian [--data DIR] serve" && stdout_has "custodian help"'
+run help member show
+check "'help member show' is 'member show --help'" \
+	eval 'status_is 0 && stdout_has "usage: custodian member show" && stdout_has "--purpose"'
+run help member nope
+check "'help member nope': exit 2, one line naming it" \
+	eval 'status_is 2 && one_error_line && stderr_has "nope"'
+run help --man
+check "'help --man' writes troff naming every command and setting" \
+	eval 'status_is 0 && stdout_has ".TH CUSTODIAN 1" && stdout_has ".SS \"member show\"" &&
+	stdout_has ".B server.listen" && stdout_has "CUSTODIAN_SERVER_LISTEN"'
+run help --man serve
+check "'help --man serve': a usage error" eval 'status_is 2 && one_error_line'
+check "the man check fails on a page the tables did not generate" \
+	eval 'printf ".SH EXTRA\n" | cat "$SRC/man/custodian.1" - >"$T/custodian.1" &&
+	! "$SRC/tests/cli/man_doc.sh" "$BIN" "$T/custodian.1" >/dev/null 2>&1'
+
 run frobnicate
 check "unknown command exits 2" status_is 2
 check "unknown command: one line on stderr starting 'custodian: '" one_error_line
