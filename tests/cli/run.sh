@@ -1018,6 +1018,12 @@ rm -rf "$T/missing-data"
 run --data "$T/missing-data" token list
 check "startup with a data directory that does not exist: exit 1, one line" \
 	eval 'status_is 1 && one_error_line && stderr_has init && [ ! -e "$T/missing-data" ]'
+# Every command reads the settings' environment variables over the file, and names a bad one.
+CUSTODIAN_SERVER_THREADS=0 run --data "$S" token list
+check "a refused CUSTODIAN_SERVER_THREADS: exit 1, one line naming the variable, not the value" \
+	eval 'status_is 1 && one_error_line && stderr_has "environment variable CUSTODIAN_SERVER_THREADS"'
+CUSTODIAN_SERVER_THREADS=3 run --data "$S" token list
+check "... and a good one is taken" status_is 0
 run --data "$T/broken-a corrupt custodian.conf" serve --listen 127.0.0.1:1
 check "serve on a corrupt custodian.conf: exit 2 (a configuration error), one line naming it" \
 	eval 'status_is 2 && one_error_line && stderr_has custodian.conf'
