@@ -8,6 +8,7 @@ hands its path to the server in NOTIFY_SOCKET and reads what arrives.
   - SIGTERM: STOPPING=1, then a graceful exit;
   - with WATCHDOG_USEC set, WATCHDOG=1 every half interval."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -17,6 +18,7 @@ import time
 
 import pytest
 import requests
+import yaml
 
 from conftest import Server, free_port, set_conf
 
@@ -274,8 +276,6 @@ def test_listen_from_environment_and_flag_over_it(served):
 # ---- packaging/alerts.yml: every metric it uses is one the server exports -------------------
 
 def test_alert_rules_use_only_exported_metrics(served):
-    import re
-    import yaml
     s, manager, start = served
     proc = start()
     manager.wait_for("READY", timeout=30)
