@@ -2,7 +2,8 @@
  * server/http/serve.c — `custodian serve`: the data directory opened, the
  * listening address, the worker threads started in order and stopped in
  * reverse, signals (SIGTERM and SIGINT stop gracefully, SIGHUP reloads the
- * policy and the reloadable settings).
+ * policy and the reloadable settings), and what systemd is told of each
+ * step (http/service.h), the watchdog included.
  *
  * The plumbing is in the other files of server/http/; handlers in server/routes/.
  */
@@ -32,6 +33,10 @@
 #include "workers/notifier.h"
 
 /* ---- serve --------------------------------------------------------------- */
+
+/* Microseconds in a second, nanoseconds in a microsecond: the watchdog's interval. */
+#define US_PER_S  1000000u
+#define NS_PER_US 1000u
 
 /* The address part of --listen (an IPv6 address in brackets, say). */
 #define CU_LISTEN_HOST_MAX 128
@@ -250,8 +255,8 @@ static int next_signal(cu_server *srv, const sigset_t *sigs, uint64_t watchdog_u
 		return sigwait(sigs, &sig) == 0 ? sig : 0;
 	{
 		uint64_t half = watchdog_usec / 2;
-		struct timespec ts = {.tv_sec = (time_t)(half / 1000000u),
-		                      .tv_nsec = (long)(half % 1000000u) * 1000};
+		struct timespec ts = {.tv_sec = (time_t)(half / US_PER_S),
+		                      .tv_nsec = (long)(half % US_PER_S) * NS_PER_US};
 
 		sig = sigtimedwait(sigs, NULL, &ts);
 	}
