@@ -118,7 +118,8 @@ static void reload_done(cu_job *job)
 	pthread_mutex_unlock(&rl->mu);
 }
 
-static void reload_policy(cu_server *srv, const char *data_dir)
+/* 0 when the file's policy is in force, -1 when refused (one line on stderr). */
+static int reload_policy(cu_server *srv, const char *data_dir)
 {
 	struct reload rl = {.srv = srv};
 	char path[CU_SERVER_PATH_MAX], err[CU_SERVER_ERR_MAX];
@@ -127,7 +128,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 	snprintf(path, sizeof(path), "%s/%s", data_dir, srv->ctx->config.policy);
 	if (srv->npolicies >= CU_SERVER_POLICIES_MAX) {
 		fprintf(stderr, "custodian: policy not reloaded: too many reloads; restart\n");
-		return;
+		return -1;
 	}
 	rl.doc = cu_file_read_bounded(path, CU_POLICY_READ_MAX, &rl.len);
 	if (!rl.doc && errno == EFBIG) {
@@ -136,7 +137,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		    "custodian: policy not reloaded: the file is over %zu bytes; at most %zu are "
 		    "allowed\n",
 		    (size_t)CU_POLICY_READ_MAX, (size_t)CU_POLICY_FILE_MAX);
-		return;
+		return -1;
 	}
 	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
 	            : CU_ERR_IO;
@@ -144,7 +145,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		fprintf(stderr, "custodian: policy not reloaded: %s\n",
 		        rc == CU_ERR_IO ? "cannot read the policy file" : err);
 		free(rl.doc);
-		return;
+		return -1;
 	}
 	pthread_mutex_init(&rl.mu, NULL);
 	pthread_cond_init(&rl.cv, NULL);
@@ -166,10 +167,11 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		                                "content; give it a new version"
 		                              : cu_strerror(rc));
 		cu_policy_free(rl.p);
-		return;
+		return -1;
 	}
 	cu_server_install_policy(srv, rl.p);
 	fprintf(stderr, "custodian: policy %s in force\n", rl.p->version);
+	return 0;
 }
 
 /*
@@ -177,8 +179,9 @@ static void reload_policy(cu_server *srv, const char *data_dir)
  * load, or changes a setting the table does not mark reloadable, is refused
  * in one line and nothing of it applies; else the reloadable settings take
  * effect for new requests (today session_ttl_minutes, read at every login).
+ * 0 when applied (or nothing changed), -1 when refused.
  */
-static void reload_settings(cu_server *srv, const char *data_dir, const cu_config_flags *flags)
+static int reload_settings(cu_server *srv, const char *data_dir, const cu_config_flags *flags)
 {
 	cu_config fresh;
 	char path[CU_SERVER_PATH_MAX], err[CU_SERVER_ERR_MAX] = "";
@@ -192,11 +195,12 @@ static void reload_settings(cu_server *srv, const char *data_dir, const cu_confi
 	if (rc) {
 		fprintf(stderr, "custodian: settings not reloaded: %s\n",
 		        err[0] ? err : cu_strerror(rc));
-		return;
+		return -1;
 	}
 	if (atomic_exchange(&srv->session_ttl_min, fresh.session_ttl_min) != fresh.session_ttl_min)
 		fprintf(stderr, "custodian: settings reloaded: session_ttl_minutes = %u\n",
 		        fresh.session_ttl_min);
+	return 0;
 }
 
 static void warn_line(const char *line)
@@ -401,12 +405,17 @@ int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet
 		if (sig == 0)
 			continue;
 		if (sig == SIGHUP) {
+			int refused;
+
 			cu_service_reloading();
-			reload_settings(srv, data_dir, flags);
-			reload_policy(srv, data_dir);
+			/* Both, whatever the first says: each is refused or applied whole. */
+			refused = reload_settings(srv, data_dir, flags);
+			refused |= reload_policy(srv, data_dir);
 			fflush(stderr);
-			cu_service_ready("serving on http://%s (policy %s)", listen,
-			                 atomic_load(&srv->policy)->version);
+			cu_service_ready("serving on http://%s (policy %s)%s", listen,
+			                 atomic_load(&srv->policy)->version,
+			                 refused ? "; the last reload was refused, see the log"
+			                         : "");
 			continue;
 		}
 		break;

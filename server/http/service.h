@@ -13,7 +13,8 @@
  *      on /healthz and /readyz answer;
  *   3. on SIGHUP, RELOADING=1 with MONOTONIC_USEC= (what Type=notify-reload
  *      asks), then READY=1 with a STATUS= once the reload is done, applied
- *      or refused;
+ *      or refused (the status then ends "the last reload was refused, see
+ *      the log": the settings and policy in force stay);
  *   4. STOPPING=1 when SIGTERM or SIGINT arrives, before in-flight requests
  *      finish;
  *   5. WATCHDOG=1 every half of $WATCHDOG_USEC, when the manager asks for

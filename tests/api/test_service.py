@@ -133,6 +133,19 @@ def test_ready_after_startup_reloading_on_hup_stopping_on_term(served):
     assert m["READY"] == "1" and m["STATUS"].startswith("serving on")
     assert answers(s.base, "/readyz") == 200
 
+    # A refused reload: still READY=1 (the old settings serve), and the status says so.
+    conf = os.path.join(s.data, "custodian.conf")
+    set_conf(conf, "server", "threads", "0")
+    proc.send_signal(signal.SIGHUP)
+    manager.wait_for("RELOADING")
+    m = manager.wait_for("READY")
+    assert "the last reload was refused" in m["STATUS"], m
+    set_conf(conf, "server", "threads", "4")
+    proc.send_signal(signal.SIGHUP)
+    manager.wait_for("RELOADING")
+    m = manager.wait_for("READY")
+    assert "refused" not in m["STATUS"], m
+
     # SIGTERM: STOPPING=1, then a graceful exit.
     proc.send_signal(signal.SIGTERM)
     m = manager.wait_for("STOPPING")
