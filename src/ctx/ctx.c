@@ -246,6 +246,12 @@ static cu_result open_keyring(cu_ctx *ctx, char *err, size_t errlen)
 
 cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 {
+	return cu_ctx_open_with(dir, NULL, out, err, errlen);
+}
+
+cu_result cu_ctx_open_with(const char *dir, const cu_config_flags *flags, cu_ctx **out, char *err,
+                           size_t errlen)
+{
 	char path[CU_FILE_PATH_MAX], url[CU_DATA_PATH_MAX], *policy_doc = NULL;
 	size_t policy_len = 0;
 	cu_ctx *ctx;
@@ -265,9 +271,8 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 		free(ctx);
 		return CU_ERR_NOMEM;
 	}
-	cu_config_defaults(&ctx->config);
 	join(path, sizeof(path), dir, "custodian.conf");
-	rc = cu_config_load(path, &ctx->config, err, errlen);
+	rc = cu_config_resolve(path, flags, &ctx->config, err, errlen);
 	if (rc)
 		goto fail;
 	join(path, sizeof(path), dir, ctx->config.policy);

@@ -71,8 +71,15 @@ typedef struct cu_ctx {
  */
 CU_WARN_UNUSED cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err,
                                          size_t errlen);
-/* Opens an initialised DIR.  Free with cu_ctx_close(). */
+/*
+ * Opens an initialised DIR.  Free with cu_ctx_close().  The settings are
+ * DIR/custodian.conf under the CUSTODIAN_SECTION_KEY environment variables
+ * (cu_config_resolve); a refused one is CU_ERR_CONFIG, err naming its source.
+ */
 CU_WARN_UNUSED cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen);
+/* The same, with flags over the environment (`custodian serve --server.threads 8`); may be NULL. */
+CU_WARN_UNUSED cu_result cu_ctx_open_with(const char *dir, const cu_config_flags *flags,
+                                          cu_ctx **out, char *err, size_t errlen);
 /* NULL is a harmless no-op. */
 void cu_ctx_close(cu_ctx *ctx);
 /*
