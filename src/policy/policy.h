@@ -130,7 +130,6 @@ typedef struct cu_policy_cookie {
 #define CU_RETENTION_DAYS_MAX           36500 /* a hundred years: longer is a typo */
 #define CU_RETENTION_GRACE_DEFAULT      30    /* dropped_field_grace_days when absent */
 #define CU_RETENTION_PROVISION_MIN_DAYS 1098  /* three years of 366 days */
-#define CU_RETENTION_DAY_US             ((int64_t)86400 * 1000000)
 
 typedef struct cu_policy_retention {
 	int dropped_field_grace_days; /* default CU_RETENTION_GRACE_DEFAULT */
