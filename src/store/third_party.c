@@ -75,8 +75,7 @@ cu_result cu_store_provision_purge(cu_store *s, int64_t before_us, int64_t now_u
 	return OPS(s)->provision_purge(s, before_us, n ? n : &dummy);
 }
 
-cu_result cu_store_provision_census(cu_store *s, int64_t before_us, uint64_t *n,
-                                    int64_t *oldest_us)
+cu_result cu_store_provision_census(cu_store *s, int64_t before_us, uint64_t *n, int64_t *oldest_us)
 {
 	uint64_t count = 0;
 	int64_t oldest = 0;
