@@ -124,7 +124,7 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 	o.items = o.json ? json_array() : NULL;
 	if (!o.json)
 		printf("STATE\tDUE\tKIND\tMEMBER\tFIELD\tCOUNT\tWHY\n");
-	rc = cu_retention_run(ctx, &cu_cli_operator, o.now, collect, &o, &rep);
+	rc = cu_retention_run(ctx, &cu_cli_operator, o.now, collect, NULL, &o, &rep);
 	cu_ctx_close(ctx);
 	if (rc) {
 		json_decref(o.items);

@@ -793,7 +793,7 @@ static cu_result run_provisions(struct walk *w, const cu_actor *actor, cu_retent
 }
 
 cu_result cu_retention_run(cu_ctx *ctx, const cu_actor *actor, int64_t now_us, cu_retention_fn done,
-                           void *ud, cu_retention_report *rep)
+                           int (*cancelled)(void *ud), void *ud, cu_retention_report *rep)
 {
 	char after[CU_ID_LEN + 1] = "";
 	char(*ids)[CU_ID_LEN + 1] = NULL;
@@ -816,9 +816,13 @@ cu_result cu_retention_run(cu_ctx *ctx, const cu_actor *actor, int64_t now_us, c
 	did = rc ? NULL : calloc(ITEMS_MAX, sizeof(*did));
 	if (!rc && (!ids || !did))
 		rc = CU_ERR_NOMEM;
-	while (!rc) {
+	while (!rc && !stop) {
 		rc = cu_store_member_ids(ctx->store, after, ids, PAGE, &n);
-		for (size_t i = 0; !rc && i < n; i++) {
+		for (size_t i = 0; !rc && !stop && i < n; i++) {
+			if (cancelled && cancelled(ud)) {
+				stop = true;
+				break;
+			}
 			rc = run_member(&w, actor, ids[i], did, &local);
 			for (size_t k = 0; !rc && !stop && done && k < w.nitems; k++)
 				if (did[k])
@@ -828,7 +832,8 @@ cu_result cu_retention_run(cu_ctx *ctx, const cu_actor *actor, int64_t now_us, c
 			break;
 		memcpy(after, ids[n - 1], sizeof(after));
 	}
-	if (!rc)
+	pdid = false;
+	if (!rc && !stop && !(cancelled && cancelled(ud)))
 		rc = run_provisions(&w, actor, &prov, &pdid, &local);
 	if (!rc && pdid && done && !stop)
 		(void)done(ud, &prov);

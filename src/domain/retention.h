@@ -117,8 +117,12 @@ typedef struct cu_retention_report {
  * server's retention worker, actor name "retention") may:
  * CU_ERR_FORBIDDEN otherwise.  *rep (may be NULL) receives the counts; a
  * failure stops the run with what was done committed and counted.
+ * cancelled (may be NULL) is asked before each member: non-zero ends the
+ * run there (CU_OK; the rest waits for the next run), as does a non-zero
+ * return of done.  Both get ud.
  */
 CU_WARN_UNUSED cu_result cu_retention_run(cu_ctx *ctx, const cu_actor *actor, int64_t now_us,
-                                          cu_retention_fn done, void *ud, cu_retention_report *rep);
+                                          cu_retention_fn done, int (*cancelled)(void *ud),
+                                          void *ud, cu_retention_report *rep);
 
 #endif
