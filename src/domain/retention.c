@@ -54,6 +54,7 @@ const char *cu_retention_kind_name(cu_retention_kind kind)
 struct name_hist {
 	char name[CU_RETENTION_NAME_BYTES];
 	cu_field_kind kind; /* its kind in the last version that had it */
+	int index;          /* its position there: a bit of `present` in rows of that time */
 	int64_t absent_us;  /* publication of the first version of the run without it; 0 = in */
 	char version[CU_VERSION_MAX + 1]; /* that version */
 };
@@ -104,7 +105,7 @@ static int collect_version(void *ud, const char *version, int64_t published_us, 
 	return 0;
 }
 
-static struct name_hist *name_find(struct walk *w, const char *name, size_t len)
+static struct name_hist *name_find(const struct walk *w, const char *name, size_t len)
 {
 	for (size_t i = 0; i < w->nnames; i++)
 		if (strlen(w->names[i].name) == len && memcmp(w->names[i].name, name, len) == 0)
@@ -137,6 +138,7 @@ static cu_result name_history_step(struct walk *w, const cu_policy *v, const str
 			snprintf(h->name, sizeof(h->name), "%s", v->fields[i].name);
 		}
 		h->kind = v->fields[i].kind;
+		h->index = (int)i;
 		h->absent_us = 0;
 		h->version[0] = '\0';
 	}
@@ -610,6 +612,60 @@ static bool is_field_kind(cu_retention_kind k)
 	return k == CU_RETENTION_DROPPED_FIELD || k == CU_RETENTION_FIELD_ENDED;
 }
 
+/* Whether item k is a due field item naming entry e. */
+static bool cuts_entry(const struct walk *w, const bool *cut, size_t k, const cu_record_entry *e)
+{
+	const cu_retention_item *it = &w->items[k];
+
+	return cut[k] && is_field_kind(it->kind) && strlen(it->field) == e->name_len &&
+	       memcmp(it->field, e->name, e->name_len) == 0;
+}
+
+/*
+ * The row's `present` after the cut.  The door refuses a row whose entries
+ * are not as many as its bits (access.c: an entry dropped by hand), so each
+ * entry cut takes one bit: an ended field its own; a dropped one the bit it
+ * had in the last version that had it, or else the highest bit no
+ * remaining field of the policy in force holds.
+ */
+static cu_fieldset present_after(const struct walk *w, cu_fieldset present, size_t keep,
+                                 const bool *cut)
+{
+	cu_fieldset held = 0;
+
+	for (size_t i = 0; i < keep; i++) {
+		char name[CU_RETENTION_NAME_BYTES];
+		int fi;
+
+		memcpy(name, w->entries[i].name, w->entries[i].name_len);
+		name[w->entries[i].name_len] = '\0';
+		fi = cu_policy_field_index(w->p, name);
+		if (fi >= 0)
+			held |= (cu_fieldset)1 << fi;
+	}
+	for (size_t k = 0; k < w->nitems; k++) {
+		const cu_retention_item *it = &w->items[k];
+		int bit = -1;
+
+		if (!cut[k] || !is_field_kind(it->kind))
+			continue;
+		if (it->kind == CU_RETENTION_FIELD_ENDED) {
+			bit = cu_policy_field_index(w->p, it->field);
+		} else {
+			const struct name_hist *h = name_find(w, it->field, strlen(it->field));
+
+			if (h && ((present >> h->index) & 1) && !((held >> h->index) & 1))
+				bit = h->index;
+			for (int b = CU_POLICY_FIELDS_MAX - 1; bit < 0 && b >= 0; b--)
+				if (((present >> b) & 1) && !((held >> b) & 1))
+					bit = b;
+		}
+		if (bit >= 0)
+			present &= ~((cu_fieldset)1 << bit);
+	}
+	return present;
+}
+
 /* Cuts the due field entries out of the record and writes the row, audited. */
 static cu_result cut_fields(struct walk *w, const cu_actor *actor, cu_member_row *row,
                             size_t nentries, const bool *cut, uint64_t *ncut)
@@ -622,7 +678,6 @@ static cu_result cut_fields(struct walk *w, const cu_actor *actor, cu_member_row
 
 	for (size_t k = 0; k < w->nitems; k++) {
 		const cu_retention_item *it = &w->items[k];
-		int fi;
 
 		if (!cut[k] || !is_field_kind(it->kind))
 			continue;
@@ -636,9 +691,6 @@ static cu_result cut_fields(struct walk *w, const cu_actor *actor, cu_member_row
 				row->has_phone_bidx = false;
 		} else {
 			ended++;
-			fi = cu_policy_field_index(w->p, it->field);
-			if (fi >= 0)
-				row->present &= ~((cu_fieldset)1 << fi);
 		}
 		if (used + strlen(it->field) + 2 < sizeof(fields))
 			used += (size_t)snprintf(fields + used, sizeof(fields) - used, "%s%s",
@@ -649,13 +701,11 @@ static cu_result cut_fields(struct walk *w, const cu_actor *actor, cu_member_row
 		bool go = false;
 
 		for (size_t k = 0; !go && k < w->nitems; k++)
-			go = cut[k] && is_field_kind(w->items[k].kind) &&
-			     strlen(w->items[k].field) == w->entries[i].name_len &&
-			     memcmp(w->items[k].field, w->entries[i].name,
-			            w->entries[i].name_len) == 0;
+			go = cuts_entry(w, cut, k, &w->entries[i]);
 		if (!go)
 			w->entries[keep++] = w->entries[i];
 	}
+	row->present = present_after(w, row->present, keep, cut);
 	len = cu_record_packed_size(w->entries, keep);
 	packed = malloc(len);
 	if (!packed)
