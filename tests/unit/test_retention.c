@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/consent.h"
 #include "domain/members.h"
 #include "domain/retention.h"
 #include "domain/sessions.h"
@@ -45,6 +46,7 @@ static const cu_kv alice[] = {
     {"income", "5-7M JPY"},
     {"age", "41"},
     {"products", "Kitesq"},
+    {"occupation", "Glazierq"},
 };
 static const cu_kv bruno[] = {
     {"name", "Bruno Plainq"},
@@ -372,6 +374,60 @@ static void test_field_when_every_purpose_ended(void **state)
 	}
 }
 
+static void test_consent_withdrawn(void **state)
+{
+	struct fx *f = *state;
+	cu_ctx *ctx = f->ctx;
+	cu_actor self = {f->a, CU_ROLE_MEMBER, f->a, NULL};
+	const cu_retention_item *it;
+	cu_retention_report rep;
+	struct items plan;
+	cu_errors errs;
+	int64_t withdrawn;
+	json_t *p = policy_json("2027-02-15.1");
+
+	/* occupation: research, analysis, materials (ended at once) and testimonials (consent). */
+	json_object_set_new(p, "retention",
+	                    json_pack("{s:{s:{s:i},s:{s:i},s:{s:i},s:{s:i}}}", "purposes",
+	                              "research", "after_last_activity_days", 0, "analysis",
+	                              "after_last_activity_days", 0, "materials",
+	                              "after_last_activity_days", 0, "testimonials",
+	                              "after_withdrawal_days", 10));
+	publish(ctx, p);
+	/* Never given: testimonials never held it, and the others have ended. */
+	plan_at(ctx, f->t0 + CU_DAY_US, &plan);
+	it = find(&plan, CU_RETENTION_FIELD_ENDED, f->a, "occupation");
+	assert_non_null(it);
+	assert_true(it->due_us <= plan.now);
+	assert_non_null(strstr(it->why, "testimonials (consent never given)"));
+
+	/* Given: held while it is in force. */
+	cu_errors_init(&errs);
+	assert_int_equal(
+	    cu_consent_set(ctx, &self, f->a, CU_CONSENT_PURPOSE, "testimonials", true, NULL, &errs),
+	    CU_OK);
+	plan_at(ctx, f->t0 + 365 * CU_DAY_US, &plan);
+	assert_null(find(&plan, CU_RETENTION_FIELD_ENDED, f->a, "occupation"));
+	assert_non_null(find(&plan, CU_RETENTION_FIELD_ENDED, f->a, "age"));
+
+	/* Withdrawn: ten days after the withdrawal, not before. */
+	assert_int_equal(cu_consent_set(ctx, &self, f->a, CU_CONSENT_PURPOSE, "testimonials", false,
+	                                NULL, &errs),
+	                 CU_OK);
+	withdrawn = cu_now_us();
+	plan_at(ctx, withdrawn + 9 * CU_DAY_US, &plan);
+	it = find(&plan, CU_RETENTION_FIELD_ENDED, f->a, "occupation");
+	assert_non_null(it);
+	assert_true(it->due_us > plan.now);
+	assert_true(it->due_us <= withdrawn + 10 * CU_DAY_US);
+	assert_non_null(strstr(it->why, "consent withdrawn"));
+	run_as_planned(ctx, withdrawn + 9 * CU_DAY_US, &rep);
+	assert_true(record_has(ctx, f->a, "occupation"));
+	run_as_planned(ctx, withdrawn + 10 * CU_DAY_US, &rep);
+	assert_false(record_has(ctx, f->a, "occupation"));
+	self_read(ctx, f->a, "name", "Alicia Keptq");
+}
+
 static void test_inactive_accounts(void **state)
 {
 	struct fx *f = *state;
@@ -603,6 +659,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_dropped_field_after_grace, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_when_every_purpose_ended, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_consent_withdrawn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inactive_accounts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_provision_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policy_validation, setup, teardown),
