@@ -21,7 +21,7 @@
 #include "vault/record.h"
 
 #define FOREVER INT64_MAX
-#define PAGE    512 /* member ids read per page */
+#define PAGE    256 /* member ids read per page; a run's members per transaction */
 /* Entries read of one record: the policy's fields and those of past versions, with room. */
 #define ENTRIES_MAX   (16 * CU_POLICY_FIELDS_MAX)
 #define ITEMS_MAX     (ENTRIES_MAX + 2) /* a member's items: one per entry, a notice, an erasure */
@@ -731,15 +731,47 @@ static cu_result cut_fields(struct walk *w, const cu_actor *actor, cu_member_row
 	return rc;
 }
 
+/* What a batch of members did: kept until its transaction commits. */
+struct batch {
+	cu_retention_item *done;
+	size_t n, cap;
+	cu_retention_report rep;
+};
+
+static cu_result batch_keep(struct batch *b, const cu_retention_item *it)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : PAGE;
+		cu_retention_item *d = realloc(b->done, cap * sizeof(*d));
+
+		if (!d)
+			return CU_ERR_NOMEM;
+		b->done = d;
+		b->cap = cap;
+	}
+	b->done[b->n++] = *it;
+	return CU_OK;
+}
+
+static void report_add(cu_retention_report *to, const cu_retention_report *from)
+{
+	to->members += from->members;
+	to->fields += from->fields;
+	to->notices += from->notices;
+	to->erasures += from->erasures;
+	to->provisions += from->provisions;
+	to->later += from->later;
+}
+
 /*
- * One member, in a transaction of its own: read again, apply the rules,
- * carry out what is due; done[] marks the items carried out.
+ * One member, in a savepoint of the batch's transaction: read again, apply
+ * the rules, carry out what is due; what was done goes into b.
  */
 static cu_result run_member(struct walk *w, const cu_actor *actor, const char *id, bool *done,
-                            cu_retention_report *rep)
+                            struct batch *b)
 {
 	cu_member_row row = {0};
-	uint64_t ncut = 0;
+	uint64_t ncut = 0, later = 0;
 	bool any_cut = false, erase = false, notice = false;
 	char reason[REASON_BYTES];
 	size_t ne = 0;
@@ -750,24 +782,23 @@ static cu_result run_member(struct walk *w, const cu_actor *actor, const char *i
 		return rc;
 	rc = cu_store_member_get(w->ctx->store, id, &row);
 	if (rc == CU_ERR_NOT_FOUND)
-		rc = CU_OK;
+		rc = CU_OK; /* gone since the page was read: nothing to do */
 	else if (!rc)
 		rc = member_items(w, &row, &ne);
 	for (size_t k = 0; !rc && k < w->nitems; k++) {
 		const cu_retention_item *it = &w->items[k];
 
 		done[k] = it->due_us <= w->now;
-		if (!done[k]) {
-			rep->later++;
-			continue;
-		}
-		if (it->kind == CU_RETENTION_INACTIVE_ERASE)
+		if (!done[k])
+			later++;
+		else if (it->kind == CU_RETENTION_INACTIVE_ERASE)
 			erase = true;
 		else if (it->kind == CU_RETENTION_INACTIVE_NOTICE)
 			notice = true;
 		else
 			any_cut = true;
 	}
+	/* The one erasure (erasure.h), and retention's own entry beside its "erase". */
 	if (!rc && erase) {
 		rc = cu_erasure_carry_out(w->ctx, actor, row.id, NULL, w->now, NULL);
 		if (!rc) {
@@ -778,13 +809,15 @@ static cu_result run_member(struct walk *w, const cu_actor *actor, const char *i
 	}
 	if (!rc && !erase && any_cut) {
 		rc = cut_fields(w, actor, &row, ne, done, &ncut);
+		/* The old row's pages must not linger in the log: the outer commit checkpoints. */
 		w->ctx->checkpoint_due = true;
 	}
-	if (!rc && !erase && notice) {
-		for (size_t k = 0; !rc && k < w->nitems; k++)
-			if (done[k] && w->items[k].kind == CU_RETENTION_INACTIVE_NOTICE)
-				rc = send_notice(w, actor, &w->items[k]);
-	}
+	for (size_t k = 0; !rc && !erase && notice && k < w->nitems; k++)
+		if (done[k] && w->items[k].kind == CU_RETENTION_INACTIVE_NOTICE)
+			rc = send_notice(w, actor, &w->items[k]);
+	for (size_t k = 0; !rc && k < w->nitems; k++)
+		if (done[k])
+			rc = batch_keep(b, &w->items[k]);
 	cu_member_row_release(&row);
 	if (rc) {
 		cu_tx_rollback(w->ctx);
@@ -793,10 +826,11 @@ static cu_result run_member(struct walk *w, const cu_actor *actor, const char *i
 	rc = cu_tx_commit(w->ctx);
 	if (rc)
 		return rc;
-	rep->erasures += erase;
-	rep->notices += notice;
-	rep->fields += ncut;
-	rep->members += ncut > 0;
+	b->rep.erasures += erase;
+	b->rep.notices += notice;
+	b->rep.fields += ncut;
+	b->rep.members += ncut > 0;
+	b->rep.later += later;
 	return CU_OK;
 }
 
@@ -848,8 +882,9 @@ cu_result cu_retention_run(cu_ctx *ctx, const cu_actor *actor, int64_t now_us, c
 	char after[CU_ID_LEN + 1] = "";
 	char(*ids)[CU_ID_LEN + 1] = NULL;
 	cu_retention_report local = {0};
+	struct batch b = {0};
 	cu_retention_item prov;
-	bool *did = NULL, stop = false, pdid;
+	bool *did = NULL, stop = false, pdid = false;
 	struct walk w;
 	size_t n = 0;
 	cu_result rc;
@@ -866,29 +901,42 @@ cu_result cu_retention_run(cu_ctx *ctx, const cu_actor *actor, int64_t now_us, c
 	did = rc ? NULL : calloc(ITEMS_MAX, sizeof(*did));
 	if (!rc && (!ids || !did))
 		rc = CU_ERR_NOMEM;
+	/* A page of members a transaction: one durable commit for up to PAGE of them. */
 	while (!rc && !stop) {
 		rc = cu_store_member_ids(ctx->store, after, ids, PAGE, &n);
-		for (size_t i = 0; !rc && !stop && i < n; i++) {
+		if (rc || n == 0)
+			break;
+		rc = cu_tx_begin(ctx);
+		for (size_t i = 0; !rc && i < n; i++) {
 			if (cancelled && cancelled(ud)) {
 				stop = true;
 				break;
 			}
-			rc = run_member(&w, actor, ids[i], did, &local);
-			for (size_t k = 0; !rc && !stop && done && k < w.nitems; k++)
-				if (did[k])
-					stop = done(ud, &w.items[k]) != 0;
+			rc = run_member(&w, actor, ids[i], did, &b);
 		}
-		if (rc || n < PAGE)
+		if (rc) {
+			cu_tx_rollback(ctx);
+			break;
+		}
+		rc = cu_tx_commit(ctx);
+		if (rc)
+			break;
+		report_add(&local, &b.rep);
+		for (size_t k = 0; done && !stop && k < b.n; k++)
+			stop = done(ud, &b.done[k]) != 0;
+		b.n = 0;
+		memset(&b.rep, 0, sizeof(b.rep));
+		if (n < PAGE)
 			break;
 		memcpy(after, ids[n - 1], sizeof(after));
 	}
-	pdid = false;
 	if (!rc && !stop && !(cancelled && cancelled(ud)))
 		rc = run_provisions(&w, actor, &prov, &pdid, &local);
 	if (!rc && pdid && done && !stop)
 		(void)done(ud, &prov);
 	if (rep)
 		*rep = local;
+	free(b.done);
 	free(ids);
 	free(did);
 	walk_release(&w);

@@ -112,8 +112,10 @@ typedef struct cu_retention_report {
  * (may be NULL) with each after its transaction committed: exactly the
  * plan's due items, unless the data changed in between (each member is read
  * again inside its transaction and the rules applied to what is there).
- * One transaction per member (joining the caller's if there is one), one
- * for provision records.  Only the operator (the command line, the
+ * Members go a page (256, in id order) to a transaction, each member in a
+ * savepoint of its own (a transaction joins the caller's if there is one),
+ * so a run costs one durable commit per page; provision records have one
+ * of their own.  done is called once the page's transaction committed.  Only the operator (the command line, the
  * server's retention worker, actor name "retention") may:
  * CU_ERR_FORBIDDEN otherwise.  *rep (may be NULL) receives the counts; a
  * failure stops the run with what was done committed and counted.
