@@ -456,6 +456,12 @@ static cu_result member_items(struct walk *w, const cu_member_row *row, size_t *
 		memcpy(name, e->name, e->name_len);
 		name[e->name_len] = '\0';
 		fi = cu_policy_field_index(w->p, name);
+		/*
+		 * Every name written is a field's id; one of another form was put
+		 * there by hand (the door never opens it): not listed, not printed.
+		 */
+		if (fi < 0 && !cu_policy_id_form(name))
+			continue;
 		if (fi < 0)
 			rc = dropped_rule(w, row, e);
 		else
