@@ -103,28 +103,36 @@ static void pass(cu_retention_worker *w)
 	fflush(stderr);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * MS_PER_S + t.tv_nsec / 1000000;
+}
+
+/*
+ * A pass every interval after the last one; the first a minute after the
+ * start at most (or one interval, if shorter), so a server restarted more
+ * often than its interval still runs retention.
+ */
 static void *worker_main(void *arg)
 {
 	cu_retention_worker *w = arg;
 	unsigned interval = interval_now(w, 0);
-	struct timespec last;
+	long long first = interval ? (long long)interval * MS_PER_S : 0;
+	long long last = mono_ms() - first + (first < WAKE_MAX_MS ? first : WAKE_MAX_MS);
 
-	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (!atomic_load(&w->stopping)) {
-		struct timespec now;
-		unsigned long long since_ms, wait_ms;
+		long long now = mono_ms(), wait = WAKE_MAX_MS;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		since_ms = (unsigned long long)(now.tv_sec - last.tv_sec) * MS_PER_S +
-		           (unsigned long long)((now.tv_nsec - last.tv_nsec) / 1000000);
-		if (interval && since_ms >= (unsigned long long)interval * MS_PER_S) {
+		if (interval && now - last >= (long long)interval * MS_PER_S) {
 			pass(w);
-			clock_gettime(CLOCK_MONOTONIC, &last);
-			since_ms = 0;
+			last = now = mono_ms();
 		}
-		wait_ms =
-		    interval ? (unsigned long long)interval * MS_PER_S - since_ms : WAKE_MAX_MS;
-		pause_ms(w, wait_ms > WAKE_MAX_MS ? WAKE_MAX_MS : (unsigned)wait_ms);
+		if (interval && last + (long long)interval * MS_PER_S - now < wait)
+			wait = last + (long long)interval * MS_PER_S - now;
+		pause_ms(w, wait > 0 ? (unsigned)wait : 0);
 		interval = interval_now(w, interval);
 	}
 	return NULL;

@@ -18,7 +18,10 @@
 
 typedef struct cu_retention_worker cu_retention_worker;
 
-/* Starts the thread (the first pass after one interval). err gets one line on failure. */
+/*
+ * Starts the thread: the first pass a minute after the start (or one
+ * interval, if shorter), then one every interval.  err gets one line on failure.
+ */
 CU_WARN_UNUSED cu_result cu_retention_worker_start(const char *data_dir, cu_retention_worker **out,
                                                    char *err, size_t errlen);
 /* Stops: a pass in progress finishes its member, then the thread is joined.  NULL: no-op. */
