@@ -32,6 +32,7 @@
 #include "web/web.h"
 #include "workers/checkpointer.h"
 #include "workers/notifier.h"
+#include "workers/retention.h"
 
 /* ---- serve --------------------------------------------------------------- */
 
@@ -276,6 +277,7 @@ int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet
 {
 	cu_server *srv = calloc(1, sizeof(*srv));
 	cu_notifier *notifier = NULL;
+	cu_retention_worker *retention = NULL;
 	cu_checkpointer *checkpointer = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -398,6 +400,13 @@ int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet
 		        err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
+	/* After the writer, with a cu_ctx of its own per pass: retention (docs/retention.md). */
+	rc = cu_retention_worker_start(data_dir, &retention, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custodian: cannot start the retention worker: %s\n",
+		        err[0] ? err : cu_strerror(rc));
+		goto out;
+	}
 	rc = cu_deadlines_start(srv->ctx->config.request_timeout_s * 1000u, &srv->deadlines);
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the request deadline: %s\n",
@@ -450,6 +459,8 @@ out:
 		MHD_stop_daemon(srv->daemon);
 	/* After the daemon: no connection is registered or reported closed any more. */
 	cu_deadlines_stop(srv->deadlines);
+	/* Before the writer: a pass stops before its next member. */
+	cu_retention_worker_stop(retention);
 	/* Before the writer: a send in flight is abandoned and stays due. */
 	cu_notifier_stop(notifier);
 	/* Before the writer: the writer's last batch is durable in the log either way. */

@@ -33,11 +33,17 @@ static const struct {
                     "member id, purpose, field names; never a value"},
 };
 
+#define RETENTION_TEXT_MAX 128 /* "N days after ...; M days after ..." */
+
 /* The rules the code applies, whatever the policy file says. */
 static const char *const retention_rules[] = {
     "Members' fields are kept until the member is erased (an erasure request applied by an "
-    "officer, or 'member erase'): erasure destroys the member's wrapped data key, so every "
-    "sealed value of theirs can no longer be opened.",
+    "officer, 'member erase', or the inactive-account rule) or until the policy's retention "
+    "periods for them pass ('custodian retention plan' lists what goes next; the server's "
+    "retention worker deletes it, audited): erasure destroys the member's wrapped data key "
+    "and its leaf of the key tree, so every sealed value of theirs can no longer be opened.",
+    "A field a new policy version drops is deleted from every member's record after the "
+    "policy's dropped_field_grace_days.",
     "Records of provisions to third parties are kept at least three years; 'provisions purge' "
     "refuses a younger cut-off.",
     "The audit trail is kept whole (it is a hash chain: no entry is ever deleted); it holds "
@@ -102,11 +108,34 @@ static const struct {
 
 json_t *cu_records_retention(const cu_policy *p, const char *kind, const char *name)
 {
-	/* The policy file has no retention periods yet: this is where they will be read. */
-	(void)p;
-	(void)kind;
-	(void)name;
-	return json_string(CU_RECORDS_NOT_SET);
+	char text[RETENTION_TEXT_MAX];
+	int days = CU_RETENTION_NONE, withdrawal = CU_RETENTION_NONE;
+
+	if (!strcmp(kind, "purpose")) {
+		const cu_policy_purpose *pu = cu_policy_purpose_find(p, name);
+
+		if (pu) {
+			days = pu->retention_days;
+			withdrawal = pu->withdrawal_days;
+		}
+	} else {
+		const cu_policy_field *f = cu_policy_field_find(p, name);
+
+		if (f)
+			days = f->retention_days;
+	}
+	if (days == CU_RETENTION_NONE && withdrawal == CU_RETENTION_NONE)
+		return json_string(CU_RECORDS_NOT_SET);
+	if (days != CU_RETENTION_NONE && withdrawal != CU_RETENTION_NONE)
+		snprintf(text, sizeof(text),
+		         "%d days after the member's last activity; %d days after consent is "
+		         "withdrawn",
+		         days, withdrawal);
+	else if (days != CU_RETENTION_NONE)
+		snprintf(text, sizeof(text), "%d days after the member's last activity", days);
+	else
+		snprintf(text, sizeof(text), "%d days after consent is withdrawn", withdrawal);
+	return json_string(text);
 }
 
 /* ---- building ------------------------------------------------------------ */

@@ -30,7 +30,8 @@ static const struct setting {
 	/*
 	 * 1: SIGHUP applies a changed value to the running server (serve.c
 	 * reloads the file; cu_config_reload_check).  Only session_ttl_minutes
-	 * is: every login reads it.  Not the others: the policy file's name
+	 * is (every login reads it), and retention.interval_seconds (its
+	 * worker reads the file anew).  Not the others: the policy file's name
 	 * (its content is what SIGHUP reloads; the writer uses the name),
 	 * Argon2id's costs (read on the network and hashing threads without a
 	 * lock, and the dummy hash of unknown accounts is made at start with
@@ -134,6 +135,14 @@ static const struct setting {
     NUM("complaints", due_days, K_UINT, complaint_due_days, "30", 1, 365, 0,
         "days within which a complaint is answered and closed",
         "days within which a complaint is answered and closed. See `docs/complaints.md`"),
+    NUM("retention", interval_seconds, K_UINT, retention_interval_s, "3600", 0, 604800, 1,
+        "how often the server carries out what the retention plan says is due; 0: never",
+        "how often `custodian serve` carries out what the retention plan says is due (as "
+        "`custodian retention run` does): dropped fields past their grace, fields whose "
+        "purposes ended, inactive accounts, old records of provision; 0: never (run it "
+        "from a timer instead). The rules are the policy file's `retention` section. SIGHUP "
+        "applies a change at the worker's next wake-up (within a minute). See "
+        "`docs/retention.md`"),
 #undef STR
 #undef NUM
 };

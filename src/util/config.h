@@ -66,6 +66,7 @@ typedef struct cu_config {
 	unsigned request_target_days;  /* requests: the "without delay" target, in days */
 	unsigned request_hard_days;    /* requests: the outer limit (one month), in days */
 	unsigned complaint_due_days;   /* complaints: days to answer and close */
+	unsigned retention_interval_s; /* retention: the server's worker's interval; 0 = off */
 } cu_config;
 
 /* Fills the defaults. */
