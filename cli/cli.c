@@ -65,6 +65,21 @@ int cu_cli_bad_argument(const struct cu_cli_command *cmd, const char *arg)
 	return cu_cli_usage_error(cmd, "unexpected argument '%s'", arg);
 }
 
+int cu_cli_only_flag(const struct cu_cli_command *cmd, int argc, char **argv, int flag, bool *set)
+{
+	struct cu_cli_args a;
+	int c;
+
+	*set = false;
+	cu_cli_args_init(&a, cmd, argc, argv);
+	while ((c = cu_cli_args_next(&a)) != CU_CLI_END) {
+		if (c != flag)
+			return cu_cli_bad_argument(cmd, a.value);
+		*set = true;
+	}
+	return 0;
+}
+
 void cu_cli_errors_words(const cu_errors *errs, const char *prefix, char *line, size_t len)
 {
 	size_t o = 0;

@@ -155,6 +155,12 @@ int cu_cli_usage_error(const struct cu_cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* "unexpected argument 'ARG' (usage: ...)"; returns CU_CLI_EXIT_USAGE. */
 int cu_cli_bad_argument(const struct cu_cli_command *cmd, const char *arg);
+/*
+ * For a command whose only argument is one flag (`--json`): walks the
+ * arguments, sets *set if the option with id `flag` is there, and answers 0,
+ * or CU_CLI_EXIT_USAGE after cu_cli_bad_argument for anything else.
+ */
+int cu_cli_only_flag(const struct cu_cli_command *cmd, int argc, char **argv, int flag, bool *set);
 /* "field reason, field reason" (names and codes only, never a value) into line. */
 void cu_cli_errors_words(const cu_errors *errs, const char *prefix, char *line, size_t len);
 

@@ -39,19 +39,14 @@ static const char *format_name(int format)
 
 static int status(const struct cu_cli_command *cmd, int argc, char **argv)
 {
-	struct cu_cli_args a;
 	cu_keys_status st;
 	bool json = false;
 	cu_ctx *ctx;
 	cu_result rc;
-	int c;
+	int ex = cu_cli_only_flag(cmd, argc, argv, OPT_JSON, &json);
 
-	cu_cli_args_init(&a, cmd, argc, argv);
-	while ((c = cu_cli_args_next(&a)) != CU_CLI_END) {
-		if (c != OPT_JSON)
-			return cu_cli_bad_argument(cmd, a.value);
-		json = true;
-	}
+	if (ex)
+		return ex;
 	ctx = cu_cli_open();
 	if (!ctx)
 		return CU_CLI_EXIT_NO;

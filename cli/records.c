@@ -18,21 +18,16 @@ static const struct cu_cli_option records_options[] = {
 
 static int records(const struct cu_cli_command *cmd, int argc, char **argv)
 {
-	struct cu_cli_args a;
 	bool as_json = false;
 	json_t *rec = NULL;
 	char *md = NULL;
 	size_t len = 0;
 	cu_ctx *ctx;
 	cu_result rc;
-	int c;
+	int ex = cu_cli_only_flag(cmd, argc, argv, OPT_JSON, &as_json);
 
-	cu_cli_args_init(&a, cmd, argc, argv);
-	while ((c = cu_cli_args_next(&a)) != CU_CLI_END) {
-		if (c != OPT_JSON)
-			return cu_cli_bad_argument(cmd, a.value);
-		as_json = true;
-	}
+	if (ex)
+		return ex;
 	ctx = cu_cli_open();
 	if (!ctx)
 		return CU_CLI_EXIT_NO;

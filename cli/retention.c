@@ -58,28 +58,13 @@ static int collect(void *ud, const cu_retention_item *it)
 	return 0;
 }
 
-static int parse_json_flag(const struct cu_cli_command *cmd, int argc, char **argv, bool *json)
-{
-	struct cu_cli_args a;
-	int c;
-
-	*json = false;
-	cu_cli_args_init(&a, cmd, argc, argv);
-	while ((c = cu_cli_args_next(&a)) != CU_CLI_END) {
-		if (c != OPT_JSON)
-			return cu_cli_bad_argument(cmd, a.value);
-		*json = true;
-	}
-	return 0;
-}
-
 static int plan(const struct cu_cli_command *cmd, int argc, char **argv)
 {
 	struct out o = {0};
 	char now[CU_CLI_TIME_MAX];
 	cu_ctx *ctx;
 	cu_result rc;
-	int ex = parse_json_flag(cmd, argc, argv, &o.json);
+	int ex = cu_cli_only_flag(cmd, argc, argv, OPT_JSON, &o.json);
 
 	if (ex)
 		return ex;
@@ -113,7 +98,7 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 	char now[CU_CLI_TIME_MAX];
 	cu_ctx *ctx;
 	cu_result rc;
-	int ex = parse_json_flag(cmd, argc, argv, &o.json);
+	int ex = cu_cli_only_flag(cmd, argc, argv, OPT_JSON, &o.json);
 
 	if (ex)
 		return ex;

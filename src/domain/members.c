@@ -517,6 +517,32 @@ static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, cons
                         size_t n, cu_fieldset changed, const char *names,
                         const struct change_audit *how, cu_errors *errs);
 
+/*
+ * A live member's row, its parsed record entries (pointing into row->fields)
+ * and its data key: what changing a member's stored record starts from.
+ * CU_ERR_ERASED for an erased member.  On failure the row is released and
+ * the key wiped; on success the caller does both.
+ */
+static cu_result open_record(cu_ctx *ctx, const char *id, cu_member_row *row,
+                             cu_record_entry e[CU_POLICY_FIELDS_MAX], size_t *n, cu_data_key *dk)
+{
+	cu_result rc = cu_store_member_get(ctx->store, id, row);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	rc = row->erased
+	         ? CU_ERR_ERASED
+	         : cu_record_parse(row->fields, row->fields_len, e, CU_POLICY_FIELDS_MAX, n);
+	if (!rc)
+		rc = cu_vault_unwrap(ctx->vault, row->id, row->key_id, row->wrapped, dk);
+	if (rc) {
+		cu_vault_data_key_wipe(dk);
+		cu_member_row_release(row);
+	}
+	return rc;
+}
+
 cu_result cu_member_update(cu_ctx *ctx, const cu_actor *actor, const char *purpose, const char *id,
                            const cu_kv *kv, size_t n, cu_errors *errs)
 {
@@ -581,20 +607,10 @@ static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, cons
 	size_t nold = 0;
 	cu_result rc;
 
-	rc = cu_store_member_get(ctx->store, id, &row);
+	rc = open_record(ctx, id, &row, old, &nold, &dk);
 	if (rc)
 		return rc;
-	if (row.erased) {
-		rc = CU_ERR_ERASED;
-		goto out;
-	}
 	before = row.present;
-	rc = cu_record_parse(row.fields, row.fields_len, old, CU_POLICY_FIELDS_MAX, &nold);
-	if (rc)
-		goto out;
-	rc = cu_vault_unwrap(ctx->vault, row.id, row.key_id, row.wrapped, &dk);
-	if (rc)
-		goto out;
 	/* Unchanged fields keep their sealed bytes; changed ones are sealed anew. */
 	for (size_t i = 0; i < nold && !rc; i++) {
 		int idx;
@@ -857,18 +873,9 @@ cu_result cu_member_reindex(cu_ctx *ctx, const char *id)
 	cu_data_key dk;
 	cu_result rc;
 
-	rc = cu_store_member_get(ctx->store, id, &row);
+	rc = open_record(ctx, id, &row, e, &n, &dk);
 	if (rc)
 		return rc;
-	if (row.erased) {
-		rc = CU_ERR_ERASED;
-		goto out;
-	}
-	rc = cu_record_parse(row.fields, row.fields_len, e, CU_POLICY_FIELDS_MAX, &n);
-	if (!rc)
-		rc = cu_vault_unwrap(ctx->vault, row.id, row.key_id, row.wrapped, &dk);
-	if (rc)
-		goto out;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const cu_policy_field *f;
 
@@ -898,7 +905,6 @@ cu_result cu_member_reindex(cu_ctx *ctx, const char *id)
 	/* The same fields, hash and times: only the indexes change. */
 	if (!rc)
 		rc = cu_store_member_update(ctx->store, &row);
-out:
 	cu_member_row_release(&row);
 	return rc;
 }
