@@ -244,6 +244,7 @@ cu_result cu_erasure_reconcile(cu_ctx *ctx, size_t *punctured)
 	do {
 		rc = cu_store_member_keys(ctx->store, after, page, KEYS_PAGE, &n);
 		m = 0;
+		done = 0;
 		for (size_t i = 0; !rc && i < n; i++)
 			if (page[i].erased)
 				ids[m++] = page[i].id;
