@@ -91,7 +91,7 @@ struct cu_cli_command {
 extern const struct cu_cli_command cu_cli_init, cu_cli_import, cu_cli_member, cu_cli_token,
     cu_cli_third_party, cu_cli_subcontractor, cu_cli_provisions, cu_cli_requests, cu_cli_complaints,
     cu_cli_exceptions, cu_cli_consent, cu_cli_audit, cu_cli_notify, cu_cli_policy, cu_cli_receipt,
-    cu_cli_serve, cu_cli_config;
+    cu_cli_serve, cu_cli_config, cu_cli_backup, cu_cli_restore;
 
 /* The data directory (--data, $CUSTODIAN_DATA or "var"); set by main. */
 extern const char *cu_cli_data_dir;

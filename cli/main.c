@@ -21,7 +21,7 @@ static const struct cu_cli_command *const commands[] = {
     &cu_cli_third_party, &cu_cli_subcontractor, &cu_cli_provisions, &cu_cli_requests,
     &cu_cli_complaints,  &cu_cli_exceptions,    &cu_cli_consent,    &cu_cli_audit,
     &cu_cli_notify,      &cu_cli_policy,        &cu_cli_receipt,    &cu_cli_serve,
-    &cu_cli_config,
+    &cu_cli_config,      &cu_cli_backup,        &cu_cli_restore,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

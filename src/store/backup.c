@@ -1,0 +1,54 @@
+/*
+ * src/store/backup.c — dispatches the backup area to the backend (backup.h).
+ */
+#include "store/backup_backend.h"
+
+#include <string.h>
+
+#include "store/backend.h"
+
+#define OPS(s) ((s) && (s)->ops->backup ? (s)->ops->backup : NULL)
+
+cu_result cu_store_backup_copy(cu_store *s, const char *dest, unsigned pages_per_step,
+                               cu_store_progress_fn fn, void *ud, cu_store_backup_stats *stats,
+                               char *err, size_t errlen)
+{
+	cu_store_backup_stats ignored;
+	cu_result rc = cu_store_area_readable(s, OPS(s));
+
+	if (rc)
+		return rc;
+	if (!dest || !*dest || !pages_per_step)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->in_tx || s->in_snapshot)
+		return CU_ERR_INTERNAL;
+	if (!stats)
+		stats = &ignored;
+	memset(stats, 0, sizeof(*stats));
+	return OPS(s)->copy(s, dest, pages_per_step, fn, ud, stats, err, errlen);
+}
+
+cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *ids, size_t max, size_t *n)
+{
+	cu_result rc = cu_store_area_readable(s, OPS(s));
+
+	if (rc)
+		return rc;
+	if (!ids || !n)
+		return CU_ERR_INVALID_ARGUMENT;
+	*n = 0;
+	return OPS(s)->key_ids(s, ids, max, n);
+}
+
+cu_result cu_store_member_erased_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
+                                     size_t max, size_t *n)
+{
+	cu_result rc = cu_store_area_readable(s, OPS(s));
+
+	if (rc)
+		return rc;
+	if (!after || !ids || !n || strlen(after) > CU_ID_LEN)
+		return CU_ERR_INVALID_ARGUMENT;
+	*n = 0;
+	return OPS(s)->erased_ids(s, after, ids, max, n);
+}

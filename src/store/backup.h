@@ -1,0 +1,68 @@
+/*
+ * src/store/backup.h — what a backup needs of the store (domain/backup.h):
+ * a consistent copy of the database file made while others write, its
+ * counts, the master key ids its wrapped keys use, erased member ids (the
+ * restore's erasure replay) and a check of a database file.
+ *
+ * The copy is the SQLite backend's own business (the online backup API
+ * from inside one read transaction); a backend that keeps no database file
+ * answers CU_ERR_INTERNAL.
+ */
+#ifndef CUSTODIAN_STORE_BACKUP_H
+#define CUSTODIAN_STORE_BACKUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Distinct master key ids a store's wrapped keys may use, at most. */
+#define CU_STORE_KEY_IDS_MAX 64
+
+/* What the copy held, counted in the same read transaction as the copy. */
+typedef struct cu_store_backup_stats {
+	uint64_t members;                       /* member rows, erased included */
+	uint64_t erased;                        /* of which erased */
+	uint64_t audit_entries;                 /* audit rows */
+	uint64_t audit_head_seq;                /* the last entry's seq (0: empty) */
+	uint32_t key_ids[CU_STORE_KEY_IDS_MAX]; /* ascending */
+	size_t n_key_ids;
+	int schema_version;
+	uint64_t pages, page_size; /* of the copy */
+} cu_store_backup_stats;
+
+typedef void (*cu_store_progress_fn)(void *ud, uint64_t done, uint64_t total);
+
+/*
+ * Copies the database, as one committed state, into a new database file at
+ * dest (which must not exist or be empty; created mode 0600, no journal and
+ * no sync: the caller reads it back and removes it).  Writers on other
+ * connections go on meanwhile; they are not in the copy.  pages_per_step
+ * pages are copied between calls of fn (may be NULL) with pages done and
+ * the total.  *stats (may be NULL) receives the counts of that state.
+ * Outside a transaction.  CU_ERR_STORE with one line in err on failure.
+ */
+CU_WARN_UNUSED cu_result cu_store_backup_copy(cu_store *s, const char *dest,
+                                              unsigned pages_per_step, cu_store_progress_fn fn,
+                                              void *ud, cu_store_backup_stats *stats, char *err,
+                                              size_t errlen);
+/*
+ * The master key ids the wrapped data keys of members use (SELECT DISTINCT
+ * key_id FROM members WHERE wrapped IS NOT NULL), ascending, into ids (max);
+ * *n how many.  CU_ERR_TOO_LARGE when there are more than max.
+ */
+CU_WARN_UNUSED cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *ids, size_t max,
+                                                   size_t *n);
+/* Erased member ids in id order after `after` ("" = from the start), like cu_store_member_ids. */
+CU_WARN_UNUSED cu_result cu_store_member_erased_ids(cu_store *s, const char *after,
+                                                    char (*ids)[CU_ID_LEN + 1], size_t max,
+                                                    size_t *n);
+/*
+ * Checks the database file at path, opened read-only and immutable:
+ * SQLite's PRAGMA integrity_check.  CU_OK when it answers "ok"; else
+ * CU_ERR_STORE with its first finding (table and page numbers, no values)
+ * in err.
+ */
+CU_WARN_UNUSED cu_result cu_store_file_check(const char *path, char *err, size_t errlen);
+
+#endif
