@@ -32,9 +32,8 @@ static void print_manifest(const cu_backup_manifest *m)
 
 	printf("  id %s, taken %s, schema %d\n", m->id,
 	       cu_cli_format_time(m->created_us, t, sizeof(t)), m->schema_version);
-	printf("  members %llu (%llu erased), audit entries %llu (head %llu)\n",
-	       (unsigned long long)m->members, (unsigned long long)m->erased_members,
-	       (unsigned long long)m->audit_entries, (unsigned long long)m->audit_head_seq);
+	printf("  members %llu (erased included), audit entries %llu\n",
+	       (unsigned long long)m->members, (unsigned long long)m->audit_entries);
 	printf("  database %llu bytes, stored %llu bytes; backup key %u; master keys",
 	       (unsigned long long)m->database_bytes, (unsigned long long)m->stored_bytes,
 	       (unsigned)m->backup_key_id);

@@ -12,12 +12,17 @@
  *
  *   {"format": "custodian-backup", "version": 1, "id": "<backup id>",
  *    "created": "2026-12-06T18:30:00Z", "created_us": N,
- *    "schema_version": N, "members": N, "erased_members": N,
- *    "audit_entries": N, "audit_head_seq": N, "master_key_ids": [1, ...],
- *    "backup_key_id": N, "database_bytes": N, "page_size": N,
- *    "stored_bytes": N, "compression": "zstd", "compression_level": N,
+ *    "schema_version": N, "members": N, "audit_entries": N,
+ *    "audit_head_seq": N, "master_key_ids": [1, ...], "backup_key_id": N,
+ *    "database_bytes": N, "page_size": N, "stored_bytes": N,
+ *    "compression": "zstd", "compression_level": N,
  *    "cipher": "xchacha20poly1305-secretstream",
- *    "checksum": "blake2b-256:<hex>"}
+ *    "checksum": "blake2b-256:<hex>", "checksum_order": "pages 2..N, then page 1"}
+ *
+ * members counts member rows, erased ones included; audit_entries is the
+ * head's seq (the chain runs 1..head without gaps).  The checksum is over
+ * the database's bytes in the order the stream holds them: from the second
+ * page to the end, then the first page (store/backup.h says why).
  *
  * What restoring needs: the backup file, the backup key that wrapped it
  * (backup_key_id) and the master keys its members' data keys are wrapped
@@ -40,13 +45,14 @@
 #define CU_BACKUP_FORMAT        "custodian-backup"
 #define CU_BACKUP_CHECKSUMBYTES 32
 #define CU_BACKUP_IDS_MAX       CU_STORE_KEY_IDS_MAX
+#define CU_BACKUP_PAGE_MAX      65536 /* SQLite's largest page */
 
 /* A manifest, parsed. */
 typedef struct cu_backup_manifest {
 	char id[CU_ID_LEN + 1];
 	int64_t created_us;
 	int schema_version;
-	uint64_t members, erased_members, audit_entries, audit_head_seq;
+	uint64_t members, audit_entries, audit_head_seq;
 	uint32_t master_key_ids[CU_STORE_KEY_IDS_MAX];
 	size_t n_master_key_ids;
 	uint32_t backup_key_id;
@@ -74,8 +80,8 @@ void cu_backup_dir(const cu_ctx *ctx, char out[CU_DATA_PATH_MAX]);
  * (UTC; "-2", "-3", ... when taken in the same second).  A file that
  * exists is never overwritten (CU_ERR_EXISTS): the backup is written
  * beside it as NAME.partial, synced and renamed.  Creates DIR/backup.key
- * when it is missing.  The database is copied into a temporary file in the
- * data directory (mode 0600, removed after) while writers go on.  One
+ * when it is missing.  The database is streamed from one read transaction
+ * while writers go on; nothing else is written to disk.  One
  * audit entry, action "backup", reason "backup id=ID members=N
  * audit_head=N".  *path_out (CU_DATA_PATH_MAX, may be NULL) receives the
  * file written, *m (may be NULL) its manifest.  err: one line.
@@ -107,9 +113,10 @@ typedef struct cu_backup_restore_report {
 
 /*
  * Restores the backup in file into a new data directory `into` (which must
- * not exist, or be an empty directory): the backup is checked as
- * cu_backup_verify does while its database is written to
- * into/custodian.db; custodian.conf, the policy file, master.key,
+ * not exist, or be an empty directory): every chunk, the manifest and the
+ * checksum are checked as cu_backup_verify does while the database is
+ * written to into/custodian.db (SQLite's integrity check is left to
+ * verify: the checksum already proves the bytes are the copy's); custodian.conf, the policy file, master.key,
  * backup.key and keyring (when present) are copied from data_dir (the
  * live directory, whose backup key opens the backup); then the erasure
  * replay (erasure.h, cu_erasure_replay) erases in the restored store every

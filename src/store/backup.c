@@ -9,23 +9,23 @@
 
 #define OPS(s) ((s) && (s)->ops->backup ? (s)->ops->backup : NULL)
 
-cu_result cu_store_backup_copy(cu_store *s, const char *dest, unsigned pages_per_step,
-                               cu_store_progress_fn fn, void *ud, cu_store_backup_stats *stats,
-                               char *err, size_t errlen)
+cu_result cu_store_backup_stream(cu_store *s, unsigned pages_per_step, cu_store_sink_fn sink,
+                                 void *sink_ud, cu_store_progress_fn fn, void *ud,
+                                 cu_store_backup_stats *stats, char *err, size_t errlen)
 {
 	cu_store_backup_stats ignored;
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!dest || !*dest || !pages_per_step)
+	if (!sink || !pages_per_step)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (s->in_tx || s->in_snapshot)
 		return CU_ERR_INTERNAL;
 	if (!stats)
 		stats = &ignored;
 	memset(stats, 0, sizeof(*stats));
-	return OPS(s)->copy(s, dest, pages_per_step, fn, ud, stats, err, errlen);
+	return OPS(s)->stream(s, pages_per_step, sink, sink_ud, fn, ud, stats, err, errlen);
 }
 
 cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *ids, size_t max, size_t *n)

@@ -1,6 +1,6 @@
 /*
  * src/store/backup.h — what a backup needs of the store (domain/backup.h):
- * a consistent copy of the database file made while others write, its
+ * a consistent copy of the database streamed while others write, its
  * counts, the master key ids its wrapped keys use, erased member ids (the
  * restore's erasure replay) and a check of a database file.
  *
@@ -34,18 +34,29 @@ typedef struct cu_store_backup_stats {
 typedef void (*cu_store_progress_fn)(void *ud, uint64_t done, uint64_t total);
 
 /*
- * Copies the database, as one committed state, into a new database file at
- * dest (which must not exist or be empty; created mode 0600, no journal and
- * no sync: the caller reads it back and removes it).  Writers on other
- * connections go on meanwhile; they are not in the copy.  pages_per_step
- * pages are copied between calls of fn (may be NULL) with pages done and
- * the total.  *stats (may be NULL) receives the counts of that state.
- * Outside a transaction.  CU_ERR_STORE with one line in err on failure.
+ * Receives the database's bytes: `len` bytes at a time, in the order
+ * cu_store_backup_stream says.  Non-zero CU_... stops the copy with it.
  */
-CU_WARN_UNUSED cu_result cu_store_backup_copy(cu_store *s, const char *dest,
-                                              unsigned pages_per_step, cu_store_progress_fn fn,
-                                              void *ud, cu_store_backup_stats *stats, char *err,
-                                              size_t errlen);
+typedef cu_result (*cu_store_sink_fn)(void *ud, const unsigned char *buf, size_t len);
+
+/*
+ * Streams the database, as one committed state, to sink: the bytes of the
+ * database file from offset page_size to its end, then its first page
+ * (page_size bytes; its header is final only when the copy ends).  So a
+ * reader rebuilds the file by writing the stream from offset page_size and
+ * its last page_size bytes at offset 0.  Writers on other connections go
+ * on meanwhile; they are not in the copy.  Nothing is written to disk.
+ * pages_per_step pages are copied between calls of fn (may be NULL) with
+ * pages done and the total.  *stats (may be NULL) receives the counts of
+ * that state; stats->page_size and stats->pages say the layout.  Outside a
+ * transaction.  CU_ERR_STORE with one line in err on failure, or the
+ * sink's own result.
+ */
+CU_WARN_UNUSED cu_result cu_store_backup_stream(cu_store *s, unsigned pages_per_step,
+                                                cu_store_sink_fn sink, void *sink_ud,
+                                                cu_store_progress_fn fn, void *ud,
+                                                cu_store_backup_stats *stats, char *err,
+                                                size_t errlen);
 /*
  * The master key ids the wrapped data keys of members use (SELECT DISTINCT
  * key_id FROM members WHERE wrapped IS NOT NULL), ascending, into ids (max);
@@ -53,7 +64,11 @@ CU_WARN_UNUSED cu_result cu_store_backup_copy(cu_store *s, const char *dest,
  */
 CU_WARN_UNUSED cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *ids, size_t max,
                                                    size_t *n);
-/* Erased member ids in id order after `after` ("" = from the start), like cu_store_member_ids. */
+/*
+ * Erased member ids in the order the rows were written, after the member
+ * `after` ("" = from the start), at most max into ids; *n how many.  One
+ * pass over the table however few are erased.
+ */
 CU_WARN_UNUSED cu_result cu_store_member_erased_ids(cu_store *s, const char *after,
                                                     char (*ids)[CU_ID_LEN + 1], size_t max,
                                                     size_t *n);
