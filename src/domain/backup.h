@@ -62,8 +62,8 @@ typedef struct cu_backup_manifest {
 } cu_backup_manifest;
 
 /*
- * Progress of a long step: phase is "copying", "sealing", "checking",
- * "restoring"; done and total in bytes or pages.  Called from the calling
+ * Progress of a long step: phase is "copying" (pages), "checking" or
+ * "restoring" (bytes of the backup file read); done and total.  Called from the calling
  * thread.
  */
 typedef void (*cu_backup_progress_fn)(void *ud, const char *phase, uint64_t done, uint64_t total);
