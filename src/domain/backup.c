@@ -1025,7 +1025,8 @@ cu_result cu_backup_prune(cu_ctx *ctx, int64_t now_us, cu_backup_prune_report *r
 		errf(err, errlen, "cannot read backup directory '%s'", dir);
 		return rc;
 	}
-	qsort(v, n, sizeof(*v), newest_first);
+	if (n)
+		qsort(v, n, sizeof(*v), newest_first);
 	horizon = now_us - (int64_t)ctx->config.backup_keep_days * US_PER_DAY;
 	for (size_t i = 0; i < n; i++) {
 		if (i < ctx->config.backup_keep_count || v[i].created_us > horizon) {
