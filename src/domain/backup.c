@@ -12,11 +12,13 @@
  * page on, then its first page (store/backup.h).  The checksum is over the
  * bytes in that order; a reader writes them back in place.
  */
+#define _XOPEN_SOURCE 700 /* nftw (removing what a failed restore wrote) */
 #include "domain/backup.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
@@ -31,14 +33,13 @@
 
 #include "audit/checkpoint.h"
 #include "domain/erasure.h"
-#include "util/file_read.h"
 #include "vault/stream.h"
 
 #define IO_BLOCK        (1u << 20) /* bytes decompressed at a time */
 #define CHUNK_BYTES     (1u << 20) /* plaintext bytes of one sealed chunk */
 #define PAGES_PER_STEP  4096       /* pages copied between progress reports (16 MiB) */
 #define NAME_MAX_TRIES  100        /* "-2" .. "-99" for backups taken in one second */
-#define CONF_FILE_MAX   (1u << 20) /* custodian.conf, the policy, keyring: copied whole */
+#define COPY_DEPTH_MAX  8          /* directories deep in keyring, at most */
 #define TIME_TEXT_BYTES 32
 #define REASON_BYTES    160    /* an audit reason: words, an id and counts */
 #define PRUNE_MAX       100000 /* backups in one directory, at most */
@@ -726,56 +727,118 @@ cu_result cu_backup_verify(const char *data_dir, const char *file, cu_backup_pro
 	return rc;
 }
 
-/* Copies src_dir/name to dst_dir/name, mode 0600; *copied counts it.  Absent: ok if optional. */
-static cu_result copy_file(const char *src_dir, const char *dst_dir, const char *name,
-                           bool optional, size_t *copied, char *err, size_t errlen)
+/* Copies the regular file src to a new file dst, mode 0600, synced. */
+static cu_result copy_one(const char *src, const char *dst, char *err, size_t errlen)
+{
+	unsigned char *buf = malloc(IO_BLOCK);
+	int in = -1, out = -1;
+	uint64_t off = 0;
+	ssize_t n = 0;
+	cu_result rc = CU_ERR_IO;
+
+	if (!buf)
+		return CU_ERR_NOMEM;
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (in < 0 || out < 0) {
+		errf(err, errlen, "cannot copy '%s': %s", src, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		n = read(in, buf, IO_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (pwrite_all(out, buf, (size_t)n, off)) {
+			n = -1;
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	if (n < 0 || fsync(out)) {
+		errf(err, errlen, "cannot copy '%s': %s", src, strerror(errno));
+		goto out;
+	}
+	rc = CU_OK;
+out:
+	/* Key files pass through this buffer. */
+	sodium_memzero(buf, IO_BLOCK);
+	free(buf);
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) && !rc) {
+		errf(err, errlen, "cannot copy '%s': %s", src, strerror(errno));
+		rc = CU_ERR_IO;
+	}
+	return rc;
+}
+
+/* Copies src (a file, or a directory of files and directories) to dst; no links. */
+static cu_result copy_tree(const char *src, const char *dst, int depth, char *err, size_t errlen)
+{
+	char s2[CU_DATA_PATH_MAX], d2[CU_DATA_PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	cu_result rc = CU_OK;
+	DIR *d;
+
+	if (lstat(src, &st)) {
+		errf(err, errlen, "cannot copy '%s': %s", src, strerror(errno));
+		return CU_ERR_IO;
+	}
+	if (S_ISREG(st.st_mode))
+		return copy_one(src, dst, err, errlen);
+	if (!S_ISDIR(st.st_mode) || depth > COPY_DEPTH_MAX) {
+		errf(err, errlen, "cannot copy '%s': not a file or a directory of files", src);
+		return CU_ERR_IO;
+	}
+	if (mkdir(dst, 0700) || !(d = opendir(src))) {
+		errf(err, errlen, "cannot copy '%s': %s", src, strerror(errno));
+		return CU_ERR_IO;
+	}
+	while (!rc && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (path_join(s2, src, e->d_name) || path_join(d2, dst, e->d_name))
+			rc = CU_ERR_INVALID_ARGUMENT;
+		else
+			rc = copy_tree(s2, d2, depth + 1, err, errlen);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Copies src_dir/name to dst_dir/name; *copied counts it.  Absent: ok if optional. */
+static cu_result copy_entry(const char *src_dir, const char *dst_dir, const char *name,
+                            bool optional, size_t *copied, char *err, size_t errlen)
 {
 	char src[CU_DATA_PATH_MAX], dst[CU_DATA_PATH_MAX];
-	size_t len = 0;
-	char *buf;
+	struct stat st;
 	cu_result rc;
 
 	if (path_join(src, src_dir, name) || path_join(dst, dst_dir, name))
 		return CU_ERR_INVALID_ARGUMENT;
-	buf = cu_file_read_bounded(src, CONF_FILE_MAX, &len);
-	if (!buf) {
-		if (optional && errno == ENOENT)
-			return CU_OK;
-		errf(err, errlen, "cannot read '%s': %s", src, strerror(errno));
-		return CU_ERR_IO;
-	}
-	rc = cu_file_write_atomic(dst, buf, len);
-	sodium_memzero(buf, len);
-	free(buf);
-	if (rc) {
-		errf(err, errlen, "cannot write '%s'", dst);
-		return rc;
-	}
-	(*copied)++;
-	return CU_OK;
+	if (optional && lstat(src, &st) && errno == ENOENT)
+		return CU_OK;
+	rc = copy_tree(src, dst, 0, err, errlen);
+	if (!rc)
+		(*copied)++;
+	return rc;
 }
 
-/* Removes what a failed restore wrote. */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	if (ftw->level == 0)
+		return 0; /* NEWDIR itself: its caller decides */
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes what a failed restore wrote: everything in into (empty or new before). */
 static void remove_restored(const char *into, bool made_dir)
 {
-	static const char *const names[] = {
-	    "custodian.db", "custodian.db-wal", "custodian.db-shm", "custodian.conf",
-	    "master.key",   CU_BACKUP_KEY_FILE, "keyring",          "audit.checkpoint"};
-	char p[CU_DATA_PATH_MAX];
-	DIR *d;
-	struct dirent *e;
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!path_join(p, into, names[i]))
-			unlink(p);
-	/* The policy file's name comes from the configuration: anything left goes too. */
-	d = opendir(into);
-	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    !path_join(p, into, e->d_name))
-			unlink(p);
-	if (d)
-		closedir(d);
+	(void)nftw(into, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (made_dir)
 		rmdir(into);
 }
@@ -861,16 +924,16 @@ cu_result cu_backup_restore(const char *data_dir, const char *file, const char *
 	 * store copied, and a whole check of a large database takes longer than
 	 * the restore (`backup verify` runs it; docs/backup.md).
 	 */
-	rc = copy_file(data_dir, into, "custodian.conf", false, &r.files_copied, err, errlen);
+	rc = copy_entry(data_dir, into, "custodian.conf", false, &r.files_copied, err, errlen);
 	if (!rc)
-		rc = copy_file(data_dir, into, conf.policy, false, &r.files_copied, err, errlen);
+		rc = copy_entry(data_dir, into, conf.policy, false, &r.files_copied, err, errlen);
 	if (!rc)
-		rc = copy_file(data_dir, into, "master.key", false, &r.files_copied, err, errlen);
+		rc = copy_entry(data_dir, into, "master.key", false, &r.files_copied, err, errlen);
 	if (!rc)
-		rc = copy_file(data_dir, into, CU_BACKUP_KEY_FILE, false, &r.files_copied, err,
-		               errlen);
+		rc = copy_entry(data_dir, into, CU_BACKUP_KEY_FILE, false, &r.files_copied, err,
+		                errlen);
 	if (!rc)
-		rc = copy_file(data_dir, into, "keyring", true, &r.files_copied, err, errlen);
+		rc = copy_entry(data_dir, into, "keyring", true, &r.files_copied, err, errlen);
 	if (rc)
 		goto out;
 	sync_dir(db);
