@@ -113,11 +113,28 @@ static void test_backup_restore_replay(void **state)
 	    CU_ERR_EXISTS);
 	assert_int_equal(access(into, F_OK), 0);
 
+	/* A keyring (the lead's sealed key tree) as a directory: copied whole. */
+	snprintf(into, sizeof(into), "%s/keyring", ctx->dir);
+	assert_int_equal(mkdir(into, 0700), 0);
+	snprintf(into, sizeof(into), "%s/keyring/k1", ctx->dir);
+	f = fopen(into, "w");
+	assert_non_null(f);
+	fputs("sealed", f);
+	fclose(f);
 	snprintf(into, sizeof(into), "%s/restored", tmp);
 	if (cu_backup_restore(ctx->dir, file, into, NULL, NULL, &rep, err, sizeof(err)))
 		fail_msg("restore: %s", err);
 	assert_int_equal(rep.replayed, 2);
-	assert_int_equal(rep.files_copied, 4); /* conf, policy, master.key, backup.key */
+	assert_int_equal(rep.files_copied, 5); /* conf, policy, master.key, backup.key, keyring */
+	{
+		char k[PATH_BYTES + 32];
+		struct stat st;
+
+		snprintf(k, sizeof(k), "%s/keyring/k1", into);
+		assert_int_equal(stat(k, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_true(cu_test_file_contains(k, "sealed"));
+	}
 	assert_true(erased_in(into, ids[0]));
 	assert_true(erased_in(into, ids[1]));
 	assert_true(erased_in(into, ids[2]));
