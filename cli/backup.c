@@ -39,7 +39,10 @@ static void print_manifest(const cu_backup_manifest *m)
 	       (unsigned)m->backup_key_id);
 	for (size_t i = 0; i < m->n_master_key_ids; i++)
 		printf("%s%u", i ? "," : " ", (unsigned)m->master_key_ids[i]);
-	printf("%s\n", m->n_master_key_ids ? "" : " none");
+	printf("%s; key trees", m->n_master_key_ids ? "" : " none");
+	for (size_t i = 0; i < m->n_tree_ids; i++)
+		printf("%s%u", i ? "," : " ", (unsigned)m->tree_ids[i]);
+	printf("%s\n", m->n_tree_ids ? "" : " none");
 }
 
 static const struct cu_cli_option backup_options[] = {

@@ -32,6 +32,8 @@
 #include "access/access.h"
 #include "ctx/ctx.h"
 
+#define CU_CLI_VERSION "0.1.0"
+
 #define CU_CLI_EXIT_NO    1
 #define CU_CLI_EXIT_USAGE 2
 
@@ -91,7 +93,13 @@ struct cu_cli_command {
 extern const struct cu_cli_command cu_cli_init, cu_cli_import, cu_cli_member, cu_cli_token,
     cu_cli_third_party, cu_cli_subcontractor, cu_cli_provisions, cu_cli_requests, cu_cli_complaints,
     cu_cli_exceptions, cu_cli_consent, cu_cli_audit, cu_cli_notify, cu_cli_policy, cu_cli_receipt,
-    cu_cli_serve, cu_cli_config, cu_cli_backup, cu_cli_restore;
+    cu_cli_serve, cu_cli_config, cu_cli_help, cu_cli_keys, cu_cli_records, cu_cli_breach,
+    cu_cli_retention, cu_cli_backup, cu_cli_restore;
+/* Every command, in the order the usage lists them (cli/main.c); help.c walks them. */
+extern const struct cu_cli_command *const cu_cli_commands[];
+extern const size_t cu_cli_ncommands;
+/* The usage of every command (`custodian --help`, `custodian help`). */
+void cu_cli_usage(FILE *f);
 
 /* The data directory (--data, $CUSTODIAN_DATA or "var"); set by main. */
 extern const char *cu_cli_data_dir;

@@ -41,8 +41,9 @@ const struct cu_cli_command cu_cli_config = {
     .run = run,
     .usage = "custodian config [--help | --markdown]",
     .help = "Lists the configuration settings of DATA/custodian.conf, each with its type,\n"
-            "default, whether SIGHUP may change it, and what it means.  --markdown prints\n"
-            "the same table as docs/configuration.md.",
+            "default, whether SIGHUP may change it, its environment variable and flag,\n"
+            "and what it means.  --markdown prints the same table as\n"
+            "docs/configuration.md.",
     .options = options,
     .more_help = settings_text,
 };

@@ -13,28 +13,28 @@
 #include "cli.h"
 #include "vault/vault.h"
 
-#define CUSTODIAN_VERSION "0.1.0"
-
-/* The commands in the order the usage lists them. */
-static const struct cu_cli_command *const commands[] = {
+/* The commands in the order the usage (and custodian(1)) lists them. */
+const struct cu_cli_command *const cu_cli_commands[] = {
     &cu_cli_init,        &cu_cli_import,        &cu_cli_member,     &cu_cli_token,
     &cu_cli_third_party, &cu_cli_subcontractor, &cu_cli_provisions, &cu_cli_requests,
     &cu_cli_complaints,  &cu_cli_exceptions,    &cu_cli_consent,    &cu_cli_audit,
     &cu_cli_notify,      &cu_cli_policy,        &cu_cli_receipt,    &cu_cli_serve,
-    &cu_cli_config,      &cu_cli_backup,        &cu_cli_restore,
+    &cu_cli_config,      &cu_cli_help,          &cu_cli_keys,       &cu_cli_records,
+    &cu_cli_breach,      &cu_cli_retention,     &cu_cli_backup,     &cu_cli_restore,
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS (sizeof(cu_cli_commands) / sizeof(cu_cli_commands[0]))
+const size_t cu_cli_ncommands = NCOMMANDS;
 
 /* The groups whose subcommands the usage lists one by one. */
 static const struct cu_cli_command *const spelled_out[] = {&cu_cli_member, &cu_cli_token};
 
-static void usage(FILE *f)
+void cu_cli_usage(FILE *f)
 {
 	fprintf(f, "usage: custodian [--data DIR] <command> [args]\n\n"
 	           "DIR defaults to $CUSTODIAN_DATA, else ./var.  Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %s\n", commands[i]->usage);
+		fprintf(f, "  %s\n", cu_cli_commands[i]->usage);
 	for (size_t i = 0; i < sizeof(spelled_out) / sizeof(spelled_out[0]); i++)
 		for (const struct cu_cli_command *c = spelled_out[i]->sub; c->name; c++)
 			fprintf(f, "  %s\n", c->usage);
@@ -65,10 +65,10 @@ int main(int argc, char **argv)
 			cu_cli_data_dir = optarg;
 			break;
 		case OPT_HELP:
-			usage(stdout);
+			cu_cli_usage(stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("custodian " CUSTODIAN_VERSION "\n");
+			printf("custodian " CU_CLI_VERSION "\n");
 			return 0;
 		default:
 			cu_cli_error("unknown option '%s'", argv[at]);
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		return CU_CLI_EXIT_USAGE;
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		cu_cli_usage(stderr);
 		return CU_CLI_EXIT_USAGE;
 	}
 	if (cu_vault_global_init() != CU_OK) {
@@ -88,8 +88,8 @@ int main(int argc, char **argv)
 		return CU_CLI_EXIT_NO;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i]->name, argv[optind]))
-			return cu_cli_run(commands[i], argc - optind, argv + optind);
+		if (!strcmp(cu_cli_commands[i]->name, argv[optind]))
+			return cu_cli_run(cu_cli_commands[i], argc - optind, argv + optind);
 	cu_cli_error("unknown custodian command '%s'", argv[optind]);
 	return CU_CLI_EXIT_USAGE;
 }

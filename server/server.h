@@ -89,10 +89,13 @@ char *cu_metrics_render(const char *const *methods, const char *const *route_nam
 typedef struct cu_server cu_server;
 
 /*
- * Runs until SIGTERM/SIGINT.  SIGHUP re-reads custodian.conf (the settings
- * marked reloadable take effect; a bad file is refused, one line on stderr)
- * and reloads the policy file.
+ * Runs until SIGTERM/SIGINT.  The settings are custodian.conf under the
+ * environment under flags (may be NULL; util/config.h).  SIGHUP re-reads
+ * custodian.conf, the same environment and flags over it (the settings
+ * marked reloadable take effect; a bad file is refused, one line on stderr),
+ * and reloads the policy file.  Under systemd it tells the manager how it
+ * is doing (http/service.h).
  */
-int cu_server_run(const char *data_dir, const char *listen, bool quiet);
+int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet);
 
 #endif

@@ -2,11 +2,13 @@
  * server/http/serve.c — `custodian serve`: the data directory opened, the
  * listening address, the worker threads started in order and stopped in
  * reverse, signals (SIGTERM and SIGINT stop gracefully, SIGHUP reloads the
- * policy and the reloadable settings).
+ * policy and the reloadable settings), and what systemd is told of each
+ * step (http/service.h), the watchdog included.
  *
  * The plumbing is in the other files of server/http/; handlers in server/routes/.
  */
 #include "http/http.h"
+#include "http/service.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -17,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "domain/erasure.h"
 #include "domain/handles.h"
 #include "domain/sessions.h"
 #include "domain/versions.h"
@@ -28,8 +32,13 @@
 #include "web/web.h"
 #include "workers/checkpointer.h"
 #include "workers/notifier.h"
+#include "workers/retention.h"
 
 /* ---- serve --------------------------------------------------------------- */
+
+/* Microseconds in a second, nanoseconds in a microsecond: the watchdog's interval. */
+#define US_PER_S  1000000u
+#define NS_PER_US 1000u
 
 /* The address part of --listen (an IPv6 address in brackets, say). */
 #define CU_LISTEN_HOST_MAX 128
@@ -111,7 +120,8 @@ static void reload_done(cu_job *job)
 	pthread_mutex_unlock(&rl->mu);
 }
 
-static void reload_policy(cu_server *srv, const char *data_dir)
+/* 0 when the file's policy is in force, -1 when refused (one line on stderr). */
+static int reload_policy(cu_server *srv, const char *data_dir)
 {
 	struct reload rl = {.srv = srv};
 	char path[CU_SERVER_PATH_MAX], err[CU_SERVER_ERR_MAX];
@@ -120,7 +130,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 	snprintf(path, sizeof(path), "%s/%s", data_dir, srv->ctx->config.policy);
 	if (srv->npolicies >= CU_SERVER_POLICIES_MAX) {
 		fprintf(stderr, "custodian: policy not reloaded: too many reloads; restart\n");
-		return;
+		return -1;
 	}
 	rl.doc = cu_file_read_bounded(path, CU_POLICY_READ_MAX, &rl.len);
 	if (!rl.doc && errno == EFBIG) {
@@ -129,7 +139,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		    "custodian: policy not reloaded: the file is over %zu bytes; at most %zu are "
 		    "allowed\n",
 		    (size_t)CU_POLICY_READ_MAX, (size_t)CU_POLICY_FILE_MAX);
-		return;
+		return -1;
 	}
 	rc = rl.len ? cu_policy_load_buffer(path, rl.doc, rl.len, &rl.p, err, sizeof(err))
 	            : CU_ERR_IO;
@@ -137,7 +147,7 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		fprintf(stderr, "custodian: policy not reloaded: %s\n",
 		        rc == CU_ERR_IO ? "cannot read the policy file" : err);
 		free(rl.doc);
-		return;
+		return -1;
 	}
 	pthread_mutex_init(&rl.mu, NULL);
 	pthread_cond_init(&rl.cv, NULL);
@@ -159,10 +169,11 @@ static void reload_policy(cu_server *srv, const char *data_dir)
 		                                "content; give it a new version"
 		                              : cu_strerror(rc));
 		cu_policy_free(rl.p);
-		return;
+		return -1;
 	}
 	cu_server_install_policy(srv, rl.p);
 	fprintf(stderr, "custodian: policy %s in force\n", rl.p->version);
+	return 0;
 }
 
 /*
@@ -170,26 +181,28 @@ static void reload_policy(cu_server *srv, const char *data_dir)
  * load, or changes a setting the table does not mark reloadable, is refused
  * in one line and nothing of it applies; else the reloadable settings take
  * effect for new requests (today session_ttl_minutes, read at every login).
+ * 0 when applied (or nothing changed), -1 when refused.
  */
-static void reload_settings(cu_server *srv, const char *data_dir)
+static int reload_settings(cu_server *srv, const char *data_dir, const cu_config_flags *flags)
 {
 	cu_config fresh;
 	char path[CU_SERVER_PATH_MAX], err[CU_SERVER_ERR_MAX] = "";
 	cu_result rc;
 
 	snprintf(path, sizeof(path), "%s/custodian.conf", data_dir);
-	cu_config_defaults(&fresh);
-	rc = cu_config_load(path, &fresh, err, sizeof(err));
+	/* The environment and the flags are the process's: the same over the new file. */
+	rc = cu_config_resolve(path, flags, &fresh, err, sizeof(err));
 	if (!rc)
 		rc = cu_config_reload_check(&srv->ctx->config, &fresh, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: settings not reloaded: %s\n",
 		        err[0] ? err : cu_strerror(rc));
-		return;
+		return -1;
 	}
 	if (atomic_exchange(&srv->session_ttl_min, fresh.session_ttl_min) != fresh.session_ttl_min)
 		fprintf(stderr, "custodian: settings reloaded: session_ttl_minutes = %u\n",
 		        fresh.session_ttl_min);
+	return 0;
 }
 
 static void warn_line(const char *line)
@@ -197,21 +210,89 @@ static void warn_line(const char *line)
 	fprintf(stderr, "custodian: %s\n", line);
 }
 
-int cu_server_run(const char *data_dir, const char *listen, bool quiet)
+/*
+ * The watchdog's proof of life: an empty job through the writer.  WATCHDOG=1
+ * goes out only when the previous one came back, so a writer that hangs
+ * (and with it every write) stops the pings and the manager restarts the
+ * service; a writer that fails its commits (a full disk) still answers,
+ * and /readyz is what reports that.
+ */
+struct liveness {
+	cu_job job;
+	atomic_bool pending;
+};
+
+static cu_result liveness_run(cu_ctx *ctx, cu_job *job)
+{
+	(void)ctx;
+	(void)job;
+	return CU_OK;
+}
+
+static void liveness_done(cu_job *job)
+{
+	struct liveness *l = job->arg;
+
+	atomic_store(&l->pending, false);
+}
+
+static void watchdog_tick(cu_server *srv, struct liveness *l)
+{
+	if (atomic_load(&l->pending))
+		return;
+	cu_service_watchdog();
+	atomic_store(&l->pending, true);
+	l->job = (cu_job){.run = liveness_run, .done = liveness_done, .arg = l};
+	/* Refused only while the writer stops: pending stays set, so no more pings. */
+	if (cu_writer_submit(srv->writer, &l->job) != CU_OK)
+		fprintf(stderr, "custodian: watchdog: the writer is stopping\n");
+}
+
+/*
+ * The next signal; with a watchdog, a tick every half interval in between
+ * (returns 0 then).
+ */
+static int next_signal(cu_server *srv, const sigset_t *sigs, uint64_t watchdog_usec,
+                       struct liveness *l)
+{
+	int sig;
+
+	if (!watchdog_usec)
+		return sigwait(sigs, &sig) == 0 ? sig : 0;
+	{
+		uint64_t half = watchdog_usec / 2;
+		struct timespec ts = {.tv_sec = (time_t)(half / US_PER_S),
+		                      .tv_nsec = (long)(half % US_PER_S) * NS_PER_US};
+
+		sig = sigtimedwait(sigs, NULL, &ts);
+	}
+	if (sig > 0)
+		return sig;
+	if (errno == EAGAIN)
+		watchdog_tick(srv, l);
+	return 0;
+}
+
+int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet)
 {
 	cu_server *srv = calloc(1, sizeof(*srv));
 	cu_notifier *notifier = NULL;
+	cu_retention_worker *retention = NULL;
 	cu_checkpointer *checkpointer = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
+	const char *listen;
 	char err[CU_SERVER_ERR_MAX] = "";
+	struct liveness liveness = {.pending = false};
+	uint64_t watchdog_usec = cu_service_watchdog_usec();
 	sigset_t sigs;
 	int status = 1, sig;
 	cu_result rc;
 
 	if (!srv)
 		return 1;
-	rc = cu_ctx_open(data_dir, &srv->ctx, err, sizeof(err));
+	cu_service_status("opening %s", data_dir);
+	rc = cu_ctx_open_with(data_dir, flags, &srv->ctx, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: %s\n", err[0] ? err : cu_strerror(rc));
 		goto out;
@@ -221,8 +302,23 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	/* The last audit checkpoint: at close, after the writer's last commit. */
 	srv->ctx->audit_checkpoint_at_close = true;
 	srv->ctx->warn = warn_line;
-	if (!listen || !*listen)
-		listen = srv->ctx->config.listen;
+	/* An erasure whose keyring puncture a crash cut off is finished now (erasure.h). */
+	{
+		size_t punctured = 0;
+
+		rc = cu_erasure_reconcile(srv->ctx, &punctured);
+		if (rc) {
+			fprintf(stderr,
+			        "custodian: cannot reconcile the keyring with erasures: %s\n",
+			        cu_strerror(rc));
+			goto out;
+		}
+		if (punctured)
+			fprintf(stderr,
+			        "custodian: %zu keyring leaves of erased members punctured\n",
+			        punctured);
+	}
+	listen = srv->ctx->config.listen;
 	if (parse_listen(listen, &ss, &sslen)) {
 		fprintf(stderr, "custodian: cannot listen on '%s': expected ADDRESS:PORT\n",
 		        listen);
@@ -278,6 +374,7 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		        cu_strerror(rc));
 		goto out;
 	}
+	cu_service_status("starting the workers");
 	if (cu_writer_start(srv->ctx, &srv->writer) ||
 	    cu_hasher_start((int)srv->ctx->config.hash_threads, &srv->hasher)) {
 		fprintf(stderr, "custodian: cannot start worker threads\n");
@@ -297,9 +394,16 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 		goto out;
 	}
 	/* After the writer, with a cu_ctx of its own: it delivers what the writer commits. */
-	rc = cu_notifier_start(data_dir, &notifier, err, sizeof(err));
+	rc = cu_notifier_start(data_dir, flags, &notifier, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the notifier: %s\n",
+		        err[0] ? err : cu_strerror(rc));
+		goto out;
+	}
+	/* After the writer, with a cu_ctx of its own per pass: retention (docs/retention.md). */
+	rc = cu_retention_worker_start(data_dir, &retention, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "custodian: cannot start the retention worker: %s\n",
 		        err[0] ? err : cu_strerror(rc));
 		goto out;
 	}
@@ -319,19 +423,32 @@ int cu_server_run(const char *data_dir, const char *listen, bool quiet)
 	fprintf(stderr, "custodian: serving %s on http://%s (policy %s)\n", data_dir, listen,
 	        srv->ctx->policy->version);
 	fflush(stderr);
+	/* Only now: listening, the store open and migrated, every worker running. */
+	cu_service_ready("serving on http://%s (policy %s)", listen, srv->ctx->policy->version);
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		sig = next_signal(srv, &sigs, watchdog_usec, &liveness);
+		if (sig == 0)
 			continue;
 		if (sig == SIGHUP) {
-			reload_settings(srv, data_dir);
-			reload_policy(srv, data_dir);
+			int refused;
+
+			cu_service_reloading();
+			/* Both, whatever the first says: each is refused or applied whole. */
+			refused = reload_settings(srv, data_dir, flags);
+			refused |= reload_policy(srv, data_dir);
+			fflush(stderr);
+			cu_service_ready("serving on http://%s (policy %s)%s", listen,
+			                 atomic_load(&srv->policy)->version,
+			                 refused ? "; the last reload was refused, see the log"
+			                         : "");
 			continue;
 		}
 		break;
 	}
 	/* Graceful stop: take no new connections, let requests in flight finish. */
 	srv->ready = false;
+	cu_service_stopping();
 	fprintf(stderr, "custodian: stopping\n");
 	MHD_quiesce_daemon(srv->daemon);
 	for (int i = 0; i < 1000 && atomic_load(&srv->inflight) > 0; i++)
@@ -342,6 +459,8 @@ out:
 		MHD_stop_daemon(srv->daemon);
 	/* After the daemon: no connection is registered or reported closed any more. */
 	cu_deadlines_stop(srv->deadlines);
+	/* Before the writer: a pass stops before its next member. */
+	cu_retention_worker_stop(retention);
 	/* Before the writer: a send in flight is abandoned and stays due. */
 	cu_notifier_stop(notifier);
 	/* Before the writer: the writer's last batch is durable in the log either way. */

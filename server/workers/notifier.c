@@ -84,7 +84,8 @@ static void *notifier_main(void *arg)
 	return NULL;
 }
 
-cu_result cu_notifier_start(const char *data_dir, cu_notifier **out, char *err, size_t errlen)
+cu_result cu_notifier_start(const char *data_dir, const cu_config_flags *flags, cu_notifier **out,
+                            char *err, size_t errlen)
 {
 	cu_notifier *n;
 	cu_result rc;
@@ -93,7 +94,7 @@ cu_result cu_notifier_start(const char *data_dir, cu_notifier **out, char *err, 
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return CU_ERR_NOMEM;
-	rc = cu_ctx_open(data_dir, &n->ctx, err, errlen);
+	rc = cu_ctx_open_with(data_dir, flags, &n->ctx, err, errlen);
 	if (rc) {
 		free(n);
 		return rc;

@@ -10,17 +10,19 @@
 #ifndef CU_NOTIFIER_H
 #define CU_NOTIFIER_H
 
+#include "util/config.h"
 #include "util/result.h"
 
 typedef struct cu_notifier cu_notifier;
 
 /*
- * Opens the data directory again and starts the thread.  With [notify]
- * mode = off nothing starts: *out is NULL and the answer CU_OK.  err gets
- * one line on failure (no personal data).
+ * Opens the data directory again, with the server's flags (may be NULL;
+ * cu_ctx_open_with), and starts the thread.  With [notify] mode = off
+ * nothing starts: *out is NULL and the answer CU_OK.  err gets one line on
+ * failure (no personal data).
  */
-CU_WARN_UNUSED cu_result cu_notifier_start(const char *data_dir, cu_notifier **out, char *err,
-                                           size_t errlen);
+CU_WARN_UNUSED cu_result cu_notifier_start(const char *data_dir, const cu_config_flags *flags,
+                                           cu_notifier **out, char *err, size_t errlen);
 /*
  * Stops promptly: a send in progress is abandoned (it does not count as an
  * attempt, and the row is due again), then joins and closes.  NULL is a

@@ -7,6 +7,7 @@
 #include "store/consent.h"
 #include "util/file_atomic.h"
 #include "util/file_read.h"
+#include "vault/keyring.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +20,8 @@
 #include <unistd.h>
 
 /* "audit checkpoint not written: " and the error (CU_ERR_MSG_MAX), with its NUL. */
-#define WARN_LINE_BYTES 600
+#define WARN_LINE_BYTES       600
+#define CU_KEYRING_META_BYTES 8 /* the meta value "1" that says a keyring was made */
 
 int64_t cu_now_us(void)
 {
@@ -197,7 +199,58 @@ out:
 	return rc;
 }
 
+/*
+ * Opens DIR/keyring and hands it to the vault.  A directory from before the
+ * keyring gets one; a directory whose store says it had one and that has
+ * none now is refused: its members' keys cannot be opened without it.
+ */
+static cu_result open_keyring(cu_ctx *ctx, char *err, size_t errlen)
+{
+	char path[CU_FILE_PATH_MAX], had[CU_KEYRING_META_BYTES] = "";
+	cu_keyring *ring = NULL;
+	cu_result rc;
+	struct stat st;
+
+	join(path, sizeof(path), ctx->dir, CU_KEYRING_FILE);
+	bool found = false;
+
+	rc = cu_store_meta_get(ctx->store, "keyring", had, sizeof(had), &found);
+	if (rc)
+		return rc;
+	if (stat(path, &st) != 0 && had[0]) {
+		snprintf(err, errlen,
+		         "the keyring '%s' is missing: without it no member's data key opens; put "
+		         "back its replica (docs/keys.md)",
+		         path);
+		return CU_ERR_CRYPTO;
+	}
+	rc = cu_keyring_open(ctx->vault, path, true, &ring, err, errlen);
+	if (rc)
+		return rc;
+	rc = cu_vault_attach_keyring(ctx->vault, ring);
+	if (rc) {
+		cu_keyring_free(ring);
+		return rc;
+	}
+	if (!had[0]) {
+		rc = cu_tx_begin(ctx);
+		if (!rc)
+			rc = cu_store_meta_set(ctx->store, "keyring", "1");
+		if (!rc)
+			rc = cu_tx_commit(ctx);
+		else if (ctx->tx_depth)
+			cu_tx_rollback(ctx);
+	}
+	return rc;
+}
+
 cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
+{
+	return cu_ctx_open_with(dir, NULL, out, err, errlen);
+}
+
+cu_result cu_ctx_open_with(const char *dir, const cu_config_flags *flags, cu_ctx **out, char *err,
+                           size_t errlen)
 {
 	char path[CU_FILE_PATH_MAX], url[CU_DATA_PATH_MAX], *policy_doc = NULL;
 	size_t policy_len = 0;
@@ -218,9 +271,8 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 		free(ctx);
 		return CU_ERR_NOMEM;
 	}
-	cu_config_defaults(&ctx->config);
 	join(path, sizeof(path), dir, "custodian.conf");
-	rc = cu_config_load(path, &ctx->config, err, errlen);
+	rc = cu_config_resolve(path, flags, &ctx->config, err, errlen);
 	if (rc)
 		goto fail;
 	join(path, sizeof(path), dir, ctx->config.policy);
@@ -249,6 +301,9 @@ cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the audit head: %s", cu_strerror(rc));
 		goto fail;
 	}
+	rc = open_keyring(ctx, err, errlen);
+	if (rc)
+		goto fail;
 	/* The policy in force is a published version from now on (domain/versions.h). */
 	rc = cu_ctx_policy_record(ctx, ctx->policy, policy_doc, policy_len);
 	if (rc) {
@@ -319,6 +374,7 @@ void cu_ctx_close(cu_ctx *ctx)
 	cu_store_close(ctx->store);
 	cu_vault_free(ctx->vault);
 	cu_policy_free(ctx->policy);
+	free(ctx->shred);
 	free(ctx->dir);
 	free(ctx);
 }
@@ -348,6 +404,66 @@ cu_result cu_tx_begin(cu_ctx *ctx)
 	return CU_OK;
 }
 
+cu_result cu_ctx_shred_after_commit(cu_ctx *ctx, const char *member)
+{
+	if (!ctx || !member || strlen(member) > CU_ID_LEN || ctx->tx_depth <= 0)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (ctx->nshred == ctx->shred_cap) {
+		size_t cap = ctx->shred_cap ? 2 * ctx->shred_cap : 8;
+		char(*grown)[CU_ID_LEN + 1] = realloc(ctx->shred, cap * sizeof(*grown));
+
+		if (!grown)
+			return CU_ERR_NOMEM;
+		ctx->shred = grown;
+		ctx->shred_cap = cap;
+	}
+	snprintf(ctx->shred[ctx->nshred++], CU_ID_LEN + 1, "%s", member);
+	return CU_OK;
+}
+
+/*
+ * After the outermost commit: punctures the keyring leaves of the members
+ * this transaction erased (an erasure undone by a savepoint is not erased
+ * in the store, and is skipped).  The erasure stands either way; a failure
+ * here is reported, and cu_erasure_reconcile (domain/erasure.h) finishes
+ * the work at the next start.
+ */
+static void shred_committed(cu_ctx *ctx)
+{
+	const char **ids;
+	size_t n = 0;
+	char err[CU_ERR_MSG_MAX] = "";
+	cu_result rc = CU_OK;
+
+	if (!ctx->nshred)
+		return;
+	ids = calloc(ctx->nshred, sizeof(*ids));
+	if (!ids) {
+		rc = CU_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ctx->nshred; i++) {
+		cu_member_row row;
+
+		if (cu_store_member_get(ctx->store, ctx->shred[i], &row) != CU_OK)
+			continue;
+		if (row.erased)
+			ids[n++] = ctx->shred[i];
+		cu_member_row_release(&row);
+	}
+	rc = cu_keyring_puncture(cu_vault_keyring(ctx->vault), ids, n, NULL, err, sizeof(err));
+out:
+	free(ids);
+	ctx->nshred = 0;
+	if (rc && ctx->warn) {
+		char line[WARN_LINE_BYTES];
+
+		snprintf(line, sizeof(line), "keyring not punctured after an erasure: %s",
+		         err[0] ? err : cu_strerror(rc));
+		ctx->warn(line);
+	}
+}
+
 cu_result cu_tx_commit(cu_ctx *ctx)
 {
 	cu_result rc;
@@ -374,6 +490,7 @@ cu_result cu_tx_commit(cu_ctx *ctx)
 		return rc;
 	}
 	cu_audit_commit(ctx->audit);
+	shred_committed(ctx);
 	if (ctx->checkpoint_due) {
 		/*
 		 * The erasure is committed either way; if a reader holds the log
@@ -401,4 +518,5 @@ void cu_tx_rollback(cu_ctx *ctx)
 	cu_store_rollback(ctx->store);
 	cu_audit_rollback(ctx->audit);
 	ctx->checkpoint_due = false;
+	ctx->nshred = 0;
 }

@@ -9,6 +9,10 @@
  *   custodian.db     the SQLite store (+ -wal, -shm)
  *   audit.checkpoint the newest signed checkpoint of the audit head
  *                    (audit/checkpoint.h)
+ *   keyring          the member key tree, sealed under the master key
+ *                    (vault/keyring.h); made at the first open, and its
+ *                    making recorded in the store, which from then on
+ *                    refuses to open without it
  *
  * Transactions: cu_tx_begin / cu_tx_commit / cu_tx_rollback wrap the store
  * transaction and the audit chain's pending head together, and nest: an
@@ -54,6 +58,9 @@ typedef struct cu_ctx {
 	bool audit_checkpoint_at_close;
 	void (*warn)(const char *line);
 	cu_audit_mark marks[CU_STORE_SAVEPOINTS_MAX + 1];
+	/* Members erased in the open transaction (cu_ctx_shred_after_commit). */
+	char (*shred)[CU_ID_LEN + 1];
+	size_t nshred, shred_cap;
 } cu_ctx;
 
 /*
@@ -64,8 +71,15 @@ typedef struct cu_ctx {
  */
 CU_WARN_UNUSED cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err,
                                          size_t errlen);
-/* Opens an initialised DIR.  Free with cu_ctx_close(). */
+/*
+ * Opens an initialised DIR.  Free with cu_ctx_close().  The settings are
+ * DIR/custodian.conf under the CUSTODIAN_SECTION_KEY environment variables
+ * (cu_config_resolve); a refused one is CU_ERR_CONFIG, err naming its source.
+ */
 CU_WARN_UNUSED cu_result cu_ctx_open(const char *dir, cu_ctx **out, char *err, size_t errlen);
+/* The same, with flags over the environment (`custodian serve --server.threads 8`); may be NULL. */
+CU_WARN_UNUSED cu_result cu_ctx_open_with(const char *dir, const cu_config_flags *flags,
+                                          cu_ctx **out, char *err, size_t errlen);
 /* NULL is a harmless no-op. */
 void cu_ctx_close(cu_ctx *ctx);
 /*
@@ -81,6 +95,14 @@ CU_WARN_UNUSED cu_result cu_ctx_policy_record(cu_ctx *ctx, const cu_policy *p, c
                                               size_t len);
 /* The path of DIR's audit checkpoint file into out. */
 void cu_ctx_audit_checkpoint_path(const cu_ctx *ctx, char *out, size_t outlen);
+
+/*
+ * Inside a transaction: once the outermost commit has made the erasure of
+ * `member` durable, puncture the member's leaves in the keyring
+ * (vault/keyring.h), so no key left anywhere opens the member's data key,
+ * in this store or in any backup of it.  A rollback forgets it.
+ */
+CU_WARN_UNUSED cu_result cu_ctx_shred_after_commit(cu_ctx *ctx, const char *member);
 
 CU_WARN_UNUSED cu_result cu_tx_begin(cu_ctx *ctx);
 CU_WARN_UNUSED cu_result cu_tx_commit(cu_ctx *ctx);

@@ -115,7 +115,7 @@ static void format_time(int64_t us, char out[TIME_TEXT_BYTES], bool compact)
 static char *manifest_text(const cu_backup_manifest *m)
 {
 	char created[TIME_TEXT_BYTES], hex[2 * CU_BACKUP_CHECKSUMBYTES + 1], sum[sizeof(hex) + 16];
-	json_t *ids = json_array(), *j;
+	json_t *ids = json_array(), *trees = json_array(), *j;
 	char *text;
 
 	format_time(m->created_us, created, false);
@@ -123,18 +123,20 @@ static char *manifest_text(const cu_backup_manifest *m)
 	snprintf(sum, sizeof(sum), "blake2b-256:%s", hex);
 	for (size_t i = 0; ids && i < m->n_master_key_ids; i++)
 		json_array_append_new(ids, json_integer(m->master_key_ids[i]));
-	j = json_pack("{s:s, s:i, s:s, s:s, s:I, s:i, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
+	for (size_t i = 0; trees && i < m->n_tree_ids; i++)
+		json_array_append_new(trees, json_integer(m->tree_ids[i]));
+	j = json_pack("{s:s, s:i, s:s, s:s, s:I, s:i, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, "
 	              "s:s, s:i, s:s, s:s, s:s}",
 	              "format", CU_BACKUP_FORMAT, "version", CU_STREAM_VERSION, "id", m->id,
 	              "created", created, "created_us", (json_int_t)m->created_us, "schema_version",
 	              m->schema_version, "members", (json_int_t)m->members, "audit_entries",
 	              (json_int_t)m->audit_entries, "audit_head_seq", (json_int_t)m->audit_head_seq,
-	              "master_key_ids", ids, "backup_key_id", (json_int_t)m->backup_key_id,
-	              "database_bytes", (json_int_t)m->database_bytes, "page_size",
-	              (json_int_t)m->page_size, "stored_bytes", (json_int_t)m->stored_bytes,
-	              "compression", "zstd", "compression_level", (int)m->level, "cipher",
-	              "xchacha20poly1305-secretstream", "checksum", sum, "checksum_order",
-	              "pages 2..N, then page 1");
+	              "master_key_ids", ids, "tree_ids", trees, "backup_key_id",
+	              (json_int_t)m->backup_key_id, "database_bytes", (json_int_t)m->database_bytes,
+	              "page_size", (json_int_t)m->page_size, "stored_bytes",
+	              (json_int_t)m->stored_bytes, "compression", "zstd", "compression_level",
+	              (int)m->level, "cipher", "xchacha20poly1305-secretstream", "checksum", sum,
+	              "checksum_order", "pages 2..N, then page 1");
 	if (!j)
 		return NULL;
 	text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -152,14 +154,31 @@ static bool get_u64(json_t *j, const char *key, uint64_t *out)
 	return true;
 }
 
+/* A JSON array of key ids (1 .. 2^32-1, at most CU_STORE_KEY_IDS_MAX); -1 if not. */
+static int id_list(json_t *a, uint32_t *out, size_t *n)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(a) || json_array_size(a) > CU_STORE_KEY_IDS_MAX)
+		return -1;
+	json_array_foreach(a, i, e)
+	{
+		if (!json_is_integer(e) || json_integer_value(e) < 1 ||
+		    json_integer_value(e) > UINT32_MAX)
+			return -1;
+		out[(*n)++] = (uint32_t)json_integer_value(e);
+	}
+	return 0;
+}
+
 cu_result cu_backup_manifest_parse(const char *text, cu_backup_manifest *m)
 {
 	static const char sum_prefix[] = "blake2b-256:";
-	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *ids;
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *ids, *trees;
 	const char *format, *id, *sum;
 	uint64_t v, version, schema, created, key_id, level;
-	size_t binlen = 0, i;
-	json_t *e;
+	size_t binlen = 0;
 	cu_result rc = CU_ERR_CRYPTO;
 
 	memset(m, 0, sizeof(*m));
@@ -169,12 +188,12 @@ cu_result cu_backup_manifest_parse(const char *text, cu_backup_manifest *m)
 	id = json_string_value(json_object_get(j, "id"));
 	sum = json_string_value(json_object_get(j, "checksum"));
 	ids = json_object_get(j, "master_key_ids");
+	trees = json_object_get(j, "tree_ids");
 	if (!format || strcmp(format, CU_BACKUP_FORMAT) || !id || !cu_vault_id_well_formed(id) ||
-	    !sum || strncmp(sum, sum_prefix, sizeof(sum_prefix) - 1) || !json_is_array(ids) ||
-	    json_array_size(ids) > CU_STORE_KEY_IDS_MAX || !get_u64(j, "version", &version) ||
-	    version != CU_STREAM_VERSION || !get_u64(j, "created_us", &created) ||
-	    !get_u64(j, "schema_version", &schema) || schema > INT_MAX ||
-	    !get_u64(j, "members", &m->members) ||
+	    !sum || strncmp(sum, sum_prefix, sizeof(sum_prefix) - 1) ||
+	    !get_u64(j, "version", &version) || version != CU_STREAM_VERSION ||
+	    !get_u64(j, "created_us", &created) || !get_u64(j, "schema_version", &schema) ||
+	    schema > INT_MAX || !get_u64(j, "members", &m->members) ||
 	    !get_u64(j, "audit_entries", &m->audit_entries) ||
 	    !get_u64(j, "audit_head_seq", &m->audit_head_seq) ||
 	    !get_u64(j, "backup_key_id", &key_id) || key_id > UINT32_MAX ||
@@ -187,13 +206,9 @@ cu_result cu_backup_manifest_parse(const char *text, cu_backup_manifest *m)
 	                   strlen(sum + sizeof(sum_prefix) - 1), NULL, &binlen, NULL) ||
 	    binlen != sizeof(m->checksum))
 		goto out;
-	json_array_foreach(ids, i, e)
-	{
-		if (!json_is_integer(e) || json_integer_value(e) < 1 ||
-		    json_integer_value(e) > UINT32_MAX)
-			goto out;
-		m->master_key_ids[m->n_master_key_ids++] = (uint32_t)json_integer_value(e);
-	}
+	if (id_list(ids, m->master_key_ids, &m->n_master_key_ids) ||
+	    id_list(trees, m->tree_ids, &m->n_tree_ids))
+		goto out;
 	v = created;
 	m->created_us = (int64_t)v;
 	m->schema_version = (int)schema;
@@ -460,6 +475,8 @@ cu_result cu_backup_create(cu_ctx *ctx, const char *to, cu_backup_progress_fn fn
 	m.audit_head_seq = stats.audit_head_seq;
 	memcpy(m.master_key_ids, stats.key_ids, stats.n_key_ids * sizeof(stats.key_ids[0]));
 	m.n_master_key_ids = stats.n_key_ids;
+	memcpy(m.tree_ids, stats.tree_ids, stats.n_tree_ids * sizeof(stats.tree_ids[0]));
+	m.n_tree_ids = stats.n_tree_ids;
 	m.backup_key_id = cu_stream_writer_key_id(s.w);
 	m.database_bytes = s.total;
 	m.page_size = stats.page_size;
@@ -877,8 +894,8 @@ cu_result cu_backup_restore(const char *data_dir, const char *file, const char *
                             cu_backup_progress_fn fn, void *ud, cu_backup_restore_report *rep,
                             char *err, size_t errlen)
 {
-	char conf_path[CU_DATA_PATH_MAX], db[CU_DATA_PATH_MAX], src_url[CU_DATA_PATH_MAX],
-	    reason[REASON_BYTES], why[CU_ERR_MSG_MAX] = "", cp_path[CU_FILE_PATH_MAX];
+	char conf_path[CU_DATA_PATH_MAX], db[CU_DATA_PATH_MAX], reason[REASON_BYTES],
+	    why[CU_ERR_MSG_MAX] = "", cp_path[CU_FILE_PATH_MAX];
 	cu_backup_restore_report r = {0};
 	cu_config conf;
 	cu_ctx *ctx = NULL;
@@ -900,7 +917,6 @@ cu_result cu_backup_restore(const char *data_dir, const char *file, const char *
 		     conf_path);
 		return CU_ERR_CONFIG;
 	}
-	snprintf(src_url, sizeof(src_url), "sqlite:%s/custodian.db", data_dir);
 	rc = prepare_into(into, &made_dir, err, errlen);
 	if (rc)
 		return rc;
@@ -944,13 +960,7 @@ cu_result cu_backup_restore(const char *data_dir, const char *file, const char *
 		errf(err, errlen, "cannot open the restored directory: %s", why);
 		goto out;
 	}
-	rc = cu_tx_begin(ctx);
-	if (!rc) {
-		rc = cu_store_meta_set(ctx->store, CU_ERASURE_REPLAY_SOURCE_KEY, src_url);
-		rc = rc ? (cu_tx_rollback(ctx), rc) : cu_tx_commit(ctx);
-	}
-	if (!rc)
-		rc = cu_erasure_replay(ctx, &r.replayed);
+	rc = cu_erasure_replay(ctx, &r.replayed);
 	if (rc) {
 		errf(err, errlen, "erasure replay failed: %s", cu_strerror(rc));
 		goto out;
@@ -1161,6 +1171,8 @@ cu_result cu_backup_key_ids_in_use(const cu_ctx *ctx, cu_backup_key_use *out, ch
 		for (size_t k = 0; k < v[i].m.n_master_key_ids; k++)
 			add_id(out->master_key_ids, &out->n_master_key_ids,
 			       v[i].m.master_key_ids[k]);
+		for (size_t k = 0; k < v[i].m.n_tree_ids; k++)
+			add_id(out->tree_ids, &out->n_tree_ids, v[i].m.tree_ids[k]);
 	}
 	out->backups = n;
 	free(v);

@@ -13,7 +13,8 @@
  *   {"format": "custodian-backup", "version": 1, "id": "<backup id>",
  *    "created": "2026-12-06T18:30:00Z", "created_us": N,
  *    "schema_version": N, "members": N, "audit_entries": N,
- *    "audit_head_seq": N, "master_key_ids": [1, ...], "backup_key_id": N,
+ *    "audit_head_seq": N, "master_key_ids": [1, ...], "tree_ids": [2, ...],
+ *    "backup_key_id": N,
  *    "database_bytes": N, "page_size": N, "stored_bytes": N,
  *    "compression": "zstd", "compression_level": N,
  *    "cipher": "xchacha20poly1305-secretstream",
@@ -26,7 +27,8 @@
  *
  * What restoring needs: the backup file, the backup key that wrapped it
  * (backup_key_id) and the master keys its members' data keys are wrapped
- * under (master_key_ids) — neither is in the backup.
+ * under (master_key_ids), and the keyring trees theirs are wrapped under
+ * (tree_ids, vault/keyring.h) — none of them is in the backup.
  */
 #ifndef CUSTODIAN_BACKUP_H
 #define CUSTODIAN_BACKUP_H
@@ -53,8 +55,10 @@ typedef struct cu_backup_manifest {
 	int64_t created_us;
 	int schema_version;
 	uint64_t members, audit_entries, audit_head_seq;
-	uint32_t master_key_ids[CU_STORE_KEY_IDS_MAX];
+	uint32_t master_key_ids[CU_STORE_KEY_IDS_MAX]; /* members wrapped under a master key */
 	size_t n_master_key_ids;
+	uint32_t tree_ids[CU_STORE_KEY_IDS_MAX]; /* members wrapped under a keyring tree */
+	size_t n_tree_ids;
 	uint32_t backup_key_id;
 	uint64_t database_bytes, page_size, stored_bytes;
 	unsigned level;
@@ -160,10 +164,12 @@ typedef struct cu_backup_key_use {
 	size_t n_backup_key_ids;
 	uint32_t master_key_ids[CU_BACKUP_IDS_MAX]; /* ascending, distinct */
 	size_t n_master_key_ids;
+	uint32_t tree_ids[CU_BACKUP_IDS_MAX]; /* keyring trees: `needed` of cu_keys_retire_tree */
+	size_t n_tree_ids;
 } cu_backup_key_use;
 
 /*
- * The backup key ids and master key ids that the manifests of the backups
+ * The backup key ids, master key ids and keyring tree ids that the manifests of the backups
  * in ctx's backup directory name (read without a key: what the files say).
  * A file named like a backup whose manifest cannot be read is an error
  * (CU_ERR_CRYPTO, named in err): a key must not be retired on a guess.

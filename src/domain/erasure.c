@@ -21,6 +21,7 @@
 #include "store/diary.h"
 #include "store/notify.h"
 #include "store/request.h"
+#include "vault/keyring.h"
 #include "vault/signed_json.h"
 
 /* "crypto-shredded requests_closed=<n> complaints_closed=<n>" and the request, and its NUL. */
@@ -108,6 +109,9 @@ static cu_result shred(cu_ctx *ctx, const cu_actor *actor, const cu_member_row *
 		rc = cu_store_diary_delete_member(ctx->store, member, &n.diaries);
 	if (!rc)
 		rc = cu_store_member_erase(ctx->store, member, now_us);
+	/* And outside the store: the member's key-tree leaves, once this commits. */
+	if (!rc)
+		rc = cu_ctx_shred_after_commit(ctx, member);
 	if (!rc)
 		rc = cu_store_session_delete_member(ctx->store, member, &n.sessions);
 	/* Nothing is sent to someone who no longer has an address here. */
@@ -172,5 +176,85 @@ cu_result cu_erasure_carry_out(cu_ctx *ctx, const cu_actor *actor, const char *m
 		free(*cert);
 		*cert = NULL;
 	}
+	return rc;
+}
+
+/* ---- the keyring and the store agree ------------------------------------- */
+
+#define KEYS_PAGE 512
+
+static const cu_actor replay_actor = {"operator", CU_ROLE_OPERATOR, NULL, NULL};
+
+cu_result cu_erasure_replay(cu_ctx *ctx, size_t *replayed)
+{
+	cu_keyring *ring = ctx ? cu_vault_keyring(ctx->vault) : NULL;
+	char after[CU_ID_LEN + 1] = "";
+	cu_member_key *page;
+	size_t n;
+	cu_result rc;
+
+	if (replayed)
+		*replayed = 0;
+	if (!ring)
+		return CU_ERR_INVALID_ARGUMENT;
+	page = calloc(KEYS_PAGE, sizeof(*page));
+	if (!page)
+		return CU_ERR_NOMEM;
+	do {
+		rc = cu_store_member_keys(ctx->store, after, page, KEYS_PAGE, &n);
+		for (size_t i = 0; !rc && i < n; i++) {
+			const cu_member_key *k = &page[i];
+
+			if (k->erased || !k->has_wrapped || k->wrapped[0] != CU_VAULT_WRAP_TREE)
+				continue;
+			if (!cu_keyring_punctured(ring, k->key_id, k->id))
+				continue;
+			rc = cu_erasure_carry_out(ctx, &replay_actor, k->id, NULL, cu_now_us(),
+			                          NULL);
+			if (!rc && replayed)
+				(*replayed)++;
+		}
+		if (n)
+			snprintf(after, sizeof(after), "%s", page[n - 1].id);
+	} while (!rc && n == KEYS_PAGE);
+	free(page);
+	return rc;
+}
+
+cu_result cu_erasure_reconcile(cu_ctx *ctx, size_t *punctured)
+{
+	cu_keyring *ring = ctx ? cu_vault_keyring(ctx->vault) : NULL;
+	char after[CU_ID_LEN + 1] = "", err[CU_ERR_MSG_MAX];
+	cu_member_key *page;
+	const char **ids;
+	size_t n, m, done;
+	cu_result rc;
+
+	if (punctured)
+		*punctured = 0;
+	if (!ring)
+		return CU_ERR_INVALID_ARGUMENT;
+	page = calloc(KEYS_PAGE, sizeof(*page));
+	ids = calloc(KEYS_PAGE, sizeof(*ids));
+	if (!page || !ids) {
+		free(page);
+		free(ids);
+		return CU_ERR_NOMEM;
+	}
+	do {
+		rc = cu_store_member_keys(ctx->store, after, page, KEYS_PAGE, &n);
+		m = 0;
+		for (size_t i = 0; !rc && i < n; i++)
+			if (page[i].erased)
+				ids[m++] = page[i].id;
+		if (!rc && m)
+			rc = cu_keyring_puncture(ring, ids, m, &done, err, sizeof(err));
+		if (!rc && punctured)
+			*punctured += done;
+		if (n)
+			snprintf(after, sizeof(after), "%s", page[n - 1].id);
+	} while (!rc && n == KEYS_PAGE);
+	free(ids);
+	free(page);
 	return rc;
 }

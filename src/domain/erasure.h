@@ -47,7 +47,6 @@
 #ifndef CUSTODIAN_ERASURE_H
 #define CUSTODIAN_ERASURE_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "ctx/ctx.h"
@@ -70,20 +69,21 @@ CU_WARN_UNUSED cu_result cu_erasure_carry_out(cu_ctx *ctx, const cu_actor *actor
                                               int64_t now_us, char **certificate);
 
 /*
- * The erasure replay of a restore (domain/backup.h, cu_backup_restore):
- * erases in ctx's store — a data directory just restored from a backup —
- * every member erased since the backup was taken, through
- * cu_erasure_carry_out as the operator (each erasure audited as any
- * other), all in one transaction.  *replayed receives how many.
- *
- * The rule of this version (src/domain/erasure_replay.c): the store the
- * backup was taken from is still there, and its URL is in the restored
- * store's meta under CU_ERASURE_REPLAY_SOURCE_KEY (cu_backup_restore
- * writes it); every member that store marks erased and the restored one
- * holds live is erased.  CU_ERR_NOT_FOUND when no source is recorded or it
- * cannot be opened.
+ * Erasures made after a backup was taken, carried into its restored store
+ * (`custodian restore`): every live member whose data key is wrapped under
+ * a key-tree leaf the keyring has punctured since (vault/keyring.h) is
+ * erased here as above, by the operator.  *replayed (may be NULL) counts
+ * them.  Members whose key is in the master-key format (1) cannot be told
+ * apart and are left; `keys rotate` moves them into the tree.
  */
-#define CU_ERASURE_REPLAY_SOURCE_KEY "restore_source_store"
 CU_WARN_UNUSED cu_result cu_erasure_replay(cu_ctx *ctx, size_t *replayed);
+
+/*
+ * The other direction, after a crash between an erasure's commit and the
+ * keyring's puncture: punctures the leaves of every erased member in every
+ * tree (idempotent).  *punctured (may be NULL) counts leaves punctured now.
+ * The server runs it at start.
+ */
+CU_WARN_UNUSED cu_result cu_erasure_reconcile(cu_ctx *ctx, size_t *punctured);
 
 #endif

@@ -392,11 +392,11 @@ cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v, const cu_conf
 		rc = pack(&s, row);
 	if (!rc && email) {
 		row->has_email_bidx = true;
-		rc = blind(v, row->key_id, "email", email, row->email_bidx);
+		rc = blind(v, cu_vault_current_key_id(v), "email", email, row->email_bidx);
 	}
 	if (!rc && phone) {
 		row->has_phone_bidx = true;
-		rc = blind(v, row->key_id, "phone", phone, row->phone_bidx);
+		rc = blind(v, cu_vault_current_key_id(v), "phone", phone, row->phone_bidx);
 	}
 	if (rc)
 		goto out;
@@ -627,10 +627,12 @@ static cu_result change(cu_ctx *ctx, const cu_actor *actor, const char *id, cons
 		rc = seal_into(&s, &dk, row.id, f->name, kv[i].value);
 		if (!rc && f->kind == CU_FIELD_EMAIL) {
 			row.has_email_bidx = true;
-			rc = blind(ctx->vault, row.key_id, "email", kv[i].value, row.email_bidx);
+			rc = blind(ctx->vault, cu_vault_current_key_id(ctx->vault), "email",
+			           kv[i].value, row.email_bidx);
 		} else if (!rc && f->kind == CU_FIELD_PHONE) {
 			row.has_phone_bidx = true;
-			rc = blind(ctx->vault, row.key_id, "phone", kv[i].value, row.phone_bidx);
+			rc = blind(ctx->vault, cu_vault_current_key_id(ctx->vault), "phone",
+			           kv[i].value, row.phone_bidx);
 		}
 	}
 	cu_vault_data_key_wipe(&dk);
@@ -843,4 +845,60 @@ out:
 cu_result cu_member_get(cu_store *s, const char *id, cu_member_row *out)
 {
 	return cu_store_member_get(s, id, out);
+}
+
+cu_result cu_member_reindex(cu_ctx *ctx, const char *id)
+{
+	cu_member_row row = {0};
+	cu_record_entry e[CU_POLICY_FIELDS_MAX];
+	char name[CU_POLICY_ID_MAX + 1];
+	unsigned char *pt = NULL;
+	size_t n = 0, ptlen;
+	cu_data_key dk;
+	cu_result rc;
+
+	rc = cu_store_member_get(ctx->store, id, &row);
+	if (rc)
+		return rc;
+	if (row.erased) {
+		rc = CU_ERR_ERASED;
+		goto out;
+	}
+	rc = cu_record_parse(row.fields, row.fields_len, e, CU_POLICY_FIELDS_MAX, &n);
+	if (!rc)
+		rc = cu_vault_unwrap(ctx->vault, row.id, row.key_id, row.wrapped, &dk);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const cu_policy_field *f;
+
+		if (e[i].name_len > CU_POLICY_ID_MAX || e[i].sealed_len < CU_VAULT_SEAL_OVERHEAD)
+			continue;
+		memcpy(name, e[i].name, e[i].name_len);
+		name[e[i].name_len] = '\0';
+		f = cu_policy_field_find(ctx->policy, name);
+		if (!f || (f->kind != CU_FIELD_EMAIL && f->kind != CU_FIELD_PHONE))
+			continue;
+		pt = sodium_malloc(e[i].sealed_len - CU_VAULT_SEAL_OVERHEAD + 1);
+		if (!pt) {
+			rc = CU_ERR_NOMEM;
+			break;
+		}
+		rc = cu_vault_open(&dk, row.id, name, e[i].sealed, e[i].sealed_len, pt, &ptlen);
+		if (!rc && f->kind == CU_FIELD_EMAIL)
+			rc = blind(ctx->vault, cu_vault_current_key_id(ctx->vault), "email",
+			           (const char *)pt, row.email_bidx);
+		else if (!rc)
+			rc = blind(ctx->vault, cu_vault_current_key_id(ctx->vault), "phone",
+			           (const char *)pt, row.phone_bidx);
+		sodium_free(pt); /* wipes */
+		pt = NULL;
+	}
+	cu_vault_data_key_wipe(&dk);
+	/* The same fields, hash and times: only the indexes change. */
+	if (!rc)
+		rc = cu_store_member_update(ctx->store, &row);
+out:
+	cu_member_row_release(&row);
+	return rc;
 }

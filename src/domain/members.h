@@ -168,4 +168,12 @@ CU_WARN_UNUSED cu_result cu_member_set_password(cu_ctx *ctx, const cu_actor *act
  */
 CU_WARN_UNUSED cu_result cu_member_get(cu_store *s, const char *id, cu_member_row *out);
 
+/*
+ * Recomputes member id's blind indexes under the current master key (key
+ * rotation, domain/keys.h): opens the sealed e-mail and telephone inside
+ * this call only, wipes them, and writes the new indexes, nothing else.
+ * CU_ERR_ERASED for an erased member.  The caller holds a transaction.
+ */
+CU_WARN_UNUSED cu_result cu_member_reindex(cu_ctx *ctx, const char *id);
+
 #endif

@@ -959,8 +959,186 @@ static cu_result load_cookies(struct loader *l, const json_t *root)
 	return CU_OK;
 }
 
-static const char *const top_keys[] = {"version",  "title",      "text",    "fields", "purposes",
-                                       "services", "exceptions", "cookies", NULL};
+
+/* ---- retention (docs/policy-file.md, docs/retention.md) ---- */
+
+static const char *const retention_keys[] = {"dropped_field_grace_days",
+                                             "provision_records_days",
+                                             "inactive_accounts",
+                                             "purposes",
+                                             "fields",
+                                             NULL};
+static const char *const inactive_keys[] = {"notice_after_days", "erase_after_notice_days", NULL};
+static const char *const purpose_retention_keys[] = {"after_last_activity_days",
+                                                     "after_withdrawal_days", NULL};
+static const char *const field_retention_keys[] = {"after_last_activity_days", NULL};
+
+/* An optional number of days in [lo, CU_RETENTION_DAYS_MAX]; *out untouched when absent. */
+static cu_result take_days(struct loader *l, const json_t *obj, const char *path, const char *key,
+                           long long lo, int *out)
+{
+	long long n;
+	cu_result rc;
+
+	if (!json_object_get(obj, key))
+		return CU_OK;
+	rc = take_int(l, obj, path, key, lo, CU_RETENTION_DAYS_MAX, &n);
+	if (!rc)
+		*out = (int)n;
+	return rc;
+}
+
+static cu_result load_inactive(struct loader *l, const json_t *ret)
+{
+	const json_t *obj = json_object_get(ret, "inactive_accounts");
+	const char *path = "retention.inactive_accounts";
+	long long n;
+	cu_result rc;
+
+	if (!obj)
+		return CU_OK;
+	rc = check_object(l, obj, path, inactive_keys);
+	if (!rc)
+		rc = take_int(l, obj, path, "notice_after_days", 1, CU_RETENTION_DAYS_MAX, &n);
+	if (rc)
+		return rc;
+	l->p->retention.inactive_notice_days = (int)n;
+	rc = take_int(l, obj, path, "erase_after_notice_days", 0, CU_RETENTION_DAYS_MAX, &n);
+	if (!rc)
+		l->p->retention.inactive_erase_days = (int)n;
+	return rc;
+}
+
+static cu_result load_purpose_retention(struct loader *l, const json_t *ret)
+{
+	const json_t *obj = json_object_get(ret, "purposes");
+	char kp[PATH_LEN], shown[SHOW_MAX + 4];
+	const char *key;
+	json_t *val;
+	cu_result rc;
+
+	if (!obj)
+		return CU_OK;
+	if (!json_is_object(obj))
+		return fail(l, "retention.purposes", "expected an object, got %s", type_name(obj));
+	json_object_foreach((json_t *)obj, key, val)
+	{
+		cu_policy_purpose *pu = NULL;
+
+		for (size_t i = 0; !pu && i < l->p->npurposes; i++)
+			if (strcmp(l->p->purposes[i].id, key) == 0)
+				pu = &l->p->purposes[i];
+
+		join(kp, sizeof(kp), "retention.purposes", key);
+		if (!pu)
+			return fail(l, "retention.purposes", "unknown purpose '%s'",
+			            show(shown, sizeof(shown), key));
+		rc = check_object(l, val, kp, purpose_retention_keys);
+		if (rc)
+			return rc;
+		if (json_object_size(val) == 0)
+			return fail(l, kp,
+			            "give after_last_activity_days or after_withdrawal_days (or "
+			            "leave the purpose out: kept while the membership lasts)");
+		if (json_object_get(val, "after_withdrawal_days") && !pu->consent_required)
+			return fail(l, kp,
+			            "after_withdrawal_days is only for a consent_required purpose");
+		rc = take_days(l, val, kp, "after_last_activity_days", 0, &pu->retention_days);
+		if (!rc)
+			rc =
+			    take_days(l, val, kp, "after_withdrawal_days", 0, &pu->withdrawal_days);
+		if (rc)
+			return rc;
+	}
+	return CU_OK;
+}
+
+static cu_result load_field_retention(struct loader *l, const json_t *ret)
+{
+	const json_t *obj = json_object_get(ret, "fields");
+	char kp[PATH_LEN], shown[SHOW_MAX + 4];
+	const char *key;
+	json_t *val;
+	cu_result rc;
+
+	if (!obj)
+		return CU_OK;
+	if (!json_is_object(obj))
+		return fail(l, "retention.fields", "expected an object, got %s", type_name(obj));
+	json_object_foreach((json_t *)obj, key, val)
+	{
+		int fi = cu_policy_field_index(l->p, key);
+		cu_policy_field *f = fi >= 0 ? &l->p->fields[fi] : NULL;
+		long long n;
+
+		join(kp, sizeof(kp), "retention.fields", key);
+		if (!f)
+			return fail(l, "retention.fields", "unknown field '%s'",
+			            show(shown, sizeof(shown), key));
+		/* The account's own data goes with the account, never alone. */
+		if (f->required || f->identifier)
+			return fail(l, kp,
+			            "'%s' is %s: it is kept while the membership lasts "
+			            "(see retention.inactive_accounts)",
+			            f->name, f->required ? "required" : "an identifier");
+		rc = check_object(l, val, kp, field_retention_keys);
+		if (!rc)
+			rc = take_int(l, val, kp, "after_last_activity_days", 0,
+			              CU_RETENTION_DAYS_MAX, &n);
+		if (rc)
+			return rc;
+		f->retention_days = (int)n;
+	}
+	return CU_OK;
+}
+
+/* The optional "retention" section; purposes and fields are loaded before it. */
+static cu_result load_retention(struct loader *l, const json_t *root)
+{
+	cu_policy_retention *r = &l->p->retention;
+	const json_t *ret = json_object_get(root, "retention");
+	cu_result rc;
+
+	r->dropped_field_grace_days = CU_RETENTION_GRACE_DEFAULT;
+	r->provision_records_days = CU_RETENTION_NONE;
+	r->inactive_notice_days = CU_RETENTION_NONE;
+	r->inactive_erase_days = CU_RETENTION_NONE;
+	for (size_t i = 0; i < l->p->nfields; i++)
+		l->p->fields[i].retention_days = CU_RETENTION_NONE;
+	for (size_t i = 0; i < l->p->npurposes; i++) {
+		l->p->purposes[i].retention_days = CU_RETENTION_NONE;
+		l->p->purposes[i].withdrawal_days = CU_RETENTION_NONE;
+	}
+	if (!ret)
+		return CU_OK;
+	rc = check_object(l, ret, "retention", retention_keys);
+	if (!rc)
+		rc = take_days(l, ret, "retention", "dropped_field_grace_days", 0,
+		               &r->dropped_field_grace_days);
+	if (!rc && json_object_get(ret, "provision_records_days")) {
+		const json_t *v = json_object_get(ret, "provision_records_days");
+
+		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		    json_integer_value(v) < CU_RETENTION_PROVISION_MIN_DAYS)
+			return fail(l, "retention.provision_records_days",
+			            "%lld days is less than three years: records of provision are "
+			            "kept at least %d days",
+			            (long long)json_integer_value(v),
+			            CU_RETENTION_PROVISION_MIN_DAYS);
+		rc = take_days(l, ret, "retention", "provision_records_days",
+		               CU_RETENTION_PROVISION_MIN_DAYS, &r->provision_records_days);
+	}
+	if (!rc)
+		rc = load_inactive(l, ret);
+	if (!rc)
+		rc = load_purpose_retention(l, ret);
+	if (!rc)
+		rc = load_field_retention(l, ret);
+	return rc;
+}
+
+static const char *const top_keys[] = {"version",  "title",      "text",    "fields",    "purposes",
+                                       "services", "exceptions", "cookies", "retention", NULL};
 
 /* Validates the whole document into l->p; fields first, as the rest name them. */
 static cu_result load_root(struct loader *l, const json_t *root)
@@ -992,6 +1170,8 @@ static cu_result load_root(struct loader *l, const json_t *root)
 		rc = load_exceptions(l, root);
 	if (!rc)
 		rc = load_cookies(l, root);
+	if (!rc)
+		rc = load_retention(l, root);
 	return rc;
 }
 

@@ -80,6 +80,8 @@ typedef struct cu_policy_field {
 	bool survey;        /* one of the optional survey questions */
 	size_t max_length;  /* in bytes of UTF-8 */
 	long long min, max; /* for CU_FIELD_INTEGER */
+	/* retention.fields.<name>.after_last_activity_days, or CU_RETENTION_NONE */
+	int retention_days;
 } cu_policy_field;
 
 typedef struct cu_policy_purpose {
@@ -93,6 +95,9 @@ typedef struct cu_policy_purpose {
 	bool consent_required; /* a use outside the published purposes of use:
 				    only with the member's consent (or a legal exception) */
 	bool diaries;          /* may read members' diaries (needs requires_case) */
+	/* retention.purposes.<id>: each CU_RETENTION_NONE when not given */
+	int retention_days;  /* after_last_activity_days */
+	int withdrawal_days; /* after_withdrawal_days (consent_required purposes only) */
 } cu_policy_purpose;
 
 typedef struct cu_policy_service {
@@ -112,6 +117,27 @@ typedef struct cu_policy_cookie {
 	bool required; /* cannot be refused (strictly necessary) */
 } cu_policy_cookie;
 
+/*
+ * The policy's "retention" section (docs/policy-file.md, docs/retention.md),
+ * in days.  CU_RETENTION_NONE: no such rule (kept while the membership
+ * lasts; provision records kept for ever; no inactive-account rule).  The
+ * per-purpose and per-field periods sit on cu_policy_purpose and
+ * cu_policy_field.  The loader refuses a provision period shorter than
+ * CU_RETENTION_PROVISION_MIN_DAYS: records of provision are kept at least
+ * three years (store/third_party.h keeps the same floor).
+ */
+#define CU_RETENTION_NONE               (-1)
+#define CU_RETENTION_DAYS_MAX           36500 /* a hundred years: longer is a typo */
+#define CU_RETENTION_GRACE_DEFAULT      30    /* dropped_field_grace_days when absent */
+#define CU_RETENTION_PROVISION_MIN_DAYS 1098  /* three years of 366 days */
+
+typedef struct cu_policy_retention {
+	int dropped_field_grace_days; /* default CU_RETENTION_GRACE_DEFAULT */
+	int provision_records_days;   /* or CU_RETENTION_NONE */
+	int inactive_notice_days;     /* inactive_accounts.notice_after_days, or NONE */
+	int inactive_erase_days;      /* inactive_accounts.erase_after_notice_days */
+} cu_policy_retention;
+
 typedef struct cu_policy {
 	char *version; /* "2026-11-29.1" */
 	char *title;
@@ -126,6 +152,7 @@ typedef struct cu_policy {
 	cu_policy_exception *exceptions;
 	size_t ncookies;
 	cu_policy_cookie *cookies;
+	cu_policy_retention retention;
 	unsigned char digest[CU_POLICY_DIGESTBYTES]; /* BLAKE2b-256 of the file's bytes */
 	void *priv_;                                 /* owned storage; do not touch */
 } cu_policy;

@@ -55,6 +55,12 @@ typedef struct cu_store_ops {
 	cu_result (*member_count)(cu_store *s, uint64_t *n);
 	cu_result (*member_ids)(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
 	                        size_t max, size_t *n);
+	cu_result (*member_keys)(cu_store *s, const char *after, cu_member_key *keys, size_t max,
+	                         size_t *n);
+	cu_result (*member_rewrap)(cu_store *s, const char *id,
+	                           const unsigned char old[CU_VAULT_WRAPPEDBYTES],
+	                           const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES],
+	                           uint32_t key_id);
 
 	cu_result (*audit_append)(cu_store *s, const cu_audit_entry *e);
 	cu_result (*audit_last)(cu_store *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES]);

@@ -28,16 +28,18 @@ cu_result cu_store_backup_stream(cu_store *s, unsigned pages_per_step, cu_store_
 	return OPS(s)->stream(s, pages_per_step, sink, sink_ud, fn, ud, stats, err, errlen);
 }
 
-cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *ids, size_t max, size_t *n)
+cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *master, size_t *nm, uint32_t *trees,
+                                    size_t *nt, size_t max)
 {
 	cu_result rc = cu_store_area_readable(s, OPS(s));
 
 	if (rc)
 		return rc;
-	if (!ids || !n)
+	if (!master || !nm || !trees || !nt)
 		return CU_ERR_INVALID_ARGUMENT;
-	*n = 0;
-	return OPS(s)->key_ids(s, ids, max, n);
+	*nm = 0;
+	*nt = 0;
+	return OPS(s)->key_ids(s, master, nm, trees, nt, max);
 }
 
 cu_result cu_store_member_erased_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],

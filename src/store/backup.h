@@ -21,12 +21,16 @@
 
 /* What the copy held, counted in the same read transaction as the copy. */
 typedef struct cu_store_backup_stats {
-	uint64_t members;                       /* member rows, erased included */
-	uint64_t erased;                        /* of which erased */
-	uint64_t audit_entries;                 /* audit rows */
-	uint64_t audit_head_seq;                /* the last entry's seq (0: empty) */
-	uint32_t key_ids[CU_STORE_KEY_IDS_MAX]; /* ascending */
+	uint64_t members;        /* member rows, erased included */
+	uint64_t erased;         /* of which erased */
+	uint64_t audit_entries;  /* audit rows */
+	uint64_t audit_head_seq; /* the last entry's seq (0: empty) */
+	/* The keys members' data keys are wrapped under (vault.h: the wrap's first byte). */
+	uint32_t
+	    key_ids[CU_STORE_KEY_IDS_MAX]; /* master key ids (CU_VAULT_WRAP_MASTER), ascending */
 	size_t n_key_ids;
+	uint32_t tree_ids[CU_STORE_KEY_IDS_MAX]; /* keyring trees (CU_VAULT_WRAP_TREE), ascending */
+	size_t n_tree_ids;
 	int schema_version;
 	uint64_t pages, page_size; /* of the copy */
 } cu_store_backup_stats;
@@ -58,12 +62,13 @@ CU_WARN_UNUSED cu_result cu_store_backup_stream(cu_store *s, unsigned pages_per_
                                                 cu_store_backup_stats *stats, char *err,
                                                 size_t errlen);
 /*
- * The master key ids the wrapped data keys of members use (SELECT DISTINCT
- * key_id FROM members WHERE wrapped IS NOT NULL), ascending, into ids (max);
- * *n how many.  CU_ERR_TOO_LARGE when there are more than max.
+ * The key ids the wrapped data keys of members use (SELECT DISTINCT key_id
+ * FROM members WHERE wrapped IS NOT NULL), split by the wrap's format: master
+ * key ids into master (*nm of them), keyring tree ids into trees (*nt),
+ * each ascending, at most max each.  CU_ERR_TOO_LARGE when there are more.
  */
-CU_WARN_UNUSED cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *ids, size_t max,
-                                                   size_t *n);
+CU_WARN_UNUSED cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *master, size_t *nm,
+                                                   uint32_t *trees, size_t *nt, size_t max);
 /*
  * Erased member ids in the order the rows were written, after the member
  * `after` ("" = from the start), at most max into ids; *n how many.  One

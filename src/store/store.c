@@ -343,6 +343,25 @@ cu_result cu_store_member_find(cu_store *s, const char *kind,
 	return s->ops->member_find(s, k, bidx, ids, max, n);
 }
 
+cu_result cu_store_member_keys(cu_store *s, const char *after, cu_member_key *keys, size_t max,
+                               size_t *n)
+{
+	if (!s || !after || !keys || !n || strlen(after) > CU_ID_LEN)
+		return CU_ERR_INVALID_ARGUMENT;
+	*n = 0;
+	return s->ops->member_keys(s, after, keys, max, n);
+}
+
+cu_result cu_store_member_rewrap(cu_store *s, const char *id,
+                                 const unsigned char old[CU_VAULT_WRAPPEDBYTES],
+                                 const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES],
+                                 uint32_t key_id)
+{
+	if (!s || !id || !old || !wrapped)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->member_rewrap(s, id, old, wrapped, key_id);
+}
+
 cu_result cu_store_member_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
                               size_t max, size_t *n)
 {

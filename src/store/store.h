@@ -113,6 +113,28 @@ CU_WARN_UNUSED cu_result cu_store_member_count(cu_store *s, uint64_t *n);
 CU_WARN_UNUSED cu_result cu_store_member_ids(cu_store *s, const char *after,
                                              char (*ids)[CU_ID_LEN + 1], size_t max, size_t *n);
 
+/*
+ * Every member's key, erased ones included (keys rotation, erasure replay):
+ * the id, the key id its data key is wrapped under, the wrapped key (none
+ * once erased).  Paged by id like cu_store_member_ids.
+ */
+typedef struct cu_member_key {
+	char id[CU_ID_LEN + 1];
+	uint32_t key_id;
+	bool erased, has_wrapped;
+	unsigned char wrapped[CU_VAULT_WRAPPEDBYTES];
+} cu_member_key;
+CU_WARN_UNUSED cu_result cu_store_member_keys(cu_store *s, const char *after, cu_member_key *keys,
+                                              size_t max, size_t *n);
+/*
+ * Replaces a live member's wrapped key if it still is `old` (nobody wrote
+ * it since it was read): CU_ERR_CONFLICT otherwise.  In a transaction.
+ */
+CU_WARN_UNUSED cu_result cu_store_member_rewrap(cu_store *s, const char *id,
+                                                const unsigned char old[CU_VAULT_WRAPPEDBYTES],
+                                                const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES],
+                                                uint32_t key_id);
+
 /* Audit rows.  Append writes e as given (seq, prev, hash already set). */
 CU_WARN_UNUSED cu_result cu_store_audit_append(cu_store *s, const cu_audit_entry *e);
 /* Last seq and hash; seq 0 and zero hash when empty. */

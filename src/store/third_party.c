@@ -75,6 +75,21 @@ cu_result cu_store_provision_purge(cu_store *s, int64_t before_us, int64_t now_u
 	return OPS(s)->provision_purge(s, before_us, n ? n : &dummy);
 }
 
+cu_result cu_store_provision_census(cu_store *s, int64_t before_us, uint64_t *n, int64_t *oldest_us)
+{
+	uint64_t count = 0;
+	int64_t oldest = 0;
+	cu_result rc = cu_store_area_readable(s, OPS(s));
+
+	if (!rc)
+		rc = OPS(s)->provision_census(s, before_us, &count, &oldest);
+	if (n)
+		*n = rc ? 0 : count;
+	if (oldest_us)
+		*oldest_us = rc ? 0 : oldest;
+	return rc;
+}
+
 cu_result cu_store_share_insert(cu_store *s, const cu_share_row *row)
 {
 	cu_result rc = cu_store_area_writable(s, OPS(s));

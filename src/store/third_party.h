@@ -85,6 +85,14 @@ CU_WARN_UNUSED cu_result cu_store_provision_list(cu_store *s, const char *member
  */
 CU_WARN_UNUSED cu_result cu_store_provision_purge(cu_store *s, int64_t before_us, int64_t now_us,
                                                   uint64_t *n);
+/*
+ * What a purge at before_us would delete, without deleting: *n (may be
+ * NULL) the provisions made before before_us, *oldest_us (may be NULL) the
+ * time of the oldest provision kept, 0 when there is none.  For the
+ * retention plan (domain/retention.h).
+ */
+CU_WARN_UNUSED cu_result cu_store_provision_census(cu_store *s, int64_t before_us, uint64_t *n,
+                                                   int64_t *oldest_us);
 
 /* ---- members' own shares ------------------------------------------------ */
 

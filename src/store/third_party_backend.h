@@ -15,6 +15,9 @@ struct cu_store_third_party_ops {
 	cu_result (*provision_list)(cu_store *s, const char *member, cu_store_provision_fn fn,
 	                            void *ud);
 	cu_result (*provision_purge)(cu_store *s, int64_t before_us, uint64_t *n);
+	/* *n and *oldest_us are never NULL here. */
+	cu_result (*provision_census)(cu_store *s, int64_t before_us, uint64_t *n,
+	                              int64_t *oldest_us);
 	cu_result (*share_insert)(cu_store *s, const cu_share_row *row);
 	cu_result (*share_get_by_hash)(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],
 	                               cu_share_row *out);

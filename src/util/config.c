@@ -4,6 +4,9 @@
  */
 #include "util/config.h"
 
+#include "util/text.h"
+
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -12,6 +15,7 @@
 
 /* Production refuses an Argon2id cost below these (OWASP's floor for Argon2id). */
 #define WHY_BYTES             128 /* why one setting's value is refused: its bounds or its words */
+#define ORIGIN_BYTES          320 /* where a value came from: the file's path, a variable, a flag */
 #define PROD_OPSLIMIT_MIN     2ULL
 #define PROD_MEMLIMIT_KIB_MIN 19456
 
@@ -26,7 +30,8 @@ static const struct setting {
 	/*
 	 * 1: SIGHUP applies a changed value to the running server (serve.c
 	 * reloads the file; cu_config_reload_check).  Only session_ttl_minutes
-	 * is: every login reads it.  Not the others: the policy file's name
+	 * is (every login reads it), and retention.interval_seconds (its
+	 * worker reads the file anew).  Not the others: the policy file's name
 	 * (its content is what SIGHUP reloads; the writer uses the name),
 	 * Argon2id's costs (read on the network and hashing threads without a
 	 * lock, and the dummy hash of unknown accounts is made at start with
@@ -130,6 +135,14 @@ static const struct setting {
     NUM("complaints", due_days, K_UINT, complaint_due_days, "30", 1, 365, 0,
         "days within which a complaint is answered and closed",
         "days within which a complaint is answered and closed. See `docs/complaints.md`"),
+    NUM("retention", interval_seconds, K_UINT, retention_interval_s, "3600", 0, 604800, 1,
+        "how often the server carries out what the retention plan says is due; 0: never",
+        "how often `custodian serve` carries out what the retention plan says is due (as "
+        "`custodian retention run` does): dropped fields past their grace, fields whose "
+        "purposes ended, inactive accounts, old records of provision; 0: never (run it "
+        "from a timer instead). The rules are the policy file's `retention` section. SIGHUP "
+        "applies a change at the worker's next wake-up (within a minute). See "
+        "`docs/retention.md`"),
     STR("backup", dir, backup_dir, "backups", 0,
         "where `custodian backup` writes, relative to the data directory",
         "where `custodian backup` writes without `--to` and what `custodian backup prune` "
@@ -154,6 +167,113 @@ static const struct setting {
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/*
+ * Where each setting's value came from, so that a refusal names it: the
+ * file's path, the environment variable, or the flag.  Checks that look at
+ * the whole configuration (check_values) name the source of the setting
+ * they refuse.
+ */
+enum origin { O_DEFAULT, O_FILE, O_ENV, O_FLAG };
+
+struct origins {
+	const char *path; /* the file's */
+	enum origin o[NSETTINGS];
+	char text[ORIGIN_BYTES]; /* origin_of's answer */
+};
+
+static void env_name(const struct setting *s, char *out, size_t len)
+{
+	size_t o = (size_t)snprintf(out, len, "CUSTODIAN_%s_%s", s->section, s->name);
+
+	for (size_t i = 0; i < o && i < len; i++)
+		out[i] = (char)toupper((unsigned char)out[i]);
+}
+
+static const char *origin_text(struct origins *w, size_t i)
+{
+	char env[CU_CONFIG_ENV_BYTES];
+
+	switch (w->o[i]) {
+	case O_ENV:
+		env_name(&settings[i], env, sizeof(env));
+		snprintf(w->text, sizeof(w->text), "environment variable %s", env);
+		break;
+	case O_FLAG:
+		snprintf(w->text, sizeof(w->text), "flag --%s.%s", settings[i].section,
+		         settings[i].name);
+		break;
+	case O_FILE:
+	case O_DEFAULT:
+		/* A default is refused only beside a value from the file (a cross check). */
+		snprintf(w->text, sizeof(w->text), "%s", w->path);
+		break;
+	}
+	return w->text;
+}
+
+static size_t index_of(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (!strcmp(section, settings[i].section) && !strcmp(name, settings[i].name))
+			return i;
+	return NSETTINGS;
+}
+
+/* "section.name" → its index, or NSETTINGS. */
+static size_t index_of_key(const char *key)
+{
+	const char *dot = strchr(key, '.');
+	char section[CU_CONFIG_KEY_BYTES];
+	size_t n;
+
+	if (!dot || (n = (size_t)(dot - key)) >= sizeof(section))
+		return NSETTINGS;
+	memcpy(section, key, n);
+	section[n] = '\0';
+	return index_of(section, dot + 1);
+}
+
+/* Where the value of section.name came from (for a message). */
+static const char *origin_of(struct origins *w, const char *section, const char *name)
+{
+	size_t i = index_of(section, name);
+
+	return i < NSETTINGS ? origin_text(w, i) : w->path;
+}
+
+bool cu_config_is_setting(const char *key)
+{
+	return index_of_key(key) < NSETTINGS;
+}
+
+void cu_config_env_name(const char *key, char *out, size_t len)
+{
+	size_t i = index_of_key(key);
+
+	if (i < NSETTINGS)
+		env_name(&settings[i], out, len);
+	else if (len)
+		out[0] = '\0';
+}
+
+cu_result cu_config_flags_add(cu_config_flags *f, const char *key, const char *value)
+{
+	size_t i = index_of_key(key);
+
+	if (i == NSETTINGS || f->n == CU_CONFIG_FLAGS_MAX)
+		return CU_ERR_INVALID_ARGUMENT;
+	/* A flag given twice: the last one counts, as in the file. */
+	for (size_t k = 0; k < f->n; k++)
+		if (!strcmp(f->v[k].key, key)) {
+			f->v[k].value = value;
+			return CU_OK;
+		}
+	f->v[f->n].key = key;
+	f->v[f->n].value = value;
+	f->n++;
+	return CU_OK;
+}
 
 static int set_value(cu_config *c, const struct setting *s, const char *val, char *why,
                      size_t whylen)
@@ -218,6 +338,7 @@ void cu_config_defaults(cu_config *c)
 
 struct load {
 	cu_config *c;
+	struct origins *w;
 	const char *path;
 	char *err;
 	size_t errlen;
@@ -249,8 +370,10 @@ static int on_item(void *ud, const char *section, const char *name, const char *
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		if (strcmp(section, settings[i].section) || strcmp(name, settings[i].name))
 			continue;
-		if (set_value(l->c, &settings[i], value, why, sizeof(why)) == 0)
+		if (set_value(l->c, &settings[i], value, why, sizeof(why)) == 0) {
+			l->w->o[i] = O_FILE;
 			return 1;
+		}
 		snprintf(l->err, l->errlen, "%s: key '%s.%s': %s", l->path, section, name, why);
 		l->failed = 1;
 		l->failed_line = l->line;
@@ -275,13 +398,14 @@ static int has_any(const char *s, const char *set)
  * [notify]: these values go into SMTP commands and mail headers, so a
  * stray space or line break must be refused here, not sent.
  */
-static int check_notify(const cu_config *c, const char *path, char *err, size_t errlen)
+static int check_notify(const cu_config *c, struct origins *w, char *err, size_t errlen)
 {
 	const char *at = strchr(c->notify_from, '@');
 
 	if (strcmp(c->notify_mode, "files") && strcmp(c->notify_mode, "smtp") &&
 	    strcmp(c->notify_mode, "off")) {
-		snprintf(err, errlen, "%s: key 'notify.mode': expected files, smtp or off", path);
+		snprintf(err, errlen, "%s: key 'notify.mode': expected files, smtp or off",
+		         origin_of(w, "notify", "mode"));
 		return -1;
 	}
 	if ((strncmp(c->notify_smtp_url, "smtp://", 7) &&
@@ -290,7 +414,7 @@ static int check_notify(const cu_config *c, const char *path, char *err, size_t 
 		snprintf(err, errlen,
 		         "%s: key 'notify.smtp_url': expected smtp://HOST:PORT or "
 		         "smtps://HOST:PORT",
-		         path);
+		         origin_of(w, "notify", "smtp_url"));
 		return -1;
 	}
 	if (!at || at == c->notify_from || !at[1] || strchr(at + 1, '@') ||
@@ -298,34 +422,37 @@ static int check_notify(const cu_config *c, const char *path, char *err, size_t 
 		snprintf(err, errlen,
 		         "%s: key 'notify.from': expected a plain address, "
 		         "like custodian@example.org",
-		         path);
+		         origin_of(w, "notify", "from"));
 		return -1;
 	}
 	if (!c->notify_purpose[0] || has_any(c->notify_purpose, "")) {
-		snprintf(err, errlen, "%s: key 'notify.purpose': expected a purpose id", path);
+		snprintf(err, errlen, "%s: key 'notify.purpose': expected a purpose id",
+		         origin_of(w, "notify", "purpose"));
 		return -1;
 	}
 	return 0;
 }
 
-cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errlen)
+/* The file over what c holds (its values' origins marked in w); 0 or -1 with err set. */
+static int load_file(const char *path, cu_config *c, struct origins *w, char *err, size_t errlen)
 {
-	struct load l = {c, path, err, errlen, 0, NULL, 0, 0};
+	struct load l = {c, w, path, err, errlen, 0, NULL, 0, 0};
 	FILE *f = fopen(path, "r");
 	int rc;
 
-	if (!f)
-		return errno == ENOENT
-		           ? CU_OK
-		           : (snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)),
-		              CU_ERR_CONFIG);
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
 	l.f = f;
 	rc = ini_parse_stream(read_line, &l, on_item, &l);
 	if (ferror(f)) {
 		/* e.g. a directory: unreadable is not the same as absent. */
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		fclose(f);
-		return CU_ERR_CONFIG;
+		return -1;
 	}
 	fclose(f);
 	/*
@@ -334,36 +461,119 @@ cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errle
 	 * consequence of it: report the syntax error.
 	 */
 	if (l.failed && !(rc > 0 && rc < l.failed_line))
-		return CU_ERR_CONFIG;
+		return -1;
 	if (rc > 0) {
 		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
-		return CU_ERR_CONFIG;
+		return -1;
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot parse", path);
-		return CU_ERR_CONFIG;
+		return -1;
 	}
+	return 0;
+}
+
+/* The environment's CUSTODIAN_SECTION_KEY variables over c. */
+static int load_env(cu_config *c, struct origins *w, char *err, size_t errlen)
+{
+	char name[CU_CONFIG_ENV_BYTES], why[WHY_BYTES];
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const char *v;
+
+		env_name(&settings[i], name, sizeof(name));
+		v = getenv(name);
+		if (!v)
+			continue;
+		w->o[i] = O_ENV;
+		if (set_value(c, &settings[i], v, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: key '%s.%s': %s", origin_text(w, i),
+			         settings[i].section, settings[i].name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The flags over c, in their order (cu_config_flags_add kept the last of a repeated one). */
+static int load_flags(const cu_config_flags *flags, cu_config *c, struct origins *w, char *err,
+                      size_t errlen)
+{
+	char why[WHY_BYTES];
+
+	for (size_t k = 0; flags && k < flags->n; k++) {
+		size_t i = index_of_key(flags->v[k].key);
+
+		if (i == NSETTINGS) {
+			snprintf(err, errlen,
+			         "flag --%s: no such setting", /* checksrc: ok a setting's name */
+			         flags->v[k].key);
+			return -1;
+		}
+		w->o[i] = O_FLAG;
+		if (set_value(c, &settings[i], flags->v[k].value, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: key '%s.%s': %s", origin_text(w, i),
+			         settings[i].section, settings[i].name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What no one value's bounds say: words, and settings that must agree. */
+static int check_values(const cu_config *c, struct origins *w, char *err, size_t errlen)
+{
 	if (strcmp(c->mode, "development") && strcmp(c->mode, "production")) {
 		snprintf(err, errlen,
-		         "%s: key 'custodian.mode': expected development or production", path);
-		return CU_ERR_CONFIG;
+		         "%s: key 'custodian.mode': expected development or production",
+		         origin_of(w, "custodian", "mode"));
+		return -1;
 	}
-	if (check_notify(c, path, err, errlen))
-		return CU_ERR_CONFIG;
+	if (check_notify(c, w, err, errlen))
+		return -1;
 	/* A target past the outer limit would make every late request look on time. */
 	if (c->request_target_days > c->request_hard_days) {
+		size_t t = index_of("requests", "target_days");
+
+		/* Named by the source of target_days, or of hard_days when target_days is the default. */
 		snprintf(err, errlen,
-		         "%s: key 'requests.target_days': more than requests.hard_days", path);
-		return CU_ERR_CONFIG;
+		         "%s: key 'requests.target_days': more than requests.hard_days",
+		         w->o[t] != O_DEFAULT ? origin_text(w, t)
+		                              : origin_of(w, "requests", "hard_days"));
+		return -1;
 	}
 	if (!strcmp(c->mode, "production") && (c->argon2_opslimit < PROD_OPSLIMIT_MIN ||
 	                                       c->argon2_memlimit_kib < PROD_MEMLIMIT_KIB_MIN)) {
 		snprintf(err, errlen,
 		         "%s: production mode needs argon2_opslimit >= %llu and "
 		         "argon2_memlimit_kib >= %d",
-		         path, PROD_OPSLIMIT_MIN, PROD_MEMLIMIT_KIB_MIN);
-		return CU_ERR_CONFIG;
+		         c->argon2_opslimit < PROD_OPSLIMIT_MIN
+		             ? origin_of(w, "security", "argon2_opslimit")
+		             : origin_of(w, "security", "argon2_memlimit_kib"),
+		         PROD_OPSLIMIT_MIN, PROD_MEMLIMIT_KIB_MIN);
+		return -1;
 	}
+	return 0;
+}
+
+cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errlen)
+{
+	struct origins w = {.path = path};
+
+	if (load_file(path, c, &w, err, errlen) || check_values(c, &w, err, errlen))
+		return CU_ERR_CONFIG;
+	return CU_OK;
+}
+
+cu_result cu_config_resolve(const char *path, const cu_config_flags *flags, cu_config *c, char *err,
+                            size_t errlen)
+{
+	struct origins w = {.path = path};
+
+	cu_config_defaults(c);
+	if (load_file(path, c, &w, err, errlen) || load_env(c, &w, err, errlen) ||
+	    load_flags(flags, c, &w, err, errlen) || check_values(c, &w, err, errlen))
+		return CU_ERR_CONFIG;
 	return CU_OK;
 }
 
@@ -400,7 +610,7 @@ void cu_config_write_default(FILE *f)
 
 /* The manual's words around the table (docs/configuration.md is this function's output). */
 static const char doc_header[] =
-    "# Configuration: `DATA/custodian.conf`\n"
+    "# Configuration: `DATA/custodian.conf`, the environment, flags\n"
     "\n"
     "<!-- Generated by `custodian config --markdown` from the settings table in\n"
     "     src/util/config.c; edit the table, not this file (ctest docs/configuration). -->\n"
@@ -413,8 +623,29 @@ static const char doc_header[] =
     "this file (and the policy); a file that does not load, or that changes a setting not marked\n"
     "reloadable, is refused with one line on stderr and the running settings stay as they were.\n"
     "\n"
-    "| setting | type | default | reloadable | meaning |\n"
-    "|---|---|---|---|---|\n";
+    "## Where a setting comes from\n"
+    "\n"
+    "Each setting `section.key` may be given in four places; the first that gives it wins:\n"
+    "\n"
+    "1. a flag of `custodian serve`: `--section.key VALUE` (`custodian serve --server.threads 8`;\n"
+    "   `--listen ADDR:PORT` is `--server.listen`);\n"
+    "2. an environment variable, `CUSTODIAN_SECTION_KEY` in upper case (the column below;\n"
+    "   `CUSTODIAN_SERVER_THREADS=8`). Every command that opens the data directory reads them, not\n"
+    "   only `serve`;\n"
+    "3. the file `DATA/custodian.conf`;\n"
+    "4. the default below.\n"
+    "\n"
+    "The same table checks every source alike. A refused value is one line naming where it came\n"
+    "from and the key — the file's path, `environment variable CUSTODIAN_SERVER_THREADS` or\n"
+    "`flag --server.threads` — never the value itself (a store URL may hold a password); `custodian\n"
+    "serve` then exits with status 2 before it opens anything, another command with status 1 (as for\n"
+    "any data directory it cannot open). A flag that names no setting is a usage\n"
+    "error (exit 2); a misspelled environment variable is not seen, since other `CUSTODIAN_` variables\n"
+    "exist (`CUSTODIAN_DATA`, `CUSTODIAN_MASTER_KEY`). On `SIGHUP` the server reads the file anew and\n"
+    "puts the same environment and flags over it: they still win.\n"
+    "\n"
+    "| setting | type | default | reloadable | environment | meaning |\n"
+    "|---|---|---|---|---|---|\n";
 static const char doc_footer[] =
     "\n"
     "The master key is not configuration: it lives in `DATA/master.key` (mode 0600; a file readable by group\n"
@@ -429,26 +660,49 @@ static void describe_type(FILE *f, const struct setting *s)
 		fprintf(f, "integer, %llu..%llu", s->min, s->max);
 }
 
+static void describe_man(FILE *f, const struct setting *s, const char *env)
+{
+	fprintf(f, ".TP\n.B %s.%s\n", s->section, s->name);
+	describe_type(f, s);
+	fputs("; default ", f);
+	cu_text_troff(f, *s->def ? s->def : "\"\"");
+	fprintf(f, "; %s; environment \\fB%s\\fR, flag \\fB\\-\\-%s.%s\\fR.\n",
+	        s->reloadable ? "reloadable" : "not reloadable", env, s->section, s->name);
+	cu_text_troff(f, s->help);
+	fputc('\n', f);
+}
+
 void cu_config_describe(FILE *f, enum cu_config_format format)
 {
+	char env[CU_CONFIG_ENV_BYTES];
+
 	if (format == CU_CONFIG_MARKDOWN)
 		fputs(doc_header, f);
-	else
-		fputs("settings in DATA/custodian.conf ([section] key = value):\n", f);
+	else if (format == CU_CONFIG_TEXT)
+		fputs("settings in DATA/custodian.conf ([section] key = value), each also an\n"
+		      "environment variable and a flag of `custodian serve` (flag > environment >\n"
+		      "file > default):\n",
+		      f);
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
 
+		env_name(s, env, sizeof(env));
 		if (format == CU_CONFIG_MARKDOWN) {
 			fprintf(f, "| %s.%s | ", s->section, s->name);
 			describe_type(f, s);
-			fprintf(f, " | %s | %s | %s |\n", *s->def ? s->def : "(empty)",
-			        s->reloadable ? "yes" : "no", s->doc);
+			fprintf(f, " | %s | %s | `%s` | %s |\n", *s->def ? s->def : "(empty)",
+			        s->reloadable ? "yes" : "no", env, s->doc);
+			continue;
+		}
+		if (format == CU_CONFIG_MAN) {
+			describe_man(f, s, env);
 			continue;
 		}
 		fprintf(f, "\n  %s.%s (", s->section, s->name);
 		describe_type(f, s);
-		fprintf(f, "; default %s; %s)\n      %s\n", *s->def ? s->def : "\"\"",
-		        s->reloadable ? "reloadable" : "not reloadable", s->help);
+		fprintf(f, "; default %s; %s)\n      %s\n      %s, --%s.%s\n",
+		        *s->def ? s->def : "\"\"", s->reloadable ? "reloadable" : "not reloadable",
+		        s->help, env, s->section, s->name);
 	}
 	if (format == CU_CONFIG_MARKDOWN)
 		fputs(doc_footer, f);

@@ -1,11 +1,25 @@
 /*
- * src/util/config.h — the configuration file, DIR/custodian.conf (INI, inih).
+ * src/util/config.h — the configuration: DIR/custodian.conf (INI, inih), the
+ * environment and the flags of `custodian serve`.
  *
  * All settings are one declarative table in src/util/config.c (name, type, where
  * it lands, default, bounds, whether SIGHUP may change it); the same table
- * validates the file, fills the defaults, writes the default file, prints
- * `custodian config --help` and generates docs/configuration.md.  Unknown keys and out-of-range
- * values are errors naming the file and the key.
+ * validates every source, fills the defaults, writes the default file, prints
+ * `custodian config --help`, generates docs/configuration.md and the
+ * CONFIGURATION section of custodian(1).  A setting "section.key" may come
+ * from, highest first:
+ *   1. a flag:        --section.key VALUE  (`custodian serve` only; its
+ *                     --listen is --server.listen);
+ *   2. the environment: CUSTODIAN_SECTION_KEY, the key in upper case
+ *                     (server.listen: CUSTODIAN_SERVER_LISTEN; every command
+ *                     that opens the data directory reads them);
+ *   3. the file DIR/custodian.conf;
+ *   4. the table's default.
+ * Every source is checked alike; a refused value is one line naming its
+ * source (the file's path, "environment variable NAME" or "flag --KEY") and
+ * the key, never the value (a store URL may hold a password).  Unknown keys
+ * in the file are errors; a misspelled environment variable is not seen
+ * (other CUSTODIAN_ variables exist: CUSTODIAN_DATA, CUSTODIAN_MASTER_KEY).
  */
 #ifndef CUSTODIAN_CONFIG_H
 #define CUSTODIAN_CONFIG_H
@@ -22,6 +36,9 @@
 #define CU_CONFIG_LISTEN_BYTES  128 /* address:port, and its NUL */
 #define CU_CONFIG_ADDRESS_BYTES 256 /* an e-mail address (From), and its NUL */
 #define CU_CONFIG_PURPOSE_BYTES 48  /* a policy purpose id (CU_POLICY_ID_MAX), with room */
+#define CU_CONFIG_KEY_BYTES     64  /* "section.key" or a section, and its NUL */
+#define CU_CONFIG_ENV_BYTES     80  /* "CUSTODIAN_SECTION_KEY" and its NUL */
+#define CU_CONFIG_FLAGS_MAX     32  /* distinct --section.key flags on one command line */
 
 typedef struct cu_config {
 	char mode[CU_CONFIG_WORD_BYTES];     /* "development" or "production" */
@@ -49,6 +66,7 @@ typedef struct cu_config {
 	unsigned request_target_days;  /* requests: the "without delay" target, in days */
 	unsigned request_hard_days;    /* requests: the outer limit (one month), in days */
 	unsigned complaint_due_days;   /* complaints: days to answer and close */
+	unsigned retention_interval_s; /* retention: the server's worker's interval; 0 = off */
 	char backup_dir
 	    [CU_CONFIG_PATH_BYTES]; /* backup: where backups go, relative to the data dir */
 	unsigned backup_keep_count; /* backup: prune keeps the newest this many */
@@ -60,11 +78,43 @@ typedef struct cu_config {
 /* Fills the defaults. */
 void cu_config_defaults(cu_config *c);
 /*
- * Reads path over the defaults.  A missing file is not an error (defaults
+ * Reads path over what c holds (the file alone: no environment, no flags;
+ * cu_config_resolve is the whole).  A missing file is not an error (defaults
  * stand).  CU_ERR_CONFIG with "FILE: key 'section.k': what" (or "FILE:LINE: syntax error").
  * Production mode refuses an Argon2id cost below the documented minimum.
  */
 CU_WARN_UNUSED cu_result cu_config_load(const char *path, cu_config *c, char *err, size_t errlen);
+/*
+ * Settings given as flags ("server.threads" → "8"); the strings are the
+ * caller's (argv) and must outlive every cu_config_resolve that reads them.
+ */
+typedef struct cu_config_flags {
+	size_t n;
+	struct {
+		const char *key, *value;
+	} v[CU_CONFIG_FLAGS_MAX];
+} cu_config_flags;
+
+/* Whether key ("section.name") names a setting of the table. */
+bool cu_config_is_setting(const char *key);
+/* The environment variable of key into out ("" when key names no setting). */
+void cu_config_env_name(const char *key, char *out, size_t len);
+/*
+ * Adds a flag (a repeated key: the last value counts).  CU_ERR_INVALID_ARGUMENT when
+ * key names no setting or CU_CONFIG_FLAGS_MAX are there; the value is
+ * checked by cu_config_resolve, which can name it as a flag.
+ */
+CU_WARN_UNUSED cu_result cu_config_flags_add(cu_config_flags *f, const char *key,
+                                             const char *value);
+/*
+ * The whole configuration: the defaults, then the file at path (a missing
+ * file is not an error), then the environment, then flags (may be NULL).
+ * CU_ERR_CONFIG with one line in err naming the source of the refused value
+ * ("PATH: key 'server.threads': out of range 1..64", "environment variable
+ * CUSTODIAN_SERVER_THREADS: key ...", "flag --server.threads: key ...").
+ */
+CU_WARN_UNUSED cu_result cu_config_resolve(const char *path, const cu_config_flags *flags,
+                                           cu_config *c, char *err, size_t errlen);
 /*
  * SIGHUP: whether a running server may take fresh (a file loaded anew)
  * in place of live.  CU_OK when every setting the table does not mark
@@ -80,11 +130,12 @@ void cu_config_write_default(FILE *f);
 enum cu_config_format {
 	CU_CONFIG_TEXT,     /* for `custodian config --help`: two lines a setting */
 	CU_CONFIG_MARKDOWN, /* the whole of docs/configuration.md (`config --markdown`) */
+	CU_CONFIG_MAN,      /* troff (man(7)): one .TP paragraph a setting, for custodian(1) */
 };
 /*
  * Writes the reference of every setting, from the one table: section.key,
  * type (string, or integer with its bounds), default, whether SIGHUP may
- * change it, and what it means.  The Markdown form is the committed
+ * change it, its environment variable and flag, and what it means.  The Markdown form is the committed
  * docs/configuration.md, introduction included (ctest docs/configuration
  * fails when the two differ).
  */

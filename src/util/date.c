@@ -53,3 +53,69 @@ void cu_date_format(int64_t us, char out[CU_DATE_LEN + 1])
 	if (!gmtime_r(&t, &tm) || strftime(out, CU_DATE_LEN + 1, "%Y-%m-%d", &tm) != CU_DATE_LEN)
 		snprintf(out, CU_DATE_LEN + 1, "0000-00-00");
 }
+
+cu_result cu_time_parse(const char *s, int64_t *out_us)
+{
+	char day[CU_DATE_LEN + 1];
+	const char *p;
+	int64_t us = 0, frac = 0, scale = 1000000;
+	long hh, mm, ss;
+
+	if (!s || !out_us || strlen(s) < CU_DATE_LEN)
+		return CU_ERR_INVALID_ARGUMENT;
+	memcpy(day, s, CU_DATE_LEN);
+	day[CU_DATE_LEN] = '\0';
+	if (cu_date_parse(day, &us))
+		return CU_ERR_INVALID_ARGUMENT;
+	p = s + CU_DATE_LEN;
+	if (*p == '\0') {
+		*out_us = us;
+		return CU_OK;
+	}
+	/* "THH:MM:SS", each a digit pair, in range (no leap second: 60 is refused). */
+	if ((p[0] != 'T' && p[0] != 't') || strlen(p) < 10 || p[3] != ':' || p[6] != ':')
+		return CU_ERR_INVALID_ARGUMENT;
+	for (int i = 1; i < 9; i++)
+		if (i != 3 && i != 6 && (p[i] < '0' || p[i] > '9'))
+			return CU_ERR_INVALID_ARGUMENT;
+	hh = (p[1] - '0') * 10 + (p[2] - '0');
+	mm = (p[4] - '0') * 10 + (p[5] - '0');
+	ss = (p[7] - '0') * 10 + (p[8] - '0');
+	if (hh > 23 || mm > 59 || ss > 59)
+		return CU_ERR_INVALID_ARGUMENT;
+	p += 9;
+	if (*p == '.') {
+		int digits = 0;
+
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 6) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+		if (digits == 0 || digits > 9)
+			return CU_ERR_INVALID_ARGUMENT;
+	}
+	/* UTC only: "Z", or an offset of zero. */
+	if (strcmp(p, "Z") && strcmp(p, "z") && strcmp(p, "+00:00") && strcmp(p, "-00:00"))
+		return CU_ERR_INVALID_ARGUMENT;
+	*out_us = us + ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000 + frac;
+	return CU_OK;
+}
+
+void cu_time_format(int64_t us, char out[CU_TIME_BYTES])
+{
+	time_t t = (time_t)(us / 1000000);
+	int64_t frac = us % 1000000;
+	struct tm tm;
+	size_t n;
+
+	if (us < 0 || !gmtime_r(&t, &tm) ||
+	    (n = strftime(out, CU_TIME_BYTES, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+		snprintf(out, CU_TIME_BYTES, "0000-00-00T00:00:00Z");
+		return;
+	}
+	if (frac)
+		snprintf(out + n, CU_TIME_BYTES - n, ".%06lldZ", (long long)frac);
+	else
+		snprintf(out + n, CU_TIME_BYTES - n, "Z");
+}

@@ -83,3 +83,34 @@ bool cu_text_justification_ok(const char *j)
 			return false;
 	return true;
 }
+
+void cu_text_troff(FILE *f, const char *s)
+{
+	bool line_start = true;
+	size_t left = strlen(s);
+
+	while (left) {
+		uint32_t cp;
+		size_t n = 1;
+
+		if (line_start && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		line_start = *s == '\n';
+		if ((unsigned char)*s >= 0x80) {
+			n = cu_utf8_decode(s, left, &cp);
+			if (n == 0) {
+				n = 1;
+				cp = 0xFFFD;
+			}
+			fprintf(f, "\\[u%04X]", (unsigned)cp);
+		} else if (*s == '\\') {
+			fputs("\\e", f);
+		} else if (*s == '-') {
+			fputs("\\-", f);
+		} else {
+			fputc(*s, f);
+		}
+		s += n;
+		left -= n;
+	}
+}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CU_UTF8_MAX_BYTES 4 /* bytes of one code point, at most */
 
@@ -46,5 +47,13 @@ const char *cu_text_free_problem(const char *s, size_t max, bool multiline);
  * newlines allowed, no other C0 control character nor DEL.
  */
 bool cu_text_justification_ok(const char *j);
+
+/*
+ * Writes s as troff text (man(7)), line breaks kept: a backslash as \e, a
+ * hyphen as \- (options copy and paste as typed), a dot or quote that
+ * begins a line guarded by \&, and every non-ASCII code point as \[uXXXX]
+ * (an invalid byte as \[uFFFD]).  For the manual page (cli/help.c).
+ */
+void cu_text_troff(FILE *f, const char *s);
 
 #endif

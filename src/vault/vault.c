@@ -5,6 +5,9 @@
  */
 #include "vault/vault.h"
 
+#include "util/file_atomic.h"
+#include "vault/keyring.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +66,8 @@ static const char ctx_note[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'n', 'o', 
 static const char ctx_sign[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 's', 'i', 'g', 'n', '_'};
 
 static const char ad_wrap_prefix[] = "cu-wrap:";
+static const char ad_wrap2_prefix[] = "cu-wrap2:";
+#define VERSION_TREE CU_VAULT_WRAP_TREE
 static const char ad_field_prefix[] = "cu-field:";
 /* The longest associated data: "cu-field:" member ":" field (a key id is shorter). */
 #define AD_MAX (sizeof(ad_field_prefix) - 1 + CU_ID_LEN + 1 + FIELD_MAX)
@@ -88,6 +93,8 @@ struct master {
 struct cu_vault {
 	size_t n;
 	struct master keys[CU_VAULT_KEYS_MAX];
+	struct cu_keyring
+	    *ring; /* owned; NULL: data keys wrapped under the master key (format 1) */
 };
 
 __attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen, const char *fmt,
@@ -454,6 +461,8 @@ out:
 
 void cu_vault_free(cu_vault *v)
 {
+	if (v)
+		cu_keyring_free(v->ring);
 	/* sodium_free makes the block writable again, wipes it and unmaps it. */
 	sodium_free(v);
 }
@@ -556,11 +565,13 @@ static size_t ad_member(unsigned char *ad, const char *prefix, size_t prefixlen,
 	return prefixlen + n + 1;
 }
 
-/* "cu-wrap:" member_id ":" decimal key id */
-static size_t wrap_ad(unsigned char ad[AD_MAX], const char *member_id, uint32_t key_id)
+/* "cu-wrap:" (format 1) or "cu-wrap2:" (format 2) member_id ":" decimal key id */
+static size_t wrap_ad(unsigned char ad[AD_MAX], const char *member_id, uint32_t key_id, int version)
 {
 	char digits[U32_DIGITS];
-	size_t n = ad_member(ad, ad_wrap_prefix, sizeof(ad_wrap_prefix) - 1, member_id);
+	size_t n = version == VERSION_TREE
+	               ? ad_member(ad, ad_wrap2_prefix, sizeof(ad_wrap2_prefix) - 1, member_id)
+	               : ad_member(ad, ad_wrap_prefix, sizeof(ad_wrap_prefix) - 1, member_id);
 	size_t d = 0;
 
 	if (!n)
@@ -600,27 +611,71 @@ static void seal_with(const unsigned char *key, const unsigned char *ad, size_t 
 }
 
 /* Opens into out (sealed_len - overhead bytes); -1 unless it authenticates. */
-static int open_with(const unsigned char *key, const unsigned char *ad, size_t adlen,
-                     const unsigned char *sealed, size_t sealed_len, unsigned char *out)
+static int open_version(const unsigned char *key, int version, const unsigned char *ad,
+                        size_t adlen, const unsigned char *sealed, size_t sealed_len,
+                        unsigned char *out)
 {
-	if (sealed_len < CU_VAULT_SEAL_OVERHEAD || sealed[0] != VERSION)
+	if (sealed_len < CU_VAULT_SEAL_OVERHEAD || sealed[0] != version)
 		return -1;
 	return crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, sealed + 1 + NONCEBYTES,
 	                                                  sealed_len - 1 - NONCEBYTES, ad, adlen,
 	                                                  sealed + 1, key);
 }
 
+static int open_with(const unsigned char *key, const unsigned char *ad, size_t adlen,
+                     const unsigned char *sealed, size_t sealed_len, unsigned char *out)
+{
+	return open_version(key, VERSION, ad, adlen, sealed, sealed_len, out);
+}
+
+cu_result cu_vault_attach_keyring(cu_vault *v, struct cu_keyring *ring)
+{
+	if (!v || !ring || v->ring)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (sodium_mprotect_readwrite(v))
+		return CU_ERR_CRYPTO;
+	v->ring = ring;
+	sodium_mprotect_readonly(v);
+	return CU_OK;
+}
+
+struct cu_keyring *cu_vault_keyring(const cu_vault *v)
+{
+	return v ? v->ring : NULL;
+}
+
 cu_result cu_vault_wrap(const cu_vault *v, const char *member_id, const cu_data_key *dk,
                         unsigned char out[CU_VAULT_WRAPPEDBYTES], uint32_t *key_id)
 {
-	unsigned char ad[AD_MAX];
+	unsigned char ad[AD_MAX], kek[CU_VAULT_KEYBYTES];
 	const struct master *k;
+	uint32_t tree;
 	size_t adlen;
+	cu_result rc;
 
 	if (!v || !v->n || !dk || !out || !key_id)
 		return CU_ERR_INVALID_ARGUMENT;
+	if (v->ring) {
+		tree = cu_keyring_current_tree(v->ring);
+		adlen = wrap_ad(ad, member_id, tree, VERSION_TREE);
+		if (!adlen)
+			return CU_ERR_INVALID_ARGUMENT;
+		/*
+		 * A punctured leaf here would mean a new member's path meets an
+		 * erased one's (a chance of 2^-64 per erasure): refused, not wrapped.
+		 */
+		rc = cu_keyring_member_kek(v->ring, tree, member_id, kek);
+		if (rc)
+			return CU_ERR_CRYPTO;
+		seal_with(kek, ad, adlen, dk->k, sizeof(dk->k), out);
+		/* The format byte is bound too: the associated data differs by format. */
+		out[0] = VERSION_TREE;
+		sodium_memzero(kek, sizeof(kek));
+		*key_id = tree;
+		return CU_OK;
+	}
 	k = &v->keys[v->n - 1];
-	adlen = wrap_ad(ad, member_id, k->id);
+	adlen = wrap_ad(ad, member_id, k->id, VERSION);
 	if (!adlen)
 		return CU_ERR_INVALID_ARGUMENT;
 	seal_with(k->wrap, ad, adlen, dk->k, sizeof(dk->k), out);
@@ -631,16 +686,31 @@ cu_result cu_vault_wrap(const cu_vault *v, const char *member_id, const cu_data_
 cu_result cu_vault_unwrap(const cu_vault *v, const char *member_id, uint32_t key_id,
                           const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES], cu_data_key *dk)
 {
-	unsigned char ad[AD_MAX];
-	const struct master *k = find_key(v, key_id);
+	unsigned char ad[AD_MAX], kek[CU_VAULT_KEYBYTES];
+	const struct master *k;
 	size_t adlen;
+	int version;
+	int bad;
 
 	if (!v || !wrapped || !dk)
 		return CU_ERR_INVALID_ARGUMENT;
-	adlen = wrap_ad(ad, member_id, key_id);
+	version = wrapped[0];
+	adlen = wrap_ad(ad, member_id, key_id, version);
 	if (!adlen)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (!k || open_with(k->wrap, ad, adlen, wrapped, CU_VAULT_WRAPPEDBYTES, dk->k)) {
+	if (version == VERSION_TREE) {
+		if (!v->ring || cu_keyring_member_kek(v->ring, key_id, member_id, kek)) {
+			sodium_memzero(dk->k, sizeof(dk->k));
+			return CU_ERR_CRYPTO;
+		}
+		bad = open_version(kek, VERSION_TREE, ad, adlen, wrapped, CU_VAULT_WRAPPEDBYTES,
+		                   dk->k);
+		sodium_memzero(kek, sizeof(kek));
+	} else {
+		k = find_key(v, key_id);
+		bad = !k || open_with(k->wrap, ad, adlen, wrapped, CU_VAULT_WRAPPEDBYTES, dk->k);
+	}
+	if (bad) {
 		sodium_memzero(dk->k, sizeof(dk->k));
 		return CU_ERR_CRYPTO;
 	}
@@ -863,4 +933,77 @@ cu_result cu_vault_verify_signature(const unsigned char pk[CU_VAULT_SIGN_PKBYTES
 	if (!pk || (!msg && len) || !sig)
 		return CU_ERR_INVALID_ARGUMENT;
 	return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? CU_OK : CU_ERR_CRYPTO;
+}
+
+/* ---- rotation -------------------------------------------------------------- */
+
+cu_result cu_vault_file_add_key(const char *path, uint32_t min_id, uint32_t *id, char *err,
+                                size_t errlen)
+{
+	enum { LINE = U32_DIGITS + 1 + HEXKEYLEN + 1 };
+	cu_vault *v = NULL;
+	char *text = NULL, *line;
+	unsigned char *key;
+	uint32_t next = min_id ? min_id : 1;
+	size_t len;
+	cu_result rc;
+
+	errf(err, errlen, "%s", "");
+	if (!path || !id)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (getenv("CUSTODIAN_MASTER_KEY")) {
+		errf(err, errlen,
+		     "the master keys come from $CUSTODIAN_MASTER_KEY: add the new key there "
+		     "(docs/keys.md)");
+		return CU_ERR_INVALID_ARGUMENT;
+	}
+	/* Checks the file as an open would: mode, size, every line. */
+	rc = cu_vault_open_file(path, &v, err, errlen);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->keys[i].id >= next)
+			next = v->keys[i].id + 1;
+	cu_vault_free(v);
+	if (next > KEY_ID_MAX) {
+		errf(err, errlen, "no key id left above %u", (unsigned)(next - 1));
+		return CU_ERR_INVALID_ARGUMENT;
+	}
+	text = sodium_malloc(KEYFILE_MAX + LINE + 2);
+	key = sodium_malloc(CU_VAULT_KEYBYTES);
+	if (!text || !key) {
+		rc = CU_ERR_NOMEM;
+		goto out;
+	}
+	{
+		FILE *f = fopen(path, "r");
+
+		len = f ? fread(text, 1, KEYFILE_MAX, f) : 0;
+		if (!f || ferror(f)) {
+			if (f)
+				fclose(f);
+			errf(err, errlen, "cannot read master key file '%s'", path);
+			rc = CU_ERR_IO;
+			goto out;
+		}
+		fclose(f);
+	}
+	if (len && text[len - 1] != '\n')
+		text[len++] = '\n';
+	line = text + len;
+	randombytes_buf(key, CU_VAULT_KEYBYTES);
+	len += (size_t)snprintf(line, U32_DIGITS + 2, "%u ", (unsigned)next);
+	sodium_bin2hex(text + len, HEXKEYLEN + 1, key, CU_VAULT_KEYBYTES);
+	len += HEXKEYLEN;
+	text[len++] = '\n';
+	rc = cu_file_write_atomic(path, text, len);
+	if (rc) {
+		errf(err, errlen, "cannot write master key file '%s'", path);
+		goto out;
+	}
+	*id = next;
+out:
+	sodium_free(text);
+	sodium_free(key);
+	return rc;
 }

@@ -17,6 +17,14 @@
  *           associated data = "cu-field:" member id ":" field name,
  *           so a sealed value cannot be moved to another member or field.
  *
+ * With a keyring attached (keyring.h, every data directory since the
+ * keyring), a member's data key is wrapped instead under that member's leaf
+ * of the key tree, which erasure destroys outside the database:
+ *   wrapped key  = version(1)=2 | nonce(24) | ciphertext(32) | tag(16)     73 bytes
+ *   associated data "cu-wrap2:" member id ":" tree id; the row's key id is
+ *   the tree id.  Format 1 values (below) still open; `keys rotate`
+ *   re-wraps them.
+ *
  * Wire formats (all binary, stored as BLOBs):
  *   wrapped key  = version(1)=1 | nonce(24) | ciphertext(32) | tag(16)     73 bytes
  *   sealed field = version(1)=1 | nonce(24) | ciphertext(n)  | tag(16)  n + 41 bytes
@@ -42,6 +50,8 @@
 #define CU_VAULT_SEAL_OVERHEAD 41
 #define CU_VAULT_BIDXBYTES     32
 #define CU_VAULT_KEYS_MAX      16
+#define CU_VAULT_WRAP_MASTER   1   /* the first byte of a data key wrapped under a master key */
+#define CU_VAULT_WRAP_TREE     2   /* ... under a key-tree leaf (keyring.h) */
 #define CU_VAULT_PWHASH_MAX    128 /* Argon2id string, incl. NUL */
 
 typedef struct cu_vault cu_vault;
@@ -73,6 +83,25 @@ CU_WARN_UNUSED cu_result cu_vault_open_file(const char *path, cu_vault **out, ch
 CU_WARN_UNUSED cu_result cu_vault_create_file(const char *path);
 /* Wipes and frees.  NULL is a harmless no-op. */
 void cu_vault_free(cu_vault *v);
+/*
+ * Rotation: appends a new random key to the key file at path (atomically,
+ * mode 0600), with an id above every id in the file and at least min_id;
+ * it becomes the current key for every process that opens the file from now
+ * on.  *id gets it.  Refused (CU_ERR_INVALID_ARGUMENT) when the keys come
+ * from $CUSTODIAN_MASTER_KEY.  err gets one line (never a key).
+ */
+CU_WARN_UNUSED cu_result cu_vault_file_add_key(const char *path, uint32_t min_id, uint32_t *id,
+                                               char *err, size_t errlen);
+
+/*
+ * Hands the vault a keyring (keyring.h), which it then owns and frees: from
+ * now on data keys are wrapped under members' key-tree leaves (format 2).
+ * CU_ERR_INVALID_ARGUMENT if one is attached already.
+ */
+struct cu_keyring;
+CU_WARN_UNUSED cu_result cu_vault_attach_keyring(cu_vault *v, struct cu_keyring *ring);
+/* The attached keyring, or NULL. */
+struct cu_keyring *cu_vault_keyring(const cu_vault *v);
 
 /* The id of the current master key (the one new data keys are wrapped with). */
 uint32_t cu_vault_current_key_id(const cu_vault *v);
@@ -84,11 +113,18 @@ uint32_t cu_vault_key_id_at(const cu_vault *v, size_t i);
 void cu_vault_data_key_new(cu_data_key *dk);
 void cu_vault_data_key_wipe(cu_data_key *dk);
 
-/* Wraps dk for member_id under the current master key; *key_id receives its id. */
+/*
+ * Wraps dk for member_id: under the current tree of the attached keyring
+ * (*key_id = the tree id), or without one under the current master key
+ * (*key_id = its id).
+ */
 CU_WARN_UNUSED cu_result cu_vault_wrap(const cu_vault *v, const char *member_id,
                                        const cu_data_key *dk,
                                        unsigned char out[CU_VAULT_WRAPPEDBYTES], uint32_t *key_id);
-/* Unwraps; CU_ERR_CRYPTO if the key id is unknown or the wrap was tampered with. */
+/*
+ * Unwraps either format; CU_ERR_CRYPTO if the key id is unknown, the
+ * member's leaf is punctured (erased) or the wrap was tampered with.
+ */
 CU_WARN_UNUSED cu_result cu_vault_unwrap(const cu_vault *v, const char *member_id, uint32_t key_id,
                                          const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES],
                                          cu_data_key *dk);

@@ -190,6 +190,26 @@ check "the docs check fails on a configuration.md the table did not generate" \
 check "... and passes on the committed one" \
 	eval '"$SRC/tests/cli/config_doc.sh" "$BIN" "$SRC/docs/configuration.md" >/dev/null 2>&1'
 
+# `custodian help`: the usage, one command's help, or custodian(1) from the same tables.
+run help
+check "'help' prints the usage of every command" \
+	eval 'status_is 0 && stdout_has "custodian [--data DIR] serve" && stdout_has "custodian help"'
+run help member show
+check "'help member show' is 'member show --help'" \
+	eval 'status_is 0 && stdout_has "usage: custodian member show" && stdout_has "--purpose"'
+run help member nope
+check "'help member nope': exit 2, one line naming it" \
+	eval 'status_is 2 && one_error_line && stderr_has "nope"'
+run help --man
+check "'help --man' writes troff naming every command and setting" \
+	eval 'status_is 0 && stdout_has ".TH CUSTODIAN 1" && stdout_has ".SS \"member show\"" &&
+	stdout_has ".B server.listen" && stdout_has "CUSTODIAN_SERVER_LISTEN"'
+run help --man serve
+check "'help --man serve': a usage error" eval 'status_is 2 && one_error_line'
+check "the man check fails on a page the tables did not generate" \
+	eval 'printf ".SH EXTRA\n" | cat "$SRC/man/custodian.1" - >"$T/custodian.1" &&
+	! "$SRC/tests/cli/man_doc.sh" "$BIN" "$T/custodian.1" >/dev/null 2>&1'
+
 run frobnicate
 check "unknown command exits 2" status_is 2
 check "unknown command: one line on stderr starting 'custodian: '" one_error_line
@@ -1000,7 +1020,16 @@ rm -rf "$T/missing-data"
 run --data "$T/missing-data" token list
 check "startup with a data directory that does not exist: exit 1, one line" \
 	eval 'status_is 1 && one_error_line && stderr_has init && [ ! -e "$T/missing-data" ]'
+# Every command reads the settings' environment variables over the file, and names a bad one.
+CUSTODIAN_SERVER_THREADS=0 run --data "$S" token list
+check "a refused CUSTODIAN_SERVER_THREADS: exit 1, one line naming the variable, not the value" \
+	eval 'status_is 1 && one_error_line && stderr_has "environment variable CUSTODIAN_SERVER_THREADS"'
+CUSTODIAN_SERVER_THREADS=3 run --data "$S" token list
+check "... and a good one is taken" status_is 0
 run --data "$T/broken-a corrupt custodian.conf" serve --listen 127.0.0.1:1
+check "serve on a corrupt custodian.conf: exit 2 (a configuration error), one line naming it" \
+	eval 'status_is 2 && one_error_line && stderr_has custodian.conf'
+run --data "$T/broken-no master.key" serve --listen 127.0.0.1:1
 check "serve on a broken data directory: exit 1, one line" eval 'status_is 1 && one_error_line'
 
 # ---- serve: addresses it cannot listen on; exceptions close --------------

@@ -339,10 +339,166 @@ static void test_reload_check(void **state)
 	assert_non_null(strstr(err, "'custodian.policy'"));
 }
 
+/*
+ * Precedence: flag > environment > file > default, for each setting on its
+ * own, from the one table.
+ */
+static void test_resolve_precedence(void **state)
+{
+	struct fixture *fx = *state;
+	cu_config_flags flags = {0};
+	cu_config c;
+	char err[512] = "";
+
+	write_conf(fx, "[server]\nthreads = 3\nhash_threads = 3\nmax_connections = 100\n"
+	               "[notify]\nmode = off\n");
+	/* File over default. */
+	assert_int_equal(cu_config_resolve(fx->path, NULL, &c, err, sizeof(err)), CU_OK);
+	assert_int_equal(c.threads, 3);
+	assert_int_equal(c.hash_threads, 3);
+	assert_int_equal(c.max_connections, 100);
+	assert_int_equal(c.request_timeout_s, 10); /* default */
+	assert_string_equal(c.notify_mode, "off");
+
+	/* Environment over file; flag over environment; the rest stays where it was. */
+	setenv("CUSTODIAN_SERVER_THREADS", "5", 1);
+	setenv("CUSTODIAN_SERVER_HASH_THREADS", "4", 1);
+	setenv("CUSTODIAN_SERVER_REQUEST_TIMEOUT_SECONDS", "20", 1);
+	setenv("CUSTODIAN_CUSTODIAN_STORE", "sqlite:/elsewhere/x.db", 1);
+	assert_int_equal(cu_config_flags_add(&flags, "server.threads", "8"), CU_OK);
+	assert_int_equal(cu_config_flags_add(&flags, "notify.mode", "files"), CU_OK);
+	assert_int_equal(cu_config_flags_add(&flags, "server.listen", "127.0.0.1:1"), CU_OK);
+	assert_int_equal(cu_config_flags_add(&flags, "server.listen", "127.0.0.1:9"), CU_OK);
+	assert_int_equal(flags.n, 3); /* a repeated flag: the last counts */
+	assert_int_equal(cu_config_resolve(fx->path, &flags, &c, err, sizeof(err)), CU_OK);
+	assert_int_equal(c.threads, 8);              /* flag > environment > file */
+	assert_int_equal(c.hash_threads, 4);         /* environment > file */
+	assert_int_equal(c.request_timeout_s, 20);   /* environment > default */
+	assert_int_equal(c.max_connections, 100);    /* file */
+	assert_string_equal(c.notify_mode, "files"); /* flag > file */
+	assert_string_equal(c.listen, "127.0.0.1:9");
+	assert_string_equal(c.store, "sqlite:/elsewhere/x.db");
+	assert_int_equal(c.import_batch, 10000); /* default */
+
+	/* cu_config_load is the file alone: no environment. */
+	cu_config_defaults(&c);
+	assert_int_equal(cu_config_load(fx->path, &c, err, sizeof(err)), CU_OK);
+	assert_int_equal(c.threads, 3);
+	assert_int_equal(c.hash_threads, 3);
+	unsetenv("CUSTODIAN_SERVER_THREADS");
+	unsetenv("CUSTODIAN_SERVER_HASH_THREADS");
+	unsetenv("CUSTODIAN_SERVER_REQUEST_TIMEOUT_SECONDS");
+	unsetenv("CUSTODIAN_CUSTODIAN_STORE");
+
+	/* No file at all: the environment and flags still apply over the defaults. */
+	unlink(fx->path);
+	assert_int_equal(cu_config_resolve(fx->path, &flags, &c, err, sizeof(err)), CU_OK);
+	assert_int_equal(c.threads, 8);
+	assert_int_equal(c.hash_threads, 2);
+}
+
+/* Flags name settings of the table only; the names are derived from it. */
+static void test_flags_and_names(void **state)
+{
+	cu_config_flags flags = {0};
+	char env[CU_CONFIG_ENV_BYTES];
+
+	(void)state;
+	assert_true(cu_config_is_setting("server.listen"));
+	assert_true(cu_config_is_setting("notify.smtp_url"));
+	assert_false(cu_config_is_setting("server.thread"));
+	assert_false(cu_config_is_setting("server"));
+	assert_false(cu_config_is_setting("threads"));
+	assert_false(cu_config_is_setting(".threads"));
+	assert_int_equal(cu_config_flags_add(&flags, "server.nope", "1"), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(flags.n, 0);
+	cu_config_env_name("server.listen", env, sizeof(env));
+	assert_string_equal(env, "CUSTODIAN_SERVER_LISTEN");
+	cu_config_env_name("security.argon2_memlimit_kib", env, sizeof(env));
+	assert_string_equal(env, "CUSTODIAN_SECURITY_ARGON2_MEMLIMIT_KIB");
+	cu_config_env_name("nope.nope", env, sizeof(env));
+	assert_string_equal(env, "");
+}
+
+/* Resolves and expects one line naming `source` and `key`, and never the value. */
+static void expect_source(const char *path, const cu_config_flags *flags, const char *source,
+                          const char *key, const char *value)
+{
+	cu_config c;
+	char err[512] = "";
+
+	assert_int_equal(cu_config_resolve(path, flags, &c, err, sizeof(err)), CU_ERR_CONFIG);
+	if (!strstr(err, source) || !strstr(err, key))
+		fail_msg("'%s' does not name %s and %s", err, source, key);
+	if (value && strstr(err, value))
+		fail_msg("'%s' shows the value", err);
+	assert_null(strchr(err, '\n'));
+}
+
+/* A bad value from any source: refused, naming the source and the key, not the value. */
+static void test_resolve_bad_values_name_their_source(void **state)
+{
+	struct fixture *fx = *state;
+	cu_config_flags flags = {0};
+
+	write_conf(fx, "[server]\nthreads = 3\n");
+	setenv("CUSTODIAN_SERVER_THREADS", "lots", 1);
+	expect_source(fx->path, NULL, "environment variable CUSTODIAN_SERVER_THREADS",
+	              "'server.threads'", "lots");
+	/* A good flag over a bad environment value: the environment is still refused. */
+	assert_int_equal(cu_config_flags_add(&flags, "server.threads", "8"), CU_OK);
+	expect_source(fx->path, &flags, "environment variable CUSTODIAN_SERVER_THREADS",
+	              "'server.threads'", NULL);
+	unsetenv("CUSTODIAN_SERVER_THREADS");
+
+	flags.n = 0;
+	assert_int_equal(cu_config_flags_add(&flags, "server.threads", "65"), CU_OK);
+	expect_source(fx->path, &flags, "flag --server.threads", "out of range 1..64", NULL);
+
+	flags.n = 0;
+	assert_int_equal(cu_config_flags_add(&flags, "notify.mode", "carrier-pigeon"), CU_OK);
+	expect_source(fx->path, &flags, "flag --notify.mode", "'notify.mode'", "carrier-pigeon");
+
+	flags.n = 0;
+	setenv("CUSTODIAN_NOTIFY_SMTP_URL", "http://user:secret@mail", 1);
+	expect_source(fx->path, NULL, "environment variable CUSTODIAN_NOTIFY_SMTP_URL",
+	              "'notify.smtp_url'", "secret");
+	unsetenv("CUSTODIAN_NOTIFY_SMTP_URL");
+
+	/* Cross checks name the source of the setting they refuse. */
+	setenv("CUSTODIAN_CUSTODIAN_MODE", "staging", 1);
+	expect_source(fx->path, NULL, "environment variable CUSTODIAN_CUSTODIAN_MODE",
+	              "'custodian.mode'", "staging");
+	unsetenv("CUSTODIAN_CUSTODIAN_MODE");
+	write_conf(fx, "[custodian]\nmode = production\n[security]\nargon2_opslimit = 1\n");
+	expect_source(fx->path, NULL, fx->path, "argon2_opslimit", NULL);
+	write_conf(fx, "[custodian]\nmode = production\n");
+	assert_int_equal(cu_config_flags_add(&flags, "security.argon2_opslimit", "1"), CU_OK);
+	expect_source(fx->path, &flags, "flag --security.argon2_opslimit", "argon2_opslimit", NULL);
+	flags.n = 0;
+	write_conf(fx, "[requests]\nhard_days = 20\n");
+	assert_int_equal(cu_config_flags_add(&flags, "requests.target_days", "25"), CU_OK);
+	expect_source(fx->path, &flags, "flag --requests.target_days", "'requests.target_days'",
+	              NULL);
+	flags.n = 0;
+	setenv("CUSTODIAN_REQUESTS_HARD_DAYS", "7", 1);
+	expect_source(fx->path, NULL, "environment variable CUSTODIAN_REQUESTS_HARD_DAYS",
+	              "'requests.target_days'", NULL);
+	unsetenv("CUSTODIAN_REQUESTS_HARD_DAYS");
+
+	/* The file's own errors still name the file. */
+	write_conf(fx, "[server]\nthreads = 0\n");
+	expect_source(fx->path, NULL, fx->path, "'server.threads'", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test_setup_teardown(test_resolve_precedence, setup, teardown),
+	    cmocka_unit_test(test_flags_and_names),
+	    cmocka_unit_test_setup_teardown(test_resolve_bad_values_name_their_source, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_file_keeps_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unreadable_file_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_valid_file_overrides, setup, teardown),

@@ -40,8 +40,9 @@ enum {
 	S_AUDIT_COUNTS,
 };
 
-static const char sql_key_ids[] =
-    "SELECT DISTINCT key_id FROM members WHERE wrapped IS NOT NULL ORDER BY key_id";
+/* The wrap's first byte says its format (vault.h): 2 a keyring tree, else a master key. */
+static const char sql_key_ids[] = "SELECT DISTINCT key_id, substr(wrapped, 1, 1) = x'02'"
+                                  " FROM members WHERE wrapped IS NOT NULL ORDER BY 2, 1";
 static const char sql_erased_ids[] =
     "SELECT id FROM members WHERE id > ?1 AND erased_us IS NOT NULL"
     " ORDER BY id LIMIT ?2";
@@ -56,7 +57,8 @@ static cu_result failf(char *err, size_t errlen, const char *what, sqlite3 *db, 
 	return CU_ERR_STORE;
 }
 
-static cu_result key_ids(cu_store *s, uint32_t *ids, size_t max, size_t *n)
+static cu_result key_ids(cu_store *s, uint32_t *master, size_t *nm, uint32_t *trees, size_t *nt,
+                         size_t max)
 {
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(s, S_KEY_IDS, sql_key_ids, &st);
@@ -65,11 +67,14 @@ static cu_result key_ids(cu_store *s, uint32_t *ids, size_t max, size_t *n)
 	if (rc)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		bool tree = sqlite3_column_int(st, 1) != 0;
+		size_t *n = tree ? nt : nm;
+
 		if (*n == max) {
 			rc = CU_ERR_TOO_LARGE;
 			break;
 		}
-		ids[(*n)++] = (uint32_t)sqlite3_column_int64(st, 0);
+		(tree ? trees : master)[(*n)++] = (uint32_t)sqlite3_column_int64(st, 0);
 	}
 	if (!rc && r != SQLITE_DONE)
 		rc = cu_sqlite_map_rc(r) ? cu_sqlite_map_rc(r) : CU_ERR_STORE;
@@ -128,7 +133,8 @@ static cu_result counts(cu_store *s, cu_store_backup_stats *stats)
 	if (!rc)
 		rc = two(s, S_AUDIT_COUNTS, sql_audit_counts, &stats->audit_head_seq, &zero);
 	if (!rc)
-		rc = key_ids(s, stats->key_ids, CU_STORE_KEY_IDS_MAX, &stats->n_key_ids);
+		rc = key_ids(s, stats->key_ids, &stats->n_key_ids, stats->tree_ids,
+		             &stats->n_tree_ids, CU_STORE_KEY_IDS_MAX);
 	stats->schema_version = s->schema_version;
 	return rc;
 }

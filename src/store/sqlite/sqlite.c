@@ -146,6 +146,8 @@ enum stmt {
 	ST_FIND_PHONE,
 	ST_MEMBER_COUNT,
 	ST_MEMBER_IDS,
+	ST_MEMBER_KEYS,
+	ST_MEMBER_REWRAP,
 	ST_AUDIT_APPEND,
 	ST_AUDIT_LAST,
 	ST_AUDIT_COUNT,
@@ -208,6 +210,10 @@ static const char *const sql[ST_COUNT_] = {
     [ST_MEMBER_COUNT] = "SELECT count(*) FROM members",
     [ST_MEMBER_IDS] = "SELECT id FROM members WHERE id > ?1 AND erased_us IS NULL ORDER BY id"
                       " LIMIT ?2",
+    [ST_MEMBER_KEYS] = "SELECT id, key_id, wrapped, erased_us IS NOT NULL FROM members"
+                       " WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [ST_MEMBER_REWRAP] = "UPDATE members SET key_id = ?2, wrapped = ?3"
+                         " WHERE id = ?1 AND wrapped = ?4 AND erased_us IS NULL",
     [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLUMNS ")"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -1000,6 +1006,61 @@ static cu_result sqlite_member_ids(cu_store *s, const char *after, char (*ids)[C
 	return rc;
 }
 
+static cu_result sqlite_member_keys(cu_store *s, const char *after, cu_member_key *keys, size_t max,
+                                    size_t *n)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_MEMBER_KEYS];
+	cu_result rc = CU_OK;
+	int r = SQLITE_DONE;
+
+	if (cu_sqlite_bind_text(st, 1, after) || sqlite3_bind_int64(st, 2, (sqlite3_int64)max)) {
+		cu_sqlite_done(st);
+		return CU_ERR_STORE;
+	}
+	while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		cu_member_key *k = &keys[*n];
+		const void *w = sqlite3_column_blob(st, 2);
+
+		memset(k, 0, sizeof(*k));
+		rc = cu_sqlite_copy_text(st, 0, k->id, CU_ID_LEN);
+		if (rc)
+			break;
+		k->key_id = (uint32_t)sqlite3_column_int64(st, 1);
+		k->erased = sqlite3_column_int(st, 3) != 0;
+		if (w && sqlite3_column_bytes(st, 2) == CU_VAULT_WRAPPEDBYTES) {
+			memcpy(k->wrapped, w, CU_VAULT_WRAPPEDBYTES);
+			k->has_wrapped = true;
+		}
+		(*n)++;
+	}
+	if (!rc && *n < max && r != SQLITE_DONE)
+		rc = cu_sqlite_map_rc(r);
+	cu_sqlite_done(st);
+	return rc;
+}
+
+static cu_result sqlite_member_rewrap(cu_store *s, const char *id,
+                                      const unsigned char old[CU_VAULT_WRAPPEDBYTES],
+                                      const unsigned char wrapped[CU_VAULT_WRAPPEDBYTES],
+                                      uint32_t key_id)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_MEMBER_REWRAP];
+	cu_result rc = cu_sqlite_tx_alive(q);
+	int b = SQLITE_OK;
+
+	if (rc)
+		return rc;
+	b = keep(b, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 2, key_id));
+	b = keep(b, sqlite3_bind_blob(st, 3, wrapped, CU_VAULT_WRAPPEDBYTES, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_blob(st, 4, old, CU_VAULT_WRAPPEDBYTES, SQLITE_STATIC));
+	rc = cu_sqlite_run_bound(st, b);
+	if (rc)
+		return rc;
+	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_CONFLICT;
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 static cu_result sqlite_audit_append(cu_store *s, const cu_audit_entry *e)
@@ -1541,6 +1602,8 @@ static const cu_store_ops sqlite_ops = {
     .member_find = sqlite_member_find,
     .member_count = sqlite_member_count,
     .member_ids = sqlite_member_ids,
+    .member_keys = sqlite_member_keys,
+    .member_rewrap = sqlite_member_rewrap,
     .audit_append = sqlite_audit_append,
     .audit_last = sqlite_audit_last,
     .audit_count = sqlite_audit_count,

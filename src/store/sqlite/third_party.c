@@ -100,6 +100,7 @@ enum {
 	S_PROV_INSERT,
 	S_PROV_LIST,
 	S_PROV_PURGE,
+	S_PROV_CENSUS,
 	S_SHARE_INSERT,
 	S_SHARE_GET,
 	S_SHARE_REVOKE,
@@ -310,6 +311,28 @@ static cu_result provision_purge(cu_store *s, int64_t before_us, uint64_t *n)
 	return rc;
 }
 
+static cu_result provision_census(cu_store *s, int64_t before_us, uint64_t *n, int64_t *oldest_us)
+{
+	sqlite3_stmt *st;
+	/* sum() and min() are NULL over no rows: read as 0. */
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_PROV_CENSUS, "SELECT sum(time_us < ?1), min(time_us) FROM provisions", &st);
+	int r;
+
+	if (rc)
+		return rc;
+	if (sqlite3_bind_int64(st, 1, before_us) != SQLITE_OK) {
+		cu_sqlite_done(st);
+		return CU_ERR_STORE;
+	}
+	r = sqlite3_step(st);
+	*n = r == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	*oldest_us = r == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	rc = r == SQLITE_ROW ? CU_OK : cu_sqlite_map_rc(r == SQLITE_DONE ? SQLITE_MISUSE : r);
+	cu_sqlite_done(st);
+	return rc;
+}
+
 /* ---- shares ------------------------------------------------------------- */
 
 static cu_result read_share(sqlite3_stmt *st, void *p)
@@ -415,6 +438,7 @@ const struct cu_store_third_party_ops cu_sqlite_third_party_ops = {
     .provision_insert = provision_insert,
     .provision_list = provision_list,
     .provision_purge = provision_purge,
+    .provision_census = provision_census,
     .share_insert = share_insert,
     .share_get_by_hash = share_get_by_hash,
     .share_revoke = share_revoke,
