@@ -38,7 +38,9 @@ enum {
 	S_ERASED_IDS,
 	S_MEMBER_COUNTS,
 	S_AUDIT_COUNTS,
+	S_SLOTS_END_
 };
+_Static_assert(S_SLOTS_END_ <= CU_SQLITE_LAZY_MAX, "backup area: too many statements");
 
 /* The wrap's first byte says its format (vault.h): 2 a keyring tree, else a master key. */
 static const char sql_key_ids[] = "SELECT DISTINCT key_id, substr(wrapped, 1, 1) = x'02'"
