@@ -39,7 +39,9 @@
 #define CHUNK_BYTES     (1u << 20) /* plaintext bytes of one sealed chunk */
 #define PAGES_PER_STEP  4096       /* pages copied between progress reports (16 MiB) */
 #define NAME_MAX_TRIES  100        /* "-2" .. "-99" for backups taken in one second */
-#define COPY_DEPTH_MAX  8          /* directories deep in keyring, at most */
+#define COPY_DEPTH_MAX  8
+#define ZSTD_LEVEL_MIN  (-131072) /* ZSTD_minCLevel() of zstd 1.5 */
+#define ZSTD_LEVEL_MAX  22        /* directories deep in keyring, at most */
 #define TIME_TEXT_BYTES 32
 #define REASON_BYTES    160    /* an audit reason: words, an id and counts */
 #define PRUNE_MAX       100000 /* backups in one directory, at most */
@@ -177,7 +179,8 @@ cu_result cu_backup_manifest_parse(const char *text, cu_backup_manifest *m)
 	static const char sum_prefix[] = "blake2b-256:";
 	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *ids, *trees;
 	const char *format, *id, *sum;
-	uint64_t v, version, schema, created, key_id, level;
+	uint64_t v, version, schema, created, key_id;
+	json_int_t level;
 	size_t binlen = 0;
 	cu_result rc = CU_ERR_CRYPTO;
 
@@ -200,7 +203,7 @@ cu_result cu_backup_manifest_parse(const char *text, cu_backup_manifest *m)
 	    !get_u64(j, "database_bytes", &m->database_bytes) ||
 	    !get_u64(j, "page_size", &m->page_size) ||
 	    !get_u64(j, "stored_bytes", &m->stored_bytes) ||
-	    !get_u64(j, "compression_level", &level) || level > 22)
+	    !json_is_integer(json_object_get(j, "compression_level")))
 		goto out;
 	if (sodium_hex2bin(m->checksum, sizeof(m->checksum), sum + sizeof(sum_prefix) - 1,
 	                   strlen(sum + sizeof(sum_prefix) - 1), NULL, &binlen, NULL) ||
@@ -213,7 +216,10 @@ cu_result cu_backup_manifest_parse(const char *text, cu_backup_manifest *m)
 	m->created_us = (int64_t)v;
 	m->schema_version = (int)schema;
 	m->backup_key_id = (uint32_t)key_id;
-	m->level = (unsigned)level;
+	level = json_integer_value(json_object_get(j, "compression_level"));
+	if (level < ZSTD_LEVEL_MIN || level > ZSTD_LEVEL_MAX)
+		goto out;
+	m->level = (int)level;
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	rc = CU_OK;
 out:
@@ -388,6 +394,7 @@ cu_result cu_backup_create(cu_ctx *ctx, const char *to, cu_backup_progress_fn fn
 	int out = -1;
 	bool made_partial = false;
 	size_t zr;
+	int level;
 	cu_result rc;
 
 	if (!ctx)
@@ -438,7 +445,9 @@ cu_result cu_backup_create(cu_ctx *ctx, const char *to, cu_backup_progress_fn fn
 	if (!s.z || !s.out)
 		goto out;
 	s.o = (ZSTD_outBuffer){s.out, CHUNK_BYTES, 0};
-	zr = ZSTD_CCtx_setParameter(s.z, ZSTD_c_compressionLevel, (int)ctx->config.backup_level);
+	level =
+	    ctx->config.backup_fast ? -(int)ctx->config.backup_fast : (int)ctx->config.backup_level;
+	zr = ZSTD_CCtx_setParameter(s.z, ZSTD_c_compressionLevel, level);
 	if (!ZSTD_isError(zr))
 		zr = ZSTD_CCtx_setParameter(s.z, ZSTD_c_checksumFlag, 1);
 	if (!ZSTD_isError(zr) && ctx->config.backup_threads)
@@ -480,7 +489,7 @@ cu_result cu_backup_create(cu_ctx *ctx, const char *to, cu_backup_progress_fn fn
 	m.backup_key_id = cu_stream_writer_key_id(s.w);
 	m.database_bytes = s.total;
 	m.page_size = stats.page_size;
-	m.level = ctx->config.backup_level;
+	m.level = level;
 	m.stored_bytes = cu_stream_writer_bytes(s.w);
 	text = manifest_text(&m);
 	if (!text) {

@@ -16,7 +16,7 @@
  *    "audit_head_seq": N, "master_key_ids": [1, ...], "tree_ids": [2, ...],
  *    "backup_key_id": N,
  *    "database_bytes": N, "page_size": N, "stored_bytes": N,
- *    "compression": "zstd", "compression_level": N,
+ *    "compression": "zstd", "compression_level": N (negative: zstd --fast),
  *    "cipher": "xchacha20poly1305-secretstream",
  *    "checksum": "blake2b-256:<hex>", "checksum_order": "pages 2..N, then page 1"}
  *
@@ -61,7 +61,7 @@ typedef struct cu_backup_manifest {
 	size_t n_tree_ids;
 	uint32_t backup_key_id;
 	uint64_t database_bytes, page_size, stored_bytes;
-	unsigned level;
+	int level; /* zstd's: negative for its fast mode */
 	unsigned char checksum[CU_BACKUP_CHECKSUMBYTES];
 } cu_backup_manifest;
 

@@ -155,9 +155,17 @@ static const struct setting {
         "`backup prune` also keeps every backup younger than this many days",
         "`custodian backup prune` also keeps every backup younger than this many days (0: "
         "none by age); older ones beyond `keep_count` are deleted"),
-    NUM("backup", level, K_UINT, backup_level, "1", 1, 19, 0, "zstd compression level of backups",
-        "the zstd compression level of backups (1 fastest .. 19 smallest); sealed fields "
-        "do not compress, so a high level costs time for little. See `docs/performance.md`"),
+    NUM("backup", level, K_UINT, backup_level, "1", 1, 19, 0,
+        "zstd compression level of backups, when fast is 0",
+        "the zstd compression level of backups (1 fastest .. 19 smallest) when `fast` is 0; "
+        "sealed fields do not compress, so a high level costs time for little. See "
+        "`docs/performance.md`"),
+    NUM("backup", fast, K_UINT, backup_fast, "1", 0, 7, 0,
+        "zstd's fast mode for backups (zstd --fast=N); 0: off, level applies",
+        "zstd's fast mode for backups, its negative levels (`zstd --fast=N`): 1..7, faster "
+        "and larger as N grows; 0 turns it off and `level` applies. 1 (the default) was "
+        "10 % faster than level 1 for the same size on 1,000,000 members "
+        "(`docs/performance.md`)"),
     NUM("backup", threads, K_UINT, backup_threads, "1", 0, 16, 0,
         "zstd worker threads of `custodian backup`; 0 compresses in the calling thread",
         "zstd worker threads of `custodian backup`; 0 compresses in the calling thread, "

@@ -71,7 +71,8 @@ typedef struct cu_config {
 	    [CU_CONFIG_PATH_BYTES]; /* backup: where backups go, relative to the data dir */
 	unsigned backup_keep_count; /* backup: prune keeps the newest this many */
 	unsigned backup_keep_days;  /* backup: and every one younger than this */
-	unsigned backup_level;      /* backup: zstd compression level */
+	unsigned backup_level;      /* backup: zstd compression level (when backup_fast is 0) */
+	unsigned backup_fast;       /* backup: zstd fast mode N (level -N); 0 = off */
 	unsigned backup_threads;    /* backup: zstd worker threads; 0 = in the caller */
 } cu_config;
 
