@@ -61,6 +61,7 @@ bench: build
 	@bench/run $(BUILD)
 	@bench/run-http $(BUILD)
 	@bench/run-web $(BUILD)
+	@bench/run-backup $(BUILD)
 
 # Every C file (scripts/c-files, the list scripts/check-format checks) through .clang-format.
 # `make style` runs the four style checks (docs/style-checks.md); `make test` runs them too.

@@ -166,7 +166,8 @@ int cu_cli_run(const struct cu_cli_command *cmd, int argc, char **argv)
 		cu_cli_print_help(stdout, cmd);
 		return 0;
 	}
-	if (cmd->sub)
+	/* A group with a run of its own ("backup [--to F]") runs it when no subcommand is named. */
+	if (cmd->sub && !cmd->run)
 		return run_group(cmd, argc, argv);
 	return cmd->run(cmd, argc, argv);
 }

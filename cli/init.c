@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "domain/backup.h"
 #include "domain/tokens.h"
 
 enum { OPT_POLICY = 'p' };
@@ -36,7 +37,13 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 		cu_cli_error("%s", err[0] ? err : cu_strerror(rc));
 		return CU_CLI_EXIT_NO;
 	}
-	printf("initialised '%s': custodian.conf, policy.json, master.key (0600), custodian.db\n",
+	rc = cu_backup_key_rotate(cu_cli_data_dir, err, sizeof(err));
+	if (rc) {
+		cu_cli_error("%s", err[0] ? err : cu_strerror(rc));
+		return CU_CLI_EXIT_NO;
+	}
+	printf("initialised '%s': custodian.conf, policy.json, master.key (0600), backup.key "
+	       "(0600), custodian.db\n",
 	       cu_cli_data_dir);
 	ctx = cu_cli_open();
 	if (!ctx)

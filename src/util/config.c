@@ -143,6 +143,33 @@ static const struct setting {
         "from a timer instead). The rules are the policy file's `retention` section. SIGHUP "
         "applies a change at the worker's next wake-up (within a minute). See "
         "`docs/retention.md`"),
+    STR("backup", dir, backup_dir, "backups", 0,
+        "where `custodian backup` writes, relative to the data directory",
+        "where `custodian backup` writes without `--to` and what `custodian backup prune` "
+        "prunes: a directory, relative to the data directory unless absolute (created "
+        "mode 0700). See `docs/backup.md`"),
+    NUM("backup", keep_count, K_UINT, backup_keep_count, "7", 1, 100000, 0,
+        "`backup prune` keeps at least the newest this many backups",
+        "`custodian backup prune` keeps the newest this many backups, whatever their age"),
+    NUM("backup", keep_days, K_UINT, backup_keep_days, "30", 0, 36500, 0,
+        "`backup prune` also keeps every backup younger than this many days",
+        "`custodian backup prune` also keeps every backup younger than this many days (0: "
+        "none by age); older ones beyond `keep_count` are deleted"),
+    NUM("backup", level, K_UINT, backup_level, "1", 1, 19, 0,
+        "zstd compression level of backups, when fast is 0",
+        "the zstd compression level of backups (1 fastest .. 19 smallest) when `fast` is 0; "
+        "sealed fields do not compress, so a high level costs time for little. See "
+        "`docs/performance.md`"),
+    NUM("backup", fast, K_UINT, backup_fast, "1", 0, 7, 0,
+        "zstd's fast mode for backups (zstd --fast=N); 0: off, level applies",
+        "zstd's fast mode for backups, its negative levels (`zstd --fast=N`): 1..7, faster "
+        "and larger as N grows; 0 turns it off and `level` applies. 1 (the default) was "
+        "10 % faster than level 1 for the same size on 1,000,000 members "
+        "(`docs/performance.md`)"),
+    NUM("backup", threads, K_UINT, backup_threads, "1", 0, 16, 0,
+        "zstd worker threads of `custodian backup`; 0 compresses in the calling thread",
+        "zstd worker threads of `custodian backup`; 0 compresses in the calling thread, "
+        "1 or more overlap compression with reading and sealing"),
 #undef STR
 #undef NUM
 };

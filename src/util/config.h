@@ -67,6 +67,13 @@ typedef struct cu_config {
 	unsigned request_hard_days;    /* requests: the outer limit (one month), in days */
 	unsigned complaint_due_days;   /* complaints: days to answer and close */
 	unsigned retention_interval_s; /* retention: the server's worker's interval; 0 = off */
+	char backup_dir
+	    [CU_CONFIG_PATH_BYTES]; /* backup: where backups go, relative to the data dir */
+	unsigned backup_keep_count; /* backup: prune keeps the newest this many */
+	unsigned backup_keep_days;  /* backup: and every one younger than this */
+	unsigned backup_level;      /* backup: zstd compression level (when backup_fast is 0) */
+	unsigned backup_fast;       /* backup: zstd fast mode N (level -N); 0 = off */
+	unsigned backup_threads;    /* backup: zstd worker threads; 0 = in the caller */
 } cu_config;
 
 /* Fills the defaults. */

@@ -228,6 +228,8 @@ run --data "$D" init
 check "init exits 0" status_is 0
 check "init creates DIR" test -d "$D"
 check "master.key has mode 0600" eval '[ "$(stat -c %a "$D/master.key" 2>/dev/null)" = 600 ]'
+check "backup.key has mode 0600 and is not master.key" \
+	eval '[ "$(stat -c %a "$D/backup.key" 2>/dev/null)" = 600 ] && ! cmp -s "$D/backup.key" "$D/master.key"'
 check "DIR has mode 0700" eval '[ "$(stat -c %a "$D" 2>/dev/null)" = 700 ]'
 check "init writes custodian.conf, policy.json, custodian.db" \
 	eval '[ -f "$D/custodian.conf" ] && [ -f "$D/policy.json" ] && [ -f "$D/custodian.db" ]'
@@ -1111,6 +1113,64 @@ run --data "$X" exceptions list
 check "... the second review is still open" eval 'stdout_has "$X2"'
 run --data "$X" audit verify
 check "the exception reads and reviews left an intact audit chain" status_is 0
+
+# ---- backup, verify, restore, prune ---------------------------------------------
+
+B=$T/backup-data
+run --data "$B" init
+for cmd in backup "backup verify" "backup prune" restore; do
+	# shellcheck disable=SC2086 # the subcommand is meant to split
+	run --data "$B" $cmd --help
+	check "'$cmd --help' exits 0 and describes it" eval 'status_is 0 && stdout_has "usage:"'
+done
+run --data "$B" backup --to
+check "backup --to without a value: usage error, one line" eval 'status_is 2 && one_error_line'
+run --data "$B" backup verify
+check "backup verify without a file: usage error" eval 'status_is 2 && one_error_line'
+run --data "$B" restore "$T/x.cubackup"
+check "restore without --into: usage error" eval 'status_is 2 && one_error_line'
+run --data "$B" backup --to "$T/b1.cubackup"
+check "backup --to FILE writes it, mode 0600, and prints the manifest" \
+	eval 'status_is 0 && [ ! -s "$ERR" ] && stdout_has "backup written: $T/b1.cubackup" &&
+	      stdout_has "backup key 1" && [ "$(stat -c %a "$T/b1.cubackup")" = 600 ]'
+run --data "$B" backup --to "$T/b1.cubackup"
+check "backup never overwrites: exit 1, one line" eval 'status_is 1 && one_error_line && stderr_has exists'
+run --data "$B" backup verify "$T/b1.cubackup"
+check "backup verify of a good backup: exit 0" eval 'status_is 0 && stdout_has "backup intact"'
+echo "not a backup" >"$T/junk.cubackup"
+run --data "$B" backup verify "$T/junk.cubackup"
+check "backup verify of a file that is not one: exit 1, one line" \
+	eval 'status_is 1 && one_error_line && stderr_has "not a custodian backup"'
+run --data "$B" backup verify "$T/absent.cubackup"
+check "backup verify of a missing file: exit 1, one line" eval 'status_is 1 && one_error_line'
+cp "$T/b1.cubackup" "$T/b2.cubackup"
+printf 'X' | dd of="$T/b2.cubackup" bs=1 seek=2000 conv=notrunc 2>/dev/null
+run --data "$B" backup verify "$T/b2.cubackup"
+check "backup verify of a flipped byte: exit 1, one line" \
+	eval 'status_is 1 && one_error_line && stderr_has "does not authenticate"'
+run --data "$T/other" init
+run --data "$T/other" backup verify "$T/b1.cubackup"
+check "another directory's backup key does not open it: exit 1, one line" \
+	eval 'status_is 1 && one_error_line'
+chmod 644 "$B/backup.key"
+run --data "$B" backup verify "$T/b1.cubackup"
+check "a backup.key group or others can read is refused" \
+	eval 'status_is 1 && one_error_line && stderr_has "mode 0644"'
+chmod 600 "$B/backup.key"
+run --data "$B" backup
+check "backup without --to goes into DIR/backups, named by UTC time" \
+	eval 'status_is 0 && ls "$B"/backups/custodian-*Z.cubackup >/dev/null'
+run --data "$B" restore "$T/b1.cubackup" --into "$T/restored"
+check "restore into a new directory: exit 0, the replay counted" \
+	eval 'status_is 0 && stdout_has "erasure replay: 0 member(s)" && [ -f "$T/restored/custodian.db" ] &&
+	      [ -f "$T/restored/master.key" ] && [ -f "$T/restored/backup.key" ]'
+run --data "$T/restored" audit verify
+check "the restored directory's audit chain verifies, with its own checkpoint" status_is 0
+run --data "$B" restore "$T/b1.cubackup" --into "$T/restored"
+check "restore into a used directory: exit 1, one line" \
+	eval 'status_is 1 && one_error_line && stderr_has "not empty"'
+run --data "$B" backup prune
+check "backup prune with the defaults keeps both" eval 'status_is 0 && stdout_has "removed 0"'
 
 # ---- summary -----------------------------------------------------------
 

@@ -1623,6 +1623,7 @@ static const cu_store_ops sqlite_ops = {
     .request = &cu_sqlite_request_ops,
     .third_party = &cu_sqlite_third_party_ops,
     .subcontractor = &cu_sqlite_subcontractor_ops,
+    .backup = &cu_sqlite_backup_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,

@@ -26,6 +26,7 @@ enum {
 	CU_SQLITE_SLOTS_SUBCONTRACTORS = 112,
 	CU_SQLITE_SLOTS_REQUESTS = 128,
 	CU_SQLITE_SLOTS_SPARE = 160,
+	CU_SQLITE_SLOTS_BACKUP = 240, /* the last 16 */
 };
 
 struct sqlite_store {
@@ -139,6 +140,7 @@ extern const char cu_sqlite_migration_diary[];
 extern const struct cu_store_diary_ops cu_sqlite_diary_ops;
 extern const char cu_sqlite_migration_request[];
 extern const struct cu_store_request_ops cu_sqlite_request_ops;
+extern const struct cu_store_backup_ops cu_sqlite_backup_ops;
 extern const char cu_sqlite_migration_registries[];
 extern const struct cu_store_third_party_ops cu_sqlite_third_party_ops;
 extern const struct cu_store_subcontractor_ops cu_sqlite_subcontractor_ops;
