@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "domain/backup.h"
 #include "domain/erasure.h"
 #include "domain/keys.h"
 
-enum { OPT_TREE = 't', OPT_MASTER = 'm', OPT_BIDX = 'b', OPT_JSON = 'j' };
+enum { OPT_TREE = 't', OPT_MASTER = 'm', OPT_BIDX = 'b', OPT_BACKUP = 'k', OPT_JSON = 'j' };
 
 /* A progress line on a terminal, nothing otherwise. */
 static void progress(void *ud, uint64_t done, uint64_t total)
@@ -108,6 +109,7 @@ static const struct cu_cli_option rotate_options[] = {
     {"tree", NULL, OPT_TREE, "only the member key tree"},
     {"master", NULL, OPT_MASTER, "only the master key (and the blind-index key it derives)"},
     {"blind-index", NULL, OPT_BIDX, "the blind-index key: the same as --master"},
+    {"backup", NULL, OPT_BACKUP, "only the backup key"},
     {0},
 };
 
@@ -169,9 +171,27 @@ static int rotate_tree(void)
 	return 0;
 }
 
+static int rotate_backup(void)
+{
+	char err[CU_CLI_ERR_MAX] = "";
+	cu_ctx *ctx = cu_cli_open();
+	cu_result rc;
+
+	if (!ctx)
+		return CU_CLI_EXIT_NO;
+	rc = cu_keys_rotate_backup(ctx, &cu_cli_operator, err, sizeof(err));
+	cu_ctx_close(ctx);
+	if (rc) {
+		cu_cli_error("backup key rotation failed: %s", err[0] ? err : cu_strerror(rc));
+		return CU_CLI_EXIT_NO;
+	}
+	printf("a new backup key is current; backups from now on are sealed under it\n");
+	return 0;
+}
+
 static int rotate(const struct cu_cli_command *cmd, int argc, char **argv)
 {
-	bool tree = false, master = false;
+	bool tree = false, master = false, backup = false;
 	struct cu_cli_args a;
 	int c, rc = 0;
 
@@ -181,21 +201,26 @@ static int rotate(const struct cu_cli_command *cmd, int argc, char **argv)
 			tree = true;
 		else if (c == OPT_MASTER || c == OPT_BIDX)
 			master = true;
+		else if (c == OPT_BACKUP)
+			backup = true;
 		else
 			return cu_cli_bad_argument(cmd, a.value);
 	}
-	if (!tree && !master)
-		tree = master = true;
+	if (!tree && !master && !backup)
+		tree = master = backup = true;
 	if (master)
 		rc = rotate_master();
 	if (!rc && tree)
 		rc = rotate_tree();
+	if (!rc && backup)
+		rc = rotate_backup();
 	return rc;
 }
 
 static int retire(const struct cu_cli_command *cmd, int argc, char **argv)
 {
 	char err[CU_CLI_ERR_MAX] = "";
+	cu_backup_key_use use;
 	const char *arg = NULL;
 	struct cu_cli_args a;
 	unsigned long tree;
@@ -221,7 +246,11 @@ static int retire(const struct cu_cli_command *cmd, int argc, char **argv)
 	ctx = cu_cli_open();
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
-	rc = cu_keys_retire_tree(ctx, &cu_cli_operator, (uint32_t)tree, NULL, 0, err, sizeof(err));
+	/* The trees the retained backups' manifests name stay. */
+	rc = cu_backup_key_ids_in_use(ctx, &use, err, sizeof(err));
+	if (!rc)
+		rc = cu_keys_retire_tree(ctx, &cu_cli_operator, (uint32_t)tree, use.tree_ids,
+		                         use.n_tree_ids, err, sizeof(err));
 	cu_ctx_close(ctx);
 	if (rc) {
 		cu_cli_error("tree %lu not retired: %s", tree, err[0] ? err : cu_strerror(rc));
@@ -270,21 +299,23 @@ static const struct cu_cli_command keys_commands[] = {
      .options = status_options},
     {.name = "rotate",
      .run = rotate,
-     .usage = "custodian keys rotate [--tree] [--master] [--blind-index]",
-     .help = "Without options, both.  --master appends a new master key to master.key,\n"
+     .usage = "custodian keys rotate [--tree] [--master] [--blind-index] [--backup]",
+     .help = "Without options, all three.  --master appends a new master key to master.key,\n"
              "seals the keyring under it, moves members still wrapped under a master\n"
              "key into the tree and recomputes every blind index under the new key\n"
              "(the blind-index key is derived from the master key: --blind-index is\n"
              "the same); restart the server afterwards.  --tree adds a new member key\n"
              "tree and rewraps every member's data key under it, online, while the\n"
-             "server runs.  Progress on a terminal.  Audited.",
+             "server runs.  --backup appends a new backup key (backup.key); older ones\n"
+             "stay to open older backups.  Progress on a terminal.  Audited.",
      .options = rotate_options},
     {.name = "retire",
      .run = retire,
      .usage = "custodian keys retire TREE",
-     .help = "Destroys an old member key tree: refused while it is current or wraps a\n"
-             "member's data key.  A backup taken while it was in use cannot be restored\n"
-             "afterwards: prune such backups first.  Audited.",
+     .help = "Destroys an old member key tree: refused while it is current, wraps a\n"
+             "member's data key, or is named by a backup in the backup directory (a\n"
+             "backup kept elsewhere that needs it cannot be restored afterwards).\n"
+             "Audited.",
      .options = NULL},
     {.name = "reconcile",
      .run = reconcile,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/backup.h"
 #include "domain/change.h"
 #include "domain/members.h"
 #include "store/store.h"
@@ -336,4 +337,11 @@ cu_result cu_keys_retire_tree(cu_ctx *ctx, const cu_actor *actor, uint32_t tree,
 		return rc;
 	snprintf(reason, sizeof(reason), "tree=%u", (unsigned)tree);
 	return audit(ctx, actor, "keys_retire", reason);
+}
+
+cu_result cu_keys_rotate_backup(cu_ctx *ctx, const cu_actor *actor, char *err, size_t errlen)
+{
+	cu_result rc = cu_backup_key_rotate(ctx->dir, err, errlen);
+
+	return rc ? rc : audit(ctx, actor, "keys_rotate_backup", "backup.key");
 }

@@ -86,6 +86,10 @@ CU_WARN_UNUSED cu_result cu_keys_rotate_master(const char *dir, uint32_t *id, ch
 CU_WARN_UNUSED cu_result cu_keys_reindex(cu_ctx *ctx, const cu_actor *actor,
                                          cu_keys_progress_fn progress, void *ud, uint64_t *done);
 
+/* A new backup key (cu_backup_key_rotate, domain/backup.h), audited. */
+CU_WARN_UNUSED cu_result cu_keys_rotate_backup(cu_ctx *ctx, const cu_actor *actor, char *err,
+                                               size_t errlen);
+
 /*
  * Drops an old tree from the keyring, for good: refused (CU_ERR_CONFLICT,
  * err says why) while it is current, while a member's data key is wrapped

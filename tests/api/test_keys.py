@@ -6,9 +6,11 @@ finds members after a restart); an erased member's leaf punctured; bad
 arguments refused in one line.
 """
 import json
+import os
 import threading
+import time
 
-from conftest import own_server
+from conftest import own_server, set_conf
 
 
 def status(s):
@@ -137,3 +139,39 @@ def test_bad_arguments(request):
             assert r.returncode == code, (args, r.returncode, r.stderr)
             assert len(r.stderr.strip().splitlines()) >= 1
             assert r.stderr.startswith("custodian: ") or r.stderr.startswith("usage"), r.stderr
+
+
+def test_retired_only_when_no_backup_needs_it(request):
+    with own_server(request, "cu-keys-backup-") as s:
+        members = [s.register() for _ in range(3)]
+        [old] = [t["id"] for t in status(s)["keyring"]["trees"]]
+        r = s.cli("backup")
+        assert r.returncode == 0, r.stderr
+        assert f"key trees {old}" in r.stdout
+        r = s.cli("keys", "rotate", "--tree")
+        assert r.returncode == 0, r.stderr
+        # The old tree wraps nobody now, but the backup needs it to be restored.
+        r = s.cli("keys", "retire", str(old))
+        assert r.returncode == 1
+        assert "needed by a retained backup" in r.stderr
+        assert old in [t["id"] for t in status(s)["keyring"]["trees"]]
+        # A newer backup, and pruning to one, lets it go.
+        set_conf(os.path.join(s.data, "custodian.conf"), "backup", "keep_count", "1")
+        set_conf(os.path.join(s.data, "custodian.conf"), "backup", "keep_days", "0")
+        time.sleep(1.1)  # backups are named by the second
+        r = s.cli("backup")
+        assert r.returncode == 0, r.stderr
+        r = s.cli("backup", "prune")
+        assert r.returncode == 0, r.stderr
+        r = s.cli("keys", "retire", str(old))
+        assert r.returncode == 0, r.stderr
+        assert old not in [t["id"] for t in status(s)["keyring"]["trees"]]
+        # The backup key rotates: the next backup is sealed under the new one.
+        r = s.cli("keys", "rotate", "--backup")
+        assert r.returncode == 0, r.stderr
+        time.sleep(1.1)
+        r = s.cli("backup")
+        assert r.returncode == 0, r.stderr
+        assert "backup key 2;" in r.stdout
+        for m in members:
+            read_back(s, m)
