@@ -9,11 +9,13 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -73,6 +75,7 @@ struct cu_keyring {
 	struct state *st;   /* sodium_malloc'd */
 	struct slot *cache; /* sodium_malloc'd, CACHE_SLOTS */
 	pthread_mutex_t stripes[CACHE_STRIPES];
+	_Atomic int64_t checked_ms; /* when a read last looked whether the file changed */
 };
 
 __attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen, const char *fmt,
@@ -767,6 +770,25 @@ static int derive(cu_keyring *r, uint32_t tree, const char *member_id,
 	return found;
 }
 
+/*
+ * At most once a second, a read looks whether another process changed the
+ * file (a puncture above all), so a long-running process drops an erased
+ * member's leaf from its memory within a second of the erasure.
+ */
+#define RECHECK_MS 1000
+static void refresh_now_and_then(cu_keyring *r)
+{
+	struct timespec ts;
+	int64_t now, seen;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	seen = atomic_load(&r->checked_ms);
+	if (now - seen < RECHECK_MS || !atomic_compare_exchange_strong(&r->checked_ms, &seen, now))
+		return;
+	refresh(r);
+}
+
 cu_result cu_keyring_member_kek(cu_keyring *r, uint32_t tree, const char *member_id,
                                 unsigned char kek[CU_VAULT_KEYBYTES])
 {
@@ -774,6 +796,7 @@ cu_result cu_keyring_member_kek(cu_keyring *r, uint32_t tree, const char *member
 
 	if (!r || !member_id || !kek)
 		return CU_ERR_INVALID_ARGUMENT;
+	refresh_now_and_then(r);
 	found = derive(r, tree, member_id, kek);
 	if (found < 0) {
 		/* Another process may have added the tree since this one read the file. */

@@ -43,8 +43,11 @@
  * atomically (write, fsync, rename, fsync the directory), so several
  * processes on one data directory never lose each other's changes.  In
  * memory the keyring is shared by threads under a read-write lock.  A
- * process notices another's new tree when it next wraps (a stat of the
- * file) or meets an unknown tree id (it re-reads and tries again).
+ * process notices another's change when it next wraps (a stat of the
+ * file), meets an unknown tree id (it re-reads and tries again), or at the
+ * first read a second after it last looked — so a server drops an erased
+ * member's leaf (and its cached copy) within a second of another process's
+ * erasure.
  */
 #ifndef CUSTODIAN_KEYRING_H
 #define CUSTODIAN_KEYRING_H

@@ -207,6 +207,15 @@ static void test_punctures_from_two_handles(void **state)
 	/* Every other leaf keeps its key. */
 	assert_int_equal(cu_keyring_member_kek(c, tree, z, after), CU_OK);
 	assert_memory_equal(before, after, sizeof(before));
+	/* c has z's leaf in its cache; another handle erases z: within a second c forgets it. */
+	{
+		const char *zz[] = {z};
+
+		assert_int_equal(cu_keyring_puncture(a, zz, 1, &changed, err, sizeof(err)), CU_OK);
+		assert_int_equal(changed, 1);
+		usleep(1100 * 1000);
+		assert_int_equal(cu_keyring_member_kek(c, tree, z, after), CU_ERR_ERASED);
+	}
 	cu_keyring_free(a);
 	cu_keyring_free(b);
 	cu_keyring_free(c);
