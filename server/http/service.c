@@ -13,7 +13,8 @@
 #define NS_PER_US 1000ULL
 
 /* "READY=1\nSTATUS=..." or "STATUS=...": prefix, then the formatted status. */
-static void notify_status(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void notify_status(const char *prefix, const char *fmt,
+                                                                va_list ap)
 {
 	char status[CU_SERVICE_STATUS_MAX];
 
