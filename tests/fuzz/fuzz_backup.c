@@ -23,6 +23,7 @@
 static const char key_text[] =
     "1 3f1c0e5d9a2b4c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60\n";
 static cu_vault *keys;
+static unsigned char *chunk; /* CU_STREAM_CHUNK_MAX, once per process */
 
 static int memfile(const uint8_t *data, size_t size)
 {
@@ -40,7 +41,6 @@ static void read_all(int fd)
 	char err[256], id[CU_ID_LEN + 1], *manifest = NULL;
 	cu_backup_manifest m;
 	cu_stream_reader *r = NULL;
-	unsigned char *buf;
 	uint32_t key_id;
 	size_t len = 0;
 	bool done = false;
@@ -50,12 +50,8 @@ static void read_all(int fd)
 	free(manifest);
 	if (cu_stream_reader_new(keys, fd, &r, err, sizeof(err)) != CU_OK)
 		return;
-	buf = malloc(CU_STREAM_CHUNK_MAX);
-	if (!buf)
-		abort();
-	while (!done && cu_stream_read(r, buf, &len, &done, err, sizeof(err)) == CU_OK)
+	while (!done && cu_stream_read(r, chunk, &len, &done, err, sizeof(err)) == CU_OK)
 		;
-	free(buf);
 	cu_stream_reader_free(r);
 }
 
@@ -99,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char err[256];
 
 		if (cu_vault_global_init() || cu_vault_open_text(key_text, &keys, err, sizeof(err)))
+			abort();
+		chunk = malloc(CU_STREAM_CHUNK_MAX);
+		if (!chunk)
 			abort();
 	}
 	if (size && data[0] == 'W') {
