@@ -1,0 +1,313 @@
+"""
+The web pages' refusals, page by page (server/web/page.c, pages_casework.c, pages_me.c,
+pages_officer.c, pages_officer_registry.c, pages_console*.c, pages_policy.c): no session,
+ids that cannot be ours, ids that are well-formed but unknown, forms of the wrong type or
+too large, a form from another site, a role that may not act, an action already taken.
+Each answers a page (HTML) with its status and words, and changes nothing (checked in the
+API afterwards).
+"""
+import re
+
+import pytest
+
+from conftest import SESSION_COOKIE
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+CONSOLE = "cu_console"
+NOT_FOR_ROLE = "This page is for the privacy officer"
+UNKNOWN = "A" * 22                      # well-formed, never issued
+TOO_LONG = "A" * 23                     # one longer than any id of ours
+OVERLONG = "A" * 300                    # longer than any path segment the router takes
+WORDS = {
+    "case": "There is no such request or complaint of yours.",
+    "diary": "There is no such diary entry of yours.",
+    "notice": "There is no such notice of yours.",
+    "page": "There is no such page.",
+    "item": "There is no such item.",
+    "member": "No such member.",
+    "too_large": "The form is too large.",
+    "type": "The form was not sent as a web form.",
+    "malformed": "The form could not be read.",
+    "csrf": "This form has expired or did not come from this site.",
+    "conflict": "This was already done",
+}
+
+MEMBER_GETS = ["/me", "/me/data", "/me/consents", "/me/export", "/me/export/json",
+               f"/me/consents/{UNKNOWN}/receipt", "/me/requests", f"/me/requests/{UNKNOWN}",
+               "/me/complaints", f"/me/complaints/{UNKNOWN}", "/me/diary",
+               f"/me/diary/{UNKNOWN}/edit", "/me/notices", "/me/access-log"]
+MEMBER_POSTS = ["/me/data", "/me/consents", "/me/requests", "/me/complaints", "/me/diary",
+                f"/me/diary/{UNKNOWN}/edit", f"/me/diary/{UNKNOWN}/delete",
+                f"/me/notices/{UNKNOWN}/read", "/policy/accept"]
+CONSOLE_GETS = ["/console", "/console/members", f"/console/members/{UNKNOWN}",
+                f"/console/members/{UNKNOWN}/diaries", "/console/audit", "/console/tokens",
+                f"/console/tokens/{UNKNOWN}/revoke", "/console/requests",
+                f"/console/requests/{UNKNOWN}", "/console/complaints",
+                f"/console/complaints/{UNKNOWN}", "/console/exceptions",
+                "/console/subcontractors", "/console/subcontractors/x",
+                "/console/third-parties", "/console/third-parties/x", "/console/policy",
+                "/console/policy/1.0"]
+CONSOLE_POSTS = ["/console/members", "/console/tokens", f"/console/tokens/{UNKNOWN}/revoke",
+                 f"/console/requests/{UNKNOWN}", f"/console/complaints/{UNKNOWN}/assign",
+                 f"/console/complaints/{UNKNOWN}/responses",
+                 f"/console/exceptions/{UNKNOWN}/close", "/console/subcontractors",
+                 "/console/subcontractors/x/reviews", f"/console/subcontractors/x/reviews/{UNKNOWN}",
+                 "/console/third-parties", "/console/third-parties/x/provisions",
+                 "/console/policy"]
+
+
+def csrf_of(text):
+    m = re.search(r'name="csrf" value="([A-Za-z0-9_-]{43})"', text)
+    assert m, "no csrf field on the page"
+    return m.group(1)
+
+
+def html_page(r, status, words=None):
+    assert r.status_code == status, (r.status_code, r.text[:800])
+    assert r.headers["Content-Type"].startswith("text/html"), r.headers
+    if words:
+        assert WORDS.get(words, words) in r.text, (words, r.text[:2000])
+    return r
+
+
+class Member:
+    """One member's browser."""
+
+    def __init__(self, srv):
+        self.srv = srv
+        self.m = srv.register(srv.new_values(), role=None, password="refusals password")
+        srv.login(self.m)
+        self.csrf = csrf_of(self.get("/me/requests").text)
+
+    def headers(self, extra=None):
+        h = {"Cookie": f"{SESSION_COOKIE}={self.m.cookie}", "Accept": "text/html"}
+        h.update(extra or {})
+        return h
+
+    def get(self, path):
+        return self.srv.http.get(self.srv.base + path, headers=self.headers(),
+                                 allow_redirects=False, timeout=30)
+
+    def post(self, path, data, csrf=True, headers=None):
+        body = dict(data, csrf=self.csrf) if csrf and isinstance(data, dict) else data
+        return self.srv.http.post(self.srv.base + path, data=body,
+                                  headers=self.headers(dict(FORM, **(headers or {}))),
+                                  allow_redirects=False, timeout=30)
+
+    def cases(self):
+        api = self.srv.get
+        return (api("/v1/me/requests", member=self.m).json()["requests"],
+                api("/v1/me/complaints", member=self.m).json()["complaints"],
+                api("/v1/me/diaries", member=self.m).json()["entries"])
+
+
+@pytest.fixture()
+def browser(srv):
+    return Member(srv)
+
+
+def officer(srv, role="officer"):
+    return {"Cookie": f"{CONSOLE}={srv.tokens[role]}"}
+
+
+def officer_csrf(srv, role="officer"):
+    return csrf_of(srv.get("/console/requests", headers=officer(srv, role)).text)
+
+
+def officer_post(srv, path, data, role="officer", csrf=None):
+    return srv.request("POST", path, data=dict(data, csrf=csrf or officer_csrf(srv, role)),
+                       headers=officer(srv, role))
+
+
+# ---- without a session ------------------------------------------------------------------------
+
+def test_member_pages_without_a_session_send_to_the_log_in(srv):
+    for path in MEMBER_GETS:
+        r = srv.get(path)
+        assert r.status_code == 303 and r.headers["Location"] == "/login", path
+    for path in MEMBER_POSTS:
+        r = srv.post(path, data={"csrf": "x" * 43}, headers=FORM)
+        assert r.status_code == 303 and r.headers["Location"] == "/login", path
+    # An unknown session cookie is no session either.
+    r = srv.get("/me/requests", headers={"Cookie": f"{SESSION_COOKIE}=" + "Z" * 43})
+    assert r.status_code == 303 and r.headers["Location"] == "/login"
+
+
+def test_console_pages_without_a_session_send_to_the_console_log_in(srv):
+    for path in CONSOLE_GETS:
+        r = srv.get(path)
+        assert r.status_code == 303 and r.headers["Location"] == "/console/login", path
+    for path in CONSOLE_POSTS:
+        r = srv.post(path, data={"csrf": "x" * 43}, headers=FORM)
+        assert r.status_code == 303 and r.headers["Location"] == "/console/login", path
+
+
+# ---- ids that cannot be ours, and ids nobody has --------------------------------------------
+
+@pytest.mark.parametrize("bad", [TOO_LONG, "not-an-id!", "%20"])
+def test_member_pages_with_an_impossible_id_are_not_found(srv, browser, bad):
+    before = browser.cases()
+    for path, words in ((f"/me/requests/{bad}", "case"), (f"/me/complaints/{bad}", "case"),
+                        (f"/me/diary/{bad}/edit", "diary")):
+        html_page(browser.get(path), 404, words)
+    for path, words in ((f"/me/diary/{bad}/edit", "diary"), (f"/me/diary/{bad}/delete", "diary"),
+                        (f"/me/notices/{bad}/read", "notice")):
+        html_page(browser.post(path, {"title": "t", "body": "b", "confirmed": "yes"}), 404, words)
+    assert browser.cases() == before
+
+
+def test_a_path_segment_over_the_routers_limit_is_no_page(srv, browser):
+    for path in (f"/me/requests/{OVERLONG}", f"/me/diary/{OVERLONG}/edit"):
+        html_page(browser.get(path), 404, "page")
+
+
+def test_a_diary_entry_nobody_has_is_not_found_and_nothing_is_written(srv, browser):
+    before = browser.cases()
+    html_page(browser.post(f"/me/diary/{UNKNOWN}/edit", {"title": "t", "body": "b"}), 404, "diary")
+    html_page(browser.post(f"/me/diary/{UNKNOWN}/delete", {"confirmed": "yes"}), 404, "diary")
+    # Without the confirmation the page would ask first; an unknown entry is not asked about.
+    html_page(browser.post(f"/me/diary/{UNKNOWN}/delete", {}), 404, "diary")
+    assert browser.cases() == before
+
+
+def test_someone_elses_diary_entry_is_not_found(srv, browser):
+    other = Member(srv)
+    r = srv.post("/v1/me/diaries", member=other.m, json={"title": "theirs", "body": "private"})
+    assert r.status_code == 201, r.text
+    eid = srv.get("/v1/me/diaries", member=other.m).json()["entries"][0]["id"]
+    html_page(browser.get(f"/me/diary/{eid}/edit"), 404, "diary")
+    html_page(browser.post(f"/me/diary/{eid}/edit", {"title": "mine now", "body": ""}), 404, "diary")
+    html_page(browser.post(f"/me/diary/{eid}/delete", {"confirmed": "yes"}), 404, "diary")
+    entries = srv.get("/v1/me/diaries", member=other.m).json()["entries"]
+    assert [(e["title"], e["body"]) for e in entries] == [("theirs", "private")]
+
+
+@pytest.mark.parametrize("bad", ["bad!id", "%2E", "%2E%2E", "x~y"])
+def test_console_pages_with_an_impossible_id_are_not_found(srv, bad):
+    h = officer(srv)
+    for path in (f"/console/requests/{bad}", f"/console/complaints/{bad}",
+                 f"/console/subcontractors/{bad}", f"/console/third-parties/{bad}",
+                 f"/console/policy/{bad}"):
+        r = srv.get(path, headers=h)
+        assert r.status_code == 404, (path, r.status_code)
+        assert r.headers["Content-Type"].startswith("text/html")
+    csrf = officer_csrf(srv)
+    for path in (f"/console/requests/{bad}", f"/console/complaints/{bad}/assign",
+                 f"/console/complaints/{bad}/responses", f"/console/exceptions/{bad}/close",
+                 f"/console/subcontractors/{bad}/reviews",
+                 f"/console/subcontractors/x/reviews/{bad}",
+                 f"/console/third-parties/{bad}/provisions"):
+        r = officer_post(srv, path, {"action": "apply", "officer": "o", "text": "t",
+                                     "review": "r", "due": "2030-01-01"}, csrf=csrf)
+        assert r.status_code == 404, (path, r.status_code, r.text[:500])
+        assert r.headers["Content-Type"].startswith("text/html")
+
+
+def test_officer_actions_on_unknown_items_are_not_found(srv):
+    csrf = officer_csrf(srv)
+    for path, data in ((f"/console/requests/{UNKNOWN}", {"action": "apply"}),
+                       (f"/console/complaints/{UNKNOWN}/assign", {"officer": "Ms Officer"}),
+                       (f"/console/complaints/{UNKNOWN}/responses", {"text": "hello"}),
+                       (f"/console/exceptions/{UNKNOWN}/close", {"review": "fine"}),
+                       ("/console/subcontractors/no-such-sub/reviews", {"due": "2030-01-01"}),
+                       ("/console/third-parties/no-such-party/provisions",
+                        {"member": UNKNOWN, "fields": "name", "basis": "consent"})):
+        r = officer_post(srv, path, data, csrf=csrf)
+        assert r.status_code == 404, (path, r.status_code, r.text[:500])
+        assert r.headers["Content-Type"].startswith("text/html")
+    for path in (f"/console/complaints/{UNKNOWN}", f"/console/requests/{UNKNOWN}",
+                 "/console/subcontractors/no-such-sub", "/console/policy/99.99"):
+        r = srv.get(path, headers=officer(srv))
+        assert r.status_code == 404, (path, r.status_code)
+
+
+# ---- forms the pages cannot read ---------------------------------------------------------------
+
+def test_a_form_of_the_wrong_type_too_large_or_unreadable_is_refused(srv, browser):
+    before = browser.cases()
+    r = browser.post("/me/diary", '{"title": "json"}', headers={"Content-Type": "application/json"})
+    html_page(r, 415, "type")
+    r = browser.post("/me/diary", f"csrf={browser.csrf}&title=t&body=" + "b" * (300 * 1024),
+                     csrf=False)
+    assert r.status_code == 413, r.status_code
+    r = browser.post("/me/diary", b"csrf=%zz&title=%", csrf=False)
+    html_page(r, 400, "malformed")
+    # Another site's form, with this member's token: refused.
+    r = browser.post("/me/diary", {"title": "cross", "body": ""},
+                     headers={"Origin": "https://evil.example"})
+    html_page(r, 403, "csrf")
+    assert browser.cases() == before
+
+
+def test_a_diary_entry_over_the_limit_comes_back_with_its_error(srv, browser):
+    before = browser.cases()
+    body = "b" * (60 * 1024 + 1)      # over CU_DIARY_BODY_MAX, within a request body
+    r = browser.post("/me/diary", {"title": "long one", "body": body})
+    assert r.status_code in (413, 422), (r.status_code, r.text[:500])
+    assert 'id="d-body-error"' in r.text or 'role="alert"' in r.text
+    assert 'value="long one"' in r.text
+    assert browser.cases() == before
+
+
+def test_a_title_over_the_limit_is_refused_next_to_the_field(srv, browser):
+    before = browser.cases()
+    r = browser.post("/me/diary", {"title": "t" * 201, "body": "kept"})
+    assert r.status_code in (400, 422), r.status_code
+    assert 'id="d-title-error"' in r.text and "kept" in r.text
+    assert browser.cases() == before
+
+
+# ---- a role that may not act, an action already taken -----------------------------------------
+
+def file_complaint(srv, m):
+    r = srv.post("/v1/complaints", member=m, json={"about": "use", "text": "refusal complaint"})
+    assert r.status_code == 201, r.text
+    return r.json()["complaint"]["id"]
+
+
+@pytest.mark.parametrize("role", ["staff", "admin"])
+def test_other_roles_cannot_act_on_complaints_or_registries(srv, browser, role):
+    cid = file_complaint(srv, browser.m)
+    csrf = officer_csrf(srv, role)
+    for path, data in ((f"/console/complaints/{cid}/assign", {"officer": "Mr Staff"}),
+                       (f"/console/complaints/{cid}/responses", {"text": "by staff", "close": "1"}),
+                       (f"/console/exceptions/{UNKNOWN}/close", {"review": "by staff"}),
+                       ("/console/subcontractors", {"id": "by-" + role, "name": "n"}),
+                       ("/console/subcontractors/x/reviews", {"due": "2030-01-01"}),
+                       (f"/console/subcontractors/x/reviews/{UNKNOWN}", {"findings": "f"}),
+                       ("/console/third-parties/x/provisions", {"member": UNKNOWN})):
+        r = officer_post(srv, path, data, role=role, csrf=csrf)
+        html_page(r, 403, NOT_FOR_ROLE)
+    got = srv.get(f"/v1/complaints/{cid}", role="officer").json()
+    assert got["state"] != "closed" and not got.get("responses") and not got.get("assigned")
+    subs = srv.get("/v1/subcontractors", role="officer").json()["subcontractors"]
+    assert "by-" + role not in [s["id"] for s in subs]
+
+
+def test_a_request_decided_twice_says_it_was_already_done(srv, browser):
+    r = srv.post("/v1/requests", member=browser.m, json={"type": "disclosure"})
+    rid = r.json()["request"]["id"]
+    r = officer_post(srv, f"/console/requests/{rid}",
+                     {"action": "refuse", "ground": "breach_of_law", "reasons": "First."})
+    assert r.status_code == 303, r.text[:500]
+    r = officer_post(srv, f"/console/requests/{rid}",
+                     {"action": "refuse", "ground": "harm_to_life_or_rights", "reasons": "Again."})
+    html_page(r, 409, "conflict")
+    got = srv.get(f"/v1/requests/{rid}", role="officer").json()
+    assert got["state"] == "refused" and got["ground"] == "breach_of_law", got
+    assert [h["state"] for h in got["history"]] == ["received", "refused"]
+
+
+def test_a_closed_complaint_takes_no_more_responses(srv, browser):
+    cid = file_complaint(srv, browser.m)
+    path = f"/console/complaints/{cid}/responses"
+    r = officer_post(srv, path, {"text": "Answered and closed.", "close": "1"})
+    assert r.status_code == 303, r.text[:500]
+    r = officer_post(srv, path, {"text": "One more word."})
+    assert r.status_code == 409, (r.status_code, r.text[:500])
+    assert 'role="alert"' in r.text
+    got = srv.get(f"/v1/complaints/{cid}", role="officer").json()
+    assert [x["text"] for x in got["responses"]] == ["Answered and closed."]
+    r = officer_post(srv, f"/console/complaints/{cid}/assign", {"officer": "Late Officer"})
+    assert r.status_code == 409, (r.status_code, r.text[:500])
+    assert srv.get(f"/v1/complaints/{cid}", role="officer").json().get("assigned") != "Late Officer"
