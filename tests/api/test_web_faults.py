@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import SESSION_COOKIE, assert_no_personal, own_server
+from conftest import POLICY, SESSION_COOKIE, assert_no_personal, own_server
 from test_faults import shim_path, wait_for
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -118,9 +118,9 @@ def test_member_pages_say_unavailable_on_a_failing_disk(faulty, casework):
     # consents and notices read without an audit entry and are drawn whole.
     audited = ["/me", "/me/data", f"/me/requests/{casework['request']}",
                f"/me/complaints/{casework['complaint']}", "/me/diary",
-               f"/me/diary/{casework['diary']}/edit"]
+               f"/me/diary/{casework['diary']}/edit", "/me/export/json", "/me/export/csv"]
     plain = ["/me/consents", "/me/export", "/me/requests", "/me/complaints", "/me/notices",
-             "/me/access-log"]
+             "/me/access-log", "/policy", f"/policy/versions/{POLICY['version']}"]
     pages = audited + plain
     for p in pages:
         assert member_get(s, m, p).status_code == 200, p
@@ -155,6 +155,7 @@ def test_member_forms_are_refused_and_nothing_is_kept(faulty, casework):
         (f"/me/diary/{casework['diary']}/delete", {}),
         ("/me/data", {"hobbies": "fault-data-hobby"}),
         ("/me/consents", {"kind": "purpose", "target": "testimonials", "granted": "1"}),
+        ("/policy/accept", {}),
     ]
     head = s.audit_head()
     got = {}
