@@ -10,12 +10,13 @@ import re
 
 import pytest
 
-from conftest import SESSION_COOKIE
+from conftest import POLICY, SESSION_COOKIE
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 CONSOLE = "cu_console"
 NOT_FOR_ROLE = "This page is for the privacy officer"
 UNKNOWN = "A" * 22                      # well-formed, never issued
+POLICY_EXCEPTIONS = [e["id"] for e in POLICY["exceptions"]]
 TOO_LONG = "A" * 23                     # one longer than any id of ours
 OVERLONG = "A" * 300                    # longer than any path segment the router takes
 WORDS = {
@@ -311,3 +312,70 @@ def test_a_closed_complaint_takes_no_more_responses(srv, browser):
     r = officer_post(srv, f"/console/complaints/{cid}/assign", {"officer": "Late Officer"})
     assert r.status_code == 409, (r.status_code, r.text[:500])
     assert srv.get(f"/v1/complaints/{cid}", role="officer").json().get("assigned") != "Late Officer"
+
+
+# ---- the registries: what is there already, what is not -----------------------------------------
+
+def test_a_third_party_registered_twice_is_refused_and_the_first_stays(srv):
+    tp = srv.unique("ref-tp-")
+    form = {"id": tp, "name": "First Printer", "contact": "a@printer.example",
+            "purpose": "Printing.", "fields": "name"}
+    r = officer_post(srv, "/console/third-parties", form)
+    assert r.status_code == 303, r.text[:500]
+    r = officer_post(srv, "/console/third-parties", dict(form, name="Second Printer"))
+    html_page(r, 409, "conflict")
+    assert 'value="Second Printer"' in r.text            # what was typed comes back
+    got = srv.get(f"/v1/third-parties/{tp}", role="officer").json()["third_party"]
+    assert got["name"] == "First Printer"
+
+
+def test_a_subcontractor_registered_twice_is_refused_and_the_first_stays(srv):
+    sid = srv.unique("ref-sub-")
+    form = [("id", sid), ("name", "First House"), ("contact", "s@house.example"),
+            ("fields", "email"), ("purposes", "product_news"), ("measures", "encryption"),
+            ("start", "2026-01-01"), ("end", "2027-01-01")]
+    csrf = officer_csrf(srv)
+    r = srv.request("POST", "/console/subcontractors", data=form + [("csrf", csrf)],
+                    headers=officer(srv))
+    assert r.status_code == 303, r.text[:500]
+    second = [(k, "Second House" if k == "name" else v) for k, v in form]
+    r = srv.request("POST", "/console/subcontractors", data=second + [("csrf", csrf)],
+                    headers=officer(srv))
+    html_page(r, 409, "conflict")
+    got = srv.get(f"/v1/subcontractors/{sid}", role="officer").json()["subcontractor"]
+    assert got["name"] == "First House"
+    # A review nobody scheduled cannot be saved: the page again, nothing recorded.
+    r = officer_post(srv, f"/console/subcontractors/{sid}/reviews/{UNKNOWN}",
+                     {"findings": "Looked fine.", "done": "1"})
+    assert r.status_code == 404, (r.status_code, r.text[:500])
+    assert 'role="alert"' in r.text
+    assert srv.get(f"/v1/subcontractors/{sid}", role="officer").json()["reviews"] == []
+
+
+def test_a_provision_under_a_legal_exception_needs_its_justification(srv, browser):
+    tp = srv.unique("ref-law-")
+    r = officer_post(srv, "/console/third-parties",
+                     {"id": tp, "name": "Court Registry", "contact": "c@court.example",
+                      "purpose": "Proceedings.", "fields": "name"})
+    assert r.status_code == 303, r.text[:500]
+    exc = POLICY_EXCEPTIONS[0]
+    path = f"/console/third-parties/{tp}/provisions"
+    r = officer_post(srv, path, {"member": browser.m.id, "fields": "name", "basis": exc})
+    assert r.status_code in (400, 422), (r.status_code, r.text[:500])
+    assert re.search(rf'<option value="{exc}" selected', r.text), r.text[:3000]
+    assert f'value="{browser.m.id}"' in r.text
+    assert srv.get("/v1/me/provisions", member=browser.m).json()["provisions"] == []
+    r = officer_post(srv, path, {"member": browser.m.id, "fields": "name", "basis": exc,
+                                 "justification": "Court order 2026-W-9 names this member."})
+    assert r.status_code == 201, (r.status_code, r.text[:800])
+    mine = srv.get("/v1/me/provisions", member=browser.m).json()["provisions"]
+    assert [(p["third_party"], p["basis"]) for p in mine] == [(tp, "exception")], mine
+    assert exc in str(mine[0])
+
+
+def test_a_policy_document_that_is_not_an_object_is_refused_before_sending(srv):
+    before = srv.get("/v1/policy/versions").json()
+    r = officer_post(srv, "/console/policy", {"document": "[1, 2, 3]"})
+    html_page(r, 400, "The document must be one JSON object.")
+    assert "[1, 2, 3]" in r.text
+    assert srv.get("/v1/policy/versions").json() == before
