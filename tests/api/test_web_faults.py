@@ -9,7 +9,6 @@ the disk is back.  Sessions and CSRF tokens are taken before the fault.
 """
 import os
 import re
-import time
 
 import pytest
 
