@@ -249,3 +249,68 @@ def test_staff_reading_a_member_is_refused_with_no_value_shown(faulty, casework)
         for v in m.values.values():
             assert v not in r.text
         assert s.audit_head() == head
+
+
+def test_the_officers_and_members_api_writes_are_refused_cleanly(faulty):
+    """Behind the pages: each kind of officer, admin and member write (and audited read) of the
+    registries, tokens, shares and exceptions answers 503 store_error while the disk is full,
+    and none of them is there afterwards."""
+    s = faulty
+    m = s.register(s.new_values(survey=True), role=None, password="api fault password")
+    s.login(m)
+    tp = s.unique("fault-api-tp-")
+    r = s.post("/v1/third-parties", role="officer", json={
+        "id": tp, "name": "Fault Printer", "contact": "p@printer.example",
+        "purpose": "Printing.", "fields": ["name"]})
+    assert r.status_code == 201, r.text
+    r = s.request("PUT", "/v1/me/consents", member=m,
+                  json={"kind": "third_party", "target": tp, "granted": True})
+    assert r.status_code == 200, r.text
+    receipt = r.json()["consent"]["id"] if "consent" in r.json() else None
+    r = s.post("/v1/me/shares", member=m, json={"fields": ["name"], "expires_in_minutes": 10})
+    assert r.status_code == 201, r.text
+    share_token, share_id = r.json()["token"], r.json()["share"]["id"]
+    tokens_before = s.get("/v1/tokens", role="admin").json()["tokens"]
+    victim = next(t for t in tokens_before if t["name"] == "api-test analyst")
+    calls = [
+        ("token create", lambda: s.post("/v1/tokens", role="admin",
+                                        json={"role": "staff", "name": "fault token"})),
+        ("token revoke", lambda: s.request("DELETE", f"/v1/tokens/{victim['id']}", role="admin")),
+        ("provision", lambda: s.post("/v1/provisions", role="officer", json={
+            "third_party": tp, "member": m.id, "fields": ["name"], "basis": "consent"})),
+        ("share", lambda: s.post("/v1/me/shares", member=m,
+                                 json={"fields": ["email"], "expires_in_minutes": 10})),
+        ("share revoke", lambda: s.request("DELETE", f"/v1/me/shares/{share_id}", member=m)),
+        ("share read", lambda: s.get(f"/v1/shares/{share_token}")),
+        ("exception read", lambda: s.post("/v1/exceptions", role="officer", json={
+            "member": m.id, "purpose": "testimonials", "exception": "law",
+            "justification": "Court order 2026-F-1 requires the name.", "fields": ["name"]})),
+        ("export", lambda: s.get("/v1/me/export", member=m)),
+        ("accept", lambda: s.post("/v1/me/policy/accept", member=m)),
+        ("subcontractor", lambda: s.post("/v1/subcontractors", role="officer", json={
+            "id": "fault-api-sub", "name": "Fault House", "contact": "f@house.example",
+            "fields": ["email"], "purposes": ["product_news"], "measures": ["encryption"],
+            "start": "2026-01-01", "end": "2027-01-01"})),
+    ]
+    head = s.audit_head()
+    got = {}
+    with Fault(s):
+        for name, call in calls:
+            r = call()
+            got[name] = r.status_code
+            if r.status_code == 503:
+                assert r.json()["error"]["code"] == "store_error", (name, r.text)
+                assert_no_personal(s, r.text)
+        assert s.audit_head() == head
+    assert got == {name: 503 for name, _ in calls}, got
+    # None of it is there now.
+    assert s.get("/v1/tokens", role="admin").json()["tokens"] == tokens_before
+    assert s.get("/v1/me/provisions", member=m).json()["provisions"] == []
+    shares = s.get("/v1/me/shares", member=m).json()["shares"]
+    assert [(x["id"], x["status"]) for x in shares] == [(share_id, "active")]
+    reviews = s.get("/v1/exceptions", role="officer", params={"status": "all"}).json()
+    assert m.id not in str(reviews["exceptions"])
+    subs = s.get("/v1/subcontractors", role="officer").json()["subcontractors"]
+    assert "fault-api-sub" not in [x["id"] for x in subs]
+    assert receipt is None or s.get(f"/v1/me/consents/{receipt}/receipt",
+                                    member=m).status_code == 200
