@@ -379,3 +379,41 @@ def test_a_policy_document_that_is_not_an_object_is_refused_before_sending(srv):
     html_page(r, 400, "The document must be one JSON object.")
     assert "[1, 2, 3]" in r.text
     assert srv.get("/v1/policy/versions").json() == before
+
+
+# ---- the console's member pages ------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["bad!id", "A" * 21, "A" * 23])
+def test_a_console_member_page_with_an_impossible_id_is_no_such_member(srv, bad):
+    head = srv.audit_head()
+    for path in (f"/console/members/{bad}?purpose=support",
+                 f"/console/members/{bad}/diaries?purpose=tos_review&case=TOS-1"):
+        r = srv.get(path, headers=officer(srv, "staff"))
+        html_page(r, 404, "member")
+    assert srv.audit_head() == head
+
+
+def test_diaries_with_a_case_the_api_refuses_say_so_next_to_the_case(srv, browser):
+    r = srv.post("/v1/me/diaries", member=browser.m, json={"title": "kept private", "body": "b"})
+    assert r.status_code == 201, r.text
+    path = f"/console/members/{browser.m.id}/diaries"
+    r = srv.get(path, headers=officer(srv, "staff"),
+                params={"purpose": "tos_review", "case": "bad\u0001case"})
+    html_page(r, 400)
+    assert 'id="case-error"' in r.text
+    assert "kept private" not in r.text
+    eid = srv.get("/v1/me/diaries", member=browser.m).json()["entries"][0]["id"]
+    # The page before the only entry: nothing older is shown.
+    r = srv.get(path, headers=officer(srv, "staff"),
+                params={"purpose": "tos_review", "case": "TOS-9", "before": eid})
+    html_page(r, 200)
+    assert "kept private" not in r.text
+    # Before an entry this diary does not have: refused, with the reason.
+    r = srv.get(path, headers=officer(srv, "staff"),
+                params={"purpose": "tos_review", "case": "TOS-9", "before": UNKNOWN})
+    html_page(r, 404, "Refused:")
+    assert "kept private" not in r.text
+    r = srv.get(path, headers=officer(srv, "staff"),
+                params={"purpose": "tos_review", "case": "TOS-9"})
+    html_page(r, 200)
+    assert "kept private" in r.text
