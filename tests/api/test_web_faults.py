@@ -314,3 +314,19 @@ def test_the_officers_and_members_api_writes_are_refused_cleanly(faulty):
     assert "fault-api-sub" not in [x["id"] for x in subs]
     assert receipt is None or s.get(f"/v1/me/consents/{receipt}/receipt",
                                     member=m).status_code == 200
+
+
+def test_signing_up_on_a_failing_disk_keeps_the_form_and_says_try_again(faulty):
+    s = faulty
+    page = s.get("/signup")
+    csrf = csrf_of(page.text)
+    values = s.new_values()
+    s.remember(values)
+    with Fault(s):
+        r = s.post("/signup", data=dict(values, password="signup fault password", csrf=csrf))
+    # Not "check your details" (400): the visitor did nothing wrong; what they typed is kept.
+    assert r.status_code == 503, (r.status_code, r.text[:800])
+    assert UNAVAILABLE in r.text and "Check your details" not in r.text
+    assert f'value="{values["phone"]}"' in r.text
+    assert "cu_session" not in r.headers.get("Set-Cookie", "")
+    assert s.search("email", values["email"]).status_code == 404
