@@ -417,3 +417,45 @@ def test_diaries_with_a_case_the_api_refuses_say_so_next_to_the_case(srv, browse
                 params={"purpose": "tos_review", "case": "TOS-9"})
     html_page(r, 200)
     assert "kept private" in r.text
+
+
+# ---- how a form is read ----------------------------------------------------------------------------
+
+def test_a_form_with_lower_case_escapes_is_read_as_written(srv, browser):
+    body = f"csrf={browser.csrf}&title=%e6%97%a5%E8%A8%98+one&body=a%0d%0ab"
+    r = browser.post("/me/diary", body.encode(), csrf=False)
+    assert r.status_code == 303, (r.status_code, r.text[:500])
+    entries = srv.get("/v1/me/diaries", member=browser.m).json()["entries"]
+    assert [(e["title"], e["body"]) for e in entries] == [("日記 one", "a\r\nb")]
+
+
+@pytest.mark.parametrize("tail", ["&title=%4", "&title=%01x", "&title=%zz"],
+                         ids=["cut escape", "control character", "not hex"])
+def test_a_form_with_a_broken_escape_is_not_read(srv, browser, tail):
+    before = browser.cases()
+    r = browser.post("/me/diary", f"csrf={browser.csrf}&body=b{tail}".encode(), csrf=False)
+    html_page(r, 400, "malformed")
+    assert browser.cases() == before
+
+
+def test_a_field_sent_three_times_counts_once_the_first(srv, browser):
+    body = f"csrf={browser.csrf}&title=first&title=second&title=third&body=x"
+    r = browser.post("/me/diary", body.encode(), csrf=False)
+    assert r.status_code == 303, (r.status_code, r.text[:500])
+    entries = srv.get("/v1/me/diaries", member=browser.m).json()["entries"]
+    assert [e["title"] for e in entries] == ["first"]
+
+
+def test_a_form_naming_an_origin_without_a_host_is_not_from_this_site(srv, browser):
+    body = f"csrf={browser.csrf}&title=nohost&body=".encode()
+    status, headers, text = srv.raw(
+        b"POST /me/diary HTTP/1.0\r\nCookie: " + f"{SESSION_COOKIE}={browser.m.cookie}".encode() +
+        b"\r\nOrigin: http://127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+        b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    assert status == 403, (status, text[:300])
+    assert srv.get("/v1/me/diaries", member=browser.m).json()["entries"] == []
+
+
+def test_a_language_asked_with_spaces_after_it_is_understood(srv):
+    r = srv.get("/policy", headers={"Accept-Language": "ja   ,en;q=0.5"})
+    assert r.status_code == 200 and 'lang="ja"' in r.text
