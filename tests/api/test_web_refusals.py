@@ -459,3 +459,18 @@ def test_a_form_naming_an_origin_without_a_host_is_not_from_this_site(srv, brows
 def test_a_language_asked_with_spaces_after_it_is_understood(srv):
     r = srv.get("/policy", headers={"Accept-Language": "ja   ,en;q=0.5"})
     assert r.status_code == 200 and 'lang="ja"' in r.text
+
+
+def test_the_access_log_shows_a_refused_read_as_refused(srv, browser):
+    # Testimonials need the member's consent, which is not given: refused, and audited.
+    r = srv.get(f"/v1/members/{browser.m.id}", role="staff", params={"purpose": "testimonials"})
+    assert r.status_code == 403, r.text
+    page = browser.get("/me/access-log")
+    html_page(page, 200)
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", page.text, re.S)
+    refused = [x for x in rows if "testimonials" in x]
+    assert refused, page.text[:3000]
+    text = re.sub(r"<[^>]+>", " ", refused[0])
+    assert "refused" in text and "deny" in text, text
+    assert "allowed" not in text
+    assert srv.token_names["staff"] not in page.text
