@@ -6,7 +6,7 @@ a body that is not JSON, on every such route.  Each is refused in the one error 
 """
 import pytest
 
-from conftest import FIELDS, assert_error_body
+from conftest import FIELDS, POLICY, assert_error_body
 
 UNKNOWN = "A" * 22
 
@@ -34,7 +34,7 @@ def things(srv):
     cpl = srv.post("/v1/complaints", member=m,
                    json={"about": "use", "text": "edge complaint"}).json()["complaint"]["id"]
     tokens = srv.get("/v1/tokens", role="admin").json()["tokens"]
-    return {"member": m, "sub": sid, "review": review, "tp": tp, "request": req,
+    return {"member": m, "version": POLICY["version"], "sub": sid, "review": review, "tp": tp, "request": req,
             "complaint": cpl, "token": tokens[0]["id"]}
 
 
@@ -61,6 +61,7 @@ ROUTES = [
     ("POST", "/v1/me/policy/accept", "member"),
     ("GET", "/v1/me/policy/changes", "member"),
     ("GET", "/v1/policy/versions", None),
+    ("GET", "/v1/policy/versions/{version}", None),
     ("GET", "/v1/me/requests", "member"),
     ("GET", "/v1/me/complaints", "member"),
     ("GET", "/v1/requests/{request}", "officer"),
@@ -143,3 +144,15 @@ def test_a_subcontractor_with_fields_the_policy_lacks_is_refused(srv):
     assert r.status_code == 422, r.text
     assert_error_body(r, "invalid_field")
     assert srv.get("/v1/subcontractors", role="officer").json() == before
+
+
+def test_an_amendment_naming_more_fields_than_a_policy_can_have_is_refused(srv, things):
+    m = things["member"]
+    before = srv.get("/v1/me/requests", member=m).json()["requests"]
+    changes = {f"field_{i}": "x" for i in range(65)}       # over CU_POLICY_FIELDS_MAX (64)
+    r = srv.post("/v1/requests", member=m, json={
+        "type": "amendment", "details": {"changes": changes, "reason": "many"}})
+    assert r.status_code == 422, r.text[:300]
+    err = assert_error_body(r, "invalid_field")
+    assert err["fields"] == {"changes": "too_many_fields"}, err
+    assert srv.get("/v1/me/requests", member=m).json()["requests"] == before
