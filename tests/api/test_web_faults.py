@@ -330,3 +330,21 @@ def test_signing_up_on_a_failing_disk_keeps_the_form_and_says_try_again(faulty):
     assert f'value="{values["phone"]}"' in r.text
     assert "cu_session" not in r.headers.get("Set-Cookie", "")
     assert s.search("email", values["email"]).status_code == 404
+
+
+def test_the_admins_token_forms_on_a_failing_disk(faulty):
+    s = faulty
+    h = {"Cookie": f"{CONSOLE}={s.tokens['admin']}"}
+    csrf = csrf_of(s.get("/console/tokens", headers=h).text)
+    before = s.get("/v1/tokens", role="admin").json()["tokens"]
+    victim = next(t for t in before if t["name"] == "api-test analyst")
+    with Fault(s):
+        r = s.request("POST", "/console/tokens", headers=h,
+                      data={"role": "staff", "name": "made on a full disk", "csrf": csrf})
+        unavailable(r, "token create")
+        shown = re.sub(r'name="csrf" value="[^"]*"', "", r.text)
+        assert not re.search(r"cu_[A-Za-z0-9_-]{30,}", shown), "a secret on a failed page"
+        r = s.request("POST", f"/console/tokens/{victim['id']}/revoke", headers=h,
+                      data={"csrf": csrf})
+        unavailable(r, "token revoke")
+    assert s.get("/v1/tokens", role="admin").json()["tokens"] == before

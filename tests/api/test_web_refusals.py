@@ -474,3 +474,13 @@ def test_the_access_log_shows_a_refused_read_as_refused(srv, browser):
     assert "refused" in text and "deny" in text, text
     assert "allowed" not in text
     assert srv.token_names["staff"] not in page.text
+
+
+def test_revoking_a_token_by_an_impossible_or_unknown_id_is_no_such_token(srv):
+    h = officer(srv, "admin")
+    csrf = officer_csrf(srv, "admin")
+    before = srv.get("/v1/tokens", role="admin").json()["tokens"]
+    for tid in ("bad!id", "a.b", UNKNOWN):
+        r = srv.request("POST", f"/console/tokens/{tid}/revoke", headers=h, data={"csrf": csrf})
+        html_page(r, 404, "No such token.")
+    assert srv.get("/v1/tokens", role="admin").json()["tokens"] == before
