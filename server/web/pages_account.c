@@ -127,6 +127,10 @@ static enum MHD_Result p_signup_post(cu_request *r)
 		else if (json_object_size(errors))
 			ret = signup_form(r, cu_result_http(CU_ERR_INVALID_FIELD), policy->json,
 			                  kept, errors, NULL);
+		else if (status >= MHD_HTTP_INTERNAL_SERVER_ERROR)
+			/* The store failed, not the visitor: "try again", the form kept. */
+			ret =
+			    signup_form(r, status, policy->json, kept, errors, "error_unavailable");
 		else
 			ret = signup_form(
 			    r, status >= 400 && status < 500 ? status : MHD_HTTP_BAD_REQUEST,

@@ -456,6 +456,9 @@ static enum MHD_Result p_consents_post(cu_request *r)
 	          json_pack("{s:s,s:s,s:b}", "kind", kind, "target", target, "granted", grant),
 	          &ret)))
 		return ret;
+	/* A store that failed is not the member's mistake: "try again", not "invalid". */
+	if (c->status >= MHD_HTTP_INTERNAL_SERVER_ERROR)
+		return cu_web_error(r, CU_ERR_STORE, "error_unavailable");
 	if (c->status != MHD_HTTP_OK)
 		return cu_web_error(
 		    r, c->status == MHD_HTTP_NOT_FOUND ? CU_ERR_NOT_FOUND : CU_ERR_INVALID_FIELD,
