@@ -224,6 +224,9 @@ static enum MHD_Result p_data_post(cu_request *r)
 		return ret;
 	if (patched->status == MHD_HTTP_OK)
 		return cu_web_redirect(r, "/me/data?done=saved#eligibility");
+	/* The store failing is not the member's mistake: say so, not "check your details". */
+	if (patched->status >= MHD_HTTP_INTERNAL_SERVER_ERROR)
+		return cu_web_error(r, CU_ERR_STORE, "error_unavailable");
 	errors = cu_account_errors(r, patched);
 	if (!json_object_size(errors)) {
 		json_decref(errors);
