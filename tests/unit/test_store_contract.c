@@ -409,7 +409,7 @@ static void test_core_refusals(void **state)
 	memset(row.id, 'a', sizeof(row.id));
 	assert_int_equal(cu_store_member_insert(f->s, &row), BAD);
 	memset(&row, 0, sizeof(row));
-	strcpy(row.id, "m1");
+	snprintf(row.id, sizeof(row.id), "%s", "m1");
 	row.fields_len = 4;
 	assert_int_equal(cu_store_member_insert(f->s, &row), BAD);
 	assert_int_equal(cu_store_member_update(f->s, &row), BAD);
@@ -457,12 +457,12 @@ static void test_core_refusals(void **state)
 
 	/* Tokens: no name, a name filling its buffer, a role out of range, negative times. */
 	memset(&tok, 0, sizeof(tok));
-	strcpy(tok.id, "tok1");
+	snprintf(tok.id, sizeof(tok.id), "%s", "tok1");
 	assert_int_equal(cu_store_token_insert(f->s, NULL), BAD);
 	assert_int_equal(cu_store_token_insert(f->s, &tok), BAD);
 	memset(tok.name, 'n', sizeof(tok.name));
 	assert_int_equal(cu_store_token_insert(f->s, &tok), BAD);
-	strcpy(tok.name, "name");
+	snprintf(tok.name, sizeof(tok.name), "%s", "name");
 	tok.role = CU_ROLE_COUNT_;
 	assert_int_equal(cu_store_token_insert(f->s, &tok), BAD);
 	tok.role = (cu_role)-1;
@@ -483,7 +483,7 @@ static void test_core_refusals(void **state)
 	memset(&ses, 0, sizeof(ses));
 	assert_int_equal(cu_store_session_insert(f->s, NULL), BAD);
 	assert_int_equal(cu_store_session_insert(f->s, &ses), BAD);
-	strcpy(ses.member, "m1");
+	snprintf(ses.member, sizeof(ses.member), "%s", "m1");
 	ses.created_us = 10;
 	ses.expires_us = 9;
 	assert_int_equal(cu_store_session_insert(f->s, &ses), BAD);
@@ -569,13 +569,13 @@ static void area_write_refusals(cu_store *s)
 	memset(&rq, 0, sizeof(rq));
 	assert_int_equal(cu_store_request_insert(s, NULL), BAD);
 	assert_int_equal(cu_store_request_insert(s, &rq), BAD);
-	strcpy(rq.id, "rq1");
+	snprintf(rq.id, sizeof(rq.id), "%s", "rq1");
 	assert_int_equal(cu_store_request_insert(s, &rq), BAD);
-	strcpy(rq.member, "m1");
+	snprintf(rq.member, sizeof(rq.member), "%s", "m1");
 	assert_int_equal(cu_store_request_insert(s, &rq), BAD);
-	strcpy(rq.type, "erasure");
+	snprintf(rq.type, sizeof(rq.type), "%s", "erasure");
 	assert_int_equal(cu_store_request_insert(s, &rq), BAD);
-	strcpy(rq.state, "received");
+	snprintf(rq.state, sizeof(rq.state), "%s", "received");
 	rq.details = sealed;
 	rq.details_len = CU_VAULT_SEAL_OVERHEAD - 1;
 	assert_int_equal(cu_store_request_insert(s, &rq), BAD);
@@ -590,21 +590,21 @@ static void area_write_refusals(cu_store *s)
 	memset(&ev, 0, sizeof(ev));
 	assert_int_equal(cu_store_request_event_insert(s, NULL), BAD);
 	assert_int_equal(cu_store_request_event_insert(s, &ev), BAD);
-	strcpy(ev.request, "rq1");
+	snprintf(ev.request, sizeof(ev.request), "%s", "rq1");
 	assert_int_equal(cu_store_request_event_insert(s, &ev), BAD);
-	strcpy(ev.state, "received");
+	snprintf(ev.state, sizeof(ev.state), "%s", "received");
 	ev.reasons = sealed;
 	ev.reasons_len = 3;
 	assert_int_equal(cu_store_request_event_insert(s, &ev), BAD);
 
 	memset(&cp, 0, sizeof(cp));
 	assert_int_equal(cu_store_complaint_insert(s, NULL), BAD);
-	strcpy(cp.id, "c1");
-	strcpy(cp.member, "m1");
+	snprintf(cp.id, sizeof(cp.id), "%s", "c1");
+	snprintf(cp.member, sizeof(cp.member), "%s", "m1");
 	assert_int_equal(cu_store_complaint_insert(s, &cp), BAD); /* no about */
-	strcpy(cp.about, "use");
+	snprintf(cp.about, sizeof(cp.about), "%s", "use");
 	assert_int_equal(cu_store_complaint_insert(s, &cp), BAD); /* no state */
-	strcpy(cp.state, "received");
+	snprintf(cp.state, sizeof(cp.state), "%s", "received");
 	assert_int_equal(cu_store_complaint_insert(s, &cp), BAD); /* no text */
 	cp.text = sealed;
 	cp.text_len = 1;
@@ -617,11 +617,11 @@ static void area_write_refusals(cu_store *s)
 
 	memset(&cr, 0, sizeof(cr));
 	assert_int_equal(cu_store_complaint_response_insert(s, NULL), BAD);
-	strcpy(cr.id, "cr1");
+	snprintf(cr.id, sizeof(cr.id), "%s", "cr1");
 	assert_int_equal(cu_store_complaint_response_insert(s, &cr), BAD); /* no complaint */
-	strcpy(cr.complaint, "c1");
+	snprintf(cr.complaint, sizeof(cr.complaint), "%s", "c1");
 	assert_int_equal(cu_store_complaint_response_insert(s, &cr), BAD); /* no officer */
-	strcpy(cr.officer, "officer");
+	snprintf(cr.officer, sizeof(cr.officer), "%s", "officer");
 	assert_int_equal(cu_store_complaint_response_insert(s, &cr), BAD); /* no text */
 	cr.text = sealed;
 	cr.text_len = 2;
@@ -648,13 +648,13 @@ static void area_write_refusals(cu_store *s)
 	memset(&nt, 0, sizeof(nt));
 	assert_int_equal(cu_store_notice_insert(s, NULL), BAD);
 	assert_int_equal(cu_store_notice_insert(s, &nt), BAD);
-	strcpy(nt.id, "n1");
+	snprintf(nt.id, sizeof(nt.id), "%s", "n1");
 	assert_int_equal(cu_store_notice_insert(s, &nt), BAD);
-	strcpy(nt.member, "m1");
+	snprintf(nt.member, sizeof(nt.member), "%s", "m1");
 	assert_int_equal(cu_store_notice_insert(s, &nt), BAD); /* no kind */
 	memset(nt.kind, 'k', sizeof(nt.kind));
 	assert_int_equal(cu_store_notice_insert(s, &nt), BAD);
-	strcpy(nt.kind, "test");
+	snprintf(nt.kind, sizeof(nt.kind), "%s", "test");
 	memset(nt.subject, 's', sizeof(nt.subject));
 	assert_int_equal(cu_store_notice_insert(s, &nt), BAD);
 	nt.subject[0] = '\0';
@@ -667,15 +667,15 @@ static void area_write_refusals(cu_store *s)
 	memset(&ob, 0, sizeof(ob));
 	assert_int_equal(cu_store_outbox_insert(s, NULL), BAD);
 	assert_int_equal(cu_store_outbox_insert(s, &ob), BAD);
-	strcpy(ob.id, "o1");
+	snprintf(ob.id, sizeof(ob.id), "%s", "o1");
 	assert_int_equal(cu_store_outbox_insert(s, &ob), BAD);
-	strcpy(ob.member, "m1");
+	snprintf(ob.member, sizeof(ob.member), "%s", "m1");
 	assert_int_equal(cu_store_outbox_insert(s, &ob), BAD);
-	strcpy(ob.notice, "n1");
+	snprintf(ob.notice, sizeof(ob.notice), "%s", "n1");
 	assert_int_equal(cu_store_outbox_insert(s, &ob), BAD); /* no kind */
 	memset(ob.kind, 'k', sizeof(ob.kind));
 	assert_int_equal(cu_store_outbox_insert(s, &ob), BAD);
-	strcpy(ob.kind, "test");
+	snprintf(ob.kind, sizeof(ob.kind), "%s", "test");
 	memset(ob.last_error, 'e', sizeof(ob.last_error));
 	assert_int_equal(cu_store_outbox_settle(s, &ob), BAD);
 	ob.last_error[0] = '\0';
@@ -719,9 +719,9 @@ static void area_write_refusals(cu_store *s)
 	memset(&dr, 0, sizeof(dr));
 	assert_int_equal(cu_store_diary_insert(s, NULL), BAD);
 	assert_int_equal(cu_store_diary_insert(s, &dr), BAD);
-	strcpy(dr.id, "d1");
+	snprintf(dr.id, sizeof(dr.id), "%s", "d1");
 	assert_int_equal(cu_store_diary_insert(s, &dr), BAD);
-	strcpy(dr.member, "m1");
+	snprintf(dr.member, sizeof(dr.member), "%s", "m1");
 	assert_int_equal(cu_store_diary_insert(s, &dr), BAD); /* no title */
 	dr.title = sealed;
 	dr.title_len = CU_VAULT_SEAL_OVERHEAD - 1;

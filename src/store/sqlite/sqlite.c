@@ -934,12 +934,13 @@ static cu_result sqlite_member_erase(cu_store *s, const char *id, int64_t when_u
 	sqlite3_stmt *st = q->st[ST_MEMBER_ERASE];
 	bool erased = false;
 	cu_result rc = cu_sqlite_tx_alive(q);
+	int b = SQLITE_OK;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, when_us);
-	rc = cu_sqlite_run(st);
+	b = keep(b, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 2, when_us));
+	rc = cu_sqlite_run_bound(st, b);
 	if (rc || sqlite3_changes(q->db) > 0)
 		return rc;
 	/* Erasing twice is harmless and keeps the first erasure time. */
@@ -1466,12 +1467,13 @@ static cu_result sqlite_token_revoke(cu_store *s, const char *id, int64_t when_u
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_TOKEN_REVOKE];
 	cu_result rc = cu_sqlite_tx_alive(q);
+	int b = SQLITE_OK;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, when_us);
-	rc = cu_sqlite_run(st);
+	b = keep(b, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 2, when_us));
+	rc = cu_sqlite_run_bound(st, b);
 	if (rc)
 		return rc;
 	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
@@ -1543,8 +1545,8 @@ static cu_result sqlite_session_delete(cu_store *s, const unsigned char hash[CU_
 
 	if (rc)
 		return rc;
-	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
-	rc = cu_sqlite_run(st);
+	rc = cu_sqlite_run_bound(st,
+	                         sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC));
 	if (rc)
 		return rc;
 	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
@@ -1565,10 +1567,16 @@ static cu_result sqlite_session_delete_member(cu_store *s, const char *member, u
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_SESSION_DELETE_MEMBER];
 	cu_result rc = cu_sqlite_tx_alive(q);
+	int b;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	b = sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	if (b) {
+		/* Unbound, the DELETE would match nothing and look like "no sessions". */
+		cu_sqlite_done(st);
+		return cu_sqlite_map_rc(b);
+	}
 	return run_counted(q, st, n);
 }
 
