@@ -1283,6 +1283,183 @@ static void test_damaged_rows(void **state)
 	run_ops(f->s, false, true, damaged);
 }
 
+/* ---- opening a damaged store, and a store in memory -------------------- */
+
+/* A schema version that is not a number in range refuses the store, never re-migrates it. */
+static void test_damaged_schema_version(void **state)
+{
+	struct fx *f = *state;
+	static const char *const bad[] = {"abc", "0", "-3", "12x", "2000000", ""};
+	char url[600], err[256], sql[128];
+	cu_store *s;
+
+	cu_store_close(f->s);
+	f->s = NULL;
+	snprintf(url, sizeof(url), "sqlite:%s", f->path);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(sql, sizeof(sql),
+		         "UPDATE meta SET value = '%s' WHERE key = 'schema_version'", bad[i]);
+		raw_exec(f->path, sql);
+		s = (cu_store *)1;
+		err[0] = '\0';
+		assert_int_equal(cu_store_open(url, &s, err, sizeof(err)), CU_ERR_STORE);
+		assert_null(s);
+		assert_non_null(strstr(err, "schema version"));
+	}
+	/* No error buffer: the same refusal. */
+	assert_int_equal(cu_store_open(url, &s, NULL, 0), CU_ERR_STORE);
+	/* Set right again, it opens as it was. */
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema_version'",
+	         cu_sqlite_schema_latest());
+	raw_exec(f->path, sql);
+	assert_int_equal(cu_store_open(url, &f->s, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_schema_version(f->s), cu_sqlite_schema_latest());
+}
+
+/* ":memory:" is a store of its own: migrated, writable, gone when closed. */
+static void test_memory_store(void **state)
+{
+	cu_store *s;
+	char err[256];
+	uint64_t n;
+
+	(void)state;
+	assert_int_equal(cu_store_open("sqlite::memory:", &s, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_schema_version(s), cu_sqlite_schema_latest());
+	assert_int_equal(cu_store_begin(s), CU_OK);
+	assert_int_equal(op_member_insert(s), CU_OK);
+	assert_int_equal(cu_store_commit(s), CU_OK);
+	assert_int_equal(cu_store_member_count(s, &n), CU_OK);
+	assert_int_equal(n, 1);
+	cu_store_close(s);
+	assert_int_equal(cu_store_open("sqlite::memory:", &s, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_member_count(s, &n), CU_OK);
+	assert_int_equal(n, 0);
+	cu_store_close(s);
+}
+
+/* ---- scans: no nesting, early stop ---------------------------------------- */
+
+struct nest {
+	cu_store *s;
+	int calls;
+	cu_result inner;
+};
+
+static int audit_nests(void *ud, const cu_audit_entry *e)
+{
+	struct nest *n = ud;
+
+	(void)e;
+	n->calls++;
+	n->inner = cu_store_audit_scan(n->s, 1, NULL, audit_cb, &seen);
+	return 0;
+}
+
+static int checkpoint_nests(void *ud, const cu_audit_checkpoint *cp)
+{
+	struct nest *n = ud;
+
+	(void)cp;
+	n->calls++;
+	n->inner = cu_store_audit_checkpoint_scan(n->s, cp_cb, &seen);
+	return 1; /* and stop after the first */
+}
+
+static int diary_nests(void *ud, const cu_diary_row *row)
+{
+	struct nest *n = ud;
+
+	(void)row;
+	n->calls++;
+	n->inner = cu_store_diary_list(n->s, "m1", NULL, 5, FN(cu_store_diary_fn));
+	return 0;
+}
+
+/* A scan's callback may not start another (each owns a statement); fn may stop it early. */
+static void test_scans_do_not_nest(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_checkpoint cp = {.time_us = 1, .key_id = 1};
+	struct nest n = {.s = f->s};
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(op_member_insert(f->s), CU_OK);
+	assert_int_equal(op_audit_append(f->s), CU_OK);
+	for (int i = 1; i <= 3; i++) {
+		cp.seq = (uint64_t)i;
+		assert_int_equal(cu_store_audit_checkpoint_insert(f->s, &cp), CU_OK);
+	}
+	assert_int_equal(op_diary_insert(f->s), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+
+	assert_int_equal(cu_store_audit_scan(f->s, 1, NULL, audit_nests, &n), CU_OK);
+	assert_int_equal(n.calls, 1);
+	assert_int_equal(n.inner, CU_ERR_INTERNAL);
+
+	n.calls = 0;
+	n.inner = CU_OK;
+	assert_int_equal(cu_store_audit_checkpoint_scan(f->s, checkpoint_nests, &n), CU_OK);
+	assert_int_equal(n.calls, 1); /* of three: stopped */
+	assert_int_equal(n.inner, CU_ERR_INTERNAL);
+
+	n.calls = 0;
+	n.inner = CU_OK;
+	assert_int_equal(cu_store_diary_list(f->s, "m1", NULL, 5, diary_nests, &n), CU_OK);
+	assert_int_equal(n.calls, 1);
+	assert_int_equal(n.inner, CU_ERR_INTERNAL);
+
+	/* After the scans, scanning is allowed again. */
+	seen = 0;
+	assert_int_equal(cu_store_audit_checkpoint_scan(f->s, cp_cb, &seen), CU_OK);
+	assert_int_equal(seen, 3);
+}
+
+/* ---- member rows: rewrap races, erased rows ------------------------------ */
+
+static void test_rewrap_and_erased(void **state)
+{
+	struct fx *f = *state;
+	unsigned char other[CU_VAULT_WRAPPEDBYTES];
+	cu_member_key k[2];
+	size_t n;
+
+	memset(other, 0x77, sizeof(other));
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(op_member_insert(f->s), CU_OK);
+	/* Someone rewrapped since it was read: the old wrap no longer matches. */
+	assert_int_equal(cu_store_member_rewrap(f->s, "m1", other, other, 2), CU_ERR_CONFLICT);
+	assert_int_equal(cu_store_member_rewrap(f->s, "m1", wrapped, other, 2), CU_OK);
+	assert_int_equal(cu_store_member_rewrap(f->s, "m1", wrapped, other, 3), CU_ERR_CONFLICT);
+	assert_int_equal(cu_store_member_rewrap(f->s, "nobody", other, other, 2), CU_ERR_CONFLICT);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_member_keys(f->s, "", k, 2, &n), CU_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(k[0].key_id, 2);
+	assert_true(k[0].has_wrapped);
+	assert_memory_equal(k[0].wrapped, other, sizeof(other));
+
+	/* Erased: no key left to rewrap, no fields to update; erasing again is harmless. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(op_member_erase(f->s), CU_OK);
+	assert_int_equal(cu_store_member_rewrap(f->s, "m1", other, other, 2), CU_ERR_CONFLICT);
+	assert_int_equal(op_member_update(f->s), CU_ERR_ERASED);
+	assert_int_equal(op_member_erase(f->s), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_member_keys(f->s, "", k, 2, &n), CU_OK);
+	assert_int_equal(n, 1);
+	assert_true(k[0].erased);
+	assert_false(k[0].has_wrapped);
+	/* Checkpointing with nobody else reading: both counts given, or neither wanted. */
+	{
+		int lf = -7, ck = -7;
+
+		assert_int_equal(cu_store_checkpoint_passive(f->s, &lf, &ck), CU_OK);
+		assert_true(lf >= 0 && ck >= 0 && ck <= lf);
+		assert_int_equal(cu_store_checkpoint_passive(f->s, NULL, NULL), CU_OK);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1292,6 +1469,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_value_over_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_locked_out, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_schema_version, setup, teardown),
+	    cmocka_unit_test(test_memory_store),
+	    cmocka_unit_test_setup_teardown(test_scans_do_not_nest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rewrap_and_erased, setup, teardown),
 	};
 
 	memset(sealed, 0x5a, sizeof(sealed));
