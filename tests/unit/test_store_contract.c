@@ -399,6 +399,10 @@ static void test_core_refusals(void **state)
 		assert_string_equal(err, "no store path given");
 		assert_int_equal(cu_store_open("mysql://x", &s, NULL, 0), BAD);
 		assert_null(s);
+		/* No room for a message: still refused, the buffer untouched. */
+		err[0] = 'x';
+		assert_int_equal(cu_store_open(NULL, &s, err, 0), BAD);
+		assert_int_equal(err[0], 'x');
 	}
 
 	assert_int_equal(cu_store_begin(f->s), CU_OK);
@@ -430,6 +434,11 @@ static void test_core_refusals(void **state)
 	assert_int_equal(cu_store_member_rewrap(f->s, NULL, wrapped, wrapped, 1), BAD);
 	assert_int_equal(cu_store_member_rewrap(f->s, "m", NULL, wrapped, 1), BAD);
 	assert_int_equal(cu_store_member_count(f->s, NULL), BAD);
+	assert_int_equal(cu_store_member_keys(f->s, "", NULL, 1, &sn), BAD);
+	assert_int_equal(cu_store_member_keys(f->s, "", &key, 1, NULL), BAD);
+	assert_int_equal(cu_store_member_ids(f->s, NULL, ids, 2, &sn), BAD);
+	assert_int_equal(cu_store_member_ids(f->s, "", ids, 2, NULL), BAD);
+	assert_int_equal(cu_store_member_rewrap(f->s, "m", wrapped, NULL, 1), BAD);
 
 	/* Audit rows: seq 0 and a seq no signed column holds. */
 	assert_int_equal(cu_store_audit_append(f->s, NULL), BAD);
@@ -441,6 +450,9 @@ static void test_core_refusals(void **state)
 	assert_int_equal(cu_store_audit_count(f->s, NULL), BAD);
 	assert_int_equal(cu_store_audit_scan(f->s, 0, NULL, NULL, NULL), BAD);
 	assert_int_equal(cu_store_audit_hash_at(f->s, 1, hash, NULL), BAD);
+	assert_int_equal(cu_store_audit_hash_at(f->s, 1, NULL, &found), BAD);
+	assert_int_equal(cu_store_audit_last(f->s, &n, NULL), BAD);
+	assert_int_equal(cu_store_audit_checkpoint_last(f->s, &cp, NULL), BAD);
 	/* Out-of-range seqs name no entry: found is false, not an error. */
 	memset(hash, 0xff, sizeof(hash));
 	assert_int_equal(cu_store_audit_hash_at(f->s, 0, hash, &found), CU_OK);
@@ -460,6 +472,10 @@ static void test_core_refusals(void **state)
 	snprintf(tok.id, sizeof(tok.id), "%s", "tok1");
 	assert_int_equal(cu_store_token_insert(f->s, NULL), BAD);
 	assert_int_equal(cu_store_token_insert(f->s, &tok), BAD);
+	tok.id[0] = '\0';
+	snprintf(tok.name, sizeof(tok.name), "%s", "name");
+	assert_int_equal(cu_store_token_insert(f->s, &tok), BAD);
+	snprintf(tok.id, sizeof(tok.id), "%s", "tok1");
 	memset(tok.name, 'n', sizeof(tok.name));
 	assert_int_equal(cu_store_token_insert(f->s, &tok), BAD);
 	snprintf(tok.name, sizeof(tok.name), "%s", "name");
@@ -495,6 +511,12 @@ static void test_core_refusals(void **state)
 
 	/* Meta: no key, an empty key, no value, a deferred key or value too large. */
 	assert_int_equal(cu_store_meta_get(f->s, "", val, sizeof(val), &found), BAD);
+	assert_int_equal(cu_store_meta_get(f->s, NULL, val, sizeof(val), &found), BAD);
+	assert_int_equal(cu_store_meta_get(f->s, "k", NULL, sizeof(val), &found), BAD);
+	val[0] = 'x';
+	assert_int_equal(cu_store_meta_get(f->s, "k", val, 0, &found), BAD);
+	assert_int_equal(val[0], 'x'); /* no room: not even the terminator written */
+	assert_int_equal(cu_store_meta_set(f->s, "", "v"), BAD);
 	assert_int_equal(cu_store_meta_get(f->s, "k", NULL, 0, &found), BAD);
 	assert_int_equal(cu_store_meta_get(f->s, "k", val, sizeof(val), NULL), BAD);
 	assert_int_equal(cu_store_meta_set(f->s, NULL, "v"), BAD);
@@ -545,6 +567,40 @@ static void test_core_refusals(void **state)
 	assert_int_equal(total_rows(f->path), rows);
 	meta_digest(f->path, meta_after, sizeof(meta_after));
 	assert_string_equal(meta_after, meta_before);
+}
+
+/*
+ * Deferred meta values: one key at a time, so deferring another writes the
+ * pending one at once; deferring the same key again replaces it; a plain
+ * set of another key leaves it pending.  All land at commit.
+ */
+static void test_meta_deferred(void **state)
+{
+	struct fx *f = *state;
+	char val[16];
+	bool found;
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "ka", "1"), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "kb", "2"), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "kb", "3"), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "kc", "4"), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "kb", val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+	assert_string_equal(val, "3");
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "ka", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "1");
+	assert_int_equal(cu_store_meta_get(f->s, "kb", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "3");
+	assert_int_equal(cu_store_meta_get(f->s, "kc", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "4");
+	/* A rollback drops what was pending. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "kb", "9"), CU_OK);
+	cu_store_rollback(f->s);
+	assert_int_equal(cu_store_meta_get(f->s, "kb", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "3");
 }
 
 /* Calls every area write with a valid-looking but refused argument set. */
@@ -987,6 +1043,7 @@ int main(void)
 	    cmocka_unit_test(test_area_missing_or_no_store),
 	    cmocka_unit_test(test_core_no_store),
 	    cmocka_unit_test_setup_teardown(test_core_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta_deferred, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_area_write_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_area_read_refusals, setup, teardown),
 	    cmocka_unit_test(test_outbox_status_names),
