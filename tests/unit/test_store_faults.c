@@ -11,7 +11,9 @@
  *     disk or an I/O error): a write must be refused, never autocommitted;
  *   - a value is over SQLite's length limit: the bind fails, and the write
  *     must fail rather than store NULL;
- *   - another connection holds the write lock: begin fails, no write.
+ *   - another connection holds the write lock: begin fails, no write;
+ *   - an allocation fails (SQLite's allocator, and malloc where the build
+ *     lets alloc_fault.h replace it), at each allocation in turn.
  *
  * Each answer must be the store error the header promises (never CU_OK,
  * never a wrong "not found"), and no failed run may leave a row behind.
@@ -22,10 +24,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/backend.h"
 #include "store/backup.h"
@@ -37,6 +41,7 @@
 #include "store/store.h"
 #include "store/subcontractor.h"
 #include "store/third_party.h"
+#include "alloc_fault.h"
 #include "support.h"
 
 struct fx {
@@ -1460,6 +1465,194 @@ static void test_rewrap_and_erased(void **state)
 	}
 }
 
+/* ---- allocation failures ---------------------------------------------- */
+
+static bool resource_error(cu_result rc)
+{
+	return rc == CU_ERR_NOMEM || rc == CU_ERR_STORE || rc == CU_ERR_INTERNAL ||
+	       rc == CU_ERR_TOO_LARGE;
+}
+
+#define MAX_POINTS 2000
+
+/*
+ * Runs op with allocation n = 1, 2, ... failing (once), until a run no
+ * longer reaches n: that run must answer as the healthy one did (`want`).
+ * A run that met a failure answers `want` (the failure was absorbed) or a
+ * resource error, never another answer ("not found", "conflict"), and a
+ * write's transaction is rolled back, so the store is as before.
+ */
+static unsigned long sweep(struct fx *f, const struct op *op, cu_fault_kind kind, cu_result want)
+{
+	uint64_t rows = total_rows(f->path);
+	unsigned long n;
+
+	for (n = 1; n <= MAX_POINTS; n++) {
+		cu_result rc;
+		bool hit;
+
+		if (op->write)
+			assert_int_equal(cu_store_begin(f->s), CU_OK);
+		cu_fault_arm(kind, n, false);
+		rc = op->fn(f->s);
+		hit = cu_fault_disarm();
+		if (op->write)
+			cu_store_rollback(f->s);
+		assert_false(cu_store_in_transaction(f->s));
+		if (!hit) {
+			if (rc != want)
+				fail_msg("%s: %d with no failure, %d before", op->name, (int)rc,
+				         (int)want);
+			break;
+		}
+		if (rc != want && !resource_error(rc))
+			fail_msg("%s: allocation %lu failed -> %d", op->name, n, (int)rc);
+	}
+	if (n > MAX_POINTS)
+		fail_msg("%s: still reaching allocation %d", op->name, MAX_POINTS);
+	assert_int_equal(total_rows(f->path), rows);
+	return n - 1;
+}
+
+/*
+ * Every store function in turn, each on the state the ones before it left
+ * (parents before children): swept, then run for real to move on.
+ */
+static void sweep_all(void **state, cu_fault_kind kind)
+{
+	struct fx *f = *state;
+	unsigned long points = 0;
+
+	if (kind == CU_FAULT_LIBC && !cu_fault_libc_available())
+		skip();
+	for (size_t i = 0; i < NOPS; i++) {
+		cu_result want;
+
+		/* The healthy answer, from a run rolled back. */
+		if (ops[i].write)
+			assert_int_equal(cu_store_begin(f->s), CU_OK);
+		want = ops[i].fn(f->s);
+		if (ops[i].write)
+			cu_store_rollback(f->s);
+		if (want != CU_OK)
+			fail_msg("%s: %d on a healthy store", ops[i].name, (int)want);
+		points += sweep(f, &ops[i], kind, want);
+		if (ops[i].write) {
+			assert_int_equal(cu_store_begin(f->s), CU_OK);
+			assert_int_equal(ops[i].fn(f->s), CU_OK);
+			assert_int_equal(cu_store_commit(f->s), CU_OK);
+		}
+	}
+	/* Each function allocates somewhere: the sweep reached something. */
+	assert_true(points >= NOPS);
+	/* And the store still works whole: a write and a read. */
+	{
+		cu_member_row r = {.id = "m2", .key_id = 1, .created_us = 1, .updated_us = 1};
+		cu_member_row back;
+
+		assert_int_equal(cu_store_begin(f->s), CU_OK);
+		assert_int_equal(cu_store_member_insert(f->s, &r), CU_OK);
+		assert_int_equal(cu_store_commit(f->s), CU_OK);
+		assert_int_equal(cu_store_member_get(f->s, "m2", &back), CU_OK);
+		assert_int_equal(back.key_id, 1);
+		cu_member_row_release(&back);
+	}
+	if (getenv("CU_FAULT_VERBOSE"))
+		fprintf(stderr, "store faults: %lu injection points\n", points);
+}
+
+static void test_alloc_sqlite(void **state)
+{
+	sweep_all(state, CU_FAULT_SQLITE);
+}
+
+static void test_alloc_libc(void **state)
+{
+	sweep_all(state, CU_FAULT_LIBC);
+}
+
+/*
+ * Opening under allocation failures, an existing store and a new one (whose
+ * migrations then run): each failed open answers a resource error and
+ * hands back no store; the first open that meets no failure succeeds.
+ */
+static void remove_db(const char *path)
+{
+	char side[620];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
+/* One open with allocation n failing; answers whether the failure was met. */
+static bool open_failing(const char *path, const char *url, cu_fault_kind kind, unsigned long n,
+                         bool fresh)
+{
+	char err[256] = "";
+	cu_store *s = (cu_store *)1;
+	cu_result rc;
+	bool hit;
+
+	if (fresh)
+		remove_db(path);
+	cu_fault_arm(kind, n, false);
+	rc = cu_store_open(url, &s, err, sizeof(err));
+	hit = cu_fault_disarm();
+	if (rc == CU_OK) {
+		/* Unhit, or absorbed (SQLite retries some): a whole store all the same. */
+		assert_int_equal(cu_store_schema_version(s), cu_sqlite_schema_latest());
+		cu_store_close(s);
+	} else {
+		if (!hit || (rc != CU_ERR_NOMEM && rc != CU_ERR_STORE))
+			fail_msg("open: allocation %lu failed -> %d (%s)", n, (int)rc, err);
+		assert_null(s);
+	}
+	return hit;
+}
+
+static void open_sweep(struct fx *f, cu_fault_kind kind, bool fresh)
+{
+	char url[640], path[600], err[256];
+	unsigned long total, stride;
+	cu_store *s;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, fresh ? "fresh.db" : "store.db");
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	/* How many allocations a whole open makes; a new store's (migrations) are sampled. */
+	if (fresh)
+		remove_db(path);
+	cu_fault_arm(kind, ULONG_MAX, false);
+	assert_int_equal(cu_store_open(url, &s, err, sizeof(err)), CU_OK);
+	assert_false(cu_fault_disarm());
+	total = cu_fault_seen();
+	cu_store_close(s);
+	assert_true(total > 0);
+	/* A new store syncs each migration: fewer samples keep this quick. */
+	stride = total / (fresh ? 60 : 300) + 1;
+	/* (The count drifts by a few between opens: SQLite's caches warm up.) */
+	for (unsigned long n = 1; n + 16 <= total; n += stride)
+		assert_true(open_failing(path, url, kind, n, fresh));
+	/* Well past the last allocation: met by nothing, and the open succeeds. */
+	assert_false(open_failing(path, url, kind, 2 * total, fresh));
+}
+
+static void test_alloc_open(void **state)
+{
+	struct fx *f = *state;
+
+	cu_store_close(f->s);
+	f->s = NULL;
+	open_sweep(f, CU_FAULT_SQLITE, false);
+	open_sweep(f, CU_FAULT_SQLITE, true);
+	if (cu_fault_libc_available()) {
+		open_sweep(f, CU_FAULT_LIBC, false);
+		open_sweep(f, CU_FAULT_LIBC, true);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1473,10 +1666,14 @@ int main(void)
 	    cmocka_unit_test(test_memory_store),
 	    cmocka_unit_test_setup_teardown(test_scans_do_not_nest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rewrap_and_erased, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alloc_sqlite, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alloc_libc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alloc_open, setup, teardown),
 	};
 
 	memset(sealed, 0x5a, sizeof(sealed));
 	memset(hash, 0x11, sizeof(hash));
 	memset(wrapped, 0x22, sizeof(wrapped));
+	cu_fault_install();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
