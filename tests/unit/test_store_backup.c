@@ -110,6 +110,14 @@ static cu_result collect_sink(void *ud, const unsigned char *p, size_t n)
 	return CU_OK;
 }
 
+static cu_result sink_none(void *ud, const unsigned char *p, size_t n)
+{
+	(void)ud;
+	(void)p;
+	(void)n;
+	return CU_OK;
+}
+
 struct progress {
 	int calls;
 	uint64_t last_done, total;
@@ -334,6 +342,23 @@ static void test_file_check(void **state)
 	free(c.buf);
 }
 
+/* The stream's file system serves a copy in progress only: opened by anyone else, it refuses. */
+static void test_stream_vfs_refuses_strangers(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *d = NULL;
+
+	/* A first copy registers it. */
+	assert_int_equal(
+	    cu_store_backup_stream(f->s, 8, sink_none, NULL, NULL, NULL, NULL, NULL, 0), CU_OK);
+	assert_non_null(sqlite3_vfs_find("cu-backup-stream"));
+	assert_int_not_equal(sqlite3_open_v2("elsewhere.db", &d,
+	                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                                     "cu-backup-stream"),
+	                     SQLITE_OK);
+	sqlite3_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +367,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_key_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erased_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stream_vfs_refuses_strangers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

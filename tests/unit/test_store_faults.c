@@ -1052,8 +1052,18 @@ static void test_tables_gone_after_prepare(void **state)
 	struct fx *f = *state;
 
 	run_ops(f->s, true, true, any);
+	assert_int_equal(cu_store_backup_stream(f->s, 8, sink, NULL, NULL, NULL, NULL, NULL, 0),
+	                 CU_OK);
 	drop_tables(f->path);
 	run_ops(f->s, true, true, store_error);
+	{
+		char err[256] = "";
+
+		assert_int_equal(
+		    cu_store_backup_stream(f->s, 8, sink, NULL, NULL, NULL, NULL, err, sizeof(err)),
+		    CU_ERR_STORE);
+		assert_non_null(strstr(err, "cannot count the store"));
+	}
 }
 
 /*
@@ -1653,6 +1663,68 @@ static void test_alloc_open(void **state)
 	}
 }
 
+/* A policy version is published once: the same document again is no change, another refused. */
+static void test_policy_published_once(void **state)
+{
+	struct fx *f = *state;
+	unsigned char other[CU_POLICY_DIGESTBYTES];
+	uint64_t rows;
+	char *doc = NULL;
+	size_t len = 0;
+
+	memset(other, 0x99, sizeof(other));
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(op_policy_put(f->s), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	rows = total_rows(f->path);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(op_policy_put(f->s), CU_OK);
+	assert_int_equal(cu_store_policy_put(f->s, "1", other, "{}", 2, "operator", 2),
+	                 CU_ERR_CONFLICT);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(total_rows(f->path), rows);
+	/* The first document stays; the publication time is optional to ask for. */
+	assert_int_equal(cu_store_policy_get(f->s, "1", &doc, &len, NULL), CU_OK);
+	assert_int_equal(len, 7);
+	assert_memory_equal(doc, "{\"v\":1}", 7);
+	free(doc);
+	assert_int_equal(cu_store_policy_get(f->s, "2", &doc, &len, NULL), CU_ERR_NOT_FOUND);
+	assert_null(doc);
+}
+
+/* Opening what cannot be a store: the reason in err, or no message at all when none is wanted. */
+static void test_open_failures(void **state)
+{
+	struct fx *f = *state;
+	char url[640], err[256] = "";
+	cu_store *s = (cu_store *)1;
+
+	snprintf(url, sizeof(url), "sqlite:%s/no/such/dir/store.db", f->dir);
+	assert_int_equal(cu_store_open(url, &s, err, sizeof(err)), CU_ERR_STORE);
+	assert_null(s);
+	assert_true(err[0] != '\0');
+	assert_int_equal(cu_store_open(url, &s, NULL, 0), CU_ERR_STORE);
+	assert_null(s);
+	/* A directory is not a database file. */
+	snprintf(url, sizeof(url), "sqlite:%s", f->dir);
+	assert_int_equal(cu_store_open(url, &s, NULL, 0), CU_ERR_STORE);
+	assert_null(s);
+	/* A newer schema than this build knows: refused, with or without words. */
+	{
+		char sql[128];
+
+		snprintf(sql, sizeof(sql),
+		         "UPDATE meta SET value = '%d' WHERE key = 'schema_version'",
+		         cu_sqlite_schema_latest() + 1);
+		cu_store_close(f->s);
+		f->s = NULL;
+		raw_exec(f->path, sql);
+		snprintf(url, sizeof(url), "sqlite:%s", f->path);
+		assert_int_not_equal(cu_store_open(url, &s, NULL, 0), CU_OK);
+		assert_null(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1669,6 +1741,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_alloc_sqlite, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alloc_libc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alloc_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_published_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
 	};
 
 	memset(sealed, 0x5a, sizeof(sealed));
