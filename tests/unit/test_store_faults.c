@@ -1725,6 +1725,53 @@ static void test_open_failures(void **state)
 	}
 }
 
+/*
+ * The transaction lost under the dispatcher's own bookkeeping: a deferred
+ * meta value, a savepoint.  Each step that needs the transaction fails
+ * and the store ends outside it, having written nothing.
+ */
+static void test_transaction_lost_core(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db = cu_sqlite(f->s)->db;
+	uint64_t rows = total_rows(f->path);
+	char val[8];
+	bool found;
+
+	/* Commit writes the deferred value first: that fails, and so does the commit. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "ka", "1"), CU_OK);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_ERR_STORE);
+	assert_false(cu_store_in_transaction(f->s));
+
+	/* Deferring another key writes the pending one at once: refused. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "ka", "1"), CU_OK);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cu_store_meta_set_at_commit(f->s, "kb", "2"), CU_ERR_STORE);
+	cu_store_rollback(f->s);
+
+	/* A savepoint that no longer exists can be neither released nor undone. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_savepoint(f->s), CU_OK);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(cu_store_savepoint_release(f->s), CU_OK);
+	assert_true(cu_store_in_transaction(f->s)); /* the caller decides */
+	assert_int_not_equal(cu_store_savepoint_rollback(f->s), CU_OK);
+	assert_false(cu_store_in_transaction(f->s)); /* nothing left to trust */
+
+	assert_int_equal(cu_store_meta_get(f->s, "ka", val, sizeof(val), &found), CU_OK);
+	assert_false(found);
+	assert_int_equal(total_rows(f->path), rows);
+	/* And the store begins afresh. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "ka", "1"), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "ka", val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1743,6 +1790,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_alloc_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policy_published_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transaction_lost_core, setup, teardown),
 	};
 
 	memset(sealed, 0x5a, sizeof(sealed));
