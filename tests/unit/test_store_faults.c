@@ -1184,7 +1184,7 @@ static bool is_key(const char *col)
  * Overwrites every text and blob column but the keys, in every table but
  * meta and the append-only audit, with 400 characters no column may hold.
  */
-static void damage_rows(const char *path)
+static void damage_rows(const char *path, bool ids)
 {
 	sqlite3 *db;
 	sqlite3_stmt *tables, *cols;
@@ -1226,7 +1226,8 @@ static void damage_rows(const char *path)
 			const char *c = (const char *)sqlite3_column_text(cols, 0);
 			const char *type = (const char *)sqlite3_column_text(cols, 1);
 
-			if (is_key(c) || (!strstr(type, "TEXT") && !strstr(type, "BLOB")))
+			if (ids ? strcmp(c, "id") != 0
+			        : is_key(c) || (!strstr(type, "TEXT") && !strstr(type, "BLOB")))
 				continue;
 			snprintf(sql, sizeof(sql),
 			         "UPDATE \"%s\" SET \"%s\" = hex(randomblob(200))", t, c);
@@ -1294,7 +1295,7 @@ static void test_damaged_rows(void **state)
 	assert_int_equal(cu_store_commit(f->s), CU_OK);
 	run_ops(f->s, false, true, ok);
 
-	damage_rows(f->path);
+	damage_rows(f->path, false);
 	run_ops(f->s, false, true, damaged);
 }
 
@@ -1772,6 +1773,49 @@ static void test_transaction_lost_core(void **state)
 	assert_true(found);
 }
 
+/*
+ * With only the ids damaged, a list meets a row it cannot name (a store
+ * error) and a lookup by id finds nothing (the id it knew is gone); the
+ * rest reads no id and answers as before.
+ */
+static bool ids_damaged(const struct op *op, cu_result rc)
+{
+	static const char *const unnamed[] = {
+	    "member_ids",     "member_keys",         "token_get_by_hash",
+	    "token_list",     "request_list_member", "complaint_list_member",
+	    "response_list",  "consent_current",     "consent_list",
+	    "exception_list", "notice_list",         "third_party_list",
+	    "provision_list", "share_get",           "share_list",
+	    "sub_list",       "review_list",         "diary_list",
+	};
+	static const char *const gone[] = {
+	    "member_get",    "token_get",  "request_get",       "complaint_get",   "consent_get",
+	    "exception_get", "notice_get", "outbox_get",        "third_party_get", "sub_get",
+	    "review_get",    "diary_get",  "diary_list_before",
+	};
+
+	for (size_t i = 0; i < sizeof(unnamed) / sizeof(unnamed[0]); i++)
+		if (!strcmp(op->name, unnamed[i]))
+			return rc == CU_ERR_STORE;
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		if (!strcmp(op->name, gone[i]))
+			return rc == CU_ERR_NOT_FOUND;
+	return rc == CU_OK;
+}
+
+/* Only the ids damaged: what lists rows meets a row it cannot name. */
+static void test_damaged_ids(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	for (size_t i = 0; ops[i].write; i++)
+		assert_int_equal(ops[i].fn(f->s), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	damage_rows(f->path, true);
+	run_ops(f->s, false, true, ids_damaged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1781,6 +1825,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_value_over_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_locked_out, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_schema_version, setup, teardown),
 	    cmocka_unit_test(test_memory_store),
 	    cmocka_unit_test_setup_teardown(test_scans_do_not_nest, setup, teardown),
