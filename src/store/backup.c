@@ -14,7 +14,8 @@ cu_result cu_store_backup_stream(cu_store *s, unsigned pages_per_step, cu_store_
                                  cu_store_backup_stats *stats, char *err, size_t errlen)
 {
 	cu_store_backup_stats ignored;
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_backup_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -25,13 +26,14 @@ cu_result cu_store_backup_stream(cu_store *s, unsigned pages_per_step, cu_store_
 	if (!stats)
 		stats = &ignored;
 	memset(stats, 0, sizeof(*stats));
-	return OPS(s)->stream(s, pages_per_step, sink, sink_ud, fn, ud, stats, err, errlen);
+	return ops->stream(s, pages_per_step, sink, sink_ud, fn, ud, stats, err, errlen);
 }
 
 cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *master, size_t *nm, uint32_t *trees,
                                     size_t *nt, size_t max)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_backup_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -39,18 +41,19 @@ cu_result cu_store_wrapping_key_ids(cu_store *s, uint32_t *master, size_t *nm, u
 		return CU_ERR_INVALID_ARGUMENT;
 	*nm = 0;
 	*nt = 0;
-	return OPS(s)->key_ids(s, master, nm, trees, nt, max);
+	return ops->key_ids(s, master, nm, trees, nt, max);
 }
 
 cu_result cu_store_member_erased_ids(cu_store *s, const char *after, char (*ids)[CU_ID_LEN + 1],
                                      size_t max, size_t *n)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_backup_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!after || !ids || !n || strlen(after) > CU_ID_LEN)
 		return CU_ERR_INVALID_ARGUMENT;
 	*n = 0;
-	return OPS(s)->erased_ids(s, after, ids, max, n);
+	return ops->erased_ids(s, after, ids, max, n);
 }

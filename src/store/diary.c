@@ -34,16 +34,18 @@ void cu_diary_row_release(cu_diary_row *row)
 
 cu_result cu_store_diary_insert(cu_store *s, const cu_diary_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_diary_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (!rc)
 		rc = check_row(row);
-	return rc ? rc : OPS(s)->insert(s, row);
+	return rc ? rc : ops->insert(s, row);
 }
 
 cu_result cu_store_diary_get(cu_store *s, const char *member, const char *id, cu_diary_row *out)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_diary_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (!out)
 		return CU_ERR_INVALID_ARGUMENT;
@@ -52,39 +54,42 @@ cu_result cu_store_diary_get(cu_store *s, const char *member, const char *id, cu
 		return rc;
 	if (!cu_store_valid_id(member) || !cu_store_valid_id(id))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->get(s, member, id, out);
+	return ops->get(s, member, id, out);
 }
 
 cu_result cu_store_diary_update(cu_store *s, const cu_diary_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_diary_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (!rc)
 		rc = check_row(row);
-	return rc ? rc : OPS(s)->update(s, row);
+	return rc ? rc : ops->update(s, row);
 }
 
 cu_result cu_store_diary_delete(cu_store *s, const char *member, const char *id)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_diary_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member) || !cu_store_valid_id(id))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->remove(s, member, id);
+	return ops->remove(s, member, id);
 }
 
 cu_result cu_store_diary_delete_member(cu_store *s, const char *member, uint64_t *n)
 {
 	uint64_t count = 0;
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_diary_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member))
 		return CU_ERR_INVALID_ARGUMENT;
-	rc = OPS(s)->remove_member(s, member, &count);
+	rc = ops->remove_member(s, member, &count);
 	if (n)
 		*n = rc ? 0 : count;
 	return rc;
@@ -93,7 +98,8 @@ cu_result cu_store_diary_delete_member(cu_store *s, const char *member, uint64_t
 cu_result cu_store_diary_list(cu_store *s, const char *member, const char *before, size_t limit,
                               cu_store_diary_fn fn, void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_diary_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -103,18 +109,19 @@ cu_result cu_store_diary_list(cu_store *s, const char *member, const char *befor
 	if (s->scanning)
 		return CU_ERR_INTERNAL;
 	s->scanning = true;
-	rc = OPS(s)->list(s, member, before, limit, fn, ud);
+	rc = ops->list(s, member, before, limit, fn, ud);
 	s->scanning = false;
 	return rc;
 }
 
 cu_result cu_store_diary_count(cu_store *s, const char *member, uint64_t *n)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_diary_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member) || !n)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->count(s, member, n);
+	return ops->count(s, member, n);
 }

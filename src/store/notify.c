@@ -52,129 +52,141 @@ static bool outbox_ok(const cu_outbox_row *row)
 
 cu_result cu_store_notice_insert(cu_store *s, const cu_notice_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
-	return rc ? rc : !notice_ok(row) ? CU_ERR_INVALID_ARGUMENT : OPS(s)->notice_insert(s, row);
+	return rc ? rc : !notice_ok(row) ? CU_ERR_INVALID_ARGUMENT : ops->notice_insert(s, row);
 }
 
 cu_result cu_store_notice_get(cu_store *s, const char *id, cu_notice_row *out)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(id) || !out)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->notice_get(s, id, out);
+	return ops->notice_get(s, id, out);
 }
 
 cu_result cu_store_notice_list(cu_store *s, const char *member, size_t limit, cu_store_notice_fn fn,
                                void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
-	return limit ? OPS(s)->notice_list(s, member, limit, fn, ud) : CU_OK;
+	return limit ? ops->notice_list(s, member, limit, fn, ud) : CU_OK;
 }
 
 cu_result cu_store_notice_mark_read(cu_store *s, const char *member, const char *id,
                                     int64_t when_us)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member) || !cu_store_valid_id(id))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->notice_mark_read(s, member, id, when_us);
+	return ops->notice_mark_read(s, member, id, when_us);
 }
 
 cu_result cu_store_outbox_insert(cu_store *s, const cu_outbox_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
-	return rc ? rc : !outbox_ok(row) ? CU_ERR_INVALID_ARGUMENT : OPS(s)->outbox_insert(s, row);
+	return rc ? rc : !outbox_ok(row) ? CU_ERR_INVALID_ARGUMENT : ops->outbox_insert(s, row);
 }
 
 cu_result cu_store_outbox_get(cu_store *s, const char *id, cu_outbox_row *out)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(id) || !out)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->outbox_get(s, id, out);
+	return ops->outbox_get(s, id, out);
 }
 
 cu_result cu_store_outbox_due(cu_store *s, int64_t now_us, bool ignore_backoff, size_t max,
                               cu_store_outbox_fn fn, void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!fn)
 		return CU_ERR_INVALID_ARGUMENT;
-	return max ? OPS(s)->outbox_due(s, now_us, ignore_backoff, max, fn, ud) : CU_OK;
+	return max ? ops->outbox_due(s, now_us, ignore_backoff, max, fn, ud) : CU_OK;
 }
 
 cu_result cu_store_outbox_claim(cu_store *s, const char *id, int64_t now_us, int64_t until_us,
                                 bool ignore_backoff)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(id) || until_us <= now_us)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->outbox_claim(s, id, now_us, until_us, ignore_backoff);
+	return ops->outbox_claim(s, id, now_us, until_us, ignore_backoff);
 }
 
 cu_result cu_store_outbox_settle(cu_store *s, const cu_outbox_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
-	return rc ? rc : !outbox_ok(row) ? CU_ERR_INVALID_ARGUMENT : OPS(s)->outbox_settle(s, row);
+	return rc ? rc : !outbox_ok(row) ? CU_ERR_INVALID_ARGUMENT : ops->outbox_settle(s, row);
 }
 
 cu_result cu_store_outbox_counts(cu_store *s, uint64_t counts[CU_OUTBOX_STATUS_COUNT_])
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!counts)
 		return CU_ERR_INVALID_ARGUMENT;
 	memset(counts, 0, sizeof(uint64_t) * CU_OUTBOX_STATUS_COUNT_);
-	return OPS(s)->outbox_counts(s, counts);
+	return ops->outbox_counts(s, counts);
 }
 
 cu_result cu_store_outbox_list(cu_store *s, bool all, cu_outbox_status status, size_t limit,
                                cu_store_outbox_fn fn, void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!fn || (!all && (unsigned)status >= CU_OUTBOX_STATUS_COUNT_))
 		return CU_ERR_INVALID_ARGUMENT;
-	return limit ? OPS(s)->outbox_list(s, all, status, limit, fn, ud) : CU_OK;
+	return limit ? ops->outbox_list(s, all, status, limit, fn, ud) : CU_OK;
 }
 
 cu_result cu_store_outbox_drop_member(cu_store *s, const char *member, uint64_t *n)
 {
 	uint64_t dropped = 0;
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_notify_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member))
 		return CU_ERR_INVALID_ARGUMENT;
-	rc = OPS(s)->outbox_drop_member(s, member, &dropped);
+	rc = ops->outbox_drop_member(s, member, &dropped);
 	if (n)
 		*n = rc ? 0 : dropped;
 	return rc;

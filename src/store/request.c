@@ -57,19 +57,21 @@ void cu_complaint_response_row_release(cu_complaint_response_row *row)
 
 cu_result cu_store_request_insert(cu_store *s, const cu_request_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!row || !cu_store_valid_id(row->id) || !cu_store_valid_id(row->member) ||
 	    !row->type[0] || !row->state[0] || !sealed_ok(row->details, row->details_len))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->request_insert(s, row);
+	return ops->request_insert(s, row);
 }
 
 cu_result cu_store_request_get(cu_store *s, const char *id, cu_request_row *out)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -78,81 +80,88 @@ cu_result cu_store_request_get(cu_store *s, const char *id, cu_request_row *out)
 	memset(out, 0, sizeof(*out));
 	if (!cu_store_valid_id(id))
 		return CU_ERR_NOT_FOUND;
-	return OPS(s)->request_get(s, id, out);
+	return ops->request_get(s, id, out);
 }
 
 cu_result cu_store_request_update(cu_store *s, const cu_request_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!row || !cu_store_valid_id(row->id) || !row->state[0])
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->request_update(s, row);
+	return ops->request_update(s, row);
 }
 
 cu_result cu_store_request_list_open(cu_store *s, int64_t due_before_us, cu_store_request_fn fn,
                                      void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	return rc    ? rc
 	       : !fn ? CU_ERR_INVALID_ARGUMENT
-	             : OPS(s)->request_list_open(s, due_before_us, fn, ud);
+	             : ops->request_list_open(s, due_before_us, fn, ud);
 }
 
 cu_result cu_store_request_list_member(cu_store *s, const char *member, cu_store_request_fn fn,
                                        void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->request_list_member(s, member, fn, ud);
+	return ops->request_list_member(s, member, fn, ud);
 }
 
 cu_result cu_store_request_event_insert(cu_store *s, const cu_request_event_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!row || !cu_store_valid_id(row->request) || !row->state[0] ||
 	    !sealed_ok(row->reasons, row->reasons_len))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->event_insert(s, row);
+	return ops->event_insert(s, row);
 }
 
 cu_result cu_store_request_event_list(cu_store *s, const char *request,
                                       cu_store_request_event_fn fn, void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(request) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->event_list(s, request, fn, ud);
+	return ops->event_list(s, request, fn, ud);
 }
 
 cu_result cu_store_complaint_insert(cu_store *s, const cu_complaint_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!row || !cu_store_valid_id(row->id) || !cu_store_valid_id(row->member) ||
 	    !row->about[0] || !row->state[0] || !row->text || !sealed_ok(row->text, row->text_len))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->complaint_insert(s, row);
+	return ops->complaint_insert(s, row);
 }
 
 cu_result cu_store_complaint_get(cu_store *s, const char *id, cu_complaint_row *out)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -161,87 +170,94 @@ cu_result cu_store_complaint_get(cu_store *s, const char *id, cu_complaint_row *
 	memset(out, 0, sizeof(*out));
 	if (!cu_store_valid_id(id))
 		return CU_ERR_NOT_FOUND;
-	return OPS(s)->complaint_get(s, id, out);
+	return ops->complaint_get(s, id, out);
 }
 
 cu_result cu_store_complaint_update(cu_store *s, const cu_complaint_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!row || !cu_store_valid_id(row->id) || !row->state[0])
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->complaint_update(s, row);
+	return ops->complaint_update(s, row);
 }
 
 cu_result cu_store_complaint_list_open(cu_store *s, int64_t due_before_us, cu_store_complaint_fn fn,
                                        void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	return rc    ? rc
 	       : !fn ? CU_ERR_INVALID_ARGUMENT
-	             : OPS(s)->complaint_list_open(s, due_before_us, fn, ud);
+	             : ops->complaint_list_open(s, due_before_us, fn, ud);
 }
 
 cu_result cu_store_complaint_list_member(cu_store *s, const char *member, cu_store_complaint_fn fn,
                                          void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->complaint_list_member(s, member, fn, ud);
+	return ops->complaint_list_member(s, member, fn, ud);
 }
 
 cu_result cu_store_complaint_response_insert(cu_store *s, const cu_complaint_response_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!row || !cu_store_valid_id(row->id) || !cu_store_valid_id(row->complaint) ||
 	    !row->officer[0] || !row->text || !sealed_ok(row->text, row->text_len))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->response_insert(s, row);
+	return ops->response_insert(s, row);
 }
 
 cu_result cu_store_complaint_response_list(cu_store *s, const char *complaint,
                                            cu_store_complaint_response_fn fn, void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(complaint) || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->response_list(s, complaint, fn, ud);
+	return ops->response_list(s, complaint, fn, ud);
 }
 
 cu_result cu_store_complaint_response_count(cu_store *s, const char *complaint, uint64_t *n)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(complaint) || !n)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->response_count(s, complaint, n);
+	return ops->response_count(s, complaint, n);
 }
 
 cu_result cu_store_request_forget_member(cu_store *s, const char *member, uint64_t *n)
 {
 	uint64_t count = 0;
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_request_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_valid_id(member))
 		return CU_ERR_INVALID_ARGUMENT;
-	rc = OPS(s)->forget_member(s, member, &count);
+	rc = ops->forget_member(s, member, &count);
 	if (n)
 		*n = rc ? 0 : count;
 	return rc;

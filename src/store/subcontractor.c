@@ -12,14 +12,16 @@
 
 cu_result cu_store_subcontractor_insert(cu_store *s, const cu_subcontractor_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
-	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->subcontractor_insert(s, row);
+	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : ops->subcontractor_insert(s, row);
 }
 
 cu_result cu_store_subcontractor_get(cu_store *s, const char *id, cu_subcontractor_row *out)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -27,26 +29,29 @@ cu_result cu_store_subcontractor_get(cu_store *s, const char *id, cu_subcontract
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!cu_store_id_fits(id, CU_REGISTRY_ID_MAX))
 		return CU_ERR_NOT_FOUND;
-	return OPS(s)->subcontractor_get(s, id, out);
+	return ops->subcontractor_get(s, id, out);
 }
 
 cu_result cu_store_subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn, void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
-	return rc ? rc : !fn ? CU_ERR_INVALID_ARGUMENT : OPS(s)->subcontractor_list(s, fn, ud);
+	return rc ? rc : !fn ? CU_ERR_INVALID_ARGUMENT : ops->subcontractor_list(s, fn, ud);
 }
 
 cu_result cu_store_review_insert(cu_store *s, const cu_review_row *row)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
-	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : OPS(s)->review_insert(s, row);
+	return rc ? rc : !row ? CU_ERR_INVALID_ARGUMENT : ops->review_insert(s, row);
 }
 
 cu_result cu_store_review_get(cu_store *s, const char *id, cu_review_row *out)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -54,12 +59,13 @@ cu_result cu_store_review_get(cu_store *s, const char *id, cu_review_row *out)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!cu_store_id_fits(id, CU_ID_LEN))
 		return CU_ERR_NOT_FOUND;
-	return OPS(s)->review_get(s, id, out);
+	return ops->review_get(s, id, out);
 }
 
 cu_result cu_store_review_update(cu_store *s, const char *id, const char *findings, int64_t done_us)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
@@ -67,47 +73,51 @@ cu_result cu_store_review_update(cu_store *s, const char *id, const char *findin
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!cu_store_id_fits(id, CU_ID_LEN))
 		return CU_ERR_NOT_FOUND;
-	return OPS(s)->review_update(s, id, findings, done_us);
+	return ops->review_update(s, id, findings, done_us);
 }
 
 cu_result cu_store_review_list(cu_store *s, const char *subcontractor, cu_store_review_fn fn,
                                void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!subcontractor || !fn)
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->review_list(s, subcontractor, fn, ud);
+	return ops->review_list(s, subcontractor, fn, ud);
 }
 
 cu_result cu_store_review_overdue(cu_store *s, int64_t due_before_us, cu_store_review_fn fn,
                                   void *ud)
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
-	return !fn ? CU_ERR_INVALID_ARGUMENT : OPS(s)->review_overdue(s, due_before_us, fn, ud);
+	return !fn ? CU_ERR_INVALID_ARGUMENT : ops->review_overdue(s, due_before_us, fn, ud);
 }
 
 cu_result cu_store_token_contract_set(cu_store *s, const char *token_id, const char *contract)
 {
-	cu_result rc = cu_store_area_writable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
 
 	if (rc)
 		return rc;
 	if (!cu_store_id_fits(token_id, CU_ID_LEN) ||
 	    !cu_store_id_fits(contract, CU_REGISTRY_ID_MAX))
 		return CU_ERR_INVALID_ARGUMENT;
-	return OPS(s)->token_contract_set(s, token_id, contract);
+	return ops->token_contract_set(s, token_id, contract);
 }
 
 cu_result cu_store_token_contract_get(cu_store *s, const char *token_id,
                                       char contract[CU_REGISTRY_ID_MAX + 1])
 {
-	cu_result rc = cu_store_area_readable(s, OPS(s));
+	const struct cu_store_subcontractor_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
 
 	if (rc)
 		return rc;
@@ -116,5 +126,5 @@ cu_result cu_store_token_contract_get(cu_store *s, const char *token_id,
 	contract[0] = '\0';
 	if (!cu_store_id_fits(token_id, CU_ID_LEN))
 		return CU_ERR_NOT_FOUND;
-	return OPS(s)->token_contract_get(s, token_id, contract);
+	return ops->token_contract_get(s, token_id, contract);
 }

@@ -330,6 +330,16 @@ cu_result cu_sqlite_run_bound(sqlite3_stmt *st, int b)
 	return cu_sqlite_run(st);
 }
 
+/*
+ * A read whose bind failed: unbound, its parameter would be NULL and match
+ * nothing, a wrong "not found".  Resets st and answers the bind's failure.
+ */
+static cu_result bind_failed(sqlite3_stmt *st, int b)
+{
+	cu_sqlite_done(st);
+	return cu_sqlite_map_rc(b);
+}
+
 int cu_sqlite_bind_text(sqlite3_stmt *st, int i, const char *t)
 {
 	return sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
@@ -866,9 +876,10 @@ static cu_result sqlite_member_get(cu_store *s, const char *id, cu_member_row *o
 {
 	sqlite3_stmt *st = Q(s)->st[ST_MEMBER_GET];
 	cu_result rc;
-	int r;
+	int r = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (r)
+		return bind_failed(st, r);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		rc = read_member(st, out);
@@ -887,9 +898,10 @@ static cu_result member_state(struct sqlite_store *q, const char *id, bool *eras
 {
 	sqlite3_stmt *st = q->st[ST_MEMBER_STATE];
 	cu_result rc;
-	int r;
+	int r = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (r)
+		return bind_failed(st, r);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		*erased = sqlite3_column_int(st, 0) != 0;
@@ -934,12 +946,13 @@ static cu_result sqlite_member_erase(cu_store *s, const char *id, int64_t when_u
 	sqlite3_stmt *st = q->st[ST_MEMBER_ERASE];
 	bool erased = false;
 	cu_result rc = cu_sqlite_tx_alive(q);
+	int b = SQLITE_OK;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, when_us);
-	rc = cu_sqlite_run(st);
+	b = keep(b, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 2, when_us));
+	rc = cu_sqlite_run_bound(st, b);
 	if (rc || sqlite3_changes(q->db) > 0)
 		return rc;
 	/* Erasing twice is harmless and keeps the first erasure time. */
@@ -956,8 +969,11 @@ static cu_result sqlite_member_find(cu_store *s, enum cu_store_bidx_kind kind,
 	cu_result rc = CU_OK;
 	int r;
 
-	sqlite3_bind_blob(st, 1, bidx, CU_VAULT_BIDXBYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, max > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	r = keep(
+	    sqlite3_bind_blob(st, 1, bidx, CU_VAULT_BIDXBYTES, SQLITE_STATIC),
+	    sqlite3_bind_int64(st, 2, max > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max));
+	if (r)
+		return bind_failed(st, r);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
 		size_t len = (size_t)sqlite3_column_bytes(st, 0);
@@ -1145,9 +1161,11 @@ static cu_result sqlite_audit_scan(cu_store *s, uint64_t from, const char *membe
 	cu_audit_entry e;
 	int r;
 
-	sqlite3_bind_int64(st, 1, from > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)from);
+	r = sqlite3_bind_int64(st, 1, from > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)from);
 	if (member)
-		sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+		r = keep(r, sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC));
+	if (r)
+		return bind_failed(st, r);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		e.seq = (uint64_t)sqlite3_column_int64(st, 0);
 		e.time_us = sqlite3_column_int64(st, 1);
@@ -1260,9 +1278,10 @@ static cu_result sqlite_meta_get(cu_store *s, const char *key, char *val, size_t
 {
 	sqlite3_stmt *st = Q(s)->st[ST_META_GET];
 	cu_result rc = CU_OK;
-	int r;
+	int r = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (r)
+		return bind_failed(st, r);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
@@ -1429,17 +1448,17 @@ static cu_result sqlite_token_get_by_hash(cu_store *s, const unsigned char hash[
                                           cu_token_row *out)
 {
 	sqlite3_stmt *st = Q(s)->st[ST_TOKEN_BY_HASH];
+	int b = sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
 
-	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
-	return token_lookup(st, out);
+	return b ? bind_failed(st, b) : token_lookup(st, out);
 }
 
 static cu_result sqlite_token_get(cu_store *s, const char *id, cu_token_row *out)
 {
 	sqlite3_stmt *st = Q(s)->st[ST_TOKEN_GET];
+	int b = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	return token_lookup(st, out);
+	return b ? bind_failed(st, b) : token_lookup(st, out);
 }
 
 static cu_result sqlite_token_list(cu_store *s, cu_store_token_fn fn, void *ud)
@@ -1466,12 +1485,13 @@ static cu_result sqlite_token_revoke(cu_store *s, const char *id, int64_t when_u
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_TOKEN_REVOKE];
 	cu_result rc = cu_sqlite_tx_alive(q);
+	int b = SQLITE_OK;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, when_us);
-	rc = cu_sqlite_run(st);
+	b = keep(b, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC));
+	b = keep(b, sqlite3_bind_int64(st, 2, when_us));
+	rc = cu_sqlite_run_bound(st, b);
 	if (rc)
 		return rc;
 	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
@@ -1521,9 +1541,10 @@ static cu_result sqlite_session_get(cu_store *s, const unsigned char hash[CU_STO
 {
 	sqlite3_stmt *st = Q(s)->st[ST_SESSION_GET];
 	cu_result rc;
-	int r;
+	int r = sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
 
-	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
+	if (r)
+		return bind_failed(st, r);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		rc = read_session(st, out);
@@ -1543,8 +1564,8 @@ static cu_result sqlite_session_delete(cu_store *s, const unsigned char hash[CU_
 
 	if (rc)
 		return rc;
-	sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC);
-	rc = cu_sqlite_run(st);
+	rc = cu_sqlite_run_bound(st,
+	                         sqlite3_bind_blob(st, 1, hash, CU_STORE_HASHBYTES, SQLITE_STATIC));
 	if (rc)
 		return rc;
 	return sqlite3_changes(q->db) > 0 ? CU_OK : CU_ERR_NOT_FOUND;
@@ -1565,10 +1586,16 @@ static cu_result sqlite_session_delete_member(cu_store *s, const char *member, u
 	struct sqlite_store *q = Q(s);
 	sqlite3_stmt *st = q->st[ST_SESSION_DELETE_MEMBER];
 	cu_result rc = cu_sqlite_tx_alive(q);
+	int b;
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	b = sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	if (b) {
+		/* Unbound, the DELETE would match nothing and look like "no sessions". */
+		cu_sqlite_done(st);
+		return cu_sqlite_map_rc(b);
+	}
 	return run_counted(q, st, n);
 }
 
