@@ -497,6 +497,57 @@ static void test_reseal(void **state)
 	cu_vault_free(newkey);
 }
 
+/* A new tree's id is above every tree and every master key, whatever next id the file says. */
+static void test_new_tree_id_above_everything(void **state)
+{
+	struct fx *f = *state;
+	cu_keyring *r = NULL;
+	uint32_t id = 0;
+	char err[256];
+	struct pt p;
+
+	memset(&p, 0, sizeof(p));
+	put32(&p, 1); /* generation */
+	put32(&p, 5); /* current */
+	put32(&p, 1); /* next id: behind both the tree and master key 1 */
+	put32(&p, 1);
+	tree(&p, 5, 1);
+	node(&p, 0, 0);
+	write_keyring(f->v, f->path, &p);
+	assert_int_equal(cu_keyring_open(f->v, f->path, false, &r, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_keyring_add_tree(r, &id, err, sizeof(err)), CU_OK);
+	assert_int_equal(id, 6);
+	assert_int_equal(cu_keyring_current_tree(r), 6);
+	cu_keyring_free(r);
+}
+
+/* The file spoilt under an open keyring: a writer re-reads it first and changes nothing. */
+static void test_writer_refuses_a_file_spoilt_since_open(void **state)
+{
+	struct fx *f = *state;
+	const char *ids[] = {MEMBER};
+	cu_keyring *r = NULL;
+	uint32_t tree, id = 0;
+	char err[512];
+	FILE *fp;
+
+	assert_int_equal(cu_keyring_open(f->v, f->path, true, &r, err, sizeof(err)), CU_OK);
+	tree = cu_keyring_current_tree(r);
+	fp = fopen(f->path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 60, SEEK_SET), 0);
+	fputc('!', fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(cu_keyring_puncture(r, ids, 1, NULL, err, sizeof(err)), CU_ERR_CRYPTO);
+	assert_non_null(strstr(err, "does not open with the master keys loaded"));
+	assert_int_equal(cu_keyring_add_tree(r, &id, err, sizeof(err)), CU_ERR_CRYPTO);
+	assert_int_equal(id, 0);
+	/* What it held in memory still answers, unchanged. */
+	assert_false(cu_keyring_punctured(r, tree, MEMBER));
+	assert_int_equal(cu_keyring_current_tree(r), tree);
+	cu_keyring_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +558,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_writer_arguments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tree_limit_and_drop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reseal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_tree_id_above_everything, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_writer_refuses_a_file_spoilt_since_open, setup,
+	                                    teardown),
 	};
 
 	unsetenv("CUSTODIAN_MASTER_KEY");
