@@ -23,6 +23,7 @@
 
 #include "audit/audit.h"
 #include "audit/checkpoint.h"
+#include "store/backend.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -479,10 +480,73 @@ static void test_verify_names_an_entry_gone_from_the_middle(void **state)
 	assert_int_equal(req.covered_seq, 9);
 }
 
+/* Times before year 0, and a negative fraction, are no checkpoint's. */
+static void test_times_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_checkpoint cp = {.seq = 1, .time_us = -100000000000000000}, back;
+	char line[CU_AUDIT_CHECKPOINT_LINE_MAX], *t;
+
+	assert_int_equal(cu_audit_checkpoint_sign(f->v, &cp), CU_OK);
+	cu_audit_checkpoint_format(&cp, line);
+	assert_non_null(strstr(line, " time=(unrepresentable time) "));
+	cp.time_us = INT64_MIN;
+	cu_audit_checkpoint_format(&cp, line);
+	assert_non_null(strstr(line, " time=(unrepresentable time) "));
+	assert_int_equal(cu_audit_checkpoint_parse(line, &back), CU_ERR_INVALID_ARGUMENT);
+	cp.time_us = 1;
+	assert_int_equal(cu_audit_checkpoint_sign(f->v, &cp), CU_OK);
+	cu_audit_checkpoint_format(&cp, line);
+	t = strstr(line, ".000001Z");
+	assert_non_null(t);
+	memcpy(t, ".-00001Z", 8);
+	assert_int_equal(cu_audit_checkpoint_parse(line, &back), CU_ERR_INVALID_ARGUMENT);
+}
+
+/* A kept file of many checkpoints (and comments), checked inside a snapshot, nobody told. */
+static void test_many_checkpoints_in_a_kept_file(void **state)
+{
+	struct fx *f = *state;
+	cu_audit_verify_request req;
+	cu_audit_checkpoint cp;
+	char line[CU_AUDIT_CHECKPOINT_LINE_MAX], given[PATH_MAX + 16], err[8] = "x";
+	FILE *fp;
+
+	snprintf(given, sizeof(given), "%s/kept.checkpoint", f->dir);
+	fp = fopen(given, "w");
+	assert_non_null(fp);
+	fputs("\t# kept by the operator\n", fp);
+	for (int i = 1; i <= 12; i++) {
+		append(f, i, i);
+		assert_int_equal(cu_audit_checkpoint_make(f->s, f->v, &cp), CU_OK);
+		cu_audit_checkpoint_format(&cp, line);
+		fprintf(fp, "%s\r\n", line);
+	}
+	assert_int_equal(fclose(fp), 0);
+	/* Into the store only; no room for a message is no reason to fail. */
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, NULL, false, NULL, NULL, err, 0),
+	                 CU_OK);
+	assert_string_equal(err, "x");
+	assert_int_equal(access(f->ck, F_OK), -1);
+
+	memset(&req, 0, sizeof(req));
+	req.vault = f->v;
+	req.given_file = given;
+	assert_int_equal(cu_store_snapshot_begin(f->s), CU_OK);
+	assert_int_equal(cu_audit_verify_checkpoints(f->s, &req), CU_OK);
+	cu_store_snapshot_end(f->s);
+	assert_int_equal(req.checkpoints, 13);
+	assert_int_equal(req.bad, 0);
+	assert_int_equal(req.covered_seq, 12);
+	assert_int_equal(req.last_seq, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_parse_edges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_times_out_of_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_checkpoints_in_a_kept_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_refuses_a_file_it_cannot_trust, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_save_to_a_directory_that_is_not_there, setup,
