@@ -278,7 +278,8 @@ static void test_save_refuses_a_file_it_cannot_trust(void **state)
 	assert_int_equal(cu_audit_checkpoint_make(f->s, f->v, &cp), CU_OK);
 	cp.seq = 2;
 	cu_audit_checkpoint_format(&cp, line);
-	strcat(line, "\n");
+	line[strlen(line) + 1] = '\0';
+	line[strlen(line)] = '\n';
 	put_text(f->ck, line, strlen(line));
 	append(f, 6, 6);
 	assert_int_equal(save(f, false, NULL, err, sizeof(err)), CU_ERR_AUDIT_BROKEN);

@@ -43,7 +43,7 @@ static void put_text(const char *path, const char *text)
 
 static size_t entries(const char *dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 32];
 	struct stat st;
 	size_t n = 0;
 	static const char *const names[] = {"custodian.conf", "policy.json", "master.key",
