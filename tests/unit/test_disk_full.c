@@ -230,6 +230,25 @@ static void test_init_dir(void **state)
 	assert_int_equal(cu_ctx_init_dir(dir, NULL, err, sizeof(err)), CU_OK);
 }
 
+/* A data directory on a full disk does not open: the store cannot start its journal. */
+static void test_ctx_open(void **state)
+{
+	struct fx *f = *state;
+	char dir[PATH_MAX + 64], err[512] = "";
+	cu_ctx *ctx = (cu_ctx *)1;
+
+	in_dir(f, "var", dir, sizeof(dir));
+	assert_int_equal(cu_ctx_init_dir(dir, NULL, err, sizeof(err)), CU_OK);
+	arm(f, true);
+	assert_int_equal(cu_ctx_open(dir, &ctx, err, sizeof(err)), CU_ERR_STORE);
+	assert_null(ctx);
+	assert_non_null(strstr(err, "disk I/O error"));
+	assert_null(strchr(err, '\n'));
+	arm(f, false);
+	assert_int_equal(cu_ctx_open(dir, &ctx, err, sizeof(err)), CU_OK);
+	cu_ctx_close(ctx);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +257,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_keyring, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkpoint_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctx_open, setup, teardown),
 	};
 	const char *bin = getenv("CU_BINARY_DIR");
 	char shim[PATH_MAX];
