@@ -249,6 +249,34 @@ static void test_ctx_open(void **state)
 	cu_ctx_close(ctx);
 }
 
+/* The store on the full disk: no checkpoint is signed into it, and no file is written. */
+static void test_checkpoint_store_full(void **state)
+{
+	struct fx *f = *state;
+	char url[PATH_MAX + 96], ck[PATH_MAX + 96], err[512] = "";
+	cu_vault *v = NULL;
+	cu_store *s = NULL;
+	cu_audit *a = NULL;
+	bool written = true;
+	cu_result rc;
+
+	snprintf(url, sizeof(url), "sqlite:%s/store.db", f->dir);
+	assert_int_equal(cu_store_open(url, &s, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_audit_open(s, &a), CU_OK);
+	assert_int_equal(cu_vault_open_text(KEY1, &v, err, sizeof(err)), CU_OK);
+	in_dir(f, CU_AUDIT_CHECKPOINT_FILE, ck, sizeof(ck));
+	arm(f, true);
+	rc = cu_audit_checkpoint_save(s, v, ck, true, NULL, &written, err, sizeof(err));
+	arm(f, false);
+	assert_int_equal(rc, CU_ERR_STORE);
+	assert_non_null(strstr(err, "cannot store a checkpoint: "));
+	assert_false(written);
+	assert_int_equal(access(ck, F_OK), -1);
+	cu_audit_free(a);
+	cu_store_close(s);
+	cu_vault_free(v);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +286,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_checkpoint_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ctx_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_store_full, setup, teardown),
 	};
 	const char *bin = getenv("CU_BINARY_DIR");
 	char shim[PATH_MAX];
