@@ -519,6 +519,43 @@ static void lookups_refuse_nothing_given(void **state)
 	cu_policy_free(p);
 }
 
+/* A long policy text lives whole in the loaded policy; one past the bound is refused. */
+static void long_policy_text(void **state)
+{
+	const size_t big = 256 * 1024;
+	char *text = malloc(big + 2), *json = malloc(big + 4096), err[512] = "";
+	cu_policy *p = NULL;
+	int n;
+
+	(void)state;
+	assert_non_null(text);
+	assert_non_null(json);
+	for (size_t i = 0; i < big + 1; i++)
+		text[i] = (char)('a' + i % 26);
+	text[big + 1] = '\0';
+	/* 5000 bytes: more than a quarter of the loader's chunk, so a chunk of its own. */
+	text[5000] = '\0';
+	n = snprintf(json, big + 4096, "{'version':'1','title':'T','text':'%s',%s%s%s%s%s}", text,
+	             FIELDS, PURPOSES, SERVICES, EXCEPTIONS, COOKIES);
+	assert_true(n > 0 && (size_t)n < big + 4096);
+	assert_int_equal(load(json, &p, err, sizeof(err)), CU_OK);
+	assert_int_equal(strlen(p->text), 5000);
+	assert_memory_equal(p->text, text, 5000);
+	assert_string_equal(p->title, "T");
+	assert_int_equal(p->nfields, 5);
+	cu_policy_free(p);
+
+	text[5000] = 'a' + 5000 % 26;
+	n = snprintf(json, big + 4096, "{'version':'1','title':'T','text':'%s',%s%s%s%s%s}", text,
+	             FIELDS, PURPOSES, SERVICES, EXCEPTIONS, COOKIES);
+	assert_true(n > 0 && (size_t)n < big + 4096);
+	assert_int_equal(load(json, &p, err, sizeof(err)), CU_ERR_POLICY_INVALID);
+	assert_null(p);
+	assert_string_equal(err, "t.json: text: is 262145 bytes long; at most 262144 are allowed");
+	free(text);
+	free(json);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -526,6 +563,7 @@ int main(void)
 	    cmocka_unit_test(file_name_kept_on_one_line),
 	    cmocka_unit_test(files_refused),
 	    cmocka_unit_test(lookups_refuse_nothing_given),
+	    cmocka_unit_test(long_policy_text),
 	};
 	enum { NRULES = sizeof(rules) / sizeof(rules[0]) };
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
