@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "access/access.h"
 #include "audit/checkpoint.h"
 #include "ctx/ctx.h"
@@ -178,6 +180,32 @@ static void register_one(cu_ctx *ctx, const char *email, char id[CU_ID_LEN + 1])
 
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_register(ctx, &service, kv, N(kv), NULL, id, &errs), CU_OK);
+}
+
+/* A store whose audit head was rewritten: the directory does not open (fail closed). */
+static void test_open_audit_head_rewritten(void **state)
+{
+	char *tmp, path[PATH_MAX], err[512] = "";
+	cu_ctx *ctx = cu_test_ctx_new(&tmp);
+	sqlite3 *db;
+
+	(void)state;
+	cu_ctx_close(ctx);
+	ctx = (cu_ctx *)1;
+	snprintf(path, sizeof(path), "%s/var/custodian.db", tmp);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE meta SET value = '1:"
+	                              "00112233445566778899aabbccddeeff00112233445566778899aabbccdd"
+	                              "eeff' WHERE key = 'audit_head'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	snprintf(path, sizeof(path), "%s/var", tmp);
+	assert_int_equal(cu_ctx_open(path, &ctx, err, sizeof(err)), CU_ERR_AUDIT_BROKEN);
+	assert_null(ctx);
+	assert_non_null(strstr(err, "cannot read the audit head: "));
+	cu_test_rmdir(tmp);
 }
 
 /* ---- close ------------------------------------------------------------------- */
@@ -365,6 +393,7 @@ int main(void)
 	    cmocka_unit_test(test_init_dir_refusals),
 	    cmocka_unit_test(test_open_policy_by_absolute_path),
 	    cmocka_unit_test(test_open_keyring_that_does_not_open),
+	    cmocka_unit_test(test_open_audit_head_rewritten),
 	    cmocka_unit_test(test_close_with_a_transaction_open),
 	    cmocka_unit_test(test_close_cannot_write_its_checkpoint),
 	    cmocka_unit_test(test_transactions_misused),
