@@ -39,15 +39,23 @@ static void join(char *out, size_t outlen, const char *dir, const char *name)
 		snprintf(out, outlen, "%s/%s", dir, name);
 }
 
-/* Whether dir exists with anything in it. */
+/*
+ * Whether dir exists with anything in it (or is something other than a
+ * directory).  A path that does not exist, under a parent that is not a
+ * directory either, is not in use: mkdir then says what is wrong with it.
+ */
 static int dir_in_use(const char *dir)
 {
-	DIR *d = opendir(dir);
+	struct stat st;
 	struct dirent *e;
 	int used = 0;
+	DIR *d;
 
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : 1;
+	d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : 1;
+		return 1;
 	while (!used && (e = readdir(d)))
 		used = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 	closedir(d);

@@ -1208,6 +1208,15 @@ cu_result cu_policy_load_buffer(const char *name, const char *buf, size_t len, c
 	}
 	root = json_loadb(buf ? buf : "", len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
+		/*
+		 * The parser could not allocate: not a fault of the file's.  When
+		 * its very first allocation fails jansson (2.14) returns without
+		 * any error text at all, so that is out of memory too.
+		 */
+		if (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]) {
+			rc = nomem(&l);
+			goto out;
+		}
 		snprintf(where, sizeof(where), "line %d, column %d", jerr.line, jerr.column);
 		rc = fail(&l, where, "invalid JSON: %s", jerr.text);
 		goto out;

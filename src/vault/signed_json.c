@@ -23,6 +23,26 @@ cu_result cu_signed_json_key(const cu_vault *v, uint32_t *key_id,
 	return CU_OK;
 }
 
+/*
+ * json_dumps, used only once the text reads back as the value it was made
+ * from: jansson's dumper can lose part of an object's key when an
+ * allocation fails midway and still return a string (jansson 2.14, seen
+ * under allocation faults: a document whose "signature" key was gone).
+ * Signing such a text, or handing it out, would be worse than failing.
+ */
+static char *dump_checked(json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags);
+	json_t *back = s ? json_loads(s, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+	if (s && (!back || !json_equal(back, v))) {
+		free(s);
+		s = NULL;
+	}
+	json_decref(back);
+	return s;
+}
+
 cu_result cu_signed_json_seal(const cu_vault *v, const char *name, json_t *body, char **out)
 {
 	unsigned char sig[CU_VAULT_SIGBYTES];
@@ -31,7 +51,7 @@ cu_result cu_signed_json_seal(const cu_vault *v, const char *name, json_t *body,
 	cu_result rc;
 
 	*out = NULL;
-	canon = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	canon = body ? dump_checked(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (!canon)
 		return CU_ERR_NOMEM;
 	rc = cu_vault_sign(v, (const unsigned char *)canon, strlen(canon), sig, NULL);
@@ -39,7 +59,7 @@ cu_result cu_signed_json_seal(const cu_vault *v, const char *name, json_t *body,
 		goto out;
 	sodium_bin2hex(sighex, sizeof(sighex), sig, sizeof(sig));
 	doc = json_pack("{s:O,s:s}", name, body, "signature", sighex);
-	*out = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	*out = doc ? dump_checked(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	rc = *out ? CU_OK : CU_ERR_NOMEM;
 out:
 	free(canon);

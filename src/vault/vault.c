@@ -961,6 +961,15 @@ cu_result cu_vault_file_add_key(const char *path, uint32_t min_id, uint32_t *id,
 	rc = cu_vault_open_file(path, &v, err, errlen);
 	if (rc)
 		return rc;
+	/* One more line would make a file that no process can open. */
+	if (v->n == CU_VAULT_KEYS_MAX) {
+		cu_vault_free(v);
+		errf(err, errlen,
+		     "master key file '%s' holds %d keys already: remove one nothing is wrapped "
+		     "under first (docs/keys.md)",
+		     path, CU_VAULT_KEYS_MAX);
+		return CU_ERR_INVALID_ARGUMENT;
+	}
 	for (size_t i = 0; i < v->n; i++)
 		if (v->keys[i].id >= next)
 			next = v->keys[i].id + 1;

@@ -88,7 +88,9 @@ void cu_vault_free(cu_vault *v);
  * mode 0600), with an id above every id in the file and at least min_id;
  * it becomes the current key for every process that opens the file from now
  * on.  *id gets it.  Refused (CU_ERR_INVALID_ARGUMENT) when the keys come
- * from $CUSTODIAN_MASTER_KEY.  err gets one line (never a key).
+ * from $CUSTODIAN_MASTER_KEY, or when the file holds CU_VAULT_KEYS_MAX keys
+ * already (one more would make it a file no process opens).  err gets one
+ * line (never a key).
  */
 CU_WARN_UNUSED cu_result cu_vault_file_add_key(const char *path, uint32_t min_id, uint32_t *id,
                                                char *err, size_t errlen);
