@@ -551,14 +551,16 @@ static void refresh(cu_keyring *r)
 {
 	struct state *s = NULL, *old;
 	struct stat st, seen;
+	const cu_vault *v;
 	bool changed;
 
 	if (stat(r->path, &st))
 		return;
 	pthread_rwlock_rdlock(&r->lock);
 	changed = !same_file(&st, &r->seen);
+	v = r->v;
 	pthread_rwlock_unlock(&r->lock);
-	if (!changed || load(r->v, r->path, &s, &seen, NULL, 0))
+	if (!changed || load(v, r->path, &s, &seen, NULL, 0))
 		return;
 	pthread_rwlock_wrlock(&r->lock);
 	old = r->st;
@@ -588,7 +590,8 @@ static cu_result rewrite(cu_keyring *r, const cu_vault *seal_with, change_fn cha
 		errf(err, errlen, "cannot lock '%s': %s", r->lock_path, strerror(errno));
 		return CU_ERR_IO;
 	}
-	rc = load(r->v, r->path, &s, &seen, err, errlen);
+	/* seal_with holds the keys the file is sealed under too (r->v, or a vault that grew from it). */
+	rc = load(seal_with, r->path, &s, &seen, err, errlen);
 	if (rc)
 		goto out;
 	c = change(s, arg, err, errlen);
@@ -606,8 +609,7 @@ static cu_result rewrite(cu_keyring *r, const cu_vault *seal_with, change_fn cha
 	r->st = s;
 	r->seen = seen;
 	sodium_memzero(r->cache, CACHE_SLOTS * sizeof(*r->cache));
-	if (seal_with != r->v)
-		r->v = seal_with;
+	r->v = seal_with;
 	pthread_rwlock_unlock(&r->lock);
 	s = old;
 	rc = CU_OK;
@@ -954,8 +956,7 @@ cu_result cu_keyring_reseal(cu_keyring *r, const cu_vault *v, char *err, size_t 
 {
 	if (!r || !v)
 		return CU_ERR_INVALID_ARGUMENT;
-	/* Read with the keys the file is sealed under (v holds them too), write under v's. */
-	r->v = v;
+	/* Read with v (it holds the key the file is sealed under too), write under its current key. */
 	return rewrite(r, v, reseal_change, NULL, err, errlen);
 }
 
