@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "domain/versions.h"
+#include "store/third_party.h"
 #include "util/date.h"
 #include "vault/signed_json.h"
 
@@ -95,7 +96,19 @@ cu_result cu_consent_set(cu_ctx *ctx, const cu_actor *actor, const char *member,
 		rc = purpose_choosable(ctx, &mrow, target, &ok);
 		break;
 	case CU_CONSENT_THIRD_PARTY:
+		/*
+		 * Consent is given to a third party the registry names; a choice
+		 * withdrawn may name one since removed from it.
+		 */
 		ok = id_form(target);
+		if (ok && granted) {
+			cu_third_party_row tp;
+
+			rc = cu_store_third_party_get(ctx->store, target, &tp);
+			ok = rc == CU_OK;
+			if (rc == CU_ERR_NOT_FOUND)
+				rc = CU_OK;
+		}
 		break;
 	case CU_CONSENT_COOKIE:
 		for (size_t i = 0; i < ctx->policy->ncookies; i++)

@@ -184,10 +184,23 @@ def test_cookie_categories(srv):
 
 def test_third_party_consent_is_recorded(srv):
     m = member(srv, survey=False)
-    r = choose(srv, m, "third_party", "acme-printing", True)
+    tp = srv.unique("tp-")
+    r = srv.post("/v1/third-parties", role="officer",
+                 json={"id": tp, "name": "Acme Printing Co.", "contact": "privacy@acme.example",
+                       "purpose": "Printing certificates.", "fields": ["name"]})
+    assert r.status_code == 201, r.text
+    r = choose(srv, m, "third_party", tp, True)
     assert r.status_code == 200, r.text
     assert r.json()["consent"]["kind"] == "third_party"
     refused(choose(srv, m, "third_party", "Not An Id!", True), 422, "invalid_field")
+    # Consent goes to a party the registry names (docs/consent.md), nothing is recorded
+    # for another; withdrawing may name one the registry no longer holds.
+    head = srv.audit_head()
+    refused(choose(srv, m, "third_party", srv.unique("unregistered-"), True), 422,
+            "invalid_field")
+    assert srv.audit_head() == head
+    r = choose(srv, m, "third_party", srv.unique("unregistered-"), False)
+    assert r.status_code == 200, r.text
 
 
 # ---- receipts --------------------------------------------------------------------------------
