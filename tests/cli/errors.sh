@@ -1,0 +1,306 @@
+#!/bin/bash
+# tests/cli/errors.sh — the command line's refusals and failure messages.
+#
+#   tests/cli/errors.sh path/to/custodian     (CU_SOURCE_DIR = the source tree;
+#                                               CU_FAULT_SHIM = fail_writes.so, optional)
+#
+# What run.sh does not: each command's own usage errors, each command given a data
+# directory that cannot be opened, and commands whose own file cannot be written (the
+# LD_PRELOAD shim tests/faults/fail_writes.c makes the disk under it full).  Every check asserts
+# the exit status, that stderr is one "custodian: " line (or names the problem) and,
+# where the command would write, that nothing was written.
+#
+# Prints "ok N - ..." or "not ok N - ..." per check, then "N passed, M failed".
+# shellcheck disable=SC2016,SC2034
+set -u
+
+BIN=${1:-}
+if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
+	echo "usage: $0 path/to/custodian" >&2
+	exit 2
+fi
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+SHIM=${CU_FAULT_SHIM:-$(dirname "$BIN")/fail_writes.so}
+T=$(mktemp -d "${TMPDIR:-/tmp}/cu-clierr-XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+unset CUSTODIAN_DATA CUSTODIAN_MASTER_KEY
+cd "$T" || exit 2
+
+passed=0
+failed=0
+n=0
+OUT=$T/stdout
+ERR=$T/stderr
+rc=0
+
+ok() {
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	if [ -s "$OUT" ]; then sed -n '1,20s/^/#   stdout: /p' "$OUT"; fi
+	if [ -s "$ERR" ]; then sed -n '1,20s/^/#   stderr: /p' "$ERR"; fi
+	echo "#   exit status: $rc"
+}
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+run() {
+	"$BIN" "$@" >"$OUT" 2>"$ERR"
+	rc=$?
+}
+status_is() { [ "$rc" -eq "$1" ]; }
+one_error_line() {
+	[ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^custodian: ' "$ERR"
+}
+stdout_has() { grep -q -F -- "$1" "$OUT"; }
+stderr_has() { grep -q -F -- "$1" "$ERR"; }
+usage_error() { status_is 2 && one_error_line && [ ! -s "$OUT" ]; }
+# The number of audit entries in a data directory (sqlite3 from python: no personal data read).
+audit_count() {
+	python3 -c "import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute('select count(*) from audit').fetchone()[0])" \
+		"$1/custodian.db" 2>/dev/null
+}
+
+D=$T/data
+"$BIN" --data "$D" init >/dev/null 2>&1 || {
+	echo "not ok 1 - init failed"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+# ---- usage errors: each refused before anything is opened -------------------------
+
+NONE=$T/never-made
+usage() {
+	local desc=$1
+	shift
+	run --data "$NONE" "$@"
+	check "$desc: exit 2, one line, nothing made" eval 'usage_error && [ ! -e "$NONE" ]'
+}
+usage "'backup verify' with two files" backup verify a.cubackup b.cubackup
+usage "'backup prune' with an argument" backup prune extra
+usage "'restore' with two files" restore a.cubackup b.cubackup --into x
+usage "'restore' without --into" restore a.cubackup
+usage "'breach assess' without a window" breach assess
+usage "'breach assess --since' twice" breach assess --since 2026-01-01T00:00:00Z \
+	--since 2026-01-02T00:00:00Z --until 2026-01-03T00:00:00Z
+usage "'breach assess --until' twice" breach assess --since 2026-01-01T00:00:00Z \
+	--until 2026-01-02T00:00:00Z --until 2026-01-03T00:00:00Z
+usage "'breach assess' with two selectors" breach assess --since 2026-01-01T00:00:00Z \
+	--until 2026-01-02T00:00:00Z --token a --key 1
+usage "'breach assess' with a stray argument" breach assess --since 2026-01-01T00:00:00Z \
+	--until 2026-01-02T00:00:00Z stray
+run --data "$NONE" breach assess --since 2026-01-01T00:00:00Z --until yesterday
+check "'breach assess' with a malformed --until names it" \
+	eval 'usage_error && stderr_has "malformed --until"'
+run --data "$NONE" breach assess --since 2026-01-01T00:00:00Z --until 2026-01-02T00:00:00Z --token ""
+check "'breach assess --token \"\"': the selector needs an id" \
+	eval 'usage_error && stderr_has "needs an id"'
+for key in 0 abc 99999999999 4294967296 ""; do
+	usage "'breach assess --key $key'" breach assess --since 2026-01-01T00:00:00Z \
+		--until 2026-01-02T00:00:00Z --key "$key"
+done
+usage "'keys retire' with two trees" keys retire 2 3
+usage "'keys retire' without a tree" keys retire
+usage "'keys retire 4294967296'" keys retire 4294967296
+usage "'keys retire' of an empty id" keys retire ""
+usage "'requests show' without an id" requests show
+usage "'requests show' with two ids" requests show a b
+usage "'requests decide' without --action" requests decide abc
+usage "'requests decide' with an unknown --action" requests decide abc --action nap
+usage "'requests decide --ground' for an action that is not refuse" requests decide abc \
+	--action apply --ground breach_of_law
+usage "'requests decide' with two ids" requests decide a b --action apply
+usage "'requests file' without --type" requests file m1
+usage "'requests file' without a member" requests file --type erasure
+usage "'requests file --change' without '='" requests file m1 --type amendment --change email
+usage "'requests file --change' with an empty field" requests file m1 --type amendment \
+	--change =x
+usage "'requests file' with two members" requests file m1 m2 --type erasure
+usage "'complaints respond' without text or --close" complaints respond c1
+usage "'complaints respond' with two ids" complaints respond c1 c2 --close
+usage "'complaints file' without --text" complaints file m1 --about service
+usage "'complaints file' with two members" complaints file m1 m2 --about a --text t
+usage "'complaints show' without an id" complaints show
+usage "'third-party add' without --fields" third-party add --id acme --name Acme \
+	--contact a@b --purpose p
+usage "'subcontractor add' without a measure" subcontractor add --id s --name S --contact c \
+	--fields email --purposes support --start 2026-01-01 --end 2027-01-01
+usage "'subcontractor add' with a stray argument" subcontractor add stray
+usage "'provisions purge' without --before" provisions purge
+usage "'exceptions close' without --review" exceptions close e1
+usage "'exceptions close' with two ids" exceptions close e1 e2 --review r
+usage "'exceptions close' with an empty --review" exceptions close e1 --review ""
+usage "'notify test' without --member" notify test
+usage "'notify test --member' twice" notify test --member a --member b
+for max in 0 x -1 1e3 99999999999999999999; do
+	usage "'notify deliver --max $max'" notify deliver --max "$max"
+done
+usage "'consent set' without --granted" consent set m1 --kind purpose --target support
+usage "'consent set' with two members" consent set m1 m2 --kind purpose --target t --granted yes
+usage "'member erase' without an id" member erase
+usage "'member erase' with two ids" member erase a b
+usage "'token create' without --name" token create --role staff
+usage "'token revoke' with two ids" token revoke a b
+usage "'policy check' with two files" policy check a.json b.json
+usage "'policy publish' without a file" policy publish
+usage "'serve' with an unknown setting flag" serve --no.such-setting 1
+usage "'retention plan' with an argument" retention plan extra
+usage "'records' with an argument" records extra
+run --data "$NONE"
+check "'--data DIR' and no command: the usage, exit 2" eval 'status_is 2 && stderr_has "usage:"'
+
+# ---- a data directory that cannot be opened ----------------------------------------
+
+# Each command below is well formed; it fails at opening the data directory: exit 1, one
+# line, and the directory is not made.
+no_dir() {
+	local desc=$1
+	shift
+	run --data "$NONE" "$@"
+	check "$desc, no data directory: exit 1, one line, nothing made" \
+		eval 'status_is 1 && one_error_line && [ ! -s "$OUT" ] && [ ! -e "$NONE" ]'
+}
+no_dir "'audit verify'" audit verify
+no_dir "'audit checkpoint'" audit checkpoint --out "$T/ck"
+no_dir "'backup'" backup --to "$T/never.cubackup"
+no_dir "'backup prune'" backup prune
+no_dir "'breach assess'" breach assess --since 2026-01-01T00:00:00Z --until 2026-01-02T00:00:00Z
+no_dir "'requests list'" requests list
+no_dir "'requests show'" requests show abc
+no_dir "'requests decide'" requests decide abc --action investigate
+no_dir "'requests file'" requests file m1 --type erasure
+no_dir "'complaints list'" complaints list
+no_dir "'complaints show'" complaints show c1
+no_dir "'complaints respond'" complaints respond c1 --text hello
+no_dir "'complaints file'" complaints file m1 --about other --text hello
+no_dir "'exceptions list'" exceptions list
+no_dir "'exceptions close'" exceptions close e1 --review "reviewed"
+no_dir "'keys status'" keys status
+no_dir "'keys rotate --tree'" keys rotate --tree
+no_dir "'keys rotate --backup'" keys rotate --backup
+no_dir "'keys retire'" keys retire 1
+no_dir "'keys reconcile'" keys reconcile
+no_dir "'member erase'" member erase abc
+no_dir "'notify deliver'" notify deliver
+no_dir "'notify test'" notify test --member abc
+no_dir "'policy versions'" policy versions
+no_dir "'policy publish'" policy publish "$D/policy.json"
+no_dir "'consent set'" consent set m1 --kind purpose --target support --granted yes
+no_dir "'records'" records
+no_dir "'retention plan'" retention plan
+no_dir "'retention run'" retention run
+no_dir "'third-party add'" third-party add --id acme --name Acme --contact a@example.com \
+	--purpose delivery --fields email
+no_dir "'third-party list'" third-party list
+no_dir "'subcontractor list'" subcontractor list
+no_dir "'provisions purge'" provisions purge --before 2020-01-01
+no_dir "'token create'" token create --role staff --name Desk
+no_dir "'token list'" token list
+no_dir "'token revoke'" token revoke abc
+
+# ---- refusals in a working data directory -------------------------------------------
+
+run --data "$D" keys status
+check "'keys status' prints the keys, the keyring and the members, no key material" \
+	eval 'status_is 0 && stdout_has "master keys: 1 (current)" && stdout_has "keyring: sealed under master key 1" &&
+	      stdout_has "(current):" && stdout_has "members: 0 live, 0 erased" &&
+	      ! grep -q -i -E "[0-9a-f]{32}" "$OUT"'
+run --data "$D" keys retire 77
+check "'keys retire' of an unknown tree: exit 1, one line naming it" \
+	eval 'status_is 1 && one_error_line && stderr_has "tree 77 not retired"'
+run --data "$D" keys status --json
+current=$(python3 -c "import json,sys; print([t['id'] for t in json.load(open(sys.argv[1]))['keyring']['trees'] if t['current']][0])" "$OUT" 2>/dev/null)
+run --data "$D" keys retire "$current"
+check "'keys retire' of the current tree: exit 1, refused" \
+	eval '[ -n "$current" ] && status_is 1 && one_error_line && stderr_has "not retired"'
+check "... and the tree is still there" \
+	eval '"$BIN" --data "$D" keys status | grep -q "tree $current (current)"'
+CUSTODIAN_MASTER_KEY=$(head -c 32 /dev/urandom | base64) run --data "$D" keys rotate --master
+check "'keys rotate --master' with the master key from the environment: refused" \
+	eval 'status_is 1 && one_error_line && [ ! -s "$OUT" ]'
+
+run --data "$D" requests decide nosuchrequest --action investigate
+check "'requests decide' of an unknown request: exit 1, one line" \
+	eval 'status_is 1 && one_error_line'
+run --data "$D" requests file nosuchmember --type erasure
+check "'requests file' for an unknown member: exit 1, 'no member'" \
+	eval 'status_is 1 && one_error_line && stderr_has "no member"'
+run --data "$D" complaints file nosuchmember --about other --text hello
+check "'complaints file' for an unknown member: exit 1, 'no member'" \
+	eval 'status_is 1 && one_error_line && stderr_has "no member"'
+run --data "$D" complaints respond nosuchcomplaint --text hello
+check "'complaints respond' to an unknown complaint: exit 1, one line" \
+	eval 'status_is 1 && one_error_line'
+run --data "$D" consent set nosuchmember --kind purpose --target support --granted yes
+check "'consent set' for an unknown member: exit 1, 'no member'" \
+	eval 'status_is 1 && one_error_line && stderr_has "no member"'
+run --data "$D" notify test --member nosuchmember
+check "'notify test' for an unknown member: exit 1, 'no member'" \
+	eval 'status_is 1 && one_error_line && stderr_has "no member"'
+run --data "$D" member erase nosuchmember
+check "'member erase' of an unknown member: exit 1, one line" eval 'status_is 1 && one_error_line'
+run --data "$D" token revoke nosuchtoken
+check "'token revoke' of an unknown token: exit 1, one line" eval 'status_is 1 && one_error_line'
+run --data "$D" exceptions close nosuchexception --review "looked at it"
+check "'exceptions close' of an unknown exception: exit 1, one line" \
+	eval 'status_is 1 && one_error_line'
+run --data "$D" token list
+check "'token list' with only the first officer token lists it" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -ge 1 ]'
+run --data "$D" retention plan
+check "'retention plan' of an empty store: the header and nothing due" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 2 ] && stdout_has "0 due now, 0 later"'
+run --data "$D" backup prune
+check "'backup prune' with no backups: removes nothing, exit 0" \
+	eval 'status_is 0 && stdout_has "removed 0"'
+run --data "$D" breach assess --since 2026-01-01T00:00:00Z --until 2026-01-02T00:00:00Z --json
+check "'breach assess' of a window with no data: exit 0, nobody affected" \
+	eval 'status_is 0 && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if isinstance(d, dict) else 1)" "$OUT"'
+run --data "$D" breach assess --since 2026-01-02T00:00:00Z --until 2026-01-01T00:00:00Z
+check "'breach assess' with --until before --since: refused" \
+	eval '[ "$rc" -ne 0 ] && one_error_line'
+
+# ---- a full disk where the command writes its file -----------------------------------
+
+# The shim fails every write under $FULL while $T/full exists; the data directory is
+# elsewhere, so the command opens it and fails at its own file.
+FULL=$T/fulldisk
+mkdir -p "$FULL"
+run_full() {
+	: >"$T/full"
+	LD_PRELOAD=$SHIM CU_FAULT_DIR=$FULL CU_FAULT_CONTROL=$T/full "$BIN" --data "$D" "$@" \
+		>"$OUT" 2>"$ERR"
+	rc=$?
+	rm -f "$T/full"
+}
+if [ -f "$SHIM" ]; then
+	before=$(audit_count "$D")
+	run_full backup --to "$FULL/b.cubackup"
+	check "'backup' onto a full disk: exit 1, one line, no backup or partial file left" \
+		eval 'status_is 1 && one_error_line && stderr_has "backup failed" &&
+		      [ -z "$(ls -A "$FULL")" ]'
+	check "... and no backup was audited" eval '[ "$(audit_count "$D")" = "$before" ]'
+	run_full audit checkpoint --out "$FULL/audit.ck"
+	check "'audit checkpoint --out' onto a full disk: exit 1, one line naming the file" \
+		eval 'status_is 1 && one_error_line && stderr_has "$FULL/audit.ck"'
+	"$BIN" --data "$D" backup --to "$T/good.cubackup" >/dev/null 2>&1
+	run_full restore "$T/good.cubackup" --into "$FULL/restored"
+	check "'restore' onto a full disk: exit 1, one line, refused" \
+		eval 'status_is 1 && one_error_line && stderr_has "refused"'
+	run --data "$D" backup verify "$T/good.cubackup"
+	check "... the backup itself is intact" eval 'status_is 0 && stdout_has "backup intact"'
+else
+	echo "# no fault shim at $SHIM: the full-disk checks are skipped"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
