@@ -269,6 +269,59 @@ run --data "$D" breach assess --since 2026-01-02T00:00:00Z --until 2026-01-01T00
 check "'breach assess' with --until before --since: refused" \
 	eval '[ "$rc" -ne 0 ] && one_error_line'
 
+# ---- with members ------------------------------------------------------------------
+
+M=$T/members
+"$BIN" --data "$M" init >/dev/null 2>&1
+cat >"$T/two.csv" <<'CSV'
+name,address,phone,email
+Ophelia Wrenfeather,1 Errand Way,03-5555-0199,ophelia.wrenfeather@example.org
+Percival Ashgrove,2 Errand Way,03-5555-0198,percival.ashgrove@example.org
+CSV
+"$BIN" --data "$M" import "$T/two.csv" >/dev/null 2>&1
+run --data "$M" member find --email ophelia.wrenfeather@example.org
+MEMBER=$(cat "$OUT")
+run --data "$M" keys status
+check "'keys status' with members: how many each tree wraps" \
+	eval 'status_is 0 && stdout_has "members: 2 live, 0 erased" && stdout_has "2 wrapped under tree"'
+usage "'member find' with neither --email nor --phone" member find
+usage "'member show' without --purpose" member show "$MEMBER"
+usage "'member find' with both --email and --phone" member find --email a@b --phone 0312345678
+long_review=$(head -c 2001 /dev/zero | tr '\0' r)
+usage "'exceptions close' with a review over 2000 bytes" exceptions close e1 --review "$long_review"
+: >"$T/taken.cert"
+run --data "$M" member erase "$MEMBER" --certificate "$T/taken.cert"
+check "'member erase --certificate' onto an existing file: exit 1, says the member is erased" \
+	eval 'status_is 1 && one_error_line && stderr_has "must not exist yet" && [ ! -s "$T/taken.cert" ]'
+run --data "$M" keys status
+check "... and the member is erased all the same" eval 'stdout_has "members: 1 live, 1 erased"'
+run --data "$M" member erase "$MEMBER"
+check "'member erase' a second time: exit 1, one line" eval 'status_is 1 && one_error_line'
+run --data "$M" notify test --member "$MEMBER"
+check "'notify test' for an erased member: exit 1, 'no member ... (erased)'" \
+	eval 'status_is 1 && one_error_line && stderr_has "(erased)"'
+run --data "$M" consent set "$MEMBER" --kind purpose --target product_news --granted yes
+check "'consent set' for an erased member: exit 1, '(erased)'" \
+	eval 'status_is 1 && one_error_line && stderr_has "(erased)"'
+
+# A retention rule: the plan lists each live member's notice as not yet due.
+python3 - "$M/policy.json" "$T/retention-policy.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["version"] = "2099-01-01.1"
+p["retention"] = {"inactive_accounts": {"notice_after_days": 30, "erase_after_notice_days": 10}}
+json.dump(p, open(sys.argv[2], "w"))
+PY
+run --data "$M" policy publish "$T/retention-policy.json"
+check "a policy with a retention rule is published" eval 'status_is 0'
+run --data "$M" retention plan
+check "'retention plan' lists the live member's notice as later, no value in it" \
+	eval 'status_is 0 && grep -q "^later	.*	inactive_notice	" "$OUT" &&
+	      stdout_has "0 due now, 1 later" && ! stdout_has "Wrenfeather" && ! stdout_has "Ashgrove"'
+run --data "$M" retention run
+check "'retention run' with nothing due: does nothing, counts one later" \
+	eval 'status_is 0 && stdout_has "erased 0 member(s)" && stdout_has "1 item(s) later"'
+
 # ---- a full disk where the command writes its file -----------------------------------
 
 # The shim fails every write under $FULL while $T/full exists; the data directory is
