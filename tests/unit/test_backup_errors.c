@@ -374,6 +374,103 @@ static void test_backup_dir_absolute_and_to(void **state)
 	cu_test_ctx_free(ctx, tmp);
 }
 
+struct phases {
+	unsigned calls;
+	char last[32];
+	uint64_t done, total;
+};
+
+static void on_progress(void *ud, const char *phase, uint64_t done, uint64_t total)
+{
+	struct phases *p = ud;
+
+	p->calls++;
+	snprintf(p->last, sizeof(p->last), "%s", phase);
+	p->done = done;
+	p->total = total;
+}
+
+static void test_places_and_settings(void **state)
+{
+	char *tmp, file[CU_DATA_PATH_MAX], blocker[PATH_BYTES + 128], path[PATH_BYTES + 64],
+	    into[PATH_BYTES], err[CU_ERR_MSG_MAX] = "";
+	cu_ctx *ctx = cu_test_ctx_new(&tmp);
+	unsigned long long before;
+	cu_backup_restore_report rep;
+	cu_backup_prune_report pr;
+	struct phases ph = {0};
+	cu_backup_manifest m;
+	FILE *f;
+
+	(void)state;
+	register_one(ctx);
+	before = cu_test_audit_count(ctx);
+	/* A backup directory that cannot be made: a file stands where its parent should be. */
+	snprintf(blocker, sizeof(blocker), "%s/a-file", tmp);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_true(strlen(blocker) + sizeof("/backups") <= sizeof(ctx->config.backup_dir));
+	snprintf(ctx->config.backup_dir, sizeof(ctx->config.backup_dir), "%.*s/backups",
+	         (int)(sizeof(ctx->config.backup_dir) - sizeof("/backups")), blocker);
+	assert_int_equal(cu_backup_create(ctx, NULL, NULL, NULL, file, &m, err, sizeof(err)),
+	                 CU_ERR_IO);
+	assert_non_null(strstr(err, "cannot create backup directory"));
+	/* --to into a directory that is not there. */
+	snprintf(path, sizeof(path), "%s/no-such-dir/b.cubackup", tmp);
+	err[0] = '\0';
+	assert_int_equal(cu_backup_create(ctx, path, NULL, NULL, file, &m, err, sizeof(err)),
+	                 CU_ERR_IO);
+	assert_non_null(strstr(err, "cannot create"));
+	assert_int_equal(cu_test_audit_count(ctx), before);
+
+	/* Zstd's fast mode on worker threads: a backup that verifies and restores. */
+	ctx->config.backup_dir[0] = '\0';
+	ctx->config.backup_fast = 1;
+	ctx->config.backup_threads = 1;
+	if (cu_backup_create(ctx, NULL, on_progress, &ph, file, &m, err, sizeof(err)))
+		fail_msg("backup: %s", err);
+	assert_true(ph.calls > 0);
+	assert_int_equal(m.level, -1);
+	memset(&ph, 0, sizeof(ph));
+	if (cu_backup_verify(ctx->dir, file, on_progress, &ph, &m, err, sizeof(err)))
+		fail_msg("verify: %s", err);
+	assert_true(ph.calls > 0);
+	assert_string_equal(ph.last, "checking");
+	memset(&ph, 0, sizeof(ph));
+	snprintf(into, sizeof(into), "%s/restored", tmp);
+	if (cu_backup_restore(ctx->dir, file, into, on_progress, &ph, &rep, err, sizeof(err)))
+		fail_msg("restore: %s", err);
+	assert_true(ph.calls > 0);
+	assert_string_equal(ph.last, "restoring");
+
+	/* Verify from a data directory that is not there: no temporary file anywhere. */
+	snprintf(path, sizeof(path), "%s/no-such-dir", tmp);
+	err[0] = '\0';
+	assert_int_equal(cu_backup_verify(path, file, NULL, NULL, &m, err, sizeof(err)), CU_ERR_IO);
+	assert_non_null(strstr(err, "temporary file"));
+	assert_int_equal(cu_backup_verify(NULL, file, NULL, NULL, &m, err, sizeof(err)),
+	                 CU_ERR_INVALID_ARGUMENT);
+
+	/* Files not named like backups are not backups: prune neither reads nor counts them. */
+	cu_backup_dir(ctx, path);
+	snprintf(blocker, sizeof(blocker), "%s/.partial.cubackup", path);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(blocker, sizeof(blocker), "%s/notes.txt", path);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(cu_backup_prune(ctx, cu_now_us(), &pr, err, sizeof(err)), CU_OK);
+	assert_int_equal(pr.kept, 1);
+	assert_int_equal(pr.removed, 0);
+	assert_int_equal(pr.unreadable, 0);
+	assert_true(exists(blocker));
+	assert_int_equal(cu_backup_key_rotate(NULL, err, sizeof(err)), CU_ERR_INVALID_ARGUMENT);
+	cu_test_ctx_free(ctx, tmp);
+}
+
 /* The parser, one lie at a time, starting from an honest manifest. */
 static void test_manifest_parse(void **state)
 {
@@ -451,6 +548,7 @@ int main(void)
 	    cmocka_unit_test(test_restore_refusals),
 	    cmocka_unit_test(test_prune_and_key_use),
 	    cmocka_unit_test(test_backup_dir_absolute_and_to),
+	    cmocka_unit_test(test_places_and_settings),
 	    cmocka_unit_test(test_manifest_parse),
 	};
 
