@@ -270,6 +270,63 @@ static void test_token_sharing_its_name(void **state)
 	json_decref(rep);
 }
 
+static void test_bad_queries_and_long_drafts(void **state)
+{
+	struct fx *f = *state;
+	char longid[80];
+	cu_breach_query q = {f->t0, f->t1, CU_BREACH_ALL, NULL, 0};
+	json_t *rep = NULL, *members, *timeline, *m0, *e0;
+	char *md = NULL;
+	size_t len = 0;
+
+	memset(longid, 'c', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	q.by = (cu_breach_by)9;
+	assert_int_equal(cu_breach_assess(f->ctx, &officer, &q, &rep), CU_ERR_INVALID_ARGUMENT);
+	q.by = CU_BREACH_TOKEN;
+	q.id = "";
+	assert_int_equal(cu_breach_assess(f->ctx, &officer, &q, &rep), CU_ERR_INVALID_ARGUMENT);
+	q.id = "not a token id";
+	assert_int_equal(cu_breach_assess(f->ctx, &officer, &q, &rep), CU_ERR_NOT_FOUND);
+	q.by = CU_BREACH_SUBCONTRACTOR;
+	q.id = longid;
+	assert_int_equal(cu_breach_assess(f->ctx, &officer, &q, &rep), CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_breach_assess(NULL, &officer, &q, &rep), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_breach_assess(f->ctx, NULL, &q, &rep), CU_ERR_FORBIDDEN);
+	assert_null(rep);
+
+	/* The key selector's draft names the key. */
+	q.by = CU_BREACH_KEY;
+	q.id = NULL;
+	q.key_id = cu_keyring_current_tree(cu_vault_keyring(f->ctx->vault));
+	assert_int_equal(cu_breach_assess(f->ctx, &officer, &q, &rep), CU_OK);
+	assert_int_equal(cu_breach_markdown(rep, &md, &len), CU_OK);
+	assert_non_null(strstr(md, "wrapped under"));
+	free(md);
+	json_decref(rep);
+
+	/* A draft lists at most so many members and events, and says how many more. */
+	q.by = CU_BREACH_ALL;
+	q.key_id = 0;
+	assert_int_equal(cu_breach_assess(f->ctx, &officer, &q, &rep), CU_OK);
+	members = json_object_get(rep, "members");
+	timeline = json_object_get(rep, "timeline");
+	m0 = json_deep_copy(json_array_get(members, 0));
+	e0 = json_deep_copy(json_array_get(timeline, 0));
+	while (json_array_size(members) < CU_BREACH_MD_MEMBERS_MAX + 2)
+		json_array_append(members, m0);
+	while (json_array_size(timeline) < CU_BREACH_MD_TIMELINE_MAX + 3)
+		json_array_append(timeline, e0);
+	json_decref(m0);
+	json_decref(e0);
+	assert_int_equal(cu_breach_markdown(rep, &md, &len), CU_OK);
+	assert_non_null(strstr(md, "and 2 more: `--json` lists every one"));
+	assert_non_null(strstr(md, "and 3 more events"));
+	free(md);
+	assert_int_equal(cu_breach_markdown(rep, NULL, &len), CU_ERR_INVALID_ARGUMENT);
+	json_decref(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +334,7 @@ int main(void)
 	    cmocka_unit_test(test_key_selector),
 	    cmocka_unit_test(test_window_with_no_data),
 	    cmocka_unit_test(test_token_sharing_its_name),
+	    cmocka_unit_test(test_bad_queries_and_long_drafts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
