@@ -304,6 +304,31 @@ run --data "$M" consent set "$MEMBER" --kind purpose --target product_news --gra
 check "'consent set' for an erased member: exit 1, '(erased)'" \
 	eval 'status_is 1 && one_error_line && stderr_has "(erased)"'
 
+run --data "$M" complaints file "$MEMBER" --about other --text "Slow replies"
+check "'complaints file' for an erased member: exit 1, '(erased)'" \
+	eval 'status_is 1 && one_error_line && stderr_has "(erased)"'
+run --data "$M" requests file "$MEMBER" --type erasure
+check "'requests file' for an erased member: exit 1, '(erased)'" \
+	eval 'status_is 1 && one_error_line && stderr_has "(erased)"'
+PERC=$("$BIN" --data "$M" member find --email percival.ashgrove@example.org)
+run --data "$M" complaints file "$PERC" --about other --text "Slow replies"
+COMPLAINT=$(sed -n 's/^filed complaint \([^ ]*\) .*/\1/p' "$OUT")
+check "'complaints file' for a live member files it" eval 'status_is 0 && [ -n "$COMPLAINT" ]'
+run --data "$M" complaints respond "$COMPLAINT" --text $'bad\x01text'
+check "'complaints respond' with a control character: exit 2, 'response refused'" \
+	eval 'status_is 2 && one_error_line && stderr_has "response refused"'
+run --data "$M" requests file "$PERC" --type disclosure
+REQUEST=$(sed -n 's/^filed request \([^ ]*\) .*/\1/p' "$OUT")
+check "'requests file' for a live member files it" eval 'status_is 0 && [ -n "$REQUEST" ]'
+run --data "$M" requests decide "$REQUEST" --action reject --reasons $'bad\x01'
+check "'requests decide' with reasons holding a control character: exit 2" \
+	eval 'status_is 2 && one_error_line && stderr_has "decision refused"'
+run --data "$M" requests decide "$REQUEST" --action refuse --ground nope --reasons "Because"
+check "'requests decide' with an unknown ground names the three: exit 2" \
+	eval 'status_is 2 && one_error_line && stderr_has "breach_of_law"'
+run --data "$M" requests show "$REQUEST"
+check "... and the request is still received" eval 'status_is 0 && stdout_has "received"'
+
 # A retention rule: the plan lists each live member's notice as not yet due.
 python3 - "$M/policy.json" "$T/retention-policy.json" <<'PY'
 import json, sys
@@ -321,6 +346,11 @@ check "'retention plan' lists the live member's notice as later, no value in it"
 run --data "$M" retention run
 check "'retention run' with nothing due: does nothing, counts one later" \
 	eval 'status_is 0 && stdout_has "erased 0 member(s)" && stdout_has "1 item(s) later"'
+
+"$BIN" --data "$M" member erase "$PERC" >/dev/null 2>&1
+run --data "$M" complaints respond "$COMPLAINT" --text "Sorry"
+check "'complaints respond' once the member is erased: exit 1, closed" \
+	eval 'status_is 1 && one_error_line && stderr_has "closed"'
 
 # ---- a full disk where the command writes its file -----------------------------------
 
