@@ -152,10 +152,56 @@ static void test_retire_refusals(void **state)
 	cu_test_ctx_free(ctx, tmp);
 }
 
+/*
+ * After a master key rotation, before the reindex, the blind indexes are
+ * still under the old key: an e-mail registered then is found under it, so
+ * a second registration of it is a duplicate, and a lookup finds the member.
+ */
+static void test_duplicate_under_the_old_master_key(void **state)
+{
+	char *tmp, id[CU_ID_LEN + 1], again[CU_ID_LEN + 1], found[CU_ID_LEN + 1],
+	    err[CU_ERR_MSG_MAX] = "", dir[4200];
+	cu_kv kv[] = {{"name", "Rotated Memberq"},
+	              {"address", "14 Key Street"},
+	              {"phone", "0366123456"},
+	              {"email", "rotated@example.org"}};
+	cu_ctx *ctx = cu_test_ctx_new(&tmp);
+	cu_errors errs;
+	uint32_t key = 0;
+
+	(void)state;
+	cu_errors_init(&errs);
+	assert_int_equal(cu_member_register(ctx, &service, kv, 4, NULL, id, &errs), CU_OK);
+	snprintf(dir, sizeof(dir), "%s", ctx->dir);
+	cu_ctx_close(ctx);
+	ctx = NULL;
+	if (cu_keys_rotate_master(dir, &key, err, sizeof(err)))
+		fail_msg("rotate: %s", err);
+	assert_true(key > 1);
+	if (cu_ctx_open(dir, &ctx, err, sizeof(err)))
+		fail_msg("open: %s", err);
+
+	assert_int_equal(
+	    cu_member_lookup(ctx->vault, ctx->store, "email", "Rotated@Example.org", found), CU_OK);
+	assert_string_equal(found, id);
+	cu_errors_init(&errs);
+	assert_int_equal(cu_member_register(ctx, &service, kv, 4, NULL, again, &errs),
+	                 CU_ERR_CONFLICT);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.e[0].field, "email");
+	assert_string_equal(errs.e[0].reason, "duplicate");
+	/* An address nobody holds is not found under either key. */
+	assert_int_equal(
+	    cu_member_lookup(ctx->vault, ctx->store, "email", "nobody@example.org", found),
+	    CU_ERR_NOT_FOUND);
+	cu_test_ctx_free(ctx, tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_retire_refusals),
+	    cmocka_unit_test(test_duplicate_under_the_old_master_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
