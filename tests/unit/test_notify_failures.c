@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "domain/members.h"
 #include "domain/notify.h"
 #include "support.h"
+#include "util/file_read.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -188,12 +190,75 @@ static void test_refused_before_queueing(void **state)
 		assert_int_equal(counts[i], 0);
 }
 
+/* The decoded Subject of the message file at path, its encoded words joined; words counted. */
+static void decoded_subject(const char *path, char *out, size_t outlen, int *words)
+{
+	size_t len = 0, o = 0;
+	char *text = cu_file_read_bounded(path, 1 << 20, &len), *p, *end;
+
+	assert_non_null(text);
+	p = strstr(text, "Subject: ");
+	assert_non_null(p);
+	end = strstr(p, "\r\n\r\n");
+	assert_non_null(end);
+	*words = 0;
+	while ((p = strstr(p, "=?UTF-8?B?")) && p < end) {
+		char *q = strstr(p + 10, "?=");
+		unsigned char bin[64];
+		size_t n = 0;
+
+		assert_non_null(q);
+		assert_int_equal(sodium_base642bin(bin, sizeof(bin), p + 10, (size_t)(q - p - 10),
+		                                   NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL),
+		                 0);
+		/* Each word is whole characters: it never starts inside one. */
+		assert_true(n > 0 && (bin[0] & 0xc0) != 0x80);
+		assert_true(o + n < outlen);
+		memcpy(out + o, bin, n);
+		o += n;
+		(*words)++;
+		p = q + 2;
+	}
+	out[o] = '\0';
+	free(text);
+}
+
+static void test_one_at_a_time_and_a_long_subject(void **state)
+{
+	struct fx *f = *state;
+	char subject[128] = "A", path[CU_DATA_PATH_MAX + 64], got[256];
+	cu_notify_report rep;
+	cu_outbox_row o;
+	int words = 0;
+
+	/* 46 bytes: the 45-byte cut falls inside the fifteenth three-byte character. */
+	for (int i = 0; i < 15; i++)
+		strcat(subject, "\xe6\x97\xa5");
+	f->cfg.mode = CU_NOTIFY_FILES;
+	assert_int_equal(cu_notify_member(f->ctx, f->member, "amendment", subject, "Body."), CU_OK);
+	o = the_row(f->ctx);
+	queue(f);
+	/* At most one a pass: the other waits. */
+	assert_int_equal(cu_notify_deliver(f->ctx, &f->cfg, cu_now_us(), 1, &rep), CU_OK);
+	assert_int_equal(rep.sent, 1);
+	assert_int_equal(rep.pending, 1);
+	assert_int_equal(cu_notify_deliver(f->ctx, &f->cfg, cu_now_us(), 1, &rep), CU_OK);
+	assert_int_equal(rep.sent, 1);
+	assert_int_equal(rep.pending, 0);
+
+	snprintf(path, sizeof(path), "%s/%s.eml", f->cfg.outbox_dir, o.id);
+	decoded_subject(path, got, sizeof(got), &words);
+	assert_int_equal(words, 2);
+	assert_string_equal(got, subject);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_outbox_that_cannot_be_made, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_that_never_speaks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_before_queueing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_at_a_time_and_a_long_subject, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
