@@ -352,6 +352,40 @@ run --data "$M" complaints respond "$COMPLAINT" --text "Sorry"
 check "'complaints respond' once the member is erased: exit 1, closed" \
 	eval 'status_is 1 && one_error_line && stderr_has "closed"'
 
+# ---- progress on a terminal, rotation of every key --------------------------------
+
+K=$T/keys
+"$BIN" --data "$K" init >/dev/null 2>&1
+"$BIN" --data "$K" import "$T/two.csv" >/dev/null 2>&1
+if command -v script >/dev/null 2>&1; then
+	# script(1) gives the command a terminal: progress is drawn there, never into a pipe.
+	script -qec "'$BIN' --data '$K' keys rotate" /dev/null </dev/null >"$OUT" 2>&1
+	rc=$?
+	check "'keys rotate' on a terminal: all three keys, progress drawn to 100%" \
+		eval 'status_is 0 && stdout_has "rewrapping   100%  2/2 members" &&
+		      stdout_has "reindexing   100%" && stdout_has "a new backup key is current" &&
+		      stdout_has "restart custodian serve"'
+	script -qec "'$BIN' --data '$K' backup --to '$T/tty.cubackup'" /dev/null </dev/null >"$OUT" 2>&1
+	rc=$?
+	check "'backup' on a terminal draws its bar" \
+		eval 'status_is 0 && stdout_has "100%" && stdout_has "backup written"'
+else
+	"$BIN" --data "$K" keys rotate >"$OUT" 2>"$ERR"
+	rc=$?
+	check "'keys rotate': all three keys" eval 'status_is 0 && ! grep -q "%" "$ERR"'
+fi
+run --data "$K" keys rotate
+check "'keys rotate' into a pipe: no progress drawn" \
+	eval 'status_is 0 && ! grep -q "100%" "$ERR" && ! grep -q "100%" "$OUT"'
+run --data "$K" keys status
+check "'keys status' after rotations: several master keys, the last current, old trees listed" \
+	eval 'status_is 0 && grep -q "^master keys: 1 [0-9]* [0-9]* (current)$" "$OUT" &&
+	      [ "$(grep -c "^  tree " "$OUT")" -ge 3 ] && stdout_has "2 wrapped under tree key"'
+printf '\n[notify]\nmode = off\n' >>"$K/custodian.conf"
+run --data "$K" notify deliver
+check "'notify deliver' with notify.mode off says nothing is sent" \
+	eval 'status_is 0 && stdout_has "notify.mode is off: nothing is sent"'
+
 # ---- a full disk where the command writes its file -----------------------------------
 
 # The shim fails every write under $FULL while $T/full exists; the data directory is
