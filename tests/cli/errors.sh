@@ -269,6 +269,42 @@ run --data "$D" breach assess --since 2026-01-02T00:00:00Z --until 2026-01-01T00
 check "'breach assess' with --until before --since: refused" \
 	eval '[ "$rc" -ne 0 ] && one_error_line'
 
+run --data "$D" third-party add --id acme --name Acme --contact a@example.com \
+	--purpose delivery --fields email
+check "'third-party add' registers it" eval 'status_is 0'
+run --data "$D" third-party add --id acme --name Acme --contact a@example.com \
+	--purpose delivery --fields email
+check "'third-party add' of an id that exists: exit 1, says so" \
+	eval 'status_is 1 && one_error_line && stderr_has "a third party with this id exists"'
+many=$(seq -s, -f "f%g" 1 70)
+run --data "$D" third-party add --id acme2 --name Acme --contact a@example.com \
+	--purpose delivery --fields "$many"
+check "'third-party add' with more --fields than any policy has: exit 2" \
+	eval 'status_is 2 && one_error_line && stderr_has "too many --fields"'
+sub_args=(--id callc --name "Call Centre" --contact sec@cc.example --fields "name,email"
+	--purposes support --start 2026-01-01 --end 2999-12-31 --measure "encryption at rest")
+run --data "$D" subcontractor add "${sub_args[@]}"
+check "'subcontractor add' registers it" eval 'status_is 0'
+run --data "$D" subcontractor add "${sub_args[@]}"
+check "'subcontractor add' of an id that exists: exit 1, says so" \
+	eval 'status_is 1 && one_error_line && stderr_has "a subcontractor with this id exists"'
+run --data "$D" subcontractor add --id callc2 --name "Call Centre" --contact sec@cc.example \
+	--fields "$many" --purposes support --start 2026-01-01 --end 2999-12-31 --measure m
+check "'subcontractor add' with too many --fields: exit 2" \
+	eval 'status_is 2 && one_error_line && stderr_has "too many --fields or --purposes"'
+run --data "$D" subcontractor list
+check "'subcontractor list' lists the one registered" \
+	eval 'status_is 0 && stdout_has "callc" && [ "$(grep -c callc "$OUT")" -eq 1 ]'
+run --data "$D" token create --role subcontractor --name "Call desk" --contract nobody
+check "'token create --contract' of no subcontractor: exit 1, names it" \
+	eval 'status_is 1 && one_error_line && stderr_has "no subcontractor '"'"'nobody'"'"'"'
+run --data "$D" token create --role staff --name ""
+check "'token create --name \"\"': exit 2, empty --name" \
+	eval 'status_is 2 && one_error_line && stderr_has "empty --name"'
+run --data "$D" token create --role staff --name $'\xff\xfe'
+check "'token create' with a name that is not UTF-8: exit 2" \
+	eval 'status_is 2 && one_error_line && stderr_has "not valid UTF-8"'
+
 # ---- with members ------------------------------------------------------------------
 
 M=$T/members
