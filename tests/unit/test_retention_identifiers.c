@@ -138,10 +138,55 @@ static void test_dropped_phone_is_no_longer_found(void **state)
 	cu_test_ctx_free(ctx, tmp);
 }
 
+/* The same for the e-mail address: gone from the index, the telephone number still finds. */
+static void test_dropped_email_is_no_longer_found(void **state)
+{
+	char *tmp, a[CU_ID_LEN + 1], id[CU_ID_LEN + 1], err[ERR_BYTES] = "";
+	cu_kv ka[] = {{"name", "Maila Addressq"},
+	              {"address", "15 Mail Road"},
+	              {"phone", "03-5555-0125"},
+	              {"email", "maila@example.org"}};
+	cu_ctx *ctx = cu_test_ctx_new(&tmp);
+	cu_policy *in_force = NULL;
+	cu_retention_report rep;
+	json_error_t je;
+	json_t *p;
+	char *doc;
+	cu_errors errs;
+
+	(void)state;
+	cu_errors_init(&errs);
+	assert_int_equal(cu_member_register(ctx, &service, ka, N(ka), NULL, a, &errs), CU_OK);
+	p = json_loadb(cu_default_policy_json, cu_default_policy_json_len, 0, &je);
+	assert_non_null(p);
+	json_object_set_new(p, "version", json_string("2027-06-01.1"));
+	json_object_set_new(p, "retention", json_pack("{s:i}", "dropped_field_grace_days", 1));
+	drop_field(p, "email");
+	doc = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	assert_non_null(doc);
+	if (cu_versions_publish(ctx, &officer, doc, strlen(doc), &in_force, err, sizeof(err)))
+		fail_msg("publish: %s", err);
+	free(doc);
+	cu_policy_free(ctx->policy);
+	ctx->policy = in_force;
+	assert_int_equal(cu_retention_run(ctx, &cu_test_operator, cu_now_us() + 2 * CU_DAY_US, NULL,
+	                                  NULL, NULL, &rep),
+	                 CU_OK);
+	assert_int_equal(rep.fields, 1);
+	assert_int_equal(cu_member_lookup(ctx->vault, ctx->store, "email", "maila@example.org", id),
+	                 CU_ERR_NOT_FOUND);
+	assert_int_equal(cu_member_lookup(ctx->vault, ctx->store, "phone", "0355550125", id),
+	                 CU_OK);
+	assert_string_equal(id, a);
+	cu_test_ctx_free(ctx, tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dropped_phone_is_no_longer_found),
+	    cmocka_unit_test(test_dropped_email_is_no_longer_found),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
