@@ -23,6 +23,7 @@
 #include "domain/breach.h"
 #include "domain/erasure.h"
 #include "domain/members.h"
+#include "domain/subcontractors.h"
 #include "domain/tokens.h"
 #include "support.h"
 #include "vault/keyring.h"
@@ -41,8 +42,9 @@ struct fx {
 };
 
 /* One audit entry as the door would write it. */
-static void entry(cu_ctx *ctx, const char *actor, const char *role, const char *action,
-                  const char *member, const char *fields, const char *decision)
+static void entry_why(cu_ctx *ctx, const char *actor, const char *role, const char *action,
+                      const char *member, const char *fields, const char *decision,
+                      const char *reason)
 {
 	cu_audit_entry e = {0};
 
@@ -53,11 +55,17 @@ static void entry(cu_ctx *ctx, const char *actor, const char *role, const char *
 	e.purpose = "support";
 	e.fields = fields;
 	e.decision = decision;
-	e.reason = "";
+	e.reason = reason;
 	e.case_ref = "";
 	assert_int_equal(cu_tx_begin(ctx), CU_OK);
 	assert_int_equal(cu_audit_append(ctx->audit, ctx->store, &e), CU_OK);
 	assert_int_equal(cu_tx_commit(ctx), CU_OK);
+}
+
+static void entry(cu_ctx *ctx, const char *actor, const char *role, const char *action,
+                  const char *member, const char *fields, const char *decision)
+{
+	entry_why(ctx, actor, role, action, member, fields, decision, "");
 }
 
 static int setup(void **state)
@@ -327,6 +335,55 @@ static void test_bad_queries_and_long_drafts(void **state)
 	json_decref(rep);
 }
 
+/* A subcontractor's reads are told by "contract ID" in the reason, whole. */
+static void test_subcontractor_reads_told_by_contract(void **state)
+{
+	struct fx *f = *state;
+	const char *fields[] = {"name", "email"}, *purposes[] = {"support"};
+	const char *measures[] = {"encryption at rest"};
+	cu_subcontractor_input in = {
+	    "callc", "Call Centre KK", "sec@cc.example", fields, 2, purposes, 1, measures,
+	    1,       "2026-01-01",     "2999-12-31"};
+	cu_breach_query q = {0};
+	json_t *rep = NULL, *m;
+	cu_errors errs;
+	char *md = NULL;
+	size_t len = 0;
+	int64_t t0 = cu_now_us();
+
+	cu_errors_init(&errs);
+	assert_int_equal(cu_subcontractor_register(f->ctx, &officer, &in, NULL, &errs), CU_OK);
+	entry_why(f->ctx, "cc desk", "subcontractor", "read", f->id[0], "name", "allow",
+	          "contract callc");
+	entry_why(f->ctx, "cc desk", "subcontractor", "read", f->id[0], ",email,,", "allow",
+	          "contract callc; ticket 7");
+	/* Not this contract: another id that starts the same, a word that ends the same. */
+	entry_why(f->ctx, "cc desk", "subcontractor", "read", f->id[2], "name", "allow",
+	          "contract callcx");
+	entry_why(f->ctx, "cc desk", "subcontractor", "read", f->id[2], "name", "allow",
+	          "subcontract callc");
+	/* Not a subcontractor's read at all. */
+	entry_why(f->ctx, "desk", "staff", "read", f->id[2], "name", "allow", "contract callc");
+	q.since_us = t0;
+	q.until_us = cu_now_us();
+	q.by = CU_BREACH_SUBCONTRACTOR;
+	q.id = "callc";
+	assert_int_equal(cu_breach_assess(f->ctx, &officer, &q, &rep), CU_OK);
+	assert_int_equal(json_array_size(json_object_get(rep, "members")), 1);
+	m = member_row(rep, f->id[0]);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "events")), 2);
+	assert_true(has_string(json_object_get(m, "fields"), "name"));
+	assert_true(has_string(json_object_get(m, "fields"), "email"));
+	assert_int_equal(json_array_size(json_object_get(m, "fields")), 2);
+	/* The draft names the contract's scope. */
+	assert_int_equal(cu_breach_markdown(rep, &md, &len), CU_OK);
+	assert_non_null(strstr(md, "subcontractor `callc`"));
+	assert_non_null(strstr(md, "support"));
+	free(md);
+	json_decref(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_window_with_no_data),
 	    cmocka_unit_test(test_token_sharing_its_name),
 	    cmocka_unit_test(test_bad_queries_and_long_drafts),
+	    cmocka_unit_test(test_subcontractor_reads_told_by_contract),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
