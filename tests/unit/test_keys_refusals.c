@@ -12,10 +12,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/breach.h"
 #include "domain/erasure.h"
 #include "domain/keys.h"
 #include "domain/members.h"
@@ -197,11 +199,62 @@ static void test_duplicate_under_the_old_master_key(void **state)
 	cu_test_ctx_free(ctx, tmp);
 }
 
+/* More members than a page: status, rewrap and reindex go page by page and miss none. */
+static void test_pages_of_members(void **state)
+{
+	enum { MANY = 600 }; /* over the keys' pages (256) and the breach key scan's (512) */
+	char *tmp, err[CU_ERR_MSG_MAX] = "";
+	cu_ctx *ctx = cu_test_ctx_new(&tmp);
+	cu_keyring *ring = cu_vault_keyring(ctx->vault);
+	struct progress p = {0};
+	cu_keys_status st;
+	uint64_t moved = 0, done = 0;
+	uint32_t tree = 0;
+
+	(void)state;
+	for (int i = 0; i < MANY; i++) {
+		char email[64], phone[32], id[CU_ID_LEN + 1];
+		cu_kv kv[] = {{"name", "Paged Keyq"},
+		              {"address", "16 Key Street"},
+		              {"phone", phone},
+		              {"email", email}};
+		cu_errors errs;
+
+		snprintf(email, sizeof(email), "pagedkey%d@example.org", i);
+		snprintf(phone, sizeof(phone), "0377%06d", i);
+		cu_errors_init(&errs);
+		assert_int_equal(cu_member_register(ctx, &service, kv, 4, NULL, id, &errs), CU_OK);
+	}
+	assert_int_equal(cu_keys_status_get(ctx, &st), CU_OK);
+	assert_int_equal(st.live, MANY);
+	assert_int_equal(st.usage[0].members, MANY);
+	assert_int_equal(cu_keys_rotate_tree(ctx, &cu_test_operator, &tree, on_progress, &p, &moved,
+	                                     err, sizeof(err)),
+	                 CU_OK);
+	assert_int_equal(moved, MANY);
+	assert_true(p.calls >= 3);
+	assert_int_equal(p.last, MANY);
+	assert_int_equal(cu_keyring_current_tree(ring), tree);
+	assert_int_equal(cu_keys_reindex(ctx, &cu_test_operator, NULL, NULL, &done), CU_OK);
+	assert_int_equal(done, MANY);
+	/* A breach assessment of the new tree lists every member, across its pages. */
+	{
+		cu_breach_query q = {0, cu_now_us(), CU_BREACH_KEY, NULL, tree};
+		json_t *rep = NULL;
+
+		assert_int_equal(cu_breach_assess(ctx, &cu_test_operator, &q, &rep), CU_OK);
+		assert_int_equal(json_array_size(json_object_get(rep, "members")), MANY);
+		json_decref(rep);
+	}
+	cu_test_ctx_free(ctx, tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_retire_refusals),
 	    cmocka_unit_test(test_duplicate_under_the_old_master_key),
+	    cmocka_unit_test(test_pages_of_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
