@@ -305,6 +305,28 @@ run --data "$D" token create --role staff --name $'\xff\xfe'
 check "'token create' with a name that is not UTF-8: exit 2" \
 	eval 'status_is 2 && one_error_line && stderr_has "not valid UTF-8"'
 
+# "--" ends the options: what follows is an argument, even "--help".
+run --data "$D" token revoke -- --help
+check "'token revoke -- --help' takes '--help' as the id: no token, exit 1" \
+	eval 'status_is 1 && one_error_line && stderr_has "no token '"'"'--help'"'"'"'
+run --data "$D" token revoke --
+check "'token revoke --' with nothing after: exit 2, expected one ID" \
+	eval 'usage_error && stderr_has "expected one ID"'
+run token -h
+check "'-h' is '--help'" eval 'status_is 0 && stdout_has "usage: custodian"'
+run --data "$D" audit checkpoint --out "$T/ck-good"
+check "'audit checkpoint --out' writes a signed head" eval 'status_is 0 && [ -s "$T/ck-good" ]'
+run --data "$D" audit verify --checkpoint "$T/ck-good"
+check "'audit verify --checkpoint' of a good one: the newest covers an entry" \
+	eval 'status_is 0 && stdout_has "all good; the newest covers entry"'
+echo "not a checkpoint" >"$T/ck-bad"
+run --data "$D" audit verify --checkpoint "$T/ck-bad"
+check "'audit verify --checkpoint' of a file that is not one: exit 1, names the line" \
+	eval 'status_is 1 && stderr_has "line 1: not a checkpoint"'
+run --data "$D" audit checkpoint --out "$T/no-such-dir/ck"
+check "'audit checkpoint --out' into a missing directory: exit 1, one line naming it" \
+	eval 'status_is 1 && one_error_line && stderr_has "cannot write" && stderr_has "no-such-dir"'
+
 # ---- with members ------------------------------------------------------------------
 
 M=$T/members
