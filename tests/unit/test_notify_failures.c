@@ -233,7 +233,7 @@ static void test_one_at_a_time_and_a_long_subject(void **state)
 
 	/* 46 bytes: the 45-byte cut falls inside the fifteenth three-byte character. */
 	for (int i = 0; i < 15; i++)
-		strcat(subject, "\xe6\x97\xa5");
+		memcpy(subject + 1 + 3 * i, "\xe6\x97\xa5", 4);
 	f->cfg.mode = CU_NOTIFY_FILES;
 	assert_int_equal(cu_notify_member(f->ctx, f->member, "amendment", subject, "Body."), CU_OK);
 	o = the_row(f->ctx);
