@@ -410,6 +410,31 @@ run --data "$M" complaints respond "$COMPLAINT" --text "Sorry"
 check "'complaints respond' once the member is erased: exit 1, closed" \
 	eval 'status_is 1 && one_error_line && stderr_has "closed"'
 
+# The erasure certificate: verified with and without the data directory, refused altered.
+C=$T/cert-data
+"$BIN" --data "$C" init >/dev/null 2>&1
+"$BIN" --data "$C" import "$T/two.csv" >/dev/null 2>&1
+CM=$("$BIN" --data "$C" member find --email ophelia.wrenfeather@example.org)
+run --data "$C" consent set "$CM" --kind purpose --target support --granted yes
+check "'consent set' of a purpose members cannot choose: exit 2, not_choosable" \
+	eval 'status_is 2 && one_error_line && stderr_has "not_choosable"'
+run --data "$C" member erase "$CM" --certificate "$T/erasure.cert"
+check "'member erase --certificate' writes the certificate" \
+	eval 'status_is 0 && [ -s "$T/erasure.cert" ]'
+run --data "$C" receipt verify "$T/erasure.cert"
+check "'receipt verify' of the certificate with its data directory: signed by this custodian" \
+	eval 'status_is 0 && stdout_has "certificate valid: erasure; signed by this custodian"'
+run receipt verify "$T/erasure.cert"
+check "'receipt verify' of the certificate without one: the signature checked, the key not" \
+	eval 'status_is 0 && stdout_has "no data directory to check the key against"'
+sed 's/"erased"/"erasex"/' "$T/erasure.cert" >"$T/altered.cert"
+run --data "$C" receipt verify "$T/altered.cert"
+check "'receipt verify' of an altered certificate: exit 1, it was altered" \
+	eval 'status_is 1 && one_error_line && stderr_has "it was altered"'
+run --data "$C" receipt verify "$T/two.csv"
+check "'receipt verify' of a file that is neither: exit 1, not a receipt" \
+	eval 'status_is 1 && one_error_line && stderr_has "not valid"'
+
 # ---- progress on a terminal, rotation of every key --------------------------------
 
 K=$T/keys
