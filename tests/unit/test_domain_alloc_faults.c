@@ -1,7 +1,8 @@
 /*
  * test_domain_alloc_faults.c — the domain's reports when memory runs out
  * (tests/unit/alloc_fault.h): the record of processing, a breach assessment
- * and its draft, and the retention plan.  For N = 1, 2, ...: the Nth
+ * and its draft, the retention plan, a member's export and its CSV, the keys'
+ * status.  For N = 1, 2, ...: the Nth
  * allocation fails, the operation runs once.  An attempt that met a failure
  * ends in "out of memory" or a store error — never a wrong answer (not
  * found, forbidden, invalid) — and hands back no document; the first N the
@@ -22,6 +23,8 @@
 
 #include "alloc_fault.h"
 #include "domain/breach.h"
+#include "domain/export.h"
+#include "domain/keys.h"
 #include "domain/members.h"
 #include "domain/records.h"
 #include "domain/retention.h"
@@ -132,6 +135,42 @@ static cu_result op_plan(cu_ctx *ctx, void *ud, size_t *answer)
 	return cu_retention_plan(ctx, cu_now_us(), count_item, answer);
 }
 
+static cu_result op_export(cu_ctx *ctx, void *ud, size_t *answer)
+{
+	const char *member = ud;
+	cu_actor self = {member, CU_ROLE_MEMBER, member, NULL};
+	json_t *doc = NULL;
+	char *csv = NULL;
+	size_t len = 0;
+	cu_result rc;
+
+	rc = cu_export_member(ctx, &self, member, CU_EXPORT_JSON, cu_now_us(), &doc);
+	if (rc) {
+		assert_null(doc);
+		return rc;
+	}
+	rc = cu_export_csv(doc, &csv, &len);
+	if (!rc)
+		*answer = json_object_size(json_object_get(doc, "fields"));
+	else
+		assert_null(csv);
+	free(csv);
+	cu_export_free(doc);
+	return rc;
+}
+
+static cu_result op_keys(cu_ctx *ctx, void *ud, size_t *answer)
+{
+	cu_keys_status st;
+	cu_result rc;
+
+	(void)ud;
+	rc = cu_keys_status_get(ctx, &st);
+	if (!rc)
+		*answer = (size_t)st.live;
+	return rc;
+}
+
 static void run_all(cu_fault_kind kind)
 {
 	char *tmp, id[CU_ID_LEN + 1];
@@ -162,8 +201,11 @@ static void run_all(cu_fault_kind kind)
 	 * its own buffer cannot grow (load.c, lex_scan_string): not under the process's
 	 * malloc, then, only under SQLite's allocator.
 	 */
-	if (kind == CU_FAULT_SQLITE)
+	if (kind == CU_FAULT_SQLITE) {
 		sweep(ctx, kind, "retention plan", op_plan, NULL);
+		sweep(ctx, kind, "export", op_export, id);
+	}
+	sweep(ctx, kind, "keys status", op_keys, NULL);
 	cu_test_ctx_free(ctx, tmp);
 }
 
