@@ -19,6 +19,7 @@
 #include "access/access.h"
 #include "domain/diaries.h"
 #include "domain/members.h"
+#include "domain/subcontractors.h"
 #include "support.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -103,10 +104,54 @@ static void test_requests_refused_by_shape(void **state)
 	cu_test_ctx_free(ctx, tmp);
 }
 
+/* A subcontractor reads diaries only within its contract, and never without one. */
+static void test_subcontractor_outside_its_contract(void **state)
+{
+	const char *fields[] = {"email"}, *purposes[] = {"product_news"};
+	const char *measures[] = {"encryption at rest"};
+	cu_subcontractor_input in = {
+	    "cc", "Call Centre KK", "sec@cc.example", fields, 1, purposes, 1, measures,
+	    1,    "2026-01-01",     "2999-12-31"};
+	static const cu_actor officer = {"po", CU_ROLE_OFFICER, NULL, NULL};
+	char *tmp, member[CU_ID_LEN + 1];
+	cu_kv kv[] = {{"name", "Diary Contractq"},
+	              {"address", "20 Diary Close"},
+	              {"phone", "+81312340020"},
+	              {"email", "contract@diary.example"}};
+	cu_ctx *ctx = cu_test_ctx_new(&tmp);
+	cu_actor bound = {"cc desk", CU_ROLE_SUBCONTRACTOR, NULL, "cc"};
+	cu_actor unbound = {"cc desk", CU_ROLE_SUBCONTRACTOR, NULL, NULL};
+	cu_actor unknown = {"cc desk", CU_ROLE_SUBCONTRACTOR, NULL, "nobody"};
+	const cu_actor *who[] = {&bound, &unbound, &unknown};
+	cu_errors errs;
+
+	(void)state;
+	cu_errors_init(&errs);
+	assert_int_equal(cu_member_register(ctx, &service, kv, N(kv), NULL, member, &errs), CU_OK);
+	assert_int_equal(cu_subcontractor_register(ctx, &officer, &in, NULL, &errs), CU_OK);
+	for (size_t i = 0; i < N(who); i++) {
+		cu_diary_request req = {who[i], "support", member, "C-2026-0001", NULL, 0};
+		cu_diary_decision d;
+		cu_diary_list out;
+
+		cu_diary_list_init(&out);
+		assert_int_not_equal(cu_access_read_diaries(ctx, &req, &d, &out), CU_OK);
+		assert_string_equal(d.decision, "deny");
+		assert_int_equal(out.n, 0);
+		if (i == 0) {
+			assert_int_equal(d.rc, CU_ERR_PURPOSE_NOT_ALLOWED);
+			assert_string_equal(d.reason, "purpose outside the subcontract");
+		}
+		cu_diary_list_wipe(&out);
+	}
+	cu_test_ctx_free(ctx, tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_requests_refused_by_shape),
+	    cmocka_unit_test(test_subcontractor_outside_its_contract),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
