@@ -387,6 +387,22 @@ check "'requests decide' with an unknown ground names the three: exit 2" \
 run --data "$M" requests show "$REQUEST"
 check "... and the request is still received" eval 'status_is 0 && stdout_has "received"'
 
+run --data "$M" complaints list
+check "'complaints list' lists the open complaint, nobody assigned" \
+	eval 'status_is 0 && grep -q "^$COMPLAINT	$PERC	other	received	-	" "$OUT"'
+run --data "$M" complaints list --overdue
+check "'complaints list --overdue': none is overdue yet, the header only" \
+	eval 'status_is 0 && [ "$(wc -l <"$OUT")" -eq 1 ]'
+run --data "$M" complaints show nosuchcomplaint
+check "'complaints show' of an unknown id: exit 1, no complaint" \
+	eval 'status_is 1 && one_error_line && stderr_has "no complaint"'
+run --data "$M" requests show nosuchrequest
+check "'requests show' of an unknown id: exit 1, no request" \
+	eval 'status_is 1 && one_error_line && stderr_has "no request"'
+run --data "$M" requests file "$PERC" --type amendment --change nosuchfield=x --text "Typo"
+check "'requests file' changing a field the policy has not: exit 2, unknown_field" \
+	eval 'status_is 2 && one_error_line && stderr_has "unknown_field"'
+
 # A retention rule: the plan lists each live member's notice as not yet due.
 python3 - "$M/policy.json" "$T/retention-policy.json" <<'PY'
 import json, sys
