@@ -21,46 +21,16 @@ if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
 fi
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 SHIM=${CU_FAULT_SHIM:-$(dirname "$BIN")/fail_writes.so}
+TAP=$(cd "$(dirname "$0")" && pwd)/tap.sh
 T=$(mktemp -d "${TMPDIR:-/tmp}/cu-clierr-XXXXXX") || exit 2
 trap 'rm -rf "$T"' EXIT
 unset CUSTODIAN_DATA CUSTODIAN_MASTER_KEY
 cd "$T" || exit 2
 
-passed=0
-failed=0
-n=0
 OUT=$T/stdout
 ERR=$T/stderr
-rc=0
-
-ok() {
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	if [ -s "$OUT" ]; then sed -n '1,20s/^/#   stdout: /p' "$OUT"; fi
-	if [ -s "$ERR" ]; then sed -n '1,20s/^/#   stderr: /p' "$ERR"; fi
-	echo "#   exit status: $rc"
-}
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-run() {
-	"$BIN" "$@" >"$OUT" 2>"$ERR"
-	rc=$?
-}
-status_is() { [ "$rc" -eq "$1" ]; }
-one_error_line() {
-	[ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^custodian: ' "$ERR"
-}
-stdout_has() { grep -q -F -- "$1" "$OUT"; }
-stderr_has() { grep -q -F -- "$1" "$ERR"; }
+# shellcheck source=tests/cli/tap.sh
+. "$TAP"
 usage_error() { status_is 2 && one_error_line && [ ! -s "$OUT" ]; }
 # The number of audit entries in a data directory (sqlite3 from python: no personal data read).
 audit_count() {

@@ -17,49 +17,19 @@ if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
 fi
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 SRC=${CU_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+TAP=$(cd "$(dirname "$0")" && pwd)/tap.sh
 T=$(mktemp -d "${TMPDIR:-/tmp}/cu-cli-XXXXXX") || exit 2
 trap 'rm -rf "$T"' EXIT
 # The environment must not choose the data directory behind our back.
 unset CUSTODIAN_DATA
 cd "$T" || exit 2
 
-passed=0
-failed=0
-n=0
 OUT=$T/stdout
 ERR=$T/stderr
-rc=0
+# shellcheck source=tests/cli/tap.sh
+. "$TAP"
 
 # ---- helpers -----------------------------------------------------------
-
-ok() {
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	# Show what the command said, as TAP diagnostics.
-	if [ -s "$OUT" ]; then sed -n '1,20s/^/#   stdout: /p' "$OUT"; fi
-	if [ -s "$ERR" ]; then sed -n '1,20s/^/#   stderr: /p' "$ERR"; fi
-	echo "#   exit status: $rc"
-}
-
-# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# Runs the binary; keeps stdout, stderr and the exit status.
-run() {
-	"$BIN" "$@" >"$OUT" 2>"$ERR"
-	rc=$?
-}
 
 # Runs the binary with a data directory from the environment.
 run_env() {
@@ -69,15 +39,8 @@ run_env() {
 	rc=$?
 }
 
-status_is() { [ "$rc" -eq "$1" ]; }
 status_not() { [ "$rc" -ne "$1" ]; }
-# stderr is exactly one line, "custodian: ...".
-one_error_line() {
-	[ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^custodian: ' "$ERR"
-}
 stdout_is() { [ "$(cat "$OUT")" = "$1" ]; }
-stdout_has() { grep -q -F -- "$1" "$OUT"; }
-stderr_has() { grep -q -F -- "$1" "$ERR"; }
 # None of the given values occurs in the file.
 file_lacks_all() {
 	local file=$1 v
