@@ -297,9 +297,15 @@ def test_alert_rules_use_only_exported_metrics(served):
     r = requests.post(s.base + "/v1/session", json={"email": "nobody@example.org",
                                                     "password": "not the password"}, timeout=10)
     assert r.status_code == 401, r.text
-    text = requests.get(s.base + "/metrics", timeout=5).text
+    # A request is counted when it completes, which may be just after its client has the
+    # answer: read /metrics until both routes show (a few tries), not once.
+    for _ in range(50):
+        text = requests.get(s.base + "/metrics", timeout=5).text
+        routes = set(re.findall(r'route="([^"]*)"', text))
+        if {"/readyz", "/v1/session"} <= routes:
+            break
+        time.sleep(0.1)
     exported = set(re.findall(r"^(custodian_\w+)", text, re.M))
-    routes = set(re.findall(r'route="([^"]*)"', text))
     assert "custodian_http_requests_total" in exported, text[:500]
     source = os.environ.get("CU_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
     with open(os.path.join(source, "packaging", "alerts.yml"), encoding="utf-8") as f:
