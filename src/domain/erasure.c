@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "domain/casework.h"
 #include "store/store.h"
+#include "store/backup.h"
 #include "store/diary.h"
 #include "store/notify.h"
 #include "store/request.h"
@@ -221,13 +222,25 @@ cu_result cu_erasure_replay(cu_ctx *ctx, size_t *replayed)
 	return rc;
 }
 
+/* Whether some tree still holds the member's leaf. */
+static bool leaf_left(cu_keyring *ring, const char *member)
+{
+	cu_keyring_tree_info trees[CU_KEYRING_TREES_MAX];
+	size_t n = cu_keyring_trees(ring, trees, CU_KEYRING_TREES_MAX);
+
+	for (size_t i = 0; i < n && i < CU_KEYRING_TREES_MAX; i++)
+		if (!cu_keyring_punctured(ring, trees[i].id, member))
+			return true;
+	return false;
+}
+
 cu_result cu_erasure_reconcile(cu_ctx *ctx, size_t *punctured)
 {
 	cu_keyring *ring = ctx ? cu_vault_keyring(ctx->vault) : NULL;
 	char after[CU_ID_LEN + 1] = "", err[CU_ERR_MSG_MAX];
-	cu_member_key *page;
-	const char **ids;
-	size_t n, m, done;
+	char(*page)[CU_ID_LEN + 1], (*left)[CU_ID_LEN + 1] = NULL;
+	const char **ids = NULL;
+	size_t n, nleft = 0, cap = 0, done = 0;
 	cu_result rc;
 
 	if (punctured)
@@ -235,27 +248,47 @@ cu_result cu_erasure_reconcile(cu_ctx *ctx, size_t *punctured)
 	if (!ring)
 		return CU_ERR_INVALID_ARGUMENT;
 	page = calloc(KEYS_PAGE, sizeof(*page));
-	ids = calloc(KEYS_PAGE, sizeof(*ids));
-	if (!page || !ids) {
-		free(page);
-		free(ids);
+	if (!page)
 		return CU_ERR_NOMEM;
-	}
+	/*
+	 * The erased ids only, checked against the keyring in memory: the file
+	 * is rewritten once, for the leaves a crash left, and not at all when
+	 * there are none (every start).
+	 */
 	do {
-		rc = cu_store_member_keys(ctx->store, after, page, KEYS_PAGE, &n);
-		m = 0;
-		done = 0;
-		for (size_t i = 0; !rc && i < n; i++)
-			if (page[i].erased)
-				ids[m++] = page[i].id;
-		if (!rc && m)
-			rc = cu_keyring_puncture(ring, ids, m, &done, err, sizeof(err));
-		if (!rc && punctured)
-			*punctured += done;
+		rc = cu_store_member_erased_ids(ctx->store, after, page, KEYS_PAGE, &n);
+		for (size_t i = 0; !rc && i < n; i++) {
+			if (!leaf_left(ring, page[i]))
+				continue;
+			if (nleft == cap) {
+				size_t grown = cap ? 2 * cap : 16;
+				char(*more)[CU_ID_LEN + 1] = realloc(left, grown * sizeof(*left));
+
+				if (!more) {
+					rc = CU_ERR_NOMEM;
+					break;
+				}
+				left = more;
+				cap = grown;
+			}
+			memcpy(left[nleft++], page[i], sizeof(*left));
+		}
 		if (n)
-			snprintf(after, sizeof(after), "%s", page[n - 1].id);
+			snprintf(after, sizeof(after), "%s", page[n - 1]);
 	} while (!rc && n == KEYS_PAGE);
+	if (!rc && nleft) {
+		ids = calloc(nleft, sizeof(*ids));
+		if (!ids)
+			rc = CU_ERR_NOMEM;
+		for (size_t i = 0; !rc && i < nleft; i++)
+			ids[i] = left[i];
+		if (!rc)
+			rc = cu_keyring_puncture(ring, ids, nleft, &done, err, sizeof(err));
+	}
+	if (!rc && punctured)
+		*punctured = done;
 	free(ids);
+	free(left);
 	free(page);
 	return rc;
 }
