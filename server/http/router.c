@@ -60,10 +60,45 @@ int cu_http_find_route(const char *method, const char *path, char params[2][CU_H
 	return -1;
 }
 
+static enum MHD_Result authorised(cu_request *r, const cu_route *rt)
+{
+	enum MHD_Result reply;
+
+	if (!rt->anon && cu_http_authenticate(r, rt->public_ok, &reply))
+		return reply;
+	if (!cu_http_route_allows(r, rt))
+		return r->auth == CU_AUTH_NONE
+		           ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
+		                                 "authentication required", NULL)
+		           : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
+		                                 "this role may not use this route", NULL);
+	return rt->handler(r);
+}
+
+/*
+ * A GET reads: its token or session, and whatever its handler looks up
+ * before it answers or waits for the writer (a member read: the member, the
+ * consents, the accepted version), in one read transaction on the thread's
+ * reader.  One snapshot instead of one per lookup, and the reader's page
+ * cache, which every commit of the writer empties, refilled once.  Ended
+ * before the handler's first call returns: a request that waits holds none.
+ * Other methods keep a lookup per transaction (a handler may write through
+ * the reader: a snapshot refuses writes).
+ */
+static enum MHD_Result dispatch(cu_request *r, const cu_route *rt)
+{
+	cu_store *reader = strcmp(r->method, "GET") ? NULL : cu_http_reader(r->srv);
+	bool snap = reader && cu_store_snapshot_begin(reader) == CU_OK;
+	enum MHD_Result reply = authorised(r, rt);
+
+	if (snap)
+		cu_store_snapshot_end(reader);
+	return reply;
+}
+
 enum MHD_Result cu_http_route(cu_request *r)
 {
 	char allow[CU_HTTP_ALLOW_MAX] = "";
-	enum MHD_Result reply;
 	int path_matched = 0;
 
 	for (size_t i = 0; i < cu_routes_count; i++) {
@@ -79,15 +114,7 @@ enum MHD_Result cu_http_route(cu_request *r)
 			continue;
 		}
 		r->route = (int)i;
-		if (!rt->anon && cu_http_authenticate(r, rt->public_ok, &reply))
-			return reply;
-		if (!cu_http_route_allows(r, rt))
-			return r->auth == CU_AUTH_NONE
-			           ? cu_http_reply_error(r, CU_ERR_UNAUTHENTICATED,
-			                                 "authentication required", NULL)
-			           : cu_http_reply_error(r, CU_ERR_FORBIDDEN,
-			                                 "this role may not use this route", NULL);
-		return rt->handler(r);
+		return dispatch(r, rt);
 	}
 	r->route = -1;
 	if (path_matched) {

@@ -347,8 +347,12 @@ cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au)
 	cu_exception_row ex = {0};
 	char context[CU_EXCEPTION_CONTEXT_BYTES];
 	size_t n;
-	cu_result rc = cu_tx_begin(ctx);
+	cu_result rc;
 
+	/* One statement: the savepoint would cost more than the insert's share of a read. */
+	if (!au->exception && ctx->tx_depth > 0)
+		return cu_audit_append(ctx->audit, ctx->store, &au->entry);
+	rc = cu_tx_begin(ctx);
 	if (rc)
 		return rc;
 	rc = cu_audit_append(ctx->audit, ctx->store, &au->entry);
@@ -436,6 +440,7 @@ cu_result cu_access_decide(cu_ctx *ctx, const cu_access_request *req, cu_access_
 cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_access_request *req,
                             cu_access_decision *d, cu_member_row *row, bool *have_row)
 {
+	bool snap;
 	cu_result rc;
 
 	memset(d, 0, sizeof(*d));
@@ -450,7 +455,17 @@ cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_acces
 		                               : "request value too long");
 		return rc;
 	}
+	/*
+	 * The lookups (the member, the consents, the accepted version) in one read
+	 * transaction: one snapshot, and the reader's page cache, which a commit on
+	 * another connection empties, refilled once rather than at each lookup.
+	 * Inside a caller's transaction (cu_access_decide in the writer) there is
+	 * one already.  A snapshot that cannot begin leaves each lookup its own.
+	 */
+	snap = !cu_store_in_transaction(reader) && cu_store_snapshot_begin(reader) == CU_OK;
 	decide(p, reader, req, d, row, have_row);
+	if (snap)
+		cu_store_snapshot_end(reader);
 	return d->rc;
 }
 

@@ -186,7 +186,10 @@ void cu_access_audit_names(const cu_policy *p, const char *member, const char *p
                            const char *case_ref, cu_access_audit *out);
 /*
  * Writes the entry (and an exception's review, its justification sealed)
- * in one transaction level of ctx: what the writer runs for a read.
+ * in one transaction level of ctx: what the writer runs for a read.  An
+ * entry alone inside a transaction the caller holds is one statement and
+ * takes no savepoint of its own: if it fails, the caller rolls back the level
+ * it is in (cu_audit_append's rule), which undoes it.
  */
 CU_WARN_UNUSED cu_result cu_access_record(cu_ctx *ctx, cu_access_audit *au);
 void cu_access_audit_wipe(cu_access_audit *au);

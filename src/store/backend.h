@@ -122,6 +122,7 @@ struct cu_store {
 	int schema_version; /* set by the backend's open */
 	bool in_tx;         /* inside cu_store_begin .. commit/rollback */
 	bool in_snapshot;   /* inside cu_store_snapshot_begin .. end */
+	int snapshot_inner; /* snapshots begun inside it, each ended before it */
 	bool scanning;      /* an audit or token scan is running (no nesting) */
 	/* A meta value to write just before COMMIT (cu_store_meta_set_at_commit). */
 	bool later;
@@ -178,15 +179,6 @@ typedef cu_result (*cu_store_open_fn)(const char *target, cu_store **out, char *
 
 cu_result cu_store_sqlite_open(const char *path, cu_store **out, char *err, size_t errlen);
 
-/*
- * A read snapshot for audit verification: every read until
- * cu_store_snapshot_end() sees the same committed state, so a writer on
- * another connection cannot make a chain look cut or extended half-way
- * through a walk.  Writes are refused meanwhile.  Not inside a transaction
- * (a transaction is already a consistent view).
- */
-CU_WARN_UNUSED cu_result cu_store_snapshot_begin(cu_store *s);
-void cu_store_snapshot_end(cu_store *s);
 
 /*
  * Sets a meta value as of the end of the current transaction: it is

@@ -265,8 +265,13 @@ cu_result cu_store_snapshot_begin(cu_store *s)
 
 	if (!s)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (s->in_tx || s->in_snapshot)
+	if (s->in_tx)
 		return CU_ERR_INTERNAL;
+	if (s->in_snapshot) {
+		/* Inside one already: the same snapshot, ended by the matching end. */
+		s->snapshot_inner++;
+		return CU_OK;
+	}
 	rc = s->ops->snapshot_begin(s);
 	if (!rc)
 		s->in_snapshot = true;
@@ -277,6 +282,10 @@ void cu_store_snapshot_end(cu_store *s)
 {
 	if (!s || !s->in_snapshot)
 		return;
+	if (s->snapshot_inner > 0) {
+		s->snapshot_inner--;
+		return;
+	}
 	s->ops->snapshot_end(s);
 	s->in_snapshot = false;
 }

@@ -72,6 +72,20 @@ void cu_store_rollback(cu_store *s);
 bool cu_store_in_transaction(const cu_store *s);
 
 /*
+ * A read snapshot: every read until cu_store_snapshot_end() sees the same
+ * committed state.  Audit verification needs it so that a writer on another
+ * connection cannot make a chain look cut or extended half-way through a
+ * walk; the server takes one per request (authentication and the handler's
+ * lookups) and the door (access.h) one per decision, so that their lookups
+ * are one read transaction, not one each.  A snapshot begun inside another is
+ * the same snapshot: each begin is matched by one end, and the outermost end
+ * closes it.  Writes are refused meanwhile.  Not inside a transaction (a
+ * transaction is already a consistent view): CU_ERR_INTERNAL.
+ */
+CU_WARN_UNUSED cu_result cu_store_snapshot_begin(cu_store *s);
+void cu_store_snapshot_end(cu_store *s);
+
+/*
  * Savepoints: a part of a transaction that can be undone alone, so one
  * failed step (a duplicate registration in a batch) does not doom the
  * others.  They nest up to CU_STORE_SAVEPOINTS_MAX deep, inside a

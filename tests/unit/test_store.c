@@ -640,6 +640,37 @@ static off_t file_size(const char *path)
  * started again from the beginning and its file stops growing; every row
  * stays readable from both handles.
  */
+/* A snapshot inside a snapshot is the same one: another handle's commit shows after the outer end. */
+static void test_nested_snapshot_is_one(void **state)
+{
+	struct fx *f = *state;
+	cu_store *c = NULL;
+	char err[256], val[32];
+	bool found;
+
+	assert_int_equal(cu_store_open(f->url, &c, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_begin(c), CU_OK);
+	assert_int_equal(cu_store_meta_set(c, "probe", "before"), CU_OK);
+	assert_int_equal(cu_store_commit(c), CU_OK);
+	assert_int_equal(cu_store_snapshot_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "probe", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "before");
+	assert_int_equal(cu_store_begin(c), CU_OK);
+	assert_int_equal(cu_store_meta_set(c, "probe", "after"), CU_OK);
+	assert_int_equal(cu_store_commit(c), CU_OK);
+	assert_int_equal(cu_store_snapshot_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_get(f->s, "probe", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "before");
+	cu_store_snapshot_end(f->s);
+	/* Still the outer snapshot. */
+	assert_int_equal(cu_store_meta_get(f->s, "probe", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "before");
+	cu_store_snapshot_end(f->s);
+	assert_int_equal(cu_store_meta_get(f->s, "probe", val, sizeof(val), &found), CU_OK);
+	assert_string_equal(val, "after");
+	cu_store_close(c);
+}
+
 static void test_passive_checkpoint_off_the_writer(void **state)
 {
 	struct fx *f = *state;
@@ -1223,6 +1254,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_writes_need_a_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nested_snapshot_is_one, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_insert_erased_row, setup, teardown),

@@ -549,10 +549,12 @@ static void test_core_refusals(void **state)
 	assert_int_equal(cu_store_commit(f->s), CU_OK);
 	assert_false(cu_store_in_transaction(f->s));
 
-	/* In a snapshot: no transaction, no checkpoint, no snapshot inside. */
+	/* In a snapshot: no transaction, no checkpoint; a snapshot inside is the same one. */
 	assert_int_equal(cu_store_snapshot_begin(f->s), CU_OK);
 	assert_int_equal(cu_store_begin(f->s), INTERNAL);
-	assert_int_equal(cu_store_snapshot_begin(f->s), INTERNAL);
+	assert_int_equal(cu_store_snapshot_begin(f->s), CU_OK);
+	cu_store_snapshot_end(f->s); /* the inner one: still in the outer */
+	assert_int_equal(cu_store_begin(f->s), INTERNAL);
 	assert_int_equal(cu_store_checkpoint(f->s), INTERNAL);
 	assert_int_equal(cu_store_set_autocheckpoint_pages(f->s, 5), INTERNAL);
 	assert_int_equal(cu_store_checkpoint_passive(f->s, NULL, NULL), INTERNAL);
