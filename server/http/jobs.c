@@ -44,8 +44,9 @@ static void job_done(cu_job *job)
 	MHD_resume_connection(r->conn);
 }
 
-enum MHD_Result cu_http_wait_writer(cu_request *r, cu_result (*run)(cu_ctx *, cu_job *))
+static enum MHD_Result wait_writer(cu_request *r, cu_result (*run)(cu_ctx *, cu_job *), bool whole)
 {
+	r->job.whole = whole;
 	r->job.run = run;
 	r->job.hash = NULL;
 	r->job.done = job_done;
@@ -60,8 +61,19 @@ enum MHD_Result cu_http_wait_writer(cu_request *r, cu_result (*run)(cu_ctx *, cu
 	return MHD_YES;
 }
 
+enum MHD_Result cu_http_wait_writer(cu_request *r, cu_result (*run)(cu_ctx *, cu_job *))
+{
+	return wait_writer(r, run, false);
+}
+
+enum MHD_Result cu_http_wait_writer_whole(cu_request *r, cu_result (*run)(cu_ctx *, cu_job *))
+{
+	return wait_writer(r, run, true);
+}
+
 enum MHD_Result cu_http_wait_hasher(cu_request *r, cu_result (*hash)(cu_job *))
 {
+	r->job.whole = false;
 	r->job.run = NULL;
 	r->job.hash = hash;
 	r->job.done = job_done;

@@ -149,7 +149,7 @@ static cu_result append_audit(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct read_state *st = r->state;
 
-	/* The entry, and the review an exceptional read opens, in one savepoint. */
+	/* The entry, and the review an exceptional read opens, in one savepoint; an entry alone in none. */
 	return cu_access_record(ctx, &st->au);
 }
 
@@ -183,7 +183,9 @@ enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char
 	/* Allowed or not, the decision (st->d) is audited before anything else. */
 	st->d.rc = cu_access_prepare(st->policy, reader, &st->req, &st->d, &st->row, &st->have_row);
 	cu_access_audit_fill(st->policy, &st->req, &st->d, &st->au);
-	return cu_http_wait_writer(r, append_audit);
+	/* An entry alone is one statement (cu_access_record): no savepoint for it. */
+	return st->au.exception ? cu_http_wait_writer(r, append_audit)
+	                        : cu_http_wait_writer_whole(r, append_audit);
 }
 
 enum MHD_Result cu_http_finish_read(cu_request *r)

@@ -85,6 +85,17 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 			j->rc = rc;
 			continue;
 		}
+		if (j->whole) {
+			/* No savepoint: a failure takes the batch with it (writer.h). */
+			j->rc = CU_OK;
+			st = j->run(ctx, j);
+			if (st) {
+				j->rc = st;
+				rc = st;
+				cu_tx_rollback(ctx);
+			}
+			continue;
+		}
 		j->rc = cu_tx_begin(ctx);
 		if (j->rc)
 			continue;
@@ -99,14 +110,13 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 				j->rc = st;
 		}
 	}
-	if (!rc) {
+	if (!rc)
 		rc = cu_tx_commit(ctx);
-		if (rc) {
-			/* Nothing of the batch is durable: no job may report success. */
-			for (j = jobs; j; j = j->next)
-				if (!j->rc)
-					j->rc = rc;
-		}
+	if (rc) {
+		/* Nothing of the batch is durable: no job may report success. */
+		for (j = jobs; j; j = j->next)
+			if (!j->rc)
+				j->rc = rc;
 	}
 	atomic_store(&w->healthy, rc == CU_OK);
 	for (j = jobs; j; j = j->next)

@@ -28,6 +28,13 @@ struct cu_job {
 	cu_result (*hash)(cu_job *job);
 	/* Called once the job's batch is durable (or failed); must be quick. */
 	void (*done)(cu_job *job);
+	/*
+	 * The job's run writes one statement or nothing (a read's audit entry):
+	 * it runs without a savepoint of its own.  Should it fail, nothing of
+	 * the batch is kept and every job of it answers that error, as when the
+	 * COMMIT fails: the store's failures are the only ones such a job has.
+	 */
+	bool whole;
 	void *arg;
 	cu_result rc;
 	cu_job *next;

@@ -1,6 +1,7 @@
 /*
  * test_writer.c — group commit: many jobs share commits, a failing job
- * undoes only itself, and nothing is reported done before it is durable.
+ * undoes only itself (a whole one, its batch), and nothing is reported done
+ * before it is durable.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,8 +50,8 @@ static void on_done(cu_job *job)
 	struct slot *s = job->arg;
 
 	pthread_mutex_lock(s->mu);
-	if (--*s->pending == 0)
-		pthread_cond_signal(s->cv);
+	--*s->pending;
+	pthread_cond_broadcast(s->cv);
 	pthread_mutex_unlock(s->mu);
 }
 
@@ -144,11 +145,110 @@ static void test_stop_drains(void **state)
 	cu_test_ctx_free(ctx, dir);
 }
 
+/* Holds the writer in its first batch until released, so that what follows queues as one batch. */
+struct gate {
+	cu_job job;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int entered, open;
+};
+
+static cu_result run_gate(cu_ctx *ctx, cu_job *job)
+{
+	struct gate *g = job->arg;
+
+	(void)ctx;
+	pthread_mutex_lock(&g->mu);
+	g->entered = 1;
+	pthread_cond_broadcast(&g->cv);
+	while (!g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	return CU_OK;
+}
+
+static void gate_done(cu_job *job)
+{
+	(void)job;
+}
+
+/*
+ * A job marked whole runs with no savepoint: when it succeeds its entry is
+ * kept like any other; when it fails after writing, nothing of its batch is
+ * kept and every job of the batch answers its error, the chain intact.
+ */
+static void test_whole_jobs(void **state)
+{
+	static struct slot slots[6];
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+	struct gate g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	int pending = 6;
+	char *dir;
+	cu_ctx *ctx = cu_test_ctx_new(&dir);
+	unsigned long long before = cu_test_audit_count(ctx);
+	cu_writer *w;
+	cu_audit_report rep;
+
+	(void)state;
+	g.job = (cu_job){.run = run_gate, .done = gate_done, .arg = &g};
+	for (int i = 0; i < 6; i++) {
+		slots[i] =
+		    (struct slot){.job = {.run = run_append, .done = on_done, .arg = &slots[i]},
+		                  .mu = &mu,
+		                  .cv = &cv,
+		                  .pending = &pending};
+		snprintf(slots[i].member, sizeof(slots[i].member), "w%d", i);
+	}
+	/* Batch 2: a plain job, two whole ones, all succeed. */
+	slots[1].job.whole = slots[2].job.whole = true;
+	/* Batch 3 (after the gate again): plain, whole and failing, plain. */
+	slots[4].job.whole = true;
+	slots[4].fail = 1;
+	assert_int_equal(cu_writer_start(ctx, &w), CU_OK);
+	for (int batch = 0; batch < 2; batch++) {
+		g.entered = g.open = 0;
+		assert_int_equal(cu_writer_submit(w, &g.job), CU_OK);
+		pthread_mutex_lock(&g.mu);
+		while (!g.entered)
+			pthread_cond_wait(&g.cv, &g.mu);
+		pthread_mutex_unlock(&g.mu);
+		for (int i = 3 * batch; i < 3 * batch + 3; i++)
+			assert_int_equal(cu_writer_submit(w, &slots[i].job), CU_OK);
+		pthread_mutex_lock(&g.mu);
+		g.open = 1;
+		pthread_cond_broadcast(&g.cv);
+		pthread_mutex_unlock(&g.mu);
+		pthread_mutex_lock(&mu);
+		while (pending > 6 - 3 * (batch + 1))
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(slots[i].job.rc, CU_OK);
+	for (int i = 3; i < 6; i++)
+		assert_int_equal(slots[i].job.rc, CU_ERR_CONFLICT);
+	assert_false(cu_writer_healthy(w));
+	/* The next batch commits again. */
+	pending = 1;
+	slots[5].fail = 0;
+	slots[5].job.whole = true;
+	assert_int_equal(cu_writer_submit(w, &slots[5].job), CU_OK);
+	cu_writer_stop(w);
+	assert_int_equal(slots[5].job.rc, CU_OK);
+	assert_int_equal(cu_test_audit_count(ctx), before + 4);
+	assert_int_equal(cu_audit_verify(ctx->store, &rep, NULL, NULL), CU_OK);
+	assert_int_equal(rep.checked, before + 4);
+	assert_int_equal(cu_audit_head_seq(ctx->audit), rep.checked);
+	cu_test_ctx_free(ctx, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_stop_drains),
+	    cmocka_unit_test(test_whole_jobs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
