@@ -41,6 +41,7 @@
 #include "domain/members.h"
 
 #define CU_BODY_MAX       (64u * 1024) /* request body limit */
+#define CU_BODY_FIRST     2048u        /* a body's first buffer; it doubles as the body grows */
 #define CU_JSON_DEPTH_MAX 8
 #define CU_HEADER_MEMORY  (32u * 1024)  /* per-connection memory: headers and all */
 #define CU_IDLE_TIMEOUT_S 30u           /* libmicrohttpd's idle timeout, reset by any byte */

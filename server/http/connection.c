@@ -144,6 +144,32 @@ static cu_conn_deadline *conn_deadline(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
+
+/*
+ * Room for `more` bytes of body: the buffer doubles from CU_BODY_FIRST up to
+ * CU_BODY_MAX, in the request's arena, so a registration's half a kilobyte
+ * does not take (and wipe, when the request ends) the whole limit.  The old
+ * buffer stays in the arena and is wiped with it; false when out of memory.
+ */
+static bool grow_body(cu_request *r, size_t more)
+{
+	size_t cap = r->body_cap ? r->body_cap : CU_BODY_FIRST;
+	char *body;
+
+	while (cap < r->body_len + more)
+		cap *= 2;
+	if (cap > CU_BODY_MAX)
+		cap = CU_BODY_MAX;
+	body = cu_arena_alloc(&r->arena, cap + 1);
+	if (!body)
+		return false;
+	if (r->body_len)
+		memcpy(body, r->body, r->body_len);
+	r->body = body;
+	r->body_cap = cap;
+	return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -188,14 +214,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (!r->body_too_large && r->body_len + *upload_size <= CU_BODY_MAX) {
-			if (!r->body) {
-				r->body = cu_arena_alloc(&r->arena, CU_BODY_MAX + 1);
-				if (!r->body) {
-					/* Read and drop the rest, then answer 503 out_of_memory. */
-					r->body_nomem = true;
-					*upload_size = 0;
-					return MHD_YES;
-				}
+			if (r->body_len + *upload_size > r->body_cap &&
+			    !grow_body(r, *upload_size)) {
+				/* Read and drop the rest, then answer 503 out_of_memory. */
+				r->body_nomem = true;
+				*upload_size = 0;
+				return MHD_YES;
 			}
 			memcpy(r->body + r->body_len, upload, *upload_size);
 			r->body_len += *upload_size;

@@ -75,6 +75,7 @@ struct cu_request {
 	cu_arena arena;
 	char *body;
 	size_t body_len;
+	size_t body_cap; /* bytes of body the buffer holds, its NUL aside */
 	bool body_too_large;
 	bool body_nomem;  /* the body's buffer could not be allocated: 503 when it ends */
 	bool nul_in_uri;  /* the raw URI held %00: refused before routing */

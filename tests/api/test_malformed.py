@@ -561,3 +561,27 @@ def test_victim_is_unchanged(srv, victim):
     r = srv.get("/v1/me", member=victim)
     assert r.status_code == 200
     assert r.json()["fields"] == victim.values
+
+
+def test_a_body_sent_in_pieces_is_read_whole_up_to_the_limit(srv):
+    """The body buffer grows as pieces arrive (chunked, 1,000 bytes at a time): exactly 64 KiB is
+    read whole (then the name is too long), one byte more is refused, and a small registration
+    in many pieces registers."""
+    def pieces(data, n=1000):
+        for i in range(0, len(data), n):
+            yield data[i:i + n]
+
+    h = {"Content-Type": "application/json"}
+    body = json.dumps(_exact).encode()
+    assert len(body) == 65536
+    r = srv.post("/v1/members", role="service", headers=h, data=pieces(body))
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_field"), r.text
+    over = json.dumps(dict(_exact, name=_exact["name"] + "n")).encode()
+    r = srv.post("/v1/members", role="service", headers=h, data=pieces(over))
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "too_large"), r.text
+    values = srv.new_values()
+    srv.remember(values)
+    r = srv.post("/v1/members", role="service", headers=h,
+                 data=pieces(json.dumps(values).encode(), 7))
+    assert r.status_code == 201, r.text
+    srv.member_ids.add(r.json()["id"])
