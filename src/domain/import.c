@@ -6,7 +6,7 @@
  * runs cu_member_prepare on each row — validation, the data key, sealing,
  * blind indexes: CPU work that touches no store — and queues the sealed
  * registration (or the row's refusal) in file order.  The caller's thread
- * takes them in that order and runs cu_member_apply in batched
+ * takes them in that order and runs cu_member_apply_in_batch in batched
  * transactions, and calls the reject and progress callbacks.  So the
  * crypto of one row overlaps the SQLite writes of the rows before it, and
  * the outcome — what is imported, what is refused and in which order, the
@@ -155,14 +155,19 @@ static void apply_row(struct importer *im, struct item *it)
 		}
 		im->in_tx = 1;
 	}
+	/*
+	 * No savepoint per row: a duplicate e-mail is refused before anything
+	 * of the row is written, and every other failure stops the import and
+	 * rolls the batch back whole, as it did with one.
+	 */
 	cu_errors_init(&errs);
-	rc = cu_member_apply(im->ctx, &it->reg, &errs);
+	rc = cu_member_apply_in_batch(im->ctx, &it->reg, &errs);
 	if (rc == CU_OK) {
 		if (++im->in_batch >= im->ctx->config.import_batch)
 			im->failed = batch_commit(im, it->line);
 		return;
 	}
-	if (rc == CU_ERR_INVALID_FIELD || rc == CU_ERR_CONFLICT) {
+	if (rc == CU_ERR_CONFLICT) {
 		refuse(im, it->line, rc, &errs);
 		return;
 	}

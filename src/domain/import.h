@@ -15,7 +15,8 @@
  *
  * Rows are parsed, validated and sealed (cu_member_prepare) on a helper
  * thread that the call starts and joins, while the caller's thread writes
- * them (cu_member_apply); the store and both callbacks are used on the
+ * them (cu_member_apply_in_batch: no savepoint per row, and a refused row
+ * leaves nothing written); the store and both callbacks are used on the
  * caller's thread only, in file order.  The helper reads ctx's policy, vault
  * and configuration, which must not change during the call.  At most a few
  * hundred sealed rows wait between the two, whatever the file's size.

@@ -418,37 +418,64 @@ void cu_registration_release(cu_registration *reg)
 	sodium_memzero(reg->email, sizeof(reg->email));
 }
 
-cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs)
+/*
+ * Refuses an address another live member holds under an older key: the
+ * unique index sees only the current key's blind index.  Reads only.
+ */
+static cu_result refuse_old_key_duplicate(cu_ctx *ctx, const cu_registration *reg, cu_errors *errs)
+{
+	char other[CU_ID_LEN + 1];
+	cu_result rc;
+
+	if (!reg->email[0] || cu_vault_key_count(ctx->vault) <= 1)
+		return CU_OK;
+	rc = find_any_key(ctx->vault, ctx->store, "email", reg->email, other);
+	if (rc == CU_OK) {
+		cu_errors_add(errs, "email", "duplicate");
+		return CU_ERR_CONFLICT;
+	}
+	return rc == CU_ERR_NOT_FOUND ? CU_OK : rc;
+}
+
+/*
+ * The registration's writes in the open transaction: the member row, then
+ * its audit entry.  *wrote says whether the member row went in, so whether
+ * a failure has left something of this registration behind.  The member
+ * INSERT is one statement and fails whole (SQLite undoes a refused
+ * statement's changes), so a duplicate e-mail writes nothing.
+ */
+static cu_result write_registration(cu_ctx *ctx, cu_registration *reg, bool *wrote)
 {
 	cu_audit_entry e = {0};
 	cu_result rc;
 
-	if (reg->email[0] && cu_vault_key_count(ctx->vault) > 1) {
-		/* The unique index sees only the current key's blind index. */
-		char other[CU_ID_LEN + 1];
+	*wrote = false;
+	rc = cu_store_member_insert(ctx->store, &reg->row);
+	if (rc)
+		return rc;
+	*wrote = true;
+	e.actor = reg->actor;
+	e.role = reg->role;
+	e.action = "register";
+	e.member = reg->row.id;
+	e.fields = reg->names;
+	e.decision = "done";
+	e.reason = reg->with_password ? "registered with a password" : "registered";
+	return cu_audit_append(ctx->audit, ctx->store, &e);
+}
 
-		rc = find_any_key(ctx->vault, ctx->store, "email", reg->email, other);
-		if (rc == CU_OK) {
-			cu_errors_add(errs, "email", "duplicate");
-			return CU_ERR_CONFLICT;
-		}
-		if (rc != CU_ERR_NOT_FOUND)
-			return rc;
-	}
+cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs)
+{
+	cu_result rc;
+	bool wrote;
+
+	rc = refuse_old_key_duplicate(ctx, reg, errs);
+	if (rc)
+		return rc;
 	rc = cu_tx_begin(ctx);
 	if (rc)
 		return rc;
-	rc = cu_store_member_insert(ctx->store, &reg->row);
-	if (!rc) {
-		e.actor = reg->actor;
-		e.role = reg->role;
-		e.action = "register";
-		e.member = reg->row.id;
-		e.fields = reg->names;
-		e.decision = "done";
-		e.reason = reg->with_password ? "registered with a password" : "registered";
-		rc = cu_audit_append(ctx->audit, ctx->store, &e);
-	}
+	rc = write_registration(ctx, reg, &wrote);
 	if (rc) {
 		/* Inside a caller's batch this undoes only this registration. */
 		cu_tx_rollback(ctx);
@@ -457,6 +484,31 @@ cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs)
 		return rc;
 	}
 	return cu_tx_commit(ctx);
+}
+
+cu_result cu_member_apply_in_batch(cu_ctx *ctx, cu_registration *reg, cu_errors *errs)
+{
+	cu_result rc;
+	bool wrote;
+
+	if (ctx->tx_depth <= 0)
+		return CU_ERR_INTERNAL;
+	rc = refuse_old_key_duplicate(ctx, reg, errs);
+	if (rc)
+		return rc;
+	rc = write_registration(ctx, reg, &wrote);
+	if (rc == CU_ERR_CONFLICT && !wrote) {
+		cu_errors_add(errs, "email", "duplicate");
+		return CU_ERR_CONFLICT;
+	}
+	/*
+	 * A collision after the member row (the audit entry's sequence number
+	 * taken: another writer, or a damaged chain) is no refusal of this row:
+	 * the row is in the batch, which must not be committed.
+	 */
+	if (rc == CU_ERR_CONFLICT)
+		return CU_ERR_STORE;
+	return rc;
 }
 
 cu_result cu_member_register(cu_ctx *ctx, const cu_actor *actor, const cu_kv *kv, size_t n,

@@ -96,6 +96,25 @@ CU_WARN_UNUSED cu_result cu_member_prepare(const cu_policy *p, const cu_vault *v
                                            const cu_kv *kv, size_t n, const char *password,
                                            cu_registration *reg, cu_errors *errs);
 CU_WARN_UNUSED cu_result cu_member_apply(cu_ctx *ctx, cu_registration *reg, cu_errors *errs);
+
+/*
+ * cu_member_apply for a bulk writer's batch (the import): the row and its
+ * audit entry go straight into the caller's open transaction, with no
+ * transaction level (savepoint) of its own — a savepoint per row costs the
+ * writer about a seventh of its time.  What it may refuse, it refuses
+ * before writing anything:
+ *
+ *   CU_OK            the row and its audit entry are in the transaction;
+ *   CU_ERR_CONFLICT  a duplicate e-mail (errs names "email"): nothing of
+ *                    this registration was written, the transaction goes on;
+ *   anything else    a store failure (CU_ERR_INTERNAL without an open
+ *                    transaction): part of the registration may be written,
+ *                    so the caller must roll its transaction back whole.
+ *
+ * The registration is the caller's to release in every case.
+ */
+CU_WARN_UNUSED cu_result cu_member_apply_in_batch(cu_ctx *ctx, cu_registration *reg,
+                                                  cu_errors *errs);
 void cu_registration_release(cu_registration *reg);
 
 /*
