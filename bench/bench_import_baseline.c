@@ -274,7 +274,7 @@ int main(int argc, char **argv)
 		}
 		/* The batch into the per-member index, and its mark. */
 		{
-			char text[24]; /* checksrc: ok a uint64_t in decimal */
+			char text[24];
 
 			sqlite3_bind_int64(index, 1, (sqlite3_int64)mark);
 			step_done(db, index, "index the audit tail");
