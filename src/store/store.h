@@ -169,7 +169,7 @@ CU_WARN_UNUSED cu_result cu_store_audit_scan(cu_store *s, uint64_t from, const c
  * CU_STORE_AUDIT_TAIL_MAX entries after the mark indexes them then, so the
  * tail scan stays short even when the indexer falls behind.
  */
-#define CU_STORE_AUDIT_TAIL_MAX 4096
+#define CU_STORE_AUDIT_TAIL_MAX 16384
 CU_WARN_UNUSED cu_result cu_store_audit_index(cu_store *s, uint64_t *mark);
 /* Whether commits leave the tail to the caller (false when the store is opened). */
 void cu_store_audit_index_defer(cu_store *s, bool defer);
