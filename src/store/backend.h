@@ -73,6 +73,8 @@ typedef struct cu_store_ops {
 	cu_result (*audit_mark)(cu_store *s, uint64_t *mark);
 	cu_result (*audit_index)(cu_store *s, uint64_t *mark);
 	cu_result (*audit_index_check)(cu_store *s, cu_audit_index_check *out);
+	cu_result (*audit_index_scan)(cu_store *s, uint64_t upto, cu_store_audit_index_fn fn,
+	                              void *ud);
 	cu_result (*audit_checkpoint_insert)(cu_store *s, const cu_audit_checkpoint *cp);
 	cu_result (*audit_checkpoint_last)(cu_store *s, cu_audit_checkpoint *out, bool *found);
 	cu_result (*audit_checkpoint_scan)(cu_store *s, cu_store_audit_checkpoint_fn fn, void *ud);

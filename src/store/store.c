@@ -460,6 +460,29 @@ uint64_t cu_store_audit_indexed(const cu_store *s)
 	return s ? s->audit_mark : 0;
 }
 
+cu_result cu_store_audit_mark(cu_store *s, uint64_t *mark)
+{
+	if (!s || !mark)
+		return CU_ERR_INVALID_ARGUMENT;
+	*mark = 0;
+	return s->ops->audit_mark(s, mark);
+}
+
+cu_result cu_store_audit_index_scan(cu_store *s, uint64_t upto, cu_store_audit_index_fn fn,
+                                    void *ud)
+{
+	cu_result rc;
+
+	if (!s || !fn)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->scanning)
+		return CU_ERR_INTERNAL;
+	s->scanning = true;
+	rc = s->ops->audit_index_scan(s, upto, fn, ud);
+	s->scanning = false;
+	return rc;
+}
+
 cu_result cu_store_audit_index_check(cu_store *s, cu_audit_index_check *out)
 {
 	if (!s || !out)

@@ -180,9 +180,20 @@ void cu_store_audit_index_defer(cu_store *s, bool defer);
  */
 uint64_t cu_store_audit_indexed(const cu_store *s);
 
+/* The mark as stored (0 when none: every entry is tail). */
+CU_WARN_UNUSED cu_result cu_store_audit_mark(cu_store *s, uint64_t *mark);
+/*
+ * Calls fn for each per-member index row with seq <= upto, in no promised
+ * order (fn returns non-zero to stop; no nesting, as for the audit scan):
+ * cu_audit_verify sums a keyed hash of them to compare with the entries.
+ */
+typedef int (*cu_store_audit_index_fn)(void *ud, const char *member, uint64_t seq);
+CU_WARN_UNUSED cu_result cu_store_audit_index_scan(cu_store *s, uint64_t upto,
+                                                   cu_store_audit_index_fn fn, void *ud);
+
 /*
  * Whether the per-member index agrees with the audit rows up to its mark
- * (for cu_audit_verify): `missing` entries about a member (member <> '')
+ * (for cu_audit_verify, to name the first disagreement): `missing` entries about a member (member <> '')
  * at or below the mark have no index row (a read hidden from that member's
  * access log), the lowest being first_missing; `extra` index rows at or
  * below the mark name no such entry, the lowest first_extra.  Index rows

@@ -177,6 +177,7 @@ enum stmt {
 	ST_AUDIT_SCAN_TAIL,
 	ST_AUDIT_MARK,
 	ST_AUDIT_INDEX,
+	ST_AUDIT_INDEX_SCAN,
 	ST_AUDIT_HASH_AT,
 	ST_AUDIT_CKPT_INSERT,
 	ST_AUDIT_CKPT_LAST,
@@ -265,6 +266,7 @@ static const char *const sql[ST_COUNT_] = {
     [ST_AUDIT_INDEX] = "INSERT OR IGNORE INTO audit_member (member, seq)"
                        " SELECT member, seq FROM audit WHERE seq > ?1 AND member <> ''"
                        " ORDER BY member, seq",
+    [ST_AUDIT_INDEX_SCAN] = "SELECT member, seq FROM audit_member WHERE seq <= ?1",
     [ST_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = ?1",
     [ST_AUDIT_CKPT_INSERT] = "INSERT INTO audit_checkpoints (seq, head, time_us, key_id, sig)"
                              " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1296,6 +1298,24 @@ static cu_result sqlite_audit_index_check(cu_store *s, cu_audit_index_check *out
 	return rc;
 }
 
+static cu_result sqlite_audit_index_scan(cu_store *s, uint64_t upto, cu_store_audit_index_fn fn,
+                                         void *ud)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_INDEX_SCAN];
+	int r =
+	    sqlite3_bind_int64(st, 1, upto > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)upto);
+
+	if (r)
+		return bind_failed(st, r);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ud, column_str(st, 0), (uint64_t)sqlite3_column_int64(st, 1))) {
+			r = SQLITE_DONE;
+			break;
+		}
+	cu_sqlite_done(st);
+	return r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
 /*
  * The hot loop of audit verification: the entry's strings point straight
  * into SQLite's row buffers, valid until the next step.  Steps st (bound)
@@ -1826,6 +1846,7 @@ static const cu_store_ops sqlite_ops = {
     .audit_mark = sqlite_audit_mark,
     .audit_index = sqlite_audit_index,
     .audit_index_check = sqlite_audit_index_check,
+    .audit_index_scan = sqlite_audit_index_scan,
     .audit_checkpoint_insert = sqlite_audit_checkpoint_insert,
     .audit_checkpoint_last = sqlite_audit_checkpoint_last,
     .audit_checkpoint_scan = sqlite_audit_checkpoint_scan,
