@@ -21,6 +21,9 @@
  *   - an audit row as the registration writes it: actor and role
  *     "operator", action "register", the member id, the field names,
  *     "done", "registered", and 32-byte prev and hash;
+ *   - at each commit, the batch's audit rows into the per-member index
+ *     (audit_member, sorted, one statement) and its mark in meta, as the
+ *     store's commit does (store.h: cu_store_audit_index);
  *
  * N = the number of records in SIZES.  BATCH rows per transaction (BEGIN IMMEDIATE ... COMMIT),
  * with the audit head written to meta once per commit, as the store does.  No parsing, no
@@ -45,6 +48,9 @@ static const char sql_audit_append[] =
     "INSERT INTO audit (seq, time_us, actor, role, action, member, purpose, fields, "
     "decision, reason, case_ref, prev, hash)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+static const char sql_audit_index[] = "INSERT OR IGNORE INTO audit_member (member, seq)"
+                                      " SELECT member, seq FROM audit WHERE seq > ?1 AND"
+                                      " member <> '' ORDER BY member, seq";
 static const char sql_meta_set[] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
                                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
@@ -154,8 +160,8 @@ int main(int argc, char **argv)
 	unsigned char wrapped[WRAPPED_BYTES], email_bidx[BIDX_BYTES], phone_bidx[BIDX_BYTES];
 	unsigned char prev[HASH_BYTES] = {0}, hash[HASH_BYTES];
 	char id[ID_LEN + 1], names[512], head[128];
-	sqlite3_stmt *ins_member, *ins_audit, *meta, *begin, *commit;
-	uint64_t n, batch, seq = 0;
+	sqlite3_stmt *ins_member, *ins_audit, *index, *meta, *begin, *commit;
+	uint64_t n, batch, seq = 0, mark;
 	sqlite3 *db;
 
 	if (argc != 4) {
@@ -183,6 +189,7 @@ int main(int argc, char **argv)
 	                       NULL) ||
 	    sqlite3_prepare_v3(db, sql_audit_append, -1, SQLITE_PREPARE_PERSISTENT, &ins_audit,
 	                       NULL) ||
+	    sqlite3_prepare_v3(db, sql_audit_index, -1, SQLITE_PREPARE_PERSISTENT, &index, NULL) ||
 	    sqlite3_prepare_v3(db, sql_meta_set, -1, SQLITE_PREPARE_PERSISTENT, &meta, NULL) ||
 	    sqlite3_prepare_v3(db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT, &begin,
 	                       NULL) ||
@@ -206,6 +213,7 @@ int main(int argc, char **argv)
 
 	for (uint64_t i = 1; i <= n;) {
 		step_done(db, begin, "begin");
+		mark = seq;
 		for (uint64_t b = 0; b < batch && i <= n; b++, i++) {
 			size_t rlen;
 			uint32_t present;
@@ -264,6 +272,17 @@ int main(int argc, char **argv)
 			step_done(db, ins_audit, "insert audit");
 			memcpy(prev, hash, HASH_BYTES);
 		}
+		/* The batch into the per-member index, and its mark. */
+		{
+			char text[24];
+
+			sqlite3_bind_int64(index, 1, (sqlite3_int64)mark);
+			step_done(db, index, "index the audit tail");
+			snprintf(text, sizeof(text), "%llu", (unsigned long long)seq);
+			sqlite3_bind_text(meta, 1, "audit_member_indexed", -1, SQLITE_STATIC);
+			sqlite3_bind_text(meta, 2, text, -1, SQLITE_TRANSIENT);
+			step_done(db, meta, "set the index mark");
+		}
 		/* The audit head, once per commit ("<seq>:<64 hex>"). */
 		{
 			size_t o =
@@ -279,6 +298,7 @@ int main(int argc, char **argv)
 	}
 	sqlite3_finalize(ins_member);
 	sqlite3_finalize(ins_audit);
+	sqlite3_finalize(index);
 	sqlite3_finalize(meta);
 	sqlite3_finalize(begin);
 	sqlite3_finalize(commit);

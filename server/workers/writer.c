@@ -18,7 +18,17 @@
 #include <string.h>
 #include <time.h>
 
-#define BATCH_MAX         4096
+#define BATCH_MAX 4096
+/*
+ * The per-member audit index (store.h: cu_store_audit_index) is the
+ * writer's to fill, off the request path: after INDEX_IDLE_MS with nothing
+ * queued, in a transaction of its own; under load, once the tail reaches
+ * INDEX_BATCH_MIN entries, at the end of a batch (sharing its COMMIT).  The
+ * store's own bound (CU_STORE_AUDIT_TAIL_MAX) is then never reached by a
+ * request.
+ */
+#define INDEX_IDLE_MS     100
+#define INDEX_BATCH_MIN   (CU_STORE_AUDIT_TAIL_MAX / 2)
 #define CU_PROBE_TIME_LEN 24 /* the probe's value: a time in microseconds, as text */
 
 struct cu_writer {
@@ -70,6 +80,31 @@ bool cu_writer_ready(const cu_writer *w)
 	return atomic_load(&m->probe_ok) && atomic_load(&m->healthy);
 }
 
+/* Entries appended since the per-member index's mark, as far as this writer knows. */
+static uint64_t audit_tail(cu_writer *w)
+{
+	uint64_t head = cu_audit_head_seq(w->ctx->audit),
+	         mark = cu_store_audit_indexed(w->ctx->store);
+
+	return head > mark ? head - mark : 0;
+}
+
+/*
+ * Indexes the audit tail in a savepoint of the batch or a transaction of
+ * its own.  A failure only leaves the tail for the next try: the scan
+ * after the mark finds those entries meanwhile.
+ */
+static void index_tail(cu_ctx *ctx)
+{
+	if (cu_tx_begin(ctx) != CU_OK)
+		return;
+	if (cu_store_audit_index(ctx->store, NULL) != CU_OK) {
+		cu_tx_rollback(ctx);
+		return;
+	}
+	(void)!cu_tx_commit(ctx);
+}
+
 static void run_batch(cu_writer *w, cu_job *jobs)
 {
 	cu_ctx *ctx = w->ctx;
@@ -110,8 +145,11 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 				j->rc = st;
 		}
 	}
-	if (!rc)
+	if (!rc) {
+		if (audit_tail(w) >= INDEX_BATCH_MIN)
+			index_tail(ctx);
 		rc = cu_tx_commit(ctx);
+	}
 	if (rc) {
 		/* Nothing of the batch is durable: no job may report success. */
 		for (j = jobs; j; j = j->next)
@@ -141,8 +179,25 @@ static void *writer_main(void *arg)
 		cu_policy *p;
 
 		pthread_mutex_lock(&w->mu);
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (!w->head && !w->stopping) {
+			struct timespec until;
+
+			if (!audit_tail(w)) {
+				pthread_cond_wait(&w->cv, &w->mu);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += INDEX_IDLE_MS * 1000000L;
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0 && !w->head &&
+			    !w->stopping) {
+				/* Idle: the writer's own time, no request waits on it. */
+				pthread_mutex_unlock(&w->mu);
+				index_tail(w->ctx);
+				pthread_mutex_lock(&w->mu);
+			}
+		}
 		if (!w->head && w->stopping) {
 			pthread_mutex_unlock(&w->mu);
 			break;
@@ -173,6 +228,8 @@ cu_result cu_writer_start(cu_ctx *ctx, cu_writer **out)
 	if (!w)
 		return CU_ERR_NOMEM;
 	w->ctx = ctx;
+	/* Requests' commits leave the audit tail to the writer's idle time (index_tail). */
+	cu_store_audit_index_defer(ctx->store, true);
 	atomic_init(&w->healthy, true);
 	atomic_init(&w->audit_head, cu_audit_head_seq(ctx->audit));
 	atomic_init(&w->next_policy, NULL);

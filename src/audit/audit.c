@@ -477,7 +477,34 @@ struct walk {
 	unsigned head, tail, nready;
 	bool done, stop;
 	uint64_t checked; /* report->checked as of the last block */
+
+	/*
+	 * The per-member index's check (check_index): the entries about a
+	 * member up to the mark, counted and summed as keyed hashes of
+	 * (member, seq) on the reader's side, to compare with the index's rows.
+	 */
+	uint64_t index_mark, index_n, index_sum;
+	unsigned char index_key[crypto_shorthash_KEYBYTES];
 };
+
+/*
+ * One (member, seq) as a term of the sum: SipHash under a key drawn for
+ * this walk, so no one who edits the index beforehand can make a changed
+ * set of rows sum to the same.
+ */
+static uint64_t index_term(const unsigned char *key, const char *member, uint64_t seq)
+{
+	unsigned char h[crypto_shorthash_BYTES], in[crypto_shorthash_BYTES + 8];
+	uint64_t t;
+
+	crypto_shorthash(h, (const unsigned char *)member, strlen(member), key);
+	memcpy(in, h, crypto_shorthash_BYTES);
+	for (int i = 0; i < 8; i++)
+		in[crypto_shorthash_BYTES + i] = (unsigned char)(seq >> (8 * i));
+	crypto_shorthash(h, in, sizeof(in), key);
+	memcpy(&t, h, sizeof(t));
+	return t;
+}
 
 static int broken(struct walk *w, uint64_t seq, const char *what)
 {
@@ -645,6 +672,10 @@ static int lay_out(void *ud, const cu_audit_entry *e)
 
 	if (w->fill->used + need > BLOCK_BYTES && publish(w))
 		return 1;
+	if (e->seq <= w->index_mark && e->member[0]) {
+		w->index_n++;
+		w->index_sum += index_term(w->index_key, e->member, e->seq);
+	}
 	it = (struct item *)(void *)(w->fill->buf + w->fill->used);
 	it->seq = e->seq;
 	memcpy(it->prev, e->prev, CU_AUDIT_HASHBYTES);
@@ -748,6 +779,74 @@ static cu_result check_head(struct walk *w, cu_store *store)
 	return CU_OK;
 }
 
+/*
+ * The per-member index (store.h: cu_store_audit_index) must agree with the
+ * entries up to its mark: an index row deleted would hide a read from the
+ * member's access log and export, one added would show a read that never
+ * was, a mark past the last entry would hide the next entries.  Runs after
+ * the chain is found whole, so the entries themselves can be trusted.
+ */
+struct index_sum {
+	const unsigned char *key;
+	uint64_t n, sum;
+};
+
+static int add_index_row(void *ud, const char *member, uint64_t seq)
+{
+	struct index_sum *x = ud;
+
+	/* Rows about no one are never looked up: they can hide nothing. */
+	if (member[0]) {
+		x->n++;
+		x->sum += index_term(x->key, member, seq);
+	}
+	return 0;
+}
+
+static cu_result check_index(struct walk *w, cu_store *store)
+{
+	cu_audit_report *r = w->report;
+	struct index_sum x = {.key = w->index_key};
+	cu_audit_index_check c;
+	uint64_t last = w->next - 1;
+	cu_result rc;
+
+	if (w->index_mark > last) {
+		w->broken = true;
+		r->broken_seq = last + 1;
+		snprintf(r->what, sizeof(r->what),
+		         "per-member index marked up to %" PRIu64 ", past the last entry",
+		         w->index_mark);
+		return CU_OK;
+	}
+	/* One pass over the index's rows; the entries were summed during the walk. */
+	rc = cu_store_audit_index_scan(store, w->index_mark, add_index_row, &x);
+	if (rc || (x.n == w->index_n && x.sum == w->index_sum))
+		return rc;
+	/* They differ: look each side up in the other to name where. */
+	rc = cu_store_audit_index_check(store, &c);
+	if (rc)
+		return rc;
+	w->broken = true;
+	if (c.missing) {
+		r->broken_seq = c.first_missing;
+		snprintf(r->what, sizeof(r->what),
+		         "%" PRIu64 " entries missing from the per-member index (hidden from"
+		         " members' access logs), the first %" PRIu64,
+		         c.missing, c.first_missing);
+	} else if (c.extra) {
+		r->broken_seq = c.first_extra;
+		snprintf(r->what, sizeof(r->what),
+		         "%" PRIu64
+		         " per-member index rows name no such entry, the first at %" PRIu64,
+		         c.extra, c.first_extra);
+	} else {
+		r->broken_seq = last + 1;
+		snprintf(r->what, sizeof(r->what), "per-member index disagrees with the entries");
+	}
+	return CU_OK;
+}
+
 cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_progress_fn progress,
                           void *ud)
 {
@@ -781,6 +880,9 @@ cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_pro
 	}
 	rc = cu_store_audit_count(store, &w.total);
 	if (!rc)
+		rc = cu_store_audit_mark(store, &w.index_mark);
+	randombytes_buf(w.index_key, sizeof(w.index_key));
+	if (!rc)
 		rc = walk_start(&w);
 	if (!rc) {
 		rc = cu_store_audit_scan(store, 1, NULL, lay_out, &w);
@@ -788,6 +890,8 @@ cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_pro
 	}
 	if (!rc && !w.broken)
 		rc = check_head(&w, store);
+	if (!rc && !w.broken)
+		rc = check_index(&w, store);
 	walk_release(&w);
 	if (snapshot)
 		cu_store_snapshot_end(store);

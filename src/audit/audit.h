@@ -112,6 +112,10 @@ typedef struct cu_audit_report {
  * 1 MiB whatever the chain's length.  Inside the caller's transaction or
  * read snapshot it checks that view.
  *
+ * Then it checks that the per-member index (store.h: cu_store_audit_index)
+ * agrees with the entries up to its mark, and that the mark is not past the
+ * last entry (what = which, broken_seq = the first such entry).
+ *
  * This cannot see entries cut off the end when the head in meta was
  * rewritten to match: cu_audit_verify_checkpoints (audit/checkpoint.h)
  * checks the chain against signed checkpoints kept outside the database.

@@ -527,6 +527,24 @@ static cu_result provision_item(struct walk *w, cu_retention_item *it, bool *hav
 
 /* ---- the plan ---------------------------------------------------------------- */
 
+/*
+ * A member's activity is read through the per-member audit index, then a
+ * scan of the tail after its mark (store.h: cu_store_audit_index): indexing
+ * that tail before a page of members keeps each member's scan short.  In a
+ * transaction of its own or a savepoint of the caller's; best effort (a
+ * failure leaves the scans longer, not wrong).
+ */
+static void index_audit_tail(cu_ctx *ctx)
+{
+	if (cu_tx_begin(ctx) != CU_OK)
+		return;
+	if (cu_store_audit_index(ctx->store, NULL) != CU_OK) {
+		cu_tx_rollback(ctx);
+		return;
+	}
+	(void)!cu_tx_commit(ctx);
+}
+
 cu_result cu_retention_plan(cu_ctx *ctx, int64_t now_us, cu_retention_fn fn, void *ud)
 {
 	char after[CU_ID_LEN + 1] = "";
@@ -544,6 +562,8 @@ cu_result cu_retention_plan(cu_ctx *ctx, int64_t now_us, cu_retention_fn fn, voi
 	if (!rc && !ids)
 		rc = CU_ERR_NOMEM;
 	while (!rc && !stop) {
+		if (w.need_activity)
+			index_audit_tail(ctx);
 		rc = cu_store_member_ids(ctx->store, after, ids, PAGE, &n);
 		for (size_t i = 0; !rc && !stop && i < n; i++) {
 			cu_member_row row = {0};
@@ -913,6 +933,8 @@ cu_result cu_retention_run(cu_ctx *ctx, const cu_actor *actor, int64_t now_us, c
 		if (rc || n == 0)
 			break;
 		rc = cu_tx_begin(ctx);
+		if (!rc && w.need_activity)
+			index_audit_tail(ctx);
 		for (size_t i = 0; !rc && i < n; i++) {
 			if (cancelled && cancelled(ud)) {
 				stop = true;

@@ -69,6 +69,12 @@ typedef struct cu_store_ops {
 	                        cu_store_audit_fn fn, void *ud);
 	cu_result (*audit_hash_at)(cu_store *s, uint64_t seq,
 	                           unsigned char hash[CU_AUDIT_HASHBYTES], bool *found);
+	/* The per-member index's mark as stored; index: the tail in bulk, *mark the new mark. */
+	cu_result (*audit_mark)(cu_store *s, uint64_t *mark);
+	cu_result (*audit_index)(cu_store *s, uint64_t *mark);
+	cu_result (*audit_index_check)(cu_store *s, cu_audit_index_check *out);
+	cu_result (*audit_index_scan)(cu_store *s, uint64_t upto, cu_store_audit_index_fn fn,
+	                              void *ud);
 	cu_result (*audit_checkpoint_insert)(cu_store *s, const cu_audit_checkpoint *cp);
 	cu_result (*audit_checkpoint_last)(cu_store *s, cu_audit_checkpoint *out, bool *found);
 	cu_result (*audit_checkpoint_scan)(cu_store *s, cu_store_audit_checkpoint_fn fn, void *ud);
@@ -124,6 +130,11 @@ struct cu_store {
 	bool in_snapshot;   /* inside cu_store_snapshot_begin .. end */
 	int snapshot_inner; /* snapshots begun inside it, each ended before it */
 	bool scanning;      /* an audit or token scan is running (no nesting) */
+	/* The per-member audit index (cu_store_audit_index). */
+	bool audit_defer;      /* commits leave the tail to the caller */
+	bool audit_appended;   /* this transaction appended entries */
+	bool audit_mark_known; /* audit_mark was read or moved in a transaction that stands */
+	uint64_t audit_mark;   /* the mark as this handle last saw it (never above the real one) */
 	/* A meta value to write just before COMMIT (cu_store_meta_set_at_commit). */
 	bool later;
 	char later_key[CU_STORE_LATER_KEY_MAX];

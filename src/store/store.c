@@ -161,7 +161,19 @@ cu_result cu_store_begin(cu_store *s)
 	if (!rc)
 		s->in_tx = true;
 	s->later = false;
+	s->audit_appended = false;
 	return rc;
+}
+
+/*
+ * After a rollback the mark this handle moved may not stand: read it again
+ * before trusting it.  (Too low is harmless; too high would loosen the
+ * tail's bound.)
+ */
+static void forget_mark(cu_store *s)
+{
+	s->audit_mark_known = false;
+	s->audit_mark = 0;
 }
 
 cu_result cu_store_commit(cu_store *s)
@@ -172,6 +184,19 @@ cu_result cu_store_commit(cu_store *s)
 		return CU_ERR_INVALID_ARGUMENT;
 	if (!s->in_tx)
 		return CU_ERR_INTERNAL;
+	if (s->audit_appended && !s->audit_defer) {
+		s->audit_appended = false;
+		rc = s->ops->audit_index(s, &s->audit_mark);
+		if (rc) {
+			s->ops->rollback(s);
+			s->in_tx = false;
+			s->sp_depth = 0;
+			s->later = false;
+			forget_mark(s);
+			return rc;
+		}
+		s->audit_mark_known = true;
+	}
 	if (s->later) {
 		s->later = false;
 		rc = s->ops->meta_set(s, s->later_key, s->later_val);
@@ -179,12 +204,15 @@ cu_result cu_store_commit(cu_store *s)
 			s->ops->rollback(s);
 			s->in_tx = false;
 			s->sp_depth = 0;
+			forget_mark(s);
 			return rc;
 		}
 	}
 	rc = s->ops->commit(s);
 	s->in_tx = false;
 	s->sp_depth = 0;
+	if (rc)
+		forget_mark(s);
 	return rc;
 }
 
@@ -198,6 +226,7 @@ void cu_store_rollback(cu_store *s)
 		return;
 	s->ops->rollback(s);
 	s->in_tx = false;
+	forget_mark(s);
 }
 
 cu_result cu_store_savepoint(cu_store *s)
@@ -248,6 +277,7 @@ cu_result cu_store_savepoint_rollback(cu_store *s)
 		return rc;
 	}
 	s->sp_depth--;
+	forget_mark(s);
 	s->later = s->sp_saved[s->sp_depth].later;
 	memcpy(s->later_key, s->sp_saved[s->sp_depth].later_key, sizeof(s->later_key));
 	memcpy(s->later_val, s->sp_saved[s->sp_depth].later_val, sizeof(s->later_val));
@@ -395,7 +425,79 @@ cu_result cu_store_audit_append(cu_store *s, const cu_audit_entry *e)
 		return rc;
 	if (!e || e->seq == 0 || e->seq > (uint64_t)INT64_MAX)
 		return CU_ERR_INVALID_ARGUMENT;
-	return s->ops->audit_append(s, e);
+	rc = s->ops->audit_append(s, e);
+	if (rc)
+		return rc;
+	s->audit_appended = true;
+	if (e->seq - s->audit_mark <= CU_STORE_AUDIT_TAIL_MAX)
+		return CU_OK;
+	/* The tail looks too long: as this handle last saw the mark, or it has not seen it. */
+	if (!s->audit_mark_known) {
+		rc = s->ops->audit_mark(s, &s->audit_mark);
+		if (rc)
+			return rc;
+		s->audit_mark_known = true;
+		if (e->seq - s->audit_mark <= CU_STORE_AUDIT_TAIL_MAX)
+			return CU_OK;
+	}
+	return cu_store_audit_index(s, NULL);
+}
+
+cu_result cu_store_audit_index(cu_store *s, uint64_t *mark)
+{
+	cu_result rc = writable(s);
+
+	if (rc)
+		return rc;
+	rc = s->ops->audit_index(s, &s->audit_mark);
+	if (rc)
+		return rc;
+	s->audit_mark_known = true;
+	if (mark)
+		*mark = s->audit_mark;
+	return CU_OK;
+}
+
+void cu_store_audit_index_defer(cu_store *s, bool defer)
+{
+	if (s)
+		s->audit_defer = defer;
+}
+
+uint64_t cu_store_audit_indexed(const cu_store *s)
+{
+	return s ? s->audit_mark : 0;
+}
+
+cu_result cu_store_audit_mark(cu_store *s, uint64_t *mark)
+{
+	if (!s || !mark)
+		return CU_ERR_INVALID_ARGUMENT;
+	*mark = 0;
+	return s->ops->audit_mark(s, mark);
+}
+
+cu_result cu_store_audit_index_scan(cu_store *s, uint64_t upto, cu_store_audit_index_fn fn,
+                                    void *ud)
+{
+	cu_result rc;
+
+	if (!s || !fn)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->scanning)
+		return CU_ERR_INTERNAL;
+	s->scanning = true;
+	rc = s->ops->audit_index_scan(s, upto, fn, ud);
+	s->scanning = false;
+	return rc;
+}
+
+cu_result cu_store_audit_index_check(cu_store *s, cu_audit_index_check *out)
+{
+	if (!s || !out)
+		return CU_ERR_INVALID_ARGUMENT;
+	memset(out, 0, sizeof(*out));
+	return s->ops->audit_index_check(s, out);
 }
 
 cu_result cu_store_audit_last(cu_store *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])

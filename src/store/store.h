@@ -163,6 +163,63 @@ CU_WARN_UNUSED cu_result cu_store_audit_count(cu_store *s, uint64_t *n);
 typedef int (*cu_store_audit_fn)(void *ud, const cu_audit_entry *e);
 CU_WARN_UNUSED cu_result cu_store_audit_scan(cu_store *s, uint64_t from, const char *member,
                                              cu_store_audit_fn fn, void *ud);
+/*
+ * The per-member audit index.  Appending an entry writes only the audit
+ * row, whose key (seq) appends.  A member's entries (cu_store_audit_scan
+ * with a member) are found through an index of (member, seq) filled in bulk
+ * up to a high-water mark, then by a scan of the entries after the mark
+ * (the tail) by seq.  Results and their order do not depend on the mark.
+ *
+ * cu_store_audit_index indexes the whole tail in one pass sorted by the
+ * index's key (so each of its pages is written once for all the tail's
+ * entries on it) and moves the mark to the last entry, inside the caller's
+ * transaction: both commit or neither.  *mark (may be NULL) gets the mark.
+ *
+ * Who calls it: by default a commit that appended entries indexes the tail
+ * just before COMMIT (the command line; an import indexes each batch, sorted,
+ * at its commit), and a failure there fails the commit.  A handle set to
+ * defer (cu_store_audit_index_defer; the server's writer) leaves that to its
+ * owner, off the request path.  In both modes an append that finds more than
+ * CU_STORE_AUDIT_TAIL_MAX entries after the mark indexes them then, so the
+ * tail scan stays short even when the indexer falls behind.
+ */
+#define CU_STORE_AUDIT_TAIL_MAX 16384
+CU_WARN_UNUSED cu_result cu_store_audit_index(cu_store *s, uint64_t *mark);
+/* Whether commits leave the tail to the caller (false when the store is opened). */
+void cu_store_audit_index_defer(cu_store *s, bool defer);
+/*
+ * The mark as this handle last read or moved it (0 when it has not): never
+ * above the stored one, which another process may have moved since.  A
+ * hint, e.g. for deciding when the tail is worth indexing.  NULL -> 0.
+ */
+uint64_t cu_store_audit_indexed(const cu_store *s);
+
+/* The mark as stored (0 when none: every entry is tail). */
+CU_WARN_UNUSED cu_result cu_store_audit_mark(cu_store *s, uint64_t *mark);
+/*
+ * Calls fn for each per-member index row with seq <= upto, in no promised
+ * order (fn returns non-zero to stop; no nesting, as for the audit scan):
+ * cu_audit_verify sums a keyed hash of them to compare with the entries.
+ */
+typedef int (*cu_store_audit_index_fn)(void *ud, const char *member, uint64_t seq);
+CU_WARN_UNUSED cu_result cu_store_audit_index_scan(cu_store *s, uint64_t upto,
+                                                   cu_store_audit_index_fn fn, void *ud);
+
+/*
+ * Whether the per-member index agrees with the audit rows up to its mark
+ * (for cu_audit_verify, to name the first disagreement): `missing` entries about a member (member <> '')
+ * at or below the mark have no index row (a read hidden from that member's
+ * access log), the lowest being first_missing; `extra` index rows at or
+ * below the mark name no such entry, the lowest first_extra.  Index rows
+ * above the mark are never read and not counted.
+ */
+typedef struct cu_audit_index_check {
+	uint64_t mark;
+	uint64_t missing, first_missing;
+	uint64_t extra, first_extra;
+} cu_audit_index_check;
+CU_WARN_UNUSED cu_result cu_store_audit_index_check(cu_store *s, cu_audit_index_check *out);
+
 /* The stored hash of entry seq; *found false (and hash zeros) when there is no such entry. */
 CU_WARN_UNUSED cu_result cu_store_audit_hash_at(cu_store *s, uint64_t seq,
                                                 unsigned char hash[CU_AUDIT_HASHBYTES],

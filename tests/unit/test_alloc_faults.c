@@ -122,11 +122,14 @@ static void fingerprint(cu_ctx *ctx, bool skip_audit, unsigned char out[FP_BYTES
 	while (sqlite3_step(tables) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(tables, 0);
 
-		if (skip_audit && !strcmp(name, "audit"))
+		/* The per-member index follows the audit rows (a denial is indexed at its commit). */
+		if (skip_audit && (!strcmp(name, "audit") || !strcmp(name, "audit_member")))
 			continue;
 		crypto_generichash_update(&h, (const unsigned char *)name, strlen(name) + 1);
 		snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" %s ORDER BY rowid", name,
-		         skip_audit && !strcmp(name, "meta") ? "WHERE key <> 'audit_head'" : "");
+		         skip_audit && !strcmp(name, "meta")
+		             ? "WHERE key NOT IN ('audit_head', 'audit_member_indexed')"
+		             : "");
 		if (sqlite3_prepare_v2(db, sql, -1, &rows, NULL) != SQLITE_OK) {
 			/* A WITHOUT ROWID table: its own order is its key's. */
 			snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"", name);

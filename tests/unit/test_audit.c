@@ -921,6 +921,15 @@ static cu_result verify_ck(struct fx *f, const char *given, cu_audit_verify_requ
 }
 
 /* Cuts the chain after `keep` and rewrites the meta head to the new last entry. */
+/*
+ * An attacker who rewrites the head also makes the per-member index agree
+ * with the rows left (else audit verify sees the index's mark past the end).
+ */
+#define REINDEX                                                                                    \
+	"DELETE FROM audit_member WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit);"          \
+	"UPDATE meta SET value = (SELECT coalesce(max(seq), 0) FROM audit)"                        \
+	" WHERE key = 'audit_member_indexed';"
+
 static void cut_and_rewrite_head(struct fx *f, int keep, bool checkpoints_too)
 {
 	char sql[512];
@@ -928,7 +937,7 @@ static void cut_and_rewrite_head(struct fx *f, int keep, bool checkpoints_too)
 	snprintf(sql, sizeof(sql),
 	         "DELETE FROM audit WHERE seq > %d;"
 	         "UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit"
-	         " WHERE seq = %d) WHERE key = 'audit_head';"
+	         " WHERE seq = %d) WHERE key = 'audit_head';" REINDEX
 	         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
 	         "%s",
 	         keep, keep,
@@ -1198,7 +1207,7 @@ struct tamper_case {
 
 #define REHEAD                                                                                     \
 	"UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit ORDER BY"       \
-	" seq DESC LIMIT 1) WHERE key = 'audit_head';"
+	" seq DESC LIMIT 1) WHERE key = 'audit_head';" REINDEX
 #define DROP_CKPTS                                                                                 \
 	"DELETE FROM audit_checkpoints WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit);"
 
@@ -1229,8 +1238,23 @@ static const struct tamper_case tamper_cases[] = {
      "DELETE FROM audit WHERE seq > 180;" REHEAD DROP_CKPTS, 0, CU_AUDIT_CHECKPOINT_MISSING,
      "entries 181-200 missing: the log ends at 180"},
     {"truncate everything, head rewritten",
-     "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head';" DROP_CKPTS, 0,
+     "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head';" REINDEX DROP_CKPTS, 0,
      CU_AUDIT_CHECKPOINT_MISSING, "entries 1-200 missing: the log ends at 0"},
+    /* The per-member index (a member's access log and export read through it). */
+    {"truncate, head rewritten, index kept",
+     "DELETE FROM audit WHERE seq > 180;"
+     "UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit ORDER BY"
+     " seq DESC LIMIT 1) WHERE key = 'audit_head';",
+     181, CU_AUDIT_CHECKPOINT_MISSING, "past the last entry"},
+    {"delete an index row (hide a read from its member)", "DELETE FROM audit_member WHERE seq = 42",
+     42, CU_AUDIT_CHECKPOINT_GOOD, "1 entries missing from the per-member index"},
+    {"move an index row to another member",
+     "UPDATE audit_member SET member = 'someone-else' WHERE seq = 42", 42, CU_AUDIT_CHECKPOINT_GOOD,
+     "missing from the per-member index"},
+    {"add an index row", "INSERT INTO audit_member VALUES ('someone-else', 43)", 43,
+     CU_AUDIT_CHECKPOINT_GOOD, "name no such entry"},
+    {"index mark past the end", "UPDATE meta SET value = '500' WHERE key = 'audit_member_indexed'",
+     201, CU_AUDIT_CHECKPOINT_GOOD, "past the last entry"},
 };
 
 static void test_tampering_table(void **state)

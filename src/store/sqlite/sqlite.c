@@ -127,7 +127,28 @@ static const char *const migrations[] = {
      */
     "ALTER TABLE exceptions ADD COLUMN fields TEXT NOT NULL DEFAULT '';",
     /*
-     * 10: the version in force at a time (every read of a member who accepted
+     * 10: a member's audit entries found through a table filled in bulk off
+     * the request path, not an index on audit that every append updated.
+     * Member ids are random, so that index put each read's commit on one
+     * more random page (written to the log, then copied again by the
+     * checkpointer).  audit_member holds (member, seq) for every entry up to
+     * the high-water mark in meta (CU_SQLITE_AUDIT_MARK); a member's later
+     * entries are found by a scan of the short tail after it (store.h:
+     * cu_store_audit_index).  Filled here through the old index, which is
+     * already in (member, seq) order: no sort.
+     */
+    "CREATE TABLE audit_member ("
+    "  member TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (member, seq)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO audit_member (member, seq)"
+    " SELECT member, seq FROM audit WHERE member <> '' ORDER BY member, seq;"
+    "DROP INDEX IF EXISTS audit_member_seq;"
+    "INSERT OR REPLACE INTO meta (key, value)"
+    " SELECT '" CU_SQLITE_AUDIT_MARK "', coalesce(max(seq), 0) FROM audit;",
+    /*
+     * 11: the version in force at a time (every read of a member who accepted
      * no version explicitly asks it) by an index, in key order: no scan of
      * the versions' documents, whose overflow pages sit before published_us,
      * and no sort.  The rowid in the index breaks ties as the query asks.
@@ -160,7 +181,11 @@ enum stmt {
 	ST_AUDIT_LAST,
 	ST_AUDIT_COUNT,
 	ST_AUDIT_SCAN,
-	ST_AUDIT_SCAN_MEMBER,
+	ST_AUDIT_SCAN_INDEXED,
+	ST_AUDIT_SCAN_TAIL,
+	ST_AUDIT_MARK,
+	ST_AUDIT_INDEX,
+	ST_AUDIT_INDEX_SCAN,
 	ST_AUDIT_HASH_AT,
 	ST_AUDIT_CKPT_INSERT,
 	ST_AUDIT_CKPT_LAST,
@@ -227,10 +252,29 @@ static const char *const sql[ST_COUNT_] = {
     [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit",
     [ST_AUDIT_SCAN] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq >= ?1 ORDER BY seq",
-    /* member <> '' lets the planner use the partial index. */
-    [ST_AUDIT_SCAN_MEMBER] = "SELECT " AUDIT_COLUMNS " FROM audit"
-                             " WHERE member = ?2 AND member <> '' AND seq >= ?1"
-                             " ORDER BY seq",
+    /*
+     * A member's entries: those up to the mark (?3) through audit_member,
+     * whose (member, seq) key gives them in seq order, then the tail after
+     * the mark by the seq key.  '' (entries about no one) is never indexed.
+     */
+    [ST_AUDIT_SCAN_INDEXED] = "SELECT a.seq, a.time_us, a.actor, a.role, a.action, a.member,"
+                              " a.purpose, a.fields, a.decision, a.reason, a.case_ref, a.prev,"
+                              " a.hash FROM audit_member m JOIN audit a ON a.seq = m.seq"
+                              " WHERE m.member = ?2 AND m.seq >= ?1 AND m.seq <= ?3"
+                              " ORDER BY m.seq",
+    [ST_AUDIT_SCAN_TAIL] = "SELECT " AUDIT_COLUMNS " FROM audit"
+                           " WHERE seq > ?3 AND seq >= ?1 AND member = ?2 ORDER BY seq",
+    [ST_AUDIT_MARK] = "SELECT value FROM meta WHERE key = '" CU_SQLITE_AUDIT_MARK "'",
+    /*
+     * The tail in bulk, sorted by the table's key so that each page of
+     * audit_member is written once for all of the tail's entries on it.
+     * OR IGNORE: an entry already there (a mark set back by hand) is no
+     * reason to stop indexing the rest.
+     */
+    [ST_AUDIT_INDEX] = "INSERT OR IGNORE INTO audit_member (member, seq)"
+                       " SELECT member, seq FROM audit WHERE seq > ?1 AND member <> ''"
+                       " ORDER BY member, seq",
+    [ST_AUDIT_INDEX_SCAN] = "SELECT member, seq FROM audit_member WHERE seq <= ?1",
     [ST_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = ?1",
     [ST_AUDIT_CKPT_INSERT] = "INSERT INTO audit_checkpoints (seq, head, time_us, key_id, sig)"
                              " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1173,22 +1217,138 @@ static const char *column_str(sqlite3_stmt *st, int col)
 	return t ? (const char *)t : "";
 }
 
+/* A uint64_t in decimal and its NUL. */
+#define CU_SQLITE_U64_TEXT 21
+
+/* The per-member index's high-water mark: 0 when absent or not a number (all is tail). */
+static cu_result read_mark(struct sqlite_store *q, uint64_t *mark)
+{
+	sqlite3_stmt *st = q->st[ST_AUDIT_MARK];
+	int r = sqlite3_step(st);
+
+	*mark = 0;
+	if (r == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+		*mark = (uint64_t)sqlite3_column_int64(st, 0);
+	cu_sqlite_done(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
+static cu_result sqlite_audit_mark(cu_store *s, uint64_t *mark)
+{
+	return read_mark(Q(s), mark);
+}
+
+/*
+ * Indexes every entry after the mark, sorted, and moves the mark to the
+ * last entry: one statement and (when there was a tail) one meta row.
+ */
+static cu_result sqlite_audit_index(cu_store *s, uint64_t *mark)
+{
+	struct sqlite_store *q = Q(s);
+	sqlite3_stmt *st = q->st[ST_AUDIT_INDEX];
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+	char text[CU_SQLITE_U64_TEXT];
+	uint64_t from, head;
+	cu_result rc = cu_sqlite_tx_alive(q);
+
+	if (!rc)
+		rc = read_mark(q, &from);
+	if (!rc)
+		rc = sqlite_audit_last(s, &head, hash);
+	if (rc)
+		return rc;
+	*mark = from;
+	if (head <= from)
+		return CU_OK;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+	rc = cu_sqlite_run(st);
+	if (rc)
+		return rc;
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)head);
+	st = q->st[ST_META_SET];
+	rc = cu_sqlite_run_bound(
+	    st, keep(sqlite3_bind_text(st, 1, CU_SQLITE_AUDIT_MARK, -1, SQLITE_STATIC),
+	             sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT)));
+	if (!rc)
+		*mark = head;
+	return rc;
+}
+
+/* Runs a count-and-lowest query of the index check (?1 the mark); prepared per use (verify is rare). */
+static cu_result check_query(struct sqlite_store *q, const char *text, uint64_t mark, uint64_t *n,
+                             uint64_t *first)
+{
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_prepare_v2(q->db, text, -1, &st, NULL);
+
+	if (!r)
+		r = sqlite3_bind_int64(st, 1, (sqlite3_int64)mark);
+	if (!r)
+		r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+		*first = (uint64_t)sqlite3_column_int64(st, 1);
+		r = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return cu_sqlite_map_rc(r);
+}
+
+/*
+ * Each side looked up in the other by its key: an audit row at or below the
+ * mark in audit_member by (member, seq), an audit_member row in audit by seq.
+ */
+static cu_result sqlite_audit_index_check(cu_store *s, cu_audit_index_check *out)
+{
+	struct sqlite_store *q = Q(s);
+	cu_result rc = read_mark(q, &out->mark);
+	uint64_t mark = out->mark > (uint64_t)INT64_MAX ? INT64_MAX : out->mark;
+
+	if (!rc)
+		rc = check_query(q,
+		                 "SELECT count(*), coalesce(min(a.seq), 0) FROM audit a"
+		                 " WHERE a.seq <= ?1 AND a.member <> '' AND NOT EXISTS"
+		                 " (SELECT 1 FROM audit_member m WHERE m.member = a.member"
+		                 " AND m.seq = a.seq)",
+		                 mark, &out->missing, &out->first_missing);
+	if (!rc)
+		rc = check_query(
+		    q,
+		    "SELECT count(*), coalesce(min(m.seq), 0) FROM audit_member m"
+		    " WHERE m.seq <= ?1 AND NOT EXISTS"
+		    " (SELECT 1 FROM audit a WHERE a.seq = m.seq AND a.member = m.member)",
+		    mark, &out->extra, &out->first_extra);
+	return rc;
+}
+
+static cu_result sqlite_audit_index_scan(cu_store *s, uint64_t upto, cu_store_audit_index_fn fn,
+                                         void *ud)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_INDEX_SCAN];
+	int r =
+	    sqlite3_bind_int64(st, 1, upto > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)upto);
+
+	if (r)
+		return bind_failed(st, r);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ud, column_str(st, 0), (uint64_t)sqlite3_column_int64(st, 1))) {
+			r = SQLITE_DONE;
+			break;
+		}
+	cu_sqlite_done(st);
+	return r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
 /*
  * The hot loop of audit verification: the entry's strings point straight
- * into SQLite's row buffers, valid until the next step.
+ * into SQLite's row buffers, valid until the next step.  Steps st (bound)
+ * to its end or until fn stops (*stopped), and resets it.
  */
-static cu_result sqlite_audit_scan(cu_store *s, uint64_t from, const char *member,
-                                   cu_store_audit_fn fn, void *ud)
+static cu_result scan_rows(sqlite3_stmt *st, cu_store_audit_fn fn, void *ud, bool *stopped)
 {
-	sqlite3_stmt *st = Q(s)->st[member ? ST_AUDIT_SCAN_MEMBER : ST_AUDIT_SCAN];
 	cu_audit_entry e;
 	int r;
 
-	r = sqlite3_bind_int64(st, 1, from > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)from);
-	if (member)
-		r = keep(r, sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC));
-	if (r)
-		return bind_failed(st, r);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		e.seq = (uint64_t)sqlite3_column_int64(st, 0);
 		e.time_us = sqlite3_column_int64(st, 1);
@@ -1204,12 +1364,59 @@ static cu_result sqlite_audit_scan(cu_store *s, uint64_t from, const char *membe
 		column_hash(st, 11, e.prev);
 		column_hash(st, 12, e.hash);
 		if (fn(ud, &e)) {
+			*stopped = true;
 			r = SQLITE_DONE;
 			break;
 		}
 	}
 	cu_sqlite_done(st);
 	return r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
+/*
+ * A member's entries: the indexed ones up to the mark, then the tail.  The
+ * two statements need no common snapshot: rows are never deleted, and the
+ * mark read first only ever moves up, so an indexer committing in between
+ * hides nothing (the tail scan starts at the mark read, not the new one).
+ */
+static cu_result scan_member(struct sqlite_store *q, sqlite3_int64 from, const char *member,
+                             cu_store_audit_fn fn, void *ud)
+{
+	static const int stmts[] = {ST_AUDIT_SCAN_INDEXED, ST_AUDIT_SCAN_TAIL};
+	bool stopped = false;
+	uint64_t mark;
+	cu_result rc;
+
+	if (!*member)
+		return CU_OK; /* entries about no one are nobody's */
+	rc = read_mark(q, &mark);
+	if (mark > (uint64_t)INT64_MAX)
+		mark = INT64_MAX;
+	for (size_t i = 0; !rc && !stopped && i < sizeof(stmts) / sizeof(stmts[0]); i++) {
+		sqlite3_stmt *st = q->st[stmts[i]];
+		int r = sqlite3_bind_int64(st, 1, from);
+
+		r = keep(r, sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC));
+		r = keep(r, sqlite3_bind_int64(st, 3, (sqlite3_int64)mark));
+		rc = r ? bind_failed(st, r) : scan_rows(st, fn, ud, &stopped);
+	}
+	return rc;
+}
+
+static cu_result sqlite_audit_scan(cu_store *s, uint64_t from, const char *member,
+                                   cu_store_audit_fn fn, void *ud)
+{
+	sqlite3_int64 f = from > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)from;
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_SCAN];
+	bool stopped = false;
+	int r;
+
+	if (member)
+		return scan_member(Q(s), f, member, fn, ud);
+	r = sqlite3_bind_int64(st, 1, f);
+	if (r)
+		return bind_failed(st, r);
+	return scan_rows(st, fn, ud, &stopped);
 }
 
 static cu_result sqlite_audit_hash_at(cu_store *s, uint64_t seq,
@@ -1659,6 +1866,10 @@ static const cu_store_ops sqlite_ops = {
     .audit_count = sqlite_audit_count,
     .audit_scan = sqlite_audit_scan,
     .audit_hash_at = sqlite_audit_hash_at,
+    .audit_mark = sqlite_audit_mark,
+    .audit_index = sqlite_audit_index,
+    .audit_index_check = sqlite_audit_index_check,
+    .audit_index_scan = sqlite_audit_index_scan,
     .audit_checkpoint_insert = sqlite_audit_checkpoint_insert,
     .audit_checkpoint_last = sqlite_audit_checkpoint_last,
     .audit_checkpoint_scan = sqlite_audit_checkpoint_scan,

@@ -17,6 +17,9 @@
 
 #define CU_SQLITE_LAZY_MAX 256
 
+/* The meta key of the per-member audit index's high-water mark (store.h: cu_store_audit_index). */
+#define CU_SQLITE_AUDIT_MARK "audit_member_indexed"
+
 /* Statement slots, 32 per area. */
 enum {
 	CU_SQLITE_SLOTS_CONSENT = 0,
