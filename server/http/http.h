@@ -273,7 +273,7 @@ cu_policy *cu_http_policy(cu_server *srv);
 
 /* Suspend until the job has run; the handler is called again with phase + 1. */
 enum MHD_Result cu_http_wait_writer(cu_request *r, cu_result (*run)(cu_ctx *, cu_job *));
-/* The same for a job that writes one statement or nothing (cu_job.whole: no savepoint). */
+/* The same for a job that refuses only before it writes (cu_job.whole: no savepoint). */
 enum MHD_Result cu_http_wait_writer_whole(cu_request *r, cu_result (*run)(cu_ctx *, cu_job *));
 enum MHD_Result cu_http_wait_hasher(cu_request *r, cu_result (*hash)(cu_job *));
 

@@ -107,7 +107,15 @@ static cu_result reg_apply(cu_ctx *ctx, cu_job *job)
 	cu_request *r = job->arg;
 	struct reg_state *st = r->state;
 
-	return cu_member_apply(ctx, &st->reg, &st->errs);
+	cu_result rc = cu_member_apply_in_batch(ctx, &st->reg, &st->errs);
+
+	/* A duplicate is refused before anything is written: the answer, and the batch goes on. */
+	if (rc == CU_ERR_CONFLICT) {
+		job->rc = rc;
+		return CU_OK;
+	}
+	/* Anything else is the store's failure, which takes the batch (a whole job, writer.h). */
+	return rc;
 }
 
 static enum MHD_Result h_members_create(cu_request *r)
@@ -178,7 +186,7 @@ static enum MHD_Result h_members_create(cu_request *r)
 				                        CU_RATELIMIT_RELEASE, cu_now_us());
 			return cu_http_reply_error(r, st->prep_rc, NULL, &st->errs);
 		}
-		return cu_http_wait_writer(r, reg_apply);
+		return cu_http_wait_writer_whole(r, reg_apply);
 	default:
 		cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT,
 		                        cu_now_us());

@@ -29,10 +29,13 @@ struct cu_job {
 	/* Called once the job's batch is durable (or failed); must be quick. */
 	void (*done)(cu_job *job);
 	/*
-	 * The job's run writes one statement or nothing (a read's audit entry):
-	 * it runs without a savepoint of its own.  Should it fail, nothing of
-	 * the batch is kept and every job of it answers that error, as when the
-	 * COMMIT fails: the store's failures are the only ones such a job has.
+	 * The job refuses only before it writes anything (a read's audit entry,
+	 * one statement; a registration, whose duplicate e-mail is refused by
+	 * the member row's own INSERT): it runs without a savepoint of its own,
+	 * answering a refusal with CU_OK returned and rc set.  Should its run
+	 * fail, nothing of the batch is kept and every job of it answers that
+	 * error, as when the COMMIT fails: the store's failures are the only
+	 * failures such a job has.
 	 */
 	bool whole;
 	void *arg;

@@ -90,6 +90,35 @@ def test_concurrent_duplicate_registration_one_wins(srv):
     assert srv.audit_head() == head + 1
 
 
+def test_duplicates_in_a_batch_leave_the_others_registered(srv):
+    """A refused duplicate writes nothing and fails nothing else: registrations that share the
+    writer's batches with duplicates of one address are all stored and audited once."""
+    dup = srv.new_values()
+    uniq = [srv.new_values() for _ in range(8)]
+    for v in [dup] + uniq:
+        srv.remember(v)
+    head = srv.audit_head()
+
+    def reg(i):
+        h = {"Authorization": "Bearer " + srv.tokens["service"]}
+        a = requests.post(srv.base + "/v1/members", json=dup, timeout=30, headers=h)
+        b = requests.post(srv.base + "/v1/members", json=uniq[i], timeout=30, headers=h)
+        return a, b
+
+    rs = in_threads(8, reg)
+    assert sorted(a.status_code for a, _ in rs) == [201] + [409] * 7
+    assert [b.status_code for _, b in rs] == [201] * 8
+    for a, b in rs:
+        for r in (a, b):
+            if r.status_code == 201:
+                srv.member_ids.add(r.json()["id"])
+    for i, (_, b) in enumerate(rs):
+        r = srv.post("/v1/members/search", role="service", json={"email": uniq[i]["email"]})
+        assert r.json() == {"id": b.json()["id"]}
+    assert srv.audit_head() == head + 9 + 8
+    assert srv.get("/v1/audit/verify", role="officer").json()["intact"] is True
+
+
 def test_concurrent_logins(srv):
     m = srv.register(srv.new_values(), role=None, password="parallel logins pw")
 
