@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ctx/ctx.h"
+#include "domain/beacon.h"
 #include "domain/retention.h"
 
 #define DIR_BYTES      4096  /* the data directory's path, as the server keeps it */
@@ -84,6 +85,11 @@ static void pass(cu_retention_worker *w)
 
 	if (!rc) {
 		rc = cu_retention_run(ctx, &worker_actor, cu_now_us(), NULL, is_stopping, w, &rep);
+		/* Beacons: the days over rolled up, raw hits past the window and old salts gone. */
+		if (!rc)
+			rc = cu_beacon_maintain(
+			    ctx, cu_now_us(),
+			    (int64_t)ctx->config.beacon_raw_hours * 3600 * 1000000, NULL);
 		cu_ctx_close(ctx);
 	}
 	/* Counts and error words only: never a member id, never a value. */
