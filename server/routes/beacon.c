@@ -6,14 +6,23 @@
  * body.  Neither authenticates (a beacon reads no one's data, and is not
  * audited); what the visitor allows is read from the cookie choice
  * (cu_cookies), Sec-GPC and DNT.  A hit that may be stored goes through the
- * writer like every write (2xx once durable); the full address and the
- * user agent never leave this request: the domain hashes a truncated
- * address.
+ * writer like every write; the full address and the user agent never leave
+ * this request: the domain hashes a truncated address.
+ *
+ * Durability: POST /v1/beacon answers 204 once the hit is durable, like
+ * every 2xx write.  GET /b.gif answers its image whatever happens -- the
+ * image says nothing about storing, so it promises nothing -- and does not
+ * wait for the commit: the hit goes to the writer as a job of its own (at
+ * most CU_BEACON_QUEUED_MAX waiting; past them a hit is dropped, so a flood
+ * cannot grow the queue without bound).  Its throughput is then the
+ * writer's, not fsync latency times the connections.
  */
 #include "routes/routes.h"
 #include "web/web.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/beacon.h"
@@ -25,6 +34,18 @@ static const unsigned char pixel[] = {
     0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 };
 _Static_assert(sizeof(pixel) == 43, "the smallest transparent GIF");
+
+/* GIF hits handed to the writer and not yet committed, at most. */
+#define CU_BEACON_QUEUED_MAX 4096
+
+/* A GIF's hit on its way through the writer, owned by the job (freed when done). */
+struct queued_hit {
+	cu_job job;
+	cu_beacon_hit hit;
+};
+
+static atomic_uint queued;
+static atomic_ullong dropped;
 
 /* A known page: the template of a GET web page (server/web/), e.g. "/me/diaries/{id}". */
 static bool known_page(const char *page)
@@ -101,6 +122,42 @@ static int take(cu_request *r, const char *page, const char *event, const char *
 	return 1;
 }
 
+static cu_result run_queued(cu_ctx *ctx, cu_job *job)
+{
+	struct queued_hit *q = job->arg;
+
+	return cu_beacon_record(ctx, &q->hit, cu_now_us(), NULL);
+}
+
+static void queued_done(cu_job *job)
+{
+	free(job->arg);
+	atomic_fetch_sub(&queued, 1);
+}
+
+/* Hands the request's hit (r->state) to the writer without waiting; dropped when it cannot. */
+static void enqueue(cu_request *r)
+{
+	struct queued_hit *q;
+
+	if (atomic_fetch_add(&queued, 1) >= CU_BEACON_QUEUED_MAX)
+		goto drop;
+	q = malloc(sizeof(*q));
+	if (!q)
+		goto drop;
+	memset(&q->job, 0, sizeof(q->job));
+	q->hit = *(const cu_beacon_hit *)r->state;
+	q->job.run = run_queued;
+	q->job.done = queued_done;
+	q->job.arg = q;
+	if (cu_writer_submit(r->srv->writer, &q->job) == CU_OK)
+		return;
+	free(q);
+drop:
+	atomic_fetch_sub(&queued, 1);
+	atomic_fetch_add(&dropped, 1);
+}
+
 static enum MHD_Result gif(cu_request *r)
 {
 	return cu_http_reply_static(r, MHD_HTTP_OK, "image/gif", pixel, sizeof(pixel));
@@ -112,12 +169,10 @@ static enum MHD_Result h_gif(cu_request *r)
 	cu_errors errs;
 	cu_result bad;
 
-	if (r->phase > 0)
-		return gif(r);
 	cu_errors_init(&errs);
 	if (take(r, cu_http_query(r, "p"), cu_http_query(r, "e"), cu_http_query(r, "c"), &errs,
 	         &bad) == 1)
-		return cu_http_wait_writer(r, run_record);
+		enqueue(r);
 	return gif(r);
 }
 
