@@ -12,9 +12,10 @@
  * Durability: POST /v1/beacon answers 204 once the hit is durable, like
  * every 2xx write.  GET /b.gif answers its image whatever happens -- the
  * image says nothing about storing, so it promises nothing -- and does not
- * wait for the commit: the hit goes to the writer as a job of its own (at
- * most CU_BEACON_QUEUED_MAX waiting; past them a hit is dropped, so a flood
- * cannot grow the queue without bound).  Its throughput is then the
+ * wait for the commit: the hit goes to the writer as a job of its own.  At
+ * most CU_BEACON_QUEUED_MAX wait so; past them a GIF waits for its own
+ * commit as any write does (back-pressure: a flood slows down instead of
+ * growing the queue, and no hit is dropped).  The throughput is then the
  * writer's, not fsync latency times the connections.
  */
 #include "routes/routes.h"
@@ -45,7 +46,6 @@ struct queued_hit {
 };
 
 static atomic_uint queued;
-static atomic_ullong dropped;
 
 /* A known page: the template of a GET web page (server/web/), e.g. "/me/diaries/{id}". */
 static bool known_page(const char *page)
@@ -135,13 +135,20 @@ static void queued_done(cu_job *job)
 	atomic_fetch_sub(&queued, 1);
 }
 
-/* Hands the request's hit (r->state) to the writer without waiting; dropped when it cannot. */
-static void enqueue(cu_request *r)
+/*
+ * Hands the request's hit (r->state) to the writer without waiting: true.
+ * False when CU_BEACON_QUEUED_MAX hits wait already: the caller waits for
+ * this one's commit instead (back-pressure, nothing dropped).  A hit that
+ * cannot be queued otherwise (no memory, the writer stopping) is dropped.
+ */
+static bool enqueue(cu_request *r)
 {
 	struct queued_hit *q;
 
-	if (atomic_fetch_add(&queued, 1) >= CU_BEACON_QUEUED_MAX)
-		goto drop;
+	if (atomic_fetch_add(&queued, 1) >= CU_BEACON_QUEUED_MAX) {
+		atomic_fetch_sub(&queued, 1);
+		return false;
+	}
 	q = malloc(sizeof(*q));
 	if (!q)
 		goto drop;
@@ -151,11 +158,11 @@ static void enqueue(cu_request *r)
 	q->job.done = queued_done;
 	q->job.arg = q;
 	if (cu_writer_submit(r->srv->writer, &q->job) == CU_OK)
-		return;
+		return true;
 	free(q);
 drop:
 	atomic_fetch_sub(&queued, 1);
-	atomic_fetch_add(&dropped, 1);
+	return true;
 }
 
 static enum MHD_Result gif(cu_request *r)
@@ -169,10 +176,13 @@ static enum MHD_Result h_gif(cu_request *r)
 	cu_errors errs;
 	cu_result bad;
 
+	if (r->phase > 0)
+		return gif(r);
 	cu_errors_init(&errs);
 	if (take(r, cu_http_query(r, "p"), cu_http_query(r, "e"), cu_http_query(r, "c"), &errs,
-	         &bad) == 1)
-		enqueue(r);
+	         &bad) == 1 &&
+	    !enqueue(r))
+		return cu_http_wait_writer(r, run_record);
 	return gif(r);
 }
 
