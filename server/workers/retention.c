@@ -24,6 +24,7 @@
 #define MS_PER_S       1000u
 #define CONF_FILE      "custodian.conf"
 #define CONF_PATH_ROOM 32 /* "/custodian.conf" and its NUL, with room */
+#define BEACON_HOUR_US ((int64_t)3600 * 1000000)
 
 struct cu_retention_worker {
 	char dir[DIR_BYTES];
@@ -85,11 +86,15 @@ static void pass(cu_retention_worker *w)
 
 	if (!rc) {
 		rc = cu_retention_run(ctx, &worker_actor, cu_now_us(), NULL, is_stopping, w, &rep);
-		/* Beacons: the days over rolled up, raw hits past the window and old salts gone. */
+		/*
+		 * Beacons, whatever the members' pass did: the days over rolled up, raw
+		 * hits past the window and old salts gone.
+		 */
+		cu_result brc = cu_beacon_maintain(
+		    ctx, cu_now_us(), (int64_t)ctx->config.beacon_raw_hours * BEACON_HOUR_US, NULL);
+
 		if (!rc)
-			rc = cu_beacon_maintain(
-			    ctx, cu_now_us(),
-			    (int64_t)ctx->config.beacon_raw_hours * 3600 * 1000000, NULL);
+			rc = brc;
 		cu_ctx_close(ctx);
 	}
 	/* Counts and error words only: never a member id, never a value. */
