@@ -194,6 +194,9 @@ enum MHD_Result cu_http_reply_json(cu_request *r, int status, json_t *body);
 /* text is malloc'd; ownership passes (it is wiped when sent). */
 enum MHD_Result cu_http_reply_text(cu_request *r, int status, const char *type, char *text);
 enum MHD_Result cu_http_reply_empty(cu_request *r, int status);
+/* Static bytes (never freed nor wiped: an image compiled in) of Content-Type type. */
+enum MHD_Result cu_http_reply_static(cu_request *r, int status, const char *type, const void *data,
+                                     size_t len);
 /*
  * An HTML page (text is malloc'd; ownership passes, wiped when sent) with
  * the page headers: a Content-Security-Policy without 'unsafe-inline' and

@@ -171,6 +171,27 @@ enum MHD_Result cu_http_reply_empty(cu_request *r, int status)
 	return ret;
 }
 
+enum MHD_Result cu_http_reply_static(cu_request *r, int status, const char *type, const void *data,
+                                     size_t len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (r->capture)
+		return capture(r, status, type, NULL, NULL);
+	if (lost_header(r, &ret))
+		return ret;
+	resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	common_headers(r, resp);
+	r->status = status;
+	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 enum MHD_Result cu_http_reply_error(cu_request *r, cu_result rc, const char *message,
                                     const cu_errors *errs)
 {

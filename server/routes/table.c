@@ -26,6 +26,7 @@ static const struct {
     {cu_routes_subcontractors, &cu_routes_subcontractors_count},
     {cu_routes_request, &cu_routes_request_count},
     {cu_routes_tokens, &cu_routes_tokens_count},
+    {cu_routes_beacon, &cu_routes_beacon_count},
     /* web pages (server/web/): one line each */
     {cu_pages_public, &cu_pages_public_count},
     {cu_pages_account, &cu_pages_account_count},

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ctx/ctx.h"
+#include "domain/beacon.h"
 #include "domain/retention.h"
 
 #define DIR_BYTES      4096  /* the data directory's path, as the server keeps it */
@@ -23,6 +24,7 @@
 #define MS_PER_S       1000u
 #define CONF_FILE      "custodian.conf"
 #define CONF_PATH_ROOM 32 /* "/custodian.conf" and its NUL, with room */
+#define BEACON_HOUR_US ((int64_t)3600 * 1000000)
 
 struct cu_retention_worker {
 	char dir[DIR_BYTES];
@@ -84,6 +86,15 @@ static void pass(cu_retention_worker *w)
 
 	if (!rc) {
 		rc = cu_retention_run(ctx, &worker_actor, cu_now_us(), NULL, is_stopping, w, &rep);
+		/*
+		 * Beacons, whatever the members' pass did: the days over rolled up, raw
+		 * hits past the window and old salts gone.
+		 */
+		cu_result brc = cu_beacon_maintain(
+		    ctx, cu_now_us(), (int64_t)ctx->config.beacon_raw_hours * BEACON_HOUR_US, NULL);
+
+		if (!rc)
+			rc = brc;
 		cu_ctx_close(ctx);
 	}
 	/* Counts and error words only: never a member id, never a value. */

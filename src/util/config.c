@@ -143,6 +143,12 @@ static const struct setting {
         "from a timer instead). The rules are the policy file's `retention` section. SIGHUP "
         "applies a change at the worker's next wake-up (within a minute). See "
         "`docs/retention.md`"),
+    NUM("beacon", raw_hours, K_UINT, beacon_raw_hours, "48", 24, 720, 1,
+        "hours a raw web-beacon hit is kept before only its day's aggregates remain",
+        "hours a raw web-beacon hit (`GET /b.gif`, `POST /v1/beacon`) is kept; once its "
+        "UTC day is over and rolled up into the daily aggregates, the retention worker "
+        "deletes it past this age (at least 24, so a day is always rolled up whole). The "
+        "worker runs every `[retention] interval_seconds`. See `docs/beacons.md`"),
     STR("backup", dir, backup_dir, "backups", 0,
         "where `custodian backup` writes, relative to the data directory",
         "where `custodian backup` writes without `--to` and what `custodian backup prune` "

@@ -67,6 +67,7 @@ typedef struct cu_config {
 	unsigned request_hard_days;    /* requests: the outer limit (one month), in days */
 	unsigned complaint_due_days;   /* complaints: days to answer and close */
 	unsigned retention_interval_s; /* retention: the server's worker's interval; 0 = off */
+	unsigned beacon_raw_hours;     /* beacon: hours raw hits are kept (docs/beacons.md) */
 	char backup_dir
 	    [CU_CONFIG_PATH_BYTES]; /* backup: where backups go, relative to the data dir */
 	unsigned backup_keep_count; /* backup: prune keeps the newest this many */

@@ -120,6 +120,9 @@ EXPECT = {
     ("POST", "/v1/complaints/{id}/responses"): only(["officer"], 201),
     ("GET", "/v1/me/requests"): only(["member"], 200),
     ("GET", "/v1/me/complaints"): only(["member"], 200),
+    # Web beacons never authenticate: the same answer for everyone (docs/beacons.md).
+    ("GET", "/b.gif"): everyone(200),
+    ("POST", "/v1/beacon"): everyone(204),
 }
 
 
@@ -342,6 +345,8 @@ def test_route_access(srv, full_member, portal_member, login_member, route_tp, e
             made = srv.post("/v1/me/diaries", member=member, json={"title": "to change", "body": ""})
             assert made.status_code == 201, made.text
             path = route.replace("{id}", made.json()["id"])
+    elif route == "/v1/beacon":
+        kw["json"] = {"page": "/"}
     elif method == "PATCH":
         kw["json"] = {"hobbies": portal_member.values["hobbies"]}
     elif route == "/v1/me/consents" and method == "PUT":

@@ -313,6 +313,10 @@ static void test_migration_from_v9(void **state)
 	assert_int_equal(sqlite3_exec(db,
 	                              "DROP TABLE audit_member;"
 	                              "DROP INDEX IF EXISTS policy_versions_published;"
+	                              "DROP TABLE IF EXISTS beacon_salts;"
+	                              "DROP TABLE IF EXISTS beacon_hits;"
+	                              "DROP TABLE IF EXISTS beacon_daily;"
+	                              "DROP TABLE IF EXISTS beacon_rolled;"
 	                              "DELETE FROM meta WHERE key = 'audit_member_indexed';"
 	                              "CREATE INDEX audit_member_seq ON audit(member, seq)"
 	                              " WHERE member <> '';"

@@ -154,6 +154,8 @@ static const char *const migrations[] = {
      * and no sort.  The rowid in the index breaks ties as the query asks.
      */
     "CREATE INDEX policy_versions_published ON policy_versions(published_us);",
+    /* 12: web beacons: the daily salt, raw hits, daily aggregates (store/sqlite/beacon.c) */
+    cu_sqlite_migration_beacon,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1885,6 +1887,7 @@ static const cu_store_ops sqlite_ops = {
     .third_party = &cu_sqlite_third_party_ops,
     .subcontractor = &cu_sqlite_subcontractor_ops,
     .backup = &cu_sqlite_backup_ops,
+    .beacon = &cu_sqlite_beacon_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,
