@@ -21,6 +21,7 @@
 #include "routes/routes.h"
 #include "web/web.h"
 
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,9 +130,16 @@ static cu_result run_queued(cu_ctx *ctx, cu_job *job)
 	return cu_beacon_record(ctx, &q->hit, cu_now_us(), NULL);
 }
 
+/* The copy holds the truncated address and the user agent: wiped before it is freed. */
+static void queued_free(struct queued_hit *q)
+{
+	sodium_memzero(q, sizeof(*q));
+	free(q);
+}
+
 static void queued_done(cu_job *job)
 {
-	free(job->arg);
+	queued_free(job->arg);
 	atomic_fetch_sub(&queued, 1);
 }
 
@@ -159,7 +167,7 @@ static bool enqueue(cu_request *r)
 	q->job.arg = q;
 	if (cu_writer_submit(r->srv->writer, &q->job) == CU_OK)
 		return true;
-	free(q);
+	queued_free(q);
 drop:
 	atomic_fetch_sub(&queued, 1);
 	return true;
