@@ -236,12 +236,21 @@ static cu_result load_head(cu_store *store, uint64_t *seq, unsigned char hash[CU
 {
 	unsigned char head_hash[CU_AUDIT_HASHBYTES];
 	uint64_t head_seq = 0;
-	bool found, valid, agrees;
+	bool found, valid, agrees, snap;
 	cu_result rc;
 
+	/*
+	 * The last entry and the stored head from one committed state: read
+	 * apart, another process's commit between them (a server appending while
+	 * a command opens) looked like a cut chain.  A transaction is one state
+	 * already.
+	 */
+	snap = !cu_store_in_transaction(store) && cu_store_snapshot_begin(store) == CU_OK;
 	rc = cu_store_audit_last(store, seq, hash);
 	if (!rc)
 		rc = read_head(store, &found, &valid, &head_seq, head_hash);
+	if (snap)
+		cu_store_snapshot_end(store);
 	if (rc)
 		return rc;
 	if (found)

@@ -13,6 +13,8 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -400,6 +402,76 @@ static void test_rollback_keeps_head(void **state)
 }
 
 /* Verification inside the writer's open transaction sees its pending entries. */
+/* Appends one entry per transaction until told to stop; counts its own failures. */
+struct appender {
+	struct fx *f;
+	atomic_int stop;
+	int commits, failures;
+};
+
+static void *append_loop(void *arg)
+{
+	struct appender *ap = arg;
+
+	while (!atomic_load(&ap->stop) && ap->commits < 20000) {
+		cu_audit_entry e = {.actor = "tok-writer",
+		                    .role = "service",
+		                    .action = "register",
+		                    .member = "member000000000000042A",
+		                    .decision = "done"};
+
+		if (cu_store_begin(ap->f->s) != CU_OK) {
+			ap->failures++;
+			continue;
+		}
+		if (cu_audit_append(ap->f->a, ap->f->s, &e) != CU_OK ||
+		    cu_store_commit(ap->f->s) != CU_OK) {
+			cu_store_rollback(ap->f->s);
+			cu_audit_rollback(ap->f->a);
+			ap->failures++;
+			continue;
+		}
+		cu_audit_commit(ap->f->a);
+		ap->commits++;
+	}
+	return NULL;
+}
+
+/*
+ * Opening the chain while another connection commits (a command run beside
+ * a serving server): the last entry and the stored head are read from one
+ * state, so an open never mistakes a commit between them for a cut chain.
+ */
+static void test_open_beside_a_writer(void **state)
+{
+	struct fx *f = *state;
+	struct appender ap = {.f = f};
+	char url[320], err[256];
+	cu_store *other;
+	pthread_t th;
+	int opened = 0, broken = 0;
+
+	append_range(f, 1, 5);
+	snprintf(url, sizeof(url), "sqlite:%s", f->path);
+	assert_int_equal(cu_store_open(url, &other, err, sizeof(err)), CU_OK);
+	atomic_init(&ap.stop, 0);
+	assert_int_equal(pthread_create(&th, NULL, append_loop, &ap), 0);
+	while (opened < 3000 && ap.commits < 20000) {
+		cu_audit *a = NULL;
+
+		/* Asserted after the writer stops: cmocka's failures must come from one thread. */
+		broken += cu_audit_open(other, &a) != CU_OK;
+		cu_audit_free(a);
+		opened++;
+	}
+	atomic_store(&ap.stop, 1);
+	pthread_join(th, NULL);
+	assert_int_equal(broken, 0);
+	assert_int_equal(ap.failures, 0);
+	assert_true(ap.commits > 0);
+	cu_store_close(other);
+}
+
 static void test_verify_inside_transaction(void **state)
 {
 	struct fx *f = *state;
@@ -1357,6 +1429,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_time_defaults_to_now, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_keeps_head, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_inside_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_beside_a_writer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_each_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_delete_middle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_delete_range, setup, teardown),
