@@ -462,7 +462,7 @@ cu_result cu_access_prepare(const cu_policy *p, cu_store *reader, const cu_acces
 	 * Inside a caller's transaction (cu_access_decide in the writer) there is
 	 * one already.  A snapshot that cannot begin leaves each lookup its own.
 	 */
-	snap = !cu_store_in_transaction(reader) && cu_store_snapshot_begin(reader) == CU_OK;
+	(void)!cu_store_view_begin(reader, &snap);
 	decide(p, reader, req, d, row, have_row);
 	if (snap)
 		cu_store_snapshot_end(reader);

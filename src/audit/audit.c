@@ -245,7 +245,7 @@ static cu_result load_head(cu_store *store, uint64_t *seq, unsigned char hash[CU
 	 * a command opens) looked like a cut chain.  A transaction is one state
 	 * already.
 	 */
-	snap = !cu_store_in_transaction(store) && cu_store_snapshot_begin(store) == CU_OK;
+	(void)!cu_store_view_begin(store, &snap);
 	rc = cu_store_audit_last(store, seq, hash);
 	if (!rc)
 		rc = read_head(store, &found, &valid, &head_seq, head_hash);
@@ -881,12 +881,9 @@ cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_pro
 	 * writer committing mid-walk would look like a cut or a forged tail.
 	 * Inside the caller's transaction or snapshot that view is already given.
 	 */
-	if (!cu_store_in_transaction(store) && !store->in_snapshot) {
-		rc = cu_store_snapshot_begin(store);
-		if (rc)
-			return rc;
-		snapshot = true;
-	}
+	rc = cu_store_view_begin(store, &snapshot);
+	if (rc)
+		return rc;
 	rc = cu_store_audit_count(store, &w.total);
 	if (!rc)
 		rc = cu_store_audit_mark(store, &w.index_mark);

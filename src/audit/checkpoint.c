@@ -767,12 +767,9 @@ cu_result cu_audit_verify_checkpoints(cu_store *s, cu_audit_verify_request *req)
 		memset(&given, 0, sizeof(given));
 	if (rc)
 		goto out;
-	if (!cu_store_in_transaction(s) && !s->in_snapshot) {
-		rc = cu_store_snapshot_begin(s);
-		if (rc)
-			goto out;
-		snapshot = true;
-	}
+	rc = cu_store_view_begin(s, &snapshot);
+	if (rc)
+		goto out;
 	walk = cu_audit_verify(s, &req->chain, req->progress, req->progress_ud);
 	if (walk && walk != CU_ERR_AUDIT_BROKEN) {
 		rc = walk;

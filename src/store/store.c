@@ -308,6 +308,18 @@ cu_result cu_store_snapshot_begin(cu_store *s)
 	return rc;
 }
 
+cu_result cu_store_view_begin(cu_store *s, bool *held)
+{
+	cu_result rc;
+
+	*held = false;
+	if (cu_store_in_transaction(s))
+		return CU_OK;
+	rc = cu_store_snapshot_begin(s);
+	*held = rc == CU_OK;
+	return rc;
+}
+
 void cu_store_snapshot_end(cu_store *s)
 {
 	if (!s || !s->in_snapshot)

@@ -84,6 +84,13 @@ bool cu_store_in_transaction(const cu_store *s);
  */
 CU_WARN_UNUSED cu_result cu_store_snapshot_begin(cu_store *s);
 void cu_store_snapshot_end(cu_store *s);
+/*
+ * One consistent view for a few reads: a snapshot, unless the caller's
+ * transaction already is one.  *held is true when a snapshot was begun,
+ * which the caller ends with cu_store_snapshot_end(); false inside a
+ * transaction and on failure.
+ */
+CU_WARN_UNUSED cu_result cu_store_view_begin(cu_store *s, bool *held);
 
 /*
  * Savepoints: a part of a transaction that can be undone alone, so one
