@@ -570,53 +570,83 @@ static void md_roles(FILE *f, const json_t *rec)
 	}
 }
 
+/* How one column of a registry table shows its key. */
+enum md_col { MD_CODE, MD_TEXT, MD_LIST, MD_PLAIN, MD_RANGE };
+
+struct md_column {
+	const char *key;
+	enum md_col kind;
+	const char *to; /* MD_RANGE: the key of the range's end ("key to to") */
+};
+
+#define MD_COL(key, kind)                                                                          \
+	{                                                                                          \
+		key, kind, NULL                                                                    \
+	}
+
+/*
+ * A registry's table under a heading: one row per object of the array, the
+ * columns in order ("None registered." when it is empty).  `header` is the
+ * table's first two lines.
+ */
+static void md_table(FILE *f, const char *heading, const json_t *a, const char *header,
+                     const struct md_column *cols, size_t ncols)
+{
+	const json_t *o;
+	size_t i, c;
+
+	fprintf(f, "\n## %s\n\n", heading);
+	fputs(json_array_size(a) ? header : "None registered.\n", f);
+	json_array_foreach(a, i, o)
+	{
+		for (c = 0; c < ncols; c++) {
+			const char *key = cols[c].key;
+
+			fputs(c ? " | " : "| ", f);
+			switch (cols[c].kind) {
+			case MD_CODE:
+				fprintf(f, "`%s`", str(o, key));
+				break;
+			case MD_TEXT:
+				cell(f, str(o, key));
+				break;
+			case MD_LIST:
+				list_cell(f, json_object_get(o, key));
+				break;
+			case MD_PLAIN:
+				fputs(str(o, key), f);
+				break;
+			case MD_RANGE:
+				fprintf(f, "%s to %s", str(o, key), str(o, cols[c].to));
+				break;
+			}
+		}
+		fputs(" |\n", f);
+	}
+}
+
 static void md_registries(FILE *f, const json_t *rec)
 {
-	const json_t *a, *o;
-	size_t i;
+	static const struct md_column third_party[] = {
+	    MD_COL("id", MD_CODE),      MD_COL("name", MD_TEXT),   MD_COL("contact", MD_TEXT),
+	    MD_COL("purpose", MD_TEXT), MD_COL("fields", MD_LIST), MD_COL("registered", MD_PLAIN),
+	};
+	static const struct md_column subcontractor[] = {
+	    MD_COL("id", MD_CODE),       MD_COL("name", MD_TEXT),   MD_COL("contact", MD_TEXT),
+	    MD_COL("purposes", MD_LIST), MD_COL("fields", MD_LIST), MD_COL("measures", MD_LIST),
+	    {"start", MD_RANGE, "end"},
+	};
 
-	fputs("\n## Third parties (provision with the member's consent)\n\n", f);
-	a = json_object_get(rec, "third_parties");
-	if (!json_array_size(a))
-		fputs("None registered.\n", f);
-	else
-		fputs("| id | name | contact | purpose of provision | fields provided | registered "
-		      "|\n|---|---|---|---|---|---|\n",
-		      f);
-	json_array_foreach(a, i, o)
-	{
-		fprintf(f, "| `%s` | ", str(o, "id"));
-		cell(f, str(o, "name"));
-		fputs(" | ", f);
-		cell(f, str(o, "contact"));
-		fputs(" | ", f);
-		cell(f, str(o, "purpose"));
-		fputs(" | ", f);
-		list_cell(f, json_object_get(o, "fields"));
-		fprintf(f, " | %s |\n", str(o, "registered"));
-	}
-	fputs("\n## Subcontractors (entrusted with handling)\n\n", f);
-	a = json_object_get(rec, "subcontractors");
-	if (!json_array_size(a))
-		fputs("None registered.\n", f);
-	else
-		fputs("| id | name | contact | purposes | fields processed | measures required | "
-		      "in force |\n|---|---|---|---|---|---|---|\n",
-		      f);
-	json_array_foreach(a, i, o)
-	{
-		fprintf(f, "| `%s` | ", str(o, "id"));
-		cell(f, str(o, "name"));
-		fputs(" | ", f);
-		cell(f, str(o, "contact"));
-		fputs(" | ", f);
-		list_cell(f, json_object_get(o, "purposes"));
-		fputs(" | ", f);
-		list_cell(f, json_object_get(o, "fields"));
-		fputs(" | ", f);
-		list_cell(f, json_object_get(o, "measures"));
-		fprintf(f, " | %s to %s |\n", str(o, "start"), str(o, "end"));
-	}
+	md_table(f, "Third parties (provision with the member's consent)",
+	         json_object_get(rec, "third_parties"),
+	         "| id | name | contact | purpose of provision | fields provided | registered |\n"
+	         "|---|---|---|---|---|---|\n",
+	         third_party, sizeof(third_party) / sizeof(third_party[0]));
+	md_table(
+	    f, "Subcontractors (entrusted with handling)", json_object_get(rec, "subcontractors"),
+	    "| id | name | contact | purposes | fields processed | measures required | in force |\n"
+	    "|---|---|---|---|---|---|---|\n",
+	    subcontractor, sizeof(subcontractor) / sizeof(subcontractor[0]));
 }
 
 static void md_retention(FILE *f, const json_t *rec)
