@@ -692,6 +692,9 @@ check "third-party add names each bad input (exit 2)" \
 	eval 'status_is 2 && one_error_line && stderr_has "--id malformed" && stderr_has "--name required"'
 run --data "$P" third-party list
 check "third-party list shows it" eval 'status_is 0 && grep -q "^acme-printing	Acme Printing	name,address	" "$OUT"'
+run --data "$P" records
+check "records shows the third party and the subcontractor as table rows" \
+	eval 'status_is 0 && grep -q "^| .acme-printing. | Acme Printing | dpo@acme.example | Printing certificates | name, address | [0-9-]* |\$" "$OUT" && grep -q "^| .mailhouse. | Mail House KK | sec@mh.example | product_news | name, email | encryption at rest, named staff only | 2020-01-01 to 2999-12-31 |\$" "$OUT"'
 
 run --data "$P" provisions purge --before "$(date -u -d '-1 year' +%Y-%m-%d)"
 check "provisions purge refuses a date within three years (exit 2)" \
