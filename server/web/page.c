@@ -5,7 +5,6 @@
  */
 #include "web/web.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,56 +15,49 @@
 
 #define FORM_TYPE     "application/x-www-form-urlencoded"
 #define FORM_TYPE_LEN (sizeof(FORM_TYPE) - 1)
-#define MAC_BYTES     32 /* BLAKE2b-256: a form token before base64url */
 #define CHOICE_LEN    8  /* "n1p0s1a0" */
 #define LANG_TAG_MAX  16 /* a language tag of Accept-Language we look at */
 
-/* ---- the process's form key ---------------------------------------------- */
+_Static_assert(CU_WEB_CSRF_LEN + 1 ==
+                   sodium_base64_ENCODED_LEN(CU_VAULT_MACBYTES,
+                                             sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+               "a form token is the base64url of one MAC");
+
+/* ---- form tokens ------------------------------------------------------------ */
 
 /*
- * Tokens of forms without a session are MACs under a key drawn when the
- * server starts: a restart voids forms open in browsers (they are sent
- * again), and nothing about a visitor is kept to check them.
+ * Tokens of forms without a session are MACs under the vault's MAC subkey
+ * (cu_vault_mac): every server with the same master keys makes and checks
+ * the same token, so a form survives a restart and may be sent to another
+ * server behind the load balancer, and nothing about a visitor is kept to
+ * check it.  A failed MAC leaves out empty, which matches nothing.
  */
-static unsigned char form_key[crypto_generichash_KEYBYTES];
-static pthread_once_t form_key_once = PTHREAD_ONCE_INIT;
-
-static void form_key_init(void)
-{
-	randombytes_buf(form_key, sizeof(form_key));
-}
-
-/* base64url(BLAKE2b-256(key = form key, label || data)). */
-static void mac_token(const char *label, const void *data, size_t len,
+static void mac_token(const cu_request *r, const char *label, const void *data, size_t len,
                       char out[CU_WEB_CSRF_LEN + 1])
 {
-	crypto_generichash_state st;
-	unsigned char mac[MAC_BYTES];
+	unsigned char mac[CU_VAULT_MACBYTES];
 
-	pthread_once(&form_key_once, form_key_init);
-	crypto_generichash_init(&st, form_key, sizeof(form_key), sizeof(mac));
-	crypto_generichash_update(&st, (const unsigned char *)label, strlen(label));
-	crypto_generichash_update(&st, data, len);
-	crypto_generichash_final(&st, mac, sizeof(mac));
-	sodium_bin2base64(out, CU_WEB_CSRF_LEN + 1, mac, sizeof(mac),
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	out[0] = '\0';
+	if (cu_vault_mac(r->srv->ctx->vault, label, data, len, mac) == CU_OK)
+		sodium_bin2base64(out, CU_WEB_CSRF_LEN + 1, mac, sizeof(mac),
+		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(mac, sizeof(mac));
 }
 
 /* A visitor's token for the current hour (hours_ago 0) or the one before. */
-static void anon_token(int hours_ago, char out[CU_WEB_CSRF_LEN + 1])
+static void anon_token(const cu_request *r, int hours_ago, char out[CU_WEB_CSRF_LEN + 1])
 {
 	unsigned char hour[8];
 	uint64_t h = (uint64_t)time(NULL) / 3600 - (uint64_t)hours_ago;
 
 	for (int i = 0; i < 8; i++)
 		hour[i] = (unsigned char)(h >> (8 * i));
-	mac_token("cu-form-anon-v1", hour, sizeof(hour), out);
+	mac_token(r, "cu-form-anon-v2", hour, sizeof(hour), out);
 }
 
-static void console_token(const char *secret, char out[CU_WEB_CSRF_LEN + 1])
+static void console_token(const cu_request *r, const char *secret, char out[CU_WEB_CSRF_LEN + 1])
 {
-	mac_token("cu-form-console-v1", secret, strlen(secret), out);
+	mac_token(r, "cu-form-console-v2", secret, strlen(secret), out);
 }
 
 static bool same_token(const char *a, const char *b)
@@ -317,7 +309,7 @@ static bool identify(cu_request *r, cu_web_page *pg)
 	if (pg->who == CU_WEB_STAFF) {
 		if (!console || cu_http_auth_token(r, console, &rc))
 			return false;
-		console_token(console, pg->csrf);
+		console_token(r, console, pg->csrf);
 		return true;
 	}
 	if (sid && cu_http_auth_session(r, sid, &rc) == 0) {
@@ -326,7 +318,7 @@ static bool identify(cu_request *r, cu_web_page *pg)
 		return true;
 	}
 	r->auth = CU_AUTH_NONE;
-	anon_token(0, pg->csrf);
+	anon_token(r, 0, pg->csrf);
 	return pg->who == CU_WEB_ANYONE;
 }
 
@@ -344,7 +336,7 @@ static bool csrf_ok(cu_request *r, cu_web_page *pg)
 		return true;
 	if (r->auth == CU_AUTH_TOKEN)
 		return false;
-	anon_token(1, prev);
+	anon_token(r, 1, prev);
 	ok = same_token(sent, prev);
 	sodium_memzero(prev, sizeof(prev));
 	return ok;

@@ -60,10 +60,12 @@ _Static_assert(CU_ID_LEN + 1 ==
 #define SUBKEY_BIDX 2
 #define SUBKEY_NOTE 3
 #define SUBKEY_SIGN 4
+#define SUBKEY_MAC  5
 static const char ctx_wrap[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'w', 'r', 'a', 'p', '_'};
 static const char ctx_bidx[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'b', 'i', 'd', 'x', '_'};
 static const char ctx_note[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'n', 'o', 't', 'e', '_'};
 static const char ctx_sign[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 's', 'i', 'g', 'n', '_'};
+static const char ctx_mac[crypto_kdf_CONTEXTBYTES] = {'c', 'u', '-', 'm', 'a', 'c', '_', '_'};
 
 static const char ad_wrap_prefix[] = "cu-wrap:";
 static const char ad_wrap2_prefix[] = "cu-wrap2:";
@@ -80,6 +82,7 @@ struct master {
 	unsigned char wrap[CU_VAULT_KEYBYTES];
 	unsigned char bidx[CU_VAULT_KEYBYTES];
 	unsigned char note[CU_VAULT_KEYBYTES];             /* seals staff-written notes */
+	unsigned char mac[CU_VAULT_KEYBYTES];              /* cu_vault_mac: form tokens */
 	unsigned char sign_sk[crypto_sign_SECRETKEYBYTES]; /* signs receipts, certificates */
 	unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
 	uint32_t id;
@@ -166,7 +169,8 @@ static const char *parse_line(const char *s, const char *e, unsigned char *mk, s
 		return "unexpected text after the key";
 	if (crypto_kdf_derive_from_key(k->wrap, sizeof(k->wrap), SUBKEY_WRAP, ctx_wrap, mk) ||
 	    crypto_kdf_derive_from_key(k->bidx, sizeof(k->bidx), SUBKEY_BIDX, ctx_bidx, mk) ||
-	    crypto_kdf_derive_from_key(k->note, sizeof(k->note), SUBKEY_NOTE, ctx_note, mk))
+	    crypto_kdf_derive_from_key(k->note, sizeof(k->note), SUBKEY_NOTE, ctx_note, mk) ||
+	    crypto_kdf_derive_from_key(k->mac, sizeof(k->mac), SUBKEY_MAC, ctx_mac, mk))
 		return "key derivation failed";
 	{
 		/* The signing key pair grows from a derived seed: no second secret to keep. */
@@ -1015,4 +1019,23 @@ out:
 	sodium_free(text);
 	sodium_free(key);
 	return rc;
+}
+
+cu_result cu_vault_mac(const cu_vault *v, const char *label, const void *data, size_t len,
+                       unsigned char mac[CU_VAULT_MACBYTES])
+{
+	const struct master *k = v && v->n ? &v->keys[v->n - 1] : NULL;
+	crypto_generichash_state st;
+
+	if (!k || !label || (!data && len) || !mac)
+		return CU_ERR_INVALID_ARGUMENT;
+	/* The label's NUL ends it: "a" + "bc" and "ab" + "c" do not meet. */
+	if (crypto_generichash_init(&st, k->mac, sizeof(k->mac), CU_VAULT_MACBYTES) ||
+	    crypto_generichash_update(&st, (const unsigned char *)label, strlen(label) + 1) ||
+	    crypto_generichash_update(&st, data, len) ||
+	    crypto_generichash_final(&st, mac, CU_VAULT_MACBYTES)) {
+		sodium_memzero(&st, sizeof(st));
+		return CU_ERR_CRYPTO;
+	}
+	return CU_OK;
 }

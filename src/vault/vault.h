@@ -8,8 +8,10 @@
  *     are kept only to open what they wrapped (rotation).
  *       |-- wrapping subkey  (crypto_kdf, context "cu-wrap_", id 1)
  *       |      wraps one random 256-bit data key per member
- *       '-- blind-index subkey (crypto_kdf, context "cu-bidx_", id 2)
- *              keyed BLAKE2b-256 over a normalised e-mail or telephone
+ *       |-- blind-index subkey (crypto_kdf, context "cu-bidx_", id 2)
+ *       |      keyed BLAKE2b-256 over a normalised e-mail or telephone
+ *       |-- note subkey (id 3) and signing seed (id 4): below
+ *       '-- MAC subkey (crypto_kdf, context "cu-mac__", id 5): cu_vault_mac
  *
  *   member data key (random, 32 bytes), wrapped with XChaCha20-Poly1305
  *   under the wrapping subkey, associated data = "cu-wrap:" member id ":" key id.
@@ -179,6 +181,20 @@ CU_WARN_UNUSED cu_result cu_vault_seal_note(const cu_vault *v, const char *conte
 CU_WARN_UNUSED cu_result cu_vault_open_note(const cu_vault *v, const char *context,
                                             const unsigned char *sealed, size_t sealed_len,
                                             unsigned char *out, size_t *outlen);
+
+/*
+ * MACs of what the server hands out and later takes back unchanged (the
+ * tokens of web forms): keyed BLAKE2b-256 under a subkey of the current
+ * master key ("cu-mac__", id 5), over `label` (its NUL included, so labels
+ * separate uses) and then `data`.  Every server that holds the same master
+ * keys computes the same tag, so a form stays good across a restart and
+ * across the servers behind a load balancer, and nothing about a visitor is
+ * kept to check it.  A master key rotation voids the tags made before it.
+ * CU_ERR_INVALID_ARGUMENT without keys.
+ */
+#define CU_VAULT_MACBYTES 32
+CU_WARN_UNUSED cu_result cu_vault_mac(const cu_vault *v, const char *label, const void *data,
+                                      size_t len, unsigned char mac[CU_VAULT_MACBYTES]);
 
 /*
  * Signatures (Ed25519) on what Custodian hands out — consent receipts,

@@ -510,3 +510,19 @@ def test_no_personal_data_in_urls_or_cookies(srv):
                     assert v.lower() not in html.unescape(href).lower(), (path, href)
         for _, value, _ in set_cookies(r):
             assert re.fullmatch(r"[A-Za-z0-9_-]*", value), value
+
+
+def test_a_form_outlives_a_restart_as_it_would_a_move_to_another_server(request):
+    """A visitor's form token is a MAC under the master keys (cu_vault_mac), not a key the
+    process drew: a form fetched before a restart — or from another server behind the
+    load balancer, holding the same keys — is still accepted; a forged token is not."""
+    with own_server(request, "cu-form-key-", setup=False) as own:
+        token = csrf_of(own.get("/login").text)
+        assert own.stop() == 0
+        own.start()
+        body = {"email": "nobody@example.org", "password": "wrong password 1"}
+        r = own.request("POST", "/login", data=dict(body, csrf=token))
+        assert r.status_code == 401, r.text  # the form was taken; only the password is wrong
+        forged = ("A" if token[0] != "A" else "B") + token[1:]
+        r = own.request("POST", "/login", data=dict(body, csrf=forged))
+        assert r.status_code == 403 and "csrf" in r.text.lower(), r.text

@@ -938,9 +938,45 @@ static void test_signatures(void **state)
 	cu_vault_free(v);
 }
 
+static void test_macs(void **state)
+{
+	static const char key1[] =
+	    "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+	static const char keys12[] =
+	    "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+	    "2 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+	cu_vault *a = open_ok(key1), *b = open_ok(key1), *r = open_ok(keys12);
+	unsigned char m1[CU_VAULT_MACBYTES], m2[CU_VAULT_MACBYTES], m3[CU_VAULT_MACBYTES];
+
+	(void)state;
+	/* Two vaults of the same keys (two servers) agree. */
+	assert_int_equal(cu_vault_mac(a, "form", "abc", 3, m1), CU_OK);
+	assert_int_equal(cu_vault_mac(b, "form", "abc", 3, m2), CU_OK);
+	assert_memory_equal(m1, m2, sizeof(m1));
+	/* Another label, other data, a rotated key: another tag. */
+	assert_int_equal(cu_vault_mac(a, "form2", "abc", 3, m2), CU_OK);
+	assert_memory_not_equal(m1, m2, sizeof(m1));
+	assert_int_equal(cu_vault_mac(a, "form", "abd", 3, m2), CU_OK);
+	assert_memory_not_equal(m1, m2, sizeof(m1));
+	assert_int_equal(cu_vault_mac(r, "form", "abc", 3, m2), CU_OK);
+	assert_memory_not_equal(m1, m2, sizeof(m1));
+	/* The label ends at its NUL: "fo" + "rmabc" is not "form" + "abc". */
+	assert_int_equal(cu_vault_mac(a, "fo", "rmabc", 5, m3), CU_OK);
+	assert_memory_not_equal(m1, m3, sizeof(m1));
+	/* Empty data is data; a missing vault, label or data is refused. */
+	assert_int_equal(cu_vault_mac(a, "form", NULL, 0, m3), CU_OK);
+	assert_int_equal(cu_vault_mac(NULL, "form", "abc", 3, m3), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_vault_mac(a, NULL, "abc", 3, m3), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_vault_mac(a, "form", NULL, 3, m3), CU_ERR_INVALID_ARGUMENT);
+	cu_vault_free(a);
+	cu_vault_free(b);
+	cu_vault_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_macs),
 	    cmocka_unit_test(test_notes),
 	    cmocka_unit_test(test_signatures),
 	    cmocka_unit_test(test_global_init_is_idempotent),
