@@ -36,6 +36,7 @@ static const struct {
     {cu_pages_console_admin, &cu_pages_console_admin_count},
     {cu_pages_casework, &cu_pages_casework_count},
     {cu_pages_policy, &cu_pages_policy_count},
+    {cu_pages_statistics, &cu_pages_statistics_count},
 };
 
 static cu_route all[CU_ROUTES_MAX];
