@@ -210,6 +210,7 @@ function makeCtx({ browser, srv, shots, name, contexts, failures }) {
 		name,
 		base: srv.base,
 		tokens: srv.tokens,
+		shots, /* the directory ctx.shot writes to */
 		WIDE,
 		PHONE,
 

@@ -1,0 +1,114 @@
+// An analyst in the console's statistics: members counted by occupation drawn as bars, the small
+// cell hatched and marked "suppressed", never a bar; the beacon traffic as a time series; axe on
+// every page; the screenshots are real pictures (a PNG of a sane size that is not one colour);
+// with CU_UPDATE_DOCS_SHOTS=1 the members' page is copied to docs/screenshots/ for docs/web.md.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const DOCS_SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs',
+	'screenshots');
+const COMMON = 'engineer';  /* 12 members: above k = 10 */
+const RARE = 'falconer';    /* 3 members: a small cell */
+
+/* A PNG's size and whether its pixels differ: IHDR, then the inflated IDAT rows. */
+function pngFacts(file) {
+	const b = fs.readFileSync(file);
+	assert.equal(b.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', `${file} is a PNG`);
+	const width = b.readUInt32BE(16), height = b.readUInt32BE(20);
+	const idat = [];
+	for (let o = 8; o < b.length;) {
+		const len = b.readUInt32BE(o), type = b.toString('ascii', o + 4, o + 8);
+		if (type === 'IDAT')
+			idat.push(b.subarray(o + 8, o + 8 + len));
+		o += 12 + len;
+	}
+	const raw = zlib.inflateSync(Buffer.concat(idat));
+	const seen = new Set();
+	for (let i = 0; i < raw.length && seen.size < 64; i += 97)
+		seen.add(raw[i]);
+	return { bytes: b.length, width, height, distinct: seen.size };
+}
+
+export default async function (ctx) {
+	const { page } = ctx;
+	for (let i = 0; i < 15; i++)
+		await ctx.newMember({ occupation: i < 12 ? COMMON : RARE, age: String(28 + (i % 4)) });
+	for (let i = 0; i < 12; i++) {
+		const r = await ctx.api('POST', '/v1/beacon', { json: { page: '/', event: 'view' },
+			headers: { Cookie: 'cu_cookies=n1p0s1a0', 'User-Agent': `StatsJourney/${i}.0` } });
+		assert.equal(r.status, 204, r.text);
+	}
+
+	await ctx.consoleLogin(page, 'analyst');
+	// The navigation leads there.
+	await page.locator('nav a[href="/console/statistics"]').first().click();
+	await page.waitForURL('**/console/statistics');
+	await ctx.axe(page, { label: 'the statistics form' });
+
+	// Ask: members by occupation, for research.
+	await page.locator('#by').selectOption('occupation');
+	await page.locator('#purpose').selectOption('research');
+	await Promise.all([page.waitForURL('**/console/statistics'),
+		page.locator('form[action="/console/statistics"] button[type="submit"]').click()]);
+	const svg = page.locator('svg.chart.bars');
+	await svg.waitFor();
+	assert.equal(await svg.getAttribute('role'), 'img');
+	assert.ok((await svg.locator('title').first().textContent()).length > 0);
+	// A bar for the common occupation; the small cell a hatched mark with its note, not a bar.
+	assert.ok(await svg.locator('rect.bar:not(.suppressed)').count() >= 1, 'a bar is drawn');
+	assert.ok(await svg.locator('rect.bar.suppressed').count() >= 1, 'a suppressed cell is marked');
+	const notes = await svg.locator('text.note').allTextContents();
+	assert.ok(notes.some((t) => t === ctx.t('en', 'stat_suppressed_complementary') ||
+		t === ctx.t('en', 'stat_suppressed_small').replace('{k}', '10')), notes.join(' | '));
+	for (const r of await svg.locator('rect.bar.suppressed').all())
+		assert.ok(Number(await r.getAttribute('width')) < 30, 'a suppressed mark has no size of its own');
+	// The hatch is a pattern the CSS fills with; no inline style anywhere on the page.
+	const fill = await svg.locator('rect.bar.suppressed').first()
+		.evaluate((el) => getComputedStyle(el).fill);
+	assert.match(fill, /url\(.*#hatch/);
+	assert.equal(await page.locator('[style]').count(), 0);
+	// The same figures in the table beside it.
+	assert.ok(await page.locator('table.stat-cells tbody tr').count() >= 2);
+	assert.ok(await page.locator('table.stat-cells .tag.suppressed').count() >= 1);
+	await ctx.axe(page, { label: 'a release' });
+	await ctx.shot(page, 'statistics-members', { phone: true });
+
+	// A filter so narrow it would single people out: the API's refusal, in words.
+	await page.locator('#by').selectOption('age_band');
+	await page.locator('#where_field').selectOption('occupation');
+	await page.locator('#where_value').fill(RARE);
+	await page.locator('form[action="/console/statistics"] button[type="submit"]').click();
+	await page.locator('#refusal').waitFor();
+	assert.equal(await page.locator('svg.chart').count(), 0);
+	await ctx.axe(page, { label: 'a refusal' });
+
+	// Traffic: a time series of views and visitors.
+	await ctx.visit(page, '/console/statistics/traffic', { shot: 'statistics-traffic' });
+	const series = page.locator('svg.chart.series');
+	assert.equal(await series.getAttribute('role'), 'img');
+	assert.ok(await series.locator('circle.series-0').count() >= 1, 'today has a point');
+	assert.ok(await page.locator('table.stat-days tbody tr').count() >= 1);
+
+	// The budget page (the analyst may read it; the API decides).
+	await page.goto('/console/statistics/budget');
+	await ctx.axe(page, { label: 'the budget' });
+
+	// The screenshots are pictures: sane sizes, not one colour; one goes to the docs.
+	for (const name of ['statistics-members', 'statistics-traffic']) {
+		const f = pngFacts(path.join(ctx.shots, `${name}.png`));
+		ctx.log(`${name}.png: ${f.width}×${f.height}, ${f.bytes} bytes, ${f.distinct} distinct bytes sampled`);
+		assert.equal(f.width, ctx.WIDE.width);
+		assert.ok(f.height >= 400 && f.height <= 8000, `height ${f.height}`);
+		assert.ok(f.bytes > 10000 && f.bytes < 5e6, `size ${f.bytes}`);
+		assert.ok(f.distinct > 8, 'not a blank picture');
+	}
+	// Only when asked: a test run never changes the source tree.
+	if (process.env.CU_UPDATE_DOCS_SHOTS === '1') {
+		fs.mkdirSync(DOCS_SHOTS, { recursive: true });
+		fs.copyFileSync(path.join(ctx.shots, 'statistics-members.png'),
+			path.join(DOCS_SHOTS, 'statistics-members.png'));
+	}
+}
