@@ -26,12 +26,13 @@
 #include "util/date.h"
 #include "web/chart.h"
 
-#define KEY_MAX        96  /* a message key we compose: a prefix and an API word */
-#define NOTE_MAX       128 /* "suppressed (< 10)" in the page's language */
-#define DESC_MAX       512 /* a chart's description */
-#define WHERE_MAX      256 /* "field:value" of a filter */
-#define TRAFFIC_DAYS   14  /* the traffic page's range when none is chosen */
-#define STAT_PARAM_MAX 64  /* a page or event name, a number as typed */
+#define KEY_MAX         96  /* a message key we compose: a prefix and an API word */
+#define NOTE_MAX        128 /* "suppressed (< 10)" in the page's language */
+#define DESC_MAX        512 /* a chart's description */
+#define WHERE_VALUE_MAX 200 /* a filter's value: longer than any survey answer */
+#define WHERE_MAX       (WHERE_VALUE_MAX + 32) /* "field:value" of a filter */
+#define TRAFFIC_DAYS    14                     /* the traffic page's range when none is chosen */
+#define STAT_PARAM_MAX  64                     /* a page or event name, a number as typed */
 
 /* What GET /v1/stats/members counts by (the API's words). */
 static const char *const fields[] = {
@@ -291,6 +292,10 @@ static enum MHD_Result p_members_post(cu_request *r)
 	if (where_value && *where_value && !ONE_OF(where_field, fields))
 		json_object_set_new(errors, "where_field",
 		                    json_string(cu_web_text(r, "stat_err_choose")));
+	/* "field:value" must fit, whole: a value cut short would ask another question. */
+	if (where_value && strlen(where_value) >= WHERE_VALUE_MAX)
+		json_object_set_new(errors, "where_value",
+		                    json_string(cu_web_text(r, "stat_err_too_long")));
 	if (noise && *noise && !ONE_OF(noise, mechanisms))
 		json_object_set_new(errors, "noise",
 		                    json_string(cu_web_text(r, "stat_err_choose")));

@@ -199,3 +199,8 @@ def test_japanese(ssrv):
                   data={"by": "occupation", "purpose": "research", "csrf": csrf_of(page.text)})
     assert r.status_code == 200
     assert "秘匿" in html.unescape(svg_of(r.text))
+
+
+def test_a_filter_value_too_long_is_the_forms_error(ssrv):
+    r = release(console(ssrv, "analyst"), where_field="occupation", where_value="x" * 300)
+    assert r.status_code == 400 and 'id="where-value-error"' in r.text
