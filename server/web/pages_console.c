@@ -220,7 +220,7 @@ static enum MHD_Result p_home(cu_request *r)
 	        role == CU_ROLE_ADMIN,
 	    /* The statistics pages (pages_statistics.c): who asks, who watches the budget. */
 	    "statistics", role == CU_ROLE_ANALYST || role == CU_ROLE_STAFF, "budget",
-	    role == CU_ROLE_ANALYST || role == CU_ROLE_OFFICER);
+	    role == CU_ROLE_OFFICER);
 	if (role == CU_ROLE_OFFICER) {
 		static const struct {
 			const char *path, *list, *due, *name;

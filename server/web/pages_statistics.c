@@ -170,7 +170,7 @@ static json_t *members_form(cu_request *r, const cu_http_capture *policy)
 	    options(r, mechanisms, sizeof(mechanisms) / sizeof(mechanisms[0]), "stat_noise_",
 	            noise),
 	    "epsilon", cu_web_field(pg, "epsilon"), "delta", cu_web_field(pg, "delta"),
-	    "budget_link", r->actor.role == CU_ROLE_OFFICER || r->actor.role == CU_ROLE_ANALYST);
+	    "budget_link", r->actor.role == CU_ROLE_OFFICER);
 }
 
 /* The release's model: the cells as a table and a chart, k, the noise and the budget left. */
