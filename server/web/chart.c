@@ -49,8 +49,8 @@
 #define TIP_MAX 512
 /* "0 0 W H" of two ints. */
 #define VIEW_BOX_MAX 32
-/* A shape's classes: "line series-K". */
-#define CLS_MAX 32
+/* A shape's classes: "line series-K", K a size_t as the compiler counts it. */
+#define CLS_MAX 48
 
 _Static_assert(BAR_PLOT_W > 100, "the bar plot has room");
 _Static_assert(SER_PLOT_W / CU_CHART_DAYS_MAX >= 1, "a day has a unit of width at least");
