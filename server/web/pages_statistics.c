@@ -399,7 +399,7 @@ static enum MHD_Result p_traffic(cu_request *r)
 {
 	enum MHD_Result ret;
 	cu_web_page *pg = cu_web_begin(r, CU_WEB_STAFF, &ret);
-	char today[CU_DATE_LEN + 1], first[CU_DATE_LEN + 1];
+	char last[CU_DATE_LEN + 1], first[CU_DATE_LEN + 1];
 	const char *from, *to, *page, *event;
 	const cu_http_capture *c;
 	json_t *model, *query;
@@ -407,10 +407,11 @@ static enum MHD_Result p_traffic(cu_request *r)
 
 	if (!pg)
 		return ret;
-	cu_date_format(now, today);
-	cu_date_format(now - (TRAFFIC_DAYS - 1) * CU_DAY_US, first);
+	/* Days are released once rolled up, after they end: by default the last TRAFFIC_DAYS before today. */
+	cu_date_format(now - CU_DAY_US, last);
+	cu_date_format(now - TRAFFIC_DAYS * CU_DAY_US, first);
 	from = day_param(r, "from", first);
-	to = day_param(r, "to", today);
+	to = day_param(r, "to", last);
 	page = cu_web_param(r, "page");
 	event = cu_web_param(r, "event");
 	page = page && *page && strlen(page) < STAT_PARAM_MAX ? page : NULL;

@@ -8,7 +8,10 @@ cell to pass k, a few share another (a small cell, suppressed), and a dozen visi
 beacon today.
 """
 import html
+import os
 import re
+import sqlite3
+import time
 
 import pytest
 
@@ -19,6 +22,7 @@ COMMON = "engineer"   # 14 members: above k (10), whatever the cell-key perturba
 SECOND = "teacher"    # 12 members: released, or suppressed as the small cell's complement
 RARE = "falconer"     # 3 members: a small cell (pooled into "(other)" by the API)
 STATS = "cu_cookies=n1p0s1a0"
+DAY_US = 86400 * 1000000
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +34,33 @@ def ssrv(request):
             v = s.new_values(survey=True, occupation=occupation, age=str(30 + i % 3))
             s.register(v)
             s.people.append(v)
-        for i in range(12):
-            r = s.post("/v1/beacon", json={"page": "/", "event": "view"},
-                       headers={"Cookie": STATS, "User-Agent": f"StatsPages/{i}.0"})
-            assert r.status_code == 204, r.text
+        # Traffic is released from the daily roll-up of days before today: hits are sent
+        # today, moved back (the clock cannot move), then rolled up as the worker would.
+        hits(s, "view", 12, days_ago=1)
+        hits(s, "view", 11, days_ago=2)
+        hits(s, "view", 4, days_ago=4)    # a day under k: suppressed
+        hits(s, "rare", 3, days_ago=1)    # an event under k on a day above it
+        r = s.cli("beacon", "rollup")
+        assert r.returncode == 0 and "rolled up 3 day(s)" in r.stdout, (r.stdout, r.stderr)
         yield s
+
+
+def hits(s, event, visitors, days_ago):
+    """visitors distinct visitors (user agents) each viewing / with event, moved days_ago back."""
+    for i in range(visitors):
+        r = s.post("/v1/beacon", json={"page": "/", "event": event},
+                   headers={"Cookie": STATS, "User-Agent": f"StatsPages-{event}-{days_ago}/{i}.0"})
+        assert r.status_code == 204, r.text   # durable: committed before the answer
+    now = time.time()
+    today = time.strftime("%Y-%m-%d", time.gmtime(now))
+    day = time.strftime("%Y-%m-%d", time.gmtime(now - days_ago * 86400))
+    c = sqlite3.connect(os.path.join(s.data, "custodian.db"))
+    with c:
+        n = c.execute("UPDATE beacon_hits SET day = ?, minute_us = minute_us - ?"
+                      " WHERE event = ? AND day = ?",
+                      (day, days_ago * DAY_US, event, today)).rowcount
+    c.close()
+    assert n == visitors
 
 
 def personal_of(s):
@@ -132,7 +158,8 @@ def test_noise_shows_the_budget_left_and_exhaustion_is_refused(ssrv):
     assert r.status_code == 200, r.text[:500]
     body = main_of(r.text)
     assert 'class="budget-left"' in body and "Laplace" in body
-    r = release(c, by="age_band", noise="laplace", epsilon="1000")
+    # The policy's budget is 2.0 a month; one release may ask at most 10.
+    r = release(c, by="age_band", noise="laplace", epsilon="5")
     assert r.status_code in (400, 403), r.status_code
     assert "budget_exhausted" in main_of(r.text)
 
@@ -166,10 +193,21 @@ def test_traffic_is_a_time_series_with_a_table(ssrv):
     assert 'class="chart series"' in svg and 'role="img"' in svg
     assert '<circle' in svg and "<path d=\"M" in svg
     assert '<table class="stat-days">' in body
-    # Days before the hits are suppressed (no visitors): marked as gaps.
+    # Four days ago had four visitors: under k, a hatched gap, and no point that day.
+    assert svg.count('class="gap"') == 1 and "suppressed (&lt; 10)" in svg
+    assert 'class="tag suppressed"' in body
+    # Two days ago: eleven visitors, one view each, in the table as in the chart.
+    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 2 * 86400))
+    assert f'<time datetime="{day}">{day}</time></th><td>11</td><td>11</td>' in body
+    assert f"{day}: 11 Visitors" in svg
+    # Yesterday's three visitors of the event "rare": suppressed too.
+    r = console(ssrv, "analyst").get("/console/statistics/traffic?event=rare")
+    assert r.status_code == 200
+    assert svg_of(r.text).count('class="gap"') == 1
+    # A range without hits: zeros on the axis, one row a day.
     r = console(ssrv, "analyst").get("/console/statistics/traffic?from=2026-01-01&to=2026-01-03")
     assert r.status_code == 200
-    assert 'class="gap"' in r.text or "No figures to draw" in r.text
+    assert len(re.findall(r"<time datetime=\"2026-01-0[123]\">", r.text)) == 3
 
 
 def test_traffic_with_a_bad_range_shows_the_refusal(ssrv):
