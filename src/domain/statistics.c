@@ -626,7 +626,8 @@ static int on_member(void *ud, const cu_stats_member *m)
 	uint32_t rk = 0;
 	bool keep = true;
 
-	if (sc->count && !cu_access_aggregate_counts(&sc->scope, m))
+	/* The door's rule for every scan, the baseline's too: only members the purpose may use. */
+	if (!cu_access_aggregate_counts(&sc->scope, m))
 		return 0;
 	sc->rc = cu_access_aggregate_open(sc->p, sc->v, m, sc->plan->open, &sc->vals);
 	if (sc->rc)
@@ -1011,8 +1012,12 @@ fail:
 cu_result cu_stats_members_raw(const cu_stats_plan *plan, const cu_vault *v, cu_store *reader,
                                bool count, cu_stats_table *out)
 {
-	cu_result rc = scan_members(plan, v, reader, count, false, out);
+	cu_result rc;
 
+	/* Like compute: only under a plan the door allowed, whose entry was recorded. */
+	if (plan->decision)
+		return plan->decision;
+	rc = scan_members(plan, v, reader, count, false, out);
 	if (!rc && count)
 		for (size_t i = 0; i < out->n; i++)
 			out->cells[i].count = (int64_t)out->cells[i].true_count;
