@@ -320,9 +320,8 @@ cu_result cu_stats_members_plan(const cu_policy *p, cu_store *reader, const cu_s
 		}
 		plan->epsilon = q->epsilon;
 		plan->delta = q->noise == CU_STATS_NOISE_GAUSSIAN ? q->delta : 0;
-		snprintf(plan->noise_text, sizeof(plan->noise_text), "%s epsilon %g%s%.0g",
-		         cu_stats_mechanism_name(q->noise), q->epsilon,
-		         plan->delta > 0 ? " delta " : "", plan->delta);
+		snprintf(plan->noise_text, sizeof(plan->noise_text), "%s epsilon %g",
+		         cu_stats_mechanism_name(q->noise), q->epsilon);
 		if (plan->delta > 0)
 			snprintf(plan->noise_text, sizeof(plan->noise_text),
 			         "%s epsilon %g delta %g", cu_stats_mechanism_name(q->noise),
@@ -422,19 +421,15 @@ cu_result cu_stats_record(cu_ctx *ctx, cu_stats_plan *plan)
 			goto fail;
 		/* A hair of slack for sums of decimal fractions (0.1 + 0.2). */
 		if (spent + plan->epsilon > plan->limit * (1 + 1e-9)) {
-			cu_aggregate_request ar = {0};
-
+			/* Refused: the entry keeps its actor and role, and says why; nothing is spent. */
 			plan->decision = CU_ERR_BUDGET_EXHAUSTED;
 			plan->why = "the period's epsilon budget would be exceeded";
 			plan->spent = spent;
-			ar.actor = NULL;
-			/* The entry keeps its actor and role: refill only the decision. */
 			snprintf(plan->au.reason, sizeof(plan->au.reason),
 			         "%s: %s; %.200s; release %.40s; spent %g of %g",
 			         cu_result_code(plan->decision), plan->why, plan->statistic,
 			         plan->release, spent, plan->limit);
 			plan->au.entry.decision = "deny";
-			(void)ar;
 		} else {
 			memset(&row, 0, sizeof(row));
 			snprintf(row.release, sizeof(row.release), "%s", plan->release);
@@ -631,7 +626,8 @@ static int on_member(void *ud, const cu_stats_member *m)
 	uint32_t rk = 0;
 	bool keep = true;
 
-	if (sc->count && !cu_access_aggregate_counts(&sc->scope, m))
+	/* The door's rule for every scan, the baseline's too: only members the purpose may use. */
+	if (!cu_access_aggregate_counts(&sc->scope, m))
 		return 0;
 	sc->rc = cu_access_aggregate_open(sc->p, sc->v, m, sc->plan->open, &sc->vals);
 	if (sc->rc)
@@ -1016,8 +1012,12 @@ fail:
 cu_result cu_stats_members_raw(const cu_stats_plan *plan, const cu_vault *v, cu_store *reader,
                                bool count, cu_stats_table *out)
 {
-	cu_result rc = scan_members(plan, v, reader, count, false, out);
+	cu_result rc;
 
+	/* Like compute: only under a plan the door allowed, whose entry was recorded. */
+	if (plan->decision)
+		return plan->decision;
+	rc = scan_members(plan, v, reader, count, false, out);
 	if (!rc && count)
 		for (size_t i = 0; i < out->n; i++)
 			out->cells[i].count = (int64_t)out->cells[i].true_count;

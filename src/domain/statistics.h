@@ -186,8 +186,10 @@ CU_WARN_UNUSED cu_result cu_stats_members(cu_ctx *ctx, const cu_stats_query *q, 
 /*
  * The same scan, open and count without disclosure control: for the
  * adversarial tests' "raw" attacker and the bench's baseline (which passes
- * count = false: scan, unwrap and open, nothing counted).  Never reachable
- * from a front end.
+ * count = false: scan, door rule, unwrap and open, nothing counted).  The
+ * same contract as compute: only after cu_stats_record committed the
+ * plan's allowing entry (a denied plan answers its refusal, opening
+ * nothing).  No front end calls it: its counts are unprotected.
  */
 CU_WARN_UNUSED cu_result cu_stats_members_raw(const cu_stats_plan *plan, const cu_vault *v,
                                               cu_store *reader, bool count, cu_stats_table *out);

@@ -225,3 +225,25 @@ def test_beacons(ssrv):
     assert_error_body(r, "invalid_argument")
     assert ssrv.get("/v1/stats/beacons", role="service",
                     params={"from": "2026-11-01", "to": "2026-11-03"}).status_code == 403
+
+
+def test_cli_gives_the_api_answer(ssrv):
+    """`custodian stats` is the same domain call: the same members, the same noise."""
+    api = stats(ssrv, "analyst", by="occupation", purpose="research").json()
+    r = ssrv.cli("stats", "members", "--by", "occupation", "--purpose", "research",
+                 "--format", "json")
+    assert r.returncode == 0, r.stderr
+    cli = json.loads(r.stdout)
+    assert cli["cells"] == api["cells"] and cli["members"] == api["members"]
+    assert audit_rows(ssrv)[-1][:3] == ("operator", "operator", "statistic")
+    r = ssrv.cli("stats", "members", "--by", "age_band", "--purpose", "research",
+                 "--where", "occupation:astronaut-unique-11")
+    assert r.returncode == 1 and "too few members" in r.stderr, r.stderr
+    assert "astronaut" not in r.stderr
+    r = ssrv.cli("stats", "members", "--by", "name", "--purpose", "research")
+    assert r.returncode == 2, r.stderr
+    r = ssrv.cli("stats", "budget", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert {d["dataset"] for d in json.loads(r.stdout)["datasets"]} == {"members", "beacons"}
+    r = ssrv.cli("stats", "beacons", "--from", "2026-11-01", "--to", "2026-11-02")
+    assert r.returncode == 0 and "2026-11-02" in r.stdout, r.stderr
