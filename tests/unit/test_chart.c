@@ -57,7 +57,7 @@ static double num(const json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
-/* The page template name rendered over {"result": {"chart": model}} with the site's files. */
+/* The page template name rendered over {"result": {"chart": chart}} with the site's files (chart is borrowed). */
 static char *render(const char *name, json_t *chart)
 {
 	char dir[PATH_LEN], err[CU_WEB_ERR_MAX] = "";
@@ -71,7 +71,7 @@ static char *render(const char *name, json_t *chart)
 	snprintf(dir, sizeof(dir), "%s/web", src);
 	if (cu_web_site_load(dir, &site, err, sizeof(err)) != CU_OK)
 		fail_msg("%s", err);
-	data = json_pack("{s:{s:o,s:[]}}", "result", "chart", chart, "rows");
+	data = json_pack("{s:{s:O,s:[]}}", "result", "chart", chart, "rows");
 	cu_template_out_init(&out, 0);
 	assert_int_equal(cu_template_render(cu_web_template(site, name), data, &out), CU_OK);
 	s = strdup(out.buf);
@@ -237,6 +237,7 @@ static void bars_drawn_through_the_template_are_escaped(void **state)
 	assert_non_null(strstr(svg, "suppressed (&lt; 10)"));
 	assert_null(strstr(svg, "style="));
 	free(svg);
+	json_decref(m);
 }
 
 static void series_gaps_at_suppressed_days(void **state)
@@ -285,6 +286,7 @@ static void series_gaps_at_suppressed_days(void **state)
 	json_decref(gaps);
 	json_decref(paths);
 	json_decref(dots);
+	json_decref(m);
 }
 
 static void series_empty_zero_and_huge(void **state)
