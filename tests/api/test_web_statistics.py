@@ -243,3 +243,17 @@ def test_japanese(ssrv):
 def test_a_filter_value_too_long_is_the_forms_error(ssrv):
     r = release(console(ssrv, "analyst"), where_field="occupation", where_value="x" * 300)
     assert r.status_code == 400 and 'id="where-value-error"' in r.text
+
+
+def test_a_release_from_the_page_is_the_apis_audited_release(ssrv):
+    before = [e for e in ssrv.audit(limit=1000) if e.get("action") == "statistic"]
+    r = release(console(ssrv, "analyst"), by="hobbies")
+    assert r.status_code == 200
+    after = [e for e in ssrv.audit(limit=1000) if e.get("action") == "statistic"]
+    assert len(after) == len(before) + 1
+    e = after[-1]
+    assert e["role"] == "analyst" and e["purpose"] == "research" and e["fields"] == "hobbies"
+    assert e["decision"] == "allow" and e["member"] == ""
+    # The release the page shows is the one audited.
+    shown = re.search(r"<code>([A-Za-z0-9_-]+)</code>", main_of(r.text)).group(1)
+    assert e["reason"].endswith(f"release {shown}")
