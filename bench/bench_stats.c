@@ -198,6 +198,8 @@ int main(int argc, char **argv)
 	cu_ctx *ctx;
 	int rc = 0;
 
+	/* Each line as it comes, into a log file too: a long run shows where it is. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 2) {
 		fprintf(stderr, "usage: bench_stats WORK_DIR\n");
 		return 1;
