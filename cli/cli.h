@@ -94,7 +94,7 @@ extern const struct cu_cli_command cu_cli_init, cu_cli_import, cu_cli_member, cu
     cu_cli_third_party, cu_cli_subcontractor, cu_cli_provisions, cu_cli_requests, cu_cli_complaints,
     cu_cli_exceptions, cu_cli_consent, cu_cli_audit, cu_cli_notify, cu_cli_policy, cu_cli_receipt,
     cu_cli_serve, cu_cli_config, cu_cli_help, cu_cli_keys, cu_cli_records, cu_cli_breach,
-    cu_cli_retention, cu_cli_backup, cu_cli_restore, cu_cli_beacon;
+    cu_cli_retention, cu_cli_backup, cu_cli_restore, cu_cli_beacon, cu_cli_stats;
 /* Every command, in the order the usage lists them (cli/main.c); help.c walks them. */
 extern const struct cu_cli_command *const cu_cli_commands[];
 extern const size_t cu_cli_ncommands;

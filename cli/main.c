@@ -21,7 +21,7 @@ const struct cu_cli_command *const cu_cli_commands[] = {
     &cu_cli_notify,      &cu_cli_policy,        &cu_cli_receipt,    &cu_cli_serve,
     &cu_cli_config,      &cu_cli_help,          &cu_cli_keys,       &cu_cli_records,
     &cu_cli_breach,      &cu_cli_retention,     &cu_cli_backup,     &cu_cli_restore,
-    &cu_cli_beacon,
+    &cu_cli_beacon,      &cu_cli_stats,
 };
 
 #define NCOMMANDS (sizeof(cu_cli_commands) / sizeof(cu_cli_commands[0]))

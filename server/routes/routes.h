@@ -30,6 +30,7 @@ CU_ROUTE_TABLE(subcontractors);
 CU_ROUTE_TABLE(request);
 CU_ROUTE_TABLE(tokens);
 CU_ROUTE_TABLE(beacon);
+CU_ROUTE_TABLE(statistics);
 
 /* The client's address as a rate-limit key for one use (rules in http/ratelimit.h). */
 void cu_route_address_key(cu_request *r, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN]);

@@ -27,6 +27,7 @@ static const struct {
     {cu_routes_request, &cu_routes_request_count},
     {cu_routes_tokens, &cu_routes_tokens_count},
     {cu_routes_beacon, &cu_routes_beacon_count},
+    {cu_routes_statistics, &cu_routes_statistics_count},
     /* web pages (server/web/): one line each */
     {cu_pages_public, &cu_pages_public_count},
     {cu_pages_account, &cu_pages_account_count},
@@ -36,6 +37,7 @@ static const struct {
     {cu_pages_console_admin, &cu_pages_console_admin_count},
     {cu_pages_casework, &cu_pages_casework_count},
     {cu_pages_policy, &cu_pages_policy_count},
+    {cu_pages_statistics, &cu_pages_statistics_count},
 };
 
 static cu_route all[CU_ROUTES_MAX];

@@ -214,9 +214,13 @@ static enum MHD_Result p_home(cu_request *r)
 
 	if (!pg)
 		return ret;
-	model = json_pack("{s:s,s:b}", "title", cu_web_text(r, "con_home_title"), "finds",
-	                  role == CU_ROLE_STAFF || role == CU_ROLE_SERVICE ||
-	                      role == CU_ROLE_OFFICER || role == CU_ROLE_ADMIN);
+	model = json_pack(
+	    "{s:s,s:b,s:b,s:b}", "title", cu_web_text(r, "con_home_title"), "finds",
+	    role == CU_ROLE_STAFF || role == CU_ROLE_SERVICE || role == CU_ROLE_OFFICER ||
+	        role == CU_ROLE_ADMIN,
+	    /* The statistics pages (pages_statistics.c): who asks, who watches the budget. */
+	    "statistics", role == CU_ROLE_ANALYST || role == CU_ROLE_STAFF, "budget",
+	    role == CU_ROLE_OFFICER);
 	if (role == CU_ROLE_OFFICER) {
 		static const struct {
 			const char *path, *list, *due, *name;

@@ -190,6 +190,7 @@ CU_PAGE_TABLE(console);
 CU_PAGE_TABLE(console_admin);
 CU_PAGE_TABLE(casework);
 CU_PAGE_TABLE(policy);
+CU_PAGE_TABLE(statistics);
 
 /* The pure parts, exposed for unit tests and fuzzing (page.c). */
 /* Parses a urlencoded form; NULL when malformed (bad %XX, invalid UTF-8, too many fields). */

@@ -54,6 +54,7 @@
 #include "policy/policy.h"
 #include "util/result.h"
 #include "store/consent.h"
+#include "store/stats.h"
 #include "store/subcontractor.h"
 #include "store/third_party.h"
 
@@ -389,5 +390,110 @@ void cu_access_provide_audit_fill(const cu_policy *p, const cu_provision_request
                                   cu_provision_row *prov);
 CU_WARN_UNUSED cu_result cu_access_provide_record(cu_ctx *ctx, cu_access_audit *au,
                                                   const cu_provision_row *prov);
+
+/* ---- aggregates: released statistics ----------------------------------
+ *
+ * A statistic (domain/statistics.h) reads many members' fields and
+ * releases only counts.  It goes through the door with rules of its own,
+ * in order (src/access/aggregate.c; the first that fails denies the whole
+ * release):
+ *   1. the actor is not a member nor a subcontractor -> CU_ERR_FORBIDDEN
+ *   2. the purpose exists                           -> CU_ERR_PURPOSE_UNKNOWN
+ *   3. the role is granted it (the operator every purpose)
+ *                                                   -> CU_ERR_PURPOSE_NOT_ALLOWED
+ *   4. it is a statistical purpose: it grants no direct identifier, needs
+ *      no case and no consent beyond the purposes of use (in the default
+ *      policy: research, analysis, materials)      -> CU_ERR_PURPOSE_NOT_ALLOWED
+ *   5. every field the statistic uses is among the purpose's fields
+ *                                                   -> CU_ERR_PURPOSE_NOT_ALLOWED
+ * Allowed or not, ONE audit entry per release: action "statistic", no
+ * member, the purpose, the fields used, the decision, and a reason naming
+ * the statistic, the release id and the number of members read.  It is
+ * committed before any field is opened (fail closed); no member gets an
+ * entry of their own for an aggregate.
+ *
+ * Which members count: those whose data the purpose may use under the
+ * door's rule 7, member by member (cu_access_aggregate_counts): a member
+ * who consented to the purpose counts; otherwise the policy version they
+ * accepted (or the one in force when they registered) must have had the
+ * purpose, not marked consent_required, granting every field used.
+ */
+typedef struct cu_aggregate_request {
+	const cu_actor *actor;
+	const char *purpose;
+	const char *statistic; /* what is released, e.g. "members by age_band where occupation" */
+	cu_fieldset fields;    /* every field the statistic opens or looks at */
+	uint64_t members;      /* the members it reads */
+	const char *release;   /* the release id */
+	const char *noise;     /* e.g. "laplace epsilon 0.5", or NULL */
+} cu_aggregate_request;
+
+/* Rules 1-5: CU_OK or the refusal, *why (static words) saying which. */
+CU_WARN_UNUSED cu_result cu_access_aggregate_decide(const cu_policy *p,
+                                                    const cu_aggregate_request *req,
+                                                    const char **why);
+/*
+ * The release's audit entry into au, from the request and the decision
+ * (rc, why): "allow" when rc is CU_OK, "deny" with the code otherwise.
+ */
+void cu_access_aggregate_audit_fill(const cu_policy *p, const cu_aggregate_request *req,
+                                    cu_result rc, const char *why, cu_access_audit *au);
+
+/* Who counts: built once per release on a reader, then asked per member. */
+#define CU_AGGREGATE_VERSIONS_MAX 64
+typedef struct cu_aggregate_scope {
+	const cu_policy *policy;
+	const cu_policy_purpose *purpose;
+	cu_fieldset fields;
+	bool allows_now; /* the policy in force allows the use */
+	size_t nversions;
+	struct {
+		char version[CU_VERSION_MAX + 1];
+		int64_t published_us;
+		bool allows; /* the purpose, not consent_required, granting every field used */
+	} v[CU_AGGREGATE_VERSIONS_MAX];
+} cu_aggregate_scope;
+/*
+ * Reads the published versions (with reader) and judges each once.  More
+ * than CU_AGGREGATE_VERSIONS_MAX versions: the oldest beyond are judged as
+ * not allowing (their members are not counted).
+ */
+CU_WARN_UNUSED cu_result cu_access_aggregate_scope(const cu_policy *p, cu_store *reader,
+                                                   const char *purpose, cu_fieldset fields,
+                                                   cu_aggregate_scope *out);
+/* Whether member m (as the statistics scan hands it) counts under the scope. */
+bool cu_access_aggregate_counts(const cu_aggregate_scope *sc, const cu_stats_member *m);
+
+/*
+ * A counted member's opened fields, in caller-owned buffers (a statistic
+ * opens a million members: no allocation per value).  present: the fields
+ * the record holds a value for (read from its framing, nothing opened).
+ * Wipe with cu_aggregate_values_wipe.
+ */
+#define CU_AGGREGATE_OPEN_MAX  4    /* fields one statistic opens: its `by` and its `where` */
+#define CU_AGGREGATE_VALUE_MAX 4096 /* bytes of one opened value */
+typedef struct cu_aggregate_values {
+	cu_fieldset present;
+	size_t n;
+	struct {
+		int field;
+		size_t len;
+		char value[CU_AGGREGATE_VALUE_MAX + 1];
+	} v[CU_AGGREGATE_OPEN_MAX];
+} cu_aggregate_values;
+/*
+ * Opens the fields of `open` (at most CU_AGGREGATE_OPEN_MAX) of a scanned
+ * member into out: only under an aggregate release whose audit entry is
+ * committed, and only for a member cu_access_aggregate_counts admitted.
+ * CU_ERR_CRYPTO when the key or a value does not authenticate, CU_ERR_STORE
+ * for a damaged record, CU_ERR_TOO_LARGE for a value over
+ * CU_AGGREGATE_VALUE_MAX.  On failure out is wiped.
+ */
+CU_WARN_UNUSED cu_result cu_access_aggregate_open(const cu_policy *p, const cu_vault *v,
+                                                  const cu_stats_member *m, cu_fieldset open,
+                                                  cu_aggregate_values *out);
+/* The value of field index i in vals, or NULL (absent). */
+const char *cu_aggregate_value(const cu_aggregate_values *vals, int field, size_t *len);
+void cu_aggregate_values_wipe(cu_aggregate_values *vals);
 
 #endif

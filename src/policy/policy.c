@@ -1137,8 +1137,57 @@ static cu_result load_retention(struct loader *l, const json_t *root)
 	return rc;
 }
 
-static const char *const top_keys[] = {"version",  "title",      "text",    "fields",    "purposes",
-                                       "services", "exceptions", "cookies", "retention", NULL};
+/* ---- statistics (docs/policy-file.md, docs/statistics.md) ---- */
+
+static const char *const statistics_keys[] = {"k", "epsilon_budget", "budget_period", NULL};
+
+/* The optional "statistics" section: k >= 2, a budget > 0 per calendar month. */
+static cu_result load_statistics(struct loader *l, const json_t *root)
+{
+	cu_policy_statistics *st = &l->p->statistics;
+	const json_t *obj = json_object_get(root, "statistics"), *v;
+	const char *period;
+	long long k;
+	cu_result rc;
+
+	st->k = CU_STATS_K_DEFAULT;
+	st->epsilon_budget = CU_STATS_EPSILON_BUDGET_DEFAULT;
+	if (!obj)
+		return CU_OK;
+	rc = check_object(l, obj, "statistics", statistics_keys);
+	if (!rc && json_object_get(obj, "k")) {
+		rc = take_int(l, obj, "statistics", "k", CU_STATS_K_MIN, CU_STATS_K_MAX, &k);
+		if (!rc)
+			st->k = (int)k;
+	}
+	if (rc)
+		return rc;
+	v = json_object_get(obj, "epsilon_budget");
+	if (v) {
+		if (!json_is_number(v))
+			return fail(l, "statistics.epsilon_budget", "expected a number, got %s",
+			            type_name(v));
+		st->epsilon_budget = json_number_value(v);
+		if (!(st->epsilon_budget > 0) || st->epsilon_budget > CU_STATS_EPSILON_BUDGET_MAX)
+			return fail(l, "statistics.epsilon_budget",
+			            "%g is out of range: more than 0, at most %g",
+			            st->epsilon_budget, (double)CU_STATS_EPSILON_BUDGET_MAX);
+	}
+	if (json_object_get(obj, "budget_period")) {
+		rc = take_string(l, obj, "statistics", "budget_period", STR_ID, CU_POLICY_ID_MAX,
+		                 &period);
+		if (rc)
+			return rc;
+		if (strcmp(period, "month") != 0)
+			return fail(l, "statistics.budget_period",
+			            "unknown period '%s': the only period is 'month'", period);
+	}
+	return CU_OK;
+}
+
+static const char *const top_keys[] = {"version",   "title",      "text",       "fields",
+                                       "purposes",  "services",   "exceptions", "cookies",
+                                       "retention", "statistics", NULL};
 
 /* Validates the whole document into l->p; fields first, as the rest name them. */
 static cu_result load_root(struct loader *l, const json_t *root)
@@ -1172,6 +1221,8 @@ static cu_result load_root(struct loader *l, const json_t *root)
 		rc = load_cookies(l, root);
 	if (!rc)
 		rc = load_retention(l, root);
+	if (!rc)
+		rc = load_statistics(l, root);
 	return rc;
 }
 

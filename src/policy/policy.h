@@ -138,6 +138,23 @@ typedef struct cu_policy_retention {
 	int inactive_erase_days;      /* inactive_accounts.erase_after_notice_days */
 } cu_policy_retention;
 
+/*
+ * The policy's "statistics" section (docs/statistics.md): every released
+ * cell rests on at least k members; differential privacy spends at most
+ * epsilon_budget per dataset ("members", "beacons") per calendar month (the
+ * only budget_period).  Absent: the defaults below.
+ */
+#define CU_STATS_K_DEFAULT              10
+#define CU_STATS_K_MIN                  2
+#define CU_STATS_K_MAX                  1000000
+#define CU_STATS_EPSILON_BUDGET_DEFAULT 2.0
+#define CU_STATS_EPSILON_BUDGET_MAX     1000.0
+
+typedef struct cu_policy_statistics {
+	int k;                 /* CU_STATS_K_MIN..CU_STATS_K_MAX */
+	double epsilon_budget; /* > 0, per dataset and calendar month */
+} cu_policy_statistics;
+
 typedef struct cu_policy {
 	char *version; /* "2026-11-29.1" */
 	char *title;
@@ -153,6 +170,7 @@ typedef struct cu_policy {
 	size_t ncookies;
 	cu_policy_cookie *cookies;
 	cu_policy_retention retention;
+	cu_policy_statistics statistics;
 	unsigned char digest[CU_POLICY_DIGESTBYTES]; /* BLAKE2b-256 of the file's bytes */
 	void *priv_;                                 /* owned storage; do not touch */
 } cu_policy;

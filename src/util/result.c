@@ -53,6 +53,10 @@ static const struct {
     [CU_ERR_PERSONAL_DATA_IN_URL] = {"personal_data_in_url", 400,
                                      "personal data never goes in a URL"},
     [CU_ERR_PURPOSE_REQUIRED] = {"purpose_required", 400, "every read names its purpose"},
+    [CU_ERR_TOO_FEW_MEMBERS] = {"too_few_members", 403,
+                                "the statistic rests on too few members to be released"},
+    [CU_ERR_BUDGET_EXHAUSTED] = {"budget_exhausted", 403,
+                                 "the privacy budget of this period would be exceeded"},
 };
 
 static int valid(cu_result rc)

@@ -123,6 +123,10 @@ EXPECT = {
     # Web beacons never authenticate: the same answer for everyone (docs/beacons.md).
     ("GET", "/b.gif"): everyone(200),
     ("POST", "/v1/beacon"): everyone(204),
+    # Released statistics (docs/statistics.md): materials is staff's and analysts' purpose.
+    ("GET", "/v1/stats/members"): only(["staff", "analyst"], 200),
+    ("GET", "/v1/stats/beacons"): only(["staff", "analyst"], 200),
+    ("GET", "/v1/stats/budget"): only(["officer"], 200),
 }
 
 
@@ -332,6 +336,10 @@ def test_route_access(srv, full_member, portal_member, login_member, route_tp, e
         kw["params"] = {"purpose": "tos_review", "case": "TOS-ROUTES-1"}
     elif route == "/v1/audit":
         kw["params"] = {"member": full_member.id, "limit": 5}
+    elif route == "/v1/stats/members":
+        kw["params"] = {"by": "age_band", "purpose": "materials"}
+    elif route == "/v1/stats/beacons":
+        kw["params"] = {"from": "2026-11-01", "to": "2026-11-07"}
     if method == "POST" and route == "/v1/members":
         values = srv.new_values()
         srv.remember(values)

@@ -168,7 +168,7 @@ async function startServer(bin, root) {
 			throw new Error(`the server did not become ready: ${serverLog(root)}`);
 		await sleep(50);
 	}
-	return { proc, base, tokens, data, exited: () => exited };
+	return { proc, bin, base, tokens, data, exited: () => exited };
 }
 
 function serverLog(root) {
@@ -210,6 +210,8 @@ function makeCtx({ browser, srv, shots, name, contexts, failures }) {
 		name,
 		base: srv.base,
 		tokens: srv.tokens,
+		shots, /* the directory ctx.shot writes to */
+		data: srv.data, /* the server's data directory (custodian.db in it) */
 		WIDE,
 		PHONE,
 
@@ -246,6 +248,11 @@ function makeCtx({ browser, srv, shots, name, contexts, failures }) {
 				json = JSON.parse(text);
 			} catch { /* not JSON */ }
 			return { status: r.status, headers: r.headers, json, text };
+		},
+
+		/* `custodian --data <the server's> args...` beside the running server: its stdout. */
+		cli(...args) {
+			return cli(srv.bin, srv.data, ...args);
 		},
 
 		/* A member registered through the API (service token) with a password. */

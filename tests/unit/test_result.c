@@ -61,6 +61,8 @@ static void test_server_codes_keep_their_status(void **state)
 	    {CU_ERR_TOO_MANY_PARAMETERS, "too_many_parameters", 414},
 	    {CU_ERR_PERSONAL_DATA_IN_URL, "personal_data_in_url", 400},
 	    {CU_ERR_PURPOSE_REQUIRED, "purpose_required", 400},
+	    {CU_ERR_TOO_FEW_MEMBERS, "too_few_members", 403},
+	    {CU_ERR_BUDGET_EXHAUSTED, "budget_exhausted", 403},
 	};
 
 	(void)state;

@@ -156,6 +156,8 @@ static const char *const migrations[] = {
     "CREATE INDEX policy_versions_published ON policy_versions(published_us);",
     /* 12: web beacons: the daily salt, raw hits, daily aggregates (store/sqlite/beacon.c) */
     cu_sqlite_migration_beacon,
+    /* 13: released statistics: the stats secret (sealed), the ε ledger (store/sqlite/stats.c) */
+    cu_sqlite_migration_stats,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1888,6 +1890,7 @@ static const cu_store_ops sqlite_ops = {
     .subcontractor = &cu_sqlite_subcontractor_ops,
     .backup = &cu_sqlite_backup_ops,
     .beacon = &cu_sqlite_beacon_ops,
+    .stats = &cu_sqlite_stats_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,

@@ -29,6 +29,7 @@ enum {
 	CU_SQLITE_SLOTS_SUBCONTRACTORS = 112,
 	CU_SQLITE_SLOTS_REQUESTS = 128,
 	CU_SQLITE_SLOTS_SPARE = 160,
+	CU_SQLITE_SLOTS_STATS = 192,  /* the last 32 of the spare */
 	CU_SQLITE_SLOTS_BEACON = 224, /* the 16 before backup's */
 	CU_SQLITE_SLOTS_BACKUP = 240, /* the last 16 */
 };
@@ -150,5 +151,7 @@ extern const struct cu_store_third_party_ops cu_sqlite_third_party_ops;
 extern const struct cu_store_subcontractor_ops cu_sqlite_subcontractor_ops;
 extern const char cu_sqlite_migration_beacon[];
 extern const struct cu_store_beacon_ops cu_sqlite_beacon_ops;
+extern const char cu_sqlite_migration_stats[];
+extern const struct cu_store_stats_ops cu_sqlite_stats_ops;
 
 #endif
