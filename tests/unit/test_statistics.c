@@ -295,6 +295,51 @@ static void test_denied_plan_opens_nothing(void **state)
 	assert_int_equal(t.n, 0);
 }
 
+/* Who counts: the door's rule 7, member by member. */
+static void test_who_counts(void **state)
+{
+	struct fx *f = *state;
+	const cu_policy *p = f->ctx->policy;
+	cu_aggregate_scope sc;
+	cu_stats_member m = {0};
+	const int hobbies = cu_policy_field_index(p, "hobbies");
+
+	memset(&sc, 0, sizeof(sc));
+	sc.policy = p;
+	sc.purpose = cu_policy_purpose_find(p, "research");
+	sc.fields = (cu_fieldset)1 << hobbies;
+	sc.allows_now = true;
+	sc.nversions = 2;
+	snprintf(sc.v[0].version, sizeof(sc.v[0].version), "older");
+	sc.v[0].published_us = 100;
+	sc.v[0].allows = false; /* its research did not read hobbies */
+	snprintf(sc.v[1].version, sizeof(sc.v[1].version), "%s", p->version);
+	sc.v[1].published_us = 200;
+	sc.v[1].allows = true;
+	m.id = "member";
+	m.consents = "";
+	m.created_us = 150; /* registered under the older version, accepted none since */
+	assert_false(cu_access_aggregate_counts(&sc, &m));
+	m.created_us = 250;
+	assert_true(cu_access_aggregate_counts(&sc, &m));
+	m.accepted = "older";
+	assert_false(cu_access_aggregate_counts(&sc, &m));
+	m.consents = "testimonials=1,research=1"; /* consented to the purpose since */
+	assert_true(cu_access_aggregate_counts(&sc, &m));
+	m.consents = "research=0";
+	assert_false(cu_access_aggregate_counts(&sc, &m));
+	m.accepted = NULL;
+	m.created_us = 50; /* before any version: held to the earliest */
+	m.consents = "";
+	assert_false(cu_access_aggregate_counts(&sc, &m));
+	/* A consent-only purpose counts only who consented. */
+	sc.purpose = cu_policy_purpose_find(p, "testimonials");
+	m.created_us = 250;
+	assert_false(cu_access_aggregate_counts(&sc, &m));
+	m.consents = "testimonials=1";
+	assert_true(cu_access_aggregate_counts(&sc, &m));
+}
+
 /* ---- disclosure control ---- */
 
 static void test_small_cells_and_repeats(void **state)
@@ -609,6 +654,7 @@ int main(void)
 	    cmocka_unit_test(test_lone_small_cell_hides_the_total),
 	    cmocka_unit_test(test_laplace_scale),
 	    cmocka_unit_test_setup_teardown(test_door_and_one_entry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_who_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_denied_plan_opens_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_cells_and_repeats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_narrow_where_refused, setup, teardown),
