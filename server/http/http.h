@@ -50,6 +50,8 @@ struct cu_server {
 	char data_dir[CU_SERVER_DIR_MAX];
 	pthread_key_t reader_key;
 	atomic_int inflight;
+	atomic_bool
+	    stats_running; /* a member statistic holds a network thread (routes/statistics.c) */
 	_Atomic unsigned session_ttl_min; /* [server] session_ttl_minutes; SIGHUP may change it */
 	volatile bool ready;
 	FILE *access_log;

@@ -247,3 +247,40 @@ def test_cli_gives_the_api_answer(ssrv):
     assert {d["dataset"] for d in json.loads(r.stdout)["datasets"]} == {"members", "beacons"}
     r = ssrv.cli("stats", "beacons", "--from", "2026-11-01", "--to", "2026-11-02")
     assert r.returncode == 0 and "2026-11-02" in r.stdout, r.stderr
+
+
+def test_one_member_statistic_at_a_time_the_others_wait_with_nothing_spent(ssrv):
+    """A member statistic holds a network thread for its scan, so a server computes one at
+    a time: one asked meanwhile answers 429 rate_limited with Retry-After, before anything
+    is planned, audited or spent — each 200 has its one audit entry, each 429 none."""
+    import threading
+
+    import requests
+
+    h = {"Authorization": "Bearer " + ssrv.tokens["analyst"]}
+    url = ssrv.base + "/v1/stats/members"
+    before = len(audit_rows(ssrv))
+    answers = []
+
+    def ask():
+        r = requests.get(url, headers=h, timeout=30,
+                         params={"by": "hobbies", "purpose": "analysis"})
+        answers.append(r)
+
+    for _ in range(30):  # rounds of six at once, until two met
+        threads = [threading.Thread(target=ask) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if any(r.status_code == 429 for r in answers):
+            break
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) <= {200, 429}, statuses
+    assert 429 in statuses, "six statistics at once never met in 30 rounds"
+    busy = next(r for r in answers if r.status_code == 429)
+    assert_error_body(busy, "rate_limited")
+    assert int(busy.headers["Retry-After"]) >= 1
+    ok = [r for r in answers if r.status_code == 200]
+    assert ok and all(r.json()["cells"] == ok[0].json()["cells"] for r in ok)
+    assert len(audit_rows(ssrv)) - before == len(ok)
