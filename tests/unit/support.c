@@ -257,3 +257,26 @@ void cu_test_pg_value(const char *url, const char *sql, char *out, size_t outlen
 	fail_msg("no PostgreSQL store in this build");
 #endif
 }
+
+bool cu_test_pg_exec(const char *url, const char *sql, char *err, size_t errlen)
+{
+#ifdef CU_HAVE_POSTGRES
+	PGconn *c = pg_connect(url);
+	PGresult *r = PQexec(c, sql);
+	bool ok =
+	    r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+
+	if (err && errlen)
+		snprintf(err, errlen, "%s", ok ? "" : PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+#else
+	(void)url;
+	(void)sql;
+	(void)err;
+	(void)errlen;
+	fail_msg("no PostgreSQL store in this build");
+	return false;
+#endif
+}

@@ -50,5 +50,7 @@ void cu_test_store_drop(const char *url);
  * store at url (a connection of its own: committed state only) as text in out.
  */
 void cu_test_pg_value(const char *url, const char *sql, char *out, size_t outlen);
+/* PostgreSQL only: runs sql on the store at url; false and the server's message in err if it failed. */
+bool cu_test_pg_exec(const char *url, const char *sql, char *err, size_t errlen);
 
 #endif

@@ -127,6 +127,8 @@ void cu_pg_param_bytes(cu_pg_params *p, const void *b, size_t n)
 /* A prepared statement's name: "cu" and its slot number. */
 #define STMT_NAME_MAX 16
 
+static cu_result simple(struct pg_store *q, const char *text);
+
 /* ---- running statements ------------------------------------------------------ */
 
 /* A failed result's SQLSTATE -> cu_result. */
@@ -232,6 +234,27 @@ cu_result cu_pg_write(cu_store *s, int slot, const char *sql, const cu_pg_params
 	}
 	PQclear(res);
 	return CU_OK;
+}
+
+cu_result cu_pg_write_guarded(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
+                              uint64_t *changed)
+{
+	struct pg_store *q = cu_pg(s);
+	cu_result rc, undo;
+
+	if (changed)
+		*changed = 0;
+	if (PQtransactionStatus(q->conn) != PQTRANS_INTRANS)
+		return CU_ERR_STORE;
+	rc = simple(q, "SAVEPOINT cu_w");
+	if (rc)
+		return rc;
+	rc = cu_pg_write(s, slot, sql, p, changed);
+	if (rc) {
+		undo = simple(q, "ROLLBACK TO SAVEPOINT cu_w; RELEASE SAVEPOINT cu_w");
+		return undo ? undo : rc;
+	}
+	return simple(q, "RELEASE SAVEPOINT cu_w");
 }
 
 cu_result cu_pg_write_one(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
@@ -933,21 +956,8 @@ static cu_result pg_member_update(cu_store *s, const cu_member_row *row)
 	cu_pg_param_int(&p, (int64_t)row->present);
 	cu_pg_param_text_or_null(&p, row->password_hash);
 	cu_pg_param_int(&p, row->updated_us);
-	/*
-	 * An e-mail index another member holds: CU_ERR_CONFLICT as SQLite says
-	 * it, without aborting the transaction (a savepoint takes the error).
-	 */
-	rc = simple(cu_pg(s), "SAVEPOINT cu_upd");
-	if (rc)
-		return rc;
-	rc = write_counted(s, ST_MEMBER_UPDATE, &p, &n);
-	if (rc) {
-		cu_result undo = simple(cu_pg(s), "ROLLBACK TO SAVEPOINT cu_upd;"
-		                                  " RELEASE SAVEPOINT cu_upd");
-
-		return undo ? undo : rc;
-	}
-	rc = simple(cu_pg(s), "RELEASE SAVEPOINT cu_upd");
+	/* An e-mail index another member holds: CU_ERR_CONFLICT, the transaction still open. */
+	rc = cu_pg_write_guarded(s, ST_MEMBER_UPDATE, sql[ST_MEMBER_UPDATE], &p, &n);
 	if (rc || n > 0)
 		return rc;
 	rc = member_state(s, row->id, &erased);
@@ -1599,13 +1609,17 @@ static cu_result pg_token_revoke(cu_store *s, const char *id, int64_t when_us)
 static cu_result pg_session_insert(cu_store *s, const cu_session_row *row)
 {
 	cu_pg_params p = {0};
+	uint64_t n = 0;
+	cu_result rc;
 
 	cu_pg_param_bytes(&p, row->hash, sizeof(row->hash));
 	cu_pg_param_text(&p, row->member);
 	cu_pg_param_bytes(&p, row->csrf_hash, sizeof(row->csrf_hash));
 	cu_pg_param_int(&p, row->created_us);
 	cu_pg_param_int(&p, row->expires_us);
-	return write_one(s, ST_SESSION_INSERT, &p, CU_ERR_CONFLICT);
+	/* A member that is not there fails the insert, not the transaction (as in SQLite). */
+	rc = cu_pg_write_guarded(s, ST_SESSION_INSERT, sql[ST_SESSION_INSERT], &p, &n);
+	return rc ? rc : n ? CU_OK : CU_ERR_CONFLICT;
 }
 
 static cu_result pg_session_get(cu_store *s, const unsigned char hash[CU_STORE_HASHBYTES],

@@ -90,6 +90,13 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 /* cu_pg_exec of a write: CU_ERR_STORE outside a live transaction; *changed rows touched. */
 cu_result cu_pg_write(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
                       uint64_t *changed);
+/*
+ * cu_pg_write inside a savepoint of its own: an error other than a duplicate
+ * (a foreign key, a trigger's refusal) fails the statement and leaves the
+ * transaction usable, as SQLite does.  Two more round trips.
+ */
+cu_result cu_pg_write_guarded(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
+                              uint64_t *changed);
 /* A write that must touch a row: none (CU_ERR_NOT_FOUND, CU_ERR_CONFLICT, ...) when it did not. */
 cu_result cu_pg_write_one(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
                           cu_result none);
