@@ -62,6 +62,13 @@ cu_ctx *cu_test_ctx_new(char **dir_out)
 
 	assert_non_null(tmp);
 	snprintf(dir, sizeof(dir), "%s/var", tmp);
+	/* On PostgreSQL: a fresh schema for this directory, named as the operator would name it. */
+	if (cu_test_store_is_pg()) {
+		char url[800];
+
+		cu_test_store_url(tmp, url, sizeof(url));
+		setenv("CUSTODIAN_CUSTODIAN_STORE", url, 1);
+	}
 	if (cu_ctx_init_dir(dir, NULL, err, sizeof(err)) != CU_OK)
 		fail_msg("init: %s", err);
 	if (cu_ctx_open(dir, &ctx, err, sizeof(err)) != CU_OK)
@@ -75,7 +82,11 @@ cu_ctx *cu_test_ctx_new(char **dir_out)
 
 void cu_test_ctx_free(cu_ctx *ctx, char *dir)
 {
+	const char *url = getenv("CUSTODIAN_CUSTODIAN_STORE");
+
 	cu_ctx_close(ctx);
+	if (cu_test_store_is_pg() && url)
+		cu_test_store_drop(url);
 	cu_test_rmdir(dir);
 }
 

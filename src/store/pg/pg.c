@@ -62,6 +62,22 @@ void cu_pg_param_text(cu_pg_params *p, const char *t)
 	p->types[i] = CU_PG_TEXT;
 }
 
+void cu_pg_param_textn(cu_pg_params *p, const char *t, size_t n)
+{
+	int i = next_param(p);
+
+	if (i < 0)
+		return;
+	if (n > (size_t)INT_MAX) {
+		p->bad = true;
+		n = 0;
+	}
+	p->values[i] = n ? t : "";
+	p->lengths[i] = (int)n;
+	p->formats[i] = 1; /* binary text: the bytes as they are */
+	p->types[i] = CU_PG_TEXT;
+}
+
 void cu_pg_param_text_or_null(cu_pg_params *p, const char *t)
 {
 	int i = next_param(p);
@@ -264,6 +280,43 @@ cu_result cu_pg_write_one(cu_store *s, int slot, const char *sql, const cu_pg_pa
 	cu_result rc = cu_pg_write(s, slot, sql, p, &n);
 
 	return rc ? rc : n > 0 ? CU_OK : none;
+}
+
+cu_result cu_pg_insert(cu_store *s, int slot, const char *sql, const cu_pg_params *p)
+{
+	uint64_t n = 0;
+	cu_result rc = cu_pg_write_guarded(s, slot, sql, p, &n);
+
+	return rc ? rc : n ? CU_OK : CU_ERR_CONFLICT;
+}
+
+cu_result cu_pg_one_row(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
+                        cu_result (*fn)(const PGresult *, int, void *), void *out)
+{
+	PGresult *res;
+	cu_result rc = cu_pg_exec(s, slot, sql, p, &res);
+
+	if (rc)
+		return rc;
+	rc = PQntuples(res) > 0 ? fn(res, 0, out) : CU_ERR_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
+cu_result cu_pg_count(cu_store *s, int slot, const char *sql, const cu_pg_params *p, uint64_t *n)
+{
+	PGresult *res;
+	cu_result rc = cu_pg_exec(s, slot, sql, p, &res);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	if (PQntuples(res) == 1)
+		*n = (uint64_t)cu_pg_int(res, 0, 0);
+	else
+		rc = CU_ERR_STORE;
+	PQclear(res);
+	return rc;
 }
 
 /* ---- reading columns ------------------------------------------------------------ */
@@ -1725,4 +1778,7 @@ static const cu_store_ops pg_ops = {
     .session_delete = pg_session_delete,
     .session_delete_member = pg_session_delete_member,
     .session_purge_expired = pg_session_purge_expired,
+    .consent = &cu_pg_consent_ops,
+    .notify = &cu_pg_notify_ops,
+    .diary = &cu_pg_diary_ops,
 };

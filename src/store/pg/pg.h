@@ -68,6 +68,8 @@ typedef struct cu_pg_params {
 
 /* A text; NULL is sent as "" (as SQLite's backend binds it). */
 void cu_pg_param_text(cu_pg_params *p, const char *t);
+/* n bytes of text (not NUL-terminated), sent as they are. */
+void cu_pg_param_textn(cu_pg_params *p, const char *t, size_t n);
 /* A text, NULL as SQL NULL. */
 void cu_pg_param_text_or_null(cu_pg_params *p, const char *t);
 /* A bigint. */
@@ -101,6 +103,50 @@ cu_result cu_pg_write_guarded(cu_store *s, int slot, const char *sql, const cu_p
 cu_result cu_pg_write_one(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
                           cu_result none);
 
+/* An INSERT ... ON CONFLICT DO NOTHING, guarded: CU_ERR_CONFLICT when it inserted nothing. */
+cu_result cu_pg_insert(cu_store *s, int slot, const char *sql, const cu_pg_params *p);
+/*
+ * A query of at most one row: reads it with fn (r, 0, out) or answers
+ * CU_ERR_NOT_FOUND when there is none.
+ */
+cu_result cu_pg_one_row(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
+                        cu_result (*fn)(const PGresult *, int, void *), void *out);
+/* A query whose one row's first column is a count. */
+cu_result cu_pg_count(cu_store *s, int slot, const char *sql, const cu_pg_params *p, uint64_t *n);
+/* A limit or count as a bigint parameter. */
+static inline int64_t cu_pg_limit(size_t n)
+{
+	return n > (size_t)INT64_MAX ? INT64_MAX : (int64_t)n;
+}
+
+/*
+ * Hands each row of res to fn (ud, &row) after reading it with readfn (res,
+ * i, &row), then frees it with releasefn; stops when fn returns non-zero or
+ * a read fails (into rc, which must be CU_OK on entry).  Clears res.
+ */
+#define CU_PG_LIST_LOOP(rc, res, rowtype, readfn, releasefn, fn, ud)                               \
+	do {                                                                                       \
+		for (int i_ = 0; i_ < PQntuples(res); i_++) {                                      \
+			rowtype row_;                                                              \
+			int stop_;                                                                 \
+                                                                                                   \
+			(rc) = readfn(res, i_, &row_);                                             \
+			if (rc)                                                                    \
+				break;                                                             \
+			stop_ = fn(ud, &row_);                                                     \
+			releasefn(&row_);                                                          \
+			if (stop_)                                                                 \
+				break;                                                             \
+		}                                                                                  \
+		PQclear(res);                                                                      \
+	} while (0)
+
+/* A release for rows that own nothing (CU_PG_LIST_LOOP). */
+static inline void cu_pg_release_none(const void *row)
+{
+	(void)row;
+}
+
 /* Column readers of a binary result.  NULL reads as 0, "" or absent. */
 bool cu_pg_null(const PGresult *r, int row, int col);
 int64_t cu_pg_int(const PGresult *r, int row, int col);
@@ -125,5 +171,15 @@ int cu_pg_schema_latest(void);
  */
 extern const char *const cu_pg_migrations[];
 extern const int cu_pg_migrations_count;
+
+/* The areas' ops tables (store/pg/<area>.c). */
+extern const struct cu_store_consent_ops cu_pg_consent_ops;
+extern const struct cu_store_notify_ops cu_pg_notify_ops;
+extern const struct cu_store_diary_ops cu_pg_diary_ops;
+extern const struct cu_store_third_party_ops cu_pg_third_party_ops;
+extern const struct cu_store_subcontractor_ops cu_pg_subcontractor_ops;
+extern const struct cu_store_request_ops cu_pg_request_ops;
+extern const struct cu_store_beacon_ops cu_pg_beacon_ops;
+extern const struct cu_store_backup_ops cu_pg_backup_ops;
 
 #endif
