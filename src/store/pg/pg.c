@@ -1781,4 +1781,8 @@ static const cu_store_ops pg_ops = {
     .consent = &cu_pg_consent_ops,
     .notify = &cu_pg_notify_ops,
     .diary = &cu_pg_diary_ops,
+    .third_party = &cu_pg_third_party_ops,
+    .subcontractor = &cu_pg_subcontractor_ops,
+    .request = &cu_pg_request_ops,
+    .beacon = &cu_pg_beacon_ops,
 };
