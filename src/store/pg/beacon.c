@@ -83,10 +83,11 @@ static cu_result beacon_insert(cu_store *s, const cu_beacon_row *row)
 	cu_pg_param_text(&p, row->event);
 	cu_pg_param_text(&p, row->category);
 	cu_pg_param_bytes(&p, row->visitor, CU_BEACON_VISITOR_BYTES);
-	return cu_pg_write(s, S_INSERT,
-	                   "INSERT INTO beacon_hits (day, minute_us, page, event, category, visitor)"
-	                   " VALUES ($1, $2, $3, $4, $5, $6)",
-	                   &p, NULL);
+	return cu_pg_write(
+	    s, S_INSERT,
+	    "INSERT INTO beacon_hits (day, minute_us, page, event, category, visitor)"
+	    " VALUES ($1, $2, $3, $4, $5, $6)",
+	    &p, NULL);
 }
 
 static cu_result beacon_rollup(cu_store *s, const char *today, uint64_t *days)

@@ -171,13 +171,14 @@ static cu_result request_list_open(cu_store *s, int64_t due_before_us, cu_store_
 	PGresult *res = NULL;
 
 	cu_pg_param_int(&p, due_before_us);
-	return each_request(cu_pg_exec(s, S_REQ_LIST_OPEN,
-	                               "SELECT " REQ_COLS
-	                               " FROM requests r JOIN members m ON m.id = r.member"
-	                               " WHERE r.decided_us IS NULL AND m.erased_us IS NULL"
-	                               " AND ($1 <= 0 OR r.due_us < $1) ORDER BY r.due_us, r.rowid",
-	                               &p, &res),
-	                    res, fn, ud);
+	cu_result rc =
+	    cu_pg_exec(s, S_REQ_LIST_OPEN,
+	               "SELECT " REQ_COLS " FROM requests r JOIN members m ON m.id = r.member"
+	               " WHERE r.decided_us IS NULL AND m.erased_us IS NULL"
+	               " AND ($1 <= 0 OR r.due_us < $1) ORDER BY r.due_us, r.rowid",
+	               &p, &res);
+
+	return each_request(rc, res, fn, ud);
 }
 
 static cu_result request_list_member(cu_store *s, const char *member, cu_store_request_fn fn,
@@ -187,11 +188,11 @@ static cu_result request_list_member(cu_store *s, const char *member, cu_store_r
 	PGresult *res = NULL;
 
 	cu_pg_param_text(&p, member);
-	return each_request(cu_pg_exec(s, S_REQ_LIST_MEMBER,
-	                               "SELECT " REQ_COLS
-	                               " FROM requests r WHERE r.member = $1 ORDER BY r.rowid",
-	                               &p, &res),
-	                    res, fn, ud);
+	cu_result rc = cu_pg_exec(
+	    s, S_REQ_LIST_MEMBER,
+	    "SELECT " REQ_COLS " FROM requests r WHERE r.member = $1 ORDER BY r.rowid", &p, &res);
+
+	return each_request(rc, res, fn, ud);
 }
 
 static cu_result read_event(const PGresult *r, int i, cu_request_event_row *out)
@@ -304,11 +305,12 @@ static cu_result complaint_insert(cu_store *s, const cu_complaint_row *row)
 	cu_pg_param_text(&p, row->closed_by);
 	cu_pg_param_text(&p, row->note);
 	cu_pg_param_bytes(&p, row->text, row->text_len);
-	return cu_pg_insert(s, S_CMP_INSERT,
-	                    "INSERT INTO complaints (id, member, about, state, received_us, due_us,"
-	                    " updated_us, assigned, closed_us, closed_by, note, text)"
-	                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING",
-	                    &p);
+	return cu_pg_insert(
+	    s, S_CMP_INSERT,
+	    "INSERT INTO complaints (id, member, about, state, received_us, due_us,"
+	    " updated_us, assigned, closed_us, closed_by, note, text)"
+	    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING",
+	    &p);
 }
 
 static cu_result complaint_get(cu_store *s, const char *id, cu_complaint_row *out)
@@ -341,7 +343,8 @@ static cu_result each_complaint(cu_result rc, PGresult *res, cu_store_complaint_
 {
 	if (rc)
 		return rc;
-	CU_PG_LIST_LOOP(rc, res, cu_complaint_row, read_complaint, cu_complaint_row_release, fn, ud);
+	CU_PG_LIST_LOOP(rc, res, cu_complaint_row, read_complaint, cu_complaint_row_release, fn,
+	                ud);
 	return rc;
 }
 
@@ -352,13 +355,14 @@ static cu_result complaint_list_open(cu_store *s, int64_t due_before_us, cu_stor
 	PGresult *res = NULL;
 
 	cu_pg_param_int(&p, due_before_us);
-	return each_complaint(cu_pg_exec(s, S_CMP_LIST_OPEN,
-	                                 "SELECT " CMP_COLS
-	                                 " FROM complaints c JOIN members m ON m.id = c.member"
-	                                 " WHERE c.closed_us IS NULL AND m.erased_us IS NULL"
-	                                 " AND ($1 <= 0 OR c.due_us < $1) ORDER BY c.due_us, c.rowid",
-	                                 &p, &res),
-	                      res, fn, ud);
+	cu_result rc =
+	    cu_pg_exec(s, S_CMP_LIST_OPEN,
+	               "SELECT " CMP_COLS " FROM complaints c JOIN members m ON m.id = c.member"
+	               " WHERE c.closed_us IS NULL AND m.erased_us IS NULL"
+	               " AND ($1 <= 0 OR c.due_us < $1) ORDER BY c.due_us, c.rowid",
+	               &p, &res);
+
+	return each_complaint(rc, res, fn, ud);
 }
 
 static cu_result complaint_list_member(cu_store *s, const char *member, cu_store_complaint_fn fn,
@@ -368,11 +372,12 @@ static cu_result complaint_list_member(cu_store *s, const char *member, cu_store
 	PGresult *res = NULL;
 
 	cu_pg_param_text(&p, member);
-	return each_complaint(cu_pg_exec(s, S_CMP_LIST_MEMBER,
-	                                 "SELECT " CMP_COLS " FROM complaints c WHERE c.member = $1"
-	                                 " ORDER BY c.rowid",
-	                                 &p, &res),
-	                      res, fn, ud);
+	cu_result rc = cu_pg_exec(s, S_CMP_LIST_MEMBER,
+	                          "SELECT " CMP_COLS " FROM complaints c WHERE c.member = $1"
+	                          " ORDER BY c.rowid",
+	                          &p, &res);
+
+	return each_complaint(rc, res, fn, ud);
 }
 
 static cu_result read_response(const PGresult *r, int i, cu_complaint_response_row *out)

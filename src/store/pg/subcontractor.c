@@ -90,8 +90,8 @@ static cu_result subcontractor_get(cu_store *s, const char *id, cu_subcontractor
 static cu_result subcontractor_list(cu_store *s, cu_store_subcontractor_fn fn, void *ud)
 {
 	PGresult *res;
-	cu_result rc = cu_pg_exec(s, S_SUB_LIST,
-	                          "SELECT " SUB_COLS " FROM subcontractors ORDER BY id", NULL, &res);
+	cu_result rc = cu_pg_exec(
+	    s, S_SUB_LIST, "SELECT " SUB_COLS " FROM subcontractors ORDER BY id", NULL, &res);
 
 	if (rc)
 		return rc;
@@ -177,11 +177,12 @@ static cu_result review_list(cu_store *s, const char *subcontractor, cu_store_re
 	PGresult *res = NULL;
 
 	cu_pg_param_text(&p, subcontractor);
-	return each_review(cu_pg_exec(s, S_REV_LIST,
-	                              "SELECT " REV_COLS " FROM subcontractor_reviews"
-	                              " WHERE subcontractor = $1 ORDER BY due_us, rowid",
-	                              &p, &res),
-	                   res, fn, ud);
+	cu_result rc = cu_pg_exec(s, S_REV_LIST,
+	                          "SELECT " REV_COLS " FROM subcontractor_reviews"
+	                          " WHERE subcontractor = $1 ORDER BY due_us, rowid",
+	                          &p, &res);
+
+	return each_review(rc, res, fn, ud);
 }
 
 static cu_result review_overdue(cu_store *s, int64_t due_before_us, cu_store_review_fn fn, void *ud)
@@ -190,11 +191,12 @@ static cu_result review_overdue(cu_store *s, int64_t due_before_us, cu_store_rev
 	PGresult *res = NULL;
 
 	cu_pg_param_int(&p, due_before_us);
-	return each_review(cu_pg_exec(s, S_REV_OVERDUE,
-	                              "SELECT " REV_COLS " FROM subcontractor_reviews"
-	                              " WHERE done_us IS NULL AND due_us < $1 ORDER BY due_us, rowid",
-	                              &p, &res),
-	                   res, fn, ud);
+	cu_result rc = cu_pg_exec(s, S_REV_OVERDUE,
+	                          "SELECT " REV_COLS " FROM subcontractor_reviews"
+	                          " WHERE done_us IS NULL AND due_us < $1 ORDER BY due_us, rowid",
+	                          &p, &res);
+
+	return each_review(rc, res, fn, ud);
 }
 
 static cu_result token_contract_set(cu_store *s, const char *token_id, const char *contract)

@@ -284,8 +284,8 @@ static cu_result share_get_by_hash(cu_store *s, const unsigned char hash[CU_STOR
 	cu_pg_params p = {0};
 
 	cu_pg_param_bytes(&p, hash, CU_STORE_HASHBYTES);
-	return cu_pg_one_row(s, S_SHARE_GET, "SELECT " SHARE_COLS " FROM shares WHERE hash = $1", &p,
-	                     read_share_v, out);
+	return cu_pg_one_row(s, S_SHARE_GET, "SELECT " SHARE_COLS " FROM shares WHERE hash = $1",
+	                     &p, read_share_v, out);
 }
 
 static cu_result share_revoke(cu_store *s, const char *member, const char *id, int64_t when_us)
@@ -310,8 +310,8 @@ static cu_result share_list(cu_store *s, const char *member, cu_store_share_fn f
 
 	cu_pg_param_text(&p, member);
 	rc = cu_pg_exec(s, S_SHARE_LIST,
-	                "SELECT " SHARE_COLS " FROM shares WHERE member = $1 ORDER BY rowid DESC", &p,
-	                &res);
+	                "SELECT " SHARE_COLS " FROM shares WHERE member = $1 ORDER BY rowid DESC",
+	                &p, &res);
 	if (rc)
 		return rc;
 	CU_PG_LIST_LOOP(rc, res, cu_share_row, read_share, cu_pg_release_none, fn, ud);
