@@ -160,7 +160,26 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 		goto out;
 	}
 
-	snprintf(path, sizeof(path), "sqlite:%s/custodian.db", dir);
+	/*
+	 * The store the directory will open: custodian.store when the environment
+	 * names one (CUSTODIAN_CUSTODIAN_STORE, e.g. a PostgreSQL url), so its
+	 * chain starts with the birth entry below; else the SQLite file.
+	 */
+	{
+		cu_config cfg;
+		char conf[CU_FILE_PATH_MAX];
+
+		join(conf, sizeof(conf), dir, "custodian.conf");
+		rc = cu_config_resolve(conf, NULL, &cfg, perr, sizeof(perr));
+		if (rc) {
+			snprintf(err, errlen, "%s", perr);
+			goto out;
+		}
+		if (cfg.store[0])
+			snprintf(path, sizeof(path), "%s", cfg.store);
+		else
+			snprintf(path, sizeof(path), "sqlite:%s/custodian.db", dir);
+	}
 	rc = cu_store_open(path, &store, perr, sizeof(perr));
 	if (rc) {
 		snprintf(err, errlen, "%s", perr);

@@ -52,6 +52,45 @@ def pytest_addoption(parser):
                      help="path to the custodian binary (or set CUSTODIAN_BIN)")
 
 
+def pg_base_url():
+    """The PostgreSQL database the suite runs on (CU_TEST_STORE=pg), or None for SQLite."""
+    if os.environ.get("CU_TEST_STORE") != "pg":
+        return None
+    url = os.environ.get("CU_TEST_PG_URL")
+    if not url:
+        path = os.environ.get("CU_TEST_PG_URL_FILE")
+        assert path, "CU_TEST_STORE=pg needs CU_TEST_PG_URL or CU_TEST_PG_URL_FILE"
+        with open(path) as f:
+            url = f.read().strip()
+    return url
+
+
+_pg_schemas = [0]
+
+
+def pg_store_url():
+    """A fresh schema of the test database for one data directory (docs/postgresql.md)."""
+    base = pg_base_url()
+    if not base:
+        return None
+    _pg_schemas[0] += 1
+    schema = "api_%d_%d_%d" % (os.getpid(), _pg_schemas[0], int(time.time() * 1000) % 100000)
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    subprocess.run([psql, "-q", "-v", "ON_ERROR_STOP=1", "-d", base, "-c",
+                    "CREATE SCHEMA " + schema], check=True, capture_output=True, timeout=60)
+    sep = "&" if "?" in base else "?"
+    return base + sep + "options=-csearch_path%3D" + schema
+
+
+def pg_sql(url, sql):
+    """Runs sql on the PostgreSQL store at url (the tests' raw edits); psql's output."""
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    r = subprocess.run([psql, "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
@@ -121,6 +160,7 @@ class Server:
         self.member_ids = set()
         self.proc = None
         self.port = None
+        self.store = None       # the PostgreSQL url when CU_TEST_STORE=pg
         self.http = requests.Session()
         self.http.cookies.set_policy(NoCookies())
         self._seq = 0
@@ -128,8 +168,19 @@ class Server:
     # ---- setup ----------------------------------------------------------
 
     def cli(self, *args):
-        return subprocess.run([self.binary, "--data", self.data, *args], capture_output=True,
-                              text=True, timeout=120)
+        env = None
+        store = None
+        if args[:1] == ("init",):
+            store = pg_store_url()
+            if store:
+                env = dict(os.environ, CUSTODIAN_CUSTODIAN_STORE=store)
+        r = subprocess.run([self.binary, "--data", self.data, *args], capture_output=True,
+                           text=True, timeout=120, env=env)
+        if store and r.returncode == 0:
+            self.store = store
+            # Every later command and the server open the same store.
+            set_conf(os.path.join(self.data, "custodian.conf"), "custodian", "store", store)
+        return r
 
     def setup(self):
         r = self.cli("init")
@@ -160,12 +211,18 @@ class Server:
         # then moved into the past in the store before the server starts.
         expiring = self.issue("staff", "api-test expired", "--expires",
                               time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400)))
-        db = sqlite3.connect(os.path.join(self.data, "custodian.db"))
-        with db:
-            n = db.execute("UPDATE tokens SET expires_us = ? WHERE name = ?",
-                           (int((time.time() - 3600) * 1e6), "api-test expired")).rowcount
-        db.close()
-        assert n == 1
+        past = int((time.time() - 3600) * 1e6)
+        if self.store:
+            out = pg_sql(self.store, "UPDATE tokens SET expires_us = %d"
+                         " WHERE name = 'api-test expired'" % past)
+            assert out.strip().endswith("UPDATE 1"), out
+        else:
+            db = sqlite3.connect(os.path.join(self.data, "custodian.db"))
+            with db:
+                n = db.execute("UPDATE tokens SET expires_us = ? WHERE name = ?",
+                               (past, "api-test expired")).rowcount
+            db.close()
+            assert n == 1
         self.bad_tokens["expired"] = expiring
         revoked = self.issue("officer", "api-test revoked")
         tid = next(line.split()[0] for line in self.cli("token", "list").stdout.splitlines()

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 char *cu_test_tmpdir(void)
@@ -61,6 +62,13 @@ cu_ctx *cu_test_ctx_new(char **dir_out)
 
 	assert_non_null(tmp);
 	snprintf(dir, sizeof(dir), "%s/var", tmp);
+	/* On PostgreSQL: a fresh schema for this directory, named as the operator would name it. */
+	if (cu_test_store_is_pg()) {
+		char url[800];
+
+		cu_test_store_url(tmp, url, sizeof(url));
+		setenv("CUSTODIAN_CUSTODIAN_STORE", url, 1);
+	}
 	if (cu_ctx_init_dir(dir, NULL, err, sizeof(err)) != CU_OK)
 		fail_msg("init: %s", err);
 	if (cu_ctx_open(dir, &ctx, err, sizeof(err)) != CU_OK)
@@ -74,7 +82,11 @@ cu_ctx *cu_test_ctx_new(char **dir_out)
 
 void cu_test_ctx_free(cu_ctx *ctx, char *dir)
 {
+	const char *url = getenv("CUSTODIAN_CUSTODIAN_STORE");
+
 	cu_ctx_close(ctx);
+	if (cu_test_store_is_pg() && url)
+		cu_test_store_drop(url);
 	cu_test_rmdir(dir);
 }
 
@@ -117,4 +129,165 @@ bool cu_test_file_contains_bytes(const char *path, const void *needle, size_t nl
 		found = memcmp(buf + i, needle, nlen) == 0;
 	free(buf);
 	return found;
+}
+
+/* ---- the store tests on both backends ---- */
+
+#ifdef CU_HAVE_POSTGRES
+#include <libpq-fe.h>
+#endif
+
+bool cu_test_store_is_pg(void)
+{
+	const char *b = getenv("CU_TEST_STORE");
+
+	return b && strcmp(b, "pg") == 0;
+}
+
+#ifdef CU_HAVE_POSTGRES
+/* The test database's url, from the environment or the harness's file. */
+static void pg_base_url(char *url, size_t len)
+{
+	const char *u = getenv("CU_TEST_PG_URL");
+	const char *file = getenv("CU_TEST_PG_URL_FILE");
+	FILE *fp;
+
+	url[0] = '\0';
+	if (u && *u) {
+		snprintf(url, len, "%s", u);
+		return;
+	}
+	if (!file || !*file)
+		fail_msg("CU_TEST_STORE=pg needs CU_TEST_PG_URL or CU_TEST_PG_URL_FILE");
+	fp = fopen(file, "r");
+	if (!fp)
+		fail_msg("cannot read %s (is the pg fixture running? scripts/pg-cluster)", file);
+	if (!fgets(url, (int)len, fp))
+		url[0] = '\0';
+	fclose(fp);
+	url[strcspn(url, "\r\n")] = '\0';
+	if (!url[0])
+		fail_msg("%s holds no url", file);
+}
+
+static PGconn *pg_connect(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+
+	if (!c || PQstatus(c) != CONNECTION_OK)
+		fail_msg("cannot connect to the test database: %s",
+		         c ? PQerrorMessage(c) : "no memory");
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	return c;
+}
+
+static void pg_run(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK))
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+}
+
+/* The schema a url made by cu_test_store_url names ("" for another url). */
+static void url_schema(const char *url, char *schema, size_t len)
+{
+	const char *p = strstr(url, "search_path%3D");
+
+	schema[0] = '\0';
+	if (p)
+		snprintf(schema, len, "%.*s", (int)strcspn(p + 14, "&"), p + 14);
+}
+#endif
+
+void cu_test_store_url(const char *dir, char *url, size_t len)
+{
+	if (!cu_test_store_is_pg()) {
+		snprintf(url, len, "sqlite:%s/store.db", dir);
+		return;
+	}
+#ifdef CU_HAVE_POSTGRES
+	{
+		static unsigned counter;
+		char base[512], schema[64], sql[128];
+		PGconn *c;
+
+		pg_base_url(base, sizeof(base));
+		snprintf(schema, sizeof(schema), "t_%ld_%u_%u", (long)getpid(), counter++,
+		         (unsigned)time(NULL) % 100000u);
+		c = pg_connect(base);
+		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", schema);
+		pg_run(c, sql);
+		PQfinish(c);
+		snprintf(url, len, "%s%coptions=-csearch_path%%3D%s", base,
+		         strchr(base, '?') ? '&' : '?', schema);
+	}
+#else
+	(void)dir;
+	fail_msg("CU_TEST_STORE=pg, but this build has no PostgreSQL store (libpq)");
+#endif
+}
+
+void cu_test_store_drop(const char *url)
+{
+#ifdef CU_HAVE_POSTGRES
+	char schema[64], sql[128];
+	PGconn *c;
+
+	if (!cu_test_store_is_pg() || !url)
+		return;
+	url_schema(url, schema, sizeof(schema));
+	if (!schema[0])
+		return;
+	c = pg_connect(url);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+	pg_run(c, sql);
+	PQfinish(c);
+#else
+	(void)url;
+#endif
+}
+
+void cu_test_pg_value(const char *url, const char *sql, char *out, size_t outlen)
+{
+#ifdef CU_HAVE_POSTGRES
+	PGconn *c = pg_connect(url);
+	PGresult *r = PQexec(c, sql);
+
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+#else
+	(void)url;
+	(void)sql;
+	(void)out;
+	(void)outlen;
+	fail_msg("no PostgreSQL store in this build");
+#endif
+}
+
+bool cu_test_pg_exec(const char *url, const char *sql, char *err, size_t errlen)
+{
+#ifdef CU_HAVE_POSTGRES
+	PGconn *c = pg_connect(url);
+	PGresult *r = PQexec(c, sql);
+	bool ok =
+	    r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+
+	if (err && errlen)
+		snprintf(err, errlen, "%s", ok ? "" : PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+#else
+	(void)url;
+	(void)sql;
+	(void)err;
+	(void)errlen;
+	fail_msg("no PostgreSQL store in this build");
+	return false;
+#endif
 }

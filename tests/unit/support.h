@@ -28,4 +28,29 @@ unsigned long long cu_test_audit_count(cu_ctx *ctx);
 /* The operator, as the command line acts. */
 extern const struct cu_actor cu_test_operator;
 
+
+/*
+ * The store tests run on both backends (docs/postgresql.md, "Conformance"):
+ * CU_TEST_STORE=pg runs them on PostgreSQL, anything else (or nothing) on
+ * SQLite.  PostgreSQL's database is named by CU_TEST_PG_URL, or by the file
+ * that CU_TEST_PG_URL_FILE names (scripts/pg-cluster writes one); a pg run
+ * without either fails, it never skips.
+ */
+bool cu_test_store_is_pg(void);
+/*
+ * A url for a fresh empty store: sqlite:DIR/store.db, or on PostgreSQL a new
+ * schema of its own in the test database (the url sets search_path to it),
+ * so tests running at once never meet.  Fails the test when none can be made.
+ */
+void cu_test_store_url(const char *dir, char *url, size_t len);
+/* Drops the schema cu_test_store_url made (PostgreSQL); a no-op for SQLite. */
+void cu_test_store_drop(const char *url);
+/*
+ * PostgreSQL only: the first column of the first row of a query run on the
+ * store at url (a connection of its own: committed state only) as text in out.
+ */
+void cu_test_pg_value(const char *url, const char *sql, char *out, size_t outlen);
+/* PostgreSQL only: runs sql on the store at url; false and the server's message in err if it failed. */
+bool cu_test_pg_exec(const char *url, const char *sql, char *err, size_t errlen);
+
 #endif

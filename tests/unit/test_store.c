@@ -1,5 +1,6 @@
 /*
- * test_store.c — the store contract (store.h) against the SQLite backend.
+ * test_store.c — the store contract (store.h), on SQLite and (CU_TEST_STORE=pg)
+ * on PostgreSQL; the tests of SQLite's files and pragmas run on SQLite only.
  *
  * Standalone: needs only the store, result and audit sources (no cu_ctx),
  * so the helpers below make their own temporary directories.
@@ -20,6 +21,7 @@
 
 #include "store/store.h"
 #include "store/sqlite/sqlite.h"
+#include "support.h"
 
 /*
  * The schema version this build migrates to (store/sqlite/sqlite.c's list): asked
@@ -39,7 +41,7 @@ static const char *schema_latest_s(void)
 struct fx {
 	char dir[256];
 	char path[300];
-	char url[320];
+	char url[800];
 	cu_store *s;
 };
 
@@ -71,8 +73,9 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "%s/cu-store-XXXXXX", base && *base ? base : "/tmp");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	assert_int_equal(cu_store_open(f->url, &f->s, err, sizeof(err)), CU_OK);
+	cu_test_store_url(f->dir, f->url, sizeof(f->url));
+	if (cu_store_open(f->url, &f->s, err, sizeof(err)) != CU_OK)
+		fail_msg("cannot open the store: %s", err);
 	*state = f;
 	return 0;
 }
@@ -82,6 +85,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	cu_store_close(f->s);
+	cu_test_store_drop(f->url);
 	remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -178,6 +182,8 @@ static void test_open_and_migrations(void **state)
 	assert_true(found);
 	assert_string_equal(val, "kept");
 
+	if (cu_test_store_is_pg())
+		return; /* the rest is about SQLite's file */
 	/* A bare path opens the same database. */
 	assert_int_equal(cu_store_open(f->path, &s2, err, sizeof(err)), CU_OK);
 	assert_int_equal(cu_store_meta_get(s2, "marker", val, sizeof(val), &found), CU_OK);
@@ -198,16 +204,12 @@ static void test_newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
 	char err[256];
-	sqlite3 *db;
 
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_meta_set(f->s, "schema_version", "99"), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
 	cu_store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	sqlite3_close(db);
 	assert_int_equal(cu_store_open(f->url, &f->s, err, sizeof(err)), CU_ERR_STORE);
 	assert_null(f->s);
 	assert_non_null(strstr(err, "newer"));
@@ -218,12 +220,25 @@ static void test_open_refusals(void **state)
 	cu_store *s = (cu_store *)state; /* any non-NULL value, to see it reset */
 	char err[256];
 
+#ifdef CU_HAVE_POSTGRES
+	/* Nothing listens on port 1: refused at once, in one line without the url's password. */
+	assert_int_equal(
+	    cu_store_open("postgresql://u:secret@127.0.0.1:1/custodian", &s, err, sizeof(err)),
+	    CU_ERR_STORE);
+	assert_null(s);
+	assert_non_null(strstr(err, "cannot connect to the PostgreSQL store"));
+	assert_null(strstr(err, "secret"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(cu_store_open("postgres://127.0.0.1:1/custodian", &s, err, sizeof(err)),
+	                 CU_ERR_STORE);
+#else
 	assert_int_equal(cu_store_open("postgresql://db.example/custodian", &s, err, sizeof(err)),
 	                 CU_ERR_INVALID_ARGUMENT);
 	assert_null(s);
 	assert_non_null(strstr(err, "postgresql store not built yet"));
 	assert_int_equal(cu_store_open("postgres://db.example/custodian", &s, err, sizeof(err)),
 	                 CU_ERR_INVALID_ARGUMENT);
+#endif
 	assert_int_equal(cu_store_open("mysql://db.example/x", &s, err, sizeof(err)),
 	                 CU_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cu_store_open("sqlite:", &s, err, sizeof(err)), CU_ERR_INVALID_ARGUMENT);
@@ -917,6 +932,16 @@ static void test_audit_triggers(void **state)
 	assert_int_equal(cu_store_audit_append(f->s, &e), CU_OK);
 	assert_int_equal(cu_store_commit(f->s), CU_OK);
 
+	if (cu_test_store_is_pg()) {
+		char msg[256];
+
+		assert_false(
+		    cu_test_pg_exec(f->url, "UPDATE audit SET actor = 'x'", msg, sizeof(msg)));
+		assert_non_null(strstr(msg, "append-only"));
+		assert_false(cu_test_pg_exec(f->url, "DELETE FROM audit", msg, sizeof(msg)));
+		assert_non_null(strstr(msg, "append-only"));
+		return;
+	}
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE audit SET actor = 'x'", NULL, NULL, NULL) & 0xff,
 	                 SQLITE_CONSTRAINT);
@@ -933,6 +958,21 @@ static void test_busy_is_store_error(void **state)
 	struct fx *f = *state;
 	sqlite3 *db;
 
+	if (cu_test_store_is_pg()) {
+		cu_store *c = NULL;
+		char err[256];
+
+		/* Another handle's transaction holds the write lock: 5 s of lock_timeout. */
+		assert_int_equal(cu_store_open(f->url, &c, err, sizeof(err)), CU_OK);
+		assert_int_equal(cu_store_begin(c), CU_OK);
+		assert_int_equal(cu_store_begin(f->s), CU_ERR_STORE);
+		assert_false(cu_store_in_transaction(f->s));
+		cu_store_rollback(c);
+		cu_store_close(c);
+		assert_int_equal(cu_store_begin(f->s), CU_OK);
+		assert_int_equal(cu_store_commit(f->s), CU_OK);
+		return;
+	}
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	/* 5 s of busy_timeout, then SQLITE_BUSY. */
@@ -946,9 +986,17 @@ static void test_busy_is_store_error(void **state)
 
 /* ---- migration 2: tokens and sessions ---------------------------------- */
 
-static void raw_exec(const char *path, const char *sql)
+static void raw_exec(const struct fx *f, const char *sql)
 {
+	const char *path = f->path;
+	char msg[256];
 	sqlite3 *db;
+
+	if (cu_test_store_is_pg()) {
+		if (!cu_test_pg_exec(f->url, sql, msg, sizeof(msg)))
+			fail_msg("%s: %s", sql, msg);
+		return;
+	}
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -957,8 +1005,9 @@ static void raw_exec(const char *path, const char *sql)
 }
 
 /* Drops every table that migration 1 did not create (children before parents). */
-static void drop_all_but_v1(const char *path)
+static void drop_all_but_v1(const struct fx *f)
 {
+	const char *path = f->path;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	char names[32][64];
@@ -979,7 +1028,7 @@ static void drop_all_but_v1(const char *path)
 		char sql[128];
 
 		snprintf(sql, sizeof(sql), "DROP TABLE \"%.60s\"", names[i]);
-		raw_exec(path, sql);
+		raw_exec(f, sql);
 	}
 }
 
@@ -1021,8 +1070,8 @@ static void test_migration_2_on_v1_store(void **state)
 	cu_store_close(f->s);
 	f->s = NULL;
 	/* Back to version 1 by hand: every later migration's table goes. */
-	drop_all_but_v1(f->path);
-	raw_exec(f->path, "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+	drop_all_but_v1(f);
+	raw_exec(f, "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
 
 	reopen(f);
 	assert_int_equal(cu_store_schema_version(f->s), SCHEMA_LATEST);
@@ -1161,7 +1210,7 @@ static void test_token_list(void **state)
 	assert_int_equal(cu_store_token_list(f->s, nested_scan, f->s), CU_OK);
 
 	/* A role this build does not know is a damaged row, not a guess. */
-	raw_exec(f->path, "UPDATE tokens SET role = 'overlord' WHERE id = 'token-0002'");
+	raw_exec(f, "UPDATE tokens SET role = 'overlord' WHERE id = 'token-0002'");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(cu_store_token_list(f->s, collect_token, &c), CU_ERR_STORE);
 	assert_int_equal(cu_store_token_get(f->s, "token-0002", &t), CU_ERR_STORE);
@@ -1255,20 +1304,27 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nested_snapshot_is_one, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup,
-	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_insert_erased_row, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_at_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_triggers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_is_store_error, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_migration_2_on_v1_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_token_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_token_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_rows, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* SQLite's own: its log file, secure_delete on its pages, a v1 file migrated. */
+	const struct CMUnitTest sqlite_only[] = {
+	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migration_2_on_v1_store, setup, teardown),
+	};
+	int failed = cmocka_run_group_tests_name("store", tests, NULL, NULL);
+
+	if (!cu_test_store_is_pg())
+		failed += cmocka_run_group_tests_name("store on sqlite", sqlite_only, NULL, NULL);
+	return failed;
 }

@@ -42,13 +42,14 @@ static char long_version[CU_VERSION_MAX + 2];
 struct fx {
 	char *dir;
 	char path[512];
+	char url[700];
 	cu_store *s;
 };
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char url[600], err[256];
+	char err[256];
 
 	assert_non_null(f);
 	memset(long_id, 'a', sizeof(long_id) - 1);
@@ -57,8 +58,9 @@ static int setup(void **state)
 	f->dir = cu_test_tmpdir();
 	assert_non_null(f->dir);
 	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	assert_int_equal(cu_store_open(url, &f->s, err, sizeof(err)), CU_OK);
+	cu_test_store_url(f->dir, f->url, sizeof(f->url));
+	if (cu_store_open(f->url, &f->s, err, sizeof(err)) != CU_OK)
+		fail_msg("cannot open the store: %s", err);
 	*state = f;
 	return 0;
 }
@@ -68,19 +70,32 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	cu_store_close(f->s);
+	cu_test_store_drop(f->url);
 	cu_test_rmdir(f->dir);
 	free(f);
 	return 0;
 }
 
 /* Rows in every table, through a connection of our own (committed state only). */
-static uint64_t total_rows(const char *path)
+static uint64_t total_rows(const struct fx *f)
 {
+	const char *path = f->path;
 	sqlite3 *db;
 	sqlite3_stmt *st, *cnt;
 	uint64_t total = 0;
 	char sql[300];
 
+	if (cu_test_store_is_pg()) {
+		char v[32];
+
+		cu_test_pg_value(f->url,
+		                 "SELECT coalesce(sum((xpath('/row/c/text()', query_to_xml("
+		                 "format('SELECT count(*) AS c FROM %I', table_name), false, true,"
+		                 " '')))[1]::text::bigint), 0) FROM information_schema.tables"
+		                 " WHERE table_schema = current_schema()",
+		                 v, sizeof(v));
+		return strtoull(v, NULL, 10);
+	}
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
 	                                    "SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -101,13 +116,22 @@ static uint64_t total_rows(const char *path)
 }
 
 /* The meta table's whole content, so a refused meta write shows. */
-static void meta_digest(const char *path, char *out, size_t outlen)
+static void meta_digest(const struct fx *f, char *out, size_t outlen)
 {
+	const char *path = f->path;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	size_t used = 0;
 
 	out[0] = '\0';
+	if (cu_test_store_is_pg()) {
+		cu_test_pg_value(
+		    f->url,
+		    "SELECT coalesce(string_agg(key || '=' || value || ';', '' ORDER BY key),"
+		    " '') FROM meta",
+		    out, outlen);
+		return;
+	}
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "SELECT key, value FROM meta ORDER BY key", -1, &st, NULL),
@@ -377,7 +401,7 @@ static void test_core_refusals(void **state)
 	unsigned char hash[CU_STORE_HASHBYTES] = {0}, wrapped[CU_VAULT_WRAPPEDBYTES] = {0};
 	char ids[2][CU_ID_LEN + 1], val[8], bigkey[CU_STORE_LATER_KEY_MAX + 1];
 	char bigval[CU_STORE_LATER_VAL_MAX + 1], meta_before[4096], meta_after[4096];
-	uint64_t rows = total_rows(f->path), n = 7;
+	uint64_t rows = total_rows(f), n = 7;
 	size_t sn = 7;
 	bool found = true;
 
@@ -385,7 +409,7 @@ static void test_core_refusals(void **state)
 	bigkey[sizeof(bigkey) - 1] = '\0';
 	memset(bigval, 'v', sizeof(bigval) - 1);
 	bigval[sizeof(bigval) - 1] = '\0';
-	meta_digest(f->path, meta_before, sizeof(meta_before));
+	meta_digest(f, meta_before, sizeof(meta_before));
 
 	/* Opening: no url, no path, an unknown scheme. */
 	{
@@ -566,8 +590,8 @@ static void test_core_refusals(void **state)
 	assert_int_equal(cu_store_checkpoint_passive(f->s, NULL, NULL), INTERNAL);
 	assert_int_equal(cu_store_commit(f->s), CU_OK);
 
-	assert_int_equal(total_rows(f->path), rows);
-	meta_digest(f->path, meta_after, sizeof(meta_after));
+	assert_int_equal(total_rows(f), rows);
+	meta_digest(f, meta_after, sizeof(meta_after));
 	assert_string_equal(meta_after, meta_before);
 }
 
@@ -798,7 +822,7 @@ static void area_write_refusals(cu_store *s)
 static void test_area_write_refusals(void **state)
 {
 	struct fx *f = *state;
-	uint64_t rows = total_rows(f->path);
+	uint64_t rows = total_rows(f);
 	cu_request_row rq = {.id = "rq1", .member = "m1", .type = "erasure", .state = "received"};
 	struct cu_store shadow;
 
@@ -821,7 +845,7 @@ static void test_area_write_refusals(void **state)
 	assert_int_equal(cu_store_begin(f->s), CU_OK);
 	area_write_refusals(f->s);
 	assert_int_equal(cu_store_commit(f->s), CU_OK);
-	assert_int_equal(total_rows(f->path), rows);
+	assert_int_equal(total_rows(f), rows);
 }
 
 static void test_area_read_refusals(void **state)
@@ -985,7 +1009,19 @@ static void test_area_read_refusals(void **state)
 	assert_int_equal(cu_store_member_erased_ids(f->s, "", NULL, 2, &nn), BAD);
 	assert_int_equal(cu_store_member_erased_ids(f->s, "", ids, 2, NULL), BAD);
 	assert_int_equal(cu_store_member_erased_ids(f->s, long_id, ids, 2, &nn), BAD);
-	/* A backup with no stats to fill still streams the (empty) store whole. */
+	/*
+	 * A backup with no stats to fill still streams the (empty) store whole;
+	 * a PostgreSQL store is backed up with the server's tools, and says so.
+	 */
+	if (cu_test_store_is_pg()) {
+		char err[256] = "";
+
+		assert_int_equal(
+		    cu_store_backup_stream(f->s, 8, sink, NULL, NULL, NULL, NULL, err, sizeof(err)),
+		    INTERNAL);
+		assert_non_null(strstr(err, "pg_basebackup"));
+		return;
+	}
 	assert_int_equal(cu_store_backup_stream(f->s, 8, sink, NULL, NULL, NULL, NULL, NULL, 0),
 	                 CU_OK);
 }
