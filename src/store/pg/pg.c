@@ -1785,5 +1785,6 @@ static const cu_store_ops pg_ops = {
     .subcontractor = &cu_pg_subcontractor_ops,
     .request = &cu_pg_request_ops,
     .beacon = &cu_pg_beacon_ops,
+    .stats = &cu_pg_stats_ops,
     .backup = &cu_pg_backup_ops,
 };

@@ -30,6 +30,7 @@ enum {
 	CU_PG_SLOTS_REQUESTS = 192,
 	CU_PG_SLOTS_BEACON = 224,
 	CU_PG_SLOTS_BACKUP = 240,
+	CU_PG_SLOTS_STATS = 248,
 	CU_PG_SLOTS_MAX = 256
 };
 
@@ -180,6 +181,7 @@ extern const struct cu_store_third_party_ops cu_pg_third_party_ops;
 extern const struct cu_store_subcontractor_ops cu_pg_subcontractor_ops;
 extern const struct cu_store_request_ops cu_pg_request_ops;
 extern const struct cu_store_beacon_ops cu_pg_beacon_ops;
+extern const struct cu_store_stats_ops cu_pg_stats_ops;
 extern const struct cu_store_backup_ops cu_pg_backup_ops;
 
 #endif

@@ -325,9 +325,28 @@ static const char migration_12[] =
     ");"
     "CREATE TABLE beacon_rolled (day " T " PRIMARY KEY);";
 
+/* Statistics: the sealed stats secret and the ε ledger (store/sqlite/stats.c). */
+static const char migration_13[] =
+    "CREATE TABLE stats_secret ("
+    "  id bigint PRIMARY KEY CHECK (id = 1),"
+    "  sealed bytea NOT NULL"
+    ");"
+    "CREATE TABLE stats_ledger (" ROWID "  release " T " NOT NULL UNIQUE,"
+    "  dataset " T " NOT NULL,"
+    "  period " T " NOT NULL,"
+    "  epsilon double precision NOT NULL CHECK (epsilon > 0),"
+    "  delta double precision,"
+    "  mechanism " T " NOT NULL,"
+    "  token " T " NOT NULL,"
+    "  at_us bigint NOT NULL"
+    ");"
+    "CREATE INDEX stats_ledger_period ON stats_ledger(dataset, period);" REFUSE(
+        "stats_ledger_no_update", "stats_ledger", "UPDATE", "the ledger is append-only")
+        REFUSE("stats_ledger_no_delete", "stats_ledger", "DELETE", "the ledger is append-only");
+
 const char *const cu_pg_migrations[] = {
-    migration_1, migration_2, migration_3, migration_4,  migration_5,  migration_6,
-    migration_7, migration_8, migration_9, migration_10, migration_11, migration_12,
+    migration_1, migration_2, migration_3,  migration_4,  migration_5,  migration_6,  migration_7,
+    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13,
 };
 
 const int cu_pg_migrations_count = (int)(sizeof(cu_pg_migrations) / sizeof(cu_pg_migrations[0]));
