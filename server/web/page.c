@@ -473,6 +473,30 @@ const char *cu_web_text(cu_request *r, const char *key)
 	return s ? s : key;
 }
 
+const char *cu_web_text_or(cu_request *r, const char *prefix, const char *word,
+                           const char *fallback)
+{
+	char key[CU_WEB_TEXT_KEY_MAX];
+	const char *s;
+
+	snprintf(key, sizeof(key), "%s%s", prefix, word ? word : "");
+	s = json_string_value(
+	    json_object_get(cu_web_messages(r->srv->site, r->web ? r->web->lang : 0), key));
+	return s ? s : fallback;
+}
+
+json_t *cu_web_refusal(cu_request *r, const cu_http_capture *c, const char *prefix)
+{
+	json_t *err = json_object_get(c->json, "error");
+	const char *code = json_string_value(json_object_get(err, "code"));
+	const char *message = json_string_value(json_object_get(err, "message"));
+
+	return json_pack("{s:s,s:s,s:s?,s:i}", "code", code ? code : "error", "message",
+	                 cu_web_text_or(r, prefix, code,
+	                                message ? message : cu_web_text(r, "error_unavailable")),
+	                 "detail", message, "status", c->status);
+}
+
 bool cu_web_set_cookie(cu_request *r, enum cu_web_category cat, const char *name, const char *value,
                        long max_age)
 {

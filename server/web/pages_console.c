@@ -21,7 +21,6 @@
 #include "domain/tokens.h"
 
 /* A message key we compose: a prefix and an API word (a code, a field, a role). */
-#define KEY_MAX 96
 
 /* A JSON string's value, or "" when it is none. */
 static const char *str_of(const json_t *v)
@@ -41,31 +40,6 @@ static bool id_ok(const char *s)
 }
 
 /* ---- words --------------------------------------------------------------------------------- */
-
-/* The message of prefix + word in the page's language, or fallback when there is none. */
-static const char *text_or(cu_request *r, const char *prefix, const char *word,
-                           const char *fallback)
-{
-	char key[KEY_MAX];
-	const char *s;
-
-	snprintf(key, sizeof(key), "%s%s", prefix, word ? word : "");
-	s = cu_web_text(r, key);
-	return strcmp(s, key) ? s : fallback;
-}
-
-/* A refusal of the API (its error code and message) as the page shows it. */
-static json_t *refusal_json(cu_request *r, const cu_http_capture *c)
-{
-	json_t *err = json_object_get(c->json, "error");
-	const char *code = json_string_value(json_object_get(err, "code"));
-	const char *message = json_string_value(json_object_get(err, "message"));
-
-	return json_pack("{s:s,s:s,s:i}", "code", code ? code : "error", "message",
-	                 text_or(r, "con_refused_", code,
-	                         message ? message : cu_web_text(r, "error_unavailable")),
-	                 "status", c->status);
-}
 
 /* ---- GET and POST /console/login, POST /console/logout -------------------------------------- */
 
@@ -319,10 +293,10 @@ static enum MHD_Result p_members_post(cu_request *r)
 		return find_form(r, c->status,
 		                 json_pack("{s:s}", kind, cu_web_text(r, "err_malformed")), NULL);
 	if (c->status != MHD_HTTP_OK || !(id = json_string_value(json_object_get(c->json, "id"))))
-		return cu_web_render(r, c->status, "con_members",
-		                     json_pack("{s:s,s:o,s:o}", "title",
-		                               cu_web_text(r, "con_find_title"), "errors",
-		                               json_object(), "refusal", refusal_json(r, c)));
+		return cu_web_render(
+		    r, c->status, "con_members",
+		    json_pack("{s:s,s:o,s:o}", "title", cu_web_text(r, "con_find_title"), "errors",
+		              json_object(), "refusal", cu_web_refusal(r, c, "con_refused_")));
 	/* The member's id is random and opaque: it may go in the path. */
 	snprintf(location, sizeof(location), "/console/members/%s", id);
 	return cu_web_redirect(r, location);
@@ -363,7 +337,7 @@ static json_t *purposes_for(cu_request *r, const cu_http_capture *policy, const 
 /* A field's label: con_field_<name> when the locale has one, else the policy's name. */
 static const char *field_label(cu_request *r, const char *name)
 {
-	return text_or(r, "con_field_", name, name);
+	return cu_web_text_or(r, "con_field_", name, name);
 }
 
 /* The read's answer: allowed fields with values, withheld ones with the reason in words. */
@@ -446,9 +420,10 @@ static enum MHD_Result p_member(cu_request *r)
 		status = c->status;
 		/* A case the API refuses is the case field's error, next to it. */
 		if (code && (!strcmp(code, "case_invalid") || !strcmp(code, "case_required")))
-			json_object_set_new(model, "case_error",
-			                    json_string(text_or(r, "con_refused_", code, code)));
-		json_object_set_new(model, "refusal", refusal_json(r, c));
+			json_object_set_new(
+			    model, "case_error",
+			    json_string(cu_web_text_or(r, "con_refused_", code, code)));
+		json_object_set_new(model, "refusal", cu_web_refusal(r, c, "con_refused_"));
 	}
 	return cu_web_render(r, status, "con_member", model);
 }
@@ -514,9 +489,10 @@ static enum MHD_Result p_diaries(cu_request *r)
 
 		status = c->status;
 		if (code && (!strcmp(code, "case_invalid") || !strcmp(code, "case_required")))
-			json_object_set_new(model, "case_error",
-			                    json_string(text_or(r, "con_refused_", code, code)));
-		json_object_set_new(model, "refusal", refusal_json(r, c));
+			json_object_set_new(
+			    model, "case_error",
+			    json_string(cu_web_text_or(r, "con_refused_", code, code)));
+		json_object_set_new(model, "refusal", cu_web_refusal(r, c, "con_refused_"));
 	}
 	return cu_web_render(r, status, "con_diaries", model);
 }

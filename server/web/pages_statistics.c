@@ -26,10 +26,9 @@
 #include "util/date.h"
 #include "web/chart.h"
 
-#define KEY_MAX         96  /* a message key we compose: a prefix and an API word */
-#define NOTE_MAX        128 /* "suppressed (< 10)" in the page's language */
-#define DESC_MAX        512 /* a chart's description */
-#define WHERE_VALUE_MAX 200 /* a filter's value: longer than any survey answer */
+#define NOTE_MAX        128                    /* "suppressed (< 10)" in the page's language */
+#define DESC_MAX        512                    /* a chart's description */
+#define WHERE_VALUE_MAX 200                    /* a filter's value: longer than any survey answer */
 #define WHERE_MAX       (WHERE_VALUE_MAX + 32) /* "field:value" of a filter */
 #define TRAFFIC_DAYS    14                     /* the traffic page's range when none is chosen */
 #define STAT_PARAM_MAX  64                     /* a page or event name, a number as typed */
@@ -52,31 +51,6 @@ static bool one_of(const char *s, const char *const *list, size_t n)
 }
 
 #define ONE_OF(s, list) one_of((s), (list), sizeof(list) / sizeof((list)[0]))
-
-/* The message of prefix + word in the page's language, or fallback when there is none. */
-static const char *text_or(cu_request *r, const char *prefix, const char *word,
-                           const char *fallback)
-{
-	char key[KEY_MAX];
-	const char *s;
-
-	snprintf(key, sizeof(key), "%s%s", prefix, word ? word : "");
-	s = cu_web_text(r, key);
-	return strcmp(s, key) ? s : fallback;
-}
-
-/* A refusal of the API (its code, its message in words when the locale has them, the status). */
-static json_t *refusal_json(cu_request *r, const cu_http_capture *c)
-{
-	json_t *err = json_object_get(c->json, "error");
-	const char *code = json_string_value(json_object_get(err, "code"));
-	const char *message = json_string_value(json_object_get(err, "message"));
-
-	return json_pack("{s:s,s:s,s:s?,s:i}", "code", code ? code : "error", "message",
-	                 text_or(r, "stat_refused_", code,
-	                         message ? message : cu_web_text(r, "error_unavailable")),
-	                 "detail", message, "status", c->status);
-}
 
 /* A count from the API: an integer, or a real (noise) rounded; false when null or absent. */
 static bool count_of(const json_t *v, int64_t *out)
@@ -147,8 +121,8 @@ static json_t *options(cu_request *r, const char *const *list, size_t n, const c
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(out,
 		                      json_pack("{s:s,s:s,s:b}", "id", list[i], "label",
-		                                text_or(r, prefix, list[i], list[i]), "selected",
-		                                chosen && !strcmp(chosen, list[i])));
+		                                cu_web_text_or(r, prefix, list[i], list[i]),
+		                                "selected", chosen && !strcmp(chosen, list[i])));
 	return out;
 }
 
@@ -212,17 +186,17 @@ static json_t *members_result(cu_request *r, const json_t *rel)
 		                                      hidden ? bars[i].note : ""));
 	}
 	snprintf(title, sizeof(title), "%s: %s", cu_web_text(r, "stat_chart_members"),
-	         text_or(r, "stat_by_", by, by ? by : ""));
+	         cu_web_text_or(r, "stat_by_", by, by ? by : ""));
 	snprintf(desc, sizeof(desc), "%s %zu · %s %zu · %s %s", cu_web_text(r, "stat_desc_cells"),
 	         n, cu_web_text(r, "stat_desc_suppressed"), suppressed,
 	         cu_web_text(r, "stat_desc_shown_total"), cu_chart_number(total, num));
 	chart = cu_chart_bars(bars, n, title, desc);
 	free(bars);
 	out = json_pack("{s:o,s:o*,s:s,s:O?,s:O?,s:O?,s:O?,s:b,s:b}", "rows", rows, "chart", chart,
-	                "by_label", text_or(r, "stat_by_", by, by ? by : ""), "k", k, "release",
-	                json_object_get(rel, "release"), "as_of", json_object_get(rel, "as_of"),
-	                "where", json_object_get(rel, "where"), "any_suppressed", suppressed > 0,
-	                "more_than_drawn", n > CU_CHART_BARS_MAX);
+	                "by_label", cu_web_text_or(r, "stat_by_", by, by ? by : ""), "k", k,
+	                "release", json_object_get(rel, "release"), "as_of",
+	                json_object_get(rel, "as_of"), "where", json_object_get(rel, "where"),
+	                "any_suppressed", suppressed > 0, "more_than_drawn", n > CU_CHART_BARS_MAX);
 	if (out && count_of(json_object_get(rel, "members"), &v))
 		json_object_set_new(out, "members", json_string(cu_chart_number(v, num)));
 	if (out && json_is_object(noise)) {
@@ -232,15 +206,15 @@ static json_t *members_result(cu_request *r, const json_t *rel)
 
 		json_object_set_new(
 		    out, "noise",
-		    json_pack("{s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:f}", "mechanism",
-		              text_or(r, "stat_noise_",
-		                      json_string_value(json_object_get(noise, "mechanism")), ""),
-		              "epsilon", json_object_get(noise, "epsilon"), "delta",
-		              json_object_get(noise, "delta"), "dataset",
-		              json_object_get(b, "dataset"), "period", json_object_get(b, "period"),
-		              "spent", json_object_get(b, "spent"), "limit",
-		              json_object_get(b, "limit"), "left",
-		              limit - spent > 0 ? limit - spent : 0.0));
+		    json_pack(
+		        "{s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:f}", "mechanism",
+		        cu_web_text_or(r, "stat_noise_",
+		                       json_string_value(json_object_get(noise, "mechanism")), ""),
+		        "epsilon", json_object_get(noise, "epsilon"), "delta",
+		        json_object_get(noise, "delta"), "dataset", json_object_get(b, "dataset"),
+		        "period", json_object_get(b, "period"), "spent",
+		        json_object_get(b, "spent"), "limit", json_object_get(b, "limit"), "left",
+		        limit - spent > 0 ? limit - spent : 0.0));
 	}
 	return out;
 }
@@ -326,7 +300,7 @@ static enum MHD_Result p_members_post(cu_request *r)
 		return ret;
 	}
 	if (c->status != MHD_HTTP_OK) {
-		json_object_set_new(model, "refusal", refusal_json(r, c));
+		json_object_set_new(model, "refusal", cu_web_refusal(r, c, "stat_refused_"));
 		return cu_web_render(r, c->status, "stat_members", model);
 	}
 	json_object_set_new(model, "result", members_result(r, c->json));
@@ -428,7 +402,7 @@ static enum MHD_Result p_traffic(cu_request *r)
 		return ret;
 	}
 	if (c->status != MHD_HTTP_OK) {
-		json_object_set_new(model, "refusal", refusal_json(r, c));
+		json_object_set_new(model, "refusal", cu_web_refusal(r, c, "stat_refused_"));
 		return cu_web_render(r, c->status, "stat_traffic", model);
 	}
 	json_object_set_new(model, "result", traffic_result(r, c->json));
@@ -453,7 +427,7 @@ static enum MHD_Result p_budget(cu_request *r)
 		return ret;
 	}
 	if (c->status != MHD_HTTP_OK) {
-		json_object_set_new(model, "refusal", refusal_json(r, c));
+		json_object_set_new(model, "refusal", cu_web_refusal(r, c, "stat_refused_"));
 		return cu_web_render(r, c->status, "stat_budget", model);
 	}
 	datasets = json_array();
@@ -472,12 +446,13 @@ static enum MHD_Result p_budget(cu_request *r)
 	ledger = json_array();
 	json_array_foreach(json_object_get(c->json, "ledger"), i, e) json_array_append_new(
 	    ledger,
-	    json_pack(
-	        "{s:O?,s:O?,s:O?,s:O?,s:s,s:O?}", "release", json_object_get(e, "release"),
-	        "dataset", json_object_get(e, "dataset"), "epsilon", json_object_get(e, "epsilon"),
-	        "delta", json_object_get(e, "delta"), "mechanism",
-	        text_or(r, "stat_noise_", json_string_value(json_object_get(e, "mechanism")), ""),
-	        "at", json_object_get(e, "at")));
+	    json_pack("{s:O?,s:O?,s:O?,s:O?,s:s,s:O?}", "release", json_object_get(e, "release"),
+	              "dataset", json_object_get(e, "dataset"), "epsilon",
+	              json_object_get(e, "epsilon"), "delta", json_object_get(e, "delta"),
+	              "mechanism",
+	              cu_web_text_or(r, "stat_noise_",
+	                             json_string_value(json_object_get(e, "mechanism")), ""),
+	              "at", json_object_get(e, "at")));
 	json_object_set(model, "period", json_object_get(c->json, "period"));
 	json_object_set_new(model, "datasets", datasets);
 	json_object_set_new(model, "none", json_boolean(json_array_size(ledger) == 0));

@@ -53,12 +53,13 @@
 #include "http/http.h"
 #include "web/site.h"
 
-#define CU_WEB_CALLS_MAX     8                 /* API calls one page makes */
-#define CU_WEB_CSRF_LEN      43                /* a form's token, base64url (as a session's) */
-#define CU_WEB_FIELDS_MAX    200               /* fields in one form */
-#define CU_WEB_COOKIE_MAX    256               /* a Set-Cookie value we compose */
-#define CU_WEB_LOCATION_MAX  256               /* a redirect's path */
-#define CU_WEB_ANON_CSRF_TTL (2 * 3600)        /* seconds a visitor's form token lasts */
+#define CU_WEB_CALLS_MAX     8          /* API calls one page makes */
+#define CU_WEB_TEXT_KEY_MAX  96         /* a message key composed of a prefix and an API word */
+#define CU_WEB_CSRF_LEN      43         /* a form's token, base64url (as a session's) */
+#define CU_WEB_FIELDS_MAX    200        /* fields in one form */
+#define CU_WEB_COOKIE_MAX    256        /* a Set-Cookie value we compose */
+#define CU_WEB_LOCATION_MAX  256        /* a redirect's path */
+#define CU_WEB_ANON_CSRF_TTL (2 * 3600) /* seconds a visitor's form token lasts */
 #define CU_WEB_PREF_MAX_AGE  (365 * 24 * 3600) /* seconds a choice or preference lasts */
 
 #define CU_CONSOLE_COOKIE "cu_console" /* the console's session: a staff token's secret */
@@ -154,6 +155,16 @@ json_t *cu_web_field_errors(cu_request *r, const cu_http_capture *c);
 const char *cu_web_field(const cu_web_page *pg, const char *name);
 /* The message key of the page's language (the key itself when missing). */
 const char *cu_web_text(cu_request *r, const char *key);
+/* The message prefix + word (an API's word, e.g. an error code) in the page's language, or
+ * fallback when the locale has none (word NULL is ""). */
+const char *cu_web_text_or(cu_request *r, const char *prefix, const char *word,
+                           const char *fallback);
+/*
+ * An API refusal as a page shows it: {code, message, detail, status} — message the
+ * locale's words for prefix + code when it has them, else the API's message; detail
+ * the API's own message (absent when it gave none).  NULL when out of memory.
+ */
+json_t *cu_web_refusal(cu_request *r, const cu_http_capture *c, const char *prefix);
 
 /*
  * Sets cookie name=value (Path=/, HttpOnly unless script is true, SameSite=Lax;

@@ -24,28 +24,10 @@ static cu_result beacon_salt_get(cu_store *s, const char *day, unsigned char *se
                                  size_t *len, bool *found)
 {
 	cu_pg_params p = {0};
-	PGresult *res;
-	cu_result rc;
 
 	cu_pg_param_text(&p, day);
-	rc = cu_pg_exec(s, S_SALT_GET, "SELECT sealed FROM beacon_salts WHERE day = $1", &p, &res);
-	if (rc)
-		return rc;
-	if (PQntuples(res) == 1) {
-		size_t n = cu_pg_null(res, 0, 0) ? 0 : (size_t)PQgetlength(res, 0, 0);
-
-		if (!n) {
-			rc = CU_ERR_STORE;
-		} else if (n > cap) {
-			rc = CU_ERR_TOO_LARGE;
-		} else {
-			memcpy(sealed, PQgetvalue(res, 0, 0), n);
-			*len = n;
-			*found = true;
-		}
-	}
-	PQclear(res);
-	return rc;
+	return cu_pg_sealed(s, S_SALT_GET, "SELECT sealed FROM beacon_salts WHERE day = $1", &p,
+	                    sealed, cap, len, found);
 }
 
 static cu_result beacon_salt_purge(cu_store *s, const char *keep, uint64_t *n)

@@ -303,6 +303,31 @@ cu_result cu_pg_one_row(cu_store *s, int slot, const char *sql, const cu_pg_para
 	return rc;
 }
 
+cu_result cu_pg_sealed(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
+                       unsigned char *out, size_t cap, size_t *len, bool *found)
+{
+	PGresult *res;
+	cu_result rc = cu_pg_exec(s, slot, sql, p, &res);
+
+	if (rc)
+		return rc;
+	if (PQntuples(res) == 1) {
+		size_t n = cu_pg_null(res, 0, 0) ? 0 : (size_t)PQgetlength(res, 0, 0);
+
+		if (!n) {
+			rc = CU_ERR_STORE;
+		} else if (n > cap) {
+			rc = CU_ERR_TOO_LARGE;
+		} else {
+			memcpy(out, PQgetvalue(res, 0, 0), n);
+			*len = n;
+			*found = true;
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
 cu_result cu_pg_count(cu_store *s, int slot, const char *sql, const cu_pg_params *p, uint64_t *n)
 {
 	PGresult *res;

@@ -112,6 +112,14 @@ cu_result cu_pg_insert(cu_store *s, int slot, const char *sql, const cu_pg_param
  */
 cu_result cu_pg_one_row(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
                         cu_result (*fn)(const PGresult *, int, void *), void *out);
+/*
+ * A query for at most one sealed value (its first column, a non-empty
+ * bytea) into out (cap bytes), *len its length and *found true; none found
+ * leaves *found as it was (CU_OK).  An empty value is damage (CU_ERR_STORE),
+ * one over cap CU_ERR_TOO_LARGE.
+ */
+cu_result cu_pg_sealed(cu_store *s, int slot, const char *sql, const cu_pg_params *p,
+                       unsigned char *out, size_t cap, size_t *len, bool *found);
 /* A query whose one row's first column is a count. */
 cu_result cu_pg_count(cu_store *s, int slot, const char *sql, const cu_pg_params *p, uint64_t *n);
 /* A limit or count as a bigint parameter. */

@@ -34,27 +34,8 @@ enum {
 static cu_result stats_secret_get(cu_store *s, unsigned char *sealed, size_t cap, size_t *len,
                                   bool *found)
 {
-	PGresult *res;
-	cu_result rc =
-	    cu_pg_exec(s, S_SECRET_GET, "SELECT sealed FROM stats_secret WHERE id = 1", NULL, &res);
-
-	if (rc)
-		return rc;
-	if (PQntuples(res) == 1) {
-		size_t n = cu_pg_null(res, 0, 0) ? 0 : (size_t)PQgetlength(res, 0, 0);
-
-		if (!n) {
-			rc = CU_ERR_STORE;
-		} else if (n > cap) {
-			rc = CU_ERR_TOO_LARGE;
-		} else {
-			memcpy(sealed, PQgetvalue(res, 0, 0), n);
-			*len = n;
-			*found = true;
-		}
-	}
-	PQclear(res);
-	return rc;
+	return cu_pg_sealed(s, S_SECRET_GET, "SELECT sealed FROM stats_secret WHERE id = 1", NULL,
+	                    sealed, cap, len, found);
 }
 
 static cu_result stats_secret_put(cu_store *s, const unsigned char *sealed, size_t len)
