@@ -13,13 +13,16 @@
  * store failure stops the import: CU_ERR_INVALID_ARGUMENT / CU_ERR_IO /
  * CU_ERR_STORE with a one-line message; batches already committed stay.
  *
- * Rows are parsed, validated and sealed (cu_member_prepare) on a helper
- * thread that the call starts and joins, while the caller's thread writes
+ * Rows of a file of cu_import_thread_from bytes or more are parsed, validated
+ * and sealed (cu_member_prepare) on a helper thread that the call starts and
+ * joins, while the caller's thread writes
  * them (cu_member_apply_in_batch: no savepoint per row, and a refused row
  * leaves nothing written); the store and both callbacks are used on the
  * caller's thread only, in file order.  The helper reads ctx's policy, vault
  * and configuration, which must not change during the call.  At most a few
- * hundred sealed rows wait between the two, whatever the file's size.
+ * hundred sealed rows wait between the two, whatever the file's size.  A
+ * smaller file is read and written on the caller's thread alone, with the
+ * same outcome.
  */
 #ifndef CUSTODIAN_IMPORT_H
 #define CUSTODIAN_IMPORT_H
@@ -39,6 +42,12 @@ typedef struct cu_import_report {
 typedef void (*cu_import_reject_fn)(void *ud, uint64_t line, cu_result rc, const cu_errors *errs);
 /* Called now and then with bytes read so far and the file size (0 if unknown). */
 typedef void (*cu_import_progress_fn)(void *ud, uint64_t done, uint64_t total);
+
+/*
+ * The file size from which the helper thread runs: 64 KiB.  Only tests
+ * change it (0: every file through the thread), before any import starts.
+ */
+extern uint64_t cu_import_thread_from;
 
 CU_WARN_UNUSED cu_result cu_import_file(cu_ctx *ctx, const cu_actor *actor, const char *path,
                                         cu_import_report *report, cu_import_reject_fn reject,
