@@ -11,6 +11,7 @@
 #include "http/service.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -249,27 +250,50 @@ static void watchdog_tick(cu_server *srv, struct liveness *l)
 }
 
 /*
- * The next signal; with a watchdog, a tick every half interval in between
- * (returns 0 then).
+ * Every HEAP_TRIM_INTERVAL_S the main thread, idle between signals, gives
+ * the free pages of every malloc arena back to the system (malloc_trim).
+ * Without it the soak's mixed load (tests/reliability/soak.py) grew the
+ * resident size 7.8 % in eight minutes with nothing leaked: glibc keeps the
+ * pages freed inside the network threads' arenas, and the mix of request
+ * sizes leaves them in pieces no later request reuses whole; with it, the
+ * same run stayed within 3 % (docs/reliability.md).  One pass walks each
+ * arena under its lock, a millisecond or so for a heap of tens of MiB.
+ */
+#define HEAP_TRIM_INTERVAL_S 10
+
+static void heap_trim_tick(time_t *last)
+{
+	time_t now = time(NULL);
+
+	if (now - *last < HEAP_TRIM_INTERVAL_S && now >= *last)
+		return;
+	*last = now;
+	malloc_trim(0);
+}
+
+/*
+ * The next signal, or 0 after a tick: the heap trimmed when its interval
+ * is up and, with a watchdog, a ping every half watchdog interval.
  */
 static int next_signal(cu_server *srv, const sigset_t *sigs, uint64_t watchdog_usec,
-                       struct liveness *l)
+                       struct liveness *l, time_t *trimmed)
 {
+	uint64_t tick = HEAP_TRIM_INTERVAL_S * US_PER_S;
+	struct timespec ts;
 	int sig;
 
-	if (!watchdog_usec)
-		return sigwait(sigs, &sig) == 0 ? sig : 0;
-	{
-		uint64_t half = watchdog_usec / 2;
-		struct timespec ts = {.tv_sec = (time_t)(half / US_PER_S),
-		                      .tv_nsec = (long)(half % US_PER_S) * NS_PER_US};
-
-		sig = sigtimedwait(sigs, NULL, &ts);
-	}
+	if (watchdog_usec && watchdog_usec / 2 < tick)
+		tick = watchdog_usec / 2;
+	ts = (struct timespec){.tv_sec = (time_t)(tick / US_PER_S),
+	                       .tv_nsec = (long)(tick % US_PER_S) * NS_PER_US};
+	sig = sigtimedwait(sigs, NULL, &ts);
 	if (sig > 0)
 		return sig;
-	if (errno == EAGAIN)
-		watchdog_tick(srv, l);
+	if (errno == EAGAIN) {
+		heap_trim_tick(trimmed);
+		if (watchdog_usec)
+			watchdog_tick(srv, l);
+	}
 	return 0;
 }
 
@@ -285,6 +309,7 @@ int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet
 	char err[CU_SERVER_ERR_MAX] = "";
 	struct liveness liveness = {.pending = false};
 	uint64_t watchdog_usec = cu_service_watchdog_usec();
+	time_t trimmed = time(NULL);
 	sigset_t sigs;
 	int status = 1, sig;
 	cu_result rc;
@@ -427,7 +452,7 @@ int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet
 	cu_service_ready("serving on http://%s (policy %s)", listen, srv->ctx->policy->version);
 
 	for (;;) {
-		sig = next_signal(srv, &sigs, watchdog_usec, &liveness);
+		sig = next_signal(srv, &sigs, watchdog_usec, &liveness, &trimmed);
 		if (sig == 0)
 			continue;
 		if (sig == SIGHUP) {
