@@ -119,6 +119,7 @@ typedef struct cu_store_ops {
 	const struct cu_store_backup_ops *backup;
 	const struct cu_store_beacon_ops *beacon;
 	const struct cu_store_stats_ops *stats;
+	const struct cu_store_limits_ops *limits;
 } cu_store_ops;
 
 #define CU_STORE_LATER_KEY_MAX 32

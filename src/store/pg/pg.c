@@ -847,6 +847,19 @@ static cu_result pg_begin(cu_store *s)
 	return rc;
 }
 
+cu_result cu_pg_begin_unlocked(cu_store *s)
+{
+	struct pg_store *q = cu_pg(s);
+	cu_result rc = ensure_connection(q);
+
+	if (rc)
+		return rc;
+	rc = simple(q, "BEGIN ISOLATION LEVEL READ COMMITTED");
+	if (rc)
+		pg_rollback(s);
+	return rc;
+}
+
 static cu_result pg_commit(cu_store *s)
 {
 	struct pg_store *q = cu_pg(s);
@@ -1811,5 +1824,6 @@ static const cu_store_ops pg_ops = {
     .request = &cu_pg_request_ops,
     .beacon = &cu_pg_beacon_ops,
     .stats = &cu_pg_stats_ops,
+    .limits = &cu_pg_limits_ops,
     .backup = &cu_pg_backup_ops,
 };

@@ -31,7 +31,8 @@ enum {
 	CU_PG_SLOTS_BEACON = 224,
 	CU_PG_SLOTS_BACKUP = 240,
 	CU_PG_SLOTS_STATS = 248,
-	CU_PG_SLOTS_MAX = 256
+	CU_PG_SLOTS_LIMITS = 256,
+	CU_PG_SLOTS_MAX = 264
 };
 
 struct pg_store {
@@ -190,6 +191,10 @@ extern const struct cu_store_subcontractor_ops cu_pg_subcontractor_ops;
 extern const struct cu_store_request_ops cu_pg_request_ops;
 extern const struct cu_store_beacon_ops cu_pg_beacon_ops;
 extern const struct cu_store_stats_ops cu_pg_stats_ops;
+extern const struct cu_store_limits_ops cu_pg_limits_ops;
+
+/* BEGIN without the write lock (pg_begin's advisory lock): for the attempt limits' rows only. */
+cu_result cu_pg_begin_unlocked(cu_store *s);
 extern const struct cu_store_backup_ops cu_pg_backup_ops;
 
 #endif

@@ -344,9 +344,19 @@ static const char migration_13[] =
         "stats_ledger_no_update", "stats_ledger", "UPDATE", "the ledger is append-only")
         REFUSE("stats_ledger_no_delete", "stats_ledger", "DELETE", "the ledger is append-only");
 
+/* Attempt limits that several servers share (store/sqlite/limits.c). */
+static const char migration_14[] = "CREATE TABLE rate_limits ("
+                                   "  key bytea PRIMARY KEY CHECK (length(key) = 32),"
+                                   "  window_start_us bigint NOT NULL,"
+                                   "  attempts bigint NOT NULL CHECK (attempts >= 0),"
+                                   "  locked_until_us bigint NOT NULL,"
+                                   "  expires_us bigint NOT NULL"
+                                   ");"
+                                   "CREATE INDEX rate_limits_expires ON rate_limits(expires_us);";
+
 const char *const cu_pg_migrations[] = {
     migration_1, migration_2, migration_3,  migration_4,  migration_5,  migration_6,  migration_7,
-    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13,
+    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13, migration_14,
 };
 
 const int cu_pg_migrations_count = (int)(sizeof(cu_pg_migrations) / sizeof(cu_pg_migrations[0]));

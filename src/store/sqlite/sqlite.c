@@ -158,6 +158,8 @@ static const char *const migrations[] = {
     cu_sqlite_migration_beacon,
     /* 13: released statistics: the stats secret (sealed), the ε ledger (store/sqlite/stats.c) */
     cu_sqlite_migration_stats,
+    /* 14: attempt limits several servers share (store/sqlite/limits.c) */
+    cu_sqlite_migration_limits,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1891,6 +1893,7 @@ static const cu_store_ops sqlite_ops = {
     .backup = &cu_sqlite_backup_ops,
     .beacon = &cu_sqlite_beacon_ops,
     .stats = &cu_sqlite_stats_ops,
+    .limits = &cu_sqlite_limits_ops,
     .token_insert = sqlite_token_insert,
     .token_get_by_hash = sqlite_token_get_by_hash,
     .token_get = sqlite_token_get,

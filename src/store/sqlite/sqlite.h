@@ -28,7 +28,8 @@ enum {
 	CU_SQLITE_SLOTS_THIRD_PARTIES = 96,
 	CU_SQLITE_SLOTS_SUBCONTRACTORS = 112,
 	CU_SQLITE_SLOTS_REQUESTS = 128,
-	CU_SQLITE_SLOTS_SPARE = 160,
+	CU_SQLITE_SLOTS_LIMITS = 160, /* the first 8 of the spare */
+	CU_SQLITE_SLOTS_SPARE = 168,
 	CU_SQLITE_SLOTS_STATS = 192,  /* the last 32 of the spare */
 	CU_SQLITE_SLOTS_BEACON = 224, /* the 16 before backup's */
 	CU_SQLITE_SLOTS_BACKUP = 240, /* the last 16 */
@@ -153,5 +154,7 @@ extern const char cu_sqlite_migration_beacon[];
 extern const struct cu_store_beacon_ops cu_sqlite_beacon_ops;
 extern const char cu_sqlite_migration_stats[];
 extern const struct cu_store_stats_ops cu_sqlite_stats_ops;
+extern const char cu_sqlite_migration_limits[];
+extern const struct cu_store_limits_ops cu_sqlite_limits_ops;
 
 #endif
