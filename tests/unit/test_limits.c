@@ -83,7 +83,7 @@ static long rows(const struct fx *f)
 		char out[32];
 
 		cu_test_pg_value(f->url, "SELECT count(*) FROM rate_limits", out, sizeof(out));
-		return atol(out);
+		return strtol(out, NULL, 10);
 	} else {
 		char path[600];
 		sqlite3 *db;
