@@ -223,16 +223,27 @@ bool cu_ratelimit_held(const cu_ratelimit_hold *hold)
 }
 
 /*
- * The address keys' secret, new in every process: with a key anyone could
- * compute, a client could search out addresses whose keys land in another
- * address's slots and fill them with lockouts it earned itself.
+ * The address keys' secret: with a key anyone could compute, a client could
+ * search out addresses whose keys land in another address's slots and fill
+ * them with lockouts it earned itself.  Random in every process unless the
+ * server sets it (cu_ratelimit_set_address_secret) before its first request.
  */
 static unsigned char address_secret[crypto_generichash_KEYBYTES];
 static pthread_once_t address_secret_once = PTHREAD_ONCE_INIT;
+static bool address_secret_set;
 
 static void address_secret_init(void)
 {
-	randombytes_buf(address_secret, sizeof(address_secret));
+	if (!address_secret_set)
+		randombytes_buf(address_secret, sizeof(address_secret));
+}
+
+void cu_ratelimit_set_address_secret(const unsigned char secret[CU_RATELIMIT_KEY_LEN])
+{
+	_Static_assert(CU_RATELIMIT_KEY_LEN == crypto_generichash_KEYBYTES, "secret size");
+	memcpy(address_secret, secret, sizeof(address_secret));
+	address_secret_set = true;
+	pthread_once(&address_secret_once, address_secret_init);
 }
 
 void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,

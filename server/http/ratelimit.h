@@ -89,7 +89,7 @@ bool cu_ratelimit_held(const cu_ratelimit_hold *hold);
 /*
  * The key of a client address for one use (CU_RATELIMIT_LOGIN_ADDRESS,
  * CU_RATELIMIT_SIGNUP_ADDRESS), so each use counts apart and the table holds
- * no address: BLAKE2b keyed with a secret new in every process, so no client
+ * no address: BLAKE2b keyed with a secret no client knows (below), so none
  * can tell which slots another address's key takes.  An IPv4 address counts
  * whole; an IPv4-mapped IPv6 address as that IPv4 address; any other IPv6
  * address by its /64, the block one customer is given (else each of its
@@ -98,6 +98,13 @@ bool cu_ratelimit_held(const cu_ratelimit_hold *hold);
  */
 void cu_ratelimit_address_key(const struct sockaddr *sa, const char *use,
                               unsigned char out[CU_RATELIMIT_KEY_LEN]);
+/*
+ * Sets the secret of the address keys, once, before any key is made (the
+ * server, from its master keys: cu_vault_mac), so that every server with the
+ * same keys gives an address the same key and the counts they share in the
+ * store (store/limits.h) meet.  Without it the secret is random per process.
+ */
+void cu_ratelimit_set_address_secret(const unsigned char secret[CU_RATELIMIT_KEY_LEN]);
 #define CU_RATELIMIT_LOGIN_ADDRESS  "cu-ratelimit-login-address"
 #define CU_RATELIMIT_SIGNUP_ADDRESS "cu-ratelimit-signup-address" /* and e-mail changes */
 

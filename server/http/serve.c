@@ -369,6 +369,18 @@ int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet
 	pthread_key_create(&srv->reader_key, cu_http_reader_close);
 	if (cu_ratelimit_init(&srv->limits) != 0)
 		goto out;
+	/* Every server with these master keys gives an address the same key (http/ratelimit.h). */
+	{
+		unsigned char secret[CU_RATELIMIT_KEY_LEN];
+
+		if (cu_vault_mac(srv->ctx->vault, "cu-ratelimit-address", NULL, 0, secret) !=
+		    CU_OK) {
+			fprintf(stderr, "custodian: cannot derive the address key secret\n");
+			goto out;
+		}
+		cu_ratelimit_set_address_secret(secret);
+		sodium_memzero(secret, sizeof(secret));
+	}
 	/* A hash to verify against when a login names no account: the same cost either way. */
 	rc =
 	    cu_vault_password_hash("no account has this password", srv->ctx->config.argon2_opslimit,

@@ -77,14 +77,14 @@ struct reg_state {
 	cu_registration reg;
 	cu_errors errs;
 	cu_result prep_rc;
-	cu_ratelimit_hold hold; /* a public sign-up's place under its address's limit */
+	cu_route_limit hold; /* a public sign-up's place under its address's limit */
 };
 
 static void reg_cleanup(cu_request *r)
 {
 	struct reg_state *st = r->state;
 
-	cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
+	cu_route_limit_finish_all(r, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
 	cu_registration_release(&st->reg);
 	cu_http_json_wipe(st->body);
 	json_decref(st->body);
@@ -166,11 +166,14 @@ static enum MHD_Result h_members_create(cu_request *r)
 			cu_ratelimit_key key = {.limit = r->srv->ctx->config.signups_per_hour,
 			                        .window_us = CU_SIGNUP_WINDOW_US};
 			int64_t retry_us;
+			cu_result rc;
 
 			cu_route_address_key(r, CU_RATELIMIT_SIGNUP_ADDRESS, key.id);
-			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, cu_now_us(), &st->hold,
-			                         &retry_us))
+			rc = cu_route_limit_reserve(r, &key, 1, cu_now_us(), &st->hold, &retry_us);
+			if (rc == CU_ERR_RATE_LIMITED)
 				return cu_route_reply_rate_limited(r, retry_us, SIGNUPS_LIMITED);
+			if (rc)
+				return cu_http_store_unavailable(r);
 		}
 		if (st->password)
 			return cu_http_wait_hasher(r, reg_prepare);
@@ -182,14 +185,13 @@ static enum MHD_Result h_members_create(cu_request *r)
 		if (st->prep_rc) {
 			/* Refused before the store was asked: nothing learned, nothing counted. */
 			if (st->prep_rc == CU_ERR_INVALID_FIELD)
-				cu_ratelimit_finish_all(&r->srv->limits, &st->hold,
-				                        CU_RATELIMIT_RELEASE, cu_now_us());
+				cu_route_limit_finish_all(r, &st->hold, CU_RATELIMIT_RELEASE,
+				                          cu_now_us());
 			return cu_http_reply_error(r, st->prep_rc, NULL, &st->errs);
 		}
 		return cu_http_wait_writer_whole(r, reg_apply);
 	default:
-		cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT,
-		                        cu_now_us());
+		cu_route_limit_finish_all(r, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
 		if (r->job.rc)
 			return cu_http_reply_error(r, r->job.rc,
 			                           r->job.rc == CU_ERR_CONFLICT
@@ -328,14 +330,18 @@ static enum MHD_Result h_me_patch(cu_request *r)
 			/* Its 409 tells whether an address is registered: the sign-up limit. */
 			cu_ratelimit_key key = {.limit = r->srv->ctx->config.signups_per_hour,
 			                        .window_us = CU_SIGNUP_WINDOW_US};
-			cu_ratelimit_hold hold;
+			cu_route_limit hold;
 			int64_t retry_us, now = cu_now_us();
+			cu_result rc;
 
 			cu_route_address_key(r, CU_RATELIMIT_SIGNUP_ADDRESS, key.id);
-			if (cu_ratelimit_reserve(&r->srv->limits, &key, 1, now, &hold, &retry_us))
+			rc = cu_route_limit_reserve(r, &key, 1, now, &hold, &retry_us);
+			if (rc == CU_ERR_RATE_LIMITED)
 				return cu_route_reply_rate_limited(r, retry_us,
 				                                   EMAIL_CHANGES_LIMITED);
-			cu_ratelimit_finish_all(&r->srv->limits, &hold, CU_RATELIMIT_COUNT, now);
+			if (rc)
+				return cu_http_store_unavailable(r);
+			cu_route_limit_finish_all(r, &hold, CU_RATELIMIT_COUNT, now);
 		}
 	return cu_http_wait_writer(r, run_update);
 }

@@ -112,6 +112,77 @@ void cu_route_address_key(cu_request *r, const char *use, unsigned char out[CU_R
 	cu_ratelimit_address_key(ci ? ci->client_addr : NULL, use, out);
 }
 
+_Static_assert(CU_RATELIMIT_HOLD_MAX == CU_ATTEMPT_KEYS_MAX, "one hold, both tables");
+
+static enum cu_attempt_outcome shared_outcome(enum cu_ratelimit_outcome o)
+{
+	return o == CU_RATELIMIT_CLEAR     ? CU_ATTEMPT_CLEAR
+	       : o == CU_RATELIMIT_RELEASE ? CU_ATTEMPT_RELEASE
+	                                   : CU_ATTEMPT_COUNT;
+}
+
+cu_result cu_route_limit_reserve(cu_request *r, const cu_ratelimit_key *keys, size_t n, int64_t now,
+                                 cu_route_limit *lim, int64_t *retry_us)
+{
+	cu_store *s;
+	cu_result rc;
+
+	memset(lim, 0, sizeof(*lim));
+	if (n < 1 || n > CU_RATELIMIT_HOLD_MAX)
+		return CU_ERR_INTERNAL;
+	rc = cu_ratelimit_reserve(&r->srv->limits, keys, n, now, &lim->local, retry_us);
+	if (rc)
+		return rc;
+	s = cu_http_reader(r->srv);
+	if (!s) {
+		cu_ratelimit_finish_all(&r->srv->limits, &lim->local, CU_RATELIMIT_RELEASE, now);
+		return CU_ERR_STORE;
+	}
+	if (!cu_attempts_shared(s))
+		return CU_OK;
+	lim->n = n;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(lim->keys[i].id, keys[i].id, CU_ATTEMPT_KEY_LEN);
+		lim->keys[i].limit = keys[i].limit;
+		lim->keys[i].window_us = keys[i].window_us;
+	}
+	rc = cu_attempts_reserve(s, lim->keys, n, now, lim->window, retry_us);
+	if (rc) {
+		cu_ratelimit_finish_all(&r->srv->limits, &lim->local, CU_RATELIMIT_RELEASE, now);
+		lim->n = 0;
+		return rc;
+	}
+	lim->shared = true;
+	for (size_t i = 0; i < n; i++)
+		lim->open[i] = true;
+	return CU_OK;
+}
+
+void cu_route_limit_finish(cu_request *r, cu_route_limit *lim, size_t i,
+                           enum cu_ratelimit_outcome outcome, int64_t now)
+{
+	cu_store *s;
+
+	cu_ratelimit_finish(&r->srv->limits, &lim->local, i, outcome, now);
+	if (!lim->shared || i >= lim->n || !lim->open[i])
+		return;
+	lim->open[i] = false;
+	/* A failure leaves the attempt counted: the safe side, said once per attempt. */
+	s = cu_http_reader(r->srv);
+	if (!s || cu_attempts_finish(s, &lim->keys[i], lim->window[i], shared_outcome(outcome),
+	                             now) != CU_OK)
+		fprintf(stderr, "custodian: an attempt limit in the store could not be finished;"
+		                " the attempt stays counted\n");
+}
+
+void cu_route_limit_finish_all(cu_request *r, cu_route_limit *lim,
+                               enum cu_ratelimit_outcome outcome, int64_t now)
+{
+	cu_ratelimit_finish_all(&r->srv->limits, &lim->local, outcome, now);
+	for (size_t i = 0; i < lim->n; i++)
+		cu_route_limit_finish(r, lim, i, outcome, now);
+}
+
 /* 429 rate_limited with Retry-After: whole seconds, rounded up. */
 enum MHD_Result cu_route_reply_rate_limited(cu_request *r, int64_t retry_us, const char *message)
 {

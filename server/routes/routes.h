@@ -9,6 +9,7 @@
 #define CU_ROUTES_H
 
 #include "http/http.h"
+#include "domain/attempts.h"
 
 /* A route's roles: a bit per cu_role (cu_route.who). */
 #define R(role)  (1u << CU_ROLE_##role)
@@ -36,6 +37,37 @@ CU_ROUTE_TABLE(statistics);
 void cu_route_address_key(cu_request *r, const char *use, unsigned char out[CU_RATELIMIT_KEY_LEN]);
 /* 429 rate_limited with Retry-After: whole seconds, rounded up. */
 enum MHD_Result cu_route_reply_rate_limited(cu_request *r, int64_t retry_us, const char *message);
+
+/*
+ * One attempt under the attempt limits: the server's own table
+ * (http/ratelimit.h), which holds attempts in flight in this process, and,
+ * on a store that several servers share, the store's (domain/attempts.h),
+ * where every server counts.  Reserved together, finished together.
+ */
+typedef struct cu_route_limit {
+	cu_ratelimit_hold local;
+	size_t n;
+	bool shared; /* the store's part was reserved */
+	cu_attempt_key keys[CU_RATELIMIT_HOLD_MAX];
+	int64_t window[CU_RATELIMIT_HOLD_MAX]; /* the store's window each was counted in */
+	bool open[CU_RATELIMIT_HOLD_MAX];      /* the store's part still to finish */
+} cu_route_limit;
+
+/*
+ * Reserves one attempt against keys[0..n) in both.  CU_OK: *lim holds it;
+ * CU_ERR_RATE_LIMITED: *retry_us says when to try again; any other error:
+ * the shared store could not be asked (answer 503).  On every error nothing
+ * is charged and *lim holds nothing.
+ */
+CU_WARN_UNUSED cu_result cu_route_limit_reserve(cu_request *r, const cu_ratelimit_key *keys,
+                                                size_t n, int64_t now, cu_route_limit *lim,
+                                                int64_t *retry_us);
+/* Finishes key i (rule 3 of ratelimit.h, 2 of store/limits.h); again: a no-op. */
+void cu_route_limit_finish(cu_request *r, cu_route_limit *lim, size_t i,
+                           enum cu_ratelimit_outcome outcome, int64_t now);
+/* The same outcome for every key still held. */
+void cu_route_limit_finish_all(cu_request *r, cu_route_limit *lim,
+                               enum cu_ratelimit_outcome outcome, int64_t now);
 /* A ?limit= value: def when s is NULL; 0, or -1 unless 1 <= value <= max. */
 int cu_route_parse_limit(const char *s, size_t def, size_t max, size_t *out);
 /* An audit entry as JSON; full adds the member, the reason and the hash. NULL when out of memory. */

@@ -21,7 +21,7 @@ struct login_state {
 	const char *email, *password;
 	cu_login login;
 	cu_ratelimit_key keys[2]; /* LOGIN_ACCOUNT, LOGIN_ADDRESS */
-	cu_ratelimit_hold hold;
+	cu_route_limit hold;
 	char secret[CU_SESSION_SECRET_LEN + 1], csrf[CU_SESSION_CSRF_LEN + 1];
 	char old[CU_SESSION_SECRET_LEN + 8];
 	int64_t ttl_us;
@@ -36,7 +36,7 @@ static void login_cleanup(cu_request *r)
 	struct login_state *st = r->state;
 
 	/* Ended while its hash ran (the client went away): it counts, as a failure would. */
-	cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
+	cu_route_limit_finish_all(r, &st->hold, CU_RATELIMIT_COUNT, cu_now_us());
 	cu_http_json_wipe(st->body);
 	json_decref(st->body);
 	cu_login_wipe(&st->login);
@@ -73,6 +73,7 @@ static enum MHD_Result h_session_create(cu_request *r)
 	enum MHD_Result reply;
 	json_t *email, *password, *remember;
 	int64_t now = cu_now_us(), retry_us;
+	cu_result rc;
 
 	switch (r->phase) {
 	case 0:
@@ -112,32 +113,30 @@ static enum MHD_Result h_session_create(cu_request *r)
 		 * The attempt is reserved before its hash is computed, so attempts
 		 * sent at once are held to the limits as if sent one by one.
 		 */
-		if (cu_ratelimit_reserve(&r->srv->limits, st->keys, 2, now, &st->hold, &retry_us))
+		rc = cu_route_limit_reserve(r, st->keys, 2, now, &st->hold, &retry_us);
+		if (rc == CU_ERR_RATE_LIMITED)
 			return cu_route_reply_rate_limited(
 			    r, retry_us, "too many failed logins; try again later");
+		if (rc)
+			return cu_http_store_unavailable(r);
 		reader = cu_http_reader(r->srv);
 		if (!reader) {
-			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_RELEASE,
-			                        now);
+			cu_route_limit_finish_all(r, &st->hold, CU_RATELIMIT_RELEASE, now);
 			return cu_http_store_unavailable(r);
 		}
 		if (cu_login_prepare(v, reader, st->email, &st->login)) {
-			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_RELEASE,
-			                        now);
+			cu_route_limit_finish_all(r, &st->hold, CU_RATELIMIT_RELEASE, now);
 			return cu_http_store_unavailable(r);
 		}
 		return cu_http_wait_hasher(r, login_verify);
 	case 1:
 		if (r->job.rc) {
-			cu_ratelimit_finish_all(&r->srv->limits, &st->hold, CU_RATELIMIT_COUNT,
-			                        now);
+			cu_route_limit_finish_all(r, &st->hold, CU_RATELIMIT_COUNT, now);
 			return login_refused(r);
 		}
 		/* The account's failures are forgiven; the address's stand. */
-		cu_ratelimit_finish(&r->srv->limits, &st->hold, LOGIN_ACCOUNT, CU_RATELIMIT_CLEAR,
-		                    now);
-		cu_ratelimit_finish(&r->srv->limits, &st->hold, LOGIN_ADDRESS, CU_RATELIMIT_RELEASE,
-		                    now);
+		cu_route_limit_finish(r, &st->hold, LOGIN_ACCOUNT, CU_RATELIMIT_CLEAR, now);
+		cu_route_limit_finish(r, &st->hold, LOGIN_ADDRESS, CU_RATELIMIT_RELEASE, now);
 		{
 			const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
 			                                              CU_SESSION_COOKIE);
