@@ -828,6 +828,20 @@ static void pg_rollback(cu_store *s)
 		(void)simple(q, "ROLLBACK");
 }
 
+/* BEGIN (and whatever `text` adds) on a live connection; nothing open on failure. */
+static cu_result begin_with(cu_store *s, const char *text)
+{
+	struct pg_store *q = cu_pg(s);
+	cu_result rc = ensure_connection(q);
+
+	if (rc)
+		return rc;
+	rc = simple(q, text);
+	if (rc)
+		pg_rollback(s);
+	return rc;
+}
+
 /*
  * The write lock: one advisory lock per schema (a database may hold
  * several stores, one per schema, as the tests' do), released by the
@@ -835,29 +849,13 @@ static void pg_rollback(cu_store *s)
  */
 static cu_result pg_begin(cu_store *s)
 {
-	struct pg_store *q = cu_pg(s);
-	cu_result rc = ensure_connection(q);
-
-	if (rc)
-		return rc;
-	rc = simple(q, "BEGIN ISOLATION LEVEL READ COMMITTED;"
-	               " SELECT pg_advisory_xact_lock(hashtext(current_schema()))");
-	if (rc)
-		pg_rollback(s);
-	return rc;
+	return begin_with(s, "BEGIN ISOLATION LEVEL READ COMMITTED;"
+	                     " SELECT pg_advisory_xact_lock(hashtext(current_schema()))");
 }
 
 cu_result cu_pg_begin_unlocked(cu_store *s)
 {
-	struct pg_store *q = cu_pg(s);
-	cu_result rc = ensure_connection(q);
-
-	if (rc)
-		return rc;
-	rc = simple(q, "BEGIN ISOLATION LEVEL READ COMMITTED");
-	if (rc)
-		pg_rollback(s);
-	return rc;
+	return begin_with(s, "BEGIN ISOLATION LEVEL READ COMMITTED");
 }
 
 static cu_result pg_commit(cu_store *s)
