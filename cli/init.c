@@ -42,12 +42,15 @@ static int run(const struct cu_cli_command *cmd, int argc, char **argv)
 		cu_cli_error("%s", err[0] ? err : cu_strerror(rc));
 		return CU_CLI_EXIT_NO;
 	}
-	printf("initialised '%s': custodian.conf, policy.json, master.key (0600), backup.key "
-	       "(0600), custodian.db\n",
-	       cu_cli_data_dir);
 	ctx = cu_cli_open();
 	if (!ctx)
 		return CU_CLI_EXIT_NO;
+	/* The store the settings name: never its url, which may hold a password. */
+	printf("initialised '%s': custodian.conf, policy.json, master.key (0600), backup.key "
+	       "(0600), %s\n",
+	       cu_cli_data_dir,
+	       ctx->config.store[0] ? "the store custodian.store names (migrated)"
+	                            : "custodian.db");
 	rc =
 	    cu_token_create(ctx, &cu_cli_operator, CU_ROLE_OFFICER, "first officer", 0, secret, id);
 	cu_ctx_close(ctx);

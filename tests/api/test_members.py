@@ -1,8 +1,13 @@
 """POST /v1/members, GET /v1/members/{id}, POST /v1/members/search, GET /v1/members,
 GET /v1/services/{s}/eligibility/{id}."""
+import os
+import shutil
+import tempfile
+
 import pytest
 
-from conftest import FIELDS, PURPOSES, SERVICES, assert_error_body, assert_no_personal
+from conftest import (FIELDS, PURPOSES, SERVICES, Server, assert_error_body,
+                      assert_no_personal)
 
 
 # ---- registration ---------------------------------------------------------------------------
@@ -297,3 +302,24 @@ def test_eligibility_for_a_member_themself(srv, portal_member, half_member):
     r = srv.get(f"/v1/services/live_classes/eligibility/{half_member.id}", member=portal_member)
     assert r.status_code == 403
     assert_error_body(r, "forbidden")
+
+
+def test_init_names_the_store_it_made(request):
+    """`init` says which store it migrated: custodian.db on SQLite, never a PostgreSQL url
+    (which may hold a password) — and no custodian.db file that is not there."""
+    binary = os.path.abspath(request.config.getoption("--custodian"))
+    root = tempfile.mkdtemp(prefix="cu-init-")
+    try:
+        s = Server(binary, root)
+        r = s.cli("init")
+        assert r.returncode == 0, r.stderr
+        first = r.stdout.splitlines()[0]
+        if s.store:
+            assert "custodian.db" not in first and s.store not in r.stdout, first
+            assert "the store custodian.store names" in first, first
+            assert not os.path.exists(os.path.join(s.data, "custodian.db"))
+        else:
+            assert first.endswith(", custodian.db"), first
+            assert os.path.exists(os.path.join(s.data, "custodian.db"))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
