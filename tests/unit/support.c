@@ -1,5 +1,5 @@
-/* nftw() and FTW_* are X/Open extensions, outside _POSIX_C_SOURCE. */
-#define _XOPEN_SOURCE 700
+/* nftw() and FTW_* are X/Open extensions, outside _POSIX_C_SOURCE; memmem() is GNU's. */
+#define _GNU_SOURCE
 
 #include "support.h"
 
@@ -125,10 +125,99 @@ bool cu_test_file_contains_bytes(const char *path, const void *needle, size_t nl
 		}
 	}
 	fclose(f);
-	for (size_t i = 0; i + nlen <= len && !found; i++)
-		found = memcmp(buf + i, needle, nlen) == 0;
+	found = nlen > 0 && memmem(buf, len, needle, nlen) != NULL;
 	free(buf);
 	return found;
+}
+
+/* ---- the store's files ---- */
+
+#ifdef CU_HAVE_POSTGRES
+static const void *walk_needle;
+static size_t walk_len;
+static bool walk_found;
+#endif
+
+#ifdef CU_HAVE_POSTGRES
+static int walk_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_F && cu_test_file_contains_bytes(path, walk_needle, walk_len))
+		walk_found = true;
+	return walk_found ? 1 : 0;
+}
+#endif
+
+#ifdef CU_HAVE_POSTGRES
+/*
+ * Every file under path searched for the needle.  Other tests' schemas come
+ * and go in the same cluster meanwhile: a walk that met a file or directory
+ * as it vanished is walked again.
+ */
+static bool walk_tree(const char *path, const void *needle, size_t n)
+{
+	walk_needle = needle;
+	walk_len = n;
+	for (int tries = 0; tries < 5; tries++) {
+		walk_found = false;
+		if (nftw(path, walk_file, 16, FTW_PHYS) == 0 || walk_found)
+			return walk_found;
+	}
+	fail_msg("cannot read the cluster's files under %s", path);
+	return false;
+}
+
+static void pg_cluster_files(char *out, size_t len);
+static void pg_checkpoint(void);
+#endif
+
+bool cu_test_store_files_contain(const char *data_dir, const void *needle, size_t n)
+{
+	char path[1024];
+
+	if (!cu_test_store_is_pg()) {
+		snprintf(path, sizeof(path), "%s/custodian.db", data_dir);
+		if (cu_test_file_contains_bytes(path, needle, n))
+			return true;
+		snprintf(path, sizeof(path), "%s/custodian.db-wal", data_dir);
+		return cu_test_file_contains_bytes(path, needle, n);
+	}
+#ifdef CU_HAVE_POSTGRES
+	pg_checkpoint();
+	pg_cluster_files(path, sizeof(path));
+	return walk_tree(path, needle, n);
+#else
+	fail_msg("CU_TEST_STORE=pg, but this build has no PostgreSQL store (libpq)");
+	return false;
+#endif
+}
+
+bool cu_test_store_tables_contain(const char *url, const char *data_dir, const char *tables,
+                                  const void *needle, size_t n)
+{
+#ifdef CU_HAVE_POSTGRES
+	char path[1024], sql[256], err[256];
+
+	if (!cu_test_store_is_pg())
+		return cu_test_store_files_contain(data_dir, needle, n);
+	snprintf(sql, sizeof(sql), "VACUUM FULL %s", tables);
+	if (!cu_test_pg_exec(url, sql, err, sizeof(err)))
+		fail_msg("%s: %s", sql, err);
+	pg_checkpoint();
+	pg_cluster_files(path, sizeof(path) - 5);
+	memcpy(path + strlen(path), "/base", 6);
+	return walk_tree(path, needle, n);
+#else
+	(void)url;
+	(void)tables;
+	return cu_test_store_files_contain(data_dir, needle, n);
+#endif
+}
+
+bool cu_test_store_files_contain_text(const char *data_dir, const char *needle)
+{
+	return cu_test_store_files_contain(data_dir, needle, strlen(needle));
 }
 
 /* ---- the store tests on both backends ---- */
@@ -188,6 +277,30 @@ static void pg_run(PGconn *c, const char *sql)
 	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK))
 		fail_msg("%s: %s", sql, PQerrorMessage(c));
 	PQclear(r);
+}
+
+/* The cluster's data directory: beside the url file scripts/pg-cluster wrote. */
+static void pg_cluster_files(char *out, size_t len)
+{
+	const char *file = getenv("CU_TEST_PG_URL_FILE");
+	const char *slash = file ? strrchr(file, '/') : NULL;
+
+	if (!slash)
+		fail_msg(
+		    "CU_TEST_STORE=pg: the cluster's files are found from CU_TEST_PG_URL_FILE");
+	snprintf(out, len, "%.*s/data", (int)(slash - file), file);
+}
+
+/* Every table's pages written to their files (the WAL has every commit already). */
+static void pg_checkpoint(void)
+{
+	char base[512];
+	PGconn *c;
+
+	pg_base_url(base, sizeof(base));
+	c = pg_connect(base);
+	pg_run(c, "CHECKPOINT");
+	PQfinish(c);
 }
 
 /* The schema a url made by cu_test_store_url names ("" for another url). */

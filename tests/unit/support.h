@@ -23,6 +23,25 @@ void cu_test_ctx_free(cu_ctx *ctx, char *dir);
 bool cu_test_file_contains(const char *path, const char *needle);
 /* As above for n arbitrary bytes. */
 bool cu_test_file_contains_bytes(const char *path, const void *needle, size_t n);
+/*
+ * Whether n bytes occur in the files the store of data directory data_dir
+ * keeps on disk: its custodian.db and WAL on SQLite; on PostgreSQL every file
+ * of the test cluster's data directory (tables, indexes, WAL) after a
+ * CHECKPOINT — the database server's disk, which "no plaintext on disk" is
+ * about.  Pair each "not there" with a value that must be there (an id), so
+ * the search is seen to work.
+ */
+bool cu_test_store_files_contain(const char *data_dir, const void *needle, size_t n);
+bool cu_test_store_files_contain_text(const char *data_dir, const char *needle);
+/*
+ * The same for the store's tables alone: on SQLite as above (secure_delete
+ * overwrites a row's old bytes); on PostgreSQL, which keeps a changed row's
+ * old version until a vacuum and its WAL until recycled (docs/postgresql.md,
+ * "Erased rows"), after VACUUM FULL of `tables` (comma-separated, in the store
+ * at url) and a CHECKPOINT, the cluster's table files only.
+ */
+bool cu_test_store_tables_contain(const char *url, const char *data_dir, const char *tables,
+                                  const void *needle, size_t n);
 /* Number of audit entries in the store. */
 unsigned long long cu_test_audit_count(cu_ctx *ctx);
 /* The operator, as the command line acts. */

@@ -385,13 +385,10 @@ static void test_sealed_on_disk(void **state)
 	file_ok(f, "amendment", "Saffronwick never amended my address.", T0, &row);
 	assert_int_equal(respond(f, row.id, "Marzipanova reply from the officer.", true, T0, &errs),
 	                 CU_OK);
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/var/custodian.db%s", f->dir, i ? "-wal" : "");
-		assert_false(cu_test_file_contains(path, "Saffronwick"));
-		assert_false(cu_test_file_contains(path, "Marzipanova"));
-	}
-	snprintf(path, sizeof(path), "%s/var/custodian.db-wal", f->dir);
-	assert_true(cu_test_file_contains(path, row.id));
+	snprintf(path, sizeof(path), "%s/var", f->dir);
+	assert_false(cu_test_store_files_contain_text(path, "Saffronwick"));
+	assert_false(cu_test_store_files_contain_text(path, "Marzipanova"));
+	assert_true(cu_test_store_files_contain_text(path, row.id));
 	assert_int_equal(audit_scan(f->ctx, "Saffronwick").leaks, 0);
 	cu_complaint_row_release(&row);
 }

@@ -163,7 +163,6 @@ static cu_result staff_read(struct fx *f, const cu_actor *who, const char *purpo
 static void test_sealed_on_disk(void **state)
 {
 	struct fx *f = *state;
-	static const char *const files[] = {"custodian.db", "custodian.db-wal"};
 	char id[CU_ID_LEN + 1], path[600];
 	cu_diary_list l;
 
@@ -173,14 +172,11 @@ static void test_sealed_on_disk(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].title, SECRET_TITLE);
 	cu_diary_list_wipe(&l);
-	for (size_t i = 0; i < N(files); i++) {
-		snprintf(path, sizeof(path), "%s/var/%s", f->dir, files[i]);
-		assert_false(cu_test_file_contains(path, "Quillwhistle"));
-		assert_false(cu_test_file_contains(path, "Zembla lantern"));
-	}
-	/* The WAL was really written to (the test would be empty otherwise). */
-	snprintf(path, sizeof(path), "%s/var/custodian.db-wal", f->dir);
-	assert_true(cu_test_file_contains(path, id));
+	snprintf(path, sizeof(path), "%s/var", f->dir);
+	assert_false(cu_test_store_files_contain_text(path, "Quillwhistle"));
+	assert_false(cu_test_store_files_contain_text(path, "Zembla lantern"));
+	/* The files were really written to (the test would be empty otherwise). */
+	assert_true(cu_test_store_files_contain_text(path, id));
 	assert_int_equal(audit_mentions(f->ctx, "Quillwhistle"), 0);
 	assert_int_equal(audit_mentions(f->ctx, "Zembla"), 0);
 }
@@ -691,7 +687,6 @@ static void test_validation(void **state)
 static void test_erased_member(void **state)
 {
 	struct fx *f = *state;
-	static const char *const files[] = {"custodian.db", "custodian.db-wal"};
 	char id[CU_ID_LEN + 1], other[CU_ID_LEN + 1], path[600];
 	cu_diary_row row;
 	cu_diary_list l;
@@ -704,8 +699,9 @@ static void test_erased_member(void **state)
 	assert_int_equal(cu_store_diary_get(f->ctx->store, f->alice, id, &row), CU_OK);
 	/* The sealed bytes were on disk to begin with. */
 	assert_int_equal(cu_store_checkpoint(f->ctx->store), CU_OK);
-	snprintf(path, sizeof(path), "%s/var/custodian.db", f->dir);
-	assert_true(cu_test_file_contains_bytes(path, row.body, row.body_len));
+	snprintf(path, sizeof(path), "%s/var", f->dir);
+	assert_true(cu_test_store_tables_contain(f->ctx->config.store, path, "diaries", row.body,
+	                                         row.body_len));
 
 	assert_int_equal(
 	    cu_erasure_carry_out(f->ctx, &cu_test_operator, f->alice, NULL, cu_now_us(), NULL),
@@ -714,11 +710,11 @@ static void test_erased_member(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(cu_store_diary_count(f->ctx->store, f->bob, &n), CU_OK);
 	assert_int_equal(n, 1);
-	for (size_t i = 0; i < N(files); i++) {
-		snprintf(path, sizeof(path), "%s/var/%s", f->dir, files[i]);
-		assert_false(cu_test_file_contains_bytes(path, row.body, row.body_len));
-		assert_false(cu_test_file_contains_bytes(path, row.title, row.title_len));
-	}
+	/* On PostgreSQL, once vacuumed (docs/postgresql.md, "Erased rows"). */
+	assert_false(cu_test_store_tables_contain(f->ctx->config.store, path, "diaries", row.body,
+	                                          row.body_len));
+	assert_false(cu_test_store_tables_contain(f->ctx->config.store, path, "diaries", row.title,
+	                                          row.title_len));
 	cu_diary_row_release(&row);
 
 	assert_int_equal(staff_read(f, &officer, "tos_review", f->alice, "TOS-5", &l),

@@ -651,12 +651,11 @@ static void test_erasure_applied(void **state)
 	free(again);
 
 	/* Nothing readable is left on disk: the texts were sealed and are gone. */
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/var/custodian.db%s", f->dir, i ? "-wal" : "");
-		assert_false(cu_test_file_contains(path, "Pellucid"));
-		assert_false(cu_test_file_contains(path, "Glassblower"));
-		assert_false(cu_test_file_contains(path, "Alicia Quasarwright"));
-	}
+	snprintf(path, sizeof(path), "%s/var", f->dir);
+	assert_false(cu_test_store_files_contain_text(path, "Pellucid"));
+	assert_false(cu_test_store_files_contain_text(path, "Glassblower"));
+	assert_false(cu_test_store_files_contain_text(path, "Alicia Quasarwright"));
+	assert_true(cu_test_store_files_contain_text(path, erasure.id));
 	/* The row after erasure opens no text. */
 	{
 		cu_request_view v;
@@ -928,14 +927,11 @@ static void test_texts_sealed_on_disk(void **state)
 	assert_int_equal(
 	    decide(f, row.id, CU_REQUEST_REJECT, NULL, "Tamarind officer reasons", T0, &errs, NULL),
 	    CU_OK);
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/var/custodian.db%s", f->dir, i ? "-wal" : "");
-		assert_false(cu_test_file_contains(path, "Vermilion"));
-		assert_false(cu_test_file_contains(path, "Obsidian"));
-		assert_false(cu_test_file_contains(path, "Tamarind"));
-	}
-	snprintf(path, sizeof(path), "%s/var/custodian.db-wal", f->dir);
-	assert_true(cu_test_file_contains(path, row.id));
+	snprintf(path, sizeof(path), "%s/var", f->dir);
+	assert_false(cu_test_store_files_contain_text(path, "Vermilion"));
+	assert_false(cu_test_store_files_contain_text(path, "Obsidian"));
+	assert_false(cu_test_store_files_contain_text(path, "Tamarind"));
+	assert_true(cu_test_store_files_contain_text(path, row.id));
 	assert_int_equal(audit_leaks(f->ctx, "Obsidian"), 0);
 	assert_int_equal(audit_leaks(f->ctx, "Tamarind"), 0);
 	cu_request_row_release(&row);
