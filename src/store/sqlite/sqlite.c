@@ -158,6 +158,8 @@ static const char *const migrations[] = {
     cu_sqlite_migration_beacon,
     /* 13: released statistics: the stats secret (sealed), the ε ledger (store/sqlite/stats.c) */
     cu_sqlite_migration_stats,
+    /* 14: released statistics kept: one release per question per period (store/sqlite/stats.c) */
+    cu_sqlite_migration_stats_releases,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
