@@ -447,6 +447,36 @@ static void test_noise_required(void **state)
 	assert_int_equal(plan.noise, CU_STATS_NOISE_LAPLACE);
 	assert_true(plan.epsilon == 0.25 && fabs(plan.spent - 0.25) < 1e-9 && plan.limit == 5.0);
 	assert_false(plan.reused);
+	/* The kept release holds the released figures, as answered, and no true count. */
+	{
+		cu_stats_release_row row;
+		char *text = NULL;
+		bool found = false;
+		json_t *kept, *cells;
+
+		assert_int_equal(cu_store_stats_release_find(f->ctx->store, NULL, NULL, NULL,
+		                                             plan.release, &row, &text, &found),
+		                 CU_OK);
+		assert_true(found);
+		assert_string_equal(row.key, plan.key);
+		assert_string_equal(row.period, plan.period);
+		kept = json_loads(text, 0, NULL);
+		free(text);
+		assert_non_null(kept);
+		cells = json_object_get(kept, "cells");
+		assert_int_equal(json_array_size(cells), t.n);
+		for (size_t i = 0; i < t.n; i++) {
+			json_t *c = json_array_get(cells, i), *count = json_object_get(c, "count");
+
+			assert_string_equal(json_string_value(json_object_get(c, "value")),
+			                    t.cells[i].value);
+			assert_true(t.cells[i].suppressed
+			                ? json_is_null(count)
+			                : json_integer_value(count) == t.cells[i].count);
+			assert_int_equal(json_object_size(c), t.cells[i].suppressed ? 4 : 3);
+		}
+		json_decref(kept);
+	}
 	cu_stats_table_release(&t);
 	/* The same question again: the kept release, nothing spent, nothing opened. */
 	{
