@@ -89,7 +89,7 @@ static cu_ctx *store_of(const char *work, uint64_t n)
 	struct stat st;
 	cu_ctx *ctx = NULL;
 	cu_stats_plan *plan = calloc(1, sizeof(*plan));
-	cu_stats_query q = {&bench_operator, "age_band", "research", NULL, 0, 0, 0, NULL};
+	cu_stats_query q = {&bench_operator, "age_band", "research", NULL, 0, 0, 0, NULL, false};
 	const char *msg;
 	double t0;
 
@@ -136,13 +136,15 @@ static cu_ctx *store_of(const char *work, uint64_t n)
 static int one(cu_ctx *ctx, const char *by, unsigned rounds, double *base_sum, double *stat_sum)
 {
 	cu_stats_plan *plan = calloc(1, sizeof(*plan));
-	cu_stats_query q = {&bench_operator, by, "research", NULL, 0, 0, 0, NULL};
+	cu_stats_query q = {&bench_operator, by, "research", NULL, 0, 0, 0, NULL, false};
 	double b = 0, s = 0;
 	const char *msg = NULL;
 	cu_result rc;
 
 	if (!plan)
 		return -1;
+	/* The default release (Laplace, the policy's ε), on a store the bench may reuse: room. */
+	ctx->policy->statistics.epsilon_budget = CU_STATS_EPSILON_BUDGET_MAX;
 	rc = cu_stats_members_plan(ctx->policy, ctx->store, &q, plan, &msg);
 	if (!rc)
 		rc = cu_stats_record(ctx, plan);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "domain/statistics.h"
+#include "util/date.h"
 
 enum {
 	OPT_BY = 'b',
@@ -23,7 +24,8 @@ enum {
 	OPT_FROM = 'F',
 	OPT_TO = 'T',
 	OPT_PAGE = 'P',
-	OPT_EVENT = 'E'
+	OPT_EVENT = 'E',
+	OPT_FRESH = 'R'
 };
 
 /* "json" or "table" into *json; -1 for anything else. */
@@ -74,6 +76,8 @@ static int members(const struct cu_cli_command *cmd, int argc, char **argv)
 			q.purpose = a.value;
 		else if (c == OPT_WHERE)
 			q.where = a.value;
+		else if (c == OPT_FRESH)
+			q.fresh = true;
 		else if (c == OPT_NOISE)
 			noise = a.value;
 		else if (c == OPT_EPSILON) {
@@ -94,8 +98,10 @@ static int members(const struct cu_cli_command *cmd, int argc, char **argv)
 		q.noise = CU_STATS_NOISE_LAPLACE;
 	else if (noise && !strcmp(noise, "gaussian"))
 		q.noise = CU_STATS_NOISE_GAUSSIAN;
+	else if (noise && !strcmp(noise, "none"))
+		q.noise = CU_STATS_NOISE_NONE;
 	else if (noise)
-		return cu_cli_usage_error(cmd, "--noise is laplace or gaussian");
+		return cu_cli_usage_error(cmd, "--noise is laplace, gaussian or none");
 	q.actor = &cu_cli_operator;
 	plan = calloc(1, sizeof(*plan));
 	if (!plan) {
@@ -129,9 +135,15 @@ static int members(const struct cu_cli_command *cmd, int argc, char **argv)
 		status = cu_cli_print_json_wiped(cu_stats_members_json(plan, &t));
 		goto out;
 	}
-	printf("members by %s for %s%s%s%s, k %d, release %s\n", plan->by_name, plan->purpose,
-	       plan->has_where ? ", where " : "", plan->has_where ? plan->where_field : "",
-	       plan->has_where ? ":" : "", plan->k, plan->release);
+	{
+		char at[CU_TIME_BYTES];
+
+		cu_time_format(plan->as_of_us, at);
+		printf("members by %s for %s%s%s%s, k %d, release %s, released %s%s\n",
+		       plan->by_name, plan->purpose, plan->has_where ? ", where " : "",
+		       plan->has_where ? plan->where_field : "", plan->has_where ? ":" : "",
+		       plan->k, plan->release, at, plan->reused ? " (reused: nothing spent)" : "");
+	}
 	if (plan->has_where)
 		printf("  (value %s)\n", plan->where_value);
 	printf("%-40s %8s  %s\n", "VALUE", "COUNT", "NOTE");
@@ -143,7 +155,7 @@ static int members(const struct cu_cli_command *cmd, int argc, char **argv)
 	printf("%-40s ", "(members)");
 	print_count(t.members);
 	printf("  %s\n", t.members < 0 ? "small" : "");
-	if (plan->noise != CU_STATS_NOISE_NONE)
+	if (plan->noise != CU_STATS_NOISE_NONE && plan->noise != CU_STATS_NOISE_DEFAULT)
 		printf("noise %s, budget %g of %g spent in %s\n", plan->noise_text, plan->spent,
 		       plan->limit, plan->period);
 out:
@@ -216,7 +228,9 @@ static int beacons(const struct cu_cli_command *cmd, int argc, char **argv)
 		print_count(b->days[i].views);
 		printf(" ");
 		print_count(b->days[i].visitors);
-		printf("%s\n", b->days[i].suppressed ? "  small" : "");
+		printf("%s\n", !b->days[i].counted     ? "  not counted yet"
+		               : b->days[i].suppressed ? "  small"
+		                                       : "");
 	}
 out:
 	free(b);
@@ -282,9 +296,13 @@ static const struct cu_cli_option members_options[] = {
     {"by", "F", OPT_BY, "age_band, eligibility, consent, or a text or list survey field"},
     {"purpose", "P", OPT_PURPOSE, "a statistical purpose of the policy (research, ...)"},
     {"where", "F:V", OPT_WHERE, "only members whose F (as for --by) is V"},
-    {"noise", "M", OPT_NOISE, "differential privacy: laplace or gaussian"},
-    {"epsilon", "E", OPT_EPSILON, "the release's epsilon, spent from the month's budget"},
+    {"noise", "M", OPT_NOISE,
+     "laplace or gaussian (default: the policy's), or none (only under allow_unnoised)"},
+    {"epsilon", "E", OPT_EPSILON,
+     "the release's epsilon, spent from the month's budget (default: the policy's)"},
     {"delta", "D", OPT_DELTA, "the release's delta (gaussian only)"},
+    {"fresh", NULL, OPT_FRESH,
+     "a new release (spending epsilon) even if this month has one of this question"},
     {"format", "json|table", OPT_FORMAT, "json, or a plain table (the default)"},
     {0},
 };
@@ -302,12 +320,14 @@ static const struct cu_cli_command stats_commands[] = {
     {.name = "members",
      .run = members,
      .usage = "custodian stats members --by F --purpose P [--where F:V] [--noise laplace "
-              "--epsilon E]",
+              "--epsilon E] [--fresh]",
      .help = "Members counted by an answer, eligibility or consent state, under a purpose,\n"
-             "with the API's disclosure control: cell-key perturbation, cells of fewer than\n"
-             "k members suppressed, complementary suppression, a --where of fewer than k\n"
-             "members refused; with --noise, differential privacy from the month's budget.\n"
-             "One audit entry per release (docs/statistics.md).",
+             "with the API's disclosure control: differential privacy (the policy's noise and\n"
+             "epsilon unless given) from the month's budget, cells of fewer than k members\n"
+             "suppressed, complementary suppression, a --where of fewer than k members\n"
+             "refused.  The same question in the same month answers the kept release and\n"
+             "spends nothing, unless --fresh.  One audit entry per release\n"
+             "(docs/statistics.md).",
      .options = members_options},
     {.name = "beacons",
      .run = beacons,

@@ -4,9 +4,11 @@
  *   GET /v1/stats/beacons  page views and visitors per day
  *   GET /v1/stats/budget   the ε budget of this month and its ledger (officer)
  *
- * A member statistic is the door's three steps (domain/statistics.h): the
- * plan on this thread's reader, the ledger and the ONE audit entry through
- * the writer, then — once durable — the scan on the reader.  The scan of a
+ * A member statistic is the door's steps (domain/statistics.h): the plan on
+ * this thread's reader; reuse decided, the ledger and the ONE audit entry
+ * through the writer; then — once durable — the scan on the reader (or the
+ * kept release read back); then a new release kept through the writer
+ * before it is answered.  The scan of a
  * large store takes this network thread for its length (about 20 s for a
  * million members on a quiet 2-core machine): so one member statistic
  * runs at a time in a server, and another asked meanwhile gets 429 with
@@ -55,6 +57,15 @@ static cu_result run_record(cu_ctx *ctx, cu_job *job)
 	return cu_http_answer(job, cu_stats_record(ctx, &st->plan));
 }
 
+static cu_result run_keep(cu_ctx *ctx, cu_job *job)
+{
+	cu_request *r = job->arg;
+	struct members_state *st = r->state;
+
+	job->rc = cu_stats_keep(ctx, &st->plan, &st->table);
+	return job->rc;
+}
+
 /* A number of ε or δ: digits, at most one '.', finite; -1 otherwise. */
 static int parse_number(const char *s, double *out)
 {
@@ -73,13 +84,20 @@ static int parse_number(const char *s, double *out)
 static enum MHD_Result h_stats_members(cu_request *r)
 {
 	static const char *const allowed[] = {"by",      "purpose", "where", "noise",
-	                                      "epsilon", "delta",   NULL};
+	                                      "epsilon", "delta",   "fresh", NULL};
 	struct members_state *st = r->state;
 	cu_store *reader = cu_http_reader(r->srv);
-	const char *noise, *msg = NULL;
+	const char *noise, *fresh, *msg = NULL;
 	cu_stats_query q;
 	cu_result rc;
 
+	if (r->phase > 1) {
+		/* The release is kept (or was reused): now it may be answered. */
+		if (r->job.rc)
+			return cu_http_reply_error(r, r->job.rc, NULL, NULL);
+		return cu_http_reply_json(r, MHD_HTTP_OK,
+		                          cu_stats_members_json(&st->plan, &st->table));
+	}
 	if (r->phase > 0) {
 		/* Fail closed: no committed audit entry, no count. */
 		if (r->job.rc)
@@ -99,13 +117,15 @@ static enum MHD_Result h_stats_members(cu_request *r)
 			    NULL);
 		if (rc)
 			return cu_http_reply_error(r, rc, NULL, NULL);
-		return cu_http_reply_json(r, MHD_HTTP_OK,
-		                          cu_stats_members_json(&st->plan, &st->table));
+		if (st->plan.reused)
+			return cu_http_reply_json(r, MHD_HTTP_OK,
+			                          cu_stats_members_json(&st->plan, &st->table));
+		return cu_http_wait_writer(r, run_keep);
 	}
 	if (cu_http_query_only(r, allowed))
-		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                           "expected by, purpose, where, noise, epsilon and delta",
-		                           NULL);
+		return cu_http_reply_error(
+		    r, CU_ERR_INVALID_ARGUMENT,
+		    "expected by, purpose, where, noise, epsilon, delta and fresh", NULL);
 	memset(&q, 0, sizeof(q));
 	q.actor = &r->actor;
 	q.by = cu_http_query(r, "by");
@@ -117,14 +137,22 @@ static enum MHD_Result h_stats_members(cu_request *r)
 		q.noise = CU_STATS_NOISE_LAPLACE;
 	else if (noise && !strcmp(noise, "gaussian"))
 		q.noise = CU_STATS_NOISE_GAUSSIAN;
+	else if (noise && !strcmp(noise, "none"))
+		q.noise = CU_STATS_NOISE_NONE;
 	else if (noise)
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
-		                           "noise is laplace or gaussian", NULL);
+		                           "noise is laplace, gaussian or none", NULL);
+	fresh = cu_http_query(r, "fresh");
+	if (fresh && strcmp(fresh, "true") && strcmp(fresh, "false"))
+		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "fresh is true or false",
+		                           NULL);
+	q.fresh = fresh && !strcmp(fresh, "true");
 	if (parse_number(cu_http_query(r, "epsilon"), &q.epsilon) ||
 	    parse_number(cu_http_query(r, "delta"), &q.delta))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT,
 		                           "epsilon and delta are decimal numbers", NULL);
-	if (q.noise != CU_STATS_NOISE_NONE && !cu_http_query(r, "epsilon"))
+	if ((q.noise == CU_STATS_NOISE_LAPLACE || q.noise == CU_STATS_NOISE_GAUSSIAN) &&
+	    !cu_http_query(r, "epsilon"))
 		return cu_http_reply_error(r, CU_ERR_INVALID_ARGUMENT, "noise needs an epsilon",
 		                           NULL);
 	if (!reader)
@@ -141,7 +169,8 @@ static enum MHD_Result h_stats_members(cu_request *r)
 		                                   "nothing was released or spent");
 	st->running = true;
 	rc = cu_stats_members_plan(cu_http_policy(r->srv), reader, &q, &st->plan, &msg);
-	if (rc == CU_ERR_INVALID_ARGUMENT || rc == CU_ERR_PURPOSE_REQUIRED)
+	if (rc == CU_ERR_INVALID_ARGUMENT || rc == CU_ERR_PURPOSE_REQUIRED ||
+	    rc == CU_ERR_NOISE_REQUIRED)
 		return cu_http_reply_error(r, rc, msg, NULL);
 	if (rc)
 		return cu_http_reply_error(r, rc, NULL, NULL);

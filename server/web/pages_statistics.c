@@ -40,7 +40,7 @@ static const char *const fields[] = {
 };
 /* The purposes a release is made for; the policy says which roles have each. */
 static const char *const purposes[] = {"research", "analysis", "materials"};
-static const char *const mechanisms[] = {"laplace", "gaussian"};
+static const char *const mechanisms[] = {"laplace", "gaussian", "none"};
 
 static bool one_of(const char *s, const char *const *list, size_t n)
 {
@@ -192,11 +192,12 @@ static json_t *members_result(cu_request *r, const json_t *rel)
 	         cu_web_text(r, "stat_desc_shown_total"), cu_chart_number(total, num));
 	chart = cu_chart_bars(bars, n, title, desc);
 	free(bars);
-	out = json_pack("{s:o,s:o*,s:s,s:O?,s:O?,s:O?,s:O?,s:b,s:b}", "rows", rows, "chart", chart,
-	                "by_label", cu_web_text_or(r, "stat_by_", by, by ? by : ""), "k", k,
+	out = json_pack("{s:o,s:o*,s:s,s:O?,s:O?,s:O?,s:O?,s:b,s:b,s:b}", "rows", rows, "chart",
+	                chart, "by_label", cu_web_text_or(r, "stat_by_", by, by ? by : ""), "k", k,
 	                "release", json_object_get(rel, "release"), "as_of",
 	                json_object_get(rel, "as_of"), "where", json_object_get(rel, "where"),
-	                "any_suppressed", suppressed > 0, "more_than_drawn", n > CU_CHART_BARS_MAX);
+	                "any_suppressed", suppressed > 0, "more_than_drawn", n > CU_CHART_BARS_MAX,
+	                "reused", json_is_true(json_object_get(rel, "reused")));
 	if (out && count_of(json_object_get(rel, "members"), &v))
 		json_object_set_new(out, "members", json_string(cu_chart_number(v, num)));
 	if (out && json_is_object(noise)) {
@@ -238,7 +239,7 @@ static enum MHD_Result p_members_post(cu_request *r)
 {
 	enum MHD_Result ret;
 	cu_web_page *pg = cu_web_begin(r, CU_WEB_STAFF, &ret);
-	const char *by, *purpose, *where_field, *where_value, *noise, *epsilon, *delta;
+	const char *by, *purpose, *where_field, *where_value, *noise, *epsilon, *delta, *fresh;
 	const cu_http_capture *policy, *c;
 	json_t *model, *query, *errors;
 
@@ -255,6 +256,7 @@ static enum MHD_Result p_members_post(cu_request *r)
 	noise = cu_web_field(pg, "noise");
 	epsilon = cu_web_field(pg, "epsilon");
 	delta = cu_web_field(pg, "delta");
+	fresh = cu_web_field(pg, "fresh");
 	model = members_form(r, policy);
 	errors = json_object();
 	/* Only the API's own words are sent: a choice outside them is the form's error. */
@@ -273,7 +275,7 @@ static enum MHD_Result p_members_post(cu_request *r)
 	if (noise && *noise && !ONE_OF(noise, mechanisms))
 		json_object_set_new(errors, "noise",
 		                    json_string(cu_web_text(r, "stat_err_choose")));
-	if (noise && *noise && (!epsilon || !*epsilon))
+	if (noise && *noise && strcmp(noise, "none") && (!epsilon || !*epsilon))
 		json_object_set_new(errors, "epsilon",
 		                    json_string(cu_web_text(r, "stat_err_epsilon")));
 	if (json_object_size(errors)) {
@@ -288,12 +290,17 @@ static enum MHD_Result p_members_post(cu_request *r)
 		snprintf(where, sizeof(where), "%s:%s", where_field, where_value);
 		json_object_set_new(query, "where", json_string(where));
 	}
-	if (noise && *noise) {
+	if (noise && !strcmp(noise, "none")) {
+		json_object_set_new(query, "noise", json_string(noise));
+	} else if (noise && *noise) {
 		json_object_set_new(query, "noise", json_string(noise));
 		json_object_set_new(query, "epsilon", json_string(epsilon));
 		if (delta && *delta)
 			json_object_set_new(query, "delta", json_string(delta));
 	}
+	/* A fresh release spends ε again; otherwise this month's release of the question is reused. */
+	if (fresh && !strcmp(fresh, "true"))
+		json_object_set_new(query, "fresh", json_string("true"));
 	/* The API decides who may ask, suppresses, adds the noise, spends the budget and audits. */
 	if (!(c = cu_web_call(r, "GET", "/v1/stats/members", query, NULL, &ret))) {
 		json_decref(model);
@@ -339,6 +346,8 @@ static json_t *traffic_result(cu_request *r, const json_t *rel)
 		const char *day = json_string_value(json_object_get(d, "day"));
 		char a[CU_CHART_NUMBER_MAX] = "", b[CU_CHART_NUMBER_MAX] = "";
 
+		bool counted = !json_is_false(json_object_get(d, "counted"));
+
 		days[i].day = day ? day : "";
 		days[i].suppressed = json_is_true(json_object_get(d, "suppressed"));
 		days[i].known[0] = count_of(json_object_get(d, "views"), &days[i].value[0]);
@@ -352,10 +361,12 @@ static json_t *traffic_result(cu_request *r, const json_t *rel)
 			visitors += days[i].value[1];
 			cu_chart_number(days[i].value[1], b);
 		}
-		json_array_append_new(rows, json_pack("{s:s,s:s,s:s,s:b,s:s}", "day", days[i].day,
-		                                      "views", a, "visitors", b, "suppressed",
-		                                      days[i].suppressed, "note",
-		                                      days[i].suppressed ? note : ""));
+		json_array_append_new(
+		    rows, json_pack("{s:s,s:s,s:s,s:b,s:s}", "day", days[i].day, "views", a,
+		                    "visitors", b, "suppressed", days[i].suppressed, "note",
+		                    days[i].suppressed ? note
+		                    : counted          ? ""
+		                                       : cu_web_text(r, "stat_not_counted")));
 	}
 	snprintf(desc, sizeof(desc), "%s %zu · %s %zu · %s %s", cu_web_text(r, "stat_desc_days"), n,
 	         cu_web_text(r, "stat_desc_suppressed"), suppressed,

@@ -263,6 +263,17 @@ cu_result cu_beacon_maintain(cu_ctx *ctx, int64_t now_us, int64_t raw_window_us,
 		return rc;
 	/* The roll-up first: only rolled days' hits may go. */
 	rc = cu_store_beacon_rollup(ctx->store, today, &rep.days_rolled);
+	/* Every day before today is now in the aggregates: statistics count them. */
+	if (!rc) {
+		char mark[CU_DATE_LEN + 1] = "";
+		bool found = false;
+
+		rc = cu_store_meta_get(ctx->store, CU_BEACON_ROLLED_META, mark, sizeof(mark),
+		                       &found);
+		/* The mark only moves forward. */
+		if (!rc && (!found || strcmp(mark, today) < 0))
+			rc = cu_store_meta_set(ctx->store, CU_BEACON_ROLLED_META, today);
+	}
 	if (!rc)
 		rc = cu_store_beacon_expire(ctx->store, now_us - raw_window_us, &rep.expired);
 	if (!rc)

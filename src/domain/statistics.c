@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,13 @@ _Static_assert(CU_STATS_SECRET_BYTES >= crypto_generichash_KEYBYTES_MIN &&
                "the secret is a BLAKE2b key");
 
 const char *const cu_stats_datasets[] = {"members", "beacons", NULL};
+
+static _Atomic uint64_t members_opened;
+
+uint64_t cu_stats_members_opened(void)
+{
+	return atomic_load(&members_opened);
+}
 
 static const struct {
 	long long lo, hi; /* inclusive; hi < 0: no upper bound */
@@ -257,6 +265,7 @@ cu_result cu_stats_members_plan(const cu_policy *p, cu_store *reader, const cu_s
 {
 	const cu_policy_purpose *pp;
 	cu_aggregate_request ar;
+	double epsilon, delta;
 	cu_result rc;
 
 	memset(plan, 0, sizeof(*plan));
@@ -303,32 +312,49 @@ cu_result cu_stats_members_plan(const cu_policy *p, cu_store *reader, const cu_s
 		}
 		plan->has_where = true;
 	}
+	/* A query that names no mechanism gets the policy's, with its ε (and δ) unless given. */
 	plan->noise = q->noise;
-	if (q->noise != CU_STATS_NOISE_NONE) {
-		if (!(q->epsilon > 0) || q->epsilon > CU_STATS_EPSILON_MAX) {
+	plan->fresh = q->fresh;
+	epsilon = q->epsilon;
+	delta = q->delta;
+	if (q->noise == CU_STATS_NOISE_DEFAULT) {
+		plan->noise = p->statistics.default_gaussian ? CU_STATS_NOISE_GAUSSIAN
+		                                             : CU_STATS_NOISE_LAPLACE;
+		if (epsilon == 0)
+			epsilon = p->statistics.default_epsilon;
+		if (plan->noise == CU_STATS_NOISE_GAUSSIAN && delta == 0)
+			delta = p->statistics.default_delta;
+	}
+	if (plan->noise != CU_STATS_NOISE_NONE) {
+		if (!(epsilon > 0) || epsilon > CU_STATS_EPSILON_MAX) {
 			*msg = "epsilon must be more than 0 and at most 10";
 			return CU_ERR_INVALID_ARGUMENT;
 		}
-		if (q->noise == CU_STATS_NOISE_GAUSSIAN &&
-		    (!(q->delta > 0) || q->delta > CU_STATS_DELTA_MAX || q->epsilon > 1)) {
+		if (plan->noise == CU_STATS_NOISE_GAUSSIAN &&
+		    (!(delta > 0) || delta > CU_STATS_DELTA_MAX || epsilon > 1)) {
 			*msg = "gaussian noise needs 0 < delta <= 0.001 and epsilon <= 1";
 			return CU_ERR_INVALID_ARGUMENT;
 		}
-		if (q->noise == CU_STATS_NOISE_LAPLACE && q->delta != 0) {
+		if (plan->noise == CU_STATS_NOISE_LAPLACE && delta != 0) {
 			*msg = "laplace noise takes no delta";
 			return CU_ERR_INVALID_ARGUMENT;
 		}
-		plan->epsilon = q->epsilon;
-		plan->delta = q->noise == CU_STATS_NOISE_GAUSSIAN ? q->delta : 0;
+		plan->epsilon = epsilon;
+		plan->delta = plan->noise == CU_STATS_NOISE_GAUSSIAN ? delta : 0;
 		snprintf(plan->noise_text, sizeof(plan->noise_text), "%s epsilon %g",
-		         cu_stats_mechanism_name(q->noise), q->epsilon);
+		         cu_stats_mechanism_name(plan->noise), epsilon);
 		if (plan->delta > 0)
 			snprintf(plan->noise_text, sizeof(plan->noise_text),
-			         "%s epsilon %g delta %g", cu_stats_mechanism_name(q->noise),
-			         q->epsilon, plan->delta);
+			         "%s epsilon %g delta %g", cu_stats_mechanism_name(plan->noise),
+			         epsilon, plan->delta);
 	} else if (q->epsilon != 0 || q->delta != 0) {
 		*msg = "epsilon and delta come with noise=laplace|gaussian";
 		return CU_ERR_INVALID_ARGUMENT;
+	} else if (!p->statistics.allow_unnoised) {
+		/* The cell-key method alone is the weaker release: only where the policy says so. */
+		*msg = "this policy releases member statistics only with noise (laplace or "
+		       "gaussian); noise=none needs statistics.allow_unnoised";
+		return CU_ERR_NOISE_REQUIRED;
 	}
 	snprintf(plan->token, sizeof(plan->token), "%s",
 	         q->token && *q->token ? q->token : "operator");
@@ -407,6 +433,52 @@ static cu_result secret_open(const cu_vault *v, cu_store *reader,
 	return rc;
 }
 
+/*
+ * The query key: a hash of the canonical question (dataset, by, where,
+ * purpose, mechanism, ε, δ, k) in hex.  Two asks with the same key in a
+ * period are the same question.
+ */
+static void query_key(cu_stats_plan *plan)
+{
+	char canon[CU_STATS_STATISTIC_MAX + CU_STATS_VALUE_MAX + 3 * CU_POLICY_ID_MAX + 160];
+	unsigned char h[CU_STATS_KEY_LEN / 2];
+	const char *mech = cu_stats_mechanism_name(plan->noise);
+
+	snprintf(canon, sizeof(canon),
+	         "members\nby=%s\nwhere=%s\n%s\npurpose=%s\nmechanism=%s\nepsilon=%.17g\n"
+	         "delta=%.17g\nk=%d",
+	         plan->by_name, plan->has_where ? plan->where_field : "",
+	         plan->has_where ? plan->where_value : "", plan->purpose, mech ? mech : "none",
+	         plan->epsilon, plan->delta, plan->k);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)canon, strlen(canon), NULL, 0);
+	sodium_bin2hex(plan->key, sizeof(plan->key), h, sizeof(h));
+	sodium_memzero(canon, sizeof(canon));
+}
+
+/* This period's kept release of the plan's question, if any: the plan then reuses it. */
+static cu_result find_kept(cu_ctx *ctx, cu_stats_plan *plan, double spent)
+{
+	cu_stats_release_row row;
+	char *json = NULL, at[CU_TIME_BYTES];
+	bool found = false;
+	cu_result rc = cu_store_stats_release_find(ctx->store, "members", plan->period, plan->key,
+	                                           NULL, &row, &json, &found);
+
+	free(json);
+	if (rc || !found)
+		return rc;
+	plan->reused = true;
+	snprintf(plan->release, sizeof(plan->release), "%s", row.release);
+	plan->as_of_us = row.at_us;
+	plan->spent = spent;
+	cu_time_format(row.at_us, at);
+	/* The one entry says which release answered: nobody was read for it. */
+	snprintf(plan->au.reason, sizeof(plan->au.reason),
+	         "%.200s; reuses release %.40s of %s; no member read%s%.80s", plan->statistic,
+	         plan->release, at, plan->noise_text[0] ? "; noise " : "", plan->noise_text);
+	return CU_OK;
+}
+
 cu_result cu_stats_record(cu_ctx *ctx, cu_stats_plan *plan)
 {
 	cu_stats_ledger_row row;
@@ -415,10 +487,17 @@ cu_result cu_stats_record(cu_ctx *ctx, cu_stats_plan *plan)
 
 	if (rc)
 		return rc;
-	if (!plan->decision && plan->noise != CU_STATS_NOISE_NONE) {
-		rc = cu_store_stats_spent(ctx->store, "members", plan->period, &spent);
+	if (!plan->decision) {
+		/* Reuse is decided here, in the writer's transaction, before anything is opened. */
+		query_key(plan);
+		if (plan->noise != CU_STATS_NOISE_NONE)
+			rc = cu_store_stats_spent(ctx->store, "members", plan->period, &spent);
+		if (!rc && !plan->fresh)
+			rc = find_kept(ctx, plan, spent);
 		if (rc)
 			goto fail;
+	}
+	if (!plan->decision && !plan->reused && plan->noise != CU_STATS_NOISE_NONE) {
 		/* A hair of slack for sums of decimal fractions (0.1 + 0.2). */
 		if (spent + plan->epsilon > plan->limit * (1 + 1e-9)) {
 			/* Refused: the entry keeps its actor and role, and says why; nothing is spent. */
@@ -447,7 +526,7 @@ cu_result cu_stats_record(cu_ctx *ctx, cu_stats_plan *plan)
 			plan->spent = spent + plan->epsilon;
 		}
 	}
-	if (!plan->decision) {
+	if (!plan->decision && !plan->reused) {
 		rc = secret_ensure(ctx);
 		if (rc)
 			goto fail;
@@ -633,6 +712,7 @@ static int on_member(void *ud, const cu_stats_member *m)
 	if (sc->rc)
 		return 1;
 	sc->opened++;
+	atomic_fetch_add_explicit(&members_opened, 1, memory_order_relaxed);
 	if (!sc->count)
 		goto out;
 	l = malloc(sizeof(*l));
@@ -974,6 +1054,61 @@ out:
 	return rc;
 }
 
+/* A kept release's figures back into a table (no true count: it holds none). */
+static cu_result load_kept(const cu_stats_plan *plan, cu_store *reader, cu_stats_table *out)
+{
+	cu_stats_release_row row;
+	char *text = NULL;
+	bool found = false;
+	json_t *j, *cells, *c;
+	size_t i;
+	cu_result rc = cu_store_stats_release_find(reader, NULL, NULL, NULL, plan->release, &row,
+	                                           &text, &found);
+
+	if (rc)
+		return rc;
+	if (!found)
+		return CU_ERR_STORE;
+	j = json_loads(text, 0, NULL);
+	free(text);
+	cells = j ? json_object_get(j, "cells") : NULL;
+	if (!json_is_array(cells) || json_array_size(cells) > CU_STATS_CELLS_MAX + 1) {
+		json_decref(j);
+		return CU_ERR_STORE;
+	}
+	out->cells = calloc(json_array_size(cells) + 1, sizeof(*out->cells));
+	if (!out->cells) {
+		json_decref(j);
+		return CU_ERR_NOMEM;
+	}
+	out->cap = json_array_size(cells) + 1;
+	out->members = json_is_integer(json_object_get(j, "members"))
+	                   ? (int64_t)json_integer_value(json_object_get(j, "members"))
+	                   : -1;
+	json_array_foreach(cells, i, c)
+	{
+		cu_stats_cell *cell = &out->cells[out->n++];
+		const char *value = json_string_value(json_object_get(c, "value"));
+		const char *reason = json_string_value(json_object_get(c, "reason"));
+		json_t *count = json_object_get(c, "count");
+
+		if (!value) {
+			json_decref(j);
+			return CU_ERR_STORE;
+		}
+		snprintf(cell->value, sizeof(cell->value), "%s", value);
+		cell->suppressed = json_is_true(json_object_get(c, "suppressed"));
+		cell->count = json_is_integer(count) && !cell->suppressed
+		                  ? (int64_t)json_integer_value(count)
+		                  : -1;
+		cell->reason = !cell->suppressed                            ? NULL
+		               : reason && !strcmp(reason, "complementary") ? "complementary"
+		                                                            : "small";
+	}
+	json_decref(j);
+	return CU_OK;
+}
+
 cu_result cu_stats_members_compute(const cu_stats_plan *plan, const cu_vault *v, cu_store *reader,
                                    cu_stats_table *out)
 {
@@ -982,6 +1117,12 @@ cu_result cu_stats_members_compute(const cu_stats_plan *plan, const cu_vault *v,
 
 	if (plan->decision)
 		return plan->decision;
+	if (plan->reused) {
+		rc = load_kept(plan, reader, out);
+		if (rc)
+			goto fail;
+		return CU_OK;
+	}
 	rc = scan_members(plan, v, reader, true, true, out);
 	if (rc)
 		goto fail;
@@ -1038,7 +1179,44 @@ cu_result cu_stats_members(cu_ctx *ctx, const cu_stats_query *q, cu_stats_plan *
 	rc = cu_stats_record(ctx, plan);
 	if (rc)
 		return rc;
-	return cu_stats_members_compute(plan, ctx->vault, ctx->store, out);
+	rc = cu_stats_members_compute(plan, ctx->vault, ctx->store, out);
+	if (!rc)
+		rc = cu_stats_keep(ctx, plan, out);
+	if (rc)
+		cu_stats_table_release(out);
+	return rc;
+}
+
+cu_result cu_stats_keep(cu_ctx *ctx, const cu_stats_plan *plan, const cu_stats_table *t)
+{
+	cu_stats_release_row row;
+	json_t *j;
+	char *text;
+	cu_result rc;
+
+	if (plan->decision || plan->reused)
+		return CU_OK;
+	j = cu_stats_members_json(plan, t);
+	text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(j);
+	if (!text)
+		return CU_ERR_NOMEM;
+	memset(&row, 0, sizeof(row));
+	snprintf(row.release, sizeof(row.release), "%s", plan->release);
+	snprintf(row.dataset, sizeof(row.dataset), "members");
+	snprintf(row.period, sizeof(row.period), "%s", plan->period);
+	snprintf(row.key, sizeof(row.key), "%s", plan->key);
+	row.at_us = plan->as_of_us;
+	rc = cu_tx_begin(ctx);
+	if (!rc) {
+		rc = cu_store_stats_release_insert(ctx->store, &row, text);
+		if (rc)
+			cu_tx_rollback(ctx);
+		else
+			rc = cu_tx_commit(ctx);
+	}
+	free(text);
+	return rc;
 }
 
 /* ---- beacons ---- */
@@ -1074,6 +1252,8 @@ cu_result cu_stats_beacons_compute(const cu_policy *p, cu_store *reader, const c
                                    cu_stats_beacons *out, const char **msg)
 {
 	struct beacon_sum bs;
+	char mark[CU_BEACON_DAY_LEN + 1] = "";
+	bool rolled = false;
 	int64_t from_us, to_us;
 	cu_result rc;
 
@@ -1102,13 +1282,20 @@ cu_result cu_stats_beacons_compute(const cu_policy *p, cu_store *reader, const c
 		cu_date_format(from_us + (int64_t)i * CU_DAY_US, out->days[i].day);
 	bs.b = out;
 	bs.from_us = from_us;
-	rc = cu_store_beacon_daily(reader, out->from, out->to, on_daily, &bs);
+	rc = cu_store_meta_get(reader, CU_BEACON_ROLLED_META, mark, sizeof(mark), &rolled);
+	if (!rc)
+		rc = cu_store_beacon_daily(reader, out->from, out->to, on_daily, &bs);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < out->n; i++) {
 		cu_stats_beacon_day *d = &out->days[i];
 
-		if (d->visitors > 0 && d->visitors < out->k) {
+		/* A day on or after the last roll-up's is not in the aggregates yet: unknown, not 0. */
+		d->counted = rolled && strcmp(d->day, mark) < 0;
+		if (!d->counted) {
+			d->views = -1;
+			d->visitors = -1;
+		} else if (d->visitors > 0 && d->visitors < out->k) {
 			d->views = -1;
 			d->visitors = -1;
 			d->suppressed = true;
@@ -1174,17 +1361,17 @@ json_t *cu_stats_members_json(const cu_stats_plan *plan, const cu_stats_table *t
 	if (plan->has_where)
 		where =
 		    json_pack("{s:s,s:s}", "field", plan->where_field, "value", plan->where_value);
-	if (plan->noise != CU_STATS_NOISE_NONE)
+	if (plan->noise != CU_STATS_NOISE_NONE && plan->noise != CU_STATS_NOISE_DEFAULT)
 		noise = json_pack("{s:s,s:f,s:o,s:{s:s,s:s,s:f,s:f}}", "mechanism",
 		                  cu_stats_mechanism_name(plan->noise), "epsilon", plan->epsilon,
 		                  "delta", plan->delta > 0 ? json_real(plan->delta) : json_null(),
 		                  "budget", "dataset", "members", "period", plan->period, "spent",
 		                  plan->spent, "limit", plan->limit);
 	cu_time_format(plan->as_of_us, at);
-	o = json_pack("{s:s,s:s,s:s,s:o,s:i,s:o,s:o,s:o,s:s,s:s}", "statistic", "members", "by",
+	o = json_pack("{s:s,s:s,s:s,s:o,s:i,s:o,s:o,s:o,s:s,s:s,s:b}", "statistic", "members", "by",
 	              plan->by_name, "purpose", plan->purpose, "where", where, "k", plan->k,
 	              "members", count_json(t->members), "cells", cells, "noise", noise, "release",
-	              plan->release, "as_of", at);
+	              plan->release, "as_of", at, "reused", plan->reused);
 	return o;
 }
 
@@ -1193,10 +1380,11 @@ json_t *cu_stats_beacons_json(const cu_stats_beacons *b)
 	json_t *days = json_array();
 
 	for (size_t i = 0; days && i < b->n; i++)
-		json_array_append_new(days, json_pack("{s:s,s:o,s:o,s:b}", "day", b->days[i].day,
-		                                      "views", count_json(b->days[i].views),
-		                                      "visitors", count_json(b->days[i].visitors),
-		                                      "suppressed", b->days[i].suppressed));
+		json_array_append_new(
+		    days, json_pack("{s:s,s:o,s:o,s:b,s:b}", "day", b->days[i].day, "views",
+		                    count_json(b->days[i].views), "visitors",
+		                    count_json(b->days[i].visitors), "suppressed",
+		                    b->days[i].suppressed, "counted", b->days[i].counted));
 	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:i,s:o,s:s}", "statistic", "beacons", "from",
 	                 b->from, "to", b->to, "page", b->page ? json_string(b->page) : json_null(),
 	                 "event", b->event ? json_string(b->event) : json_null(), "k", b->k, "days",

@@ -9,14 +9,28 @@
  *      door's rules applied, the members in scope counted, a release id
  *      drawn, and the audit entry filled;
  *   2. record (cu_stats_record, on the writer's ctx, one transaction level):
- *      the stats secret made if there is none, the ε budget checked and
- *      spent in the ledger (a release that would exceed it is refused, its
- *      denial audited, nothing spent), and the ONE audit entry written;
+ *      REUSE decided — the same question (the query key: by, where,
+ *      purpose, mechanism, ε, δ, k) already released in this period is
+ *      answered from its kept release unless `fresh` is asked: nothing
+ *      spent, nothing opened — or else the stats secret made if there is
+ *      none, the ε budget checked and spent in the ledger (a release that
+ *      would exceed it is refused, its denial audited, nothing spent); and
+ *      the ONE audit entry written either way;
  *   3. compute (cu_stats_members_compute, on a reader, only once 2 is
- *      committed): one scan of the members, opening only the fields the
- *      statistic needs of the members the purpose may use, then
- *      disclosure control.
- * cu_stats_members does the three on one ctx (the command line, tests).
+ *      committed): the kept release read back (reuse), or one scan of the
+ *      members, opening only the fields the statistic needs of the members
+ *      the purpose may use, then disclosure control;
+ *   4. keep (cu_stats_keep, on the writer's ctx): a new release kept
+ *      (only its released, noisy and suppressed, figures) for the next
+ *      ask of the same question.  A crash between 2 and 4 only means the
+ *      next ask is fresh (and spends again).
+ * cu_stats_members does the four on one ctx (the command line, tests).
+ *
+ * Noise by default: a query that names no mechanism
+ * (CU_STATS_NOISE_DEFAULT) gets the policy's default_noise and
+ * default_epsilon; CU_STATS_NOISE_NONE (cell-key perturbation only) is
+ * refused with CU_ERR_NOISE_REQUIRED unless the policy allows it
+ * (statistics.allow_unnoised).
  *
  * Disclosure control, in order (docs/statistics.md says what each stops):
  *   a. cell-key perturbation: each member's record key is BLAKE2b-32 keyed
@@ -74,24 +88,26 @@ typedef enum cu_stats_by {
 } cu_stats_by;
 
 typedef enum cu_stats_mechanism {
-	CU_STATS_NOISE_NONE = 0, /* cell-key perturbation only */
+	CU_STATS_NOISE_DEFAULT = 0, /* asked: the policy's default (never in a plan) */
+	CU_STATS_NOISE_NONE,        /* cell-key perturbation only (allow_unnoised) */
 	CU_STATS_NOISE_LAPLACE,
 	CU_STATS_NOISE_GAUSSIAN
 } cu_stats_mechanism;
 
-/* "laplace" / "gaussian"; NULL for none. */
+/* "laplace" / "gaussian"; NULL for none (and the default). */
 const char *cu_stats_mechanism_name(cu_stats_mechanism m);
 
 /* A member statistic as asked (strings borrowed for the call). */
 typedef struct cu_stats_query {
 	const cu_actor *actor;
-	const char *by;      /* "age_band", a survey field, "eligibility", "consent" */
-	const char *purpose; /* a statistical purpose of the policy */
-	const char *where;   /* "FIELD:VALUE" (same kinds as by), or NULL */
-	cu_stats_mechanism noise;
-	double epsilon;    /* > 0, at most CU_STATS_EPSILON_MAX, with noise */
-	double delta;      /* (0, CU_STATS_DELTA_MAX] for gaussian; 0 otherwise */
+	const char *by;           /* "age_band", a survey field, "eligibility", "consent" */
+	const char *purpose;      /* a statistical purpose of the policy */
+	const char *where;        /* "FIELD:VALUE" (same kinds as by), or NULL */
+	cu_stats_mechanism noise; /* DEFAULT: the policy's */
+	double epsilon;    /* > 0, at most CU_STATS_EPSILON_MAX, with noise; 0: the policy's */
+	double delta;      /* (0, CU_STATS_DELTA_MAX] for gaussian; 0 otherwise (or the policy's) */
 	const char *token; /* the token id that asks (the ledger's), or NULL: "operator" */
+	bool fresh;        /* a new release even if this period has one of this question */
 } cu_stats_query;
 
 /* One dimension: what a `by` or a `where` names. */
@@ -121,11 +137,14 @@ typedef struct cu_stats_plan {
 	cu_stats_mechanism noise;
 	double epsilon, delta;
 	char token[CU_STATS_TOKEN_MAX + 1];
-	char release[CU_ID_LEN + 1];
+	char release[CU_ID_LEN + 1]; /* the kept release's, when reused */
 	char period[CU_STATS_PERIOD_LEN + 1];
-	int64_t as_of_us;
-	double spent, limit; /* the budget after this release (noise only) */
-	cu_result decision;  /* the door's (CU_OK: allowed) */
+	int64_t as_of_us;               /* when released (the kept release's time, when reused) */
+	double spent, limit;            /* the budget after this release (noise only) */
+	bool fresh;                     /* asked */
+	bool reused;                    /* set by step 2: the answer is the kept release */
+	char key[CU_STATS_KEY_LEN + 1]; /* the query key (hex), set by step 2 */
+	cu_result decision;             /* the door's (CU_OK: allowed) */
 	const char *why;
 	char statistic[CU_STATS_STATISTIC_MAX + 1];
 	char noise_text[CU_STATS_NOISE_TEXT_BYTES];
@@ -174,12 +193,21 @@ CU_WARN_UNUSED cu_result cu_stats_members_plan(const cu_policy *p, cu_store *rea
 CU_WARN_UNUSED cu_result cu_stats_record(cu_ctx *ctx, cu_stats_plan *plan);
 /*
  * Step 3, after step 2 committed an allowing entry: scans, opens, counts and
- * protects into out (cu_stats_table_init'd).  CU_ERR_TOO_FEW_MEMBERS when a
- * `where` leaves fewer than k members.
+ * protects into out (cu_stats_table_init'd) — or, for a reused plan, reads
+ * the kept release back into out (its cells' true counts and keys are 0:
+ * it holds none).  CU_ERR_TOO_FEW_MEMBERS when a `where` leaves fewer than
+ * k members.
  */
 CU_WARN_UNUSED cu_result cu_stats_members_compute(const cu_stats_plan *plan, const cu_vault *v,
                                                   cu_store *reader, cu_stats_table *out);
-/* The three steps on one ctx. */
+/*
+ * Step 4, on the writer's ctx (one transaction level): keeps a new release
+ * (cu_stats_members_json's figures, never a true count) under the plan's
+ * query key.  CU_OK and nothing written for a reused or refused plan.
+ */
+CU_WARN_UNUSED cu_result cu_stats_keep(cu_ctx *ctx, const cu_stats_plan *plan,
+                                       const cu_stats_table *t);
+/* The four steps on one ctx. */
 CU_WARN_UNUSED cu_result cu_stats_members(cu_ctx *ctx, const cu_stats_query *q, cu_stats_plan *plan,
                                           cu_stats_table *out, const char **msg);
 
@@ -193,6 +221,12 @@ CU_WARN_UNUSED cu_result cu_stats_members(cu_ctx *ctx, const cu_stats_query *q, 
  */
 CU_WARN_UNUSED cu_result cu_stats_members_raw(const cu_stats_plan *plan, const cu_vault *v,
                                               cu_store *reader, bool count, cu_stats_table *out);
+
+/*
+ * Members whose fields any statistic's scan opened in this process (a
+ * counter for the tests' fail-closed checks).
+ */
+uint64_t cu_stats_members_opened(void);
 
 /* The cell-key method's pieces (tests, docs). */
 void cu_stats_record_key(const unsigned char secret[CU_STATS_SECRET_BYTES], const char *member,
@@ -213,8 +247,9 @@ const char *cu_stats_age_band(long long age);
 
 typedef struct cu_stats_beacon_day {
 	char day[CU_BEACON_DAY_LEN + 1];
-	int64_t views, visitors; /* -1: suppressed */
+	int64_t views, visitors; /* -1: suppressed or not counted */
 	bool suppressed;
+	bool counted; /* false: the day is not rolled up yet (its figures unknown, not 0) */
 } cu_stats_beacon_day;
 
 typedef struct cu_stats_beacons {
@@ -229,7 +264,10 @@ typedef struct cu_stats_beacons {
 /*
  * Views and visitors per day from the daily aggregates (statistics
  * category), summed over pages and events (or only page / event), each day
- * from..to listed; a day with fewer than k visitors is suppressed.  Beacons
+ * from..to listed; a day with fewer than k visitors is suppressed.  A day
+ * on or after the store's roll-up mark (meta CU_BEACON_ROLLED_META, set by
+ * the beacon maintenance: every day before it is rolled up) is not counted
+ * yet: counted false, figures -1.  Beacons
  * are no member's data: no audit entry.  CU_ERR_INVALID_ARGUMENT (with
  * *msg) for bad days or more than CU_STATS_BEACON_DAYS_MAX of them.
  */

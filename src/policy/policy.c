@@ -1139,7 +1139,34 @@ static cu_result load_retention(struct loader *l, const json_t *root)
 
 /* ---- statistics (docs/policy-file.md, docs/statistics.md) ---- */
 
-static const char *const statistics_keys[] = {"k", "epsilon_budget", "budget_period", NULL};
+static const char *const statistics_keys[] = {"k",
+                                              "epsilon_budget",
+                                              "budget_period",
+                                              "default_noise",
+                                              "default_epsilon",
+                                              "default_delta",
+                                              "allow_unnoised",
+                                              NULL};
+
+/* An optional number of the statistics section in (0, max]; *out unchanged when absent. */
+static cu_result take_positive(struct loader *l, const json_t *obj, const char *key, double max,
+                               double *out)
+{
+	char kp[PATH_LEN];
+	const json_t *v = json_object_get(obj, key);
+	double x;
+
+	if (!v)
+		return CU_OK;
+	join(kp, sizeof(kp), "statistics", key);
+	if (!json_is_number(v))
+		return fail(l, kp, "expected a number, got %s", type_name(v));
+	x = json_number_value(v);
+	if (!(x > 0) || x > max)
+		return fail(l, kp, "%g is out of range: more than 0, at most %g", x, max);
+	*out = x;
+	return CU_OK;
+}
 
 /* The optional "statistics" section: k >= 2, a budget > 0 per calendar month. */
 static cu_result load_statistics(struct loader *l, const json_t *root)
@@ -1152,6 +1179,10 @@ static cu_result load_statistics(struct loader *l, const json_t *root)
 
 	st->k = CU_STATS_K_DEFAULT;
 	st->epsilon_budget = CU_STATS_EPSILON_BUDGET_DEFAULT;
+	st->default_gaussian = false;
+	st->default_epsilon = CU_STATS_DEFAULT_EPSILON;
+	st->default_delta = CU_STATS_DEFAULT_DELTA;
+	st->allow_unnoised = false;
 	if (!obj)
 		return CU_OK;
 	rc = check_object(l, obj, "statistics", statistics_keys);
@@ -1182,7 +1213,36 @@ static cu_result load_statistics(struct loader *l, const json_t *root)
 			return fail(l, "statistics.budget_period",
 			            "unknown period '%s': the only period is 'month'", period);
 	}
-	return CU_OK;
+	if (json_object_get(obj, "default_noise")) {
+		const char *noise;
+
+		rc = take_string(l, obj, "statistics", "default_noise", STR_ID, CU_POLICY_ID_MAX,
+		                 &noise);
+		if (rc)
+			return rc;
+		if (strcmp(noise, "laplace") && strcmp(noise, "gaussian"))
+			return fail(
+			    l, "statistics.default_noise",
+			    "unknown noise '%s': 'laplace' or 'gaussian' (a release without "
+			    "noise is asked with noise=none under allow_unnoised)",
+			    noise);
+		st->default_gaussian = !strcmp(noise, "gaussian");
+	}
+	rc = take_positive(l, obj, "default_epsilon", st->default_gaussian ? 1.0 : 10.0,
+	                   &st->default_epsilon);
+	if (!rc)
+		rc = take_positive(l, obj, "default_delta", 1e-3, &st->default_delta);
+	if (!rc && !st->default_gaussian && json_object_get(obj, "default_delta"))
+		return fail(l, "statistics.default_delta",
+		            "only gaussian noise takes a delta (default_noise is laplace)");
+	if (!rc && st->default_epsilon > st->epsilon_budget)
+		return fail(
+		    l, "statistics.default_epsilon",
+		    "%g is more than the epsilon_budget %g: no default release could be made",
+		    st->default_epsilon, st->epsilon_budget);
+	if (!rc)
+		rc = take_bool(l, obj, "statistics", "allow_unnoised", &st->allow_unnoised);
+	return rc;
 }
 
 static const char *const top_keys[] = {"version",   "title",      "text",       "fields",

@@ -147,12 +147,24 @@ typedef struct cu_policy_retention {
 #define CU_STATS_K_DEFAULT              10
 #define CU_STATS_K_MIN                  2
 #define CU_STATS_K_MAX                  1000000
-#define CU_STATS_EPSILON_BUDGET_DEFAULT 2.0
+#define CU_STATS_EPSILON_BUDGET_DEFAULT 5.0
 #define CU_STATS_EPSILON_BUDGET_MAX     1000.0
+/*
+ * A member statistic that names no noise gets default_noise ("laplace" or
+ * "gaussian") with default_epsilon (and, for gaussian, default_delta); a
+ * release without noise (cell-key perturbation only) is refused unless
+ * allow_unnoised is true.
+ */
+#define CU_STATS_DEFAULT_EPSILON 0.25
+#define CU_STATS_DEFAULT_DELTA   1e-6
 
 typedef struct cu_policy_statistics {
-	int k;                 /* CU_STATS_K_MIN..CU_STATS_K_MAX */
-	double epsilon_budget; /* > 0, per dataset and calendar month */
+	int k;                  /* CU_STATS_K_MIN..CU_STATS_K_MAX */
+	double epsilon_budget;  /* > 0, per dataset and calendar month */
+	bool default_gaussian;  /* default_noise: false "laplace", true "gaussian" */
+	double default_epsilon; /* (0, 10]; at most 1 for gaussian */
+	double default_delta;   /* gaussian: (0, 0.001] */
+	bool allow_unnoised;    /* noise=none may be asked (the weaker, cell-key only release) */
 } cu_policy_statistics;
 
 typedef struct cu_policy {

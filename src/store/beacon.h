@@ -22,7 +22,9 @@
 
 #include "store/store.h"
 
-#define CU_BEACON_DAY_LEN       10 /* "YYYY-MM-DD" */
+#define CU_BEACON_DAY_LEN 10 /* "YYYY-MM-DD" */
+/* Meta key: the day of the last roll-up; every day before it is rolled up (domain/beacon.c). */
+#define CU_BEACON_ROLLED_META   "beacon_rolled_before"
 #define CU_BEACON_NAME_MAX      64 /* a page (route template) or an event name, bytes */
 #define CU_BEACON_CATEGORY_MAX  11 /* "statistics" / "advertising" */
 #define CU_BEACON_VISITOR_BYTES 16 /* BLAKE2b-128 */

@@ -5,6 +5,7 @@
  */
 #include "store/stats_backend.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/backend.h"
@@ -94,6 +95,48 @@ cu_result cu_store_stats_ledger_list(cu_store *s, const char *period, cu_store_s
 	s->scanning = true;
 	rc = ops->ledger_list(s, period, fn, ud);
 	s->scanning = false;
+	return rc;
+}
+
+cu_result cu_store_stats_release_insert(cu_store *s, const cu_stats_release_row *row,
+                                        const char *json)
+{
+	const struct cu_store_stats_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_writable(s, ops);
+
+	if (rc)
+		return rc;
+	if (!row || !json || !valid_text(row->release, CU_ID_LEN) ||
+	    !valid_text(row->dataset, CU_STATS_DATASET_MAX) || !valid_period(row->period) ||
+	    strnlen(row->key, CU_STATS_KEY_LEN + 1) != CU_STATS_KEY_LEN ||
+	    !valid_text(json, CU_STATS_RELEASE_MAX))
+		return CU_ERR_INVALID_ARGUMENT;
+	return ops->release_insert(s, row, json);
+}
+
+cu_result cu_store_stats_release_find(cu_store *s, const char *dataset, const char *period,
+                                      const char *key, const char *release,
+                                      cu_stats_release_row *out, char **json, bool *found)
+{
+	const struct cu_store_stats_ops *ops = OPS(s);
+	cu_result rc = cu_store_area_readable(s, ops);
+
+	if (rc)
+		return rc;
+	if (!out || !json || !found ||
+	    (release ? !valid_text(release, CU_ID_LEN)
+	             : !valid_text(dataset, CU_STATS_DATASET_MAX) || !valid_period(period) ||
+	                   !key || strnlen(key, CU_STATS_KEY_LEN + 1) != CU_STATS_KEY_LEN))
+		return CU_ERR_INVALID_ARGUMENT;
+	memset(out, 0, sizeof(*out));
+	*json = NULL;
+	*found = false;
+	rc = ops->release_find(s, dataset, period, key, release, out, json, found);
+	if (rc) {
+		free(*json);
+		*json = NULL;
+		*found = false;
+	}
 	return rc;
 }
 

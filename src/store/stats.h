@@ -3,7 +3,7 @@
  * (domain/statistics.h).  Part of the store (store.h's rules hold: writes
  * only inside a transaction, no SQL outside the store).
  *
- * Two tables, and one read over the members table:
+ * Three tables, and one read over the members table:
  *   1. the stats secret: one row, the key of the record keys of the cell-key
  *      method, sealed under the master key (a vault note); made once, never
  *      rotated (a new key would redraw every cell's noise, and two draws of
@@ -12,7 +12,12 @@
  *      its release id, dataset, period (YYYY-MM), ε, δ, mechanism, the
  *      token (or "operator") that asked, and when.  Written in the same
  *      transaction as the release's audit entry.
- *   3. the member scan: every live member in id order in one statement,
+ *   3. the kept releases (migration 14): one row per member release —
+ *      its release id, dataset, period, the canonical query's key (a hash),
+ *      the released JSON (the noisy, suppressed cells: never a true count)
+ *      and when.  The same question in the same period is answered from
+ *      here (domain/statistics.h, "reuse").  Append-only, like the ledger.
+ *   4. the member scan: every live member in id order in one statement,
  *      with what a statistic needs to decide (the policy version the
  *      member accepted, their latest choice per purpose) and to open
  *      (the wrapped key and the sealed fields) — no row at a time.
@@ -30,6 +35,8 @@
 #define CU_STATS_PERIOD_LEN    7   /* "YYYY-MM" */
 #define CU_STATS_MECHANISM_MAX 16  /* "laplace" / "gaussian" */
 #define CU_STATS_TOKEN_MAX     CU_ID_LEN
+#define CU_STATS_KEY_LEN       64         /* the query key: hex of 32 bytes */
+#define CU_STATS_RELEASE_MAX   (1u << 20) /* bytes of a kept release's JSON */
 
 /* One ledger row. */
 typedef struct cu_stats_ledger_row {
@@ -65,6 +72,33 @@ CU_WARN_UNUSED cu_result cu_store_stats_spent(cu_store *s, const char *dataset, 
 typedef int (*cu_store_stats_ledger_fn)(void *ud, const cu_stats_ledger_row *row);
 CU_WARN_UNUSED cu_result cu_store_stats_ledger_list(cu_store *s, const char *period,
                                                     cu_store_stats_ledger_fn fn, void *ud);
+
+/* A kept release (store side: the JSON is text the domain made). */
+typedef struct cu_stats_release_row {
+	char release[CU_ID_LEN + 1];
+	char dataset[CU_STATS_DATASET_MAX + 1];
+	char period[CU_STATS_PERIOD_LEN + 1];
+	char key[CU_STATS_KEY_LEN + 1];
+	int64_t at_us;
+} cu_stats_release_row;
+
+/*
+ * Keeps a release: row and its JSON (NUL-terminated, at most
+ * CU_STATS_RELEASE_MAX bytes).  CU_ERR_CONFLICT for a release id already
+ * kept.  Inside a transaction.
+ */
+CU_WARN_UNUSED cu_result cu_store_stats_release_insert(cu_store *s, const cu_stats_release_row *row,
+                                                       const char *json);
+/*
+ * The latest kept release of (dataset, period, key) — or, with release
+ * non-NULL, the one of that id (dataset, period and key then unused) —
+ * into *out and *json (malloc'd, the caller frees it; NULL when not
+ * found).  *found false and CU_OK when there is none.
+ */
+CU_WARN_UNUSED cu_result cu_store_stats_release_find(cu_store *s, const char *dataset,
+                                                     const char *period, const char *key,
+                                                     const char *release, cu_stats_release_row *out,
+                                                     char **json, bool *found);
 
 /* Live (not erased) members. */
 CU_WARN_UNUSED cu_result cu_store_stats_member_count(cu_store *s, uint64_t *n);

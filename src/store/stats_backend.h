@@ -14,6 +14,10 @@ struct cu_store_stats_ops {
 	cu_result (*spent)(cu_store *s, const char *dataset, const char *period, double *epsilon);
 	cu_result (*ledger_list)(cu_store *s, const char *period, cu_store_stats_ledger_fn fn,
 	                         void *ud);
+	cu_result (*release_insert)(cu_store *s, const cu_stats_release_row *row, const char *json);
+	cu_result (*release_find)(cu_store *s, const char *dataset, const char *period,
+	                          const char *key, const char *release, cu_stats_release_row *out,
+	                          char **json, bool *found);
 	cu_result (*member_count)(cu_store *s, uint64_t *n);
 	cu_result (*member_scan)(cu_store *s, cu_store_stats_member_fn fn, void *ud);
 };

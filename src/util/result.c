@@ -57,6 +57,8 @@ static const struct {
                                 "the statistic rests on too few members to be released"},
     [CU_ERR_BUDGET_EXHAUSTED] = {"budget_exhausted", 403,
                                  "the privacy budget of this period would be exceeded"},
+    [CU_ERR_NOISE_REQUIRED] = {"noise_required", 403,
+                               "the policy releases statistics only with noise"},
 };
 
 static int valid(cu_result rc)

@@ -65,6 +65,7 @@ typedef enum cu_result {
 	CU_ERR_PURPOSE_REQUIRED = 34, /* a read through the door names no purpose */
 	CU_ERR_TOO_FEW_MEMBERS = 35,  /* a statistic's population is below k (statistics.h) */
 	CU_ERR_BUDGET_EXHAUSTED = 36, /* a release would spend more ε than the period has left */
+	CU_ERR_NOISE_REQUIRED = 37,   /* a statistic without noise where the policy needs it */
 	CU_RESULT_COUNT_              /* not a code: the size of the table */
 } cu_result;
 

@@ -3,6 +3,11 @@ Released statistics (docs/statistics.md, issue 13): GET /v1/stats/members, /v1/s
 and /v1/stats/budget — roles and purposes, the answer's shape, the house errors, one audit
 entry per release (allowed or denied) naming the purpose, the statistic and the members
 read, and nothing in an answer but counts and the answers' own values.
+
+Most tests here check exact disclosure control (k, suppression, the cell-key perturbation) on a
+server whose policy opts in to releases without noise (statistics.allow_unnoised, a test
+policy published before the start) and ask noise=none; the defaults (DP noise, one release per
+question per period) are tested on a server with the shipped policy (dsrv, at the end).
 """
 import json
 import os
@@ -10,7 +15,7 @@ import sqlite3
 
 import pytest
 
-from conftest import assert_error_body, assert_no_personal, own_server
+from conftest import POLICY, assert_error_body, assert_no_personal, own_server
 
 OCCUPATIONS = ["teacher", "engineer", "nurse", "farmer"]
 HOBBIES = ["chess", "running", "reading", "cooking"]
@@ -35,10 +40,24 @@ def members_file(path):
     return path
 
 
+def publish_unnoised(s):
+    """A test policy: the shipped one with allow_unnoised and a budget of 2.0."""
+    p = json.loads(json.dumps(POLICY))
+    p["version"] = POLICY["version"] + "-unnoised"
+    p["statistics"]["allow_unnoised"] = True
+    p["statistics"]["epsilon_budget"] = 2.0
+    path = os.path.join(s.root, "policy-unnoised.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(p, f)
+    r = s.cli("policy", "publish", path)
+    assert r.returncode == 0, r.stderr + r.stdout
+
+
 def prepare(s):
     r = s.cli("import", members_file(os.path.join(s.root, "members.jsonl")))
     assert r.returncode == 0, r.stderr + r.stdout
     s.personal.add("astronaut-unique-11")
+    publish_unnoised(s)
     return None
 
 
@@ -61,12 +80,17 @@ def stats(s, role, **params):
     return s.get("/v1/stats/members", role=role, params=params)
 
 
+def exact(s, role, **params):
+    """A release without noise (the cell-key method alone: allow_unnoised)."""
+    return stats(s, role, noise="none", **params)
+
+
 def test_members_by_age_band_shape(ssrv):
-    r = stats(ssrv, "analyst", by="age_band", purpose="research")
+    r = exact(ssrv, "analyst", by="age_band", purpose="research")
     assert r.status_code == 200, r.text
     b = r.json()
     assert set(b) == {"statistic", "by", "purpose", "where", "k", "members", "cells", "noise",
-                      "release", "as_of"}
+                      "release", "as_of", "reused"}
     assert b["statistic"] == "members" and b["by"] == "age_band" and b["purpose"] == "research"
     assert b["where"] is None and b["noise"] is None and b["k"] == 10
     assert abs(b["members"] - N) <= 2
@@ -82,7 +106,7 @@ def test_members_by_age_band_shape(ssrv):
 
 
 def test_small_cells_are_suppressed_and_never_named(ssrv):
-    r = stats(ssrv, "analyst", by="occupation", purpose="analysis")
+    r = exact(ssrv, "analyst", by="occupation", purpose="analysis")
     assert r.status_code == 200, r.text
     b = r.json()
     values = [c["value"] for c in b["cells"]]
@@ -97,22 +121,26 @@ def test_small_cells_are_suppressed_and_never_named(ssrv):
 
 
 def test_same_query_same_answer(ssrv):
-    a = stats(ssrv, "analyst", by="hobbies", purpose="research").json()
-    b = stats(ssrv, "analyst", by="hobbies", purpose="research").json()
+    """The cell-key method alone: the same members give the same noise, even fresh."""
+    a = exact(ssrv, "analyst", by="hobbies", purpose="research", fresh="true").json()
+    b = exact(ssrv, "analyst", by="hobbies", purpose="research", fresh="true").json()
     assert a["cells"] == b["cells"] and a["members"] == b["members"]
-    assert a["release"] != b["release"]
+    assert a["release"] != b["release"] and not a["reused"] and not b["reused"]
+    # Not fresh: this month's latest release of the question, itself.
+    c = exact(ssrv, "analyst", by="hobbies", purpose="research").json()
+    assert c["reused"] and c["release"] == b["release"] and c["as_of"] == b["as_of"]
 
 
 def test_roles_and_purposes(ssrv):
-    assert stats(ssrv, "staff", by="age_band", purpose="materials").status_code == 200
-    r = stats(ssrv, "staff", by="age_band", purpose="research")
+    assert exact(ssrv, "staff", by="age_band", purpose="materials").status_code == 200
+    r = exact(ssrv, "staff", by="age_band", purpose="research")
     assert r.status_code == 403
     assert_error_body(r, "purpose_not_allowed")
-    r = stats(ssrv, "analyst", by="income", purpose="research")  # income is analysis's only
+    r = exact(ssrv, "analyst", by="income", purpose="research")  # income is analysis's only
     assert r.status_code == 403
     assert_error_body(r, "purpose_not_allowed")
     for role in ("service", "officer", "admin", "subcontractor"):
-        r = stats(ssrv, role, by="age_band", purpose="research")
+        r = exact(ssrv, role, by="age_band", purpose="research")
         assert r.status_code == 403, (role, r.text)
         assert_error_body(r)
     r = ssrv.get("/v1/stats/members", params={"by": "age_band", "purpose": "research"})
@@ -131,6 +159,12 @@ def test_bad_parameters(ssrv):
                           "invalid_argument"),
                          ({"by": "age_band", "purpose": "research", "noise": "laplace",
                            "epsilon": "-1"}, "invalid_argument"),
+                         ({"by": "age_band", "purpose": "research", "noise": "cell-key"},
+                          "invalid_argument"),
+                         ({"by": "age_band", "purpose": "research", "noise": "none",
+                           "epsilon": "1"}, "invalid_argument"),
+                         ({"by": "age_band", "purpose": "research", "fresh": "yes"},
+                          "invalid_argument"),
                          ({"by": "age_band", "purpose": "research", "zz": "1"},
                           "invalid_argument")]:
         r = stats(ssrv, "analyst", **params)
@@ -142,20 +176,20 @@ def test_bad_parameters(ssrv):
 
 
 def test_narrow_where_is_refused(ssrv):
-    r = stats(ssrv, "analyst", by="age_band", purpose="analysis",
+    r = exact(ssrv, "analyst", by="age_band", purpose="analysis",
               where="occupation:astronaut-unique-11")
     assert r.status_code == 403, r.text
     assert_error_body(r, "too_few_members")
-    r = stats(ssrv, "analyst", by="age_band", purpose="analysis", where="occupation:teacher")
+    r = exact(ssrv, "analyst", by="age_band", purpose="analysis", where="occupation:teacher")
     assert r.status_code == 200, r.text
     assert r.json()["where"] == {"field": "occupation", "value": "teacher"}
 
 
 def test_one_audit_entry_per_release(ssrv):
     before = audit_rows(ssrv)
-    r = stats(ssrv, "analyst", by="hobbies", purpose="research")
+    r = exact(ssrv, "analyst", by="hobbies", purpose="research", fresh="true")
     assert r.status_code == 200
-    denied = stats(ssrv, "staff", by="hobbies", purpose="research")
+    denied = exact(ssrv, "staff", by="hobbies", purpose="research")
     assert denied.status_code == 403
     after = audit_rows(ssrv)
     assert len(after) == len(before) + 2
@@ -175,13 +209,13 @@ def test_one_audit_entry_per_release(ssrv):
 
 
 def test_eligibility_and_consent(ssrv):
-    b = stats(ssrv, "analyst", by="eligibility", purpose="research").json()
+    b = exact(ssrv, "analyst", by="eligibility", purpose="research").json()
     values = {c["value"] for c in b["cells"]}
     assert {"newsletter:eligible", "newsletter:not_eligible", "live_classes:eligible",
             "live_classes:not_eligible"} <= values
     # career_coaching needs fields outside research: not judged.
     assert not any(v.startswith("career_coaching") for v in values)
-    b = stats(ssrv, "analyst", by="consent", purpose="research").json()
+    b = exact(ssrv, "analyst", by="consent", purpose="research").json()
     assert {"testimonials:consented", "testimonials:refused", "testimonials:no_answer"} <= \
         {c["value"] for c in b["cells"]}
 
@@ -212,13 +246,22 @@ def test_noise_spends_the_budget_then_refuses(ssrv):
 
 
 def test_beacons(ssrv):
+    import time
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    r = ssrv.cli("beacon", "rollup")
+    assert r.returncode == 0, r.stderr
     r = ssrv.get("/v1/stats/beacons", role="staff",
                  params={"from": "2026-11-01", "to": "2026-11-03"})
     assert r.status_code == 200, r.text
     b = r.json()
     assert b["statistic"] == "beacons" and b["page"] is None and b["event"] is None
     assert [d["day"] for d in b["days"]] == ["2026-11-01", "2026-11-02", "2026-11-03"]
-    assert all(d["views"] == 0 and not d["suppressed"] for d in b["days"])
+    assert all(d["views"] == 0 and not d["suppressed"] and d["counted"] for d in b["days"])
+    # Today is not rolled up yet: not counted (null), never a 0 that is not one.
+    r = ssrv.get("/v1/stats/beacons", role="staff", params={"from": today, "to": today})
+    assert r.status_code == 200, r.text
+    d = r.json()["days"][0]
+    assert d["counted"] is False and d["views"] is None and d["visitors"] is None
     r = ssrv.get("/v1/stats/beacons", role="analyst", params={"from": "2026-11-03",
                                                                "to": "2026-11-01"})
     assert r.status_code == 400
@@ -229,15 +272,21 @@ def test_beacons(ssrv):
 
 def test_cli_gives_the_api_answer(ssrv):
     """`custodian stats` is the same domain call: the same members, the same noise."""
-    api = stats(ssrv, "analyst", by="occupation", purpose="research").json()
+    api = exact(ssrv, "analyst", by="occupation", purpose="research", fresh="true").json()
     r = ssrv.cli("stats", "members", "--by", "occupation", "--purpose", "research",
-                 "--format", "json")
+                 "--noise", "none", "--fresh", "--format", "json")
     assert r.returncode == 0, r.stderr
     cli = json.loads(r.stdout)
     assert cli["cells"] == api["cells"] and cli["members"] == api["members"]
+    assert cli["release"] != api["release"] and not cli["reused"]
+    # The same question again, without --fresh: the kept release (the CLI's own).
+    r = ssrv.cli("stats", "members", "--by", "occupation", "--purpose", "research",
+                 "--noise", "none")
+    assert r.returncode == 0 and "reused: nothing spent" in r.stdout, r.stdout
+    assert cli["release"] in r.stdout
     assert audit_rows(ssrv)[-1][:3] == ("operator", "operator", "statistic")
     r = ssrv.cli("stats", "members", "--by", "age_band", "--purpose", "research",
-                 "--where", "occupation:astronaut-unique-11")
+                 "--noise", "none", "--where", "occupation:astronaut-unique-11")
     assert r.returncode == 1 and "too few members" in r.stderr, r.stderr
     assert "astronaut" not in r.stderr
     r = ssrv.cli("stats", "members", "--by", "name", "--purpose", "research")
@@ -264,7 +313,8 @@ def test_one_member_statistic_at_a_time_the_others_wait_with_nothing_spent(ssrv)
 
     def ask():
         r = requests.get(url, headers=h, timeout=30,
-                         params={"by": "hobbies", "purpose": "analysis"})
+                         params={"by": "hobbies", "purpose": "analysis", "noise": "none",
+                                 "fresh": "true"})
         answers.append(r)
 
     for _ in range(30):  # rounds of six at once, until two met
@@ -284,3 +334,106 @@ def test_one_member_statistic_at_a_time_the_others_wait_with_nothing_spent(ssrv)
     ok = [r for r in answers if r.status_code == 200]
     assert ok and all(r.json()["cells"] == ok[0].json()["cells"] for r in ok)
     assert len(audit_rows(ssrv)) - before == len(ok)
+
+
+# ---- the defaults: DP noise, one release per question per period (the shipped policy) -------
+
+@pytest.fixture(scope="module")
+def dsrv(request):
+    def prep(s):
+        r = s.cli("import", members_file(os.path.join(s.root, "members.jsonl")))
+        assert r.returncode == 0, r.stderr + r.stdout
+        s.personal.add("astronaut-unique-11")
+    with own_server(request, "cu-stats-dp-", prepare=prep) as s:
+        yield s
+
+
+def budget(s):
+    body = s.get("/v1/stats/budget", role="officer").json()
+    members = next(d for d in body["datasets"] if d["dataset"] == "members")
+    return members["spent"], len(body["ledger"])
+
+
+def test_defaults_noise_and_reuse(dsrv):
+    """No noise named: Laplace at the policy's 0.25 from a budget of 5; the same question
+    again is the kept release (reused, the same id and time, nothing spent, one audit entry
+    naming the release it reused); fresh=true is a new release that spends."""
+    r = stats(dsrv, "analyst", by="age_band", purpose="research")
+    assert r.status_code == 200, r.text
+    a = r.json()
+    assert a["noise"]["mechanism"] == "laplace" and a["noise"]["epsilon"] == 0.25
+    assert a["noise"]["budget"]["limit"] == 5.0 and a["noise"]["budget"]["spent"] == 0.25
+    assert a["reused"] is False
+    before = audit_rows(dsrv)
+    b = stats(dsrv, "analyst", by="age_band", purpose="research").json()
+    assert b["reused"] is True and b["release"] == a["release"] and b["as_of"] == a["as_of"]
+    assert b["cells"] == a["cells"] and b["members"] == a["members"]
+    assert budget(dsrv) == (0.25, 1)
+    after = audit_rows(dsrv)
+    assert len(after) == len(before) + 1
+    assert after[-1][6] == "allow" and f"reuses release {a['release']}" in after[-1][7]
+    assert "no member read" in after[-1][7]
+    # The same question with the same parameters named is the same question.
+    c = stats(dsrv, "analyst", by="age_band", purpose="research", noise="laplace",
+              epsilon="0.25").json()
+    assert c["reused"] and c["release"] == a["release"]
+    # Fresh: a new draw, spent.
+    d = stats(dsrv, "analyst", by="age_band", purpose="research", fresh="true").json()
+    assert d["reused"] is False and d["release"] != a["release"]
+    assert budget(dsrv) == (0.5, 2)
+    # ... and the question's latest release is the one reused from now on.
+    e = stats(dsrv, "analyst", by="age_band", purpose="research").json()
+    assert e["reused"] and e["release"] == d["release"]
+
+
+def test_unnoised_is_refused_by_default(dsrv):
+    before = len(audit_rows(dsrv))
+    r = exact(dsrv, "analyst", by="age_band", purpose="research")
+    assert r.status_code == 403, r.text
+    assert_error_body(r, "noise_required")
+    assert len(audit_rows(dsrv)) == before
+    r = dsrv.cli("stats", "members", "--by", "age_band", "--purpose", "research",
+                 "--noise", "none")
+    assert r.returncode == 1 and "allow_unnoised" in r.stderr, r.stderr
+
+
+def test_differencing_and_dummy_registrations_get_the_same_release(dsrv):
+    """The attacker asks, changes the population (a member leaves, dummies sign up on the
+    public form), asks again: the same release every time — no difference to read, no new
+    draw to average — and nothing more spent."""
+    first = stats(dsrv, "analyst", by="occupation", purpose="research").json()
+    spent, rows = budget(dsrv)
+    # A member leaves (erased): the same release, so the two tables differ in nothing.
+    c = sqlite3.connect(os.path.join(dsrv.data, "custodian.db"))
+    try:
+        (victim,) = c.execute("SELECT id FROM members WHERE erased_us IS NULL LIMIT 1").fetchone()
+    finally:
+        c.close()
+    r = dsrv.cli("member", "erase", victim)
+    assert r.returncode == 0, r.stderr
+    again = stats(dsrv, "analyst", by="occupation", purpose="research").json()
+    assert again["reused"] and again["cells"] == first["cells"]
+    for i in range(5):
+        dsrv.register(dsrv.new_values(survey=True, occupation="teacher"))
+        again = stats(dsrv, "analyst", by="occupation", purpose="research").json()
+        assert again["reused"] and again["release"] == first["release"]
+        assert again["cells"] == first["cells"] and again["members"] == first["members"]
+    assert budget(dsrv) == (spent, rows)
+
+
+def test_budget_exhausted_spends_nothing_and_reuse_still_answers(dsrv):
+    spent, rows = budget(dsrv)
+    left = 5.0 - spent
+    r = stats(dsrv, "analyst", by="consent", purpose="research", noise="laplace",
+              epsilon=str(left))
+    assert r.status_code == 200, r.text
+    kept = r.json()["release"]
+    r = stats(dsrv, "analyst", by="consent", purpose="research", noise="laplace",
+              epsilon=str(left), fresh="true")
+    assert r.status_code == 403, r.text
+    assert_error_body(r, "budget_exhausted")
+    assert budget(dsrv) == (5.0, rows + 1)
+    r = stats(dsrv, "analyst", by="consent", purpose="research", noise="laplace",
+              epsilon=str(left))
+    assert r.status_code == 200 and r.json()["reused"] and r.json()["release"] == kept
+    assert budget(dsrv) == (5.0, rows + 1)

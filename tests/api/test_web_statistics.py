@@ -8,6 +8,7 @@ cell to pass k, a few share another (a small cell, suppressed), and a dozen visi
 beacon today.
 """
 import html
+import json
 import os
 import re
 import sqlite3
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import own_server
+from conftest import POLICY, own_server
 from test_web_console import console, csrf_of, main_of
 
 COMMON = "engineer"   # 14 members: above k (10), whatever the cell-key perturbation (±2)
@@ -25,9 +26,23 @@ STATS = "cu_cookies=n1p0s1a0"
 DAY_US = 86400 * 1000000
 
 
+def publish_unnoised(s):
+    """A test policy: the shipped one with allow_unnoised (the page's exact checks ask
+    noise=none, the cell-key method alone) and a budget of 2.0."""
+    p = json.loads(json.dumps(POLICY))
+    p["version"] = POLICY["version"] + "-unnoised"
+    p["statistics"]["allow_unnoised"] = True
+    p["statistics"]["epsilon_budget"] = 2.0
+    path = os.path.join(s.root, "policy-unnoised.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(p, f)
+    r = s.cli("policy", "publish", path)
+    assert r.returncode == 0, r.stderr + r.stdout
+
+
 @pytest.fixture(scope="module")
 def ssrv(request):
-    with own_server(request, "cu-stats-pages-") as s:
+    with own_server(request, "cu-stats-pages-", prepare=publish_unnoised) as s:
         s.people = []
         for i in range(29):
             occupation = COMMON if i < 14 else SECOND if i < 26 else RARE
@@ -69,7 +84,7 @@ def personal_of(s):
 
 
 def release(c, **fields):
-    data = {"by": "occupation", "purpose": "research"}
+    data = {"by": "occupation", "purpose": "research", "noise": "none"}
     data.update(fields)
     return c.post("/console/statistics", data, csrf_from="/console/statistics")
 
@@ -235,7 +250,8 @@ def test_japanese(ssrv):
     c = console(ssrv, "analyst")
     page = c.get("/console/statistics?lang=ja")
     r = ssrv.post("/console/statistics?lang=ja", headers=c.headers(),
-                  data={"by": "occupation", "purpose": "research", "csrf": csrf_of(page.text)})
+                  data={"by": "occupation", "purpose": "research", "noise": "none",
+                        "csrf": csrf_of(page.text)})
     assert r.status_code == 200
     assert "秘匿" in html.unescape(svg_of(r.text))
 
@@ -257,3 +273,23 @@ def test_a_release_from_the_page_is_the_apis_audited_release(ssrv):
     # The release the page shows is the one audited.
     shown = re.search(r"<code>([A-Za-z0-9_-]+)</code>", main_of(r.text)).group(1)
     assert e["reason"].endswith(f"release {shown}")
+
+
+def test_the_default_release_is_noisy_kept_and_reused(ssrv):
+    """The form's default noise is the policy's (Laplace, 0.25): the page says when the
+    release was made; the same question again shows the kept release, marked reused; the
+    fresh-release box asks a new one."""
+    c = console(ssrv, "analyst")
+    r = release(c, by="consent", noise="")
+    assert r.status_code == 200, r.text[:500]
+    body = main_of(r.text)
+    assert "Laplace" in body and 'class="budget-left"' in body and "released" in body
+    assert 'class="reused"' not in body
+    first = re.search(r"<code>([A-Za-z0-9_-]+)</code>", body).group(1)
+    r = release(c, by="consent", noise="")
+    body = main_of(r.text)
+    assert r.status_code == 200 and 'class="reused"' in body and f"<code>{first}</code>" in body
+    r = release(c, by="consent", noise="", fresh="true")
+    body = main_of(r.text)
+    assert r.status_code == 200 and 'class="reused"' not in body
+    assert f"<code>{first}</code>" not in body

@@ -215,6 +215,24 @@ bool cu_test_store_tables_contain(const char *url, const char *data_dir, const c
 #endif
 }
 
+bool cu_test_store_tables_clear_of(const char *url, const char *data_dir, const char *tables,
+                                   const void *needle, size_t n)
+{
+	/*
+	 * On PostgreSQL a vacuum keeps the old versions that a transaction still
+	 * open anywhere in the cluster may see (other tests run beside this one):
+	 * asked again until those have ended, for up to ten seconds.
+	 */
+	for (int tries = 0; tries < 40; tries++) {
+		if (!cu_test_store_tables_contain(url, data_dir, tables, needle, n))
+			return true;
+		if (!cu_test_store_is_pg())
+			return false;
+		usleep(250000);
+	}
+	return false;
+}
+
 bool cu_test_store_files_contain_text(const char *data_dir, const char *needle)
 {
 	return cu_test_store_files_contain(data_dir, needle, strlen(needle));

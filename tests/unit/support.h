@@ -42,6 +42,9 @@ bool cu_test_store_files_contain_text(const char *data_dir, const char *needle);
  */
 bool cu_test_store_tables_contain(const char *url, const char *data_dir, const char *tables,
                                   const void *needle, size_t n);
+/* Whether they are free of it; on PostgreSQL once no open transaction may still see it. */
+bool cu_test_store_tables_clear_of(const char *url, const char *data_dir, const char *tables,
+                                   const void *needle, size_t n);
 /* Number of audit entries in the store. */
 unsigned long long cu_test_audit_count(cu_ctx *ctx);
 /* The operator, as the command line acts. */

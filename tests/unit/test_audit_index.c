@@ -319,6 +319,7 @@ static void test_migration_from_v9(void **state)
 	                              "DROP TABLE IF EXISTS beacon_rolled;"
 	                              "DROP TABLE IF EXISTS stats_secret;"
 	                              "DROP TABLE IF EXISTS stats_ledger;"
+	                              "DROP TABLE IF EXISTS stats_releases;"
 	                              "DROP TABLE IF EXISTS rate_limits;"
 	                              "DELETE FROM meta WHERE key = 'audit_member_indexed';"
 	                              "CREATE INDEX audit_member_seq ON audit(member, seq)"

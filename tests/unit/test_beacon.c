@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "domain/beacon.h"
+#include "domain/statistics.h"
 #include "util/date.h"
 #include "support.h"
 
@@ -252,6 +253,70 @@ static void rollup_keeps_aggregates(void **state)
 	assert_int_equal(a.rows[0].visitors, 2);
 }
 
+/*
+ * Days not rolled up yet are "not counted" in a beacon statistic (their
+ * figures unknown: null, not 0); once the roll-up ran, they count.
+ */
+static void statistics_mark_days_not_rolled_up(void **state)
+{
+	struct fx *f = *state;
+	char before[CU_DATE_LEN + 1], d0[CU_DATE_LEN + 1], d1[CU_DATE_LEN + 1];
+	cu_beacon_report rep;
+	cu_stats_beacons *b = calloc(1, sizeof(*b));
+	const char *msg = NULL;
+	cu_beacon_hit h;
+
+	assert_non_null(b);
+	cu_date_format(T0 - 24 * HOUR_US, before);
+	cu_date_format(T0, d0);
+	cu_date_format(T0 + 24 * HOUR_US, d1);
+	for (int i = 0; i < 12; i++) {
+		char ua[16];
+
+		snprintf(ua, sizeof(ua), "UA/%d", i);
+		hit_of(&h, "/", "view", "203.0.113.1", ua);
+		assert_int_equal(cu_beacon_record(f->ctx, &h, T0 + i, NULL), CU_OK);
+	}
+	/* No roll-up yet: no day is counted. */
+	assert_int_equal(cu_stats_beacons_compute(f->ctx->policy, f->ctx->store, before, d1, NULL,
+	                                          NULL, b, &msg),
+	                 CU_OK);
+	assert_int_equal(b->n, 3);
+	for (size_t i = 0; i < b->n; i++) {
+		assert_false(b->days[i].counted);
+		assert_int_equal(b->days[i].views, -1);
+		assert_int_equal(b->days[i].visitors, -1);
+	}
+	/* The roll-up of the next day: the days before it count, that day does not yet. */
+	assert_int_equal(cu_beacon_maintain(f->ctx, T0 + 24 * HOUR_US, 48 * HOUR_US, &rep), CU_OK);
+	assert_int_equal(cu_stats_beacons_compute(f->ctx->policy, f->ctx->store, before, d1, NULL,
+	                                          NULL, b, &msg),
+	                 CU_OK);
+	assert_true(b->days[0].counted);
+	assert_int_equal(b->days[0].views, 0);
+	assert_true(b->days[1].counted);
+	assert_int_equal(b->days[1].views, 12);
+	assert_int_equal(b->days[1].visitors, 12);
+	assert_false(b->days[2].counted);
+	assert_int_equal(b->days[2].views, -1);
+	{
+		json_t *j = cu_stats_beacons_json(b), *day2;
+
+		assert_non_null(j);
+		day2 = json_array_get(json_object_get(j, "days"), 2);
+		assert_true(json_is_false(json_object_get(day2, "counted")));
+		assert_true(json_is_null(json_object_get(day2, "views")));
+		json_decref(j);
+	}
+	/* An earlier run does not move the mark back. */
+	assert_int_equal(cu_beacon_maintain(f->ctx, T0, 48 * HOUR_US, &rep), CU_OK);
+	assert_int_equal(cu_stats_beacons_compute(f->ctx->policy, f->ctx->store, before, d1, NULL,
+	                                          NULL, b, &msg),
+	                 CU_OK);
+	assert_true(b->days[1].counted);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +326,7 @@ int main(void)
 	    cmocka_unit_test(visitor_keyed),
 	    cmocka_unit_test_setup_teardown(salt_rotates_daily, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rollup_keeps_aggregates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(statistics_mark_days_not_rolled_up, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

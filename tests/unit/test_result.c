@@ -63,6 +63,7 @@ static void test_server_codes_keep_their_status(void **state)
 	    {CU_ERR_PURPOSE_REQUIRED, "purpose_required", 400},
 	    {CU_ERR_TOO_FEW_MEMBERS, "too_few_members", 403},
 	    {CU_ERR_BUDGET_EXHAUSTED, "budget_exhausted", 403},
+	    {CU_ERR_NOISE_REQUIRED, "noise_required", 403},
 	};
 
 	(void)state;

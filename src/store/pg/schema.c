@@ -344,8 +344,22 @@ static const char migration_13[] =
         "stats_ledger_no_update", "stats_ledger", "UPDATE", "the ledger is append-only")
         REFUSE("stats_ledger_no_delete", "stats_ledger", "DELETE", "the ledger is append-only");
 
+/* Kept releases: one release per question per period (store/sqlite/stats.c, migration 14). */
+static const char migration_14[] =
+    "CREATE TABLE stats_releases (" ROWID "  release " T " NOT NULL UNIQUE,"
+    "  dataset " T " NOT NULL,"
+    "  period " T " NOT NULL,"
+    "  query_key " T " NOT NULL,"
+    "  released " T " NOT NULL,"
+    "  at_us bigint NOT NULL"
+    ");"
+    "CREATE INDEX stats_releases_key ON stats_releases(dataset, period, query_key);" REFUSE(
+        "stats_releases_no_update", "stats_releases", "UPDATE", "kept releases are append-only")
+        REFUSE("stats_releases_no_delete", "stats_releases", "DELETE",
+               "kept releases are append-only");
+
 /* Attempt limits that several servers share (store/sqlite/limits.c). */
-static const char migration_14[] = "CREATE TABLE rate_limits ("
+static const char migration_15[] = "CREATE TABLE rate_limits ("
                                    "  key bytea PRIMARY KEY CHECK (length(key) = 32),"
                                    "  window_start_us bigint NOT NULL,"
                                    "  attempts bigint NOT NULL CHECK (attempts >= 0),"
@@ -355,8 +369,9 @@ static const char migration_14[] = "CREATE TABLE rate_limits ("
                                    "CREATE INDEX rate_limits_expires ON rate_limits(expires_us);";
 
 const char *const cu_pg_migrations[] = {
-    migration_1, migration_2, migration_3,  migration_4,  migration_5,  migration_6,  migration_7,
-    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13, migration_14,
+    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
+    migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
+    migration_11, migration_12, migration_13, migration_14, migration_15,
 };
 
 const int cu_pg_migrations_count = (int)(sizeof(cu_pg_migrations) / sizeof(cu_pg_migrations[0]));

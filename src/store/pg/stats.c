@@ -29,6 +29,9 @@ enum {
 	S_LEDGER_LIST_ALL,
 	S_MEMBER_COUNT,
 	S_MEMBER_SCAN,
+	S_RELEASE_INSERT,
+	S_RELEASE_FIND,
+	S_RELEASE_GET,
 };
 
 static cu_result stats_secret_get(cu_store *s, unsigned char *sealed, size_t cap, size_t *len,
@@ -152,6 +155,69 @@ static cu_result stats_ledger_list(cu_store *s, const char *period, cu_store_sta
 	return rc;
 }
 
+static cu_result stats_release_insert(cu_store *s, const cu_stats_release_row *row,
+                                      const char *json)
+{
+	cu_pg_params p = {0};
+
+	cu_pg_param_text(&p, row->release);
+	cu_pg_param_text(&p, row->dataset);
+	cu_pg_param_text(&p, row->period);
+	cu_pg_param_text(&p, row->key);
+	cu_pg_param_text(&p, json);
+	cu_pg_param_int(&p, row->at_us);
+	return cu_pg_insert(s, S_RELEASE_INSERT,
+	                    "INSERT INTO stats_releases (release, dataset, period, query_key,"
+	                    " released, at_us) VALUES ($1, $2, $3, $4, $5, $6)"
+	                    " ON CONFLICT DO NOTHING",
+	                    &p);
+}
+
+#define RELEASE_COLS "release, dataset, period, query_key, released, at_us"
+
+static cu_result stats_release_find(cu_store *s, const char *dataset, const char *period,
+                                    const char *key, const char *release, cu_stats_release_row *out,
+                                    char **json, bool *found)
+{
+	cu_pg_params p = {0};
+	PGresult *res;
+	cu_result rc;
+
+	if (release) {
+		cu_pg_param_text(&p, release);
+		rc = cu_pg_exec(s, S_RELEASE_GET,
+		                "SELECT " RELEASE_COLS " FROM stats_releases WHERE release = $1",
+		                &p, &res);
+	} else {
+		cu_pg_param_text(&p, dataset);
+		cu_pg_param_text(&p, period);
+		cu_pg_param_text(&p, key);
+		rc = cu_pg_exec(s, S_RELEASE_FIND,
+		                "SELECT " RELEASE_COLS " FROM stats_releases WHERE dataset = $1"
+		                " AND period = $2 AND query_key = $3 ORDER BY rowid DESC LIMIT 1",
+		                &p, &res);
+	}
+	if (rc)
+		return rc;
+	if (PQntuples(res) == 1) {
+		rc = cu_pg_copy_text(res, 0, 0, out->release, CU_ID_LEN);
+		if (!rc)
+			rc = cu_pg_copy_text(res, 0, 1, out->dataset, CU_STATS_DATASET_MAX);
+		if (!rc)
+			rc = cu_pg_copy_text(res, 0, 2, out->period, CU_STATS_PERIOD_LEN);
+		if (!rc)
+			rc = cu_pg_copy_text(res, 0, 3, out->key, CU_STATS_KEY_LEN);
+		out->at_us = cu_pg_int(res, 0, 5);
+		if (!rc && cu_pg_null(res, 0, 4))
+			rc = CU_ERR_STORE;
+		if (!rc && !(*json = strdup(PQgetvalue(res, 0, 4))))
+			rc = CU_ERR_NOMEM;
+		*found = !rc;
+	}
+	PQclear(res);
+	return rc;
+}
+
 static cu_result stats_member_count(cu_store *s, uint64_t *n)
 {
 	return cu_pg_count(s, S_MEMBER_COUNT,
@@ -228,6 +294,8 @@ const struct cu_store_stats_ops cu_pg_stats_ops = {
     .ledger_insert = stats_ledger_insert,
     .spent = stats_spent,
     .ledger_list = stats_ledger_list,
+    .release_insert = stats_release_insert,
+    .release_find = stats_release_find,
     .member_count = stats_member_count,
     .member_scan = stats_member_scan,
 };

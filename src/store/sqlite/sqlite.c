@@ -158,7 +158,9 @@ static const char *const migrations[] = {
     cu_sqlite_migration_beacon,
     /* 13: released statistics: the stats secret (sealed), the ε ledger (store/sqlite/stats.c) */
     cu_sqlite_migration_stats,
-    /* 14: attempt limits several servers share (store/sqlite/limits.c) */
+    /* 14: released statistics kept: one release per question per period (store/sqlite/stats.c) */
+    cu_sqlite_migration_stats_releases,
+    /* 15: attempt limits several servers share (store/sqlite/limits.c) */
     cu_sqlite_migration_limits,
 };
 

@@ -153,6 +153,7 @@ extern const struct cu_store_subcontractor_ops cu_sqlite_subcontractor_ops;
 extern const char cu_sqlite_migration_beacon[];
 extern const struct cu_store_beacon_ops cu_sqlite_beacon_ops;
 extern const char cu_sqlite_migration_stats[];
+extern const char cu_sqlite_migration_stats_releases[];
 extern const struct cu_store_stats_ops cu_sqlite_stats_ops;
 extern const char cu_sqlite_migration_limits[];
 extern const struct cu_store_limits_ops cu_sqlite_limits_ops;

@@ -6,6 +6,7 @@
 #include "store/sqlite/sqlite.h"
 #include "store/stats_backend.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char cu_sqlite_migration_stats[] =
@@ -43,7 +44,30 @@ enum {
 	S_LEDGER_LIST_ALL,
 	S_MEMBER_COUNT,
 	S_MEMBER_SCAN,
+	S_RELEASE_INSERT,
+	S_RELEASE_FIND,
+	S_RELEASE_GET,
 };
+
+/*
+ * Migration 14: the kept releases.  A fresh release of the same question
+ * adds a row; the latest (highest rowid) answers.  Append-only.
+ */
+const char cu_sqlite_migration_stats_releases[] =
+    "CREATE TABLE stats_releases ("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  release TEXT NOT NULL UNIQUE,"
+    "  dataset TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  query_key TEXT NOT NULL,"
+    "  released TEXT NOT NULL,"
+    "  at_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX stats_releases_key ON stats_releases(dataset, period, query_key);"
+    "CREATE TRIGGER stats_releases_no_update BEFORE UPDATE ON stats_releases"
+    " BEGIN SELECT RAISE(ABORT, 'kept releases are append-only'); END;"
+    "CREATE TRIGGER stats_releases_no_delete BEFORE DELETE ON stats_releases"
+    " BEGIN SELECT RAISE(ABORT, 'kept releases are append-only'); END;";
 
 static cu_result stats_secret_get(cu_store *s, unsigned char *sealed, size_t cap, size_t *len,
                                   bool *found)
@@ -186,6 +210,84 @@ static cu_result stats_ledger_list(cu_store *s, const char *period, cu_store_sta
 	return rc;
 }
 
+static cu_result stats_release_insert(cu_store *s, const cu_stats_release_row *row,
+                                      const char *json)
+{
+	sqlite3_stmt *st;
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_RELEASE_INSERT,
+	    "INSERT INTO stats_releases (release, dataset, period, query_key, released, at_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    &st);
+	int b;
+
+	if (rc)
+		return rc;
+	if ((rc = cu_sqlite_tx_alive(cu_sqlite(s))))
+		return rc;
+	b = cu_sqlite_bind_text(st, 1, row->release);
+	b = b ? b : cu_sqlite_bind_text(st, 2, row->dataset);
+	b = b ? b : cu_sqlite_bind_text(st, 3, row->period);
+	b = b ? b : cu_sqlite_bind_text(st, 4, row->key);
+	b = b ? b : cu_sqlite_bind_text(st, 5, json);
+	b = b ? b : sqlite3_bind_int64(st, 6, row->at_us);
+	return cu_sqlite_run_bound(st, b);
+}
+
+static cu_result stats_release_find(cu_store *s, const char *dataset, const char *period,
+                                    const char *key, const char *release, cu_stats_release_row *out,
+                                    char **json, bool *found)
+{
+	sqlite3_stmt *st;
+	cu_result rc;
+	int r;
+
+	if (release) {
+		rc = cu_sqlite_area_stmt(
+		    s, S_RELEASE_GET,
+		    "SELECT release, dataset, period, query_key, released, at_us"
+		    " FROM stats_releases WHERE release = ?1",
+		    &st);
+		if (!rc)
+			rc = cu_sqlite_bind_keys(st, release, NULL);
+	} else {
+		rc = cu_sqlite_area_stmt(
+		    s, S_RELEASE_FIND,
+		    "SELECT release, dataset, period, query_key, released, at_us"
+		    " FROM stats_releases WHERE dataset = ?1 AND period = ?2 AND query_key = ?3"
+		    " ORDER BY rowid DESC LIMIT 1",
+		    &st);
+		if (!rc)
+			rc = cu_sqlite_bind_keys(st, dataset, period);
+		if (!rc && cu_sqlite_bind_text(st, 3, key) != SQLITE_OK)
+			rc = CU_ERR_STORE;
+	}
+	if (rc)
+		return rc;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 4);
+
+		rc = cu_sqlite_copy_text(st, 0, out->release, CU_ID_LEN);
+		if (!rc)
+			rc = cu_sqlite_copy_text(st, 1, out->dataset, CU_STATS_DATASET_MAX);
+		if (!rc)
+			rc = cu_sqlite_copy_text(st, 2, out->period, CU_STATS_PERIOD_LEN);
+		if (!rc)
+			rc = cu_sqlite_copy_text(st, 3, out->key, CU_STATS_KEY_LEN);
+		out->at_us = sqlite3_column_int64(st, 5);
+		if (!rc && !text)
+			rc = CU_ERR_STORE;
+		if (!rc && !(*json = strdup(text)))
+			rc = CU_ERR_NOMEM;
+		*found = !rc;
+	} else if (r != SQLITE_DONE) {
+		rc = cu_sqlite_map_rc(r);
+	}
+	cu_sqlite_done(st);
+	return rc;
+}
+
 static cu_result stats_member_count(cu_store *s, uint64_t *n)
 {
 	sqlite3_stmt *st;
@@ -255,6 +357,8 @@ const struct cu_store_stats_ops cu_sqlite_stats_ops = {
     .ledger_insert = stats_ledger_insert,
     .spent = stats_spent,
     .ledger_list = stats_ledger_list,
+    .release_insert = stats_release_insert,
+    .release_find = stats_release_find,
     .member_count = stats_member_count,
     .member_scan = stats_member_scan,
 };
