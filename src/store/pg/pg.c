@@ -166,22 +166,32 @@ static cu_result map_result(const PGresult *res)
 	return CU_ERR_STORE;
 }
 
+static cu_result session_setup(struct pg_store *q);
+
 /*
- * A connection that broke while no transaction was open is opened again,
- * once, before the next statement: its prepared statements went with it.
- * Inside a transaction a broken connection is the transaction's failure.
+ * A connection that broke while no transaction was open is opened again
+ * before the next statement: its prepared statements and its session
+ * settings went with it, so the settings are made again before anything
+ * runs on the new connection.  PQreset tries the url's hosts in order, as
+ * the first connect did: with several hosts and
+ * target_session_attrs=read-write, a promoted standby is found.  Inside a
+ * transaction a broken connection is the transaction's failure; a reset
+ * that finds no server leaves the connection broken, and the next call
+ * tries again.
  */
 static cu_result ensure_connection(struct pg_store *q)
 {
-	if (PQstatus(q->conn) == CONNECTION_OK)
+	if (PQstatus(q->conn) == CONNECTION_OK && !q->unset)
 		return CU_OK;
 	if (q->base.in_tx || q->base.in_snapshot)
 		return CU_ERR_STORE;
-	PQreset(q->conn);
 	memset(q->prepared, 0, sizeof(q->prepared));
+	PQreset(q->conn);
 	if (PQstatus(q->conn) != CONNECTION_OK)
 		return CU_ERR_STORE;
-	return CU_OK;
+	/* Without its settings (a commit might not be durable) it is not used: reset again. */
+	q->unset = session_setup(q) != CU_OK;
+	return q->unset ? CU_ERR_STORE : CU_OK;
 }
 
 cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params *p, PGresult **out)
@@ -772,6 +782,14 @@ static const char session_settings[] = "SET synchronous_commit = on;"
                                        "SET TIME ZONE 'UTC';"
                                        "SET client_min_messages = warning;";
 
+/* The settings above, on a connection just made (at open, and after a reset). */
+static cu_result session_setup(struct pg_store *q)
+{
+	if (PQsetClientEncoding(q->conn, "UTF8") != 0)
+		return CU_ERR_STORE;
+	return simple(q, session_settings);
+}
+
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen);
 
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen)
@@ -803,7 +821,7 @@ cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t er
 		rc = CU_ERR_STORE;
 		goto fail;
 	}
-	if (PQsetClientEncoding(q->conn, "UTF8") != 0 || simple(q, session_settings) != CU_OK) {
+	if (session_setup(q) != CU_OK) {
 		conn_fail(err, errlen, "cannot set up the PostgreSQL session", q->conn);
 		rc = CU_ERR_STORE;
 		goto fail;
