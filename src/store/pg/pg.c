@@ -194,6 +194,21 @@ static cu_result ensure_connection(struct pg_store *q)
 	return q->unset ? CU_ERR_STORE : CU_OK;
 }
 
+/*
+ * Whether a statement that just failed may be sent again on a new
+ * connection: the connection broke, no transaction or snapshot was open
+ * (a statement alone, outside a transaction, is a read: writes need one),
+ * and not already retried.  A server restarted or failed over while this
+ * connection sat idle then costs no failed request.
+ */
+static bool idle_loss(struct pg_store *q, bool *retried)
+{
+	if (*retried || PQstatus(q->conn) != CONNECTION_BAD || q->base.in_tx || q->base.in_snapshot)
+		return false;
+	*retried = true;
+	return true;
+}
+
 cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params *p, PGresult **out)
 {
 	struct pg_store *q = cu_pg(s);
@@ -203,12 +218,15 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 	cu_result rc;
 	int n = p ? p->n : 0;
 
+	bool retried = false;
+
 	if (out)
 		*out = NULL;
 	if (slot < 0 || slot >= CU_PG_SLOTS_MAX)
 		return CU_ERR_INTERNAL;
 	if (p && p->bad)
 		return CU_ERR_TOO_LARGE;
+again:
 	rc = ensure_connection(q);
 	if (rc)
 		return rc;
@@ -220,6 +238,8 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 		st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 		rc = st == PGRES_COMMAND_OK ? CU_OK : map_result(res);
 		PQclear(res);
+		if (rc && idle_loss(q, &retried))
+			goto again;
 		if (rc)
 			return rc == CU_ERR_CONFLICT ? CU_ERR_STORE : rc;
 		q->prepared[slot] = true;
@@ -230,6 +250,8 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = map_result(res);
 		PQclear(res);
+		if (idle_loss(q, &retried))
+			goto again;
 		return rc;
 	}
 	if (out)
@@ -854,14 +876,19 @@ static void pg_rollback(cu_store *s)
 static cu_result pg_begin(cu_store *s)
 {
 	struct pg_store *q = cu_pg(s);
-	cu_result rc = ensure_connection(q);
+	bool retried = false;
+	cu_result rc;
 
-	if (rc)
-		return rc;
-	rc = simple(q, "BEGIN ISOLATION LEVEL READ COMMITTED;"
-	               " SELECT pg_advisory_xact_lock(hashtext(current_schema()))");
-	if (rc)
-		pg_rollback(s);
+	do {
+		rc = ensure_connection(q);
+		if (rc)
+			return rc;
+		rc = simple(q, "BEGIN ISOLATION LEVEL READ COMMITTED;"
+		               " SELECT pg_advisory_xact_lock(hashtext(current_schema()))");
+		if (rc)
+			pg_rollback(s);
+		/* A connection found broken at BEGIN had nothing of ours open: a new one. */
+	} while (rc && idle_loss(q, &retried));
 	return rc;
 }
 
@@ -912,13 +939,17 @@ static cu_result pg_savepoint_rollback(cu_store *s)
 static cu_result pg_snapshot_begin(cu_store *s)
 {
 	struct pg_store *q = cu_pg(s);
-	cu_result rc = ensure_connection(q);
+	bool retried = false;
+	cu_result rc;
 
-	if (rc)
-		return rc;
-	rc = simple(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	if (rc)
-		pg_rollback(s);
+	do {
+		rc = ensure_connection(q);
+		if (rc)
+			return rc;
+		rc = simple(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		if (rc)
+			pg_rollback(s);
+	} while (rc && idle_loss(q, &retried));
 	return rc;
 }
 
