@@ -42,7 +42,7 @@ import time
 
 import requests
 
-from harness import Failures, RelServer
+from harness import Failures, RelServer, set_conf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("CU_SOURCE_DIR") or os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -54,6 +54,17 @@ RECOVER_LIMIT_S = 60    # from the promotion to each server's first 201
 WRITE_PAUSE_S = 0.03    # between one writer's requests (the machine is shared)
 CASE = "FAILOVER-1"     # the case the diary reads are made under
 READERS = 4             # threads reading the acknowledged writes back
+# What each long-lived worker says when a pass fails, and when passes work again
+# (server/workers/): every failure in the gap must be followed by its recovery.
+WORKER_LINES = [
+    ("audit checkpointer", "audit checkpoint not written", "audit checkpoints are written again"),
+    ("notifier", "notify: delivery pass failed", "notify: delivery passes work again"),
+    ("retention", "retention: pass failed", "retention: passes work again"),
+]
+# The notifier (every 1 s by default) and retention (every second here) must have failed
+# in the gap and recovered; the checkpointer signs every 5 s and may miss the gap.
+WORKERS_EXERCISED = ("notifier", "retention")
+WORKER_RECOVER_S = 15   # for each worker that failed to say it works again
 
 
 def psql(url, sql):
@@ -269,6 +280,9 @@ def main():
         a_srv = RelServer(binary, os.path.join(root, "a"))
         os.makedirs(a_srv.root)
         a_srv.setup()
+        # A retention pass every second (its own connection each pass) through the gap.
+        set_conf(os.path.join(a_srv.data, "custodian.conf"), "retention",
+                 "interval_seconds", "1")
         b_srv = RelServer(binary, os.path.join(root, "b"))
         shutil.copytree(a_srv.data, b_srv.data)
         b_srv.tokens, b_srv.store = dict(a_srv.tokens), a_srv.store
@@ -327,6 +341,22 @@ def main():
             fail.check(503 in gap, f"/readyz of {n} never said 503 in the gap: {set(gap)}")
             fail.check(seen and seen[-1] == 200, f"/readyz of {n} is not 200 at the end")
             fail.check(set(seen) <= {200, 503}, f"/readyz of {n} said {set(seen)}")
+
+        # Every worker that failed in the gap works again (the writer's and the readers'
+        # recovery is what the writers saw).
+        def stuck(err):
+            return [w for w, failed, again in WORKER_LINES if err.rfind(again) < err.rfind(failed)]
+
+        deadline = time.monotonic() + WORKER_RECOVER_S
+        while time.monotonic() < deadline and any(stuck(s.stderr(limit=None)) for _, s in servers):
+            time.sleep(0.2)
+        for n, s in servers:
+            err = s.stderr(limit=None)
+            for worker in stuck(err):
+                fail.check(False, f"{worker} of {n} did not recover in {WORKER_RECOVER_S} s")
+            for worker, failed, again in WORKER_LINES:
+                if worker in WORKERS_EXERCISED:
+                    fail.check(failed in err, f"{worker} of {n} never failed in the gap")
 
         # 5. Every acknowledged write, on the promoted database.
         acked_m = [m for w in writers for m in w.acked_members]
