@@ -12,9 +12,10 @@ In a temporary directory, on loopback:
   2. `custodian init` on the url postgresql://127.0.0.1:P1,127.0.0.1:P2/...
      ?target_session_attrs=read-write, the data directory copied for a second server
      (two machines, one database), both `custodian serve` started.
-  3. W writers per server register members (service token) and write diary entries
-     (a member logged in through server A, writing through both); every 201 is
-     remembered.  For S seconds every answer must be 201.
+  3. W writers per server register members (service token), write diary entries (a
+     member logged in through server A, writing through both), log that member in again
+     and fetch its /me page now and then; every 201 (200 for a login) is remembered.  For
+     S seconds every answer must be 201 (200 for the page).
   4. SIGKILL to the primary's postmaster; 1 s later `pg-cluster promote` the standby.
      Writers keep going through both servers: 503 is the only other answer allowed
      (a 4xx, a 5xx other than 503, a dropped connection or a crash fails the test),
@@ -108,7 +109,19 @@ class Writer(threading.Thread):
             u = f"{self.name_}{seq:06d}"
             t = time.monotonic()
             try:
-                if seq % 4:
+                if seq % 8 == 1:
+                    # A web page of the member's: the store down is a 503 page, not the
+                    # login form.
+                    route = "GET /me"
+                    r = self.http.get(self.srv.base + "/me", timeout=30, allow_redirects=False,
+                                      headers={"Cookie": f"cu_session={self.member.cookie}",
+                                               "Accept": "text/html"})
+                elif seq % 8 == 5:
+                    # A login: the store down is 503, never 401 (nor a failure charged).
+                    route = "POST /v1/session"
+                    r = self.http.post(self.srv.base + "/v1/session", timeout=30, json={
+                        "email": self.member.email, "password": self.member.password})
+                elif seq % 4:
                     route = "POST /v1/members"
                     email, name = f"fo.{u}@failover-example.org", f"Failover Writer {u}"
                     r = self.http.post(self.srv.base + "/v1/members", timeout=30, json={
@@ -128,6 +141,8 @@ class Writer(threading.Thread):
                     if r.status_code == 201:
                         self.acked_diaries.append((self.member.id, r.json()["id"], t))
                 status = r.status_code
+                if route == "POST /v1/session" and status == 200:
+                    status = 201  # counted with the writes' successes
                 body = r.text[:200]
             except requests.RequestException as e:
                 status, body = None, type(e).__name__
@@ -139,10 +154,10 @@ class Writer(threading.Thread):
                 promoted = self.clock.get("promote")
                 if promoted and self.first_ok_after is None and t >= promoted:
                     self.first_ok_after = time.monotonic()
-            elif status != 503 or killed is None:
+            elif (status != 200 or route != "GET /me") and (status != 503 or killed is None):
                 # Before the kill only 201; after it 503 is the one other answer.
                 self.bad.append((round(t - self.clock["start"], 3), status, route, body))
-            time.sleep(WRITE_PAUSE_S if status == 201 else WRITE_PAUSE_S * 3)
+            time.sleep(WRITE_PAUSE_S if status in (200, 201) else WRITE_PAUSE_S * 3)
         self.http.close()
 
 
