@@ -1292,14 +1292,18 @@ static void test_session_rows(void **state)
 
 /* ---- PostgreSQL: a connection lost and found again --------------------- */
 
-/* Ends the server side of every connection whose application_name is `name`. */
+/*
+ * Ends the server side of the connection whose application_name is `name`,
+ * and waits (up to 10 s, PostgreSQL 14's timeout argument) until it is gone:
+ * what the handle sends next meets a closed connection.
+ */
 static void kill_backend(const struct fx *f, const char *name)
 {
 	char sql[256], n[32];
 
 	snprintf(sql, sizeof(sql),
-	         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-	         " WHERE application_name = '%s'",
+	         "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000))"
+	         " FROM pg_stat_activity WHERE application_name = '%s'",
 	         name);
 	cu_test_pg_value(f->url, sql, n, sizeof(n));
 	assert_string_equal(n, "1");
