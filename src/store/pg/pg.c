@@ -217,7 +217,6 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 	ExecStatusType st;
 	cu_result rc;
 	int n = p ? p->n : 0;
-
 	bool retried = false;
 
 	if (out)
