@@ -22,13 +22,16 @@ static int is_unsafe(const char *method)
 int cu_http_auth_token(cu_request *r, const char *secret, cu_result *rc)
 {
 	cu_store *reader = cu_http_reader(r->srv);
+	cu_result c;
 
 	if (!reader) {
 		*rc = CU_ERR_STORE;
 		return -1;
 	}
-	if (cu_token_authenticate(reader, secret, cu_now_us(), &r->token) != CU_OK) {
-		*rc = CU_ERR_UNAUTHENTICATED;
+	c = cu_token_authenticate(reader, secret, cu_now_us(), &r->token);
+	if (c != CU_OK) {
+		/* The store's failure is the server's (503), not the caller's token. */
+		*rc = c == CU_ERR_STORE || c == CU_ERR_NOMEM ? c : CU_ERR_UNAUTHENTICATED;
 		return -1;
 	}
 	r->actor.name = r->token.name;
@@ -37,8 +40,7 @@ int cu_http_auth_token(cu_request *r, const char *secret, cu_result *rc)
 	r->actor.contract = NULL;
 	/* A subcontractor acts under its contract; without one the door refuses it. */
 	if (r->token.role == CU_ROLE_SUBCONTRACTOR) {
-		cu_result c = cu_token_contract(reader, r->token.id, r->contract);
-
+		c = cu_token_contract(reader, r->token.id, r->contract);
 		if (c == CU_OK)
 			r->actor.contract = r->contract;
 		else if (c != CU_ERR_NOT_FOUND) {
@@ -110,6 +112,14 @@ int cu_http_authenticate(cu_request *r, bool public_ok, enum MHD_Result *reply)
 	}
 	if (sid) {
 		if (cu_http_auth_session(r, sid, &rc)) {
+			/*
+			 * A store that cannot say whether the session stands is the
+			 * server's failure (503): not "log in again", not anonymous.
+			 */
+			if (rc == CU_ERR_STORE || rc == CU_ERR_NOMEM) {
+				*reply = cu_http_reply_error(r, rc, NULL, NULL);
+				return -1;
+			}
 			/* A stale cookie does not stop what anyone may do (sign up, say). */
 			if (public_ok) {
 				r->auth = CU_AUTH_NONE;

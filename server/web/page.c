@@ -299,16 +299,30 @@ static int pick_lang(cu_request *r, cu_web_page *pg)
 	return cu_web_lang_accept(cu_http_header_value(r, "Accept-Language"));
 }
 
-/* Who the visitor is, for pg->who; false when the page needs someone else. */
-static bool identify(cu_request *r, cu_web_page *pg)
+/* A store that could not say who the visitor is: the server's failure, not "log in". */
+static bool store_failed(cu_result rc)
+{
+	return rc == CU_ERR_STORE || rc == CU_ERR_NOMEM;
+}
+
+/*
+ * Who the visitor is, for pg->who; false when the page needs someone else,
+ * with *failed set when the store could not tell (the page is then 503, not
+ * a redirect to the login form).
+ */
+static bool identify(cu_request *r, cu_web_page *pg, cu_result *failed)
 {
 	const char *sid = cookie_value(r, CU_SESSION_COOKIE);
 	const char *console = cookie_value(r, CU_CONSOLE_COOKIE);
-	cu_result rc;
+	cu_result rc = CU_OK;
 
+	*failed = CU_OK;
 	if (pg->who == CU_WEB_STAFF) {
-		if (!console || cu_http_auth_token(r, console, &rc))
+		if (!console || cu_http_auth_token(r, console, &rc)) {
+			if (console && store_failed(rc))
+				*failed = rc;
 			return false;
+		}
 		console_token(r, console, pg->csrf);
 		return true;
 	}
@@ -316,6 +330,10 @@ static bool identify(cu_request *r, cu_web_page *pg)
 		if (cu_session_csrf_token(sid, pg->csrf) != CU_OK)
 			return false;
 		return true;
+	}
+	if (sid && store_failed(rc)) {
+		*failed = rc;
+		return false;
 	}
 	r->auth = CU_AUTH_NONE;
 	anon_token(r, 0, pg->csrf);
@@ -375,6 +393,7 @@ static bool same_origin(cu_request *r)
 cu_web_page *cu_web_begin(cu_request *r, enum cu_web_who who, enum MHD_Result *ret)
 {
 	cu_web_page *pg = r->web;
+	cu_result failed;
 
 	*ret = MHD_YES;
 	if (pg) {
@@ -404,8 +423,10 @@ cu_web_page *cu_web_begin(cu_request *r, enum cu_web_who who, enum MHD_Result *r
 		cu_web_set_cookie(r, CU_COOKIE_PREFERENCES, CU_LANG_COOKIE, langs[pg->lang],
 		                  CU_WEB_PREF_MAX_AGE);
 	}
-	if (!identify(r, pg)) {
-		*ret = cu_web_redirect(r, who == CU_WEB_STAFF ? "/console/login" : "/login");
+	if (!identify(r, pg, &failed)) {
+		*ret = failed
+		           ? cu_web_error(r, failed, "error_unavailable")
+		           : cu_web_redirect(r, who == CU_WEB_STAFF ? "/console/login" : "/login");
 		return NULL;
 	}
 	if (!strcmp(r->method, "POST")) {

@@ -26,12 +26,22 @@ out:
 cu_result cu_login_prepare(const cu_vault *v, cu_store *reader, const char *email, cu_login *out)
 {
 	cu_member_row row = {0};
+	cu_result rc;
 
 	memset(out, 0, sizeof(*out));
-	if (cu_member_lookup(v, reader, "email", email, out->member) != CU_OK)
+	rc = cu_member_lookup(v, reader, "email", email, out->member);
+	/* A store that cannot answer is not "no such account": no attempt is charged. */
+	if (rc == CU_ERR_STORE || rc == CU_ERR_NOMEM)
+		return rc;
+	if (rc != CU_OK)
 		return CU_OK;
-	if (cu_store_member_get(reader, out->member, &row) == CU_OK && !row.erased &&
-	    row.password_hash && strlen(row.password_hash) < sizeof(out->hash)) {
+	rc = cu_store_member_get(reader, out->member, &row);
+	if (rc == CU_ERR_STORE || rc == CU_ERR_NOMEM) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	if (rc == CU_OK && !row.erased && row.password_hash &&
+	    strlen(row.password_hash) < sizeof(out->hash)) {
 		memcpy(out->hash, row.password_hash, strlen(row.password_hash) + 1);
 		out->have_account = true;
 	}

@@ -51,8 +51,10 @@ CU_WARN_UNUSED cu_result cu_login_account_key(const cu_vault *v, const char *ema
 /*
  * Fills *out from the reader: the member with this e-mail address and its
  * password hash.  No account (or an erased one, or one without a password)
- * is not an error: out->have_account is false and step 3 refuses.  Always
- * CU_OK; *out is zeroed first.
+ * is not an error: out->have_account is false and step 3 refuses.  *out is
+ * zeroed first.  CU_OK, or CU_ERR_STORE / CU_ERR_NOMEM when the reader could
+ * not answer (the store is down, or failing over): the server's failure, so
+ * the caller answers 503 and charges no attempt to the account or address.
  */
 CU_WARN_UNUSED cu_result cu_login_prepare(const cu_vault *v, cu_store *reader, const char *email,
                                           cu_login *out);

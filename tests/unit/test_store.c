@@ -1290,6 +1290,99 @@ static void test_session_rows(void **state)
 	assert_int_equal(cu_store_session_get(f->s, r.hash, &out), CU_ERR_NOT_FOUND);
 }
 
+/* ---- PostgreSQL: a connection lost and found again --------------------- */
+
+/*
+ * Ends the server side of the connection whose application_name is `name`,
+ * and waits (up to 10 s, PostgreSQL 14's timeout argument) until it is gone:
+ * what the handle sends next meets a closed connection.
+ */
+static void kill_backend(const struct fx *f, const char *name)
+{
+	char sql[256], n[32];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000))"
+	         " FROM pg_stat_activity WHERE application_name = '%s'",
+	         name);
+	cu_test_pg_value(f->url, sql, n, sizeof(n));
+	assert_string_equal(n, "1");
+}
+
+static void meta_is(cu_store *s, const char *key, const char *want)
+{
+	char val[64];
+	bool found = false;
+
+	assert_int_equal(cu_store_meta_get(s, key, val, sizeof(val), &found), CU_OK);
+	assert_true(found);
+	assert_string_equal(val, want);
+}
+
+/*
+ * A connection lost inside a transaction fails its commit and leaves nothing
+ * written; the next transaction reconnects, with the session's settings made
+ * again (lock_timeout: a held write lock fails the begin in 5 s instead of
+ * hanging); a connection lost while idle costs no failed call (one retry on a
+ * new connection), in a snapshot it fails that snapshot only.
+ */
+static void test_pg_reconnect(void **state)
+{
+	struct fx *f = *state;
+	char url[900], name[32], err[256];
+	cu_store *h = NULL, *c = NULL;
+	cu_member_row row;
+
+	snprintf(name, sizeof(name), "cu_reconnect_%ld", (long)getpid());
+	snprintf(url, sizeof(url), "%s&application_name=%s", f->url, name);
+	assert_int_equal(cu_store_open(url, &h, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_begin(h), CU_OK);
+	assert_int_equal(cu_store_meta_set(h, "failover", "1"), CU_OK);
+	assert_int_equal(cu_store_commit(h), CU_OK);
+
+	/* Lost inside a transaction: the commit fails, nothing of it is there. */
+	assert_int_equal(cu_store_begin(h), CU_OK);
+	assert_int_equal(cu_store_meta_set(h, "failover", "2"), CU_OK);
+	kill_backend(f, name);
+	assert_int_equal(cu_store_commit(h), CU_ERR_STORE);
+	assert_false(cu_store_in_transaction(h));
+	meta_is(f->s, "failover", "1");
+
+	/* The next transaction runs on a new connection. */
+	assert_int_equal(cu_store_begin(h), CU_OK);
+	assert_int_equal(cu_store_meta_set(h, "failover", "3"), CU_OK);
+	assert_int_equal(cu_store_commit(h), CU_OK);
+	meta_is(f->s, "failover", "3");
+
+	/* Lost while idle: the next read retries once on a new connection. */
+	kill_backend(f, name);
+	meta_is(h, "failover", "3");
+	/* ... and the next begin too. */
+	kill_backend(f, name);
+	assert_int_equal(cu_store_begin(h), CU_OK);
+	assert_int_equal(cu_store_commit(h), CU_OK);
+
+	/* Lost in a snapshot: that snapshot's reads fail, the next snapshot works. */
+	assert_int_equal(cu_store_snapshot_begin(h), CU_OK);
+	kill_backend(f, name);
+	assert_int_equal(cu_store_member_get(h, "AAAAAAAAAAAAAAAAAAAAAA", &row), CU_ERR_STORE);
+	cu_store_snapshot_end(h);
+	assert_int_equal(cu_store_snapshot_begin(h), CU_OK);
+	meta_is(h, "failover", "3");
+	cu_store_snapshot_end(h);
+
+	/* The settings came back with the connection: lock_timeout ends a wait for the lock. */
+	kill_backend(f, name);
+	assert_int_equal(cu_store_open(f->url, &c, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_begin(c), CU_OK);
+	alarm(60); /* without lock_timeout the begin below would wait for ever */
+	assert_int_equal(cu_store_begin(h), CU_ERR_STORE);
+	alarm(0);
+	cu_store_rollback(c);
+	cu_store_close(c);
+	cu_store_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1322,9 +1415,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migration_2_on_v1_store, setup, teardown),
 	};
+	/* PostgreSQL's own: its connection lost and found again. */
+	const struct CMUnitTest pg_only[] = {
+	    cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
+	};
 	int failed = cmocka_run_group_tests_name("store", tests, NULL, NULL);
 
 	if (!cu_test_store_is_pg())
 		failed += cmocka_run_group_tests_name("store on sqlite", sqlite_only, NULL, NULL);
+	else
+		failed += cmocka_run_group_tests_name("store on postgresql", pg_only, NULL, NULL);
 	return failed;
 }

@@ -166,22 +166,47 @@ static cu_result map_result(const PGresult *res)
 	return CU_ERR_STORE;
 }
 
+static cu_result session_setup(struct pg_store *q);
+
 /*
- * A connection that broke while no transaction was open is opened again,
- * once, before the next statement: its prepared statements went with it.
- * Inside a transaction a broken connection is the transaction's failure.
+ * A connection that broke while no transaction was open is opened again
+ * before the next statement: its prepared statements and its session
+ * settings went with it, so the settings are made again before anything
+ * runs on the new connection.  PQreset tries the url's hosts in order, as
+ * the first connect did: with several hosts and
+ * target_session_attrs=read-write, a promoted standby is found.  Inside a
+ * transaction a broken connection is the transaction's failure; a reset
+ * that finds no server leaves the connection broken, and the next call
+ * tries again.
  */
 static cu_result ensure_connection(struct pg_store *q)
 {
-	if (PQstatus(q->conn) == CONNECTION_OK)
+	if (PQstatus(q->conn) == CONNECTION_OK && !q->unset)
 		return CU_OK;
 	if (q->base.in_tx || q->base.in_snapshot)
 		return CU_ERR_STORE;
-	PQreset(q->conn);
 	memset(q->prepared, 0, sizeof(q->prepared));
+	PQreset(q->conn);
 	if (PQstatus(q->conn) != CONNECTION_OK)
 		return CU_ERR_STORE;
-	return CU_OK;
+	/* Without its settings (a commit might not be durable) it is not used: reset again. */
+	q->unset = session_setup(q) != CU_OK;
+	return q->unset ? CU_ERR_STORE : CU_OK;
+}
+
+/*
+ * Whether a statement that just failed may be sent again on a new
+ * connection: the connection broke, no transaction or snapshot was open
+ * (a statement alone, outside a transaction, is a read: writes need one),
+ * and not already retried.  A server restarted or failed over while this
+ * connection sat idle then costs no failed request.
+ */
+static bool idle_loss(struct pg_store *q, bool *retried)
+{
+	if (*retried || PQstatus(q->conn) != CONNECTION_BAD || q->base.in_tx || q->base.in_snapshot)
+		return false;
+	*retried = true;
+	return true;
 }
 
 cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params *p, PGresult **out)
@@ -192,6 +217,7 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 	ExecStatusType st;
 	cu_result rc;
 	int n = p ? p->n : 0;
+	bool retried = false;
 
 	if (out)
 		*out = NULL;
@@ -199,6 +225,7 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 		return CU_ERR_INTERNAL;
 	if (p && p->bad)
 		return CU_ERR_TOO_LARGE;
+again:
 	rc = ensure_connection(q);
 	if (rc)
 		return rc;
@@ -210,6 +237,8 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 		st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 		rc = st == PGRES_COMMAND_OK ? CU_OK : map_result(res);
 		PQclear(res);
+		if (rc && idle_loss(q, &retried))
+			goto again;
 		if (rc)
 			return rc == CU_ERR_CONFLICT ? CU_ERR_STORE : rc;
 		q->prepared[slot] = true;
@@ -220,6 +249,8 @@ cu_result cu_pg_exec(cu_store *s, int slot, const char *sql, const cu_pg_params 
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = map_result(res);
 		PQclear(res);
+		if (idle_loss(q, &retried))
+			goto again;
 		return rc;
 	}
 	if (out)
@@ -772,6 +803,14 @@ static const char session_settings[] = "SET synchronous_commit = on;"
                                        "SET TIME ZONE 'UTC';"
                                        "SET client_min_messages = warning;";
 
+/* The settings above, on a connection just made (at open, and after a reset). */
+static cu_result session_setup(struct pg_store *q)
+{
+	if (PQsetClientEncoding(q->conn, "UTF8") != 0)
+		return CU_ERR_STORE;
+	return simple(q, session_settings);
+}
+
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen);
 
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen)
@@ -803,7 +842,7 @@ cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t er
 		rc = CU_ERR_STORE;
 		goto fail;
 	}
-	if (PQsetClientEncoding(q->conn, "UTF8") != 0 || simple(q, session_settings) != CU_OK) {
+	if (session_setup(q) != CU_OK) {
 		conn_fail(err, errlen, "cannot set up the PostgreSQL session", q->conn);
 		rc = CU_ERR_STORE;
 		goto fail;
@@ -832,13 +871,18 @@ static void pg_rollback(cu_store *s)
 static cu_result begin_with(cu_store *s, const char *text)
 {
 	struct pg_store *q = cu_pg(s);
-	cu_result rc = ensure_connection(q);
+	bool retried = false;
+	cu_result rc;
 
-	if (rc)
-		return rc;
-	rc = simple(q, text);
-	if (rc)
-		pg_rollback(s);
+	do {
+		rc = ensure_connection(q);
+		if (rc)
+			return rc;
+		rc = simple(q, text);
+		if (rc)
+			pg_rollback(s);
+		/* A connection found broken at BEGIN had nothing of ours open: a new one. */
+	} while (rc && idle_loss(q, &retried));
 	return rc;
 }
 
@@ -905,13 +949,17 @@ static cu_result pg_savepoint_rollback(cu_store *s)
 static cu_result pg_snapshot_begin(cu_store *s)
 {
 	struct pg_store *q = cu_pg(s);
-	cu_result rc = ensure_connection(q);
+	bool retried = false;
+	cu_result rc;
 
-	if (rc)
-		return rc;
-	rc = simple(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	if (rc)
-		pg_rollback(s);
+	do {
+		rc = ensure_connection(q);
+		if (rc)
+			return rc;
+		rc = simple(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		if (rc)
+			pg_rollback(s);
+	} while (rc && idle_loss(q, &retried));
 	return rc;
 }
 

@@ -39,6 +39,7 @@ struct pg_store {
 	struct cu_store base;
 	PGconn *conn;
 	bool prepared[CU_PG_SLOTS_MAX]; /* on this connection (a reset forgets them) */
+	bool unset; /* reconnected, but the session settings failed: reset again before use */
 };
 
 static inline struct pg_store *cu_pg(cu_store *s)
