@@ -472,6 +472,21 @@ def check_access_log(srv, text):
     return len(lines)
 
 
+def publish_unnoised(s):
+    """A test policy for exact figures: the shipped one with allow_unnoised (the tests ask
+    noise=none, the cell-key method alone) and a budget of 2.0 (test_statistics.py,
+    test_web_statistics.py)."""
+    p = json.loads(json.dumps(POLICY))
+    p["version"] = POLICY["version"] + "-unnoised"
+    p["statistics"]["allow_unnoised"] = True
+    p["statistics"]["epsilon_budget"] = 2.0
+    path = os.path.join(s.root, "policy-unnoised.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(p, f)
+    r = s.cli("policy", "publish", path)
+    assert r.returncode == 0, r.stderr + r.stdout
+
+
 @contextlib.contextmanager
 def own_server(request, prefix, prepare=None, after_stop=None, setup=True):
     """A server in a temporary directory of its own, for as long as the with-block.

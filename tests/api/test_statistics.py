@@ -15,7 +15,7 @@ import sqlite3
 
 import pytest
 
-from conftest import POLICY, assert_error_body, assert_no_personal, own_server
+from conftest import assert_error_body, assert_no_personal, own_server, publish_unnoised
 
 OCCUPATIONS = ["teacher", "engineer", "nurse", "farmer"]
 HOBBIES = ["chess", "running", "reading", "cooking"]
@@ -38,19 +38,6 @@ def members_file(path):
                 r["occupation"] = "astronaut-unique-11"
             f.write(json.dumps(r) + "\n")
     return path
-
-
-def publish_unnoised(s):
-    """A test policy: the shipped one with allow_unnoised and a budget of 2.0."""
-    p = json.loads(json.dumps(POLICY))
-    p["version"] = POLICY["version"] + "-unnoised"
-    p["statistics"]["allow_unnoised"] = True
-    p["statistics"]["epsilon_budget"] = 2.0
-    path = os.path.join(s.root, "policy-unnoised.json")
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(p, f)
-    r = s.cli("policy", "publish", path)
-    assert r.returncode == 0, r.stderr + r.stdout
 
 
 def prepare(s):

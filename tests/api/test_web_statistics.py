@@ -8,7 +8,6 @@ cell to pass k, a few share another (a small cell, suppressed), and a dozen visi
 beacon today.
 """
 import html
-import json
 import os
 import re
 import sqlite3
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import POLICY, own_server
+from conftest import own_server, publish_unnoised
 from test_web_console import console, csrf_of, main_of
 
 COMMON = "engineer"   # 14 members: above k (10), whatever the cell-key perturbation (±2)
@@ -24,20 +23,6 @@ SECOND = "teacher"    # 12 members: released, or suppressed as the small cell's 
 RARE = "falconer"     # 3 members: a small cell (pooled into "(other)" by the API)
 STATS = "cu_cookies=n1p0s1a0"
 DAY_US = 86400 * 1000000
-
-
-def publish_unnoised(s):
-    """A test policy: the shipped one with allow_unnoised (the page's exact checks ask
-    noise=none, the cell-key method alone) and a budget of 2.0."""
-    p = json.loads(json.dumps(POLICY))
-    p["version"] = POLICY["version"] + "-unnoised"
-    p["statistics"]["allow_unnoised"] = True
-    p["statistics"]["epsilon_budget"] = 2.0
-    path = os.path.join(s.root, "policy-unnoised.json")
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(p, f)
-    r = s.cli("policy", "publish", path)
-    assert r.returncode == 0, r.stderr + r.stdout
 
 
 @pytest.fixture(scope="module")
