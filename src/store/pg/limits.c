@@ -23,8 +23,15 @@ static cu_result limits_purge(cu_store *s, int64_t now_us)
 {
 	cu_pg_params p = {0};
 
+	/*
+	 * Rows another reservation holds are left for a later purge: waiting for
+	 * them while holding the rows deleted so far could close a ring of waits.
+	 */
 	cu_pg_param_int(&p, now_us);
-	return cu_pg_write(s, S_PURGE, "DELETE FROM rate_limits WHERE expires_us < $1", &p, NULL);
+	return cu_pg_write(s, S_PURGE,
+	                   "DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits"
+	                   " WHERE expires_us < $1 FOR UPDATE SKIP LOCKED)",
+	                   &p, NULL);
 }
 
 static cu_result limits_lock(cu_store *s, const unsigned char key[CU_LIMITS_KEY_LEN],
