@@ -178,8 +178,8 @@ void cu_route_limit_finish(cu_request *r, cu_route_limit *lim, size_t i,
 void cu_route_limit_finish_all(cu_request *r, cu_route_limit *lim,
                                enum cu_ratelimit_outcome outcome, int64_t now)
 {
-	cu_ratelimit_finish_all(&r->srv->limits, &lim->local, outcome, now);
-	for (size_t i = 0; i < lim->n; i++)
+	/* The process's table holds every key of the hold; the store's part, lim->n of them. */
+	for (size_t i = 0; i < lim->local.n; i++)
 		cu_route_limit_finish(r, lim, i, outcome, now);
 }
 

@@ -168,8 +168,7 @@ static bool walk_tree(const char *path, const void *needle, size_t n)
 	return false;
 }
 
-static void pg_cluster_files(char *out, size_t len);
-static void pg_checkpoint(void);
+static bool pg_search(const char *sub, const void *needle, size_t n);
 #endif
 
 bool cu_test_store_files_contain(const char *data_dir, const void *needle, size_t n)
@@ -184,9 +183,7 @@ bool cu_test_store_files_contain(const char *data_dir, const void *needle, size_
 		return cu_test_file_contains_bytes(path, needle, n);
 	}
 #ifdef CU_HAVE_POSTGRES
-	pg_checkpoint();
-	pg_cluster_files(path, sizeof(path));
-	return walk_tree(path, needle, n);
+	return pg_search("", needle, n);
 #else
 	fail_msg("CU_TEST_STORE=pg, but this build has no PostgreSQL store (libpq)");
 	return false;
@@ -197,17 +194,14 @@ bool cu_test_store_tables_contain(const char *url, const char *data_dir, const c
                                   const void *needle, size_t n)
 {
 #ifdef CU_HAVE_POSTGRES
-	char path[1024], sql[256], err[256];
+	char sql[256], err[256];
 
 	if (!cu_test_store_is_pg())
 		return cu_test_store_files_contain(data_dir, needle, n);
 	snprintf(sql, sizeof(sql), "VACUUM FULL %s", tables);
 	if (!cu_test_pg_exec(url, sql, err, sizeof(err)))
 		fail_msg("%s: %s", sql, err);
-	pg_checkpoint();
-	pg_cluster_files(path, sizeof(path) - 5);
-	memcpy(path + strlen(path), "/base", 6);
-	return walk_tree(path, needle, n);
+	return pg_search("/base", needle, n);
 #else
 	(void)url;
 	(void)tables;
@@ -319,6 +313,17 @@ static void pg_checkpoint(void)
 	c = pg_connect(base);
 	pg_run(c, "CHECKPOINT");
 	PQfinish(c);
+}
+
+/* Every file under the cluster's data directory (sub: "" or "/base"), after a CHECKPOINT. */
+static bool pg_search(const char *sub, const void *needle, size_t n)
+{
+	char path[1024], dir[1000];
+
+	pg_checkpoint();
+	pg_cluster_files(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s%s", dir, sub);
+	return walk_tree(path, needle, n);
 }
 
 /* The schema a url made by cu_test_store_url names ("" for another url). */
