@@ -331,8 +331,29 @@ struct cu_stream_writer {
 	int fd;
 	bool failed;
 	uint64_t bytes;
-	unsigned char *out; /* 4 + CU_STREAM_CHUNK_MAX + ABYTES */
+	unsigned char *out; /* 4 + the largest chunk so far + ABYTES */
+	size_t out_cap;
 };
+
+/*
+ * *buf holds at least need bytes afterwards, or CU_ERR_NOMEM.  The chunk
+ * buffers grow to the largest chunk met rather than starting at
+ * CU_STREAM_CHUNK_MAX: a small backup, or a damaged one whose reading stops
+ * at its first chunk, never touches 4 MiB it does not use.
+ */
+static cu_result grow(unsigned char **buf, size_t *cap, size_t need)
+{
+	unsigned char *p;
+
+	if (need <= *cap)
+		return CU_OK;
+	p = realloc(*buf, need);
+	if (!p)
+		return CU_ERR_NOMEM;
+	*buf = p;
+	*cap = need;
+	return CU_OK;
+}
 
 cu_result cu_stream_writer_new(const cu_vault *keys, int fd, cu_stream_writer **out)
 {
@@ -348,11 +369,6 @@ cu_result cu_stream_writer_new(const cu_vault *keys, int fd, cu_stream_writer **
 		return CU_ERR_NOMEM;
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
-	w->out = malloc(4 + CU_STREAM_CHUNK_MAX + CU_STREAM_CHUNK_ABYTES);
-	if (!w->out) {
-		rc = CU_ERR_NOMEM;
-		goto fail;
-	}
 	cu_vault_random_id(w->id);
 	cu_vault_data_key_new(&fk);
 	rc = cu_vault_wrap(keys, w->id, &fk, w->header + H_WRAPPED, &w->key_id);
@@ -399,6 +415,8 @@ static cu_result push(cu_stream_writer *w, const unsigned char *pt, size_t len,
 
 	if (w->failed)
 		return CU_ERR_IO;
+	if (grow(&w->out, &w->out_cap, 4 + len + CU_STREAM_CHUNK_ABYTES))
+		return CU_ERR_NOMEM;
 	crypto_secretstream_xchacha20poly1305_push(&w->st, w->out + 4, &clen, pt, len, ad, adlen,
 	                                           tag);
 	put32(w->out, (uint32_t)clen);
@@ -464,7 +482,8 @@ struct cu_stream_reader {
 	uint64_t size, off, data_end; /* data_end: where the trailer's manifest begins */
 	int fd;
 	bool done;
-	unsigned char *in; /* CU_STREAM_CHUNK_MAX + ABYTES */
+	unsigned char *in; /* the largest chunk so far, its ABYTES included */
+	size_t in_cap;
 };
 
 /* Header and trailer of fd; the manifest malloc'd into *manifest. */
@@ -611,11 +630,6 @@ cu_result cu_stream_reader_new(const cu_vault *keys, int fd, cu_stream_reader **
 		goto fail;
 	}
 	cu_vault_data_key_wipe(&fk);
-	r->in = malloc(CU_STREAM_CHUNK_MAX + CU_STREAM_CHUNK_ABYTES);
-	if (!r->in) {
-		rc = CU_ERR_NOMEM;
-		goto fail;
-	}
 	r->off = CU_STREAM_HEADER_BYTES;
 	r->data_end = r->size - CU_STREAM_TRAILER_BYTES - r->manifest_len;
 	*out = r;
@@ -681,6 +695,10 @@ cu_result cu_stream_read(cu_stream_reader *r, unsigned char *buf, size_t *len, b
 		errf(err, errlen, "backup is damaged at byte %llu: a chunk length is wrong",
 		     (unsigned long long)r->off);
 		return CU_ERR_CRYPTO;
+	}
+	if (grow(&r->in, &r->in_cap, clen)) {
+		errf(err, errlen, "out of memory reading the backup");
+		return CU_ERR_NOMEM;
 	}
 	if (pread_all(r->fd, r->in, clen, r->off + 4)) {
 		errf(err, errlen, "cannot read the backup");
