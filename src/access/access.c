@@ -71,20 +71,16 @@ static void deny(cu_access_decision *d, cu_result rc, const char *why)
  * CU_ERR_CONSENT_REQUIRED (returned), or fails on the store.
  */
 static cu_result consent_rule(const cu_policy *p, cu_store *store, const cu_policy_purpose *pp,
-                              const cu_member_row *row, cu_fieldset *grant, const char **why,
+                              const cu_member_context *mc, cu_fieldset *grant, const char **why,
                               const char **basis)
 {
 	char version[CU_VERSION_MAX + 1];
 	const cu_policy *accepted = NULL;
 	const cu_policy_purpose *then;
-	bool consented = false;
 	cu_result rc;
 
 	*basis = "purpose";
-	rc = cu_consent_granted(store, p, row->id, CU_CONSENT_PURPOSE, pp->id, &consented);
-	if (rc)
-		return rc;
-	if (consented) {
+	if (mc->consent_found && mc->consent_granted) {
 		*basis = "consent";
 		return CU_OK;
 	}
@@ -92,7 +88,7 @@ static cu_result consent_rule(const cu_policy *p, cu_store *store, const cu_poli
 		*why = "a use outside the purposes of use needs the member's consent";
 		return CU_ERR_CONSENT_REQUIRED;
 	}
-	rc = cu_versions_accepted(store, row->id, row->created_us, version);
+	rc = cu_versions_accepted_of(store, mc, version);
 	if (rc == CU_ERR_NOT_FOUND || (!rc && !strcmp(version, p->version)))
 		return CU_OK;
 	if (!rc)
@@ -133,6 +129,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 	bool exception = req->exception && *req->exception;
 	const char *why = NULL, *basis = "purpose";
 	cu_subcontractor_row contract;
+	cu_member_context mc;
 	cu_result rc;
 
 	memset(d, 0, sizeof(*d));
@@ -214,7 +211,12 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 		grant = exception ? d->wanted : pp->fields;
 	}
 
-	rc = cu_store_member_get(store, req->member, row);
+	/* The member, and for a purpose its consent and accepted version, in one lookup. */
+	if (pp && !exception)
+		rc = cu_store_member_context(
+		    store, req->member, cu_consent_kind_name(CU_CONSENT_PURPOSE), pp->id, row, &mc);
+	else
+		rc = cu_store_member_get(store, req->member, row);
 	if (rc) {
 		deny(d, rc, rc == CU_ERR_NOT_FOUND ? "no such member" : "store failed");
 		return;
@@ -228,7 +230,7 @@ static void decide(const cu_policy *p, cu_store *store, const cu_access_request 
 	if (pp && exception) {
 		basis = "exception";
 	} else if (pp) {
-		rc = consent_rule(p, store, pp, row, &grant, &why, &basis);
+		rc = consent_rule(p, store, pp, &mc, &grant, &why, &basis);
 		if (rc) {
 			deny(d, rc, rc == CU_ERR_CONSENT_REQUIRED ? why : "store failed");
 			return;

@@ -85,6 +85,20 @@ static int take_first(void *ud, const char *version, int64_t published_us, const
 	return 1;
 }
 
+/*
+ * Registered before any version was recorded (a store older than versions,
+ * or a clock set back): held to the earliest version known, never to
+ * whatever is in force now, which may have added purposes since.
+ */
+static cu_result earliest(cu_store *s, char version[CU_VERSION_MAX + 1])
+{
+	cu_result rc;
+
+	version[0] = '\0';
+	rc = cu_store_policy_list(s, take_first, version);
+	return rc ? rc : version[0] ? CU_OK : CU_ERR_NOT_FOUND;
+}
+
 cu_result cu_versions_accepted(cu_store *s, const char *member, int64_t registered_us,
                                char version[CU_VERSION_MAX + 1])
 {
@@ -93,14 +107,16 @@ cu_result cu_versions_accepted(cu_store *s, const char *member, int64_t register
 	if (rc != CU_ERR_NOT_FOUND)
 		return rc;
 	rc = cu_store_policy_at(s, registered_us, version);
-	if (rc != CU_ERR_NOT_FOUND)
-		return rc;
-	/*
-	 * Registered before any version was recorded (a store older than versions,
-	 * or a clock set back): held to the earliest version known, never to
-	 * whatever is in force now, which may have added purposes since.
-	 */
-	version[0] = '\0';
-	rc = cu_store_policy_list(s, take_first, version);
-	return rc ? rc : version[0] ? CU_OK : CU_ERR_NOT_FOUND;
+	return rc != CU_ERR_NOT_FOUND ? rc : earliest(s, version);
+}
+
+cu_result cu_versions_accepted_of(cu_store *s, const cu_member_context *mc,
+                                  char version[CU_VERSION_MAX + 1])
+{
+	const char *known = mc->accepted[0] ? mc->accepted : mc->at_registration;
+
+	if (!known[0])
+		return earliest(s, version);
+	snprintf(version, CU_VERSION_MAX + 1, "%s", known);
+	return CU_OK;
 }

@@ -33,5 +33,12 @@ CU_WARN_UNUSED cu_result cu_versions_get(cu_store *s, const char *version, const
 CU_WARN_UNUSED cu_result cu_versions_accepted(cu_store *s, const char *member,
                                               int64_t registered_us,
                                               char version[CU_VERSION_MAX + 1]);
+/*
+ * The same from what cu_store_member_context fetched with the member
+ * (store/consent.h): no lookup, but the earliest version's in the rare case
+ * that neither an acceptance nor a version at registration is known.
+ */
+CU_WARN_UNUSED cu_result cu_versions_accepted_of(cu_store *s, const cu_member_context *mc,
+                                                 char version[CU_VERSION_MAX + 1]);
 
 #endif

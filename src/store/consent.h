@@ -38,6 +38,31 @@ typedef int (*cu_store_consent_fn)(void *ud, const cu_consent_row *row);
 CU_WARN_UNUSED cu_result cu_store_consent_list(cu_store *s, const char *member,
                                                cu_store_consent_fn fn, void *ud);
 
+/*
+ * What the access door needs of one member for a read under a purpose, in
+ * one lookup (on PostgreSQL one statement, where the four lookups it stands
+ * for were four round trips): the member's row, as cu_store_member_get
+ * gives it, and
+ *   - consent: the latest choice for (member, kind, target), as
+ *     cu_store_consent_current finds it: found or not, and whether it grants;
+ *   - accepted: the version the member accepted ("" if none), as
+ *     cu_store_accepted_get;
+ *   - at_registration: the version in force when the member registered
+ *     ("" if none), as cu_store_policy_at(row.created_us); looked up at
+ *     least whenever accepted is "".
+ * For an erased member only the row is certain.  CU_ERR_NOT_FOUND if no
+ * such member.  On any failure *row is empty (safe to release) and *out
+ * says nothing; on success the caller releases *row (cu_member_row_release).
+ */
+typedef struct cu_member_context {
+	bool consent_found, consent_granted;
+	char accepted[CU_VERSION_MAX + 1];
+	char at_registration[CU_VERSION_MAX + 1];
+} cu_member_context;
+CU_WARN_UNUSED cu_result cu_store_member_context(cu_store *s, const char *id, const char *kind,
+                                                 const char *target, cu_member_row *row,
+                                                 cu_member_context *out);
+
 /* The policy version a member accepted (at registration, or later). */
 CU_WARN_UNUSED cu_result cu_store_accepted_set(cu_store *s, const char *member, const char *version,
                                                int64_t when_us);

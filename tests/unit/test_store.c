@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/consent.h"
 #include "store/store.h"
 #include "store/sqlite/sqlite.h"
 #include "support.h"
@@ -305,6 +306,104 @@ static void test_member_round_trip(void **state)
 	assert_int_equal(cu_store_member_get(f->s, "member-0001", &out), CU_OK);
 	assert_memory_equal(out.fields, fields, sizeof(fields));
 	cu_member_row_release(&out);
+}
+
+/* cu_store_member_context says what the four lookups it stands for say, on each store. */
+static void expect_context(cu_store *s, const char *id, const char *target, bool found,
+                           bool granted, const char *accepted, const char *at_registration)
+{
+	cu_member_context mc;
+	cu_member_row row;
+
+	assert_int_equal(cu_store_member_context(s, id, "purpose", target, &row, &mc), CU_OK);
+	assert_string_equal(row.id, id);
+	assert_int_equal(row.created_us, 1000 + atoi(id + strlen("member-")));
+	assert_int_equal(mc.consent_found, found);
+	assert_int_equal(mc.consent_granted, granted);
+	assert_string_equal(mc.accepted, accepted);
+	if (!accepted[0]) /* looked up at least then (store/consent.h) */
+		assert_string_equal(mc.at_registration, at_registration);
+	cu_member_row_release(&row);
+}
+
+static void consent(cu_store *s, int n, const char *member, const char *target, bool granted)
+{
+	cu_consent_row c = {0};
+
+	snprintf(c.id, sizeof(c.id), "consent-%04d", n);
+	snprintf(c.member, sizeof(c.member), "%s", member);
+	snprintf(c.kind, sizeof(c.kind), "purpose");
+	snprintf(c.target, sizeof(c.target), "%s", target);
+	snprintf(c.policy_version, sizeof(c.policy_version), "1");
+	c.granted = granted;
+	c.time_us = 5000 + n;
+	assert_int_equal(cu_store_consent_insert(s, &c), CU_OK);
+}
+
+static void test_member_context(void **state)
+{
+	struct fx *f = *state;
+	unsigned char digest[CU_POLICY_DIGESTBYTES] = {1};
+	cu_member_context mc;
+	cu_member_row in, row;
+
+	make_row(&in, 1, NULL, 0); /* created at 1001 */
+	insert_committed(f->s, &in);
+	/* No version published, no consent, nothing accepted. */
+	expect_context(f->s, "member-0001", "research", false, false, "", "");
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_policy_put(f->s, "v1", digest, "{}", 2, "op", 900), CU_OK);
+	digest[0] = 2;
+	assert_int_equal(cu_store_policy_put(f->s, "v2", digest, "{}", 2, "op", 1001), CU_OK);
+	digest[0] = 3;
+	assert_int_equal(cu_store_policy_put(f->s, "v3", digest, "{}", 2, "op", 1002), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	/* The version in force at registration: published at or before it, the latest. */
+	expect_context(f->s, "member-0001", "research", false, false, "", "v2");
+
+	/* The latest choice for the target counts; another target's does not. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	consent(f->s, 1, "member-0001", "research", true);
+	consent(f->s, 2, "member-0001", "marketing", false);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	expect_context(f->s, "member-0001", "research", true, true, "", "v2");
+	expect_context(f->s, "member-0001", "marketing", true, false, "", "v2");
+	expect_context(f->s, "member-0001", "support", false, false, "", "v2");
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	consent(f->s, 3, "member-0001", "research", false);
+	assert_int_equal(cu_store_accepted_set(f->s, "member-0001", "v3", 7000), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	expect_context(f->s, "member-0001", "research", true, false, "v3", "");
+
+	/* Another member's choices are not this one's. */
+	make_row(&in, 2, NULL, 0);
+	insert_committed(f->s, &in);
+	expect_context(f->s, "member-0002", "research", false, false, "", "v3");
+
+	/* Erased: the row says so. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_member_erase(f->s, "member-0002", 9000), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(
+	    cu_store_member_context(f->s, "member-0002", "purpose", "research", &row, &mc), CU_OK);
+	assert_true(row.erased);
+	cu_member_row_release(&row);
+
+	/* None, and refusals: the row is empty either way. */
+	assert_int_equal(cu_store_member_context(f->s, "nobody", "purpose", "research", &row, &mc),
+	                 CU_ERR_NOT_FOUND);
+	assert_string_equal(row.id, "");
+	assert_int_equal(cu_store_member_context(f->s, "", "purpose", "research", &row, &mc),
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_member_context(f->s, "member-0001", NULL, "research", &row, &mc),
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    cu_store_member_context(f->s, "member-0001", "purpose", "research", NULL, &mc),
+	    CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    cu_store_member_context(NULL, "member-0001", "purpose", "research", &row, &mc),
+	    CU_ERR_INVALID_ARGUMENT);
 }
 
 static void test_member_update(void **state)
@@ -1413,6 +1512,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_context, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migration_2_on_v1_store, setup, teardown),
 	};
 	/* PostgreSQL's own: its connection lost and found again. */

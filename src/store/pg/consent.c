@@ -26,6 +26,7 @@ enum {
 	S_EXC_CLOSE,
 	S_EXC_LIST_ALL,
 	S_EXC_LIST_OPEN,
+	S_MEMBER_CONTEXT,
 };
 
 #define CONSENT_COLS "id, member, kind, target, granted, policy_version, time_us"
@@ -86,6 +87,48 @@ static cu_result consent_current(cu_store *s, const char *member, const char *ki
 	                     "SELECT " CONSENT_COLS " FROM consents WHERE member = $1 AND kind = $2"
 	                     " AND target = $3 ORDER BY rowid DESC LIMIT 1",
 	                     &p, read_consent_v, out);
+}
+
+/* One statement where the four lookups it stands for were four round trips (store/consent.h). */
+static cu_result member_context(cu_store *s, const char *id, const char *kind, const char *target,
+                                cu_member_row *row, cu_member_context *out)
+{
+	cu_pg_params p = {0};
+	PGresult *res;
+	cu_result rc;
+
+	cu_pg_param_text(&p, id);
+	cu_pg_param_text(&p, kind);
+	cu_pg_param_text(&p, target);
+	rc = cu_pg_exec(
+	    s, S_MEMBER_CONTEXT,
+	    "SELECT m.id, m.key_id, m.wrapped, m.email_bidx, m.phone_bidx, m.fields, m.present,"
+	    " m.password_hash, m.created_us, m.updated_us, m.erased_us,"
+	    " (SELECT c.granted FROM consents c WHERE c.member = m.id AND c.kind = $2"
+	    "  AND c.target = $3 ORDER BY c.rowid DESC LIMIT 1),"
+	    " (SELECT a.version FROM accepted a WHERE a.member = m.id),"
+	    " (SELECT v.version FROM policy_versions v WHERE v.published_us <= m.created_us"
+	    "  ORDER BY v.published_us DESC, v.rowid DESC LIMIT 1)"
+	    " FROM members m WHERE m.id = $1",
+	    &p, &res);
+	if (rc)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return CU_ERR_NOT_FOUND;
+	}
+	rc = cu_pg_read_member(res, row);
+	if (!rc && !cu_pg_null(res, 0, 11)) {
+		out->consent_found = true;
+		out->consent_granted = cu_pg_int(res, 0, 11) != 0;
+	}
+	/* A version present but empty is damage, as the lookups themselves say. */
+	if (!rc && !cu_pg_null(res, 0, 12))
+		rc = cu_pg_copy_text(res, 0, 12, out->accepted, CU_VERSION_MAX);
+	if (!rc && !cu_pg_null(res, 0, 13))
+		rc = cu_pg_copy_text(res, 0, 13, out->at_registration, CU_VERSION_MAX);
+	PQclear(res);
+	return rc;
 }
 
 static cu_result consent_get(cu_store *s, const char *id, cu_consent_row *out)
@@ -387,6 +430,7 @@ const struct cu_store_consent_ops cu_pg_consent_ops = {
     .consent_insert = consent_insert,
     .consent_current = consent_current,
     .consent_get = consent_get,
+    .member_context = member_context,
     .consent_list = consent_list,
     .accepted_set = accepted_set,
     .accepted_get = accepted_get,

@@ -998,7 +998,7 @@ static cu_result pg_member_insert(cu_store *s, const cu_member_row *row)
 	return write_one(s, ST_MEMBER_INSERT, &p, CU_ERR_CONFLICT);
 }
 
-static cu_result read_member(const PGresult *r, cu_member_row *out)
+cu_result cu_pg_read_member(const PGresult *r, cu_member_row *out)
 {
 	cu_result rc;
 	size_t n;
@@ -1049,7 +1049,7 @@ static cu_result pg_member_get(cu_store *s, const char *id, cu_member_row *out)
 	rc = run(s, ST_MEMBER_GET, &p, &res);
 	if (rc)
 		return rc;
-	rc = PQntuples(res) == 1 ? read_member(res, out) : CU_ERR_NOT_FOUND;
+	rc = PQntuples(res) == 1 ? cu_pg_read_member(res, out) : CU_ERR_NOT_FOUND;
 	PQclear(res);
 	if (rc) {
 		cu_member_row_release(out);

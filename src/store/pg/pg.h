@@ -173,6 +173,13 @@ cu_result cu_pg_copy_blob(const PGresult *r, int row, int col, unsigned char **o
 cu_result cu_pg_copy_fixed(const PGresult *r, int row, int col, unsigned char *dst, size_t n,
                            bool *has);
 
+/*
+ * A members row of a result's row 0 whose columns 0-10 are, in order: id,
+ * key_id, wrapped, email_bidx, phone_bidx, fields, present, password_hash,
+ * created_us, updated_us, erased_us (the member get's own statement).
+ */
+cu_result cu_pg_read_member(const PGresult *r, cu_member_row *out);
+
 /* The schema version this build migrates to (the same number as SQLite's). */
 int cu_pg_schema_latest(void);
 
