@@ -317,7 +317,7 @@ static void expect_context(cu_store *s, const char *id, const char *target, bool
 
 	assert_int_equal(cu_store_member_context(s, id, "purpose", target, &row, &mc), CU_OK);
 	assert_string_equal(row.id, id);
-	assert_int_equal(row.created_us, 1000 + atoi(id + strlen("member-")));
+	assert_int_equal(row.created_us, 1000 + strtol(id + strlen("member-"), NULL, 10));
 	assert_int_equal(mc.consent_found, found);
 	assert_int_equal(mc.consent_granted, granted);
 	assert_string_equal(mc.accepted, accepted);
