@@ -44,6 +44,11 @@ typedef struct cu_store_ops {
 	/* A read-only transaction: one consistent view for several reads. */
 	cu_result (*snapshot_begin)(cu_store *s);
 	void (*snapshot_end)(cu_store *s);
+	/*
+	 * Whether grouping lookups in a snapshot costs more than it saves (its
+	 * BEGIN and end are round trips): cu_store_lookups_begin then groups none.
+	 */
+	bool snapshot_per_statement;
 
 	cu_result (*member_insert)(cu_store *s, const cu_member_row *row);
 	cu_result (*member_get)(cu_store *s, const char *id, cu_member_row *out);

@@ -320,6 +320,14 @@ cu_result cu_store_view_begin(cu_store *s, bool *held)
 	return rc;
 }
 
+cu_result cu_store_lookups_begin(cu_store *s, bool *held)
+{
+	*held = false;
+	if (!s)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->snapshot_per_statement ? CU_OK : cu_store_view_begin(s, held);
+}
+
 void cu_store_snapshot_end(cu_store *s)
 {
 	if (!s || !s->in_snapshot)

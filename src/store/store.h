@@ -91,6 +91,17 @@ void cu_store_snapshot_end(cu_store *s);
  * transaction and on failure.
  */
 CU_WARN_UNUSED cu_result cu_store_view_begin(cu_store *s, bool *held);
+/*
+ * A few lookups grouped for speed, not for one view: cu_store_view_begin
+ * where one read transaction costs less than one per lookup (SQLite: the
+ * reader's page cache, which a commit elsewhere empties, refilled once),
+ * and nothing where a BEGIN and its end are two more round trips
+ * (PostgreSQL: each lookup is then its own statement-level snapshot).  The
+ * server's per-request lookups and the door's use it; whatever needs one
+ * view (audit verification, an export, a statistic) uses cu_store_view_begin.
+ * *held as there.
+ */
+CU_WARN_UNUSED cu_result cu_store_lookups_begin(cu_store *s, bool *held);
 
 /*
  * Savepoints: a part of a transaction that can be undone alone, so one

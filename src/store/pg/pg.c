@@ -1826,6 +1826,7 @@ static const cu_store_ops pg_ops = {
     .savepoint_rollback = pg_savepoint_rollback,
     .snapshot_begin = pg_snapshot_begin,
     .snapshot_end = pg_snapshot_end,
+    .snapshot_per_statement = true,
     .member_insert = pg_member_insert,
     .member_get = pg_member_get,
     .member_update = pg_member_update,
