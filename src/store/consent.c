@@ -47,7 +47,6 @@ cu_result cu_store_member_context(cu_store *s, const char *id, const char *kind,
 {
 	const struct cu_store_consent_ops *ops = OPS(s);
 	cu_result rc = cu_store_area_readable(s, ops);
-	cu_consent_row consent;
 
 	if (!row || !out)
 		return CU_ERR_INVALID_ARGUMENT;
@@ -57,33 +56,11 @@ cu_result cu_store_member_context(cu_store *s, const char *id, const char *kind,
 		return rc;
 	if (!id || !id[0] || !memchr(id, '\0', CU_ID_LEN + 1) || !kind || !target)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (ops->member_context) {
-		rc = ops->member_context(s, id, kind, target, row, out);
-		if (rc) {
-			cu_member_row_release(row);
-			memset(row, 0, sizeof(*row));
-			memset(out, 0, sizeof(*out));
-		}
-		return rc;
-	}
-	rc = cu_store_member_get(s, id, row);
-	if (rc || row->erased)
-		return rc;
-	rc = cu_store_consent_current(s, id, kind, target, &consent);
-	if (!rc) {
-		out->consent_found = true;
-		out->consent_granted = consent.granted;
-	} else if (rc != CU_ERR_NOT_FOUND) {
-		return rc;
-	}
-	rc = cu_store_accepted_get(s, id, out->accepted, NULL);
-	if (rc != CU_ERR_NOT_FOUND)
-		return rc;
-	out->accepted[0] = '\0';
-	rc = cu_store_policy_at(s, row->created_us, out->at_registration);
-	if (rc == CU_ERR_NOT_FOUND) {
-		out->at_registration[0] = '\0';
-		rc = CU_OK;
+	rc = ops->member_context(s, id, kind, target, row, out);
+	if (rc) {
+		cu_member_row_release(row);
+		memset(row, 0, sizeof(*row));
+		memset(out, 0, sizeof(*out));
 	}
 	return rc;
 }

@@ -40,16 +40,14 @@ CU_WARN_UNUSED cu_result cu_store_consent_list(cu_store *s, const char *member,
 
 /*
  * What the access door needs of one member for a read under a purpose, in
- * one lookup (on PostgreSQL one statement, where the four lookups it stands
- * for were four round trips): the member's row, as cu_store_member_get
- * gives it, and
+ * one statement where it was four lookups (on PostgreSQL four round trips):
+ * the member's row, as cu_store_member_get gives it, and
  *   - consent: the latest choice for (member, kind, target), as
  *     cu_store_consent_current finds it: found or not, and whether it grants;
  *   - accepted: the version the member accepted ("" if none), as
  *     cu_store_accepted_get;
  *   - at_registration: the version in force when the member registered
- *     ("" if none), as cu_store_policy_at(row.created_us); looked up at
- *     least whenever accepted is "".
+ *     ("" if none), as cu_store_policy_at(row.created_us).
  * For an erased member only the row is certain.  CU_ERR_NOT_FOUND if no
  * such member.  On any failure *row is empty (safe to release) and *out
  * says nothing; on success the caller releases *row (cu_member_row_release).

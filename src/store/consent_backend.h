@@ -11,7 +11,7 @@ struct cu_store_consent_ops {
 	cu_result (*consent_current)(cu_store *s, const char *member, const char *kind,
 	                             const char *target, cu_consent_row *out);
 	cu_result (*consent_get)(cu_store *s, const char *id, cu_consent_row *out);
-	/* May be NULL: the store then composes it of the four lookups it stands for. */
+	/* One statement: the member's row and the three lookups of a purpose read. */
 	cu_result (*member_context)(cu_store *s, const char *id, const char *kind,
 	                            const char *target, cu_member_row *row, cu_member_context *out);
 	cu_result (*consent_list)(cu_store *s, const char *member, cu_store_consent_fn fn,

@@ -65,6 +65,7 @@ enum {
 	S_EXC_CLOSE,
 	S_EXC_LIST_ALL,
 	S_EXC_LIST_OPEN,
+	S_MEMBER_CONTEXT,
 };
 
 #define CONSENT_COLS "id, member, kind, target, granted, policy_version, time_us"
@@ -136,6 +137,50 @@ static cu_result consent_current(cu_store *s, const char *member, const char *ki
 		return CU_ERR_STORE;
 	}
 	return cu_sqlite_one_row(st, read_consent_v, out);
+}
+
+/* The member's row and the three lookups of a purpose read in one statement (store/consent.h). */
+static cu_result member_context(cu_store *s, const char *id, const char *kind, const char *target,
+                                cu_member_row *row, cu_member_context *out)
+{
+	sqlite3_stmt *st;
+	cu_result rc = cu_sqlite_area_stmt(
+	    s, S_MEMBER_CONTEXT,
+	    "SELECT m.id, m.key_id, m.wrapped, m.email_bidx, m.phone_bidx, m.fields, m.present,"
+	    " m.password_hash, m.created_us, m.updated_us, m.erased_us,"
+	    " (SELECT c.granted FROM consents c WHERE c.member = m.id AND c.kind = ?2"
+	    "  AND c.target = ?3 ORDER BY c.rowid DESC LIMIT 1),"
+	    " (SELECT a.version FROM accepted a WHERE a.member = m.id),"
+	    " (SELECT v.version FROM policy_versions v WHERE v.published_us <= m.created_us"
+	    "  ORDER BY v.published_us DESC, v.rowid DESC LIMIT 1)"
+	    " FROM members m WHERE m.id = ?1",
+	    &st);
+	int r;
+
+	if (rc)
+		return rc;
+	if (cu_sqlite_bind_text(st, 1, id) || cu_sqlite_bind_text(st, 2, kind) ||
+	    cu_sqlite_bind_text(st, 3, target)) {
+		cu_sqlite_done(st);
+		return CU_ERR_STORE;
+	}
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW) {
+		cu_sqlite_done(st);
+		return r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
+	}
+	rc = cu_sqlite_read_member(st, row);
+	if (!rc && sqlite3_column_type(st, 11) != SQLITE_NULL) {
+		out->consent_found = true;
+		out->consent_granted = sqlite3_column_int64(st, 11) != 0;
+	}
+	/* The versions as the lookups read them (NULL: none). */
+	if (!rc && sqlite3_column_type(st, 12) != SQLITE_NULL)
+		rc = cu_sqlite_copy_text(st, 12, out->accepted, CU_VERSION_MAX);
+	if (!rc && sqlite3_column_type(st, 13) != SQLITE_NULL)
+		rc = cu_sqlite_copy_text(st, 13, out->at_registration, CU_VERSION_MAX);
+	cu_sqlite_done(st);
+	return rc;
 }
 
 static cu_result consent_get(cu_store *s, const char *id, cu_consent_row *out)
@@ -505,6 +550,7 @@ const struct cu_store_consent_ops cu_sqlite_consent_ops = {
     .consent_insert = consent_insert,
     .consent_current = consent_current,
     .consent_get = consent_get,
+    .member_context = member_context,
     .consent_list = consent_list,
     .accepted_set = accepted_set,
     .accepted_get = accepted_get,

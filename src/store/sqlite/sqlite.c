@@ -897,7 +897,7 @@ static cu_result copy_fixed(sqlite3_stmt *st, int col, unsigned char *dst, size_
 	return CU_OK;
 }
 
-static cu_result read_member(sqlite3_stmt *st, cu_member_row *out)
+cu_result cu_sqlite_read_member(sqlite3_stmt *st, cu_member_row *out)
 {
 	const unsigned char *t;
 	const void *p;
@@ -957,7 +957,7 @@ static cu_result sqlite_member_get(cu_store *s, const char *id, cu_member_row *o
 		return bind_failed(st, r);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
-		rc = read_member(st, out);
+		rc = cu_sqlite_read_member(st, out);
 	else
 		rc = r == SQLITE_DONE ? CU_ERR_NOT_FOUND : cu_sqlite_map_rc(r);
 	cu_sqlite_done(st);

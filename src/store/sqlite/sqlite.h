@@ -63,6 +63,12 @@ int cu_sqlite_bind_text(sqlite3_stmt *st, int i, const char *t);
 cu_result cu_sqlite_bind_keys(sqlite3_stmt *st, const char *a, const char *b);
 /* Copies a text column into dst (max bytes + NUL); CU_ERR_STORE if longer. */
 cu_result cu_sqlite_copy_text(sqlite3_stmt *st, int col, char *dst, size_t max);
+/*
+ * A members row from the statement's current row, whose columns 0-10 are,
+ * in order: id, key_id, wrapped, email_bidx, phone_bidx, fields, present,
+ * password_hash, created_us, updated_us, erased_us (the member get's own).
+ */
+cu_result cu_sqlite_read_member(sqlite3_stmt *st, cu_member_row *out);
 /* The statement of `slot`, prepared from `text` on first use. */
 cu_result cu_sqlite_stmt(struct sqlite_store *q, int slot, const char *text, sqlite3_stmt **out);
 
