@@ -16,6 +16,7 @@
 
 #include "ctx/ctx.h"
 #include "domain/beacon.h"
+#include "domain/erasure.h"
 #include "domain/retention.h"
 
 #define DIR_BYTES      4096  /* the data directory's path, as the server keeps it */
@@ -82,6 +83,7 @@ static void pass(cu_retention_worker *w)
 	char err[ERR_BYTES] = "";
 	cu_retention_report rep = {0};
 	cu_ctx *ctx = NULL;
+	size_t punctured = 0;
 	cu_result rc = cu_ctx_open(w->dir, &ctx, err, sizeof(err));
 
 	if (!rc) {
@@ -93,6 +95,14 @@ static void pass(cu_retention_worker *w)
 		cu_result brc = cu_beacon_maintain(
 		    ctx, cu_now_us(), (int64_t)ctx->config.beacon_raw_hours * BEACON_HOUR_US, NULL);
 
+		if (!rc)
+			rc = brc;
+		/*
+		 * Erasures another machine made (its own keyring punctured, this one's
+		 * not: docs/postgresql.md, "Several servers"): this data directory's
+		 * keyring drops their leaves now, and the server within a second.
+		 */
+		brc = cu_erasure_reconcile(ctx, &punctured);
 		if (!rc)
 			rc = brc;
 		cu_ctx_close(ctx);
@@ -111,6 +121,11 @@ static void pass(cu_retention_worker *w)
 		    (unsigned long long)rep.fields, (unsigned long long)rep.members,
 		    (unsigned long long)rep.notices, (unsigned long long)rep.erasures,
 		    (unsigned long long)rep.provisions);
+	if (!rc && punctured)
+		fprintf(stderr,
+		        "custodian: retention: %zu keyring leaves of members erased elsewhere "
+		        "punctured\n",
+		        punctured);
 	fflush(stderr);
 }
 

@@ -5,7 +5,10 @@
  * directory anew (so the policy in force and the setting are the files' of
  * the moment: a publication or a SIGHUP is seen at the next pass) and runs
  * cu_retention_run (domain/retention.h), the function `custodian retention
- * run` calls, as actor "retention" (role operator).  Its writes are
+ * run` calls, as actor "retention" (role operator), then the beacons' upkeep
+ * and cu_erasure_reconcile (domain/erasure.h): a server on another machine
+ * with its own copy of the keyring punctures the leaves of members erased
+ * through the others within one interval, not at its next start.  Its writes are
  * ordinary transactions; the writer catches up with its audit entries at
  * its next batch (cu_audit_sync), as with the notifier.  With the interval
  * 0 it only wakes each minute to read the setting again.  What it says on

@@ -82,7 +82,9 @@ CU_WARN_UNUSED cu_result cu_erasure_replay(cu_ctx *ctx, size_t *replayed);
  * The other direction, after a crash between an erasure's commit and the
  * keyring's puncture: punctures the leaves of every erased member in every
  * tree (idempotent).  *punctured (may be NULL) counts leaves punctured now.
- * The server runs it at start.
+ * The server runs it at start and at every retention pass, which is also how
+ * a machine with its own copy of the keyring drops the leaves of members
+ * erased through another machine.
  */
 CU_WARN_UNUSED cu_result cu_erasure_reconcile(cu_ctx *ctx, size_t *punctured);
 

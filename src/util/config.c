@@ -140,9 +140,10 @@ static const struct setting {
         "how often `custodian serve` carries out what the retention plan says is due (as "
         "`custodian retention run` does): dropped fields past their grace, fields whose "
         "purposes ended, inactive accounts, old records of provision; 0: never (run it "
-        "from a timer instead). The rules are the policy file's `retention` section. SIGHUP "
-        "applies a change at the worker's next wake-up (within a minute). See "
-        "`docs/retention.md`"),
+        "from a timer instead). The rules are the policy file's `retention` section. Each "
+        "pass also punctures this data directory's keyring for members erased through "
+        "another machine (`docs/postgresql.md`). SIGHUP applies a change at the worker's "
+        "next wake-up (within a minute). See `docs/retention.md`"),
     NUM("beacon", raw_hours, K_UINT, beacon_raw_hours, "48", 24, 720, 1,
         "hours a raw web-beacon hit is kept before only its day's aggregates remain",
         "hours a raw web-beacon hit (`GET /b.gif`, `POST /v1/beacon`) is kept; once its "

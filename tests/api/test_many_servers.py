@@ -10,10 +10,13 @@ servers on one database"):
 Runs in ctest's api/pytest/pg only (conftest.py leaves it out on SQLite, where one server
 owns the file and the limits are the process's own, tested in test_throttle.py).
 """
+import contextlib
+import json
 import os
 import shutil
 import tempfile
 import threading
+import time
 
 import pytest
 import requests
@@ -96,19 +99,21 @@ def test_writes_through_both_one_chain(pair):
     assert r.returncode == 0 and "audit intact" in r.stdout, r.stdout + r.stderr
 
 
-@pytest.fixture(scope="module")
-def limited_pair(request):
-    """Servers a and b with SIGNUPS sign-ups an hour: b's data directory is a copy of
-    a's (the same store url and master key, as two machines behind a load balancer
-    would have)."""
-    root_b = tempfile.mkdtemp(prefix="cu-api-b-")
+@contextlib.contextmanager
+def two_machines(request, prefix, conf_a=(), conf_b=()):
+    """Servers a and b as two machines behind a load balancer would run them: b's data
+    directory is a copy of a's (the same store url, master key and keyring), made before
+    either starts. conf_a and conf_b: (section, key, value) settings of each."""
+    root_b = tempfile.mkdtemp(prefix=prefix + "b-")
 
     def prepare(a):
-        set_conf(os.path.join(a.data, "custodian.conf"), "security", "signups_per_hour",
-                 str(SIGNUPS))
+        for section, key, value in conf_a:
+            set_conf(os.path.join(a.data, "custodian.conf"), section, key, value)
         shutil.copytree(a.data, os.path.join(root_b, "data"))
+        for section, key, value in conf_b:
+            set_conf(os.path.join(root_b, "data", "custodian.conf"), section, key, value)
 
-    with own_server(request, "cu-api-a-", prepare=prepare) as a:
+    with own_server(request, prefix + "a-", prepare=prepare) as a:
         b = Server(a.binary, root_b)
         b.tokens, b.store = a.tokens, a.store
         try:
@@ -120,6 +125,22 @@ def limited_pair(request):
                 b.proc.kill()
                 b.proc.wait()
             shutil.rmtree(root_b, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def limited_pair(request):
+    """Two machines with SIGNUPS sign-ups an hour."""
+    with two_machines(request, "cu-api-lim-",
+                      conf_a=[("security", "signups_per_hour", str(SIGNUPS))]) as pair:
+        yield pair
+
+
+@pytest.fixture(scope="module")
+def machines(request):
+    """Two machines, b running a retention pass every second."""
+    with two_machines(request, "cu-api-mach-",
+                      conf_b=[("retention", "interval_seconds", "1")]) as pair:
+        yield pair
 
 
 def test_failed_logins_counted_once_across_servers(limited_pair):
@@ -158,3 +179,34 @@ def test_signups_counted_once_across_servers(limited_pair):
                          expect=201 if i < SIGNUPS else 429)
         if r:
             a.member_ids.add(r.id)
+
+
+def keyring_nodes(srv):
+    r = srv.cli("keys", "status", "--json")
+    assert r.returncode == 0, r.stderr
+    return [t["nodes"] for t in json.loads(r.stdout)["keyring"]["trees"]]
+
+
+def test_erasure_on_a_punctures_the_keyring_of_b(machines):
+    """An erasure through one machine punctures its own keyring at once; the other
+    machine's copy held the member's leaf until its next start. Its retention pass now
+    drops it (cu_erasure_reconcile), so an old backup and that copy cannot bring the
+    member back."""
+    a, b = machines
+    m = a.register(a.new_values())
+    r = b.get(f"/v1/members/{m.id}", role="staff", params={"purpose": "support"})
+    assert r.status_code == 200, r.text
+    before = keyring_nodes(b)
+    r = a.cli("member", "erase", m.id)
+    assert r.returncode == 0, r.stderr
+    assert keyring_nodes(a) != before  # a's own keyring at once
+    said = "1 keyring leaves of members erased elsewhere punctured"
+    deadline = time.time() + 30
+    while said not in b.stderr(0) and time.time() < deadline:
+        time.sleep(0.2)
+    assert said in b.stderr(0), b.stderr()
+    assert keyring_nodes(b) == keyring_nodes(a)
+    r = b.cli("keys", "reconcile")
+    assert r.returncode == 0 and r.stdout.startswith("0 "), r.stdout + r.stderr
+    r = b.get(f"/v1/members/{m.id}", role="staff", params={"purpose": "support"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "erased", r.text
