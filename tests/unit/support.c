@@ -766,3 +766,46 @@ void cu_test_ctx_store_url(const cu_ctx *ctx, char *url, size_t len)
 	else
 		snprintf(url, len, "sqlite:%s/custodian.db", ctx->dir);
 }
+
+void cu_test_store_copy(const char *url, const char *dir, char *to_url, size_t len)
+{
+	char sql[2048];
+
+	cu_test_store_url(dir, to_url, len);
+	if (!cu_test_store_is_pg()) {
+		/* No such file yet: VACUUM INTO writes a new one. */
+		assert_int_not_equal(access(to_url + strlen("sqlite:"), F_OK), 0);
+		snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", to_url + strlen("sqlite:"));
+		cu_test_store_sql(url, sql);
+		return;
+	}
+#ifdef CU_HAVE_POSTGRES
+	{
+		char from[64], to[64];
+
+		url_schema(url, from, sizeof(from));
+		url_schema(to_url, to, sizeof(to));
+		assert_true(from[0] && to[0]);
+		/* The identity columns (rowid) go on from the rows copied, as in the original. */
+		snprintf(
+		    sql, sizeof(sql),
+		    "BEGIN ISOLATION LEVEL REPEATABLE READ;"
+		    "DO $f$ DECLARE t text; c text; BEGIN"
+		    " FOR t IN SELECT table_name FROM information_schema.tables"
+		    "  WHERE table_schema = '%s' AND table_type = 'BASE TABLE' LOOP"
+		    "  EXECUTE format('CREATE TABLE %%I.%%I (LIKE %%I.%%I INCLUDING ALL)',"
+		    "   '%s', t, '%s', t);"
+		    "  EXECUTE format('INSERT INTO %%I.%%I SELECT * FROM %%I.%%I', '%s', t, '%s', t);"
+		    " END LOOP;"
+		    " FOR t, c IN SELECT table_name, column_name FROM information_schema.columns"
+		    "  WHERE table_schema = '%s' AND is_identity = 'YES' LOOP"
+		    "  EXECUTE format('SELECT setval(pg_get_serial_sequence(%%L, %%L),"
+		    "   (SELECT coalesce(max(%%I), 0) + 1 FROM %%I.%%I), false)',"
+		    "   '%s.' || t, c, c, '%s', t);"
+		    " END LOOP; END $f$;"
+		    "COMMIT",
+		    from, to, from, to, from, to, to, to);
+		cu_test_store_sql(url, sql);
+	}
+#endif
+}

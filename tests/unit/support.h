@@ -114,6 +114,14 @@ void cu_test_store_flip(const char *url, const char *table, const char *col, con
  */
 void cu_test_store_fault(const char *url, const char *table, const char *when);
 void cu_test_store_fault_clear(const char *url, const char *table);
+/*
+ * A consistent copy of the store at url, as a backup holds it, in a new store
+ * whose url is put in to_url: SQLite's VACUUM INTO a file in dir (store.db);
+ * on PostgreSQL a new schema (cu_test_store_url) with each table's columns,
+ * indexes and rows, copied in one repeatable-read transaction.  Free it with
+ * cu_test_store_drop.
+ */
+void cu_test_store_copy(const char *url, const char *dir, char *to_url, size_t len);
 /* The url of the store of ctx's data directory (its configured one, or sqlite:DIR/custodian.db). */
 void cu_test_ctx_store_url(const cu_ctx *ctx, char *url, size_t len);
 
