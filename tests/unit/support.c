@@ -4,6 +4,10 @@
 #include "support.h"
 
 #include "access/access.h"
+#include "store/sqlite/sqlite.h"
+#ifdef CU_HAVE_POSTGRES
+#include "store/pg/pg.h"
+#endif
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -486,7 +490,10 @@ static const char pg_shims[] =
     "CREATE FUNCTION hex(b bytea) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT upper(encode(b, 'hex')) $f$;"
     "CREATE FUNCTION unhex(t text) RETURNS bytea LANGUAGE sql IMMUTABLE"
-    " AS $f$ SELECT decode(t, 'hex') $f$;";
+    " AS $f$ SELECT decode(t, 'hex') $f$;"
+    "CREATE FUNCTION randomblob(n integer) RETURNS bytea LANGUAGE sql VOLATILE"
+    " AS $f$ SELECT decode(string_agg(lpad(to_hex((random() * 255)::int), 2, '0'), ''),"
+    " 'hex') FROM generate_series(1, n) $f$;";
 #endif
 
 static void raw_open(const char *url, const char *sql, struct raw_conn *c)
@@ -808,4 +815,50 @@ void cu_test_store_copy(const char *url, const char *dir, char *to_url, size_t l
 		cu_test_store_sql(url, sql);
 	}
 #endif
+}
+
+bool cu_test_store_own_sql(cu_store *s, const char *sql)
+{
+	if (!cu_test_store_is_pg())
+		return sqlite3_exec(cu_sqlite(s)->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+#ifdef CU_HAVE_POSTGRES
+	{
+		PGresult *r = PQexec(cu_pg(s)->conn, sql);
+		bool ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		                PQresultStatus(r) == PGRES_TUPLES_OK);
+
+		PQclear(r);
+		return ok;
+	}
+#else
+	return false;
+#endif
+}
+
+struct cu_test_lock {
+	struct raw_conn c;
+};
+
+struct cu_test_lock *cu_test_store_lock(const char *url)
+{
+	struct cu_test_lock *l = calloc(1, sizeof(*l));
+	char err[512];
+
+	assert_non_null(l);
+	raw_open(url, "", &l->c);
+	if (!raw_exec(&l->c,
+	              l->c.db ? "BEGIN IMMEDIATE"
+	                      : "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema()))",
+	              NULL, err, sizeof(err)))
+		fail_msg("cannot take the write lock: %s", err);
+	return l;
+}
+
+void cu_test_store_unlock(struct cu_test_lock *l)
+{
+	if (!l)
+		return;
+	assert_true(raw_exec(&l->c, "ROLLBACK", NULL, NULL, 0));
+	raw_close(&l->c);
+	free(l);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "ctx/ctx.h"
+#include "store/store.h"
 
 /* A fresh empty directory under $TMPDIR; the caller frees the string. */
 char *cu_test_tmpdir(void);
@@ -81,9 +82,9 @@ bool cu_test_pg_exec(const char *url, const char *sql, char *err, size_t errlen)
  * backends: sqlite3 on the file of a sqlite: url, libpq on a PostgreSQL url,
  * each call on a connection of its own (it sees committed state only).
  * Several statements may be given, separated by ';'.  Besides the SQL both
- * dialects share, the statements may use zeroblob(n), hex(bytes) (upper
- * case) and unhex(text) on either store: the helper adds what a store lacks
- * (unhex on SQLite's connection; all three as functions in the PostgreSQL
+ * dialects share, the statements may use zeroblob(n), randomblob(n),
+ * hex(bytes) (upper case) and unhex(text) on either store: the helper adds what a store lacks
+ * (unhex on SQLite's connection; the four as functions in the PostgreSQL
  * store's schema).  The url of a data directory's store: cu_test_ctx_store_url.
  */
 /* Runs sql; false and the store's message in err if it failed; *changed (if not NULL): the rows
@@ -122,6 +123,20 @@ void cu_test_store_fault_clear(const char *url, const char *table);
  * cu_test_store_drop.
  */
 void cu_test_store_copy(const char *url, const char *dir, char *to_url, size_t len);
+/*
+ * Runs sql on the store's own connection, behind the store's back (e.g.
+ * "ROLLBACK": the transaction lost, as after a full disk or a dropped
+ * connection); false if it failed.  s must be of the backend the test runs on.
+ */
+bool cu_test_store_own_sql(cu_store *s, const char *sql);
+/*
+ * Another writer holding the store's write lock until cu_test_store_unlock:
+ * SQLite's BEGIN IMMEDIATE, or on PostgreSQL the transaction-level advisory
+ * lock the store's writers take (src/store/pg/pg.c).
+ */
+struct cu_test_lock;
+struct cu_test_lock *cu_test_store_lock(const char *url);
+void cu_test_store_unlock(struct cu_test_lock *l);
 /* The url of the store of ctx's data directory (its configured one, or sqlite:DIR/custodian.db). */
 void cu_test_ctx_store_url(const cu_ctx *ctx, char *url, size_t len);
 
