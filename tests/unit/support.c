@@ -862,3 +862,30 @@ void cu_test_store_unlock(struct cu_test_lock *l)
 	raw_close(&l->c);
 	free(l);
 }
+
+void cu_test_store_empty(const char *url)
+{
+	char path[1100];
+
+	if (!cu_test_store_is_pg()) {
+		static const char *const sides[] = {"", "-wal", "-shm"};
+
+		assert_int_equal(strncmp(url, "sqlite:", 7), 0);
+		for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+			snprintf(path, sizeof(path), "%s%s", url + 7, sides[i]);
+			unlink(path);
+		}
+		return;
+	}
+#ifdef CU_HAVE_POSTGRES
+	{
+		char schema[64], sql[192];
+
+		url_schema(url, schema, sizeof(schema));
+		assert_true(schema[0] != '\0');
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", schema,
+		         schema);
+		cu_test_store_sql(url, sql);
+	}
+#endif
+}

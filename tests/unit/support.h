@@ -69,6 +69,12 @@ void cu_test_store_url(const char *dir, char *url, size_t len);
 /* Drops the schema cu_test_store_url made (PostgreSQL); a no-op for SQLite. */
 void cu_test_store_drop(const char *url);
 /*
+ * Empties the store at url (closed) to nothing, so the next open makes it
+ * anew: SQLite's file and its -wal and -shm removed, or the schema dropped and
+ * made again under its name.
+ */
+void cu_test_store_empty(const char *url);
+/*
  * PostgreSQL only: the first column of the first row of a query run on the
  * store at url (a connection of its own: committed state only) as text in out.
  */
