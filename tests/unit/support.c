@@ -835,6 +835,43 @@ bool cu_test_store_own_sql(cu_store *s, const char *sql)
 #endif
 }
 
+void cu_test_store_own_text(cu_store *s, const char *sql, char *out, size_t outlen)
+{
+	if (!cu_test_store_is_pg()) {
+		sqlite3_stmt *st = NULL;
+		const unsigned char *v;
+
+		if (sqlite3_prepare_v2(cu_sqlite(s)->db, sql, -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW)
+			fail_msg("%s: %s", sql, sqlite3_errmsg(cu_sqlite(s)->db));
+		v = sqlite3_column_text(st, 0);
+		snprintf(out, outlen, "%s", v ? (const char *)v : "");
+		sqlite3_finalize(st);
+		return;
+	}
+#ifdef CU_HAVE_POSTGRES
+	{
+		PGresult *r = PQexec(cu_pg(s)->conn, sql);
+
+		if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+			fail_msg("%s: %s", sql, PQerrorMessage(cu_pg(s)->conn));
+		snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+#endif
+}
+
+bool cu_test_store_own_idle(cu_store *s)
+{
+	if (!cu_test_store_is_pg())
+		return sqlite3_get_autocommit(cu_sqlite(s)->db) != 0;
+#ifdef CU_HAVE_POSTGRES
+	return PQtransactionStatus(cu_pg(s)->conn) == PQTRANS_IDLE;
+#else
+	return false;
+#endif
+}
+
 struct cu_test_lock {
 	struct raw_conn c;
 };

@@ -135,6 +135,10 @@ void cu_test_store_copy(const char *url, const char *dir, char *to_url, size_t l
  * connection); false if it failed.  s must be of the backend the test runs on.
  */
 bool cu_test_store_own_sql(cu_store *s, const char *sql);
+/* The first column of a query's first row on the store's own connection (its transaction's view), as text. */
+void cu_test_store_own_text(cu_store *s, const char *sql, char *out, size_t outlen);
+/* Whether the store's own connection has no transaction open (SQLite's autocommit, PostgreSQL's idle). */
+bool cu_test_store_own_idle(cu_store *s);
 /*
  * Another writer holding the store's write lock until cu_test_store_unlock:
  * SQLite's BEGIN IMMEDIATE, or on PostgreSQL the transaction-level advisory
