@@ -496,6 +496,12 @@ static const char pg_shims[] =
     " 'hex') FROM generate_series(1, n) $f$;";
 #endif
 
+/* Whether url names a PostgreSQL store (anything but sqlite:, as cu_store_open reads it). */
+static bool url_is_pg(const char *url)
+{
+	return strncmp(url, "sqlite:", 7) != 0;
+}
+
 static void raw_open(const char *url, const char *sql, struct raw_conn *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -679,12 +685,13 @@ long long cu_test_store_sql_int(const char *url, const char *sql)
 void cu_test_store_unguard(const char *url, const char *table)
 {
 	char sql[512];
+	bool pg = url_is_pg(url);
 
 	/* PostgreSQL's triggers belong to their table (DROP TRIGGER ... ON), SQLite's do not. */
 	snprintf(sql, sizeof(sql),
 	         "DROP TRIGGER IF EXISTS %s_no_update%s%s; DROP TRIGGER IF EXISTS %s_no_delete%s%s",
-	         table, cu_test_store_is_pg() ? " ON " : "", cu_test_store_is_pg() ? table : "",
-	         table, cu_test_store_is_pg() ? " ON " : "", cu_test_store_is_pg() ? table : "");
+	         table, pg ? " ON " : "", pg ? table : "", table, pg ? " ON " : "",
+	         pg ? table : "");
 	cu_test_store_sql(url, sql);
 }
 
@@ -739,7 +746,7 @@ void cu_test_store_fault(const char *url, const char *table, const char *when)
 {
 	char sql[1024];
 
-	if (cu_test_store_is_pg())
+	if (url_is_pg(url))
 		snprintf(sql, sizeof(sql),
 		         "CREATE FUNCTION fault_%s() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
 		         " IF %s THEN RAISE EXCEPTION 'injected'; END IF; RETURN NEW; END $f$;"
@@ -758,7 +765,7 @@ void cu_test_store_fault_clear(const char *url, const char *table)
 {
 	char sql[256];
 
-	if (cu_test_store_is_pg())
+	if (url_is_pg(url))
 		snprintf(sql, sizeof(sql), "DROP TRIGGER fault ON %s; DROP FUNCTION fault_%s()",
 		         table, table);
 	else
