@@ -2,8 +2,9 @@
  * test_audit.c — the hash chain (audit.h): appending, transactions, and
  * that every kind of tampering is caught at the right entry.
  *
- * Tampering goes through a raw SQLite connection after dropping the
- * append-only triggers, as an attacker with the file would.
+ * Tampering goes through a raw connection of its own after dropping the
+ * append-only triggers, as an attacker with the database would: the same
+ * statements on SQLite and on PostgreSQL (cu_test_store_sql).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +26,13 @@
 #include "audit/audit.h"
 #include "audit/checkpoint.h"
 #include "store/store.h"
+#include "support.h"
 
 #define N 1000
 
 struct fx {
 	char dir[256];
-	char path[300];
+	char url[800]; /* the store: sqlite:DIR/store.db, or a schema of the test database */
 	cu_store *s;
 	cu_audit *a;
 	cu_vault *v;      /* checkpoint tests only */
@@ -73,10 +74,10 @@ static bool cu_test_file_has(const char *path, const char *needle)
 
 static void open_store(struct fx *f)
 {
-	char url[320], err[256];
+	char err[256];
 
-	snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	assert_int_equal(cu_store_open(url, &f->s, err, sizeof(err)), CU_OK);
+	if (cu_store_open(f->url, &f->s, err, sizeof(err)) != CU_OK)
+		fail_msg("open: %s", err);
 }
 
 static int setup(void **state)
@@ -87,7 +88,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "%s/cu-audit-XXXXXX", base && *base ? base : "/tmp");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+	cu_test_store_url(f->dir, f->url, sizeof(f->url));
 	open_store(f);
 	assert_int_equal(cu_audit_open(f->s, &f->a), CU_OK);
 	*state = f;
@@ -101,6 +102,7 @@ static int teardown(void **state)
 	cu_audit_free(f->a);
 	cu_store_close(f->s);
 	cu_vault_free(f->v);
+	cu_test_store_drop(f->url);
 	remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -153,34 +155,34 @@ static void assert_broken_at(struct fx *f, uint64_t seq)
 	assert_true(r.checked < seq);
 }
 
-/* A raw connection with the append-only triggers dropped. */
-static sqlite3 *tamper_open(struct fx *f)
+/* Our own connection let go, and the append-only triggers of the log and its checkpoints dropped. */
+static void tamper_open(struct fx *f)
 {
-	sqlite3 *db;
-
-	/* Let go of our own connection: the attacker has the file to itself. */
+	/* The attacker has the database to itself. */
 	cu_audit_free(f->a);
 	f->a = NULL;
 	cu_store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "DROP TRIGGER IF EXISTS audit_no_update;"
-	                              "DROP TRIGGER IF EXISTS audit_no_delete;",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	return db;
+	cu_test_store_unguard(f->url, "audit");
+	cu_test_store_unguard(f->url, "audit_checkpoints");
 }
 
 static void tamper(struct fx *f, const char *sql)
 {
-	sqlite3 *db = tamper_open(f);
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("tampering failed: %s", msg ? msg : "?");
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	tamper_open(f);
+	cu_test_store_sql(f->url, sql);
 	open_store(f);
+}
+
+/* The bytes of a column of one audit entry (hash or prev). */
+static void entry_bytes(struct fx *f, const char *col, int seq, unsigned char *out)
+{
+	char sql[128], hex[2 * CU_AUDIT_HASHBYTES + 1];
+
+	snprintf(sql, sizeof(sql), "SELECT hex(%s) FROM audit WHERE seq = %d", col, seq);
+	cu_test_store_sql_text(f->url, sql, hex, sizeof(hex));
+	assert_int_equal(
+	    sodium_hex2bin(out, CU_AUDIT_HASHBYTES, hex, strlen(hex), NULL, NULL, NULL), 0);
 }
 
 static void test_append_and_verify(void **state)
@@ -446,14 +448,13 @@ static void test_open_beside_a_writer(void **state)
 {
 	struct fx *f = *state;
 	struct appender ap = {.f = f};
-	char url[320], err[256];
+	char err[256];
 	cu_store *other;
 	pthread_t th;
 	int opened = 0, broken = 0;
 
 	append_range(f, 1, 5);
-	snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	assert_int_equal(cu_store_open(url, &other, err, sizeof(err)), CU_OK);
+	assert_int_equal(cu_store_open(f->url, &other, err, sizeof(err)), CU_OK);
 	atomic_init(&ap.stop, 0);
 	assert_int_equal(pthread_create(&th, NULL, append_loop, &ap), 0);
 	while (opened < 3000 && ap.commits < 20000) {
@@ -510,16 +511,11 @@ static void test_tamper_each_column(void **state)
 
 	append_range(f, 1, N);
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-		sqlite3 *db = tamper_open(f);
-
 		/* Each edit on a pristine chain: do it, check, undo. */
-		assert_int_equal(sqlite3_exec(db,
-		                              "CREATE TABLE keep AS SELECT * FROM audit"
-		                              " WHERE seq = 500",
-		                              NULL, NULL, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, edits[i], NULL, NULL, NULL), SQLITE_OK);
-		assert_int_equal(sqlite3_changes(db), 1);
+		tamper_open(f);
+		cu_test_store_sql(f->url,
+		                  "CREATE TABLE keep AS SELECT * FROM audit WHERE seq = 500");
+		assert_int_equal(cu_test_store_sql(f->url, edits[i]), 1);
 		open_store(f);
 		assert_broken_at(f, 500);
 		{
@@ -528,16 +524,9 @@ static void test_tamper_each_column(void **state)
 			assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
 			assert_int_equal(r.checked, 499);
 		}
-		cu_store_close(f->s);
-		f->s = NULL;
-		assert_int_equal(sqlite3_exec(db,
-		                              "DELETE FROM audit WHERE seq = 500;"
-		                              "INSERT INTO audit SELECT * FROM keep;"
-		                              "DROP TABLE keep;",
-		                              NULL, NULL, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_close(db), SQLITE_OK);
-		open_store(f);
+		tamper(f, "DELETE FROM audit WHERE seq = 500;"
+		          "INSERT INTO audit SELECT * FROM keep;"
+		          "DROP TABLE keep;");
 		{
 			cu_audit_report r;
 
@@ -674,8 +663,7 @@ static void test_tamper_forged_tail(void **state)
 static void test_tamper_forged_middle(void **state)
 {
 	struct fx *f = *state;
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	char sql[512], prev[2 * CU_AUDIT_HASHBYTES + 1], hash[sizeof(prev)];
 	cu_audit_entry e = {.seq = 500,
 	                    .time_us = 1,
 	                    .actor = "attacker",
@@ -689,27 +677,17 @@ static void test_tamper_forged_middle(void **state)
 	                    .case_ref = ""};
 
 	append_range(f, 1, N);
-	db = tamper_open(f);
-	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT hash FROM audit WHERE seq = 499", -1, &st, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	memcpy(e.prev, sqlite3_column_blob(st, 0), CU_AUDIT_HASHBYTES);
-	sqlite3_finalize(st);
+	tamper_open(f);
+	entry_bytes(f, "hash", 499, e.prev);
 	cu_audit_hash(&e);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 500", NULL, NULL, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "INSERT INTO audit VALUES (500, 1, 'attacker',"
-	                                    " 'officer', 'read', 'member-1', 'support', 'name',"
-	                                    " 'allow', '', '', ?1, ?2)",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	sqlite3_bind_blob(st, 1, e.prev, CU_AUDIT_HASHBYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, e.hash, CU_AUDIT_HASHBYTES, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	sodium_bin2hex(prev, sizeof(prev), e.prev, CU_AUDIT_HASHBYTES);
+	sodium_bin2hex(hash, sizeof(hash), e.hash, CU_AUDIT_HASHBYTES);
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM audit WHERE seq = 500;"
+	         "INSERT INTO audit VALUES (500, 1, 'attacker', 'officer', 'read', 'member-1',"
+	         " 'support', 'name', 'allow', '', '', unhex('%s'), unhex('%s'))",
+	         prev, hash);
+	assert_int_equal(cu_test_store_sql(f->url, sql), 1);
 	open_store(f);
 	/* 500 itself is self-consistent; the chain cannot see through it until 501. */
 	assert_broken_at(f, 501);
@@ -733,8 +711,7 @@ static void test_tamper_rehashed_last(void **state)
 	cu_audit_report r;
 	unsigned char last[CU_AUDIT_HASHBYTES];
 	uint64_t seq;
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	char sql[512], hash[2 * CU_AUDIT_HASHBYTES + 1];
 	cu_audit_entry e = {.seq = N,
 	                    .time_us = 1,
 	                    .actor = "attacker",
@@ -748,26 +725,15 @@ static void test_tamper_rehashed_last(void **state)
 	                    .case_ref = ""};
 
 	append_range(f, 1, N);
-	db = tamper_open(f);
-	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT prev FROM audit WHERE seq = ?1", -1, &st, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_int(st, 1, N);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	memcpy(e.prev, sqlite3_column_blob(st, 0), CU_AUDIT_HASHBYTES);
-	sqlite3_finalize(st);
+	tamper_open(f);
+	entry_bytes(f, "prev", N, e.prev);
 	cu_audit_hash(&e);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "UPDATE audit SET time_us = 1, actor = 'attacker',"
-	                                    " member = '', purpose = '', fields = '', reason = '',"
-	                                    " hash = ?1 WHERE seq = ?2",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	sqlite3_bind_blob(st, 1, e.hash, CU_AUDIT_HASHBYTES, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, N);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	sodium_bin2hex(hash, sizeof(hash), e.hash, CU_AUDIT_HASHBYTES);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE audit SET time_us = 1, actor = 'attacker', member = '', purpose = '',"
+	         " fields = '', reason = '', hash = unhex('%s') WHERE seq = %d",
+	         hash, N);
+	assert_int_equal(cu_test_store_sql(f->url, sql), 1);
 	open_store(f);
 	assert_int_equal(cu_store_audit_last(f->s, &seq, last), CU_OK);
 	assert_memory_equal(last, e.hash, sizeof(last));
@@ -779,20 +745,16 @@ static void test_tamper_rehashed_last(void **state)
 static void test_triggers_refuse(void **state)
 {
 	struct fx *f = *state;
-	sqlite3 *db;
+	char err[512];
 	cu_audit_report r;
 
 	append_range(f, 1, 3);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db, "UPDATE audit SET actor = 'x' WHERE seq = 2", NULL, NULL, NULL) & 0xff,
-	    SQLITE_CONSTRAINT);
-	assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 3", NULL, NULL, NULL) &
-	                     0xff,
-	                 SQLITE_CONSTRAINT);
-	assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
-	sqlite3_close(db);
+	assert_false(cu_test_store_sql_try(f->url, "UPDATE audit SET actor = 'x' WHERE seq = 2",
+	                                   NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "append-only"));
+	assert_false(cu_test_store_sql_try(f->url, "DELETE FROM audit WHERE seq = 3", NULL, err,
+	                                   sizeof(err)));
+	assert_non_null(strstr(err, "append-only"));
 	assert_int_equal(verify(f, &r), CU_OK);
 	assert_int_equal(r.checked, 3);
 }
@@ -1009,9 +971,7 @@ static void cut_and_rewrite_head(struct fx *f, int keep, bool checkpoints_too)
 	snprintf(sql, sizeof(sql),
 	         "DELETE FROM audit WHERE seq > %d;"
 	         "UPDATE meta SET value = (SELECT seq || ':' || lower(hex(hash)) FROM audit"
-	         " WHERE seq = %d) WHERE key = 'audit_head';" REINDEX
-	         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
-	         "%s",
+	         " WHERE seq = %d) WHERE key = 'audit_head';" REINDEX "%s",
 	         keep, keep,
 	         checkpoints_too ? "DELETE FROM audit_checkpoints WHERE seq > (SELECT max(seq)"
 	                           " FROM audit);"
@@ -1209,18 +1169,14 @@ static void test_checkpoint_forged(void **state)
 	    "UPDATE audit_checkpoints SET time_us = time_us + 1",
 	    "UPDATE audit_checkpoints SET head = zeroblob(32)",
 	    "UPDATE audit_checkpoints SET sig = zeroblob(64)",
-	    "UPDATE audit_checkpoints SET sig = x'00'",
+	    "UPDATE audit_checkpoints SET sig = zeroblob(1)",
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		char sql[256];
 
 		/* Fresh row each time: insert a copy, edit it, check, remove it. */
 		snprintf(sql, sizeof(sql),
-		         "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
-		         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
-		         "CREATE TABLE keep_ck AS SELECT * FROM audit_checkpoints;"
-		         "%s;",
-		         edits[i]);
+		         "CREATE TABLE keep_ck AS SELECT * FROM audit_checkpoints; %s;", edits[i]);
 		tamper(f, sql);
 		assert_int_equal(verify_ck(f, NULL, &req, &c), CU_ERR_AUDIT_BROKEN);
 		assert_true(c.store_bad);
@@ -1337,15 +1293,12 @@ static void test_tampering_table(void **state)
 		struct fx *f;
 		cu_audit_verify_request req;
 		struct findings c;
-		char sql[1024];
 		setup_ck((void **)&f);
 		append_range(f, 1, 100);
 		save(f);
 		append_range(f, 101, 200);
 		save(f);
-		snprintf(sql, sizeof(sql), "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; %s",
-		         t->sql);
-		tamper(f, sql);
+		tamper(f, t->sql);
 		if (verify_ck(f, NULL, &req, &c) != CU_ERR_AUDIT_BROKEN)
 			fail_msg("%s: not caught", t->name);
 		if (req.chain.broken_seq != t->chain_broken_at)

@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,17 @@
 
 struct fx {
 	char *dir;
-	char db[PATH_MAX];
+	char url[PATH_MAX + 8]; /* sqlite:DIR/store.db, or a schema of the test database */
 	cu_store *s;
 	cu_audit *a;
 };
 
 static void open_store(struct fx *f)
 {
-	char url[PATH_MAX + 8], err[256];
+	char err[256];
 
-	snprintf(url, sizeof(url), "sqlite:%s", f->db);
-	assert_int_equal(cu_store_open(url, &f->s, err, sizeof(err)), CU_OK);
+	if (cu_store_open(f->url, &f->s, err, sizeof(err)) != CU_OK)
+		fail_msg("open: %s", err);
 }
 
 static int setup(void **state)
@@ -46,7 +45,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->dir = cu_test_tmpdir();
-	snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir);
+	cu_test_store_url(f->dir, f->url, sizeof(f->url));
 	open_store(f);
 	assert_int_equal(cu_audit_open(f->s, &f->a), CU_OK);
 	*state = f;
@@ -59,6 +58,7 @@ static int teardown(void **state)
 
 	cu_audit_free(f->a);
 	cu_store_close(f->s);
+	cu_test_store_drop(f->url);
 	cu_test_rmdir(f->dir);
 	free(f);
 	return 0;
@@ -94,20 +94,16 @@ static void append(struct fx *f, cu_audit *a, int n)
 /* Sets the meta head to val through a raw connection, then reopens the store. */
 static void set_head(struct fx *f, const char *val)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	char sql[256];
 
 	cu_store_close(f->s);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "INSERT OR REPLACE INTO meta(key, value) "
-	                                    "VALUES('audit_head', ?)",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_bind_text(st, 1, val, -1, SQLITE_TRANSIENT), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	/* The heads tried hold no quote. */
+	assert_null(strchr(val, '\''));
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM meta WHERE key = 'audit_head';"
+	         "INSERT INTO meta(key, value) VALUES('audit_head', '%s')",
+	         val);
+	cu_test_store_sql(f->url, sql);
 	open_store(f);
 }
 
@@ -128,21 +124,11 @@ static void test_malformed_heads_fail_closed(void **state)
 	};
 	char good[128];
 	cu_audit *a = (cu_audit *)1;
-	sqlite3 *db;
-	sqlite3_stmt *st;
 
 	append(f, f->a, 3);
 	/* The good head, to put back at the end. */
-	cu_store_close(f->s);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'audit_head'",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	snprintf(good, sizeof(good), "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	open_store(f);
+	cu_test_store_sql_text(f->url, "SELECT value FROM meta WHERE key = 'audit_head'", good,
+	                       sizeof(good));
 	assert_int_equal(strncmp(good, "3:", 2), 0);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -16,11 +16,11 @@
 #include <cmocka.h>
 
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The mark's meta key and the latest schema version: the same on both stores. */
 #include "store/sqlite/sqlite.h"
 #include "store/store.h"
 #include "support.h"
@@ -30,17 +30,16 @@
 
 struct fx {
 	char *dir;
-	char db[PATH_MAX];
+	char url[PATH_MAX + 8]; /* sqlite:DIR/store.db, or a schema of the test database */
 	cu_store *s;
 	uint64_t seq; /* last appended */
 };
 
 static void open_store(struct fx *f)
 {
-	char url[PATH_MAX + 8], err[256];
+	char err[256];
 
-	snprintf(url, sizeof(url), "sqlite:%s", f->db);
-	if (cu_store_open(url, &f->s, err, sizeof(err)) != CU_OK)
+	if (cu_store_open(f->url, &f->s, err, sizeof(err)) != CU_OK)
 		fail_msg("open: %s", err);
 }
 
@@ -50,7 +49,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->dir = cu_test_tmpdir();
-	snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir);
+	cu_test_store_url(f->dir, f->url, sizeof(f->url));
 	open_store(f);
 	*state = f;
 	return 0;
@@ -61,6 +60,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	cu_store_close(f->s);
+	cu_test_store_drop(f->url);
 	cu_test_rmdir(f->dir);
 	free(f);
 	return 0;
@@ -118,23 +118,29 @@ static int collect(void *ud, const cu_audit_entry *e)
 	return s->stop_after && s->n >= s->stop_after;
 }
 
+static void collect_text(void *ud, const char *value)
+{
+	struct seqs *s = ud;
+
+	if (!s->stop_after || s->n < s->stop_after) {
+		assert_true(s->n < SEQS_MAX);
+		s->v[s->n++] = strtoull(value, NULL, 10);
+	}
+}
+
 /* What the old partial index answered: the entries about m from `from`, by seq. */
 static void reference(struct fx *f, uint64_t from, const char *m, size_t stop_after,
                       struct seqs *out)
 {
-	sqlite3_stmt *st;
+	char sql[256];
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(sqlite3_prepare_v2(cu_sqlite(f->s)->db,
-	                                    "SELECT seq FROM audit WHERE member = ?2 AND"
-	                                    " member <> '' AND seq >= ?1 ORDER BY seq",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
-	sqlite3_bind_text(st, 2, m, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && (!stop_after || out->n < stop_after))
-		out->v[out->n++] = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	out->stop_after = stop_after;
+	snprintf(sql, sizeof(sql),
+	         "SELECT seq FROM audit WHERE member = '%s' AND member <> '' AND seq >= %llu"
+	         " ORDER BY seq",
+	         m, (unsigned long long)from);
+	cu_test_store_sql_rows(f->url, sql, collect_text, out);
 }
 
 static uint64_t stored_mark(struct fx *f)
@@ -150,14 +156,7 @@ static uint64_t stored_mark(struct fx *f)
 
 static uint64_t count(struct fx *f, const char *sql)
 {
-	sqlite3_stmt *st;
-	uint64_t n;
-
-	assert_int_equal(sqlite3_prepare_v2(cu_sqlite(f->s)->db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return (uint64_t)cu_test_store_sql_int(f->url, sql);
 }
 
 /* Every member's scan, from points below, at and above the mark, equals the reference. */
@@ -303,38 +302,33 @@ static void test_tail_bound(void **state)
 static void test_migration_from_v9(void **state)
 {
 	struct fx *f = *state;
-	sqlite3 *db;
+	char err[256];
 
 	append(f, 300);
 	cu_store_close(f->s);
 	f->s = NULL;
 	/* Back to version 9 as it was shipped. */
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "DROP TABLE audit_member;"
-	                              "DROP INDEX IF EXISTS policy_versions_published;"
-	                              "DROP TABLE IF EXISTS beacon_salts;"
-	                              "DROP TABLE IF EXISTS beacon_hits;"
-	                              "DROP TABLE IF EXISTS beacon_daily;"
-	                              "DROP TABLE IF EXISTS beacon_rolled;"
-	                              "DROP TABLE IF EXISTS stats_secret;"
-	                              "DROP TABLE IF EXISTS stats_ledger;"
-	                              "DROP TABLE IF EXISTS stats_releases;"
-	                              "DROP TABLE IF EXISTS rate_limits;"
-	                              "DELETE FROM meta WHERE key = 'audit_member_indexed';"
-	                              "CREATE INDEX audit_member_seq ON audit(member, seq)"
-	                              " WHERE member <> '';"
-	                              "UPDATE meta SET value = '9' WHERE key = 'schema_version';",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	sqlite3_close(db);
+	cu_test_store_sql(f->url, "DROP TABLE audit_member;"
+	                          "DROP INDEX IF EXISTS policy_versions_published;"
+	                          "DROP TABLE IF EXISTS beacon_salts;"
+	                          "DROP TABLE IF EXISTS beacon_hits;"
+	                          "DROP TABLE IF EXISTS beacon_daily;"
+	                          "DROP TABLE IF EXISTS beacon_rolled;"
+	                          "DROP TABLE IF EXISTS stats_secret;"
+	                          "DROP TABLE IF EXISTS stats_ledger;"
+	                          "DROP TABLE IF EXISTS stats_releases;"
+	                          "DROP TABLE IF EXISTS rate_limits;"
+	                          "DELETE FROM meta WHERE key = 'audit_member_indexed';"
+	                          "CREATE INDEX audit_member_seq ON audit(member, seq)"
+	                          " WHERE member <> '';"
+	                          "UPDATE meta SET value = '9' WHERE key = 'schema_version';");
 	open_store(f);
 	assert_int_equal(cu_store_schema_version(f->s), cu_sqlite_schema_latest());
 	assert_true(cu_sqlite_schema_latest() >= 10);
 	assert_int_equal(stored_mark(f), 300);
-	assert_int_equal(count(f, "SELECT count(*) FROM sqlite_master WHERE name ="
-	                          " 'audit_member_seq'"),
-	                 0);
+	/* The old index is gone: dropping it again fails. */
+	assert_false(
+	    cu_test_store_sql_try(f->url, "DROP INDEX audit_member_seq", NULL, err, sizeof(err)));
 	assert_int_equal(count(f, "SELECT count(*) FROM audit_member"),
 	                 count(f, "SELECT count(*) FROM audit WHERE member <> ''"));
 	assert_int_equal(count(f, "SELECT count(*) FROM audit a WHERE member <> '' AND NOT EXISTS"
@@ -344,10 +338,10 @@ static void test_migration_from_v9(void **state)
 	check_scans(f);
 	append(f, 10);
 	check_scans(f);
-	/* An empty version-9 store migrates to mark 0. */
+	/* An empty store migrates to mark 0. */
 	cu_store_close(f->s);
 	f->s = NULL;
-	remove(f->db);
+	cu_test_store_empty(f->url);
 	open_store(f);
 	assert_int_equal(stored_mark(f), 0);
 }
@@ -362,11 +356,8 @@ static void test_index_check(void **state)
 	assert_int_equal(cu_store_audit_index_check(f->s, &c), CU_OK);
 	assert_int_equal(c.mark, 40);
 	assert_int_equal(c.missing + c.extra, 0);
-	assert_int_equal(sqlite3_exec(cu_sqlite(f->s)->db,
-	                              "DELETE FROM audit_member WHERE seq IN (12, 30);"
-	                              "INSERT INTO audit_member VALUES ('nobody', 7);",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
+	cu_test_store_sql(f->url, "DELETE FROM audit_member WHERE seq IN (12, 30);"
+	                          "INSERT INTO audit_member VALUES ('nobody', 7);");
 	assert_int_equal(cu_store_audit_index_check(f->s, &c), CU_OK);
 	assert_int_equal(c.missing, 2);
 	assert_int_equal(c.first_missing, 12);

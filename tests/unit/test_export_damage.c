@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,22 +74,15 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Overwrites a sealed column on disk with zeros, through a connection of its own. */
-static void alter(struct fx *f, const char *sql, const char *id)
+/* Overwrites a sealed column of the row with id in the store with zeros, on a connection of its own. */
+static void alter(struct fx *f, const char *table, const char *col, const char *id)
 {
-	char path[4200];
-	sqlite3_stmt *st;
-	sqlite3 *db;
+	char url[1024], sql[512];
 
-	snprintf(path, sizeof(path), "%s/custodian.db", f->ctx->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-	assert_int_equal(sqlite3_changes(db), 1);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	cu_test_ctx_store_url(f->ctx, url, sizeof(url));
+	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = zeroblob(length(%s)) WHERE id = '%s'", table,
+	         col, col, id);
+	assert_int_equal(cu_test_store_sql(url, sql), 1);
 }
 
 static void test_every_page_and_a_damaged_entry(void **state)
@@ -111,7 +103,7 @@ static void test_every_page_and_a_damaged_entry(void **state)
 	doc = NULL;
 
 	/* One entry's sealed body altered on disk. */
-	alter(f, "UPDATE diaries SET body = zeroblob(length(body)) WHERE id = ?", f->first_entry);
+	alter(f, "diaries", "body", f->first_entry);
 	assert_int_equal(
 	    cu_export_member(f->ctx, &f->self, f->member, CU_EXPORT_JSON, cu_now_us(), &doc),
 	    CU_OK);
@@ -148,7 +140,7 @@ static void test_damaged_record_refused(void **state)
 	struct fx *f = *state;
 	json_t *doc = (json_t *)1;
 
-	alter(f, "UPDATE members SET fields = zeroblob(length(fields)) WHERE id = ?", f->member);
+	alter(f, "members", "fields", f->member);
 	assert_int_not_equal(
 	    cu_export_member(f->ctx, &f->self, f->member, CU_EXPORT_JSON, cu_now_us(), &doc),
 	    CU_OK);

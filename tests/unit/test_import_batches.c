@@ -16,14 +16,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "domain/import.h"
 #include "domain/members.h"
-#include "store/sqlite/sqlite.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -153,15 +151,10 @@ static void expect_reject(const struct fixture *fx, size_t i, uint64_t line, cu_
 
 static long long query_int(cu_ctx *ctx, const char *sql)
 {
-	sqlite3_stmt *st;
-	long long v;
+	char url[1024];
 
-	assert_int_equal(sqlite3_prepare_v2(cu_sqlite(ctx->store)->db, sql, -1, &st, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	cu_test_ctx_store_url(ctx, url, sizeof(url));
+	return cu_test_store_sql_int(url, sql);
 }
 
 /*
@@ -179,14 +172,6 @@ static void expect_consistent(struct fixture *fx)
 	if (cu_audit_verify(fx->ctx->store, &rep, NULL, NULL) != CU_OK)
 		fail_msg("audit chain broken at %llu: %s", (unsigned long long)rep.broken_seq,
 		         rep.what);
-}
-
-static void exec_sql(cu_ctx *ctx, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(cu_sqlite(ctx->store)->db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
 /* The context still registers after the import stopped (faults removed). */
@@ -337,19 +322,20 @@ static void test_batch_of_refusals_only(void **state)
 /* ---- store failures in the middle of a batch ---------------------------- */
 
 /*
- * Eight rows in batches of two; a fault (armed by `arm`, on the import's
- * own connection) strikes row 6 (line 7), in the third batch after row 5
+ * Eight rows in batches of two; a fault (armed by `arm` on the store, for
+ * every connection) strikes row 6 (line 7), in the third batch after row 5
  * is written.  Rows 1-4 stay, rows 5-8 are not there, nothing is refused.
  */
-static void import_into_fault(struct fixture *fx, const char *arm, const char *disarm)
+static void import_into_fault(struct fixture *fx, void (*arm)(const char *url, bool on))
 {
-	char csv[CSV_MAX];
+	char csv[CSV_MAX], url[1024];
 
+	cu_test_ctx_store_url(fx->ctx, url, sizeof(url));
 	make_csv(csv, sizeof(csv), 8, NULL, NULL);
 	fx->ctx->config.import_batch = 2;
-	exec_sql(fx->ctx, arm);
+	arm(url, true);
 	assert_int_equal(import_csv(fx, csv), CU_ERR_STORE);
-	exec_sql(fx->ctx, disarm);
+	arm(url, false);
 	assert_non_null(strstr(fx->err, "line 7"));
 	assert_null(strstr(fx->err, "row6"));
 	assert_int_equal(fx->report.imported, 4);
@@ -362,28 +348,44 @@ static void import_into_fault(struct fixture *fx, const char *arm, const char *d
 	expect_usable(fx);
 }
 
+static void fail_member_insert(const char *url, bool on)
+{
+	if (on)
+		cu_test_store_fault(url, "members", "(SELECT count(*) FROM members) >= 5");
+	else
+		cu_test_store_fault_clear(url, "members");
+}
+
 /* The member INSERT itself fails (as on a full disk): nothing of row 6 was written. */
 static void test_store_failure_at_member_row(void **state)
 {
-	struct fixture *fx = *state;
+	import_into_fault(*state, fail_member_insert);
+}
 
-	import_into_fault(fx,
-	                  "CREATE TEMP TRIGGER fault BEFORE INSERT ON main.members"
-	                  " WHEN (SELECT count(*) FROM main.members) >= 5"
-	                  " BEGIN SELECT RAISE(ABORT, 'injected'); END",
-	                  "DROP TRIGGER temp.fault");
+static void fail_audit_insert(const char *url, bool on)
+{
+	if (on)
+		cu_test_store_fault(url, "audit", "(SELECT count(*) FROM members) >= 6");
+	else
+		cu_test_store_fault_clear(url, "audit");
 }
 
 /* The audit INSERT fails after row 6's member row went in: the batch goes whole. */
 static void test_store_failure_after_member_row(void **state)
 {
-	struct fixture *fx = *state;
+	import_into_fault(*state, fail_audit_insert);
+}
 
-	import_into_fault(fx,
-	                  "CREATE TEMP TRIGGER fault BEFORE INSERT ON main.audit"
-	                  " WHEN (SELECT count(*) FROM main.members) >= 6"
-	                  " BEGIN SELECT RAISE(ABORT, 'injected'); END",
-	                  "DROP TRIGGER temp.fault");
+/* The seq after which an audit entry collides (fail_audit_collision). */
+static long long collide_after;
+
+static void fail_audit_collision(const char *url, bool on)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "CREATE UNIQUE INDEX fault ON audit(action) WHERE seq > %lld",
+	         collide_after);
+	cu_test_store_sql(url, on ? sql : "DROP INDEX fault");
 }
 
 /*
@@ -395,13 +397,10 @@ static void test_store_failure_after_member_row(void **state)
 static void test_audit_collision_after_member_row(void **state)
 {
 	struct fixture *fx = *state;
-	char arm[256];
-	long long seq = query_int(fx->ctx, "SELECT max(seq) FROM audit");
 
 	/* Batches 1 and 2 add entries seq+1 .. seq+4; row 5 gets seq+5, row 6 collides with it. */
-	snprintf(arm, sizeof(arm), "CREATE UNIQUE INDEX fault ON audit(action) WHERE seq > %lld",
-	         seq + 4);
-	import_into_fault(fx, arm, "DROP INDEX fault");
+	collide_after = query_int(fx->ctx, "SELECT max(seq) FROM audit") + 4;
+	import_into_fault(fx, fail_audit_collision);
 }
 
 int main(void)

@@ -19,7 +19,6 @@
 
 #include <fcntl.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,24 +82,17 @@ static cu_result unwrap(cu_ctx *ctx, const char *id)
 	return rc;
 }
 
-/* A consistent copy of the live database, as a backup takes it. */
-static void snapshot(const char *dir, const char *to)
-{
-	char db[PATH_LEN], sql[PATH_LEN + 32];
-	sqlite3 *h;
-
-	snprintf(db, sizeof(db), "%s/var/custodian.db", dir);
-	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", to);
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
-}
-
-/* A data directory `to` made of the live one's settings and keys and database `db`. */
-static cu_ctx *assemble(const char *live, const char *to, const char *db, const char *keyring)
+/*
+ * A data directory `to` made of the live one's settings and keys, a copy of
+ * the backup's store (its url in store, to drop) and the keyring given.
+ */
+static cu_ctx *assemble(const char *live, const char *to, const char *backup, const char *keyring,
+                        char *store, size_t storelen)
 {
 	static const char *const files[] = {"custodian.conf", "policy.json", "master.key"};
 	char a[PATH_LEN], b[PATH_LEN], err[256] = "";
+	const char *env = getenv("CUSTODIAN_CUSTODIAN_STORE");
+	char *live_store = env ? strdup(env) : NULL;
 	cu_ctx *ctx = NULL;
 
 	assert_int_equal(mkdir(to, 0700), 0);
@@ -109,11 +101,18 @@ static cu_ctx *assemble(const char *live, const char *to, const char *db, const 
 		snprintf(b, sizeof(b), "%s/%s", to, files[i]);
 		copy_file(a, b);
 	}
-	snprintf(b, sizeof(b), "%s/custodian.db", to);
-	copy_file(db, b);
 	snprintf(b, sizeof(b), "%s/keyring", to);
 	copy_file(keyring, b);
-	assert_int_equal(cu_ctx_open(to, &ctx, err, sizeof(err)), CU_OK);
+	/* The restored store, named as the operator would name it (the environment's setting). */
+	cu_test_store_copy(backup, to, store, storelen);
+	assert_int_equal(setenv("CUSTODIAN_CUSTODIAN_STORE", store, 1), 0);
+	if (cu_ctx_open(to, &ctx, err, sizeof(err)) != CU_OK)
+		fail_msg("open: %s", err);
+	if (live_store)
+		assert_int_equal(setenv("CUSTODIAN_CUSTODIAN_STORE", live_store, 1), 0);
+	else
+		assert_int_equal(unsetenv("CUSTODIAN_CUSTODIAN_STORE"), 0);
+	free(live_store);
 	return ctx;
 }
 
@@ -121,17 +120,17 @@ static void test_old_backup_with_live_keys(void **state)
 {
 	char *dir, kept[CU_ID_LEN + 1], gone[CU_ID_LEN + 1];
 	char backup[PATH_LEN], old_ring[PATH_LEN], live_ring[PATH_LEN], restored[PATH_LEN],
-	    olddir[PATH_LEN];
+	    olddir[PATH_LEN], live[PATH_LEN], store[PATH_LEN];
 	cu_ctx *ctx = cu_test_ctx_new(&dir), *r, *o;
 	size_t replayed = 0;
 
 	(void)state;
 	register_one(ctx, "kept@example.com", kept);
 	register_one(ctx, "gone@example.com", gone);
-	snprintf(backup, sizeof(backup), "%s/backup.db", dir);
 	snprintf(live_ring, sizeof(live_ring), "%s/var/keyring", dir);
 	snprintf(old_ring, sizeof(old_ring), "%s/keyring.old", dir);
-	snapshot(dir, backup);
+	cu_test_ctx_store_url(ctx, live, sizeof(live));
+	cu_test_store_copy(live, dir, backup, sizeof(backup));
 	copy_file(live_ring, old_ring);
 
 	assert_int_equal(cu_erasure_carry_out(ctx, &cu_test_operator, gone, NULL, 1, NULL), CU_OK);
@@ -140,7 +139,7 @@ static void test_old_backup_with_live_keys(void **state)
 
 	/* The old backup with the live master key and the live keyring. */
 	snprintf(restored, sizeof(restored), "%s/restored", dir);
-	r = assemble(dir, restored, backup, live_ring);
+	r = assemble(dir, restored, backup, live_ring, store, sizeof(store));
 	assert_int_equal(unwrap(r, kept), CU_OK);
 	assert_int_equal(unwrap(r, gone), CU_ERR_CRYPTO); /* the row is there, its key is not */
 	{
@@ -166,12 +165,15 @@ static void test_old_backup_with_live_keys(void **state)
 	assert_int_equal(cu_erasure_replay(r, &replayed), CU_OK);
 	assert_int_equal(replayed, 0);
 	cu_ctx_close(r);
+	cu_test_store_drop(store);
 
 	/* What the docs warn of: a keyring copy as old as the backup opens it. */
 	snprintf(olddir, sizeof(olddir), "%s/old", dir);
-	o = assemble(dir, olddir, backup, old_ring);
+	o = assemble(dir, olddir, backup, old_ring, store, sizeof(store));
 	assert_int_equal(unwrap(o, gone), CU_OK);
 	cu_ctx_close(o);
+	cu_test_store_drop(store);
+	cu_test_store_drop(backup);
 	cu_test_ctx_free(ctx, dir);
 }
 
@@ -322,6 +324,7 @@ static void test_missing_keyring_refused(void **state)
 	assert_non_null(strstr(err, "keyring"));
 	/* And no new, empty keyring was made in its place. */
 	assert_int_not_equal(access(path, F_OK), 0);
+	cu_test_store_drop(getenv("CUSTODIAN_CUSTODIAN_STORE")); /* PostgreSQL's schema */
 	cu_test_rmdir(dir);
 }
 

@@ -1,7 +1,8 @@
 /*
  * test_tamper.c — the reliability suite's tampering part for sealed values:
  * one byte of every kind of sealed value the store holds is flipped, as an
- * attacker with the database file would, and the read that opens it must
+ * attacker with the database would (SQLite's file, or PostgreSQL's rows:
+ * cu_test_store_flip), and the read that opens it must
  * answer a clean error — never plaintext that is not what was sealed,
  * never a crash (the suite also runs under ASan and UBSan).
  *
@@ -19,7 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +55,7 @@ static const cu_actor officer = {"privacy officer", CU_ROLE_OFFICER, NULL, NULL}
 struct fx {
 	cu_ctx *ctx;
 	char *dir;
-	char db[700];
+	char url[1024]; /* the store's */
 	char member[CU_ID_LEN + 1];
 	cu_actor self;
 };
@@ -69,7 +69,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->ctx = cu_test_ctx_new(&f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/var/custodian.db", f->dir);
+	cu_test_ctx_store_url(f->ctx, f->url, sizeof(f->url));
 	cu_errors_init(&errs);
 	assert_int_equal(cu_member_register(f->ctx, &service, kv, N(kv), NULL, f->member, &errs),
 	                 CU_OK);
@@ -87,61 +87,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- raw access, as an attacker with the file ------------------------------- */
+/* ---- raw access, as an attacker with the database ------------------------- */
 
-static sqlite3 *raw(struct fx *f)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-/* The length of a blob column of the row `where` (e.g. "id = 'x'"). */
+/* The length of a blob column of the row `where` (e.g. "id = 'x'"); -1 for NULL. */
 static int blob_len(struct fx *f, const char *table, const char *col, const char *where)
 {
 	char q[512];
-	sqlite3 *db = raw(f);
-	sqlite3_stmt *st;
-	int n = -1;
 
-	snprintf(q, sizeof(q), "SELECT length(%s) FROM %s WHERE %s", col, table, where);
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	snprintf(q, sizeof(q), "SELECT coalesce(length(%s), -1) FROM %s WHERE %s", col, table,
+	         where);
+	return (int)cu_test_store_sql_int(f->url, q);
 }
 
 /* XORs byte i (0-based) of the blob with 0x01: a flip, undone by flipping again. */
 static void flip(struct fx *f, const char *table, const char *col, const char *where, int i)
 {
-	char q[512];
-	sqlite3 *db = raw(f);
-	sqlite3_stmt *st;
-	unsigned char *copy;
-	int n;
-
-	snprintf(q, sizeof(q), "SELECT %s FROM %s WHERE %s", col, table, where);
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_bytes(st, 0);
-	assert_true(i >= 0 && i < n);
-	copy = malloc((size_t)n);
-	assert_non_null(copy);
-	memcpy(copy, sqlite3_column_blob(st, 0), (size_t)n);
-	sqlite3_finalize(st);
-	copy[i] ^= 0x01;
-	snprintf(q, sizeof(q), "UPDATE %s SET %s = ?1 WHERE %s", table, col, where);
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	sqlite3_bind_blob(st, 1, copy, n, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		fail_msg("tamper: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	free(copy);
-	sqlite3_close(db);
+	assert_true(i >= 0);
+	cu_test_store_flip(f->url, table, col, where, (size_t)i);
 }
 
 static void where_id(char *out, size_t len, const char *col, const char *id)
@@ -233,7 +195,6 @@ static void test_member_wrapped_key_every_byte(void **state)
 	struct fx *f = *state;
 	char where[64];
 	cu_record rec;
-	sqlite3 *db;
 
 	where_id(where, sizeof(where), "id", f->member);
 	assert_int_equal(blob_len(f, "members", "wrapped", where), CU_VAULT_WRAPPEDBYTES);
@@ -245,11 +206,7 @@ static void test_member_wrapped_key_every_byte(void **state)
 		flip(f, "members", "wrapped", where, i);
 	}
 	/* Another key id: the wrap names its key; no other key opens it. */
-	db = raw(f);
-	assert_int_equal(
-	    sqlite3_exec(db, "UPDATE members SET key_id = key_id + 1", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(cu_test_store_sql(f->url, "UPDATE members SET key_id = key_id + 1"), 1);
 	assert_int_equal(read_member(f, &rec), CU_ERR_CRYPTO);
 	cu_record_wipe(&rec);
 }

@@ -813,6 +813,18 @@ static cu_result session_setup(struct pg_store *q)
 
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen);
 
+/*
+ * The server's notices and warnings (a ROLLBACK after a BEGIN that never
+ * reached the server: "there is no transaction in progress") carry nothing
+ * the store acts on, and a library never prints: libpq's default processor
+ * would write them to standard error.  Kept across PQreset.
+ */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t errlen)
 {
 	struct pg_store *q;
@@ -829,6 +841,7 @@ cu_result cu_store_pg_open(const char *url, cu_store **out, char *err, size_t er
 		rc = CU_ERR_NOMEM;
 		goto fail;
 	}
+	PQsetNoticeProcessor(q->conn, ignore_notice, NULL);
 	if (PQstatus(q->conn) != CONNECTION_OK) {
 		conn_fail(err, errlen, "cannot connect to the PostgreSQL store", q->conn);
 		rc = CU_ERR_STORE;
