@@ -436,6 +436,17 @@ def assert_error_body(r, code=None):
     return err
 
 
+def wait_for(pred, timeout=15.0, step=0.05):
+    """Polls pred until it is true or timeout seconds pass, on a monotonic clock (a step of
+    the wall clock must not end the wait early); returns pred's last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
 def assert_no_personal(srv, text, extra=()):
     """No value a member supplied (any member the suite registered) appears in text."""
     low = text.lower()

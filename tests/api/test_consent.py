@@ -31,7 +31,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import (POLICY, Member, Server, assert_error_body, assert_no_personal,
+from conftest import (POLICY, Server, assert_error_body, assert_no_personal,
                       check_access_log)
 
 PASSWORD = "consent suite password 7"

@@ -16,21 +16,12 @@ import time
 
 import pytest
 
-from conftest import own_server, assert_error_body, assert_no_personal
+from conftest import own_server, assert_error_body, assert_no_personal, wait_for
 
 
 def shim_path(binary):
     return os.environ.get("CU_FAULT_SHIM") or os.path.join(os.path.dirname(binary),
                                                            "fail_writes.so")
-
-
-def wait_for(fn, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if fn():
-            return True
-        time.sleep(0.1)
-    return fn()
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +44,25 @@ def ready(s):
     return s.get("/readyz", timeout=5).status_code == 200
 
 
+def assert_readiness(s, want, timeout=10):
+    """/readyz comes to say want (True: 200, False: 503) within timeout seconds: its probe
+    runs once a second, so a second or two on a quiet machine.  A failure names every answer
+    seen and when, measured from the first."""
+    seen, start = [], time.monotonic()
+
+    def answers():
+        r = s.get("/readyz", timeout=5)
+        seen.append((round(time.monotonic() - start, 2), r.status_code))
+        return (r.status_code == 200) == want
+
+    assert wait_for(answers, timeout, step=0.1), \
+        f"/readyz did not come to say {'ready' if want else 'not ready'}: {seen}"
+
+
 @pytest.mark.parametrize("kind", ["ENOSPC", "EROFS"])
 def test_a_storage_fault_is_refused_cleanly_and_recovered_from(faulty, kind):
     s = faulty
-    assert wait_for(lambda: ready(s), 5)
+    assert_readiness(s, True)
     before = s.register(s.new_values())
     head = s.audit_head()
 
@@ -64,7 +70,7 @@ def test_a_storage_fault_is_refused_cleanly_and_recovered_from(faulty, kind):
         f.write(kind)
     try:
         # /readyz tells the truth within its probe interval (1 s), with no client write.
-        assert wait_for(lambda: not ready(s), 5), "/readyz still says ready on a failing disk"
+        assert_readiness(s, False)
         r = s.get("/readyz")
         assert r.status_code == 503
         assert_error_body(r, "not_ready")
@@ -86,7 +92,7 @@ def test_a_storage_fault_is_refused_cleanly_and_recovered_from(faulty, kind):
         os.unlink(s.control)
 
     # The fault ends: ready again without any client write in between.
-    assert wait_for(lambda: ready(s), 5), "/readyz did not recover when the disk did"
+    assert_readiness(s, True)
     assert s.audit_head() == head
     # Nothing of the refused registration was kept: it registers now, once.
     r = s.search("email", lost["email"])
@@ -101,7 +107,7 @@ def test_a_storage_fault_is_refused_cleanly_and_recovered_from(faulty, kind):
 def test_readyz_is_cheap(faulty):
     """Probes are rate-limited: a burst of /readyz commits at most a probe or two."""
     s = faulty
-    assert wait_for(lambda: ready(s), 5)
+    assert_readiness(s, True)
     batches = lambda: int(next(line.split()[1] for line in s.metrics().splitlines()  # noqa: E731
                                if line.startswith("custodian_commit_batch_jobs_count ")))
     n, t = batches(), time.time()
@@ -114,7 +120,7 @@ def test_every_kind_of_write_is_refused_cleanly_on_a_full_disk(faulty):
     """One of each kind of write (and of audited read): a 503 in the error shape while the
     disk is full, nothing of any of them afterwards, and each works once the disk is back."""
     s = faulty
-    assert wait_for(lambda: ready(s), 5)
+    assert_readiness(s, True)
     pw = "fault sweep password"
     m = s.register(s.new_values(survey=True), role=None, password=pw)
     s.login(m)
@@ -144,7 +150,7 @@ def test_every_kind_of_write_is_refused_cleanly_on_a_full_disk(faulty):
         f.write("ENOSPC")
     got = {}
     try:
-        assert wait_for(lambda: not ready(s), 5)
+        assert_readiness(s, False)
         for name, call in calls:
             r = call()
             got[name] = r.status_code
@@ -155,7 +161,7 @@ def test_every_kind_of_write_is_refused_cleanly_on_a_full_disk(faulty):
     finally:
         os.unlink(s.control)
     assert got == {name: 503 for name, _ in calls}, got
-    assert wait_for(lambda: ready(s), 5)
+    assert_readiness(s, True)
     assert s.audit_head() == head
     # Nothing of them was kept, and each works now.
     assert s.search("email", other["email"]).status_code == 404

@@ -28,7 +28,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from conftest import assert_error_body, assert_no_personal, free_port, set_conf
+from conftest import assert_error_body, assert_no_personal, free_port, set_conf, wait_for
 
 
 # ---- a local SMTP sink ----------------------------------------------------------------------
@@ -62,15 +62,6 @@ class Sink:
     def count(self):
         with self.lock:
             return len(self.messages)
-
-
-def wait_for(pred, timeout=15.0, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 # ---- the suite's server: notices, the outbox, files mode -------------------------------------

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import FIELDS, SESSION_COOKIE, Member, assert_error_body, assert_no_personal, \
+from conftest import FIELDS, SESSION_COOKIE, assert_error_body, assert_no_personal, \
     cookie_from
 
 PASSWORD = "a long enough password 42"

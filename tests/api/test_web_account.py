@@ -9,9 +9,7 @@ import html
 import json
 import re
 
-import pytest
-
-from conftest import POLICY, SERVICES, SESSION_COOKIE, own_server
+from conftest import POLICY, SESSION_COOKIE, own_server
 
 PASSWORD = "correct horse battery 9"
 SURVEY = [f["name"] for f in POLICY["fields"] if f.get("survey")]

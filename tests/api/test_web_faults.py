@@ -13,7 +13,7 @@ import re
 import pytest
 
 from conftest import POLICY, SESSION_COOKIE, assert_no_personal, own_server
-from test_faults import shim_path, wait_for
+from test_faults import assert_readiness, shim_path
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 UNAVAILABLE = "This page is not available right now"
@@ -41,10 +41,6 @@ def faulty(request):
         yield s
 
 
-def ready(s):
-    return s.get("/readyz", timeout=5).status_code == 200
-
-
 class Fault:
     def __init__(self, s, kind="ENOSPC"):
         self.s, self.kind = s, kind
@@ -52,12 +48,12 @@ class Fault:
     def __enter__(self):
         with open(self.s.control, "w") as f:
             f.write(self.kind)
-        assert wait_for(lambda: not ready(self.s), 5), "/readyz still says ready"
+        assert_readiness(self.s, False)
         return self
 
     def __exit__(self, *exc):
         os.unlink(self.s.control)
-        assert wait_for(lambda: ready(self.s), 5), "/readyz did not recover"
+        assert_readiness(self.s, True)
 
 
 def member_get(s, m, path):
@@ -96,7 +92,7 @@ def unavailable(r, what, form_again=False):
 def casework(faulty):
     """A member with one of each case, and the officer's view of them, made before any fault."""
     s = faulty
-    assert wait_for(lambda: ready(s), 5)
+    assert_readiness(s, True)
     m = s.register(s.new_values(survey=True), role=None, password="web fault password")
     s.login(m)
     req = s.post("/v1/requests", member=m, json={"type": "disclosure"})

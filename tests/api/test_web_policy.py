@@ -5,13 +5,11 @@ as published, what changed for a member, and accepting a new version.
 Publishing changes the policy in force, so the tests that publish run on a
 server of their own.
 """
-import html
-import re
 
 import pytest
 
-from conftest import POLICY, SESSION_COOKIE, assert_no_personal, own_server
-from test_web_casework import Browser, csrf_of, text_of
+from conftest import POLICY, assert_no_personal, own_server
+from test_web_casework import Browser, text_of
 
 V2 = POLICY["version"] + ".web2"
 
