@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "store/consent.h"
+#include "store/request.h"
+#include "vault/vault.h"
 #include "store/store.h"
 #include "store/sqlite/sqlite.h"
 #include "support.h"
@@ -1190,6 +1192,129 @@ static void test_migration_2_on_v1_store(void **state)
 	assert_string_equal(tout.name, t.name);
 }
 
+/* A request with one history event and a complaint with one response, for member m. */
+static void insert_cases(cu_store *s, const char *m)
+{
+	unsigned char sealed[CU_VAULT_SEAL_OVERHEAD + 8];
+	cu_request_row rq = {0};
+	cu_request_event_row ev = {0};
+	cu_complaint_row cp = {0};
+	cu_complaint_response_row cr = {0};
+
+	memset(sealed, 0x5e, sizeof(sealed));
+	snprintf(rq.id, sizeof(rq.id), "req-%.18s", m);
+	snprintf(rq.member, sizeof(rq.member), "%s", m);
+	snprintf(rq.type, sizeof(rq.type), "disclosure");
+	snprintf(rq.state, sizeof(rq.state), "received");
+	rq.received_us = rq.due_us = rq.hard_due_us = rq.updated_us = 5000;
+	snprintf(ev.request, sizeof(ev.request), "%s", rq.id);
+	snprintf(ev.state, sizeof(ev.state), "received");
+	snprintf(ev.actor, sizeof(ev.actor), "%s", m);
+	snprintf(ev.role, sizeof(ev.role), "member");
+	ev.time_us = 5000;
+	ev.reasons = sealed;
+	ev.reasons_len = sizeof(sealed);
+	snprintf(cp.id, sizeof(cp.id), "cmp-%.18s", m);
+	snprintf(cp.member, sizeof(cp.member), "%s", m);
+	snprintf(cp.about, sizeof(cp.about), "use");
+	snprintf(cp.state, sizeof(cp.state), "received");
+	cp.received_us = cp.due_us = cp.updated_us = 5000;
+	cp.text = sealed;
+	cp.text_len = sizeof(sealed);
+	snprintf(cr.id, sizeof(cr.id), "rsp-%.18s", m);
+	snprintf(cr.complaint, sizeof(cr.complaint), "%s", cp.id);
+	snprintf(cr.officer, sizeof(cr.officer), "officer");
+	cr.time_us = 6000;
+	cr.text = sealed;
+	cr.text_len = sizeof(sealed);
+	assert_int_equal(cu_store_begin(s), CU_OK);
+	assert_int_equal(cu_store_request_insert(s, &rq), CU_OK);
+	assert_int_equal(cu_store_request_event_insert(s, &ev), CU_OK);
+	assert_int_equal(cu_store_complaint_insert(s, &cp), CU_OK);
+	assert_int_equal(cu_store_complaint_response_insert(s, &cr), CU_OK);
+	assert_int_equal(cu_store_commit(s), CU_OK);
+}
+
+/* The member each history row and response names, as "event-member,response-member". */
+static void case_members(const struct fx *f, const char *m, char *out, size_t outlen)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT e.member || ',' || x.member FROM request_events e, complaint_responses x"
+	         " WHERE e.request = 'req-%s' AND x.complaint = 'cmp-%s'",
+	         m, m);
+	cu_test_store_sql_text(f->url, sql, out, outlen);
+}
+
+/*
+ * Migration 16: a request's history and a complaint's responses carry the
+ * member (docs/scaling.md: every table a member owns is keyed by member).
+ * New rows get it from their request or complaint; rows written before the
+ * migration get it when it runs; forgetting a member finds them by it.
+ */
+static void test_case_histories_keyed_by_member(void **state)
+{
+	struct fx *f = *state;
+	cu_member_row a, b;
+	char got[128], want[128];
+	uint64_t n = 0;
+
+	make_row(&a, 1, NULL, 0);
+	make_row(&b, 2, NULL, 0);
+	insert_committed(f->s, &a);
+	insert_committed(f->s, &b);
+	insert_cases(f->s, a.id);
+	case_members(f, a.id, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s,%s", a.id, a.id);
+	assert_string_equal(got, want);
+
+	/* Back to version 15, then b's cases written as that version wrote them. */
+	cu_store_close(f->s);
+	f->s = NULL;
+	cu_test_store_sql(f->url, "DROP INDEX request_events_member;"
+	                          "DROP INDEX complaint_responses_member;"
+	                          "ALTER TABLE request_events DROP COLUMN member;"
+	                          "ALTER TABLE complaint_responses DROP COLUMN member;"
+	                          "UPDATE meta SET value = '15' WHERE key = 'schema_version';");
+	cu_test_store_sql(
+	    f->url, "INSERT INTO requests (id, member, type, state, received_us, due_us,"
+	            " hard_due_us, updated_us) VALUES ('req-member-0002', 'member-0002',"
+	            " 'erasure', 'received', 1, 1, 1, 1);"
+	            "INSERT INTO request_events (request, state, actor, role, time_us, reasons)"
+	            " VALUES ('req-member-0002', 'received', 'member-0002', 'member', 1,"
+	            " '\\x00');"
+	            "INSERT INTO complaints (id, member, about, state, received_us, due_us,"
+	            " updated_us) VALUES ('cmp-member-0002', 'member-0002', 'use', 'received',"
+	            " 1, 1, 1);"
+	            "INSERT INTO complaint_responses (id, complaint, officer, time_us, closing,"
+	            " text) VALUES ('rsp-member-0002', 'cmp-member-0002', 'officer', 2, 0,"
+	            " '\\x00');");
+	reopen(f);
+	assert_true(cu_store_schema_version(f->s) >= 16);
+	case_members(f, a.id, got, sizeof(got));
+	assert_string_equal(got, want);
+	case_members(f, b.id, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s,%s", b.id, b.id);
+	assert_string_equal(got, want);
+
+	/* Forgetting b's texts reaches b's rows by the column, and a's not at all. */
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_request_forget_member(f->s, b.id, &n), CU_OK);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(cu_test_store_sql_int(f->url, "SELECT count(*) FROM request_events"
+	                                               " WHERE reasons IS NULL"),
+	                 1);
+	assert_int_equal(cu_test_store_sql_int(f->url,
+	                                       "SELECT count(*) FROM complaint_responses"
+	                                       " WHERE text IS NULL AND member = 'member-0002'"),
+	                 1);
+	assert_int_equal(cu_test_store_sql_int(f->url, "SELECT count(*) FROM complaint_responses"
+	                                               " WHERE text IS NOT NULL"),
+	                 1);
+}
+
 static void test_token_rows(void **state)
 {
 	struct fx *f = *state;
@@ -1504,6 +1629,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_token_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_token_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_context, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_case_histories_keyed_by_member, setup, teardown),
 	};
 
 	/* SQLite's own: its log file, secure_delete on its pages, a v1 file migrated. */
@@ -1511,7 +1638,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_passive_checkpoint_off_the_writer, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_bytes, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_member_context, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migration_2_on_v1_store, setup, teardown),
 	};
 	/* PostgreSQL's own: its connection lost and found again. */

@@ -232,8 +232,9 @@ static cu_result event_insert(cu_store *s, const cu_request_event_row *row)
 	cu_pg_param_text(&p, row->note);
 	cu_pg_param_bytes(&p, row->reasons, row->reasons_len);
 	return cu_pg_insert(s, S_EV_INSERT,
-	                    "INSERT INTO request_events (" EV_COLS ")"
-	                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
+	                    "INSERT INTO request_events (member, " EV_COLS ")"
+	                    " VALUES ((SELECT member FROM requests WHERE id = $1),"
+	                    "$1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
 	                    &p);
 }
 
@@ -410,8 +411,9 @@ static cu_result response_insert(cu_store *s, const cu_complaint_response_row *r
 	cu_pg_param_int(&p, row->closing ? 1 : 0);
 	cu_pg_param_bytes(&p, row->text, row->text_len);
 	return cu_pg_insert(s, S_RSP_INSERT,
-	                    "INSERT INTO complaint_responses (" RSP_COLS ")"
-	                    " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+	                    "INSERT INTO complaint_responses (member, " RSP_COLS ")"
+	                    " VALUES ((SELECT member FROM complaints WHERE id = $2),"
+	                    "$1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
 	                    &p);
 }
 
@@ -451,12 +453,12 @@ static cu_result forget_member(cu_store *s, const char *member, uint64_t *n)
 	} steps[] = {
 	    {S_FORGET_REQ, "UPDATE requests SET details = NULL"
 	                   " WHERE member = $1 AND details IS NOT NULL"},
-	    {S_FORGET_EV, "UPDATE request_events SET reasons = NULL WHERE reasons IS NOT NULL"
-	                  " AND request IN (SELECT id FROM requests WHERE member = $1)"},
+	    {S_FORGET_EV, "UPDATE request_events SET reasons = NULL"
+	                  " WHERE member = $1 AND reasons IS NOT NULL"},
 	    {S_FORGET_CMP, "UPDATE complaints SET text = NULL"
 	                   " WHERE member = $1 AND text IS NOT NULL"},
-	    {S_FORGET_RSP, "UPDATE complaint_responses SET text = NULL WHERE text IS NOT NULL"
-	                   " AND complaint IN (SELECT id FROM complaints WHERE member = $1)"},
+	    {S_FORGET_RSP, "UPDATE complaint_responses SET text = NULL"
+	                   " WHERE member = $1 AND text IS NOT NULL"},
 	};
 
 	*n = 0;

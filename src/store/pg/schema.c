@@ -368,10 +368,19 @@ static const char migration_15[] = "CREATE TABLE rate_limits ("
                                    ");"
                                    "CREATE INDEX rate_limits_expires ON rate_limits(expires_us);";
 
+/* Request histories and complaint responses keyed by member too (store/sqlite/request.c). */
+static const char migration_16[] =
+    "ALTER TABLE request_events ADD COLUMN member " T " NOT NULL DEFAULT '';"
+    "UPDATE request_events e SET member = r.member FROM requests r WHERE r.id = e.request;"
+    "CREATE INDEX request_events_member ON request_events(member);"
+    "ALTER TABLE complaint_responses ADD COLUMN member " T " NOT NULL DEFAULT '';"
+    "UPDATE complaint_responses x SET member = c.member FROM complaints c WHERE c.id = x.complaint;"
+    "CREATE INDEX complaint_responses_member ON complaint_responses(member);";
+
 const char *const cu_pg_migrations[] = {
-    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
-    migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
-    migration_11, migration_12, migration_13, migration_14, migration_15,
+    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
+    migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
+    migration_13, migration_14, migration_15, migration_16,
 };
 
 const int cu_pg_migrations_count = (int)(sizeof(cu_pg_migrations) / sizeof(cu_pg_migrations[0]));

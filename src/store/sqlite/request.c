@@ -77,6 +77,23 @@ const char cu_sqlite_migration_request[] =
     ");"
     "CREATE INDEX complaint_responses_complaint ON complaint_responses(complaint, rowid);";
 
+/*
+ * 16: a request's history and a complaint's responses carry their member,
+ * taken from the request or complaint, so that every table a member owns
+ * is keyed by the member (the distribution column of docs/scaling.md).
+ * Written by the INSERT itself from the parent row: the store's callers
+ * give no member, and cannot give a wrong one.
+ */
+const char cu_sqlite_migration_request_member[] =
+    "ALTER TABLE request_events ADD COLUMN member TEXT NOT NULL DEFAULT '';"
+    "UPDATE request_events SET member ="
+    " (SELECT r.member FROM requests r WHERE r.id = request_events.request);"
+    "CREATE INDEX request_events_member ON request_events(member);"
+    "ALTER TABLE complaint_responses ADD COLUMN member TEXT NOT NULL DEFAULT '';"
+    "UPDATE complaint_responses SET member ="
+    " (SELECT c.member FROM complaints c WHERE c.id = complaint_responses.complaint);"
+    "CREATE INDEX complaint_responses_member ON complaint_responses(member);";
+
 enum {
 	S_REQ_INSERT = CU_SQLITE_SLOTS_REQUESTS,
 	S_REQ_GET,
@@ -333,7 +350,9 @@ static cu_result event_insert(cu_store *s, const cu_request_event_row *row)
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(
 	    s, S_EV_INSERT,
-	    "INSERT INTO request_events (" EV_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", &st);
+	    "INSERT INTO request_events (member, " EV_COLS ")"
+	    " VALUES ((SELECT member FROM requests WHERE id = ?1),?1,?2,?3,?4,?5,?6,?7,?8)",
+	    &st);
 	int b;
 
 	if (rc)
@@ -542,7 +561,9 @@ static cu_result response_insert(cu_store *s, const cu_complaint_response_row *r
 	sqlite3_stmt *st;
 	cu_result rc = cu_sqlite_area_stmt(
 	    s, S_RSP_INSERT,
-	    "INSERT INTO complaint_responses (" RSP_COLS ") VALUES (?1,?2,?3,?4,?5,?6)", &st);
+	    "INSERT INTO complaint_responses (member, " RSP_COLS ")"
+	    " VALUES ((SELECT member FROM complaints WHERE id = ?2),?1,?2,?3,?4,?5,?6)",
+	    &st);
 	int b;
 
 	if (rc)
@@ -610,12 +631,12 @@ static cu_result forget_member(cu_store *s, const char *member, uint64_t *n)
 	} steps[] = {
 	    {S_FORGET_REQ, "UPDATE requests SET details = NULL"
 	                   " WHERE member = ?1 AND details IS NOT NULL"},
-	    {S_FORGET_EV, "UPDATE request_events SET reasons = NULL WHERE reasons IS NOT NULL"
-	                  " AND request IN (SELECT id FROM requests WHERE member = ?1)"},
+	    {S_FORGET_EV, "UPDATE request_events SET reasons = NULL"
+	                  " WHERE member = ?1 AND reasons IS NOT NULL"},
 	    {S_FORGET_CMP, "UPDATE complaints SET text = NULL"
 	                   " WHERE member = ?1 AND text IS NOT NULL"},
-	    {S_FORGET_RSP, "UPDATE complaint_responses SET text = NULL WHERE text IS NOT NULL"
-	                   " AND complaint IN (SELECT id FROM complaints WHERE member = ?1)"},
+	    {S_FORGET_RSP, "UPDATE complaint_responses SET text = NULL"
+	                   " WHERE member = ?1 AND text IS NOT NULL"},
 	};
 	struct sqlite_store *q = cu_sqlite(s);
 	sqlite3_stmt *st;

@@ -162,6 +162,8 @@ static const char *const migrations[] = {
     cu_sqlite_migration_stats_releases,
     /* 15: attempt limits several servers share (store/sqlite/limits.c) */
     cu_sqlite_migration_limits,
+    /* 16: request histories and complaint responses keyed by member too (store/sqlite/request.c) */
+    cu_sqlite_migration_request_member,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -151,6 +151,7 @@ extern const struct cu_store_notify_ops cu_sqlite_notify_ops;
 extern const char cu_sqlite_migration_diary[];
 extern const struct cu_store_diary_ops cu_sqlite_diary_ops;
 extern const char cu_sqlite_migration_request[];
+extern const char cu_sqlite_migration_request_member[];
 extern const struct cu_store_request_ops cu_sqlite_request_ops;
 extern const struct cu_store_backup_ops cu_sqlite_backup_ops;
 extern const char cu_sqlite_migration_registries[];
