@@ -268,7 +268,14 @@ enum MHD_Result cu_http_start_read(cu_request *r, const char *member, const char
                                    const char *justification);
 enum MHD_Result cu_http_finish_read(cu_request *r);
 
-/* This network thread's read-only store handle (opened on first use); NULL when it cannot be. */
+/*
+ * This network thread's read-only store handle (opened on first use); NULL
+ * when it cannot be.  Its page cache holds at most CU_READER_CACHE_KIB: the
+ * writer's commits empty it at the next request anyway, and a long scan (an
+ * export) would otherwise leave SQLite's 2,000 KiB held in every network
+ * thread (store.h, cu_store_set_cache_kib).
+ */
+#define CU_READER_CACHE_KIB 512u
 cu_store *cu_http_reader(cu_server *srv);
 /* Closes a thread's reader: the destructor of srv->reader_key (jobs.c). */
 void cu_http_reader_close(void *p);

@@ -25,6 +25,10 @@ cu_store *cu_http_reader(cu_server *srv)
 		return s;
 	if (cu_handle_open(srv->store_url, &s, err, sizeof(err)) != CU_OK)
 		return NULL;
+	if (cu_handle_set_cache_kib(s, CU_READER_CACHE_KIB) != CU_OK) {
+		cu_handle_close(s);
+		return NULL;
+	}
 	pthread_setspecific(srv->reader_key, s);
 	return s;
 }

@@ -8,6 +8,11 @@ cu_result cu_handle_open(const char *url, cu_store **out, char *err, size_t errl
 	return cu_store_open(url, out, err, errlen);
 }
 
+cu_result cu_handle_set_cache_kib(cu_store *s, unsigned kib)
+{
+	return cu_store_set_cache_kib(s, kib);
+}
+
 cu_result cu_handle_set_autocheckpoint_pages(cu_store *s, unsigned pages)
 {
 	return cu_store_set_autocheckpoint_pages(s, pages);

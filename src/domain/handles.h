@@ -21,6 +21,9 @@
  * Free with cu_handle_close(). */
 CU_WARN_UNUSED cu_result cu_handle_open(const char *url, cu_store **out, char *err, size_t errlen);
 
+/* The most memory (KiB) this handle's page cache may hold (store.h). */
+CU_WARN_UNUSED cu_result cu_handle_set_cache_kib(cu_store *s, unsigned kib);
+
 /* The log size (pages) past which a COMMIT on this handle checkpoints itself. */
 CU_WARN_UNUSED cu_result cu_handle_set_autocheckpoint_pages(cu_store *s, unsigned pages);
 

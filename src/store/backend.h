@@ -106,6 +106,8 @@ typedef struct cu_store_ops {
 	cu_result (*checkpoint)(cu_store *s);
 	/* pages: 0 = never. */
 	cu_result (*set_autocheckpoint)(cu_store *s, unsigned pages);
+	/* kib: checked by the dispatcher (CU_STORE_CACHE_KIB_MIN..MAX). */
+	cu_result (*set_cache_kib)(cu_store *s, unsigned kib);
 	/* *log_frames and *checkpointed are never NULL here: the dispatcher passes its own. */
 	cu_result (*checkpoint_passive)(cu_store *s, int *log_frames, int *checkpointed);
 

@@ -812,6 +812,17 @@ cu_result cu_store_set_autocheckpoint_pages(cu_store *s, unsigned pages)
 	return s->ops->set_autocheckpoint(s, pages);
 }
 
+cu_result cu_store_set_cache_kib(cu_store *s, unsigned kib)
+{
+	if (!s || kib < CU_STORE_CACHE_KIB_MIN || kib > CU_STORE_CACHE_KIB_MAX)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (s->in_tx || s->in_snapshot)
+		return CU_ERR_INTERNAL;
+	if (!s->ops->set_cache_kib)
+		return CU_ERR_INTERNAL;
+	return s->ops->set_cache_kib(s, kib);
+}
+
 cu_result cu_store_set_autocheckpoint(cu_store *s, bool on)
 {
 	return cu_store_set_autocheckpoint_pages(s, on ? CU_STORE_AUTOCHECKPOINT_DEFAULT : 0);

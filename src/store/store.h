@@ -379,6 +379,18 @@ CU_WARN_UNUSED cu_result cu_store_set_autocheckpoint(cu_store *s, bool on);
  */
 CU_WARN_UNUSED cu_result cu_store_set_autocheckpoint_pages(cu_store *s, unsigned pages);
 /*
+ * The most memory this handle's page cache may hold, in KiB (SQLite's
+ * cache_size; a connection opened here starts with SQLite's 2000).  For a
+ * handle that only reads: whenever another handle has committed, SQLite
+ * empties a reader's cache at its next read, so a small one costs a reader
+ * nothing between requests and bounds what one long scan (an export of a
+ * long access log) leaves held.  A no-op on PostgreSQL, whose cache is the
+ * server's.  Outside a transaction; kib in CU_STORE_CACHE_KIB_MIN..MAX.
+ */
+#define CU_STORE_CACHE_KIB_MIN 64u
+#define CU_STORE_CACHE_KIB_MAX (1024u * 1024u)
+CU_WARN_UNUSED cu_result cu_store_set_cache_kib(cu_store *s, unsigned kib);
+/*
  * One PASSIVE checkpoint: copies as many log frames into the main file as no
  * reader's snapshot still needs, without waiting for (or blocking) readers
  * or the writer; a later pass copies the rest.  Another checkpoint running

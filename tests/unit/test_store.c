@@ -1315,6 +1315,32 @@ static void test_case_histories_keyed_by_member(void **state)
 	                 1);
 }
 
+/* A handle's page cache bound: SQLite's cache_size in KiB; refused inside a transaction. */
+static void test_cache_kib(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(cu_store_set_cache_kib(f->s, CU_STORE_CACHE_KIB_MIN - 1),
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_set_cache_kib(f->s, CU_STORE_CACHE_KIB_MAX + 1),
+	                 CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_set_cache_kib(NULL, 512), CU_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_store_set_cache_kib(f->s, 512), CU_ERR_INTERNAL);
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	assert_int_equal(cu_store_set_cache_kib(f->s, 512), CU_OK);
+	if (!cu_test_store_is_pg()) {
+		sqlite3_stmt *st;
+
+		assert_int_equal(
+		    sqlite3_prepare_v2(cu_sqlite(f->s)->db, "PRAGMA cache_size", -1, &st, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), -512);
+		sqlite3_finalize(st);
+	}
+}
+
 static void test_token_rows(void **state)
 {
 	struct fx *f = *state;
@@ -1631,6 +1657,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_session_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_context, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_case_histories_keyed_by_member, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_kib, setup, teardown),
 	};
 
 	/* SQLite's own: its log file, secure_delete on its pages, a v1 file migrated. */

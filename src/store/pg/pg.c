@@ -1649,6 +1649,13 @@ static cu_result pg_set_autocheckpoint(cu_store *s, unsigned pages)
 	return CU_OK;
 }
 
+static cu_result pg_set_cache_kib(cu_store *s, unsigned kib)
+{
+	(void)s;
+	(void)kib;
+	return CU_OK;
+}
+
 static cu_result pg_checkpoint_passive(cu_store *s, int *log_frames, int *checkpointed)
 {
 	(void)s;
@@ -1865,6 +1872,7 @@ static const cu_store_ops pg_ops = {
     .meta_set = pg_meta_set,
     .checkpoint = pg_checkpoint,
     .set_autocheckpoint = pg_set_autocheckpoint,
+    .set_cache_kib = pg_set_cache_kib,
     .checkpoint_passive = pg_checkpoint_passive,
     .token_insert = pg_token_insert,
     .token_get_by_hash = pg_token_get_by_hash,

@@ -1589,6 +1589,17 @@ static cu_result sqlite_set_autocheckpoint(cu_store *s, unsigned pages)
 	return r == SQLITE_OK ? CU_OK : cu_sqlite_map_rc(r);
 }
 
+/* PRAGMA cache_size in its negative form: KiB, not pages. */
+#define CACHE_PRAGMA_LEN 48 /* "PRAGMA cache_size = -" and an unsigned */
+
+static cu_result sqlite_set_cache_kib(cu_store *s, unsigned kib)
+{
+	char pragma[CACHE_PRAGMA_LEN];
+
+	snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%u", kib);
+	return exec(Q(s)->db, pragma) == SQLITE_OK ? CU_OK : CU_ERR_STORE;
+}
+
 /*
  * PASSIVE copies what no reader still needs and takes no lock that waits:
  * SQLITE_BUSY (another checkpoint is running, or the database is being
@@ -1887,6 +1898,7 @@ static const cu_store_ops sqlite_ops = {
     .meta_set = sqlite_meta_set,
     .checkpoint = sqlite_checkpoint,
     .set_autocheckpoint = sqlite_set_autocheckpoint,
+    .set_cache_kib = sqlite_set_cache_kib,
     .checkpoint_passive = sqlite_checkpoint_passive,
     .consent = &cu_sqlite_consent_ops,
     .notify = &cu_sqlite_notify_ops,
