@@ -961,19 +961,7 @@ static cu_result pg_savepoint_rollback(cu_store *s)
 
 static cu_result pg_snapshot_begin(cu_store *s)
 {
-	struct pg_store *q = cu_pg(s);
-	bool retried = false;
-	cu_result rc;
-
-	do {
-		rc = ensure_connection(q);
-		if (rc)
-			return rc;
-		rc = simple(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-		if (rc)
-			pg_rollback(s);
-	} while (rc && idle_loss(q, &retried));
-	return rc;
+	return begin_with(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
 static void pg_snapshot_end(cu_store *s)
