@@ -16,12 +16,11 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 
 import pytest
 import requests
 
-from conftest import Server, own_server, set_conf
+from conftest import Server, own_server, set_conf, wait_for
 
 PASSWORD = "two servers one store 14"
 SIGNUPS = 3
@@ -201,10 +200,7 @@ def test_erasure_on_a_punctures_the_keyring_of_b(machines):
     assert r.returncode == 0, r.stderr
     assert keyring_nodes(a) != before  # a's own keyring at once
     said = "1 keyring leaves of members erased elsewhere punctured"
-    deadline = time.time() + 30
-    while said not in b.stderr(0) and time.time() < deadline:
-        time.sleep(0.2)
-    assert said in b.stderr(0), b.stderr()
+    assert wait_for(lambda: said in b.stderr(0), 30, step=0.2), b.stderr()
     assert keyring_nodes(b) == keyring_nodes(a)
     r = b.cli("keys", "reconcile")
     assert r.returncode == 0 and r.stdout.startswith("0 "), r.stdout + r.stderr

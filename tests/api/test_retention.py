@@ -328,14 +328,11 @@ def test_server_worker(request):
     with own_server(request, "cu-api-retention-", prepare=prepare, setup=False) as s:
         d = Dir(s.binary, s.root)
         s.member_ids.update(d.member_ids())
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            rows = d.sql("SELECT actor, role, fields FROM audit"
-                         " WHERE action = 'retention_delete'")
-            if rows:
-                break
-            time.sleep(0.2)
-        assert rows == [("retention", "operator", "hobbies")]
+        def deleted():
+            return d.sql("SELECT actor, role, fields FROM audit WHERE action = 'retention_delete'")
+
+        wait_for(deleted, 20, step=0.2)
+        assert deleted() == [("retention", "operator", "hobbies")]
         assert all("hobbies" not in d.record_names(m) for m in d.member_ids())
         # The pass reports once it is over (beacons and erasures elsewhere come after the
         # members' commit), so the line may follow the audit row by a moment.
