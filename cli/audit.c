@@ -154,7 +154,7 @@ static int checkpoint(const struct cu_cli_command *cmd, int argc, char **argv)
 		return CU_CLI_EXIT_NO;
 	ctx->audit_checkpoint_at_close = false; /* this command signs its own */
 	cu_ctx_audit_checkpoint_path(ctx, own, sizeof(own));
-	rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, own, true, &cp, NULL, err,
+	rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, ctx->audit, own, true, &cp, NULL, err,
 	                              sizeof(err));
 	cu_ctx_close(ctx);
 	if (rc) {

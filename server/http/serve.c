@@ -440,8 +440,9 @@ int cu_server_run(const char *data_dir, const cu_config_flags *flags, bool quiet
 		char audit_file[CU_SERVER_DIR_MAX];
 
 		cu_ctx_audit_checkpoint_path(srv->ctx, audit_file, sizeof(audit_file));
-		rc = cu_checkpointer_start(srv->store_url, srv->ctx->vault, audit_file,
-		                           &checkpointer, err, sizeof(err));
+		rc = cu_checkpointer_start(srv->store_url, srv->ctx->vault,
+		                           srv->ctx->config.audit_chain, audit_file, &checkpointer,
+		                           err, sizeof(err));
 	}
 	if (rc) {
 		fprintf(stderr, "custodian: cannot start the checkpointer: %s\n",

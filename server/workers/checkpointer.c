@@ -33,6 +33,7 @@ _Static_assert(AUDIT_EVERY_PASSES >= 1, "audit checkpoint interval");
 
 struct cu_checkpointer {
 	cu_store *store;
+	cu_audit *audit; /* the server's chain, for the links between chains (audit.h) */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -101,8 +102,8 @@ static void audit_checkpoint(cu_checkpointer *c)
 		}
 	}
 	if (!rc)
-		rc = cu_audit_checkpoint_save(c->store, c->vault, c->audit_file, false, &cp,
-		                              &written, err, sizeof(err));
+		rc = cu_audit_checkpoint_save(c->store, c->vault, c->audit, c->audit_file, false,
+		                              &cp, &written, err, sizeof(err));
 	if (written) {
 		c->last = cp;
 		c->have_last = true;
@@ -138,7 +139,7 @@ static void *checkpointer_main(void *arg)
 	return NULL;
 }
 
-cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
+cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault, const char *chain,
                                 const char *audit_file, cu_checkpointer **out, char *err,
                                 size_t errlen)
 {
@@ -158,6 +159,14 @@ cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
 		free(c);
 		return rc;
 	}
+	rc = cu_audit_open_chain(c->store, chain, &c->audit);
+	if (rc) {
+		snprintf(err, errlen, "cannot read the audit chain '%s': %s", chain,
+		         cu_strerror(rc));
+		cu_handle_close(c->store);
+		free(c);
+		return rc;
+	}
 	pthread_mutex_init(&c->mu, NULL);
 	{
 		pthread_condattr_t ca;
@@ -172,6 +181,7 @@ cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
 		snprintf(err, errlen, "cannot start the checkpointer thread");
 		pthread_cond_destroy(&c->cv);
 		pthread_mutex_destroy(&c->mu);
+		cu_audit_free(c->audit);
 		cu_handle_close(c->store);
 		free(c);
 		return CU_ERR_INTERNAL;
@@ -201,6 +211,7 @@ void cu_checkpointer_stop(cu_checkpointer *c)
 	pthread_join(c->thread, NULL);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
+	cu_audit_free(c->audit);
 	cu_handle_close(c->store);
 	free(c);
 }

@@ -27,7 +27,8 @@ typedef struct cu_checkpointer cu_checkpointer;
  * Opens store_url again and starts the thread: a PASSIVE checkpoint every
  * 100 ms and, every CU_AUDIT_CHECKPOINT_INTERVAL_MS when the audit chain
  * moved, a signed checkpoint of its head (audit/checkpoint.h) into the
- * store and audit_file, signed with `vault` (borrowed; it must outlive the
+ * store and audit_file — after a link in `chain`, the server's chain, when
+ * the store holds others — signed with `vault` (borrowed; it must outlive the
  * thread).  Both run here, off the writer and every request: a signature,
  * one small transaction and a file replaced — a few milliseconds every few
  * seconds.  The server's last checkpoint, after the writer's last commit,
@@ -35,8 +36,8 @@ typedef struct cu_checkpointer cu_checkpointer;
  * data).
  */
 CU_WARN_UNUSED cu_result cu_checkpointer_start(const char *store_url, const cu_vault *vault,
-                                               const char *audit_file, cu_checkpointer **out,
-                                               char *err, size_t errlen);
+                                               const char *chain, const char *audit_file,
+                                               cu_checkpointer **out, char *err, size_t errlen);
 /* Asks for a pass now rather than at the end of the interval.  NULL: no-op. */
 void cu_checkpointer_wake(cu_checkpointer *c);
 /* Stops (a pass in progress finishes), joins and closes.  NULL: no-op. */

@@ -108,7 +108,7 @@ static void index_tail(cu_ctx *ctx)
 static void run_batch(cu_writer *w, cu_job *jobs)
 {
 	cu_ctx *ctx = w->ctx;
-	uint64_t before = cu_audit_head_seq(ctx->audit);
+	uint64_t before = cu_audit_appended(ctx->audit);
 	size_t n = 0;
 	cu_result rc, st;
 	cu_job *j, *next;
@@ -161,7 +161,7 @@ static void run_batch(cu_writer *w, cu_job *jobs)
 		if (j->run == cu_writer_probe)
 			atomic_store(&w->probe_ok, j->rc == CU_OK);
 	atomic_store(&w->audit_head, cu_audit_head_seq(ctx->audit));
-	cu_metrics_batch(n, rc ? 0 : (size_t)(cu_audit_head_seq(ctx->audit) - before));
+	cu_metrics_batch(n, rc ? 0 : (size_t)(cu_audit_appended(ctx->audit) - before));
 	for (j = jobs; j; j = next) {
 		next = j->next;
 		j->next = NULL;

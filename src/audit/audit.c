@@ -27,6 +27,11 @@
 #define DOMAIN     "cu-audit-v1"
 #define DOMAIN_LEN (sizeof(DOMAIN) - 1)
 #define HEAD_KEY   "audit_head"
+/* The head of chain NAME is meta HEAD_KEY ":" NAME; the main chain's is HEAD_KEY itself. */
+#define HEAD_KEY_MAX (sizeof(HEAD_KEY) + 1 + CU_AUDIT_CHAIN_MAX)
+#define DOMAIN2      "cu-audit-v2"
+#define DOMAIN2_LEN  (sizeof(DOMAIN2) - 1)
+#define LINK_DOMAIN  "cu-audit-link-v1"
 /* "<u64>:<64 hex>" and a NUL */
 #define HEAD_MAX (20 + 1 + 2 * CU_AUDIT_HASHBYTES + 1)
 /*
@@ -41,11 +46,21 @@
 #define ENTRY_STACK_BYTES 2048
 #define U64_DIGITS        20 /* decimal digits of a uint64_t */
 
-struct cu_audit {
-	uint64_t seq; /* committed head */
+/* The heads a handle follows: the last entry of all chains, and of its own. */
+struct heads {
+	uint64_t seq; /* last entry of every chain */
 	unsigned char hash[CU_AUDIT_HASHBYTES];
-	uint64_t pending_seq; /* head including this transaction */
-	unsigned char pending_hash[CU_AUDIT_HASHBYTES];
+	uint64_t own_seq; /* last entry of this writer's chain (0: none yet) */
+	unsigned char own_hash[CU_AUDIT_HASHBYTES];
+};
+
+struct cu_audit {
+	char chain[CU_AUDIT_CHAIN_MAX + 1];
+	char head_key[HEAD_KEY_MAX]; /* its head's meta key */
+	struct heads done;           /* committed */
+	struct heads pending;        /* including this transaction */
+	uint64_t appended;           /* entries this handle committed */
+	uint64_t pending_appended;
 };
 
 static void texts_of(const cu_audit_entry *e, const char *t[NTEXTS])
@@ -81,15 +96,26 @@ static unsigned char *put_u64(unsigned char *p, uint64_t v)
 /*
  * hash = BLAKE2b-256("cu-audit-v1" | prev | u64le seq | i64le time |
  *                    for each text: u32le length | bytes)
+ * for an entry of the main chain (so every entry written before chains had
+ * names still verifies), and for an entry of any other chain
+ * hash = BLAKE2b-256("cu-audit-v2" | u32le length | chain | prev | u64le seq |
+ *                    i64le time | texts as above).
  * Texts are in the order of cu_audit_entry.
  */
 #define FIXED_LEN (DOMAIN_LEN + CU_AUDIT_HASHBYTES + 8 + 8)
+
+static bool on_main(const char *chain)
+{
+	return !chain || !strcmp(chain, CU_AUDIT_CHAIN_MAIN);
+}
 
 /* The texts of e and their lengths; returns the length of the whole encoding. */
 static size_t measure(const cu_audit_entry *e, const char *t[NTEXTS], size_t len[NTEXTS])
 {
 	size_t total = FIXED_LEN;
 
+	if (!on_main(e->chain))
+		total += DOMAIN2_LEN - DOMAIN_LEN + 4 + strlen(e->chain);
 	texts_of(e, t);
 	for (int i = 0; i < NTEXTS; i++) {
 		len[i] = strlen(t[i]);
@@ -98,11 +124,20 @@ static size_t measure(const cu_audit_entry *e, const char *t[NTEXTS], size_t len
 	return total;
 }
 
-/* Writes the encoding's fixed part (domain, prev, seq, time) at p; returns its end. */
+/* Writes the encoding's fixed part (domain, [chain,] prev, seq, time) at p; returns its end. */
 static unsigned char *encode_fixed(const cu_audit_entry *e, unsigned char *p)
 {
-	memcpy(p, DOMAIN, DOMAIN_LEN);
-	p += DOMAIN_LEN;
+	if (on_main(e->chain)) {
+		memcpy(p, DOMAIN, DOMAIN_LEN);
+		p += DOMAIN_LEN;
+	} else {
+		size_t n = strlen(e->chain);
+
+		memcpy(p, DOMAIN2, DOMAIN2_LEN);
+		p = put_u32(p + DOMAIN2_LEN, (uint32_t)n);
+		memcpy(p, e->chain, n);
+		p += n;
+	}
 	memcpy(p, e->prev, CU_AUDIT_HASHBYTES);
 	p += CU_AUDIT_HASHBYTES;
 	p = put_u64(p, e->seq);
@@ -211,15 +246,15 @@ static bool parse_head(const char *s, uint64_t *seq, unsigned char hash[CU_AUDIT
 	return true;
 }
 
-/* The head recorded in meta; *found false when none was ever written. */
-static cu_result read_head(cu_store *store, bool *found, bool *valid, uint64_t *seq,
-                           unsigned char hash[CU_AUDIT_HASHBYTES])
+/* The head recorded in meta under key; *found false when none was ever written. */
+static cu_result read_head(cu_store *store, const char *key, bool *found, bool *valid,
+                           uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])
 {
 	char val[HEAD_MAX + 1];
 	cu_result rc;
 
 	*valid = false;
-	rc = cu_store_meta_get(store, HEAD_KEY, val, sizeof(val), found);
+	rc = cu_store_meta_get(store, key, val, sizeof(val), found);
 	if (rc == CU_ERR_TOO_LARGE) {
 		/* Longer than any head this code writes: present but malformed. */
 		*found = true;
@@ -231,8 +266,35 @@ static cu_result read_head(cu_store *store, bool *found, bool *valid, uint64_t *
 	return CU_OK;
 }
 
-/* Reads the chain's head from the store into (seq, hash); fails closed as open does. */
-static cu_result load_head(cu_store *store, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])
+/* A chain's name: [a-z0-9_-], 1..CU_AUDIT_CHAIN_MAX. */
+static bool chain_form(const char *s)
+{
+	size_t n = strnlen(s, CU_AUDIT_CHAIN_MAX + 1);
+
+	return n > 0 && n <= CU_AUDIT_CHAIN_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+bool cu_audit_chain_valid(const char *name)
+{
+	return name && chain_form(name);
+}
+
+/* The meta key of chain's head. */
+static void head_key_of(const char *chain, char out[HEAD_KEY_MAX])
+{
+	if (on_main(chain))
+		snprintf(out, HEAD_KEY_MAX, "%s", HEAD_KEY);
+	else
+		snprintf(out, HEAD_KEY_MAX, "%s:%s", HEAD_KEY, chain);
+}
+
+/*
+ * Reads the heads of a's chain and of all chains from the store into h;
+ * fails closed as open does: the chain's last entry must be the head its
+ * writer recorded.
+ */
+static cu_result load_heads(const cu_audit *a, cu_store *store, struct heads *h)
 {
 	unsigned char head_hash[CU_AUDIT_HASHBYTES];
 	uint64_t head_seq = 0;
@@ -240,53 +302,54 @@ static cu_result load_head(cu_store *store, uint64_t *seq, unsigned char hash[CU
 	cu_result rc;
 
 	/*
-	 * The last entry and the stored head from one committed state: read
+	 * The last entries and the stored head from one committed state: read
 	 * apart, another process's commit between them (a server appending while
 	 * a command opens) looked like a cut chain.  A transaction is one state
 	 * already.
 	 */
 	(void)!cu_store_view_begin(store, &snap);
-	rc = cu_store_audit_last(store, seq, hash);
+	rc = cu_store_audit_last(store, &h->seq, h->hash);
 	if (!rc)
-		rc = read_head(store, &found, &valid, &head_seq, head_hash);
+		rc = cu_store_audit_chain_last(store, a->chain, &h->own_seq, h->own_hash);
+	if (!rc)
+		rc = read_head(store, a->head_key, &found, &valid, &head_seq, head_hash);
 	if (snap)
 		cu_store_snapshot_end(store);
 	if (rc)
 		return rc;
 	if (found)
-		agrees =
-		    valid && head_seq == *seq && memcmp(head_hash, hash, CU_AUDIT_HASHBYTES) == 0;
+		agrees = valid && head_seq == h->own_seq &&
+		         memcmp(head_hash, h->own_hash, CU_AUDIT_HASHBYTES) == 0;
 	else
-		agrees = *seq == 0;
+		agrees = h->own_seq == 0;
 	return agrees ? CU_OK : CU_ERR_AUDIT_BROKEN;
 }
 
 cu_result cu_audit_sync(cu_audit *a, cu_store *store)
 {
 	unsigned char hash[CU_AUDIT_HASHBYTES];
+	struct heads h;
 	uint64_t seq;
 	cu_result rc;
 
 	if (!a || !store)
 		return CU_ERR_INVALID_ARGUMENT;
-	if (a->pending_seq != a->seq)
+	if (memcmp(&a->pending, &a->done, sizeof(a->done)) != 0)
 		return CU_ERR_INTERNAL; /* only between transactions */
 	rc = cu_store_audit_last(store, &seq, hash);
 	if (rc)
 		return rc;
-	if (seq == a->seq && !memcmp(hash, a->hash, CU_AUDIT_HASHBYTES))
+	if (seq == a->done.seq && !memcmp(hash, a->done.hash, CU_AUDIT_HASHBYTES))
 		return CU_OK;
-	/* Another process appended: carry on from its head, checked like at open. */
-	rc = load_head(store, &seq, hash);
+	/* Another writer appended (to this chain or another): carry on from the heads, checked. */
+	rc = load_heads(a, store, &h);
 	if (rc)
 		return rc;
-	a->seq = a->pending_seq = seq;
-	memcpy(a->hash, hash, CU_AUDIT_HASHBYTES);
-	memcpy(a->pending_hash, hash, CU_AUDIT_HASHBYTES);
+	a->done = a->pending = h;
 	return CU_OK;
 }
 
-cu_result cu_audit_open(cu_store *store, cu_audit **out)
+cu_result cu_audit_open_chain(cu_store *store, const char *chain, cu_audit **out)
 {
 	cu_audit *a;
 	cu_result rc;
@@ -294,27 +357,38 @@ cu_result cu_audit_open(cu_store *store, cu_audit **out)
 	if (!out)
 		return CU_ERR_INVALID_ARGUMENT;
 	*out = NULL;
-	if (!store)
+	if (!store || !cu_audit_chain_valid(chain))
 		return CU_ERR_INVALID_ARGUMENT;
 	if (sodium_init() < 0)
 		return CU_ERR_CRYPTO;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return CU_ERR_NOMEM;
+	snprintf(a->chain, sizeof(a->chain), "%s", chain);
+	head_key_of(chain, a->head_key);
 	/*
-	 * Fail closed: a writer that carried on from a table whose tail was cut
+	 * Fail closed: a writer that carried on from a chain whose tail was cut
 	 * would overwrite the meta head and so hide the cut.  The operator
 	 * runs `audit verify` to see what happened.
 	 */
-	rc = load_head(store, &a->seq, a->hash);
+	rc = load_heads(a, store, &a->done);
 	if (rc) {
 		free(a);
 		return rc;
 	}
-	a->pending_seq = a->seq;
-	memcpy(a->pending_hash, a->hash, CU_AUDIT_HASHBYTES);
+	a->pending = a->done;
 	*out = a;
 	return CU_OK;
+}
+
+cu_result cu_audit_open(cu_store *store, cu_audit **out)
+{
+	return cu_audit_open_chain(store, CU_AUDIT_CHAIN_MAIN, out);
+}
+
+const char *cu_audit_chain(const cu_audit *a)
+{
+	return a ? a->chain : "";
 }
 
 void cu_audit_free(cu_audit *a)
@@ -365,17 +439,18 @@ cu_result cu_audit_append(cu_audit *a, cu_store *store, cu_audit_entry *e)
 	/* Outside a transaction the entry could not share the fate of its change. */
 	if (!cu_store_in_transaction(store))
 		return CU_ERR_INTERNAL;
-	if (a->pending_seq >= (uint64_t)INT64_MAX)
+	if (a->pending.seq >= (uint64_t)INT64_MAX)
 		return CU_ERR_INTERNAL;
 	scrub(e);
 	texts_of(e, t);
 	for (int i = 0; i < NTEXTS; i++)
 		if (strnlen(t[i], TEXT_MAX + 1) > TEXT_MAX)
 			return CU_ERR_TOO_LARGE;
-	e->seq = a->pending_seq + 1;
+	e->seq = a->pending.seq + 1;
+	e->chain = a->chain;
 	if (e->time_us == 0)
 		e->time_us = now_us();
-	memcpy(e->prev, a->pending_hash, CU_AUDIT_HASHBYTES);
+	memcpy(e->prev, a->pending.own_hash, CU_AUDIT_HASHBYTES);
 	entry_hash(e, hash);
 	memcpy(e->hash, hash, CU_AUDIT_HASHBYTES);
 	rc = cu_store_audit_append(store, e);
@@ -383,11 +458,13 @@ cu_result cu_audit_append(cu_audit *a, cu_store *store, cu_audit_entry *e)
 		return rc;
 	format_head(e->seq, hash, head);
 	/* Written once at commit, in the same transaction as the entries. */
-	rc = cu_store_meta_set_at_commit(store, HEAD_KEY, head);
+	rc = cu_store_meta_set_at_commit(store, a->head_key, head);
 	if (rc)
 		return rc;
-	a->pending_seq = e->seq;
-	memcpy(a->pending_hash, hash, CU_AUDIT_HASHBYTES);
+	a->pending.seq = a->pending.own_seq = e->seq;
+	memcpy(a->pending.hash, hash, CU_AUDIT_HASHBYTES);
+	memcpy(a->pending.own_hash, hash, CU_AUDIT_HASHBYTES);
+	a->pending_appended++;
 	return CU_OK;
 }
 
@@ -395,33 +472,184 @@ void cu_audit_commit(cu_audit *a)
 {
 	if (!a)
 		return;
-	a->seq = a->pending_seq;
-	memcpy(a->hash, a->pending_hash, CU_AUDIT_HASHBYTES);
+	a->done = a->pending;
+	a->appended = a->pending_appended;
 }
 
 void cu_audit_rollback(cu_audit *a)
 {
 	if (!a)
 		return;
-	a->pending_seq = a->seq;
-	memcpy(a->pending_hash, a->hash, CU_AUDIT_HASHBYTES);
+	a->pending = a->done;
+	a->pending_appended = a->appended;
 }
 
 void cu_audit_mark_get(const cu_audit *a, cu_audit_mark *m)
 {
-	m->seq = a->pending_seq;
-	memcpy(m->hash, a->pending_hash, CU_AUDIT_HASHBYTES);
+	m->seq = a->pending.seq;
+	memcpy(m->hash, a->pending.hash, CU_AUDIT_HASHBYTES);
+	m->own_seq = a->pending.own_seq;
+	memcpy(m->own_hash, a->pending.own_hash, CU_AUDIT_HASHBYTES);
+	m->appended = a->pending_appended;
 }
 
 void cu_audit_rollback_to(cu_audit *a, const cu_audit_mark *m)
 {
-	a->pending_seq = m->seq;
-	memcpy(a->pending_hash, m->hash, CU_AUDIT_HASHBYTES);
+	a->pending.seq = m->seq;
+	memcpy(a->pending.hash, m->hash, CU_AUDIT_HASHBYTES);
+	a->pending.own_seq = m->own_seq;
+	memcpy(a->pending.own_hash, m->own_hash, CU_AUDIT_HASHBYTES);
+	a->pending_appended = m->appended;
 }
 
 uint64_t cu_audit_head_seq(const cu_audit *a)
 {
-	return a ? a->seq : 0;
+	return a ? a->done.seq : 0;
+}
+
+uint64_t cu_audit_appended(const cu_audit *a)
+{
+	return a ? a->appended : 0;
+}
+
+/* ---- links between chains -------------------------------------------------- */
+
+/* One chain's head, as a link states it. */
+struct chain_head {
+	char name[CU_AUDIT_CHAIN_MAX + 1];
+	uint64_t seq;
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+};
+
+static int by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct chain_head *)x)->name, ((const struct chain_head *)y)->name);
+}
+
+/*
+ * digest = BLAKE2b-256("cu-audit-link-v1" | for each chain but the link's
+ * own, by name: u32le length | name | u64le seq | hash).  Sorts heads.
+ */
+static void link_digest(struct chain_head *heads, size_t n, unsigned char out[CU_AUDIT_HASHBYTES])
+{
+	crypto_generichash_state st;
+
+	qsort(heads, n, sizeof(heads[0]), by_name);
+	crypto_generichash_init(&st, NULL, 0, CU_AUDIT_HASHBYTES);
+	crypto_generichash_update(&st, (const unsigned char *)LINK_DOMAIN, sizeof(LINK_DOMAIN) - 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b[8]; /* a u64le, or a u32le in its first four */
+		size_t len = strlen(heads[i].name);
+
+		put_u32(b, (uint32_t)len);
+		crypto_generichash_update(&st, b, 4);
+		crypto_generichash_update(&st, (const unsigned char *)heads[i].name, len);
+		put_u64(b, heads[i].seq);
+		crypto_generichash_update(&st, b, 8);
+		crypto_generichash_update(&st, heads[i].hash, CU_AUDIT_HASHBYTES);
+	}
+	crypto_generichash_final(&st, out, CU_AUDIT_HASHBYTES);
+}
+
+/* The chain a head's meta key names, or NULL when the key is not one. */
+static const char *chain_of_key(const char *key)
+{
+	size_t n = sizeof(HEAD_KEY) - 1;
+
+	if (strncmp(key, HEAD_KEY, n) != 0)
+		return NULL;
+	if (!key[n])
+		return CU_AUDIT_CHAIN_MAIN;
+	return key[n] == ':' && chain_form(key + n + 1) ? key + n + 1 : NULL;
+}
+
+/* The recorded heads of every chain but one (skip), for a link. */
+struct head_list {
+	const char *skip;
+	struct chain_head *items;
+	size_t n, cap;
+	bool bad; /* a head that does not parse, or no memory */
+};
+
+static int collect_head(void *ud, const char *key, const char *val)
+{
+	struct head_list *l = ud;
+	const char *chain = chain_of_key(key);
+	struct chain_head h;
+
+	if (!chain || !strcmp(chain, l->skip))
+		return 0;
+	if (!parse_head(val, &h.seq, h.hash)) {
+		l->bad = true;
+		return 1;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		void *p = cap <= CU_AUDIT_CHAINS_MAX ? realloc(l->items, cap * sizeof(h)) : NULL;
+
+		if (!p) {
+			l->bad = true;
+			return 1;
+		}
+		l->items = p;
+		l->cap = cap;
+	}
+	snprintf(h.name, sizeof(h.name), "%s", chain);
+	l->items[l->n++] = h;
+	return 0;
+}
+
+cu_result cu_audit_link(cu_audit *a, cu_store *store, bool *linked)
+{
+	struct head_list l = {.skip = a ? a->chain : ""};
+	unsigned char digest[CU_AUDIT_HASHBYTES];
+	char hex[2 * CU_AUDIT_HASHBYTES + 1], reason[CU_AUDIT_LINK_REASON_MAX];
+	cu_result rc;
+
+	if (linked)
+		*linked = false;
+	if (!a || !store)
+		return CU_ERR_INVALID_ARGUMENT;
+	if (!cu_store_in_transaction(store))
+		return CU_ERR_INTERNAL;
+	rc = cu_store_meta_scan(store, HEAD_KEY, collect_head, &l);
+	if (!rc && l.bad)
+		rc = CU_ERR_AUDIT_BROKEN;
+	if (!rc && l.n > 0) {
+		cu_audit_entry e = {.actor = "custodian",
+		                    .role = "system",
+		                    .action = CU_AUDIT_LINK_ACTION,
+		                    .decision = "done",
+		                    .reason = reason};
+
+		link_digest(l.items, l.n, digest);
+		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+		snprintf(reason, sizeof(reason), "chains=%zu heads=%s", l.n, hex);
+		rc = cu_audit_append(a, store, &e);
+		if (!rc && linked)
+			*linked = true;
+	}
+	free(l.items);
+	return rc;
+}
+
+/* A link's reason as written above: its count and digest, or false. */
+static bool parse_link(const char *reason, size_t *n, unsigned char digest[CU_AUDIT_HASHBYTES])
+{
+	unsigned long long count;
+	char hex[2 * CU_AUDIT_HASHBYTES + 2];
+	size_t binlen = 0;
+	int end = 0;
+
+	if (sscanf(reason, "chains=%llu heads=%65[0-9a-f]%n", &count, hex, &end) != 2 ||
+	    reason[end] || strlen(hex) != 2 * CU_AUDIT_HASHBYTES)
+		return false;
+	if (sodium_hex2bin(digest, CU_AUDIT_HASHBYTES, hex, 2 * CU_AUDIT_HASHBYTES, NULL, &binlen,
+	                   NULL) != 0 ||
+	    binlen != CU_AUDIT_HASHBYTES)
+		return false;
+	*n = (size_t)count;
+	return true;
 }
 
 /* ---- verification -------------------------------------------------------- */
@@ -442,10 +670,23 @@ uint64_t cu_audit_head_seq(const cu_audit *a)
 #define BLOCK_BYTES (256u * 1024)
 #define NBLOCKS     4
 
+/* What a laid-out entry is besides an entry (item.kind). */
+enum item_kind {
+	ITEM_ENTRY = 0,
+	ITEM_LINK,         /* a link between chains, its digest in item.link */
+	ITEM_LINK_BAD,     /* a link whose reason does not say what a link says */
+	ITEM_CHAIN_BAD,    /* a chain name a writer cannot have written */
+	ITEM_CHAINS_LIMIT, /* more than CU_AUDIT_CHAINS_MAX chains */
+};
+
 /* One laid-out entry: this header, then `len` bytes of encoding padded to 8. */
 struct item {
 	uint64_t seq;
 	uint32_t len;                           /* 0: too big for a block, hashed already */
+	uint32_t chain;                         /* its chain: an index into walk.names */
+	uint32_t kind;                          /* enum item_kind */
+	uint32_t link_n;                        /* a link: how many other chains it names */
+	unsigned char link[CU_AUDIT_HASHBYTES]; /* a link: the digest of their heads */
 	unsigned char prev[CU_AUDIT_HASHBYTES]; /* as stored */
 	unsigned char hash[CU_AUDIT_HASHBYTES]; /* as stored */
 	unsigned char own[CU_AUDIT_HASHBYTES];  /* when len is 0: the hash computed */
@@ -463,10 +704,25 @@ struct block {
 	size_t used;
 };
 
+/* A chain as the walk has checked it so far. */
+struct chain_state {
+	uint64_t seq; /* its last entry (0: none yet) */
+	unsigned char hash[CU_AUDIT_HASHBYTES];
+};
+
 struct walk {
+	/*
+	 * The chains met, by index: names written by the reader before the
+	 * first item naming them is handed over, so the checker may read them.
+	 */
+	char (*names)[CU_AUDIT_CHAIN_MAX + 1];
+	uint32_t nnames, last_chain;
+
 	/* The checker's side (the caller's thread reads it only after the join). */
-	uint64_t next;                          /* the seq expected next */
-	unsigned char prev[CU_AUDIT_HASHBYTES]; /* hash of entry next-1 */
+	uint64_t next;              /* the seq expected next */
+	struct chain_state *states; /* [CU_AUDIT_CHAINS_MAX] */
+	struct chain_head *scratch; /* [CU_AUDIT_CHAINS_MAX]: a link's heads */
+	uint32_t nnames_checked;    /* chains the checker has met */
 	bool broken;
 	cu_audit_report *report;
 
@@ -523,10 +779,32 @@ static int broken(struct walk *w, uint64_t seq, const char *what)
 	return 1;
 }
 
-/* Checks one laid-out entry against the chain so far; non-zero when broken. */
+/* A link's digest against the heads of every other chain the walk has met so far. */
+static bool link_holds(struct walk *w, const struct item *it)
+{
+	unsigned char digest[CU_AUDIT_HASHBYTES];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < w->nnames_checked; i++) {
+		if (i == it->chain || !w->states[i].seq)
+			continue;
+		snprintf(w->scratch[n].name, sizeof(w->scratch[n].name), "%s", w->names[i]);
+		w->scratch[n].seq = w->states[i].seq;
+		memcpy(w->scratch[n].hash, w->states[i].hash, CU_AUDIT_HASHBYTES);
+		n++;
+	}
+	if (n != it->link_n)
+		return false;
+	link_digest(w->scratch, n, digest);
+	return memcmp(digest, it->link, CU_AUDIT_HASHBYTES) == 0;
+}
+
+/* Checks one laid-out entry against its chain so far; non-zero when broken. */
 static int check_item(struct walk *w, const struct item *it, const unsigned char *in)
 {
+	static const unsigned char zeros[CU_AUDIT_HASHBYTES];
 	unsigned char h[CU_AUDIT_HASHBYTES];
+	struct chain_state *st;
 
 	if (it->seq != w->next) {
 		cu_audit_report *r = w->report;
@@ -542,7 +820,14 @@ static int check_item(struct walk *w, const struct item *it, const unsigned char
 			snprintf(r->what, sizeof(r->what), "entry out of sequence");
 		return 1;
 	}
-	if (memcmp(it->prev, w->prev, CU_AUDIT_HASHBYTES) != 0)
+	if (it->kind == ITEM_CHAIN_BAD)
+		return broken(w, it->seq, "chain name malformed (entry altered)");
+	if (it->kind == ITEM_CHAINS_LIMIT)
+		return broken(w, it->seq, "more chains than a verify follows");
+	if (it->chain >= w->nnames_checked)
+		w->nnames_checked = it->chain + 1;
+	st = &w->states[it->chain];
+	if (memcmp(it->prev, st->seq ? st->hash : zeros, CU_AUDIT_HASHBYTES) != 0)
 		return broken(w, it->seq,
 		              "previous-hash link broken (entry replaced, moved "
 		              "or one before it removed)");
@@ -552,7 +837,14 @@ static int check_item(struct walk *w, const struct item *it, const unsigned char
 		memcpy(h, it->own, CU_AUDIT_HASHBYTES);
 	if (memcmp(h, it->hash, CU_AUDIT_HASHBYTES) != 0)
 		return broken(w, it->seq, "hash mismatch (entry altered)");
-	memcpy(w->prev, h, CU_AUDIT_HASHBYTES);
+	if (it->kind == ITEM_LINK_BAD)
+		return broken(w, it->seq, "link between chains malformed");
+	if (it->kind == ITEM_LINK && !link_holds(w, it))
+		return broken(w, it->seq,
+		              "link between chains disagrees with the other chains' heads (an "
+		              "entry of another chain removed, added or moved)");
+	st->seq = it->seq;
+	memcpy(st->hash, h, CU_AUDIT_HASHBYTES);
 	w->next++;
 	w->report->checked++;
 	return 0;
@@ -601,6 +893,11 @@ static void *checker(void *arg)
 
 static cu_result walk_start(struct walk *w)
 {
+	w->names = calloc(CU_AUDIT_CHAINS_MAX, sizeof(w->names[0]));
+	w->states = calloc(CU_AUDIT_CHAINS_MAX, sizeof(w->states[0]));
+	w->scratch = calloc(CU_AUDIT_CHAINS_MAX, sizeof(w->scratch[0]));
+	if (!w->names || !w->states || !w->scratch)
+		return CU_ERR_NOMEM;
 	for (int i = 0; i < NBLOCKS; i++) {
 		w->blocks[i].buf = malloc(BLOCK_BYTES);
 		if (!w->blocks[i].buf)
@@ -669,6 +966,34 @@ static uint64_t checked_so_far(struct walk *w)
 	return n;
 }
 
+/* The index of e's chain in w->names, met now if new; sets it->kind when it cannot be one. */
+static void chain_index(struct walk *w, const cu_audit_entry *e, struct item *it)
+{
+	const char *chain = e->chain ? e->chain : CU_AUDIT_CHAIN_MAIN;
+
+	it->kind = ITEM_ENTRY;
+	it->chain = 0;
+	if (w->nnames && !strcmp(w->names[w->last_chain], chain)) {
+		it->chain = w->last_chain;
+		return;
+	}
+	for (uint32_t i = 0; i < w->nnames; i++)
+		if (!strcmp(w->names[i], chain)) {
+			it->chain = w->last_chain = i;
+			return;
+		}
+	if (!chain_form(chain)) {
+		it->kind = ITEM_CHAIN_BAD;
+		return;
+	}
+	if (w->nnames == CU_AUDIT_CHAINS_MAX) {
+		it->kind = ITEM_CHAINS_LIMIT;
+		return;
+	}
+	snprintf(w->names[w->nnames], sizeof(w->names[0]), "%s", chain);
+	it->chain = w->last_chain = w->nnames++;
+}
+
 /* The scan's callback: lays e out in the block being filled. */
 static int lay_out(void *ud, const cu_audit_entry *e)
 {
@@ -687,6 +1012,15 @@ static int lay_out(void *ud, const cu_audit_entry *e)
 	}
 	it = (struct item *)(void *)(w->fill->buf + w->fill->used);
 	it->seq = e->seq;
+	chain_index(w, e, it);
+	if (it->kind == ITEM_ENTRY && !strcmp(e->action, CU_AUDIT_LINK_ACTION)) {
+		size_t n = 0;
+
+		it->kind = parse_link(e->reason, &n, it->link) && n <= CU_AUDIT_CHAINS_MAX
+		               ? ITEM_LINK
+		               : ITEM_LINK_BAD;
+		it->link_n = (uint32_t)n;
+	}
 	memcpy(it->prev, e->prev, CU_AUDIT_HASHBYTES);
 	memcpy(it->hash, e->hash, CU_AUDIT_HASHBYTES);
 	if (need == ITEM_BYTES) {
@@ -727,65 +1061,139 @@ static void walk_finish(struct walk *w)
 
 static void walk_release(struct walk *w)
 {
+	free(w->names);
+	free(w->states);
+	free(w->scratch);
+	w->names = NULL;
+	w->states = NULL;
+	w->scratch = NULL;
 	for (int i = 0; i < NBLOCKS; i++) {
 		free(w->blocks[i].buf);
 		w->blocks[i].buf = NULL;
 	}
 }
 
-/* After an intact walk of 1..last: does the table end where the head says? */
-static cu_result check_head(struct walk *w, cu_store *store)
+/* Says the chain's name before `what` when it is not the main chain. */
+static void chain_broken(struct walk *w, const char *chain, uint64_t seq, const char *what)
+{
+	char line[CU_AUDIT_WHAT_BYTES];
+
+	if (on_main(chain)) {
+		broken(w, seq, what);
+		return;
+	}
+	snprintf(line, sizeof(line), "chain %s: %s", chain, what);
+	broken(w, seq, line);
+}
+
+/*
+ * After an intact walk of 1..last: does each chain end where its writer's
+ * recorded head says?  `st` is the chain's state as walked (seq 0: no
+ * entries met).
+ */
+static cu_result check_chain_head(struct walk *w, cu_store *store, const char *chain,
+                                  const struct chain_state *st, bool single)
 {
 	cu_audit_report *r = w->report;
 	unsigned char head_hash[CU_AUDIT_HASHBYTES];
-	uint64_t last = w->next - 1, head_seq = 0;
+	char key[HEAD_KEY_MAX], what[CU_AUDIT_WHAT_BYTES];
+	uint64_t last = w->next - 1, own = st->seq, head_seq = 0;
 	bool found = false, valid = false;
 	cu_result rc;
 
-	rc = read_head(store, &found, &valid, &head_seq, head_hash);
+	head_key_of(chain, key);
+	rc = read_head(store, key, &found, &valid, &head_seq, head_hash);
 	if (rc)
 		return rc;
 	if (!found) {
-		if (last != 0)
-			broken(w, last + 1,
-			       "recorded audit head missing: entries may have been "
-			       "cut from the end");
+		if (own != 0)
+			chain_broken(w, chain, last + 1,
+			             "recorded audit head missing: entries may have been "
+			             "cut from the end");
 		return CU_OK;
 	}
 	if (!valid) {
-		broken(w, last + 1, "recorded audit head malformed");
+		chain_broken(w, chain, last + 1, "recorded audit head malformed");
 		return CU_OK;
 	}
 	if (head_seq > last) {
-		w->broken = true;
-		r->broken_seq = last + 1;
 		if (head_seq == last + 1)
-			snprintf(r->what, sizeof(r->what),
-			         "entry %" PRIu64 " missing (cut from the end)", last + 1);
+			snprintf(what, sizeof(what), "entry %" PRIu64 " missing (cut from the end)",
+			         last + 1);
 		else
-			snprintf(r->what, sizeof(r->what),
+			snprintf(what, sizeof(what),
 			         "entries %" PRIu64 "..%" PRIu64 " missing (cut from the end)",
 			         last + 1, head_seq);
-	} else if (head_seq < last) {
+		chain_broken(w, chain, last + 1, what);
+	} else if (head_seq > own) {
+		/* The entry the head names is there but is not this chain's. */
+		snprintf(what, sizeof(what),
+		         "recorded head %" PRIu64 " is not the chain's last entry (%" PRIu64 ")",
+		         head_seq, own);
+		chain_broken(w, chain, head_seq, what);
+	} else if (head_seq < own) {
 		/* Entries past the head were not written by the chain's writer. */
-		w->broken = true;
-		r->broken_seq = head_seq + 1;
-		r->checked = head_seq;
-		snprintf(r->what, sizeof(r->what),
+		snprintf(what, sizeof(what),
 		         "entries after the recorded head %" PRIu64 " (added behind the writer)",
 		         head_seq);
-	} else if (memcmp(head_hash, w->prev, CU_AUDIT_HASHBYTES) != 0) {
-		w->broken = true;
-		r->broken_seq = last;
-		r->checked = last - 1;
-		snprintf(r->what, sizeof(r->what),
-		         "entry %" PRIu64 " differs from the recorded head", last);
-	} else if (w->total != last) {
-		/* Seq 1..last are all there, so the extra rows sit below 1. */
-		broken(w, 1, "rows outside the chain (seq below 1)");
-		r->checked = 0;
+		chain_broken(w, chain, head_seq + 1, what);
+		if (single)
+			r->checked = head_seq;
+	} else if (memcmp(head_hash, st->hash, CU_AUDIT_HASHBYTES) != 0) {
+		snprintf(what, sizeof(what), "entry %" PRIu64 " differs from the recorded head",
+		         own);
+		chain_broken(w, chain, own, what);
+		if (single)
+			r->checked = own - 1;
 	}
 	return CU_OK;
+}
+
+/* A recorded head of a chain the walk never met: its entries are all gone. */
+struct unmet {
+	struct walk *w;
+	cu_store *store;
+	cu_result rc;
+};
+
+static int unmet_head(void *ud, const char *key, const char *val)
+{
+	static const struct chain_state none;
+	struct unmet *u = ud;
+	const char *chain = chain_of_key(key);
+
+	(void)val;
+	if (!chain)
+		return 0;
+	for (uint32_t i = 0; i < u->w->nnames; i++)
+		if (!strcmp(u->w->names[i], chain))
+			return 0;
+	u->rc = check_chain_head(u->w, u->store, chain, &none, u->w->nnames == 0);
+	return u->rc || u->w->broken;
+}
+
+static cu_result check_head(struct walk *w, cu_store *store)
+{
+	static const struct chain_state none;
+	struct unmet u = {.w = w, .store = store};
+	uint64_t last = w->next - 1;
+	cu_result rc = CU_OK;
+
+	/* The main chain first: a store's only chain for most of its life. */
+	if (!w->nnames)
+		rc = check_chain_head(w, store, CU_AUDIT_CHAIN_MAIN, &none, true);
+	for (uint32_t i = 0; !rc && !w->broken && i < w->nnames; i++)
+		rc = check_chain_head(w, store, w->names[i], &w->states[i], w->nnames == 1);
+	if (!rc && !w->broken)
+		rc = cu_store_meta_scan(store, HEAD_KEY, unmet_head, &u);
+	if (!rc)
+		rc = u.rc;
+	if (!rc && !w->broken && w->total != last) {
+		/* Seq 1..last are all there, so the extra rows sit below 1. */
+		broken(w, 1, "rows outside the chain (seq below 1)");
+		w->report->checked = 0;
+	}
+	return rc;
 }
 
 /*

@@ -19,8 +19,29 @@
  * signed checkpoints of the head, kept in and outside the database,
  * catch both (audit/checkpoint.h).
  *
- * One chain per writer.  A cu_audit is not thread-safe: the process's one
- * writer owns it, and the order of the chain is the commit order.
+ * One chain per writer.  Every entry belongs to a named chain
+ * (cu_audit_entry.chain): its prev is the hash of the entry before it in
+ * that chain, while seq numbers every entry of every chain, densely, in
+ * commit order.  Entries of the chain "main" (every entry written before
+ * chains had names, and every writer not given a name) hash as above; an
+ * entry of another chain hashes with "cu-audit-v2" and its chain's name
+ * (audit.c).  Each chain's head is kept in meta: "audit_head" for main,
+ * "audit_head:NAME" for the others.  Several servers on one database give
+ * each writer its own chain (custodian.conf `audit_chain`), so no writer
+ * follows another's head.  Writers that share a name share the chain: each
+ * catches up with the others' entries under the store's write lock
+ * (cu_audit_sync), as a command-line command does with a server's.
+ *
+ * Links join the chains: a link is an entry (action CU_AUDIT_LINK_ACTION)
+ * whose reason is "chains=N heads=HEX", HEX the BLAKE2b-256 digest of the
+ * recorded heads of every other chain at that point (cu_audit_link).  The
+ * signed checkpoint the server makes after a link (audit/checkpoint.h)
+ * therefore covers every chain, not only its own: an entry of another
+ * chain removed, added or moved before the link makes the link disagree.
+ * The verify walk recomputes each link's digest from the chains as walked.
+ *
+ * A cu_audit is not thread-safe: one writer owns it, and the order of its
+ * chain is its commit order.
  */
 #ifndef CUSTODIAN_AUDIT_H
 #define CUSTODIAN_AUDIT_H
@@ -47,14 +68,31 @@ typedef struct cu_audit cu_audit;
 /* Why a chain is broken, as cu_audit_report says it ("hash mismatch"), and its NUL. */
 #define CU_AUDIT_WHAT_BYTES 160
 
-/* Loads the chain head from the store.  Free with cu_audit_free(). */
+/* The most chains one store holds (a verify follows this many). */
+#define CU_AUDIT_CHAINS_MAX 1024
+/* The action of a link between chains. */
+#define CU_AUDIT_LINK_ACTION "link"
+/* A link's reason, "chains=N heads=HEX64", and its NUL. */
+#define CU_AUDIT_LINK_REASON_MAX 96
+
+/* Whether name can name a chain: [a-z0-9_-], 1..CU_AUDIT_CHAIN_MAX bytes. */
+bool cu_audit_chain_valid(const char *name);
+
+/*
+ * Loads the head of chain `chain` (CU_ERR_INVALID_ARGUMENT if not a valid
+ * name) and of all chains from the store.  Free with cu_audit_free().
+ * cu_audit_open is cu_audit_open_chain(CU_AUDIT_CHAIN_MAIN).
+ */
+CU_WARN_UNUSED cu_result cu_audit_open_chain(cu_store *store, const char *chain, cu_audit **out);
 CU_WARN_UNUSED cu_result cu_audit_open(cu_store *store, cu_audit **out);
+/* The chain a's entries go to. */
+const char *cu_audit_chain(const cu_audit *a);
 /* NULL is a harmless no-op. */
 void cu_audit_free(cu_audit *a);
 
 /*
- * Catches up with entries another process appended since (the command line
- * writing while a server runs).  Call it inside a write transaction, before
+ * Catches up with entries another writer appended since (the command line
+ * writing while a server runs, another server, on this chain or another).  Call it inside a write transaction, before
  * the first append: the store's write lock then guarantees nobody appends
  * between the check and the entries that follow.  CU_ERR_AUDIT_BROKEN if
  * the store's head does not agree with its last entry.
@@ -87,12 +125,26 @@ void cu_audit_rollback(cu_audit *a);
 typedef struct cu_audit_mark {
 	uint64_t seq;
 	unsigned char hash[CU_AUDIT_HASHBYTES];
+	uint64_t own_seq;
+	unsigned char own_hash[CU_AUDIT_HASHBYTES];
+	uint64_t appended;
 } cu_audit_mark;
 void cu_audit_mark_get(const cu_audit *a, cu_audit_mark *m);
 void cu_audit_rollback_to(cu_audit *a, const cu_audit_mark *m);
 
-/* The committed head: last seq (0 when empty) and its hash. */
+/* The committed head as this handle last saw it: the last seq of all chains (0 when empty). */
 uint64_t cu_audit_head_seq(const cu_audit *a);
+/* Entries this handle appended and committed since it was opened. */
+uint64_t cu_audit_appended(const cu_audit *a);
+
+/*
+ * Inside the caller's write transaction: when the store holds chains other
+ * than a's, appends a link (above) to a's chain naming their recorded
+ * heads; *linked (may be NULL) says whether it did.  Commit with
+ * cu_audit_commit as any append.  CU_ERR_AUDIT_BROKEN if a recorded head
+ * does not parse.
+ */
+CU_WARN_UNUSED cu_result cu_audit_link(cu_audit *a, cu_store *store, bool *linked);
 
 /* Computes e->hash from e->prev and the content (does not touch the store). */
 void cu_audit_hash(cu_audit_entry *e);

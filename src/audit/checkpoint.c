@@ -501,8 +501,36 @@ out:
 	return rc;
 }
 
-cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, const char *file, bool force,
-                                   cu_audit_checkpoint *out, bool *written, char *err,
+/*
+ * With chains besides a's: a link in a's chain, its own transaction, and
+ * (*last, hash) the link's entry, so that the checkpoint signed over it
+ * covers every chain (audit.h).
+ */
+static cu_result link_chains(cu_store *s, cu_audit *a, uint64_t *last,
+                             unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	bool linked = false;
+	cu_result rc = cu_store_begin(s);
+
+	if (rc)
+		return rc;
+	rc = cu_audit_sync(a, s);
+	if (!rc)
+		rc = cu_audit_link(a, s, &linked);
+	if (!rc && linked)
+		rc = cu_store_commit(s);
+	if (rc || !linked) {
+		cu_store_rollback(s);
+		cu_audit_rollback(a);
+		return rc;
+	}
+	cu_audit_commit(a);
+	*last = cu_audit_head_seq(a);
+	return cu_store_audit_hash_at(s, *last, hash, &linked);
+}
+
+cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, cu_audit *a, const char *file,
+                                   bool force, cu_audit_checkpoint *out, bool *written, char *err,
                                    size_t errlen)
 {
 	cu_audit_checkpoint cp, newest;
@@ -548,6 +576,13 @@ cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, const char *f
 			if (out)
 				*out = newest;
 			return CU_OK; /* nothing new to sign */
+		}
+	}
+	if (a) {
+		rc = link_chains(s, a, &last, hash);
+		if (rc) {
+			snprintf(err, errlen, "cannot link the audit chains: %s", cu_strerror(rc));
+			return rc;
 		}
 	}
 	memset(&cp, 0, sizeof(cp));

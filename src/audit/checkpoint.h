@@ -100,7 +100,9 @@ CU_WARN_UNUSED cu_result cu_audit_checkpoint_write_file(const char *path,
 /*
  * What the server and the command line call: when the store's chain moved
  * past its newest stored checkpoint (or none is stored, or `force`), signs
- * the head, adds it to the store (its own transaction: call outside one)
+ * the head — when the store holds chains besides a's (a may be NULL: no
+ * link), first a link in a's chain (cu_audit_link, its own transaction),
+ * and then the link's entry, which covers every chain — adds it to the store (its own transaction: call outside one)
  * and then replaces `file` (may be NULL: store only) — unless the file
  * holds a checkpoint the chain disagrees with (cut or replaced entries, a
  * bad signature, not a checkpoint at all), which is kept as evidence:
@@ -113,9 +115,10 @@ CU_WARN_UNUSED cu_result cu_audit_checkpoint_write_file(const char *path,
  * *out (may be NULL) receives the checkpoint; *written (may be NULL)
  * whether one was signed.
  */
-CU_WARN_UNUSED cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, const char *file,
-                                                  bool force, cu_audit_checkpoint *out,
-                                                  bool *written, char *err, size_t errlen);
+CU_WARN_UNUSED cu_result cu_audit_checkpoint_save(cu_store *s, const cu_vault *v, cu_audit *a,
+                                                  const char *file, bool force,
+                                                  cu_audit_checkpoint *out, bool *written,
+                                                  char *err, size_t errlen);
 
 /* ---- verification against checkpoints ----------------------------------- */
 

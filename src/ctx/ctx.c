@@ -91,6 +91,7 @@ static cu_result write_file(const char *path, const char *buf, size_t len, mode_
 cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, size_t errlen)
 {
 	char path[CU_FILE_PATH_MAX], perr[CU_ERR_MSG_MAX] = "";
+	char cfg_chain[CU_CONFIG_CHAIN_MAX + 1] = CU_AUDIT_CHAIN_MAIN;
 	const char *pbuf = cu_default_policy_json;
 	size_t plen = cu_default_policy_json_len;
 	char *owned = NULL;
@@ -179,13 +180,14 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 			snprintf(path, sizeof(path), "%s", cfg.store);
 		else
 			snprintf(path, sizeof(path), "sqlite:%s/custodian.db", dir);
+		snprintf(cfg_chain, sizeof(cfg_chain), "%s", cfg.audit_chain);
 	}
 	rc = cu_store_open(path, &store, perr, sizeof(perr));
 	if (rc) {
 		snprintf(err, errlen, "%s", perr);
 		goto out;
 	}
-	rc = cu_audit_open(store, &audit);
+	rc = cu_audit_open_chain(store, cfg_chain, &audit);
 	if (rc)
 		goto out;
 	/* The first entry of every chain records the directory's birth. */
@@ -323,7 +325,7 @@ cu_result cu_ctx_open_with(const char *dir, const cu_config_flags *flags, cu_ctx
 	rc = cu_store_open(url, &ctx->store, err, errlen);
 	if (rc)
 		goto fail;
-	rc = cu_audit_open(ctx->store, &ctx->audit);
+	rc = cu_audit_open_chain(ctx->store, ctx->config.audit_chain, &ctx->audit);
 	if (rc) {
 		snprintf(err, errlen, "cannot read the audit head: %s", cu_strerror(rc));
 		goto fail;
@@ -387,8 +389,8 @@ void cu_ctx_close(cu_ctx *ctx)
 		cu_result rc;
 
 		cu_ctx_audit_checkpoint_path(ctx, path, sizeof(path));
-		rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, path, false, NULL, NULL, err,
-		                              sizeof(err));
+		rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, ctx->audit, path, false, NULL,
+		                              NULL, err, sizeof(err));
 		if (rc && ctx->warn) {
 			char line[WARN_LINE_BYTES];
 

@@ -985,8 +985,8 @@ cu_result cu_backup_restore(const char *data_dir, const char *file, const char *
 	 * hold, so it is not copied: the restored chain starts a file of its own.
 	 */
 	cu_ctx_audit_checkpoint_path(ctx, cp_path, sizeof(cp_path));
-	rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, cp_path, true, NULL, NULL, why,
-	                              sizeof(why));
+	rc = cu_audit_checkpoint_save(ctx->store, ctx->vault, ctx->audit, cp_path, true, NULL, NULL,
+	                              why, sizeof(why));
 	if (rc)
 		errf(err, errlen, "cannot sign the restored audit head: %s", why);
 out:

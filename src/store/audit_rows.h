@@ -15,6 +15,10 @@
 #include "vault/vault.h"
 
 #define CU_AUDIT_HASHBYTES 32
+/* The chain of the entries written before chains had names, and of every writer not given one. */
+#define CU_AUDIT_CHAIN_MAIN "main"
+/* A chain's name: [a-z0-9_-], 1 to this many bytes (audit.h). */
+#define CU_AUDIT_CHAIN_MAX 32
 
 /*
  * One entry.  Text members are borrowed (NULL reads as "").  `role` and
@@ -22,7 +26,7 @@
  * "allow", "partial", "deny" or "done" (for changes).
  */
 typedef struct cu_audit_entry {
-	uint64_t seq;         /* 1, 2, ...: assigned by cu_audit_append */
+	uint64_t seq;         /* 1, 2, ... over every chain: assigned by cu_audit_append */
 	int64_t time_us;      /* microseconds since the epoch; 0 = now */
 	const char *actor;    /* "operator", a token name, a member id */
 	const char *role;     /* "staff" */
@@ -33,7 +37,8 @@ typedef struct cu_audit_entry {
 	const char *decision; /* "allow" | "partial" | "deny" | "done" */
 	const char *reason;   /* why; for partial reads the withheld fields and why */
 	const char *case_ref; /* case reference, or "" */
-	unsigned char prev[CU_AUDIT_HASHBYTES];
+	const char *chain;    /* the writer's chain; NULL reads as CU_AUDIT_CHAIN_MAIN */
+	unsigned char prev[CU_AUDIT_HASHBYTES]; /* hash of the chain's entry before */
 	unsigned char hash[CU_AUDIT_HASHBYTES];
 } cu_audit_entry;
 

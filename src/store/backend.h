@@ -69,6 +69,8 @@ typedef struct cu_store_ops {
 
 	cu_result (*audit_append)(cu_store *s, const cu_audit_entry *e);
 	cu_result (*audit_last)(cu_store *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES]);
+	cu_result (*audit_chain_last)(cu_store *s, const char *chain, uint64_t *seq,
+	                              unsigned char hash[CU_AUDIT_HASHBYTES]);
 	cu_result (*audit_count)(cu_store *s, uint64_t *n);
 	cu_result (*audit_scan)(cu_store *s, uint64_t from, const char *member,
 	                        cu_store_audit_fn fn, void *ud);
@@ -102,6 +104,7 @@ typedef struct cu_store_ops {
 	/* meta_get: CU_ERR_TOO_LARGE if the value does not fit in vallen. */
 	cu_result (*meta_get)(cu_store *s, const char *key, char *val, size_t vallen, bool *found);
 	cu_result (*meta_set)(cu_store *s, const char *key, const char *val);
+	cu_result (*meta_scan)(cu_store *s, const char *prefix, cu_store_meta_fn fn, void *ud);
 
 	cu_result (*checkpoint)(cu_store *s);
 	/* pages: 0 = never. */

@@ -527,6 +527,14 @@ cu_result cu_store_audit_last(cu_store *s, uint64_t *seq, unsigned char hash[CU_
 	return s->ops->audit_last(s, seq, hash);
 }
 
+cu_result cu_store_audit_chain_last(cu_store *s, const char *chain, uint64_t *seq,
+                                    unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	if (!s || !chain || !seq || !hash)
+		return CU_ERR_INVALID_ARGUMENT;
+	return s->ops->audit_chain_last(s, chain, seq, hash);
+}
+
 cu_result cu_store_audit_count(cu_store *s, uint64_t *n)
 {
 	if (!s || !n)
@@ -766,6 +774,40 @@ cu_result cu_store_meta_set(cu_store *s, const char *key, const char *val)
 	if (s->later && strcmp(key, s->later_key) == 0)
 		s->later = false;
 	return s->ops->meta_set(s, key, val);
+}
+
+/* The stored rows with the value pending for commit in place of its key's. */
+struct meta_scan {
+	cu_store *s;
+	cu_store_meta_fn fn;
+	void *ud;
+	bool later_seen, stopped;
+};
+
+static int meta_row(void *ud, const char *key, const char *val)
+{
+	struct meta_scan *m = ud;
+
+	if (m->s->later && strcmp(key, m->s->later_key) == 0) {
+		m->later_seen = true;
+		val = m->s->later_val;
+	}
+	m->stopped = m->fn(m->ud, key, val) != 0;
+	return m->stopped;
+}
+
+cu_result cu_store_meta_scan(cu_store *s, const char *prefix, cu_store_meta_fn fn, void *ud)
+{
+	struct meta_scan m = {.s = s, .fn = fn, .ud = ud};
+	cu_result rc;
+
+	if (!s || !prefix || !fn)
+		return CU_ERR_INVALID_ARGUMENT;
+	rc = s->ops->meta_scan(s, prefix, meta_row, &m);
+	if (!rc && s->later && !m.later_seen && !m.stopped &&
+	    strncmp(s->later_key, prefix, strlen(prefix)) == 0)
+		(void)fn(ud, s->later_key, s->later_val);
+	return rc;
 }
 
 cu_result cu_store_meta_set_at_commit(cu_store *s, const char *key, const char *val)

@@ -172,6 +172,9 @@ CU_WARN_UNUSED cu_result cu_store_audit_append(cu_store *s, const cu_audit_entry
 /* Last seq and hash; seq 0 and zero hash when empty. */
 CU_WARN_UNUSED cu_result cu_store_audit_last(cu_store *s, uint64_t *seq,
                                              unsigned char hash[CU_AUDIT_HASHBYTES]);
+/* The last entry of one writer's chain (cu_audit_entry.chain); seq 0 and zero hash when none. */
+CU_WARN_UNUSED cu_result cu_store_audit_chain_last(cu_store *s, const char *chain, uint64_t *seq,
+                                                   unsigned char hash[CU_AUDIT_HASHBYTES]);
 CU_WARN_UNUSED cu_result cu_store_audit_count(cu_store *s, uint64_t *n);
 /*
  * Calls fn for each entry with seq >= from (in seq order), or only those about
@@ -336,6 +339,15 @@ CU_WARN_UNUSED cu_result cu_store_session_purge_expired(cu_store *s, int64_t now
 CU_WARN_UNUSED cu_result cu_store_meta_get(cu_store *s, const char *key, char *val, size_t vallen,
                                            bool *found);
 CU_WARN_UNUSED cu_result cu_store_meta_set(cu_store *s, const char *key, const char *val);
+/*
+ * Calls fn for every meta key that begins with `prefix` (the audit chains'
+ * heads), with a value set at commit in place of the stored one; in no
+ * particular order.  fn returns non-zero to stop.  The strings are valid
+ * during the call only.
+ */
+typedef int (*cu_store_meta_fn)(void *ud, const char *key, const char *val);
+CU_WARN_UNUSED cu_result cu_store_meta_scan(cu_store *s, const char *prefix, cu_store_meta_fn fn,
+                                            void *ud);
 
 /*
  * Flushes the write-ahead log into the main file and truncates it, so that

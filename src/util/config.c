@@ -60,6 +60,12 @@ static const struct setting {
         "the policy file, relative to the data directory"),
     STR("custodian", store, store, "", 0, "store url; empty means sqlite:DATA/custodian.db",
         "the store URL; empty means `sqlite:DATA/custodian.db`"),
+    STR("audit", chain, audit_chain, "main", 0,
+        "the audit chain this process's entries go to: [a-z0-9_-], 1 to 32 characters",
+        "the audit chain this process's entries go to (`[a-z0-9_-]`, 1 to 32 characters). "
+        "Servers that share one database give each its own name (`web1`, `web2`) so no "
+        "writer follows another's head; `custodian audit verify` checks every chain and the "
+        "links between them. See `docs/scaling.md`"),
     STR("server", listen, listen, "127.0.0.1:8080", 0,
         "address:port that `custodian serve` listens on",
         "where `custodian serve` listens: a numeric ADDRESS:PORT (`[::1]:8080` for IPv6), "
@@ -546,6 +552,15 @@ static int check_values(const cu_config *c, struct origins *w, char *err, size_t
 	}
 	if (check_notify(c, w, err, errlen))
 		return -1;
+	/* audit/audit.h: cu_audit_chain_valid, which this layer cannot call. */
+	if (!c->audit_chain[0] || strlen(c->audit_chain) > CU_CONFIG_CHAIN_MAX ||
+	    strspn(c->audit_chain, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+	        strlen(c->audit_chain)) {
+		snprintf(err, errlen,
+		         "%s: key 'audit.chain': expected 1 to %d of a-z, 0-9, '_' and '-'",
+		         origin_of(w, "audit", "chain"), CU_CONFIG_CHAIN_MAX);
+		return -1;
+	}
 	/* A target past the outer limit would make every late request look on time. */
 	if (c->request_target_days > c->request_hard_days) {
 		size_t t = index_of("requests", "target_days");

@@ -39,18 +39,20 @@
 #define CU_CONFIG_KEY_BYTES     64  /* "section.key" or a section, and its NUL */
 #define CU_CONFIG_ENV_BYTES     80  /* "CUSTODIAN_SECTION_KEY" and its NUL */
 #define CU_CONFIG_FLAGS_MAX     32  /* distinct --section.key flags on one command line */
+#define CU_CONFIG_CHAIN_MAX     32  /* an audit chain's name (CU_AUDIT_CHAIN_MAX) */
 
 typedef struct cu_config {
-	char mode[CU_CONFIG_WORD_BYTES];     /* "development" or "production" */
-	char policy[CU_CONFIG_PATH_BYTES];   /* policy file, relative to the data dir */
-	char store[CU_CONFIG_URL_BYTES];     /* store url; "" = sqlite:DIR/custodian.db */
-	char listen[CU_CONFIG_LISTEN_BYTES]; /* serve: address:port */
-	unsigned threads;                    /* serve: network threads */
-	unsigned session_ttl_min;            /* serve: member session lifetime, minutes */
-	unsigned hash_threads;               /* serve: Argon2id threads */
-	unsigned max_connections;            /* serve: open connections at once */
-	unsigned connections_per_address;    /* serve: from one address at once; 0 = no limit */
-	unsigned request_timeout_s;          /* serve: seconds to deliver a whole request */
+	char mode[CU_CONFIG_WORD_BYTES];           /* "development" or "production" */
+	char policy[CU_CONFIG_PATH_BYTES];         /* policy file, relative to the data dir */
+	char store[CU_CONFIG_URL_BYTES];           /* store url; "" = sqlite:DIR/custodian.db */
+	char audit_chain[CU_CONFIG_CHAIN_MAX + 1]; /* the audit chain of this process's entries */
+	char listen[CU_CONFIG_LISTEN_BYTES];       /* serve: address:port */
+	unsigned threads;                          /* serve: network threads */
+	unsigned session_ttl_min;                  /* serve: member session lifetime, minutes */
+	unsigned hash_threads;                     /* serve: Argon2id threads */
+	unsigned max_connections;                  /* serve: open connections at once */
+	unsigned connections_per_address; /* serve: from one address at once; 0 = no limit */
+	unsigned request_timeout_s;       /* serve: seconds to deliver a whole request */
 	unsigned long long argon2_opslimit;
 	size_t argon2_memlimit_kib;
 	unsigned signups_per_hour; /* serve: public sign-ups per client address per hour */

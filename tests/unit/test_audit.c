@@ -408,7 +408,8 @@ static void test_rollback_keeps_head(void **state)
 struct appender {
 	struct fx *f;
 	atomic_int stop;
-	int commits, failures;
+	atomic_int commits;
+	int failures;
 };
 
 static void *append_loop(void *arg)
@@ -456,8 +457,11 @@ static void test_open_beside_a_writer(void **state)
 	append_range(f, 1, 5);
 	assert_int_equal(cu_store_open(f->url, &other, err, sizeof(err)), CU_OK);
 	atomic_init(&ap.stop, 0);
+	atomic_init(&ap.commits, 0);
 	assert_int_equal(pthread_create(&th, NULL, append_loop, &ap), 0);
-	while (opened < 3000 && ap.commits < 20000) {
+	/* At least 3000 opens, and opens while some commits land, however the threads are run. */
+	while ((opened < 3000 || atomic_load(&ap.commits) < 10) && opened < 200000 &&
+	       atomic_load(&ap.commits) < 20000) {
 		cu_audit *a = NULL;
 
 		/* Asserted after the writer stops: cmocka's failures must come from one thread. */
@@ -685,7 +689,7 @@ static void test_tamper_forged_middle(void **state)
 	snprintf(sql, sizeof(sql),
 	         "DELETE FROM audit WHERE seq = 500;"
 	         "INSERT INTO audit VALUES (500, 1, 'attacker', 'officer', 'read', 'member-1',"
-	         " 'support', 'name', 'allow', '', '', unhex('%s'), unhex('%s'))",
+	         " 'support', 'name', 'allow', '', '', unhex('%s'), unhex('%s'), 'main')",
 	         prev, hash);
 	assert_int_equal(cu_test_store_sql(f->url, sql), 1);
 	open_store(f);
@@ -700,7 +704,7 @@ static void test_tamper_forged_seq_zero(void **state)
 
 	append_range(f, 1, 10);
 	tamper(f, "INSERT INTO audit VALUES (0, 1, 'a', 'b', 'c', '', '', '', 'allow', '', '',"
-	          " zeroblob(32), zeroblob(32))");
+	          " zeroblob(32), zeroblob(32), 'main')");
 	assert_broken_at(f, 1);
 }
 
@@ -911,7 +915,7 @@ static void save(struct fx *f)
 	char err[512] = "";
 	bool written = false;
 
-	if (cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, &written, err,
+	if (cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, false, NULL, &written, err,
 	                             sizeof(err)) != CU_OK)
 		fail_msg("save: %s", err);
 	assert_true(written);
@@ -1139,9 +1143,9 @@ static void test_checkpoint_cut_and_regrown_differs(void **state)
 	assert_non_null(fp);
 	assert_non_null(fgets(before, sizeof(before), fp));
 	fclose(fp);
-	assert_int_equal(
-	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, NULL, err, sizeof(err)),
-	    CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, false, NULL, NULL,
+	                                          err, sizeof(err)),
+	                 CU_ERR_AUDIT_BROKEN);
 	assert_non_null(strstr(err, "kept as evidence"));
 	fp = fopen(f->ckfile, "r");
 	assert_non_null(fp);
@@ -1214,9 +1218,9 @@ static void test_checkpoint_forged(void **state)
 	assert_int_equal(c.first_bad_file.status, CU_AUDIT_CHECKPOINT_MALFORMED);
 	assert_int_equal(c.first_bad_file.line, 3);
 	/* ... and kept: saving does not write over it. */
-	assert_int_equal(
-	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, line, sizeof(line)),
-	    CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, true, NULL, NULL,
+	                                          line, sizeof(line)),
+	                 CU_ERR_AUDIT_BROKEN);
 	assert_true(cu_test_file_has(f->ckfile, "not a checkpoint"));
 }
 
@@ -1256,7 +1260,7 @@ static const struct tamper_case tamper_cases[] = {
      "UPDATE audit SET seq = seq + 1000 WHERE seq > 90;"
      "UPDATE audit SET seq = seq - 999 WHERE seq > 1000;"
      "INSERT INTO audit SELECT 91, time_us, 'attacker', role, action, member, purpose,"
-     " fields, decision, reason, case_ref, prev, hash FROM audit WHERE seq = 90;",
+     " fields, decision, reason, case_ref, prev, hash, chain FROM audit WHERE seq = 90;",
      91, CU_AUDIT_CHECKPOINT_DIFFERS, "link broken"},
     {"truncate, head kept", "DELETE FROM audit WHERE seq > 180", 181, CU_AUDIT_CHECKPOINT_MISSING,
      "missing (cut from the end)"},
@@ -1327,16 +1331,16 @@ static void test_checkpoint_save_rules(void **state)
 	bool written = true;
 
 	/* An empty chain: a checkpoint of nothing, harmless. */
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, &first, &written,
-	                                          err, sizeof(err)),
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, false, &first,
+	                                          &written, err, sizeof(err)),
 	                 CU_OK);
 	assert_true(written);
 	assert_int_equal(first.seq, 0);
 	append_range(f, 1, 10);
 	save(f);
 	/* Nothing new: nothing signed. */
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, &first, &written,
-	                                          err, sizeof(err)),
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, false, &first,
+	                                          &written, err, sizeof(err)),
 	                 CU_OK);
 	assert_false(written);
 	assert_int_equal(first.seq, 10);
@@ -1345,9 +1349,9 @@ static void test_checkpoint_save_rules(void **state)
 	assert_int_equal(cu_audit_checkpoint_make(f->s, f->v, &second), CU_OK);
 	assert_int_equal(cu_audit_checkpoint_write_file(f->ckfile, &second), CU_OK);
 	assert_int_equal(cu_audit_checkpoint_write_file(f->ckfile, &second), CU_OK);
-	assert_int_equal(
-	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err, sizeof(err)),
-	    CU_OK);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, true, NULL, NULL,
+	                                          err, sizeof(err)),
+	                 CU_OK);
 	assert_true(cu_test_file_has(f->ckfile, "seq=20 "));
 	/*
 	 * The file deleted after checkpoints were signed: not quietly started
@@ -1356,21 +1360,309 @@ static void test_checkpoint_save_rules(void **state)
 	 */
 	assert_int_equal(unlink(f->ckfile), 0);
 	append_range(f, 21, 25);
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->ckfile, false, NULL, &written, err,
-	                                          sizeof(err)),
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, false, NULL,
+	                                          &written, err, sizeof(err)),
 	                 CU_ERR_AUDIT_BROKEN);
 	assert_non_null(strstr(err, "missing although checkpoints were signed before"));
 	assert_int_equal(access(f->ckfile, F_OK), -1);
-	assert_int_equal(
-	    cu_audit_checkpoint_save(f->s, f->v, f->ckfile, true, NULL, NULL, err, sizeof(err)),
-	    CU_OK);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, true, NULL, NULL,
+	                                          err, sizeof(err)),
+	                 CU_OK);
 	assert_true(cu_test_file_has(f->ckfile, "seq=25 "));
 	/* Outside a transaction only. */
 	assert_int_equal(cu_store_begin(f->s), CU_OK);
 	assert_int_equal(
-	    cu_audit_checkpoint_save(f->s, f->v, NULL, true, NULL, NULL, err, sizeof(err)),
+	    cu_audit_checkpoint_save(f->s, f->v, f->a, NULL, true, NULL, NULL, err, sizeof(err)),
 	    CU_ERR_INTERNAL);
 	cu_store_rollback(f->s);
+}
+
+/* ---- one chain per writer --------------------------------------------------- */
+
+#define CHAIN_B "web2"
+
+/* count entries by `a` in a transaction of their own, caught up with the other writers first. */
+static void append_by(struct fx *f, cu_audit *a, int count, const char *tag)
+{
+	char reason[64];
+
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_audit_sync(a, f->s), CU_OK);
+	for (int i = 0; i < count; i++) {
+		cu_audit_entry e = {.actor = "tok-support-1",
+		                    .role = "staff",
+		                    .action = "read",
+		                    .member = MEMBER_7,
+		                    .purpose = "support",
+		                    .fields = "name",
+		                    .decision = "allow"};
+
+		snprintf(reason, sizeof(reason), "%s %d", tag, i);
+		e.reason = reason;
+		assert_int_equal(cu_audit_append(a, f->s, &e), CU_OK);
+		assert_string_equal(e.chain, cu_audit_chain(a));
+	}
+	assert_int_equal(cu_store_commit(f->s), CU_OK);
+	cu_audit_commit(a);
+}
+
+/* The chain of every entry, in seq order, as one string ("mmbbm"). */
+static int chain_letter(void *ud, const cu_audit_entry *e)
+{
+	char *out = ud;
+	size_t n = strlen(out);
+
+	if (n + 1 < 64) {
+		out[n] = e->chain && !strcmp(e->chain, CU_AUDIT_CHAIN_MAIN) ? 'm' : e->chain[0];
+		out[n + 1] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * Two writers on one store, each on its own chain: entries interleave in one
+ * seq, each links to its own chain's previous entry, each chain's head is
+ * its own meta key, and verify walks them all.  A second handle on a chain
+ * name already in use catches up with it instead of forking it.
+ */
+static void test_chains_per_writer(void **state)
+{
+	struct fx *f = *state;
+	cu_audit *b = NULL, *b2 = NULL;
+	cu_audit_report r;
+	char order[64] = "", head[160];
+	bool found = false;
+
+	assert_false(cu_audit_chain_valid(""));
+	assert_false(cu_audit_chain_valid("Web2"));
+	assert_false(cu_audit_chain_valid("web 2"));
+	assert_false(cu_audit_chain_valid("a23456789012345678901234567890123"));
+	assert_true(cu_audit_chain_valid("a2345678901234567890123456789012"));
+	assert_int_equal(cu_audit_open_chain(f->s, "Web2", &b), CU_ERR_INVALID_ARGUMENT);
+	assert_null(b);
+
+	assert_int_equal(cu_audit_open_chain(f->s, CHAIN_B, &b), CU_OK);
+	append_by(f, f->a, 2, "a");
+	append_by(f, b, 3, "b");
+	append_by(f, f->a, 1, "a");
+	assert_int_equal(cu_audit_open_chain(f->s, CHAIN_B, &b2), CU_OK);
+	append_by(f, b2, 1, "b2");
+	append_by(f, b, 1, "b");
+	assert_int_equal(cu_store_audit_scan(f->s, 1, NULL, chain_letter, order), CU_OK);
+	assert_string_equal(order, "mmwwwmww");
+
+	assert_int_equal(verify(f, &r), CU_OK);
+	assert_int_equal(r.checked, 8);
+	assert_int_equal(cu_store_meta_get(f->s, "audit_head:" CHAIN_B, head, sizeof(head), &found),
+	                 CU_OK);
+	assert_true(found);
+	assert_true(!strncmp(head, "8:", 2));
+	assert_int_equal(cu_store_meta_get(f->s, "audit_head", head, sizeof(head), &found), CU_OK);
+	assert_true(!strncmp(head, "6:", 2));
+	cu_audit_free(b);
+	cu_audit_free(b2);
+
+	/* The first entry of chain b links to nothing; the next to b's previous, not to seq 2. */
+	{
+		unsigned char prev[CU_AUDIT_HASHBYTES], hash[CU_AUDIT_HASHBYTES];
+		static const unsigned char zeros[CU_AUDIT_HASHBYTES];
+
+		entry_bytes(f, "prev", 3, prev);
+		assert_memory_equal(prev, zeros, sizeof(zeros));
+		entry_bytes(f, "prev", 4, prev);
+		entry_bytes(f, "hash", 3, hash);
+		assert_memory_equal(prev, hash, sizeof(hash));
+		entry_bytes(f, "prev", 6, prev);
+		entry_bytes(f, "hash", 2, hash);
+		assert_memory_equal(prev, hash, sizeof(hash));
+	}
+}
+
+/* What breaks a chain of another writer is named with the chain. */
+static void test_chains_tampered(void **state)
+{
+	struct fx *f = *state;
+	cu_audit *b = NULL;
+	cu_audit_report r;
+
+	assert_int_equal(cu_audit_open_chain(f->s, CHAIN_B, &b), CU_OK);
+	append_by(f, f->a, 2, "a");
+	append_by(f, b, 3, "b");
+	append_by(f, f->a, 2, "a");
+	cu_audit_free(b);
+
+	/* An entry moved to another chain: its hash named its chain. */
+	tamper(f, "UPDATE audit SET chain = 'main' WHERE seq = 4");
+	assert_broken_at(f, 4);
+	tamper(f, "UPDATE audit SET chain = 'web2' WHERE seq = 4");
+	assert_int_equal(verify(f, &r), CU_OK);
+
+	/* A chain name no writer can have written. */
+	tamper(f, "UPDATE audit SET chain = 'WEB 2' WHERE seq = 3");
+	assert_broken_at(f, 3);
+	tamper(f, "UPDATE audit SET chain = 'web2' WHERE seq = 3");
+
+	/* A chain's recorded head gone, and the head of a chain with no entries. */
+	tamper(f, "DELETE FROM meta WHERE key = 'audit_head:web2'");
+	assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
+	assert_non_null(strstr(r.what, "chain web2: recorded audit head missing"));
+	tamper(f, "INSERT INTO meta (key, value) VALUES ('audit_head:web2', '5:"
+	          "0000000000000000000000000000000000000000000000000000000000000000')");
+	assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
+	assert_non_null(strstr(r.what, "chain web2: entry 5 differs"));
+	tamper(f, "INSERT INTO meta (key, value) VALUES ('audit_head:web9', '3:"
+	          "0000000000000000000000000000000000000000000000000000000000000000')");
+	assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
+}
+
+/* One entry as the attacker below reads and rewrites it. */
+struct kept {
+	uint64_t seq;
+	int64_t time_us;
+	char chain[CU_AUDIT_CHAIN_MAX + 1], action[16], reason[128];
+	unsigned char prev[CU_AUDIT_HASHBYTES], hash[CU_AUDIT_HASHBYTES];
+};
+
+struct kept_list {
+	struct kept e[64];
+	int n;
+};
+
+static int keep_entry(void *ud, const cu_audit_entry *e)
+{
+	struct kept_list *l = ud;
+	struct kept *k = &l->e[l->n];
+
+	if (l->n == 64)
+		return 1;
+	k->seq = e->seq;
+	k->time_us = e->time_us;
+	snprintf(k->chain, sizeof(k->chain), "%s", e->chain);
+	snprintf(k->action, sizeof(k->action), "%s", e->action);
+	snprintf(k->reason, sizeof(k->reason), "%s", e->reason);
+	memcpy(k->prev, e->prev, sizeof(k->prev));
+	memcpy(k->hash, e->hash, sizeof(k->hash));
+	l->n++;
+	return 0;
+}
+
+/*
+ * The attack links defeat: whoever can write the database alters an entry
+ * of chain b and hashes b's chain again from there, with b's head — every
+ * hash of b agrees again, and the other chain is untouched.  The chains
+ * alone cannot see it; a link in chain a after the altered entry can, and
+ * the checkpoint signed over the link stops the attacker rewriting it.
+ */
+static void rewrite_chain_b_from(struct fx *f, uint64_t from)
+{
+	struct kept_list l = {.n = 0};
+	unsigned char prev[CU_AUDIT_HASHBYTES] = {0};
+	char sql[1024], hex[2 * CU_AUDIT_HASHBYTES + 1], phex[2 * CU_AUDIT_HASHBYTES + 1];
+	uint64_t last = 0;
+
+	assert_int_equal(cu_store_audit_scan(f->s, 1, NULL, keep_entry, &l), CU_OK);
+	tamper_open(f);
+	for (int i = 0; i < l.n; i++) {
+		struct kept *k = &l.e[i];
+		cu_audit_entry e = {.seq = k->seq,
+		                    .time_us = k->time_us,
+		                    .actor = "tok-support-1",
+		                    .role = "staff",
+		                    .action = k->action,
+		                    .member = MEMBER_7,
+		                    .purpose = "support",
+		                    .fields = "name",
+		                    .decision = "allow",
+		                    .reason = k->reason,
+		                    .chain = k->chain};
+
+		if (strcmp(k->chain, CHAIN_B))
+			continue;
+		if (k->seq == from)
+			e.reason = "nothing read";
+		if (k->seq >= from) {
+			memcpy(e.prev, prev, sizeof(prev));
+			cu_audit_hash(&e);
+			sodium_bin2hex(hex, sizeof(hex), e.hash, sizeof(e.hash));
+			sodium_bin2hex(phex, sizeof(phex), e.prev, sizeof(e.prev));
+			snprintf(
+			    sql, sizeof(sql),
+			    "UPDATE audit SET reason = '%s', prev = unhex('%s'), hash = unhex('%s')"
+			    " WHERE seq = %" PRIu64,
+			    e.reason, phex, hex, k->seq);
+			cu_test_store_sql(f->url, sql);
+			memcpy(prev, e.hash, sizeof(prev));
+		} else {
+			memcpy(prev, k->hash, sizeof(prev));
+		}
+		last = k->seq;
+	}
+	sodium_bin2hex(hex, sizeof(hex), prev, sizeof(prev));
+	snprintf(sql, sizeof(sql),
+	         "UPDATE meta SET value = '%" PRIu64 ":%s'"
+	         " WHERE key = 'audit_head:" CHAIN_B "'",
+	         last, hex);
+	cu_test_store_sql(f->url, sql);
+	open_store(f);
+}
+
+static int count_links(void *ud, const cu_audit_entry *e)
+{
+	if (!strcmp(e->action, CU_AUDIT_LINK_ACTION))
+		++*(int *)ud;
+	return 0;
+}
+
+static void test_chains_linked(void **state)
+{
+	struct fx *f = *state;
+	cu_audit *b = NULL;
+	cu_audit_report r;
+	int links = 0;
+	bool linked = true;
+
+	/* One chain: nothing to link. */
+	append_by(f, f->a, 2, "a");
+	assert_int_equal(cu_store_begin(f->s), CU_OK);
+	assert_int_equal(cu_audit_link(f->a, f->s, &linked), CU_OK);
+	assert_false(linked);
+	cu_store_rollback(f->s);
+	cu_audit_rollback(f->a);
+
+	assert_int_equal(cu_audit_open_chain(f->s, CHAIN_B, &b), CU_OK);
+	append_by(f, b, 3, "b");    /* 3..5 */
+	append_by(f, f->a, 1, "a"); /* 6 */
+	save(f);                    /* the link is 7, and the checkpoint is over it */
+	assert_int_equal(cu_store_audit_scan(f->s, 1, NULL, count_links, &links), CU_OK);
+	assert_int_equal(links, 1);
+	{
+		cu_audit_checkpoint cp;
+		bool found = false;
+
+		assert_int_equal(cu_store_audit_checkpoint_last(f->s, &cp, &found), CU_OK);
+		assert_true(found);
+		assert_int_equal(cp.seq, 7);
+	}
+	/* Nothing new since: no second link, no second checkpoint. */
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, f->v, f->a, f->ckfile, false, NULL, &linked, NULL, 0),
+	    CU_OK);
+	assert_false(linked);
+	links = 0;
+	assert_int_equal(cu_store_audit_scan(f->s, 1, NULL, count_links, &links), CU_OK);
+	assert_int_equal(links, 1);
+	append_by(f, b, 2, "b"); /* 8..9 */
+	assert_int_equal(verify(f, &r), CU_OK);
+	cu_audit_free(b);
+
+	/* b rewritten after the link: no link covers it yet (the next one will). */
+	rewrite_chain_b_from(f, 8);
+	assert_int_equal(verify(f, &r), CU_OK);
+	/* b rewritten before the link: the link disagrees. */
+	rewrite_chain_b_from(f, 4);
+	assert_int_equal(verify(f, &r), CU_ERR_AUDIT_BROKEN);
+	assert_int_equal(r.broken_seq, 7);
+	assert_non_null(strstr(r.what, "link between chains disagrees"));
 }
 
 int main(void)
@@ -1409,6 +1701,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_checkpoint_forged, setup_ck, teardown),
 	    cmocka_unit_test(test_tampering_table),
 	    cmocka_unit_test_setup_teardown(test_checkpoint_save_rules, setup_ck, teardown),
+	    cmocka_unit_test_setup_teardown(test_chains_per_writer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chains_tampered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chains_linked, setup_ck, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -322,6 +322,8 @@ static void test_migration_from_v9(void **state)
 	                          "DROP INDEX complaint_responses_member;"
 	                          "ALTER TABLE request_events DROP COLUMN member;"
 	                          "ALTER TABLE complaint_responses DROP COLUMN member;"
+	                          "DROP INDEX audit_chain_seq;"
+	                          "ALTER TABLE audit DROP COLUMN chain;"
 	                          "DELETE FROM meta WHERE key = 'audit_member_indexed';"
 	                          "CREATE INDEX audit_member_seq ON audit(member, seq)"
 	                          " WHERE member <> '';"

@@ -129,7 +129,7 @@ static void put_text(const char *path, const void *text, size_t len)
 
 static cu_result save(struct fx *f, bool force, bool *written, char *err, size_t errlen)
 {
-	return cu_audit_checkpoint_save(f->s, f->v, f->ck, force, NULL, written, err, errlen);
+	return cu_audit_checkpoint_save(f->s, f->v, NULL, f->ck, force, NULL, written, err, errlen);
 }
 
 struct seen {
@@ -247,12 +247,13 @@ static void test_save_refuses_a_file_it_cannot_trust(void **state)
 	cu_audit_checkpoint cp;
 	bool written = true;
 
-	assert_int_equal(
-	    cu_audit_checkpoint_save(NULL, f->v, f->ck, false, NULL, &written, err, sizeof(err)),
-	    CU_ERR_INVALID_ARGUMENT);
-	assert_false(written);
-	assert_int_equal(cu_audit_checkpoint_save(f->s, NULL, f->ck, false, NULL, NULL, NULL, 0),
+	assert_int_equal(cu_audit_checkpoint_save(NULL, f->v, NULL, f->ck, false, NULL, &written,
+	                                          err, sizeof(err)),
 	                 CU_ERR_INVALID_ARGUMENT);
+	assert_false(written);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, NULL, NULL, f->ck, false, NULL, NULL, NULL, 0),
+	    CU_ERR_INVALID_ARGUMENT);
 
 	append(f, 1, 3);
 	assert_int_equal(save(f, false, &written, err, sizeof(err)), CU_OK);
@@ -320,9 +321,9 @@ static void test_save_to_a_directory_that_is_not_there(void **state)
 
 	append(f, 1, 2);
 	snprintf(path, sizeof(path), "%s/none/%s", f->dir, CU_AUDIT_CHECKPOINT_FILE);
-	assert_int_equal(
-	    cu_audit_checkpoint_save(f->s, f->v, path, false, &out, &written, err, sizeof(err)),
-	    CU_ERR_IO);
+	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, NULL, path, false, &out, &written,
+	                                          err, sizeof(err)),
+	                 CU_ERR_IO);
 	assert_non_null(strstr(err, "cannot open the directory of '"));
 	/* Signed and stored all the same; only the file could not be written. */
 	assert_true(written);
@@ -525,8 +526,8 @@ static void test_many_checkpoints_in_a_kept_file(void **state)
 	}
 	assert_int_equal(fclose(fp), 0);
 	/* Into the store only; no room for a message is no reason to fail. */
-	assert_int_equal(cu_audit_checkpoint_save(f->s, f->v, NULL, false, NULL, NULL, err, 0),
-	                 CU_OK);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(f->s, f->v, NULL, NULL, false, NULL, NULL, err, 0), CU_OK);
 	assert_string_equal(err, "x");
 	assert_int_equal(access(f->ck, F_OK), -1);
 

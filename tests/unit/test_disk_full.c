@@ -202,8 +202,9 @@ static void test_checkpoint_file(void **state)
 	assert_int_equal(cu_vault_open_text(KEY1, &v, err, sizeof(err)), CU_OK);
 	in_dir(f, CU_AUDIT_CHECKPOINT_FILE, ck, sizeof(ck));
 	arm(f, true);
-	assert_int_equal(cu_audit_checkpoint_save(s, v, ck, true, &cp, &written, err, sizeof(err)),
-	                 CU_ERR_IO);
+	assert_int_equal(
+	    cu_audit_checkpoint_save(s, v, NULL, ck, true, &cp, &written, err, sizeof(err)),
+	    CU_ERR_IO);
 	assert_non_null(strstr(err, "cannot write '"));
 	assert_true(written); /* the store has it */
 	assert_int_equal(access(ck, F_OK), -1);
@@ -266,7 +267,7 @@ static void test_checkpoint_store_full(void **state)
 	assert_int_equal(cu_vault_open_text(KEY1, &v, err, sizeof(err)), CU_OK);
 	in_dir(f, CU_AUDIT_CHECKPOINT_FILE, ck, sizeof(ck));
 	arm(f, true);
-	rc = cu_audit_checkpoint_save(s, v, ck, true, NULL, &written, err, sizeof(err));
+	rc = cu_audit_checkpoint_save(s, v, NULL, ck, true, NULL, &written, err, sizeof(err));
 	arm(f, false);
 	assert_int_equal(rc, CU_ERR_STORE);
 	assert_non_null(strstr(err, "cannot store a checkpoint: "));

@@ -1130,6 +1130,8 @@ static void drop_all_but_v1(const struct fx *f)
 		snprintf(sql, sizeof(sql), "DROP TABLE \"%.60s\"", names[i]);
 		raw_exec(f, sql);
 	}
+	/* Columns later migrations added to version 1's tables. */
+	raw_exec(f, "DROP INDEX audit_chain_seq; ALTER TABLE audit DROP COLUMN chain;");
 }
 
 static void make_token(cu_token_row *t, int n)
@@ -1276,6 +1278,8 @@ static void test_case_histories_keyed_by_member(void **state)
 	                          "DROP INDEX complaint_responses_member;"
 	                          "ALTER TABLE request_events DROP COLUMN member;"
 	                          "ALTER TABLE complaint_responses DROP COLUMN member;"
+	                          "DROP INDEX audit_chain_seq;"
+	                          "ALTER TABLE audit DROP COLUMN chain;"
 	                          "UPDATE meta SET value = '15' WHERE key = 'schema_version';");
 	cu_test_store_sql(
 	    f->url, "INSERT INTO requests (id, member, type, state, received_us, due_us,"

@@ -508,7 +508,9 @@ enum stmt {
 	ST_AUDIT_CKPT_INSERT,
 	ST_AUDIT_CKPT_LAST,
 	ST_AUDIT_CKPT_SCAN,
+	ST_AUDIT_CHAIN_LAST,
 	ST_META_GET,
+	ST_META_SCAN,
 	ST_META_SET,
 	ST_TOKEN_INSERT,
 	ST_TOKEN_BY_HASH,
@@ -527,7 +529,7 @@ _Static_assert((int)ST_COUNT_ <= (int)CU_PG_SLOTS_CONSENT, "the core's statement
 
 #define AUDIT_COLUMNS                                                                              \
 	"seq, time_us, actor, role, action, member, purpose, fields, decision, reason, "           \
-	"case_ref, prev, hash"
+	"case_ref, prev, hash, chain"
 #define TOKEN_COLUMNS "id, hash, role, name, created_us, expires_us, revoked_us"
 
 /* Rows of a long scan fetched per statement: memory stays bounded, whatever the table's size. */
@@ -560,7 +562,7 @@ static const char *const sql[ST_COUNT_] = {
     [ST_MEMBER_REWRAP] = "UPDATE members SET key_id = $2, wrapped = $3"
                          " WHERE id = $1 AND wrapped = $4 AND erased_us IS NULL",
     [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLUMNS ")"
-                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                         " ON CONFLICT DO NOTHING",
     [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit",
@@ -569,7 +571,7 @@ static const char *const sql[ST_COUNT_] = {
                       " LIMIT $2",
     [ST_AUDIT_SCAN_INDEXED] = "SELECT a.seq, a.time_us, a.actor, a.role, a.action, a.member,"
                               " a.purpose, a.fields, a.decision, a.reason, a.case_ref, a.prev,"
-                              " a.hash FROM audit_member m JOIN audit a ON a.seq = m.seq"
+                              " a.hash, a.chain FROM audit_member m JOIN audit a ON a.seq = m.seq"
                               " WHERE m.member = $2 AND m.seq >= $1 AND m.seq <= $3"
                               " ORDER BY m.seq LIMIT $4",
     [ST_AUDIT_SCAN_TAIL] = "SELECT " AUDIT_COLUMNS " FROM audit"
@@ -594,7 +596,10 @@ static const char *const sql[ST_COUNT_] = {
                            " ORDER BY seq DESC, rowid DESC LIMIT 1",
     [ST_AUDIT_CKPT_SCAN] = "SELECT seq, head, time_us, key_id, sig, rowid FROM audit_checkpoints"
                            " WHERE rowid > $1 ORDER BY rowid LIMIT $2",
+    [ST_AUDIT_CHAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = $1"
+                            " ORDER BY seq DESC LIMIT 1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = $1",
+    [ST_META_SCAN] = "SELECT key, value FROM meta WHERE left(key, length($1)) = $1 ORDER BY key",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES ($1, $2)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLUMNS ")"
@@ -1235,6 +1240,7 @@ static cu_result pg_audit_append(cu_store *s, const cu_audit_entry *e)
 	cu_pg_param_text(&p, e->case_ref);
 	cu_pg_param_bytes(&p, e->prev, CU_AUDIT_HASHBYTES);
 	cu_pg_param_bytes(&p, e->hash, CU_AUDIT_HASHBYTES);
+	cu_pg_param_text(&p, e->chain ? e->chain : CU_AUDIT_CHAIN_MAIN);
 	return write_one(s, ST_AUDIT_APPEND, &p, CU_ERR_CONFLICT);
 }
 
@@ -1245,6 +1251,27 @@ static cu_result pg_audit_last(cu_store *s, uint64_t *seq, unsigned char hash[CU
 
 	*seq = 0;
 	memset(hash, 0, CU_AUDIT_HASHBYTES);
+	if (rc)
+		return rc;
+	if (PQntuples(res) == 1) {
+		*seq = (uint64_t)cu_pg_int(res, 0, 0);
+		column_hash(res, 0, 1, hash);
+	}
+	PQclear(res);
+	return CU_OK;
+}
+
+static cu_result pg_audit_chain_last(cu_store *s, const char *chain, uint64_t *seq,
+                                     unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	cu_pg_params p = {0};
+	PGresult *res;
+	cu_result rc;
+
+	*seq = 0;
+	memset(hash, 0, CU_AUDIT_HASHBYTES);
+	cu_pg_param_text(&p, chain);
+	rc = run(s, ST_AUDIT_CHAIN_LAST, &p, &res);
 	if (rc)
 		return rc;
 	if (PQntuples(res) == 1) {
@@ -1412,6 +1439,7 @@ static bool walk_rows(const PGresult *res, cu_store_audit_fn fn, void *ud, int64
 		e.case_ref = cu_pg_str(res, i, 10);
 		column_hash(res, i, 11, e.prev);
 		column_hash(res, i, 12, e.hash);
+		e.chain = cu_pg_str(res, i, 13);
 		*last = (int64_t)e.seq;
 		if (fn(ud, &e))
 			return true;
@@ -1608,6 +1636,23 @@ static cu_result pg_meta_get(cu_store *s, const char *key, char *val, size_t val
 	}
 	PQclear(res);
 	return rc;
+}
+
+static cu_result pg_meta_scan(cu_store *s, const char *prefix, cu_store_meta_fn fn, void *ud)
+{
+	cu_pg_params p = {0};
+	PGresult *res;
+	cu_result rc;
+
+	cu_pg_param_text(&p, prefix);
+	rc = run(s, ST_META_SCAN, &p, &res);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(res); i++)
+		if (fn(ud, cu_pg_str(res, i, 0), cu_pg_str(res, i, 1)))
+			break;
+	PQclear(res);
+	return CU_OK;
 }
 
 static cu_result pg_meta_set(cu_store *s, const char *key, const char *val)
@@ -1846,6 +1891,7 @@ static const cu_store_ops pg_ops = {
     .member_rewrap = pg_member_rewrap,
     .audit_append = pg_audit_append,
     .audit_last = pg_audit_last,
+    .audit_chain_last = pg_audit_chain_last,
     .audit_count = pg_audit_count,
     .audit_scan = pg_audit_scan,
     .audit_hash_at = pg_audit_hash_at,
@@ -1858,6 +1904,7 @@ static const cu_store_ops pg_ops = {
     .audit_checkpoint_scan = pg_audit_checkpoint_scan,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,
+    .meta_scan = pg_meta_scan,
     .checkpoint = pg_checkpoint,
     .set_autocheckpoint = pg_set_autocheckpoint,
     .set_cache_kib = pg_set_cache_kib,

@@ -377,10 +377,15 @@ static const char migration_16[] =
     "UPDATE complaint_responses x SET member = c.member FROM complaints c WHERE c.id = x.complaint;"
     "CREATE INDEX complaint_responses_member ON complaint_responses(member);";
 
+/* One audit chain per writer (audit/audit.h); the entries before it are the chain "main". */
+static const char migration_17[] =
+    "ALTER TABLE audit ADD COLUMN chain " T " NOT NULL DEFAULT 'main';"
+    "CREATE INDEX audit_chain_seq ON audit(chain, seq);";
+
 const char *const cu_pg_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
-    migration_13, migration_14, migration_15, migration_16,
+    migration_13, migration_14, migration_15, migration_16, migration_17,
 };
 
 const int cu_pg_migrations_count = (int)(sizeof(cu_pg_migrations) / sizeof(cu_pg_migrations[0]));

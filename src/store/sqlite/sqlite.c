@@ -164,6 +164,13 @@ static const char *const migrations[] = {
     cu_sqlite_migration_limits,
     /* 16: request histories and complaint responses keyed by member too (store/sqlite/request.c) */
     cu_sqlite_migration_request_member,
+    /*
+     * 17: one audit chain per writer (audit/audit.h).  Every entry names its
+     * chain; the entries before this migration are the chain "main".  The
+     * index finds a chain's last entry (its writer's head at start).
+     */
+    "ALTER TABLE audit ADD COLUMN chain TEXT NOT NULL DEFAULT 'main';"
+    "CREATE INDEX audit_chain_seq ON audit(chain, seq);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -200,7 +207,9 @@ enum stmt {
 	ST_AUDIT_CKPT_INSERT,
 	ST_AUDIT_CKPT_LAST,
 	ST_AUDIT_CKPT_SCAN,
+	ST_AUDIT_CHAIN_LAST,
 	ST_META_GET,
+	ST_META_SCAN,
 	ST_META_SET,
 	ST_CHECKPOINT,
 	ST_TOKEN_INSERT,
@@ -218,7 +227,7 @@ enum stmt {
 
 #define AUDIT_COLUMNS                                                                              \
 	"seq, time_us, actor, role, action, member, purpose, fields, decision, reason, "           \
-	"case_ref, prev, hash"
+	"case_ref, prev, hash, chain"
 
 #define TOKEN_COLUMNS "id, hash, role, name, created_us, expires_us, revoked_us"
 
@@ -258,7 +267,7 @@ static const char *const sql[ST_COUNT_] = {
     [ST_MEMBER_REWRAP] = "UPDATE members SET key_id = ?2, wrapped = ?3"
                          " WHERE id = ?1 AND wrapped = ?4 AND erased_us IS NULL",
     [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLUMNS ")"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit",
     [ST_AUDIT_SCAN] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq >= ?1 ORDER BY seq",
@@ -269,7 +278,7 @@ static const char *const sql[ST_COUNT_] = {
      */
     [ST_AUDIT_SCAN_INDEXED] = "SELECT a.seq, a.time_us, a.actor, a.role, a.action, a.member,"
                               " a.purpose, a.fields, a.decision, a.reason, a.case_ref, a.prev,"
-                              " a.hash FROM audit_member m JOIN audit a ON a.seq = m.seq"
+                              " a.hash, a.chain FROM audit_member m JOIN audit a ON a.seq = m.seq"
                               " WHERE m.member = ?2 AND m.seq >= ?1 AND m.seq <= ?3"
                               " ORDER BY m.seq",
     [ST_AUDIT_SCAN_TAIL] = "SELECT " AUDIT_COLUMNS " FROM audit"
@@ -292,7 +301,11 @@ static const char *const sql[ST_COUNT_] = {
                            " ORDER BY seq DESC, rowid DESC LIMIT 1",
     [ST_AUDIT_CKPT_SCAN] = "SELECT seq, head, time_us, key_id, sig FROM audit_checkpoints"
                            " ORDER BY rowid",
+    [ST_AUDIT_CHAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = ?1"
+                            " ORDER BY seq DESC LIMIT 1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SCAN] = "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1"
+                     " ORDER BY key",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [ST_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
@@ -1178,6 +1191,7 @@ static cu_result sqlite_audit_append(cu_store *s, const cu_audit_entry *e)
 	b = keep(b, cu_sqlite_bind_text(st, 11, e->case_ref));
 	b = keep(b, sqlite3_bind_blob(st, 12, e->prev, CU_AUDIT_HASHBYTES, SQLITE_STATIC));
 	b = keep(b, sqlite3_bind_blob(st, 13, e->hash, CU_AUDIT_HASHBYTES, SQLITE_STATIC));
+	b = keep(b, cu_sqlite_bind_text(st, 14, e->chain ? e->chain : CU_AUDIT_CHAIN_MAIN));
 	return cu_sqlite_run_bound(st, b);
 }
 
@@ -1207,6 +1221,25 @@ static cu_result sqlite_audit_last(cu_store *s, uint64_t *seq,
 
 	*seq = 0;
 	memset(hash, 0, CU_AUDIT_HASHBYTES);
+	if (r == SQLITE_ROW) {
+		*seq = (uint64_t)sqlite3_column_int64(st, 0);
+		column_hash(st, 1, hash);
+	}
+	cu_sqlite_done(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+}
+
+static cu_result sqlite_audit_chain_last(cu_store *s, const char *chain, uint64_t *seq,
+                                         unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_CHAIN_LAST];
+	int r = sqlite3_bind_text(st, 1, chain, -1, SQLITE_STATIC);
+
+	*seq = 0;
+	memset(hash, 0, CU_AUDIT_HASHBYTES);
+	if (r)
+		return bind_failed(st, r);
+	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		*seq = (uint64_t)sqlite3_column_int64(st, 0);
 		column_hash(st, 1, hash);
@@ -1373,6 +1406,7 @@ static cu_result scan_rows(sqlite3_stmt *st, cu_store_audit_fn fn, void *ud, boo
 		e.case_ref = column_str(st, 10);
 		column_hash(st, 11, e.prev);
 		column_hash(st, 12, e.hash);
+		e.chain = column_str(st, 13);
 		if (fn(ud, &e)) {
 			*stopped = true;
 			r = SQLITE_DONE;
@@ -1540,6 +1574,22 @@ static cu_result sqlite_meta_get(cu_store *s, const char *key, char *val, size_t
 	}
 	cu_sqlite_done(st);
 	return rc;
+}
+
+static cu_result sqlite_meta_scan(cu_store *s, const char *prefix, cu_store_meta_fn fn, void *ud)
+{
+	sqlite3_stmt *st = Q(s)->st[ST_META_SCAN];
+	int r = sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+
+	if (r)
+		return bind_failed(st, r);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ud, column_str(st, 0), column_str(st, 1))) {
+			r = SQLITE_DONE;
+			break;
+		}
+	cu_sqlite_done(st);
+	return r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
 }
 
 static cu_result sqlite_meta_set(cu_store *s, const char *key, const char *val)
@@ -1884,6 +1934,7 @@ static const cu_store_ops sqlite_ops = {
     .member_rewrap = sqlite_member_rewrap,
     .audit_append = sqlite_audit_append,
     .audit_last = sqlite_audit_last,
+    .audit_chain_last = sqlite_audit_chain_last,
     .audit_count = sqlite_audit_count,
     .audit_scan = sqlite_audit_scan,
     .audit_hash_at = sqlite_audit_hash_at,
@@ -1896,6 +1947,7 @@ static const cu_store_ops sqlite_ops = {
     .audit_checkpoint_scan = sqlite_audit_checkpoint_scan,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
+    .meta_scan = sqlite_meta_scan,
     .checkpoint = sqlite_checkpoint,
     .set_autocheckpoint = sqlite_set_autocheckpoint,
     .set_cache_kib = sqlite_set_cache_kib,
