@@ -35,8 +35,9 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-#define STORE_ENV     "CUSTODIAN_CUSTODIAN_STORE" /* the setting custodian.store */
-#define STORE_URL_MAX (PATH_MAX + 64) /* sqlite:DIR/custodian.db, or a test schema's url */
+#define STORE_ENV      "CUSTODIAN_CUSTODIAN_STORE" /* the setting custodian.store */
+#define STORE_URL_MAX  (PATH_MAX + 64) /* sqlite:DIR/custodian.db, or a test schema's url */
+#define STORE_HEAD_MAX 128             /* meta's audit_head: "SEQ:" and a hash in hex */
 
 static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 
@@ -170,6 +171,32 @@ static void test_init_dir_refusals(void **state)
 	/* On PostgreSQL the store is the schema, its chain begun by the birth entry. */
 	if (url[0])
 		assert_int_equal(cu_test_store_sql_int(url, "SELECT count(*) FROM audit"), 1);
+
+	/*
+	 * A store in use: another directory named onto the store just made (on
+	 * SQLite its custodian.db, by url) is refused, the store's chain left
+	 * as it was and the new directory not made.
+	 */
+	{
+		char used[STORE_URL_MAX], head[STORE_HEAD_MAX], again[STORE_HEAD_MAX];
+		static const char head_sql[] = "SELECT value FROM meta WHERE key = 'audit_head'";
+
+		if (url[0])
+			snprintf(used, sizeof(used), "%s", url);
+		else
+			snprintf(used, sizeof(used), "sqlite:%s/custodian.db", dir);
+		setenv(STORE_ENV, used, 1);
+		cu_test_store_sql_text(used, head_sql, head, sizeof(head));
+		snprintf(path, sizeof(path), "%s/second", tmp);
+		assert_int_equal(cu_ctx_init_dir(path, NULL, err, sizeof(err)), CU_ERR_EXISTS);
+		assert_non_null(strstr(err, "already holds another data directory's audit chain"));
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(cu_test_store_sql_int(used, "SELECT count(*) FROM audit"), 1);
+		cu_test_store_sql_text(used, head_sql, again, sizeof(again));
+		assert_string_equal(head, again);
+		if (!url[0])
+			unsetenv(STORE_ENV);
+	}
 
 	store_done(url);
 	cu_test_rmdir(tmp);
