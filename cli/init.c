@@ -69,6 +69,7 @@ const struct cu_cli_command cu_cli_init = {
     .usage = "custodian [--data DIR] init [--policy FILE]",
     .help = "Creates DIR with custodian.conf, the policy (the built-in default unless\n"
             "--policy), a new master key (mode 0600) and an empty store.  Refuses to\n"
-            "touch a DIR that exists and is not empty.",
+            "touch a DIR that exists and is not empty, or a store (custodian.store)\n"
+            "that holds another data directory's audit chain already.",
     .options = options,
 };

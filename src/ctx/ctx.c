@@ -198,8 +198,27 @@ cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err, si
 		                    .action = "init",
 		                    .decision = "done",
 		                    .reason = policy->version};
+		uint64_t entries = 0;
 
-		rc = cu_audit_append(audit, store, &e);
+		/*
+		 * A store named by url (a PostgreSQL schema, another directory's
+		 * file) may be another directory's already, its chain under that
+		 * directory's keys: not joined, nothing written to it.  Counted
+		 * under the write lock, so two inits at once cannot both begin it.
+		 */
+		rc = cu_store_audit_count(store, &entries);
+		if (!rc && entries > 0) {
+			cu_store_rollback(store);
+			snprintf(
+			    err, errlen,
+			    "the store custodian.store names already holds another data directory's "
+			    "audit chain (%llu entries); refusing to initialise on it",
+			    (unsigned long long)entries);
+			rc = CU_ERR_EXISTS;
+			goto out;
+		}
+		if (!rc)
+			rc = cu_audit_append(audit, store, &e);
 		if (!rc)
 			rc = cu_store_commit(store);
 		if (rc)

@@ -67,7 +67,9 @@ typedef struct cu_ctx {
  * Creates DIR (mode 0700) with a default config, the given policy file copied
  * in (or the built-in default when policy_src is NULL), a new master key
  * (0600) and an empty, migrated store.  CU_ERR_EXISTS if DIR exists and is
- * not empty.  err gets one line on failure.
+ * not empty, or if the store custodian.store names (the environment's) holds
+ * an audit chain already: another directory's, left as it was.  err gets one
+ * line on failure.
  */
 CU_WARN_UNUSED cu_result cu_ctx_init_dir(const char *dir, const char *policy_src, char *err,
                                          size_t errlen);

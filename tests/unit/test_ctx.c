@@ -4,6 +4,13 @@
  * Each broken directory must be refused with a result code and one line in
  * err naming what is wrong, *out left NULL, and nothing in the directory
  * created or changed, so the operator can fix the one thing and try again.
+ *
+ * On SQLite and, with CU_TEST_STORE=pg, on PostgreSQL (docs/postgresql.md,
+ * "Conformance"): there the directory's store is a schema of its own, named
+ * by CUSTODIAN_CUSTODIAN_STORE as the operator would name it, and "nothing
+ * changed" covers every row of that schema as well as the directory's files.
+ * The cases about SQLite's file itself run on SQLite only; each says why and
+ * what stands for it on PostgreSQL.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,14 +24,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "ctx/ctx.h"
 #include "support.h"
 
+#define STORE_ENV       "CUSTODIAN_CUSTODIAN_STORE" /* the setting custodian.store */
+#define DIR_PATH_MAX    600
+#define STORE_URL_MAX   800
+#define STORE_PRINT_MAX 64 /* an md5 in hex, with room */
+#define LISTING_MAX     2048
+
 struct fixture {
 	char *tmp;
-	char dir[600];
+	char dir[DIR_PATH_MAX];
+	char url[STORE_URL_MAX]; /* the directory's store */
 };
 
 static int setup(void **state)
@@ -36,6 +48,13 @@ static int setup(void **state)
 		return -1;
 	fx->tmp = cu_test_tmpdir();
 	snprintf(fx->dir, sizeof(fx->dir), "%s/var", fx->tmp);
+	/* On PostgreSQL: a fresh schema, named through the environment (cu_test_ctx_new does the same). */
+	if (cu_test_store_is_pg()) {
+		cu_test_store_url(fx->tmp, fx->url, sizeof(fx->url));
+		setenv(STORE_ENV, fx->url, 1);
+	} else {
+		snprintf(fx->url, sizeof(fx->url), "sqlite:%s/custodian.db", fx->dir);
+	}
 	if (cu_ctx_init_dir(fx->dir, NULL, err, sizeof(err)) != CU_OK) {
 		fprintf(stderr, "init: %s\n", err);
 		return -1;
@@ -48,6 +67,10 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
+	if (cu_test_store_is_pg()) {
+		cu_test_store_drop(fx->url);
+		unsetenv(STORE_ENV);
+	}
 	cu_test_rmdir(fx->tmp);
 	free(fx);
 	return 0;
@@ -83,7 +106,26 @@ static void append_in(const struct fixture *fx, const char *name, const char *te
 	assert_int_equal(fclose(f), 0);
 }
 
-/* Names and sizes of what the directory holds, to see that a refusal changed nothing. */
+/*
+ * Every row of every table of a PostgreSQL store, hashed by the server
+ * (through a connection of the test's own: committed state only).
+ */
+static void store_print(const struct fixture *fx, char *out, size_t n)
+{
+	cu_test_store_sql_text(
+	    fx->url,
+	    "SELECT md5(coalesce(string_agg(table_name || ':' || query_to_xml(format("
+	    "'SELECT * FROM %I x ORDER BY x::text', table_name), true, false, '')::text, '|'"
+	    " ORDER BY table_name), ''))"
+	    " FROM information_schema.tables WHERE table_schema = current_schema()"
+	    " AND table_type = 'BASE TABLE'",
+	    out, n);
+}
+
+/*
+ * Names and sizes of what the directory holds, to see that a refusal changed
+ * nothing; on PostgreSQL the store's rows too (SQLite's are in custodian.db).
+ */
 static void listing(const struct fixture *fx, char *out, size_t n)
 {
 	static const char *const names[] = {
@@ -102,12 +144,18 @@ static void listing(const struct fixture *fx, char *out, size_t n)
 			                      (long long)st.st_size, (unsigned)st.st_mode,
 			                      (long long)st.st_mtim.tv_nsec);
 	}
+	if (cu_test_store_is_pg() && o < n) {
+		char print[STORE_PRINT_MAX];
+
+		store_print(fx, print, sizeof(print));
+		snprintf(out + o, n - o, "store %s;", print);
+	}
 }
 
 /* Opening fx->dir is refused with rc, one line in err holding `words`, nothing changed. */
 static void refused(const struct fixture *fx, cu_result rc, const char *words)
 {
-	char err[512] = "", before[2048], after[2048];
+	char err[512] = "", before[LISTING_MAX], after[LISTING_MAX];
 	cu_ctx *ctx = (cu_ctx *)&ctx;
 
 	listing(fx, before, sizeof(before));
@@ -258,11 +306,19 @@ static void test_key_missing(void **state)
 	refused(fx, CU_ERR_IO, "master.key");
 }
 
+/*
+ * SQLite only: custodian.db overwritten with bytes that are not a database
+ * is a case of SQLite's file.  On PostgreSQL the store is no file in the
+ * directory; its counterpart, a schema holding another program's tables, is
+ * test_store_not_custodians below.
+ */
 static void test_store_not_sqlite(void **state)
 {
 	struct fixture *fx = *state;
 	char path[700], junk[8192];
 
+	if (cu_test_store_is_pg())
+		skip();
 	path_in(fx, "custodian.db-wal", path, sizeof(path));
 	unlink(path);
 	path_in(fx, "custodian.db-shm", path, sizeof(path));
@@ -273,10 +329,33 @@ static void test_store_not_sqlite(void **state)
 	refused(fx, CU_ERR_STORE, "not a database");
 }
 
+/*
+ * PostgreSQL only: the schema the store names holds another program's
+ * tables, a meta table among them (SQLite's counterpart, a file that is not
+ * a database, is test_store_not_sqlite above): refused, nothing added to it.
+ */
+static void test_store_not_custodians(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (!cu_test_store_is_pg())
+		skip();
+	cu_test_store_empty(fx->url);
+	cu_test_store_sql(fx->url,
+	                  "CREATE TABLE meta (note text); INSERT INTO meta VALUES ('mine')");
+	refused(fx, CU_ERR_STORE, "schema version");
+	assert_int_equal(cu_test_store_sql_int(fx->url,
+	                                       "SELECT count(*) FROM information_schema.tables"
+	                                       " WHERE table_schema = current_schema()"),
+	                 1);
+}
+
 static void test_store_unknown_url(void **state)
 {
 	struct fixture *fx = *state;
 
+	/* custodian.conf names the store (on PostgreSQL the fixture's environment would win). */
+	unsetenv(STORE_ENV);
 #ifdef CU_HAVE_POSTGRES
 	/* A PostgreSQL store nobody serves: refused in one line, nothing changed. */
 	append_in(fx, "custodian.conf", "[custodian]\nstore = postgres://127.0.0.1:1/custodian\n");
@@ -290,15 +369,14 @@ static void test_store_unknown_url(void **state)
 static void test_store_without_audit(void **state)
 {
 	struct fixture *fx = *state;
-	char path[700];
-	sqlite3 *db;
 
-	/* A store another program emptied: the audit head cannot be read. */
-	path_in(fx, "custodian.db", path, sizeof(path));
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE meta", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	refused(fx, CU_ERR_STORE, "");
+	/*
+	 * A store whose meta table another program dropped (the schema version,
+	 * the audit head): taken for a new store, whose first migration meets
+	 * the tables already there; refused, nothing made or changed.
+	 */
+	cu_test_store_sql(fx->url, "DROP TABLE meta");
+	refused(fx, CU_ERR_STORE, "cannot migrate the schema");
 }
 
 int main(void)
@@ -316,6 +394,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_key_garbage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_key_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_not_sqlite, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_not_custodians, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_unknown_url, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_without_audit, setup, teardown),
 	};

@@ -6,6 +6,11 @@
  * a transaction open or a checkpoint it cannot write; transactions nested
  * too deep, committed or rolled back with none open, or with a savepoint
  * that failed; erasures whose keyring puncture fails after the commit.
+ *
+ * On SQLite and, with CU_TEST_STORE=pg, on PostgreSQL (docs/postgresql.md,
+ * "Conformance"): there each directory's store is a schema of its own, named
+ * by CUSTODIAN_CUSTODIAN_STORE as the operator would name it, and what init
+ * must not leave behind includes the store's tables.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,8 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "access/access.h"
 #include "audit/checkpoint.h"
 #include "ctx/ctx.h"
@@ -31,6 +34,10 @@
 #include "vault/keyring.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+#define STORE_ENV      "CUSTODIAN_CUSTODIAN_STORE" /* the setting custodian.store */
+#define STORE_URL_MAX  (PATH_MAX + 64) /* sqlite:DIR/custodian.db, or a test schema's url */
+#define STORE_HEAD_MAX 128             /* meta's audit_head: "SEQ:" and a hash in hex */
 
 static const cu_actor service = {"backend", CU_ROLE_SERVICE, NULL, NULL};
 
@@ -43,6 +50,38 @@ static void put_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/*
+ * The store of the directories init_dir makes under tmp: on PostgreSQL a
+ * fresh schema named through the environment (as cu_test_ctx_new does), its
+ * url in url; on SQLite nothing to name (each directory's custodian.db), and
+ * url "".
+ */
+static void store_for(const char *tmp, char *url, size_t len)
+{
+	url[0] = '\0';
+	if (!cu_test_store_is_pg())
+		return;
+	cu_test_store_url(tmp, url, len);
+	setenv(STORE_ENV, url, 1);
+}
+
+/* Drops what store_for made (nothing on SQLite). */
+static void store_done(const char *url)
+{
+	if (!url[0])
+		return;
+	cu_test_store_drop(url);
+	unsetenv(STORE_ENV);
+}
+
+/* Tables in the store at url (a PostgreSQL schema): none before init made it. */
+static long long store_tables(const char *url)
+{
+	return cu_test_store_sql_int(url, "SELECT count(*) FROM information_schema.tables"
+	                                  " WHERE table_schema = current_schema()");
+}
+
+/* The files init_dir makes (custodian.db only on SQLite). */
 static size_t entries(const char *dir)
 {
 	char path[PATH_MAX + 32];
@@ -62,10 +101,12 @@ static size_t entries(const char *dir)
 
 static void test_init_dir_refusals(void **state)
 {
-	char *tmp = cu_test_tmpdir(), dir[PATH_MAX], path[PATH_MAX + 32], err[512];
+	char *tmp = cu_test_tmpdir(), dir[PATH_MAX], path[PATH_MAX + 32], err[512],
+	     url[STORE_URL_MAX];
 	struct stat st;
 
 	(void)state;
+	store_for(tmp, url, sizeof(url));
 	/* A directory in use: refused, what it holds untouched. */
 	snprintf(dir, sizeof(dir), "%s/used", tmp);
 	assert_int_equal(mkdir(dir, 0755), 0);
@@ -105,12 +146,59 @@ static void test_init_dir_refusals(void **state)
 	assert_non_null(strstr(err, "bad.json: (top level): missing required key 'title'"));
 	assert_int_equal(access(dir, F_OK), -1);
 
+#ifdef CU_HAVE_POSTGRES
+	/* A store that does not answer: what init made before it is taken back, the directory too. */
+	setenv(STORE_ENV, "postgres://127.0.0.1:1/custodian", 1);
+	assert_int_equal(cu_ctx_init_dir(dir, NULL, err, sizeof(err)), CU_ERR_STORE);
+	assert_non_null(strstr(err, "cannot connect to the PostgreSQL store"));
+	assert_int_equal(access(dir, F_OK), -1);
+	if (url[0])
+		setenv(STORE_ENV, url, 1);
+	else
+		unsetenv(STORE_ENV);
+#endif
+
+	/* None of the refusals reached the store. */
+	if (url[0])
+		assert_int_equal(store_tables(url), 0);
+
 	/* An existing empty directory is used, and closed to everyone but the owner. */
 	assert_int_equal(mkdir(dir, 0755), 0);
 	assert_int_equal(cu_ctx_init_dir(dir, NULL, err, sizeof(err)), CU_OK);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
-	assert_int_equal(entries(dir), 4);
+	assert_int_equal(entries(dir), url[0] ? 3 : 4);
+	/* On PostgreSQL the store is the schema, its chain begun by the birth entry. */
+	if (url[0])
+		assert_int_equal(cu_test_store_sql_int(url, "SELECT count(*) FROM audit"), 1);
+
+	/*
+	 * A store in use: another directory named onto the store just made (on
+	 * SQLite its custodian.db, by url) is refused, the store's chain left
+	 * as it was and the new directory not made.
+	 */
+	{
+		char used[STORE_URL_MAX], head[STORE_HEAD_MAX], again[STORE_HEAD_MAX];
+		static const char head_sql[] = "SELECT value FROM meta WHERE key = 'audit_head'";
+
+		if (url[0])
+			snprintf(used, sizeof(used), "%s", url);
+		else
+			snprintf(used, sizeof(used), "sqlite:%s/custodian.db", dir);
+		setenv(STORE_ENV, used, 1);
+		cu_test_store_sql_text(used, head_sql, head, sizeof(head));
+		snprintf(path, sizeof(path), "%s/second", tmp);
+		assert_int_equal(cu_ctx_init_dir(path, NULL, err, sizeof(err)), CU_ERR_EXISTS);
+		assert_non_null(strstr(err, "already holds another data directory's audit chain"));
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(cu_test_store_sql_int(used, "SELECT count(*) FROM audit"), 1);
+		cu_test_store_sql_text(used, head_sql, again, sizeof(again));
+		assert_string_equal(head, again);
+		if (!url[0])
+			unsetenv(STORE_ENV);
+	}
+
+	store_done(url);
 	cu_test_rmdir(tmp);
 }
 
@@ -119,10 +207,11 @@ static void test_init_dir_refusals(void **state)
 static void test_open_policy_by_absolute_path(void **state)
 {
 	char *tmp = cu_test_tmpdir(), dir[PATH_MAX], conf[PATH_MAX + 32], pol[PATH_MAX + 32],
-	     text[PATH_MAX + 64], err[512] = "";
+	     text[PATH_MAX + 64], err[512] = "", url[STORE_URL_MAX];
 	cu_ctx *ctx = NULL;
 
 	(void)state;
+	store_for(tmp, url, sizeof(url));
 	snprintf(dir, sizeof(dir), "%s/var", tmp);
 	assert_int_equal(cu_ctx_init_dir(dir, NULL, err, sizeof(err)), CU_OK);
 	/* The policy moved out of the directory, named by an absolute path. */
@@ -141,17 +230,19 @@ static void test_open_policy_by_absolute_path(void **state)
 	assert_string_equal(ctx->config.policy, text);
 	assert_true(ctx->policy->npurposes > 0);
 	cu_ctx_close(ctx);
+	store_done(url);
 	cu_test_rmdir(tmp);
 }
 
 static void test_open_keyring_that_does_not_open(void **state)
 {
-	char *tmp, path[PATH_MAX], err[512] = "";
+	char *tmp, path[PATH_MAX], err[512] = "", url[STORE_URL_MAX];
 	cu_ctx *ctx = cu_test_ctx_new(&tmp);
 	FILE *f;
 	int c;
 
 	(void)state;
+	cu_test_ctx_store_url(ctx, url, sizeof(url));
 	cu_ctx_close(ctx);
 	ctx = NULL;
 	/* One byte of the sealed keyring altered. */
@@ -167,6 +258,7 @@ static void test_open_keyring_that_does_not_open(void **state)
 	assert_int_equal(cu_ctx_open(path, &ctx, err, sizeof(err)), CU_ERR_CRYPTO);
 	assert_null(ctx);
 	assert_non_null(strstr(err, "does not open with the master keys loaded"));
+	cu_test_store_drop(url);
 	cu_test_rmdir(tmp);
 }
 
@@ -185,26 +277,22 @@ static void register_one(cu_ctx *ctx, const char *email, char id[CU_ID_LEN + 1])
 /* A store whose audit head was rewritten: the directory does not open (fail closed). */
 static void test_open_audit_head_rewritten(void **state)
 {
-	char *tmp, path[PATH_MAX], err[512] = "";
+	char *tmp, path[PATH_MAX], err[512] = "", url[STORE_URL_MAX];
 	cu_ctx *ctx = cu_test_ctx_new(&tmp);
-	sqlite3 *db;
 
 	(void)state;
+	cu_test_ctx_store_url(ctx, url, sizeof(url));
 	cu_ctx_close(ctx);
 	ctx = (cu_ctx *)1;
-	snprintf(path, sizeof(path), "%s/var/custodian.db", tmp);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "UPDATE meta SET value = '1:"
-	                              "00112233445566778899aabbccddeeff00112233445566778899aabbccdd"
-	                              "eeff' WHERE key = 'audit_head'",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(cu_test_store_sql(url, "UPDATE meta SET value = '1:"
+	                                        "00112233445566778899aabbccddeeff001122334455667788"
+	                                        "99aabbccddeeff' WHERE key = 'audit_head'"),
+	                 1);
 	snprintf(path, sizeof(path), "%s/var", tmp);
 	assert_int_equal(cu_ctx_open(path, &ctx, err, sizeof(err)), CU_ERR_AUDIT_BROKEN);
 	assert_null(ctx);
 	assert_non_null(strstr(err, "cannot read the audit head: "));
+	cu_test_store_drop(url);
 	cu_test_rmdir(tmp);
 }
 
@@ -238,10 +326,11 @@ static void test_close_with_a_transaction_open(void **state)
 
 static void test_close_cannot_write_its_checkpoint(void **state)
 {
-	char *tmp, path[PATH_MAX];
+	char *tmp, path[PATH_MAX], url[STORE_URL_MAX];
 	cu_ctx *ctx = cu_test_ctx_new(&tmp);
 
 	(void)state;
+	cu_test_ctx_store_url(ctx, url, sizeof(url));
 	warned[0] = '\0';
 	cu_ctx_audit_checkpoint_path(ctx, path, sizeof(path));
 	/* Something else where the checkpoint file goes: evidence, not overwritten. */
@@ -268,6 +357,7 @@ static void test_close_cannot_write_its_checkpoint(void **state)
 	snprintf(path, sizeof(path), "%s/var/%s", tmp, CU_AUDIT_CHECKPOINT_FILE);
 	assert_true(cu_test_file_contains(path, "not a checkpoint\n"));
 	cu_ctx_close(NULL);
+	cu_test_store_drop(url);
 	cu_test_rmdir(tmp);
 }
 
