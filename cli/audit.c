@@ -109,7 +109,12 @@ static int verify(const struct cu_cli_command *cmd, int argc, char **argv)
 		             (unsigned long long)out.store_bad, out.store_worst.what);
 	if (rc)
 		return CU_CLI_EXIT_NO;
-	printf("audit intact: %llu entries checked\n", (unsigned long long)req.chain.checked);
+	if (req.chain.chains > 1)
+		printf("audit intact: %llu entries checked in %llu chains\n",
+		       (unsigned long long)req.chain.checked, (unsigned long long)req.chain.chains);
+	else
+		printf("audit intact: %llu entries checked\n",
+		       (unsigned long long)req.chain.checked);
 	if (req.covered_seq) {
 		cu_audit_checkpoint cp = {.time_us = req.covered_time_us};
 		char line[CU_AUDIT_CHECKPOINT_LINE_MAX], *t;

@@ -29,6 +29,8 @@ json_t *cu_route_audit_entry_json(const cu_audit_entry *e, bool full)
 		json_object_set_new(o, "member", json_string(e->member));
 		json_object_set_new(o, "reason", json_string(e->reason));
 		json_object_set_new(o, "hash", json_string(hash));
+		json_object_set_new(o, "chain",
+		                    json_string(e->chain ? e->chain : CU_AUDIT_CHAIN_MAIN));
 	}
 	return o;
 }
@@ -157,8 +159,9 @@ static enum MHD_Result h_audit_verify(cu_request *r)
 		json_object_set_new(cps, "covered_time", json_string(t));
 	}
 	if (rc == CU_OK)
-		body = json_pack("{s:b,s:I,s:o}", "intact", 1, "checked",
-		                 (json_int_t)req.chain.checked, "checkpoints", cps);
+		body = json_pack("{s:b,s:I,s:I,s:o}", "intact", 1, "checked",
+		                 (json_int_t)req.chain.checked, "chains",
+		                 (json_int_t)req.chain.chains, "checkpoints", cps);
 	else if (req.chain.broken_seq)
 		body = json_pack("{s:b,s:I,s:I,s:s,s:o}", "intact", 0, "checked",
 		                 (json_int_t)req.chain.checked, "broken_seq",

@@ -616,8 +616,8 @@ cu_result cu_audit_link(cu_audit *a, cu_store *store, bool *linked)
 	if (!rc && l.bad)
 		rc = CU_ERR_AUDIT_BROKEN;
 	if (!rc && l.n > 0) {
-		cu_audit_entry e = {.actor = "custodian",
-		                    .role = "system",
+		cu_audit_entry e = {.actor = "operator",
+		                    .role = "operator",
 		                    .action = CU_AUDIT_LINK_ACTION,
 		                    .decision = "done",
 		                    .reason = reason};
@@ -1302,6 +1302,7 @@ cu_result cu_audit_verify(cu_store *store, cu_audit_report *report, cu_audit_pro
 		rc = cu_store_audit_scan(store, 1, NULL, lay_out, &w);
 		walk_finish(&w);
 	}
+	report->chains = w.nnames;
 	if (!rc && !w.broken)
 		rc = check_head(&w, store);
 	if (!rc && !w.broken)

@@ -151,6 +151,7 @@ void cu_audit_hash(cu_audit_entry *e);
 
 typedef struct cu_audit_report {
 	uint64_t checked;               /* entries whose hash verified */
+	uint64_t chains;                /* writers' chains met (audit.h: one chain per writer) */
 	uint64_t broken_seq;            /* first broken entry (0 if intact) */
 	char what[CU_AUDIT_WHAT_BYTES]; /* why it is broken, e.g. "hash mismatch" */
 } cu_audit_report;
