@@ -14,7 +14,6 @@
 
 #include <inttypes.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,7 @@
 
 struct fx {
 	char *dir;
-	char db[PATH_MAX], ck[PATH_MAX];
+	char url[PATH_MAX + 8], ck[PATH_MAX]; /* the store: sqlite:DIR/store.db, or a schema */
 	cu_store *s;
 	cu_audit *a;
 	cu_vault *v;
@@ -41,10 +40,10 @@ struct fx {
 
 static void open_store(struct fx *f)
 {
-	char url[PATH_MAX + 8], err[256];
+	char err[256];
 
-	snprintf(url, sizeof(url), "sqlite:%s", f->db);
-	assert_int_equal(cu_store_open(url, &f->s, err, sizeof(err)), CU_OK);
+	if (cu_store_open(f->url, &f->s, err, sizeof(err)) != CU_OK)
+		fail_msg("open: %s", err);
 	assert_int_equal(cu_audit_open(f->s, &f->a), CU_OK);
 }
 
@@ -55,7 +54,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->dir = cu_test_tmpdir();
-	snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir);
+	cu_test_store_url(f->dir, f->url, sizeof(f->url));
 	snprintf(f->ck, sizeof(f->ck), "%s/%s", f->dir, CU_AUDIT_CHECKPOINT_FILE);
 	open_store(f);
 	assert_int_equal(cu_vault_open_text(KEY1, &f->v, err, sizeof(err)), CU_OK);
@@ -70,6 +69,7 @@ static int teardown(void **state)
 	cu_audit_free(f->a);
 	cu_store_close(f->s);
 	cu_vault_free(f->v);
+	cu_test_store_drop(f->url);
 	cu_test_rmdir(f->dir);
 	free(f);
 	return 0;
@@ -99,22 +99,13 @@ static void append(struct fx *f, int first, int last)
 	cu_audit_commit(f->a);
 }
 
-/* SQL on the database file as someone holding it would run it (triggers dropped). */
+/* SQL on the store as someone holding it would run it (append-only triggers dropped). */
 static void tamper(struct fx *f, const char *sql)
 {
-	sqlite3 *db;
-	char *msg = NULL;
-
 	cu_audit_free(f->a);
 	cu_store_close(f->s);
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	if (sqlite3_exec(db,
-	                 "DROP TRIGGER IF EXISTS audit_no_update;"
-	                 "DROP TRIGGER IF EXISTS audit_no_delete;",
-	                 NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("tampering failed: %s", msg ? msg : "?");
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	cu_test_store_unguard(f->url, "audit");
+	(void)cu_test_store_sql(f->url, sql);
 	open_store(f);
 }
 
