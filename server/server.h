@@ -46,7 +46,7 @@
 #define CU_HEADER_MEMORY  (32u * 1024)  /* per-connection memory: headers and all */
 #define CU_IDLE_TIMEOUT_S 30u           /* libmicrohttpd's idle timeout, reset by any byte */
 #define CU_ARENA_MAX      (256u * 1024) /* per-request arena cap */
-#define CU_ARENA_CHUNK    4096u /* an arena grows by chunks of this (or one request's size) */
+#define CU_ARENA_CHUNK    8192u /* an arena grows by chunks of this (or one request's size) */
 /*
  * Query parameters a request may carry (no route takes more than four);
  * more is 414, refused before libmicrohttpd spends CU_HEADER_MEMORY on them.
@@ -70,6 +70,12 @@ void *cu_arena_alloc(cu_arena *a, size_t n);
 char *cu_arena_strdup(cu_arena *a, const char *s);
 /* Wipes (requests may carry personal data) and frees every chunk. */
 void cu_arena_release(cu_arena *a);
+/*
+ * Wipes every chunk and frees all but one of CU_ARENA_CHUNK bytes, which
+ * the arena keeps, empty, for the next request (connection.c keeps one
+ * finished request per network thread).  cu_arena_release frees it too.
+ */
+void cu_arena_reset(cu_arena *a);
 
 /* Jobs, the writer and the hashing pool: workers/writer.h. */
 #include "workers/writer.h"

@@ -1,5 +1,6 @@
 /*
- * server/http/arena.c — the per-request arena (server.h): chunks freed and wiped whole when the request ends.
+ * server/http/arena.c — the per-request arena (server.h): chunks wiped whole when the request ends,
+ * and freed but for one that the next request on the thread uses.
  */
 #include "http/http.h"
 
@@ -60,5 +61,24 @@ void cu_arena_release(cu_arena *a)
 		free(c);
 	}
 	a->head = NULL;
+	a->used = 0;
+}
+
+void cu_arena_reset(cu_arena *a)
+{
+	struct cu_arena_chunk *c = a->head, *next, *kept = NULL;
+
+	for (; c; c = next) {
+		next = c->next;
+		sodium_memzero(c->data, c->used);
+		if (!kept && c->size == CU_ARENA_CHUNK) {
+			kept = c;
+			kept->used = 0;
+			kept->next = NULL;
+		} else {
+			free(c);
+		}
+	}
+	a->head = kept;
 	a->used = 0;
 }

@@ -170,6 +170,55 @@ static bool grow_body(cu_request *r, size_t more)
 	return true;
 }
 
+/*
+ * A finished request is kept for the next one on the same network thread,
+ * with its arena's first chunk (cu_arena_reset wiped it): a read then
+ * allocates neither.  One per thread, freed when the thread ends; without
+ * the thread key (pthread_key_create failed) every request is allocated.
+ */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_ok;
+
+static void spare_free(void *p)
+{
+	cu_request *r = p;
+
+	cu_arena_release(&r->arena);
+	free(r);
+}
+
+static void spare_key_create(void)
+{
+	spare_ok = pthread_key_create(&spare_key, spare_free) == 0;
+}
+
+/* A request zeroed as calloc would give it, the thread's spare if it has one. */
+static cu_request *request_new(void)
+{
+	cu_request *r;
+	cu_arena arena;
+
+	pthread_once(&spare_once, spare_key_create);
+	r = spare_ok ? pthread_getspecific(spare_key) : NULL;
+	if (!r)
+		return calloc(1, sizeof(*r));
+	(void)pthread_setspecific(spare_key, NULL);
+	arena = r->arena;
+	memset(r, 0, sizeof(*r));
+	r->arena = arena;
+	return r;
+}
+
+/* Wipes the request's arena; keeps the request as the thread's spare, or frees it. */
+static void request_done(cu_request *r)
+{
+	cu_arena_reset(&r->arena);
+	if (spare_ok && !pthread_getspecific(spare_key) && pthread_setspecific(spare_key, r) == 0)
+		return;
+	spare_free(r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -182,7 +231,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		bool refused_query = r == (void *)&too_many_parameters;
 		bool nul = r == (void *)&nul_in_uri_mark;
 
-		r = calloc(1, sizeof(*r));
+		r = request_new();
 		if (!r)
 			return MHD_NO;
 		r->nul_in_uri = nul;
@@ -293,10 +342,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		r->cleanup(r);
 	if (r->web_cleanup)
 		r->web_cleanup(r);
-	cu_arena_release(&r->arena);
 	if (r->counted)
 		atomic_fetch_sub(&srv->inflight, 1);
-	free(r);
+	request_done(r);
 	*con_cls = NULL;
 }
 

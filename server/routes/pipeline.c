@@ -205,6 +205,9 @@ struct read_state {
 	cu_policy *policy;
 };
 
+/* A read's state takes one arena chunk: the one each network thread keeps (arena.c). */
+_Static_assert(sizeof(struct read_state) <= CU_ARENA_CHUNK, "a read's state fits one chunk");
+
 static void read_cleanup(cu_request *r)
 {
 	struct read_state *st = r->state;

@@ -3,6 +3,7 @@
  */
 #include "access/access.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,9 @@ void cu_record_init(cu_record *r)
 
 void cu_record_wipe(cu_record *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		if (r->v[i].value) {
-			sodium_memzero(r->v[i].value, r->v[i].len);
-			free(r->v[i].value);
-		}
+	if (r->block) {
+		sodium_memzero(r->block, r->block_len);
+		free(r->block);
 	}
 	memset(r, 0, sizeof(*r));
 }
@@ -481,9 +480,10 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 	char name[CU_POLICY_ID_MAX + 1];
 	cu_fieldset opened = 0;
 	cu_data_key dk;
-	size_t n;
+	size_t n, cap = 0;
 	cu_result rc;
 
+	assert(out->n == 0 && !out->block);
 	rc = cu_vault_unwrap(v, row->id, row->key_id, row->wrapped, &dk);
 	if (rc)
 		return rc;
@@ -512,17 +512,30 @@ cu_result cu_access_open(const cu_policy *p, const cu_vault *v, const cu_member_
 			rc = CU_ERR_STORE;
 			break;
 		}
-		buf = malloc(ents[i].sealed_len - CU_VAULT_SEAL_OVERHEAD + 1);
-		if (!buf) {
-			rc = CU_ERR_NOMEM;
+		/*
+		 * One block for every value, taken at the first: the entries are
+		 * disjoint pieces of the row's fields, so their plaintexts and a NUL
+		 * each take at most fields_len + n bytes (checked all the same).
+		 */
+		if (!out->block) {
+			cap = row->fields_len + n;
+			out->block = malloc(cap);
+			if (!out->block) {
+				rc = CU_ERR_NOMEM;
+				break;
+			}
+		}
+		if (ents[i].sealed_len - CU_VAULT_SEAL_OVERHEAD + 1 > cap - out->block_len) {
+			rc = CU_ERR_STORE;
 			break;
 		}
+		buf = out->block + out->block_len;
 		rc = cu_vault_open(&dk, row->id, name, ents[i].sealed, ents[i].sealed_len,
 		                   (unsigned char *)buf, &len);
-		if (rc) {
-			free(buf);
+		/* What was written of it is wiped with the block, whatever happened. */
+		out->block_len += ents[i].sealed_len - CU_VAULT_SEAL_OVERHEAD + 1;
+		if (rc)
 			break;
-		}
 		out->v[out->n].field = idx;
 		out->v[out->n].value = buf;
 		out->v[out->n].len = len;

@@ -99,20 +99,30 @@ typedef struct cu_access_decision {
 	bool registered;      /* a provision's: the third party is in the registry */
 } cu_access_decision;
 
-/* One opened field.  value is NUL-terminated plaintext, wiped by cu_record_wipe. */
+/*
+ * One opened field.  value is NUL-terminated plaintext inside its record's
+ * block, wiped by cu_record_wipe.
+ */
 typedef struct cu_record_value {
 	int field; /* policy field index */
 	char *value;
 	size_t len;
 } cu_record_value;
 
+/*
+ * The opened fields of one member.  Every value lives in one allocation,
+ * block (block_len bytes of it in use), which the record owns: a read
+ * allocates once, whatever the number of fields it opens.
+ */
 typedef struct cu_record {
 	size_t n;
 	cu_record_value v[CU_POLICY_FIELDS_MAX];
+	char *block;
+	size_t block_len;
 } cu_record;
 
 void cu_record_init(cu_record *r);
-/* Wipes and frees every value.  Safe on an initialised, empty record. */
+/* Wipes every value and frees the block.  Safe on an initialised, empty record. */
 void cu_record_wipe(cu_record *r);
 /* The value of field index i, or NULL. */
 const char *cu_record_get(const cu_record *r, int field);
@@ -214,7 +224,8 @@ CU_WARN_UNUSED cu_result cu_access_exception_close(cu_ctx *ctx, const cu_actor *
                                                    const char *id, const char *review);
 
 /*
- * Opens the allowed fields of row into out (cu_record_init'd); nothing else.
+ * Opens the allowed fields of row into out (cu_record_init'd, empty); nothing
+ * else.  One allocation holds every value opened (none when none is).
  * CU_ERR_CRYPTO when the wrapped key or a sealed value does not
  * authenticate; CU_ERR_STORE for a damaged record — malformed, a field twice,
  * or a field the row marks present whose entry is not there (its name, which

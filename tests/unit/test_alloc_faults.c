@@ -547,6 +547,37 @@ static void test_arena_nomem(void **state)
 }
 
 /*
+ * An arena reset at the end of a request (connection.c keeps one finished
+ * request per network thread) wipes what the request held and keeps one
+ * chunk: the next request's state takes it without an allocation, even one
+ * that would fail.
+ */
+static void test_arena_reset_wipes_and_keeps_a_chunk(void **state)
+{
+	cu_arena a = {0};
+	unsigned char *p, *q;
+
+	(void)state;
+	if (!cu_fault_libc_available())
+		skip();
+	p = cu_arena_alloc(&a, CU_ARENA_CHUNK / 2);
+	assert_non_null(p);
+	memset(p, 'x', CU_ARENA_CHUNK / 2);
+	assert_non_null(cu_arena_alloc(&a, 2 * CU_ARENA_CHUNK)); /* a chunk of its own */
+	cu_arena_reset(&a);
+	assert_non_null(a.head);
+	assert_int_equal(a.used, 0);
+	for (size_t i = 0; i < CU_ARENA_CHUNK / 2; i++)
+		assert_int_equal(p[i], 0);
+	cu_fault_arm(CU_FAULT_LIBC, 1, true);
+	q = cu_arena_alloc(&a, CU_ARENA_CHUNK);
+	assert_false(cu_fault_disarm());
+	assert_ptr_equal(q, p);
+	cu_arena_release(&a);
+	assert_null(a.head);
+}
+
+/*
  * A header a route sets (Set-Cookie, Retry-After) that cannot be copied is
  * not dropped in silence: the request is marked, and its reply becomes 503
  * out_of_memory (server/http/reply.c, lost_header).
@@ -640,6 +671,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_import_getline_nomem_once_4, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_libcsv_nomem_loop, setup, teardown),
 	    cmocka_unit_test(test_arena_nomem),
+	    cmocka_unit_test(test_arena_reset_wipes_and_keeps_a_chunk),
 	    cmocka_unit_test(test_header_nomem_marks_the_reply),
 	    cmocka_unit_test(test_json_body_nomem_told_apart),
 	    cmocka_unit_test_setup_teardown(test_sqlite_once, setup, teardown),
