@@ -509,6 +509,7 @@ enum stmt {
 	ST_AUDIT_CKPT_LAST,
 	ST_AUDIT_CKPT_SCAN,
 	ST_AUDIT_CHAIN_LAST,
+	ST_AUDIT_MAIN_LAST,
 	ST_META_GET,
 	ST_META_SCAN,
 	ST_META_SET,
@@ -596,8 +597,16 @@ static const char *const sql[ST_COUNT_] = {
                            " ORDER BY seq DESC, rowid DESC LIMIT 1",
     [ST_AUDIT_CKPT_SCAN] = "SELECT seq, head, time_us, key_id, sig, rowid FROM audit_checkpoints"
                            " WHERE rowid > $1 ORDER BY rowid LIMIT $2",
-    [ST_AUDIT_CHAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = $1"
+    /*
+     * A chain's last entry: the main chain's by the seq key from the end (it
+     * writes most entries, and its index would cost every append a second
+     * index row), another's through the partial index, which the statement
+     * must imply (chain <> 'main') to be used.
+     */
+    [ST_AUDIT_CHAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = $1 AND chain <> 'main'"
                             " ORDER BY seq DESC LIMIT 1",
+    [ST_AUDIT_MAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = 'main'"
+                           " ORDER BY seq DESC LIMIT 1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = $1",
     [ST_META_SCAN] = "SELECT key, value FROM meta WHERE left(key, length($1)) = $1 ORDER BY key",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES ($1, $2)"
@@ -1270,8 +1279,12 @@ static cu_result pg_audit_chain_last(cu_store *s, const char *chain, uint64_t *s
 
 	*seq = 0;
 	memset(hash, 0, CU_AUDIT_HASHBYTES);
-	cu_pg_param_text(&p, chain);
-	rc = run(s, ST_AUDIT_CHAIN_LAST, &p, &res);
+	if (!strcmp(chain, CU_AUDIT_CHAIN_MAIN)) {
+		rc = run(s, ST_AUDIT_MAIN_LAST, NULL, &res);
+	} else {
+		cu_pg_param_text(&p, chain);
+		rc = run(s, ST_AUDIT_CHAIN_LAST, &p, &res);
+	}
 	if (rc)
 		return rc;
 	if (PQntuples(res) == 1) {

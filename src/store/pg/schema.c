@@ -377,10 +377,13 @@ static const char migration_16[] =
     "UPDATE complaint_responses x SET member = c.member FROM complaints c WHERE c.id = x.complaint;"
     "CREATE INDEX complaint_responses_member ON complaint_responses(member);";
 
-/* One audit chain per writer (audit/audit.h); the entries before it are the chain "main". */
+/*
+ * One audit chain per writer (audit/audit.h); the entries before it are the chain "main",
+ * whose last entry is found from the end of the seq key (store/sqlite/sqlite.c says why).
+ */
 static const char migration_17[] =
     "ALTER TABLE audit ADD COLUMN chain " T " NOT NULL DEFAULT 'main';"
-    "CREATE INDEX audit_chain_seq ON audit(chain, seq);";
+    "CREATE INDEX audit_chain_seq ON audit(chain, seq) WHERE chain <> 'main';";
 
 const char *const cu_pg_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,

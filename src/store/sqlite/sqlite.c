@@ -170,7 +170,7 @@ static const char *const migrations[] = {
      * index finds a chain's last entry (its writer's head at start).
      */
     "ALTER TABLE audit ADD COLUMN chain TEXT NOT NULL DEFAULT 'main';"
-    "CREATE INDEX audit_chain_seq ON audit(chain, seq);",
+    "CREATE INDEX audit_chain_seq ON audit(chain, seq) WHERE chain <> 'main';",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -208,6 +208,7 @@ enum stmt {
 	ST_AUDIT_CKPT_LAST,
 	ST_AUDIT_CKPT_SCAN,
 	ST_AUDIT_CHAIN_LAST,
+	ST_AUDIT_MAIN_LAST,
 	ST_META_GET,
 	ST_META_SCAN,
 	ST_META_SET,
@@ -301,8 +302,16 @@ static const char *const sql[ST_COUNT_] = {
                            " ORDER BY seq DESC, rowid DESC LIMIT 1",
     [ST_AUDIT_CKPT_SCAN] = "SELECT seq, head, time_us, key_id, sig FROM audit_checkpoints"
                            " ORDER BY rowid",
-    [ST_AUDIT_CHAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = ?1"
+    /*
+     * A chain's last entry: the main chain's by the seq key from the end (it
+     * writes most entries, and its index would cost every append a second
+     * index row), another's through the partial index, which the statement
+     * must imply (chain <> 'main') to be used.
+     */
+    [ST_AUDIT_CHAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = ?1 AND chain <> 'main'"
                             " ORDER BY seq DESC LIMIT 1",
+    [ST_AUDIT_MAIN_LAST] = "SELECT seq, hash FROM audit WHERE chain = 'main'"
+                           " ORDER BY seq DESC LIMIT 1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SCAN] = "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1"
                      " ORDER BY key",
@@ -1232,8 +1241,9 @@ static cu_result sqlite_audit_last(cu_store *s, uint64_t *seq,
 static cu_result sqlite_audit_chain_last(cu_store *s, const char *chain, uint64_t *seq,
                                          unsigned char hash[CU_AUDIT_HASHBYTES])
 {
-	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_CHAIN_LAST];
-	int r = sqlite3_bind_text(st, 1, chain, -1, SQLITE_STATIC);
+	bool main = !strcmp(chain, CU_AUDIT_CHAIN_MAIN);
+	sqlite3_stmt *st = Q(s)->st[main ? ST_AUDIT_MAIN_LAST : ST_AUDIT_CHAIN_LAST];
+	int r = main ? SQLITE_OK : sqlite3_bind_text(st, 1, chain, -1, SQLITE_STATIC);
 
 	*seq = 0;
 	memset(hash, 0, CU_AUDIT_HASHBYTES);
