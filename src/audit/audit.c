@@ -222,12 +222,22 @@ static void format_head(uint64_t seq, const unsigned char hash[CU_AUDIT_HASHBYTE
 	}
 	out[o] = '\0';
 }
+/* Exactly 64 hex digits, and nothing after them, into hash. */
+static bool hash_of_hex(const char *hex, unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	size_t binlen = 0;
+
+	return strlen(hex) == 2 * CU_AUDIT_HASHBYTES &&
+	       sodium_hex2bin(hash, CU_AUDIT_HASHBYTES, hex, 2 * CU_AUDIT_HASHBYTES, NULL, &binlen,
+	                      NULL) == 0 &&
+	       binlen == CU_AUDIT_HASHBYTES;
+}
+
 /* Strict: digits, ':', exactly 64 hex digits. */
 static bool parse_head(const char *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])
 {
 	uint64_t v = 0;
 	const char *p = s;
-	size_t binlen = 0;
 
 	if (*p < '0' || *p > '9')
 		return false;
@@ -236,11 +246,7 @@ static bool parse_head(const char *s, uint64_t *seq, unsigned char hash[CU_AUDIT
 			return false;
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
-	if (*p++ != ':' || strlen(p) != 2 * CU_AUDIT_HASHBYTES)
-		return false;
-	if (sodium_hex2bin(hash, CU_AUDIT_HASHBYTES, p, 2 * CU_AUDIT_HASHBYTES, NULL, &binlen,
-	                   NULL) != 0 ||
-	    binlen != CU_AUDIT_HASHBYTES)
+	if (*p++ != ':' || !hash_of_hex(p, hash))
 		return false;
 	*seq = v;
 	return true;
@@ -638,15 +644,10 @@ static bool parse_link(const char *reason, size_t *n, unsigned char digest[CU_AU
 {
 	unsigned long long count;
 	char hex[2 * CU_AUDIT_HASHBYTES + 2];
-	size_t binlen = 0;
 	int end = 0;
 
 	if (sscanf(reason, "chains=%llu heads=%65[0-9a-f]%n", &count, hex, &end) != 2 ||
-	    reason[end] || strlen(hex) != 2 * CU_AUDIT_HASHBYTES)
-		return false;
-	if (sodium_hex2bin(digest, CU_AUDIT_HASHBYTES, hex, 2 * CU_AUDIT_HASHBYTES, NULL, &binlen,
-	                   NULL) != 0 ||
-	    binlen != CU_AUDIT_HASHBYTES)
+	    reason[end] || !hash_of_hex(hex, digest))
 		return false;
 	*n = (size_t)count;
 	return true;

@@ -1253,10 +1253,12 @@ static cu_result pg_audit_append(cu_store *s, const cu_audit_entry *e)
 	return write_one(s, ST_AUDIT_APPEND, &p, CU_ERR_CONFLICT);
 }
 
-static cu_result pg_audit_last(cu_store *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])
+/* (seq, hash) of the one row statement st answers; seq 0 and a zero hash when none. */
+static cu_result seq_hash_row(cu_store *s, int st, const cu_pg_params *p, uint64_t *seq,
+                              unsigned char hash[CU_AUDIT_HASHBYTES])
 {
 	PGresult *res;
-	cu_result rc = run(s, ST_AUDIT_LAST, NULL, &res);
+	cu_result rc = run(s, st, p, &res);
 
 	*seq = 0;
 	memset(hash, 0, CU_AUDIT_HASHBYTES);
@@ -1270,29 +1272,20 @@ static cu_result pg_audit_last(cu_store *s, uint64_t *seq, unsigned char hash[CU
 	return CU_OK;
 }
 
+static cu_result pg_audit_last(cu_store *s, uint64_t *seq, unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	return seq_hash_row(s, ST_AUDIT_LAST, NULL, seq, hash);
+}
+
 static cu_result pg_audit_chain_last(cu_store *s, const char *chain, uint64_t *seq,
                                      unsigned char hash[CU_AUDIT_HASHBYTES])
 {
 	cu_pg_params p = {0};
-	PGresult *res;
-	cu_result rc;
 
-	*seq = 0;
-	memset(hash, 0, CU_AUDIT_HASHBYTES);
-	if (!strcmp(chain, CU_AUDIT_CHAIN_MAIN)) {
-		rc = run(s, ST_AUDIT_MAIN_LAST, NULL, &res);
-	} else {
-		cu_pg_param_text(&p, chain);
-		rc = run(s, ST_AUDIT_CHAIN_LAST, &p, &res);
-	}
-	if (rc)
-		return rc;
-	if (PQntuples(res) == 1) {
-		*seq = (uint64_t)cu_pg_int(res, 0, 0);
-		column_hash(res, 0, 1, hash);
-	}
-	PQclear(res);
-	return CU_OK;
+	if (!strcmp(chain, CU_AUDIT_CHAIN_MAIN))
+		return seq_hash_row(s, ST_AUDIT_MAIN_LAST, NULL, seq, hash);
+	cu_pg_param_text(&p, chain);
+	return seq_hash_row(s, ST_AUDIT_CHAIN_LAST, &p, seq, hash);
 }
 
 static cu_result pg_audit_count(cu_store *s, uint64_t *n)

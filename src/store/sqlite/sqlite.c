@@ -1222,10 +1222,10 @@ static void column_hash(sqlite3_stmt *st, int col, unsigned char out[CU_AUDIT_HA
 		memcpy(out, p, n < CU_AUDIT_HASHBYTES ? n : CU_AUDIT_HASHBYTES);
 }
 
-static cu_result sqlite_audit_last(cu_store *s, uint64_t *seq,
-                                   unsigned char hash[CU_AUDIT_HASHBYTES])
+/* (seq, hash) of the one row st (bound) answers; seq 0 and a zero hash when none. */
+static cu_result seq_hash_row(sqlite3_stmt *st, uint64_t *seq,
+                              unsigned char hash[CU_AUDIT_HASHBYTES])
 {
-	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_LAST];
 	int r = sqlite3_step(st);
 
 	*seq = 0;
@@ -1238,24 +1238,27 @@ static cu_result sqlite_audit_last(cu_store *s, uint64_t *seq,
 	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
 }
 
+static cu_result sqlite_audit_last(cu_store *s, uint64_t *seq,
+                                   unsigned char hash[CU_AUDIT_HASHBYTES])
+{
+	return seq_hash_row(Q(s)->st[ST_AUDIT_LAST], seq, hash);
+}
+
 static cu_result sqlite_audit_chain_last(cu_store *s, const char *chain, uint64_t *seq,
                                          unsigned char hash[CU_AUDIT_HASHBYTES])
 {
-	bool main = !strcmp(chain, CU_AUDIT_CHAIN_MAIN);
-	sqlite3_stmt *st = Q(s)->st[main ? ST_AUDIT_MAIN_LAST : ST_AUDIT_CHAIN_LAST];
-	int r = main ? SQLITE_OK : sqlite3_bind_text(st, 1, chain, -1, SQLITE_STATIC);
+	sqlite3_stmt *st = Q(s)->st[ST_AUDIT_CHAIN_LAST];
+	int r;
 
-	*seq = 0;
-	memset(hash, 0, CU_AUDIT_HASHBYTES);
-	if (r)
+	if (!strcmp(chain, CU_AUDIT_CHAIN_MAIN))
+		return seq_hash_row(Q(s)->st[ST_AUDIT_MAIN_LAST], seq, hash);
+	r = sqlite3_bind_text(st, 1, chain, -1, SQLITE_STATIC);
+	if (r) {
+		*seq = 0;
+		memset(hash, 0, CU_AUDIT_HASHBYTES);
 		return bind_failed(st, r);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*seq = (uint64_t)sqlite3_column_int64(st, 0);
-		column_hash(st, 1, hash);
 	}
-	cu_sqlite_done(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? CU_OK : cu_sqlite_map_rc(r);
+	return seq_hash_row(st, seq, hash);
 }
 
 static cu_result sqlite_audit_count(cu_store *s, uint64_t *n)
