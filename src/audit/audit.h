@@ -27,7 +27,7 @@
  * entry of another chain hashes with "cu-audit-v2" and its chain's name
  * (audit.c).  Each chain's head is kept in meta: "audit_head" for main,
  * "audit_head:NAME" for the others.  Several servers on one database give
- * each writer its own chain (custodian.conf `audit_chain`), so no writer
+ * each writer its own chain (custodian.conf `[audit] chain`), so no writer
  * follows another's head.  Writers that share a name share the chain: each
  * catches up with the others' entries under the store's write lock
  * (cu_audit_sync), as a command-line command does with a server's.
