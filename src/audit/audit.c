@@ -605,6 +605,21 @@ static int collect_head(void *ud, const char *key, const char *val)
 	return 0;
 }
 
+cu_result cu_audit_other_chains(const cu_audit *a, cu_store *store, size_t *n)
+{
+	struct head_list l = {.skip = a ? a->chain : ""};
+	cu_result rc;
+
+	if (!a || !store || !n)
+		return CU_ERR_INVALID_ARGUMENT;
+	rc = cu_store_meta_scan(store, HEAD_KEY, collect_head, &l);
+	if (!rc && l.bad)
+		rc = CU_ERR_AUDIT_BROKEN;
+	*n = l.n;
+	free(l.items);
+	return rc;
+}
+
 cu_result cu_audit_link(cu_audit *a, cu_store *store, bool *linked)
 {
 	struct head_list l = {.skip = a ? a->chain : ""};

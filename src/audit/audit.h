@@ -145,6 +145,12 @@ uint64_t cu_audit_appended(const cu_audit *a);
  * does not parse.
  */
 CU_WARN_UNUSED cu_result cu_audit_link(cu_audit *a, cu_store *store, bool *linked);
+/*
+ * How many chains besides a's have a recorded head, in or out of a
+ * transaction: whether a link is needed at all, asked before taking the
+ * write lock for one.  CU_ERR_AUDIT_BROKEN as cu_audit_link.
+ */
+CU_WARN_UNUSED cu_result cu_audit_other_chains(const cu_audit *a, cu_store *store, size_t *n);
 
 /* Computes e->hash from e->prev and the content (does not touch the store). */
 void cu_audit_hash(cu_audit_entry *e);

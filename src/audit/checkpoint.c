@@ -510,8 +510,13 @@ static cu_result link_chains(cu_store *s, cu_audit *a, uint64_t *last,
                              unsigned char hash[CU_AUDIT_HASHBYTES])
 {
 	bool linked = false;
-	cu_result rc = cu_store_begin(s);
+	size_t others = 0;
+	cu_result rc = cu_audit_other_chains(a, s, &others);
 
+	/* One chain: nothing to link, and no write lock taken to find that out. */
+	if (rc || !others)
+		return rc;
+	rc = cu_store_begin(s);
 	if (rc)
 		return rc;
 	rc = cu_audit_sync(a, s);
