@@ -1629,8 +1629,18 @@ static void test_chains_linked(void **state)
 	cu_store_rollback(f->s);
 	cu_audit_rollback(f->a);
 
-	assert_int_equal(cu_audit_open_chain(f->s, CHAIN_B, &b), CU_OK);
-	append_by(f, b, 3, "b");    /* 3..5 */
+	{
+		size_t others = 9;
+
+		assert_int_equal(cu_audit_other_chains(f->a, f->s, &others), CU_OK);
+		assert_int_equal(others, 0);
+		assert_int_equal(cu_audit_open_chain(f->s, CHAIN_B, &b), CU_OK);
+		append_by(f, b, 3, "b"); /* 3..5 */
+		assert_int_equal(cu_audit_other_chains(f->a, f->s, &others), CU_OK);
+		assert_int_equal(others, 1);
+		assert_int_equal(cu_audit_other_chains(b, f->s, &others), CU_OK);
+		assert_int_equal(others, 1);
+	}
 	append_by(f, f->a, 1, "a"); /* 6 */
 	save(f);                    /* the link is 7, and the checkpoint is over it */
 	assert_int_equal(cu_store_audit_scan(f->s, 1, NULL, count_links, &links), CU_OK);
