@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_sqlite.h"
 #include "bench_util.h"
 
 #define ID_LEN         16  /* a member id's bytes */
@@ -72,11 +73,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t next_random(void)
 {
-	/* xorshift64*: enough for ids and choices, the same sequence every run. */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ULL;
+	return bench_xorshift64(&rng);
 }
 
 static double thread_cpu(void)
@@ -89,14 +86,7 @@ static double thread_cpu(void)
 
 static int exec(sqlite3 *db, const char *sql)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		fprintf(stderr, "bench_audit_apart: %s: %s\n", sql, msg ? msg : "?");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return bench_sqlite_exec("bench_audit_apart", db, sql);
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
@@ -286,15 +276,8 @@ int main(int argc, char **argv)
 	full = (int)bench_env("CU_BENCH_APART_FULL", 0, 0, 1);
 	bench_path(mpath, sizeof(mpath), argv[1], "members.db");
 	bench_path(apath, sizeof(apath), argv[1], "audit.db");
-	for (int i = 0; i < 2; i++) {
-		const char *p = i ? apath : mpath;
-
-		unlink(p);
-		snprintf(side, sizeof(side), "%s-wal", p);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", p);
-		unlink(side);
-	}
+	bench_sqlite_remove(mpath);
+	bench_sqlite_remove(apath);
 	ids = malloc(members * ID_LEN);
 	if (!ids)
 		goto out;
@@ -406,14 +389,7 @@ out:
 	sqlite3_close(mdb);
 	sqlite3_close(adb);
 	free(ids);
-	for (int i = 0; i < 2; i++) {
-		const char *p = i ? apath : mpath;
-
-		unlink(p);
-		snprintf(side, sizeof(side), "%s-wal", p);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", p);
-		unlink(side);
-	}
+	bench_sqlite_remove(mpath);
+	bench_sqlite_remove(apath);
 	return status;
 }

@@ -66,10 +66,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 /* xorshift64*: random-looking bytes at memcpy speed (no crypto in the baseline). */
 static uint64_t fast_rand(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
+	return bench_xorshift64(&rng_state);
 }
 
 static void fill(unsigned char *p, size_t n)

@@ -23,18 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_sqlite.h"
 #include "bench_util.h"
 
 static int exec(sqlite3 *db, const char *sql)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		fprintf(stderr, "bench_sqlite_commits: %s: %s\n", sql, msg ? msg : "?");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return bench_sqlite_exec("bench_sqlite_commits", db, sql);
 }
 
 int main(int argc, char **argv)

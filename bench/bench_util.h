@@ -23,6 +23,18 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * xorshift64*: random-looking numbers at memcpy speed, the same sequence from
+ * the same seed every run (no crypto: ids, choices and filler bytes).
+ */
+static inline uint64_t bench_xorshift64(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
+
 /* Per child process; CU_BENCH_TIMEOUT overrides (seconds). */
 #define BENCH_TIMEOUT_DEFAULT 3600u
 
